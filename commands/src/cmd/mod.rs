@@ -1,0 +1,212 @@
+//! Every command, one file each (CONVENTIONS #4): its struct, `parse`, its
+//! [`Spec`], `run` and its tests side by side. [`Command`] lists them all so a
+//! `match` must cover every one; [`ENTRIES`] is the table the parser, help and
+//! "did you mean" are generated from.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{GatewayError, UsageError};
+use crate::ports::Gateways;
+use crate::reply::Reply;
+use crate::spec::{Spec, suggest, tokenize};
+use crate::values::{ChannelId, SlackUserId};
+
+pub mod alarms;
+pub mod help;
+pub mod param_get;
+pub mod param_history;
+pub mod params;
+pub mod pipeline;
+pub mod pipelines;
+pub mod service;
+pub mod services;
+pub mod whoami;
+
+/// Who asks, where, and when — filled by the adapter (Slack or console).
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Unique per request; shown to users as the reference of internal errors.
+    pub request_id: String,
+    pub user: SlackUserId,
+    pub user_name: Option<String>,
+    pub channel: ChannelId,
+    pub channel_name: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help(help::Help),
+    Whoami(whoami::Whoami),
+    Pipelines(pipelines::Pipelines),
+    Pipeline(pipeline::Pipeline),
+    Services(services::Services),
+    Service(service::Service),
+    Alarms(alarms::Alarms),
+    ParamGet(param_get::ParamGet),
+    Params(params::Params),
+    ParamHistory(param_history::ParamHistory),
+}
+
+/// One row of the command table: the spec and how to parse the words after
+/// the command's name.
+pub struct Entry {
+    pub spec: &'static Spec,
+    parse: fn(&[String]) -> Result<Command, UsageError>,
+}
+
+/// Every command, in the order help lists them.
+pub const ENTRIES: &[Entry] = &[
+    Entry { spec: &pipelines::SPEC, parse: |a| pipelines::Pipelines::parse(a).map(Command::Pipelines) },
+    Entry { spec: &pipeline::SPEC, parse: |a| pipeline::Pipeline::parse(a).map(Command::Pipeline) },
+    Entry { spec: &services::SPEC, parse: |a| services::Services::parse(a).map(Command::Services) },
+    Entry { spec: &service::SPEC, parse: |a| service::Service::parse(a).map(Command::Service) },
+    Entry { spec: &alarms::SPEC, parse: |a| alarms::Alarms::parse(a).map(Command::Alarms) },
+    Entry { spec: &param_get::SPEC, parse: |a| param_get::ParamGet::parse(a).map(Command::ParamGet) },
+    Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
+    Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
+    Entry { spec: &whoami::SPEC, parse: |a| whoami::Whoami::parse(a).map(Command::Whoami) },
+    Entry { spec: &help::SPEC, parse: |a| help::Help::parse(a).map(Command::Help) },
+];
+
+/// The entry whose name matches the most leading words (`param get` beats a
+/// hypothetical `param`), with the number of words it used.
+pub fn lookup(words: &[String]) -> Option<(&'static Entry, usize)> {
+    ENTRIES
+        .iter()
+        .filter_map(|entry| {
+            let n = entry.spec.words().count();
+            let matches =
+                words.len() >= n && entry.spec.words().zip(words).all(|(want, got)| want.eq_ignore_ascii_case(got));
+            matches.then_some((entry, n))
+        })
+        .max_by_key(|(_, n)| *n)
+}
+
+/// Names close to what was typed, for "did you mean".
+pub fn did_you_mean(words: &[String]) -> Vec<String> {
+    let typed = words.iter().take(2).map(String::as_str).collect::<Vec<_>>().join(" ");
+    let first = words.first().map(String::as_str).unwrap_or_default();
+    let mut out = suggest(&typed, ENTRIES.iter().map(|e| e.spec.name));
+    for name in suggest(first, ENTRIES.iter().map(|e| e.spec.name)) {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    // A known first word with a wrong second one: offer that family (`param x`).
+    if out.is_empty() {
+        let family = ENTRIES.iter().map(|e| e.spec.name).filter(|n| n.split(' ').next() == Some(first));
+        out.extend(family.map(str::to_owned));
+    }
+    out.truncate(3);
+    out
+}
+
+impl Command {
+    /// Parses a whole command line (without `/ops` or the bot mention).
+    /// Empty text means `help`.
+    pub fn parse(text: &str) -> Result<Command, UsageError> {
+        let words = tokenize(text)?;
+        if words.is_empty() {
+            return Ok(Command::Help(help::Help::default()));
+        }
+        let Some((entry, used)) = lookup(&words) else {
+            let mut err = UsageError::new(format!("I don't know the command `{}`", words[0]));
+            err.suggestions = did_you_mean(&words);
+            return Err(err);
+        };
+        (entry.parse)(&words[used..]).map_err(|e| e.with_usage(entry.spec.usage()))
+    }
+
+    pub fn spec(&self) -> &'static Spec {
+        match self {
+            Command::Help(_) => &help::SPEC,
+            Command::Whoami(_) => &whoami::SPEC,
+            Command::Pipelines(_) => &pipelines::SPEC,
+            Command::Pipeline(_) => &pipeline::SPEC,
+            Command::Services(_) => &services::SPEC,
+            Command::Service(_) => &service::SPEC,
+            Command::Alarms(_) => &alarms::SPEC,
+            Command::ParamGet(_) => &param_get::SPEC,
+            Command::Params(_) => &params::SPEC,
+            Command::ParamHistory(_) => &param_history::SPEC,
+        }
+    }
+
+    /// Named arguments the policy engine matches on (`service`, `name`, ...).
+    pub fn policy_args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Command::Help(_) | Command::Whoami(_) | Command::Pipelines(_) | Command::Alarms(_) => vec![],
+            Command::Pipeline(c) => vec![("pipeline", c.name.to_string())],
+            Command::Services(c) => c.cluster.iter().map(|cl| ("cluster", cl.to_string())).collect(),
+            Command::Service(c) => vec![("service", c.service.to_string())],
+            Command::ParamGet(c) => vec![("name", c.name.to_string())],
+            Command::Params(c) => vec![("name", c.path.to_string())],
+            Command::ParamHistory(c) => vec![("name", c.name.to_string())],
+        }
+    }
+
+    pub async fn run(&self, ctx: &Context, aws: &Gateways) -> Result<Reply, GatewayError> {
+        match self {
+            Command::Help(c) => Ok(c.run()),
+            Command::Whoami(c) => Ok(c.run(ctx)),
+            Command::Pipelines(c) => c.run(ctx, aws.pipelines.as_ref()).await,
+            Command::Pipeline(c) => c.run(ctx, aws.pipelines.as_ref()).await,
+            Command::Services(c) => c.run(ctx, aws.services.as_ref()).await,
+            Command::Service(c) => c.run(ctx, aws.services.as_ref()).await,
+            Command::Alarms(c) => c.run(ctx, aws.alarms.as_ref()).await,
+            Command::ParamGet(c) => c.run(ctx, aws.params.as_ref()).await,
+            Command::Params(c) => c.run(ctx, aws.params.as_ref()).await,
+            Command::ParamHistory(c) => c.run(ctx, aws.params.as_ref()).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_command_name_wins() {
+        assert!(matches!(Command::parse("param get /a").unwrap(), Command::ParamGet(_)));
+        assert!(matches!(Command::parse("PARAM HISTORY /a").unwrap(), Command::ParamHistory(_)));
+        assert!(matches!(Command::parse("pipelines").unwrap(), Command::Pipelines(_)));
+    }
+
+    #[test]
+    fn empty_text_shows_help() {
+        assert!(matches!(Command::parse("   ").unwrap(), Command::Help(_)));
+    }
+
+    #[test]
+    fn unknown_commands_suggest_close_names() {
+        let err = Command::parse("pipline web").unwrap_err();
+        assert!(err.message.contains("`pipline`"), "{}", err.message);
+        assert!(err.suggestions.contains(&"pipeline".to_string()), "{:?}", err.suggestions);
+    }
+
+    #[test]
+    fn a_wrong_subcommand_offers_the_family() {
+        let err = Command::parse("param zap /a").unwrap_err();
+        assert!(err.suggestions.iter().all(|s| s.starts_with("param")), "{:?}", err.suggestions);
+        assert!(!err.suggestions.is_empty());
+    }
+
+    #[test]
+    fn argument_errors_carry_the_usage_line() {
+        let err = Command::parse("service").unwrap_err();
+        assert_eq!(err.usage.as_deref(), Some("service CLUSTER/NAME"));
+    }
+
+    #[test]
+    fn every_spec_has_a_unique_name_and_an_example_that_parses() {
+        let mut names: Vec<_> = ENTRIES.iter().map(|e| e.spec.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ENTRIES.len());
+        for entry in ENTRIES {
+            let parsed = Command::parse(entry.spec.example).unwrap_or_else(|e| panic!("{}: {e}", entry.spec.example));
+            assert_eq!(parsed.spec().name, entry.spec.name, "example of {}", entry.spec.name);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `whoami`: who opsbot thinks you are and where you are asking from —
+//! the identity every policy decision is made on.
+
+use crate::error::UsageError;
+use crate::reply::{Reply, esc};
+use crate::spec::{Spec, expect_args};
+
+use super::Context;
+
+pub const SPEC: Spec = Spec {
+    name: "whoami",
+    args: "",
+    summary: "Show your Slack user id and name, and this channel",
+    example: "whoami",
+    changes: false,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Whoami;
+
+impl Whoami {
+    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+        expect_args(&SPEC, args, 0, 0).map(|()| Whoami)
+    }
+
+    pub fn run(&self, ctx: &Context) -> Reply {
+        let name = ctx.user_name.as_deref().map(|n| format!(" ({})", esc(n))).unwrap_or_default();
+        let channel = ctx.channel_name.as_deref().map(|n| format!(" (#{})", esc(n))).unwrap_or_default();
+        Reply::ephemeral(format!("You are {}{name}", ctx.user)).fields(
+            String::new(),
+            vec![format!("*User*\n`{}`{name}", ctx.user), format!("*Channel*\n`{}`{channel}", ctx.channel)],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::{ChannelId, SlackUserId};
+
+    #[test]
+    fn whoami_shows_user_and_channel_ids_and_names() {
+        let ctx = Context {
+            request_id: "r1".into(),
+            user: SlackUserId::parse("U123").unwrap(),
+            user_name: Some("alice".into()),
+            channel: ChannelId::parse("C999").unwrap(),
+            channel_name: Some("deploys".into()),
+            now: chrono::Utc::now(),
+        };
+        let text = Whoami.run(&ctx).text();
+        assert!(text.contains("`U123` (alice)") && text.contains("`C999` (#deploys)"), "{text}");
+    }
+
+    #[test]
+    fn whoami_takes_no_arguments() {
+        assert!(Whoami::parse(&["x".into()]).unwrap_err().to_string().contains("does not take `x`"));
+    }
+}

@@ -1,0 +1,171 @@
+//! What a command answers, independent of where it is shown. `bot/slack`
+//! renders a [`Reply`] as Block Kit, `bot/console` as plain text.
+//!
+//! Text is Slack mrkdwn (`*bold*`, `_italic_`, `` `code` ``, `<url|label>`).
+//! Anything that came from AWS or a user goes through [`esc`] first so a name
+//! like `<!channel>` can never ping a channel or break the markup.
+
+use chrono::{DateTime, Utc};
+
+/// Who sees the reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Everyone in the channel (answers to status questions).
+    InChannel,
+    /// Only the requester (errors, help, refusals).
+    Ephemeral,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// A title line (plain text).
+    Header(String),
+    /// A paragraph of mrkdwn, optionally with short two-column fields.
+    Section {
+        text: String,
+        fields: Vec<String>,
+    },
+    /// Small print: ids, times, hints.
+    Context(Vec<String>),
+    Divider,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub visibility: Visibility,
+    /// Plain summary for notifications and clients that cannot show blocks.
+    pub fallback: String,
+    pub blocks: Vec<Block>,
+}
+
+impl Reply {
+    pub fn in_channel(fallback: impl Into<String>) -> Self {
+        Reply { visibility: Visibility::InChannel, fallback: fallback.into(), blocks: Vec::new() }
+    }
+
+    pub fn ephemeral(fallback: impl Into<String>) -> Self {
+        Reply { visibility: Visibility::Ephemeral, fallback: fallback.into(), blocks: Vec::new() }
+    }
+
+    pub fn header(mut self, text: impl Into<String>) -> Self {
+        self.blocks.push(Block::Header(text.into()));
+        self
+    }
+
+    pub fn section(mut self, text: impl Into<String>) -> Self {
+        self.blocks.push(Block::Section { text: text.into(), fields: Vec::new() });
+        self
+    }
+
+    pub fn fields(mut self, text: impl Into<String>, fields: Vec<String>) -> Self {
+        self.blocks.push(Block::Section { text: text.into(), fields });
+        self
+    }
+
+    pub fn context(mut self, parts: Vec<String>) -> Self {
+        if !parts.is_empty() {
+            self.blocks.push(Block::Context(parts));
+        }
+        self
+    }
+
+    pub fn divider(mut self) -> Self {
+        self.blocks.push(Block::Divider);
+        self
+    }
+
+    /// Every piece of text in the reply, in order (for tests and plain renderers).
+    pub fn text(&self) -> String {
+        let mut out = Vec::new();
+        for block in &self.blocks {
+            match block {
+                Block::Header(t) => out.push(t.clone()),
+                Block::Section { text, fields } => {
+                    out.push(text.clone());
+                    out.extend(fields.iter().cloned());
+                }
+                Block::Context(parts) => out.push(parts.join("  ·  ")),
+                Block::Divider => out.push("---".into()),
+            }
+        }
+        if out.is_empty() {
+            out.push(self.fallback.clone());
+        }
+        out.join("\n")
+    }
+}
+
+/// Escapes text for mrkdwn: `&`, `<` and `>` per Slack's rules.
+pub fn esc(raw: &str) -> String {
+    raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Shortens long AWS text (error messages, event logs) to `max` characters.
+pub fn truncate(raw: &str, max: usize) -> String {
+    if raw.chars().count() <= max {
+        return raw.to_owned();
+    }
+    let cut: String = raw.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// `2026-11-22 03:14 UTC (12m ago)`.
+pub fn when(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    format!("{} ({})", at.format("%Y-%m-%d %H:%M UTC"), ago(now, at))
+}
+
+/// `just now`, `12m ago`, `3h ago`, `5d ago`; `in 2m` for clock skew.
+pub fn ago(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    let secs = (now - at).num_seconds();
+    if secs.abs() < 60 {
+        return "just now".into();
+    }
+    let span = duration_secs(secs.unsigned_abs());
+    if secs > 0 { format!("{span} ago") } else { format!("in {span}") }
+}
+
+/// A compact duration: `45s`, `12m`, `3h 5m`, `2d 4h`.
+pub fn duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    duration_secs((to - from).num_seconds().max(0).unsigned_abs())
+}
+
+fn duration_secs(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m"),
+        (0, _, 0) => format!("{h}h"),
+        (0, _, _) => format!("{h}h {m}m"),
+        (_, 0, _) => format!("{d}d"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn escaping_neutralises_slack_control_sequences() {
+        assert_eq!(esc("<!channel> & <@U1>"), "&lt;!channel&gt; &amp; &lt;@U1&gt;");
+    }
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(ago(t(100), t(90)), "just now");
+        assert_eq!(ago(t(3600 * 3 + 300), t(0)), "3h 5m ago");
+        assert_eq!(ago(t(0), t(120)), "in 2m");
+        assert_eq!(duration(t(0), t(86_400 * 2 + 3600 * 4)), "2d 4h");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_an_ellipsis() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+}

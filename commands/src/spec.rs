@@ -1,0 +1,108 @@
+//! Command specs and the grammar shared by every command: each command file
+//! declares one [`Spec`]; help, usage errors and "did you mean" are generated
+//! from the specs and never written twice (CONVENTIONS #5).
+
+use crate::error::UsageError;
+
+/// What a command is, for people: generated help and errors come from here.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// The words that select the command, e.g. `"param get"`.
+    pub name: &'static str,
+    /// Arguments after the name, e.g. `"NAME"`; empty when none.
+    pub args: &'static str,
+    pub summary: &'static str,
+    /// A full example command line (without `/ops`).
+    pub example: &'static str,
+    /// Whether the command changes anything (policy and confirmation care).
+    pub changes: bool,
+}
+
+impl Spec {
+    pub fn usage(&self) -> String {
+        if self.args.is_empty() { self.name.to_owned() } else { format!("{} {}", self.name, self.args) }
+    }
+
+    pub fn words(&self) -> impl Iterator<Item = &'static str> {
+        self.name.split(' ')
+    }
+}
+
+/// Splits command text into words. Double, single and Slack's typographic
+/// quotes group words (`param get "/a b"` is two words after `param get`).
+pub fn tokenize(text: &str) -> Result<Vec<String>, UsageError> {
+    let mut words = Vec::new();
+    let mut current: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q || (q == '“' && c == '”') || (q == '‘' && c == '’') => quote = None,
+            (Some(_), c) => current.get_or_insert_with(String::new).push(c),
+            (None, '"' | '\'' | '“' | '‘') => {
+                quote = Some(c);
+                current.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(current.take()),
+            (None, c) => current.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if quote.is_some() {
+        return Err(UsageError::new("a quote is not closed: add the closing quote and try again"));
+    }
+    words.extend(current);
+    Ok(words)
+}
+
+/// Names close to `typed`, best first (for "did you mean").
+pub fn suggest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let typed = typed.to_lowercase();
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&typed, c), c))
+        .filter(|(score, c)| *score >= 0.8 || strsim::damerau_levenshtein(&typed, c) <= 2)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out: Vec<String> = Vec::new();
+    for (_, c) in scored {
+        if !out.iter().any(|o| o == c) {
+            out.push(c.to_owned());
+        }
+    }
+    out.truncate(3);
+    out
+}
+
+/// Checks the number of arguments against a spec: `min..=max`.
+pub fn expect_args(spec: &Spec, args: &[String], min: usize, max: usize) -> Result<(), UsageError> {
+    if args.len() < min {
+        let missing = spec.args.split(' ').nth(args.len()).unwrap_or("an argument");
+        return Err(UsageError::new(format!("`{}` needs {missing}", spec.name)).with_usage(spec.usage()));
+    }
+    if args.len() > max {
+        let extra = args[max..].join(" ");
+        return Err(UsageError::new(format!("`{}` does not take `{extra}`", spec.name)).with_usage(spec.usage()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_on_spaces_and_quotes_group_them() {
+        assert_eq!(tokenize("  param   get \"/a b\" 'c d' “e f”").unwrap(), ["param", "get", "/a b", "c d", "e f"]);
+        assert_eq!(tokenize("x \"\"").unwrap(), ["x", ""]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_a_usage_error() {
+        assert!(tokenize("param get \"/a").unwrap_err().to_string().contains("quote"));
+    }
+
+    #[test]
+    fn close_misspellings_get_suggestions_and_nonsense_gets_none() {
+        assert_eq!(suggest("pipline", ["pipeline", "pipelines", "params"]), ["pipeline", "pipelines"]);
+        assert!(suggest("zzzz", ["pipeline", "alarms"]).is_empty());
+    }
+}
