@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+#
+# opsbot container image: build the release binary, ship it on a slim Debian with
+# CA certificates and nothing else, running as a non-root user.
+#
+#   docker build -t opsbot .
+#   docker run --rm -e OPSBOT_... opsbot            # runs `opsbot serve`
+#
+# Builder and runtime are the same Debian release (bookworm) so the binary's glibc
+# matches. TLS is rustls (ring), so no OpenSSL is needed at run time; the native
+# root store it reads comes from the ca-certificates package.
+
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+# The whole workspace: Cargo.toml names the test and bench targets, and cargo
+# refuses a manifest whose targets are missing. .dockerignore keeps target/,
+# .venv/ and .git/ out of the context.
+COPY . .
+# Cache mounts keep the registry and target/ between builds (BuildKit); the binary
+# is copied out of the cached target/ in the same step.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/usr/local/cargo/git \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked --bin opsbot \
+ && install -D -m 0755 target/release/opsbot /out/opsbot
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 opsbot \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/opsbot \
+      --shell /usr/sbin/nologin opsbot \
+ && install -d -o 10001 -g 10001 -m 0750 /var/lib/opsbot
+COPY --from=build /out/opsbot /usr/local/bin/opsbot
+# The working directory is the one writable place: a relative SQLite path (the
+# default store) lands here. Mount a volume on it to keep state across restarts.
+WORKDIR /var/lib/opsbot
+# Numeric so that runtimes enforcing runAsNonRoot can verify it.
+USER 10001:10001
+# HTTP: /slack/* (HTTP mode), /sns, /healthz, /readyz, /metrics.
+EXPOSE 8080
+# No HEALTHCHECK: Docker's HEALTHCHECK runs a command inside the container, and
+# this image has no curl or wget (installing one just for that would add a
+# binary and its libraries to every deployment). Orchestrators probe
+# GET /healthz and /readyz on port 8080 themselves (Kubernetes httpGet probes,
+# ECS/ALB target-group health checks). Should opsbot grow a self-probing
+# subcommand, HEALTHCHECK CMD ["/usr/local/bin/opsbot", "<it>"] would work.
+ENTRYPOINT ["/usr/local/bin/opsbot"]
+CMD ["serve"]
