@@ -69,6 +69,22 @@ impl Reply {
         self
     }
 
+    /// Adds `lines` as one or more sections, each within Slack's limit of
+    /// [`SECTION_MAX`] characters of text, so long lists are never rejected.
+    pub fn lines(mut self, lines: impl IntoIterator<Item = String>) -> Self {
+        let mut chunk = String::new();
+        for line in lines {
+            if !chunk.is_empty() && chunk.len() + 1 + line.len() > SECTION_MAX {
+                self = self.section(std::mem::take(&mut chunk));
+            }
+            if !chunk.is_empty() {
+                chunk.push('\n');
+            }
+            chunk.push_str(&line);
+        }
+        if chunk.is_empty() { self } else { self.section(chunk) }
+    }
+
     pub fn divider(mut self) -> Self {
         self.blocks.push(Block::Divider);
         self
@@ -95,9 +111,19 @@ impl Reply {
     }
 }
 
+/// The most text Slack accepts in one section block.
+pub const SECTION_MAX: usize = 3000;
+
 /// Escapes text for mrkdwn: `&`, `<` and `>` per Slack's rules.
 pub fn esc(raw: &str) -> String {
     raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// `<url|label>` for an http(s) URL; `None` when there is no such URL, so the
+/// caller decides what to show instead. Both parts are escaped here: pass raw text.
+pub fn link(url: Option<&str>, label: &str) -> Option<String> {
+    let url = url.filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;
+    Some(format!("<{}|{}>", esc(url).replace('|', "%7C"), esc(label)))
 }
 
 /// Shortens long AWS text (error messages, event logs) to `max` characters.
@@ -153,6 +179,22 @@ mod tests {
     #[test]
     fn escaping_neutralises_slack_control_sequences() {
         assert_eq!(esc("<!channel> & <@U1>"), "&lt;!channel&gt; &amp; &lt;@U1&gt;");
+    }
+
+    #[test]
+    fn links_are_made_only_for_web_urls_and_cannot_break_out() {
+        assert_eq!(link(Some("https://x.io/a?b=1&c|d"), "a<b").unwrap(), "<https://x.io/a?b=1&amp;c%7Cd|a&lt;b>");
+        assert_eq!(link(Some("javascript:alert(1)"), "id"), None);
+        assert_eq!(link(None, "id"), None);
+    }
+
+    #[test]
+    fn long_lists_are_split_into_sections_slack_accepts() {
+        let line = "x".repeat(999);
+        let reply = Reply::in_channel("f").lines(vec![line.clone(); 7]);
+        assert_eq!(reply.blocks.len(), 3);
+        assert!(reply.blocks.iter().all(|b| matches!(b, Block::Section { text, .. } if text.len() <= SECTION_MAX)));
+        assert!(Reply::in_channel("f").lines(Vec::new()).blocks.is_empty());
     }
 
     #[test]

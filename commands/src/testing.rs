@@ -28,9 +28,14 @@ pub fn ctx() -> Context {
     }
 }
 
-/// An execution that last changed `secs_ago` seconds before [`now`].
+/// `secs` seconds before [`now`].
+pub fn before(secs: i64) -> Time {
+    now() - chrono::Duration::seconds(secs)
+}
+
+/// An execution that last changed `secs_ago` seconds before [`now`], 5 minutes after it started.
 pub fn execution(status: ExecStatus, secs_ago: i64) -> Execution {
-    let updated = now() - chrono::Duration::seconds(secs_ago);
+    let updated = before(secs_ago);
     Execution {
         id: "exec-1".into(),
         status,
@@ -38,6 +43,95 @@ pub fn execution(status: ExecStatus, secs_ago: i64) -> Execution {
         updated: Some(updated),
         trigger: None,
         revisions: vec![],
+    }
+}
+
+pub fn stage(name: &str, status: Option<ExecStatus>, actions: Vec<ActionState>) -> StageState {
+    StageState { name: name.into(), status, actions }
+}
+
+/// An action that last changed `secs_ago` seconds before [`now`]; no error, summary or URL.
+pub fn action(name: &str, category: ActionCategory, status: Option<ExecStatus>, secs_ago: i64) -> ActionState {
+    ActionState {
+        name: name.into(),
+        category,
+        status,
+        last_change: Some(before(secs_ago)),
+        summary: None,
+        error: None,
+        external_url: None,
+    }
+}
+
+/// A steady ACTIVE service `cluster/name` on task definition `name:1`, one
+/// container and a completed PRIMARY deployment.
+pub fn service(service: &str, desired: i32, running: i32) -> ServiceDetail {
+    let service = ServiceRef::parse(service).unwrap();
+    let task_definition = TaskDefinitionRef { family: service.service.clone(), revision: 1 };
+    let image = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/{}:v1", service.service);
+    let mut primary = deployment("PRIMARY", 1, RolloutState::Completed);
+    primary.task_definition = Some(task_definition.clone());
+    (primary.desired, primary.running) = (desired, running);
+    ServiceDetail {
+        containers: vec![Container { name: service.service.clone(), image }],
+        summary: ServiceSummary {
+            service,
+            status: "ACTIVE".into(),
+            desired,
+            running,
+            pending: 0,
+            task_definition,
+            rollout: Some(RolloutState::Completed),
+        },
+        deployments: vec![primary],
+        events: vec![],
+    }
+}
+
+/// A deployment of task definition `app:revision`, created an hour before [`now`].
+pub fn deployment(status: &str, revision: i32, rollout: RolloutState) -> Deployment {
+    Deployment {
+        id: format!("ecs-svc/{revision}000"),
+        status: status.into(),
+        task_definition: Some(TaskDefinitionRef { family: "app".into(), revision }),
+        rollout: Some(rollout),
+        rollout_reason: None,
+        desired: 1,
+        running: 1,
+        pending: 0,
+        failed_tasks: 0,
+        created: Some(before(3600)),
+        updated: Some(before(3600)),
+    }
+}
+
+pub fn event(secs_ago: i64, message: &str) -> ServiceEvent {
+    ServiceEvent { at: Some(before(secs_ago)), message: message.into() }
+}
+
+/// An alarm that entered `state` `secs_ago` seconds before [`now`].
+pub fn alarm(name: &str, state: AlarmState, secs_ago: i64) -> Alarm {
+    Alarm {
+        name: name.into(),
+        arn: Some(format!("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{name}")),
+        state,
+        reason: None,
+        since: Some(before(secs_ago)),
+        metric: None,
+    }
+}
+
+/// A version written `secs_ago` seconds before [`now`]; SecureString values are masked
+/// the way every gateway masks them.
+pub fn param_version(version: i64, kind: ParamKind, value: &str, secs_ago: i64) -> ParamVersion {
+    ParamVersion {
+        version,
+        value: ParamValue::of(&kind, Some(value.into())),
+        kind,
+        modified: Some(before(secs_ago)),
+        modified_by: None,
+        labels: vec![],
+        description: None,
     }
 }
 
@@ -55,6 +149,33 @@ impl FakeAws {
     pub fn with_pipeline(mut self, name: &str, latest: Option<Execution>) -> Self {
         let name = PipelineName::parse(name).unwrap();
         self.pipelines.insert(name.to_string(), PipelineState { name, latest, stages: vec![] });
+        self
+    }
+
+    /// Gives pipeline `name` (added before with [`Self::with_pipeline`]) its stages.
+    pub fn with_stages(mut self, name: &str, stages: Vec<StageState>) -> Self {
+        self.pipelines.get_mut(name).expect("add the pipeline first").stages = stages;
+        self
+    }
+
+    pub fn with_service(mut self, service: ServiceDetail) -> Self {
+        self.services.push(service);
+        self
+    }
+
+    pub fn with_alarm(mut self, alarm: Alarm) -> Self {
+        self.alarms.push(alarm);
+        self
+    }
+
+    /// A parameter with a single version, written an hour before [`now`].
+    pub fn with_param(self, name: &str, kind: ParamKind, value: &str) -> Self {
+        self.with_param_versions(name, vec![param_version(1, kind, value, 3600)])
+    }
+
+    /// A parameter with these versions, oldest first.
+    pub fn with_param_versions(mut self, name: &str, versions: Vec<ParamVersion>) -> Self {
+        self.params.insert(name.into(), versions);
         self
     }
 
