@@ -135,6 +135,11 @@ pub fn truncate(raw: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// `1 alarm`, `3 alarms`: a count with its noun (English plural by `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `2026-11-22 03:14 UTC (12m ago)`.
 pub fn when(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     format!("{} ({})", at.format("%Y-%m-%d %H:%M UTC"), ago(now, at))

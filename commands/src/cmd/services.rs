@@ -1,8 +1,10 @@
-//! `services [CLUSTER]`: ECS services with their counts and rollout state.
+//! `services [CLUSTER]`: ECS services, one line each, grouped by cluster —
+//! "is everything running?" at a glance. A service with fewer tasks running
+//! than desired is flagged, and a rollout that has not completed is named.
 
 use crate::error::{GatewayResult, UsageError};
-use crate::ports::Services as ServicesPort;
-use crate::reply::Reply;
+use crate::ports::{RolloutState, ServiceSummary, Services as ServicesPort};
+use crate::reply::{Reply, count, esc};
 use crate::spec::{Spec, expect_args};
 use crate::values::ClusterName;
 
@@ -21,13 +23,136 @@ pub struct Services {
     pub cluster: Option<ClusterName>,
 }
 
+/// A rollout worth mentioning, with its icon; `None` once it completed.
+pub fn rollout_note(rollout: &RolloutState) -> Option<String> {
+    match rollout {
+        RolloutState::Completed => None,
+        RolloutState::InProgress => Some(":arrows_counterclockwise: rolling out".into()),
+        RolloutState::Failed => Some(":x: rollout failed".into()),
+        RolloutState::Other(raw) => Some(format!(":grey_question: {}", esc(raw))),
+    }
+}
+
+/// Fewer tasks running than the service wants.
+pub fn is_short(running: i32, desired: i32) -> bool {
+    running < desired
+}
+
 impl Services {
     pub fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 0, 1)?;
         Ok(Services { cluster: args.first().map(|c| ClusterName::parse(c)).transpose()? })
     }
 
-    pub async fn run(&self, _ctx: &Context, _services: &dyn ServicesPort) -> GatewayResult<Reply> {
-        todo!("being written")
+    pub async fn run(&self, _ctx: &Context, services: &dyn ServicesPort) -> GatewayResult<Reply> {
+        let mut list = services.list(self.cluster.as_ref()).await?;
+        if list.is_empty() {
+            return Ok(self.empty());
+        }
+        list.sort_by(|a, b| {
+            (a.service.cluster.as_str(), &a.service.service).cmp(&(b.service.cluster.as_str(), &b.service.service))
+        });
+        let summary = self.summary(&list);
+        let title = self.cluster.as_ref().map_or("Services".into(), |c| format!("Services in {c}"));
+        let mut reply = Reply::in_channel(summary.clone()).header(title);
+        for group in list.chunk_by(|a, b| a.service.cluster == b.service.cluster) {
+            let heading = format!("*{}*", esc(group[0].service.cluster.as_str()));
+            reply = reply.lines(std::iter::once(heading).chain(group.iter().map(line)));
+        }
+        Ok(reply.context(vec![summary, "`service CLUSTER/NAME` for deployments and events".into()]))
+    }
+
+    fn empty(&self) -> Reply {
+        let text = match &self.cluster {
+            Some(cluster) => format!("No ECS services in cluster `{cluster}`."),
+            None => "No ECS services in this account and region.".into(),
+        };
+        Reply::in_channel(text.clone()).section(text)
+    }
+
+    /// `5 services in 2 clusters, 1 below desired count`.
+    fn summary(&self, list: &[ServiceSummary]) -> String {
+        let clusters = list.chunk_by(|a, b| a.service.cluster == b.service.cluster).count();
+        let place = match &self.cluster {
+            Some(cluster) => cluster.to_string(),
+            None => count(clusters, "cluster"),
+        };
+        let short = list.iter().filter(|s| is_short(s.running, s.desired)).count();
+        format!("{} in {place}, {short} below desired count", count(list.len(), "service"))
+    }
+}
+
+/// `• :warning: *worker* — 1/3 running, 1 pending · `worker:7` · :arrows_counterclockwise: rolling out`.
+fn line(s: &ServiceSummary) -> String {
+    let flag = if is_short(s.running, s.desired) { ":warning: " } else { "" };
+    let pending = if s.pending > 0 { format!(", {} pending", s.pending) } else { String::new() };
+    let mut parts = vec![
+        format!("• {flag}*{}* — {}/{} running{pending}", esc(&s.service.service), s.running, s.desired),
+        format!("`{}`", esc(&s.task_definition.to_string())),
+    ];
+    if s.status != "ACTIVE" {
+        parts.push(format!("_{}_", esc(&s.status.to_lowercase())));
+    }
+    parts.extend(s.rollout.as_ref().and_then(rollout_note));
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeAws, ctx, service};
+
+    async fn list(aws: &FakeAws, cluster: Option<&str>) -> Reply {
+        let cluster = cluster.map(|c| ClusterName::parse(c).unwrap());
+        Services { cluster }.run(&ctx(), aws).await.unwrap()
+    }
+
+    fn fleet() -> FakeAws {
+        let mut worker = service("prod/worker", 3, 1);
+        worker.summary.pending = 1;
+        worker.summary.rollout = Some(RolloutState::InProgress);
+        worker.summary.task_definition.revision = 7;
+        FakeAws::default()
+            .with_service(worker)
+            .with_service(service("prod/api", 3, 3))
+            .with_service(service("dev/api", 1, 1))
+    }
+
+    #[tokio::test]
+    async fn services_are_grouped_by_cluster_with_counts_and_task_definition() {
+        let reply = list(&fleet(), None).await;
+        let text = reply.text();
+        assert_eq!(reply.visibility, crate::reply::Visibility::InChannel);
+        assert!(text.contains("*dev*\n• *api* — 1/1 running · `api:1`"), "{text}");
+        assert!(text.contains("*prod*\n• *api* — 3/3 running · `api:1`\n• :warning: *worker*"), "{text}");
+        assert!(text.find("*dev*").unwrap() < text.find("*prod*").unwrap(), "{text}");
+        assert!(text.contains("3 services in 2 clusters, 1 below desired count"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_service_short_of_tasks_is_flagged_with_its_rollout() {
+        let text = list(&fleet(), Some("prod")).await.text();
+        let want = "• :warning: *worker* — 1/3 running, 1 pending · `worker:7` · :arrows_counterclockwise: rolling out";
+        assert!(text.contains(want), "{text}");
+        assert!(text.starts_with("Services in prod\n") && !text.contains("*dev*"), "{text}");
+        assert!(text.contains("2 services in prod, 1 below desired count"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn completed_rollouts_are_not_mentioned_but_failed_ones_and_draining_are() {
+        let mut broken = service("prod/api", 2, 2);
+        broken.summary.rollout = Some(RolloutState::Failed);
+        broken.summary.status = "DRAINING".into();
+        let text = list(&FakeAws::default().with_service(broken).with_service(service("prod/web", 1, 1)), None).await;
+        let text = text.text();
+        assert!(text.contains("*api* — 2/2 running · `api:1` · _draining_ · :x: rollout failed"), "{text}");
+        assert!(text.contains("*web* — 1/1 running · `web:1`\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn no_services_says_so_and_names_the_cluster() {
+        let text = list(&fleet(), Some("staging")).await.text();
+        assert_eq!(text, "No ECS services in cluster `staging`.");
+        assert!(list(&FakeAws::default(), None).await.text().contains("No ECS services in this account"));
     }
 }
