@@ -126,6 +126,12 @@ pub fn link(url: Option<&str>, label: &str) -> Option<String> {
     Some(format!("<{}|{}>", esc(url).replace('|', "%7C"), esc(label)))
 }
 
+/// Text on one line with runs of whitespace collapsed: AWS messages carry
+/// newlines that would end a quote or a list item.
+pub fn one_line(raw: &str) -> String {
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Shortens long AWS text (error messages, event logs) to `max` characters.
 pub fn truncate(raw: &str, max: usize) -> String {
     if raw.chars().count() <= max {

@@ -12,7 +12,7 @@ use crate::ports::{
     ActionError, ActionState, ExecStatus, Execution, PipelineState, Pipelines as PipelinesPort, SourceRevision,
     StageState, Time,
 };
-use crate::reply::{Reply, ago, duration, esc, link, truncate, when};
+use crate::reply::{Reply, ago, duration, esc, link, one_line, truncate, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::PipelineName;
 
@@ -121,7 +121,8 @@ fn took(now: Time, exec: &Execution, started: Time) -> Option<String> {
 fn approval(now: Time, stage: &StageState, action: &ActionState) -> String {
     let since = action.last_change.map(|t| format!(" (since {})", ago(now, t))).unwrap_or_default();
     let review = link(action.external_url.as_deref(), "review").map(|l| format!(" — {l}")).unwrap_or_default();
-    let note = action.summary.as_deref().map(|s| format!("\n>{}", esc(&truncate(&flat(s), 200)))).unwrap_or_default();
+    let note =
+        action.summary.as_deref().map(|s| format!("\n>{}", esc(&truncate(&one_line(s), 200)))).unwrap_or_default();
     format!(":raised_hand: *Waiting for approval at {}*{since}{review}{note}", esc(&at(stage, action)))
 }
 
@@ -151,12 +152,7 @@ fn action_line(now: Time, action: &ActionState) -> String {
 /// `>`-quoted `Code`: message, on one line and cut to [`ERROR_MAX`].
 fn error_line(error: &ActionError) -> String {
     let code = error.code.as_deref().map(|c| format!("`{}` ", esc(c))).unwrap_or_default();
-    format!(">{code}{}", esc(&truncate(&flat(&error.message), ERROR_MAX)))
-}
-
-/// Text on one line: AWS messages carry newlines that would end a quote.
-fn flat(raw: &str) -> String {
-    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    format!(">{code}{}", esc(&truncate(&one_line(&error.message), ERROR_MAX)))
 }
 
 fn next_steps(state: &PipelineState, approval_waiting: bool) -> Vec<String> {
