@@ -1,0 +1,136 @@
+//! Builds the running application from settings and gateways, so `main` and
+//! the end-to-end tests start exactly the same thing.
+//!
+//! `serve` = the HTTP listener (always: `/healthz`; Slack routes in the HTTP
+//! transport) + the Socket Mode connection (in the socket transport), both
+//! stopped by one cancellation token. On stop, answers being worked on get a
+//! few seconds to go out.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsbot_commands::ports::Gateways;
+use opsbot_commands::{Ops, default_policy};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::http::{SlackHttp, router};
+use crate::settings::{Settings, SettingsError};
+use crate::slack::SlackBot;
+use crate::slack::web::{SlackWeb, WebError};
+use crate::store::{Store, StoreError};
+
+/// How long answers in flight may take once a stop is asked for.
+const DRAIN: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// Slack Socket Mode: outbound WebSocket, no public endpoint.
+    Socket,
+    /// Slack's Events API, slash commands and interactivity over HTTP.
+    Http,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Slack(#[from] WebError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The command pipeline with the built-in policy.
+pub fn ops(aws: Gateways) -> Arc<Ops> {
+    Arc::new(Ops::new(aws, Arc::new(default_policy())))
+}
+
+pub fn open_store(settings: &Settings) -> Result<Arc<Store>, StoreError> {
+    Ok(Arc::new(match &settings.store_path {
+        Some(path) => Store::open(path)?,
+        None => Store::in_memory()?,
+    }))
+}
+
+/// A started bot: where it listens and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: CancellationToken,
+    bot: Arc<SlackBot>,
+    tasks: Vec<JoinHandle<Result<(), AppError>>>,
+}
+
+/// Checks settings for `transport`, binds the listener and starts serving.
+pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> Result<Running, AppError> {
+    let bot_token = settings.require_bot_token()?;
+    let http_slack = match transport {
+        Transport::Http => Some(settings.require_signing_secret()?.clone()),
+        Transport::Socket => None,
+    };
+    let app_token = match transport {
+        Transport::Socket => Some(settings.require_app_token()?.clone()),
+        Transport::Http => None,
+    };
+    let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
+    let bot = SlackBot::new(ops(aws), web, open_store(settings)?);
+    let stop = CancellationToken::new();
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|source| AppError::Listen { addr: settings.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| AppError::Listen { addr: settings.listen, source })?;
+    let slack = http_slack.map(|signing_secret| SlackHttp { bot: bot.clone(), signing_secret });
+    let app = router(slack, settings.max_body_bytes);
+    let http_stop = stop.clone();
+    let mut tasks = vec![tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { http_stop.cancelled().await })
+            .await
+            .map_err(AppError::Serve)
+    })];
+    if let Some(app_token) = app_token {
+        let (bot, stop) = (bot.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move { Ok(crate::slack::socket::run(bot, app_token, stop).await?) }));
+    }
+    info!(%addr, ?transport, "opsbot is serving");
+    Ok(Running { addr, stop, bot, tasks })
+}
+
+impl Running {
+    /// Stops taking requests, lets answers in flight finish, and returns the
+    /// first error any part ended with.
+    pub async fn stop(self) -> Result<(), AppError> {
+        self.stop.cancel();
+        self.bot.drain(DRAIN).await;
+        let mut result = Ok(());
+        for task in self.tasks {
+            if let Ok(Err(err)) = task.await {
+                result = result.and(Err(err));
+            }
+        }
+        result
+    }
+
+    /// Resolves when any part stops by itself (for example, Slack refused the
+    /// app token), or when `signal` fires; then stops everything.
+    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> Result<(), AppError> {
+        let (first, _, rest) = tokio::select! {
+            () = signal => return self.stop().await,
+            done = futures_util::future::select_all(&mut self.tasks) => done,
+        };
+        drop(rest);
+        let early = match first {
+            Ok(result) => result,
+            Err(join) => panic!("a serving task panicked: {join}"),
+        };
+        let stopped = self.stop().await;
+        early.and(stopped)
+    }
+}

@@ -1,0 +1,246 @@
+//! Typed, layered settings (CONVENTIONS #8): built-in defaults, then the YAML
+//! file (`--config` / `OPSBOT_CONFIG`), then environment variables. Validated
+//! once at start-up: a bad file stops start-up with file:line:column.
+//!
+//! Secrets (Slack tokens, signing secret) come from the environment only and
+//! are wrapped in [`Secret`], which cannot be printed or logged.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Where to find the Slack Web API when nothing says otherwise.
+pub const SLACK_API_URL: &str = "https://slack.com/api/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid { path: PathBuf, line: u64, column: u64, message: String },
+    #[error("{0}")]
+    Missing(String),
+}
+
+/// A value that must never reach a log or a channel.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The config file's shape. Unknown keys are errors, so a typo cannot
+/// silently fall back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct File {
+    slack: SlackFile,
+    server: ServerFile,
+    store: StoreFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SlackFile {
+    api_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ServerFile {
+    listen: Option<SocketAddr>,
+    max_body_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StoreFile {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Slack Web API base URL, always ending in `/`.
+    pub slack_api_url: String,
+    pub bot_token: Option<Secret>,
+    pub app_token: Option<Secret>,
+    pub signing_secret: Option<Secret>,
+    pub listen: SocketAddr,
+    /// Requests from Slack larger than this are refused with 413.
+    pub max_body_bytes: usize,
+    /// SQLite file for durable state; `None` keeps it in memory.
+    pub store_path: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            slack_api_url: SLACK_API_URL.into(),
+            bot_token: None,
+            app_token: None,
+            signing_secret: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 64 * 1024,
+            store_path: Some(PathBuf::from("opsbot.db")),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` if given, then the environment (`env` is a
+    /// lookup so tests need not touch the process environment).
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let mut settings = Settings::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
+            settings.apply_file(parse_file(path, &text)?);
+        }
+        settings.apply_env(env);
+        Ok(settings)
+    }
+
+    fn apply_file(&mut self, file: File) {
+        if let Some(url) = file.slack.api_url {
+            self.slack_api_url = with_trailing_slash(url);
+        }
+        self.listen = file.server.listen.unwrap_or(self.listen);
+        self.max_body_bytes = file.server.max_body_bytes.unwrap_or(self.max_body_bytes);
+        if file.store.path.is_some() {
+            self.store_path = file.store.path;
+        }
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(url) = get("OPSBOT_SLACK_API_URL") {
+            self.slack_api_url = with_trailing_slash(url);
+        }
+        self.bot_token = get("SLACK_BOT_TOKEN").map(Secret).or(self.bot_token.take());
+        self.app_token = get("SLACK_APP_TOKEN").map(Secret).or(self.app_token.take());
+        self.signing_secret = get("SLACK_SIGNING_SECRET").map(Secret).or(self.signing_secret.take());
+        if let Some(path) = get("OPSBOT_STORE") {
+            self.store_path = (path != ":memory:").then(|| PathBuf::from(path));
+        }
+    }
+
+    /// The bot token, or a start-up error saying how to provide it.
+    pub fn require_bot_token(&self) -> Result<&Secret, SettingsError> {
+        let token = self.bot_token.as_ref().ok_or_else(|| {
+            SettingsError::Missing("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app's OAuth & Permissions page".into())
+        })?;
+        if !token.expose().starts_with("xoxb-") {
+            return Err(SettingsError::Missing("SLACK_BOT_TOKEN must be a bot token starting with xoxb-".into()));
+        }
+        Ok(token)
+    }
+
+    pub fn require_app_token(&self) -> Result<&Secret, SettingsError> {
+        let token = self.app_token.as_ref().ok_or_else(|| {
+            SettingsError::Missing("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...) with the connections:write scope (Basic Information → App-Level Tokens)".into())
+        })?;
+        if !token.expose().starts_with("xapp-") {
+            return Err(SettingsError::Missing("SLACK_APP_TOKEN must be an app-level token starting with xapp-".into()));
+        }
+        Ok(token)
+    }
+
+    pub fn require_signing_secret(&self) -> Result<&Secret, SettingsError> {
+        self.signing_secret.as_ref().ok_or_else(|| {
+            SettingsError::Missing("SLACK_SIGNING_SECRET is not set: the HTTP transport verifies every request with it (Basic Information → Signing Secret)".into())
+        })
+    }
+}
+
+fn with_trailing_slash(mut url: String) -> String {
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    url
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<File, SettingsError> {
+    if text.trim().is_empty() {
+        return Ok(File::default());
+    }
+    serde_saphyr::from_str::<File>(text).map_err(|err| {
+        let (line, column) = err.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        let message = err.to_string().lines().next().unwrap_or("invalid YAML").to_owned();
+        SettingsError::Invalid { path: path.into(), line, column, message }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn load_yaml(yaml: &str) -> Result<Settings, SettingsError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("opsbot.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        Settings::load(Some(&path), no_env)
+    }
+
+    #[test]
+    fn without_a_file_safe_defaults_apply() {
+        let s = Settings::load(None, no_env).unwrap();
+        assert_eq!(s.slack_api_url, "https://slack.com/api/");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert!(s.bot_token.is_none());
+    }
+
+    #[test]
+    fn the_file_then_the_environment_override_defaults() {
+        let s = load_yaml("slack:\n  api_url: http://127.0.0.1:9/api\nserver:\n  listen: 0.0.0.0:3000\n").unwrap();
+        assert_eq!(s.slack_api_url, "http://127.0.0.1:9/api/");
+        assert_eq!(s.listen.port(), 3000);
+        let env = |k: &str| (k == "OPSBOT_SLACK_API_URL").then(|| "http://fake/api/".to_string());
+        assert_eq!(Settings::load(None, env).unwrap().slack_api_url, "http://fake/api/");
+    }
+
+    #[test]
+    fn an_unknown_key_stops_start_up_with_its_line_and_column() {
+        let err = load_yaml("server:\n  listen: 127.0.0.1:1\n  lisen: x\n").unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:3:"), "{err}");
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_place() {
+        let err = load_yaml("server:\n  listen: not-an-address\n").unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:2:"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let env = |k: &str| (k == "SLACK_BOT_TOKEN").then(|| "xoxb-very-secret".to_string());
+        let s = Settings::load(None, env).unwrap();
+        assert!(!format!("{s:?}").contains("very-secret"));
+        assert_eq!(s.require_bot_token().unwrap().expose(), "xoxb-very-secret");
+    }
+
+    #[test]
+    fn a_wrong_kind_of_token_is_refused_with_what_to_use() {
+        let env = |k: &str| (k == "SLACK_APP_TOKEN").then(|| "xoxb-oops".to_string());
+        let err = Settings::load(None, env).unwrap().require_app_token().unwrap_err().to_string();
+        assert!(err.contains("xapp-"), "{err}");
+    }
+}

@@ -1,0 +1,146 @@
+//! [`Reply`] → Block Kit, within Slack's limits: a section's text is at most
+//! 3,000 characters, a header 150, ten fields and ten context elements, 50
+//! blocks a message. Long text is split at line breaks rather than cut, so a
+//! long `params` listing arrives whole.
+
+use opsbot_commands::reply::truncate;
+use opsbot_commands::{Block, Reply};
+use slack_morphism::prelude::*;
+
+const SECTION_MAX: usize = 3000;
+const FIELD_MAX: usize = 2000;
+const HEADER_MAX: usize = 150;
+const FIELDS_MAX: usize = 10;
+const CONTEXT_MAX: usize = 10;
+const BLOCKS_MAX: usize = 50;
+/// Notification / fallback text; Slack truncates at 40,000 but clients show far less.
+const FALLBACK_MAX: usize = 3000;
+
+/// The message content (blocks + fallback text) for a reply.
+pub fn content(reply: &Reply) -> SlackMessageContent {
+    SlackMessageContent::new().with_text(truncate(&reply.fallback, FALLBACK_MAX)).with_blocks(blocks(reply))
+}
+
+pub fn blocks(reply: &Reply) -> Vec<SlackBlock> {
+    let mut out: Vec<SlackBlock> = Vec::new();
+    for block in &reply.blocks {
+        match block {
+            Block::Header(text) => {
+                out.push(SlackHeaderBlock::new(SlackBlockPlainText::new(truncate(text, HEADER_MAX)).into()).into())
+            }
+            Block::Section { text, fields } => out.extend(section(text, fields)),
+            Block::Context(parts) => out.push(context(parts)),
+            Block::Divider => out.push(SlackDividerBlock::new().into()),
+        }
+    }
+    if out.len() > BLOCKS_MAX {
+        let dropped = out.len() - (BLOCKS_MAX - 1);
+        out.truncate(BLOCKS_MAX - 1);
+        out.push(context(&[format!("… {dropped} more blocks not shown; narrow the question to see them")]));
+    }
+    out
+}
+
+fn section(text: &str, fields: &[String]) -> Vec<SlackBlock> {
+    let mut out: Vec<SlackBlock> = split_lines(text, SECTION_MAX)
+        .into_iter()
+        .map(|chunk| SlackSectionBlock::new().with_text(md(chunk)).into())
+        .collect();
+    for group in fields.chunks(FIELDS_MAX) {
+        let fields = group.iter().map(|f| md(truncate(f, FIELD_MAX))).collect();
+        out.push(SlackSectionBlock::new().with_fields(fields).into());
+    }
+    out
+}
+
+fn context(parts: &[String]) -> SlackBlock {
+    let elements = parts
+        .iter()
+        .take(CONTEXT_MAX)
+        .map(|p| SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(truncate(p, SECTION_MAX))))
+        .collect();
+    SlackContextBlock::new(elements).into()
+}
+
+fn md(text: String) -> SlackBlockText {
+    SlackBlockText::MarkDown(SlackBlockMarkDownText::new(text))
+}
+
+/// Splits text into chunks of at most `max` characters, at line breaks when
+/// possible. Empty text gives no chunk (Slack refuses empty sections).
+fn split_lines(text: &str, max: usize) -> Vec<String> {
+    let mut chunks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = truncate(line, max);
+        if !current.is_empty() && current.chars().count() + 1 + line.chars().count() > max {
+            chunks.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(&line);
+    }
+    if !current.trim().is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn rendered(reply: &Reply) -> Value {
+        serde_json::to_value(blocks(reply)).unwrap()
+    }
+
+    #[test]
+    fn each_reply_block_becomes_its_block_kit_counterpart() {
+        let reply = Reply::in_channel("f").header("Pipelines").section("*web* ok").context(vec!["hint".into()]).divider();
+        assert_eq!(
+            rendered(&reply),
+            json!([
+                {"type": "header", "text": {"type": "plain_text", "text": "Pipelines"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*web* ok"}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": "hint"}]},
+                {"type": "divider"}
+            ])
+        );
+    }
+
+    #[test]
+    fn long_sections_are_split_at_line_breaks_within_slacks_limit() {
+        let text = (0..200).map(|i| format!("line {i:03} {}", "x".repeat(40))).collect::<Vec<_>>().join("\n");
+        let json = rendered(&Reply::in_channel("f").section(text.clone()));
+        let sections = json.as_array().unwrap();
+        assert!(sections.len() > 1);
+        let mut joined = Vec::new();
+        for s in sections {
+            let t = s["text"]["text"].as_str().unwrap();
+            assert!(t.chars().count() <= SECTION_MAX);
+            joined.push(t.to_owned());
+        }
+        assert_eq!(joined.join("\n"), text, "nothing lost in splitting");
+    }
+
+    #[test]
+    fn more_than_ten_fields_spill_into_another_section() {
+        let fields: Vec<String> = (0..13).map(|i| format!("f{i}")).collect();
+        let json = rendered(&Reply::in_channel("f").fields(String::new(), fields));
+        assert_eq!(json[0]["fields"].as_array().unwrap().len(), 10);
+        assert_eq!(json[1]["fields"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn too_many_blocks_end_with_a_note_instead_of_an_error_from_slack() {
+        let mut reply = Reply::in_channel("f");
+        for i in 0..60 {
+            reply = reply.section(format!("s{i}"));
+        }
+        let json = rendered(&reply);
+        assert_eq!(json.as_array().unwrap().len(), BLOCKS_MAX);
+        assert!(json[BLOCKS_MAX - 1]["elements"][0]["text"].as_str().unwrap().contains("11 more blocks"));
+    }
+}

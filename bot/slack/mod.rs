@@ -1,0 +1,136 @@
+//! Slack: both transports (Socket Mode in [`socket`], HTTP in `crate::http`)
+//! hand parsed requests to [`SlackBot`], which acknowledges nothing itself —
+//! the transports ack at once — and runs the work in the background:
+//!
+//! 1. claim the request id in the store (Slack retries and Socket Mode
+//!    redeliveries stop here),
+//! 2. run the command pipeline,
+//! 3. answer: slash commands at their `response_url`, mentions in the thread
+//!    (errors and refusals only to the asker, as ephemeral messages).
+//!
+//! # Parts
+//! - [`signature`]: request signing check.
+//! - [`payload`]: inbound payloads → typed requests.
+//! - [`blocks`]: `Reply` → Block Kit within Slack's limits.
+//! - [`web`]: Web API calls with retries.
+//! - [`socket`]: the Socket Mode connection.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use opsbot_commands::{Context, Ops, Visibility};
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, error, info, info_span, warn};
+
+pub mod blocks;
+pub mod payload;
+pub mod signature;
+pub mod socket;
+pub mod web;
+
+use payload::{Mention, SlashCommand};
+use web::SlackWeb;
+
+use crate::store::Store;
+
+pub struct SlackBot {
+    ops: Arc<Ops>,
+    web: Arc<SlackWeb>,
+    store: Arc<Store>,
+    tasks: TaskTracker,
+}
+
+impl SlackBot {
+    pub fn new(ops: Arc<Ops>, web: Arc<SlackWeb>, store: Arc<Store>) -> Arc<Self> {
+        Arc::new(SlackBot { ops, web, store, tasks: TaskTracker::new() })
+    }
+
+    pub fn web(&self) -> &SlackWeb {
+        &self.web
+    }
+
+    /// `true` the first time a request id is seen. If the store fails we
+    /// still run: every command here is read-only, and a lost request is
+    /// worse than a duplicate answer.
+    pub fn first_time(&self, key: &str) -> bool {
+        match self.store.claim(key, Utc::now().timestamp()) {
+            Ok(first) => {
+                if !first {
+                    info!(key, "duplicate delivery ignored");
+                }
+                first
+            }
+            Err(err) => {
+                error!(error = %err, key, "cannot record request id; running it anyway");
+                true
+            }
+        }
+    }
+
+    /// Runs a slash command in the background; its answer goes to `response_url`.
+    pub fn slash(self: &Arc<Self>, cmd: SlashCommand) {
+        if !self.first_time(&format!("slash:{}", cmd.trigger_id)) {
+            return;
+        }
+        let bot = self.clone();
+        let span = info_span!("slash", trigger_id = %cmd.trigger_id);
+        self.tasks.spawn(
+            async move {
+                let ctx = context(&cmd.user, cmd.user_name.clone(), &cmd.channel, cmd.channel_name.clone());
+                let reply = bot.ops.handle(&ctx, &cmd.text).await;
+                if let Err(err) = bot.web.respond(&cmd.response_url, &reply).await {
+                    error!(error = %err, request_id = %ctx.request_id, "cannot deliver the answer");
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Runs a mention or DM in the background and answers in its thread.
+    pub fn mention(self: &Arc<Self>, m: Mention) {
+        if !self.first_time(&format!("event:{}", m.event_id)) {
+            return;
+        }
+        let bot = self.clone();
+        let span = info_span!("mention", event_id = %m.event_id);
+        self.tasks.spawn(
+            async move {
+                let name = bot.web.user_name(&m.user).await.map(|n| n.to_string());
+                let ctx = context(&m.user, name, &m.channel, None);
+                let reply = bot.ops.handle(&ctx, &m.text).await;
+                let sent = match reply.visibility {
+                    Visibility::InChannel => bot.web.post_message(&m.channel, Some(&m.thread_ts), &reply).await.map(drop),
+                    Visibility::Ephemeral => bot.web.post_ephemeral(&m.channel, &m.user, Some(&m.thread_ts), &reply).await,
+                };
+                if let Err(err) = sent {
+                    error!(error = %err, request_id = %ctx.request_id, "cannot deliver the answer");
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Waits for answers still being worked on (graceful shutdown).
+    pub async fn drain(&self, within: std::time::Duration) {
+        self.tasks.close();
+        if tokio::time::timeout(within, self.tasks.wait()).await.is_err() {
+            warn!(pending = self.tasks.len(), "shutting down with answers still pending");
+        }
+    }
+}
+
+fn context(
+    user: &opsbot_commands::values::SlackUserId,
+    user_name: Option<String>,
+    channel: &opsbot_commands::values::ChannelId,
+    channel_name: Option<String>,
+) -> Context {
+    Context {
+        request_id: crate::request_id(),
+        user: user.clone(),
+        user_name,
+        channel: channel.clone(),
+        channel_name,
+        now: Utc::now(),
+    }
+}

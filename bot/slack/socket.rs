@@ -1,0 +1,136 @@
+//! Socket Mode: no public endpoint. Opens a WebSocket URL with
+//! `apps.connections.open`, then for each envelope Slack pushes: ack at once
+//! (Slack's limit is 3 s), then hand the payload to [`SlackBot`].
+//!
+//! Reconnects with backoff when Slack sends `disconnect` (it does so routinely
+//! to refresh connections), when the socket closes or errors, or when nothing
+//! arrives for [`IDLE_LIMIT`] (Slack pings far more often, so silence means a
+//! dead connection). Redeliveries are harmless: `SlackBot` claims request ids.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::SlackBot;
+use super::payload::{self, Event, SlashFields};
+use super::web::WebError;
+use crate::settings::Secret;
+
+const IDLE_LIMIT: Duration = Duration::from_secs(120);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// Why a connection ended.
+enum Ended {
+    Reconnect(String),
+    Stopped,
+}
+
+/// Runs until `stop` is cancelled. Fails only when Slack refuses the app
+/// token (retrying cannot help then).
+pub async fn run(bot: Arc<SlackBot>, app_token: Secret, stop: CancellationToken) -> Result<(), WebError> {
+    let mut failures = 0u32;
+    loop {
+        let url = tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            url = bot.web().open_socket(&app_token) => url,
+        };
+        let ended = match url {
+            Err(WebError::Api { method, error }) if error.contains("auth") || error.contains("token") => {
+                return Err(WebError::Api { method, error });
+            }
+            Err(err) => Ended::Reconnect(err.to_string()),
+            Ok(url) => match connect(&bot, &url, &stop).await {
+                Ok(ended) => {
+                    failures = 0;
+                    ended
+                }
+                Err(why) => Ended::Reconnect(why),
+            },
+        };
+        match ended {
+            Ended::Stopped => return Ok(()),
+            Ended::Reconnect(why) => {
+                let wait = backoff(failures);
+                failures += 1;
+                warn!(%why, wait_ms = wait.as_millis() as u64, "Socket Mode connection ended; reconnecting");
+                tokio::select! {
+                    _ = stop.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
+fn backoff(failures: u32) -> Duration {
+    if failures == 0 { Duration::ZERO } else { (Duration::from_millis(500) * 2u32.pow(failures.min(6))).min(BACKOFF_MAX) }
+}
+
+/// One connection, from handshake to its end. `Err` when it never got going.
+async fn connect(bot: &Arc<SlackBot>, url: &str, stop: &CancellationToken) -> Result<Ended, String> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| format!("connect: {e}"))?;
+    loop {
+        let next = tokio::select! {
+            _ = stop.cancelled() => {
+                let _ = ws.close(None).await;
+                return Ok(Ended::Stopped);
+            }
+            next = tokio::time::timeout(IDLE_LIMIT, ws.next()) => next,
+        };
+        let text = match next {
+            Err(_) => return Ok(Ended::Reconnect("no traffic from Slack; connection presumed dead".into())),
+            Ok(None) => return Ok(Ended::Reconnect("socket closed".into())),
+            Ok(Some(Err(e))) => return Ok(Ended::Reconnect(format!("socket error: {e}"))),
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Ok(Message::Close(frame)))) => return Ok(Ended::Reconnect(format!("closed by Slack: {frame:?}"))),
+            Ok(Some(Ok(_))) => continue, // pings are answered by tungstenite itself
+        };
+        let Ok(message) = serde_json::from_str::<Value>(&text) else {
+            warn!("Socket Mode message is not JSON; ignored");
+            continue;
+        };
+        match message.get("type").and_then(Value::as_str).unwrap_or_default() {
+            "hello" => info!("connected to Slack (Socket Mode)"),
+            "disconnect" => {
+                let reason = message.get("reason").and_then(Value::as_str).unwrap_or("unknown");
+                return Ok(Ended::Reconnect(format!("Slack asked to reconnect ({reason})")));
+            }
+            kind => {
+                let Some(envelope_id) = message.get("envelope_id").and_then(Value::as_str) else {
+                    debug!(kind, "Socket Mode message without envelope ignored");
+                    continue;
+                };
+                let ack = json!({ "envelope_id": envelope_id }).to_string();
+                if let Err(e) = ws.send(Message::Text(ack.into())).await {
+                    return Ok(Ended::Reconnect(format!("cannot ack: {e}")));
+                }
+                dispatch(bot, kind, message.get("payload").unwrap_or(&Value::Null));
+            }
+        }
+    }
+}
+
+/// Hands an acknowledged envelope's payload to the bot.
+fn dispatch(bot: &Arc<SlackBot>, kind: &str, payload: &Value) {
+    let result = match kind {
+        "slash_commands" => payload::slash_command(SlashFields::Json(payload)).map(|cmd| bot.slash(cmd)),
+        "events_api" => payload::event(payload).map(|event| match event {
+            Event::Mention(m) => bot.mention(m),
+            Event::Ignored { why, .. } => debug!(%why, "event ignored"),
+            Event::UrlVerification { .. } => debug!("url_verification over Socket Mode ignored"),
+        }),
+        "interactive" => payload::interaction(payload).map(|i| info!(kind = %i.kind, "interaction acknowledged; no handler yet")),
+        other => {
+            debug!(kind = other, "envelope type ignored");
+            Ok(())
+        }
+    };
+    if let Err(err) = result {
+        warn!(error = %err, kind, "malformed envelope payload dropped");
+    }
+}

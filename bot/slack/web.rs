@@ -1,0 +1,230 @@
+//! Slack Web API calls the bot makes, through slack-morphism's client, plus
+//! POSTs to a slash command's `response_url`.
+//!
+//! Every call is retried here, in one place: 429 waits for `Retry-After`
+//! (capped), 5xx and network failures back off exponentially; Slack's own
+//! `ok: false` errors are final. Tokens never appear in errors or logs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use opsbot_commands::Reply;
+use opsbot_commands::values::{ChannelId, SlackUserId};
+use slack_morphism::prelude as sm;
+use tracing::warn;
+
+use super::blocks;
+use crate::settings::Secret;
+
+type Connector = HttpsConnector<HttpConnector>;
+type SlackClient = sm::SlackClient<sm::SlackClientHyperConnector<Connector>>;
+
+const ATTEMPTS: u32 = 4;
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("Slack answered {method}: {error}")]
+    Api { method: &'static str, error: String },
+    #[error("Slack {method} failed after {ATTEMPTS} attempts: {last}")]
+    GaveUp { method: &'static str, last: String },
+    #[error("cannot build the HTTPS client: {0}")]
+    Tls(#[from] std::io::Error),
+}
+
+/// HTTPS to Slack in production, plain HTTP for a local fake or proxy.
+fn connector() -> std::io::Result<Connector> {
+    Ok(hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build())
+}
+
+pub struct SlackWeb {
+    client: SlackClient,
+    http: HttpClient<Connector, Full<Bytes>>,
+    bot_token: sm::SlackApiToken,
+    names: Mutex<HashMap<String, Arc<str>>>,
+}
+
+/// What a failed attempt means for the next one.
+enum Attempt {
+    Retry { wait: Duration, why: String },
+    Fail(String),
+}
+
+impl SlackWeb {
+    /// `api_url` ends with `/` (settings guarantee it).
+    pub fn new(api_url: &str, bot_token: &Secret) -> Result<Self, WebError> {
+        let slack = sm::SlackClientHyperConnector::with_connector(connector()?).with_slack_api_url(api_url);
+        Ok(SlackWeb {
+            client: sm::SlackClient::new(slack),
+            http: HttpClient::builder(TokioExecutor::new()).build(connector()?),
+            bot_token: sm::SlackApiToken::new(bot_token.expose().into()),
+            names: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Posts a message (in a thread when `thread_ts` is given); returns its ts.
+    pub async fn post_message(&self, channel: &ChannelId, thread_ts: Option<&str>, reply: &Reply) -> Result<String, WebError> {
+        let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), blocks::content(reply));
+        req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
+        let session = self.client.open_session(&self.bot_token);
+        let res = retry("chat.postMessage", || session.chat_post_message(&req), classify).await?;
+        Ok(res.ts.to_string())
+    }
+
+    /// Shows a message to one user only.
+    pub async fn post_ephemeral(
+        &self,
+        channel: &ChannelId,
+        user: &SlackUserId,
+        thread_ts: Option<&str>,
+        reply: &Reply,
+    ) -> Result<(), WebError> {
+        let mut req = sm::SlackApiChatPostEphemeralRequest::new(
+            channel.as_str().into(),
+            user.as_str().into(),
+            blocks::content(reply),
+        );
+        req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
+        let session = self.client.open_session(&self.bot_token);
+        retry("chat.postEphemeral", || session.chat_post_ephemeral(&req), classify).await.map(drop)
+    }
+
+    /// The user's display name (cached; `None` when Slack cannot tell).
+    pub async fn user_name(&self, user: &SlackUserId) -> Option<Arc<str>> {
+        if let Some(name) = self.names.lock().unwrap_or_else(|p| p.into_inner()).get(user.as_str()) {
+            return Some(name.clone());
+        }
+        let req = sm::SlackApiUsersInfoRequest::new(user.as_str().into());
+        let session = self.client.open_session(&self.bot_token);
+        let res = match retry("users.info", || session.users_info(&req), classify).await {
+            Ok(res) => res,
+            Err(err) => {
+                warn!(error = %err, user = %user, "cannot look up user name");
+                return None;
+            }
+        };
+        let profile = res.user.profile.as_ref();
+        let name = profile
+            .and_then(|p| p.display_name.clone())
+            .filter(|n| !n.is_empty())
+            .or(res.user.name.clone())
+            .or(res.user.real_name.clone())?;
+        let name: Arc<str> = name.into();
+        self.names.lock().unwrap_or_else(|p| p.into_inner()).insert(user.to_string(), name.clone());
+        Some(name)
+    }
+
+    /// The Socket Mode WebSocket URL for this connection attempt.
+    pub async fn open_socket(&self, app_token: &Secret) -> Result<String, WebError> {
+        let token = sm::SlackApiToken::new(app_token.expose().into());
+        let session = self.client.open_session(&token);
+        let req = sm::SlackApiAppsConnectionOpenRequest::new();
+        let res = retry("apps.connections.open", || session.apps_connections_open(&req), classify).await?;
+        Ok(res.url.0.to_string())
+    }
+
+    /// Answers a slash command at its `response_url` (valid 30 minutes, 5 uses).
+    pub async fn respond(&self, response_url: &str, reply: &Reply) -> Result<(), WebError> {
+        let mut body = serde_json::to_value(blocks::content(reply)).expect("message content serialises");
+        let visibility = match reply.visibility {
+            opsbot_commands::Visibility::InChannel => "in_channel",
+            opsbot_commands::Visibility::Ephemeral => "ephemeral",
+        };
+        body["response_type"] = visibility.into();
+        let body = Bytes::from(body.to_string());
+        retry("response_url", || self.post_json(response_url, body.clone()), classify_http).await
+    }
+
+    async fn post_json(&self, url: &str, body: Bytes) -> Result<(), HttpFailure> {
+        let req = axum::http::Request::post(url)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(Full::new(body))
+            .map_err(|e| HttpFailure::Request(e.to_string()))?;
+        let res = self.http.request(req).await.map_err(|e| HttpFailure::Network(e.to_string()))?;
+        let status = res.status().as_u16();
+        let retry_after = res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.trim().parse().ok());
+        let body = res.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        Err(HttpFailure::Status { status, retry_after, body: String::from_utf8_lossy(&body).trim().to_owned() })
+    }
+}
+
+/// A failed plain-HTTP call (`response_url`).
+#[derive(Debug)]
+enum HttpFailure {
+    Request(String),
+    Network(String),
+    Status { status: u16, retry_after: Option<u64>, body: String },
+}
+
+/// Runs `call` up to [`ATTEMPTS`] times, waiting as `classify` says.
+async fn retry<T, E, F, Fut>(method: &'static str, call: F, classify: fn(&E) -> Attempt) -> Result<T, WebError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut last = String::new();
+    for attempt in 0..ATTEMPTS {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(err) => match classify(&err) {
+                Attempt::Fail(error) => return Err(WebError::Api { method, error }),
+                Attempt::Retry { wait, why } => {
+                    let wait = if wait.is_zero() { backoff(attempt) } else { wait.min(RETRY_AFTER_CAP) };
+                    warn!(method, attempt, why = %why, wait_ms = wait.as_millis() as u64, "Slack call failed, retrying");
+                    last = why;
+                    if attempt + 1 < ATTEMPTS {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            },
+        }
+    }
+    Err(WebError::GaveUp { method, last })
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 * 2u64.pow(attempt))
+}
+
+fn classify(err: &slack_morphism::errors::SlackClientError) -> Attempt {
+    use slack_morphism::errors::SlackClientError as E;
+    match err {
+        E::RateLimitError(e) => Attempt::Retry {
+            wait: e.retry_after.unwrap_or(Duration::from_secs(1)),
+            why: "rate limited (429)".into(),
+        },
+        E::HttpError(e) if e.status_code.is_server_error() => {
+            Attempt::Retry { wait: Duration::ZERO, why: format!("HTTP {}", e.status_code.as_u16()) }
+        }
+        E::HttpProtocolError(_) | E::SystemError(_) | E::EndOfStream(_) => {
+            Attempt::Retry { wait: Duration::ZERO, why: err.to_string() }
+        }
+        E::ApiError(e) => Attempt::Fail(e.code.clone()),
+        other => Attempt::Fail(other.to_string()),
+    }
+}
+
+fn classify_http(err: &HttpFailure) -> Attempt {
+    match err {
+        HttpFailure::Status { status: 429, retry_after, .. } => Attempt::Retry {
+            wait: Duration::from_secs(retry_after.unwrap_or(1)),
+            why: "rate limited (429)".into(),
+        },
+        HttpFailure::Status { status: status @ 500..=599, body, .. } => {
+            Attempt::Retry { wait: Duration::ZERO, why: format!("HTTP {status}: {body}") }
+        }
+        HttpFailure::Network(e) => Attempt::Retry { wait: Duration::ZERO, why: e.clone() },
+        HttpFailure::Status { status, body, .. } => Attempt::Fail(format!("HTTP {status}: {body}")),
+        HttpFailure::Request(e) => Attempt::Fail(e.clone()),
+    }
+}
