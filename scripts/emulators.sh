@@ -54,6 +54,9 @@ pins=(
   "cbor2==6.2.1"
   "boto3==1.43.106"
   "botocore==1.43.106"
+  # Slack's own Python SDK: an independent implementation of request signing,
+  # used by the end-to-end tests to sign requests the way Slack does.
+  "slack_sdk==3.47.0"
 )
 
 # Everything else the pins resolved to (pip freeze of a verified install).
