@@ -1,0 +1,117 @@
+//! Gateways implementing the commands' ports (`opsbot_commands::ports`) with the
+//! AWS SDK for Rust: [`AwsPipelines`] (CodePipeline), [`AwsServices`] (ECS),
+//! [`AwsAlarms`] (CloudWatch) and [`AwsParams`] (SSM Parameter Store).
+//!
+//! # Layout
+//! - this file: [`load_sdk_config`] and [`gateways`], the SDK-wide settings
+//!   ([`loader`], [`retry_config`]) and the one time conversion ([`utc`]);
+//! - `errors.rs`: the single mapping from an SDK error to a `GatewayError`;
+//! - `codepipeline.rs`, `ecs.rs`, `cloudwatch.rs`, `ssm.rs`: one gateway each,
+//!   with their aws-smithy-mocks tests (the only tests that build SDK types).
+//!
+//! # Decisions
+//! - The SDK crates are built without default features, so the loader is given
+//!   an explicit HTTPS client (rustls with ring, the process's only crypto
+//!   provider); without it the first request panics ("a http_client is required").
+//! - No endpoint is ever set in code: `AWS_ENDPOINT_URL` and
+//!   `AWS_ENDPOINT_URL_<SERVICE>` (or a profile's `endpoint_url` / `services`
+//!   section) keep working, which is how the emulator tests route CloudWatch to
+//!   ministack and everything else to moto.
+//! - Retries: standard mode, at most 3 attempts. The SDK retries throttling and
+//!   transient errors itself; what still fails after that reaches the user as
+//!   `Throttled` / `Unavailable`, never retried a second time by us.
+//! - Lists follow every page (SDK paginators), as the ports promise.
+
+mod cloudwatch;
+mod codepipeline;
+mod ecs;
+mod errors;
+mod ssm;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_types::retry::RetryConfig;
+use opsbot_commands::ports::{Gateways, Time};
+
+pub use cloudwatch::AwsAlarms;
+pub use codepipeline::AwsPipelines;
+pub use ecs::AwsServices;
+pub use ssm::AwsParams;
+
+/// The SDK configuration from the default chain (env, profile, web identity,
+/// ECS/IMDS credentials), with our HTTPS client and retry policy.
+pub async fn load_sdk_config() -> SdkConfig {
+    loader().load().await
+}
+
+/// The loader [`load_sdk_config`] uses, before `.load()`: tests add their own
+/// region, credentials and profile on top, so they exercise the same settings.
+pub fn loader() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).retry_config(retry_config())
+}
+
+/// Standard retry mode, at most 3 attempts in all (throttling included).
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
+
+/// Every port the read commands use, each backed by its own SDK client.
+pub fn gateways(sdk: &SdkConfig) -> Gateways {
+    Gateways {
+        pipelines: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
+        services: Arc::new(AwsServices::new(aws_sdk_ecs::Client::new(sdk))),
+        alarms: Arc::new(AwsAlarms::new(aws_sdk_cloudwatch::Client::new(sdk))),
+        params: Arc::new(AwsParams::new(aws_sdk_ssm::Client::new(sdk))),
+    }
+}
+
+fn https_client() -> aws_sdk_ssm::config::SharedHttpClient {
+    use aws_smithy_http_client::{Builder, tls};
+    Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https()
+}
+
+/// An SDK timestamp in UTC; `None` stays `None` (never "now").
+pub(crate) fn utc(time: Option<&aws_smithy_types::DateTime>) -> Option<Time> {
+    let time = time?;
+    chrono::DateTime::from_timestamp(time.secs(), time.subsec_nanos())
+}
+
+/// Builds an SDK client whose requests are answered by aws-smithy-mocks rules,
+/// with our retry policy (backoff shortened to milliseconds). Written out
+/// instead of `mock_client!`, which needs the SDK crates' `test-util` feature
+/// and so a second build of every SDK crate for tests.
+#[cfg(test)]
+macro_rules! mocked_client {
+    ($sdk:ident, [$($rule:expr),* $(,)?]) => {{
+        let interceptor = aws_smithy_mocks::MockResponseInterceptor::new()
+            .rule_mode(aws_smithy_mocks::RuleMode::MatchAny)
+            $(.with_rule($rule))*;
+        let retry = crate::aws::retry_config().with_initial_backoff(std::time::Duration::from_millis(1));
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new("us-east-1"))
+                .credentials_provider($sdk::config::Credentials::new("AKIDTEST", "secret", None, None, "mock"))
+                .http_client(aws_smithy_mocks::create_mock_http_client())
+                .interceptor(interceptor)
+                .retry_config(retry)
+                .build(),
+        )
+    }};
+}
+#[cfg(test)]
+pub(crate) use mocked_client;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_times_become_utc_with_their_fraction() {
+        let at = aws_smithy_types::DateTime::from_fractional_secs(1_763_812_800, 0.25);
+        let utc = utc(Some(&at)).unwrap();
+        assert_eq!(utc.to_rfc3339(), "2025-11-22T12:00:00.250+00:00");
+        assert_eq!(super::utc(None), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! [`Params`] with SSM Parameter Store: `GetParameter`,
+//! `GetParametersByPath` (recursive, paginated) and `GetParameterHistory`
+//! (paginated).
+//!
+//! SecureString values are never requested decrypted (`WithDecryption` false on
+//! every call), so the bot needs no `kms:Decrypt` and a secret cannot leak
+//! through a reply or a log however the code changes later. What AWS sends in
+//! their place (ciphertext; moto even sends `kms:alias/aws/ssm:<plaintext>`) is
+//! dropped by `ParamValue::of`, which masks every SecureString.
+
+use async_trait::async_trait;
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::{Parameter as SdkParameter, ParameterHistory, ParameterType};
+use opsbot_commands::error::GatewayResult;
+use opsbot_commands::ports::{ParamKind, ParamValue, ParamVersion, Parameter, Params};
+use opsbot_commands::values::{ParamName, ParamPath};
+
+use super::errors::OrGateway;
+use super::utc;
+
+pub struct AwsParams {
+    client: Client,
+}
+
+impl AwsParams {
+    pub fn new(client: Client) -> Self {
+        AwsParams { client }
+    }
+}
+
+#[async_trait]
+impl Params for AwsParams {
+    async fn get(&self, name: &ParamName) -> GatewayResult<Parameter> {
+        let found = self.client.get_parameter().name(name.as_str()).with_decryption(false).send().await;
+        let found = found.or_gateway(&format!("parameter `{name}`"))?;
+        Ok(found.parameter.as_ref().map(parameter).unwrap_or_else(|| missing_value(name)))
+    }
+
+    async fn by_path(&self, path: &ParamPath) -> GatewayResult<Vec<Parameter>> {
+        let pages = self
+            .client
+            .get_parameters_by_path()
+            .path(path.as_str())
+            .recursive(true)
+            .with_decryption(false)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .or_gateway(&format!("parameter path `{path}`"))?;
+        let mut params: Vec<Parameter> = pages.iter().flat_map(|p| p.parameters()).map(parameter).collect();
+        params.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(params)
+    }
+
+    async fn history(&self, name: &ParamName) -> GatewayResult<Vec<ParamVersion>> {
+        let pages = self
+            .client
+            .get_parameter_history()
+            .name(name.as_str())
+            .with_decryption(false)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .or_gateway(&format!("parameter `{name}`"))?;
+        let mut versions: Vec<ParamVersion> = pages.iter().flat_map(|p| p.parameters()).map(version).collect();
+        versions.sort_by_key(|v| v.version);
+        Ok(versions)
+    }
+}
+
+fn kind(raw: Option<&ParameterType>) -> ParamKind {
+    ParamKind::from_aws(raw.map_or("String", |t| t.as_str()))
+}
+
+fn parameter(p: &SdkParameter) -> Parameter {
+    let kind = kind(p.r#type());
+    Parameter {
+        name: p.name().unwrap_or_default().to_owned(),
+        value: ParamValue::of(&kind, p.value().map(str::to_owned)),
+        kind,
+        version: p.version(),
+        last_modified: utc(p.last_modified_date()),
+    }
+}
+
+/// A `GetParameter` answer without its parameter (never seen; shapes allow it).
+fn missing_value(name: &ParamName) -> Parameter {
+    Parameter {
+        name: name.to_string(),
+        kind: ParamKind::String,
+        value: ParamValue::Masked,
+        version: 0,
+        last_modified: None,
+    }
+}
+
+fn version(h: &ParameterHistory) -> ParamVersion {
+    let kind = kind(h.r#type());
+    ParamVersion {
+        version: h.version(),
+        value: ParamValue::of(&kind, h.value().map(str::to_owned)),
+        kind,
+        modified: utc(h.last_modified_date()),
+        modified_by: h.last_modified_user().map(str::to_owned),
+        labels: h.labels().to_vec(),
+        description: h.description().map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_mocks::mock;
+
+    use super::*;
+    use crate::aws::mocked_client;
+
+    #[tokio::test]
+    async fn parameters_are_never_fetched_decrypted_and_secure_strings_are_masked() {
+        let by_path = mock!(Client::get_parameters_by_path)
+            .match_requests(|req| req.with_decryption() == Some(false) && req.recursive() == Some(true))
+            .sequence()
+            .http_status(
+                200,
+                Some(
+                    r#"{"Parameters": [
+                {"Name": "/shop/prod/db-password", "Type": "SecureString", "Value": "AQICAHh...", "Version": 2},
+                {"Name": "/shop/prod/db-host", "Type": "String", "Value": "db.internal", "Version": 5,
+                 "LastModifiedDate": 1763812800}]}"#
+                        .into(),
+                ),
+            )
+            .build();
+        let client: Client = mocked_client!(aws_sdk_ssm, [&by_path]);
+
+        let params = AwsParams::new(client).by_path(&ParamPath::parse("/shop/prod").unwrap()).await.unwrap();
+
+        assert_eq!(params[0].name, "/shop/prod/db-host");
+        assert_eq!(params[0].value, ParamValue::Plain("db.internal".into()));
+        assert_eq!((params[1].kind.clone(), params[1].value.clone()), (ParamKind::SecureString, ParamValue::Masked));
+    }
+
+    #[tokio::test]
+    async fn a_missing_parameter_is_not_found() {
+        let missing = mock!(Client::get_parameter)
+            .sequence()
+            .http_status(400, Some(r#"{"__type": "ParameterNotFound", "message": ""}"#.into()))
+            .build();
+        let client: Client = mocked_client!(aws_sdk_ssm, [&missing]);
+
+        let err = AwsParams::new(client).get(&ParamName::parse("/shop/nope").unwrap()).await.unwrap_err();
+
+        assert_eq!(err.to_string(), "parameter `/shop/nope` was not found");
+    }
+
+    #[tokio::test]
+    async fn expired_credentials_are_access_denied() {
+        let expired = mock!(Client::get_parameter)
+            .sequence()
+            .http_status(400, Some(r#"{"__type": "ExpiredTokenException", "message": "The security token included in the request is expired"}"#.into()))
+            .build();
+        let client: Client = mocked_client!(aws_sdk_ssm, [&expired]);
+
+        let err = AwsParams::new(client).get(&ParamName::parse("/shop/x").unwrap()).await.unwrap_err();
+
+        assert_eq!(err.to_string(), "AWS denied access: The security token included in the request is expired");
+    }
+}
