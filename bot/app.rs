@@ -67,8 +67,19 @@ pub struct Running {
     tasks: Vec<JoinHandle<Result<(), AppError>>>,
 }
 
+/// Fails with what to set when `transport` lacks a token or secret; run it
+/// before anything slow (loading AWS credentials) so mistakes show at once.
+pub fn check(settings: &Settings, transport: Transport) -> Result<(), SettingsError> {
+    settings.require_bot_token()?;
+    match transport {
+        Transport::Http => settings.require_signing_secret().map(drop),
+        Transport::Socket => settings.require_app_token().map(drop),
+    }
+}
+
 /// Checks settings for `transport`, binds the listener and starts serving.
 pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> Result<Running, AppError> {
+    check(settings, transport)?;
     let bot_token = settings.require_bot_token()?;
     let http_slack = match transport {
         Transport::Http => Some(settings.require_signing_secret()?.clone()),

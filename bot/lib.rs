@@ -11,14 +11,17 @@
 //! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket Mode.
 //! - [`http`]: the axum router (`/slack/*`, `/healthz`).
 //! - [`store`]: durable state (request claims) in SQLite.
+//! - [`telemetry`]: logging set-up and stop signals.
 
 pub mod app;
 pub mod aws;
-pub mod sandbox;
+pub mod console;
 pub mod http;
+pub mod sandbox;
 pub mod settings;
 pub mod slack;
 pub mod store;
+pub mod telemetry;
 
 /// A short id unique to this process run, shown to users as the reference
 /// of an internal error and logged with every command (`request_id`).

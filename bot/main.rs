@@ -1,1 +1,87 @@
-fn main() {}
+//! `opsbot`: a table of contents (CONVENTIONS #2). Everything else lives in
+//! the library so the tests build the very same application.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use opsbot::app::{self, Transport};
+use opsbot::console::{self, ConsoleUser};
+use opsbot::sandbox::Sandbox;
+use opsbot::settings::Settings;
+use opsbot::{aws, telemetry};
+use opsbot_commands::ports::Gateways;
+use opsbot_commands::values::{ChannelId, SlackUserId};
+
+#[derive(Parser)]
+#[command(version, about = "ChatOps for teams that ship on AWS")]
+struct Cli {
+    /// Config file (YAML). Without one, safe built-in defaults apply.
+    #[arg(long, global = true, env = "OPSBOT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Connect to Slack and answer commands.
+    Serve {
+        #[arg(long, value_enum, default_value = "socket")]
+        transport: Transport,
+        /// Address for /healthz (and Slack's requests with --transport http).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Type commands in a terminal against the configured AWS account.
+    Console(Who),
+    /// The console against a simulated AWS account: no credentials, no network.
+    Demo(Who),
+}
+
+/// Who the console user is, for policies and `whoami`.
+#[derive(Args)]
+struct Who {
+    /// Slack user id to act as.
+    #[arg(long, value_parser = SlackUserId::parse)]
+    user: Option<SlackUserId>,
+    /// Channel the commands count as sent in.
+    #[arg(long, value_parser = ChannelId::parse)]
+    channel: Option<ChannelId>,
+}
+
+async fn console(gateways: Gateways, who: Who) -> std::io::Result<()> {
+    let mut user = ConsoleUser::local();
+    user.id = who.user.unwrap_or(user.id);
+    user.channel = who.channel.unwrap_or(user.channel);
+    console::run_stdio(&app::ops(gateways), user).await
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("opsbot: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" });
+    let mut settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+    match cli.command {
+        Command::Serve { transport, listen } => {
+            settings.listen = listen.unwrap_or(settings.listen);
+            app::check(&settings, transport)?;
+            let gateways = aws::gateways(&aws::load_sdk_config().await);
+            let running = app::start(&settings, transport, gateways).await?;
+            running.run_until(telemetry::shutdown_signal()).await?;
+        }
+        Command::Console(who) => console(aws::gateways(&aws::load_sdk_config().await), who).await?,
+        Command::Demo(who) => console(Arc::new(Sandbox::demo(chrono::Utc::now())).gateways(), who).await?,
+    }
+    Ok(())
+}

@@ -1,11 +1,12 @@
 //! Logging and process signals. Logs go to stderr (stdout belongs to the
 //! console's replies): human-readable by default, JSON lines with
-//! `OPSBOT_LOG_FORMAT=json`; the level from `RUST_LOG` (default `info`).
+//! `OPSBOT_LOG_FORMAT=json`; the level from `RUST_LOG`, else `default_level`
+//! (`info` for the server; `warn` for the console, whose stdout is the reply).
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+pub fn init(default_level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("OPSBOT_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
