@@ -1,12 +1,15 @@
-//! `param history NAME`: every version of a parameter, who wrote it and its labels.
+//! `param history NAME`: versions of a parameter, newest first — "who changed
+//! this, and when?". Writers are shown by IAM user or role session name,
+//! never by full ARN (it carries the account id); SecureStrings stay masked.
 
 use crate::error::{GatewayResult, UsageError};
-use crate::ports::Params as ParamsPort;
-use crate::reply::Reply;
+use crate::ports::{ParamVersion, Params as ParamsPort, Time};
+use crate::reply::{Reply, count, esc, truncate, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::ParamName;
 
 use super::Context;
+use super::param_get::preview;
 
 pub const SPEC: Spec = Spec {
     name: "param history",
@@ -15,6 +18,10 @@ pub const SPEC: Spec = Spec {
     example: "param history /shop/prod/db-host",
     changes: false,
 };
+
+/// At most this many of the newest versions are listed.
+const SHOWN: usize = 20;
+const PREVIEW_MAX: usize = 80;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamHistory {
@@ -27,7 +34,127 @@ impl ParamHistory {
         Ok(ParamHistory { name: ParamName::parse(&args[0])? })
     }
 
-    pub async fn run(&self, _ctx: &Context, _params: &dyn ParamsPort) -> GatewayResult<Reply> {
-        todo!("being written")
+    /// A parameter that does not exist comes back as the port's `NotFound`.
+    pub async fn run(&self, ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
+        let mut versions = params.history(&self.name).await?;
+        versions.sort_by_key(|v| std::cmp::Reverse(v.version));
+        let name = esc(self.name.as_str());
+        let summary = format!("`{name}`: {}", count(versions.len(), "version"));
+        let mut footer = vec![summary.clone()];
+        if versions.len() > SHOWN {
+            footer.push(format!("Showing the {SHOWN} newest of {} versions", versions.len()));
+        }
+        footer.push(format!("`param get {name}` for the current value"));
+        Ok(Reply::in_channel(summary.replace('`', ""))
+            .header(format!("History of {}", truncate(self.name.as_str(), 100)))
+            .lines(versions.iter().take(SHOWN).map(|v| line(ctx.now, v)))
+            .context(footer))
+    }
+}
+
+/// `• *v3* · 2026-11-22 11:00 UTC (1h ago) · by *alice* · `prod` · `value`` and
+/// the description below.
+fn line(now: Time, v: &ParamVersion) -> String {
+    let mut parts = vec![format!("• *v{}*", v.version)];
+    parts.extend(v.modified.map(|t| when(now, t)));
+    parts.extend(v.modified_by.as_deref().map(|by| format!("by *{}*", esc(&who(by)))));
+    if !v.labels.is_empty() {
+        let labels: Vec<String> = v.labels.iter().map(|l| format!("`{}`", esc(l))).collect();
+        parts.push(format!("labels {}", labels.join(", ")));
+    }
+    parts.push(preview(&v.kind, &v.value, PREVIEW_MAX));
+    let description = v.description.as_deref().map(|d| format!("\n    _{}_", esc(&truncate(d, 150))));
+    format!("{}{}", parts.join(" · "), description.unwrap_or_default())
+}
+
+/// Who wrote a version, without the account id an ARN carries:
+/// `arn:aws:iam::123456789012:user/ci/deployer` → `deployer`,
+/// `arn:aws:sts::123456789012:assumed-role/Admin/alice` → `alice`,
+/// `arn:aws:iam::123456789012:root` → `root`. Other text is kept, cut to 40 characters.
+pub fn who(raw: &str) -> String {
+    if !raw.starts_with("arn:") {
+        return truncate(raw, 40);
+    }
+    let tail = if raw.contains('/') { raw.rsplit('/').next() } else { raw.rsplit(':').next() };
+    match tail.map(str::trim) {
+        Some(name) if !name.is_empty() => truncate(name, 64),
+        _ => "someone".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::GatewayError;
+    use crate::ports::{ParamKind, ParamValue};
+    use crate::testing::{FakeAws, ctx, param_version};
+
+    async fn history(aws: &FakeAws, name: &str) -> Reply {
+        ParamHistory { name: ParamName::parse(name).unwrap() }.run(&ctx(), aws).await.unwrap()
+    }
+
+    fn db_host() -> FakeAws {
+        let mut v1 = param_version(1, ParamKind::String, "old.internal", 86_400 * 3);
+        v1.modified_by = Some("arn:aws:iam::123456789012:user/ci/deployer".into());
+        let mut v2 = param_version(2, ParamKind::String, "db.internal", 3600);
+        v2.modified_by = Some("arn:aws:sts::123456789012:assumed-role/Admin/alice".into());
+        v2.labels = vec!["prod".into(), "stable".into()];
+        v2.description = Some("Moved to the new cluster".into());
+        FakeAws::default().with_param_versions("/shop/prod/db-host", vec![v1, v2])
+    }
+
+    #[tokio::test]
+    async fn versions_are_listed_newest_first_with_who_when_labels_and_value() {
+        let reply = history(&db_host(), "/shop/prod/db-host").await;
+        let text = reply.text();
+        let v2 = "• *v2* · 2026-11-22 11:00 UTC (1h ago) · by *alice* · labels `prod`, `stable` · `db.internal`\n    \
+                  _Moved to the new cluster_";
+        assert!(text.contains(v2), "{text}");
+        assert!(text.contains("• *v1* · 2026-11-19 12:00 UTC (3d ago) · by *deployer* · `old.internal`"), "{text}");
+        assert!(text.find("*v2*").unwrap() < text.find("*v1*").unwrap(), "{text}");
+        assert_eq!(reply.fallback, "/shop/prod/db-host: 2 versions");
+        assert_eq!(reply.visibility, crate::reply::Visibility::InChannel);
+    }
+
+    #[tokio::test]
+    async fn full_arns_stay_out_of_the_channel() {
+        let text = history(&db_host(), "/shop/prod/db-host").await.text();
+        assert!(!text.contains("arn:") && !text.contains("123456789012"), "{text}");
+    }
+
+    #[test]
+    fn writers_are_shortened_to_their_user_or_role_name() {
+        assert_eq!(who("arn:aws:iam::123456789012:user/ci/deployer"), "deployer");
+        assert_eq!(who("arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com"), "alice@example.com");
+        assert_eq!(who("arn:aws:iam::123456789012:root"), "root");
+        assert_eq!(who("arn:aws:iam::123456789012:user/"), "someone");
+        assert_eq!(who("bob"), "bob");
+    }
+
+    #[tokio::test]
+    async fn secure_strings_are_never_shown() {
+        let leaky = ParamVersion {
+            value: ParamValue::Plain("hunter2-old".into()),
+            ..param_version(1, ParamKind::SecureString, "", 7200)
+        };
+        let versions = vec![leaky, param_version(2, ParamKind::SecureString, "hunter2", 60)];
+        let aws = FakeAws::default().with_param_versions("/shop/prod/db-pass", versions);
+        let reply = history(&aws, "/shop/prod/db-pass").await;
+        assert!(!format!("{reply:?}").contains("hunter2"), "{reply:?}");
+        assert_eq!(reply.text().matches("••••••").count(), 2, "{}", reply.text());
+    }
+
+    #[tokio::test]
+    async fn only_the_twenty_newest_versions_are_shown_with_a_note() {
+        let versions = (1..=35).map(|v| param_version(v, ParamKind::String, &format!("value-{v}"), 60)).collect();
+        let text = history(&FakeAws::default().with_param_versions("/p", versions), "/p").await.text();
+        assert!(text.contains("*v35*") && text.contains("*v16*") && !text.contains("*v15*"), "{text}");
+        assert!(text.contains("Showing the 20 newest of 35 versions"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_parameter_is_reported_as_not_found() {
+        let err = ParamHistory { name: ParamName::parse("/nope").unwrap() }.run(&ctx(), &FakeAws::default()).await;
+        assert!(matches!(err, Err(GatewayError::NotFound { .. })), "{err:?}");
     }
 }

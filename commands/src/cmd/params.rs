@@ -48,7 +48,10 @@ impl Params {
         let mut footer = vec![summary.clone()];
         footer.extend((list.len() > SHOWN).then(|| self.narrow(&list)));
         let title = format!("Parameters under {}", truncate(self.path.as_str(), 100));
-        Ok(Reply::in_channel(summary).header(title).lines(list.iter().take(SHOWN).map(line)).context(footer))
+        Ok(Reply::in_channel(summary.replace('`', ""))
+            .header(title)
+            .lines(list.iter().take(SHOWN).map(line))
+            .context(footer))
     }
 
     /// `Showing the first 50 of 73 — narrow the path: `params /shop/prod/api` (31), …`.
