@@ -47,9 +47,11 @@ impl Alarms {
             .prefix
             .as_ref()
             .map_or("Alarms".into(), |p| format!("Alarms starting with {}", truncate(p.as_str(), 100)));
-        let mut reply = Reply::in_channel(esc(&format!("{}: {summary}", title))).header(title);
+        let mut reply = Reply::in_channel(esc(&format!("{title}: {summary}"))).header(title);
         if firing.is_empty() {
-            reply = reply.section(format!(":white_check_mark: No alarms firing{} — {ok} OK", self.scope()));
+            let calm = format!("No alarms firing{} — {ok} OK", self.scope());
+            reply.fallback = calm.replace('`', "");
+            reply = reply.section(format!(":white_check_mark: {calm}"));
         }
         let listed: Vec<&Alarm> = firing.into_iter().chain(unknown).collect();
         let lines = listed.iter().take(SHOWN).map(|a| line(ctx.now, a));
@@ -150,6 +152,7 @@ mod tests {
         let text = show(&aws, Some("shop-")).await.text();
         assert!(text.starts_with("Alarms starting with shop-\n"), "{text}");
         assert!(text.contains(":white_check_mark: No alarms firing for `shop-` — 2 OK"), "{text}");
+        assert_eq!(show(&aws, Some("shop-")).await.fallback, "No alarms firing for shop- — 2 OK");
     }
 
     #[tokio::test]

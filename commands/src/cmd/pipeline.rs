@@ -145,7 +145,8 @@ fn action_line(now: Time, action: &ActionState) -> String {
         Some(s) => (status_icon(Some(s)), s.label()),
     };
     let name = link(action.external_url.as_deref(), &action.name).unwrap_or_else(|| esc(&action.name));
-    let changed = action.last_change.map(|t| format!(", {}", ago(now, t))).unwrap_or_default();
+    let changed = action.last_change.filter(|_| action.status.is_some()).map(|t| format!(", {}", ago(now, t)));
+    let changed = changed.unwrap_or_default();
     format!("• {icon} {name} — {status}{changed}")
 }
 
@@ -248,7 +249,7 @@ mod tests {
             text.contains(":white_check_mark: *Source* — Succeeded\n• :white_check_mark: GitHub — Succeeded, 15m ago")
         );
         assert!(text.contains("*Build* — In progress\n• :arrows_counterclockwise: CodeBuild — In progress, 2m ago"));
-        assert!(text.contains(":white_circle: *Deploy* — not run yet\n• :white_circle: ECS — not run yet"), "{text}");
+        assert!(text.contains(":white_circle: *Deploy* — not run yet\n• :white_circle: ECS — not run yet\n"), "{text}");
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 //! tasks, and the newest service events (ECS explains itself there).
 
 use crate::error::{GatewayResult, UsageError};
-use crate::ports::{Deployment, RolloutState, ServiceDetail, ServiceEvent, Services as ServicesPort, Time};
+use crate::ports::{Container, Deployment, RolloutState, ServiceDetail, ServiceEvent, Services as ServicesPort, Time};
 use crate::reply::{Reply, ago, count, esc, truncate, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::ServiceRef;
@@ -44,20 +44,20 @@ impl Service {
 
 fn render(now: Time, detail: &ServiceDetail) -> Reply {
     let s = &detail.summary;
-    let rollout = s.rollout.as_ref().and_then(rollout_note);
     let fallback = format!("{}: {}{}", s.service, tasks(s.running, s.desired, s.pending), rollout_text(&s.rollout));
     let icon = if is_short(s.running, s.desired) { ":warning:" } else { ":white_check_mark:" };
-    let mut fields = vec![
+    let mut headline = vec![format!("{icon} *{}*", tasks(s.running, s.desired, s.pending))];
+    headline.extend(s.rollout.as_ref().and_then(rollout_note));
+    let fields = vec![
         format!("*Status*\n{}", esc(&s.status)),
-        format!("*Tasks*\n{icon} {}", tasks(s.running, s.desired, s.pending)),
         format!("*Task definition*\n`{}`", esc(&s.task_definition.to_string())),
     ];
-    fields.extend(rollout.map(|r| format!("*Rollout*\n{r}")));
     let mut deployments: Vec<&Deployment> = detail.deployments.iter().collect();
     deployments.sort_by_key(|d| d.status != "PRIMARY");
     Reply::in_channel(esc(&fallback))
         .header(format!("Service {}", s.service))
-        .fields(images(detail), fields)
+        .fields(headline.join(" · "), fields)
+        .lines(titled("Images", detail.containers.iter().map(image)))
         .lines(titled("Deployments", deployments.iter().map(|d| deployment(now, d))))
         .lines(titled("Latest events", detail.events.iter().take(EVENTS).map(|e| event(now, e))))
         .context(vec![format!("`services {}` for the whole cluster", s.service.cluster)])
@@ -82,9 +82,8 @@ fn titled(title: &str, lines: impl Iterator<Item = String>) -> Vec<String> {
     if lines.is_empty() { lines } else { std::iter::once(format!("*{title}*")).chain(lines).collect() }
 }
 
-fn images(detail: &ServiceDetail) -> String {
-    let lines = detail.containers.iter().map(|c| format!("• {}: `{}`", esc(&c.name), esc(&truncate(&c.image, 200))));
-    titled("Images", lines).join("\n")
+fn image(c: &Container) -> String {
+    format!("• {}: `{}`", esc(&c.name), esc(&truncate(&c.image, 200)))
 }
 
 /// `• *PRIMARY* `api:42` · :arrows_counterclockwise: rolling out · 2/3 running, 2 failed tasks · created …`
@@ -118,7 +117,6 @@ fn event(now: Time, e: &ServiceEvent) -> String {
 mod tests {
     use super::*;
     use crate::error::GatewayError;
-    use crate::ports::Container;
     use crate::testing::{FakeAws, ctx, deployment as deploy, event as ev, service};
 
     async fn show(aws: &FakeAws, name: &str) -> Reply {
@@ -148,9 +146,12 @@ mod tests {
         let text = reply.text();
         assert_eq!(reply.fallback, "prod/api: 2/3 running, 1 pending, rolling out");
         assert!(text.starts_with("Service prod/api\n"), "{text}");
-        assert!(text.contains("*Tasks*\n:warning: 2/3 running, 1 pending"), "{text}");
+        assert!(
+            text.contains(":warning: *2/3 running, 1 pending* · :arrows_counterclockwise: rolling out\n"),
+            "{text}"
+        );
         assert!(text.contains("*Task definition*\n`api:42`") && text.contains("*Status*\nACTIVE"), "{text}");
-        assert!(text.contains("• api: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1`"), "{text}");
+        assert!(text.contains("*Images*\n• api: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1`"), "{text}");
         assert!(text.contains("• envoy: `envoyproxy/envoy:v1.30`"), "{text}");
     }
 
@@ -186,8 +187,8 @@ mod tests {
     async fn a_steady_service_reads_calm() {
         let reply = show(&FakeAws::default().with_service(service("prod/web", 2, 2)), "prod/web").await;
         assert_eq!(reply.fallback, "prod/web: 2/2 running");
-        assert!(reply.text().contains("*Tasks*\n:white_check_mark: 2/2 running"), "{}", reply.text());
-        assert!(!reply.text().contains("*Rollout*") && !reply.text().contains("Latest events"), "{}", reply.text());
+        assert!(reply.text().contains(":white_check_mark: *2/2 running*\n"), "{}", reply.text());
+        assert!(!reply.text().contains("rolling") && !reply.text().contains("Latest events"), "{}", reply.text());
     }
 
     #[tokio::test]
