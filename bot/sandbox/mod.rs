@@ -1,0 +1,118 @@
+//! The sandbox: an in-process simulated AWS account that implements all four
+//! of the commands' ports. It backs `opsbot demo` (no credentials, no network)
+//! and the fast scenario tests.
+//!
+//! # Layout
+//! - [`Sandbox`]: the account behind one lock; [`Sandbox::gateways`] bundles it
+//!   as the commands' [`Gateways`].
+//! - [`Account`]: the plain data — one struct per AWS resource, in
+//!   [`pipelines`], [`ecs`], [`alarms`] and [`params`], each with its port impl.
+//! - [`seed`]: the demo account a new user sees first.
+//!
+//! # Decisions
+//! - State is plain data behind a `std::sync::Mutex`, never held across an
+//!   `.await`: later features (approvals, rollouts, automations, change
+//!   operations) mutate it through [`Sandbox::update`] and readers see a
+//!   consistent snapshot.
+//! - The data is stored the way AWS stores it, and shaped into port types on
+//!   the way out (e.g. a service's running count is the sum over its
+//!   deployments), so making the account progress means changing one fact.
+//! - Every time is derived from [`Account::now`], captured at creation, so the
+//!   same seed gives the same answers in tests.
+//! - It behaves like the AWS gateways where users can tell: not-found errors
+//!   carry the same `what` (``pipeline `x` ``), lists are sorted as AWS sorts
+//!   them, and SecureString values are kept in clear inside but only ever leave
+//!   as [`opsbot_commands::ports::ParamValue::Masked`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use opsbot_commands::ports::{Alarm, Container, Gateways, Time};
+use opsbot_commands::values::{ClusterName, ParamName, PipelineName};
+
+pub mod alarms;
+pub mod ecs;
+pub mod params;
+pub mod pipelines;
+pub mod seed;
+
+use ecs::SimCluster;
+use params::SimParam;
+use pipelines::SimPipeline;
+
+/// One simulated AWS account and region.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The account's present moment: every seeded time is relative to it.
+    pub now: Time,
+    pub pipelines: BTreeMap<PipelineName, SimPipeline>,
+    pub clusters: BTreeMap<ClusterName, SimCluster>,
+    /// Registered task definitions by `family:revision`, with their containers.
+    pub task_definitions: BTreeMap<String, Vec<Container>>,
+    /// CloudWatch alarms by name.
+    pub alarms: BTreeMap<String, Alarm>,
+    pub params: BTreeMap<ParamName, SimParam>,
+}
+
+impl Account {
+    /// An account with nothing in it.
+    pub fn empty(now: Time) -> Self {
+        Account {
+            now,
+            pipelines: BTreeMap::new(),
+            clusters: BTreeMap::new(),
+            task_definitions: BTreeMap::new(),
+            alarms: BTreeMap::new(),
+            params: BTreeMap::new(),
+        }
+    }
+}
+
+/// The simulated account, shareable across tasks.
+#[derive(Debug)]
+pub struct Sandbox {
+    account: Mutex<Account>,
+}
+
+impl Sandbox {
+    pub fn new(account: Account) -> Self {
+        Sandbox { account: Mutex::new(account) }
+    }
+
+    /// The demo account (see [`seed`]), with times relative to `now`.
+    pub fn demo(now: Time) -> Self {
+        Self::new(seed::demo(now))
+    }
+
+    /// The four ports backed by this sandbox.
+    pub fn gateways(self: Arc<Self>) -> Gateways {
+        Gateways { pipelines: self.clone(), services: self.clone(), alarms: self.clone(), params: self }
+    }
+
+    /// Reads the account under the lock.
+    pub fn read<R>(&self, f: impl FnOnce(&Account) -> R) -> R {
+        f(&self.account.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Changes the account under the lock (progress, change operations, tests).
+    pub fn update<R>(&self, f: impl FnOnce(&mut Account) -> R) -> R {
+        f(&mut self.account.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[tokio::test]
+    async fn the_bundle_reaches_the_same_account_through_every_port() {
+        let sandbox = Arc::new(Sandbox::demo(Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()));
+        let aws = sandbox.clone().gateways();
+        assert_eq!(aws.pipelines.list().await.unwrap().len(), 3);
+        sandbox.update(|account| account.pipelines.clear());
+        assert!(aws.pipelines.list().await.unwrap().is_empty());
+        assert!(!aws.services.list(None).await.unwrap().is_empty());
+        assert!(!aws.alarms.list(None).await.unwrap().is_empty());
+    }
+}

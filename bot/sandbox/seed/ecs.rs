@@ -1,0 +1,166 @@
+//! Demo ECS: clusters `prod` and `staging`. `prod/api` is rolling out api:57
+//! (image 1.42.0): the PRIMARY deployment has 2 of 4 tasks running, the old
+//! api:56 deployment still runs all 4. Every other service is steady, and the
+//! services the demo pipelines deploy (`prod/catalog`, `staging/payments`)
+//! changed when those pipelines ran.
+
+use opsbot_commands::ports::{Container, Deployment, RolloutState, ServiceEvent, TaskDefinitionRef, Time};
+use opsbot_commands::values::ClusterName;
+
+use super::{ACCOUNT_ID, REGION, ago};
+use crate::sandbox::Account;
+use crate::sandbox::ecs::SimService;
+
+/// `(cluster, service, task family, revision, image tag, desired, minutes since deployed)`.
+const STEADY: &[(&str, &str, &str, i32, &str, i32, i64)] = &[
+    ("prod", "catalog", "catalog", 23, "catalog:3.7.2", 2, 180),
+    ("prod", "payments", "payments", 41, "payments:2.11.0", 3, 2 * 1440),
+    ("prod", "web", "web", 88, "storefront-web:5.3.1", 6, 1500),
+    ("staging", "api", "api-staging", 58, "api:1.43.0-rc.1", 1, 300),
+    ("staging", "payments", "payments-staging", 19, "payments:2.12.0", 1, 41),
+    ("staging", "web", "web-staging", 90, "storefront-web:5.4.0-rc.3", 1, 95),
+];
+
+pub(super) fn seed(account: &mut Account) {
+    let now = account.now;
+    for &(cluster, service, family, revision, image, desired, since) in STEADY {
+        register(account, family, revision, &[(service, image)]);
+        insert(account, cluster, service, steady(service, td(family, revision), desired, ago(now, since)));
+    }
+    register(account, "api", 56, &[("api", "api:1.41.3"), ("log-router", FLUENT_BIT)]);
+    register(account, "api", 57, &[("api", "api:1.42.0"), ("log-router", FLUENT_BIT)]);
+    insert(account, "prod", "api", rolling_api(now));
+}
+
+const FLUENT_BIT: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.2";
+
+/// Registers `family:revision` with `(container, image)`; bare `repo:tag`
+/// images live in the account's ECR.
+fn register(account: &mut Account, family: &str, revision: i32, containers: &[(&str, &str)]) {
+    let containers = containers
+        .iter()
+        .map(|(name, image)| Container {
+            name: (*name).into(),
+            image: if image.contains('/') {
+                (*image).into()
+            } else {
+                format!("{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{image}")
+            },
+        })
+        .collect();
+    account.task_definitions.insert(format!("{family}:{revision}"), containers);
+}
+
+fn insert(account: &mut Account, cluster: &str, name: &str, service: SimService) {
+    let cluster = ClusterName::parse(cluster).expect("demo cluster names are valid");
+    account.clusters.entry(cluster).or_default().services.insert(name.into(), service);
+}
+
+fn td(family: &str, revision: i32) -> TaskDefinitionRef {
+    TaskDefinitionRef { family: family.into(), revision }
+}
+
+/// A service whose only deployment completed `since`.
+fn steady(name: &str, td: TaskDefinitionRef, desired: i32, since: Time) -> SimService {
+    let id = deployment_id(&td);
+    let tasks: Vec<String> = (0..desired).map(|i| task_id(&format!("{td}/{i}"))).collect();
+    let settled = since + chrono::Duration::minutes(6);
+    SimService {
+        status: "ACTIVE".into(),
+        desired,
+        deployments: vec![deployment(
+            &id,
+            "PRIMARY",
+            td,
+            RolloutState::Completed,
+            (desired, desired, 0),
+            since,
+            settled,
+        )],
+        events: vec![
+            event(settled, format!("(service {name}) has reached a steady state.")),
+            event(settled, format!("(service {name}) (deployment {id}) deployment completed.")),
+            event(since + chrono::Duration::minutes(1), started(name, &tasks)),
+        ],
+    }
+}
+
+fn rolling_api(now: Time) -> SimService {
+    let (new, old) = (td("api", 57), td("api", 56));
+    let (new_id, old_id) = (deployment_id(&new), deployment_id(&old));
+    let target_group =
+        format!("arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:targetgroup/prod-api/6d0ecf831eec9f09");
+    let tasks: Vec<String> = (0..3).map(|i| task_id(&format!("{new}/{i}"))).collect();
+    SimService {
+        status: "ACTIVE".into(),
+        desired: 4,
+        deployments: vec![
+            deployment(&new_id, "PRIMARY", new, RolloutState::InProgress, (4, 2, 1), ago(now, 6), ago(now, 1)),
+            deployment(&old_id, "ACTIVE", old, RolloutState::Completed, (4, 4, 0), ago(now, 2 * 1440), ago(now, 6)),
+        ],
+        events: vec![
+            event(ago(now, 1), started("api", &tasks[2..])),
+            event(ago(now, 2), format!("(service api) registered 2 targets in (target-group {target_group})")),
+            event(ago(now, 5), started("api", &tasks[..2])),
+            event(ago(now, 2 * 1440 - 7), "(service api) has reached a steady state.".into()),
+        ],
+    }
+}
+
+/// `counts` are `(desired, running, pending)`.
+fn deployment(
+    id: &str,
+    status: &str,
+    td: TaskDefinitionRef,
+    rollout: RolloutState,
+    (desired, running, pending): (i32, i32, i32),
+    created: Time,
+    updated: Time,
+) -> Deployment {
+    let reason = match rollout {
+        RolloutState::Completed => format!("ECS deployment {id} completed."),
+        _ => format!("ECS deployment {id} in progress."),
+    };
+    Deployment {
+        id: id.into(),
+        status: status.into(),
+        task_definition: Some(td),
+        rollout: Some(rollout),
+        rollout_reason: Some(reason),
+        desired,
+        running,
+        pending,
+        failed_tasks: 0,
+        created: Some(created),
+        updated: Some(updated),
+    }
+}
+
+fn event(at: Time, message: String) -> ServiceEvent {
+    ServiceEvent { at: Some(at), message }
+}
+
+fn started(service: &str, tasks: &[String]) -> String {
+    let list: Vec<String> = tasks.iter().map(|t| format!("(task {t})")).collect();
+    format!("(service {service}) has started {} tasks: {}.", tasks.len(), list.join(" "))
+}
+
+/// A stable, random-looking 19-digit deployment id (`ecs-svc/...`).
+fn deployment_id(td: &TaskDefinitionRef) -> String {
+    format!("ecs-svc/{}", fnv(&td.to_string()) % 9_000_000_000_000_000_000 + 1_000_000_000_000_000_000)
+}
+
+/// A stable, random-looking 32-hex-digit task id.
+fn task_id(seed: &str) -> String {
+    format!("{:016x}{:016x}", fnv(seed), fnv(&format!("{seed}#")))
+}
+
+/// FNV-1a with splitmix64's finaliser: deterministic, well-spread ids without
+/// a random source.
+fn fnv(text: &str) -> u64 {
+    let hash =
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^ (hash >> 31)
+}
