@@ -55,7 +55,7 @@ fn render(now: Time, detail: &ServiceDetail) -> Reply {
     let mut deployments: Vec<&Deployment> = detail.deployments.iter().collect();
     deployments.sort_by_key(|d| d.status != "PRIMARY");
     Reply::in_channel(esc(&fallback))
-        .header(format!("Service {}", s.service))
+        .header(format!("Service {}", truncate(&s.service.to_string(), 140)))
         .fields(headline.join(" · "), fields)
         .lines(titled("Images", detail.containers.iter().map(image)))
         .lines(titled("Deployments", deployments.iter().map(|d| deployment(now, d))))
