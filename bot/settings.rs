@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// Where to find the Slack Web API when nothing says otherwise.
-pub const SLACK_API_URL: &str = "https://slack.com/api/";
+pub const SLACK_API_URL: &str = "https://slack.com/api";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -75,7 +75,7 @@ struct StoreFile {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Slack Web API base URL, always ending in `/`.
+    /// Slack Web API base URL, never ending in `/`.
     pub slack_api_url: String,
     pub bot_token: Option<Secret>,
     pub app_token: Option<Secret>,
@@ -107,7 +107,8 @@ impl Settings {
     pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let mut settings = Settings::default();
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
             settings.apply_file(parse_file(path, &text)?);
         }
         settings.apply_env(env);
@@ -116,7 +117,7 @@ impl Settings {
 
     fn apply_file(&mut self, file: File) {
         if let Some(url) = file.slack.api_url {
-            self.slack_api_url = with_trailing_slash(url);
+            self.slack_api_url = without_trailing_slash(url);
         }
         self.listen = file.server.listen.unwrap_or(self.listen);
         self.max_body_bytes = file.server.max_body_bytes.unwrap_or(self.max_body_bytes);
@@ -128,7 +129,7 @@ impl Settings {
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
         let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         if let Some(url) = get("OPSBOT_SLACK_API_URL") {
-            self.slack_api_url = with_trailing_slash(url);
+            self.slack_api_url = without_trailing_slash(url);
         }
         self.bot_token = get("SLACK_BOT_TOKEN").map(Secret).or(self.bot_token.take());
         self.app_token = get("SLACK_APP_TOKEN").map(Secret).or(self.app_token.take());
@@ -154,7 +155,9 @@ impl Settings {
             SettingsError::Missing("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...) with the connections:write scope (Basic Information → App-Level Tokens)".into())
         })?;
         if !token.expose().starts_with("xapp-") {
-            return Err(SettingsError::Missing("SLACK_APP_TOKEN must be an app-level token starting with xapp-".into()));
+            return Err(SettingsError::Missing(
+                "SLACK_APP_TOKEN must be an app-level token starting with xapp-".into(),
+            ));
         }
         Ok(token)
     }
@@ -166,11 +169,9 @@ impl Settings {
     }
 }
 
-fn with_trailing_slash(mut url: String) -> String {
-    if !url.ends_with('/') {
-        url.push('/');
-    }
-    url
+/// slack-morphism joins `{base}/{method}`, so the base must not end in `/`.
+fn without_trailing_slash(url: String) -> String {
+    url.trim_end_matches('/').to_owned()
 }
 
 fn parse_file(path: &Path, text: &str) -> Result<File, SettingsError> {
@@ -202,7 +203,7 @@ mod tests {
     #[test]
     fn without_a_file_safe_defaults_apply() {
         let s = Settings::load(None, no_env).unwrap();
-        assert_eq!(s.slack_api_url, "https://slack.com/api/");
+        assert_eq!(s.slack_api_url, "https://slack.com/api");
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert!(s.bot_token.is_none());
     }
@@ -210,10 +211,10 @@ mod tests {
     #[test]
     fn the_file_then_the_environment_override_defaults() {
         let s = load_yaml("slack:\n  api_url: http://127.0.0.1:9/api\nserver:\n  listen: 0.0.0.0:3000\n").unwrap();
-        assert_eq!(s.slack_api_url, "http://127.0.0.1:9/api/");
+        assert_eq!(s.slack_api_url, "http://127.0.0.1:9/api");
         assert_eq!(s.listen.port(), 3000);
         let env = |k: &str| (k == "OPSBOT_SLACK_API_URL").then(|| "http://fake/api/".to_string());
-        assert_eq!(Settings::load(None, env).unwrap().slack_api_url, "http://fake/api/");
+        assert_eq!(Settings::load(None, env).unwrap().slack_api_url, "http://fake/api");
     }
 
     #[test]

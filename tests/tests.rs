@@ -1,4 +1,8 @@
 //! End-to-end tests: one binary (see CONVENTIONS.md #11). Each module is a
 //! feature seen from outside: real Slack protocol through `support::fake_slack`,
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
+mod aws_emulators;
+mod demo;
+mod slack_http;
+mod slack_socket;
 mod support;

@@ -58,7 +58,7 @@ enum Attempt {
 }
 
 impl SlackWeb {
-    /// `api_url` ends with `/` (settings guarantee it).
+    /// `api_url` has no trailing `/` (settings guarantee it).
     pub fn new(api_url: &str, bot_token: &Secret) -> Result<Self, WebError> {
         let slack = sm::SlackClientHyperConnector::with_connector(connector()?).with_slack_api_url(api_url);
         Ok(SlackWeb {
@@ -70,7 +70,12 @@ impl SlackWeb {
     }
 
     /// Posts a message (in a thread when `thread_ts` is given); returns its ts.
-    pub async fn post_message(&self, channel: &ChannelId, thread_ts: Option<&str>, reply: &Reply) -> Result<String, WebError> {
+    pub async fn post_message(
+        &self,
+        channel: &ChannelId,
+        thread_ts: Option<&str>,
+        reply: &Reply,
+    ) -> Result<String, WebError> {
         let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), blocks::content(reply));
         req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
@@ -199,10 +204,9 @@ fn backoff(attempt: u32) -> Duration {
 fn classify(err: &slack_morphism::errors::SlackClientError) -> Attempt {
     use slack_morphism::errors::SlackClientError as E;
     match err {
-        E::RateLimitError(e) => Attempt::Retry {
-            wait: e.retry_after.unwrap_or(Duration::from_secs(1)),
-            why: "rate limited (429)".into(),
-        },
+        E::RateLimitError(e) => {
+            Attempt::Retry { wait: e.retry_after.unwrap_or(Duration::from_secs(1)), why: "rate limited (429)".into() }
+        }
         E::HttpError(e) if e.status_code.is_server_error() => {
             Attempt::Retry { wait: Duration::ZERO, why: format!("HTTP {}", e.status_code.as_u16()) }
         }
@@ -216,10 +220,9 @@ fn classify(err: &slack_morphism::errors::SlackClientError) -> Attempt {
 
 fn classify_http(err: &HttpFailure) -> Attempt {
     match err {
-        HttpFailure::Status { status: 429, retry_after, .. } => Attempt::Retry {
-            wait: Duration::from_secs(retry_after.unwrap_or(1)),
-            why: "rate limited (429)".into(),
-        },
+        HttpFailure::Status { status: 429, retry_after, .. } => {
+            Attempt::Retry { wait: Duration::from_secs(retry_after.unwrap_or(1)), why: "rate limited (429)".into() }
+        }
         HttpFailure::Status { status: status @ 500..=599, body, .. } => {
             Attempt::Retry { wait: Duration::ZERO, why: format!("HTTP {status}: {body}") }
         }

@@ -1,3 +1,17 @@
 //! Test peers and helpers shared by the end-to-end tests.
 #![allow(dead_code)] // each test module uses a different part of the support kit
+
+use std::path::PathBuf;
+
+pub mod bot;
+pub mod emulators;
 pub mod fake_slack;
+pub mod signing;
+
+/// The Python venv with the emulators and slack_sdk (`scripts/emulators.sh`):
+/// `$OPSBOT_VENV`, else `.venv` in the repository.
+pub fn venv() -> PathBuf {
+    std::env::var_os("OPSBOT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"))
+}

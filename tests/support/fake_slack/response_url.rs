@@ -34,12 +34,15 @@ impl FakeSlack {
         format!("{}/respond/{n}", self.shared.config.http_base)
     }
 
+    /// How many bodies were posted to `url` so far, consumed or not.
+    pub fn responses_to(&self, url: &str) -> usize {
+        let n = response_number(url);
+        self.shared.inspect(|s| s.responses.get(&n).map_or(0, Vec::len))
+    }
+
     /// Waits for the next JSON body posted to `url` (one minted by [`Self::response_url`]).
     pub async fn next_response(&self, url: &str) -> Value {
-        let n = url
-            .rsplit_once("/respond/")
-            .and_then(|(_, n)| n.parse::<u64>().ok())
-            .unwrap_or_else(|| panic!("fake Slack: {url} is not one of my response URLs"));
+        let n = response_number(url);
         self.wait_until(
             &format!("post to {url}"),
             |s| take_first(s.responses.get_mut(&n)?, |_| true),
@@ -51,6 +54,12 @@ impl FakeSlack {
         )
         .await
     }
+}
+
+fn response_number(url: &str) -> u64 {
+    url.rsplit_once("/respond/")
+        .and_then(|(_, n)| n.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("fake Slack: {url} is not one of my response URLs"))
 }
 
 /// Handles a post to `/respond/<n>`.

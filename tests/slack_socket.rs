@@ -1,0 +1,73 @@
+//! Socket Mode as Slack runs it: envelopes acknowledged at once, answers out
+//! of band, redeliveries run once, and the bot reconnects when Slack asks.
+
+use opsbot::app::Transport;
+use serde_json::Value;
+
+use crate::support::bot::{CHANNEL, USER, spawn_bot, text_of};
+
+#[tokio::test]
+async fn a_slash_command_over_the_socket_is_acked_at_once_and_answered_at_its_response_url() {
+    let bot = spawn_bot(Transport::Socket).await;
+    let url = bot.slack.response_url();
+    let payload = bot.slack.slash_command_json("service prod/api", USER, "dev", CHANNEL, "ops", &url);
+    let id = bot.slack.send_envelope("slash_commands", payload).await;
+    let ack = bot.slack.next_ack(&id).await;
+    assert_eq!(ack["envelope_id"], id.as_str());
+    assert!(ack.get("payload").is_none_or(Value::is_null), "ack carries no answer: {ack}");
+    let answer = bot.slack.next_response(&url).await;
+    let text = text_of(&answer);
+    assert!(text.contains("prod/api") && text.contains("rolling out"), "{text}");
+}
+
+#[tokio::test]
+async fn a_redelivered_envelope_runs_once() {
+    let bot = spawn_bot(Transport::Socket).await;
+    let url = bot.slack.response_url();
+    let payload = bot.slack.slash_command_json("whoami", USER, "dev", CHANNEL, "ops", &url);
+    for attempt in 0..3 {
+        bot.slack.send_envelope_with_id("slash_commands", payload.clone(), "env-redelivered", attempt).await;
+    }
+    let first = bot.slack.next_response(&url).await;
+    assert!(text_of(&first).contains(USER));
+    // A later command is answered, so the redeliveries had their chance to run.
+    assert!(text_of(&bot.slash("help").await).contains("opsbot commands"));
+    assert_eq!(bot.slack.responses_to(&url), 1, "three deliveries, one answer");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_mention_over_the_socket_is_answered_in_its_thread() {
+    let bot = spawn_bot(Transport::Socket).await;
+    bot.slack.add_user(USER, "dev", "Dev Eloper");
+    let event =
+        bot.slack.app_mention_event("Ev0SOCKET1", USER, CHANNEL, "<@U0BOT> pipeline payments-api", "1700000100.000200");
+    let id = bot.slack.send_envelope("events_api", event).await;
+    bot.slack.next_ack(&id).await;
+    let posted = bot.slack.next_call("chat.postMessage").await;
+    assert_eq!(posted.body["thread_ts"], "1700000100.000200");
+    assert!(text_of(&posted.body).contains("ApproveProd"), "{}", text_of(&posted.body));
+}
+
+#[tokio::test]
+async fn the_bot_reconnects_when_slack_asks_and_keeps_answering() {
+    let bot = spawn_bot(Transport::Socket).await;
+    bot.slack.disconnect();
+    // The next command goes over the new connection.
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while bot.slack.socket_connections() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("reconnected within 10 s");
+    bot.slack.wait_for_socket().await;
+    assert!(text_of(&bot.slash("pipelines").await).contains("catalog-service"));
+}
+
+#[tokio::test]
+async fn health_is_served_in_socket_mode_too_and_slack_routes_are_not() {
+    let bot = spawn_bot(Transport::Socket).await;
+    assert_eq!(bot.get("/healthz").await.status, 200);
+    assert_eq!(bot.post_signed("/slack/commands", "application/x-www-form-urlencoded", "text=x").await.status, 404);
+}
