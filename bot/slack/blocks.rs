@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn each_reply_block_becomes_its_block_kit_counterpart() {
-        let reply = Reply::in_channel("f").header("Pipelines").section("*web* ok").context(vec!["hint".into()]).divider();
+        let reply =
+            Reply::in_channel("f").header("Pipelines").section("*web* ok").context(vec!["hint".into()]).divider();
         assert_eq!(
             rendered(&reply),
             json!([

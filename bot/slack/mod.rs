@@ -99,8 +99,12 @@ impl SlackBot {
                 let ctx = context(&m.user, name, &m.channel, None);
                 let reply = bot.ops.handle(&ctx, &m.text).await;
                 let sent = match reply.visibility {
-                    Visibility::InChannel => bot.web.post_message(&m.channel, Some(&m.thread_ts), &reply).await.map(drop),
-                    Visibility::Ephemeral => bot.web.post_ephemeral(&m.channel, &m.user, Some(&m.thread_ts), &reply).await,
+                    Visibility::InChannel => {
+                        bot.web.post_message(&m.channel, Some(&m.thread_ts), &reply).await.map(drop)
+                    }
+                    Visibility::Ephemeral => {
+                        bot.web.post_ephemeral(&m.channel, &m.user, Some(&m.thread_ts), &reply).await
+                    }
                 };
                 if let Err(err) = sent {
                     error!(error = %err, request_id = %ctx.request_id, "cannot deliver the answer");

@@ -40,10 +40,15 @@ pub struct Mention {
 /// What an Events API callback asks of us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    UrlVerification { challenge: String },
+    UrlVerification {
+        challenge: String,
+    },
     Mention(Mention),
     /// Delivered but not for us (bot messages, edits, other event types).
-    Ignored { event_id: Option<String>, why: String },
+    Ignored {
+        event_id: Option<String>,
+        why: String,
+    },
 }
 
 /// An interactivity payload (buttons, modals); acknowledged and logged until

@@ -68,7 +68,11 @@ pub async fn run(bot: Arc<SlackBot>, app_token: Secret, stop: CancellationToken)
 }
 
 fn backoff(failures: u32) -> Duration {
-    if failures == 0 { Duration::ZERO } else { (Duration::from_millis(500) * 2u32.pow(failures.min(6))).min(BACKOFF_MAX) }
+    if failures == 0 {
+        Duration::ZERO
+    } else {
+        (Duration::from_millis(500) * 2u32.pow(failures.min(6))).min(BACKOFF_MAX)
+    }
 }
 
 /// One connection, from handshake to its end. `Err` when it never got going.
@@ -124,7 +128,9 @@ fn dispatch(bot: &Arc<SlackBot>, kind: &str, payload: &Value) {
             Event::Ignored { why, .. } => debug!(%why, "event ignored"),
             Event::UrlVerification { .. } => debug!("url_verification over Socket Mode ignored"),
         }),
-        "interactive" => payload::interaction(payload).map(|i| info!(kind = %i.kind, "interaction acknowledged; no handler yet")),
+        "interactive" => {
+            payload::interaction(payload).map(|i| info!(kind = %i.kind, "interaction acknowledged; no handler yet"))
+        }
         other => {
             debug!(kind = other, "envelope type ignored");
             Ok(())
