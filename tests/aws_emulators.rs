@@ -21,6 +21,25 @@ async fn setup() -> (SdkConfig, Gateways) {
     (sdk, gateways)
 }
 
+#[tokio::test]
+async fn an_unreachable_endpoint_is_unavailable() {
+    let closed = format!(
+        "http://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    );
+    let sdk = opsbot::aws::loader()
+        .endpoint_url(closed)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "test"))
+        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+        .load()
+        .await;
+
+    let err = opsbot::aws::gateways(&sdk).params.get(&ParamName::parse("/any").unwrap()).await.unwrap_err();
+
+    assert!(matches!(err, GatewayError::Unavailable { .. }), "{err:?}");
+}
+
 // ------------------------------------------------------------------- SSM
 
 async fn put(ssm: &aws_sdk_ssm::Client, name: &str, kind: ParameterType, value: &str) {

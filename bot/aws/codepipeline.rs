@@ -50,6 +50,7 @@ impl AwsPipelines {
     }
 
     async fn summary(&self, name: String) -> GatewayResult<Option<PipelineSummary>> {
+        // CodePipeline enforces the same name pattern; anything else cannot be asked about.
         let Ok(parsed) = PipelineName::parse(&name) else { return Ok(None) };
         let latest = match self.latest_summary(&name).await {
             Ok(latest) => latest.as_ref().and_then(execution_from_summary),
@@ -148,8 +149,10 @@ fn merge_detail(latest: &mut Execution, detail: &sdk::PipelineExecution) {
 fn trigger(trigger: &sdk::ExecutionTrigger) -> Option<String> {
     let kind = trigger.trigger_type()?.as_str();
     match trigger.trigger_detail().filter(|d| !d.is_empty()) {
-        // ARNs name the caller last: `...:assumed-role/deployer/alice` → `alice`.
-        Some(detail) => Some(format!("{kind} by {}", detail.rsplit('/').next().unwrap_or(detail))),
+        // ARNs name the caller or source last: `...:assumed-role/deployer/alice`
+        // → `alice`, `...:webhook:github-main` → `github-main`.
+        Some(arn) if arn.starts_with("arn:") => Some(format!("{kind} by {}", arn.rsplit(['/', ':']).next()?)),
+        Some(detail) => Some(format!("{kind} by {detail}")),
         None => Some(kind.to_owned()),
     }
 }
