@@ -3,6 +3,7 @@
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
 mod aws_emulators;
 mod demo;
+mod slack_aws;
 mod slack_http;
 mod slack_socket;
 mod support;
