@@ -10,6 +10,7 @@
 //!    acknowledgement; then checks every command's answer reached its
 //!    response_url;
 //! 4. RSS after the load.
+//!
 //! Everything stays on 127.0.0.1 and stops by itself. Targets (docs/benchmarks.md):
 //! ack p99 ≤ 5 ms at 200 req/s, idle RSS ≤ 10 MB, ready ≤ 50 ms.
 

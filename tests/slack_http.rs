@@ -46,7 +46,8 @@ async fn forged_stale_unsigned_and_tampered_commands_are_refused_and_never_run()
     let stale_sig = sign(SIGNING_SECRET, &stale, &body);
     let good_sig = sign(SIGNING_SECRET, &ts, &body);
     let tampered = body.replace("pipelines", "whoami");
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+    type Headers<'a> = Vec<(&'a str, &'a str)>;
+    let cases: Vec<(&str, &str, Headers)> = vec![
         ("forged signature", &body, vec![("x-slack-request-timestamp", &ts), ("x-slack-signature", &forged)]),
         (
             "replayed after 5 minutes",
