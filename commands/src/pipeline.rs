@@ -135,3 +135,71 @@ fn chain(err: &dyn StdError) -> String {
     }
     parts.join(": ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeAws, ctx};
+    use crate::{GatewayError, Visibility};
+
+    fn ops(aws: FakeAws) -> Ops {
+        let aws = Arc::new(aws);
+        let gateways =
+            Gateways { pipelines: aws.clone(), services: aws.clone(), alarms: aws.clone(), params: aws.clone() };
+        Ops::new(gateways, Arc::new(default_policy()))
+    }
+
+    async fn failing_with(err: fn() -> GatewayError, text: &str) -> Reply {
+        ops(FakeAws { fail_with: Some(err), ..FakeAws::default() }).handle(&ctx(), text).await
+    }
+
+    #[tokio::test]
+    async fn a_missing_thing_is_named_with_what_to_do_only_to_the_asker() {
+        let reply = ops(FakeAws::default()).handle(&ctx(), "pipeline nope").await;
+        assert_eq!(reply.visibility, Visibility::Ephemeral);
+        assert!(reply.text().contains("pipeline `nope` was not found. Check the spelling"), "{}", reply.text());
+    }
+
+    #[tokio::test]
+    async fn access_denied_by_aws_says_whose_permission_is_missing() {
+        let err = || GatewayError::AccessDenied { message: "not authorized to perform ssm:GetParameter".into() };
+        let text = failing_with(err, "param get /a").await.text();
+        assert!(text.contains("ssm:GetParameter") && text.contains("grant its role"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn throttling_that_outlasts_the_retries_asks_to_try_again() {
+        let text = failing_with(|| GatewayError::Throttled, "alarms").await.text();
+        assert!(text.contains("throttling") && text.contains("Try again in a minute"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_shows_a_reference_and_never_its_cause() {
+        let err = || GatewayError::other("describe services", std::io::Error::other("secret detail 42"));
+        let reply = failing_with(err, "services").await;
+        assert!(reply.text().contains("Something went wrong (ref: `req-1`)"), "{}", reply.text());
+        assert!(!reply.text().contains("secret detail") && !reply.fallback.contains("secret detail"));
+    }
+
+    #[tokio::test]
+    async fn bad_syntax_gets_usage_and_a_suggestion() {
+        let reply = ops(FakeAws::default()).handle(&ctx(), "service prod").await;
+        assert_eq!(reply.visibility, Visibility::Ephemeral);
+        let text = reply.text();
+        assert!(
+            text.contains("is not a valid service: use CLUSTER/NAME") && text.contains("Usage: `service CLUSTER/NAME`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_built_in_policy_opens_every_read_command_and_nothing_else() {
+        let policy = default_policy();
+        for entry in ENTRIES {
+            let request = Request { command: entry.spec.name, user: "U1", channel: "C1", args: &[] };
+            assert_eq!(policy.evaluate(&request).is_allowed(), !entry.spec.changes, "{}", entry.spec.name);
+        }
+        let deploy = Request { command: "deploy", user: "U1", channel: "C1", args: &[] };
+        assert!(!policy.evaluate(&deploy).is_allowed());
+    }
+}

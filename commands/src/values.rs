@@ -73,7 +73,7 @@ impl ClusterName {
     }
 }
 
-/// An ECS service named as `CLUSTER/SERVICE`.
+/// An ECS service named as `CLUSTER/NAME`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServiceRef {
     pub cluster: ClusterName,
@@ -82,7 +82,7 @@ pub struct ServiceRef {
 
 impl ServiceRef {
     pub fn parse(raw: &str) -> Result<Self, UsageError> {
-        let hint = "CLUSTER/SERVICE, e.g. `prod/api`";
+        let hint = "CLUSTER/NAME, e.g. `prod/api`";
         let (cluster, service) = raw.split_once('/').ok_or_else(|| UsageError::invalid("service", raw, hint))?;
         let cluster = ClusterName::parse(cluster).map_err(|_| UsageError::invalid("service", raw, hint))?;
         let service = check("service", service, 255, |c| c.is_ascii_alphanumeric() || "_-".contains(c), hint)
@@ -177,7 +177,7 @@ mod tests {
         assert_eq!((svc.cluster.as_str(), svc.service.as_str()), ("prod", "api"));
         for bad in ["prod", "/api", "prod/", "prod/api/x", "pr od/api"] {
             let err = ServiceRef::parse(bad).unwrap_err().to_string();
-            assert!(err.contains("CLUSTER/SERVICE"), "{bad}: {err}");
+            assert!(err.contains("CLUSTER/NAME"), "{bad}: {err}");
         }
     }
 
