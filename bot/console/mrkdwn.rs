@@ -17,6 +17,8 @@
 //! Emphasis follows Slack's word-boundary rule, so `snake_case`, `a*b` and
 //! `12:30:00` are left alone.
 
+use opsbot_commands::reply::unesc;
+
 /// Shortcode → symbol, for the emoji opsbot's replies use.
 pub const EMOJI: &[(&str, &str)] = &[
     ("white_check_mark", "✓"),
@@ -52,7 +54,7 @@ pub const EMOJI: &[(&str, &str)] = &[
 /// Readable text for a piece of mrkdwn.
 pub fn to_text(mrkdwn: &str) -> String {
     let quoted: Vec<String> = mrkdwn.split('\n').map(quote).collect();
-    unescape(&convert(&quoted.join("\n").chars().collect::<Vec<_>>()))
+    unesc(&convert(&quoted.join("\n").chars().collect::<Vec<_>>()))
 }
 
 /// A `>` quote line gets a bar, so it is not taken for a prompt.
@@ -153,10 +155,6 @@ fn emoji(chars: &[char], i: usize, out: &mut String) -> Option<usize> {
         None => out.push_str(&format!(":{name}:")),
     }
     Some(i + len + 2)
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! Messages from bots (including opsbot itself) and message edits are ignored,
 //! so the bot can never answer itself in a loop.
 
+use opsbot_commands::reply::unesc;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use serde::Deserialize;
 use serde_json::Value;
@@ -172,7 +173,7 @@ pub fn clean_text(raw: &str) -> String {
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").trim().to_owned()
+    unesc(&out).trim().to_owned()
 }
 
 #[cfg(test)]

@@ -132,6 +132,11 @@ pub fn one_line(raw: &str) -> String {
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Undoes [`esc`] (and Slack's own escaping of message text).
+pub fn unesc(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
 /// Shortens long AWS text (error messages, event logs) to `max` characters.
 pub fn truncate(raw: &str, max: usize) -> String {
     if raw.chars().count() <= max {
@@ -190,6 +195,7 @@ mod tests {
     #[test]
     fn escaping_neutralises_slack_control_sequences() {
         assert_eq!(esc("<!channel> & <@U1>"), "&lt;!channel&gt; &amp; &lt;@U1&gt;");
+        assert_eq!(unesc(&esc("a &lt; <b> & c")), "a &lt; <b> & c");
     }
 
     #[test]
