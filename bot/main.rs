@@ -1,6 +1,7 @@
 //! `opsbot`: a table of contents (CONVENTIONS #2). Everything else lives in
 //! the library so the tests build the very same application.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use opsbot::app::{self, Transport};
 use opsbot::console::{self, ConsoleUser};
 use opsbot::sandbox::Sandbox;
+use opsbot::sandbox::seed::{ACCOUNT_ID, REGION};
 use opsbot::settings::Settings;
 use opsbot::{aws, telemetry};
 use opsbot_commands::ports::Gateways;
@@ -81,7 +83,12 @@ async fn run() -> anyhow::Result<()> {
             running.run_until(telemetry::shutdown_signal()).await?;
         }
         Command::Console(who) => console(aws::gateways(&aws::load_sdk_config().await), who).await?,
-        Command::Demo(who) => console(Arc::new(Sandbox::demo(chrono::Utc::now())).gateways(), who).await?,
+        Command::Demo(who) => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Demo: a simulated AWS account ({ACCOUNT_ID}, {REGION}); nothing here reaches AWS.");
+            }
+            console(Arc::new(Sandbox::demo(chrono::Utc::now())).gateways(), who).await?
+        }
     }
     Ok(())
 }
