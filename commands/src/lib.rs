@@ -13,6 +13,7 @@
 //! through [`ports`], so the same commands run against AWS, the sandbox and
 //! test fakes.
 
+pub mod change;
 pub mod cmd;
 pub mod error;
 pub mod pipeline;

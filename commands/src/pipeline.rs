@@ -12,24 +12,31 @@ use std::sync::Arc;
 use opsbot_policies::{Decision, Policy, Request};
 use tracing::{Instrument, info, warn};
 
+use crate::change::flow::{Approval, ChangeRequest};
 use crate::cmd::{Command, Context, ENTRIES};
 use crate::error::{GatewayError, UsageError};
 use crate::ports::Gateways;
+use crate::ports::chat::Chat;
+use crate::ports::store::{AuditEvent, Store};
 use crate::reply::{Reply, esc};
+use crate::spec::canonical;
 
 /// The read-only commands open to everyone under the built-in policy.
 pub fn default_policy() -> Policy {
     Policy::reads_for_everyone(ENTRIES.iter().filter(|e| !e.spec.changes).map(|e| e.spec.name))
 }
 
+/// The command pipeline and everything it reaches.
 pub struct Ops {
-    aws: Gateways,
-    policy: Arc<Policy>,
+    pub(crate) aws: Gateways,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) chat: Arc<dyn Chat>,
 }
 
 impl Ops {
-    pub fn new(aws: Gateways, policy: Arc<Policy>) -> Self {
-        Ops { aws, policy }
+    pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
+        Ops { aws, policy, store, chat }
     }
 
     /// Runs one command line for `ctx` and returns what to show.
@@ -45,8 +52,8 @@ impl Ops {
     }
 
     async fn handle_inner(&self, ctx: &Context, text: &str) -> Reply {
-        let command = match Command::parse(text) {
-            Ok(command) => command,
+        let (command, canonical) = match Command::parse(text).and_then(|c| Ok((c, canonical(text)?))) {
+            Ok(parsed) => parsed,
             Err(err) => {
                 info!(error = %err, "usage error");
                 return usage_reply(&err);
@@ -58,32 +65,60 @@ impl Ops {
         let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
         let request =
             Request { command: spec.name, user: ctx.user.as_str(), channel: ctx.channel.as_str(), args: &args };
-        match self.policy.evaluate(&request) {
-            Decision::Allow { .. } => {}
-            Decision::Deny { reason } => {
+        let decision = self.policy.evaluate(&request);
+        let Some(change) = command.as_change() else {
+            return match decision {
+                Decision::Allow { .. } => self.run_read(ctx, &command).await,
+                Decision::Deny { reason, .. } | Decision::NeedsApproval { reason, .. } => denied(spec.name, &reason),
+            };
+        };
+        let shown = command.shown(&canonical);
+        let rule: Option<String> = None; // PENDING(policy engine): decision.rule()
+        let change_request = ChangeRequest { command: spec.name, canonical: &canonical, shown: &shown, rule };
+        match decision {
+            Decision::Deny { reason, .. } => {
                 info!(%reason, "denied by policy");
-                return Reply::ephemeral(format!("You can't run `{}` here: {reason}", spec.name)).section(format!(
-                    ":no_entry: You can't run `{}` here: {}",
-                    spec.name,
-                    esc(&reason)
-                ));
+                self.audit(ctx, &change_request, AuditEvent::Denied, |r| {
+                    r.decision = Some("deny".into());
+                    r.detail = Some(reason.clone());
+                })
+                .await;
+                denied(spec.name, &reason)
             }
+            Decision::Allow { .. } => self.request_change(ctx, &change_request, change, None).await,
             Decision::NeedsApproval { approvers, .. } => {
-                return Reply::ephemeral("This command needs an approval").section(format!(
-                    ":hourglass: `{}` needs approval by {}, which this version of opsbot cannot collect yet.",
-                    spec.name,
-                    esc(&approvers)
-                ));
+                let approval = Approval { role: approvers, ttl: std::time::Duration::from_secs(30 * 60) };
+                self.request_change(ctx, &change_request, change, Some(approval)).await
             }
         }
-        match command.run(ctx, &self.aws).await {
+    }
+
+    async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {
+        match command.run(ctx, &self.aws, self.store.as_ref()).await {
             Ok(reply) => {
                 info!("answered");
                 reply
             }
-            Err(err) => gateway_reply(ctx, &err),
+            Err(err) => self.gateway_reply(ctx, &err),
         }
     }
+
+    /// Turns an AWS failure into plain words with the next step; the cause chain
+    /// goes to the log, never to the channel.
+    pub(crate) fn gateway_reply(&self, ctx: &Context, err: &GatewayError) -> Reply {
+        gateway_reply(ctx, err)
+    }
+}
+
+/// How to call a role's members in a message: its Slack user groups and users.
+pub(crate) fn mention(policy: &Policy, role: &str) -> String {
+    let _ = policy; // PENDING(policy engine): mention the role's groups and users
+    format!("*{}*", esc(role))
+}
+
+fn denied(command: &str, reason: &str) -> Reply {
+    Reply::ephemeral(format!("You can't run `{command}` here: {reason}"))
+        .section(format!(":no_entry: You can't run `{command}` here: {}", esc(reason)))
 }
 
 fn usage_reply(err: &UsageError) -> Reply {
@@ -100,8 +135,6 @@ fn usage_reply(err: &UsageError) -> Reply {
     reply.context(hints)
 }
 
-/// Turns an AWS failure into plain words with the next step; the cause chain
-/// goes to the log, never to the channel.
 fn gateway_reply(ctx: &Context, err: &GatewayError) -> Reply {
     let text = match err {
         GatewayError::NotFound { what } => {
@@ -139,14 +172,12 @@ fn chain(err: &dyn StdError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{FakeAws, ctx};
+    use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx};
     use crate::{GatewayError, Visibility};
 
     fn ops(aws: FakeAws) -> Ops {
-        let aws = Arc::new(aws);
-        let gateways =
-            Gateways { pipelines: aws.clone(), services: aws.clone(), alarms: aws.clone(), params: aws.clone() };
-        Ops::new(gateways, Arc::new(default_policy()))
+        let store = Arc::new(MemoryStore::default());
+        Ops::new(aws.gateways(), Arc::new(default_policy()), store, Arc::new(MemoryChat::default()))
     }
 
     async fn failing_with(err: fn() -> GatewayError, text: &str) -> Reply {

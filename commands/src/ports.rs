@@ -12,6 +12,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::GatewayResult;
+
+pub mod chat;
+pub mod store;
 use crate::values::{AlarmPrefix, ClusterName, ParamName, ParamPath, PipelineName, ServiceRef};
 
 pub type Time = DateTime<Utc>;
@@ -398,11 +401,28 @@ pub struct ParamVersion {
     pub description: Option<String>,
 }
 
-/// Everything the read commands reach, bundled for the pipeline.
+// ---------------------------------------------------------------- changes
+
+/// What an AWS call that changed something left behind.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Receipt {
+    /// AWS's request id (`x-amzn-RequestId`), for the audit log.
+    pub request_id: Option<String>,
+}
+
+/// Changes to ECS services.
+#[async_trait]
+pub trait ServiceChanges: Send + Sync {
+    /// Sets the service's desired task count.
+    async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt>;
+}
+
+/// Everything the commands reach, bundled for the pipeline.
 #[derive(Clone)]
 pub struct Gateways {
     pub pipelines: std::sync::Arc<dyn Pipelines>,
     pub services: std::sync::Arc<dyn Services>,
     pub alarms: std::sync::Arc<dyn Alarms>,
     pub params: std::sync::Arc<dyn Params>,
+    pub service_changes: std::sync::Arc<dyn ServiceChanges>,
 }

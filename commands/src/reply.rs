@@ -28,6 +28,25 @@ pub enum Block {
     /// Small print: ids, times, hints.
     Context(Vec<String>),
     Divider,
+    /// A row of buttons (Slack buttons; numbered choices at the console).
+    Buttons(Vec<Button>),
+}
+
+/// A button that acts on a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub click: crate::change::Click,
+    pub style: ButtonStyle,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ButtonStyle {
+    Default,
+    /// The action the message is about (green in Slack).
+    Primary,
+    /// Stops or refuses something (red in Slack).
+    Danger,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +104,21 @@ impl Reply {
         if chunk.is_empty() { self } else { self.section(chunk) }
     }
 
+    pub fn buttons(mut self, buttons: Vec<Button>) -> Self {
+        if !buttons.is_empty() {
+            self.blocks.push(Block::Buttons(buttons));
+        }
+        self
+    }
+
+    /// The buttons of this reply, in order.
+    pub fn all_buttons(&self) -> impl Iterator<Item = &Button> {
+        self.blocks.iter().flat_map(|b| match b {
+            Block::Buttons(buttons) => buttons.as_slice(),
+            _ => &[],
+        })
+    }
+
     pub fn divider(mut self) -> Self {
         self.blocks.push(Block::Divider);
         self
@@ -102,6 +136,9 @@ impl Reply {
                 }
                 Block::Context(parts) => out.push(parts.join("  ·  ")),
                 Block::Divider => out.push("---".into()),
+                Block::Buttons(buttons) => {
+                    out.push(buttons.iter().map(|b| format!("[{}]", b.label)).collect::<Vec<_>>().join(" "))
+                }
             }
         }
         if out.is_empty() {

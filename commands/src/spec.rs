@@ -53,6 +53,43 @@ pub fn tokenize(text: &str) -> Result<Vec<String>, UsageError> {
     Ok(words)
 }
 
+/// The canonical form of a command line: its words, single-spaced, quoted
+/// where needed. Two texts meaning the same command have the same canonical
+/// form, which is what a change's parameter hash is taken over.
+pub fn canonical(text: &str) -> Result<String, UsageError> {
+    Ok(tokenize(text)?.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" "))
+}
+
+/// A word as [`tokenize`] reads it back: bare when it can be, otherwise in
+/// quote runs (`"` runs may hold `'`, `'` runs may hold `"`).
+fn quoted(word: &str) -> String {
+    let plain = |c: char| !c.is_whitespace() && !"\"'“”‘’".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_owned();
+    }
+    let mut out = String::new();
+    let mut open: Option<char> = None;
+    for c in word.chars() {
+        let need = match c {
+            '"' => '\'',
+            '\'' => '"',
+            _ => open.unwrap_or('"'),
+        };
+        if open != Some(need) {
+            out.extend(open);
+            out.push(need);
+            open = Some(need);
+        }
+        out.push(c);
+    }
+    let close = open.unwrap_or('"');
+    if open.is_none() {
+        out.push(close);
+    }
+    out.push(close);
+    out
+}
+
 /// Names close to `typed`, best first (for "did you mean").
 pub fn suggest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let typed = typed.to_lowercase();
@@ -93,6 +130,22 @@ mod tests {
     fn words_split_on_spaces_and_quotes_group_them() {
         assert_eq!(tokenize("  param   get \"/a b\" 'c d' “e f”").unwrap(), ["param", "get", "/a b", "c d", "e f"]);
         assert_eq!(tokenize("x \"\"").unwrap(), ["x", ""]);
+    }
+
+    #[test]
+    fn the_canonical_form_reparses_to_the_same_words() {
+        for text in [
+            "scale  prod/api   6",
+            "param set /a \"two words\"",
+            "x 'say \"hi\"'",
+            "e \"\"",
+            "q \"it's\"'\"'",
+            "t “a b”",
+        ] {
+            let canon = canonical(text).unwrap();
+            assert_eq!(tokenize(&canon).unwrap(), tokenize(text).unwrap(), "{text} → {canon}");
+            assert_eq!(canonical(&canon).unwrap(), canon, "stable");
+        }
     }
 
     #[test]

@@ -7,9 +7,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 
+use std::sync::Mutex;
+
 use crate::cmd::Context;
 use crate::error::{GatewayError, GatewayResult};
+use crate::ports::chat::{Chat, ChatError, MessageRef};
+use crate::ports::store::{AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store, StoreError};
 use crate::ports::*;
+use crate::reply::Reply;
 use crate::values::*;
 
 /// A fixed "now" so relative times in assertions are stable.
@@ -22,6 +27,7 @@ pub fn ctx() -> Context {
         request_id: "req-1".into(),
         user: SlackUserId::parse("U0DEV").unwrap(),
         user_name: Some("dev".into()),
+        groups: Vec::new(),
         channel: ChannelId::parse("C0OPS").unwrap(),
         channel_name: Some("ops".into()),
         now: now(),
@@ -143,6 +149,8 @@ pub struct FakeAws {
     pub params: BTreeMap<String, Vec<ParamVersion>>,
     /// When set, every call fails with this (rebuilt per call).
     pub fail_with: Option<fn() -> GatewayError>,
+    /// Every `scale` call, in order.
+    pub scaled: Mutex<Vec<(ServiceRef, i32)>>,
 }
 
 impl FakeAws {
@@ -270,5 +278,138 @@ impl Params for FakeAws {
     async fn history(&self, name: &ParamName) -> GatewayResult<Vec<ParamVersion>> {
         self.check()?;
         self.params.get(name.as_str()).cloned().ok_or_else(|| GatewayError::not_found(format!("parameter `{name}`")))
+    }
+}
+
+#[async_trait]
+impl ServiceChanges for FakeAws {
+    async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt> {
+        self.check()?;
+        self.scaled.lock().unwrap().push((service.clone(), desired));
+        Ok(Receipt { request_id: Some(format!("req-scale-{desired}")) })
+    }
+}
+
+impl FakeAws {
+    /// Every port backed by this fake.
+    pub fn gateways(self) -> Gateways {
+        let aws = std::sync::Arc::new(self);
+        Gateways {
+            pipelines: aws.clone(),
+            services: aws.clone(),
+            alarms: aws.clone(),
+            params: aws.clone(),
+            service_changes: aws,
+        }
+    }
+}
+
+/// The store as plain data behind a mutex, with the same compare-and-set
+/// semantics as the real ones.
+#[derive(Default)]
+pub struct MemoryStore {
+    pub claims: Mutex<std::collections::HashSet<String>>,
+    pub changes: Mutex<BTreeMap<ChangeId, ChangeRecord>>,
+    pub audit: Mutex<Vec<AuditRecord>>,
+    /// When set, audit appends fail (to prove nothing runs without an audit trail).
+    pub audit_down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn claim(&self, key: &str, _now: Time) -> Result<bool, StoreError> {
+        Ok(self.claims.lock().unwrap().insert(key.to_owned()))
+    }
+
+    async fn insert_change(&self, change: &ChangeRecord) -> Result<(), StoreError> {
+        self.changes.lock().unwrap().insert(change.id.clone(), change.clone());
+        Ok(())
+    }
+
+    async fn change(&self, id: &ChangeId) -> Result<Option<ChangeRecord>, StoreError> {
+        Ok(self.changes.lock().unwrap().get(id).cloned())
+    }
+
+    async fn transition(
+        &self,
+        id: &ChangeId,
+        from: ChangeState,
+        to: ChangeState,
+        by: Option<&SlackUserId>,
+    ) -> Result<bool, StoreError> {
+        let mut changes = self.changes.lock().unwrap();
+        let Some(change) = changes.get_mut(id).filter(|c| c.state == from) else { return Ok(false) };
+        change.state = to;
+        change.decided_by = by.cloned().or(change.decided_by.take());
+        if to.is_final() {
+            change.text = change.shown.clone();
+        }
+        Ok(true)
+    }
+
+    async fn set_message(&self, id: &ChangeId, message: &MessageRef) -> Result<(), StoreError> {
+        if let Some(change) = self.changes.lock().unwrap().get_mut(id) {
+            change.message = Some(message.clone());
+        }
+        Ok(())
+    }
+
+    async fn overdue(&self, now: Time) -> Result<Vec<ChangeRecord>, StoreError> {
+        let changes = self.changes.lock().unwrap();
+        let waiting = [ChangeState::AwaitingConfirmation, ChangeState::AwaitingApproval];
+        Ok(changes.values().filter(|c| waiting.contains(&c.state) && c.expires < now).cloned().collect())
+    }
+
+    async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        if self.audit_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StoreError("disk full".into()));
+        }
+        self.audit.lock().unwrap().push(record.clone());
+        Ok(())
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let audit = self.audit.lock().unwrap();
+        let matches = |r: &&AuditRecord| {
+            query.user.as_ref().is_none_or(|u| &r.actor == u) && query.command.as_ref().is_none_or(|c| &r.command == c)
+        };
+        Ok(audit.iter().rev().filter(matches).take(query.limit).cloned().collect())
+    }
+}
+
+/// A chat that remembers every message, as posted and as last updated.
+#[derive(Default)]
+pub struct MemoryChat {
+    pub messages: Mutex<Vec<(MessageRef, Reply)>>,
+    pub whispers: Mutex<Vec<(SlackUserId, Reply)>>,
+}
+
+impl MemoryChat {
+    /// The latest version of every channel message, oldest first.
+    pub fn texts(&self) -> Vec<String> {
+        self.messages.lock().unwrap().iter().map(|(_, r)| r.text()).collect()
+    }
+}
+
+#[async_trait]
+impl Chat for MemoryChat {
+    async fn post(&self, channel: &ChannelId, reply: &Reply) -> Result<MessageRef, ChatError> {
+        let mut messages = self.messages.lock().unwrap();
+        let message = MessageRef { channel: channel.clone(), ts: format!("{}.000", messages.len() + 1) };
+        messages.push((message.clone(), reply.clone()));
+        Ok(message)
+    }
+
+    async fn update(&self, message: &MessageRef, reply: &Reply) -> Result<(), ChatError> {
+        let mut messages = self.messages.lock().unwrap();
+        let slot =
+            messages.iter_mut().find(|(m, _)| m == message).ok_or_else(|| ChatError("no such message".into()))?;
+        slot.1 = reply.clone();
+        Ok(())
+    }
+
+    async fn whisper(&self, _channel: &ChannelId, user: &SlackUserId, reply: &Reply) -> Result<(), ChatError> {
+        self.whispers.lock().unwrap().push((user.clone(), reply.clone()));
+        Ok(())
     }
 }

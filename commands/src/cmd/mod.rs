@@ -5,19 +5,23 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::change::ChangeCommand;
 use crate::error::{GatewayError, UsageError};
 use crate::ports::Gateways;
+use crate::ports::store::Store;
 use crate::reply::Reply;
 use crate::spec::{Spec, suggest, tokenize};
 use crate::values::{ChannelId, SlackUserId};
 
 pub mod alarms;
+pub mod audit;
 pub mod help;
 pub mod param_get;
 pub mod param_history;
 pub mod params;
 pub mod pipeline;
 pub mod pipelines;
+pub mod scale;
 pub mod service;
 pub mod services;
 pub mod whoami;
@@ -29,6 +33,8 @@ pub struct Context {
     pub request_id: String,
     pub user: SlackUserId,
     pub user_name: Option<String>,
+    /// The user's Slack user groups (ids), for policies that name groups.
+    pub groups: Vec<String>,
     pub channel: ChannelId,
     pub channel_name: Option<String>,
     pub now: DateTime<Utc>,
@@ -46,6 +52,8 @@ pub enum Command {
     ParamGet(param_get::ParamGet),
     Params(params::Params),
     ParamHistory(param_history::ParamHistory),
+    Audit(audit::Audit),
+    Scale(scale::Scale),
 }
 
 /// One row of the command table: the spec and how to parse the words after
@@ -65,6 +73,8 @@ pub const ENTRIES: &[Entry] = &[
     Entry { spec: &param_get::SPEC, parse: |a| param_get::ParamGet::parse(a).map(Command::ParamGet) },
     Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
     Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
+    Entry { spec: &scale::SPEC, parse: |a| scale::Scale::parse(a).map(Command::Scale) },
+    Entry { spec: &audit::SPEC, parse: |a| audit::Audit::parse(a).map(Command::Audit) },
     Entry { spec: &whoami::SPEC, parse: |a| whoami::Whoami::parse(a).map(Command::Whoami) },
     Entry { spec: &help::SPEC, parse: |a| help::Help::parse(a).map(Command::Help) },
 ];
@@ -130,13 +140,42 @@ impl Command {
             Command::ParamGet(_) => &param_get::SPEC,
             Command::Params(_) => &params::SPEC,
             Command::ParamHistory(_) => &param_history::SPEC,
+            Command::Audit(_) => &audit::SPEC,
+            Command::Scale(_) => &scale::SPEC,
         }
+    }
+
+    /// The change behind a command that alters something; `None` for reads.
+    pub fn as_change(&self) -> Option<&dyn ChangeCommand> {
+        match self {
+            Command::Scale(c) => Some(c),
+            Command::Help(_)
+            | Command::Whoami(_)
+            | Command::Pipelines(_)
+            | Command::Pipeline(_)
+            | Command::Services(_)
+            | Command::Service(_)
+            | Command::Alarms(_)
+            | Command::ParamGet(_)
+            | Command::Params(_)
+            | Command::ParamHistory(_)
+            | Command::Audit(_) => None,
+        }
+    }
+
+    /// `canonical` (this command's canonical text) as it may be shown and
+    /// audited: secret values masked.
+    pub fn shown(&self, canonical: &str) -> String {
+        canonical.to_owned()
     }
 
     /// Named arguments the policy engine matches on (`service`, `name`, ...).
     pub fn policy_args(&self) -> Vec<(&'static str, String)> {
         match self {
-            Command::Help(_) | Command::Whoami(_) | Command::Pipelines(_) | Command::Alarms(_) => vec![],
+            Command::Help(_) | Command::Whoami(_) | Command::Pipelines(_) | Command::Alarms(_) | Command::Audit(_) => {
+                vec![]
+            }
+            Command::Scale(c) => vec![("service", c.service.to_string()), ("count", c.count.to_string())],
             Command::Pipeline(c) => vec![("pipeline", c.name.to_string())],
             Command::Services(c) => c.cluster.iter().map(|cl| ("cluster", cl.to_string())).collect(),
             Command::Service(c) => vec![("service", c.service.to_string())],
@@ -146,7 +185,8 @@ impl Command {
         }
     }
 
-    pub async fn run(&self, ctx: &Context, aws: &Gateways) -> Result<Reply, GatewayError> {
+    /// Answers a read command. Changes go through the change flow instead.
+    pub async fn run(&self, ctx: &Context, aws: &Gateways, store: &dyn Store) -> Result<Reply, GatewayError> {
         match self {
             Command::Help(c) => Ok(c.run()),
             Command::Whoami(c) => Ok(c.run(ctx)),
@@ -158,6 +198,8 @@ impl Command {
             Command::ParamGet(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::Params(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::ParamHistory(c) => c.run(ctx, aws.params.as_ref()).await,
+            Command::Audit(c) => c.run(ctx, store).await,
+            Command::Scale(_) => unreachable!("changes run through Ops::request_change"),
         }
     }
 }

@@ -44,6 +44,7 @@ mod tests {
             request_id: "r1".into(),
             user: SlackUserId::parse("U123").unwrap(),
             user_name: Some("alice".into()),
+            groups: vec![],
             channel: ChannelId::parse("C999").unwrap(),
             channel_name: Some("deploys".into()),
             now: chrono::Utc::now(),

@@ -1,0 +1,544 @@
+//! The life of a change: request → confirm → (approve) → execute → follow.
+//!
+//! Every step checks who clicks, then moves the change with a compare-and-set
+//! transition in the store; only the caller whose transition succeeded goes
+//! on. Each step is audited; the record of intent (`executing`) is written
+//! before AWS is touched, and a failure to write it stops the change.
+
+use std::sync::Arc;
+
+use tracing::{error, info, warn};
+
+use super::{ChangeCommand, Click, ClickKind, Outcome, Plan, Progress, Verdict, params_hash};
+use crate::cmd::{Command, Context};
+use crate::pipeline::Ops;
+use crate::ports::chat::MessageRef;
+use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState};
+use crate::reply::{Button, ButtonStyle, Reply, esc, when};
+
+/// How long a plan waits for its requester's confirmation when no approval is needed.
+pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);
+
+/// What a click changes for the person who clicked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClickOutcome {
+    /// Replace the message the button was on (the plan shown to the requester).
+    Replace(Reply),
+    /// Tell the clicker something (refusals); the message stays as it was.
+    Note(Reply),
+}
+
+/// A change as asked for: its command line, canonical and as shown.
+pub struct ChangeRequest<'a> {
+    /// Spec name.
+    pub command: &'a str,
+    pub canonical: &'a str,
+    /// `canonical` with secret values masked.
+    pub shown: &'a str,
+    /// The policy rule that decided (`file:line`).
+    pub rule: Option<String>,
+}
+
+/// The approval a policy asked for.
+pub struct Approval {
+    pub role: String,
+    pub ttl: std::time::Duration,
+}
+
+impl Ops {
+    /// A change was asked for and the policy let it through (maybe with an
+    /// approval): plan it and show the plan with Confirm / Cancel.
+    pub(crate) async fn request_change(
+        &self,
+        ctx: &Context,
+        request: &ChangeRequest<'_>,
+        change: &dyn ChangeCommand,
+        approval: Option<Approval>,
+    ) -> Reply {
+        let plan = match change.plan(ctx, &self.aws).await {
+            Ok(plan) => plan,
+            Err(err) => return self.gateway_reply(ctx, &err),
+        };
+        match &plan.verdict {
+            Verdict::Ready => {}
+            Verdict::NoOp(why) => {
+                self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(format!("nothing to do: {why}")))
+                    .await;
+                return Reply::ephemeral(format!("Nothing to do: {why}"))
+                    .section(format!(":zzz: Nothing to do: {}", esc(why)));
+            }
+            Verdict::Unsafe(reasons) => {
+                self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
+                let lines = reasons.iter().map(|r| format!("• {}", esc(r))).collect::<Vec<_>>().join("\n");
+                return Reply::ephemeral("Not safe to do this now")
+                    .section(format!(":octagonal_sign: Not now — `{}` would be unsafe:\n{lines}", esc(request.shown)));
+            }
+        }
+        let record = new_record(ctx, request, &plan, approval.as_ref());
+        if let Err(err) = self.store.insert_change(&record).await {
+            error!(error = %err, "cannot store the change");
+            return store_down(ctx);
+        }
+        let decision = approval.as_ref().map(|a| format!("approval by {}", a.role)).unwrap_or("allow".into());
+        if !self.audit_record(ctx, request, AuditEvent::Requested, |r| r.decision = Some(decision)).await {
+            return store_down(ctx);
+        }
+        plan_reply(&record, &plan, ctx)
+    }
+
+    /// A button was pressed by `ctx.user`.
+    pub async fn click(self: &Arc<Self>, ctx: &Context, click: &Click) -> ClickOutcome {
+        let record = match self.store.change(&click.change).await {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                return note(":grey_question: This request is not known (any more). Ask again with the command.");
+            }
+            Err(err) => {
+                error!(error = %err, "cannot read the change");
+                return ClickOutcome::Note(store_down(ctx));
+            }
+        };
+        if record.hash != click.hash {
+            warn!(change = %record.id, "click with a stale parameter hash refused");
+            return note(":warning: This button belongs to a different version of the request; nothing was done.");
+        }
+        if record.state.is_final() || record.state == ChangeState::Running {
+            return note(&format!(":information_source: This request is already {}.", state_words(&record)));
+        }
+        if ctx.now > record.expires {
+            self.expire(&record).await;
+            return ClickOutcome::Replace(expired_reply(&record));
+        }
+        match click.kind {
+            ClickKind::Confirm | ClickKind::Cancel if ctx.user != record.requester => {
+                note(&format!(":raised_hand: Only <@{}> can confirm or cancel their request.", record.requester))
+            }
+            ClickKind::Confirm => self.confirm(ctx, record).await,
+            ClickKind::Cancel => self.cancel(ctx, record).await,
+            ClickKind::Approve | ClickKind::Reject => self.decide(ctx, record, click.kind).await,
+        }
+    }
+
+    async fn confirm(self: &Arc<Self>, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
+        let next = if record.approvers.is_some() { ChangeState::AwaitingApproval } else { ChangeState::Running };
+        if !self.move_to(&record, ChangeState::AwaitingConfirmation, next, ctx).await {
+            return note(":information_source: This request was already confirmed or cancelled.");
+        }
+        self.audit_change(&record, AuditEvent::Confirmed, None, |_| {}).await;
+        match &record.approvers {
+            Some(role) => {
+                self.ask_for_approval(&record, role).await;
+                ClickOutcome::Replace(Reply::ephemeral("Waiting for approval").section(format!(
+                    ":hourglass_flowing_sand: `{}` waits for approval by *{}* (until {}).",
+                    esc(&record.shown),
+                    esc(role),
+                    when(ctx.now, record.expires)
+                )))
+            }
+            None => {
+                let ops = self.clone();
+                tokio::spawn(async move { ops.execute(record, None).await });
+                ClickOutcome::Replace(
+                    Reply::ephemeral("Confirmed")
+                        .section(":white_check_mark: Confirmed — running it now; progress follows in the channel."),
+                )
+            }
+        }
+    }
+
+    async fn cancel(&self, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
+        if !self.move_to(&record, ChangeState::AwaitingConfirmation, ChangeState::Cancelled, ctx).await {
+            return note(":information_source: This request was already confirmed or cancelled.");
+        }
+        self.audit_change(&record, AuditEvent::Cancelled, None, |_| {}).await;
+        ClickOutcome::Replace(
+            Reply::ephemeral("Cancelled").section(format!(":wastebasket: Cancelled `{}`.", esc(&record.shown))),
+        )
+    }
+
+    async fn decide(self: &Arc<Self>, ctx: &Context, record: ChangeRecord, kind: ClickKind) -> ClickOutcome {
+        let Some(role) = record.approvers.clone() else {
+            return note(":information_source: This request needs no approval.");
+        };
+        if ctx.user == record.requester {
+            return note(":no_entry: You can't approve or reject your own request — another member of the role must.");
+        }
+        if !may_approve(&self.policy, &role, ctx) {
+            return note(&format!(":no_entry: Only members of *{}* can approve or reject this.", esc(&role)));
+        }
+        let (to, event) = match kind {
+            ClickKind::Approve => (ChangeState::Running, AuditEvent::Approved),
+            _ => (ChangeState::Rejected, AuditEvent::Rejected),
+        };
+        if !self.move_to(&record, ChangeState::AwaitingApproval, to, ctx).await {
+            return note(":information_source: Someone else already decided this request.");
+        }
+        self.audit_change(&record, event, Some(&ctx.user), |_| {}).await;
+        if event == AuditEvent::Rejected {
+            self.show(&record, rejected_reply(&record, ctx)).await;
+        } else {
+            let ops = self.clone();
+            let approver = ctx.user.clone();
+            tokio::spawn(async move { ops.execute(record, Some(approver)).await });
+        }
+        note(&format!(":ok_hand: {} — thanks.", if event == AuditEvent::Approved { "Approved" } else { "Rejected" }))
+    }
+
+    async fn move_to(&self, record: &ChangeRecord, from: ChangeState, to: ChangeState, ctx: &Context) -> bool {
+        match self.store.transition(&record.id, from, to, Some(&ctx.user)).await {
+            Ok(moved) => moved,
+            Err(err) => {
+                error!(error = %err, change = %record.id, "cannot move the change");
+                false
+            }
+        }
+    }
+
+    async fn ask_for_approval(&self, record: &ChangeRecord, role: &str) {
+        let mention = crate::pipeline::mention(&self.policy, role);
+        let (approve, reject) = (ClickKind::Approve, ClickKind::Reject);
+        let reply = Reply::in_channel(format!("Approval needed: {}", record.shown))
+            .section(format!(":raising_hand: {mention}: <@{}> asks to run `{}`.", record.requester, esc(&record.shown)))
+            .section(record.plan.join("\n"))
+            .context(vec![format!(
+                "Approval by {} · expires {} · request `{}`",
+                esc(role),
+                record.expires.format("%H:%M UTC"),
+                record.id
+            )])
+            .buttons(vec![
+                button("Approve", approve, record, ButtonStyle::Primary),
+                button("Reject", reject, record, ButtonStyle::Danger),
+            ]);
+        match self.chat.post(&record.channel, &reply).await {
+            Ok(message) => self.remember(record, &message).await,
+            Err(err) => error!(error = %err, change = %record.id, "cannot post the approval request"),
+        }
+    }
+
+    async fn remember(&self, record: &ChangeRecord, message: &MessageRef) {
+        if let Err(err) = self.store.set_message(&record.id, message).await {
+            error!(error = %err, change = %record.id, "cannot remember the change's message");
+        }
+    }
+
+    /// Shows `reply` in the change's channel message, posting it the first time.
+    async fn show(&self, record: &ChangeRecord, reply: Reply) -> Option<MessageRef> {
+        let current = self.store.change(&record.id).await.ok().flatten().and_then(|r| r.message);
+        match current {
+            Some(message) => {
+                if let Err(err) = self.chat.update(&message, &reply).await {
+                    warn!(error = %err, change = %record.id, "cannot update the change's message");
+                }
+                Some(message)
+            }
+            None => match self.chat.post(&record.channel, &reply).await {
+                Ok(message) => {
+                    self.remember(record, &message).await;
+                    Some(message)
+                }
+                Err(err) => {
+                    warn!(error = %err, change = %record.id, "cannot post the change's message");
+                    None
+                }
+            },
+        }
+    }
+
+    /// Runs a confirmed (and approved) change and follows it to its end.
+    pub(crate) async fn execute(&self, record: ChangeRecord, approver: Option<crate::values::SlackUserId>) {
+        let ctx = Context {
+            request_id: record.id.0.clone(),
+            user: record.requester.clone(),
+            user_name: None,
+            groups: Vec::new(),
+            channel: record.channel.clone(),
+            channel_name: None,
+            now: chrono::Utc::now(),
+        };
+        let Some(command) = Command::parse(&record.text).ok().filter(|_| params_hash(&record.text) == record.hash)
+        else {
+            error!(change = %record.id, "stored change no longer parses to what was approved; not run");
+            return self
+                .finish(&record, false, "not run: the stored request no longer matches what was approved")
+                .await;
+        };
+        let Some(change) = command.as_change() else { return };
+        if !self.audit_change(&record, AuditEvent::Executing, approver.as_ref(), |_| {}).await {
+            return self.finish(&record, false, "not run: the audit log could not be written").await;
+        }
+        let by = approver.map(|a| format!(" (approved by <@{a}>)")).unwrap_or_default();
+        self.show(&record, progress_reply(&record, &format!(":arrows_counterclockwise: Running{by}…"), false)).await;
+        let outcome = match change.act(&ctx, &self.aws).await {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                let text = self.gateway_reply(&ctx, &err).fallback;
+                self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(err.to_string())).await;
+                return self.finish(&record, false, &text).await;
+            }
+        };
+        let ids = outcome.aws_request_ids.clone();
+        self.audit_change(&record, AuditEvent::Executed, None, |r| r.aws_request_ids = ids).await;
+        let done = self.follow(&ctx, &record, change, &outcome).await;
+        let (ok, text) = match done {
+            Progress::Done(text) => (true, text),
+            Progress::Failed(text) | Progress::Running(text) => (false, text),
+        };
+        if !ok {
+            self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(text.clone())).await;
+        }
+        let mut lines = outcome.lines.clone();
+        lines.extend((!text.is_empty()).then_some(text));
+        self.finish(&record, ok, &lines.join("\n")).await;
+    }
+
+    /// Checks progress until done, failed or timed out, editing the message as it goes.
+    async fn follow(
+        &self,
+        ctx: &Context,
+        record: &ChangeRecord,
+        change: &dyn ChangeCommand,
+        outcome: &Outcome,
+    ) -> Progress {
+        let Some(follow) = outcome.follow else { return Progress::Done(String::new()) };
+        let deadline = tokio::time::Instant::now() + follow.timeout;
+        let mut last = String::new();
+        loop {
+            match change.check(ctx, &self.aws, outcome).await {
+                Ok(Progress::Running(now)) => {
+                    if now != last {
+                        self.show(
+                            record,
+                            progress_reply(record, &format!(":arrows_counterclockwise: {}", esc(&now)), false),
+                        )
+                        .await;
+                        last = now;
+                    }
+                }
+                Ok(done) => return done,
+                Err(err) => warn!(error = %err, change = %record.id, "progress check failed; trying again"),
+            }
+            if tokio::time::Instant::now() + follow.every > deadline {
+                let waited = crate::reply::duration(
+                    ctx.now,
+                    ctx.now + chrono::Duration::from_std(follow.timeout).unwrap_or_default(),
+                );
+                return Progress::Failed(format!(
+                    "still not finished after {waited} — check `{}` for its state",
+                    esc(&record.shown)
+                ));
+            }
+            tokio::time::sleep(follow.every).await;
+        }
+    }
+
+    async fn finish(&self, record: &ChangeRecord, ok: bool, text: &str) {
+        let to = if ok { ChangeState::Succeeded } else { ChangeState::Failed };
+        if let Err(err) = self.store.transition(&record.id, ChangeState::Running, to, None).await {
+            error!(error = %err, change = %record.id, "cannot record the change's end");
+        }
+        info!(change = %record.id, ok, "change finished");
+        let icon = if ok { ":white_check_mark:" } else { ":x:" };
+        self.show(record, progress_reply(record, &format!("{icon} {text}"), true)).await;
+    }
+
+    async fn expire(&self, record: &ChangeRecord) {
+        if self.store.transition(&record.id, record.state, ChangeState::Expired, None).await.unwrap_or(false) {
+            self.audit_change(record, AuditEvent::Expired, None, |_| {}).await;
+            if record.message.is_some() {
+                self.show(record, expired_reply(record)).await;
+            }
+        }
+    }
+
+    /// Expires every change whose confirmation or approval time ran out; the
+    /// application calls this periodically.
+    pub async fn expire_overdue(&self, now: crate::ports::Time) {
+        match self.store.overdue(now).await {
+            Ok(records) => {
+                for record in records {
+                    self.expire(&record).await;
+                }
+            }
+            Err(err) => error!(error = %err, "cannot look for expired requests"),
+        }
+    }
+
+    /// Appends an audit record for `ctx`'s request; false when it could not be written.
+    pub(crate) async fn audit_record(
+        &self,
+        ctx: &Context,
+        request: &ChangeRequest<'_>,
+        event: AuditEvent,
+        fill: impl FnOnce(&mut AuditRecord),
+    ) -> bool {
+        let mut record = AuditRecord {
+            at: ctx.now,
+            event,
+            request: ctx.request_id.clone(),
+            actor: ctx.user.clone(),
+            approver: None,
+            channel: ctx.channel.clone(),
+            command: request.command.to_owned(),
+            text: request.shown.to_owned(),
+            decision: None,
+            rule: request.rule.clone(),
+            aws_request_ids: Vec::new(),
+            detail: None,
+        };
+        fill(&mut record);
+        self.append(record).await
+    }
+
+    /// Like [`Self::audit_record`], ignoring the result (the caller goes on either way).
+    pub(crate) async fn audit(
+        &self,
+        ctx: &Context,
+        request: &ChangeRequest<'_>,
+        event: AuditEvent,
+        fill: impl FnOnce(&mut AuditRecord),
+    ) {
+        self.audit_record(ctx, request, event, fill).await;
+    }
+
+    async fn audit_change(
+        &self,
+        change: &ChangeRecord,
+        event: AuditEvent,
+        approver: Option<&crate::values::SlackUserId>,
+        fill: impl FnOnce(&mut AuditRecord),
+    ) -> bool {
+        let mut record = AuditRecord {
+            at: chrono::Utc::now(),
+            event,
+            request: change.id.0.clone(),
+            actor: change.requester.clone(),
+            approver: approver.cloned(),
+            channel: change.channel.clone(),
+            command: change.command.clone(),
+            text: change.shown.clone(),
+            decision: change.approvers.as_ref().map(|r| format!("approval by {r}")),
+            rule: change.rule.clone(),
+            aws_request_ids: Vec::new(),
+            detail: None,
+        };
+        fill(&mut record);
+        self.append(record).await
+    }
+
+    async fn append(&self, record: AuditRecord) -> bool {
+        // One JSON line per record for log pipelines, whatever the store does.
+        info!(target: "opsbot::audit", event = record.event.as_str(), request = %record.request, actor = %record.actor,
+            approver = ?record.approver.as_ref().map(|a| a.as_str()), channel = %record.channel, command = %record.command,
+            text = %record.text, decision = ?record.decision, rule = ?record.rule, aws_request_ids = ?record.aws_request_ids,
+            detail = ?record.detail, "audit");
+        match self.store.append_audit(&record).await {
+            Ok(()) => true,
+            Err(err) => {
+                error!(error = %err, request = %record.request, "cannot write the audit record");
+                false
+            }
+        }
+    }
+}
+
+fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval: Option<&Approval>) -> ChangeRecord {
+    let ttl = approval.and_then(|a| chrono::Duration::from_std(a.ttl).ok()).unwrap_or(CONFIRM_WITHIN);
+    ChangeRecord {
+        id: ChangeId(ctx.request_id.clone()),
+        text: request.canonical.to_owned(),
+        shown: request.shown.to_owned(),
+        command: request.command.to_owned(),
+        hash: params_hash(request.canonical),
+        plan: plan.lines.clone(),
+        requester: ctx.user.clone(),
+        channel: ctx.channel.clone(),
+        state: ChangeState::AwaitingConfirmation,
+        approvers: approval.map(|a| a.role.clone()),
+        rule: request.rule.clone(),
+        created: ctx.now,
+        expires: ctx.now + ttl,
+        message: None,
+        decided_by: None,
+    }
+}
+
+fn button(label: &str, kind: ClickKind, record: &ChangeRecord, style: ButtonStyle) -> Button {
+    Button { label: label.into(), click: Click { kind, change: record.id.clone(), hash: record.hash.clone() }, style }
+}
+
+fn note(text: &str) -> ClickOutcome {
+    ClickOutcome::Note(Reply::ephemeral(text.to_owned()).section(text.to_owned()))
+}
+
+fn store_down(ctx: &Context) -> Reply {
+    let text = format!(
+        ":floppy_disk: Nothing was done: opsbot cannot record this request right now (ref: `{}`). Try again shortly.",
+        ctx.request_id
+    );
+    Reply::ephemeral(text.clone()).section(text)
+}
+
+fn plan_reply(record: &ChangeRecord, plan: &Plan, ctx: &Context) -> Reply {
+    let approval = match &record.approvers {
+        Some(role) => format!(
+            "After you confirm, a member of *{}* must approve (until {}).",
+            esc(role),
+            when(ctx.now, record.expires)
+        ),
+        None => format!("Confirm within {} to run it.", crate::reply::duration(ctx.now, record.expires)),
+    };
+    let (confirm, cancel) = (ClickKind::Confirm, ClickKind::Cancel);
+    Reply::ephemeral(format!("Plan: {}", record.shown))
+        .section(format!("*Plan* — `{}`", esc(&record.shown)))
+        .section(plan.lines.join("\n"))
+        .context(vec![approval, format!("request `{}`", record.id)])
+        .buttons(vec![
+            button("Confirm", confirm, record, ButtonStyle::Primary),
+            button("Cancel", cancel, record, ButtonStyle::Default),
+        ])
+}
+
+fn progress_reply(record: &ChangeRecord, status: &str, done: bool) -> Reply {
+    let title = format!("<@{}>: `{}`", record.requester, esc(&record.shown));
+    let mut reply = Reply::in_channel(format!("{}: {}", record.shown, status)).section(format!("{title}\n{status}"));
+    if !done {
+        reply = reply.context(vec![format!("request `{}`", record.id)]);
+    }
+    reply
+}
+
+fn expired_reply(record: &ChangeRecord) -> Reply {
+    let who = record.approvers.as_deref().map(|r| format!(" by {}", esc(r))).unwrap_or_default();
+    Reply::in_channel(format!("Expired: {}", record.shown)).section(format!(
+        ":hourglass: `{}` expired: it was not confirmed{who} in time. Nothing was done; ask again if it is still needed.",
+        esc(&record.shown)
+    ))
+}
+
+fn rejected_reply(record: &ChangeRecord, ctx: &Context) -> Reply {
+    Reply::in_channel(format!("Rejected: {}", record.shown)).section(format!(
+        ":no_entry_sign: <@{}> rejected `{}` requested by <@{}>. Nothing was done.",
+        ctx.user,
+        esc(&record.shown),
+        record.requester
+    ))
+}
+
+fn state_words(record: &ChangeRecord) -> String {
+    let by = record.decided_by.as_ref().map(|u| format!(" by <@{u}>")).unwrap_or_default();
+    match record.state {
+        ChangeState::Running => "running".into(),
+        ChangeState::Succeeded => "done".into(),
+        ChangeState::Failed => "finished with an error".into(),
+        ChangeState::Cancelled => format!("cancelled{by}"),
+        ChangeState::Rejected => format!("rejected{by}"),
+        ChangeState::Expired => "expired".into(),
+        ChangeState::AwaitingConfirmation | ChangeState::AwaitingApproval => "waiting".into(),
+    }
+}
+
+// PENDING(policy engine): Policy::may_approve(role, user, groups).
+fn may_approve(_policy: &opsbot_policies::Policy, _role: &str, _ctx: &Context) -> bool {
+    false
+}

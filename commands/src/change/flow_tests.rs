@@ -1,0 +1,206 @@
+//! The change flow seen by its users, against in-memory ports: plans before
+//! anything runs, only the requester confirms, a change runs once however
+//! often it is clicked, everything is audited, nothing runs without an audit
+//! trail, and requests expire.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use opsbot_policies::Policy;
+
+use super::Click;
+use super::flow::ClickOutcome;
+use crate::cmd::Context;
+use crate::pipeline::{Ops, default_policy};
+use crate::ports::store::{AuditEvent, ChangeId, ChangeState, Store};
+use crate::reply::Reply;
+use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx, service};
+use crate::values::SlackUserId;
+
+struct World {
+    ops: Arc<Ops>,
+    aws: Arc<FakeAws>,
+    store: Arc<MemoryStore>,
+    chat: Arc<MemoryChat>,
+}
+
+/// `prod/api` wants 4 tasks and runs 6 (so a scale to 6 completes at once).
+fn world_with(policy: Policy, fake: FakeAws) -> World {
+    let aws = Arc::new(fake);
+    let store = Arc::new(MemoryStore::default());
+    let chat = Arc::new(MemoryChat::default());
+    let gateways = crate::ports::Gateways {
+        pipelines: aws.clone(),
+        services: aws.clone(),
+        alarms: aws.clone(),
+        params: aws.clone(),
+        service_changes: aws.clone(),
+    };
+    let ops = Arc::new(Ops::new(gateways, Arc::new(policy), store.clone(), chat.clone()));
+    World { ops, aws, store, chat }
+}
+
+fn world() -> World {
+    let fake = FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() };
+    world_with(Policy::reads_for_everyone(["scale", "audit", "service"]), fake)
+}
+
+fn as_user(user: &str) -> Context {
+    Context { user: SlackUserId::parse(user).unwrap(), ..ctx() }
+}
+
+fn button(reply: &Reply, label: &str) -> Click {
+    reply.all_buttons().find(|b| b.label == label).unwrap_or_else(|| panic!("no {label} in {reply:?}")).click.clone()
+}
+
+fn events(store: &MemoryStore) -> Vec<AuditEvent> {
+    store.audit.lock().unwrap().iter().map(|r| r.event).collect()
+}
+
+/// Lets spawned executions finish.
+async fn settle(w: &World, id: &str) {
+    for _ in 0..200 {
+        let state = w.store.change(&ChangeId(id.into())).await.unwrap().map(|c| c.state);
+        if state.is_some_and(|s| s.is_final()) {
+            return;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("change {id} did not finish");
+}
+
+#[tokio::test]
+async fn a_change_first_shows_its_exact_plan_and_runs_nothing() {
+    let w = world();
+    let reply = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    let text = reply.text();
+    assert!(text.contains("desired count *4 → 6*"), "{text}");
+    assert!(text.contains("[Confirm] [Cancel]"), "{text}");
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing runs before confirmation");
+    assert_eq!(events(&w.store), [AuditEvent::Requested]);
+}
+
+#[tokio::test]
+async fn confirming_runs_the_change_once_however_often_it_is_clicked() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    let confirm = button(&plan, "Confirm");
+    let clicks = (0..5).map(|_| {
+        let (ops, click) = (w.ops.clone(), confirm.clone());
+        tokio::spawn(async move { ops.click(&ctx(), &click).await })
+    });
+    let outcomes = futures_join(clicks).await;
+    let confirmed = outcomes.iter().filter(|o| matches!(o, ClickOutcome::Replace(_))).count();
+    assert_eq!(confirmed, 1, "{outcomes:?}");
+    settle(&w, "req-1").await;
+    assert_eq!(w.aws.scaled.lock().unwrap().len(), 1);
+    assert_eq!(
+        events(&w.store),
+        [AuditEvent::Requested, AuditEvent::Confirmed, AuditEvent::Executing, AuditEvent::Executed]
+    );
+    let last = w.chat.texts().pop().unwrap();
+    assert!(last.contains(":white_check_mark:") && last.contains("6/6 running"), "{last}");
+}
+
+async fn futures_join(tasks: impl Iterator<Item = tokio::task::JoinHandle<ClickOutcome>>) -> Vec<ClickOutcome> {
+    let mut out = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn only_the_requester_can_confirm_or_cancel() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    for label in ["Confirm", "Cancel"] {
+        let outcome = w.ops.click(&as_user("U0OTHER"), &button(&plan, label)).await;
+        let ClickOutcome::Note(note) = outcome else { panic!("{outcome:?}") };
+        assert!(note.text().contains("Only <@U0DEV>"), "{}", note.text());
+    }
+    assert!(w.aws.scaled.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_cancelled_change_never_runs_and_is_audited() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    w.ops.click(&ctx(), &button(&plan, "Cancel")).await;
+    let again = w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    assert!(matches!(&again, ClickOutcome::Note(r) if r.text().contains("already cancelled")), "{again:?}");
+    assert!(w.aws.scaled.lock().unwrap().is_empty());
+    assert_eq!(events(&w.store), [AuditEvent::Requested, AuditEvent::Cancelled]);
+}
+
+#[tokio::test]
+async fn a_change_that_would_do_nothing_says_so_and_stores_nothing() {
+    let w = world();
+    let reply = w.ops.handle(&ctx(), "scale prod/api 4").await;
+    assert!(reply.text().contains("Nothing to do: prod/api already wants 4 tasks"), "{}", reply.text());
+    assert_eq!(reply.all_buttons().count(), 0);
+    assert!(w.store.changes.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_change_during_a_rollout_is_refused_with_what_to_wait_for() {
+    let mut busy = service("prod/api", 4, 4);
+    busy.summary.rollout = Some(crate::ports::RolloutState::InProgress);
+    let w = world_with(Policy::reads_for_everyone(["scale"]), FakeAws { services: vec![busy], ..FakeAws::default() });
+    let text = w.ops.handle(&ctx(), "scale prod/api 6").await.text();
+    assert!(text.contains("would be unsafe") && text.contains("still rolling out"), "{text}");
+    assert_eq!(events(&w.store), [AuditEvent::Refused]);
+}
+
+#[tokio::test]
+async fn nothing_runs_when_the_audit_log_cannot_be_written() {
+    let w = world();
+    w.store.audit_down.store(true, Ordering::Relaxed);
+    let reply = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    assert!(reply.text().contains("Nothing was done"), "{}", reply.text());
+    assert_eq!(reply.all_buttons().count(), 0);
+
+    // Audit fails between confirmation and execution: still nothing runs.
+    w.store.audit_down.store(false, Ordering::Relaxed);
+    let plan = w.ops.handle(&Context { request_id: "req-2".into(), ..ctx() }, "scale prod/api 6").await;
+    w.store.audit_down.store(true, Ordering::Relaxed);
+    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    settle(&w, "req-2").await;
+    assert!(w.aws.scaled.lock().unwrap().is_empty());
+    assert!(w.chat.texts().pop().unwrap().contains("audit log could not be written"));
+}
+
+#[tokio::test]
+async fn a_button_for_other_parameters_is_refused() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    let mut forged = button(&plan, "Confirm");
+    forged.hash = crate::change::params_hash("scale prod/api 60");
+    let outcome = w.ops.click(&ctx(), &forged).await;
+    assert!(matches!(&outcome, ClickOutcome::Note(r) if r.text().contains("different version")), "{outcome:?}");
+    assert!(w.aws.scaled.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_plan_not_confirmed_in_time_expires_and_cannot_run() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    let later = Context { now: ctx().now + chrono::Duration::minutes(11), ..ctx() };
+    let outcome = w.ops.click(&later, &button(&plan, "Confirm")).await;
+    assert!(matches!(&outcome, ClickOutcome::Replace(r) if r.text().contains("expired")), "{outcome:?}");
+    assert!(w.aws.scaled.lock().unwrap().is_empty());
+    let record = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert_eq!(record.state, ChangeState::Expired);
+    assert_eq!(events(&w.store), [AuditEvent::Requested, AuditEvent::Expired]);
+}
+
+#[tokio::test]
+async fn denied_requests_are_still_audited() {
+    let w = world_with(default_policy(), FakeAws::default());
+    let text = w.ops.handle(&ctx(), "scale prod/api 6").await.text();
+    assert!(text.contains("You can't run `scale` here"), "{text}");
+    let audit = w.store.audit.lock().unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!((audit[0].event, audit[0].text.as_str()), (AuditEvent::Denied, "scale prod/api 6"));
+}

@@ -1,0 +1,213 @@
+//! Durable state the change flow relies on: request claims, changes waiting
+//! for a confirmation or an approval, and the append-only audit log. SQLite
+//! implements it (bot/store); the shape — single-key reads, conditional state
+//! transitions, appends — maps onto DynamoDB for several replicas.
+//!
+//! Invariants every implementation keeps:
+//! - `transition` is atomic compare-and-set: of two concurrent callers moving
+//!   a change out of the same state, exactly one gets `true`.
+//! - Audit records are never updated or deleted.
+//! - `claim` is true exactly once per key.
+
+use async_trait::async_trait;
+
+use super::Time;
+use super::chat::MessageRef;
+use crate::values::{ChannelId, SlackUserId};
+
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(pub String);
+
+/// A change's id: the request id of the command that asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChangeId(pub String);
+
+impl std::fmt::Display for ChangeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a change is in its life. Terminal states never change again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeState {
+    AwaitingConfirmation,
+    AwaitingApproval,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Rejected,
+    Expired,
+}
+
+impl ChangeState {
+    pub const ALL: [ChangeState; 8] = [
+        Self::AwaitingConfirmation,
+        Self::AwaitingApproval,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Rejected,
+        Self::Expired,
+    ];
+
+    /// Stable name for storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingConfirmation => "awaiting_confirmation",
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::AwaitingConfirmation | Self::AwaitingApproval | Self::Running)
+    }
+}
+
+/// A change someone asked for, as stored between the clicks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub id: ChangeId,
+    /// The command line to run, canonical. Holds a secret value until the
+    /// change is final; the store then keeps only `shown`.
+    pub text: String,
+    /// The same command line with secret values replaced by `••••••`.
+    pub shown: String,
+    /// Spec name, e.g. `deploy`.
+    pub command: String,
+    /// Hash of the exact parameters; buttons carry it, so a click can only
+    /// ever approve what was shown.
+    pub hash: String,
+    /// The plan's lines as the requester saw them (shown to approvers too).
+    pub plan: Vec<String>,
+    pub requester: SlackUserId,
+    pub channel: ChannelId,
+    pub state: ChangeState,
+    /// Role whose member must approve, if the policy asks for one.
+    pub approvers: Option<String>,
+    /// Policy rule that decided (`file:line`).
+    pub rule: Option<String>,
+    pub created: Time,
+    /// After this, confirmation or approval is no longer possible.
+    pub expires: Time,
+    /// The channel message that shows the change (approval request, progress).
+    pub message: Option<MessageRef>,
+    /// Who confirmed, approved, rejected or cancelled it last.
+    pub decided_by: Option<SlackUserId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditEvent {
+    Requested,
+    Denied,
+    Refused,
+    Confirmed,
+    Approved,
+    Rejected,
+    Cancelled,
+    Expired,
+    Executing,
+    Executed,
+    Failed,
+}
+
+impl AuditEvent {
+    pub const ALL: [AuditEvent; 11] = [
+        Self::Requested,
+        Self::Denied,
+        Self::Refused,
+        Self::Confirmed,
+        Self::Approved,
+        Self::Rejected,
+        Self::Cancelled,
+        Self::Expired,
+        Self::Executing,
+        Self::Executed,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Denied => "denied",
+            Self::Refused => "refused",
+            Self::Confirmed => "confirmed",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::Executing => "executing",
+            Self::Executed => "executed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == raw)
+    }
+}
+
+/// One line of the audit log. Parameters are always redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub at: Time,
+    pub event: AuditEvent,
+    /// The request / change this belongs to.
+    pub request: String,
+    pub actor: SlackUserId,
+    pub approver: Option<SlackUserId>,
+    pub channel: ChannelId,
+    /// Spec name.
+    pub command: String,
+    /// The command line, secrets redacted.
+    pub text: String,
+    /// The policy's verdict and rule, when one was taken.
+    pub decision: Option<String>,
+    pub rule: Option<String>,
+    pub aws_request_ids: Vec<String>,
+    pub detail: Option<String>,
+}
+
+/// Which audit records to read, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub limit: usize,
+    pub user: Option<SlackUserId>,
+    pub command: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// True the first time `key` is claimed.
+    async fn claim(&self, key: &str, now: Time) -> Result<bool, StoreError>;
+    async fn insert_change(&self, change: &ChangeRecord) -> Result<(), StoreError>;
+    async fn change(&self, id: &ChangeId) -> Result<Option<ChangeRecord>, StoreError>;
+    /// Moves `id` from `from` to `to`, recording `by`; false when it was not
+    /// in `from` (somebody else acted first, or it expired). Entering a final
+    /// state scrubs `text` down to `shown`.
+    async fn transition(
+        &self,
+        id: &ChangeId,
+        from: ChangeState,
+        to: ChangeState,
+        by: Option<&SlackUserId>,
+    ) -> Result<bool, StoreError>;
+    async fn set_message(&self, id: &ChangeId, message: &MessageRef) -> Result<(), StoreError>;
+    /// Changes still awaiting confirmation or approval whose time ran out.
+    async fn overdue(&self, now: Time) -> Result<Vec<ChangeRecord>, StoreError>;
+    async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+}
