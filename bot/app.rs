@@ -19,8 +19,11 @@ use tracing::info;
 use crate::http::{SlackHttp, router};
 use crate::settings::{Settings, SettingsError};
 use crate::slack::SlackBot;
+use crate::slack::chat::SlackChat;
 use crate::slack::web::{SlackWeb, WebError};
-use crate::store::{Store, StoreError};
+use crate::store::SqliteStore;
+use opsbot_commands::ports::chat::Chat;
+use opsbot_commands::ports::store::{Store, StoreError};
 
 /// How long answers in flight may take once a stop is asked for.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -48,14 +51,14 @@ pub enum AppError {
 }
 
 /// The command pipeline with the built-in policy.
-pub fn ops(aws: Gateways) -> Arc<Ops> {
-    Arc::new(Ops::new(aws, Arc::new(default_policy())))
+pub fn ops(aws: Gateways, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Arc<Ops> {
+    Arc::new(Ops::new(aws, Arc::new(default_policy()), store, chat))
 }
 
-pub fn open_store(settings: &Settings) -> Result<Arc<Store>, StoreError> {
+pub fn open_store(settings: &Settings) -> Result<Arc<SqliteStore>, StoreError> {
     Ok(Arc::new(match &settings.store_path {
-        Some(path) => Store::open(path)?,
-        None => Store::in_memory()?,
+        Some(path) => SqliteStore::open(path)?,
+        None => SqliteStore::in_memory()?,
     }))
 }
 
@@ -90,7 +93,9 @@ pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> 
         Transport::Http => None,
     };
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
-    let bot = SlackBot::new(ops(aws), web, open_store(settings)?);
+    let store = open_store(settings)?;
+    let chat = Arc::new(SlackChat(web.clone()));
+    let bot = SlackBot::new(ops(aws, store.clone(), chat), web, store);
     let stop = CancellationToken::new();
 
     let listener = tokio::net::TcpListener::bind(settings.listen)

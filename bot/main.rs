@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use opsbot::app::{self, Transport};
+use opsbot::console::chat::ConsoleChat;
 use opsbot::console::{self, ConsoleUser};
 use opsbot::sandbox::Sandbox;
 use opsbot::sandbox::seed::{ACCOUNT_ID, REGION};
 use opsbot::settings::Settings;
+use opsbot::store::SqliteStore;
 use opsbot::{aws, telemetry};
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::{ChannelId, SlackUserId};
@@ -52,11 +54,13 @@ struct Who {
     channel: Option<ChannelId>,
 }
 
-async fn console(gateways: Gateways, who: Who) -> std::io::Result<()> {
+/// The console on `gateways`, recording changes in `store`.
+async fn console(gateways: Gateways, store: Arc<SqliteStore>, who: Who) -> anyhow::Result<()> {
     let mut user = ConsoleUser::local();
     user.id = who.user.unwrap_or(user.id);
     user.channel = who.channel.unwrap_or(user.channel);
-    console::run_stdio(&app::ops(gateways), user).await
+    let ops = app::ops(gateways, store, Arc::new(ConsoleChat::default()));
+    Ok(console::run_stdio(&ops, user).await?)
 }
 
 #[tokio::main]
@@ -82,12 +86,17 @@ async fn run() -> anyhow::Result<()> {
             let running = app::start(&settings, transport, gateways).await?;
             running.run_until(telemetry::shutdown_signal()).await?;
         }
-        Command::Console(who) => console(aws::gateways(&aws::load_sdk_config().await), who).await?,
+        Command::Console(who) => {
+            let store = app::open_store(&settings)?;
+            console(aws::gateways(&aws::load_sdk_config().await), store, who).await?
+        }
         Command::Demo(who) => {
             if std::io::stdin().is_terminal() {
                 eprintln!("Demo: a simulated AWS account ({ACCOUNT_ID}, {REGION}); nothing here reaches AWS.");
             }
-            console(Arc::new(Sandbox::demo(chrono::Utc::now())).gateways(), who).await?
+            // The demo keeps nothing: its account and its audit log live in memory.
+            let store = Arc::new(SqliteStore::in_memory()?);
+            console(Arc::new(Sandbox::demo(chrono::Utc::now())).gateways(), store, who).await?
         }
     }
     Ok(())

@@ -113,6 +113,16 @@ impl Services for AwsServices {
     }
 }
 
+#[async_trait]
+impl ServiceChanges for AwsServices {
+    async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt> {
+        use aws_sdk_ecs::operation::RequestId;
+        let update = self.client.update_service().cluster(service.cluster.as_str()).service(&service.service);
+        let done = update.desired_count(desired).send().await.map_err(|err| missing_cluster_or(err, service))?;
+        Ok(Receipt { request_id: done.request_id().map(str::to_owned) })
+    }
+}
+
 fn missing_cluster_or<E, R>(err: SdkError<E, R>, service: &ServiceRef) -> GatewayError
 where
     E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

@@ -58,9 +58,11 @@ pub fn retry_config() -> RetryConfig {
 
 /// Every port the read commands use, each backed by its own SDK client.
 pub fn gateways(sdk: &SdkConfig) -> Gateways {
+    let ecs = Arc::new(AwsServices::new(aws_sdk_ecs::Client::new(sdk)));
     Gateways {
         pipelines: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
-        services: Arc::new(AwsServices::new(aws_sdk_ecs::Client::new(sdk))),
+        services: ecs.clone(),
+        service_changes: ecs,
         alarms: Arc::new(AwsAlarms::new(aws_sdk_cloudwatch::Client::new(sdk))),
         params: Arc::new(AwsParams::new(aws_sdk_ssm::Client::new(sdk))),
     }

@@ -23,6 +23,7 @@ use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Context, Ops, Reply};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
+pub mod chat;
 pub mod mrkdwn;
 mod render;
 
@@ -53,6 +54,7 @@ impl ConsoleUser {
             request_id,
             user: self.id.clone(),
             user_name: self.name.clone(),
+            groups: Vec::new(),
             channel: self.channel.clone(),
             channel_name: Some(self.channel.to_string()),
             now: Utc::now(),

@@ -57,6 +57,9 @@ fn render_block(block: &Block) -> Vec<String> {
             joined.lines().map(|l| format!("{INDENT}{l}")).collect()
         }
         Block::Divider => vec!["─".repeat(RULE_WIDTH)],
+        Block::Buttons(buttons) => {
+            vec![buttons.iter().map(|b| format!("[{}]", b.label)).collect::<Vec<_>>().join("  ")]
+        }
     }
 }
 

@@ -12,7 +12,9 @@ use crate::sandbox::Sandbox;
 
 fn demo() -> (Arc<Sandbox>, Ops) {
     let sandbox = Arc::new(Sandbox::demo(Utc::now()));
-    let ops = Ops::new(sandbox.clone().gateways(), Arc::new(default_policy()));
+    let store = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
+    let chat = Arc::new(super::chat::ConsoleChat::default());
+    let ops = Ops::new(sandbox.clone().gateways(), Arc::new(default_policy()), store, chat);
     (sandbox, ops)
 }
 

@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use opsbot_commands::ports::{Deployment, ServiceDetail, ServiceEvent, ServiceSummary, Services, TaskDefinitionRef};
+use opsbot_commands::ports::{
+    Deployment, Receipt, ServiceChanges, ServiceDetail, ServiceEvent, ServiceSummary, Services, TaskDefinitionRef,
+};
 use opsbot_commands::values::{ClusterName, ServiceRef};
 use opsbot_commands::{GatewayError, GatewayResult};
 
@@ -92,6 +94,24 @@ impl Services for Sandbox {
             let sim = cluster.services.get(&service.service);
             let sim = sim.ok_or_else(|| GatewayError::not_found(format!("service `{service}`")))?;
             Ok(sim.detail(account, &service.cluster, &service.service))
+        })
+    }
+}
+
+#[async_trait]
+impl ServiceChanges for Sandbox {
+    async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt> {
+        self.update(|account| {
+            let cluster =
+                account.clusters.get_mut(&service.cluster).ok_or_else(|| missing_cluster(&service.cluster))?;
+            let sim = cluster.services.get_mut(&service.service);
+            let sim = sim.ok_or_else(|| GatewayError::not_found(format!("service `{service}`")))?;
+            sim.desired = desired;
+            // The simulated scheduler places or stops tasks at once.
+            if let Some(primary) = sim.deployments.iter_mut().find(|d| d.status == "PRIMARY") {
+                (primary.desired, primary.running, primary.pending) = (desired, desired, 0);
+            }
+            Ok(Receipt { request_id: Some(format!("sandbox-scale-{}", service)) })
         })
     }
 }

@@ -86,7 +86,13 @@ impl Sandbox {
 
     /// The four ports backed by this sandbox.
     pub fn gateways(self: Arc<Self>) -> Gateways {
-        Gateways { pipelines: self.clone(), services: self.clone(), alarms: self.clone(), params: self }
+        Gateways {
+            pipelines: self.clone(),
+            services: self.clone(),
+            alarms: self.clone(),
+            params: self.clone(),
+            service_changes: self,
+        }
     }
 
     /// Reads the account under the lock.

@@ -4,6 +4,7 @@
 //! long `params` listing arrives whole.
 
 use opsbot_commands::reply::truncate;
+use opsbot_commands::reply::{Button, ButtonStyle};
 use opsbot_commands::{Block, Reply};
 use slack_morphism::prelude::*;
 
@@ -13,6 +14,8 @@ const HEADER_MAX: usize = 150;
 const FIELDS_MAX: usize = 10;
 const CONTEXT_MAX: usize = 10;
 const BLOCKS_MAX: usize = 50;
+const ACTIONS_MAX: usize = 25;
+const BUTTON_TEXT_MAX: usize = 75;
 /// Notification / fallback text; Slack truncates at 40,000 but clients show far less.
 const FALLBACK_MAX: usize = 3000;
 
@@ -31,6 +34,7 @@ pub fn blocks(reply: &Reply) -> Vec<SlackBlock> {
             Block::Section { text, fields } => out.extend(section(text, fields)),
             Block::Context(parts) => out.push(context(parts)),
             Block::Divider => out.push(SlackDividerBlock::new().into()),
+            Block::Buttons(buttons) => out.push(actions(buttons)),
         }
     }
     if out.len() > BLOCKS_MAX {
@@ -60,6 +64,28 @@ fn context(parts: &[String]) -> SlackBlock {
         .map(|p| SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(truncate(p, SECTION_MAX))))
         .collect();
     SlackContextBlock::new(elements).into()
+}
+
+/// Buttons carry the change id and parameter hash in `value` (see `Click`).
+fn actions(buttons: &[Button]) -> SlackBlock {
+    let elements = buttons
+        .iter()
+        .take(ACTIONS_MAX)
+        .map(|b| {
+            let (action_id, value) = b.click.to_wire();
+            let mut button =
+                SlackBlockButtonElement::new(SlackBlockPlainText::new(truncate(&b.label, BUTTON_TEXT_MAX)).into())
+                    .with_action_id(SlackActionId(action_id.to_owned()))
+                    .with_value(value);
+            button.style = match b.style {
+                ButtonStyle::Primary => Some(SlackBlockButtonStyle::Primary),
+                ButtonStyle::Danger => Some(SlackBlockButtonStyle::Danger),
+                ButtonStyle::Default => None,
+            };
+            SlackActionBlockElement::Button(button)
+        })
+        .collect();
+    SlackActionsBlock::new(elements).into()
 }
 
 fn md(text: String) -> SlackBlockText {

@@ -23,6 +23,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{Instrument, error, info, info_span, warn};
 
 pub mod blocks;
+pub mod chat;
 pub mod payload;
 pub mod signature;
 pub mod socket;
@@ -31,17 +32,17 @@ pub mod web;
 use payload::{Mention, SlashCommand};
 use web::SlackWeb;
 
-use crate::store::Store;
+use opsbot_commands::ports::store::Store;
 
 pub struct SlackBot {
     ops: Arc<Ops>,
     web: Arc<SlackWeb>,
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     tasks: TaskTracker,
 }
 
 impl SlackBot {
-    pub fn new(ops: Arc<Ops>, web: Arc<SlackWeb>, store: Arc<Store>) -> Arc<Self> {
+    pub fn new(ops: Arc<Ops>, web: Arc<SlackWeb>, store: Arc<dyn Store>) -> Arc<Self> {
         Arc::new(SlackBot { ops, web, store, tasks: TaskTracker::new() })
     }
 
@@ -52,8 +53,8 @@ impl SlackBot {
     /// `true` the first time a request id is seen. If the store fails we
     /// still run: every command here is read-only, and a lost request is
     /// worse than a duplicate answer.
-    pub fn first_time(&self, key: &str) -> bool {
-        match self.store.claim(key, Utc::now().timestamp()) {
+    pub async fn first_time(&self, key: &str) -> bool {
+        match self.store.claim(key, Utc::now()).await {
             Ok(first) => {
                 if !first {
                     info!(key, "duplicate delivery ignored");
@@ -69,13 +70,13 @@ impl SlackBot {
 
     /// Runs a slash command in the background; its answer goes to `response_url`.
     pub fn slash(self: &Arc<Self>, cmd: SlashCommand) {
-        if !self.first_time(&format!("slash:{}", cmd.trigger_id)) {
-            return;
-        }
         let bot = self.clone();
         let span = info_span!("slash", trigger_id = %cmd.trigger_id);
         self.tasks.spawn(
             async move {
+                if !bot.first_time(&format!("slash:{}", cmd.trigger_id)).await {
+                    return;
+                }
                 let ctx = context(&cmd.user, cmd.user_name.clone(), &cmd.channel, cmd.channel_name.clone());
                 let reply = bot.ops.handle(&ctx, &cmd.text).await;
                 if let Err(err) = bot.web.respond(&cmd.response_url, &reply).await {
@@ -88,13 +89,13 @@ impl SlackBot {
 
     /// Runs a mention or DM in the background and answers in its thread.
     pub fn mention(self: &Arc<Self>, m: Mention) {
-        if !self.first_time(&format!("event:{}", m.event_id)) {
-            return;
-        }
         let bot = self.clone();
         let span = info_span!("mention", event_id = %m.event_id);
         self.tasks.spawn(
             async move {
+                if !bot.first_time(&format!("event:{}", m.event_id)).await {
+                    return;
+                }
                 let name = bot.web.user_name(&m.user).await.map(|n| n.to_string());
                 let ctx = context(&m.user, name, &m.channel, None);
                 let reply = bot.ops.handle(&ctx, &m.text).await;
@@ -133,6 +134,7 @@ fn context(
         request_id: crate::request_id(),
         user: user.clone(),
         user_name,
+        groups: Vec::new(),
         channel: channel.clone(),
         channel_name,
         now: Utc::now(),

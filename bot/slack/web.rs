@@ -83,6 +83,14 @@ impl SlackWeb {
         Ok(res.ts.to_string())
     }
 
+    /// Replaces the content of a message the bot posted.
+    pub async fn update_message(&self, channel: &ChannelId, ts: &str, reply: &Reply) -> Result<(), WebError> {
+        let content = blocks::content(reply);
+        let req = sm::SlackApiChatUpdateRequest::new(channel.as_str().into(), content, sm::SlackTs::new(ts.into()));
+        let session = self.client.open_session(&self.bot_token);
+        retry("chat.update", || session.chat_update(&req), classify).await.map(drop)
+    }
+
     /// Shows a message to one user only.
     pub async fn post_ephemeral(
         &self,

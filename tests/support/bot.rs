@@ -146,7 +146,7 @@ impl TestBot {
 
     /// Whether the store recorded a request key (`slash:<trigger_id>`, ...).
     pub fn claimed(&self, key: &str) -> bool {
-        opsbot::store::Store::open(&self.store_path).expect("store opens").is_claimed(key).expect("query")
+        opsbot::store::SqliteStore::open(&self.store_path).expect("store opens").is_claimed(key).expect("query")
     }
 
     /// Stops the bot the way SIGTERM does.
