@@ -1,89 +1,41 @@
-//! opsbot's policy engine: decides whether a request may run, pure and
-//! deterministic (no I/O, no clock of its own — the caller passes the time).
+//! opsbot's policy engine: decides whether a request may run — allowed,
+//! denied, or allowed once a second person approves. Pure and deterministic:
+//! no I/O and no clock of its own (callers pass the text and the time).
 //!
 //! # Layout
-//! - [`Request`]: who asks, where, for which command, with which named arguments.
-//! - [`Decision`]: `Allow`, `Deny { reason }` or `NeedsApproval { .. }`, each with
-//!   a sentence a human understands.
-//! - [`Policy`]: an ordered list of rules. Default deny: a request no rule allows
-//!   is refused.
+//! - `decision`: [`Request`] in, [`Decision`] out, [`RuleRef`] (`file:line`).
+//! - `load`: where a policy comes from (`policies:` in the config, a file it
+//!   names, or a standalone file); `file` is the YAML contract as written,
+//!   `compile` checks it and builds the ready [`Policy`] (`values` and
+//!   `freeze` check the parts).
+//! - `evaluate`: judging one request.
+//! - `error`: [`PolicyError`], always `file:line:column: what — advice`.
 //!
-//! The built-in policy ([`Policy::reads_for_everyone`]) allows the read-only
-//! commands to everyone and every change to no one; a configured policy file
-//! replaces it.
+//! # Decisions
+//! - Default deny: a request no rule allows is refused, with the reason.
+//! - Denies are checked first and any match wins; otherwise the **first**
+//!   matching allow, in file order, decides — even if a later allow would not
+//!   need approval. Strict and predictable beats clever.
+//! - A freeze window turns an allow (or a request needing approval) into a
+//!   deny with the freeze's reason; weekly freezes are whole UTC days.
+//! - Everything that can be wrong is found at load with its position; rules
+//!   are indexed by command so evaluation only reads that command's rules.
+//! - The built-in policy ([`Policy::builtin`]) allows the read-only commands
+//!   to everyone and every change to no one; a configured policy replaces it.
+//! - Approval needs a member of the approving role who is not the requester:
+//!   [`Policy::may_approve`] checks the role, the caller checks the person.
 
-use std::collections::BTreeSet;
+mod compile;
+mod decision;
+mod error;
+mod evaluate;
+mod file;
+mod freeze;
+mod load;
+mod policy;
+mod values;
 
-/// One request to be judged. Command names are the spec names (`"param get"`).
-#[derive(Debug, Clone)]
-pub struct Request<'a> {
-    pub command: &'a str,
-    pub user: &'a str,
-    pub channel: &'a str,
-    pub args: &'a [(&'a str, String)],
-}
-
-/// The verdict, always with a reason a person can read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Allow { reason: String },
-    Deny { reason: String },
-    NeedsApproval { approvers: String, reason: String },
-}
-
-impl Decision {
-    pub fn is_allowed(&self) -> bool {
-        matches!(self, Decision::Allow { .. })
-    }
-}
-
-/// An ordered rule set. Default deny.
-#[derive(Debug, Clone, Default)]
-pub struct Policy {
-    everyone_may: BTreeSet<String>,
-}
-
-impl Policy {
-    /// The safe built-in policy: the given (read-only) commands for everyone,
-    /// nothing else for anyone.
-    pub fn reads_for_everyone<'a>(read_commands: impl IntoIterator<Item = &'a str>) -> Self {
-        Policy { everyone_may: read_commands.into_iter().map(str::to_owned).collect() }
-    }
-
-    pub fn evaluate(&self, request: &Request<'_>) -> Decision {
-        if self.everyone_may.contains(request.command) {
-            Decision::Allow { reason: format!("`{}` is a read-only command open to everyone", request.command) }
-        } else {
-            Decision::Deny {
-                reason: format!(
-                    "no policy rule allows `{}` (opsbot denies by default); ask an admin to add a rule",
-                    request.command
-                ),
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ask(policy: &Policy, command: &str) -> Decision {
-        policy.evaluate(&Request { command, user: "U1", channel: "C1", args: &[] })
-    }
-
-    #[test]
-    fn listed_read_commands_are_allowed_to_everyone() {
-        let policy = Policy::reads_for_everyone(["pipelines", "param get"]);
-        assert!(ask(&policy, "param get").is_allowed());
-    }
-
-    #[test]
-    fn anything_not_listed_is_denied_with_a_reason() {
-        let policy = Policy::reads_for_everyone(["pipelines"]);
-        match ask(&policy, "deploy") {
-            Decision::Deny { reason } => assert!(reason.contains("denies by default"), "{reason}"),
-            other => panic!("expected deny, got {other:?}"),
-        }
-    }
-}
+pub use decision::{Decision, Request, RuleRef};
+pub use error::PolicyError;
+pub use policy::{Policy, Role};
+pub use values::{ARGUMENTS, DEFAULT_TTL, MAX_TTL};

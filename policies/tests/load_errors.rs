@@ -1,0 +1,294 @@
+//! Every load error, with its exact `file:line:column` and the advice it gives.
+
+use crate::support::{COMMANDS, load_error, load_error_value};
+
+const DEVS: &str = "roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n    to: devs\n";
+
+/// The `DEVS` policy with `extra` appended to its one rule (line 5 onwards).
+fn devs_rule_with(extra: &str) -> String {
+    format!("{DEVS}{extra}")
+}
+
+#[test]
+fn a_misspelt_command_suggests_the_close_one_and_lists_all() {
+    let err = load_error("roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploi]\n    to: devs\n");
+    let expected = format!(
+        "policies.yaml:3:13: unknown command `deploi` in allow — did you mean `deploy`? Commands: {}",
+        COMMANDS.join(", ")
+    );
+    assert_eq!(err, expected);
+}
+
+#[test]
+fn an_unknown_command_with_nothing_close_lists_the_commands() {
+    let err = load_error("freeze:\n  - { name: x, weekly: [sat], commands: [frobnicate] }\n");
+    let expected =
+        format!("policies.yaml:2:42: unknown command `frobnicate` in freeze `x` — commands: {}", COMMANDS.join(", "));
+    assert_eq!(err, expected);
+}
+
+#[test]
+fn a_misspelt_role_suggests_the_close_one_and_lists_those_defined() {
+    let yaml = "roles:\n  leads: { users: [U1] }\n  oncall: { groups: [S1] }\n  devs: { everyone: true }\n\
+                rules:\n  - allow: [deploy]\n    to: lead\n";
+    assert_eq!(
+        load_error(yaml),
+        "policies.yaml:7:9: unknown role `lead` — did you mean `leads`? Roles defined: leads, oncall, devs"
+    );
+}
+
+#[test]
+fn an_unknown_role_in_a_list_of_roles_is_pointed_at() {
+    let yaml = "roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n    to: [devs, ops]\n";
+    assert_eq!(load_error(yaml), "policies.yaml:4:16: unknown role `ops` — roles defined: devs");
+}
+
+#[test]
+fn a_role_used_before_any_is_defined_says_how_to_define_one() {
+    assert_eq!(
+        load_error("rules:\n  - allow: [deploy]\n    to: devs\n"),
+        "policies.yaml:3:9: unknown role `devs` — no roles are defined; add e.g. `roles: { devs: { everyone: true } }`"
+    );
+}
+
+#[test]
+fn an_unknown_approving_role_is_pointed_at() {
+    assert_eq!(
+        load_error(&devs_rule_with("    approval: { by: leads }\n")),
+        "policies.yaml:5:21: unknown role `leads` — roles defined: devs"
+    );
+}
+
+#[test]
+fn an_approval_without_by_asks_for_the_role() {
+    assert_eq!(
+        load_error(&devs_rule_with("    approval: { ttl: 1h }\n")),
+        "policies.yaml:5:15: `approval:` needs `by:` naming the approving role — roles defined: devs"
+    );
+}
+
+#[test]
+fn a_bad_regex_is_pointed_at_with_the_problem() {
+    assert_eq!(
+        load_error(&devs_rule_with("    where: { service: \"^(prod\" }\n")),
+        "policies.yaml:5:23: invalid regex `^(prod` for `service`: unclosed group — write e.g. \"^prod/\" (quoted)"
+    );
+}
+
+#[test]
+fn an_unknown_argument_in_where_suggests_the_close_one_and_lists_all() {
+    assert_eq!(
+        load_error(&devs_rule_with("    where: { servce: \"^prod/\" }\n")),
+        "policies.yaml:5:14: unknown argument `servce` in where — did you mean `service`? Arguments: service, name, \
+         value, pipeline, stage, action, document, targets, count, revision, cluster"
+    );
+}
+
+#[test]
+fn an_unknown_key_in_a_rule_suggests_the_close_one_and_lists_the_keys() {
+    assert_eq!(
+        load_error("roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n    too: devs\n"),
+        "policies.yaml:4:5: unknown key `too` — did you mean `to`? Keys allowed here: allow, deny, to, where, \
+         channels, approval, reason"
+    );
+}
+
+#[test]
+fn an_unknown_key_in_a_role_lists_the_keys() {
+    assert_eq!(
+        load_error("roles:\n  devs: { everyone: true, admins: true }\n"),
+        "policies.yaml:2:27: unknown key `admins` — keys allowed here: users, groups, everyone"
+    );
+}
+
+#[test]
+fn a_ttl_without_a_unit_asks_for_one() {
+    assert_eq!(
+        load_error(&devs_rule_with("    approval: { by: devs, ttl: 30 }\n")),
+        "policies.yaml:5:32: `ttl: 30` is not a duration from 1s to 24h — write a number and a unit: 90s, 30m, 2h or 1d"
+    );
+}
+
+#[test]
+fn a_ttl_with_an_unknown_unit_is_refused() {
+    let err = load_error_value(&devs_rule_with("    approval: { by: devs, ttl: 2w }\n"));
+    assert_eq!((err.line, err.column), (5, 32));
+    assert!(err.message.starts_with("`ttl: 2w` is not a duration"), "{}", err.message);
+}
+
+#[test]
+fn a_ttl_over_a_day_is_refused() {
+    let err = load_error_value(&devs_rule_with("    approval: { by: devs, ttl: 25h }\n"));
+    assert_eq!((err.line, err.column), (5, 32));
+    assert!(err.message.contains("from 1s to 24h"), "{}", err.message);
+}
+
+#[test]
+fn a_freeze_ending_before_it_starts_is_refused() {
+    assert_eq!(
+        load_error(
+            "freeze:\n  - { name: x, from: 2027-01-04T00:00:00Z, to: 2026-12-22T00:00:00Z, commands: [deploy] }\n"
+        ),
+        "policies.yaml:2:22: `from` (2027-01-04T00:00:00Z) must be before `to` (2026-12-22T00:00:00Z) — swap them?"
+    );
+}
+
+#[test]
+fn a_freeze_time_that_is_not_a_time_shows_the_format() {
+    assert_eq!(
+        load_error("freeze:\n  - { name: x, from: tomorrow, to: 2026-12-22, commands: [deploy] }\n"),
+        "policies.yaml:2:22: `from: tomorrow` is not a time — write an RFC 3339 time like 2026-12-22T00:00:00Z or a \
+         date like 2026-12-22 (UTC)"
+    );
+}
+
+#[test]
+fn an_unknown_weekday_lists_the_days() {
+    assert_eq!(
+        load_error("freeze:\n  - { name: x, weekly: [sat, sunday, fryday], commands: [deploy] }\n"),
+        "policies.yaml:2:38: unknown weekday `fryday` in weekly — days: mon, tue, wed, thu, fri, sat, sun"
+    );
+}
+
+#[test]
+fn a_freeze_with_only_from_asks_for_to() {
+    assert_eq!(
+        load_error("freeze:\n  - { name: x, from: 2026-12-22T00:00:00Z, commands: [deploy] }\n"),
+        "policies.yaml:2:5: a dated freeze needs both `from:` and `to:`"
+    );
+}
+
+#[test]
+fn a_freeze_both_dated_and_weekly_is_refused() {
+    assert_eq!(
+        load_error("freeze:\n  - { name: x, weekly: [sat], from: 2026-12-22, to: 2026-12-23, commands: [deploy] }\n"),
+        "policies.yaml:2:5: a freeze needs either `from:` and `to:` (e.g. `from: 2026-12-22T00:00:00Z`) or \
+         `weekly: [sat, sun]`, not both"
+    );
+}
+
+#[test]
+fn a_freeze_without_commands_or_name_says_what_to_add() {
+    assert_eq!(
+        load_error("freeze:\n  - name: x\n    weekly: [sat]\n"),
+        "policies.yaml:2:5: freeze `x` needs `commands:` listing what it stops, e.g. `commands: [deploy]`"
+    );
+    assert_eq!(
+        load_error("freeze:\n  - { weekly: [sat], commands: [deploy] }\n"),
+        "policies.yaml:2:5: a freeze needs a `name:` (it is shown in every refusal), e.g. `name: holidays`"
+    );
+}
+
+#[test]
+fn a_rule_that_both_allows_and_denies_is_refused() {
+    assert_eq!(
+        load_error(&devs_rule_with("    deny: [deploy]\n")),
+        "policies.yaml:3:5: a rule either allows or denies — split this into an `allow:` rule and a `deny:` rule"
+    );
+}
+
+#[test]
+fn a_rule_that_neither_allows_nor_denies_is_refused() {
+    assert_eq!(
+        load_error("roles: { devs: { everyone: true } }\nrules:\n  - to: devs\n"),
+        "policies.yaml:3:5: a rule needs `allow: [commands]` or `deny: [commands]`"
+    );
+}
+
+#[test]
+fn an_allow_rule_without_to_asks_for_a_role() {
+    assert_eq!(
+        load_error("roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n"),
+        "policies.yaml:3:5: an allow rule needs `to:` naming a role — roles defined: devs"
+    );
+}
+
+#[test]
+fn a_deny_rule_cannot_ask_for_approval() {
+    assert_eq!(
+        load_error("roles: { devs: { everyone: true } }\nrules:\n  - deny: [deploy]\n    approval: { by: devs }\n"),
+        "policies.yaml:4:15: a deny rule cannot ask for approval — remove `approval:` or make this an allow rule"
+    );
+}
+
+#[test]
+fn an_empty_command_list_is_refused() {
+    assert_eq!(
+        load_error("roles: { devs: { everyone: true } }\nrules:\n  - allow: []\n    to: devs\n"),
+        "policies.yaml:3:5: `allow` lists no commands — write e.g. `[deploy, restart]`"
+    );
+}
+
+#[test]
+fn channel_names_instead_of_ids_are_refused() {
+    assert_eq!(
+        load_error(&devs_rule_with("    channels: [\"#deploys\"]\n")),
+        "policies.yaml:5:16: `#deploys` is not a Slack channel id — list ids like C0123ABCD (in Slack: the profile \
+         or details panel → Copy ID), not names"
+    );
+}
+
+#[test]
+fn an_empty_channel_list_is_refused_rather_than_meaning_anywhere() {
+    assert_eq!(
+        load_error(&devs_rule_with("    channels: []\n")),
+        "policies.yaml:3:5: `channels:` lists no channel — remove it to allow any channel"
+    );
+}
+
+#[test]
+fn user_names_instead_of_ids_are_refused() {
+    assert_eq!(
+        load_error("roles:\n  devs: { users: [\"@alice\"] }\n"),
+        "policies.yaml:2:19: `@alice` is not a Slack user id — list ids like U0123ABCD (in Slack: the profile or \
+         details panel → Copy ID), not names"
+    );
+}
+
+#[test]
+fn a_role_without_members_is_refused() {
+    assert_eq!(
+        load_error("roles:\n  devs: {}\n"),
+        "policies.yaml:2:3: role `devs` has no members — give `users: [U…]`, `groups: [S…]` or `everyone: true`"
+    );
+}
+
+#[test]
+fn a_role_defined_twice_is_refused() {
+    assert_eq!(
+        load_error("roles:\n  devs: { everyone: true }\n  devs: { users: [U1] }\n"),
+        "policies.yaml:3:3: `devs` is written twice here — keep one and merge what the two say"
+    );
+}
+
+#[test]
+fn a_policies_key_at_the_top_of_a_policy_file_says_to_unindent() {
+    assert_eq!(
+        load_error("policies:\n  rules: []\n"),
+        "policies.yaml:1:1: unknown key `policies` — a policy file's top level is roles, rules and freeze \
+         themselves: remove the `policies:` line and un-indent what was under it"
+    );
+}
+
+#[test]
+fn a_file_key_in_a_policy_file_is_refused() {
+    assert_eq!(
+        load_error("file: other.yaml\n"),
+        "policies.yaml:1:7: `file:` only works under `policies:` in the main config — a policy file holds roles, \
+         rules and freeze itself"
+    );
+}
+
+#[test]
+fn broken_yaml_is_pointed_at() {
+    assert_eq!(load_error("rules:\n  - allow: [deploy\n"), "policies.yaml:2:12: unclosed bracket '['");
+}
+
+#[test]
+fn a_mapping_where_a_list_belongs_is_explained() {
+    assert_eq!(load_error("rules: 3\n"), "policies.yaml:1:8: expected a list here, like `[deploy, restart]`");
+    assert_eq!(
+        load_error(&devs_rule_with("    where: [service]\n")),
+        "policies.yaml:5:12: expected a mapping here, like `{ key: value }`"
+    );
+}

@@ -1,0 +1,10 @@
+//! The policy engine's tests, one binary: policy tables from YAML (inline or
+//! under `tests/fixtures/`), judged for requests built with [`support::Ask`].
+
+mod approval;
+mod example;
+mod freeze;
+mod load_errors;
+mod matching;
+mod sources;
+mod support;
