@@ -163,7 +163,7 @@ impl Ops {
         if ctx.user == record.requester {
             return note(":no_entry: You can't approve or reject your own request — another member of the role must.");
         }
-        if !may_approve(&self.policy, &role, ctx) {
+        if !self.policy.may_approve(&role, ctx.user.as_str(), &ctx.groups) {
             return note(&format!(":no_entry: Only members of *{}* can approve or reject this.", esc(&role)));
         }
         let (to, event) = match kind {
@@ -536,9 +536,4 @@ fn state_words(record: &ChangeRecord) -> String {
         ChangeState::Expired => "expired".into(),
         ChangeState::AwaitingConfirmation | ChangeState::AwaitingApproval => "waiting".into(),
     }
-}
-
-// PENDING(policy engine): Policy::may_approve(role, user, groups).
-fn may_approve(_policy: &opsbot_policies::Policy, _role: &str, _ctx: &Context) -> bool {
-    false
 }
