@@ -2,16 +2,22 @@
 //! the end-to-end tests start exactly the same thing.
 //!
 //! `serve` = the HTTP listener (always: `/healthz`; Slack routes in the HTTP
-//! transport) + the Socket Mode connection (in the socket transport), both
-//! stopped by one cancellation token. On stop, answers being worked on get a
-//! few seconds to go out.
+//! transport) + the Socket Mode connection (in the socket transport) + the
+//! expiry [`sweeper`], all stopped by one cancellation token. On stop, answers
+//! being worked on get a few seconds to go out.
+//!
+//! [`Wiring`] is what the application is built from besides settings: the AWS
+//! gateways, the policy and the clock. `main` takes its defaults; tests swap
+//! in a policy that allows changes and a clock they can move.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::{Ops, default_policy};
+use opsbot_policies::Policy;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -27,6 +33,39 @@ use opsbot_commands::ports::store::{Store, StoreError};
 
 /// How long answers in flight may take once a stop is asked for.
 const DRAIN: Duration = Duration::from_secs(10);
+/// How often waiting changes are checked for expiry.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Where "now" comes from for requests and expiry (the system clock outside tests).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// What the application is built from besides settings.
+pub struct Wiring {
+    pub aws: Gateways,
+    pub policy: Arc<Policy>,
+    pub clock: Clock,
+    pub sweep_every: Duration,
+}
+
+impl Wiring {
+    /// `aws` with the built-in policy (reads for everyone, no changes), the
+    /// system clock and a sweep every [`SWEEP_EVERY`].
+    pub fn new(aws: Gateways) -> Self {
+        Wiring { aws, policy: Arc::new(default_policy()), clock: system_clock(), sweep_every: SWEEP_EVERY }
+    }
+
+    pub fn with_policy(self, policy: Arc<Policy>) -> Self {
+        Wiring { policy, ..self }
+    }
+
+    pub fn with_clock(self, clock: Clock, sweep_every: Duration) -> Self {
+        Wiring { clock, sweep_every, ..self }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Transport {
@@ -55,6 +94,26 @@ pub fn ops(aws: Gateways, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Arc<Ops
     Arc::new(Ops::new(aws, Arc::new(default_policy()), store, chat))
 }
 
+/// The demo's policy: in the simulated account every command, changes
+/// included, is open to everyone (nothing there reaches AWS).
+// PENDING(policy engine): a demo policy file with a `leads` role and approvals.
+pub fn demo_policy() -> Policy {
+    Policy::reads_for_everyone(opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name))
+}
+
+/// Expires overdue changes every `every` until `stop`, so approval requests
+/// say "expired" and lose their buttons even if nobody clicks them again.
+pub async fn sweeper(ops: Arc<Ops>, clock: Clock, every: Duration, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = ticks.tick() => ops.expire_overdue(clock()).await,
+        }
+    }
+}
+
 pub fn open_store(settings: &Settings) -> Result<Arc<SqliteStore>, StoreError> {
     Ok(Arc::new(match &settings.store_path {
         Some(path) => SqliteStore::open(path)?,
@@ -80,8 +139,14 @@ pub fn check(settings: &Settings, transport: Transport) -> Result<(), SettingsEr
     }
 }
 
-/// Checks settings for `transport`, binds the listener and starts serving.
+/// Checks settings for `transport`, binds the listener and starts serving
+/// with the built-in policy.
 pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> Result<Running, AppError> {
+    start_with(settings, transport, Wiring::new(aws)).await
+}
+
+/// [`start`] with everything besides settings chosen by the caller.
+pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wiring) -> Result<Running, AppError> {
     check(settings, transport)?;
     let bot_token = settings.require_bot_token()?;
     let http_slack = match transport {
@@ -95,7 +160,8 @@ pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> 
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
     let store = open_store(settings)?;
     let chat = Arc::new(SlackChat(web.clone()));
-    let bot = SlackBot::new(ops(aws, store.clone(), chat), web, store);
+    let ops = Arc::new(Ops::new(wiring.aws, wiring.policy, store.clone(), chat));
+    let bot = SlackBot::new(ops.clone(), web, store, wiring.clock.clone());
     let stop = CancellationToken::new();
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -111,6 +177,11 @@ pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> 
             .await
             .map_err(AppError::Serve)
     })];
+    let sweep = sweeper(ops, wiring.clock, wiring.sweep_every, stop.clone());
+    tasks.push(tokio::spawn(async move {
+        sweep.await;
+        Ok(())
+    }));
     if let Some(app_token) = app_token {
         let (bot, stop) = (bot.clone(), stop.clone());
         tasks.push(tokio::spawn(async move { Ok(crate::slack::socket::run(bot, app_token, stop).await?) }));

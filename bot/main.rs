@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use opsbot::app::{self, Transport};
 use opsbot::console::chat::ConsoleChat;
-use opsbot::console::{self, ConsoleUser};
+use opsbot::console::{self, ConsoleUser, Screen, Session};
 use opsbot::sandbox::Sandbox;
 use opsbot::sandbox::seed::{ACCOUNT_ID, REGION};
 use opsbot::settings::Settings;
@@ -16,6 +16,8 @@ use opsbot::store::SqliteStore;
 use opsbot::{aws, telemetry};
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::{ChannelId, SlackUserId};
+use opsbot_commands::{Ops, default_policy};
+use opsbot_policies::Policy;
 
 #[derive(Parser)]
 #[command(version, about = "ChatOps for teams that ship on AWS")]
@@ -52,15 +54,21 @@ struct Who {
     /// Channel the commands count as sent in.
     #[arg(long, value_parser = ChannelId::parse)]
     channel: Option<ChannelId>,
+    /// Slack user-group id the user counts as a member of (repeatable).
+    #[arg(long = "group")]
+    groups: Vec<String>,
 }
 
-/// The console on `gateways`, recording changes in `store`.
-async fn console(gateways: Gateways, store: Arc<SqliteStore>, who: Who) -> anyhow::Result<()> {
+/// The console on `gateways` under `policy`, recording changes in `store`.
+async fn console(gateways: Gateways, policy: Policy, store: Arc<SqliteStore>, who: Who) -> anyhow::Result<()> {
     let mut user = ConsoleUser::local();
     user.id = who.user.unwrap_or(user.id);
     user.channel = who.channel.unwrap_or(user.channel);
-    let ops = app::ops(gateways, store, Arc::new(ConsoleChat::default()));
-    Ok(console::run_stdio(&ops, user).await?)
+    user.groups = who.groups;
+    let screen = Screen::new(std::io::stdout());
+    let chat = Arc::new(ConsoleChat::new(screen.clone()));
+    let ops = Arc::new(Ops::new(gateways, Arc::new(policy), store.clone(), chat));
+    Ok(console::run_stdio(&Session { ops, store, screen }, user).await?)
 }
 
 #[tokio::main]
@@ -88,7 +96,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Console(who) => {
             let store = app::open_store(&settings)?;
-            console(aws::gateways(&aws::load_sdk_config().await), store, who).await?
+            console(aws::gateways(&aws::load_sdk_config().await), default_policy(), store, who).await?
         }
         Command::Demo(who) => {
             if std::io::stdin().is_terminal() {
@@ -96,7 +104,8 @@ async fn run() -> anyhow::Result<()> {
             }
             // The demo keeps nothing: its account and its audit log live in memory.
             let store = Arc::new(SqliteStore::in_memory()?);
-            console(Arc::new(Sandbox::demo(chrono::Utc::now())).gateways(), store, who).await?
+            let sandbox = Arc::new(Sandbox::demo(chrono::Utc::now()));
+            console(sandbox.gateways(), app::demo_policy(), store, who).await?
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 mod aws_emulators;
 mod demo;
 mod slack_aws;
+mod slack_changes;
 mod slack_http;
 mod slack_socket;
 mod support;

@@ -1,10 +1,13 @@
 //! `opsbot console` / `opsbot demo`: the same command pipeline as Slack, in a
 //! terminal. One command per line goes through [`Ops::handle`] exactly as a
-//! slash command would; the [`Reply`] is printed with [`render`].
+//! slash command would; the [`Reply`] is printed with [`render`]. Buttons are
+//! numbered choices: typing the number alone presses it ([`Ops::click`]).
 //!
 //! # Layout
-//! - [`run`]: the read–handle–print loop over any async reader and writer
-//!   (stdin/stdout via [`run_stdio`], byte slices in tests).
+//! - [`run`]: the read–handle–print loop over any async reader, printing on a
+//!   [`Screen`] (stdout via [`run_stdio`], a buffer in tests).
+//! - [`screen`]: the shared output and the choice numbers; [`chat`]: the
+//!   change flow's channel messages on that screen.
 //! - [`render`]: Block Kit replies as plain text; [`mrkdwn`]: inline markup.
 //!
 //! # Decisions
@@ -13,27 +16,46 @@
 //!   The banner and the `> ` prompt appear only when a person is typing.
 //! - Every line is its own request with a fresh [`crate::request_id`], like a
 //!   Slack command, so nothing is mistaken for a retry of an earlier line.
-//! - The console user has a fixed Slack-shaped id ([`ConsoleUser::local`]),
-//!   so policies written for Slack ids apply unchanged.
+//! - The console user has a Slack-shaped id ([`ConsoleUser::local`]), so
+//!   policies written for Slack ids apply unchanged; `:as USER [GROUP ...]`
+//!   switches who is typing, so a requester and an approver can take turns.
+//! - At the end of input, changes still running are waited for (up to
+//!   [`WAIT_AT_END`]), so a piped script prints how its changes ended.
+//! - Waiting changes expire while the console runs, as in `serve` (the same
+//!   [`crate::app::sweeper`]).
 
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
+use opsbot_commands::change::ClickOutcome;
+use opsbot_commands::ports::store::{ChangeState, Store};
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Context, Ops, Reply};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
+use tokio_util::sync::CancellationToken;
 
 pub mod chat;
+mod input;
 pub mod mrkdwn;
 mod render;
+pub mod screen;
 
+use input::Line;
 pub use render::render;
+pub use screen::Screen;
+
+/// How long the end of input waits for running changes to finish.
+pub const WAIT_AT_END: Duration = Duration::from_secs(10 * 60);
 
 /// Who types at the console, and the channel their commands count as sent in.
 #[derive(Debug, Clone)]
 pub struct ConsoleUser {
     pub id: SlackUserId,
     pub name: Option<String>,
+    /// Slack user-group ids the user counts as a member of.
+    pub groups: Vec<String>,
     pub channel: ChannelId,
 }
 
@@ -45,6 +67,7 @@ impl ConsoleUser {
         ConsoleUser {
             id: SlackUserId::parse("U0CONSOLE").expect("a valid Slack user id"),
             name,
+            groups: Vec::new(),
             channel: ChannelId::parse("console").expect("a valid channel name"),
         }
     }
@@ -54,7 +77,7 @@ impl ConsoleUser {
             request_id,
             user: self.id.clone(),
             user_name: self.name.clone(),
-            groups: Vec::new(),
+            groups: self.groups.clone(),
             channel: self.channel.clone(),
             channel_name: Some(self.channel.to_string()),
             now: Utc::now(),
@@ -62,72 +85,104 @@ impl ConsoleUser {
     }
 }
 
-/// What one input line asks for.
-#[derive(Debug, PartialEq, Eq)]
-enum Line<'a> {
-    Skip,
-    Quit,
-    Command(&'a str),
+/// What a console session runs on. `ops` prints its channel messages through
+/// a [`chat::ConsoleChat`] on the same `screen`.
+pub struct Session {
+    pub ops: Arc<Ops>,
+    pub store: Arc<dyn Store>,
+    pub screen: Arc<Screen>,
 }
 
-fn classify(line: &str) -> Line<'_> {
-    let line = line.trim();
-    if line.is_empty() || line.starts_with('#') {
-        return Line::Skip;
-    }
-    let text = match line.strip_prefix("/ops") {
-        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => rest.trim_start(),
-        _ => line,
-    };
-    if text.eq_ignore_ascii_case("quit") || text.eq_ignore_ascii_case("exit") {
-        return Line::Quit;
-    }
-    Line::Command(text)
-}
-
-/// Reads commands from `input` until EOF or `quit`, printing each reply to
-/// `output`. `interactive` (a person at a terminal) adds a banner and prompt.
-pub async fn run<R, W>(ops: &Ops, who: ConsoleUser, input: R, mut output: W, interactive: bool) -> std::io::Result<()>
+/// Reads lines from `input` until EOF or `quit`, printing each answer on the
+/// session's screen. `interactive` (a person at a terminal) adds a banner and prompt.
+pub async fn run<R>(session: &Session, mut who: ConsoleUser, input: R, interactive: bool) -> std::io::Result<()>
 where
     R: AsyncBufRead + Unpin,
-    W: AsyncWrite + Unpin,
 {
+    let screen = &session.screen;
+    let stop = CancellationToken::new();
+    let sweeper =
+        crate::app::sweeper(session.ops.clone(), crate::app::system_clock(), crate::app::SWEEP_EVERY, stop.clone());
+    let sweeping = tokio::spawn(sweeper);
     if interactive {
-        output.write_all(banner(&who).as_bytes()).await?;
+        screen.print(&banner(&who))?;
     }
     let mut lines = input.lines();
     loop {
         if interactive {
-            output.write_all(b"> ").await?;
-            output.flush().await?;
+            screen.print("> ")?;
         }
         let Some(line) = lines.next_line().await? else {
             if interactive {
-                output.write_all(b"\n").await?;
+                screen.print("\n")?;
             }
             break;
         };
-        let text = match classify(&line) {
+        match input::classify(&line) {
             Line::Skip => continue,
             Line::Quit => break,
-            Line::Command(text) => text,
-        };
-        let reply: Reply = ops.handle(&who.context(crate::request_id()), text).await;
-        output.write_all(format!("{}\n\n", render(&reply)).as_bytes()).await?;
+            Line::Command(text) => {
+                screen.hold();
+                let reply = session.ops.handle(&who.context(crate::request_id()), text).await;
+                show(screen, &reply)?;
+            }
+            Line::Press(number) => press(session, &who, number).await?,
+            Line::As(Ok((id, groups))) => {
+                let groups_note = if groups.is_empty() { String::new() } else { format!(" in {}", groups.join(", ")) };
+                screen.print(&format!("You are now {id}{groups_note}.\n\n"))?;
+                (who.id, who.name, who.groups) = (id, None, groups);
+            }
+            Line::As(Err(why)) | Line::Unknown(why) => screen.print(&format!("{why}\n\n"))?,
+        }
     }
-    output.flush().await
+    wait_for_running(session).await;
+    stop.cancel();
+    let _ = sweeping.await;
+    Ok(())
 }
 
-/// [`run`] on this process's stdin and stdout, interactive when stdin is a terminal.
-pub async fn run_stdio(ops: &Ops, who: ConsoleUser) -> std::io::Result<()> {
+/// Prints a reply with its choices numbered, then anything posted meanwhile.
+fn show(screen: &Screen, reply: &Reply) -> std::io::Result<()> {
+    screen.print(&format!("{}\n\n", screen.render(reply)))?;
+    screen.release()
+}
+
+/// Presses choice `number` as `who`.
+async fn press(session: &Session, who: &ConsoleUser, number: usize) -> std::io::Result<()> {
+    let Some(click) = session.screen.choice(number) else {
+        return session.screen.print(&format!("There is no choice [{number}].\n\n"));
+    };
+    session.screen.hold();
+    let reply = match session.ops.click(&who.context(crate::request_id()), &click).await {
+        ClickOutcome::Replace(reply) | ClickOutcome::Note(reply) => reply,
+    };
+    show(&session.screen, &reply)
+}
+
+/// Waits until no change shown this session is running, up to [`WAIT_AT_END`].
+async fn wait_for_running(session: &Session) {
+    let deadline = tokio::time::Instant::now() + WAIT_AT_END;
+    for id in session.screen.changes() {
+        while let Ok(Some(change)) = session.store.change(&id).await {
+            if change.state != ChangeState::Running || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// [`run`] on this process's stdin, interactive when stdin is a terminal.
+pub async fn run_stdio(session: &Session, who: ConsoleUser) -> std::io::Result<()> {
     let interactive = std::io::stdin().is_terminal();
-    run(ops, who, BufReader::new(tokio::io::stdin()), tokio::io::stdout(), interactive).await
+    run(session, who, BufReader::new(tokio::io::stdin()), interactive).await
 }
 
 fn banner(who: &ConsoleUser) -> String {
     let name = who.name.as_deref().map(|n| format!("{n} ({})", who.id)).unwrap_or_else(|| who.id.to_string());
     format!(
-        "opsbot console — you are {name} in #{}.\nType a command as you would after /ops: `help` lists them, `quit` leaves.\n\n",
+        "opsbot console — you are {name} in #{}.\nType a command as you would after /ops: `help` lists them, \
+         a number presses that button, `:as USER` switches who is typing, `quit` leaves.\n\n",
         who.channel
     )
 }

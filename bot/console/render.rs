@@ -5,12 +5,15 @@
 //!   two per line in columns, as Slack lays them out.
 //! - Context: indented, parts joined with ` · `.
 //! - Divider: a rule of `─`.
+//! - Buttons: on one line, each as the caller labels it — `[Confirm]` by
+//!   default, `[1] Confirm` when the console numbers them as choices.
 //! - A reply with no blocks shows its fallback text; an ephemeral one ends
 //!   with a note that in Slack only the requester sees it.
 //!
 //! No ANSI colours or dimming: the output must read the same in a pipe, a
 //! log file or a test assertion. Context is set apart by indentation instead.
 
+use opsbot_commands::reply::Button;
 use opsbot_commands::{Block, Reply, Visibility};
 
 use super::mrkdwn::to_text;
@@ -22,13 +25,18 @@ const INDENT: &str = "  ";
 
 /// The reply as plain text lines, without a trailing newline.
 pub fn render(reply: &Reply) -> String {
+    render_with(reply, &mut |b| format!("[{}]", b.label))
+}
+
+/// [`render`], with each button shown as `button` says.
+pub fn render_with(reply: &Reply, button: &mut dyn FnMut(&Button) -> String) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut previous: Option<&Block> = None;
     for block in &reply.blocks {
         if matches!((previous, block), (Some(Block::Section { .. }), Block::Section { .. })) {
             lines.push(String::new());
         }
-        lines.extend(render_block(block));
+        lines.extend(render_block(block, button));
         previous = Some(block);
     }
     if reply.blocks.is_empty() {
@@ -40,7 +48,7 @@ pub fn render(reply: &Reply) -> String {
     lines.join("\n")
 }
 
-fn render_block(block: &Block) -> Vec<String> {
+fn render_block(block: &Block, button: &mut dyn FnMut(&Button) -> String) -> Vec<String> {
     match block {
         Block::Header(text) => {
             let text = to_text(text);
@@ -57,9 +65,7 @@ fn render_block(block: &Block) -> Vec<String> {
             joined.lines().map(|l| format!("{INDENT}{l}")).collect()
         }
         Block::Divider => vec!["─".repeat(RULE_WIDTH)],
-        Block::Buttons(buttons) => {
-            vec![buttons.iter().map(|b| format!("[{}]", b.label)).collect::<Vec<_>>().join("  ")]
-        }
+        Block::Buttons(buttons) => vec![buttons.iter().map(button).collect::<Vec<_>>().join("  ")],
     }
 }
 

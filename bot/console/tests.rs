@@ -6,47 +6,44 @@ use std::sync::Arc;
 use chrono::Utc;
 use opsbot_commands::values::ParamName;
 use opsbot_commands::{Ops, default_policy};
+use opsbot_policies::Policy;
 
+use super::screen::Captured;
 use super::*;
 use crate::sandbox::Sandbox;
 
-fn demo() -> (Arc<Sandbox>, Ops) {
+/// A console session over the demo sandbox under `policy`, printing into a buffer.
+fn demo_with(policy: Policy) -> (Arc<Sandbox>, Session, Captured) {
     let sandbox = Arc::new(Sandbox::demo(Utc::now()));
     let store = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
-    let chat = Arc::new(super::chat::ConsoleChat::default());
-    let ops = Ops::new(sandbox.clone().gateways(), Arc::new(default_policy()), store, chat);
-    (sandbox, ops)
+    let captured = Captured::default();
+    let screen = Screen::new(captured.clone());
+    let chat = Arc::new(super::chat::ConsoleChat::new(screen.clone()));
+    let ops = Arc::new(Ops::new(sandbox.clone().gateways(), Arc::new(policy), store.clone(), chat));
+    (sandbox, Session { ops, store, screen }, captured)
+}
+
+fn demo() -> (Arc<Sandbox>, Session, Captured) {
+    demo_with(default_policy())
 }
 
 fn dev() -> ConsoleUser {
     ConsoleUser {
         id: SlackUserId::parse("U0DEV").unwrap(),
         name: Some("dev".into()),
+        groups: Vec::new(),
         channel: ChannelId::parse("console").unwrap(),
     }
 }
 
 async fn session(input: &str, interactive: bool) -> String {
-    let (_, ops) = demo();
-    let mut output = Vec::new();
-    run(&ops, dev(), input.as_bytes(), &mut output, interactive).await.unwrap();
-    String::from_utf8(output).unwrap()
+    let (_, session, out) = demo();
+    run(&session, dev(), input.as_bytes(), interactive).await.unwrap();
+    out.text()
 }
 
 async fn console(input: &str) -> String {
     session(input, false).await
-}
-
-#[test]
-fn lines_are_commands_comments_blanks_or_quit() {
-    assert_eq!(classify("  pipelines "), Line::Command("pipelines"));
-    assert_eq!(classify("/ops service prod/api"), Line::Command("service prod/api"));
-    assert_eq!(classify("/ops"), Line::Command(""));
-    assert_eq!(classify("/opsy"), Line::Command("/opsy"));
-    assert_eq!(classify("# a comment"), Line::Skip);
-    assert_eq!(classify("   "), Line::Skip);
-    assert_eq!(classify("QUIT"), Line::Quit);
-    assert_eq!(classify("/ops exit"), Line::Quit);
 }
 
 #[tokio::test]
@@ -76,13 +73,12 @@ async fn a_failed_pipeline_shows_the_build_error_and_its_link() {
 
 #[tokio::test]
 async fn secure_strings_are_never_printed() {
-    let (sandbox, ops) = demo();
+    let (sandbox, session, captured) = demo();
     let name = ParamName::parse("/shop/prod/db-password").unwrap();
     let secrets: Vec<String> = sandbox.read(|a| a.params[&name].versions.iter().map(|v| v.value.0.clone()).collect());
-    let mut output = Vec::new();
     let input = "param get /shop/prod/db-password\nparams /shop/prod\nparam history /shop/prod/db-password\n";
-    run(&ops, dev(), input.as_bytes(), &mut output, false).await.unwrap();
-    let out = String::from_utf8(output).unwrap();
+    run(&session, dev(), input.as_bytes(), false).await.unwrap();
+    let out = captured.text();
     assert!(out.contains("/shop/prod/db-password") && out.contains("SecureString"), "{out}");
     for secret in secrets {
         assert!(!out.contains(&secret), "the secret leaked:\n{out}");
@@ -118,4 +114,93 @@ async fn a_person_at_a_terminal_gets_a_banner_and_prompts() {
     assert!(out.starts_with("opsbot console — you are dev (U0DEV) in #console."), "{out}");
     assert_eq!(out.matches("> ").count(), 2, "one prompt per line read, and one at EOF: {out}");
     assert!(out.ends_with("> \n"), "EOF leaves the prompt line: {out:?}");
+}
+
+/// Everyone may scale (until roles land in the policy engine).
+fn scaling() -> Policy {
+    Policy::reads_for_everyone(["scale", "service", "audit", "whoami"])
+}
+
+async fn console_with(policy: Policy, input: &str) -> String {
+    let (_, session, out) = demo_with(policy);
+    run(&session, dev(), input.as_bytes(), false).await.unwrap();
+    out.text()
+}
+
+/// `out` has each of `parts`, in this order.
+fn in_order(out: &str, parts: &[&str]) {
+    let mut rest = out;
+    for part in parts {
+        let at = rest.find(part).unwrap_or_else(|| panic!("{part:?} missing or out of order in:\n{out}"));
+        rest = &rest[at + part.len()..];
+    }
+}
+
+#[tokio::test]
+async fn buttons_are_numbered_choices_and_a_number_presses_one() {
+    let out = console_with(scaling(), "scale staging/api 3\n1\n").await;
+    in_order(
+        &out,
+        &[
+            "Plan — `scale staging/api 3`",
+            "[1] Confirm  [2] Cancel",
+            "✓ Confirmed — running it now",
+            "── #console ──",
+            "Running",
+            "── #console (edited) ──",
+            "✓ staging/api desired count set to 3.\n3/3 running, 0 pending — done.",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn a_piped_script_ends_only_after_its_change_has_finished() {
+    let (sandbox, session, out) = demo_with(scaling());
+    run(&session, dev(), "scale staging/api 2\n1\n".as_bytes(), false).await.unwrap();
+    assert!(out.text().ends_with("2/2 running, 0 pending — done.\n\n"), "{}", out.text());
+    let staging = opsbot_commands::values::ClusterName::parse("staging").unwrap();
+    assert_eq!(sandbox.read(|a| a.clusters[&staging].services["api"].desired), 2);
+}
+
+#[tokio::test]
+async fn only_the_requester_can_confirm_and_as_switches_who_is_typing() {
+    let out = console_with(scaling(), "scale staging/api 3\n:as U0OTHER\n1\n:as U0DEV\n2\n").await;
+    in_order(
+        &out,
+        &[
+            "[1] Confirm  [2] Cancel",
+            "You are now U0OTHER.",
+            "Only @U0DEV can confirm",
+            "Cancelled `scale staging/api 3`",
+        ],
+    );
+    assert!(!out.contains("── #console"), "nothing ran:\n{out}");
+}
+
+#[tokio::test]
+async fn pressing_a_number_never_shown_says_so() {
+    let out = console_with(scaling(), "3\n").await;
+    assert_eq!(out, "There is no choice [3].\n\n");
+}
+
+#[tokio::test]
+async fn channel_messages_with_buttons_are_numbered_choices_too() {
+    use opsbot_commands::change::{Click, ClickKind};
+    use opsbot_commands::ports::chat::Chat;
+    use opsbot_commands::reply::{Button, ButtonStyle};
+    let (_, session, out) = demo_with(scaling());
+    run(&session, dev(), "scale staging/api 3\n".as_bytes(), false).await.unwrap();
+    let chat = super::chat::ConsoleChat::new(session.screen.clone());
+    let click = |kind| Click { kind, change: opsbot_commands::ports::store::ChangeId("r-9".into()), hash: "h".into() };
+    let approval = Reply::in_channel("Approval needed").section("Approve?").buttons(vec![
+        Button { label: "Approve".into(), click: click(ClickKind::Approve), style: ButtonStyle::Primary },
+        Button { label: "Reject".into(), click: click(ClickKind::Reject), style: ButtonStyle::Danger },
+    ]);
+    chat.post(&ChannelId::parse("console").unwrap(), &approval).await.unwrap();
+    chat.update(&opsbot_commands::ports::chat::MessageRef { channel: dev().channel, ts: "1.0".into() }, &approval)
+        .await
+        .unwrap();
+    let text = out.text();
+    assert_eq!(text.matches("[3] Approve  [4] Reject").count(), 2, "an edited message keeps its numbers:\n{text}");
+    assert_eq!(session.screen.choice(3), Some(click(ClickKind::Approve)));
 }

@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use crate::settings::Secret;
 use crate::slack::SlackBot;
-use crate::slack::payload::{self, Event, SlashFields};
+use crate::slack::payload::{self, Event, Interaction, SlashFields};
 use crate::slack::signature;
 
 /// What the Slack routes need; absent in Socket Mode (routes not mounted).
@@ -92,8 +92,11 @@ async fn interactions(
     verified(&slack, &headers, &body)?;
     let form: InteractionForm = serde_urlencoded::from_bytes(&body).map_err(malformed)?;
     let value: Value = serde_json::from_str(&form.payload).map_err(malformed)?;
-    let interaction = payload::interaction(&value).map_err(malformed)?;
-    info!(kind = %interaction.kind, "interaction acknowledged; no handler yet");
+    match payload::interaction(&value).map_err(malformed)? {
+        Interaction::Press(press) => slack.bot.click(press),
+        Interaction::Ignored { kind, why } => info!(%kind, %why, "interaction acknowledged and ignored"),
+    }
+    // An empty 200 leaves the message as it is; the outcome follows at the response_url.
     Ok(StatusCode::OK)
 }
 

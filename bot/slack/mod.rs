@@ -6,7 +6,12 @@
 //!    redeliveries stop here),
 //! 2. run the command pipeline,
 //! 3. answer: slash commands at their `response_url`, mentions in the thread
-//!    (errors and refusals only to the asker, as ephemeral messages).
+//!    (errors and refusals only to the asker, as ephemeral messages), button
+//!    presses at theirs: the pressed message replaced, or a note to the presser.
+//!
+//! Every request's [`Context`] carries the user's Slack user groups from the
+//! [`directory`] (cached; empty when Slack will not say), so policies that
+//! name groups work for commands and clicks alike.
 //!
 //! # Parts
 //! - [`signature`]: request signing check.
@@ -14,36 +19,46 @@
 //! - [`blocks`]: `Reply` → Block Kit within Slack's limits.
 //! - [`web`]: Web API calls with retries.
 //! - [`socket`]: the Socket Mode connection.
+//! - [`directory`]: user → Slack user groups, cached.
+//! - [`chat`]: the change flow's `Chat` port on the Web API.
 
 use std::sync::Arc;
 
 use chrono::Utc;
+use opsbot_commands::change::ClickOutcome;
+use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Context, Ops, Visibility};
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, error, info, info_span, warn};
 
 pub mod blocks;
 pub mod chat;
+pub mod directory;
 pub mod payload;
 pub mod signature;
 pub mod socket;
 pub mod web;
 
-use payload::{Mention, SlashCommand};
+use directory::Directory;
+use payload::{ButtonPress, Mention, SlashCommand};
 use web::SlackWeb;
 
+use crate::app::Clock;
 use opsbot_commands::ports::store::Store;
 
 pub struct SlackBot {
     ops: Arc<Ops>,
     web: Arc<SlackWeb>,
     store: Arc<dyn Store>,
+    directory: Directory,
+    clock: Clock,
     tasks: TaskTracker,
 }
 
 impl SlackBot {
-    pub fn new(ops: Arc<Ops>, web: Arc<SlackWeb>, store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new(SlackBot { ops, web, store, tasks: TaskTracker::new() })
+    pub fn new(ops: Arc<Ops>, web: Arc<SlackWeb>, store: Arc<dyn Store>, clock: Clock) -> Arc<Self> {
+        let directory = Directory::new(web.clone());
+        Arc::new(SlackBot { ops, web, store, directory, clock, tasks: TaskTracker::new() })
     }
 
     pub fn web(&self) -> &SlackWeb {
@@ -51,8 +66,9 @@ impl SlackBot {
     }
 
     /// `true` the first time a request id is seen. If the store fails we
-    /// still run: every command here is read-only, and a lost request is
-    /// worse than a duplicate answer.
+    /// still run: reads are harmless to repeat, changes are kept from running
+    /// twice by the flow's own compare-and-set transitions, and a lost request
+    /// is worse than a duplicate answer.
     pub async fn first_time(&self, key: &str) -> bool {
         match self.store.claim(key, Utc::now()).await {
             Ok(first) => {
@@ -77,7 +93,7 @@ impl SlackBot {
                 if !bot.first_time(&format!("slash:{}", cmd.trigger_id)).await {
                     return;
                 }
-                let ctx = context(&cmd.user, cmd.user_name.clone(), &cmd.channel, cmd.channel_name.clone());
+                let ctx = bot.context(&cmd.user, cmd.user_name.clone(), &cmd.channel, cmd.channel_name.clone()).await;
                 let reply = bot.ops.handle(&ctx, &cmd.text).await;
                 if let Err(err) = bot.web.respond(&cmd.response_url, &reply).await {
                     error!(error = %err, request_id = %ctx.request_id, "cannot deliver the answer");
@@ -97,7 +113,7 @@ impl SlackBot {
                     return;
                 }
                 let name = bot.web.user_name(&m.user).await.map(|n| n.to_string());
-                let ctx = context(&m.user, name, &m.channel, None);
+                let ctx = bot.context(&m.user, name, &m.channel, None).await;
                 let reply = bot.ops.handle(&ctx, &m.text).await;
                 let sent = match reply.visibility {
                     Visibility::InChannel => {
@@ -115,6 +131,29 @@ impl SlackBot {
         );
     }
 
+    /// Runs a button press in the background: replaces the pressed message or
+    /// tells the presser why not, at the press's `response_url`.
+    pub fn click(self: &Arc<Self>, press: ButtonPress) {
+        let bot = self.clone();
+        let span = info_span!("click", trigger_id = %press.trigger_id, user = %press.user, action = ?press.click.kind);
+        self.tasks.spawn(
+            async move {
+                if !bot.first_time(&press.dedup_key()).await {
+                    return;
+                }
+                let ctx = bot.context(&press.user, None, &press.channel, None).await;
+                let sent = match bot.ops.click(&ctx, &press.click).await {
+                    ClickOutcome::Replace(reply) => bot.web.respond_replacing(&press.response_url, &reply).await,
+                    ClickOutcome::Note(reply) => bot.web.respond_privately(&press.response_url, &reply).await,
+                };
+                if let Err(err) = sent {
+                    error!(error = %err, change = %press.click.change, "cannot deliver the outcome of a click");
+                }
+            }
+            .instrument(span),
+        );
+    }
+
     /// Waits for answers still being worked on (graceful shutdown).
     pub async fn drain(&self, within: std::time::Duration) {
         self.tasks.close();
@@ -122,21 +161,23 @@ impl SlackBot {
             warn!(pending = self.tasks.len(), "shutting down with answers still pending");
         }
     }
-}
 
-fn context(
-    user: &opsbot_commands::values::SlackUserId,
-    user_name: Option<String>,
-    channel: &opsbot_commands::values::ChannelId,
-    channel_name: Option<String>,
-) -> Context {
-    Context {
-        request_id: crate::request_id(),
-        user: user.clone(),
-        user_name,
-        groups: Vec::new(),
-        channel: channel.clone(),
-        channel_name,
-        now: Utc::now(),
+    /// The request's context: who, where, their groups, and now.
+    async fn context(
+        &self,
+        user: &SlackUserId,
+        user_name: Option<String>,
+        channel: &ChannelId,
+        channel_name: Option<String>,
+    ) -> Context {
+        Context {
+            request_id: crate::request_id(),
+            user: user.clone(),
+            user_name,
+            groups: self.directory.groups(user).await,
+            channel: channel.clone(),
+            channel_name,
+            now: (self.clock)(),
+        }
     }
 }

@@ -3,12 +3,16 @@
 //! (after the signature check) and Socket Mode envelope payloads.
 //!
 //! Messages from bots (including opsbot itself) and message edits are ignored,
-//! so the bot can never answer itself in a loop.
+//! so the bot can never answer itself in a loop. Button presses are parsed in
+//! `actions` ([`ButtonPress`]).
 
 use opsbot_commands::reply::unesc;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use serde::Deserialize;
 use serde_json::Value;
+
+mod actions;
+pub use actions::{ButtonPress, Interaction, interaction};
 
 #[derive(Debug, thiserror::Error)]
 #[error("malformed Slack payload: {0}")]
@@ -50,15 +54,6 @@ pub enum Event {
         event_id: Option<String>,
         why: String,
     },
-}
-
-/// An interactivity payload (buttons, modals); acknowledged and logged until
-/// commands with buttons exist.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interaction {
-    pub kind: String,
-    pub user: Option<String>,
-    pub trigger_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,15 +127,6 @@ fn event_callback(body: &Value) -> Result<Event, PayloadError> {
         thread_ts: thread_ts.to_owned(),
         event_id,
     }))
-}
-
-/// An interactivity payload (the JSON inside the `payload` form field).
-pub fn interaction(payload: &Value) -> Result<Interaction, PayloadError> {
-    Ok(Interaction {
-        kind: str_field(payload, "type")?.to_owned(),
-        user: payload.pointer("/user/id").and_then(Value::as_str).map(str::to_owned),
-        trigger_id: payload.get("trigger_id").and_then(Value::as_str).map(str::to_owned),
-    })
 }
 
 fn str_field<'a>(value: &'a Value, name: &str) -> Result<&'a str, PayloadError> {

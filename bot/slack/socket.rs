@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::SlackBot;
-use super::payload::{self, Event, SlashFields};
+use super::payload::{self, Event, Interaction, SlashFields};
 use super::web::WebError;
 use crate::settings::Secret;
 
@@ -128,9 +128,10 @@ fn dispatch(bot: &Arc<SlackBot>, kind: &str, payload: &Value) {
             Event::Ignored { why, .. } => debug!(%why, "event ignored"),
             Event::UrlVerification { .. } => debug!("url_verification over Socket Mode ignored"),
         }),
-        "interactive" => {
-            payload::interaction(payload).map(|i| info!(kind = %i.kind, "interaction acknowledged; no handler yet"))
-        }
+        "interactive" => payload::interaction(payload).map(|interaction| match interaction {
+            Interaction::Press(press) => bot.click(press),
+            Interaction::Ignored { kind, why } => info!(%kind, %why, "interaction acknowledged and ignored"),
+        }),
         other => {
             debug!(kind = other, "envelope type ignored");
             Ok(())

@@ -1,5 +1,6 @@
 //! Slack Web API calls the bot makes, through slack-morphism's client, plus
-//! POSTs to a slash command's `response_url`.
+//! POSTs to a slash command's or a button press's `response_url` (a new
+//! answer, a replacement of the pressed message, or a private note).
 //!
 //! Every call is retried here, in one place: 429 waits for `Retry-After`
 //! (capped), 5xx and network failures back off exponentially; Slack's own
@@ -49,6 +50,13 @@ pub struct SlackWeb {
     http: HttpClient<Connector, Full<Bytes>>,
     bot_token: sm::SlackApiToken,
     names: Mutex<HashMap<String, Arc<str>>>,
+}
+
+/// What a post to a `response_url` does to the message it came from.
+enum Respond {
+    New,
+    ReplaceOriginal,
+    Note,
 }
 
 /// What a failed attempt means for the next one.
@@ -134,6 +142,18 @@ impl SlackWeb {
         Some(name)
     }
 
+    /// Every enabled user group with its members, in one `usergroups.list`
+    /// call (needs the `usergroups:read` scope): `(group id, user ids)`.
+    pub async fn user_groups(&self) -> Result<Vec<(String, Vec<String>)>, WebError> {
+        let req = sm::SlackApiUserGroupsListRequest::new().with_include_users(true);
+        let session = self.client.open_session(&self.bot_token);
+        let res = retry("usergroups.list", || session.usergroups_list(&req), classify).await?;
+        let members = |g: sm::SlackUserGroup| {
+            (g.id.to_string(), g.users.unwrap_or_default().into_iter().map(|u| u.to_string()).collect())
+        };
+        Ok(res.usergroups.into_iter().map(members).collect())
+    }
+
     /// The Socket Mode WebSocket URL for this connection attempt.
     pub async fn open_socket(&self, app_token: &Secret) -> Result<String, WebError> {
         let token = sm::SlackApiToken::new(app_token.expose().into());
@@ -145,12 +165,36 @@ impl SlackWeb {
 
     /// Answers a slash command at its `response_url` (valid 30 minutes, 5 uses).
     pub async fn respond(&self, response_url: &str, reply: &Reply) -> Result<(), WebError> {
+        self.respond_as(response_url, reply, Respond::New).await
+    }
+
+    /// Replaces the message a button was on, through the press's `response_url`
+    /// (the only way to edit an ephemeral message such as a plan).
+    pub async fn respond_replacing(&self, response_url: &str, reply: &Reply) -> Result<(), WebError> {
+        self.respond_as(response_url, reply, Respond::ReplaceOriginal).await
+    }
+
+    /// Shows a note to the one person who pressed a button; the message stays.
+    /// Works in channels the bot is not a member of, unlike chat.postEphemeral.
+    pub async fn respond_privately(&self, response_url: &str, reply: &Reply) -> Result<(), WebError> {
+        self.respond_as(response_url, reply, Respond::Note).await
+    }
+
+    async fn respond_as(&self, response_url: &str, reply: &Reply, how: Respond) -> Result<(), WebError> {
         let mut body = serde_json::to_value(blocks::content(reply)).expect("message content serialises");
         let visibility = match reply.visibility {
             opsbot_commands::Visibility::InChannel => "in_channel",
             opsbot_commands::Visibility::Ephemeral => "ephemeral",
         };
-        body["response_type"] = visibility.into();
+        match how {
+            Respond::New => body["response_type"] = visibility.into(),
+            // The replaced message keeps its audience; Slack ignores response_type here.
+            Respond::ReplaceOriginal => body["replace_original"] = true.into(),
+            Respond::Note => {
+                body["response_type"] = "ephemeral".into();
+                body["replace_original"] = false.into();
+            }
+        }
         let body = Bytes::from(body.to_string());
         retry("response_url", || self.post_json(response_url, body.clone()), classify_http).await
     }

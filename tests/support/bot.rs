@@ -2,20 +2,27 @@
 //! Slack and an AWS behind the commands' ports (the sandbox by default, the
 //! emulators where a test says so), with verb methods for what users do.
 //! Each bot gets its own SQLite file, so tests never share state.
+//!
+//! A bot's clock is the system clock plus an offset the test moves with
+//! [`TestBot::clock_forward`]; its expiry sweeper runs every [`SWEEP_EVERY`],
+//! so "nobody clicked for 30 minutes" takes a few milliseconds.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Once};
+use std::time::Duration;
 
 use chrono::Utc;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use opsbot::app::{self, Running, Transport};
+use opsbot::app::{self, Running, Transport, Wiring};
 use opsbot::sandbox::Sandbox;
 use opsbot::settings::{Secret, Settings};
 use opsbot_commands::ports::Gateways;
+use opsbot_policies::Policy;
 use serde_json::Value;
 
 use super::fake_slack::FakeSlack;
@@ -24,12 +31,16 @@ use super::signing;
 pub const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 pub const USER: &str = "U0DEV";
 pub const CHANNEL: &str = "C0OPS";
+/// How often a test bot looks for expired changes.
+pub const SWEEP_EVERY: Duration = Duration::from_millis(50);
 
 pub struct TestBot {
     pub slack: FakeSlack,
     pub addr: SocketAddr,
     pub transport: Transport,
     pub store_path: PathBuf,
+    /// Seconds the bot's clock runs ahead of the system clock.
+    clock_offset: Arc<AtomicI64>,
     running: Option<Running>,
     http: Client<HttpConnector, Full<axum::body::Bytes>>,
     _dir: tempfile::TempDir,
@@ -58,15 +69,29 @@ pub async fn spawn_bot(transport: Transport) -> TestBot {
     spawn_bot_with(transport, Arc::new(Sandbox::demo(Utc::now())).gateways(), |_| {}).await
 }
 
+/// A bot on `transport` over the demo sandbox account, judged by `policy`.
+pub async fn spawn_bot_with_policy(transport: Transport, policy: Policy) -> TestBot {
+    let aws = Arc::new(Sandbox::demo(Utc::now())).gateways();
+    spawn(transport, Wiring::new(aws).with_policy(Arc::new(policy)), |_| {}).await
+}
+
 /// A bot on `transport` over `aws`, with settings adjusted by `tweak`.
 pub async fn spawn_bot_with(transport: Transport, aws: Gateways, tweak: impl FnOnce(&mut Settings)) -> TestBot {
+    spawn(transport, Wiring::new(aws), tweak).await
+}
+
+async fn spawn(transport: Transport, wiring: Wiring, tweak: impl FnOnce(&mut Settings)) -> TestBot {
     init_logs();
     let slack = FakeSlack::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let store_path = dir.path().join("opsbot.db");
     let mut settings = settings_for(&slack, store_path.clone());
     tweak(&mut settings);
-    let running = app::start(&settings, transport, aws).await.expect("bot starts");
+    let clock_offset = Arc::new(AtomicI64::new(0));
+    let offset = clock_offset.clone();
+    let clock: app::Clock = Arc::new(move || Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst)));
+    let wiring = wiring.with_clock(clock, SWEEP_EVERY);
+    let running = app::start_with(&settings, transport, wiring).await.expect("bot starts");
     if transport == Transport::Socket {
         slack.wait_for_socket().await;
     }
@@ -75,6 +100,7 @@ pub async fn spawn_bot_with(transport: Transport, aws: Gateways, tweak: impl FnO
         slack,
         transport,
         store_path,
+        clock_offset,
         running: Some(running),
         http: Client::builder(TokioExecutor::new()).build_http(),
         _dir: dir,
@@ -142,6 +168,11 @@ impl TestBot {
         let status = res.status().as_u16();
         let body = res.into_body().collect().await.expect("body").to_bytes();
         HttpAnswer { status, body: String::from_utf8_lossy(&body).into_owned() }
+    }
+
+    /// Moves the bot's clock forward (requests and the expiry sweeper see it).
+    pub fn clock_forward(&self, by: Duration) {
+        self.clock_offset.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
     }
 
     /// Whether the store recorded a request key (`slash:<trigger_id>`, ...).

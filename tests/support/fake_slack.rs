@@ -5,7 +5,8 @@
 //! # What it reproduces
 //! - **Web API** at `/api/<method>` (GET or POST; JSON, form-encoded or query
 //!   parameters): `auth.test`, `chat.postMessage`, `chat.postEphemeral`,
-//!   `chat.update`, `users.info`, `apps.connections.open`. Bearer auth as Slack
+//!   `chat.update`, `users.info`, `usergroups.list`, `usergroups.users.list`,
+//!   `apps.connections.open`. Bearer auth as Slack
 //!   does it: no token → `not_authed`, unknown token → `invalid_auth`, the wrong
 //!   kind (bot token for `apps.connections.open`, app token elsewhere) →
 //!   `not_allowed_token_type`. Errors are HTTP 200 with `{"ok":false,"error":..}`.
@@ -17,8 +18,9 @@
 //!   `ws://127.0.0.1:PORT/link/?ticket=..&app_id=..`; the socket greets with
 //!   `hello`, delivers envelopes, records acks, answers pings, and can send
 //!   `disconnect` (`refresh_requested`) then close, to exercise reconnects.
-//! - **Payload builders** for slash commands (HTTP form and Socket Mode JSON) and
-//!   `app_mention` event callbacks, with the fake's team/app ids.
+//! - **Payload builders** for slash commands (HTTP form and Socket Mode JSON),
+//!   `app_mention` event callbacks and `block_actions` button presses, with the
+//!   fake's team/app ids.
 //!
 //! # Parts
 //! - this file: the [`FakeSlack`] handle, recorded [`Call`]s, [`Failure`], shared
@@ -27,6 +29,7 @@
 //! - `response_url.rs`: `/respond/<n>` URLs, their posts and limits;
 //! - `socket_mode.rs`: the WebSocket listener, envelopes, acks, disconnects;
 //! - `payloads.rs`: request bodies Slack would send to the bot;
+//! - `usergroups.rs`: user groups and their members;
 //! - `tests.rs`: the fake driven by slack-morphism's own client and a raw socket.
 //!
 //! # Decisions
@@ -45,6 +48,7 @@ mod payloads;
 mod response_url;
 mod socket_mode;
 mod tests;
+mod usergroups;
 mod web_api;
 
 use std::collections::{HashMap, VecDeque};
@@ -126,6 +130,7 @@ pub(crate) struct State {
     pub web: web_api::WebState,
     pub responses: response_url::ResponseLog,
     pub sockets: socket_mode::SocketState,
+    pub usergroups: usergroups::Groups,
     /// Source of unique numbers (tickets, trigger ids, response URLs).
     pub counter: u64,
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod bot;
+pub mod buttons;
 pub mod emulators;
 pub mod fake_slack;
 pub mod signing;

@@ -26,6 +26,7 @@ use crate::ports::Gateways;
 use crate::ports::store::ChangeId;
 
 pub(crate) mod flow;
+pub use flow::ClickOutcome;
 #[cfg(test)]
 mod flow_tests;
 

@@ -1,6 +1,8 @@
 //! Request bodies Slack sends *to* the bot, filled with the fake workspace's ids:
-//! the `/ops` slash command (HTTP form body or Socket Mode JSON payload) and the
-//! Events API `event_callback` for an `app_mention`.
+//! the `/ops` slash command (HTTP form body or Socket Mode JSON payload), the
+//! Events API `event_callback` for an `app_mention`, and the `block_actions`
+//! interaction for a button press (the same JSON over HTTP, in the `payload`
+//! form field, and over Socket Mode, in an `interactive` envelope).
 //!
 //! Shapes follow Slack's docs: a slash command is a flat set of string fields
 //! (even `is_enterprise_install` is the string "false"), identical over HTTP and
@@ -73,6 +75,38 @@ impl FakeSlack {
             "is_ext_shared_channel": false,
             "event_context": format!("4-fake-{event_id}"),
         })
+    }
+
+    /// A `block_actions` payload: `user` pressed `button` (the element as the bot
+    /// sent it: `action_id`, `value`, `text`) on the message `message_ts` in
+    /// `channel`. An ephemeral message (a plan shown at a response_url) has no
+    /// `message` object, only the container, as at Slack. Fresh `trigger_id`.
+    pub fn block_actions(&self, user: &str, channel: &str, message_ts: &str, ephemeral: bool, button: &Value) -> Value {
+        let c = &self.shared.config;
+        let n = self.shared.update(|s| s.next_number());
+        let action_ts = format!("{}.{:06}", 1_700_000_000 + n, n);
+        let mut payload = json!({
+            "type": "block_actions",
+            "user": {"id": user, "username": user.to_lowercase(), "name": user.to_lowercase(), "team_id": c.team_id},
+            "api_app_id": c.app_id,
+            "token": c.verification_token,
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": ephemeral},
+            "trigger_id": format!("{}.{n}.{:032x}", 1_700_000_000 + n, n * 0x7f4a_7c15),
+            "team": {"id": c.team_id, "domain": c.team_domain},
+            "enterprise": null,
+            "is_enterprise_install": false,
+            "channel": {"id": channel, "name": "ops"},
+            "state": {"values": {}},
+            "response_url": self.response_url(),
+            "actions": [{
+                "action_id": button["action_id"], "block_id": "b1", "text": button["text"],
+                "value": button["value"], "style": button["style"], "type": "button", "action_ts": action_ts,
+            }],
+        });
+        if !ephemeral {
+            payload["message"] = json!({"type": "message", "ts": message_ts, "bot_id": c.bot_id, "text": ""});
+        }
+        payload
     }
 
     /// Slash command fields in the order Slack sends them; a fresh `trigger_id` each time.

@@ -113,6 +113,8 @@ fn handler(method: &str) -> Option<Handler> {
         "chat.update" => update_message,
         "users.info" => users_info,
         "apps.connections.open" => connections_open,
+        "usergroups.list" => super::usergroups::list,
+        "usergroups.users.list" => super::usergroups::users_list,
         _ => return None,
     })
 }
