@@ -94,13 +94,6 @@ pub fn ops(aws: Gateways, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Arc<Ops
     Arc::new(Ops::new(aws, Arc::new(default_policy()), store, chat))
 }
 
-/// The demo's policy: in the simulated account every command, changes
-/// included, is open to everyone (nothing there reaches AWS).
-// PENDING(policy engine): a demo policy file with a `leads` role and approvals.
-pub fn demo_policy() -> Policy {
-    Policy::reads_for_everyone(opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name))
-}
-
 /// Expires overdue changes every `every` until `stop`, so approval requests
 /// say "expired" and lose their buttons even if nobody clicks them again.
 pub async fn sweeper(ops: Arc<Ops>, clock: Clock, every: Duration, stop: CancellationToken) {

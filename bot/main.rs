@@ -105,7 +105,7 @@ async fn run() -> anyhow::Result<()> {
             // The demo keeps nothing: its account and its audit log live in memory.
             let store = Arc::new(SqliteStore::in_memory()?);
             let sandbox = Arc::new(Sandbox::demo(chrono::Utc::now()));
-            console(sandbox.gateways(), app::demo_policy(), store, who).await?
+            console(sandbox.gateways(), console::demo::policy(), store, who).await?
         }
     }
     Ok(())

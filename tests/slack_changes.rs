@@ -2,7 +2,8 @@
 //! plan with Confirm / Cancel; Confirm replaces the plan and the channel sees
 //! progress then the outcome in one message; retries and double clicks run
 //! it once; only the requester may confirm; waiting plans expire by
-//! themselves. Every test runs over HTTP and over Socket Mode.
+//! themselves. Every test runs over HTTP and over Socket Mode. Changes that
+//! need a second person: [`approvals`].
 
 use opsbot::app::Transport;
 use opsbot_policies::Policy;
@@ -29,6 +30,8 @@ macro_rules! both_transports {
         }
     )*};
 }
+
+mod approvals;
 
 both_transports! {
     a_scale_shows_its_plan_with_confirm_and_cancel_and_runs_nothing => plan_first;

@@ -9,6 +9,7 @@
 //! - [`screen`]: the shared output and the choice numbers; [`chat`]: the
 //!   change flow's channel messages on that screen.
 //! - [`render`]: Block Kit replies as plain text; [`mrkdwn`]: inline markup.
+//! - [`demo`]: the policy `opsbot demo` runs under (a lead approves prod).
 //!
 //! # Decisions
 //! - Input may be a script (`opsbot demo < tour.txt`): blank lines and `#`
@@ -37,6 +38,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
 pub mod chat;
+pub mod demo;
 mod input;
 pub mod mrkdwn;
 mod render;

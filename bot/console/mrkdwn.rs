@@ -49,6 +49,14 @@ pub const EMOJI: &[(&str, &str)] = &[
     ("white_circle", "○"),
     ("black_square_for_stop", "■"),
     ("fast_forward", "»"),
+    // The change flow's: approval asked, given, refused, cancelled, nothing to do.
+    ("raising_hand", "?"),
+    ("ok_hand", "✓"),
+    ("octagonal_sign", "✗"),
+    ("wastebasket", "✗"),
+    ("information_source", "i"),
+    ("floppy_disk", "!"),
+    ("zzz", "–"),
 ];
 
 /// Readable text for a piece of mrkdwn.

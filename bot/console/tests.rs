@@ -204,3 +204,25 @@ async fn channel_messages_with_buttons_are_numbered_choices_too() {
     assert_eq!(text.matches("[3] Approve  [4] Reject").count(), 2, "an edited message keeps its numbers:\n{text}");
     assert_eq!(session.screen.choice(3), Some(click(ClickKind::Approve)));
 }
+
+#[tokio::test]
+async fn in_the_demo_a_developer_asks_and_a_lead_approves_at_the_same_console() {
+    let (_, session, out) = demo_with(super::demo::policy());
+    let script = "scale prod/web 8\n1\n3\n:as U0LEAD1\n3\n";
+    run(&session, dev(), script.as_bytes(), false).await.unwrap();
+    in_order(
+        &out.text(),
+        &[
+            "[1] Confirm  [2] Cancel",
+            "waits for approval by leads",
+            "── #console ──",
+            "@U0DEV asks to run `scale prod/web 8`",
+            "[3] Approve  [4] Reject",
+            "can't approve or reject your own request",
+            "You are now U0LEAD1.",
+            "Approved — thanks",
+            "(approved by @U0LEAD1)",
+            "8/8 running, 0 pending — done.",
+        ],
+    );
+}

@@ -69,6 +69,15 @@ impl FakeSlack {
         self.shared.update(|s| s.web.users.insert(id.to_string(), user));
     }
 
+    /// Current versions of the bot's messages in `channel`, oldest first.
+    pub fn messages(&self, channel: &str) -> Vec<Value> {
+        let mut found: Vec<Value> = self
+            .shared
+            .inspect(|s| s.web.messages.iter().filter(|((c, _), _)| c == channel).map(|(_, m)| m.clone()).collect());
+        found.sort_by(|a, b| a["ts"].as_str().cmp(&b["ts"].as_str()));
+        found
+    }
+
     /// Current version of a message the bot posted (after any `chat.update`).
     pub fn message(&self, channel: &str, ts: &str) -> Option<Value> {
         let key = (channel.to_string(), ts.to_string());
