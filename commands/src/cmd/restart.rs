@@ -1,0 +1,91 @@
+//! `restart CLUSTER/SERVICE`: replace every task of an ECS service with a
+//! fresh one on the same revision (UpdateService `forceNewDeployment`) — new
+//! tasks pull their image tag again and read their secrets and parameters
+//! again, which is what people mean by "restart".
+//!
+//! Need: a service that wants no tasks has nothing to restart. Safe and
+//! verify: see [`super::rollout`].
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::change::{ChangeCommand, Outcome, Plan, Progress};
+use crate::error::{GatewayResult, UsageError};
+use crate::ports::{Gateways, ServiceUpdate};
+use crate::reply::esc;
+use crate::spec::Spec;
+use crate::values::ServiceRef;
+
+use super::Context;
+use super::rollout::{self, Draft, Started};
+
+pub const SPEC: Spec = Spec {
+    name: "restart",
+    args: "CLUSTER/SERVICE [--timeout 15m]",
+    summary: "Replace every task of an ECS service with a fresh one (force a new deployment), then follow it",
+    example: "restart staging/api",
+    changes: true,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restart {
+    pub service: ServiceRef,
+    pub timeout: Duration,
+    started: Started,
+}
+
+impl Restart {
+    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+        let words = rollout::words(&SPEC, args, false)?;
+        match &words.positional[..] {
+            [service] => Ok(Restart {
+                service: ServiceRef::parse(service)?,
+                timeout: words.timeout,
+                started: Started::default(),
+            }),
+            [] => Err(UsageError::new("`restart` needs CLUSTER/SERVICE").with_usage(SPEC.usage())),
+            [_, extra @ ..] => {
+                Err(UsageError::new(format!("`restart` does not take `{}`", extra.join(" "))).with_usage(SPEC.usage()))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ChangeCommand for Restart {
+    async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
+        let detail = aws.services.describe(&self.service).await?;
+        let s = &detail.summary;
+        let line = format!(
+            "*{}*: replace all {} tasks of `{}` with fresh ones (same revision; images pulled and secrets read again)",
+            esc(&s.service.to_string()),
+            s.desired,
+            esc(&s.task_definition.to_string())
+        );
+        let noop = (s.desired == 0).then(|| format!("{} runs no tasks (desired count 0)", s.service));
+        let draft = Draft { lines: vec![line], noop, problems: Vec::new() };
+        draft.finish(aws, &detail, ctx.now, self.timeout).await
+    }
+
+    async fn act(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
+        let update = ServiceUpdate { task_definition: None, force_new_deployment: true };
+        let updated = rollout::start(aws, &self.service, update, &self.started).await?;
+        Ok(Outcome {
+            lines: vec![format!(
+                "Started a new deployment of *{}*; ECS is replacing its tasks.",
+                esc(&self.service.to_string())
+            )],
+            aws_request_ids: updated.receipt.request_id.into_iter().collect(),
+            follow: Some(rollout::follow(self.timeout)),
+        })
+    }
+
+    async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
+        rollout::check(aws, &self.service, &self.started).await
+    }
+}
+
+#[cfg(test)]
+#[path = "restart_tests.rs"]
+mod tests;

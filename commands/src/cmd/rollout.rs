@@ -1,0 +1,251 @@
+//! What the ECS deployment commands (`deploy`, `restart`, `rollback`) share:
+//! their options, the safety check, the plan's image lines, and following the
+//! deployment they start.
+//!
+//! # Decisions
+//! - Safe means no deployment of the service is rolling out — a second one
+//!   would take over half-way and leave two revisions serving — and no
+//!   CloudWatch alarm that watches the service (metric dimensions
+//!   `ClusterName` and `ServiceName`, see [`crate::ports::Alarm::watches`]) is
+//!   in ALARM. Alarms on other dimensions (a load balancer's target group) are
+//!   not tied to the service and do not block it.
+//! - Verify follows the deployment UpdateService made PRIMARY — by the id ECS
+//!   answered, else the PRIMARY one — until its `rolloutState` is COMPLETED
+//!   (done) or FAILED (failed, with ECS's reason). Deployments without a
+//!   rollout state (CODE_DEPLOY / EXTERNAL controllers) are done once they run
+//!   their desired count and no other deployment runs tasks. A deployment that
+//!   stops being PRIMARY before it completes was superseded: a failure.
+//! - `--timeout` bounds the wait ([`DEFAULT_TIMEOUT`] unless given, 1 minute
+//!   to 3 hours). It only stops the watching: the flow reports the change as
+//!   not finished in time, and ECS carries on.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::change::{Follow, Plan, Progress, Verdict};
+use crate::error::{GatewayResult, UsageError};
+use crate::ports::{Container, Deployment, Gateways, RolloutState, ServiceDetail, ServiceUpdate, ServiceUpdated, Time};
+use crate::reply::{esc, one_line};
+use crate::spec::Spec;
+use crate::values::ServiceRef;
+
+use super::image;
+
+/// How long a deployment is followed unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+const MIN_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
+/// How often a deployment is looked at while it rolls out.
+const EVERY: Duration = Duration::from_secs(10);
+/// ECS keeps at most this many revisions per family.
+const MAX_REVISION: i32 = 1_000_000;
+
+/// A command line's words after the options were taken out.
+#[derive(Debug)]
+pub struct Words {
+    pub positional: Vec<String>,
+    pub revision: Option<i32>,
+    pub timeout: Duration,
+}
+
+/// Splits `args` into positional words and the options `--timeout D` and,
+/// when `revision_allowed`, `--revision N`.
+pub fn words(spec: &Spec, args: &[String], revision_allowed: bool) -> Result<Words, UsageError> {
+    let mut out = Words { positional: Vec::new(), revision: None, timeout: DEFAULT_TIMEOUT };
+    let mut args = args.iter();
+    while let Some(word) = args.next() {
+        let mut value = |what: &str| {
+            args.next().ok_or_else(|| UsageError::new(format!("`{word}` needs {what}")).with_usage(spec.usage()))
+        };
+        match word.as_str() {
+            "--revision" if revision_allowed => out.revision = Some(revision(value("a revision number")?)?),
+            "--timeout" => out.timeout = timeout(value("a duration like `30m`")?)?,
+            option if option.starts_with("--") => {
+                return Err(
+                    UsageError::new(format!("`{}` has no option `{option}`", spec.name)).with_usage(spec.usage())
+                );
+            }
+            _ => out.positional.push(word.clone()),
+        }
+    }
+    Ok(out)
+}
+
+fn revision(raw: &str) -> Result<i32, UsageError> {
+    let ok = raw.parse::<i32>().ok().filter(|n| (1..=MAX_REVISION).contains(n));
+    ok.ok_or_else(|| UsageError::invalid("revision", raw, &format!("a whole number from 1 to {MAX_REVISION}")))
+}
+
+/// `90s`, `30m`, `2h`.
+fn timeout(raw: &str) -> Result<Duration, UsageError> {
+    let unit = |suffix: char, secs: u64| raw.strip_suffix(suffix)?.parse::<u64>().ok()?.checked_mul(secs);
+    let secs = unit('s', 1).or_else(|| unit('m', 60)).or_else(|| unit('h', 3600));
+    secs.map(Duration::from_secs)
+        .filter(|d| (MIN_TIMEOUT..=MAX_TIMEOUT).contains(d))
+        .ok_or_else(|| UsageError::invalid("timeout", raw, "a duration from `1m` to `3h`, like `30m`"))
+}
+
+/// The deployment `act` started, for `check` to follow. Not part of what the
+/// command *is*: it is filled during a run, so it never makes two commands
+/// unequal.
+#[derive(Debug, Clone, Default)]
+pub struct Started(OnceLock<String>);
+
+impl PartialEq for Started {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Started {}
+
+/// Starts the deployment: UpdateService, remembering the deployment it made PRIMARY.
+pub async fn start(
+    aws: &Gateways,
+    service: &ServiceRef,
+    update: ServiceUpdate,
+    started: &Started,
+) -> GatewayResult<ServiceUpdated> {
+    let updated = aws.service_changes.update_service(service, &update).await?;
+    if let Some(id) = &updated.deployment {
+        let _ = started.0.set(id.clone());
+    }
+    Ok(updated)
+}
+
+pub fn follow(timeout: Duration) -> Follow {
+    Follow { every: EVERY, timeout }
+}
+
+/// The plan's last line: what happens after the call.
+pub fn follow_line(now: Time, timeout: Duration) -> String {
+    let limit = crate::reply::duration(now, now + chrono::Duration::from_std(timeout).unwrap_or_default());
+    format!("Then I follow the rollout until ECS reports it completed or failed (up to {limit}).")
+}
+
+/// Why changing `detail` now would be unsafe; empty when it is safe.
+pub async fn safety(aws: &Gateways, detail: &ServiceDetail, now: Time) -> GatewayResult<Vec<String>> {
+    let service = &detail.summary.service;
+    let mut reasons = Vec::new();
+    if rolling_out(detail) {
+        let primary = detail.deployments.iter().find(|d| d.status == "PRIMARY");
+        let at = primary.map(|d| format!(" ({})", counts(d))).unwrap_or_default();
+        reasons.push(format!(
+            "a deployment of {service} is still rolling out{at}; wait for it to finish (`service {service}`)"
+        ));
+    }
+    for alarm in aws.alarms.firing_on(service).await? {
+        let since = alarm.since.map(|t| format!(" for {}", crate::reply::duration(t, now))).unwrap_or_default();
+        reasons.push(format!(
+            "alarm {} on {service} has been firing{since}; wait until it is OK (`alarms {}`)",
+            alarm.name, alarm.name
+        ));
+    }
+    Ok(reasons)
+}
+
+fn rolling_out(detail: &ServiceDetail) -> bool {
+    let primary = detail.deployments.iter().find(|d| d.status == "PRIMARY");
+    let others_run = detail.deployments.iter().any(|d| d.status != "PRIMARY" && d.running > 0);
+    detail.summary.rollout == Some(RolloutState::InProgress)
+        || (primary.is_some_and(|p| p.rollout.is_none()) && others_run)
+}
+
+/// A plan before its safety check: what it would do, and why it would do
+/// nothing or cannot be done.
+#[derive(Debug, Default)]
+pub struct Draft {
+    pub lines: Vec<String>,
+    pub noop: Option<String>,
+    pub problems: Vec<String>,
+}
+
+impl Draft {
+    /// The plan: a no-op says so at once (there is nothing to wait for);
+    /// otherwise the safety check adds its reasons to the problems.
+    pub async fn finish(
+        mut self,
+        aws: &Gateways,
+        detail: &ServiceDetail,
+        now: Time,
+        timeout: Duration,
+    ) -> GatewayResult<Plan> {
+        if let Some(why) = self.noop {
+            return Ok(Plan { lines: self.lines, verdict: Verdict::NoOp(why) });
+        }
+        self.problems.extend(safety(aws, detail, now).await?);
+        self.lines.push(follow_line(now, timeout));
+        let verdict = if self.problems.is_empty() { Verdict::Ready } else { Verdict::Unsafe(self.problems) };
+        Ok(Plan { lines: self.lines, verdict })
+    }
+}
+
+/// One mrkdwn line per container whose image changes from `before` to
+/// `after` (by container name), then one for those that keep theirs.
+pub fn image_lines(before: &[Container], after: &[Container]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut kept = Vec::new();
+    for new in after {
+        match before.iter().find(|c| c.name == new.name) {
+            Some(old) if old.image == new.image => kept.push(format!("`{}`", esc(&new.name))),
+            Some(old) => lines.push(format!(
+                "• `{}`: `{}` → `{}`",
+                esc(&new.name),
+                esc(image::short(&old.image)),
+                esc(image::short(&new.image))
+            )),
+            None => lines.push(format!("• `{}`: added, `{}`", esc(&new.name), esc(image::short(&new.image)))),
+        }
+    }
+    for gone in before.iter().filter(|c| !after.iter().any(|n| n.name == c.name)) {
+        lines.push(format!("• `{}`: removed", esc(&gone.name)));
+    }
+    if !kept.is_empty() {
+        lines.push(format!("• unchanged: {}", kept.join(", ")));
+    }
+    lines
+}
+
+/// Where the deployment `started` stands (see the module's decisions).
+pub async fn check(aws: &Gateways, service: &ServiceRef, started: &Started) -> GatewayResult<Progress> {
+    let detail = aws.services.describe(service).await?;
+    let primary = detail.deployments.iter().find(|d| d.status == "PRIMARY");
+    let followed = started.0.get().and_then(|id| detail.deployments.iter().find(|d| &d.id == id)).or(primary);
+    let Some(deployment) = followed else {
+        return Ok(Progress::Running("waiting for ECS to start the deployment".into()));
+    };
+    let revision = deployment.task_definition.as_ref().map(ToString::to_string).unwrap_or_else(|| "?".into());
+    let counts = counts(deployment);
+    if deployment.status != "PRIMARY" {
+        let newer = primary.and_then(|p| p.task_definition.as_ref()).map(|t| format!(" (`{}`)", esc(&t.to_string())));
+        return Ok(Progress::Failed(format!(
+            "another deployment{} took over before `{}` finished ({counts}).",
+            newer.unwrap_or_default(),
+            esc(&revision)
+        )));
+    }
+    let steady = deployment.running == deployment.desired
+        && deployment.pending == 0
+        && detail.deployments.iter().all(|d| d.status == "PRIMARY" || d.running == 0);
+    Ok(match &deployment.rollout {
+        Some(RolloutState::Completed) => Progress::Done(format!("`{}` rolled out: {counts} — done.", esc(&revision))),
+        None if steady => Progress::Done(format!("`{}` runs: {counts} — done.", esc(&revision))),
+        Some(RolloutState::Failed) => {
+            let reason = deployment.rollout_reason.as_deref().map(one_line).unwrap_or("no reason given".into());
+            Progress::Failed(format!("the rollout of `{}` failed: {} ({counts}).", esc(&revision), esc(&reason)))
+        }
+        _ => Progress::Running(format!("rolling out {revision}: {counts}")),
+    })
+}
+
+/// `2/4 running, 1 pending, 3 failed tasks`.
+fn counts(d: &Deployment) -> String {
+    let mut out = format!("{}/{} running", d.running, d.desired);
+    if d.pending > 0 {
+        out.push_str(&format!(", {} pending", d.pending));
+    }
+    if d.failed_tasks > 0 {
+        out.push_str(&format!(", {}", crate::reply::count(d.failed_tasks.unsigned_abs() as usize, "failed task")));
+    }
+    out
+}
