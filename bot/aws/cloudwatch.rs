@@ -8,13 +8,18 @@
 //! - A state value we do not know is shown as INSUFFICIENT_DATA rather than
 //!   dropping the alarm.
 //! - Sorted by name, metric and composite alarms together.
+//! - Dimensions are those of the metric, or of every metric a metric-math
+//!   alarm reads; composite alarms have none.
+//! - `firing_on` asks for metric alarms in ALARM only (`StateValue`) and keeps
+//!   those whose dimensions name the service; composite alarms are left out,
+//!   as they name no metric.
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm, StateValue};
+use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, Dimension, MetricAlarm, StateValue};
 use opsbot_commands::error::GatewayResult;
 use opsbot_commands::ports::{Alarm, AlarmState, Alarms};
-use opsbot_commands::values::AlarmPrefix;
+use opsbot_commands::values::{AlarmPrefix, ServiceRef};
 
 use super::errors::OrGateway;
 use super::utc;
@@ -53,6 +58,23 @@ impl Alarms for AwsAlarms {
         alarms.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(alarms)
     }
+
+    async fn firing_on(&self, service: &ServiceRef) -> GatewayResult<Vec<Alarm>> {
+        let pages: Vec<_> = self
+            .client
+            .describe_alarms()
+            .state_value(StateValue::Alarm)
+            .alarm_types(AlarmType::MetricAlarm)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .or_gateway("alarms")?;
+        let firing = pages.iter().flat_map(|page| page.metric_alarms().iter().map(metric_alarm));
+        let mut alarms: Vec<Alarm> = firing.filter(|a| a.watches(service)).collect();
+        alarms.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(alarms)
+    }
 }
 
 fn metric_alarm(alarm: &MetricAlarm) -> Alarm {
@@ -68,7 +90,18 @@ fn metric_alarm(alarm: &MetricAlarm) -> Alarm {
         reason: alarm.state_reason().map(str::to_owned),
         since: utc(alarm.state_transitioned_timestamp().or(alarm.state_updated_timestamp())),
         metric,
+        dimensions: dimensions(alarm),
     }
+}
+
+/// The metric's dimensions, or those of every metric of a metric-math alarm.
+fn dimensions(alarm: &MetricAlarm) -> Vec<(String, String)> {
+    let math = alarm.metrics().iter().filter_map(|q| q.metric_stat()?.metric());
+    let all = alarm.dimensions().iter().chain(math.flat_map(|m| m.dimensions()));
+    let pair = |d: &Dimension| Some((d.name()?.to_owned(), d.value()?.to_owned()));
+    let mut out: Vec<(String, String)> = all.filter_map(pair).collect();
+    out.dedup();
+    out
 }
 
 fn composite_alarm(alarm: &CompositeAlarm) -> Alarm {
@@ -79,6 +112,7 @@ fn composite_alarm(alarm: &CompositeAlarm) -> Alarm {
         reason: alarm.state_reason().map(str::to_owned),
         since: utc(alarm.state_transitioned_timestamp().or(alarm.state_updated_timestamp())),
         metric: None,
+        dimensions: Vec::new(),
     }
 }
 
@@ -143,5 +177,59 @@ mod tests {
         assert!(errors.reason.as_deref().unwrap().starts_with("Threshold Crossed"));
         assert_eq!((&alarms[1].state, alarms[1].metric.as_ref()), (&AlarmState::Ok, None));
         assert_eq!(alarms[1].since.unwrap().timestamp(), 1_763_800_000);
+    }
+
+    fn on_service(name: &str, cluster: &str, service: &str) -> MetricAlarm {
+        let dimension = |n: &str, v: &str| Dimension::builder().name(n).value(v).build();
+        MetricAlarm::builder()
+            .alarm_name(name)
+            .state_value(StateValue::Alarm)
+            .namespace("AWS/ECS")
+            .metric_name("CPUUtilization")
+            .dimensions(dimension("ClusterName", cluster))
+            .dimensions(dimension("ServiceName", service))
+            .build()
+    }
+
+    /// A metric-math alarm whose one metric names `prod/api`.
+    fn math_on_prod_api() -> MetricAlarm {
+        use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat};
+        let metric = Metric::builder()
+            .namespace("ECS/ContainerInsights")
+            .metric_name("RunningTaskCount")
+            .dimensions(Dimension::builder().name("ClusterName").value("prod").build())
+            .dimensions(Dimension::builder().name("ServiceName").value("api").build())
+            .build();
+        let stat = MetricStat::builder().metric(metric).period(60).stat("Minimum").build();
+        MetricAlarm::builder()
+            .alarm_name("prod-api-too-few-tasks")
+            .state_value(StateValue::Alarm)
+            .metrics(MetricDataQuery::builder().id("m1").metric_stat(stat).build())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn alarms_firing_on_a_service_are_found_by_its_dimensions() {
+        let rule = mock!(Client::describe_alarms)
+            .match_requests(|req| {
+                req.state_value() == Some(&StateValue::Alarm) && req.alarm_types() == [AlarmType::MetricAlarm]
+            })
+            .then_output(|| {
+                DescribeAlarmsOutput::builder()
+                    .metric_alarms(on_service("prod-api-cpu", "prod", "api"))
+                    .metric_alarms(on_service("staging-api-cpu", "staging", "api"))
+                    .metric_alarms(on_service("prod-web-cpu", "prod", "web"))
+                    .metric_alarms(math_on_prod_api())
+                    .build()
+            });
+        let client: Client = mocked_client!(aws_sdk_cloudwatch, [&rule]);
+
+        let service = ServiceRef::parse("prod/api").unwrap();
+        let firing = AwsAlarms::new(client).firing_on(&service).await.unwrap();
+
+        let names: Vec<&str> = firing.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["prod-api-cpu", "prod-api-too-few-tasks"]);
+        let dimensions = [("ClusterName".to_owned(), "prod".to_owned()), ("ServiceName".to_owned(), "api".to_owned())];
+        assert_eq!(firing[1].dimensions, dimensions, "a metric-math alarm's metrics count");
     }
 }

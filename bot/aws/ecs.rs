@@ -11,6 +11,9 @@
 //! `NotFound` naming what is missing. A deleted service can still be described
 //! for a while with status INACTIVE; it is shown as such. Events are kept
 //! newest first, the last [`EVENTS`].
+//!
+//! [`ServiceChanges`] (scale, register a revision, update the service) lives
+//! in `ecs_changes.rs`.
 
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
@@ -72,13 +75,7 @@ impl AwsServices {
         let described = self.client.describe_task_definition().task_definition(task_definition).send().await;
         let described = described.or_gateway(&format!("task definition `{task_definition}`"))?;
         let definitions = described.task_definition().map(|t| t.container_definitions()).unwrap_or_default();
-        Ok(definitions
-            .iter()
-            .map(|c| Container {
-                name: c.name().unwrap_or_default().to_owned(),
-                image: c.image().unwrap_or_default().to_owned(),
-            })
-            .collect())
+        Ok(container_list(definitions))
     }
 }
 
@@ -113,16 +110,6 @@ impl Services for AwsServices {
     }
 }
 
-#[async_trait]
-impl ServiceChanges for AwsServices {
-    async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt> {
-        use aws_sdk_ecs::operation::RequestId;
-        let update = self.client.update_service().cluster(service.cluster.as_str()).service(&service.service);
-        let done = update.desired_count(desired).send().await.map_err(|err| missing_cluster_or(err, service))?;
-        Ok(Receipt { request_id: done.request_id().map(str::to_owned) })
-    }
-}
-
 fn missing_cluster_or<E, R>(err: SdkError<E, R>, service: &ServiceRef) -> GatewayError
 where
     E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -132,6 +119,15 @@ where
         Some("ClusterNotFoundException") => gateway_error(err, &format!("cluster `{}`", service.cluster)),
         _ => gateway_error(err, &format!("service `{service}`")),
     }
+}
+
+/// Name and image of each container definition.
+fn container_list(definitions: &[sdk::ContainerDefinition]) -> Vec<Container> {
+    let container = |c: &sdk::ContainerDefinition| Container {
+        name: c.name().unwrap_or_default().to_owned(),
+        image: c.image().unwrap_or_default().to_owned(),
+    };
+    definitions.iter().map(container).collect()
 }
 
 /// `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME` (or a bare name) → `NAME`.
@@ -193,6 +189,9 @@ fn events(events: &[sdk::ServiceEvent]) -> Vec<ServiceEvent> {
     mapped.truncate(EVENTS);
     mapped
 }
+
+#[path = "ecs_changes.rs"]
+mod changes;
 
 #[cfg(test)]
 #[path = "ecs_tests.rs"]
