@@ -9,17 +9,27 @@
 //! Like `bot/aws/ecs.rs`: services sort by `cluster/service`, `describe` keeps
 //! the newest [`EVENTS`] events, and a missing cluster is reported as the
 //! cluster (``cluster `qa` ``), a missing service as the service.
+//!
+//! Changes: `scale` places or stops tasks at once; `register_revision` adds
+//! the family's next revision with the named containers' images swapped;
+//! `update_service` starts a deployment that rolls out over time
+//! (`ecs_rollout.rs`). Every read and write sees a service progressed to now.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use opsbot_commands::ports::{
-    Deployment, Receipt, ServiceChanges, ServiceDetail, ServiceEvent, ServiceSummary, Services, TaskDefinitionRef,
+    Container, Deployment, Receipt, ServiceChanges, ServiceDetail, ServiceEvent, ServiceSummary, ServiceUpdate,
+    ServiceUpdated, Services, TaskDefinition, TaskDefinitionRef,
 };
 use opsbot_commands::values::{ClusterName, ServiceRef};
 use opsbot_commands::{GatewayError, GatewayResult};
 
 use super::{Account, Sandbox};
+
+#[path = "ecs_rollout.rs"]
+mod rollout;
+pub use rollout::{Rollout, STEP, SimClock, deployment_id, task_id};
 
 /// Service events `describe` returns, newest first (as the AWS gateway).
 pub const EVENTS: usize = 10;
@@ -38,6 +48,10 @@ pub struct SimService {
     pub deployments: Vec<Deployment>,
     /// Newest first.
     pub events: Vec<ServiceEvent>,
+    /// The service's time, which moves its rollout along.
+    pub clock: SimClock,
+    /// The PRIMARY deployment's rollout while it is in progress.
+    pub rollout: Option<Rollout>,
 }
 
 impl SimService {
@@ -75,7 +89,7 @@ impl Services for Sandbox {
             let mut out = Vec::new();
             for (name, sim) in &account.clusters {
                 if cluster.is_none_or(|wanted| wanted == name) {
-                    out.extend(sim.services.iter().map(|(svc, s)| s.summary(name, svc)));
+                    out.extend(sim.services.iter().map(|(svc, s)| s.progressed(svc).summary(name, svc)));
                 }
             }
             match cluster {
@@ -93,7 +107,7 @@ impl Services for Sandbox {
             let cluster = account.clusters.get(&service.cluster).ok_or_else(|| missing_cluster(&service.cluster))?;
             let sim = cluster.services.get(&service.service);
             let sim = sim.ok_or_else(|| GatewayError::not_found(format!("service `{service}`")))?;
-            Ok(sim.detail(account, &service.cluster, &service.service))
+            Ok(sim.progressed(&service.service).detail(account, &service.cluster, &service.service))
         })
     }
 }
@@ -102,10 +116,7 @@ impl Services for Sandbox {
 impl ServiceChanges for Sandbox {
     async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt> {
         self.update(|account| {
-            let cluster =
-                account.clusters.get_mut(&service.cluster).ok_or_else(|| missing_cluster(&service.cluster))?;
-            let sim = cluster.services.get_mut(&service.service);
-            let sim = sim.ok_or_else(|| GatewayError::not_found(format!("service `{service}`")))?;
+            let sim = service_mut(account, service)?;
             sim.desired = desired;
             // The simulated scheduler places or stops tasks at once.
             if let Some(primary) = sim.deployments.iter_mut().find(|d| d.status == "PRIMARY") {
@@ -114,6 +125,78 @@ impl ServiceChanges for Sandbox {
             Ok(Receipt { request_id: Some(format!("sandbox-scale-{}", service)) })
         })
     }
+
+    async fn task_definition(&self, reference: &TaskDefinitionRef) -> GatewayResult<Option<TaskDefinition>> {
+        Ok(self.read(|account| {
+            let containers = account.task_definitions.get(&reference.to_string()).cloned();
+            containers.map(|containers| TaskDefinition {
+                reference: reference.clone(),
+                status: "ACTIVE".into(),
+                containers,
+            })
+        }))
+    }
+
+    async fn register_revision(
+        &self,
+        base: &TaskDefinitionRef,
+        images: &[Container],
+    ) -> GatewayResult<(TaskDefinitionRef, Receipt)> {
+        self.update(|account| {
+            let what = format!("task definition `{base}`");
+            let containers =
+                account.task_definitions.get(&base.to_string()).ok_or_else(|| GatewayError::not_found(&what))?;
+            if let Some(missing) = images.iter().find(|i| !containers.iter().any(|c| c.name == i.name)) {
+                return Err(GatewayError::other(
+                    format!("{what} has no container `{}`", missing.name),
+                    "no such container",
+                ));
+            }
+            let swapped =
+                containers.iter().map(|c| images.iter().find(|i| i.name == c.name).unwrap_or(c).clone()).collect();
+            let revisions = account.task_definitions.keys().filter_map(|k| TaskDefinitionRef::from_aws(k));
+            let latest = revisions.filter(|t| t.family == base.family).map(|t| t.revision).max().unwrap_or(0);
+            let new = TaskDefinitionRef { family: base.family.clone(), revision: latest + 1 };
+            account.task_definitions.insert(new.to_string(), swapped);
+            Ok((new.clone(), Receipt { request_id: Some(format!("sandbox-register-{new}")) }))
+        })
+    }
+
+    async fn update_service(&self, service: &ServiceRef, update: &ServiceUpdate) -> GatewayResult<ServiceUpdated> {
+        self.update(|account| {
+            let target = match &update.task_definition {
+                Some(td) => {
+                    let containers = account.task_definitions.get(&td.to_string());
+                    let containers =
+                        containers.ok_or_else(|| GatewayError::not_found(format!("task definition `{td}`")))?;
+                    Some((td.clone(), containers.iter().any(|c| c.image.contains("broken"))))
+                }
+                None => None,
+            };
+            let sim = service_mut(account, service)?;
+            *sim = sim.progressed(&service.service);
+            let primary = sim.deployments.iter().find(|d| d.status == "PRIMARY");
+            let current = primary.and_then(|d| d.task_definition.clone());
+            let receipt = Receipt { request_id: Some(format!("sandbox-update-{service}")) };
+            let (td, fails) = match (target, current) {
+                (Some((td, fails)), current) if update.force_new_deployment || Some(&td) != current.as_ref() => {
+                    (td, fails)
+                }
+                (None, Some(current)) if update.force_new_deployment => (current, false),
+                // Nothing changes: ECS starts no deployment.
+                _ => return Ok(ServiceUpdated { receipt, deployment: primary.map(|d| d.id.clone()) }),
+            };
+            let now = sim.clock.now();
+            let deployment = sim.deploy(td, fails, now);
+            Ok(ServiceUpdated { receipt, deployment: Some(deployment) })
+        })
+    }
+}
+
+fn service_mut<'a>(account: &'a mut Account, service: &ServiceRef) -> GatewayResult<&'a mut SimService> {
+    let cluster = account.clusters.get_mut(&service.cluster).ok_or_else(|| missing_cluster(&service.cluster))?;
+    let sim = cluster.services.get_mut(&service.service);
+    sim.ok_or_else(|| GatewayError::not_found(format!("service `{service}`")))
 }
 
 fn missing_cluster(cluster: &ClusterName) -> GatewayError {

@@ -1,6 +1,9 @@
 //! Demo CloudWatch alarms: `shop-checkout-5xx` fires (the failed storefront
 //! build did not cause it — the checkout API did), `shop-search-errors` has
 //! no data, the rest are OK. Reasons are worded as CloudWatch words them.
+//! The AWS/ECS alarms carry the `ClusterName` / `ServiceName` dimensions that
+//! tie them to a service (`shop-api-cpu-high` watches `prod/api`), which the
+//! ECS change commands check before they deploy.
 
 use opsbot_commands::ports::{Alarm, AlarmState, Time};
 
@@ -13,6 +16,16 @@ pub(super) fn seed(account: &mut Account) {
         ok("shop-api-latency-p99", "AWS/ApplicationELB TargetResponseTime", ago(now, 2 * 1440 + 95), "0.412", "1.5"),
         firing_5xx(now),
         ok("shop-db-cpu-high", "AWS/RDS CPUUtilization", ago(now, 5 * 1440 + 310), "23.6", "80.0"),
+        on_service(
+            ok("shop-api-cpu-high", "AWS/ECS CPUUtilization", ago(now, 3 * 1440), "41.2", "85.0"),
+            "prod",
+            "api",
+        ),
+        on_service(
+            ok("shop-payments-memory-high", "AWS/ECS MemoryUtilization", ago(now, 2 * 1440), "62.9", "90.0"),
+            "prod",
+            "payments",
+        ),
         ok("shop-orders-queue-age", "AWS/SQS ApproximateAgeOfOldestMessage", ago(now, 185), "4.0", "300.0"),
         Alarm {
             reason: Some("Insufficient Data: 5 datapoints were unknown.".into()),
@@ -54,7 +67,14 @@ fn alarm(name: &str, state: AlarmState, metric: &str, since: Time) -> Alarm {
         reason: None,
         since: Some(since),
         metric: Some(metric.into()),
+        dimensions: Vec::new(),
     }
+}
+
+/// `alarm` with the dimensions of ECS service `cluster/service`.
+fn on_service(alarm: Alarm, cluster: &str, service: &str) -> Alarm {
+    let dimensions = vec![("ClusterName".into(), cluster.into()), ("ServiceName".into(), service.into())];
+    Alarm { dimensions, ..alarm }
 }
 
 /// CloudWatch's datapoint timestamp in reasons, on the minute: `23/11/26 09:17:00`.

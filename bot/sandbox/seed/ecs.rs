@@ -1,15 +1,20 @@
 //! Demo ECS: clusters `prod` and `staging`. `prod/api` is rolling out api:57
 //! (image 1.42.0): the PRIMARY deployment has 2 of 4 tasks running, the old
-//! api:56 deployment still runs all 4. Every other service is steady, and the
-//! services the demo pipelines deploy (`prod/catalog`, `staging/payments`)
-//! changed when those pipelines ran.
+//! api:56 deployment still runs all 4; it moves one task every
+//! [`API_STEP`] and completes within a minute of the demo's start. Every other
+//! service is steady, and the services the demo pipelines deploy
+//! (`prod/catalog`, `staging/payments`) changed when those pipelines ran.
 
 use opsbot_commands::ports::{Container, Deployment, RolloutState, ServiceEvent, TaskDefinitionRef, Time};
 use opsbot_commands::values::ClusterName;
 
 use super::{ACCOUNT_ID, REGION, ago};
 use crate::sandbox::Account;
-use crate::sandbox::ecs::SimService;
+use crate::sandbox::ecs::{Rollout, SimClock, SimService, deployment_id, task_id};
+
+/// The pace of `prod/api`'s seeded rollout: slower than a new deploy's, so
+/// the demo's first look finds it still rolling out.
+pub const API_STEP: chrono::Duration = chrono::Duration::seconds(15);
 
 /// `(cluster, service, task family, revision, image tag, desired, minutes since deployed)`.
 const STEADY: &[(&str, &str, &str, i32, &str, i32, i64)] = &[
@@ -25,7 +30,7 @@ pub(super) fn seed(account: &mut Account) {
     let now = account.now;
     for &(cluster, service, family, revision, image, desired, since) in STEADY {
         register(account, family, revision, &[(service, image)]);
-        insert(account, cluster, service, steady(service, td(family, revision), desired, ago(now, since)));
+        insert(account, cluster, service, steady(service, td(family, revision), desired, now, ago(now, since)));
     }
     register(account, "api", 56, &[("api", "api:1.41.3"), ("log-router", FLUENT_BIT)]);
     register(account, "api", 57, &[("api", "api:1.42.0"), ("log-router", FLUENT_BIT)]);
@@ -61,8 +66,8 @@ fn td(family: &str, revision: i32) -> TaskDefinitionRef {
 }
 
 /// A service whose only deployment completed `since`.
-fn steady(name: &str, td: TaskDefinitionRef, desired: i32, since: Time) -> SimService {
-    let id = deployment_id(&td);
+fn steady(name: &str, td: TaskDefinitionRef, desired: i32, now: Time, since: Time) -> SimService {
+    let id = deployment_id(&td.to_string());
     let tasks: Vec<String> = (0..desired).map(|i| task_id(&format!("{td}/{i}"))).collect();
     let settled = since + chrono::Duration::minutes(6);
     SimService {
@@ -82,12 +87,14 @@ fn steady(name: &str, td: TaskDefinitionRef, desired: i32, since: Time) -> SimSe
             event(settled, format!("(service {name}) (deployment {id}) deployment completed.")),
             event(since + chrono::Duration::minutes(1), started(name, &tasks)),
         ],
+        clock: SimClock::starting(now),
+        rollout: None,
     }
 }
 
 fn rolling_api(now: Time) -> SimService {
     let (new, old) = (td("api", 57), td("api", 56));
-    let (new_id, old_id) = (deployment_id(&new), deployment_id(&old));
+    let (new_id, old_id) = (deployment_id(&new.to_string()), deployment_id(&old.to_string()));
     let target_group =
         format!("arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:targetgroup/prod-api/6d0ecf831eec9f09");
     let tasks: Vec<String> = (0..3).map(|i| task_id(&format!("{new}/{i}"))).collect();
@@ -104,6 +111,8 @@ fn rolling_api(now: Time) -> SimService {
             event(ago(now, 5), started("api", &tasks[..2])),
             event(ago(now, 2 * 1440 - 7), "(service api) has reached a steady state.".into()),
         ],
+        clock: SimClock::starting(now),
+        rollout: Some(Rollout { next: now + API_STEP, every: API_STEP, fails: false }),
     }
 }
 
@@ -143,24 +152,4 @@ fn event(at: Time, message: String) -> ServiceEvent {
 fn started(service: &str, tasks: &[String]) -> String {
     let list: Vec<String> = tasks.iter().map(|t| format!("(task {t})")).collect();
     format!("(service {service}) has started {} tasks: {}.", tasks.len(), list.join(" "))
-}
-
-/// A stable, random-looking 19-digit deployment id (`ecs-svc/...`).
-fn deployment_id(td: &TaskDefinitionRef) -> String {
-    format!("ecs-svc/{}", fnv(&td.to_string()) % 9_000_000_000_000_000_000 + 1_000_000_000_000_000_000)
-}
-
-/// A stable, random-looking 32-hex-digit task id.
-fn task_id(seed: &str) -> String {
-    format!("{:016x}{:016x}", fnv(seed), fnv(&format!("{seed}#")))
-}
-
-/// FNV-1a with splitmix64's finaliser: deterministic, well-spread ids without
-/// a random source.
-fn fnv(text: &str) -> u64 {
-    let hash =
-        text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
-    let hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    let hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    hash ^ (hash >> 31)
 }
