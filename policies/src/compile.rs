@@ -9,11 +9,12 @@ use std::collections::HashMap;
 
 use serde_saphyr::{Location, Spanned};
 
+use crate::condition::Condition;
 use crate::decision::RuleRef;
 use crate::error::{PolicyError, unknown};
 use crate::file::{Names, RawApproval, RawFreeze, RawPolicies, RawRule};
 use crate::freeze::{self, Freeze};
-use crate::policy::{Approval, CommandIndex, Condition, Effect, Policy, Role, Rule};
+use crate::policy::{Approval, CommandIndex, Effect, Policy, Role, Rule};
 use crate::values;
 
 const BOTH: &str = "a rule either allows or denies — split this into an `allow:` rule and a `deny:` rule";

@@ -8,7 +8,7 @@
 //!   names, or a standalone file); `file` is the YAML contract as written,
 //!   `compile` checks it and builds the ready [`Policy`] (`values` and
 //!   `freeze` check the parts).
-//! - `evaluate`: judging one request.
+//! - `evaluate`: judging one request; `condition`: how a `where` matches.
 //! - `error`: [`PolicyError`], always `file:line:column: what — advice`.
 //!
 //! # Decisions
@@ -26,6 +26,7 @@
 //!   [`Policy::may_approve`] checks the role, the caller checks the person.
 
 mod compile;
+mod condition;
 mod decision;
 mod error;
 mod evaluate;

@@ -9,8 +9,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use regex::Regex;
-
+use crate::condition::Condition;
 use crate::decision::RuleRef;
 use crate::freeze::Freeze;
 
@@ -98,13 +97,6 @@ pub(crate) enum Effect {
 pub(crate) struct Approval {
     pub role: usize,
     pub ttl: Duration,
-}
-
-/// `where: { arg: regex }`: one named argument and its compiled pattern.
-#[derive(Debug, Clone)]
-pub(crate) struct Condition {
-    pub arg: &'static str,
-    pub pattern: Regex,
 }
 
 impl Policy {

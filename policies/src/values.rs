@@ -7,9 +7,10 @@ use std::time::Duration;
 use regex::Regex;
 use serde_saphyr::{Location, Spanned};
 
+use crate::condition::Condition;
 use crate::error::{PolicyError, unknown};
 use crate::file::{Entries, RawRole};
-use crate::policy::{Condition, Role};
+use crate::policy::Role;
 
 /// The named arguments `where:` may test (what commands pass in `Request::args`).
 pub const ARGUMENTS: [&str; 11] =
@@ -80,7 +81,7 @@ pub(crate) fn conditions(file: &str, raw: Option<&Entries<Spanned<String>>>) -> 
             );
             PolicyError::at(file, pattern.referenced, message)
         })?;
-        conditions.push(Condition { arg: known, pattern: regex });
+        conditions.push(Condition::new(known, regex));
     }
     Ok(conditions)
 }

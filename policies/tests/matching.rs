@@ -163,3 +163,16 @@ fn the_builtin_policy_allows_reads_to_everyone_and_changes_to_no_one() {
     assert!(change.reason().contains("the built-in policy allows only read commands"), "{}", change.reason());
     assert_eq!(Policy::reads_for_everyone(["help"]).rule_count(), 1);
 }
+
+#[test]
+fn roles_beyond_the_sixty_fourth_are_matched_too() {
+    let mut yaml = String::from("roles:\n");
+    for r in 0..70 {
+        yaml.push_str(&format!("  r{r}: {{ users: [U0R{r}] }}\n"));
+    }
+    yaml.push_str("rules:\n  - allow: [deploy]\n    to: [r1, r68]\n  - allow: [deploy]\n    to: r69\n");
+    let many = policy(&yaml);
+    assert_eq!(verdict(&ask("deploy").by("U0R69").of(&many)), ("allow", Some("policies.yaml:75".into())));
+    assert_eq!(verdict(&ask("deploy").by("U0R68").of(&many)), ("allow", Some("policies.yaml:73".into())));
+    assert_eq!(verdict(&ask("deploy").by("U0R2").of(&many)), ("deny", None));
+}
