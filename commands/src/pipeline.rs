@@ -39,6 +39,12 @@ impl Ops {
         Ops { aws, policy, store, chat }
     }
 
+    /// Adds the `on_param_change` hooks, judged by this pipeline's policy.
+    pub fn with_param_hooks(mut self, hooks: Vec<crate::cmd::param_hooks::ParamHook>) -> Self {
+        self.aws.param_hooks = Arc::new(crate::cmd::param_hooks::ParamHooks::new(hooks, self.policy.clone()));
+        self
+    }
+
     /// Runs one command line for `ctx` and returns what to show.
     pub async fn handle(&self, ctx: &Context, text: &str) -> Reply {
         let span = tracing::info_span!(

@@ -7,6 +7,8 @@
 //! - SecureString values never cross a port: [`ParamValue::Masked`] is all a
 //!   gateway may return for them (the AWS gateway never asks for decryption).
 //! - Times are UTC; a missing time is `None`, never "now".
+//! - A value on its way in travels as [`NewValue`], which never prints;
+//!   [`ParamChanges::restore`] copies an old value without bringing it out.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,7 +17,7 @@ use crate::error::GatewayResult;
 
 pub mod chat;
 pub mod store;
-use crate::values::{AlarmPrefix, ClusterName, ParamName, ParamPath, PipelineName, ServiceRef};
+use crate::values::{AlarmPrefix, ClusterName, ParamName, ParamPath, PipelineName, ServiceRef, SlackUserId};
 
 pub type Time = DateTime<Utc>;
 
@@ -417,6 +419,212 @@ pub trait ServiceChanges: Send + Sync {
     async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt>;
 }
 
+// ------------------------------------------------------------- SSM changes
+
+/// A parameter value on its way in, as the requester typed it. `Debug` never
+/// shows it; only a gateway's write reads it ([`NewValue::expose`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewValue(String);
+
+impl NewValue {
+    pub fn new(value: impl Into<String>) -> Self {
+        NewValue(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewValue(••••••)")
+    }
+}
+
+/// What a write keeps from the parameter as it is (`DescribeParameters`), so
+/// a SecureString stays encrypted under its own KMS key and an Advanced
+/// parameter stays Advanced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamSettings {
+    pub kind: ParamKind,
+    /// The KMS key of a SecureString, as SSM reports it (`alias/aws/ssm`, a key id or ARN).
+    pub key_id: Option<String>,
+    /// `Standard`, `Advanced` or `Intelligent-Tiering`.
+    pub tier: Option<String>,
+    /// `text`, `aws:ec2:image` or `aws:ssm:integration`.
+    pub data_type: Option<String>,
+    pub description: Option<String>,
+    /// A regex every value must match (SSM checks it on write).
+    pub allowed_pattern: Option<String>,
+}
+
+/// A version written by [`ParamChanges`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamWrite {
+    pub version: i64,
+    pub receipt: Receipt,
+}
+
+/// Writes to Parameter Store. `by` is the Slack user the write is for: the
+/// sandbox records it as the writer; the AWS gateway writes as opsbot's role.
+#[async_trait]
+pub trait ParamChanges: Send + Sync {
+    /// Type, KMS key, tier, data type, description and pattern — never the value.
+    async fn settings(&self, name: &ParamName) -> GatewayResult<ParamSettings>;
+    /// Writes `value` as a new version (overwrite), keeping everything in `keep`.
+    async fn put(
+        &self,
+        name: &ParamName,
+        value: &NewValue,
+        keep: &ParamSettings,
+        by: &SlackUserId,
+    ) -> GatewayResult<ParamWrite>;
+    /// Writes the value of `version` again as a new version. The value goes
+    /// from SSM back to SSM inside the gateway and never crosses this port.
+    async fn restore(
+        &self,
+        name: &ParamName,
+        version: i64,
+        keep: &ParamSettings,
+        by: &SlackUserId,
+    ) -> GatewayResult<ParamWrite>;
+}
+
+/// The status of an Automation execution or step, a Run Command command or
+/// one of its invocations (the four share most of SSM's words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStatus {
+    Pending,
+    InProgress,
+    /// Automation: waiting for an approval or a signal; invocation: `Delayed`.
+    Waiting,
+    Success,
+    Failed,
+    TimedOut,
+    Cancelling,
+    Cancelled,
+    Other(String),
+}
+
+impl RunStatus {
+    pub fn from_aws(raw: &str) -> Self {
+        match raw {
+            "Pending" | "Scheduled" => Self::Pending,
+            "InProgress" | "RunbookInProgress" => Self::InProgress,
+            "Waiting" | "Delayed" | "PendingApproval" | "Approved" => Self::Waiting,
+            "Success" | "CompletedWithSuccess" => Self::Success,
+            "Failed" | "CompletedWithFailure" | "Undeliverable" | "Terminated" => Self::Failed,
+            "TimedOut" | "DeliveryTimedOut" | "ExecutionTimedOut" => Self::TimedOut,
+            "Cancelling" => Self::Cancelling,
+            "Cancelled" | "Rejected" => Self::Cancelled,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in progress",
+            Self::Waiting => "waiting",
+            Self::Success => "success",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed out",
+            Self::Cancelling => "cancelling",
+            Self::Cancelled => "cancelled",
+            Self::Other(raw) => raw,
+        }
+    }
+
+    /// Whether nothing more will happen (`Other` statuses are taken as still going).
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Success | Self::Failed | Self::TimedOut | Self::Cancelled)
+    }
+}
+
+/// Something an SSM call started and that goes on after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// Automation execution id or Run Command command id.
+    pub id: String,
+    pub receipt: Receipt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutomationRun {
+    pub id: String,
+    pub document: String,
+    pub status: RunStatus,
+    /// In the document's order.
+    pub steps: Vec<AutomationStep>,
+    pub started: Option<Time>,
+    pub ended: Option<Time>,
+    pub failure: Option<String>,
+    /// IAM ARN of whoever started it.
+    pub executed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutomationStep {
+    pub name: String,
+    /// `aws:executeAwsApi`, `aws:runCommand`, ...
+    pub action: Option<String>,
+    pub status: RunStatus,
+    pub failure: Option<String>,
+}
+
+/// SSM Automation.
+#[async_trait]
+pub trait Automations: Send + Sync {
+    async fn start(
+        &self,
+        document: &crate::cmd::ssm::DocumentName,
+        parameters: &crate::cmd::ssm::DocParams,
+        by: &SlackUserId,
+    ) -> GatewayResult<Started>;
+    async fn execution(&self, id: &crate::cmd::ssm::ExecutionId) -> GatewayResult<AutomationRun>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRun {
+    pub id: String,
+    pub document: String,
+    pub status: RunStatus,
+    /// Instances the command was sent to (0 until tag targets are resolved).
+    pub targets: i32,
+    pub completed: i32,
+    pub errors: i32,
+    /// One per instance, sorted by instance id.
+    pub invocations: Vec<Invocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub instance: String,
+    /// The instance's Name tag, when SSM knows it.
+    pub instance_name: Option<String>,
+    pub status: RunStatus,
+    /// SSM's status details (`Undeliverable`, `DeliveryTimedOut`, ...).
+    pub detail: Option<String>,
+    /// Output of every step, as SSM keeps it for the API (its first 2,500
+    /// characters per step); only when asked for.
+    pub output: Option<String>,
+}
+
+/// SSM Run Command.
+#[async_trait]
+pub trait RunCommands: Send + Sync {
+    async fn send(
+        &self,
+        document: &crate::cmd::ssm::DocumentName,
+        targets: &crate::cmd::ssm::Targets,
+        parameters: &crate::cmd::ssm::DocParams,
+        by: &SlackUserId,
+    ) -> GatewayResult<Started>;
+    /// The command and every invocation; their output only `with_output`.
+    async fn status(&self, id: &str, with_output: bool) -> GatewayResult<CommandRun>;
+}
+
 /// Everything the commands reach, bundled for the pipeline.
 #[derive(Clone)]
 pub struct Gateways {
@@ -425,4 +633,10 @@ pub struct Gateways {
     pub alarms: std::sync::Arc<dyn Alarms>,
     pub params: std::sync::Arc<dyn Params>,
     pub service_changes: std::sync::Arc<dyn ServiceChanges>,
+    pub param_changes: std::sync::Arc<dyn ParamChanges>,
+    pub automations: std::sync::Arc<dyn Automations>,
+    pub run_commands: std::sync::Arc<dyn RunCommands>,
+    /// What runs after a parameter change (`on_param_change`); none unless
+    /// `Ops::with_param_hooks` sets them.
+    pub param_hooks: std::sync::Arc<crate::cmd::param_hooks::ParamHooks>,
 }

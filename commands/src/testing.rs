@@ -17,6 +17,8 @@ use crate::ports::*;
 use crate::reply::Reply;
 use crate::values::*;
 
+pub mod ssm;
+
 /// A fixed "now" so relative times in assertions are stable.
 pub fn now() -> Time {
     Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
@@ -149,6 +151,8 @@ pub struct FakeAws {
     pub params: BTreeMap<String, Vec<ParamVersion>>,
     /// When set, every call fails with this (rebuilt per call).
     pub fail_with: Option<fn() -> GatewayError>,
+    /// Parameter writes, Automation and Run Command (see [`ssm::FakeSsm`]).
+    pub ssm: ssm::FakeSsm,
     /// Every `scale` call, in order.
     pub scaled: Mutex<Vec<(ServiceRef, i32)>>,
 }
@@ -243,9 +247,9 @@ impl Alarms for FakeAws {
 impl Params for FakeAws {
     async fn get(&self, name: &ParamName) -> GatewayResult<Parameter> {
         self.check()?;
-        let latest = self
-            .params
-            .get(name.as_str())
+        let versions = self.versions(name);
+        let latest = versions
+            .as_ref()
             .and_then(|v| v.last())
             .ok_or_else(|| GatewayError::not_found(format!("parameter `{name}`")))?;
         Ok(Parameter {
@@ -277,7 +281,7 @@ impl Params for FakeAws {
 
     async fn history(&self, name: &ParamName) -> GatewayResult<Vec<ParamVersion>> {
         self.check()?;
-        self.params.get(name.as_str()).cloned().ok_or_else(|| GatewayError::not_found(format!("parameter `{name}`")))
+        self.versions(name).ok_or_else(|| GatewayError::not_found(format!("parameter `{name}`")))
     }
 }
 
@@ -293,12 +297,21 @@ impl ServiceChanges for FakeAws {
 impl FakeAws {
     /// Every port backed by this fake.
     pub fn gateways(self) -> Gateways {
-        let aws = std::sync::Arc::new(self);
+        Self::share(&std::sync::Arc::new(self))
+    }
+
+    /// Every port backed by `aws`, which the test keeps to look at the calls.
+    pub fn share(aws: &std::sync::Arc<FakeAws>) -> Gateways {
+        let aws = aws.clone();
         Gateways {
             pipelines: aws.clone(),
             services: aws.clone(),
             alarms: aws.clone(),
             params: aws.clone(),
+            param_changes: aws.clone(),
+            automations: aws.clone(),
+            run_commands: aws.clone(),
+            param_hooks: Default::default(),
             service_changes: aws,
         }
     }

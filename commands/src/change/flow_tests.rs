@@ -29,13 +29,7 @@ fn world_with(policy: Policy, fake: FakeAws) -> World {
     let aws = Arc::new(fake);
     let store = Arc::new(MemoryStore::default());
     let chat = Arc::new(MemoryChat::default());
-    let gateways = crate::ports::Gateways {
-        pipelines: aws.clone(),
-        services: aws.clone(),
-        alarms: aws.clone(),
-        params: aws.clone(),
-        service_changes: aws.clone(),
-    };
+    let gateways = FakeAws::share(&aws);
     let ops = Arc::new(Ops::new(gateways, Arc::new(policy), store.clone(), chat.clone()));
     World { ops, aws, store, chat }
 }

@@ -15,15 +15,24 @@ use crate::values::{ChannelId, SlackUserId};
 
 pub mod alarms;
 pub mod audit;
+pub mod automation_run;
+pub mod automation_status;
 pub mod help;
 pub mod param_get;
 pub mod param_history;
+pub mod param_hooks;
+pub mod param_rollback;
+pub mod param_set;
 pub mod params;
 pub mod pipeline;
 pub mod pipelines;
+pub mod run_command;
 pub mod scale;
 pub mod service;
 pub mod services;
+pub mod ssm;
+#[cfg(test)]
+mod ssm_flow_tests;
 pub mod whoami;
 
 /// Who asks, where, and when — filled by the adapter (Slack or console).
@@ -54,6 +63,11 @@ pub enum Command {
     ParamHistory(param_history::ParamHistory),
     Audit(audit::Audit),
     Scale(scale::Scale),
+    ParamSet(param_set::ParamSet),
+    ParamRollback(param_rollback::ParamRollback),
+    AutomationRun(automation_run::AutomationRun),
+    AutomationStatus(automation_status::AutomationStatus),
+    Run(run_command::RunCommand),
 }
 
 /// One row of the command table: the spec and how to parse the words after
@@ -74,6 +88,20 @@ pub const ENTRIES: &[Entry] = &[
     Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
     Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
     Entry { spec: &scale::SPEC, parse: |a| scale::Scale::parse(a).map(Command::Scale) },
+    Entry { spec: &param_set::SPEC, parse: |a| param_set::ParamSet::parse(a).map(Command::ParamSet) },
+    Entry {
+        spec: &param_rollback::SPEC,
+        parse: |a| param_rollback::ParamRollback::parse(a).map(Command::ParamRollback),
+    },
+    Entry {
+        spec: &automation_run::SPEC,
+        parse: |a| automation_run::AutomationRun::parse(a).map(Command::AutomationRun),
+    },
+    Entry {
+        spec: &automation_status::SPEC,
+        parse: |a| automation_status::AutomationStatus::parse(a).map(Command::AutomationStatus),
+    },
+    Entry { spec: &run_command::SPEC, parse: |a| run_command::RunCommand::parse(a).map(Command::Run) },
     Entry { spec: &audit::SPEC, parse: |a| audit::Audit::parse(a).map(Command::Audit) },
     Entry { spec: &whoami::SPEC, parse: |a| whoami::Whoami::parse(a).map(Command::Whoami) },
     Entry { spec: &help::SPEC, parse: |a| help::Help::parse(a).map(Command::Help) },
@@ -142,6 +170,11 @@ impl Command {
             Command::ParamHistory(_) => &param_history::SPEC,
             Command::Audit(_) => &audit::SPEC,
             Command::Scale(_) => &scale::SPEC,
+            Command::ParamSet(_) => &param_set::SPEC,
+            Command::ParamRollback(_) => &param_rollback::SPEC,
+            Command::AutomationRun(_) => &automation_run::SPEC,
+            Command::AutomationStatus(_) => &automation_status::SPEC,
+            Command::Run(_) => &run_command::SPEC,
         }
     }
 
@@ -149,6 +182,11 @@ impl Command {
     pub fn as_change(&self) -> Option<&dyn ChangeCommand> {
         match self {
             Command::Scale(c) => Some(c),
+            Command::ParamSet(c) => Some(c),
+            Command::ParamRollback(c) => Some(c),
+            Command::AutomationRun(c) => Some(c),
+            Command::Run(c) => Some(c),
+            Command::AutomationStatus(_) => None,
             Command::Help(_)
             | Command::Whoami(_)
             | Command::Pipelines(_)
@@ -166,7 +204,10 @@ impl Command {
     /// `canonical` (this command's canonical text) as it may be shown and
     /// audited: secret values masked.
     pub fn shown(&self, canonical: &str) -> String {
-        canonical.to_owned()
+        match self {
+            Command::ParamSet(c) => c.shown(),
+            _ => canonical.to_owned(),
+        }
     }
 
     /// Named arguments the policy engine matches on (`service`, `name`, ...).
@@ -176,6 +217,12 @@ impl Command {
                 vec![]
             }
             Command::Scale(c) => vec![("service", c.service.to_string()), ("count", c.count.to_string())],
+            // The value goes to the policy (rules may match on it); policies are local and never log it.
+            Command::ParamSet(c) => vec![("name", c.name.to_string()), ("value", c.value.expose().to_owned())],
+            Command::ParamRollback(c) => vec![("name", c.name.to_string())],
+            Command::AutomationRun(c) => vec![("document", c.document.to_string())],
+            Command::AutomationStatus(_) => vec![],
+            Command::Run(c) => vec![("document", c.document.to_string()), ("targets", c.targets.to_string())],
             Command::Pipeline(c) => vec![("pipeline", c.name.to_string())],
             Command::Services(c) => c.cluster.iter().map(|cl| ("cluster", cl.to_string())).collect(),
             Command::Service(c) => vec![("service", c.service.to_string())],
@@ -199,7 +246,12 @@ impl Command {
             Command::Params(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::ParamHistory(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::Audit(c) => c.run(ctx, store).await,
-            Command::Scale(_) => unreachable!("changes run through Ops::request_change"),
+            Command::AutomationStatus(c) => c.run(ctx, aws.automations.as_ref()).await,
+            Command::Scale(_)
+            | Command::ParamSet(_)
+            | Command::ParamRollback(_)
+            | Command::AutomationRun(_)
+            | Command::Run(_) => unreachable!("changes run through Ops::request_change"),
         }
     }
 }

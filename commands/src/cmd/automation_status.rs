@@ -1,0 +1,147 @@
+//! `automation status ID`: where an SSM Automation execution stands — its
+//! document, status, times, who started it, each step and why it failed.
+//! Read-only.
+//!
+//! This file also owns how an execution reads ([`step_lines`], [`progress`],
+//! [`summary`]), for `automation run`'s progress and result too.
+
+use super::Context;
+use super::ssm::ExecutionId;
+use crate::error::{GatewayResult, UsageError};
+use crate::ports::{AutomationRun, AutomationStep, Automations, RunStatus};
+use crate::reply::{Reply, esc, when};
+use crate::spec::{Spec, expect_args};
+
+pub const SPEC: Spec = Spec {
+    name: "automation status",
+    args: "ID",
+    summary: "Where an SSM Automation execution stands: status, steps, failure",
+    example: "automation status 4105a4fc-f944-11e6-9d32-8fb2db27a909",
+    changes: false,
+};
+
+/// Steps listed; longer runbooks show the last ones.
+const STEPS: usize = 25;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutomationStatus {
+    pub id: ExecutionId,
+}
+
+impl AutomationStatus {
+    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+        expect_args(&SPEC, args, 1, 1)?;
+        Ok(AutomationStatus { id: ExecutionId::parse(&args[0])? })
+    }
+
+    pub async fn run(&self, ctx: &Context, automations: &dyn Automations) -> GatewayResult<Reply> {
+        let run = automations.execution(&self.id).await?;
+        let mut fields = vec![format!("*Status*\n{} {}", icon(&run.status), run.status.label())];
+        fields.extend(run.started.map(|t| format!("*Started*\n{}", when(ctx.now, t))));
+        fields.extend(run.ended.map(|t| format!("*Ended*\n{}", when(ctx.now, t))));
+        fields.extend(run.executed_by.as_deref().map(|by| format!("*By*\n{}", esc(short(by)))));
+        let mut reply = Reply::in_channel(format!("Automation {}: {}", run.document, run.status.label()))
+            .fields(format!("*{}* — `{}`", esc(&run.document), esc(&run.id)), fields);
+        let steps = step_lines(&run);
+        if !steps.is_empty() {
+            reply = reply.section(steps.join("\n"));
+        }
+        if let Some(failure) = &run.failure {
+            reply = reply.section(format!(":x: {}", esc(failure)));
+        }
+        Ok(reply)
+    }
+}
+
+fn short(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+pub fn icon(status: &RunStatus) -> &'static str {
+    match status {
+        RunStatus::Success => ":white_check_mark:",
+        RunStatus::Pending | RunStatus::Waiting => ":double_vertical_bar:",
+        RunStatus::InProgress | RunStatus::Cancelling | RunStatus::Other(_) => ":arrows_counterclockwise:",
+        RunStatus::Failed | RunStatus::TimedOut | RunStatus::Cancelled => ":x:",
+    }
+}
+
+/// One mrkdwn line per step: icon, name, action, status and failure.
+pub fn step_lines(run: &AutomationRun) -> Vec<String> {
+    let skip = run.steps.len().saturating_sub(STEPS);
+    let mut lines: Vec<String> = (skip > 0).then(|| format!("… {skip} earlier steps")).into_iter().collect();
+    lines.extend(run.steps.iter().skip(skip).map(step_line));
+    lines
+}
+
+fn step_line(step: &AutomationStep) -> String {
+    let action = step.action.as_deref().map(|a| format!(" ({})", esc(a))).unwrap_or_default();
+    let failure =
+        step.failure.as_deref().map(|f| format!(" — {}", esc(&crate::reply::truncate(f, 300)))).unwrap_or_default();
+    format!("{} `{}`{action}: {}{failure}", icon(&step.status), esc(&step.name), step.status.label())
+}
+
+/// One line while it runs: "step 2 `startInstances`: in progress (1 done)".
+pub fn progress(run: &AutomationRun) -> String {
+    let done = run.steps.iter().filter(|s| s.status.is_final()).count();
+    match run.steps.iter().position(|s| !s.status.is_final()) {
+        Some(n) => format!(
+            "`{}` {}: step {} `{}` {} ({done} done)",
+            run.document,
+            run.status.label(),
+            n + 1,
+            run.steps[n].name,
+            run.steps[n].status.label()
+        ),
+        None => format!("`{}` {} ({done} steps done)", run.document, run.status.label()),
+    }
+}
+
+/// The end of an execution, in mrkdwn: status, steps and failure.
+pub fn summary(run: &AutomationRun) -> String {
+    let mut lines = vec![format!("Automation `{}` ended: *{}*.", esc(&run.document), run.status.label())];
+    lines.extend(step_lines(run));
+    lines.extend(run.failure.as_deref().map(|f| format!("Failure: {}", esc(&crate::reply::truncate(f, 500)))));
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::ssm::automation;
+    use crate::testing::{FakeAws, ctx};
+
+    #[tokio::test]
+    async fn an_execution_shows_its_status_steps_and_failure() {
+        let mut failed = automation(
+            "AWS-RestartEC2Instance",
+            RunStatus::Failed,
+            &[("stop", RunStatus::Success), ("start", RunStatus::Failed)],
+        );
+        failed.failure = Some("Step start failed: <InvalidInstanceId>".into());
+        failed.steps[1].failure = Some("instance i-1 is terminated".into());
+        let aws = FakeAws::default().with_automation_states(vec![failed]);
+        let status = AutomationStatus::parse(&["4105A4FC-F944-11E6-9D32-8FB2DB27A909".into()]).unwrap();
+
+        let text = status.run(&ctx(), &aws).await.unwrap().text();
+
+        assert!(text.contains("*AWS-RestartEC2Instance* — `4105a4fc-f944-11e6-9d32-8fb2db27a909`"), "{text}");
+        assert!(text.contains("*Status*\n:x: failed") && text.contains("*By*\nbot"), "{text}");
+        assert!(text.contains(":white_check_mark: `stop` (aws:executeAwsApi): success"), "{text}");
+        assert!(text.contains(":x: `start` (aws:executeAwsApi): failed — instance i-1 is terminated"), "{text}");
+        assert!(text.contains("&lt;InvalidInstanceId&gt;"), "escaped: {text}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_execution_is_not_found() {
+        let status = AutomationStatus::parse(&["4105a4fc-f944-11e6-9d32-8fb2db27a909".into()]).unwrap();
+        let err = status.run(&ctx(), &FakeAws::default()).await.unwrap_err();
+        assert!(err.to_string().contains("was not found"), "{err}");
+    }
+
+    #[test]
+    fn progress_names_the_step_running_now() {
+        let run = automation("Doc", RunStatus::InProgress, &[("a", RunStatus::Success), ("b", RunStatus::InProgress)]);
+        assert_eq!(progress(&run), "`Doc` in progress: step 2 `b` in progress (1 done)");
+    }
+}

@@ -1,0 +1,125 @@
+//! `run` against the fake: parsing, the plan, sending, following each
+//! instance, and how the result reads.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::Command;
+use crate::testing::ssm::command;
+use crate::testing::{FakeAws, ctx};
+
+fn run(text: &str) -> RunCommand {
+    match Command::parse(text).unwrap() {
+        Command::Run(c) => c,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_document_targets_and_parameters_parse() {
+    let c = run("run AWS-RunShellScript on tag:Environment=staging \"commands=systemctl reload nginx\"");
+    assert_eq!(c.document.as_str(), "AWS-RunShellScript");
+    assert_eq!(c.targets, Targets::Tag { key: "Environment".into(), values: vec!["staging".into()] });
+    assert_eq!(c.parameters.0, [("commands".to_string(), vec!["systemctl reload nginx".to_string()])]);
+    let ids = run("run AWS-RunShellScript ON i-0abc123def4567890,i-12345678");
+    assert_eq!(ids.targets, Targets::Instances(vec!["i-0abc123def4567890".into(), "i-12345678".into()]));
+}
+
+#[test]
+fn a_missing_on_or_bad_targets_say_what_to_write() {
+    let err = Command::parse("run AWS-RunShellScript tag:Env=x").unwrap_err();
+    assert!(err.message.contains("needs `on`"), "{}", err.message);
+    let err = Command::parse("run AWS-RunShellScript on staging").unwrap_err();
+    assert!(err.message.contains("tag:KEY=VALUE"), "{}", err.message);
+    assert!(Command::parse("run AWS-RunShellScript on").is_err());
+}
+
+#[test]
+fn policies_see_the_document_and_the_targets() {
+    let c = Command::parse("run Shop-Reload on tag:Role=web").unwrap();
+    assert_eq!(c.policy_args(), [("document", "Shop-Reload".to_string()), ("targets", "tag:Role=web".to_string())]);
+}
+
+#[tokio::test]
+async fn the_plan_names_the_document_targets_and_parameters() {
+    let c = run("run AWS-RunShellScript on tag:Environment=staging commands=uptime");
+    let plan = c.plan(&ctx(), &FakeAws::default().gateways()).await.unwrap();
+    assert_eq!(
+        plan.lines,
+        ["Run *AWS-RunShellScript* on instances tagged `Environment=staging`", "• `commands` = `uptime`"]
+    );
+}
+
+#[tokio::test]
+async fn act_sends_it_and_check_follows_every_instance_to_the_end() {
+    let running = command(
+        "AWS-RunShellScript",
+        RunStatus::InProgress,
+        &[("i-1", RunStatus::Success, "ok"), ("i-2", RunStatus::InProgress, "")],
+    );
+    let done = command(
+        "AWS-RunShellScript",
+        RunStatus::Success,
+        &[("i-1", RunStatus::Success, "up 3 days"), ("i-2", RunStatus::Success, "up 5 days")],
+    );
+    let aws = Arc::new(FakeAws::default().with_command_states(vec![running, done]));
+    let gw = FakeAws::share(&aws);
+    let c = run("run AWS-RunShellScript on tag:Environment=staging commands=uptime");
+
+    let outcome = c.act(&ctx(), &gw).await.unwrap();
+    let first = c.check(&ctx(), &gw, &outcome).await.unwrap();
+    let last = c.check(&ctx(), &gw, &outcome).await.unwrap();
+
+    assert_eq!(aws.ssm.sent.lock().unwrap()[0].1, c.targets);
+    assert_eq!(outcome.lines, ["Sent *AWS-RunShellScript* (command `c0mmand-1`)."]);
+    assert_eq!(first, Progress::Running("`AWS-RunShellScript`: 1 of 2 instances done, 1 in progress".into()));
+    let Progress::Done(text) = last else { panic!("{last:?}") };
+    assert!(text.starts_with("`AWS-RunShellScript` success on 2 of 2 instances."), "{text}");
+    assert!(text.contains("• :white_check_mark: `i-2`: success"), "{text}");
+    assert!(text.contains("Output of `i-1`:\n```\nup 3 days\n```"), "{text}");
+}
+
+#[tokio::test]
+async fn a_failed_instance_fails_the_run_and_its_output_comes_first() {
+    let mut result = command(
+        "AWS-RunShellScript",
+        RunStatus::Failed,
+        &[("i-1", RunStatus::Success, "fine"), ("i-2", RunStatus::Failed, "nginx: [emerg] <bad> config")],
+    );
+    result.invocations[1].detail = Some("Failed".into());
+    let gw = FakeAws::default().with_command_states(vec![result]).gateways();
+    let c = run("run AWS-RunShellScript on tag:Environment=staging");
+    let outcome = c.act(&ctx(), &gw).await.unwrap();
+
+    let Progress::Failed(text) = c.check(&ctx(), &gw, &outcome).await.unwrap() else { panic!() };
+
+    assert!(text.contains("failed on 1 of 2 instances (1 did not succeed)"), "{text}");
+    assert!(text.contains(":x: `i-2`: failed"), "{text}");
+    let (i2, i1) = (text.find("Output of `i-2`").unwrap(), text.find("Output of `i-1`").unwrap());
+    assert!(i2 < i1 && text.contains("&lt;bad&gt;"), "{text}");
+}
+
+#[tokio::test]
+async fn a_command_that_reached_no_instance_is_a_failure() {
+    let empty = command("AWS-RunShellScript", RunStatus::Success, &[]);
+    let gw = FakeAws::default().with_command_states(vec![empty]).gateways();
+    let c = run("run AWS-RunShellScript on tag:Environment=stagin");
+    let outcome = c.act(&ctx(), &gw).await.unwrap();
+    let progress = c.check(&ctx(), &gw, &outcome).await.unwrap();
+    assert_eq!(
+        progress,
+        Progress::Failed("`AWS-RunShellScript` reached no instance: nothing matched its targets.".into())
+    );
+}
+
+#[test]
+fn a_report_lists_many_instances_briefly_and_keeps_output_within_bounds() {
+    let many: Vec<(String, RunStatus, String)> =
+        (0..30).map(|n| (format!("i-{n:08x}"), RunStatus::Success, "line\n".repeat(500))).collect();
+    let refs: Vec<(&str, RunStatus, &str)> = many.iter().map(|(i, s, o)| (i.as_str(), s.clone(), o.as_str())).collect();
+    let text = report(&command("Doc", RunStatus::Success, &refs));
+    assert!(text.contains("• … and 10 more"), "{text}");
+    assert_eq!(text.matches("Output of").count(), 3);
+    let output: usize = text.split("```").skip(1).step_by(2).map(|o| o.chars().count()).sum();
+    assert!(output <= OUTPUT_MAX + 10, "{output}");
+}

@@ -1,0 +1,132 @@
+//! The SSM changes through the whole pipeline (plan → confirm → execute →
+//! follow) against the fake: a SecureString value never shows anywhere,
+//! `on_param_change` hooks run only when `run` is allowed, and a run that
+//! never ends is reported as timed out.
+
+use std::sync::Arc;
+
+use opsbot_policies::Policy;
+
+use super::param_hooks::ParamHook;
+use super::ssm::{DocParams, DocumentName, Targets};
+use crate::change::ClickOutcome;
+use crate::pipeline::Ops;
+use crate::ports::store::{ChangeId, Store};
+use crate::ports::{ParamKind, RunStatus};
+use crate::reply::Reply;
+use crate::testing::ssm::{automation, command};
+use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx};
+
+const SECRET: &str = "pR0d-7f#Kq9!vLx2";
+
+struct World {
+    ops: Arc<Ops>,
+    aws: Arc<FakeAws>,
+    store: Arc<MemoryStore>,
+    chat: Arc<MemoryChat>,
+}
+
+fn world(allowed: &[&str], fake: FakeAws, hooks: Vec<ParamHook>) -> World {
+    let aws = Arc::new(fake);
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let policy = Arc::new(Policy::reads_for_everyone(allowed.iter().copied()));
+    let ops = Ops::new(FakeAws::share(&aws), policy, store.clone(), chat.clone()).with_param_hooks(hooks);
+    World { ops: Arc::new(ops), aws, store, chat }
+}
+
+fn staging_hook() -> ParamHook {
+    let params = DocParams::parse(&["commands=systemctl reload shop".to_string()]).unwrap();
+    let document = DocumentName::parse("AWS-RunShellScript").unwrap();
+    ParamHook::new("/shop/staging/", document, Targets::parse("tag:Environment=staging").unwrap(), params).unwrap()
+}
+
+/// Asks for `text`, confirms the plan and waits until the change has finished.
+async fn confirm_and_finish(w: &World, text: &str) -> Reply {
+    let plan = w.ops.handle(&ctx(), text).await;
+    let confirm = plan.all_buttons().find(|b| b.label == "Confirm").unwrap_or_else(|| panic!("{plan:?}")).click.clone();
+    assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Replace(_)));
+    // Backing off to a minute: quick when real time runs, and paused-time
+    // tests reach an hour-long timeout in a few hundred looks.
+    let mut wait = std::time::Duration::from_millis(5);
+    for _ in 0..500 {
+        let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+        if change.state.is_final() {
+            return plan;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(60));
+    }
+    panic!("the change did not finish: {:?}", w.chat.texts());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_secure_string_value_is_written_but_never_shown_stored_or_audited() {
+    let fake = FakeAws::default().with_param("/shop/prod/db-password", ParamKind::SecureString, "old");
+    let w = world(&["param set"], fake, vec![]);
+
+    let plan = confirm_and_finish(&w, &format!("param set /shop/prod/db-password \"{SECRET}\"")).await;
+
+    let write = w.aws.ssm.writes.lock().unwrap()[0].clone();
+    assert_eq!(write.value.unwrap().expose(), SECRET, "AWS gets the value");
+    let messages = w.chat.messages.lock().unwrap().clone();
+    let whispers = w.chat.whispers.lock().unwrap().clone();
+    let audit = w.store.audit.lock().unwrap().clone();
+    let changes = w.store.changes.lock().unwrap().clone();
+    let everything = format!("{plan:?}{messages:?}{whispers:?}{audit:?}{changes:?}");
+    assert!(!everything.contains(SECRET), "the value leaked: {everything}");
+    assert!(w.chat.texts().last().unwrap().contains(":white_check_mark: */shop/prod/db-password* is now version *2*."));
+    assert!(audit.iter().all(|r| r.text == "param set /shop/prod/db-password ••••••"), "{audit:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_under_a_hook_prefix_sends_the_document_and_follows_it() {
+    let fake =
+        FakeAws::default().with_param("/shop/staging/db-host", ParamKind::String, "db1").with_command_states(vec![
+            command("AWS-RunShellScript", RunStatus::InProgress, &[("i-1", RunStatus::InProgress, "")]),
+            command("AWS-RunShellScript", RunStatus::Success, &[("i-1", RunStatus::Success, "reloaded")]),
+        ]);
+    let w = world(&["param set", "run"], fake, vec![staging_hook()]);
+
+    let plan = confirm_and_finish(&w, "param set /shop/staging/db-host db2").await;
+
+    assert!(plan.text().contains("Then runs `AWS-RunShellScript` on `tag:Environment=staging`"), "{}", plan.text());
+    let sent = w.aws.ssm.sent.lock().unwrap().clone();
+    assert_eq!((sent.len(), sent[0].0.as_str()), (1, "AWS-RunShellScript"));
+    let last = w.chat.texts().last().unwrap().clone();
+    assert!(last.contains("Sent `AWS-RunShellScript` on `tag:Environment=staging` (command `c0mmand-1`)."), "{last}");
+    assert!(last.contains("Version 2 is live.") && last.contains("Output of `i-1`:\n```\nreloaded\n```"), "{last}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hook_the_requester_may_not_run_is_named_and_not_sent() {
+    let fake = FakeAws::default().with_param("/shop/staging/db-host", ParamKind::String, "db1");
+    let w = world(&["param set"], fake, vec![staging_hook()]);
+
+    confirm_and_finish(&w, "param set /shop/staging/db-host db2").await;
+
+    assert!(w.aws.ssm.sent.lock().unwrap().is_empty());
+    let last = w.chat.texts().last().unwrap().clone();
+    assert!(last.contains(":white_check_mark:") && last.contains("Not running `AWS-RunShellScript`"), "{last}");
+    assert!(last.contains("Ask for it with `run AWS-RunShellScript on tag:Environment=staging"), "{last}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_outside_every_prefix_runs_no_hook() {
+    let fake = FakeAws::default().with_param("/shop/prod/db-host", ParamKind::String, "db1");
+    let w = world(&["param set", "run"], fake, vec![staging_hook()]);
+    confirm_and_finish(&w, "param set /shop/prod/db-host db2").await;
+    assert!(w.aws.ssm.sent.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_automation_that_never_ends_is_reported_as_timed_out() {
+    let stuck = automation("Shop-Migrate", RunStatus::InProgress, &[("migrate", RunStatus::InProgress)]);
+    let w = world(&["automation run"], FakeAws::default().with_automation_states(vec![stuck]), vec![]);
+
+    confirm_and_finish(&w, "automation run Shop-Migrate").await;
+
+    let last = w.chat.texts().last().unwrap().clone();
+    assert!(last.contains(":x:") && last.contains("still not finished after 1h"), "{last}");
+    let events: Vec<_> = w.store.audit.lock().unwrap().iter().map(|r| r.event).collect();
+    assert!(events.contains(&crate::ports::store::AuditEvent::Failed), "{events:?}");
+}
