@@ -10,13 +10,15 @@
 //! - [`console`]: `opsbot console` / `opsbot demo`: the pipeline in a terminal.
 //! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket Mode.
 //! - [`http`]: the axum router (`/slack/*`, `/healthz`).
-//! - [`store`]: durable state (request claims) in SQLite.
+//! - [`policy_cli`]: `opsbot policy check` / `lint`.
+//! - [`store`]: durable state (request claims, changes, audit) in SQLite.
 //! - [`telemetry`]: logging set-up and stop signals.
 
 pub mod app;
 pub mod aws;
 pub mod console;
 pub mod http;
+pub mod policy_cli;
 pub mod sandbox;
 pub mod settings;
 pub mod slack;

@@ -13,10 +13,10 @@ use opsbot::sandbox::Sandbox;
 use opsbot::sandbox::seed::{ACCOUNT_ID, REGION};
 use opsbot::settings::Settings;
 use opsbot::store::SqliteStore;
-use opsbot::{aws, telemetry};
+use opsbot::{aws, policy_cli, telemetry};
+use opsbot_commands::Ops;
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::{ChannelId, SlackUserId};
-use opsbot_commands::{Ops, default_policy};
 use opsbot_policies::Policy;
 
 #[derive(Parser)]
@@ -43,6 +43,20 @@ enum Command {
     Console(Who),
     /// The console against a simulated AWS account: no credentials, no network.
     Demo(Who),
+    /// Ask or check the policy without Slack or AWS.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// What would the policy decide? Exit 0 allow, 1 deny, 3 approval, 2 bad input.
+    Check(policy_cli::CheckArgs),
+    /// Validate a config file's policies or a policy file. Exit 0 valid, 2 invalid.
+    Lint {
+        /// The file (default: --config / OPSBOT_CONFIG).
+        file: Option<PathBuf>,
+    },
 }
 
 /// Who the console user is, for policies and `whoami`.
@@ -60,21 +74,21 @@ struct Who {
 }
 
 /// The console on `gateways` under `policy`, recording changes in `store`.
-async fn console(gateways: Gateways, policy: Policy, store: Arc<SqliteStore>, who: Who) -> anyhow::Result<()> {
+async fn console(gateways: Gateways, policy: Arc<Policy>, store: Arc<SqliteStore>, who: Who) -> anyhow::Result<()> {
     let mut user = ConsoleUser::local();
     user.id = who.user.unwrap_or(user.id);
     user.channel = who.channel.unwrap_or(user.channel);
     user.groups = who.groups;
     let screen = Screen::new(std::io::stdout());
     let chat = Arc::new(ConsoleChat::new(screen.clone()));
-    let ops = Arc::new(Ops::new(gateways, Arc::new(policy), store.clone(), chat));
+    let ops = Arc::new(Ops::new(gateways, policy, store.clone(), chat));
     Ok(console::run_stdio(&Session { ops, store, screen }, user).await?)
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("opsbot: {err:#}");
             std::process::ExitCode::FAILURE
@@ -82,12 +96,16 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     telemetry::init(if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" });
-    let mut settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+    let config = cli.config.as_deref();
+    let settings = || Settings::load(config, |k| std::env::var(k).ok());
     match cli.command {
+        // Before settings load: `policy lint` must report a broken file, not fail on it.
+        Command::Policy(command) => return Ok(policy(&command, config)),
         Command::Serve { transport, listen } => {
+            let mut settings = settings()?;
             settings.listen = listen.unwrap_or(settings.listen);
             app::check(&settings, transport)?;
             let gateways = aws::gateways(&aws::load_sdk_config().await);
@@ -95,8 +113,10 @@ async fn run() -> anyhow::Result<()> {
             running.run_until(telemetry::shutdown_signal()).await?;
         }
         Command::Console(who) => {
+            let settings = settings()?;
             let store = app::open_store(&settings)?;
-            console(aws::gateways(&aws::load_sdk_config().await), default_policy(), store, who).await?
+            let policy = settings.policy();
+            console(aws::gateways(&aws::load_sdk_config().await), policy, store, who).await?
         }
         Command::Demo(who) => {
             if std::io::stdin().is_terminal() {
@@ -105,8 +125,24 @@ async fn run() -> anyhow::Result<()> {
             // The demo keeps nothing: its account and its audit log live in memory.
             let store = Arc::new(SqliteStore::in_memory()?);
             let sandbox = Arc::new(Sandbox::demo(chrono::Utc::now()));
-            console(sandbox.gateways(), console::demo::policy(), store, who).await?
+            console(sandbox.gateways(), Arc::new(console::demo::policy()), store, who).await?
         }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `opsbot policy ...`: prints the answer, returns its exit code.
+fn policy(command: &PolicyCommand, config: Option<&std::path::Path>) -> std::process::ExitCode {
+    let (out, code) = match command {
+        PolicyCommand::Lint { file } => match file.as_deref().or(config) {
+            Some(file) => policy_cli::lint(file),
+            None => ("name the file to check: opsbot policy lint FILE (or --config FILE)".into(), 2),
+        },
+        PolicyCommand::Check(args) => match Settings::load(config, |k| std::env::var(k).ok()) {
+            Ok(settings) => policy_cli::check(&settings.policy(), args),
+            Err(err) => (err.to_string(), 2),
+        },
+    };
+    println!("{out}");
+    std::process::ExitCode::from(code)
 }

@@ -8,8 +8,12 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use opsbot_policies::{Policy, PolicyError};
 use serde::Deserialize;
+
+mod hooks;
 
 /// Where to find the Slack Web API when nothing says otherwise.
 pub const SLACK_API_URL: &str = "https://slack.com/api";
@@ -22,6 +26,8 @@ pub enum SettingsError {
     Invalid { path: PathBuf, line: u64, column: u64, message: String },
     #[error("{0}")]
     Missing(String),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// A value that must never reach a log or a channel.
@@ -52,6 +58,9 @@ struct File {
     slack: SlackFile,
     server: ServerFile,
     store: StoreFile,
+    on_param_change: Vec<serde_saphyr::Spanned<hooks::HookFile>>,
+    /// Read by the policy engine itself (it reports its own positions).
+    policies: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +94,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// SQLite file for durable state; `None` keeps it in memory.
     pub store_path: Option<PathBuf>,
+    /// What runs after a parameter under a prefix changes (`on_param_change`).
+    pub on_param_change: Vec<opsbot_commands::cmd::param_hooks::ParamHook>,
+    /// The configured policy; `None` means the built-in one (reads for
+    /// everyone, changes for no one).
+    pub policy: Option<Arc<Policy>>,
 }
 
 impl Default for Settings {
@@ -97,6 +111,8 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
             store_path: Some(PathBuf::from("opsbot.db")),
+            on_param_change: Vec::new(),
+            policy: None,
         }
     }
 }
@@ -109,7 +125,12 @@ impl Settings {
         if let Some(path) = file {
             let text =
                 std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
-            settings.apply_file(parse_file(path, &text)?);
+            let file = parse_file(path, &text)?;
+            settings.on_param_change = hooks::compile(path, &file.on_param_change)?;
+            settings.apply_file(file);
+            let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+            let policy = Policy::from_config_yaml(&text, path, &known, |p| std::fs::read_to_string(p))?;
+            settings.policy = policy.map(Arc::new);
         }
         settings.apply_env(env);
         Ok(settings)
@@ -137,6 +158,11 @@ impl Settings {
         if let Some(path) = get("OPSBOT_STORE") {
             self.store_path = (path != ":memory:").then(|| PathBuf::from(path));
         }
+    }
+
+    /// The policy every request is judged by.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy.clone().unwrap_or_else(|| Arc::new(opsbot_commands::default_policy()))
     }
 
     /// The bot token, or a start-up error saying how to provide it.
@@ -228,6 +254,46 @@ mod tests {
     fn a_bad_value_names_its_place() {
         let err = load_yaml("server:\n  listen: not-an-address\n").unwrap_err().to_string();
         assert!(err.contains("opsbot.yaml:2:"), "{err}");
+    }
+
+    #[test]
+    fn a_policies_section_is_loaded_and_judges_requests() {
+        let yaml = "store:\n  path: x.db\npolicies:\n  roles:\n    devs: { everyone: true }\n  rules:\n    - allow: [scale]\n      to: devs\n";
+        let policy = load_yaml(yaml).unwrap().policy();
+        let request = opsbot_policies::Request {
+            command: "scale",
+            user: "U1",
+            groups: &[],
+            channel: "C1",
+            args: &[],
+            at: chrono::Utc::now(),
+        };
+        assert!(policy.evaluate(&request).is_allowed());
+    }
+
+    #[test]
+    fn a_bad_policy_stops_start_up_with_its_place() {
+        let yaml = "policies:\n  rules:\n    - allow: [deploi]\n      to: devs\n";
+        let err = load_yaml(yaml).unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:3:") && err.contains("deploy"), "{err}");
+    }
+
+    #[test]
+    fn without_policies_the_built_in_one_applies() {
+        let policy = Settings::load(None, no_env).unwrap().policy();
+        let ask = |command| {
+            let request = opsbot_policies::Request {
+                command,
+                user: "U1",
+                groups: &[],
+                channel: "C1",
+                args: &[],
+                at: chrono::Utc::now(),
+            };
+            policy.evaluate(&request).is_allowed()
+        };
+        assert!(ask("pipelines"), "reads are open to everyone");
+        assert!(!ask("scale"), "changes are open to no one");
     }
 
     #[test]

@@ -1,0 +1,164 @@
+//! `opsbot policy check` and `opsbot policy lint`: ask the policy what it
+//! would decide, or validate a policy, without Slack or AWS.
+//!
+//! Exit codes are part of the interface (scripts and CI gate on them):
+//! check → 0 allow, 1 deny, 3 needs approval, 2 bad input; lint → 0 valid,
+//! 2 invalid.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use opsbot_commands::Command;
+use opsbot_policies::{Decision, Policy, Request};
+use serde_json::json;
+
+/// What `policy check` is asked.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// Slack user id of the requester.
+    #[arg(long)]
+    pub user: String,
+    /// Slack user-group id the user belongs to (repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+    /// Channel id the command would be typed in.
+    #[arg(long)]
+    pub channel: String,
+    /// When (RFC 3339); default now. Freeze windows depend on it.
+    #[arg(long)]
+    pub at: Option<DateTime<Utc>>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The command, as typed after `/ops`.
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+/// The verdict as text (or JSON) and the exit code.
+pub fn check(policy: &Policy, args: &CheckArgs) -> (String, u8) {
+    let text = args.command.join(" ");
+    let command = match Command::parse(&text) {
+        Ok(command) => command,
+        Err(err) => return (format!("cannot parse `{text}`: {err}"), 2),
+    };
+    let named = command.policy_args();
+    let named: Vec<(&str, String)> = named.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let request = Request {
+        command: command.spec().name,
+        user: &args.user,
+        groups: &args.groups,
+        channel: &args.channel,
+        args: &named,
+        at: args.at.unwrap_or_else(Utc::now),
+    };
+    let decision = policy.evaluate(&request);
+    let code = match decision {
+        Decision::Allow { .. } => 0,
+        Decision::Deny { .. } => 1,
+        Decision::NeedsApproval { .. } => 3,
+    };
+    let rule = decision.rule().map(|r| r.to_string());
+    let out = if args.json {
+        json!({
+            "decision": decision.kind(),
+            "approvers": decision.approvers(),
+            "rule": rule,
+            "reason": decision.reason(),
+        })
+        .to_string()
+    } else {
+        let verdict = match decision.approvers() {
+            Some(role) => format!("APPROVAL by {role}"),
+            None => decision.kind().to_uppercase(),
+        };
+        let rule = rule.map(|r| format!("\nrule: {r}")).unwrap_or_else(|| "\nrule: (none: built-in or default)".into());
+        format!("{verdict}\nreason: {}{rule}", decision.reason())
+    };
+    (out, code)
+}
+
+/// Validates `file`: a config file with a `policies:` key, or a standalone
+/// policy file. Returns what to print and the exit code.
+pub fn lint(file: &Path) -> (String, u8) {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(err) => return (format!("cannot read {}: {err}", file.display()), 2),
+    };
+    let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let loaded = match Policy::from_config_yaml(&text, file, &known, |p| std::fs::read_to_string(p)) {
+        Ok(Some(policy)) => Ok(policy),
+        // No `policies:` key: the file itself may be a policy file.
+        Ok(None) => Policy::from_yaml(&text, file, &known),
+        Err(err) => Err(err),
+    };
+    match loaded {
+        Ok(policy) => {
+            (format!("{}: valid ({} rules, {} roles)", file.display(), policy.rule_count(), policy.roles().len()), 0)
+        }
+        Err(err) => (err.to_string(), 2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "roles:\n  leads: { users: [U0LEAD] }\n  devs: { everyone: true }\nrules:\n  - allow: [scale]\n    to: devs\n    where: { service: \"^staging/\" }\n  - allow: [scale]\n    to: devs\n    where: { service: \"^prod/\" }\n    approval: { by: leads, ttl: 30m }\n";
+
+    fn policy() -> Policy {
+        let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+        Policy::from_yaml(POLICY, Path::new("policies.yaml"), &known).unwrap()
+    }
+
+    fn ask(command: &str, json: bool) -> (String, u8) {
+        let args = CheckArgs {
+            user: "U0DEV".into(),
+            groups: vec![],
+            channel: "C0OPS".into(),
+            at: None,
+            json,
+            command: command.split(' ').map(str::to_owned).collect(),
+        };
+        check(&policy(), &args)
+    }
+
+    #[test]
+    fn an_allowed_command_exits_0_and_names_its_rule() {
+        let (out, code) = ask("scale staging/api 3", false);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.starts_with("ALLOW") && out.contains("rule: policies.yaml:5"), "{out}");
+    }
+
+    #[test]
+    fn a_command_needing_approval_exits_3_with_its_approvers_in_json() {
+        let (out, code) = ask("scale prod/api 3", true);
+        assert_eq!(code, 3, "{out}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!((json["decision"].as_str(), json["approvers"].as_str()), (Some("approval"), Some("leads")));
+        assert_eq!(json["rule"], "policies.yaml:8");
+    }
+
+    #[test]
+    fn a_denied_command_exits_1_and_bad_input_exits_2() {
+        assert_eq!(ask("scale qa/api 3", false).1, 1);
+        assert_eq!(ask("scale nonsense", false).1, 2);
+    }
+
+    #[test]
+    fn lint_reports_the_place_of_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policies.yaml");
+        std::fs::write(
+            &path,
+            POLICY
+                .replace("to: devs\n    where: { service: \"^prod/\" }", "to: dev\n    where: { service: \"^prod/\" }"),
+        )
+        .unwrap();
+        let (out, code) = lint(&path);
+        assert_eq!(code, 2);
+        assert!(out.contains("policies.yaml:9:") && out.contains("devs"), "{out}");
+        std::fs::write(&path, POLICY).unwrap();
+        assert_eq!(lint(&path).1, 0);
+    }
+}
