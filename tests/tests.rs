@@ -7,4 +7,5 @@ mod slack_aws;
 mod slack_changes;
 mod slack_http;
 mod slack_socket;
+mod ssm_changes;
 mod support;

@@ -8,6 +8,8 @@
 //! - `errors.rs`: the single mapping from an SDK error to a `GatewayError`;
 //! - `codepipeline.rs`, `ecs.rs`, `cloudwatch.rs`, `ssm.rs`: one gateway each,
 //!   with their aws-smithy-mocks tests (the only tests that build SDK types).
+//! - `ssm_changes.rs` (parameter writes), `automation.rs` (SSM Automation),
+//!   `run_command.rs` (SSM Run Command): the change ports of SSM, likewise.
 //!
 //! # Decisions
 //! - The SDK crates are built without default features, so the loader is given
@@ -22,11 +24,14 @@
 //!   `Throttled` / `Unavailable`, never retried a second time by us.
 //! - Lists follow every page (SDK paginators), as the ports promise.
 
+mod automation;
 mod cloudwatch;
 mod codepipeline;
 mod ecs;
 mod errors;
+mod run_command;
 mod ssm;
+mod ssm_changes;
 
 use std::sync::Arc;
 
@@ -34,10 +39,13 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;
 use opsbot_commands::ports::{Gateways, Time};
 
+pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
 pub use codepipeline::AwsPipelines;
 pub use ecs::AwsServices;
+pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;
+pub use ssm_changes::AwsParamChanges;
 
 /// The SDK configuration from the default chain (env, profile, web identity,
 /// ECS/IMDS credentials), with our HTTPS client and retry policy.
@@ -65,6 +73,10 @@ pub fn gateways(sdk: &SdkConfig) -> Gateways {
         service_changes: ecs,
         alarms: Arc::new(AwsAlarms::new(aws_sdk_cloudwatch::Client::new(sdk))),
         params: Arc::new(AwsParams::new(aws_sdk_ssm::Client::new(sdk))),
+        param_changes: Arc::new(AwsParamChanges::new(aws_sdk_ssm::Client::new(sdk))),
+        automations: Arc::new(AwsAutomations::new(aws_sdk_ssm::Client::new(sdk))),
+        run_commands: Arc::new(AwsRunCommands::new(aws_sdk_ssm::Client::new(sdk))),
+        param_hooks: Default::default(),
     }
 }
 

@@ -31,10 +31,13 @@ use opsbot_commands::ports::{Alarm, Container, Gateways, Time};
 use opsbot_commands::values::{ClusterName, ParamName, PipelineName};
 
 pub mod alarms;
+pub mod automation;
 pub mod ecs;
 pub mod params;
 pub mod pipelines;
+pub mod run_command;
 pub mod seed;
+pub mod ssm;
 
 use ecs::SimCluster;
 use params::SimParam;
@@ -52,6 +55,8 @@ pub struct Account {
     /// CloudWatch alarms by name.
     pub alarms: BTreeMap<String, Alarm>,
     pub params: BTreeMap<ParamName, SimParam>,
+    /// Managed instances, Automation executions and Run Command commands.
+    pub ssm: ssm::SimSsm,
 }
 
 impl Account {
@@ -64,6 +69,7 @@ impl Account {
             task_definitions: BTreeMap::new(),
             alarms: BTreeMap::new(),
             params: BTreeMap::new(),
+            ssm: ssm::SimSsm::default(),
         }
     }
 }
@@ -91,6 +97,10 @@ impl Sandbox {
             services: self.clone(),
             alarms: self.clone(),
             params: self.clone(),
+            param_changes: self.clone(),
+            automations: self.clone(),
+            run_commands: self.clone(),
+            param_hooks: Default::default(),
             service_changes: self,
         }
     }

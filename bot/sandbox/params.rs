@@ -5,13 +5,22 @@
 //! change operations can compare and rotate them — but the port only ever
 //! returns [`ParamValue::Masked`] for them (the AWS gateway never asks for
 //! decryption), and [`Stored`] keeps them out of `Debug` output and logs.
+//!
+//! Writes ([`ParamChanges`]) append a version written by the requester's
+//! identity (`assumed-role/opsbot/<Slack user>`), at the account's present,
+//! with the type, KMS key and description the writer asked to keep; a
+//! restore copies the stored value of the old version as SSM would.
 
 use async_trait::async_trait;
-use opsbot_commands::ports::{ParamKind, ParamValue, ParamVersion, Parameter, Params, Time};
-use opsbot_commands::values::{ParamName, ParamPath};
+use opsbot_commands::ports::{
+    NewValue, ParamChanges, ParamKind, ParamSettings, ParamValue, ParamVersion, ParamWrite, Parameter, Params, Receipt,
+    Time,
+};
+use opsbot_commands::values::{ParamName, ParamPath, SlackUserId};
 use opsbot_commands::{GatewayError, GatewayResult};
 
-use super::Sandbox;
+use super::seed::ACCOUNT_ID;
+use super::{Account, Sandbox};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimParam {
@@ -100,10 +109,114 @@ impl Params for Sandbox {
     }
 }
 
+/// Appends a version with `value` to `name`, keeping `keep`'s type.
+fn append(
+    account: &mut Account,
+    name: &ParamName,
+    value: String,
+    keep: &ParamSettings,
+    by: &SlackUserId,
+) -> GatewayResult<ParamWrite> {
+    let modified = account.ssm.now(account.now);
+    let param = account.params.get_mut(name).ok_or_else(|| not_found(name))?;
+    let version = param.versions.last().map_or(1, |v| v.version + 1);
+    param.versions.push(SimParamVersion {
+        version,
+        kind: keep.kind.clone(),
+        value: Stored(value),
+        modified,
+        modified_by: format!("arn:aws:sts::{ACCOUNT_ID}:assumed-role/opsbot/{by}"),
+        labels: Vec::new(),
+        description: keep.description.clone(),
+    });
+    Ok(ParamWrite { version, receipt: Receipt { request_id: Some(format!("sandbox-put-{name}-{version}")) } })
+}
+
+#[async_trait]
+impl ParamChanges for Sandbox {
+    async fn settings(&self, name: &ParamName) -> GatewayResult<ParamSettings> {
+        let latest = self.read(|a| a.params.get(name).and_then(|p| p.versions.last().cloned()));
+        let latest = latest.ok_or_else(|| not_found(name))?;
+        let secure = latest.kind == ParamKind::SecureString;
+        Ok(ParamSettings {
+            key_id: secure.then(|| "alias/aws/ssm".to_owned()),
+            kind: latest.kind,
+            tier: Some("Standard".into()),
+            data_type: Some("text".into()),
+            description: latest.description,
+            allowed_pattern: None,
+        })
+    }
+
+    async fn put(
+        &self,
+        name: &ParamName,
+        value: &NewValue,
+        keep: &ParamSettings,
+        by: &SlackUserId,
+    ) -> GatewayResult<ParamWrite> {
+        self.update(|a| append(a, name, value.expose().to_owned(), keep, by))
+    }
+
+    async fn restore(
+        &self,
+        name: &ParamName,
+        version: i64,
+        keep: &ParamSettings,
+        by: &SlackUserId,
+    ) -> GatewayResult<ParamWrite> {
+        self.update(|a| {
+            let old = a.params.get(name).ok_or_else(|| not_found(name))?.versions.iter().find(|v| v.version == version);
+            let old = old.ok_or_else(|| GatewayError::not_found(format!("version {version} of parameter `{name}`")))?;
+            let value = old.value.0.clone();
+            append(a, name, value, keep, by)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sandbox::seed::tests::demo;
+
+    fn dev() -> SlackUserId {
+        SlackUserId::parse("U0DEV").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_write_is_a_new_version_by_the_requester_and_keeps_the_type() {
+        let sandbox = demo();
+        let flags = name("/shop/prod/feature-flags");
+        let keep = sandbox.settings(&flags).await.unwrap();
+        let before = sandbox.get(&flags).await.unwrap().version;
+
+        let write = sandbox.put(&flags, &NewValue::new("new-checkout"), &keep, &dev()).await.unwrap();
+
+        let history = sandbox.history(&flags).await.unwrap();
+        let last = history.last().unwrap();
+        assert_eq!((write.version, last.version), (before + 1, before + 1));
+        assert_eq!(
+            (last.kind.clone(), last.value.clone()),
+            (ParamKind::StringList, ParamValue::Plain("new-checkout".into()))
+        );
+        assert!(last.modified_by.as_deref().unwrap().ends_with(":assumed-role/opsbot/U0DEV"));
+    }
+
+    #[tokio::test]
+    async fn a_restore_copies_a_secret_without_showing_it() {
+        let sandbox = demo();
+        let password = name("/shop/prod/db-password");
+        let keep = sandbox.settings(&password).await.unwrap();
+        assert_eq!(keep.key_id.as_deref(), Some("alias/aws/ssm"));
+        let second = sandbox.read(|a| a.params[&password].versions[1].value.clone());
+
+        let write = sandbox.restore(&password, 2, &keep, &dev()).await.unwrap();
+
+        let now = sandbox.read(|a| a.params[&password].versions.last().unwrap().clone());
+        assert_eq!((now.version, now.value), (write.version, second));
+        assert_eq!(sandbox.get(&password).await.unwrap().value, ParamValue::Masked);
+        assert!(sandbox.restore(&password, 99, &keep, &dev()).await.is_err());
+    }
 
     fn name(raw: &str) -> ParamName {
         ParamName::parse(raw).unwrap()

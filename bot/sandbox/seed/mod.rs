@@ -35,6 +35,7 @@ pub fn demo(now: Time) -> Account {
     ecs::seed(&mut account);
     alarms::seed(&mut account);
     params::seed(&mut account);
+    crate::sandbox::ssm::seed(&mut account.ssm);
     account
 }
 
