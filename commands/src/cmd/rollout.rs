@@ -249,3 +249,7 @@ fn counts(d: &Deployment) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "rollout_tests.rs"]
+mod tests;
