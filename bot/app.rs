@@ -153,7 +153,9 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
     let store = open_store(settings)?;
     let chat = Arc::new(SlackChat(web.clone()));
-    let ops = Arc::new(Ops::new(wiring.aws, wiring.policy, store.clone(), chat));
+    let ops =
+        Ops::new(wiring.aws, wiring.policy, store.clone(), chat).with_param_hooks(settings.on_param_change.clone());
+    let ops = Arc::new(ops);
     let bot = SlackBot::new(ops.clone(), web, store, wiring.clock.clone());
     let stop = CancellationToken::new();
 

@@ -15,6 +15,7 @@ use opsbot::settings::Settings;
 use opsbot::store::SqliteStore;
 use opsbot::{aws, policy_cli, telemetry};
 use opsbot_commands::Ops;
+use opsbot_commands::cmd::param_hooks::ParamHook;
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_policies::Policy;
@@ -73,15 +74,22 @@ struct Who {
     groups: Vec<String>,
 }
 
-/// The console on `gateways` under `policy`, recording changes in `store`.
-async fn console(gateways: Gateways, policy: Arc<Policy>, store: Arc<SqliteStore>, who: Who) -> anyhow::Result<()> {
+/// The console on `gateways` under `policy`, recording changes in `store`,
+/// with the `on_param_change` `hooks`.
+async fn console(
+    gateways: Gateways,
+    policy: Arc<Policy>,
+    store: Arc<SqliteStore>,
+    who: Who,
+    hooks: Vec<ParamHook>,
+) -> anyhow::Result<()> {
     let mut user = ConsoleUser::local();
     user.id = who.user.unwrap_or(user.id);
     user.channel = who.channel.unwrap_or(user.channel);
     user.groups = who.groups;
     let screen = Screen::new(std::io::stdout());
     let chat = Arc::new(ConsoleChat::new(screen.clone()));
-    let ops = Arc::new(Ops::new(gateways, policy, store.clone(), chat));
+    let ops = Arc::new(Ops::new(gateways, policy, store.clone(), chat).with_param_hooks(hooks));
     Ok(console::run_stdio(&Session { ops, store, screen }, user).await?)
 }
 
@@ -116,7 +124,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let settings = settings()?;
             let store = app::open_store(&settings)?;
             let policy = settings.policy();
-            console(aws::gateways(&aws::load_sdk_config().await), policy, store, who).await?
+            let hooks = settings.on_param_change.clone();
+            console(aws::gateways(&aws::load_sdk_config().await), policy, store, who, hooks).await?
         }
         Command::Demo(who) => {
             if std::io::stdin().is_terminal() {
@@ -125,7 +134,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             // The demo keeps nothing: its account and its audit log live in memory.
             let store = Arc::new(SqliteStore::in_memory()?);
             let sandbox = Arc::new(Sandbox::demo(chrono::Utc::now()));
-            console(sandbox.gateways(), Arc::new(console::demo::policy()), store, who).await?
+            let hooks = opsbot::sandbox::ssm::demo_hooks();
+            console(sandbox.gateways(), Arc::new(console::demo::policy()), store, who, hooks).await?
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
