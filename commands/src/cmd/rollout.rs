@@ -8,7 +8,8 @@
 //!   CloudWatch alarm that watches the service (metric dimensions
 //!   `ClusterName` and `ServiceName`, see [`crate::ports::Alarm::watches`]) is
 //!   in ALARM. Alarms on other dimensions (a load balancer's target group) are
-//!   not tied to the service and do not block it.
+//!   not tied to the service and do not block it. When the alarms cannot be
+//!   read, the plan fails (closed) instead of skipping the check.
 //! - Verify follows the deployment UpdateService made PRIMARY — by the id ECS
 //!   answered, else the PRIMARY one — until its `rolloutState` is COMPLETED
 //!   (done) or FAILED (failed, with ECS's reason). Deployments without a
