@@ -130,3 +130,29 @@ async fn an_automation_that_never_ends_is_reported_as_timed_out() {
     let events: Vec<_> = w.store.audit.lock().unwrap().iter().map(|r| r.event).collect();
     assert!(events.contains(&crate::ports::store::AuditEvent::Failed), "{events:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_command_that_never_ends_is_reported_as_timed_out() {
+    let stuck = command("AWS-RunShellScript", RunStatus::InProgress, &[("i-1", RunStatus::InProgress, "")]);
+    let w = world(&["run"], FakeAws::default().with_command_states(vec![stuck]), vec![]);
+
+    confirm_and_finish(&w, "run AWS-RunShellScript on tag:Environment=staging commands=uptime").await;
+
+    let last = w.chat.texts().last().unwrap().clone();
+    assert!(last.contains(":x:") && last.contains("still not finished after 15m"), "{last}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_param_change_whose_follow_up_never_ends_times_out_with_the_version_live() {
+    let stuck = command("AWS-RunShellScript", RunStatus::InProgress, &[("i-1", RunStatus::InProgress, "")]);
+    let fake = FakeAws::default()
+        .with_param("/shop/staging/db-host", ParamKind::String, "db1")
+        .with_command_states(vec![stuck]);
+    let w = world(&["param set", "run"], fake, vec![staging_hook()]);
+
+    confirm_and_finish(&w, "param set /shop/staging/db-host db2").await;
+
+    let last = w.chat.texts().last().unwrap().clone();
+    assert!(last.contains("is now version *2*") && last.contains("still not finished after 15m"), "{last}");
+    assert_eq!(w.aws.ssm.writes.lock().unwrap().len(), 1, "written once, whatever happens after");
+}
