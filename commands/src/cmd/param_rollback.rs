@@ -9,6 +9,11 @@
 //! `restore` copies the old value inside the gateway (for a SecureString it
 //! decrypts it there, so that needs `kms:Decrypt`; the value never reaches
 //! opsbot's commands). Verify and hooks: as `param set`.
+//!
+//! Without VERSION, "the previous version" is worked out again when the
+//! change runs (the approved text has no version in it): if someone wrote in
+//! between, the rollback undoes that write. Give VERSION to pin it; the plan
+//! says which version it means.
 
 use async_trait::async_trait;
 

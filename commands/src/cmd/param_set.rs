@@ -18,6 +18,9 @@
 //!   secret.
 //! - Creating parameters is out of scope: a missing one is `NotFound`, with
 //!   what to do instead.
+//! - The allowed pattern is checked with Rust's `regex` before anything is
+//!   written; a pattern it cannot compile (SSM's are Java regexes) is left to
+//!   SSM, which checks it again on write.
 //!
 //! [`Command::shown`]: super::Command::shown
 
