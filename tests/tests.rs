@@ -3,6 +3,7 @@
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
 mod aws_emulators;
 mod demo;
+mod pipeline_changes;
 mod slack_aws;
 mod slack_changes;
 mod slack_http;

@@ -9,6 +9,9 @@
 //!   execution (`ListPipelineExecutions` for its times, `GetPipelineExecution`
 //!   for its artifact revisions and trigger).
 //!
+//! - `execution`: `GetPipelineExecution` (status and trigger; it has no times).
+//! - the changes (start, retry, stop, approvals) are in `codepipeline_changes.rs`.
+//!
 //! Actions that never ran have no status. A revision summary that is a JSON
 //! document (CodeStar connections send `{"ProviderType":..,"CommitMessage":..}`)
 //! is reduced to its commit message.
@@ -35,6 +38,10 @@ pub struct AwsPipelines {
 impl AwsPipelines {
     pub fn new(client: Client) -> Self {
         AwsPipelines { client }
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
     }
 
     async fn names(&self) -> GatewayResult<Vec<String>> {
@@ -97,6 +104,23 @@ impl Pipelines for AwsPipelines {
         )?;
         let declared = declared.pipeline.map(|p| p.stages).unwrap_or_default();
         Ok(PipelineState { name: name.clone(), latest, stages: stages(&declared, &state) })
+    }
+
+    async fn execution(&self, name: &PipelineName, id: &str) -> GatewayResult<Execution> {
+        let what = format!("execution {id} of pipeline `{name}`");
+        let found = self.client.get_pipeline_execution().pipeline_name(name.as_str()).pipeline_execution_id(id);
+        let found = found.send().await.or_gateway(&what)?;
+        let detail = found.pipeline_execution.ok_or_else(|| GatewayError::not_found(what))?;
+        let mut execution = Execution {
+            id: id.to_owned(),
+            status: exec_status(None),
+            started: None,
+            updated: None,
+            trigger: None,
+            revisions: Vec::new(),
+        };
+        merge_detail(&mut execution, &detail);
+        Ok(execution)
     }
 }
 
@@ -174,10 +198,12 @@ fn stages(declared: &[sdk::StageDeclaration], state: &GetPipelineStateOutput) ->
         .iter()
         .map(|stage| {
             let live = state.stage_states().iter().find(|s| s.stage_name() == Some(stage.name()));
+            let latest = live.and_then(|s| s.latest_execution());
             StageState {
                 name: stage.name().to_owned(),
-                status: live.and_then(|s| s.latest_execution()).map(|e| ExecStatus::from_aws(e.status().as_str())),
+                status: latest.map(|e| ExecStatus::from_aws(e.status().as_str())),
                 actions: stage.actions().iter().map(|a| action(a, live)).collect(),
+                execution_id: latest.map(|e| e.pipeline_execution_id().to_owned()),
             }
         })
         .collect()
@@ -199,8 +225,12 @@ fn action(declared: &sdk::ActionDeclaration, stage: Option<&sdk::StageState>) ->
             message: d.message().unwrap_or_default().to_owned(),
         }),
         external_url: live.and_then(|e| e.external_execution_url()).map(str::to_owned),
+        token: live.and_then(|e| e.token()).map(str::to_owned),
     }
 }
+
+#[path = "codepipeline_changes.rs"]
+mod changes;
 
 #[cfg(test)]
 #[path = "codepipeline_tests.rs"]

@@ -105,7 +105,10 @@ async fn pipeline_state_shows_a_manual_approval_waiting_and_actions_that_never_r
     assert_eq!(approval.category, ActionCategory::Approval);
     assert_eq!(approval.status, Some(ExecStatus::InProgress));
     assert!(approval.awaits_approval());
+    assert_eq!(approval.token.as_deref(), Some("tok-1"), "what PutApprovalResult needs");
     assert!(!state.stages[1].actions[0].awaits_approval());
+    let executions: Vec<Option<&str>> = state.stages.iter().map(|s| s.execution_id.as_deref()).collect();
+    assert_eq!(executions, [Some("222"), Some("222"), Some("111"), None], "each stage's own latest execution");
     let rollout = &state.stages[3].actions[0];
     assert_eq!((rollout.status.as_ref(), rollout.last_change, state.stages[3].status.as_ref()), (None, None, None));
 }

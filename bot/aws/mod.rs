@@ -69,6 +69,7 @@ pub fn gateways(sdk: &SdkConfig) -> Gateways {
     let ecs = Arc::new(AwsServices::new(aws_sdk_ecs::Client::new(sdk)));
     Gateways {
         pipelines: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
+        pipeline_changes: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
         services: ecs.clone(),
         service_changes: ecs,
         alarms: Arc::new(AwsAlarms::new(aws_sdk_cloudwatch::Client::new(sdk))),

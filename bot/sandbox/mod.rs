@@ -101,6 +101,7 @@ impl Sandbox {
             automations: self.clone(),
             run_commands: self.clone(),
             param_hooks: Default::default(),
+            pipeline_changes: self.clone(),
             service_changes: self,
         }
     }

@@ -1,18 +1,28 @@
 //! CodePipeline in the sandbox: pipelines with their executions and the
-//! stage/action state `GetPipelineState` would report.
+//! stage/action state `GetPipelineState` would report, behind the
+//! `Pipelines` and `PipelineChanges` ports; `pipeline_runs.rs` moves
+//! executions along.
 //!
 //! A stage's status is derived from its actions ([`stage_status`]) rather than
 //! stored, so progressing an action (an approval granted, a retry) cannot leave
-//! its stage saying something else.
+//! its stage saying something else. Every port call first brings the
+//! pipeline up to the present ([`SimPipeline::advance`]), so readers see
+//! progress without a background task.
 
 use async_trait::async_trait;
 use opsbot_commands::ports::{
-    ActionState, ExecStatus, Execution, PipelineState, PipelineSummary, Pipelines, StageState,
+    ActionState, Applied, ApprovalDecision, ExecStatus, Execution, PipelineChanges, PipelineState, PipelineSummary,
+    Pipelines, Receipt, StageState, Time, WaitingApproval,
 };
 use opsbot_commands::values::PipelineName;
 use opsbot_commands::{GatewayError, GatewayResult};
+use tokio::time::Instant;
 
 use super::Sandbox;
+
+#[path = "pipeline_runs.rs"]
+mod runs;
+pub use runs::{SimClock, SimRun};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimPipeline {
@@ -21,15 +31,39 @@ pub struct SimPipeline {
     pub executions: Vec<Execution>,
     /// Stages in order, each with its actions' latest state.
     pub stages: Vec<SimStage>,
+    /// The execution moving through the stages now, if any.
+    pub run: Option<SimRun>,
+    /// Where account time comes from for progress.
+    pub clock: SimClock,
+    /// What callers asked for, in words (stop reasons, approval summaries).
+    pub log: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimStage {
     pub name: String,
     pub actions: Vec<ActionState>,
+    /// The execution its actions' state belongs to.
+    pub execution_id: Option<String>,
 }
 
 impl SimPipeline {
+    /// A pipeline as seeded at `now`: stages the latest execution reached
+    /// belong to it; if it is in progress it goes on from its first action
+    /// in progress (waiting there if that is a manual approval).
+    pub fn seeded(name: PipelineName, now: Time, executions: Vec<Execution>, stages: Vec<SimStage>) -> Self {
+        let mut pipeline =
+            SimPipeline { name, executions, stages, run: None, clock: SimClock::starting(now), log: Vec::new() };
+        let Some(latest) = pipeline.latest().cloned() else { return pipeline };
+        for stage in pipeline.stages.iter_mut().filter(|s| s.actions.iter().any(|a| a.status.is_some())) {
+            stage.execution_id = Some(latest.id.clone());
+        }
+        if latest.status == ExecStatus::InProgress {
+            pipeline.resume(&latest.id, Instant::now());
+        }
+        pipeline
+    }
+
     pub fn latest(&self) -> Option<&Execution> {
         self.executions.last()
     }
@@ -42,7 +76,12 @@ impl SimPipeline {
         let stages = self
             .stages
             .iter()
-            .map(|s| StageState { name: s.name.clone(), status: stage_status(&s.actions), actions: s.actions.clone() })
+            .map(|s| StageState {
+                name: s.name.clone(),
+                status: stage_status(&s.actions),
+                actions: s.actions.clone(),
+                execution_id: s.execution_id.clone(),
+            })
             .collect();
         PipelineState { name: self.name.clone(), latest: self.latest().cloned(), stages }
     }
@@ -53,7 +92,7 @@ impl SimPipeline {
 /// none ran.
 pub fn stage_status(actions: &[ActionState]) -> Option<ExecStatus> {
     let statuses: Vec<&ExecStatus> = actions.iter().filter_map(|a| a.status.as_ref()).collect();
-    for urgent in [ExecStatus::Failed, ExecStatus::InProgress, ExecStatus::Stopped] {
+    for urgent in [ExecStatus::Failed, ExecStatus::InProgress, ExecStatus::Stopped, ExecStatus::Abandoned] {
         if statuses.contains(&&urgent) {
             return Some(urgent);
         }
@@ -61,15 +100,100 @@ pub fn stage_status(actions: &[ActionState]) -> Option<ExecStatus> {
     statuses.last().map(|s| (*s).clone())
 }
 
+impl Sandbox {
+    /// Runs `f` on pipeline `name`, brought up to the present, under the lock.
+    pub(crate) fn with_pipeline<R>(
+        &self,
+        name: &PipelineName,
+        f: impl FnOnce(&mut SimPipeline) -> GatewayResult<R>,
+    ) -> GatewayResult<R> {
+        self.update(|account| {
+            let pipeline = account.pipelines.get_mut(name).ok_or_else(|| missing(name))?;
+            pipeline.advance(Instant::now());
+            f(pipeline)
+        })
+    }
+}
+
+fn missing(name: &PipelineName) -> GatewayError {
+    GatewayError::not_found(format!("pipeline `{name}`"))
+}
+
 #[async_trait]
 impl Pipelines for Sandbox {
     async fn list(&self) -> GatewayResult<Vec<PipelineSummary>> {
-        Ok(self.read(|a| a.pipelines.values().map(SimPipeline::summary).collect()))
+        let now = Instant::now();
+        let summary = |p: &mut SimPipeline| {
+            p.advance(now);
+            p.summary()
+        };
+        Ok(self.update(|a| a.pipelines.values_mut().map(summary).collect()))
     }
 
     async fn state(&self, name: &PipelineName) -> GatewayResult<PipelineState> {
-        self.read(|a| a.pipelines.get(name).map(SimPipeline::state))
-            .ok_or_else(|| GatewayError::not_found(format!("pipeline `{name}`")))
+        self.with_pipeline(name, |p| Ok(p.state()))
+    }
+
+    async fn execution(&self, name: &PipelineName, id: &str) -> GatewayResult<Execution> {
+        self.with_pipeline(name, |p| {
+            let found = p.executions.iter().find(|e| e.id == id).cloned();
+            found.ok_or_else(|| GatewayError::not_found(format!("execution {id} of pipeline `{name}`")))
+        })
+    }
+}
+
+fn receipt(what: &str, name: &PipelineName) -> Receipt {
+    Receipt { request_id: Some(format!("sandbox-{what}-{name}")) }
+}
+
+fn applied(done: bool, what: &str, name: &PipelineName) -> Applied {
+    if done { Applied::Done(receipt(what, name)) } else { Applied::TooLate }
+}
+
+#[async_trait]
+impl PipelineChanges for Sandbox {
+    async fn start(&self, name: &PipelineName) -> GatewayResult<(String, Receipt)> {
+        self.with_pipeline(name, |p| Ok((p.start(Instant::now()), receipt("start", name))))
+    }
+
+    async fn retry_stage(&self, name: &PipelineName, stage: &str, execution_id: &str) -> GatewayResult<Applied> {
+        self.with_pipeline(name, |p| {
+            let found = p.stages.iter().position(|s| s.name == stage);
+            let found =
+                found.ok_or_else(|| GatewayError::not_found(format!("stage `{stage}` of pipeline `{name}`")))?;
+            Ok(applied(p.retry(found, execution_id, Instant::now()), "retry", name))
+        })
+    }
+
+    async fn stop(&self, name: &PipelineName, id: &str, abandon: bool, reason: &str) -> GatewayResult<Applied> {
+        self.with_pipeline(name, |p| {
+            let done = p.stop(id, abandon, Instant::now());
+            if done {
+                p.log.push(format!("stop {id} abandon={abandon}: {reason}"));
+            }
+            Ok(applied(done, "stop", name))
+        })
+    }
+
+    async fn put_approval(
+        &self,
+        name: &PipelineName,
+        approval: &WaitingApproval,
+        decision: ApprovalDecision,
+        summary: &str,
+    ) -> GatewayResult<Applied> {
+        self.with_pipeline(name, |p| {
+            let WaitingApproval { stage, action, token } = approval;
+            let at = p.stages.iter().enumerate().find_map(|(s, sim)| {
+                (sim.name == *stage).then(|| sim.actions.iter().position(|a| a.name == *action).map(|a| (s, a)))?
+            });
+            let what = || GatewayError::not_found(format!("approval {stage}/{action} of pipeline `{name}`"));
+            let done = p.decide(at.ok_or_else(what)?, token, decision, summary, Instant::now());
+            if done {
+                p.log.push(format!("{decision:?} {stage}/{action}: {summary}"));
+            }
+            Ok(applied(done, "approval", name))
+        })
     }
 }
 
@@ -103,6 +227,7 @@ mod tests {
         let state = demo().state(&name("storefront-web")).await.unwrap();
         let build = state.stages.iter().find(|s| s.name == "Build").unwrap();
         assert_eq!(build.status, Some(ExecStatus::Failed));
+        assert_eq!(build.execution_id, state.latest.as_ref().map(|e| e.id.clone()));
         let error = build.actions[0].error.clone().unwrap();
         assert_eq!(error.code.as_deref(), Some("JobFailed"));
         assert!(error.message.contains("checkout.spec.ts"), "{}", error.message);
@@ -110,7 +235,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn payments_waits_for_a_manual_approval_with_a_review_link() {
+    async fn payments_waits_for_a_manual_approval_with_a_review_link_and_a_token() {
         let state = demo().state(&name("payments-api")).await.unwrap();
         let stage = state.stages.iter().find(|s| s.name == "ApproveProd").unwrap();
         assert_eq!(stage.status, Some(ExecStatus::InProgress));
@@ -118,11 +243,14 @@ mod tests {
         assert!(approval.awaits_approval());
         assert_eq!(approval.category, ActionCategory::Approval);
         assert!(approval.external_url.as_deref().unwrap().starts_with("https://"));
+        assert!(approval.token.is_some());
     }
 
     #[tokio::test]
-    async fn an_unknown_pipeline_is_not_found_like_the_aws_gateway_says() {
+    async fn an_unknown_pipeline_or_execution_is_not_found_like_the_aws_gateway_says() {
         let err = demo().state(&name("nope")).await.unwrap_err();
         assert!(matches!(&err, GatewayError::NotFound { what } if what == "pipeline `nope`"), "{err:?}");
+        let err = demo().execution(&name("payments-api"), "no-such-id").await.unwrap_err();
+        assert_eq!(err.to_string(), "execution no-such-id of pipeline `payments-api` was not found");
     }
 }

@@ -29,6 +29,8 @@ pub trait Pipelines: Send + Sync {
     async fn list(&self) -> GatewayResult<Vec<PipelineSummary>>;
     /// Stages and actions of one pipeline, with its latest execution's details.
     async fn state(&self, name: &PipelineName) -> GatewayResult<PipelineState>;
+    /// One execution by id (`GetPipelineExecution`: status and trigger; no times).
+    async fn execution(&self, name: &PipelineName, id: &str) -> GatewayResult<Execution>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +119,9 @@ pub struct StageState {
     pub name: String,
     pub status: Option<ExecStatus>,
     pub actions: Vec<ActionState>,
+    /// The execution the stage's latest state belongs to — not always the
+    /// pipeline's latest (an older one may wait at an approval further on).
+    pub execution_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +159,9 @@ pub struct ActionState {
     pub summary: Option<String>,
     pub error: Option<ActionError>,
     pub external_url: Option<String>,
+    /// The token of a manual approval waiting for a decision (what
+    /// `PutApprovalResult` needs); `None` for every other action.
+    pub token: Option<String>,
 }
 
 impl ActionState {
@@ -167,6 +175,61 @@ impl ActionState {
 pub struct ActionError {
     pub code: Option<String>,
     pub message: String,
+}
+
+/// Changes to CodePipeline executions. Calls that act on something that may
+/// have moved on meanwhile (an approval decided elsewhere, a stage no longer
+/// failed, an execution no longer running) answer [`Applied::TooLate`]
+/// instead of an error: that is news for the user, not a fault.
+#[async_trait]
+pub trait PipelineChanges: Send + Sync {
+    /// Starts a new execution from the latest source revision; returns its id.
+    async fn start(&self, name: &PipelineName) -> GatewayResult<(String, Receipt)>;
+    /// Retries the failed actions of `stage` in `execution_id` (the stage's
+    /// latest execution), which keeps its id.
+    async fn retry_stage(&self, name: &PipelineName, stage: &str, execution_id: &str) -> GatewayResult<Applied>;
+    /// Stops `execution_id`: in-progress actions finish first, or with
+    /// `abandon` are abandoned. `reason` is kept with the execution (≤ 200 chars).
+    async fn stop(
+        &self,
+        name: &PipelineName,
+        execution_id: &str,
+        abandon: bool,
+        reason: &str,
+    ) -> GatewayResult<Applied>;
+    /// Answers the manual approval `approval`; `summary` (≤ 512 chars) is kept
+    /// with the action. Called once per decision.
+    async fn put_approval(
+        &self,
+        name: &PipelineName,
+        approval: &WaitingApproval,
+        decision: ApprovalDecision,
+        summary: &str,
+    ) -> GatewayResult<Applied>;
+}
+
+/// A manual approval waiting for a decision, as `GetPipelineState` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingApproval {
+    pub stage: String,
+    pub action: String,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalDecision {
+    Approve,
+    Reject,
+}
+
+/// What a pipeline change came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Done(Receipt),
+    /// What it acted on changed meanwhile: the approval was decided elsewhere
+    /// or expired, the stage is no longer retryable, the execution no longer
+    /// running. Nothing was changed.
+    TooLate,
 }
 
 // ------------------------------------------------------------------------ ECS
@@ -640,3 +703,4 @@ pub struct Gateways {
     /// `Ops::with_param_hooks` sets them.
     pub param_hooks: std::sync::Arc<crate::cmd::param_hooks::ParamHooks>,
 }
+    pub pipeline_changes: std::sync::Arc<dyn PipelineChanges>,

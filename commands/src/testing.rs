@@ -17,6 +17,8 @@ use crate::ports::*;
 use crate::reply::Reply;
 use crate::values::*;
 
+mod pipelines;
+pub use pipelines::*;
 pub mod ssm;
 
 /// A fixed "now" so relative times in assertions are stable.
@@ -55,7 +57,7 @@ pub fn execution(status: ExecStatus, secs_ago: i64) -> Execution {
 }
 
 pub fn stage(name: &str, status: Option<ExecStatus>, actions: Vec<ActionState>) -> StageState {
-    StageState { name: name.into(), status, actions }
+    StageState { name: name.into(), status, actions, execution_id: None }
 }
 
 /// An action that last changed `secs_ago` seconds before [`now`]; no error, summary or URL.
@@ -72,6 +74,7 @@ pub fn action(name: &str, category: ActionCategory, status: Option<ExecStatus>, 
 }
 
 /// A steady ACTIVE service `cluster/name` on task definition `name:1`, one
+        token: None,
 /// container and a completed PRIMARY deployment.
 pub fn service(service: &str, desired: i32, running: i32) -> ServiceDetail {
     let service = ServiceRef::parse(service).unwrap();
@@ -160,6 +163,15 @@ pub struct FakeAws {
 impl FakeAws {
     pub fn with_pipeline(mut self, name: &str, latest: Option<Execution>) -> Self {
         let name = PipelineName::parse(name).unwrap();
+    /// Every pipeline change, in words (`start web`, ...; see `testing/pipelines.rs`), in
+    /// order; shared, so a test keeps it after `gateways()` took the fake.
+    pub pipeline_calls: std::sync::Arc<Mutex<Vec<String>>>,
+    /// When set, `retry_stage`, `stop` and `put_approval` answer `TooLate`.
+    pub pipeline_too_late: bool,
+    /// What `state` and `execution` answer once a pipeline was changed, one
+    /// state per `execution` call (the last one stays); see
+    /// [`FakeAws::after_pipeline_change`].
+    pub pipeline_scripts: Mutex<BTreeMap<String, std::collections::VecDeque<PipelineState>>>,
         self.pipelines.insert(name.to_string(), PipelineState { name, latest, stages: vec![] });
         self
     }
@@ -209,7 +221,12 @@ impl Pipelines for FakeAws {
 
     async fn state(&self, name: &PipelineName) -> GatewayResult<PipelineState> {
         self.check()?;
-        self.pipelines.get(name.as_str()).cloned().ok_or_else(|| GatewayError::not_found(format!("pipeline `{name}`")))
+        self.pipeline_state(name)
+    }
+
+    async fn execution(&self, name: &PipelineName, id: &str) -> GatewayResult<Execution> {
+        self.check()?;
+        self.pipeline_execution(name, id)
     }
 }
 
@@ -321,6 +338,7 @@ impl FakeAws {
 /// semantics as the real ones.
 #[derive(Default)]
 pub struct MemoryStore {
+            pipeline_changes: aws.clone(),
     pub claims: Mutex<std::collections::HashSet<String>>,
     pub changes: Mutex<BTreeMap<ChangeId, ChangeRecord>>,
     pub audit: Mutex<Vec<AuditRecord>>,

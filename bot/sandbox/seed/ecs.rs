@@ -4,6 +4,8 @@
 //! [`API_STEP`] and completes within a minute of the demo's start. Every other
 //! service is steady, and the services the demo pipelines deploy
 //! (`prod/catalog`, `staging/payments`) changed when those pipelines ran.
+//! Each steady service's previous revision is registered too (the image
+//! before), so `rollback` has somewhere to go.
 
 use opsbot_commands::ports::{Container, Deployment, RolloutState, ServiceEvent, TaskDefinitionRef, Time};
 use opsbot_commands::values::ClusterName;
@@ -16,19 +18,22 @@ use crate::sandbox::ecs::{Rollout, SimClock, SimService, deployment_id, task_id}
 /// the demo's first look finds it still rolling out.
 pub const API_STEP: chrono::Duration = chrono::Duration::seconds(15);
 
-/// `(cluster, service, task family, revision, image tag, desired, minutes since deployed)`.
-const STEADY: &[(&str, &str, &str, i32, &str, i32, i64)] = &[
-    ("prod", "catalog", "catalog", 23, "catalog:3.7.2", 2, 180),
-    ("prod", "payments", "payments", 41, "payments:2.11.0", 3, 2 * 1440),
-    ("prod", "web", "web", 88, "storefront-web:5.3.1", 6, 1500),
-    ("staging", "api", "api-staging", 58, "api:1.43.0-rc.1", 1, 300),
-    ("staging", "payments", "payments-staging", 19, "payments:2.12.0", 1, 41),
-    ("staging", "web", "web-staging", 90, "storefront-web:5.4.0-rc.3", 1, 95),
+/// `(cluster, service, task family, revision, image, the revision before's image, desired,
+/// minutes since deployed)`.
+type Steady = (&'static str, &'static str, &'static str, i32, &'static str, &'static str, i32, i64);
+const STEADY: &[Steady] = &[
+    ("prod", "catalog", "catalog", 23, "catalog:3.7.2", "catalog:3.7.1", 2, 180),
+    ("prod", "payments", "payments", 41, "payments:2.11.0", "payments:2.10.4", 3, 2 * 1440),
+    ("prod", "web", "web", 88, "storefront-web:5.3.1", "storefront-web:5.3.0", 6, 1500),
+    ("staging", "api", "api-staging", 58, "api:1.43.0-rc.1", "api:1.42.0", 1, 300),
+    ("staging", "payments", "payments-staging", 19, "payments:2.12.0", "payments:2.11.0", 1, 41),
+    ("staging", "web", "web-staging", 90, "storefront-web:5.4.0-rc.3", "storefront-web:5.4.0-rc.2", 1, 95),
 ];
 
 pub(super) fn seed(account: &mut Account) {
     let now = account.now;
-    for &(cluster, service, family, revision, image, desired, since) in STEADY {
+    for &(cluster, service, family, revision, image, before, desired, since) in STEADY {
+        register(account, family, revision - 1, &[(service, before)]);
         register(account, family, revision, &[(service, image)]);
         insert(account, cluster, service, steady(service, td(family, revision), desired, now, ago(now, since)));
     }

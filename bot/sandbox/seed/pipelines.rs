@@ -1,6 +1,7 @@
-//! Demo pipelines: `storefront-web` failed in Build, `payments-api` waits at
-//! `ApproveProd`, `catalog-service` succeeded. Each has Source → Build →
-//! Deploy stages, a GitHub commit and a trigger.
+//! Demo pipelines: `storefront-web` failed in Build (a retry passes),
+//! `payments-api` waits at `ApproveProd` (approve it and DeployProd runs),
+//! `catalog-service` succeeded. Each has Source → Build → Deploy stages, a
+//! GitHub commit and a trigger.
 
 use opsbot_commands::ports::{ActionCategory, ActionError, ActionState, ExecStatus, Execution, SourceRevision, Time};
 use opsbot_commands::values::PipelineName;
@@ -27,9 +28,10 @@ fn storefront_web(now: Time) -> SimPipeline {
         external_url: Some(codebuild_url("storefront-web", "4f1c9e2a-7d3b-4a8e-b6c5-1e0f2d3c4b5a")),
         ..ran("Build", ActionCategory::Build, ExecStatus::Failed, ago(now, 19))
     };
-    SimPipeline {
-        name: name("storefront-web"),
-        executions: vec![Execution {
+    SimPipeline::seeded(
+        name("storefront-web"),
+        now,
+        vec![Execution {
             id: "b8d3e5f1-4c2a-4f7e-9a61-0d2c7e3f9a14".into(),
             status: ExecStatus::Failed,
             started: Some(ago(now, 26)),
@@ -37,12 +39,12 @@ fn storefront_web(now: Time) -> SimPipeline {
             trigger: Some("Webhook (GitHub push by maria)".into()),
             revisions: vec![revision("storefront-web", commit, message)],
         }],
-        stages: vec![
+        vec![
             stage("Source", vec![source("storefront-web", commit, message, ago(now, 25))]),
             stage("Build", vec![build]),
             stage("Deploy", vec![idle("Deploy", ActionCategory::Deploy)]),
         ],
-    }
+    )
 }
 
 fn payments_api(now: Time) -> SimPipeline {
@@ -54,9 +56,10 @@ fn payments_api(now: Time) -> SimPipeline {
         ),
         ..ran("ManualApproval", ActionCategory::Approval, ExecStatus::InProgress, ago(now, 41))
     };
-    SimPipeline {
-        name: name("payments-api"),
-        executions: vec![Execution {
+    SimPipeline::seeded(
+        name("payments-api"),
+        now,
+        vec![Execution {
             id: "5e1a7c93-2d4b-4b8f-a6e0-9c3f1d2b7e58".into(),
             status: ExecStatus::InProgress,
             started: Some(ago(now, 52)),
@@ -64,22 +67,23 @@ fn payments_api(now: Time) -> SimPipeline {
             trigger: Some("Webhook (GitHub push by li.wei)".into()),
             revisions: vec![revision("payments-api", commit, message)],
         }],
-        stages: vec![
+        vec![
             stage("Source", vec![source("payments-api", commit, message, ago(now, 51))]),
             stage("Build", vec![build_ok("payments-api", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", ago(now, 45))]),
             stage("DeployStaging", vec![deploy_ok("DeployStaging", "staging", "payments", ago(now, 41))]),
             stage("ApproveProd", vec![approval]),
             stage("DeployProd", vec![idle("DeployProd", ActionCategory::Deploy)]),
         ],
-    }
+    )
 }
 
 fn catalog_service(now: Time) -> SimPipeline {
     let (commit, message) =
         ("7b2e9f4c1a0d3e5b6c8a9f0e1d2c3b4a59687f6e", "Cache the category tree for 5 minutes (#318)");
-    SimPipeline {
-        name: name("catalog-service"),
-        executions: vec![Execution {
+    SimPipeline::seeded(
+        name("catalog-service"),
+        now,
+        vec![Execution {
             id: "0c9f4b2e-7a1d-4e3c-8b5f-6d2a9e0c1f73".into(),
             status: ExecStatus::Succeeded,
             started: Some(ago(now, 194)),
@@ -87,12 +91,12 @@ fn catalog_service(now: Time) -> SimPipeline {
             trigger: Some("StartPipelineExecution by daniel".into()),
             revisions: vec![revision("catalog-service", commit, message)],
         }],
-        stages: vec![
+        vec![
             stage("Source", vec![source("catalog-service", commit, message, ago(now, 193))]),
             stage("Build", vec![build_ok("catalog-service", "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9", ago(now, 186))]),
             stage("Deploy", vec![deploy_ok("Deploy", "prod", "catalog", ago(now, 180))]),
         ],
-    }
+    )
 }
 
 fn name(raw: &str) -> PipelineName {
@@ -100,7 +104,7 @@ fn name(raw: &str) -> PipelineName {
 }
 
 fn stage(name: &str, actions: Vec<ActionState>) -> SimStage {
-    SimStage { name: name.into(), actions }
+    SimStage { name: name.into(), actions, execution_id: None }
 }
 
 /// An action of the latest execution that reached `status` at `at`.
@@ -118,6 +122,7 @@ fn idle(name: &str, category: ActionCategory) -> ActionState {
         summary: None,
         error: None,
         external_url: None,
+        token: None,
     }
 }
 

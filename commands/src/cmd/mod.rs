@@ -27,6 +27,15 @@ pub mod params;
 pub mod pipeline;
 pub mod pipelines;
 pub mod run_command;
+pub mod pipeline_approve;
+pub mod pipeline_args;
+#[cfg(test)]
+mod pipeline_flow_tests;
+pub mod pipeline_follow;
+pub mod pipeline_reject;
+pub mod pipeline_retry;
+pub mod pipeline_start;
+pub mod pipeline_stop;
 pub mod scale;
 pub mod service;
 pub mod services;
@@ -68,6 +77,11 @@ pub enum Command {
     AutomationRun(automation_run::AutomationRun),
     AutomationStatus(automation_status::AutomationStatus),
     Run(run_command::RunCommand),
+    PipelineStart(pipeline_start::PipelineStart),
+    PipelineRetry(pipeline_retry::PipelineRetry),
+    PipelineStop(pipeline_stop::PipelineStop),
+    PipelineApprove(pipeline_approve::PipelineDecision),
+    PipelineReject(pipeline_approve::PipelineDecision),
 }
 
 /// One row of the command table: the spec and how to parse the words after
@@ -89,6 +103,20 @@ pub const ENTRIES: &[Entry] = &[
     Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
     Entry { spec: &scale::SPEC, parse: |a| scale::Scale::parse(a).map(Command::Scale) },
     Entry { spec: &param_set::SPEC, parse: |a| param_set::ParamSet::parse(a).map(Command::ParamSet) },
+    Entry {
+        spec: &pipeline_start::SPEC,
+        parse: |a| pipeline_start::PipelineStart::parse(a).map(Command::PipelineStart),
+    },
+    Entry {
+        spec: &pipeline_retry::SPEC,
+        parse: |a| pipeline_retry::PipelineRetry::parse(a).map(Command::PipelineRetry),
+    },
+    Entry { spec: &pipeline_stop::SPEC, parse: |a| pipeline_stop::PipelineStop::parse(a).map(Command::PipelineStop) },
+    Entry {
+        spec: &pipeline_approve::SPEC,
+        parse: |a| pipeline_approve::PipelineDecision::parse(a).map(Command::PipelineApprove),
+    },
+    Entry { spec: &pipeline_reject::SPEC, parse: |a| pipeline_reject::parse(a).map(Command::PipelineReject) },
     Entry {
         spec: &param_rollback::SPEC,
         parse: |a| param_rollback::ParamRollback::parse(a).map(Command::ParamRollback),
@@ -123,14 +151,19 @@ pub fn lookup(words: &[String]) -> Option<(&'static Entry, usize)> {
 
 /// Names close to what was typed, for "did you mean".
 pub fn did_you_mean(words: &[String]) -> Vec<String> {
-    let typed = words.iter().take(2).map(String::as_str).collect::<Vec<_>>().join(" ");
     let first = words.first().map(String::as_str).unwrap_or_default();
-    let mut out = suggest(&typed, ENTRIES.iter().map(|e| e.spec.name));
-    for name in suggest(first, ENTRIES.iter().map(|e| e.spec.name)) {
-        if !out.contains(&name) {
-            out.push(name);
-        }
-    }
+    // Each name is held against as many typed words as it has, so that
+    // `pipline storefront-web` is closest to `pipeline`, not `pipeline start`.
+    let typed = |name: &str| words.iter().take(name.split(' ').count()).map(String::as_str).collect::<Vec<_>>();
+    let mut scored: Vec<(f64, &str)> = ENTRIES
+        .iter()
+        .map(|e| e.spec.name)
+        .map(|name| (typed(name).join(" "), name))
+        .filter(|(typed, name)| !suggest(typed, [*name]).is_empty())
+        .map(|(typed, name)| (strsim::jaro_winkler(&typed.to_lowercase(), name), name))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out: Vec<String> = scored.into_iter().map(|(_, name)| name.to_owned()).collect();
     // A known first word with a wrong second one: offer that family (`param x`).
     if out.is_empty() {
         let family = ENTRIES.iter().map(|e| e.spec.name).filter(|n| n.split(' ').next() == Some(first));
@@ -181,6 +214,11 @@ impl Command {
     /// The change behind a command that alters something; `None` for reads.
     pub fn as_change(&self) -> Option<&dyn ChangeCommand> {
         match self {
+            Command::PipelineStart(_) => &pipeline_start::SPEC,
+            Command::PipelineRetry(_) => &pipeline_retry::SPEC,
+            Command::PipelineStop(_) => &pipeline_stop::SPEC,
+            Command::PipelineApprove(_) => &pipeline_approve::SPEC,
+            Command::PipelineReject(_) => &pipeline_reject::SPEC,
             Command::Scale(c) => Some(c),
             Command::ParamSet(c) => Some(c),
             Command::ParamRollback(c) => Some(c),
@@ -196,6 +234,10 @@ impl Command {
             | Command::Alarms(_)
             | Command::ParamGet(_)
             | Command::Params(_)
+            Command::PipelineStart(c) => Some(c),
+            Command::PipelineRetry(c) => Some(c),
+            Command::PipelineStop(c) => Some(c),
+            Command::PipelineApprove(c) | Command::PipelineReject(c) => Some(c),
             | Command::ParamHistory(_)
             | Command::Audit(_) => None,
         }
@@ -247,6 +289,13 @@ impl Command {
             Command::ParamHistory(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::Audit(c) => c.run(ctx, store).await,
             Command::AutomationStatus(c) => c.run(ctx, aws.automations.as_ref()).await,
+            Command::PipelineStart(c) => vec![("pipeline", c.name.to_string())],
+            Command::PipelineStop(c) => vec![("pipeline", c.name.to_string())],
+            Command::PipelineRetry(c) => vec![("pipeline", c.name.to_string()), ("stage", c.stage.clone())],
+            Command::PipelineApprove(c) | Command::PipelineReject(c) => {
+                let at = c.at.iter().flat_map(|(s, a)| [("stage", s.clone()), ("action", a.clone())]);
+                [("pipeline", c.name.to_string())].into_iter().chain(at).collect()
+            }
             Command::Scale(_)
             | Command::ParamSet(_)
             | Command::ParamRollback(_)
@@ -271,6 +320,11 @@ mod tests {
     fn empty_text_shows_help() {
         assert!(matches!(Command::parse("   ").unwrap(), Command::Help(_)));
     }
+            | Command::PipelineStart(_)
+            | Command::PipelineRetry(_)
+            | Command::PipelineStop(_)
+            | Command::PipelineApprove(_)
+            | Command::PipelineReject(_)
 
     #[test]
     fn unknown_commands_suggest_close_names() {
@@ -298,6 +352,12 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), ENTRIES.len());
+    #[test]
+    fn a_misspelt_command_is_matched_word_for_word() {
+        let err = Command::parse("pipline storefront-web").unwrap_err();
+        assert_eq!(err.suggestions.first().map(String::as_str), Some("pipeline"), "{:?}", err.suggestions);
+    }
+
         for entry in ENTRIES {
             let parsed = Command::parse(entry.spec.example).unwrap_or_else(|e| panic!("{}: {e}", entry.spec.example));
             assert_eq!(parsed.spec().name, entry.spec.name, "example of {}", entry.spec.name);

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use crate::change::{ChangeCommand, Outcome, Plan, Progress};
 use crate::error::{GatewayResult, UsageError};
 use crate::ports::{Gateways, ServiceUpdate};
-use crate::reply::esc;
+use crate::reply::{count, esc};
 use crate::spec::Spec;
 use crate::values::ServiceRef;
 
@@ -58,9 +58,9 @@ impl ChangeCommand for Restart {
         let detail = aws.services.describe(&self.service).await?;
         let s = &detail.summary;
         let line = format!(
-            "*{}*: replace all {} tasks of `{}` with fresh ones (same revision; images pulled and secrets read again)",
+            "*{}*: replace {} of `{}` with fresh ones (same revision; images pulled and secrets read again)",
             esc(&s.service.to_string()),
-            s.desired,
+            count(s.desired.unsigned_abs() as usize, "task"),
             esc(&s.task_definition.to_string())
         );
         let noop = (s.desired == 0).then(|| format!("{} runs no tasks (desired count 0)", s.service));

@@ -32,7 +32,7 @@ fn restart_takes_one_service_and_a_timeout() {
 async fn a_restart_replaces_every_task_on_the_same_revision() {
     let plan = plan(FakeAws::default().with_service(service("prod/api", 4, 4))).await;
     assert_eq!(plan.verdict, Verdict::Ready);
-    assert!(plan.lines[0].contains("replace all 4 tasks of `api:1` with fresh ones"), "{:?}", plan.lines);
+    assert!(plan.lines[0].contains("replace 4 tasks of `api:1` with fresh ones"), "{:?}", plan.lines);
 }
 
 #[tokio::test]

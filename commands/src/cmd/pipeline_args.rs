@@ -1,0 +1,116 @@
+//! The words the pipeline change commands share: `--timeout`, unknown
+//! options, stage and action names, and how the Slack user is named in what
+//! AWS keeps (approval summaries, stop reasons).
+
+use std::time::Duration;
+
+use crate::error::UsageError;
+use crate::reply::truncate;
+
+use super::Context;
+use super::pipeline_follow::DEFAULT_TIMEOUT;
+
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The Slack user as AWS will keep them: `Dana (U0DEV)`, or the id alone.
+pub fn slack_user(ctx: &Context) -> String {
+    match ctx.user_name.as_deref().filter(|n| !n.is_empty()) {
+        Some(name) => format!("{} ({})", truncate(name, 60), ctx.user),
+        None => format!("Slack user {}", ctx.user),
+    }
+}
+
+/// A stage or action name: `[A-Za-z0-9.@_-]{1,100}`, as CodePipeline allows.
+pub fn stage_or_action(what: &str, raw: &str) -> Result<String, UsageError> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || ".@_-".contains(c);
+    if raw.is_empty() || raw.len() > 100 || !raw.chars().all(ok) {
+        return Err(UsageError::invalid(what, raw, "letters, digits and . @ _ - (up to 100), e.g. `Build`"));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Takes `--timeout 90m` (or `--timeout=90m`) out of `args`: the rest, and the timeout.
+pub fn take_timeout(args: &[String]) -> Result<(Vec<String>, Duration), UsageError> {
+    let mut rest = Vec::new();
+    let mut timeout = None;
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let value = match word.strip_prefix("--timeout") {
+            Some("") => words.next().ok_or_else(|| UsageError::new("`--timeout` needs a duration, e.g. `90m`"))?,
+            Some(eq) if eq.starts_with('=') => &eq[1..],
+            _ => {
+                rest.push(word.clone());
+                continue;
+            }
+        };
+        timeout = Some(parse_timeout(value)?);
+    }
+    Ok((rest, timeout.unwrap_or(DEFAULT_TIMEOUT)))
+}
+
+/// `45m`, `2h`, `90s`: from a minute to a day.
+fn parse_timeout(raw: &str) -> Result<Duration, UsageError> {
+    let invalid = || UsageError::invalid("timeout", raw, "minutes or hours such as `30m` or `2h` (1m to 24h)");
+    let split = raw.len().checked_sub(1).filter(|&n| raw.is_char_boundary(n)).ok_or_else(invalid)?;
+    let (number, unit) = raw.split_at(split);
+    let number: u64 = number.parse().map_err(|_| invalid())?;
+    let secs = match unit {
+        "s" => number,
+        "m" => number.saturating_mul(60),
+        "h" => number.saturating_mul(3600),
+        _ => return Err(invalid()),
+    };
+    let timeout = Duration::from_secs(secs);
+    (Duration::from_secs(60)..=MAX_TIMEOUT).contains(&timeout).then_some(timeout).ok_or_else(invalid)
+}
+
+/// Rejects options a command does not know (`--abandon` on start, typos).
+pub fn no_other_options(args: &[String], known: &[&str]) -> Result<(), UsageError> {
+    match args.iter().find(|a| a.starts_with("--") && !known.contains(&a.as_str())) {
+        Some(unknown) => Err(UsageError::new(format!("unknown option `{}`", truncate(unknown, 40)))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::ctx;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_timeout_is_minutes_or_hours_from_a_minute_to_a_day() {
+        let (rest, timeout) = take_timeout(&words("web --timeout 45m")).unwrap();
+        assert_eq!((rest, timeout), (words("web"), Duration::from_secs(45 * 60)));
+        assert_eq!(take_timeout(&words("--timeout=24h web")).unwrap().1, MAX_TIMEOUT);
+        assert_eq!(take_timeout(&words("web")).unwrap().1, DEFAULT_TIMEOUT);
+        assert_eq!(take_timeout(&words("web --timeout 90s")).unwrap().1, Duration::from_secs(90));
+        for bad in ["--timeout 59s", "--timeout 2d", "--timeout -1m", "--timeout 1.5h", "--timeout=", "--timeout ñ"] {
+            assert!(take_timeout(&words(&format!("web {bad}"))).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stage_and_action_names_follow_codepipelines_rules() {
+        assert_eq!(stage_or_action("stage name", "Deploy-eu.1@x_y").unwrap(), "Deploy-eu.1@x_y");
+        for bad in ["", "a b", "a/b", "<!here>", &"x".repeat(101)] {
+            assert!(stage_or_action("stage name", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_slack_user_is_named_with_their_id() {
+        assert_eq!(slack_user(&ctx()), "dev (U0DEV)");
+        assert_eq!(slack_user(&Context { user_name: Some(String::new()), ..ctx() }), "Slack user U0DEV");
+    }
+
+    #[test]
+    fn only_unknown_options_are_refused() {
+        assert!(no_other_options(&words("web --abandon"), &["--abandon"]).is_ok());
+        assert!(no_other_options(&words("web -x"), &[]).is_ok(), "one dash is a word");
+        assert_eq!(no_other_options(&words("web --now"), &[]).unwrap_err().message, "unknown option `--now`");
+    }
+}

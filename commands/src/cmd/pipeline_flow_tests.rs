@@ -1,0 +1,132 @@
+//! The pipeline changes through the whole change flow (plan → confirm →
+//! execute → follow) against the fake: one PutApprovalResult however often
+//! Confirm is pressed, a stale token ends as "decided elsewhere" rather than an
+//! internal error, no-ops run nothing, and a start that outlives its timeout
+//! says how to follow it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opsbot_policies::Policy;
+
+use crate::change::ClickOutcome;
+use crate::pipeline::Ops;
+use crate::ports::ExecStatus::*;
+use crate::ports::store::{ChangeId, ChangeState, Store};
+use crate::reply::Reply;
+use crate::testing::{FakeAws, MemoryChat, MemoryStore, STARTED_ID, all, ctx, pay, web};
+
+struct World {
+    ops: Arc<Ops>,
+    /// Every pipeline change the fake received.
+    calls: Arc<Mutex<Vec<String>>>,
+    store: Arc<MemoryStore>,
+    chat: Arc<MemoryChat>,
+}
+
+fn world(fake: FakeAws) -> World {
+    let calls = fake.pipeline_calls.clone();
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let allowed = ["pipeline start", "pipeline retry", "pipeline stop", "pipeline approve", "pipeline reject"];
+    let policy = Arc::new(Policy::reads_for_everyone(allowed));
+    let ops = Ops::new(fake.gateways(), policy, store.clone(), chat.clone());
+    World { ops: Arc::new(ops), calls, store, chat }
+}
+
+fn confirm_button(plan: &Reply) -> crate::change::Click {
+    plan.all_buttons().find(|b| b.label == "Confirm").unwrap_or_else(|| panic!("no Confirm: {plan:?}")).click.clone()
+}
+
+/// Waits (in tokio time, which tests may pause) until the change has finished; its last message.
+async fn finished(w: &World) -> String {
+    for _ in 0..5000 {
+        let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+        if change.state.is_final() {
+            return w.chat.texts().last().cloned().unwrap_or_default();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the change did not finish: {:?}", w.chat.texts());
+}
+
+#[tokio::test]
+async fn approving_through_the_flow_puts_the_approval_once_and_reports_the_deploy() {
+    let mut done = pay("exec-1");
+    done.latest.as_mut().unwrap().status = Succeeded;
+    let w = world(FakeAws::default().with_pipeline_state(pay("exec-1")).after_pipeline_change("pay", vec![done]));
+
+    let plan = w.ops.handle(&ctx(), "pipeline approve pay LGTM").await;
+    assert!(plan.text().contains("Approved by dev (U0DEV) via opsbot: LGTM"), "{}", plan.text());
+    let confirm = confirm_button(&plan);
+    assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Replace(_)));
+    assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Note(_)), "a second press runs nothing");
+    let last = finished(&w).await;
+
+    assert_eq!(w.calls.lock().unwrap().len(), 1);
+    assert!(last.contains(":white_check_mark: Approved *Approve/Approve* of *pay*"), "{last}");
+    assert!(last.contains("succeeded after"), "{last}");
+    let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert_eq!(change.state, ChangeState::Succeeded);
+    let audit = w.store.audit.lock().unwrap().clone();
+    assert!(audit.iter().any(|r| r.aws_request_ids == ["req-approve"]), "{audit:?}");
+}
+
+#[tokio::test]
+async fn a_token_aws_no_longer_takes_ends_as_decided_elsewhere_not_as_an_internal_error() {
+    let w = world(FakeAws { pipeline_too_late: true, ..FakeAws::default().with_pipeline_state(pay("exec-1")) });
+
+    let plan = w.ops.handle(&ctx(), "pipeline reject pay").await;
+    w.ops.click(&ctx(), &confirm_button(&plan)).await;
+    let last = finished(&w).await;
+
+    assert!(
+        last.contains(":x: Not rejected: the approval at *Approve/Approve* was already decided elsewhere"),
+        "{last}"
+    );
+    assert!(!last.contains("Something went wrong"), "{last}");
+    let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert_eq!(change.state, ChangeState::Failed);
+}
+
+#[tokio::test]
+async fn nothing_to_approve_or_stop_runs_nothing() {
+    let w = world(FakeAws::default().with_pipeline_state(web("exec-1", Succeeded, all(Some(Succeeded)))));
+
+    let approve = w.ops.handle(&ctx(), "pipeline approve web").await.text();
+    let stop = w.ops.handle(&ctx(), "pipeline stop web").await.text();
+    let retry = w.ops.handle(&ctx(), "pipeline retry web Build").await.text();
+
+    assert!(approve.contains("Nothing to do: no approval is waiting in web — nothing to approve"), "{approve}");
+    assert!(stop.contains("Nothing to do: nothing is running in web — nothing to stop"), "{stop}");
+    assert!(retry.contains("Nothing to do: stage Build did not fail — nothing to retry"), "{retry}");
+    assert!(w.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_that_outlives_its_timeout_says_how_to_follow_it() {
+    let running = web(STARTED_ID, InProgress, [Some(Succeeded), Some(InProgress), None]);
+    let fake = FakeAws::default().with_pipeline_state(web("exec-1", Succeeded, all(Some(Succeeded))));
+    let w = world(fake.after_pipeline_change("web", vec![running]));
+
+    let plan = w.ops.handle(&ctx(), "pipeline start web --timeout 2m").await;
+    w.ops.click(&ctx(), &confirm_button(&plan)).await;
+    let last = finished(&w).await;
+
+    assert!(last.contains("Started *web*: execution `exec-2`.\nstill running — follow with `pipeline web`"), "{last}");
+    assert!(!last.contains("still not finished after"), "the flow's generic timeout came first: {last}");
+}
+
+#[tokio::test]
+async fn several_approvals_waiting_are_refused_with_the_list() {
+    let mut state = pay("exec-1");
+    let mut eu = state.stages[1].clone();
+    eu.name = "ApproveEU".into();
+    state.stages.push(eu);
+    let w = world(FakeAws::default().with_pipeline_state(state));
+
+    let text = w.ops.handle(&ctx(), "pipeline approve pay").await.text();
+
+    assert!(text.contains("2 approvals are waiting in pay — name the one you mean"), "{text}");
+    assert!(text.contains("`pipeline approve pay ApproveEU/Approve`"), "{text}");
+    assert!(w.calls.lock().unwrap().is_empty());
+}

@@ -1,0 +1,88 @@
+//! `pipeline start NAME [--timeout 90m]`: start a new execution of a pipeline
+//! from its latest source revision (StartPipelineExecution), then follow it
+//! stage by stage until it succeeds, fails, is stopped, or waits for an
+//! approval.
+//!
+//! Need: a start always does something, so there is no no-op. Safe: an
+//! execution still in progress is not a reason to refuse — depending on the
+//! pipeline's execution mode the new one supersedes it or queues — but the
+//! plan says so, with where the running one is.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::error::{GatewayResult, UsageError};
+use crate::ports::{ExecStatus, Gateways};
+use crate::spec::{Spec, expect_args};
+use crate::values::PipelineName;
+
+use super::Context;
+use super::pipeline_args as args;
+use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short};
+
+pub const SPEC: Spec = Spec {
+    name: "pipeline start",
+    args: "NAME [--timeout 90m]",
+    summary: "Start a pipeline from its latest source revision, then follow it stage by stage",
+    example: "pipeline start storefront-web",
+    changes: true,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineStart {
+    pub name: PipelineName,
+    pub timeout: Duration,
+    tracking: Tracking,
+}
+
+impl PipelineStart {
+    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+        let (args, timeout) = args::take_timeout(args)?;
+        args::no_other_options(&args, &[])?;
+        expect_args(&SPEC, &args, 1, 1)?;
+        Ok(PipelineStart { name: PipelineName::parse(&args[0])?, timeout, tracking: Tracking::default() })
+    }
+}
+
+#[async_trait]
+impl ChangeCommand for PipelineStart {
+    async fn plan(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
+        let state = aws.pipelines.state(&self.name).await?;
+        let mut lines = vec![format!("*{}*: start a new execution from the latest source revision", self.name)];
+        if let Some(latest) = state.latest.as_ref().filter(|e| e.status == ExecStatus::InProgress) {
+            let at = follow::waiting_approval(&state, &latest.id, None)
+                .map(|at| format!(", waiting for approval at *{at}*"))
+                .unwrap_or_default();
+            lines.push(format!(
+                ":warning: execution `{}` is still in progress{at}; the new one supersedes it or queues behind it, \
+                 as the pipeline's execution mode says",
+                short(&latest.id)
+            ));
+        }
+        Ok(Plan { lines, verdict: Verdict::Ready })
+    }
+
+    async fn act(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
+        let (id, receipt) = aws.pipeline_changes.start(&self.name).await?;
+        self.tracking.set(Tracked::Run(Run {
+            execution: id.clone(),
+            since: tokio::time::Instant::now(),
+            answered: None,
+        }));
+        Ok(Outcome {
+            lines: vec![format!("Started *{}*: execution `{}`.", self.name, short(&id))],
+            aws_request_ids: receipt.request_id.into_iter().collect(),
+            follow: Some(follow::follow(self.timeout)),
+        })
+    }
+
+    async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
+        follow::check(aws, &self.name, &self.tracking, Goal::Finish, self.timeout).await
+    }
+}
+
+#[cfg(test)]
+#[path = "pipeline_start_tests.rs"]
+mod tests;
