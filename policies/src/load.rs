@@ -16,7 +16,9 @@ use crate::policy::Policy;
 
 impl Policy {
     /// The policy in the main config file `text` (read from `path`), or `None`
-    /// when it has no `policies:` key — the caller then uses [`Policy::builtin`].
+    /// when it has no `policies:` key (or one with no value) — the caller then
+    /// uses [`Policy::builtin`]. `policies: {}` is a policy without rules: it
+    /// denies everything.
     /// `known_commands` are the command names that exist (`"param get"`, ...);
     /// `read_file` reads the file named by `policies: { file: ... }`.
     pub fn from_config_yaml(

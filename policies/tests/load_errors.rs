@@ -1,11 +1,16 @@
-//! Every load error, with its exact `file:line:column` and the advice it gives.
+//! Every load error, with its exact `file:line:column` and the advice it gives:
+//! names (commands, roles, arguments, ids) and rule shape here; freeze entries
+//! in `freeze`; YAML and key errors in `yaml`.
+
+mod freeze;
+mod yaml;
 
 use crate::support::{COMMANDS, load_error, load_error_value};
 
-const DEVS: &str = "roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n    to: devs\n";
+pub(super) const DEVS: &str = "roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n    to: devs\n";
 
 /// The `DEVS` policy with `extra` appended to its one rule (line 5 onwards).
-fn devs_rule_with(extra: &str) -> String {
+pub(super) fn devs_rule_with(extra: &str) -> String {
     format!("{DEVS}{extra}")
 }
 
@@ -85,23 +90,6 @@ fn an_unknown_argument_in_where_suggests_the_close_one_and_lists_all() {
 }
 
 #[test]
-fn an_unknown_key_in_a_rule_suggests_the_close_one_and_lists_the_keys() {
-    assert_eq!(
-        load_error("roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n    too: devs\n"),
-        "policies.yaml:4:5: unknown key `too` — did you mean `to`? Keys allowed here: allow, deny, to, where, \
-         channels, approval, reason"
-    );
-}
-
-#[test]
-fn an_unknown_key_in_a_role_lists_the_keys() {
-    assert_eq!(
-        load_error("roles:\n  devs: { everyone: true, admins: true }\n"),
-        "policies.yaml:2:27: unknown key `admins` — keys allowed here: users, groups, everyone"
-    );
-}
-
-#[test]
 fn a_ttl_without_a_unit_asks_for_one() {
     assert_eq!(
         load_error(&devs_rule_with("    approval: { by: devs, ttl: 30 }\n")),
@@ -121,62 +109,6 @@ fn a_ttl_over_a_day_is_refused() {
     let err = load_error_value(&devs_rule_with("    approval: { by: devs, ttl: 25h }\n"));
     assert_eq!((err.line, err.column), (5, 32));
     assert!(err.message.contains("from 1s to 24h"), "{}", err.message);
-}
-
-#[test]
-fn a_freeze_ending_before_it_starts_is_refused() {
-    assert_eq!(
-        load_error(
-            "freeze:\n  - { name: x, from: 2027-01-04T00:00:00Z, to: 2026-12-22T00:00:00Z, commands: [deploy] }\n"
-        ),
-        "policies.yaml:2:22: `from` (2027-01-04T00:00:00Z) must be before `to` (2026-12-22T00:00:00Z) — swap them?"
-    );
-}
-
-#[test]
-fn a_freeze_time_that_is_not_a_time_shows_the_format() {
-    assert_eq!(
-        load_error("freeze:\n  - { name: x, from: tomorrow, to: 2026-12-22, commands: [deploy] }\n"),
-        "policies.yaml:2:22: `from: tomorrow` is not a time — write an RFC 3339 time like 2026-12-22T00:00:00Z or a \
-         date like 2026-12-22 (UTC)"
-    );
-}
-
-#[test]
-fn an_unknown_weekday_lists_the_days() {
-    assert_eq!(
-        load_error("freeze:\n  - { name: x, weekly: [sat, sunday, fryday], commands: [deploy] }\n"),
-        "policies.yaml:2:38: unknown weekday `fryday` in weekly — days: mon, tue, wed, thu, fri, sat, sun"
-    );
-}
-
-#[test]
-fn a_freeze_with_only_from_asks_for_to() {
-    assert_eq!(
-        load_error("freeze:\n  - { name: x, from: 2026-12-22T00:00:00Z, commands: [deploy] }\n"),
-        "policies.yaml:2:5: a dated freeze needs both `from:` and `to:`"
-    );
-}
-
-#[test]
-fn a_freeze_both_dated_and_weekly_is_refused() {
-    assert_eq!(
-        load_error("freeze:\n  - { name: x, weekly: [sat], from: 2026-12-22, to: 2026-12-23, commands: [deploy] }\n"),
-        "policies.yaml:2:5: a freeze needs either `from:` and `to:` (e.g. `from: 2026-12-22T00:00:00Z`) or \
-         `weekly: [sat, sun]`, not both"
-    );
-}
-
-#[test]
-fn a_freeze_without_commands_or_name_says_what_to_add() {
-    assert_eq!(
-        load_error("freeze:\n  - name: x\n    weekly: [sat]\n"),
-        "policies.yaml:2:5: freeze `x` needs `commands:` listing what it stops, e.g. `commands: [deploy]`"
-    );
-    assert_eq!(
-        load_error("freeze:\n  - { weekly: [sat], commands: [deploy] }\n"),
-        "policies.yaml:2:5: a freeze needs a `name:` (it is shown in every refusal), e.g. `name: holidays`"
-    );
 }
 
 #[test]
@@ -250,45 +182,5 @@ fn a_role_without_members_is_refused() {
     assert_eq!(
         load_error("roles:\n  devs: {}\n"),
         "policies.yaml:2:3: role `devs` has no members — give `users: [U…]`, `groups: [S…]` or `everyone: true`"
-    );
-}
-
-#[test]
-fn a_role_defined_twice_is_refused() {
-    assert_eq!(
-        load_error("roles:\n  devs: { everyone: true }\n  devs: { users: [U1] }\n"),
-        "policies.yaml:3:3: `devs` is written twice here — keep one and merge what the two say"
-    );
-}
-
-#[test]
-fn a_policies_key_at_the_top_of_a_policy_file_says_to_unindent() {
-    assert_eq!(
-        load_error("policies:\n  rules: []\n"),
-        "policies.yaml:1:1: unknown key `policies` — a policy file's top level is roles, rules and freeze \
-         themselves: remove the `policies:` line and un-indent what was under it"
-    );
-}
-
-#[test]
-fn a_file_key_in_a_policy_file_is_refused() {
-    assert_eq!(
-        load_error("file: other.yaml\n"),
-        "policies.yaml:1:7: `file:` only works under `policies:` in the main config — a policy file holds roles, \
-         rules and freeze itself"
-    );
-}
-
-#[test]
-fn broken_yaml_is_pointed_at() {
-    assert_eq!(load_error("rules:\n  - allow: [deploy\n"), "policies.yaml:2:12: unclosed bracket '['");
-}
-
-#[test]
-fn a_mapping_where_a_list_belongs_is_explained() {
-    assert_eq!(load_error("rules: 3\n"), "policies.yaml:1:8: expected a list here, like `[deploy, restart]`");
-    assert_eq!(
-        load_error(&devs_rule_with("    where: [service]\n")),
-        "policies.yaml:5:12: expected a mapping here, like `{ key: value }`"
     );
 }

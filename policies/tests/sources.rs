@@ -87,3 +87,10 @@ fn unknown_keys_under_policies_are_refused_but_other_config_keys_are_not_ours() 
          rules, freeze"
     );
 }
+
+#[test]
+fn an_empty_policies_key_means_the_builtin_policy_but_an_empty_mapping_denies_everything() {
+    assert!(from_config("policies:\n", &[]).0.expect("loads").is_none());
+    let empty = from_config("policies: {}\n", &[]).0.expect("loads").expect("has policies");
+    assert!(!ask("help").of(&empty).is_allowed());
+}
