@@ -3,6 +3,7 @@
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
 mod aws_emulators;
 mod demo;
+mod ecs_changes;
 mod pipeline_changes;
 mod slack_aws;
 mod slack_changes;
