@@ -28,8 +28,7 @@ use crate::slack::SlackBot;
 use crate::slack::chat::SlackChat;
 use crate::slack::web::{SlackWeb, WebError};
 use crate::store::SqliteStore;
-use opsbot_commands::ports::chat::Chat;
-use opsbot_commands::ports::store::{Store, StoreError};
+use opsbot_commands::ports::store::StoreError;
 
 /// How long answers in flight may take once a stop is asked for.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -87,11 +86,6 @@ pub enum AppError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
-}
-
-/// The command pipeline with the built-in policy.
-pub fn ops(aws: Gateways, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Arc<Ops> {
-    Arc::new(Ops::new(aws, Arc::new(default_policy()), store, chat))
 }
 
 /// Expires overdue changes every `every` until `stop`, so approval requests
@@ -156,6 +150,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let ops =
         Ops::new(wiring.aws, wiring.policy, store.clone(), chat).with_param_hooks(settings.on_param_change.clone());
     let ops = Arc::new(ops);
+    ops.recover().await;
     let bot = SlackBot::new(ops.clone(), web, store, wiring.clock.clone());
     let stop = CancellationToken::new();
 

@@ -90,6 +90,7 @@ async fn console(
     let screen = Screen::new(std::io::stdout());
     let chat = Arc::new(ConsoleChat::new(screen.clone()));
     let ops = Arc::new(Ops::new(gateways, policy, store.clone(), chat).with_param_hooks(hooks));
+    ops.recover().await;
     Ok(console::run_stdio(&Session { ops, store, screen }, user).await?)
 }
 

@@ -14,6 +14,8 @@
 //! - Audit rows are only ever inserted; nothing in this file updates or
 //!   deletes them.
 //! - Claims are pruned after a day (Slack retries for minutes, not days).
+//! - `secure_delete`: a pending `param set` keeps its value until the change
+//!   is final; when it is scrubbed, the old bytes are overwritten too.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -64,6 +66,9 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        // A change may hold a secret until it finishes; freed pages are zeroed
+        // so the scrubbed value does not linger in the file.
+        conn.pragma_update(None, "secure_delete", "ON").map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
         Self::migrate(conn)
     }
@@ -237,6 +242,13 @@ impl Store for SqliteStore {
                 params![id.0, message.channel.as_str(), message.ts],
             )
             .map(drop)
+        })
+    }
+
+    async fn in_state(&self, state: ChangeState) -> Result<Vec<ChangeRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT * FROM changes WHERE state = ?1 ORDER BY created")?;
+            stmt.query_map([state.as_str()], change_row)?.collect()
         })
     }
 

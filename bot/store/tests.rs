@@ -140,6 +140,17 @@ async fn a_finished_change_keeps_no_secret() {
 }
 
 #[tokio::test]
+async fn changes_are_found_by_state() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.insert_change(&change("waiting")).await.unwrap();
+    let mut running = change("running");
+    running.state = ChangeState::Running;
+    store.insert_change(&running).await.unwrap();
+    let found = store.in_state(ChangeState::Running).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id.0.as_str()).collect::<Vec<_>>(), ["running"]);
+}
+
+#[tokio::test]
 async fn overdue_lists_only_waiting_changes_past_their_time() {
     let store = SqliteStore::in_memory().unwrap();
     store.insert_change(&change("waiting")).await.unwrap();

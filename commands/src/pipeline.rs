@@ -10,6 +10,7 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 
 use opsbot_policies::{Decision, Policy, Request};
+use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info, warn};
 
 use crate::change::flow::{Approval, ChangeRequest};
@@ -23,7 +24,7 @@ use crate::spec::canonical;
 
 /// The read-only commands open to everyone under the built-in policy.
 pub fn default_policy() -> Policy {
-    Policy::reads_for_everyone(ENTRIES.iter().filter(|e| !e.spec.changes).map(|e| e.spec.name))
+    Policy::builtin(ENTRIES.iter().filter(|e| !e.spec.changes).map(|e| e.spec.name))
 }
 
 /// The command pipeline and everything it reaches.
@@ -32,11 +33,23 @@ pub struct Ops {
     pub(crate) policy: Arc<Policy>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) chat: Arc<dyn Chat>,
+    /// Changes being executed and followed, so a stop can wait for them.
+    pub(crate) running: TaskTracker,
 }
 
 impl Ops {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
-        Ops { aws, policy, store, chat }
+        Ops { aws, policy, store, chat, running: TaskTracker::new() }
+    }
+
+    /// Waits (up to `within`) for changes still executing; called on stop.
+    /// Whatever is still running then is found by [`Ops::recover`] on the
+    /// next start.
+    pub async fn drain(&self, within: std::time::Duration) {
+        self.running.close();
+        if tokio::time::timeout(within, self.running.wait()).await.is_err() {
+            warn!(pending = self.running.len(), "stopping with changes still running");
+        }
     }
 
     /// Adds the `on_param_change` hooks, judged by this pipeline's policy.
@@ -69,8 +82,14 @@ impl Ops {
         tracing::Span::current().record("command", spec.name);
         let args = command.policy_args();
         let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        let request =
-            Request { command: spec.name, user: ctx.user.as_str(), channel: ctx.channel.as_str(), args: &args };
+        let request = Request {
+            command: spec.name,
+            user: ctx.user.as_str(),
+            groups: &ctx.groups,
+            channel: ctx.channel.as_str(),
+            args: &args,
+            at: ctx.now,
+        };
         let decision = self.policy.evaluate(&request);
         let Some(change) = command.as_change() else {
             return match decision {
@@ -79,7 +98,7 @@ impl Ops {
             };
         };
         let shown = command.shown(&canonical);
-        let rule: Option<String> = None; // PENDING(policy engine): decision.rule()
+        let rule = decision.rule().map(|r| r.to_string());
         let change_request = ChangeRequest { command: spec.name, canonical: &canonical, shown: &shown, rule };
         match decision {
             Decision::Deny { reason, .. } => {
@@ -92,8 +111,8 @@ impl Ops {
                 denied(spec.name, &reason)
             }
             Decision::Allow { .. } => self.request_change(ctx, &change_request, change, None).await,
-            Decision::NeedsApproval { approvers, .. } => {
-                let approval = Approval { role: approvers, ttl: std::time::Duration::from_secs(30 * 60) };
+            Decision::NeedsApproval { approvers, ttl, .. } => {
+                let approval = Approval { role: approvers, ttl };
                 self.request_change(ctx, &change_request, change, Some(approval)).await
             }
         }
@@ -118,8 +137,14 @@ impl Ops {
 
 /// How to call a role's members in a message: its Slack user groups and users.
 pub(crate) fn mention(policy: &Policy, role: &str) -> String {
-    let _ = policy; // PENDING(policy engine): mention the role's groups and users
-    format!("*{}*", esc(role))
+    let Some(members) = policy.role(role) else { return format!("*{}*", esc(role)) };
+    if members.everyone() {
+        return "<!here>".into();
+    }
+    let groups = members.groups().iter().map(|g| format!("<!subteam^{g}>"));
+    let users = members.users().iter().map(|u| format!("<@{u}>"));
+    let all: Vec<String> = groups.chain(users).collect();
+    if all.is_empty() { format!("*{}*", esc(role)) } else { all.join(" ") }
 }
 
 fn denied(command: &str, reason: &str) -> Reply {
@@ -233,10 +258,18 @@ mod tests {
     fn the_built_in_policy_opens_every_read_command_and_nothing_else() {
         let policy = default_policy();
         for entry in ENTRIES {
-            let request = Request { command: entry.spec.name, user: "U1", channel: "C1", args: &[] };
+            let request = Request {
+                command: entry.spec.name,
+                user: "U1",
+                groups: &[],
+                channel: "C1",
+                args: &[],
+                at: crate::testing::now(),
+            };
             assert_eq!(policy.evaluate(&request).is_allowed(), !entry.spec.changes, "{}", entry.spec.name);
         }
-        let deploy = Request { command: "deploy", user: "U1", channel: "C1", args: &[] };
+        let deploy =
+            Request { command: "deploy", user: "U1", groups: &[], channel: "C1", args: &[], at: crate::testing::now() };
         assert!(!policy.evaluate(&deploy).is_allowed());
     }
 }

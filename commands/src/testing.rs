@@ -385,6 +385,10 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn in_state(&self, state: ChangeState) -> Result<Vec<ChangeRecord>, StoreError> {
+        Ok(self.changes.lock().unwrap().values().filter(|c| c.state == state).cloned().collect())
+    }
+
     async fn overdue(&self, now: Time) -> Result<Vec<ChangeRecord>, StoreError> {
         let changes = self.changes.lock().unwrap();
         let waiting = [ChangeState::AwaitingConfirmation, ChangeState::AwaitingApproval];

@@ -137,7 +137,7 @@ impl Ops {
             }
             None => {
                 let ops = self.clone();
-                tokio::spawn(async move { ops.execute(record, None).await });
+                self.running.spawn(async move { ops.execute(record, None).await });
                 ClickOutcome::Replace(
                     Reply::ephemeral("Confirmed")
                         .section(":white_check_mark: Confirmed — running it now; progress follows in the channel."),
@@ -179,7 +179,7 @@ impl Ops {
         } else {
             let ops = self.clone();
             let approver = ctx.user.clone();
-            tokio::spawn(async move { ops.execute(record, Some(approver)).await });
+            self.running.spawn(async move { ops.execute(record, Some(approver)).await });
         }
         note(&format!(":ok_hand: {} — thanks.", if event == AuditEvent::Approved { "Approved" } else { "Rejected" }))
     }
@@ -348,6 +348,24 @@ impl Ops {
             if record.message.is_some() {
                 self.show(record, expired_reply(record)).await;
             }
+        }
+    }
+
+    /// Closes changes a previous run left `Running` (it stopped while executing
+    /// or following them): they end as failed, saying plainly that their
+    /// outcome is unknown, so nobody waits on a message that will never move.
+    pub async fn recover(&self) {
+        let interrupted = match self.store.in_state(ChangeState::Running).await {
+            Ok(records) => records,
+            Err(err) => return error!(error = %err, "cannot look for interrupted changes"),
+        };
+        for record in interrupted {
+            warn!(change = %record.id, "change interrupted by a stop; marking it failed");
+            let text = "opsbot stopped while this change was running, so its outcome is unknown — it may have been \
+                        applied. Check the current state before trying again; `audit` shows what was recorded.";
+            self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some("interrupted by a stop".into()))
+                .await;
+            self.finish(&record, false, text).await;
         }
     }
 

@@ -198,3 +198,18 @@ async fn denied_requests_are_still_audited() {
     assert_eq!(audit.len(), 1);
     assert_eq!((audit[0].event, audit[0].text.as_str()), (AuditEvent::Denied, "scale prod/api 6"));
 }
+
+#[tokio::test]
+async fn a_change_left_running_by_a_stop_is_closed_as_unknown_on_the_next_start() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    let id = ChangeId("req-1".into());
+    // As if the process died between confirmation and the end of execution.
+    w.store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None).await.unwrap();
+    assert_eq!(plan.all_buttons().count(), 2);
+    w.ops.recover().await;
+    assert_eq!(w.store.change(&id).await.unwrap().unwrap().state, ChangeState::Failed);
+    let shown = w.chat.texts().pop().unwrap();
+    assert!(shown.contains("outcome is unknown"), "{shown}");
+    assert_eq!(events(&w.store).last(), Some(&AuditEvent::Failed));
+}

@@ -206,6 +206,8 @@ pub trait Store: Send + Sync {
         by: Option<&SlackUserId>,
     ) -> Result<bool, StoreError>;
     async fn set_message(&self, id: &ChangeId, message: &MessageRef) -> Result<(), StoreError>;
+    /// Every change now in `state` (e.g. those left `Running` by a stop).
+    async fn in_state(&self, state: ChangeState) -> Result<Vec<ChangeRecord>, StoreError>;
     /// Changes still awaiting confirmation or approval whose time ran out.
     async fn overdue(&self, now: Time) -> Result<Vec<ChangeRecord>, StoreError>;
     async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
