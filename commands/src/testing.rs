@@ -19,6 +19,9 @@ use crate::values::*;
 
 mod pipelines;
 pub use pipelines::*;
+mod ecs;
+pub use ecs::*;
+pub mod flow;
 pub mod ssm;
 
 /// A fixed "now" so relative times in assertions are stable.
@@ -129,6 +132,7 @@ pub fn alarm(name: &str, state: AlarmState, secs_ago: i64) -> Alarm {
         reason: None,
         since: Some(before(secs_ago)),
         metric: None,
+        dimensions: vec![],
     }
 }
 
@@ -158,6 +162,16 @@ pub struct FakeAws {
     pub ssm: ssm::FakeSsm,
     /// Every `scale` call, in order.
     pub scaled: Mutex<Vec<(ServiceRef, i32)>>,
+    /// Registered task definitions by `family:revision`, besides the ones
+    /// services run (which `task_definition` finds as ACTIVE).
+    pub task_definitions: BTreeMap<String, TaskDefinition>,
+    /// Every `register_revision` call: its base and container images, in order.
+    pub registered: Mutex<Vec<(TaskDefinitionRef, Vec<Container>)>>,
+    /// Every `update_service` call, in order.
+    pub updates: Mutex<Vec<(ServiceRef, ServiceUpdate)>>,
+    /// What `describe` answers after a service was updated, one state per
+    /// call (the last one stays); see [`FakeAws::after_update`].
+    pub scripts: Mutex<BTreeMap<String, std::collections::VecDeque<ServiceDetail>>>,
 }
 
 impl FakeAws {
@@ -244,6 +258,9 @@ impl Services for FakeAws {
 
     async fn describe(&self, service: &ServiceRef) -> GatewayResult<ServiceDetail> {
         self.check()?;
+        if let Some(state) = self.scripted_service(service) {
+            return Ok(state);
+        }
         self.services
             .iter()
             .find(|s| &s.summary.service == service)
@@ -299,15 +316,6 @@ impl Params for FakeAws {
     async fn history(&self, name: &ParamName) -> GatewayResult<Vec<ParamVersion>> {
         self.check()?;
         self.versions(name).ok_or_else(|| GatewayError::not_found(format!("parameter `{name}`")))
-    }
-}
-
-#[async_trait]
-impl ServiceChanges for FakeAws {
-    async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt> {
-        self.check()?;
-        self.scaled.lock().unwrap().push((service.clone(), desired));
-        Ok(Receipt { request_id: Some(format!("req-scale-{desired}")) })
     }
 }
 
