@@ -172,6 +172,9 @@ pub struct FakeAws {
     /// What `describe` answers after a service was updated, one state per
     /// call (the last one stays); see [`FakeAws::after_update`].
     pub scripts: Mutex<BTreeMap<String, std::collections::VecDeque<ServiceDetail>>>,
+    /// What `describe` answers from now on, whatever happened (set mid-test
+    /// to change the world between two steps of a flow).
+    pub now_described: Mutex<BTreeMap<String, ServiceDetail>>,
 }
 
 impl FakeAws {

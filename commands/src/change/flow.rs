@@ -264,6 +264,12 @@ impl Ops {
                 .await;
         };
         let Some(change) = command.as_change() else { return };
+        // Minutes may pass between the plan and the approval: look again, and
+        // do nothing if it became unsafe or pointless meanwhile.
+        if let Some(why) = self.still_not_ready(&ctx, change).await {
+            self.audit_change(&record, AuditEvent::Refused, approver.as_ref(), |r| r.detail = Some(why.clone())).await;
+            return self.finish(&record, false, &format!("not run: {why}")).await;
+        }
         if !self.audit_change(&record, AuditEvent::Executing, approver.as_ref(), |_| {}).await {
             return self.finish(&record, false, "not run: the audit log could not be written").await;
         }
@@ -290,6 +296,19 @@ impl Ops {
         let mut lines = outcome.lines.clone();
         lines.extend((!text.is_empty()).then_some(text));
         self.finish(&record, ok, &lines.join("\n")).await;
+    }
+
+    /// Why a confirmed change should not run after all (its plan, made again
+    /// now, is no longer ready), or `None` to go ahead.
+    async fn still_not_ready(&self, ctx: &Context, change: &dyn ChangeCommand) -> Option<String> {
+        match change.plan(ctx, &self.aws).await {
+            Ok(Plan { verdict: Verdict::Ready, .. }) => None,
+            Ok(Plan { verdict: Verdict::NoOp(why), .. }) => Some(format!("nothing to do any more — {}", esc(&why))),
+            Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
+                Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
+            }
+            Err(err) => Some(format!("cannot check it again: {}", self.gateway_reply(ctx, &err).fallback)),
+        }
     }
 
     /// Checks progress until done, failed or timed out, editing the message as it goes.
@@ -445,11 +464,9 @@ impl Ops {
     }
 
     async fn append(&self, record: AuditRecord) -> bool {
-        // One JSON line per record for log pipelines, whatever the store does.
-        info!(target: "opsbot::audit", event = record.event.as_str(), request = %record.request, actor = %record.actor,
-            approver = ?record.approver.as_ref().map(|a| a.as_str()), channel = %record.channel, command = %record.command,
-            text = %record.text, decision = ?record.decision, rule = ?record.rule, aws_request_ids = ?record.aws_request_ids,
-            detail = ?record.detail, "audit");
+        // One JSON object per record in the log, whatever the log format and
+        // whatever the store does: log pipelines collect audit trails too.
+        info!(target: "opsbot::audit", "{}", audit_json(&record));
         match self.store.append_audit(&record).await {
             Ok(()) => true,
             Err(err) => {
@@ -458,6 +475,25 @@ impl Ops {
             }
         }
     }
+}
+
+/// The audit record as one line of JSON (parameters are already redacted).
+pub(crate) fn audit_json(r: &AuditRecord) -> String {
+    serde_json::json!({
+        "audit": r.event.as_str(),
+        "at": r.at.to_rfc3339(),
+        "request": r.request,
+        "actor": r.actor.as_str(),
+        "approver": r.approver.as_ref().map(|a| a.as_str()),
+        "channel": r.channel.as_str(),
+        "command": r.command,
+        "text": r.text,
+        "decision": r.decision,
+        "rule": r.rule,
+        "aws_request_ids": r.aws_request_ids,
+        "detail": r.detail,
+    })
+    .to_string()
 }
 
 fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval: Option<&Approval>) -> ChangeRecord {

@@ -213,3 +213,31 @@ async fn a_change_left_running_by_a_stop_is_closed_as_unknown_on_the_next_start(
     assert!(shown.contains("outcome is unknown"), "{shown}");
     assert_eq!(events(&w.store).last(), Some(&AuditEvent::Failed));
 }
+
+#[tokio::test]
+async fn every_audit_record_is_also_one_line_of_json_without_secrets() {
+    let w = world();
+    w.ops.handle(&ctx(), "scale prod/api 6").await;
+    let record = w.store.audit.lock().unwrap()[0].clone();
+    let line = super::flow::audit_json(&record);
+    assert!(!line.contains('\n'));
+    let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((json["audit"].as_str(), json["actor"].as_str()), (Some("requested"), Some("U0DEV")));
+    assert_eq!(json["text"], "scale prod/api 6");
+}
+
+#[tokio::test]
+async fn a_change_that_became_unsafe_before_it_was_confirmed_does_not_run() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    // A deployment starts between the plan and the click.
+    let mut busy = service("prod/api", 4, 6);
+    busy.summary.rollout = Some(crate::ports::RolloutState::InProgress);
+    w.aws.describe_now(busy);
+    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    settle(&w, "req-1").await;
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing reached AWS");
+    let last = w.chat.texts().pop().unwrap();
+    assert!(last.contains("not run: it became unsafe") && last.contains("rolling out"), "{last}");
+    assert_eq!(events(&w.store).last(), Some(&AuditEvent::Refused));
+}

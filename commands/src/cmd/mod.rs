@@ -17,9 +17,7 @@ pub mod alarms;
 pub mod audit;
 pub mod automation_run;
 pub mod automation_status;
-pub mod deploy;
 pub mod help;
-pub mod image;
 pub mod param_get;
 pub mod param_history;
 pub mod param_hooks;
@@ -27,11 +25,6 @@ pub mod param_rollback;
 pub mod param_set;
 pub mod params;
 pub mod pipeline;
-pub mod pipelines;
-pub mod restart;
-pub mod rollback;
-mod rollout;
-pub mod run_command;
 pub mod pipeline_approve;
 pub mod pipeline_args;
 #[cfg(test)]
@@ -41,6 +34,8 @@ pub mod pipeline_reject;
 pub mod pipeline_retry;
 pub mod pipeline_start;
 pub mod pipeline_stop;
+pub mod pipelines;
+pub mod run_command;
 pub mod scale;
 pub mod service;
 pub mod services;
@@ -77,19 +72,16 @@ pub enum Command {
     ParamHistory(param_history::ParamHistory),
     Audit(audit::Audit),
     Scale(scale::Scale),
-    Deploy(deploy::Deploy),
-    Restart(restart::Restart),
-    Rollback(rollback::Rollback),
-    ParamSet(param_set::ParamSet),
-    ParamRollback(param_rollback::ParamRollback),
-    AutomationRun(automation_run::AutomationRun),
-    AutomationStatus(automation_status::AutomationStatus),
-    Run(run_command::RunCommand),
     PipelineStart(pipeline_start::PipelineStart),
     PipelineRetry(pipeline_retry::PipelineRetry),
     PipelineStop(pipeline_stop::PipelineStop),
     PipelineApprove(pipeline_approve::PipelineDecision),
     PipelineReject(pipeline_approve::PipelineDecision),
+    ParamSet(param_set::ParamSet),
+    ParamRollback(param_rollback::ParamRollback),
+    AutomationRun(automation_run::AutomationRun),
+    AutomationStatus(automation_status::AutomationStatus),
+    Run(run_command::RunCommand),
 }
 
 /// One row of the command table: the spec and how to parse the words after
@@ -103,17 +95,6 @@ pub struct Entry {
 pub const ENTRIES: &[Entry] = &[
     Entry { spec: &pipelines::SPEC, parse: |a| pipelines::Pipelines::parse(a).map(Command::Pipelines) },
     Entry { spec: &pipeline::SPEC, parse: |a| pipeline::Pipeline::parse(a).map(Command::Pipeline) },
-    Entry { spec: &services::SPEC, parse: |a| services::Services::parse(a).map(Command::Services) },
-    Entry { spec: &service::SPEC, parse: |a| service::Service::parse(a).map(Command::Service) },
-    Entry { spec: &alarms::SPEC, parse: |a| alarms::Alarms::parse(a).map(Command::Alarms) },
-    Entry { spec: &param_get::SPEC, parse: |a| param_get::ParamGet::parse(a).map(Command::ParamGet) },
-    Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
-    Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
-    Entry { spec: &scale::SPEC, parse: |a| scale::Scale::parse(a).map(Command::Scale) },
-    Entry { spec: &deploy::SPEC, parse: |a| deploy::Deploy::parse(a).map(Command::Deploy) },
-    Entry { spec: &restart::SPEC, parse: |a| restart::Restart::parse(a).map(Command::Restart) },
-    Entry { spec: &rollback::SPEC, parse: |a| rollback::Rollback::parse(a).map(Command::Rollback) },
-    Entry { spec: &param_set::SPEC, parse: |a| param_set::ParamSet::parse(a).map(Command::ParamSet) },
     Entry {
         spec: &pipeline_start::SPEC,
         parse: |a| pipeline_start::PipelineStart::parse(a).map(Command::PipelineStart),
@@ -128,6 +109,14 @@ pub const ENTRIES: &[Entry] = &[
         parse: |a| pipeline_approve::PipelineDecision::parse(a).map(Command::PipelineApprove),
     },
     Entry { spec: &pipeline_reject::SPEC, parse: |a| pipeline_reject::parse(a).map(Command::PipelineReject) },
+    Entry { spec: &services::SPEC, parse: |a| services::Services::parse(a).map(Command::Services) },
+    Entry { spec: &service::SPEC, parse: |a| service::Service::parse(a).map(Command::Service) },
+    Entry { spec: &alarms::SPEC, parse: |a| alarms::Alarms::parse(a).map(Command::Alarms) },
+    Entry { spec: &param_get::SPEC, parse: |a| param_get::ParamGet::parse(a).map(Command::ParamGet) },
+    Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
+    Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
+    Entry { spec: &scale::SPEC, parse: |a| scale::Scale::parse(a).map(Command::Scale) },
+    Entry { spec: &param_set::SPEC, parse: |a| param_set::ParamSet::parse(a).map(Command::ParamSet) },
     Entry {
         spec: &param_rollback::SPEC,
         parse: |a| param_rollback::ParamRollback::parse(a).map(Command::ParamRollback),
@@ -214,9 +203,11 @@ impl Command {
             Command::ParamHistory(_) => &param_history::SPEC,
             Command::Audit(_) => &audit::SPEC,
             Command::Scale(_) => &scale::SPEC,
-            Command::Deploy(_) => &deploy::SPEC,
-            Command::Restart(_) => &restart::SPEC,
-            Command::Rollback(_) => &rollback::SPEC,
+            Command::PipelineStart(_) => &pipeline_start::SPEC,
+            Command::PipelineRetry(_) => &pipeline_retry::SPEC,
+            Command::PipelineStop(_) => &pipeline_stop::SPEC,
+            Command::PipelineApprove(_) => &pipeline_approve::SPEC,
+            Command::PipelineReject(_) => &pipeline_reject::SPEC,
             Command::ParamSet(_) => &param_set::SPEC,
             Command::ParamRollback(_) => &param_rollback::SPEC,
             Command::AutomationRun(_) => &automation_run::SPEC,
@@ -228,15 +219,11 @@ impl Command {
     /// The change behind a command that alters something; `None` for reads.
     pub fn as_change(&self) -> Option<&dyn ChangeCommand> {
         match self {
-            Command::PipelineStart(_) => &pipeline_start::SPEC,
-            Command::PipelineRetry(_) => &pipeline_retry::SPEC,
-            Command::PipelineStop(_) => &pipeline_stop::SPEC,
-            Command::PipelineApprove(_) => &pipeline_approve::SPEC,
-            Command::PipelineReject(_) => &pipeline_reject::SPEC,
             Command::Scale(c) => Some(c),
-            Command::Deploy(c) => Some(c),
-            Command::Restart(c) => Some(c),
-            Command::Rollback(c) => Some(c),
+            Command::PipelineStart(c) => Some(c),
+            Command::PipelineRetry(c) => Some(c),
+            Command::PipelineStop(c) => Some(c),
+            Command::PipelineApprove(c) | Command::PipelineReject(c) => Some(c),
             Command::ParamSet(c) => Some(c),
             Command::ParamRollback(c) => Some(c),
             Command::AutomationRun(c) => Some(c),
@@ -251,10 +238,6 @@ impl Command {
             | Command::Alarms(_)
             | Command::ParamGet(_)
             | Command::Params(_)
-            Command::PipelineStart(c) => Some(c),
-            Command::PipelineRetry(c) => Some(c),
-            Command::PipelineStop(c) => Some(c),
-            Command::PipelineApprove(c) | Command::PipelineReject(c) => Some(c),
             | Command::ParamHistory(_)
             | Command::Audit(_) => None,
         }
@@ -276,12 +259,6 @@ impl Command {
                 vec![]
             }
             Command::Scale(c) => vec![("service", c.service.to_string()), ("count", c.count.to_string())],
-            Command::Deploy(c) => {
-                let revision = c.revision().map(|n| ("revision", n.to_string()));
-                [("service", c.service.to_string())].into_iter().chain(revision).collect()
-            }
-            Command::Restart(c) => vec![("service", c.service.to_string())],
-            Command::Rollback(c) => vec![("service", c.service.to_string())],
             // The value goes to the policy (rules may match on it); policies are local and never log it.
             Command::ParamSet(c) => vec![("name", c.name.to_string()), ("value", c.value.expose().to_owned())],
             Command::ParamRollback(c) => vec![("name", c.name.to_string())],
@@ -289,6 +266,13 @@ impl Command {
             Command::AutomationStatus(_) => vec![],
             Command::Run(c) => vec![("document", c.document.to_string()), ("targets", c.targets.to_string())],
             Command::Pipeline(c) => vec![("pipeline", c.name.to_string())],
+            Command::PipelineStart(c) => vec![("pipeline", c.name.to_string())],
+            Command::PipelineStop(c) => vec![("pipeline", c.name.to_string())],
+            Command::PipelineRetry(c) => vec![("pipeline", c.name.to_string()), ("stage", c.stage.clone())],
+            Command::PipelineApprove(c) | Command::PipelineReject(c) => {
+                let at = c.at.iter().flat_map(|(s, a)| [("stage", s.clone()), ("action", a.clone())]);
+                [("pipeline", c.name.to_string())].into_iter().chain(at).collect()
+            }
             Command::Services(c) => c.cluster.iter().map(|cl| ("cluster", cl.to_string())).collect(),
             Command::Service(c) => vec![("service", c.service.to_string())],
             Command::ParamGet(c) => vec![("name", c.name.to_string())],
@@ -312,17 +296,12 @@ impl Command {
             Command::ParamHistory(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::Audit(c) => c.run(ctx, store).await,
             Command::AutomationStatus(c) => c.run(ctx, aws.automations.as_ref()).await,
-            Command::PipelineStart(c) => vec![("pipeline", c.name.to_string())],
-            Command::PipelineStop(c) => vec![("pipeline", c.name.to_string())],
-            Command::PipelineRetry(c) => vec![("pipeline", c.name.to_string()), ("stage", c.stage.clone())],
-            Command::PipelineApprove(c) | Command::PipelineReject(c) => {
-                let at = c.at.iter().flat_map(|(s, a)| [("stage", s.clone()), ("action", a.clone())]);
-                [("pipeline", c.name.to_string())].into_iter().chain(at).collect()
-            }
             Command::Scale(_)
-            | Command::Deploy(_)
-            | Command::Restart(_)
-            | Command::Rollback(_)
+            | Command::PipelineStart(_)
+            | Command::PipelineRetry(_)
+            | Command::PipelineStop(_)
+            | Command::PipelineApprove(_)
+            | Command::PipelineReject(_)
             | Command::ParamSet(_)
             | Command::ParamRollback(_)
             | Command::AutomationRun(_)
@@ -346,11 +325,12 @@ mod tests {
     fn empty_text_shows_help() {
         assert!(matches!(Command::parse("   ").unwrap(), Command::Help(_)));
     }
-            | Command::PipelineStart(_)
-            | Command::PipelineRetry(_)
-            | Command::PipelineStop(_)
-            | Command::PipelineApprove(_)
-            | Command::PipelineReject(_)
+
+    #[test]
+    fn a_misspelt_command_is_matched_word_for_word() {
+        let err = Command::parse("pipline storefront-web").unwrap_err();
+        assert_eq!(err.suggestions.first().map(String::as_str), Some("pipeline"), "{:?}", err.suggestions);
+    }
 
     #[test]
     fn unknown_commands_suggest_close_names() {
@@ -378,12 +358,6 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), ENTRIES.len());
-    #[test]
-    fn a_misspelt_command_is_matched_word_for_word() {
-        let err = Command::parse("pipline storefront-web").unwrap_err();
-        assert_eq!(err.suggestions.first().map(String::as_str), Some("pipeline"), "{:?}", err.suggestions);
-    }
-
         for entry in ENTRIES {
             let parsed = Command::parse(entry.spec.example).unwrap_or_else(|e| panic!("{}: {e}", entry.spec.example));
             assert_eq!(parsed.spec().name, entry.spec.name, "example of {}", entry.spec.name);

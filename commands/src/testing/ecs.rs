@@ -61,8 +61,17 @@ impl FakeAws {
         self
     }
 
-    /// The scripted state of `service`, once it was updated.
+    /// From now on, `describe` answers `state` for its service.
+    pub fn describe_now(&self, state: ServiceDetail) {
+        self.now_described.lock().unwrap().insert(state.summary.service.to_string(), state);
+    }
+
+    /// The scripted state of `service`: set by [`Self::describe_now`], or
+    /// once it was updated, by [`Self::after_update`].
     pub(super) fn scripted_service(&self, service: &ServiceRef) -> Option<ServiceDetail> {
+        if let Some(state) = self.now_described.lock().unwrap().get(&service.to_string()) {
+            return Some(state.clone());
+        }
         if !self.updates.lock().unwrap().iter().any(|(s, _)| s == service) {
             return None;
         }
