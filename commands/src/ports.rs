@@ -350,6 +350,13 @@ pub trait Alarms: Send + Sync {
     /// Metric and composite alarms whose name starts with `prefix` (all when
     /// `None`), in every state.
     async fn list(&self, prefix: Option<&AlarmPrefix>) -> GatewayResult<Vec<Alarm>>;
+
+    /// Alarms in ALARM that watch `service` (see [`Alarm::watches`]).
+    /// Gateways that can ask for firing alarms only should do so.
+    async fn firing_on(&self, service: &ServiceRef) -> GatewayResult<Vec<Alarm>> {
+        let all = self.list(None).await?;
+        Ok(all.into_iter().filter(|a| a.state == AlarmState::Alarm && a.watches(service)).collect())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -380,6 +387,19 @@ pub struct Alarm {
     pub since: Option<Time>,
     /// `Namespace MetricName`, for metric alarms.
     pub metric: Option<String>,
+    /// `(name, value)` dimensions of the alarm's metric — of every metric, for
+    /// metric-math alarms; empty for composite alarms.
+    pub dimensions: Vec<(String, String)>,
+}
+
+impl Alarm {
+    /// Whether this alarm watches ECS service `service`: its metric has the
+    /// dimensions `ClusterName` = the cluster and `ServiceName` = the service
+    /// (AWS/ECS and Container Insights metrics are shaped like that).
+    pub fn watches(&self, service: &ServiceRef) -> bool {
+        let has = |name: &str, value: &str| self.dimensions.iter().any(|(n, v)| n == name && v == value);
+        has("ClusterName", service.cluster.as_str()) && has("ServiceName", &service.service)
+    }
 }
 
 // ------------------------------------------------------------ Parameter Store
@@ -480,6 +500,46 @@ pub struct Receipt {
 pub trait ServiceChanges: Send + Sync {
     /// Sets the service's desired task count.
     async fn scale(&self, service: &ServiceRef, desired: i32) -> GatewayResult<Receipt>;
+    /// The registered revision `reference`; `None` when there is no such revision.
+    async fn task_definition(&self, reference: &TaskDefinitionRef) -> GatewayResult<Option<TaskDefinition>>;
+    /// Registers the next revision of `base`'s family: a copy of `base` with
+    /// every setting and tag it has, except that each container named in
+    /// `images` gets that image. Returns the new revision.
+    async fn register_revision(
+        &self,
+        base: &TaskDefinitionRef,
+        images: &[Container],
+    ) -> GatewayResult<(TaskDefinitionRef, Receipt)>;
+    /// Points the service at another revision and/or starts a new deployment.
+    async fn update_service(&self, service: &ServiceRef, update: &ServiceUpdate) -> GatewayResult<ServiceUpdated>;
+}
+
+/// A registered task definition revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDefinition {
+    pub reference: TaskDefinitionRef,
+    /// ACTIVE; INACTIVE once deregistered (ECS starts no new tasks from it).
+    pub status: String,
+    pub containers: Vec<Container>,
+}
+
+/// What `update_service` changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceUpdate {
+    /// Run this revision; `None` keeps the current one.
+    pub task_definition: Option<TaskDefinitionRef>,
+    /// Start a new deployment even when nothing else changes: every task is
+    /// replaced (images pulled and secrets read again).
+    pub force_new_deployment: bool,
+}
+
+/// What `update_service` started.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceUpdated {
+    pub receipt: Receipt,
+    /// The PRIMARY deployment after the update, as ECS answered; `None` when
+    /// the answer named none.
+    pub deployment: Option<String>,
 }
 
 // ------------------------------------------------------------- SSM changes

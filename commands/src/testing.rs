@@ -19,6 +19,7 @@ use crate::values::*;
 
 mod pipelines;
 pub use pipelines::*;
+
 mod ecs;
 pub use ecs::*;
 pub mod flow;
@@ -73,11 +74,11 @@ pub fn action(name: &str, category: ActionCategory, status: Option<ExecStatus>, 
         summary: None,
         error: None,
         external_url: None,
+        token: None,
     }
 }
 
 /// A steady ACTIVE service `cluster/name` on task definition `name:1`, one
-        token: None,
 /// container and a completed PRIMARY deployment.
 pub fn service(service: &str, desired: i32, running: i32) -> ServiceDetail {
     let service = ServiceRef::parse(service).unwrap();
@@ -162,6 +163,15 @@ pub struct FakeAws {
     pub ssm: ssm::FakeSsm,
     /// Every `scale` call, in order.
     pub scaled: Mutex<Vec<(ServiceRef, i32)>>,
+    /// Every pipeline change, in words (`start web`, ...; see `testing/pipelines.rs`), in
+    /// order; shared, so a test keeps it after `gateways()` took the fake.
+    pub pipeline_calls: std::sync::Arc<Mutex<Vec<String>>>,
+    /// When set, `retry_stage`, `stop` and `put_approval` answer `TooLate`.
+    pub pipeline_too_late: bool,
+    /// What `state` and `execution` answer once a pipeline was changed, one
+    /// state per `execution` call (the last one stays); see
+    /// [`FakeAws::after_pipeline_change`].
+    pub pipeline_scripts: Mutex<BTreeMap<String, std::collections::VecDeque<PipelineState>>>,
     /// Registered task definitions by `family:revision`, besides the ones
     /// services run (which `task_definition` finds as ACTIVE).
     pub task_definitions: BTreeMap<String, TaskDefinition>,
@@ -180,15 +190,6 @@ pub struct FakeAws {
 impl FakeAws {
     pub fn with_pipeline(mut self, name: &str, latest: Option<Execution>) -> Self {
         let name = PipelineName::parse(name).unwrap();
-    /// Every pipeline change, in words (`start web`, ...; see `testing/pipelines.rs`), in
-    /// order; shared, so a test keeps it after `gateways()` took the fake.
-    pub pipeline_calls: std::sync::Arc<Mutex<Vec<String>>>,
-    /// When set, `retry_stage`, `stop` and `put_approval` answer `TooLate`.
-    pub pipeline_too_late: bool,
-    /// What `state` and `execution` answer once a pipeline was changed, one
-    /// state per `execution` call (the last one stays); see
-    /// [`FakeAws::after_pipeline_change`].
-    pub pipeline_scripts: Mutex<BTreeMap<String, std::collections::VecDeque<PipelineState>>>,
         self.pipelines.insert(name.to_string(), PipelineState { name, latest, stages: vec![] });
         self
     }
@@ -340,6 +341,7 @@ impl FakeAws {
             automations: aws.clone(),
             run_commands: aws.clone(),
             param_hooks: Default::default(),
+            pipeline_changes: aws.clone(),
             service_changes: aws,
         }
     }
@@ -349,7 +351,6 @@ impl FakeAws {
 /// semantics as the real ones.
 #[derive(Default)]
 pub struct MemoryStore {
-            pipeline_changes: aws.clone(),
     pub claims: Mutex<std::collections::HashSet<String>>,
     pub changes: Mutex<BTreeMap<ChangeId, ChangeRecord>>,
     pub audit: Mutex<Vec<AuditRecord>>,

@@ -17,7 +17,9 @@ pub mod alarms;
 pub mod audit;
 pub mod automation_run;
 pub mod automation_status;
+pub mod deploy;
 pub mod help;
+pub mod image;
 pub mod param_get;
 pub mod param_history;
 pub mod param_hooks;
@@ -35,6 +37,9 @@ pub mod pipeline_retry;
 pub mod pipeline_start;
 pub mod pipeline_stop;
 pub mod pipelines;
+pub mod restart;
+pub mod rollback;
+mod rollout;
 pub mod run_command;
 pub mod scale;
 pub mod service;
@@ -77,6 +82,9 @@ pub enum Command {
     PipelineStop(pipeline_stop::PipelineStop),
     PipelineApprove(pipeline_approve::PipelineDecision),
     PipelineReject(pipeline_approve::PipelineDecision),
+    Deploy(deploy::Deploy),
+    Restart(restart::Restart),
+    Rollback(rollback::Rollback),
     ParamSet(param_set::ParamSet),
     ParamRollback(param_rollback::ParamRollback),
     AutomationRun(automation_run::AutomationRun),
@@ -116,6 +124,9 @@ pub const ENTRIES: &[Entry] = &[
     Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
     Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
     Entry { spec: &scale::SPEC, parse: |a| scale::Scale::parse(a).map(Command::Scale) },
+    Entry { spec: &deploy::SPEC, parse: |a| deploy::Deploy::parse(a).map(Command::Deploy) },
+    Entry { spec: &restart::SPEC, parse: |a| restart::Restart::parse(a).map(Command::Restart) },
+    Entry { spec: &rollback::SPEC, parse: |a| rollback::Rollback::parse(a).map(Command::Rollback) },
     Entry { spec: &param_set::SPEC, parse: |a| param_set::ParamSet::parse(a).map(Command::ParamSet) },
     Entry {
         spec: &param_rollback::SPEC,
@@ -208,6 +219,9 @@ impl Command {
             Command::PipelineStop(_) => &pipeline_stop::SPEC,
             Command::PipelineApprove(_) => &pipeline_approve::SPEC,
             Command::PipelineReject(_) => &pipeline_reject::SPEC,
+            Command::Deploy(_) => &deploy::SPEC,
+            Command::Restart(_) => &restart::SPEC,
+            Command::Rollback(_) => &rollback::SPEC,
             Command::ParamSet(_) => &param_set::SPEC,
             Command::ParamRollback(_) => &param_rollback::SPEC,
             Command::AutomationRun(_) => &automation_run::SPEC,
@@ -224,6 +238,9 @@ impl Command {
             Command::PipelineRetry(c) => Some(c),
             Command::PipelineStop(c) => Some(c),
             Command::PipelineApprove(c) | Command::PipelineReject(c) => Some(c),
+            Command::Deploy(c) => Some(c),
+            Command::Restart(c) => Some(c),
+            Command::Rollback(c) => Some(c),
             Command::ParamSet(c) => Some(c),
             Command::ParamRollback(c) => Some(c),
             Command::AutomationRun(c) => Some(c),
@@ -259,6 +276,12 @@ impl Command {
                 vec![]
             }
             Command::Scale(c) => vec![("service", c.service.to_string()), ("count", c.count.to_string())],
+            Command::Deploy(c) => {
+                let revision = c.revision().map(|n| ("revision", n.to_string()));
+                [("service", c.service.to_string())].into_iter().chain(revision).collect()
+            }
+            Command::Restart(c) => vec![("service", c.service.to_string())],
+            Command::Rollback(c) => vec![("service", c.service.to_string())],
             // The value goes to the policy (rules may match on it); policies are local and never log it.
             Command::ParamSet(c) => vec![("name", c.name.to_string()), ("value", c.value.expose().to_owned())],
             Command::ParamRollback(c) => vec![("name", c.name.to_string())],
@@ -302,6 +325,9 @@ impl Command {
             | Command::PipelineStop(_)
             | Command::PipelineApprove(_)
             | Command::PipelineReject(_)
+            | Command::Deploy(_)
+            | Command::Restart(_)
+            | Command::Rollback(_)
             | Command::ParamSet(_)
             | Command::ParamRollback(_)
             | Command::AutomationRun(_)
