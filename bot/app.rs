@@ -7,14 +7,17 @@
 //! being worked on get a few seconds to go out.
 //!
 //! [`Wiring`] is what the application is built from besides settings: the AWS
-//! gateways, the policy and the clock. `main` takes its defaults; tests swap
-//! in a policy that allows changes and a clock they can move.
+//! gateways, whose identity changes run under, the policy and the clock.
+//! `main` takes its defaults; tests swap in a policy that allows changes and a
+//! clock they can move.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
+use opsbot_commands::change::identity::Identity;
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::{Ops, default_policy};
 use opsbot_policies::Policy;
@@ -45,6 +48,8 @@ pub fn system_clock() -> Clock {
 /// What the application is built from besides settings.
 pub struct Wiring {
     pub aws: Gateways,
+    /// Whose AWS identity changes run under; `None`: the bot's (`aws`).
+    pub identity: Option<Arc<dyn Identity>>,
     pub policy: Arc<Policy>,
     pub clock: Clock,
     pub sweep_every: Duration,
@@ -54,7 +59,30 @@ impl Wiring {
     /// `aws` with the built-in policy (reads for everyone, no changes), the
     /// system clock and a sweep every [`SWEEP_EVERY`].
     pub fn new(aws: Gateways) -> Self {
-        Wiring { aws, policy: Arc::new(default_policy()), clock: system_clock(), sweep_every: SWEEP_EVERY }
+        Wiring {
+            aws,
+            identity: None,
+            policy: Arc::new(default_policy()),
+            clock: system_clock(),
+            sweep_every: SWEEP_EVERY,
+        }
+    }
+
+    /// The production wiring from the bot's AWS configuration: its gateways,
+    /// changes run as `aws.assume_role` when configured, under the configured policy.
+    pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
+        let wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
+        match &settings.assume_role {
+            Some(role) => {
+                wiring.with_identity(Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration)))
+            }
+            None => wiring,
+        }
+    }
+
+    /// Changes run under `identity` (reads keep `aws`).
+    pub fn with_identity(self, identity: Arc<dyn Identity>) -> Self {
+        Wiring { identity: Some(identity), ..self }
     }
 
     pub fn with_policy(self, policy: Arc<Policy>) -> Self {
@@ -147,8 +175,11 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
     let store = open_store(settings)?;
     let chat = Arc::new(SlackChat(web.clone()));
-    let ops =
+    let mut ops =
         Ops::new(wiring.aws, wiring.policy, store.clone(), chat).with_param_hooks(settings.on_param_change.clone());
+    if let Some(identity) = wiring.identity {
+        ops = ops.with_identity(identity);
+    }
     let ops = Arc::new(ops);
     ops.recover().await;
     let bot = SlackBot::new(ops.clone(), web, store, wiring.clock.clone());

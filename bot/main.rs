@@ -15,6 +15,7 @@ use opsbot::settings::Settings;
 use opsbot::store::SqliteStore;
 use opsbot::{aws, policy_cli, telemetry};
 use opsbot_commands::Ops;
+use opsbot_commands::change::identity::Identity;
 use opsbot_commands::cmd::param_hooks::ParamHook;
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::{ChannelId, SlackUserId};
@@ -74,10 +75,11 @@ struct Who {
     groups: Vec<String>,
 }
 
-/// The console on `gateways` under `policy`, recording changes in `store`,
-/// with the `on_param_change` `hooks`.
+/// The console on `gateways` (changes as `identity`, when set) under `policy`,
+/// recording changes in `store`, with the `on_param_change` `hooks`.
 async fn console(
     gateways: Gateways,
+    identity: Option<Arc<dyn Identity>>,
     policy: Arc<Policy>,
     store: Arc<SqliteStore>,
     who: Who,
@@ -89,7 +91,11 @@ async fn console(
     user.groups = who.groups;
     let screen = Screen::new(std::io::stdout());
     let chat = Arc::new(ConsoleChat::new(screen.clone()));
-    let ops = Arc::new(Ops::new(gateways, policy, store.clone(), chat).with_param_hooks(hooks));
+    let mut ops = Ops::new(gateways, policy, store.clone(), chat).with_param_hooks(hooks);
+    if let Some(identity) = identity {
+        ops = ops.with_identity(identity);
+    }
+    let ops = Arc::new(ops);
     ops.recover().await;
     Ok(console::run_stdio(&Session { ops, store, screen }, user).await?)
 }
@@ -117,8 +123,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let mut settings = settings()?;
             settings.listen = listen.unwrap_or(settings.listen);
             app::check(&settings, transport)?;
-            let gateways = aws::gateways(&aws::load_sdk_config().await);
-            let running = app::start(&settings, transport, gateways).await?;
+            let wiring = app::Wiring::from_sdk(&settings, &aws::load_sdk_config().await);
+            let running = app::start_with(&settings, transport, wiring).await?;
             running.run_until(telemetry::shutdown_signal()).await?;
         }
         Command::Console(who) => {
@@ -126,7 +132,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let store = app::open_store(&settings)?;
             let policy = settings.policy();
             let hooks = settings.on_param_change.clone();
-            console(aws::gateways(&aws::load_sdk_config().await), policy, store, who, hooks).await?
+            let wiring = app::Wiring::from_sdk(&settings, &aws::load_sdk_config().await);
+            console(wiring.aws, wiring.identity, policy, store, who, hooks).await?
         }
         Command::Demo(who) => {
             if std::io::stdin().is_terminal() {
@@ -136,7 +143,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let store = Arc::new(SqliteStore::in_memory()?);
             let sandbox = Arc::new(Sandbox::demo(chrono::Utc::now()));
             let hooks = opsbot::sandbox::ssm::demo_hooks();
-            console(sandbox.gateways(), Arc::new(console::demo::policy()), store, who, hooks).await?
+            console(sandbox.gateways(), None, Arc::new(console::demo::policy()), store, who, hooks).await?
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use opsbot_policies::{Policy, PolicyError};
 use serde::Deserialize;
 
+mod aws;
 mod hooks;
+
+pub use aws::AssumeRoleSettings;
 
 /// Where to find the Slack Web API when nothing says otherwise.
 pub const SLACK_API_URL: &str = "https://slack.com/api";
@@ -59,6 +62,7 @@ struct File {
     server: ServerFile,
     store: StoreFile,
     on_param_change: Vec<serde_saphyr::Spanned<hooks::HookFile>>,
+    aws: aws::AwsFile,
     /// Read by the policy engine itself (it reports its own positions).
     policies: Option<serde::de::IgnoredAny>,
 }
@@ -96,6 +100,9 @@ pub struct Settings {
     pub store_path: Option<PathBuf>,
     /// What runs after a parameter under a prefix changes (`on_param_change`).
     pub on_param_change: Vec<opsbot_commands::cmd::param_hooks::ParamHook>,
+    /// The role changes run as, assumed for each requester (`aws.assume_role`);
+    /// `None`: changes run with the bot's own credentials.
+    pub assume_role: Option<AssumeRoleSettings>,
     /// The configured policy; `None` means the built-in one (reads for
     /// everyone, changes for no one).
     pub policy: Option<Arc<Policy>>,
@@ -112,6 +119,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             store_path: Some(PathBuf::from("opsbot.db")),
             on_param_change: Vec::new(),
+            assume_role: None,
             policy: None,
         }
     }
@@ -127,6 +135,7 @@ impl Settings {
                 std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
             let file = parse_file(path, &text)?;
             settings.on_param_change = hooks::compile(path, &file.on_param_change)?;
+            settings.assume_role = aws::compile(path, &file.aws)?;
             settings.apply_file(file);
             let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
             let policy = Policy::from_config_yaml(&text, path, &known, |p| std::fs::read_to_string(p))?;

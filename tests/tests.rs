@@ -4,6 +4,7 @@
 mod aws_emulators;
 mod demo;
 mod ecs_changes;
+mod identity;
 mod pipeline_changes;
 mod slack_aws;
 mod slack_changes;

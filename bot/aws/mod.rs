@@ -10,6 +10,8 @@
 //!   with their aws-smithy-mocks tests (the only tests that build SDK types).
 //! - `ssm_changes.rs` (parameter writes), `automation.rs` (SSM Automation),
 //!   `run_command.rs` (SSM Run Command): the change ports of SSM, likewise.
+//! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
+//!   requester (`aws.assume_role`).
 //!
 //! # Decisions
 //! - The SDK crates are built without default features, so the loader is given
@@ -29,6 +31,7 @@ mod cloudwatch;
 mod codepipeline;
 mod ecs;
 mod errors;
+mod identity;
 mod run_command;
 mod ssm;
 mod ssm_changes;
@@ -43,6 +46,7 @@ pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
 pub use codepipeline::AwsPipelines;
 pub use ecs::AwsServices;
+pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;
 pub use ssm_changes::AwsParamChanges;

@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info, warn};
 
 use crate::change::flow::{Approval, ChangeRequest};
+use crate::change::identity::Identity;
 use crate::cmd::{Command, Context, ENTRIES};
 use crate::error::{GatewayError, UsageError};
 use crate::ports::Gateways;
@@ -35,11 +36,13 @@ pub struct Ops {
     pub(crate) chat: Arc<dyn Chat>,
     /// Changes being executed and followed, so a stop can wait for them.
     pub(crate) running: TaskTracker,
+    /// Whose AWS identity changes run under; `None`: the bot's own (`aws`).
+    pub(crate) identity: Option<Arc<dyn Identity>>,
 }
 
 impl Ops {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
-        Ops { aws, policy, store, chat, running: TaskTracker::new() }
+        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None }
     }
 
     /// Waits (up to `within`) for changes still executing; called on stop.
@@ -55,6 +58,13 @@ impl Ops {
     /// Adds the `on_param_change` hooks, judged by this pipeline's policy.
     pub fn with_param_hooks(mut self, hooks: Vec<crate::cmd::param_hooks::ParamHook>) -> Self {
         self.aws.param_hooks = Arc::new(crate::cmd::param_hooks::ParamHooks::new(hooks, self.policy.clone()));
+        self
+    }
+
+    /// Runs changes under the requester's identity (`aws.assume_role`) rather
+    /// than the bot's; reads keep the bot's gateways.
+    pub fn with_identity(mut self, identity: Arc<dyn Identity>) -> Self {
+        self.identity = Some(identity);
         self
     }
 

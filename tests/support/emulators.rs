@@ -119,16 +119,25 @@ impl Emulators {
     }
 
     /// Creates (in moto's IAM) a role CodePipeline may assume, which moto's
-    /// `CreatePipeline` insists on, and returns its ARN. There is no IAM SDK
-    /// crate in the build, so this is one form-encoded Query API call.
+    /// `CreatePipeline` insists on, and returns its ARN.
     pub async fn codepipeline_role(&self) -> String {
-        let name = unique("codepipeline-role");
-        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codepipeline.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        self.create_role("codepipeline-role", r#"{"Service":"codepipeline.amazonaws.com"}"#).await
+    }
+
+    /// Creates (in moto's IAM) a uniquely named role that `principal` (an IAM
+    /// policy `Principal` object, e.g. `{"AWS":"arn:aws:iam::123456789012:root"}`)
+    /// may assume, and returns its ARN. There is no IAM SDK crate in the build,
+    /// so this is one form-encoded Query API call.
+    pub async fn create_role(&self, prefix: &str, principal: &str) -> String {
+        let name = unique(prefix);
+        let trust = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{principal},"Action":["sts:AssumeRole","sts:SetSourceIdentity"]}}]}}"#
+        );
         let form = [
             ("Action", "CreateRole"),
             ("Version", "2010-05-08"),
             ("RoleName", name.as_str()),
-            ("AssumeRolePolicyDocument", trust),
+            ("AssumeRolePolicyDocument", trust.as_str()),
         ];
         let body = serde_urlencoded::to_string(form).unwrap();
         let addr = self.moto.addr();

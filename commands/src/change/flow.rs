@@ -4,6 +4,10 @@
 //! transition in the store; only the caller whose transition succeeded goes
 //! on. Each step is audited; the record of intent (`executing`) is written
 //! before AWS is touched, and a failure to write it stops the change.
+//!
+//! A change's AWS calls after confirmation (the re-plan, the action, the
+//! follow-up checks) go through gateways resolved once for its requester (see
+//! `identity`); if they cannot be had, the change ends failed and runs nothing.
 
 use std::sync::Arc;
 
@@ -12,6 +16,7 @@ use tracing::{error, info, warn};
 use super::{ChangeCommand, Click, ClickKind, Outcome, Plan, Progress, Verdict, params_hash};
 use crate::cmd::{Command, Context};
 use crate::pipeline::Ops;
+use crate::ports::Gateways;
 use crate::ports::chat::MessageRef;
 use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState};
 use crate::reply::{Button, ButtonStyle, Reply, esc, when};
@@ -264,9 +269,23 @@ impl Ops {
                 .await;
         };
         let Some(change) = command.as_change() else { return };
+        let aws = match self.gateways_for(&record.requester).await {
+            Ok(aws) => aws,
+            Err(err) => {
+                warn!(error = %err, change = %record.id, "cannot act as the requester in AWS; not run");
+                let why = format!(
+                    "not run: opsbot could not act as <@{}> in AWS — {}",
+                    record.requester,
+                    esc(&err.to_string())
+                );
+                self.audit_change(&record, AuditEvent::Failed, approver.as_ref(), |r| r.detail = Some(why.clone()))
+                    .await;
+                return self.finish(&record, false, &why).await;
+            }
+        };
         // Minutes may pass between the plan and the approval: look again, and
         // do nothing if it became unsafe or pointless meanwhile.
-        if let Some(why) = self.still_not_ready(&ctx, change).await {
+        if let Some(why) = self.still_not_ready(&ctx, &aws, change).await {
             self.audit_change(&record, AuditEvent::Refused, approver.as_ref(), |r| r.detail = Some(why.clone())).await;
             return self.finish(&record, false, &format!("not run: {why}")).await;
         }
@@ -275,7 +294,7 @@ impl Ops {
         }
         let by = approver.map(|a| format!(" (approved by <@{a}>)")).unwrap_or_default();
         self.show(&record, progress_reply(&record, &format!(":arrows_counterclockwise: Running{by}…"), false)).await;
-        let outcome = match change.act(&ctx, &self.aws).await {
+        let outcome = match change.act(&ctx, &aws).await {
             Ok(outcome) => outcome,
             Err(err) => {
                 let text = self.gateway_reply(&ctx, &err).fallback;
@@ -285,7 +304,7 @@ impl Ops {
         };
         let ids = outcome.aws_request_ids.clone();
         self.audit_change(&record, AuditEvent::Executed, None, |r| r.aws_request_ids = ids).await;
-        let done = self.follow(&ctx, &record, change, &outcome).await;
+        let done = self.follow(&ctx, &aws, &record, change, &outcome).await;
         let (ok, text) = match done {
             Progress::Done(text) => (true, text),
             Progress::Failed(text) | Progress::Running(text) => (false, text),
@@ -298,10 +317,20 @@ impl Ops {
         self.finish(&record, ok, &lines.join("\n")).await;
     }
 
+    /// The gateways a change of `requester` runs through: the ones acting as
+    /// them when an [`Identity`](super::identity::Identity) is set (with this
+    /// pipeline's parameter hooks), else the bot's own.
+    async fn gateways_for(&self, requester: &crate::values::SlackUserId) -> crate::GatewayResult<Gateways> {
+        let Some(identity) = &self.identity else { return Ok(self.aws.clone()) };
+        let mut aws = identity.gateways_for(requester).await?;
+        aws.param_hooks = self.aws.param_hooks.clone();
+        Ok(aws)
+    }
+
     /// Why a confirmed change should not run after all (its plan, made again
     /// now, is no longer ready), or `None` to go ahead.
-    async fn still_not_ready(&self, ctx: &Context, change: &dyn ChangeCommand) -> Option<String> {
-        match change.plan(ctx, &self.aws).await {
+    async fn still_not_ready(&self, ctx: &Context, aws: &Gateways, change: &dyn ChangeCommand) -> Option<String> {
+        match change.plan(ctx, aws).await {
             Ok(Plan { verdict: Verdict::Ready, .. }) => None,
             Ok(Plan { verdict: Verdict::NoOp(why), .. }) => Some(format!("nothing to do any more — {}", esc(&why))),
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
@@ -315,6 +344,7 @@ impl Ops {
     async fn follow(
         &self,
         ctx: &Context,
+        aws: &Gateways,
         record: &ChangeRecord,
         change: &dyn ChangeCommand,
         outcome: &Outcome,
@@ -323,7 +353,7 @@ impl Ops {
         let deadline = tokio::time::Instant::now() + follow.timeout;
         let mut last = String::new();
         loop {
-            match change.check(ctx, &self.aws, outcome).await {
+            match change.check(ctx, aws, outcome).await {
                 Ok(Progress::Running(now)) => {
                     if now != last {
                         self.show(

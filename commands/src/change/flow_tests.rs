@@ -1,7 +1,8 @@
 //! The change flow seen by its users, against in-memory ports: plans before
 //! anything runs, only the requester confirms, a change runs once however
 //! often it is clicked, everything is audited, nothing runs without an audit
-//! trail, and requests expire.
+//! trail, requests expire, and changes run as their requester when an
+//! identity is set.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,6 +11,7 @@ use opsbot_policies::Policy;
 
 use super::Click;
 use super::flow::ClickOutcome;
+use super::identity::Identity;
 use crate::cmd::Context;
 use crate::pipeline::{Ops, default_policy};
 use crate::ports::store::{AuditEvent, ChangeId, ChangeState, Store};
@@ -240,4 +242,76 @@ async fn a_change_that_became_unsafe_before_it_was_confirmed_does_not_run() {
     let last = w.chat.texts().pop().unwrap();
     assert!(last.contains("not run: it became unsafe") && last.contains("rolling out"), "{last}");
     assert_eq!(events(&w.store).last(), Some(&AuditEvent::Refused));
+}
+
+/// Gateways per Slack user, as an [`Identity`] that assumed a role for each
+/// would hand out; users it has none for are denied.
+struct ActAs {
+    gateways: std::collections::BTreeMap<String, crate::ports::Gateways>,
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl Identity for ActAs {
+    async fn gateways_for(&self, user: &SlackUserId) -> crate::GatewayResult<crate::ports::Gateways> {
+        self.asked.lock().unwrap().push(user.to_string());
+        self.gateways.get(user.as_str()).cloned().ok_or_else(|| crate::GatewayError::AccessDenied {
+            message: format!("not authorized to perform sts:AssumeRole for {user}"),
+        })
+    }
+}
+
+/// `prod/api` as every fake AWS sees it: 4 wanted, 6 running.
+fn fake_aws() -> Arc<FakeAws> {
+    Arc::new(FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() })
+}
+
+/// A world under `policy` whose changes run through `identity`.
+fn acting_as(policy: Policy, identity: Arc<dyn Identity>) -> World {
+    let (aws, store, chat) = (fake_aws(), Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let ops = Ops::new(FakeAws::share(&aws), Arc::new(policy), store.clone(), chat.clone()).with_identity(identity);
+    World { ops: Arc::new(ops), aws, store, chat }
+}
+
+fn approval_policy() -> Policy {
+    let yaml = "roles:\n  ops: { everyone: true }\nrules:\n  - allow: [scale]\n    to: ops\n    approval: { by: ops, ttl: 1h }\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap()
+}
+
+#[tokio::test]
+async fn an_approved_change_acts_as_its_requester_not_as_the_bot_or_the_approver() {
+    let (requester, approver) = (fake_aws(), fake_aws());
+    let users = [("U0DEV".to_string(), FakeAws::share(&requester)), ("U0LEAD".to_string(), FakeAws::share(&approver))];
+    let identity = Arc::new(ActAs { gateways: users.into(), asked: Default::default() });
+    let w = acting_as(approval_policy(), identity.clone());
+
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    assert!(matches!(w.ops.click(&ctx(), &button(&plan, "Confirm")).await, ClickOutcome::Replace(_)));
+    let asking = w.chat.messages.lock().unwrap().last().unwrap().1.clone();
+    w.ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    settle(&w, "req-1").await;
+
+    assert_eq!(requester.scaled.lock().unwrap().len(), 1, "the change ran as its requester");
+    assert!(approver.scaled.lock().unwrap().is_empty(), "not as the approver");
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "not with the bot's own credentials");
+    assert_eq!(*identity.asked.lock().unwrap(), ["U0DEV"], "resolved once, for the requester");
+    assert!(events(&w.store).contains(&AuditEvent::Executed));
+}
+
+#[tokio::test]
+async fn a_change_whose_requester_cannot_be_assumed_runs_nothing_and_fails_audited() {
+    let identity = Arc::new(ActAs { gateways: Default::default(), asked: Default::default() });
+    let w = acting_as(Policy::reads_for_everyone(["scale"]), identity);
+
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    settle(&w, "req-1").await;
+
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
+    assert_eq!(events(&w.store), [AuditEvent::Requested, AuditEvent::Confirmed, AuditEvent::Failed]);
+    let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert_eq!(change.state, ChangeState::Failed);
+    let last = w.chat.texts().pop().unwrap();
+    assert!(last.contains("not run: opsbot could not act as <@U0DEV> in AWS — AWS denied access"), "{last}");
 }

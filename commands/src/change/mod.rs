@@ -6,6 +6,7 @@
 //! - [`ChangeCommand`]: what a change command implements (plan, act, check).
 //! - [`Click`]: a button press, bound to one change and the hash of its exact
 //!   parameters, in the form it travels through Slack and back.
+//! - [`identity::Identity`]: whose AWS identity a change runs under.
 //! - `flow`: the life of a change (request → confirm → approve → execute →
 //!   follow), its audit trail and its messages.
 //!
@@ -26,6 +27,7 @@ use crate::ports::Gateways;
 use crate::ports::store::ChangeId;
 
 pub(crate) mod flow;
+pub mod identity;
 pub use flow::ClickOutcome;
 #[cfg(test)]
 mod flow_tests;
