@@ -10,6 +10,7 @@
 //! - [`console`]: `opsbot console` / `opsbot demo`: the pipeline in a terminal.
 //! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket Mode.
 //! - [`http`]: the axum router (`/slack/*`, `/healthz`).
+//! - [`notify`]: AWS notifications in, living Slack messages out.
 //! - [`policy_cli`]: `opsbot policy check` / `lint`.
 //! - [`store`]: durable state (request claims, changes, audit) in SQLite.
 //! - [`telemetry`]: logging set-up and stop signals.
@@ -18,6 +19,7 @@ pub mod app;
 pub mod aws;
 pub mod console;
 pub mod http;
+pub mod notify;
 pub mod policy_cli;
 pub mod sandbox;
 pub mod settings;

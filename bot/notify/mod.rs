@@ -1,0 +1,7 @@
+//! Notifications from AWS: inbound events (SQS poller, SNS endpoint) become
+//! typed notifications, are routed to channels and kept as living messages.
+//!
+//! # Parts
+//! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
+
+pub mod sns;
