@@ -276,6 +276,7 @@ mod tests {
             channel: "C1",
             args: &[],
             at: chrono::Utc::now(),
+            force: false,
         };
         assert!(policy.evaluate(&request).is_allowed());
     }
@@ -298,6 +299,7 @@ mod tests {
                 channel: "C1",
                 args: &[],
                 at: chrono::Utc::now(),
+                force: false,
             };
             policy.evaluate(&request).is_allowed()
         };

@@ -47,6 +47,8 @@ const MIGRATIONS: &[&str] = &[
         aws_request_ids TEXT NOT NULL, detail TEXT);
      CREATE INDEX audit_actor ON audit (actor, seq);
      CREATE INDEX audit_command ON audit (command, seq)",
+    "ALTER TABLE changes ADD COLUMN requester_name TEXT;
+     ALTER TABLE changes ADD COLUMN groups TEXT NOT NULL DEFAULT '[]'",
 ];
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;
@@ -134,6 +136,8 @@ fn change_row(r: &Row<'_>) -> rusqlite::Result<ChangeRecord> {
         hash: r.get("hash")?,
         plan: serde_json::from_str(&plan).unwrap_or_default(),
         requester: user(r.get("requester")?)?,
+        requester_name: r.get("requester_name")?,
+        groups: serde_json::from_str(&r.get::<_, String>("groups")?).unwrap_or_default(),
         channel: channel(r.get("channel")?)?,
         state: ChangeState::parse(&state).ok_or_else(|| rusqlite::Error::InvalidColumnName(state.clone()))?,
         approvers: r.get("approvers")?,
@@ -183,12 +187,13 @@ impl Store for SqliteStore {
 
     async fn insert_change(&self, ch: &ChangeRecord) -> Result<(), StoreError> {
         let plan = serde_json::to_string(&ch.plan).map_err(err)?;
+        let groups = serde_json::to_string(&ch.groups).map_err(err)?;
         let message = ch.message.as_ref();
         self.with(|c| {
             c.execute(
                 "INSERT INTO changes (id, text, shown, command, hash, plan, requester, channel, state, approvers, rule,
-                    created, expires, message_channel, message_ts, decided_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    created, expires, message_channel, message_ts, decided_by, requester_name, groups)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 params![
                     ch.id.0,
                     ch.text,
@@ -206,6 +211,8 @@ impl Store for SqliteStore {
                     message.map(|m| m.channel.as_str()),
                     message.map(|m| m.ts.as_str()),
                     ch.decided_by.as_ref().map(|u| u.as_str()),
+                    ch.requester_name,
+                    groups,
                 ],
             )
             .map(drop)

@@ -99,6 +99,7 @@ impl Ops {
             channel: ctx.channel.as_str(),
             args: &args,
             at: ctx.now,
+            force: crate::cmd::is_forced(&canonical),
         };
         let decision = self.policy.evaluate(&request);
         let Some(change) = command.as_change() else {
@@ -109,7 +110,8 @@ impl Ops {
         };
         let shown = command.shown(&canonical);
         let rule = decision.rule().map(|r| r.to_string());
-        let change_request = ChangeRequest { command: spec.name, canonical: &canonical, shown: &shown, rule };
+        let force = crate::cmd::is_forced(&canonical);
+        let change_request = ChangeRequest { command: spec.name, canonical: &canonical, shown: &shown, rule, force };
         match decision {
             Decision::Deny { reason, .. } => {
                 info!(%reason, "denied by policy");
@@ -275,11 +277,19 @@ mod tests {
                 channel: "C1",
                 args: &[],
                 at: crate::testing::now(),
+                force: false,
             };
             assert_eq!(policy.evaluate(&request).is_allowed(), !entry.spec.changes, "{}", entry.spec.name);
         }
-        let deploy =
-            Request { command: "deploy", user: "U1", groups: &[], channel: "C1", args: &[], at: crate::testing::now() };
+        let deploy = Request {
+            command: "deploy",
+            user: "U1",
+            groups: &[],
+            channel: "C1",
+            args: &[],
+            at: crate::testing::now(),
+            force: false,
+        };
         assert!(!policy.evaluate(&deploy).is_allowed());
     }
 }

@@ -184,11 +184,22 @@ pub fn did_you_mean(words: &[String]) -> Vec<String> {
     out
 }
 
+/// Written last on a change: run it despite a freeze or its own safety
+/// checks (deployment in progress, alarms firing) — only where a policy rule
+/// with `force: true` allows it. Part of the command line, so approvals bind it.
+pub const FORCE: &str = "--force";
+
+/// Whether a command line asks for `--force` (its last word).
+pub fn is_forced(text: &str) -> bool {
+    tokenize(text).ok().and_then(|words| words.last().cloned()).is_some_and(|last| last == FORCE)
+}
+
 impl Command {
     /// Parses a whole command line (without `/ops` or the bot mention).
-    /// Empty text means `help`.
+    /// Empty text means `help`. A trailing `--force` is taken off a change
+    /// (see [`FORCE`]) and refused on a read.
     pub fn parse(text: &str) -> Result<Command, UsageError> {
-        let words = tokenize(text)?;
+        let mut words = tokenize(text)?;
         if words.is_empty() {
             return Ok(Command::Help(help::Help::default()));
         }
@@ -197,6 +208,13 @@ impl Command {
             err.suggestions = did_you_mean(&words);
             return Err(err);
         };
+        if words.len() > used && words.last().is_some_and(|w| w == FORCE) {
+            if !entry.spec.changes {
+                let message = format!("`{FORCE}` is for changes; `{}` changes nothing — leave it out", entry.spec.name);
+                return Err(UsageError::new(message).with_usage(entry.spec.usage()));
+            }
+            words.pop();
+        }
         (entry.parse)(&words[used..]).map_err(|e| e.with_usage(entry.spec.usage()))
     }
 
