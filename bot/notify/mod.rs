@@ -3,5 +3,7 @@
 //!
 //! # Parts
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
+//! - [`sqs`]: the SQS poller, which deletes a message only once it is kept.
 
 pub mod sns;
+pub mod sqs;

@@ -1,6 +1,6 @@
 //! The store in one SQLite file (WAL): request claims, changes between their
-//! clicks, and the append-only audit log. Implements the commands' `Store`
-//! port; the operations are single-row reads, conditional updates and
+//! clicks, the append-only audit log, and the notification inbox (`inbox`).
+//! Implements the commands' `Store` port; the operations are single-row reads, conditional updates and
 //! appends, so a DynamoDB implementation can follow with the same shape.
 //!
 //! Decisions:
@@ -16,6 +16,10 @@
 //! - Claims are pruned after a day (Slack retries for minutes, not days).
 //! - `secure_delete`: a pending `param set` keeps its value until the change
 //!   is final; when it is scrubbed, the old bytes are overwritten too.
+
+mod inbox;
+
+pub use inbox::InboxRow;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -49,6 +53,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX audit_command ON audit (command, seq)",
     "ALTER TABLE changes ADD COLUMN requester_name TEXT;
      ALTER TABLE changes ADD COLUMN groups TEXT NOT NULL DEFAULT '[]'",
+    "CREATE TABLE inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, body BLOB,
+        received INTEGER NOT NULL);
+     CREATE INDEX inbox_pending ON inbox (seq) WHERE body IS NOT NULL",
 ];
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;
