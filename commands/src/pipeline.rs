@@ -18,6 +18,7 @@ use crate::change::identity::Identity;
 use crate::cmd::{Command, Context, ENTRIES};
 use crate::error::{GatewayError, UsageError};
 use crate::ports::Gateways;
+use crate::ports::alerts::Alerts;
 use crate::ports::chat::Chat;
 use crate::ports::store::{AuditEvent, Store};
 use crate::reply::{Reply, esc};
@@ -38,11 +39,20 @@ pub struct Ops {
     pub(crate) running: TaskTracker,
     /// Whose AWS identity changes run under; `None`: the bot's own (`aws`).
     pub(crate) identity: Option<Arc<dyn Identity>>,
+    /// The alerts `alerts` and `alert ack` read and take.
+    pub(crate) alerts: Arc<dyn Alerts>,
 }
 
 impl Ops {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
-        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None }
+        let alerts = Arc::new(crate::ports::alerts::Unfollowed);
+        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None, alerts }
+    }
+
+    /// The alerts of the alarm notifications this process follows.
+    pub fn with_alerts(mut self, alerts: Arc<dyn Alerts>) -> Self {
+        self.alerts = alerts;
+        self
     }
 
     /// Waits (up to `within`) for changes still executing; called on stop.
@@ -131,7 +141,7 @@ impl Ops {
     }
 
     async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {
-        match command.run(ctx, &self.aws, self.store.as_ref()).await {
+        match command.run(ctx, &self.aws, self.store.as_ref(), self.alerts.as_ref()).await {
             Ok(reply) => {
                 info!("answered");
                 reply

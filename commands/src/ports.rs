@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::GatewayResult;
 
+pub mod alerts;
 pub mod chat;
 pub mod store;
 use crate::values::{AlarmPrefix, ClusterName, ParamName, ParamPath, PipelineName, ServiceRef, SlackUserId};
