@@ -79,14 +79,30 @@ impl Alerts for Unfollowed {
 /// Which of the `open` alerts `which` names: by ARN, else by the alarm name
 /// when only one open alert has it. Every implementation of [`Alerts::ack`]
 /// picks with this, so they all read a name alike.
-pub fn pick(open: &[Alert], which: &str) -> Result<usize, AckOutcome> {
+pub fn pick(open: &[Alert], which: &str) -> Result<usize, Unpicked> {
     if let Some(at) = open.iter().position(|a| a.arn == which) {
         return Ok(at);
     }
     let named: Vec<usize> = (0..open.len()).filter(|&i| open[i].name == which).collect();
     match named.as_slice() {
-        [] => Err(AckOutcome::NotOpen),
+        [] => Err(Unpicked::NotOpen),
         [one] => Ok(*one),
-        many => Err(AckOutcome::Ambiguous(many.iter().map(|&i| open[i].arn.clone()).collect())),
+        many => Err(Unpicked::Ambiguous(many.iter().map(|&i| open[i].arn.clone()).collect())),
+    }
+}
+
+/// Why [`pick`] found no single alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unpicked {
+    NotOpen,
+    Ambiguous(Vec<String>),
+}
+
+impl From<Unpicked> for AckOutcome {
+    fn from(miss: Unpicked) -> Self {
+        match miss {
+            Unpicked::NotOpen => AckOutcome::NotOpen,
+            Unpicked::Ambiguous(arns) => AckOutcome::Ambiguous(arns),
+        }
     }
 }

@@ -33,7 +33,7 @@ impl Alerts for MemoryAlerts {
         let mut open = self.0.lock().unwrap();
         let found = match pick(&open, which) {
             Ok(found) => found,
-            Err(outcome) => return Ok(outcome),
+            Err(miss) => return Ok(miss.into()),
         };
         let alert = &mut open[found];
         if alert.acked.is_some() {
