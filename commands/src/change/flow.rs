@@ -102,7 +102,16 @@ impl Ops {
         plan_reply(&record, &plan, ctx)
     }
 
-    /// A button was pressed by `ctx.user`.
+    /// A button was pressed by `ctx.user`: a change's, or one that runs a
+    /// command line as them (answered to them alone).
+    pub async fn press(self: &Arc<Self>, ctx: &Context, press: &super::Press) -> ClickOutcome {
+        match press {
+            super::Press::Change(click) => self.click(ctx, click).await,
+            super::Press::Run(line) => ClickOutcome::Note(self.handle(ctx, line).await),
+        }
+    }
+
+    /// A change's button was pressed by `ctx.user`.
     pub async fn click(self: &Arc<Self>, ctx: &Context, click: &Click) -> ClickOutcome {
         let record = match self.store.change(&click.change).await {
             Ok(Some(record)) => record,
@@ -572,7 +581,8 @@ fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval:
 }
 
 fn button(label: &str, kind: ClickKind, record: &ChangeRecord, style: ButtonStyle) -> Button {
-    Button { label: label.into(), click: Click { kind, change: record.id.clone(), hash: record.hash.clone() }, style }
+    let click = Click { kind, change: record.id.clone(), hash: record.hash.clone() };
+    Button { label: label.into(), press: super::Press::Change(click), style }
 }
 
 fn note(text: &str) -> ClickOutcome {
