@@ -28,7 +28,7 @@ use opsbot_commands::reply::{Button, ButtonStyle, Reply, ago, duration, esc, one
 use crate::settings::AlarmSettings;
 
 /// The alert opsbot keeps per alarm (its latest episode).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AlertRecord {
     pub arn: String,
     pub name: String,

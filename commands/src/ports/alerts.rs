@@ -33,7 +33,7 @@ pub struct Alert {
     pub escalated: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ack {
     pub by: SlackUserId,
     pub at: Time,
