@@ -184,7 +184,7 @@ fn stage_change(run: &mut RunRecord, stage: &str, state: RunState, at: DateTime<
     match run.stages.iter_mut().find(|s| s.name == stage) {
         Some(kept) if kept.changed > at || kept.state == state => return None,
         Some(kept) => (kept.state, kept.changed) = (state, at),
-        None => run.stages.push(StageRecord { name: stage.to_owned(), state: state, changed: at }),
+        None => run.stages.push(StageRecord { name: stage.to_owned(), state, changed: at }),
     }
     Some(format!("{} Stage *{}* {}", state.icon(), esc(stage), state.words()))
 }
