@@ -4,8 +4,9 @@
 //! standing in for SNS (certificates and SubscribeURL).
 //!
 //! Version 1 messages are fixtures pre-signed with openssl (ring cannot sign
-//! SHA1withRSA; see tests/fixtures/sns/make.sh); version 2 messages are signed
-//! here with ring, so tests can sign whatever they build.
+//! SHA1withRSA; see tests/fixtures/sns/make.sh), plus one openssl-signed
+//! version 2 message; other version 2 messages are signed here with ring, so
+//! tests can sign whatever they build.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -42,6 +43,11 @@ pub fn notification_v1() -> SnsMessage {
 
 pub fn confirmation_v1() -> SnsMessage {
     parse(include_bytes!("../../tests/fixtures/sns/subscription-confirmation-v1.json"))
+}
+
+/// Version 2, signed by openssl: checks the verifier against a signer that is not ring.
+pub fn notification_v2_openssl() -> SnsMessage {
+    parse(include_bytes!("../../tests/fixtures/sns/notification-v2.json"))
 }
 
 pub fn notification_v2() -> SnsMessage {

@@ -76,6 +76,15 @@ pub enum SnsError {
     Tls(#[from] std::io::Error),
 }
 
+impl SnsError {
+    /// Whether the failure is on our side or the network's (answer 5xx so SNS
+    /// retries the delivery) rather than the message's (answer 4xx: forged,
+    /// malformed or unwanted, retrying cannot help).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SnsError::CertFetch { .. } | SnsError::ConfirmFailed { .. } | SnsError::Tls(_))
+    }
+}
+
 /// A message whose signature checked out.
 #[derive(Debug, Clone, Copy)]
 pub struct Verified<'m>(&'m SnsMessage);

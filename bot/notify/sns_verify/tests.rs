@@ -16,7 +16,7 @@ async fn check(msg: &SnsMessage) -> Result<(), SnsError> {
 
 #[tokio::test]
 async fn messages_signed_by_sns_verify_with_both_signature_versions() {
-    for msg in [notification_v1(), confirmation_v1(), notification_v2(), confirmation_v2()] {
+    for msg in [notification_v1(), confirmation_v1(), notification_v2_openssl(), notification_v2(), confirmation_v2()] {
         let certs = Arc::new(MemoryCerts::with_test_cert());
         let verified = verifier(&certs).verify(&msg).await;
         let verified = verified.unwrap_or_else(|e| panic!("{:?} v{}: {e}", msg.kind, msg.signature_version));
@@ -43,7 +43,7 @@ async fn a_tampered_message_subject_topic_or_timestamp_is_refused() {
         ("TopicArn", |m| m.topic_arn = "arn:aws:sns:us-east-1:999999999999:opsbot-alarms".into()),
         ("Timestamp", |m| m.timestamp = "2026-11-22T09:00:00.000Z".into()),
     ];
-    for original in [notification_v1(), notification_v2()] {
+    for original in [notification_v1(), notification_v2_openssl(), notification_v2()] {
         for (what, tamper) in tamperings {
             let mut msg = original.clone();
             tamper(&mut msg);
@@ -189,4 +189,13 @@ async fn the_certificate_cache_keeps_only_the_most_recent_urls() {
     }
     // Every URL once, then the newest from cache, then the evicted first again.
     assert_eq!(certs.fetches(), CERT_CACHE_CAPACITY + 2);
+}
+
+#[test]
+fn only_failures_on_our_side_ask_sns_to_retry() {
+    let fetch = SnsError::CertFetch { url: CERT_URL.into(), reason: "answered HTTP 503".into() };
+    assert!(fetch.is_transient());
+    let forged = SnsError::BadSignature { message_id: "m-1".into(), url: CERT_URL.into() };
+    assert!(!forged.is_transient());
+    assert!(!SnsError::TopicNotAllowed { topic: TOPIC.into() }.is_transient());
 }
