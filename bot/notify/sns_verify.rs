@@ -125,6 +125,9 @@ impl SnsVerifier {
             Err(webpki::Error::InvalidSignatureForPublicKey) => {
                 Err(SnsError::BadSignature { message_id: msg.message_id.clone(), url: url.clone() })
             }
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => {
+                Err(bad_cert(url, "its public key is not an RSA key"))
+            }
             Err(e) => Err(bad_cert(url, e)),
         }
     }

@@ -199,3 +199,14 @@ fn only_failures_on_our_side_ask_sns_to_retry() {
     assert!(!forged.is_transient());
     assert!(!SnsError::TopicNotAllowed { topic: TOPIC.into() }.is_transient());
 }
+
+#[tokio::test]
+async fn a_certificate_whose_key_is_not_rsa_is_refused() {
+    let ec_cert = include_bytes!("../../../tests/fixtures/sns/ec-cert.pem");
+    let certs = Arc::new(MemoryCerts::default().serving(CERT_URL, ec_cert));
+    let err = verifier(&certs).verify(&notification_v2()).await.expect_err("EC key");
+    assert_eq!(
+        err.to_string(),
+        format!("{CERT_URL} is not a PEM X.509 certificate with an RSA key: its public key is not an RSA key")
+    );
+}
