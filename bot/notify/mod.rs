@@ -6,10 +6,18 @@
 //! - [`approval`]: a manual approval as one living message (pure).
 //! - [`pipeline`]: a pipeline execution's life as one living message (pure).
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
+//! - [`sns_verify`]: the signature check of the SNS HTTP(S) endpoint.
+//! - [`sns_fetch`]: URL allow-list, certificate source and HTTP(S) client for it.
+//! - [`sns_confirm`]: which SubscriptionConfirmations are confirmed, and the confirming GET.
 //! - [`sqs`]: the SQS poller, which deletes a message only once it is kept.
 
 pub mod alarm;
 pub mod approval;
 pub mod pipeline;
 pub mod sns;
+pub mod sns_confirm;
+pub mod sns_fetch;
+#[cfg(test)]
+mod sns_testkit;
+pub mod sns_verify;
 pub mod sqs;

@@ -17,6 +17,17 @@ pub enum SnsType {
     UnsubscribeConfirmation,
 }
 
+impl SnsType {
+    /// The `Type` value as SNS writes it (and signs it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnsType::Notification => "Notification",
+            SnsType::SubscriptionConfirmation => "SubscriptionConfirmation",
+            SnsType::UnsubscribeConfirmation => "UnsubscribeConfirmation",
+        }
+    }
+}
+
 /// One SNS message. Optional fields are the ones only some types carry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -30,9 +30,6 @@ use super::SettingsError;
 /// What `match: { kind: ... }` may say, as notifications name their kind.
 pub const KINDS: [&str; 6] = ["pipeline", "alarm", "ecs", "parameter", "automation", "other"];
 
-/// SNS signing certificates are fetched only from URLs matching this.
-pub const CERT_URL_ALLOW: &str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[^?#]+\.pem$";
-
 /// The section as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -93,6 +90,8 @@ pub struct NotificationSettings {
     pub sqs_queues: Vec<String>,
     /// SNS topic ARNs whose subscription to `POST /sns` is confirmed.
     pub sns_topics: Vec<String>,
+    /// Where SNS signing certificates may be fetched from and subscriptions
+    /// confirmed at (default: https on sns.<region>.amazonaws.com).
     pub cert_url_allow: Regex,
     pub routes: Vec<Route>,
     pub alarms: AlarmSettings,
@@ -135,7 +134,7 @@ impl Default for NotificationSettings {
             default_channel: None,
             sqs_queues: Vec::new(),
             sns_topics: Vec::new(),
-            cert_url_allow: Regex::new(CERT_URL_ALLOW).expect("a valid built-in regex"),
+            cert_url_allow: Regex::new(crate::notify::sns_fetch::DEFAULT_URL_ALLOW).expect("a valid built-in regex"),
             routes: Vec::new(),
             alarms: AlarmSettings::default(),
             skip_sns_signatures: false,

@@ -8,6 +8,7 @@ pub mod buttons;
 pub mod emulators;
 pub mod fake_slack;
 pub mod signing;
+pub mod sns;
 
 /// The Python venv with the emulators and slack_sdk (`scripts/emulators.sh`):
 /// `$OPSBOT_VENV`, else `.venv` in the repository.
