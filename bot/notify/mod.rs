@@ -18,6 +18,6 @@ pub mod sns;
 pub mod sns_confirm;
 pub mod sns_fetch;
 #[cfg(test)]
-mod sns_testkit;
+pub(crate) mod sns_testkit;
 pub mod sns_verify;
 pub mod sqs;
