@@ -18,8 +18,10 @@
 //!   is final; when it is scrubbed, the old bytes are overwritten too.
 
 mod inbox;
+mod living;
 
 pub use inbox::InboxRow;
+pub use living::Living;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -55,7 +57,10 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE changes ADD COLUMN groups TEXT NOT NULL DEFAULT '[]'",
     "CREATE TABLE inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, body BLOB,
         received INTEGER NOT NULL);
-     CREATE INDEX inbox_pending ON inbox (seq) WHERE body IS NOT NULL",
+     CREATE INDEX inbox_pending ON inbox (seq) WHERE body IS NOT NULL;
+     CREATE TABLE living (kind TEXT NOT NULL, id TEXT NOT NULL, open INTEGER NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (kind, id));
+     CREATE INDEX living_open ON living (kind, open)",
 ];
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;
