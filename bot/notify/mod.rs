@@ -5,6 +5,7 @@
 //! - [`alarm`]: an alarm's life as one living message (pure).
 //! - [`approval`]: a manual approval as one living message (pure).
 //! - [`pipeline`]: a pipeline execution's life as one living message (pure).
+//! - [`route`]: which channel a notification goes to, and whom it mentions.
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
 //! - [`sns_verify`]: the signature check of the SNS HTTP(S) endpoint.
 //! - [`sns_fetch`]: URL allow-list, certificate source and HTTP(S) client for it.
@@ -14,6 +15,7 @@
 pub mod alarm;
 pub mod approval;
 pub mod pipeline;
+pub mod route;
 pub mod sns;
 pub mod sns_confirm;
 pub mod sns_fetch;

@@ -158,7 +158,7 @@ impl Ops {
 }
 
 /// How to call a role's members in a message: its Slack user groups and users.
-pub(crate) fn mention(policy: &Policy, role: &str) -> String {
+pub fn mention(policy: &Policy, role: &str) -> String {
     let Some(members) = policy.role(role) else { return format!("*{}*", esc(role)) };
     if members.everyone() {
         return "<!here>".into();
