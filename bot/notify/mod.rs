@@ -3,5 +3,8 @@
 //!
 //! # Parts
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
+//! - [`event`]: any accepted body (EventBridge event, SNS envelope, raw SNS
+//!   payload) → one typed [`event::Inbound`] with its dedup key.
 
+pub mod event;
 pub mod sns;
