@@ -19,6 +19,8 @@
 //!   carried it), `alarm:<AlarmArn>:<StateChangeTime>:<NewStateValue>` for an
 //!   alarm message, `approval:<token>` for an approval; otherwise
 //!   `sns:<MessageId>` in an envelope and `sha256:<hex of the body>` without one.
+//! - [`Notification::living_key`] is a different thing: the message a
+//!   notification updates (one per pipeline execution, one per alarm ARN).
 //! - Parameter Store events never carry a parameter's value, and nothing here
 //!   adds one.
 //!
@@ -39,7 +41,7 @@ pub mod pipeline;
 pub mod ssm;
 
 #[cfg(test)]
-mod alarm_tests;
+mod alarm_ecs_tests;
 #[cfg(test)]
 mod kind_tests;
 #[cfg(test)]
@@ -117,6 +119,25 @@ impl Notification {
             Notification::Other(n) => &n.name,
         }
     }
+
+    /// The identity of the living message this notification updates, where
+    /// it has one: `pipeline:<execution id>` for pipeline, stage and action
+    /// events, `alarm:<ARN>`, `ecs:<deployment id>`, `automation:<execution id>`.
+    /// Approvals, parameter changes, service actions and others stand alone.
+    pub fn living_key(&self) -> Option<String> {
+        match self {
+            Notification::PipelineExecution(n) => Some(format!("pipeline:{}", n.execution_id)),
+            Notification::PipelineStage(n) => Some(format!("pipeline:{}", n.execution_id)),
+            Notification::PipelineAction(n) => Some(format!("pipeline:{}", n.execution_id)),
+            Notification::Alarm(n) => Some(format!("alarm:{}", n.arn)),
+            Notification::EcsDeployment(n) => Some(format!("ecs:{}", n.deployment_id)),
+            Notification::Automation(n) => Some(format!("automation:{}", n.execution_id)),
+            Notification::ManualApproval(_)
+            | Notification::EcsServiceAction(_)
+            | Notification::ParameterChange(_)
+            | Notification::Other(_) => None,
+        }
+    }
 }
 
 /// The kinds a route's `match: { kind: ... }` names. Manual approvals are
@@ -148,6 +169,12 @@ impl Kind {
     /// The kind a config names; `None` for a word that is not one of [`Kind::ALL`].
     pub fn parse(text: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|kind| kind.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -184,4 +184,20 @@ fn kinds_read_and_print_as_the_config_spells_them() {
     }
     assert_eq!(Kind::parse(" Alarm "), Some(Kind::Alarm));
     assert_eq!(Kind::parse("approval"), None, "approvals are pipeline notifications");
+    assert_eq!(Kind::Ecs.to_string(), "ecs");
+}
+
+#[test]
+fn pipeline_events_of_one_execution_share_a_living_message_and_approvals_stand_alone() {
+    let execution = read(fixture!("codepipeline-pipeline-started.json")).notification;
+    let stage = read(fixture!("codepipeline-stage-started.json")).notification;
+    let action = read(fixture!("codepipeline-action-failed.json")).notification;
+    let expected = Some("pipeline:12345678-1234-5678-abcd-12345678abcd".to_owned());
+    assert_eq!(
+        [execution.living_key(), stage.living_key(), action.living_key()],
+        [expected.clone(), expected.clone(), expected]
+    );
+    assert_eq!(read(fixture!("codepipeline-approval.json")).notification.living_key(), None);
+    let automation = read(fixture!("ssm-automation-execution.json")).notification;
+    assert_eq!(automation.living_key().as_deref(), Some("automation:333ba70b-2333-48db-b17e-a5e69c6f4d1c"));
 }

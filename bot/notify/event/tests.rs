@@ -151,3 +151,16 @@ fn an_envelope_missing_sns_fields_is_kept_as_other() {
     assert!(matches!(inbound.notification, Notification::Other(_)));
     assert!(inbound.key.starts_with("sha256:"));
 }
+
+#[test]
+fn json_that_is_not_an_object_is_other() {
+    for body in ["[1, 2, 3]", "42", r#""just a string""#, "null"] {
+        let inbound = read(body);
+        assert!(matches!(inbound.notification, Notification::Other(_)), "{body}");
+        assert_eq!(inbound.key, wire::content_key(body.as_bytes()));
+    }
+    let enveloped = r#"{"Type":"Notification","MessageId":"m-2","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"[1,2]",
+        "Timestamp":"2026-11-22T08:00:00.000Z","SignatureVersion":"2","Signature":"c2ln","SigningCertURL":"https://x"}"#;
+    let inbound = read(enveloped);
+    assert_eq!((other(&inbound).summary.as_str(), inbound.key.as_str()), ("[1,2]", "sns:m-2"));
+}

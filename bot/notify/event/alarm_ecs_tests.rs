@@ -52,6 +52,17 @@ fn the_sns_alarm_message_reads_into_the_same_type_keyed_by_arn_time_and_state() 
 }
 
 #[test]
+fn both_alarm_sources_update_the_living_message_of_the_alarm_arn() {
+    let (_, change) = alarm(fixture!("cloudwatch-alarm-single-metric.json"));
+    let via_event = read(fixture!("cloudwatch-alarm-single-metric.json")).notification.living_key();
+    assert_eq!(via_event, Some(format!("alarm:{}", change.arn)));
+    let body = r#"{"AlarmName":"ServerCpuTooHigh","AWSAccountId":"123456789012","NewStateValue":"OK",
+        "StateChangeTime":"2019-10-02T18:00:00.000+0000","Region":"US East (N. Virginia)",
+        "AlarmArn":"arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"}"#;
+    assert_eq!(read(body).notification.living_key(), via_event);
+}
+
+#[test]
 fn an_alarm_message_without_an_arn_gets_one_built_from_account_region_and_name() {
     let (inbound, change) = alarm(fixture!("cloudwatch-alarm-sns-message-ministack.json"));
     assert_eq!(change.arn, "arn:aws:cloudwatch:us-east-1:000000000000:alarm:shop-checkout-5xx");
