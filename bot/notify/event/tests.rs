@@ -164,3 +164,33 @@ fn json_that_is_not_an_object_is_other() {
     let inbound = read(enveloped);
     assert_eq!((other(&inbound).summary.as_str(), inbound.key.as_str()), ("[1,2]", "sns:m-2"));
 }
+
+#[test]
+fn what_moto_delivers_from_an_eventbridge_rule_to_sqs_is_a_pipeline_execution() {
+    let inbound = read(fixture!("moto-eventbridge-to-sqs.json"));
+    assert_eq!(inbound.key, "eventbridge:39d8aeec-dd2e-4ac5-bf48-d850d5dd089a");
+    assert_eq!((inbound.account, inbound.region.as_deref()), (None, Some("us-east-1")));
+    assert_eq!((inbound.notification.kind(), inbound.notification.name()), (Kind::Pipeline, "storefront-web"));
+}
+
+#[test]
+fn what_moto_delivers_from_an_sns_topic_to_sqs_is_an_envelope_named_by_its_subject() {
+    let inbound = read(fixture!("moto-sns-to-sqs.json"));
+    assert_eq!(inbound.key, "sns:df9cdef0-b2d7-45b7-a73d-15929d8d80e7");
+    assert_eq!(other(&inbound).name, "hello", "a bare detail is not an event: kept as other");
+}
+
+#[test]
+fn what_ministack_delivers_for_an_alarm_action_is_an_alarm_change() {
+    let inbound = read(fixture!("ministack-alarm-sns-to-sqs.json"));
+    assert_eq!(
+        inbound.key,
+        "alarm:arn:aws:cloudwatch:us-east-1:000000000000:alarm:shop-checkout-5xx:2026-11-22T08:51:58Z:ALARM"
+    );
+    let Notification::Alarm(change) = inbound.notification else { panic!("{inbound:?}") };
+    assert_eq!(
+        (change.name.as_str(), change.state, change.reason.as_str()),
+        ("shop-checkout-5xx", AlarmState::Alarm, "Set by test")
+    );
+    assert_eq!((change.previous, change.at), (Some(AlarmState::InsufficientData), at("2026-11-22T08:51:58Z")));
+}
