@@ -192,7 +192,17 @@ pub enum ParseError {
 }
 
 /// Parses one body from SQS or `POST /sns` into a typed notification.
+/// Notifications of unknown kinds are logged here (once, at info) as well as
+/// returned, so none goes unnoticed even before it is routed.
 pub fn parse(body: &[u8]) -> Result<Inbound, ParseError> {
+    let inbound = parse_body(body)?;
+    if let Notification::Other(other) = &inbound.notification {
+        tracing::info!(key = %inbound.key, name = %other.name, summary = %other.summary, "notification of an unknown kind");
+    }
+    Ok(inbound)
+}
+
+fn parse_body(body: &[u8]) -> Result<Inbound, ParseError> {
     let text = String::from_utf8_lossy(body);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
