@@ -135,3 +135,32 @@ fn an_ecs_service_action_keeps_its_severity_reason_and_capacity_providers() {
     };
     assert_eq!((steady.event_type, steady.reason), (EcsEventType::Info, None));
 }
+
+#[test]
+fn an_eventbridge_alarm_without_resources_builds_its_arn_or_is_other() {
+    let event = |account: &str| {
+        format!(
+            r#"{{"version":"0","id":"e-7","detail-type":"CloudWatch Alarm State Change","source":"aws.cloudwatch",{account}
+            "time":"2026-11-22T08:00:00Z","region":"eu-west-1","resources":[],
+            "detail":{{"alarmName":"queue-depth","state":{{"value":"OK","reason":"fine"}}}}}}"#
+        )
+    };
+    let (_, change) = alarm(&event(r#""account":"111122223333","#));
+    assert_eq!(change.arn, "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:queue-depth");
+    assert_eq!(change.at, at("2026-11-22T08:00:00Z"), "no state timestamp: the event's time");
+    let Notification::Other(other) = read(&event("")).notification else { panic!() };
+    assert!(
+        other
+            .summary
+            .ends_with("could not read it: no alarm ARN in `resources`, and no account and region to build one from")
+    );
+}
+
+#[test]
+fn an_ecs_event_without_a_service_arn_is_other() {
+    let body = r#"{"version":"0","id":"e-8","detail-type":"ECS Deployment State Change","source":"aws.ecs",
+        "time":"2026-11-22T08:00:00Z","region":"eu-west-1","resources":[],
+        "detail":{"eventType":"INFO","eventName":"SERVICE_DEPLOYMENT_COMPLETED","deploymentId":"ecs-svc/1"}}"#;
+    let Notification::Other(other) = read(body).notification else { panic!() };
+    assert!(other.summary.ends_with("could not read it: no service ARN in `resources`"), "{}", other.summary);
+}

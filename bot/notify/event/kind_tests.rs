@@ -138,6 +138,15 @@ fn a_manual_approval_has_its_token_links_and_expiry_and_is_a_pipeline_kind() {
 }
 
 #[test]
+fn an_approval_message_missing_its_stage_is_other_not_half_an_approval() {
+    let body = r#"{"region":"us-east-2","approval":{"pipelineName":"web","actionName":"Approve","token":"t-1"}}"#;
+    let inbound = read(body);
+    let Notification::Other(other) = &inbound.notification else { panic!("{inbound:?}") };
+    assert!(other.summary.contains(r#""token":"t-1""#));
+    assert!(inbound.key.starts_with("sha256:"));
+}
+
+#[test]
 fn parameter_changes_name_the_operation_and_type_but_never_a_value() {
     for (body, operation) in [
         (fixture!("ssm-parameter-create.json"), ParameterOperation::Create),
