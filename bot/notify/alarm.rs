@@ -25,6 +25,7 @@ use opsbot_commands::ports::AlarmState;
 use opsbot_commands::ports::alerts::{Ack, Alert, AlertState};
 use opsbot_commands::reply::{Button, ButtonStyle, Reply, ago, duration, esc, one_line, truncate};
 
+use super::event::AlarmChange;
 use crate::settings::AlarmSettings;
 
 /// The alert opsbot keeps per alarm (its latest episode).
@@ -61,17 +62,6 @@ pub enum Effect {
     Thread(String),
 }
 
-/// A state change as it arrived.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change<'a> {
-    pub arn: &'a str,
-    pub name: &'a str,
-    pub state: AlarmState,
-    pub reason: &'a str,
-    pub description: Option<&'a str>,
-    pub at: DateTime<Utc>,
-}
-
 impl AlertRecord {
     /// The key of this episode's message in the outbox.
     pub fn message_key(&self) -> String {
@@ -84,7 +74,7 @@ impl AlertRecord {
 }
 
 /// Applies `change` to the alert kept so far (`None`: never seen).
-pub fn apply(kept: Option<AlertRecord>, change: &Change<'_>, rules: &AlarmSettings, mention: &str) -> Step {
+pub fn apply(kept: Option<AlertRecord>, change: &AlarmChange, rules: &AlarmSettings, mention: &str) -> Step {
     let Some(mut alert) = kept else {
         return if change.state == AlarmState::Ok { Step::unchanged(None) } else { start(change, mention) };
     };
@@ -102,7 +92,7 @@ pub fn apply(kept: Option<AlertRecord>, change: &Change<'_>, rules: &AlarmSettin
     }
     alert.recent.retain(|t| change.at - *t < window);
     alert.recent.push(change.at);
-    (alert.state, alert.changed, alert.reason) = (change.state.clone(), change.at, change.reason.to_owned());
+    (alert.state, alert.changed, alert.reason) = (change.state, change.at, change.reason.clone());
     let mut effects = vec![Effect::Update];
     let was_flapping = alert.flapping;
     alert.flapping = was_flapping || alert.recent.len() >= rules.flapping_transitions as usize;
@@ -134,13 +124,13 @@ impl Step {
     }
 }
 
-fn start(change: &Change<'_>, mention: &str) -> Step {
+fn start(change: &AlarmChange, mention: &str) -> Step {
     let alert = AlertRecord {
-        arn: change.arn.to_owned(),
-        name: change.name.to_owned(),
-        state: change.state.clone(),
-        reason: change.reason.to_owned(),
-        description: change.description.map(str::to_owned),
+        arn: change.arn.clone(),
+        name: change.name.clone(),
+        state: change.state,
+        reason: change.reason.clone(),
+        description: change.description.clone(),
         episode: change.at,
         changed: change.at,
         acked: None,
@@ -153,9 +143,9 @@ fn start(change: &Change<'_>, mention: &str) -> Step {
     Step { alert: Some(alert), effects: vec![Effect::Post, Effect::Thread(transition_line(change))] }
 }
 
-fn transition_line(change: &Change<'_>) -> String {
+fn transition_line(change: &AlarmChange) -> String {
     let (icon, words) = state_words(&change.state, false);
-    let reason = truncate(&one_line(change.reason), 300);
+    let reason = truncate(&one_line(&change.reason), 300);
     format!("{icon} {words} at {} — {}", change.at.format("%H:%M:%S UTC"), esc(&reason))
 }
 

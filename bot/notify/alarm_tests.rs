@@ -24,16 +24,24 @@ fn rules() -> AlarmSettings {
     }
 }
 
-fn change(state: AlarmState, minute: i64) -> Change<'static> {
+fn change(state: AlarmState, minute: i64) -> AlarmChange {
     let reason = if state == Fine { "Threshold Crossed: back under 1.0" } else { "Threshold Crossed: 5.0 > 1.0" };
-    Change { arn: ARN, name: "shop-5xx", state, reason, description: Some("5xx on the shop"), at: t(minute) }
+    AlarmChange {
+        arn: ARN.into(),
+        name: "shop-5xx".into(),
+        state,
+        previous: None,
+        reason: reason.into(),
+        at: t(minute),
+        description: Some("5xx on the shop".into()),
+    }
 }
 
 /// Applies the changes in order, returning the alert and every effect.
 fn run(changes: &[(AlarmState, i64)]) -> (Option<AlertRecord>, Vec<Effect>) {
     let (mut kept, mut effects) = (None, Vec::new());
     for (state, minute) in changes {
-        let step = apply(kept, &change(state.clone(), *minute), &rules(), "<!subteam^S0ONCALL>");
+        let step = apply(kept, &change(*state, *minute), &rules(), "<!subteam^S0ONCALL>");
         kept = step.alert;
         effects.extend(step.effects);
     }

@@ -4,6 +4,8 @@
 //! # Parts
 //! - [`alarm`]: an alarm's life as one living message (pure).
 //! - [`approval`]: a manual approval as one living message (pure).
+//! - [`event`]: any accepted body (EventBridge event, SNS envelope, raw SNS
+//!   payload) → one typed [`event::Inbound`] with its dedup key.
 //! - [`pipeline`]: a pipeline execution's life as one living message (pure).
 //! - [`route`]: which channel a notification goes to, and whom it mentions.
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
@@ -14,6 +16,7 @@
 
 pub mod alarm;
 pub mod approval;
+pub mod event;
 pub mod pipeline;
 pub mod route;
 pub mod sns;
