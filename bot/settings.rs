@@ -18,7 +18,7 @@ mod hooks;
 mod notifications;
 
 pub use aws::AssumeRoleSettings;
-pub use notifications::{AlarmSettings, KINDS, NotificationSettings, Route};
+pub use notifications::{AlarmSettings, NotificationSettings, Route};
 
 /// Where to find the Slack Web API when nothing says otherwise.
 pub const SLACK_API_URL: &str = "https://slack.com/api";

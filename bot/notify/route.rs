@@ -7,6 +7,7 @@
 use opsbot_commands::values::ChannelId;
 use opsbot_policies::Policy;
 
+use super::event::Kind;
 use crate::settings::{NotificationSettings, Route};
 
 /// Where one notification goes.
@@ -22,7 +23,7 @@ pub struct Target {
 /// What routes look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct About<'a> {
-    pub kind: &'a str,
+    pub kind: Kind,
     pub name: &'a str,
     pub account: Option<&'a str>,
     pub region: Option<&'a str>,
@@ -78,7 +79,8 @@ notifications:
         target(&settings, &policy, about).unwrap().channel.as_str().to_owned()
     }
 
-    fn about<'a>(kind: &'a str, name: &'a str) -> About<'a> {
+    fn about<'a>(kind: &str, name: &'a str) -> About<'a> {
+        let kind = Kind::parse(kind).unwrap();
         About { kind, name, account: Some("111122223333"), region: Some("eu-west-1") }
     }
 
@@ -93,7 +95,7 @@ notifications:
 
     #[test]
     fn a_route_on_the_account_does_not_match_what_does_not_say_its_account() {
-        let unknown = About { kind: "pipeline", name: "payments", account: None, region: Some("eu-west-1") };
+        let unknown = About { kind: Kind::Pipeline, name: "payments", account: None, region: Some("eu-west-1") };
         assert_eq!(channel(unknown), "C0OPS");
     }
 

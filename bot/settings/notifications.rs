@@ -26,9 +26,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::SettingsError;
-
-/// What `match: { kind: ... }` may say, as notifications name their kind.
-pub const KINDS: [&str; 6] = ["pipeline", "alarm", "ecs", "parameter", "automation", "other"];
+use crate::notify::event::Kind;
 
 /// The section as written.
 #[derive(Debug, Default, Deserialize)]
@@ -101,7 +99,7 @@ pub struct NotificationSettings {
 /// One route: the first whose every given test holds picks the channel.
 #[derive(Debug, Clone)]
 pub struct Route {
-    pub kind: Option<&'static str>,
+    pub kind: Option<Kind>,
     pub name: Option<Regex>,
     pub account: Option<String>,
     pub region: Option<String>,
@@ -198,9 +196,10 @@ fn compile_route(path: &Path, raw: &Spanned<RouteFile>) -> Result<Route, Setting
     let m = &raw.value.matching;
     let kind = match &m.kind {
         None => None,
-        Some(kind) => Some(KINDS.into_iter().find(|k| *k == kind.value).ok_or_else(|| {
+        Some(kind) => Some(Kind::parse(&kind.value).ok_or_else(|| {
+            let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
             let message =
-                format!("notifications.routes: unknown kind `{}` — use one of {}", kind.value, KINDS.join(", "));
+                format!("notifications.routes: unknown kind `{}` — use one of {}", kind.value, all.join(", "));
             invalid(path, kind, message)
         })?),
     };
