@@ -15,66 +15,33 @@
 //!   NAME STAGE` as whoever presses it — the policy decides who may.
 
 use chrono::{DateTime, Utc};
+
+use super::event::ExecutionState as State;
 use opsbot_commands::change::Press;
 use opsbot_commands::reply::{Button, ButtonStyle, Reply, ago, duration, esc, one_line, truncate};
 
-/// Where an execution, stage or action is, in CodePipeline's event words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum RunState {
-    Started,
-    Resumed,
-    Succeeded,
-    Failed,
-    Stopping,
-    Stopped,
-    Canceled,
-    Superseded,
-    Abandoned,
+fn icon(state: &State) -> &'static str {
+    match state {
+        State::Started | State::Resumed => ":arrows_counterclockwise:",
+        State::Succeeded => ":white_check_mark:",
+        State::Failed => ":x:",
+        State::Stopping | State::Stopped | State::Abandoned => ":black_square_for_stop:",
+        State::Canceled | State::Superseded => ":fast_forward:",
+        State::Unknown(_) => ":grey_question:",
+    }
 }
 
-impl RunState {
-    /// From the `state` of a CodePipeline execution state-change event.
-    pub fn from_event(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "STARTED" => Self::Started,
-            "RESUMED" => Self::Resumed,
-            "SUCCEEDED" => Self::Succeeded,
-            "FAILED" => Self::Failed,
-            "STOPPING" => Self::Stopping,
-            "STOPPED" => Self::Stopped,
-            "CANCELED" => Self::Canceled,
-            "SUPERSEDED" => Self::Superseded,
-            "ABANDONED" => Self::Abandoned,
-            _ => return None,
-        })
-    }
-
-    fn ended(self) -> bool {
-        !matches!(self, Self::Started | Self::Resumed | Self::Stopping)
-    }
-
-    fn icon(self) -> &'static str {
-        match self {
-            Self::Started | Self::Resumed => ":arrows_counterclockwise:",
-            Self::Succeeded => ":white_check_mark:",
-            Self::Failed => ":x:",
-            Self::Stopping | Self::Stopped | Self::Abandoned => ":black_square_for_stop:",
-            Self::Canceled | Self::Superseded => ":fast_forward:",
-        }
-    }
-
-    fn words(self) -> &'static str {
-        match self {
-            Self::Started | Self::Resumed => "in progress",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Stopping => "stopping",
-            Self::Stopped => "stopped",
-            Self::Canceled => "cancelled",
-            Self::Superseded => "superseded by a newer execution",
-            Self::Abandoned => "abandoned",
-        }
+fn words(state: &State) -> String {
+    match state {
+        State::Started | State::Resumed => "in progress".into(),
+        State::Succeeded => "succeeded".into(),
+        State::Failed => "failed".into(),
+        State::Stopping => "stopping".into(),
+        State::Stopped => "stopped".into(),
+        State::Canceled => "cancelled".into(),
+        State::Superseded => "superseded by a newer execution".into(),
+        State::Abandoned => "abandoned".into(),
+        State::Unknown(text) => text.to_lowercase(),
     }
 }
 
@@ -89,9 +56,9 @@ pub struct Event<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum What<'a> {
-    Execution { state: RunState, trigger: Option<&'a str> },
-    Stage { stage: &'a str, state: RunState },
-    Action { stage: &'a str, action: &'a str, state: RunState, error: Option<&'a str> },
+    Execution { state: State, trigger: Option<&'a str> },
+    Stage { stage: &'a str, state: State },
+    Action { stage: &'a str, action: &'a str, state: State, error: Option<&'a str> },
 }
 
 /// The run opsbot keeps per execution.
@@ -99,7 +66,7 @@ pub enum What<'a> {
 pub struct RunRecord {
     pub pipeline: String,
     pub execution: String,
-    pub state: Option<RunState>,
+    pub state: Option<State>,
     pub trigger: Option<String>,
     pub started: DateTime<Utc>,
     pub changed: DateTime<Utc>,
@@ -111,7 +78,7 @@ pub struct RunRecord {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StageRecord {
     pub name: String,
-    pub state: RunState,
+    pub state: State,
     pub changed: DateTime<Utc>,
 }
 
@@ -147,15 +114,15 @@ pub fn apply(kept: Option<RunRecord>, event: &Event<'_>) -> (RunRecord, Vec<Effe
             failure: None,
         }
     });
-    if run.state.is_some_and(RunState::ended) && !matches!(event.what, What::Action { .. }) {
+    if run.state.as_ref().is_some_and(State::ended) && !matches!(event.what, What::Action { .. }) {
         return (run, effects);
     }
     run.started = run.started.min(event.at);
     run.changed = run.changed.max(event.at);
     let line = match &event.what {
-        What::Execution { state, trigger } => execution(&mut run, *state, *trigger),
-        What::Stage { stage, state } => stage_change(&mut run, stage, *state, event.at),
-        What::Action { stage, action, state, error } => action_change(&mut run, stage, action, *state, *error),
+        What::Execution { state, trigger } => execution(&mut run, state, *trigger),
+        What::Stage { stage, state } => stage_change(&mut run, stage, state, event.at),
+        What::Action { stage, action, state, error } => action_change(&mut run, stage, action, state, *error),
     };
     let posted = effects.contains(&Effect::Post);
     if !posted {
@@ -165,38 +132,32 @@ pub fn apply(kept: Option<RunRecord>, event: &Event<'_>) -> (RunRecord, Vec<Effe
     (run, effects)
 }
 
-fn execution(run: &mut RunRecord, state: RunState, trigger: Option<&str>) -> Option<String> {
+fn execution(run: &mut RunRecord, state: &State, trigger: Option<&str>) -> Option<String> {
     if let Some(trigger) = trigger {
         run.trigger = Some(trigger.to_owned());
     }
-    if run.state == Some(state) {
+    if run.state.as_ref() == Some(state) {
         return None;
     }
-    run.state = Some(state);
+    run.state = Some(state.clone());
     let took = if state.ended() { format!(" in {}", duration(run.started, run.changed)) } else { String::new() };
-    Some(format!("{} Execution {}{took}", state.icon(), state.words()))
+    Some(format!("{} Execution {}{took}", icon(state), words(state)))
 }
 
-fn stage_change(run: &mut RunRecord, stage: &str, state: RunState, at: DateTime<Utc>) -> Option<String> {
+fn stage_change(run: &mut RunRecord, stage: &str, state: &State, at: DateTime<Utc>) -> Option<String> {
     if run.state.is_none() {
-        run.state = Some(RunState::Started);
+        run.state = Some(State::Started);
     }
     match run.stages.iter_mut().find(|s| s.name == stage) {
-        Some(kept) if kept.changed > at || kept.state == state => return None,
-        Some(kept) => (kept.state, kept.changed) = (state, at),
-        None => run.stages.push(StageRecord { name: stage.to_owned(), state, changed: at }),
+        Some(kept) if kept.changed > at || kept.state == *state => return None,
+        Some(kept) => (kept.state, kept.changed) = (state.clone(), at),
+        None => run.stages.push(StageRecord { name: stage.to_owned(), state: state.clone(), changed: at }),
     }
-    Some(format!("{} Stage *{}* {}", state.icon(), esc(stage), state.words()))
+    Some(format!("{} Stage *{}* {}", icon(state), esc(stage), words(state)))
 }
 
-fn action_change(
-    run: &mut RunRecord,
-    stage: &str,
-    action: &str,
-    state: RunState,
-    error: Option<&str>,
-) -> Option<String> {
-    if state != RunState::Failed {
+fn action_change(run: &mut RunRecord, stage: &str, action: &str, state: &State, error: Option<&str>) -> Option<String> {
+    if *state != State::Failed {
         return None;
     }
     run.failure = Some(Failure { stage: stage.to_owned(), action: action.to_owned(), error: error.map(str::to_owned) });
@@ -206,7 +167,7 @@ fn action_change(
 
 /// How the execution's message reads now.
 pub fn render(run: &RunRecord, now: DateTime<Utc>) -> Reply {
-    let state = run.state.unwrap_or(RunState::Started);
+    let state = run.state.clone().unwrap_or(State::Started);
     let id = run.execution.get(..8).unwrap_or(&run.execution);
     let when = if state.ended() {
         format!("after {}", duration(run.started, run.changed))
@@ -214,17 +175,17 @@ pub fn render(run: &RunRecord, now: DateTime<Utc>) -> Reply {
         format!("started {}", ago(now, run.started))
     };
     let trigger = run.trigger.as_deref().map(|t| format!(", triggered by {}", esc(t))).unwrap_or_default();
-    let mut reply = Reply::in_channel(format!("{} {}: {}", run.pipeline, id, state.words())).section(format!(
+    let mut reply = Reply::in_channel(format!("{} {}: {}", run.pipeline, id, words(&state))).section(format!(
         "{} *{}* — execution `{id}` {} ({when}{trigger})",
-        state.icon(),
+        icon(&state),
         esc(&run.pipeline),
-        state.words()
+        words(&state)
     ));
     if !run.stages.is_empty() {
-        let stages: Vec<String> = run.stages.iter().map(|s| format!("{} {}", s.state.icon(), esc(&s.name))).collect();
+        let stages: Vec<String> = run.stages.iter().map(|s| format!("{} {}", icon(&s.state), esc(&s.name))).collect();
         reply = reply.section(stages.join("   "));
     }
-    if let Some(failure) = run.failure.as_ref().filter(|_| state == RunState::Failed) {
+    if let Some(failure) = run.failure.as_ref().filter(|_| state == State::Failed) {
         let error =
             failure.error.as_deref().map(|e| format!("\n{}", esc(&truncate(&one_line(e), 500)))).unwrap_or_default();
         reply = reply.section(format!(":x: Failed at *{}/{}*{error}", esc(&failure.stage), esc(&failure.action)));

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
+use crate::notify::event::ExecutionState as State;
 
 fn t(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap() + Duration::minutes(minute)
@@ -14,7 +15,7 @@ fn ev(minute: i64, what: What<'static>) -> Event<'static> {
     Event { pipeline: "storefront-web", execution: "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", at: t(minute), what }
 }
 
-fn stage(name: &'static str, state: RunState) -> What<'static> {
+fn stage(name: &'static str, state: State) -> What<'static> {
     What::Stage { stage: name, state }
 }
 
@@ -34,7 +35,7 @@ fn threads(effects: &[Effect]) -> Vec<&str> {
 
 #[test]
 fn an_execution_is_one_message_edited_as_its_stages_move() {
-    use RunState::*;
+    use State::*;
     let (run, effects) = run(&[
         ev(0, What::Execution { state: Started, trigger: Some("Webhook") }),
         ev(0, stage("Source", Started)),
@@ -66,7 +67,7 @@ fn an_execution_is_one_message_edited_as_its_stages_move() {
 
 #[test]
 fn a_failed_action_shows_its_error_and_offers_to_retry_the_stage() {
-    use RunState::*;
+    use State::*;
     let error = "Error while executing command: npm test. Reason: exit status 1";
     let (run, effects) = run(&[
         ev(0, stage("Build", Started)),
@@ -89,7 +90,7 @@ fn a_failed_action_shows_its_error_and_offers_to_retry_the_stage() {
 
 #[test]
 fn a_late_or_repeated_event_changes_nothing_it_should_not() {
-    use RunState::*;
+    use State::*;
     let (run, effects) = run(&[
         ev(0, stage("Build", Started)),
         ev(5, stage("Build", Succeeded)),
@@ -105,7 +106,7 @@ fn a_late_or_repeated_event_changes_nothing_it_should_not() {
 
 #[test]
 fn a_running_execution_has_no_retry_button() {
-    let (run, _) = run(&[ev(0, stage("Deploy", RunState::Started))]);
+    let (run, _) = run(&[ev(0, stage("Deploy", State::Started))]);
     assert_eq!(render(&run, t(1)).all_buttons().count(), 0);
     assert!(render(&run, t(1)).text().contains("in progress (started 1m ago)"));
 }

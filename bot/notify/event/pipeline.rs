@@ -18,9 +18,9 @@ pub(super) const EXECUTION_CHANGE: &str = "CodePipeline Pipeline Execution State
 pub(super) const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
 pub(super) const ACTION_CHANGE: &str = "CodePipeline Action Execution State Change";
 
-/// A pipeline, stage or action execution state.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "String")]
+/// A pipeline, stage or action execution state (stored as CodePipeline spells it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(from = "String", into = "String")]
 pub enum ExecutionState {
     Started,
     Stopping,
@@ -48,6 +48,35 @@ impl From<String> for ExecutionState {
             "ABANDONED" => ExecutionState::Abandoned,
             _ => ExecutionState::Unknown(text),
         }
+    }
+}
+
+impl From<ExecutionState> for String {
+    fn from(state: ExecutionState) -> String {
+        state.as_str().to_owned()
+    }
+}
+
+impl ExecutionState {
+    /// CodePipeline's spelling (`STARTED`, ...).
+    pub fn as_str(&self) -> &str {
+        match self {
+            ExecutionState::Started => "STARTED",
+            ExecutionState::Stopping => "STOPPING",
+            ExecutionState::Stopped => "STOPPED",
+            ExecutionState::Succeeded => "SUCCEEDED",
+            ExecutionState::Resumed => "RESUMED",
+            ExecutionState::Failed => "FAILED",
+            ExecutionState::Canceled => "CANCELED",
+            ExecutionState::Superseded => "SUPERSEDED",
+            ExecutionState::Abandoned => "ABANDONED",
+            ExecutionState::Unknown(text) => text,
+        }
+    }
+
+    /// Whether nothing follows this state (an unknown one counts as ended).
+    pub fn ended(&self) -> bool {
+        !matches!(self, ExecutionState::Started | ExecutionState::Resumed | ExecutionState::Stopping)
     }
 }
 
