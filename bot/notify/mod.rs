@@ -12,6 +12,7 @@
 //! - [`sns_verify`]: the signature check of the SNS HTTP(S) endpoint.
 //! - [`sns_fetch`]: URL allow-list, certificate source and HTTP(S) client for it.
 //! - [`sns_confirm`]: which SubscriptionConfirmations are confirmed, and the confirming GET.
+//! - [`summary`]: one-message notifications for kinds without a lifecycle.
 //! - [`sqs`]: the SQS poller, which deletes a message only once it is kept.
 
 pub mod alarm;
@@ -26,3 +27,4 @@ pub mod sns_fetch;
 pub(crate) mod sns_testkit;
 pub mod sns_verify;
 pub mod sqs;
+pub mod summary;
