@@ -6,6 +6,7 @@
 //! - [`approval`]: a manual approval as one living message (pure).
 //! - [`event`]: any accepted body (EventBridge event, SNS envelope, raw SNS
 //!   payload) → one typed [`event::Inbound`] with its dedup key.
+//! - [`notifier`]: one notification → the records it changes and the Slack writes it asks for.
 //! - [`pipeline`]: a pipeline execution's life as one living message (pure).
 //! - [`route`]: which channel a notification goes to, and whom it mentions.
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
@@ -18,6 +19,7 @@
 pub mod alarm;
 pub mod approval;
 pub mod event;
+pub mod notifier;
 pub mod pipeline;
 pub mod route;
 pub mod sns;
