@@ -313,3 +313,7 @@ fn action_error(a: &PipelineAction) -> Option<String> {
     let summary = result.and_then(|r| r.external_execution_summary.clone());
     summary.or_else(|| a.additional_information.clone()).or_else(|| result.and_then(|r| r.error_code.clone()))
 }
+
+#[cfg(test)]
+#[path = "notifier_tests.rs"]
+mod tests;
