@@ -1,6 +1,7 @@
 //! The store in one SQLite file (WAL): request claims, changes between their
-//! clicks, and the append-only audit log. Implements the commands' `Store`
-//! port; the operations are single-row reads, conditional updates and
+//! clicks, the append-only audit log, and the Slack outbox (rows still to
+//! send and where each logical message was posted: [`outbox`]). Implements
+//! the commands' `Store` port; the operations are single-row reads, conditional updates and
 //! appends, so a DynamoDB implementation can follow with the same shape.
 //!
 //! Decisions:
@@ -31,6 +32,9 @@ use opsbot_commands::ports::store::{
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+pub mod outbox;
+pub use outbox::{Enqueued, OutboxRow, WriteOp, WriteState};
+
 /// Schema versions, applied in order; the index is `user_version`.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL)",
@@ -47,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
         aws_request_ids TEXT NOT NULL, detail TEXT);
      CREATE INDEX audit_actor ON audit (actor, seq);
      CREATE INDEX audit_command ON audit (command, seq)",
+    outbox::MIGRATION,
 ];
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;
