@@ -30,7 +30,7 @@ pub(super) const MIGRATION: &str = "CREATE TABLE outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, channel TEXT NOT NULL, op TEXT NOT NULL,
         payload TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT);
-     CREATE INDEX outbox_channel ON outbox (channel, state, id);
+     CREATE INDEX outbox_live ON outbox (channel, id) WHERE state != 'failed';
      CREATE INDEX outbox_key ON outbox (key, op, state);
      CREATE TABLE messages (key TEXT PRIMARY KEY, channel TEXT NOT NULL, ts TEXT NOT NULL, posted INTEGER NOT NULL)";
 
@@ -229,9 +229,17 @@ impl SqliteStore {
     /// The next write of every channel that has one (failed rows excluded).
     pub fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError> {
         self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE state != 'failed' GROUP BY channel)
-                 ORDER BY id",
+            // A skip scan over the live-rows index: one index seek per channel,
+            // however many rows wait (a GROUP BY would read them all, each turn).
+            let mut stmt = c.prepare_cached(
+                "WITH RECURSIVE live(channel) AS (
+                    SELECT MIN(channel) FROM outbox WHERE state != 'failed'
+                    UNION ALL
+                    SELECT (SELECT MIN(channel) FROM outbox WHERE state != 'failed' AND channel > live.channel)
+                    FROM live WHERE live.channel IS NOT NULL)
+                 SELECT o.* FROM live JOIN outbox o
+                    ON o.id = (SELECT MIN(id) FROM outbox WHERE channel = live.channel AND state != 'failed')
+                 ORDER BY o.id",
             )?;
             stmt.query_map([], outbox_row)?.collect()
         })
