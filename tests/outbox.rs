@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 use crate::support::bot::init_logs;
 use crate::support::fake_slack::{Failure, FakeSlack};
 
+mod restart;
+
 const FAST: Pacing = Pacing {
     interval: Duration::from_millis(100),
     burst: 3,
@@ -191,61 +193,36 @@ async fn replies_queued_before_their_message_is_posted_land_in_its_thread_in_ord
 }
 
 #[tokio::test]
-async fn a_post_slack_took_before_a_crash_is_found_again_and_never_posted_twice() {
-    init_logs();
-    let slack = FakeSlack::start().await;
-    let store = Arc::new(SqliteStore::in_memory().unwrap());
-    // The crashed run: the row was marked sending, Slack posted it, the ts was never stored.
-    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST);
-    outbox.post("pipeline:e1", &ch("C1"), &msg("running")).unwrap();
-    let row = store.outbox_rows().unwrap().remove(0);
-    store.outbox_sending(row.id).unwrap();
-    let content: slack_morphism::prelude::SlackMessageContent = serde_json::from_str(&row.payload).unwrap();
-    let ts = web(&slack).post_once(&ch("C1"), None, "pipeline:e1", &content).await.unwrap();
-    outbox.update("pipeline:e1", &msg("succeeded")).unwrap();
-
-    let h = Harness::with(slack, store, FAST);
+async fn a_reply_to_a_message_slack_refused_is_given_up_instead_of_waiting_forever() {
+    let h = Harness::start(FAST).await;
+    h.slack.fail_next("chat.postMessage", Failure::Error("not_in_channel".into()));
+    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
+    h.outbox.reply("alarm:a", &msg("OK → ALARM")).unwrap();
+    h.outbox.post("alarm:b", &ch("C1"), &msg("next")).unwrap();
     h.drained().await;
-    assert_eq!(h.count("chat.postMessage"), 1, "posted again after the restart");
-    assert_eq!(h.outbox.message_ref("pipeline:e1").unwrap().map(|m| m.ts), Some(ts));
-    assert_eq!(h.texts("C1"), ["succeeded"]);
+    assert_eq!(h.texts("C1"), ["next"]);
+    let failed: Vec<(WriteOp, Option<String>)> =
+        h.store.outbox_rows().unwrap().into_iter().map(|r| (r.op, r.error)).collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed[0].0, WriteOp::Post);
+    assert!(failed[0].1.as_deref().unwrap().contains("not_in_channel"), "{failed:?}");
+    assert!(failed[1].1.as_deref().unwrap().contains("never posted"), "{failed:?}");
 }
 
 #[tokio::test]
-async fn a_post_interrupted_before_slack_took_it_is_posted_after_the_restart() {
-    init_logs();
-    let slack = FakeSlack::start().await;
-    let store = Arc::new(SqliteStore::in_memory().unwrap());
-    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST);
-    outbox.post("pipeline:e1", &ch("C1"), &msg("running")).unwrap();
-    store.outbox_sending(store.outbox_rows().unwrap()[0].id).unwrap();
-
-    let h = Harness::with(slack, store, FAST);
-    h.drained().await;
-    assert_eq!((h.count("conversations.history"), h.count("chat.postMessage")), (1, 1));
-    assert_eq!(h.texts("C1"), ["running"]);
-}
-
-#[tokio::test]
-async fn writes_queued_in_a_sqlite_file_are_sent_after_it_is_reopened() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("opsbot.db");
-    let slack = FakeSlack::start().await;
-    {
-        let store = Arc::new(SqliteStore::open(&path).unwrap());
-        let (outbox, _stopped_before_it_ran) = Outbox::new(store, web(&slack), system_clock(), FAST);
-        outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
-        outbox.reply("alarm:a", &msg("OK → ALARM")).unwrap();
-        outbox.update("alarm:a", &msg("ALARM, acknowledged")).unwrap();
-        outbox.post("alarm:b", &ch("C2"), &msg("other")).unwrap();
+async fn stopping_the_sender_does_not_wait_out_a_retry_after_which_stays_scheduled() {
+    let h = Harness::start(FAST).await;
+    h.slack.fail_next("chat.postMessage", Failure::RateLimited { retry_after_secs: 30 });
+    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
+    h.slack.next_call("chat.postMessage").await;
+    while h.store.outbox_rows().unwrap()[0].state != WriteState::Pending {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let h = Harness::with(slack, Arc::new(SqliteStore::open(&path).unwrap()), FAST);
-    h.drained().await;
-    let c1 = h.slack.messages("C1");
-    assert_eq!(c1.iter().map(text).collect::<Vec<_>>(), ["ALARM, acknowledged", "OK → ALARM"]);
-    assert_eq!(c1[1]["thread_ts"], c1[0]["ts"]);
-    assert_eq!(h.texts("C2"), ["other"]);
-    let ops: Vec<WriteOp> = h.store.outbox_rows().unwrap().into_iter().map(|r| r.op).collect();
-    assert!(ops.is_empty(), "{ops:?}");
+    let store = h.store.clone();
+    let stopping = Instant::now();
     h.stop().await;
+    assert!(stopping.elapsed() < Duration::from_secs(1), "stopping took {:?}", stopping.elapsed());
+    let row = store.outbox_rows().unwrap().remove(0);
+    let waits = row.next_attempt - chrono::Utc::now();
+    assert!(waits > chrono::TimeDelta::seconds(25), "next attempt only {waits} away");
 }
