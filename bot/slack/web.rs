@@ -276,7 +276,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Slack's answer for one slack-morphism call.
-pub(crate) fn classify(method: &'static str, err: &slack_morphism::errors::SlackClientError) -> CallError {
+fn classify(method: &'static str, err: &slack_morphism::errors::SlackClientError) -> CallError {
     use slack_morphism::errors::SlackClientError as E;
     match err {
         E::RateLimitError(e) => {

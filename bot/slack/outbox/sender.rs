@@ -47,6 +47,9 @@ use crate::store::{OutboxRow, SqliteStore, WriteOp, WriteState};
 const DRAIN: Duration = Duration::from_secs(5);
 /// Wait before reading the queue again after the store failed.
 const STORE_RETRY: Duration = Duration::from_secs(1);
+/// Longest sleep between two looks at the queue (a row scheduled far ahead
+/// is simply looked at again).
+const LONGEST_NAP: Duration = Duration::from_secs(3600);
 /// A post's history lookup starts this long before the row was created.
 const LOOKUP_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
@@ -128,7 +131,7 @@ impl Sender {
             }
             let bucket = turns.buckets.entry(row.channel.clone()).or_insert_with(|| Bucket::new(now));
             let not_before = (row.next_attempt - wall).to_std().unwrap_or_default();
-            let wait = not_before.max(bucket.wait(now, &self.pacing));
+            let wait = not_before.max(bucket.wait(now, &self.pacing)).min(LONGEST_NAP);
             if !wait.is_zero() {
                 next = Some(next.map_or(now + wait, |n| n.min(now + wait)));
                 continue;

@@ -94,12 +94,52 @@ impl SlackWeb {
     }
 }
 
-/// Whether a history message is one of ours for `key`.
+/// Whether a history message is our post for `key` (a bot's, not in a
+/// thread: replies carry their key too).
 fn names_key(message: &sm::SlackHistoryMessage, key: &str) -> bool {
     let Some(meta) = &message.content.metadata else {
         return false;
     };
+    let top_level = message.origin.thread_ts.as_ref().is_none_or(|t| *t == message.origin.ts);
     message.sender.bot_id.is_some()
+        && top_level
         && meta.event_type == METADATA_EVENT
         && meta.event_payload.as_ref().and_then(|p| p.get("key")).is_some_and(|k| k == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Secret;
+
+    #[tokio::test]
+    async fn slack_out_of_reach_is_a_failure_worth_retrying() {
+        // Port 9 (discard) has no listener here: the connection is refused.
+        let web = SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test")).unwrap();
+        let content = sm::SlackMessageContent::new().with_text("hello".into());
+        let err = web.post_once(&ChannelId::parse("C1").unwrap(), None, "k", &content).await.unwrap_err();
+        assert!(matches!(err, CallError::Transient { method: "chat.postMessage", .. }), "{err:?}");
+    }
+
+    #[test]
+    fn only_our_own_top_level_message_for_the_key_counts_as_posted() {
+        let message = |bot: bool, key: &str, thread: Option<&str>| {
+            let mut m = serde_json::json!({
+                "ts": "1.000100", "text": "x",
+                "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+            });
+            if bot {
+                m["bot_id"] = "B0BOT".into();
+            }
+            if let Some(t) = thread {
+                m["thread_ts"] = t.into();
+            }
+            serde_json::from_value::<sm::SlackHistoryMessage>(m).unwrap()
+        };
+        assert!(names_key(&message(true, "alarm:a", None), "alarm:a"));
+        assert!(names_key(&message(true, "alarm:a", Some("1.000100")), "alarm:a"), "a thread's parent");
+        assert!(!names_key(&message(true, "alarm:a", Some("0.5")), "alarm:a"), "a reply in a thread");
+        assert!(!names_key(&message(true, "alarm:b", None), "alarm:a"));
+        assert!(!names_key(&message(false, "alarm:a", None), "alarm:a"), "a person's message");
+    }
 }
