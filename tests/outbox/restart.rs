@@ -70,3 +70,30 @@ async fn writes_queued_in_a_sqlite_file_are_sent_after_it_is_reopened() {
     assert!(ops.is_empty(), "{ops:?}");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_thread_reply_slack_took_before_a_crash_is_found_in_its_thread_and_never_sent_twice() {
+    init_logs();
+    let slack = FakeSlack::start().await;
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST);
+    let content = |text: &str| slack_morphism::prelude::SlackMessageContent::new().with_text(text.into());
+    // The crashed run posted the alarm, then the reply reached Slack but its row stayed `sending`.
+    outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
+    let post = store.outbox_rows().unwrap().remove(0);
+    let parent = web(&slack).post_once(&ch("C1"), None, "alarm:a", &content("ALARM")).await.unwrap();
+    let at = opsbot_commands::ports::chat::MessageRef { channel: ch("C1"), ts: parent.clone() };
+    store.outbox_posted(post.id, &at, "alarm:a", chrono::Utc::now()).unwrap();
+    outbox.reply("alarm:a", &msg("OK → ALARM")).unwrap();
+    let reply = store.outbox_rows().unwrap().remove(0);
+    store.outbox_sending(reply.id).unwrap();
+    let reply_key = format!("alarm:a#reply-{}", reply.id);
+    web(&slack).post_once(&ch("C1"), Some(&parent), &reply_key, &content("OK → ALARM")).await.unwrap();
+
+    let h = Harness::with(slack, store, FAST);
+    h.drained().await;
+    assert_eq!(h.count("conversations.replies"), 1);
+    assert_eq!(h.count("chat.postMessage"), 2, "the reply was sent again after the restart");
+    let thread: Vec<_> = h.slack.messages("C1").into_iter().filter(|m| m["thread_ts"] == parent.as_str()).collect();
+    assert_eq!(thread.len(), 1);
+}

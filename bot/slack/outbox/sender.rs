@@ -10,8 +10,8 @@
 //! Outcomes (all persisted in the row, so a restart resumes the schedule):
 //! - 429: the row waits `Retry-After`; as the channel's head it holds that
 //!   channel, which is what Slack's per-channel limit asks for.
-//! - 5xx / network: capped exponential back-off. A post stays `sending`,
-//!   because Slack may have posted it before failing.
+//! - 5xx / network: capped exponential back-off. A post or reply stays
+//!   `sending`, because Slack may have posted it before failing.
 //! - `ok: false` (channel_not_found, not_in_channel, invalid_blocks, ...):
 //!   the row fails, logged with Slack's error; the channel moves on.
 //!
@@ -19,9 +19,9 @@
 //! ts is stored in the transaction that completes the row. A post found
 //! `sending` (a crash, or an ambiguous failure) is first looked up in the
 //! channel's history by the key in its metadata; found, its ts is recorded
-//! and nothing is posted again. Updates are idempotent and simply redone.
-//! A thread reply interrupted between Slack's answer and the commit is sent
-//! again (history does not list thread replies).
+//! and nothing is posted again. Thread replies carry `<key>#reply-<row id>`
+//! and are looked up the same way in their thread. Updates are idempotent
+//! and simply redone.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -60,6 +60,11 @@ pub struct Sender {
     wake: Arc<Notify>,
     clock: Clock,
     pacing: Pacing,
+}
+
+/// The metadata key of a thread reply: its message's key and its row.
+fn reply_key(row: &OutboxRow) -> String {
+    format!("{}#reply-{}", row.key, row.id)
 }
 
 /// What one attempt came to.
@@ -164,52 +169,58 @@ impl Sender {
             Ok(content) => content,
             Err(e) => return Ok(Outcome::Failed(format!("the queued message cannot be read back: {e}"))),
         };
-        let (ch, key) = (&row.channel, row.key.as_str());
-        Ok(match row.op {
-            WriteOp::Post => {
-                if row.state == WriteState::Sending
-                    && let Some(found) = self.posted_before(row).await
-                {
-                    return Ok(found);
-                }
-                self.store.outbox_sending(row.id)?;
-                match self.web.post_once(ch, None, key, &content).await {
-                    Ok(ts) => Outcome::Posted(ts),
-                    Err(e) => self.failed(row, e),
-                }
+        let key = row.key.as_str();
+        let parent = match row.op {
+            WriteOp::Post => None,
+            WriteOp::Update | WriteOp::Reply => match self.store.message_ref(key)? {
+                Some(message) => Some(message),
+                None => return Ok(Outcome::Failed(format!("the message {key} was never posted, so it cannot change"))),
+            },
+        };
+        if row.state == WriteState::Sending
+            && row.op != WriteOp::Update
+            && let Some(found) = self.sent_before(row, parent.as_ref()).await
+        {
+            return Ok(found);
+        }
+        self.store.outbox_sending(row.id)?;
+        let sent = match (row.op, &parent) {
+            (WriteOp::Update, Some(m)) => self.web.update_once(&m.channel, &m.ts, key, &content).await.map(|()| None),
+            (WriteOp::Reply, Some(m)) => {
+                self.web.post_once(&m.channel, Some(&m.ts), &reply_key(row), &content).await.map(Some)
             }
-            WriteOp::Update | WriteOp::Reply => {
-                let Some(message) = self.store.message_ref(key)? else {
-                    return Ok(Outcome::Failed(format!("the message {key} was never posted, so it cannot change")));
-                };
-                self.store.outbox_sending(row.id)?;
-                let sent = match row.op {
-                    WriteOp::Update => self.web.update_once(&message.channel, &message.ts, key, &content).await,
-                    _ => self.web.post_once(&message.channel, Some(&message.ts), key, &content).await.map(drop),
-                };
-                sent.map_or_else(|e| self.failed(row, e), |()| Outcome::Done)
-            }
+            _ => self.web.post_once(&row.channel, None, key, &content).await.map(Some),
+        };
+        Ok(match sent {
+            Ok(Some(ts)) if row.op == WriteOp::Post => Outcome::Posted(ts),
+            Ok(_) => Outcome::Done,
+            Err(e) => self.failed(row, e),
         })
     }
 
-    /// A post that may already be in the channel: `Some` when it is (or when
-    /// looking it up failed only for now, to try again later).
-    async fn posted_before(&self, row: &OutboxRow) -> Option<Outcome> {
-        match self.web.find_posted(&row.channel, &row.key, row.created - LOOKUP_SLACK).await {
+    /// A post or reply that Slack may have taken before a crash or an
+    /// ambiguous failure: `Some` when it is there (or when looking failed
+    /// only for now, to look again later); `None` to send it.
+    async fn sent_before(&self, row: &OutboxRow, parent: Option<&MessageRef>) -> Option<Outcome> {
+        let found = match parent {
+            None => self.web.find_posted(&row.channel, &row.key, row.created - LOOKUP_SLACK).await,
+            Some(m) => self.web.find_reply(&m.channel, &m.ts, &reply_key(row)).await,
+        };
+        match found {
             Ok(Some(ts)) => {
-                info!(key = %row.key, channel = %row.channel, ts, "found an interrupted post in the channel; not posting again");
-                Some(Outcome::Posted(ts))
+                info!(key = %row.key, channel = %row.channel, ts, "found an interrupted write in Slack; not sending it again");
+                Some(if parent.is_none() { Outcome::Posted(ts) } else { Outcome::Done })
             }
             Ok(None) => None,
             Err(e @ (CallError::RateLimited { .. } | CallError::Transient { .. })) => {
                 let mut later = self.failed(row, e);
                 if let Outcome::Retry { state, .. } = &mut later {
-                    *state = WriteState::Sending; // still unknown whether it was posted
+                    *state = WriteState::Sending; // still unknown whether it was sent
                 }
                 Some(later)
             }
             Err(e) => {
-                warn!(error = %e, key = %row.key, "cannot look for an interrupted post (channels:history scope?); posting it, at the risk of a duplicate");
+                warn!(error = %e, key = %row.key, "cannot look for an interrupted write (history scopes?); sending it, at the risk of a duplicate");
                 None
             }
         }
@@ -222,7 +233,7 @@ impl Sender {
                 Outcome::Retry { after: retry_after, state: WriteState::Pending, why }
             }
             CallError::Transient { .. } => {
-                let uncertain = if row.op == WriteOp::Post { WriteState::Sending } else { WriteState::Pending };
+                let uncertain = if row.op == WriteOp::Update { WriteState::Pending } else { WriteState::Sending };
                 Outcome::Retry { after: self.pacing.backoff_after(row.attempts + 1), state: uncertain, why }
             }
             CallError::Permanent { .. } => Outcome::Failed(why),

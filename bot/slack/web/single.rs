@@ -8,7 +8,11 @@
 //! and [`SlackWeb::find_posted`] reads it back with `conversations.history`
 //! and `include_all_metadata=true`
 //! (<https://api.slack.com/methods/conversations.history>), which needs the
-//! `channels:history` / `groups:history` scope.
+//! `channels:history` / `groups:history` scope. Thread replies are not in a
+//! channel's history: [`SlackWeb::find_reply`] reads the thread with
+//! `conversations.replies` (<https://api.slack.com/methods/conversations.replies>),
+//! through slack-morphism's generic GET because its request type has no
+//! `include_all_metadata`.
 
 use std::collections::HashMap;
 
@@ -81,7 +85,7 @@ impl SlackWeb {
             .with_include_all_metadata(true);
         for _ in 0..HISTORY_PAGES {
             let res = session.conversations_history(&req).await.map_err(|e| classify("conversations.history", &e))?;
-            if let Some(found) = res.messages.iter().find(|m| names_key(m, key)) {
+            if let Some(found) = res.messages.iter().find(|m| is_top_level(m) && names_key(m, key)) {
                 return Ok(Some(found.origin.ts.to_string()));
             }
             let next = res.response_metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty());
@@ -92,17 +96,54 @@ impl SlackWeb {
         }
         Ok(None)
     }
+
+    /// The ts of a bot reply in the thread of `parent_ts` whose metadata
+    /// names `key` — how a reply interrupted by a crash is found.
+    pub async fn find_reply(
+        &self,
+        channel: &ChannelId,
+        parent_ts: &str,
+        key: &str,
+    ) -> Result<Option<String>, CallError> {
+        let session = self.client.open_session(&self.bot_token);
+        let mut cursor: Option<String> = None;
+        for _ in 0..HISTORY_PAGES {
+            let params = vec![
+                ("channel", Some(channel.as_str())),
+                ("ts", Some(parent_ts)),
+                ("limit", Some("200")),
+                ("include_all_metadata", Some("true")),
+                ("cursor", cursor.as_deref()),
+            ];
+            let res: sm::SlackApiConversationsRepliesResponse = session
+                .http_session_api
+                .http_get("conversations.replies", &params, None)
+                .await
+                .map_err(|e| classify("conversations.replies", &e))?;
+            if let Some(found) = res.messages.iter().find(|m| !is_top_level(m) && names_key(m, key)) {
+                return Ok(Some(found.origin.ts.to_string()));
+            }
+            let next = res.response_metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty());
+            match next {
+                Some(next) if res.has_more.unwrap_or(false) => cursor = Some(next.0),
+                _ => break,
+            }
+        }
+        Ok(None)
+    }
 }
 
-/// Whether a history message is our post for `key` (a bot's, not in a
-/// thread: replies carry their key too).
+/// Not a reply in a thread (a thread's parent counts as top level).
+fn is_top_level(message: &sm::SlackHistoryMessage) -> bool {
+    message.origin.thread_ts.as_ref().is_none_or(|t| *t == message.origin.ts)
+}
+
+/// Whether a message is a bot's whose metadata names `key`.
 fn names_key(message: &sm::SlackHistoryMessage, key: &str) -> bool {
     let Some(meta) = &message.content.metadata else {
         return false;
     };
-    let top_level = message.origin.thread_ts.as_ref().is_none_or(|t| *t == message.origin.ts);
     message.sender.bot_id.is_some()
-        && top_level
         && meta.event_type == METADATA_EVENT
         && meta.event_payload.as_ref().and_then(|p| p.get("key")).is_some_and(|k| k == key)
 }
@@ -122,7 +163,7 @@ mod tests {
     }
 
     #[test]
-    fn only_our_own_top_level_message_for_the_key_counts_as_posted() {
+    fn only_a_bots_message_with_the_key_counts_and_threads_tell_posts_from_replies() {
         let message = |bot: bool, key: &str, thread: Option<&str>| {
             let mut m = serde_json::json!({
                 "ts": "1.000100", "text": "x",
@@ -137,9 +178,10 @@ mod tests {
             serde_json::from_value::<sm::SlackHistoryMessage>(m).unwrap()
         };
         assert!(names_key(&message(true, "alarm:a", None), "alarm:a"));
-        assert!(names_key(&message(true, "alarm:a", Some("1.000100")), "alarm:a"), "a thread's parent");
-        assert!(!names_key(&message(true, "alarm:a", Some("0.5")), "alarm:a"), "a reply in a thread");
         assert!(!names_key(&message(true, "alarm:b", None), "alarm:a"));
         assert!(!names_key(&message(false, "alarm:a", None), "alarm:a"), "a person's message");
+        assert!(is_top_level(&message(true, "alarm:a", None)));
+        assert!(is_top_level(&message(true, "alarm:a", Some("1.000100"))), "a thread's parent");
+        assert!(!is_top_level(&message(true, "alarm:a", Some("0.5"))), "a reply in a thread");
     }
 }

@@ -384,3 +384,25 @@ async fn history_lists_top_level_messages_newest_first_with_metadata_only_when_a
     assert_eq!(second_page.messages[0].origin.ts, parent);
     assert_eq!(second_page.messages[0].content.metadata, Some(meta));
 }
+
+#[tokio::test]
+async fn replies_list_a_thread_parent_first_and_refuse_an_unknown_one() {
+    let fake = FakeSlack::start().await;
+    let client = client(&fake);
+    let bot = token(fake.bot_token());
+    let session = client.open_session(&bot);
+    let parent = session.chat_post_message(&text_message("C0OPS", "ALARM")).await.unwrap().ts;
+    for text in ["first", "second"] {
+        let mut reply = text_message("C0OPS", text);
+        reply.thread_ts = Some(parent.clone());
+        session.chat_post_message(&reply).await.unwrap();
+    }
+    session.chat_post_message(&text_message("C0OPS", "unrelated")).await.unwrap();
+
+    let req = SlackApiConversationsRepliesRequest::new("C0OPS".into(), parent.clone());
+    let thread = session.conversations_replies(&req).await.unwrap();
+    let texts: Vec<_> = thread.messages.into_iter().map(|m| m.content.text.unwrap_or_default()).collect();
+    assert_eq!(texts, ["ALARM", "first", "second"]);
+    let unknown = SlackApiConversationsRepliesRequest::new("C0OPS".into(), "1.000001".into());
+    assert_eq!(api_error_code(session.conversations_replies(&unknown).await), "thread_not_found");
+}

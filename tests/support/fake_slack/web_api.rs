@@ -132,6 +132,7 @@ fn handler(method: &str) -> Option<Handler> {
         "chat.postEphemeral" => post_ephemeral,
         "chat.update" => update_message,
         "conversations.history" => super::history::history,
+        "conversations.replies" => super::history::replies,
         "users.info" => users_info,
         "apps.connections.open" => connections_open,
         "usergroups.list" => super::usergroups::list,
