@@ -174,7 +174,7 @@ impl Sender {
             WriteOp::Post => None,
             WriteOp::Update | WriteOp::Reply => match self.store.message_ref(key)? {
                 Some(message) => Some(message),
-                None => return Ok(Outcome::Failed(format!("the message {key} was never posted, so it cannot change"))),
+                None => return Ok(Outcome::Failed(format!("the message {key} was never posted (its post failed)"))),
             },
         };
         if row.state == WriteState::Sending
