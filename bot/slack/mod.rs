@@ -18,6 +18,7 @@
 //! - [`payload`]: inbound payloads → typed requests.
 //! - [`blocks`]: `Reply` → Block Kit within Slack's limits.
 //! - [`web`]: Web API calls with retries.
+//! - [`outbox`]: notifications' writes, durable, paced, made once.
 //! - [`socket`]: the Socket Mode connection.
 //! - [`directory`]: user → Slack user groups, cached.
 //! - [`chat`]: the change flow's `Chat` port on the Web API.
@@ -34,6 +35,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 pub mod blocks;
 pub mod chat;
 pub mod directory;
+pub mod outbox;
 pub mod payload;
 pub mod signature;
 pub mod socket;

@@ -5,6 +5,10 @@
 //! Every call is retried here, in one place: 429 waits for `Retry-After`
 //! (capped), 5xx and network failures back off exponentially; Slack's own
 //! `ok: false` errors are final. Tokens never appear in errors or logs.
+//!
+//! Failures are classified once, into [`CallError`]. The outbox, which keeps
+//! its own durable retry schedule, uses the single-attempt calls in [`single`]
+//! and gets that classification back instead of a retry loop.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,6 +28,8 @@ use tracing::warn;
 use super::blocks;
 use crate::settings::Secret;
 
+mod single;
+
 type Connector = HttpsConnector<HttpConnector>;
 type SlackClient = sm::SlackClient<sm::SlackClientHyperConnector<Connector>>;
 
@@ -38,6 +44,21 @@ pub enum WebError {
     GaveUp { method: &'static str, last: String },
     #[error("cannot build the HTTPS client: {0}")]
     Tls(#[from] std::io::Error),
+}
+
+/// One failed attempt, classified for whoever decides about the next one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// HTTP 429: Slack served nothing; try again after `retry_after`.
+    #[error("Slack rate-limited {method}; retry after {} s", retry_after.as_secs())]
+    RateLimited { method: &'static str, retry_after: Duration },
+    /// 5xx or a network failure: the call may or may not have taken effect.
+    #[error("Slack {method} failed, worth retrying: {why}")]
+    Transient { method: &'static str, why: String },
+    /// Slack's `ok: false` (e.g. `channel_not_found`) or a request it cannot
+    /// take: retrying the same call gives the same answer.
+    #[error("Slack refused {method}: {error}")]
+    Permanent { method: &'static str, error: String },
 }
 
 /// HTTPS to Slack in production, plain HTTP for a local fake or proxy.
@@ -57,12 +78,6 @@ enum Respond {
     New,
     ReplaceOriginal,
     Note,
-}
-
-/// What a failed attempt means for the next one.
-enum Attempt {
-    Retry { wait: Duration, why: String },
-    Fail(String),
 }
 
 impl SlackWeb {
@@ -224,26 +239,33 @@ enum HttpFailure {
 }
 
 /// Runs `call` up to [`ATTEMPTS`] times, waiting as `classify` says.
-async fn retry<T, E, F, Fut>(method: &'static str, call: F, classify: fn(&E) -> Attempt) -> Result<T, WebError>
+async fn retry<T, E, F, Fut>(
+    method: &'static str,
+    call: F,
+    classify: fn(&'static str, &E) -> CallError,
+) -> Result<T, WebError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut last = String::new();
     for attempt in 0..ATTEMPTS {
-        match call().await {
+        let err = match call().await {
             Ok(value) => return Ok(value),
-            Err(err) => match classify(&err) {
-                Attempt::Fail(error) => return Err(WebError::Api { method, error }),
-                Attempt::Retry { wait, why } => {
-                    let wait = if wait.is_zero() { backoff(attempt) } else { wait.min(RETRY_AFTER_CAP) };
-                    warn!(method, attempt, why = %why, wait_ms = wait.as_millis() as u64, "Slack call failed, retrying");
-                    last = why;
-                    if attempt + 1 < ATTEMPTS {
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-            },
+            Err(err) => err,
+        };
+        let (wait, why) = match classify(method, &err) {
+            CallError::Permanent { error, .. } => return Err(WebError::Api { method, error }),
+            CallError::RateLimited { retry_after, .. } if !retry_after.is_zero() => {
+                (retry_after.min(RETRY_AFTER_CAP), "rate limited (429)".to_owned())
+            }
+            CallError::RateLimited { .. } => (backoff(attempt), "rate limited (429)".to_owned()),
+            CallError::Transient { why, .. } => (backoff(attempt), why),
+        };
+        warn!(method, attempt, why = %why, wait_ms = wait.as_millis() as u64, "Slack call failed, retrying");
+        last = why;
+        if attempt + 1 < ATTEMPTS {
+            tokio::time::sleep(wait).await;
         }
     }
     Err(WebError::GaveUp { method, last })
@@ -253,33 +275,36 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250 * 2u64.pow(attempt))
 }
 
-fn classify(err: &slack_morphism::errors::SlackClientError) -> Attempt {
+/// Slack's answer for one slack-morphism call.
+fn classify(method: &'static str, err: &slack_morphism::errors::SlackClientError) -> CallError {
     use slack_morphism::errors::SlackClientError as E;
     match err {
         E::RateLimitError(e) => {
-            Attempt::Retry { wait: e.retry_after.unwrap_or(Duration::from_secs(1)), why: "rate limited (429)".into() }
+            CallError::RateLimited { method, retry_after: e.retry_after.unwrap_or(Duration::from_secs(1)) }
         }
         E::HttpError(e) if e.status_code.is_server_error() => {
-            Attempt::Retry { wait: Duration::ZERO, why: format!("HTTP {}", e.status_code.as_u16()) }
+            CallError::Transient { method, why: format!("HTTP {}", e.status_code.as_u16()) }
         }
         E::HttpProtocolError(_) | E::SystemError(_) | E::EndOfStream(_) => {
-            Attempt::Retry { wait: Duration::ZERO, why: err.to_string() }
+            CallError::Transient { method, why: err.to_string() }
         }
-        E::ApiError(e) => Attempt::Fail(e.code.clone()),
-        other => Attempt::Fail(other.to_string()),
+        E::ApiError(e) => CallError::Permanent { method, error: e.code.clone() },
+        other => CallError::Permanent { method, error: other.to_string() },
     }
 }
 
-fn classify_http(err: &HttpFailure) -> Attempt {
+fn classify_http(method: &'static str, err: &HttpFailure) -> CallError {
     match err {
         HttpFailure::Status { status: 429, retry_after, .. } => {
-            Attempt::Retry { wait: Duration::from_secs(retry_after.unwrap_or(1)), why: "rate limited (429)".into() }
+            CallError::RateLimited { method, retry_after: Duration::from_secs(retry_after.unwrap_or(1)) }
         }
         HttpFailure::Status { status: status @ 500..=599, body, .. } => {
-            Attempt::Retry { wait: Duration::ZERO, why: format!("HTTP {status}: {body}") }
+            CallError::Transient { method, why: format!("HTTP {status}: {body}") }
         }
-        HttpFailure::Network(e) => Attempt::Retry { wait: Duration::ZERO, why: e.clone() },
-        HttpFailure::Status { status, body, .. } => Attempt::Fail(format!("HTTP {status}: {body}")),
-        HttpFailure::Request(e) => Attempt::Fail(e.clone()),
+        HttpFailure::Network(e) => CallError::Transient { method, why: e.clone() },
+        HttpFailure::Status { status, body, .. } => {
+            CallError::Permanent { method, error: format!("HTTP {status}: {body}") }
+        }
+        HttpFailure::Request(e) => CallError::Permanent { method, error: e.clone() },
     }
 }

@@ -1,6 +1,8 @@
 //! The store in one SQLite file (WAL): request claims, changes between their
-//! clicks, the append-only audit log, and the notification inbox (`inbox`).
-//! Implements the commands' `Store` port; the operations are single-row reads, conditional updates and
+//! clicks, the append-only audit log, the notification inbox (`inbox`), the
+//! living messages' records (`living`) and the Slack outbox (rows still to
+//! send and where each logical message was posted: [`outbox`]). Implements
+//! the commands' `Store` port; the operations are single-row reads, conditional updates and
 //! appends, so a DynamoDB implementation can follow with the same shape.
 //!
 //! Decisions:
@@ -37,6 +39,9 @@ use opsbot_commands::ports::store::{
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+pub mod outbox;
+pub use outbox::{Enqueued, OutboxRow, WriteOp, WriteState};
+
 /// Schema versions, applied in order; the index is `user_version`.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL)",
@@ -61,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE living (kind TEXT NOT NULL, id TEXT NOT NULL, open INTEGER NOT NULL, body TEXT NOT NULL,
         PRIMARY KEY (kind, id));
      CREATE INDEX living_open ON living (kind, open)",
+    outbox::MIGRATION,
 ];
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;

@@ -55,7 +55,7 @@ pub struct HttpAnswer {
 
 static LOGS: Once = Once::new();
 
-fn init_logs() {
+pub fn init_logs() {
     LOGS.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
             tracing_subscriber::fmt().with_env_filter("info").with_test_writer().init();

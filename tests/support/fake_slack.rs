@@ -5,7 +5,8 @@
 //! # What it reproduces
 //! - **Web API** at `/api/<method>` (GET or POST; JSON, form-encoded or query
 //!   parameters): `auth.test`, `chat.postMessage`, `chat.postEphemeral`,
-//!   `chat.update`, `users.info`, `usergroups.list`, `usergroups.users.list`,
+//!   `chat.update` (messages keep their `metadata`), `conversations.history`,
+//!   `conversations.replies`, `users.info`, `usergroups.list`, `usergroups.users.list`,
 //!   `apps.connections.open`. Bearer auth as Slack
 //!   does it: no token → `not_authed`, unknown token → `invalid_auth`, the wrong
 //!   kind (bot token for `apps.connections.open`, app token elsewhere) →
@@ -26,6 +27,7 @@
 //! - this file: the [`FakeSlack`] handle, recorded [`Call`]s, [`Failure`], shared
 //!   state and the waiting helper every `next_*` method uses;
 //! - `web_api.rs`: the axum router and `/api/*`, with message and user state;
+//! - `history.rs`: `conversations.history` / `.replies` over the bot's messages;
 //! - `response_url.rs`: `/respond/<n>` URLs, their posts and limits;
 //! - `socket_mode.rs`: the WebSocket listener, envelopes, acks, disconnects;
 //! - `payloads.rs`: request bodies Slack would send to the bot;
@@ -44,6 +46,7 @@
 //! - Drop stops everything: the HTTP server shuts down gracefully, the Socket Mode
 //!   listener and its connections are aborted.
 
+mod history;
 mod payloads;
 mod response_url;
 mod socket_mode;

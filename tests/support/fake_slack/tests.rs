@@ -60,7 +60,9 @@ async fn post_messages_are_recorded_with_their_body_fields() {
     let second = session.chat_post_message(&text_message("C0DEPLOY", "Deployed web:42")).await.expect("second post");
 
     assert_eq!(first.channel.0, "C0DEPLOY");
-    assert_eq!(first.ts.0, "1700000000.000100");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let first_ts: f64 = first.ts.0.parse().expect("ts is seconds.micros");
+    assert!((now - first_ts).abs() < 60.0, "ts {} is near the wall clock", first.ts.0);
     assert!(second.ts.0 > first.ts.0, "timestamps increase");
     assert_eq!(first.message.content.text.as_deref(), Some("Deploying web:42"));
     let call = fake.next_call("chat.postMessage").await;
@@ -348,4 +350,59 @@ async fn raw_post(fake: &FakeSlack, path: &str, body: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
     response
+}
+
+#[tokio::test]
+async fn history_lists_top_level_messages_newest_first_with_metadata_only_when_asked() {
+    let fake = FakeSlack::start().await;
+    let client = client(&fake);
+    let bot = token(fake.bot_token());
+    let session = client.open_session(&bot);
+    let meta = SlackMessageMetadata::new("opsbot_message".into())
+        .with_event_payload([("key".to_string(), "alarm:a".to_string())].into());
+    let mut tagged = text_message("C0OPS", "ALARM");
+    tagged.content = tagged.content.with_metadata(meta.clone());
+    let parent = session.chat_post_message(&tagged).await.unwrap().ts;
+    session.chat_post_message(&text_message("C0OPS", "second")).await.unwrap();
+    let mut reply = text_message("C0OPS", "in the thread");
+    reply.thread_ts = Some(parent.clone());
+    session.chat_post_message(&reply).await.unwrap();
+    session.chat_post_message(&text_message("C0OTHER", "elsewhere")).await.unwrap();
+
+    let req = SlackApiConversationsHistoryRequest::new().with_channel("C0OPS".into());
+    let plain = session.conversations_history(&req).await.unwrap();
+    let texts: Vec<_> = plain.messages.iter().map(|m| m.content.text.clone().unwrap_or_default()).collect();
+    assert_eq!(texts, ["second", "ALARM"]);
+    assert_eq!(plain.messages[1].content.metadata, None, "metadata needs include_all_metadata");
+
+    let first_page = session.conversations_history(&req.clone().with_include_all_metadata(true).with_limit(1)).await;
+    let first_page = first_page.unwrap();
+    assert_eq!(first_page.has_more, Some(true));
+    let cursor = first_page.response_metadata.and_then(|m| m.next_cursor).expect("a cursor");
+    let next = req.with_include_all_metadata(true).with_limit(1).with_cursor(cursor);
+    let second_page = session.conversations_history(&next).await.unwrap();
+    assert_eq!(second_page.messages[0].origin.ts, parent);
+    assert_eq!(second_page.messages[0].content.metadata, Some(meta));
+}
+
+#[tokio::test]
+async fn replies_list_a_thread_parent_first_and_refuse_an_unknown_one() {
+    let fake = FakeSlack::start().await;
+    let client = client(&fake);
+    let bot = token(fake.bot_token());
+    let session = client.open_session(&bot);
+    let parent = session.chat_post_message(&text_message("C0OPS", "ALARM")).await.unwrap().ts;
+    for text in ["first", "second"] {
+        let mut reply = text_message("C0OPS", text);
+        reply.thread_ts = Some(parent.clone());
+        session.chat_post_message(&reply).await.unwrap();
+    }
+    session.chat_post_message(&text_message("C0OPS", "unrelated")).await.unwrap();
+
+    let req = SlackApiConversationsRepliesRequest::new("C0OPS".into(), parent.clone());
+    let thread = session.conversations_replies(&req).await.unwrap();
+    let texts: Vec<_> = thread.messages.into_iter().map(|m| m.content.text.unwrap_or_default()).collect();
+    assert_eq!(texts, ["ALARM", "first", "second"]);
+    let unknown = SlackApiConversationsRepliesRequest::new("C0OPS".into(), "1.000001".into());
+    assert_eq!(api_error_code(session.conversations_replies(&unknown).await), "thread_not_found");
 }

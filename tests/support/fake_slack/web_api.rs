@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Call, Config, Failure, FakeSlack, Recorded, Shared, State as FakeState, response_url};
 
-type Params = Map<String, Value>;
+pub(super) type Params = Map<String, Value>;
 type Handler = fn(&Shared, &Params) -> Response;
 
 /// Form fields that Slack parses as JSON; decoded so recorded bodies match JSON calls.
@@ -34,14 +34,27 @@ pub(crate) struct WebState {
     /// Current version of each message the bot posted, by (channel, ts).
     messages: HashMap<(String, String), Value>,
     ts_seq: u64,
+    /// Unix second of the first timestamp handed out.
+    ts_base: u64,
 }
 
 impl WebState {
-    /// A fresh, increasing message timestamp: "1700000000.000100", ".000200", ...
+    /// The bot's messages in `channel`, in no particular order.
+    pub(super) fn messages_in(&self, channel: &str) -> Vec<Value> {
+        self.messages.iter().filter(|((c, _), _)| c == channel).map(|(_, m)| m.clone()).collect()
+    }
+
+    /// A fresh, increasing message timestamp near the wall clock, as Slack's
+    /// are (a lookup by time, like `conversations.history?oldest=`, must find
+    /// it): the fake's start second, then +100 µs per message.
     fn next_ts(&mut self) -> String {
+        if self.ts_base == 0 {
+            let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            self.ts_base = since_epoch.as_secs();
+        }
         self.ts_seq += 1;
         let micros = self.ts_seq * 100;
-        format!("{}.{:06}", 1_700_000_000 + micros / 1_000_000, micros % 1_000_000)
+        format!("{}.{:06}", self.ts_base + micros / 1_000_000, micros % 1_000_000)
     }
 }
 
@@ -71,9 +84,7 @@ impl FakeSlack {
 
     /// Current versions of the bot's messages in `channel`, oldest first.
     pub fn messages(&self, channel: &str) -> Vec<Value> {
-        let mut found: Vec<Value> = self
-            .shared
-            .inspect(|s| s.web.messages.iter().filter(|((c, _), _)| c == channel).map(|(_, m)| m.clone()).collect());
+        let mut found: Vec<Value> = self.shared.inspect(|s| s.web.messages_in(channel));
         found.sort_by(|a, b| a["ts"].as_str().cmp(&b["ts"].as_str()));
         found
     }
@@ -120,6 +131,8 @@ fn handler(method: &str) -> Option<Handler> {
         "chat.postMessage" => post_message,
         "chat.postEphemeral" => post_ephemeral,
         "chat.update" => update_message,
+        "conversations.history" => super::history::history,
+        "conversations.replies" => super::history::replies,
         "users.info" => users_info,
         "apps.connections.open" => connections_open,
         "usergroups.list" => super::usergroups::list,

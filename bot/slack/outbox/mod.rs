@@ -1,0 +1,103 @@
+//! The outbox: every notification's Slack write goes through here, durable,
+//! paced and made once. [`Outbox`] queues writes in the store (one
+//! transaction each); [`Sender`] drains them.
+//!
+//! A write is addressed by a logical message key (`alarm:<arn>`,
+//! `pipeline:<execution id>`), not a Slack ts: callers post, update and reply
+//! by key, and the store keeps the key's channel and ts once it is posted.
+//! See `crate::store::outbox` for the queue's rules (post once per key,
+//! updates coalesce to the newest content, replies wait for their message).
+//!
+//! Content is a commands [`Reply`], rendered to Block Kit by
+//! [`super::blocks`] when queued; the row keeps the rendered JSON, so what is
+//! sent after a restart is exactly what was queued.
+//!
+//! # Parts
+//! - this file: [`Outbox`], the queueing handle, and [`OutboxError`];
+//! - [`sender`]: the task that drains the queue;
+//! - [`pacing`]: per-channel pacing and retry back-off.
+
+use std::sync::Arc;
+
+use opsbot_commands::Reply;
+use opsbot_commands::ports::chat::MessageRef;
+use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::values::ChannelId;
+use tokio::sync::Notify;
+
+use super::blocks;
+use super::web::SlackWeb;
+use crate::app::Clock;
+use crate::store::{Enqueued, SqliteStore};
+
+mod pacing;
+mod sender;
+
+pub use pacing::Pacing;
+pub use sender::Sender;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("cannot queue the Slack write: {0}")]
+    Store(#[from] StoreError),
+    #[error("no Slack message with key {key} was posted or is waiting to be; post it before updating or replying")]
+    UnknownMessage { key: String },
+}
+
+/// Queues Slack writes; cheap to clone. Every call returns once the write is
+/// durable, and wakes the [`Sender`].
+#[derive(Clone)]
+pub struct Outbox {
+    store: Arc<SqliteStore>,
+    wake: Arc<Notify>,
+    clock: Clock,
+}
+
+impl Outbox {
+    /// The queueing handle and the sender that drains the same store.
+    pub fn new(store: Arc<SqliteStore>, web: Arc<SlackWeb>, clock: Clock, pacing: Pacing) -> (Outbox, Sender) {
+        let wake = Arc::new(Notify::new());
+        let sender = Sender::new(store.clone(), web, wake.clone(), clock.clone(), pacing);
+        (Outbox { store, wake, clock }, sender)
+    }
+
+    /// Posts `key`'s message in `channel` — once: if `key` is already posted
+    /// or waiting to be, this is an update of it (in its first channel).
+    pub fn post(&self, key: &str, channel: &ChannelId, reply: &Reply) -> Result<Enqueued, OutboxError> {
+        let queued = self.store.outbox_post(key, channel, &render(reply), (self.clock)())?;
+        self.wake.notify_one();
+        Ok(queued)
+    }
+
+    /// Replaces the content of `key`'s message; a write of it still waiting
+    /// just takes the new content.
+    pub fn update(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
+        let queued = self.store.outbox_update(key, &render(reply), (self.clock)())?;
+        self.queued(key, queued)
+    }
+
+    /// Adds a message in the thread of `key`'s message (after it is posted).
+    pub fn reply(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
+        let queued = self.store.outbox_reply(key, &render(reply), (self.clock)())?;
+        self.queued(key, queued)
+    }
+
+    /// Where `key`'s message is, once posted.
+    pub fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, OutboxError> {
+        Ok(self.store.message_ref(key)?)
+    }
+
+    fn queued(&self, key: &str, queued: Option<Enqueued>) -> Result<Enqueued, OutboxError> {
+        let queued = queued.ok_or_else(|| OutboxError::UnknownMessage { key: key.to_owned() })?;
+        self.wake.notify_one();
+        Ok(queued)
+    }
+}
+
+/// The Block Kit JSON the row keeps.
+fn render(reply: &Reply) -> String {
+    serde_json::to_string(&blocks::content(reply)).expect("message content serialises")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,264 @@
+//! The sender: one task draining the outbox, one Slack call at a time per
+//! channel, channels independent of each other.
+//!
+//! Each turn it reads the oldest live row of every channel (FIFO per
+//! channel) and starts the ones that are due — `next_attempt` reached and the
+//! channel's [`Bucket`] allows it — as tasks of their own, so a slow or
+//! rate-limited channel never holds up another. It sleeps until the next due
+//! row, or until [`super::Outbox`] queues something, or a send finishes.
+//!
+//! Outcomes (all persisted in the row, so a restart resumes the schedule):
+//! - 429: the row waits `Retry-After`; as the channel's head it holds that
+//!   channel, which is what Slack's per-channel limit asks for.
+//! - 5xx / network: capped exponential back-off. A post or reply stays
+//!   `sending`, because Slack may have posted it before failing.
+//! - `ok: false` (channel_not_found, not_in_channel, invalid_blocks, ...):
+//!   the row fails, logged with Slack's error; the channel moves on.
+//!
+//! Exactly once: a post is marked `sending` before chat.postMessage and its
+//! ts is stored in the transaction that completes the row. A post found
+//! `sending` (a crash, or an ambiguous failure) is first looked up in the
+//! channel's history by the key in its metadata; found, its ts is recorded
+//! and nothing is posted again. Thread replies carry `<key>#reply-<row id>`
+//! and are looked up the same way in their thread. Updates are idempotent
+//! and simply redone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsbot_commands::ports::chat::MessageRef;
+use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::values::ChannelId;
+use slack_morphism::prelude::SlackMessageContent;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::pacing::{Bucket, Pacing};
+use crate::app::Clock;
+use crate::slack::web::{CallError, SlackWeb};
+use crate::store::{OutboxRow, SqliteStore, WriteOp, WriteState};
+
+/// How long sends in flight may finish after a stop (an aborted send is safe:
+/// its row is `sending` and is looked up after the restart).
+const DRAIN: Duration = Duration::from_secs(5);
+/// Wait before reading the queue again after the store failed.
+const STORE_RETRY: Duration = Duration::from_secs(1);
+/// Longest sleep between two looks at the queue (a row scheduled far ahead
+/// is simply looked at again).
+const LONGEST_NAP: Duration = Duration::from_secs(3600);
+/// A post's history lookup starts this long before the row was created.
+const LOOKUP_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// Drains the outbox; run it once with [`Sender::run`].
+pub struct Sender {
+    store: Arc<SqliteStore>,
+    web: Arc<SlackWeb>,
+    wake: Arc<Notify>,
+    clock: Clock,
+    pacing: Pacing,
+}
+
+/// The metadata key of a thread reply: its message's key and its row.
+fn reply_key(row: &OutboxRow) -> String {
+    format!("{}#reply-{}", row.key, row.id)
+}
+
+/// What one attempt came to.
+enum Outcome {
+    Posted(String),
+    Done,
+    Retry { after: Duration, state: WriteState, why: String },
+    Failed(String),
+}
+
+/// The loop's memory between turns.
+#[derive(Default)]
+struct Turns {
+    buckets: HashMap<ChannelId, Bucket>,
+    busy: HashSet<ChannelId>,
+    sends: JoinSet<()>,
+    by_task: HashMap<tokio::task::Id, ChannelId>,
+}
+
+impl Sender {
+    pub(super) fn new(
+        store: Arc<SqliteStore>,
+        web: Arc<SlackWeb>,
+        wake: Arc<Notify>,
+        clock: Clock,
+        pacing: Pacing,
+    ) -> Self {
+        Sender { store, web, wake, clock, pacing }
+    }
+
+    /// Sends until `stop`; then lets sends in flight finish (within a bound).
+    pub async fn run(self, stop: CancellationToken) {
+        let this = Arc::new(self);
+        let mut turns = Turns::default();
+        loop {
+            let next = match this.start_due(&mut turns) {
+                Ok(next) => next,
+                Err(err) => {
+                    error!(error = %err, "cannot read the Slack outbox; trying again");
+                    Some(Instant::now() + STORE_RETRY)
+                }
+            };
+            let sleep = tokio::time::sleep_until(next.unwrap_or_else(Instant::now));
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = this.wake.notified() => {}
+                Some(done) = turns.sends.join_next_with_id() => {
+                    let id = done.as_ref().map(|(id, ())| *id).unwrap_or_else(|e| e.id());
+                    if let Some(channel) = turns.by_task.remove(&id) {
+                        turns.busy.remove(&channel);
+                    }
+                }
+                () = sleep, if next.is_some() => {}
+            }
+        }
+        if tokio::time::timeout(DRAIN, async { while turns.sends.join_next().await.is_some() {} }).await.is_err() {
+            warn!(in_flight = turns.sends.len(), "stopping with Slack writes in flight; they resume after restart");
+        }
+    }
+
+    /// Starts every due head row; returns when the next one will be due.
+    fn start_due(self: &Arc<Self>, turns: &mut Turns) -> Result<Option<Instant>, StoreError> {
+        let heads = self.store.outbox_heads()?;
+        let (now, wall) = (Instant::now(), (self.clock)());
+        let mut next: Option<Instant> = None;
+        for row in heads {
+            if turns.busy.contains(&row.channel) {
+                continue;
+            }
+            let bucket = turns.buckets.entry(row.channel.clone()).or_insert_with(|| Bucket::new(now));
+            let not_before = (row.next_attempt - wall).to_std().unwrap_or_default();
+            let wait = not_before.max(bucket.wait(now, &self.pacing)).min(LONGEST_NAP);
+            if !wait.is_zero() {
+                next = Some(next.map_or(now + wait, |n| n.min(now + wait)));
+                continue;
+            }
+            bucket.take(now, &self.pacing);
+            turns.busy.insert(row.channel.clone());
+            let (this, channel) = (self.clone(), row.channel.clone());
+            let task = turns.sends.spawn(async move { this.send(row).await });
+            turns.by_task.insert(task.id(), channel);
+        }
+        Ok(next)
+    }
+
+    /// One attempt at one row, and its outcome recorded.
+    async fn send(&self, row: OutboxRow) {
+        let outcome = match self.attempt(&row).await {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                error!(error = %err, key = %row.key, "cannot record a Slack write's progress; it will be tried again");
+                return;
+            }
+        };
+        if let Err(err) = self.record(&row, outcome) {
+            error!(error = %err, key = %row.key, "cannot record a Slack write's outcome; it will be tried again");
+        }
+    }
+
+    async fn attempt(&self, row: &OutboxRow) -> Result<Outcome, StoreError> {
+        let content: SlackMessageContent = match serde_json::from_str(&row.payload) {
+            Ok(content) => content,
+            Err(e) => return Ok(Outcome::Failed(format!("the queued message cannot be read back: {e}"))),
+        };
+        let key = row.key.as_str();
+        let parent = match row.op {
+            WriteOp::Post => None,
+            WriteOp::Update | WriteOp::Reply => match self.store.message_ref(key)? {
+                Some(message) => Some(message),
+                None => return Ok(Outcome::Failed(format!("the message {key} was never posted (its post failed)"))),
+            },
+        };
+        if row.state == WriteState::Sending
+            && row.op != WriteOp::Update
+            && let Some(found) = self.sent_before(row, parent.as_ref()).await
+        {
+            return Ok(found);
+        }
+        self.store.outbox_sending(row.id)?;
+        let sent = match (row.op, &parent) {
+            (WriteOp::Update, Some(m)) => self.web.update_once(&m.channel, &m.ts, key, &content).await.map(|()| None),
+            (WriteOp::Reply, Some(m)) => {
+                self.web.post_once(&m.channel, Some(&m.ts), &reply_key(row), &content).await.map(Some)
+            }
+            _ => self.web.post_once(&row.channel, None, key, &content).await.map(Some),
+        };
+        Ok(match sent {
+            Ok(Some(ts)) if row.op == WriteOp::Post => Outcome::Posted(ts),
+            Ok(_) => Outcome::Done,
+            Err(e) => self.failed(row, e),
+        })
+    }
+
+    /// A post or reply that Slack may have taken before a crash or an
+    /// ambiguous failure: `Some` when it is there (or when looking failed
+    /// only for now, to look again later); `None` to send it.
+    async fn sent_before(&self, row: &OutboxRow, parent: Option<&MessageRef>) -> Option<Outcome> {
+        let found = match parent {
+            None => self.web.find_posted(&row.channel, &row.key, row.created - LOOKUP_SLACK).await,
+            Some(m) => self.web.find_reply(&m.channel, &m.ts, &reply_key(row)).await,
+        };
+        match found {
+            Ok(Some(ts)) => {
+                info!(key = %row.key, channel = %row.channel, ts, "found an interrupted write in Slack; not sending it again");
+                Some(if parent.is_none() { Outcome::Posted(ts) } else { Outcome::Done })
+            }
+            Ok(None) => None,
+            Err(e @ (CallError::RateLimited { .. } | CallError::Transient { .. })) => {
+                let mut later = self.failed(row, e);
+                if let Outcome::Retry { state, .. } = &mut later {
+                    *state = WriteState::Sending; // still unknown whether it was sent
+                }
+                Some(later)
+            }
+            Err(e) => {
+                warn!(error = %e, key = %row.key, "cannot look for an interrupted write (history scopes?); sending it, at the risk of a duplicate");
+                None
+            }
+        }
+    }
+
+    fn failed(&self, row: &OutboxRow, err: CallError) -> Outcome {
+        let why = err.to_string();
+        match err {
+            CallError::RateLimited { retry_after, .. } => {
+                Outcome::Retry { after: retry_after, state: WriteState::Pending, why }
+            }
+            CallError::Transient { .. } => {
+                let uncertain = if row.op == WriteOp::Update { WriteState::Pending } else { WriteState::Sending };
+                Outcome::Retry { after: self.pacing.backoff_after(row.attempts + 1), state: uncertain, why }
+            }
+            CallError::Permanent { .. } => Outcome::Failed(why),
+        }
+    }
+
+    fn record(&self, row: &OutboxRow, outcome: Outcome) -> Result<(), StoreError> {
+        let (key, channel, op) = (&row.key, &row.channel, row.op);
+        match outcome {
+            Outcome::Posted(ts) => {
+                let message = MessageRef { channel: channel.clone(), ts };
+                self.store.outbox_posted(row.id, &message, key, (self.clock)())
+            }
+            Outcome::Done => self.store.outbox_done(row.id),
+            Outcome::Retry { after, state, why } => {
+                let wait_ms = after.as_millis() as u64;
+                warn!(%key, %channel, ?op, attempts = row.attempts + 1, wait_ms, why, "Slack write failed; will retry");
+                let delta = chrono::TimeDelta::from_std(after).unwrap_or(chrono::TimeDelta::MAX);
+                let at = (self.clock)().checked_add_signed(delta).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+                self.store.outbox_retry(row.id, at, state, &why)
+            }
+            Outcome::Failed(why) => {
+                error!(%key, %channel, ?op, why, "Slack refused a write; giving it up");
+                self.store.outbox_fail(row.id, &why)
+            }
+        }
+    }
+}

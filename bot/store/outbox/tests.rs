@@ -1,0 +1,178 @@
+use chrono::{Duration, TimeZone, Utc};
+
+use super::*;
+
+fn now() -> Time {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+}
+
+fn ch(raw: &str) -> ChannelId {
+    ChannelId::parse(raw).unwrap()
+}
+
+fn store() -> SqliteStore {
+    SqliteStore::in_memory().unwrap()
+}
+
+fn rows(s: &SqliteStore) -> Vec<(WriteOp, String, WriteState)> {
+    s.outbox_rows().unwrap().into_iter().map(|r| (r.op, r.payload, r.state)).collect()
+}
+
+fn posted(s: &SqliteStore, key: &str, channel: &str, ts: &str) {
+    let id = s.outbox_rows().unwrap().into_iter().find(|r| r.key == key && r.op == WriteOp::Post).unwrap().id;
+    s.outbox_sending(id).unwrap();
+    s.outbox_posted(id, &MessageRef { channel: ch(channel), ts: ts.into() }, key, now()).unwrap();
+}
+
+#[test]
+fn a_second_post_of_a_waiting_key_just_carries_the_newest_content() {
+    let s = store();
+    let first = s.outbox_post("alarm:a", &ch("C1"), "v1", now()).unwrap();
+    let second = s.outbox_post("alarm:a", &ch("C2"), "v2", now()).unwrap();
+    let Enqueued::Queued { id, op: WriteOp::Post } = first else { panic!("first post queued: {first:?}") };
+    assert_eq!(second, Enqueued::Coalesced { id });
+    assert_eq!(rows(&s), [(WriteOp::Post, "v2".into(), WriteState::Pending)]);
+    assert_eq!(s.outbox_rows().unwrap()[0].channel, ch("C1"), "the key keeps the channel it was first posted in");
+}
+
+#[test]
+fn ten_updates_of_an_unsent_message_leave_one_write_with_the_last_content() {
+    let s = store();
+    s.outbox_post("pipeline:e1", &ch("C1"), "v0", now()).unwrap();
+    for n in 1..=10 {
+        s.outbox_update("pipeline:e1", &format!("v{n}"), now()).unwrap().unwrap();
+    }
+    assert_eq!(rows(&s), [(WriteOp::Post, "v10".into(), WriteState::Pending)]);
+}
+
+#[test]
+fn updates_of_a_posted_message_share_one_row_until_it_is_sent() {
+    let s = store();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    posted(&s, "alarm:a", "C1", "1.1");
+    let first = s.outbox_update("alarm:a", "v1", now()).unwrap().unwrap();
+    let second = s.outbox_update("alarm:a", "v2", now()).unwrap().unwrap();
+    let Enqueued::Queued { id, op: WriteOp::Update } = first else { panic!("update queued: {first:?}") };
+    assert_eq!(second, Enqueued::Coalesced { id });
+    assert_eq!(rows(&s), [(WriteOp::Update, "v2".into(), WriteState::Pending)]);
+    let again = s.outbox_post("alarm:a", &ch("C1"), "v3", now()).unwrap();
+    assert_eq!(again, Enqueued::Coalesced { id }, "a post of a posted key is an update");
+}
+
+#[test]
+fn a_write_already_handed_to_slack_is_never_changed_under_the_sender() {
+    let s = store();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    let id = s.outbox_rows().unwrap()[0].id;
+    s.outbox_sending(id).unwrap();
+    s.outbox_update("alarm:a", "v1", now()).unwrap().unwrap();
+    assert_eq!(
+        rows(&s),
+        [(WriteOp::Post, "v0".into(), WriteState::Sending), (WriteOp::Update, "v1".into(), WriteState::Pending)]
+    );
+}
+
+#[test]
+fn replies_are_never_coalesced_and_go_to_the_channel_of_their_message() {
+    let s = store();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    s.outbox_reply("alarm:a", "r1", now()).unwrap().unwrap();
+    s.outbox_reply("alarm:a", "r2", now()).unwrap().unwrap();
+    let all = s.outbox_rows().unwrap();
+    assert_eq!(all.iter().map(|r| r.op).collect::<Vec<_>>(), [WriteOp::Post, WriteOp::Reply, WriteOp::Reply]);
+    assert!(all.iter().all(|r| r.channel == ch("C1")));
+}
+
+#[test]
+fn updating_or_replying_to_a_message_never_queued_writes_nothing() {
+    let s = store();
+    assert_eq!(s.outbox_update("alarm:nope", "v1", now()).unwrap(), None);
+    assert_eq!(s.outbox_reply("alarm:nope", "r1", now()).unwrap(), None);
+    assert!(s.outbox_rows().unwrap().is_empty());
+}
+
+#[test]
+fn each_channel_offers_its_oldest_write_and_failed_rows_hold_nothing_up() {
+    let s = store();
+    s.outbox_post("a", &ch("C1"), "a0", now()).unwrap();
+    s.outbox_post("b", &ch("C2"), "b0", now()).unwrap();
+    s.outbox_post("c", &ch("C1"), "c0", now()).unwrap();
+    let heads: Vec<_> = s.outbox_heads().unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(heads, ["a", "b"]);
+    let a = s.outbox_rows().unwrap()[0].id;
+    s.outbox_fail(a, "channel_not_found").unwrap();
+    let heads: Vec<_> = s.outbox_heads().unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(heads, ["b", "c"]);
+    let failed = &s.outbox_rows().unwrap()[0];
+    assert_eq!((failed.state, failed.error.as_deref()), (WriteState::Failed, Some("channel_not_found")));
+}
+
+#[test]
+fn when_a_post_fails_for_good_the_next_update_of_its_key_is_posted_instead() {
+    let s = store();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    let post = s.outbox_rows().unwrap()[0].id;
+    s.outbox_sending(post).unwrap();
+    s.outbox_update("alarm:a", "v1", now()).unwrap().unwrap();
+    s.outbox_fail(post, "invalid_blocks").unwrap();
+    assert_eq!(
+        rows(&s),
+        [(WriteOp::Post, "v0".into(), WriteState::Failed), (WriteOp::Post, "v1".into(), WriteState::Pending)]
+    );
+}
+
+#[test]
+fn an_update_after_a_failed_post_with_nothing_waiting_becomes_a_new_post() {
+    let s = store();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    let post = s.outbox_rows().unwrap()[0].id;
+    s.outbox_fail(post, "invalid_blocks").unwrap();
+    let again = s.outbox_update("alarm:a", "v1", now()).unwrap();
+    assert!(matches!(again, Some(Enqueued::Queued { op: WriteOp::Post, .. })), "{again:?}");
+    assert_eq!(s.outbox_reply("alarm:b", "r", now()).unwrap(), None);
+}
+
+#[test]
+fn a_sent_post_records_where_its_message_lives_and_leaves_the_queue() {
+    let s = store();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    assert_eq!(s.message_ref("alarm:a").unwrap(), None);
+    posted(&s, "alarm:a", "C1", "1700000000.000100");
+    assert_eq!(
+        s.message_ref("alarm:a").unwrap(),
+        Some(MessageRef { channel: ch("C1"), ts: "1700000000.000100".into() })
+    );
+    assert!(s.outbox_rows().unwrap().is_empty());
+}
+
+#[test]
+fn a_retry_is_persisted_with_its_time_state_and_reason() {
+    let s = store();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    let id = s.outbox_rows().unwrap()[0].id;
+    s.outbox_sending(id).unwrap();
+    let later = now() + Duration::seconds(30);
+    s.outbox_retry(id, later, WriteState::Sending, "HTTP 503").unwrap();
+    let row = &s.outbox_rows().unwrap()[0];
+    assert_eq!((row.attempts, row.next_attempt, row.state), (1, later, WriteState::Sending));
+    assert_eq!(row.error.as_deref(), Some("HTTP 503"));
+}
+
+#[test]
+fn queued_writes_and_posted_messages_survive_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("opsbot.db");
+    {
+        let s = SqliteStore::open(&path).unwrap();
+        s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+        posted(&s, "alarm:a", "C1", "1.1");
+        s.outbox_update("alarm:a", "v1", now()).unwrap();
+        s.outbox_post("alarm:b", &ch("C2"), "b0", now()).unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.message_ref("alarm:a").unwrap().map(|m| m.ts), Some("1.1".into()));
+    assert_eq!(
+        rows(&s),
+        [(WriteOp::Update, "v1".into(), WriteState::Pending), (WriteOp::Post, "b0".into(), WriteState::Pending)]
+    );
+}
