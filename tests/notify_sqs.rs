@@ -8,16 +8,21 @@
 //! - what AWS delivers reaches the inbox unchanged, whichever way it came
 //!   (EventBridge event, SNS envelope, raw SNS message, alarm action);
 //! - a message leaves the queue only once the inbox kept it; one the inbox
-//!   could not keep comes back after the queue's visibility timeout;
+//!   could not keep comes back after the queue's visibility timeout, alone,
+//!   while the rest of its receive is deleted; a burst larger than one
+//!   receive (10) arrives whole, each message once (`batches`);
 //! - a missing queue or an unreachable SQS is logged and retried with a
 //!   growing backoff, and a poller told to stop ends at once — also in the
-//!   middle of a 20 s long poll, which is where every test here stops it.
+//!   middle of a 20 s long poll, which is where every test here stops it
+//!   (`failures`);
+//! - a CloudWatch alarm's SNS action reaches the bot (`ministack_alarm`).
 //!
 //! Each test makes its own uniquely named queue, topic and rule (the servers
 //! are shared), and rule patterns match the test's own resource ARNs, so
 //! parallel tests never see each other's events. The bodies delivered are
 //! checked against, or recorded as, `tests/fixtures/notifications/emulators/`.
 
+mod batches;
 mod failures;
 mod ministack_alarm;
 
@@ -130,10 +135,19 @@ async fn alarm_deployment_and_parameter_events_reach_the_inbox_and_events_the_ru
 
 // ------------------------------------------------------------- SNS → SQS
 
-/// A topic with `queue` subscribed, a poller on it, and the approval
-/// notification published; returns the MessageId, the message and what the
-/// inbox got.
-async fn publish_approval_through_sns(raw: bool) -> (String, String, String, String) {
+/// What one SNS publish produced.
+struct Published {
+    topic: String,
+    message_id: String,
+    message: String,
+    /// The body the inbox got.
+    delivered: String,
+}
+
+/// Publishes CodePipeline's approval notification to a topic a queue is
+/// subscribed to (`raw`: with raw message delivery), polls the queue, and
+/// checks the message then left it.
+async fn publish_approval_through_sns(raw: bool) -> Published {
     let moto = moto().await;
     let queue = create_queue(&moto.sqs, &unique("approvals"), HIDE_FOR_30S).await;
     let topic = moto.aws.create_topic(&unique("pipeline-approvals")).await;
@@ -144,29 +158,29 @@ async fn publish_approval_through_sns(raw: bool) -> (String, String, String, Str
 
     let message_id = moto.aws.publish(&topic, &subject, &message).await;
 
-    let delivered = deliveries.next(WITHIN, "the approval notification").await;
+    let delivered = deliveries.next(WITHIN, "the approval notification").await.body;
     assert_queue_empties(&moto.sqs, &queue.url).await;
     poller.stop().await;
-    (topic, message_id, message, delivered.body)
+    Published { topic, message_id, message, delivered }
 }
 
 #[tokio::test]
 async fn an_sns_notification_reaches_the_inbox_in_its_sns_envelope() {
-    let (topic, message_id, message, body) = publish_approval_through_sns(false).await;
+    let sns = publish_approval_through_sns(false).await;
 
-    let envelope: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let envelope: serde_json::Value = serde_json::from_str(&sns.delivered).unwrap();
     assert_eq!(envelope["Type"], "Notification");
-    assert_eq!(envelope["MessageId"], message_id.as_str());
-    assert_eq!(envelope["TopicArn"], topic.as_str());
+    assert_eq!(envelope["MessageId"], sns.message_id.as_str());
+    assert_eq!(envelope["TopicArn"], sns.topic.as_str());
     assert_eq!(envelope["Subject"], "APPROVAL NEEDED: AWS CodePipeline storefront-web for action LeadSignOff");
-    assert_eq!(envelope["Message"], message.as_str(), "the message is carried as a string, unchanged");
-    check_or_record("sns-envelope.json", &body);
+    assert_eq!(envelope["Message"], sns.message.as_str(), "the message is carried as a string, unchanged");
+    check_or_record("sns-envelope.json", &sns.delivered);
 }
 
 #[tokio::test]
 async fn a_raw_delivery_sns_message_reaches_the_inbox_alone() {
-    let (_, _, message, body) = publish_approval_through_sns(true).await;
+    let sns = publish_approval_through_sns(true).await;
 
-    assert_eq!(body, message, "raw delivery: the published message, byte for byte, no envelope");
-    check_or_record("sns-raw.json", &body);
+    assert_eq!(sns.delivered, sns.message, "raw delivery: the published message, byte for byte, no envelope");
+    check_or_record("sns-raw.json", &sns.delivered);
 }
