@@ -28,6 +28,7 @@ mod ministack_alarm;
 
 use std::time::Duration;
 
+use opsbot::notify::sns::{SnsMessage, SnsType};
 use serde_json::json;
 
 use crate::support::aws_events::{PutEvent, approval_notification};
@@ -85,6 +86,7 @@ async fn a_codepipeline_event_put_to_eventbridge_reaches_the_inbox_as_sent_and_l
     assert_eq!(body["detail-type"], "CodePipeline Pipeline Execution State Change");
     assert_eq!(body["resources"], json!(event.resources));
     assert_eq!(body["detail"], event.detail, "the detail arrives as an object, exactly as put");
+    assert_eq!(SnsMessage::from_json(delivered.body.as_bytes()), None, "not mistaken for an SNS envelope");
     assert_queue_empties(&moto.sqs, &queue.url).await;
     assert!(deliveries.drain().is_empty(), "handed over once");
     check_or_record("eventbridge-codepipeline.json", &delivered.body);
@@ -174,6 +176,8 @@ async fn an_sns_notification_reaches_the_inbox_in_its_sns_envelope() {
     assert_eq!(envelope["TopicArn"], sns.topic.as_str());
     assert_eq!(envelope["Subject"], "APPROVAL NEEDED: AWS CodePipeline storefront-web for action LeadSignOff");
     assert_eq!(envelope["Message"], sns.message.as_str(), "the message is carried as a string, unchanged");
+    let read = SnsMessage::from_json(sns.delivered.as_bytes()).expect("the bot reads moto's envelope as SNS");
+    assert_eq!((read.kind, read.message.as_str()), (SnsType::Notification, sns.message.as_str()));
     check_or_record("sns-envelope.json", &sns.delivered);
 }
 
@@ -182,5 +186,6 @@ async fn a_raw_delivery_sns_message_reaches_the_inbox_alone() {
     let sns = publish_approval_through_sns(true).await;
 
     assert_eq!(sns.delivered, sns.message, "raw delivery: the published message, byte for byte, no envelope");
+    assert_eq!(SnsMessage::from_json(sns.delivered.as_bytes()), None, "told apart from an envelope");
     check_or_record("sns-raw.json", &sns.delivered);
 }

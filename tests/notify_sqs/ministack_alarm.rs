@@ -8,6 +8,7 @@
 //! ministack; its account is `000000000000`.
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+use opsbot::notify::sns::{SnsMessage, SnsType};
 
 use super::{HIDE_FOR_30S, WITHIN, assert_queue_empties};
 use crate::support::aws_setup::{AwsHttp, create_queue};
@@ -62,6 +63,8 @@ async fn a_cloudwatch_alarm_going_off_in_ministack_reaches_the_inbox_through_its
     assert_eq!(message["NewStateReason"], reason);
     assert_eq!(message["OldStateValue"], "INSUFFICIENT_DATA", "ministack alarms start without data, like AWS's");
     assert_queue_empties(&sqs, &queue.url).await;
+    let read = SnsMessage::from_json(delivered.body.as_bytes()).expect("the bot reads ministack's envelope as SNS");
+    assert_eq!((read.kind, read.subject.as_deref()), (SnsType::Notification, envelope["Subject"].as_str()));
     check_or_record("ministack-alarm-sns-envelope.json", &delivered.body);
     poller.stop().await;
 }
