@@ -2,6 +2,8 @@
 //! message, the queue does not exist (yet), SQS cannot be reached. Nothing
 //! may be lost, nothing may spin, and the poller must still stop at once.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_smithy_types::retry::RetryConfig;
@@ -58,17 +60,34 @@ async fn a_queue_that_does_not_exist_yet_is_retried_and_polled_once_it_exists() 
     poller.stop().await;
 }
 
+/// An "SQS" that accepts connections and hangs up at once, counting them:
+/// every request fails like a dropped connection, and the port stays ours
+/// (a closed port could be taken by another test process meanwhile).
+async fn hanging_up_sqs() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (addr, connections)
+}
+
 #[tokio::test]
 async fn an_unreachable_sqs_is_retried_with_a_doubling_backoff_and_stopping_cuts_the_wait_short() {
     let logs = LogCapture::start();
     let sdk = emulators().await.sdk_config().await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (sqs_addr, connections) = hanging_up_sqs().await;
     // The SDK's own retries off: what is measured is the poller's backoff.
     let config = aws_sdk_sqs::config::Builder::from(&sdk)
-        .endpoint_url(format!("http://{closed}"))
+        .endpoint_url(format!("http://{sqs_addr}"))
         .retry_config(RetryConfig::disabled())
         .build();
-    let url = format!("http://{closed}/123456789012/{}", unique("nowhere"));
+    let url = format!("http://{sqs_addr}/123456789012/{}", unique("nowhere"));
     let (inbox, mut deliveries) = RecordingInbox::keeping();
     let poller = Poller::start(aws_sdk_sqs::Client::from_conf(config), &url, inbox);
 
@@ -77,13 +96,14 @@ async fn an_unreachable_sqs_is_retried_with_a_doubling_backoff_and_stopping_cuts
     })
     .await;
 
-    let waits: Vec<String> = logs
-        .lines_with(NOT_RECEIVED)
+    let failed = logs.lines_with(NOT_RECEIVED);
+    let waits: Vec<&str> = failed
         .iter()
-        .map(|line| line.split("retry_in=").nth(1).and_then(|w| w.split_whitespace().next()).unwrap_or("").to_owned())
+        .map(|line| line.split("retry_in=").nth(1).and_then(|w| w.split(' ').next()).unwrap_or(""))
         .collect();
-    assert_eq!(waits[..3], ["1s", "2s", "4s"], "{:#?}", logs.lines_with(NOT_RECEIVED));
-    assert!(logs.lines_with(NOT_RECEIVED)[0].contains(&url), "the log names the queue");
+    assert_eq!(waits, ["1s", "2s", "4s"], "{failed:#?}");
+    assert_eq!(connections.load(Ordering::SeqCst), 3, "one request per attempt: the poller does not spin");
+    assert!(failed[0].contains(&url), "the log names the queue: {}", failed[0]);
     poller.stop().await; // in the middle of the 4 s wait; `stop` allows it STOP_WITHIN
     assert!(deliveries.drain().is_empty());
 }
