@@ -59,8 +59,8 @@ impl AwsHttp {
     /// the queue receives the bare message instead of the SNS envelope
     /// (<https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html>).
     pub async fn subscribe_queue(&self, topic_arn: &str, queue_arn: &str, raw: bool) -> String {
-        let mut form = vec![("Action", "Subscribe"), ("TopicArn", topic_arn), ("Protocol", "sqs")];
-        form.push(("Endpoint", queue_arn));
+        let mut form =
+            vec![("Action", "Subscribe"), ("TopicArn", topic_arn), ("Protocol", "sqs"), ("Endpoint", queue_arn)];
         if raw {
             form.extend([("Attributes.entry.1.key", "RawMessageDelivery"), ("Attributes.entry.1.value", "true")]);
         }
