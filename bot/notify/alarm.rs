@@ -16,6 +16,8 @@
 //!   reopens the same message, so flapping is caught across OKs.
 //! - Events can arrive out of order (EventBridge and SNS do not promise
 //!   order): a state change older than the last one applied changes nothing.
+//!   Changes stamped the same instant apply in arrival order (some sources
+//!   stamp whole seconds).
 //! - ALARM not acknowledged within `escalate_after` mentions the route's
 //!   role once more, in the thread; an acknowledgement stops that.
 
@@ -78,7 +80,7 @@ pub fn apply(kept: Option<AlertRecord>, change: &AlarmChange, rules: &AlarmSetti
     let Some(mut alert) = kept else {
         return if change.state == AlarmState::Ok { Step::unchanged(None) } else { start(change, mention) };
     };
-    if change.at <= alert.changed || change.state == alert.state {
+    if change.at < alert.changed || change.state == alert.state {
         return Step::unchanged(Some(alert));
     }
     let window = Duration::from_std(rules.flapping_within).unwrap_or(Duration::MAX);

@@ -153,3 +153,9 @@ fn firing_again_soon_after_ok_reopens_the_same_message() {
     assert_eq!(alert.episode, t(0), "the same episode, so the same message");
     assert_eq!(effects.iter().filter(|e| **e == Effect::Post).count(), 1);
 }
+
+#[test]
+fn changes_stamped_the_same_second_apply_in_arrival_order() {
+    let (alert, _) = run(&[(Alarm, 0), (Fine, 0)]);
+    assert_eq!(alert.unwrap().resolved, Some(t(0)));
+}

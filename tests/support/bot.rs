@@ -80,6 +80,11 @@ pub async fn spawn_bot_with(transport: Transport, aws: Gateways, tweak: impl FnO
     spawn(transport, Wiring::new(aws), tweak).await
 }
 
+/// A bot on `transport` built from `wiring` (e.g. with an SQS client), with settings adjusted by `tweak`.
+pub async fn spawn_bot_wired(transport: Transport, wiring: Wiring, tweak: impl FnOnce(&mut Settings)) -> TestBot {
+    spawn(transport, wiring, tweak).await
+}
+
 async fn spawn(transport: Transport, wiring: Wiring, tweak: impl FnOnce(&mut Settings)) -> TestBot {
     init_logs();
     let slack = FakeSlack::start().await;
