@@ -190,7 +190,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         .map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let slack = http_slack.map(|signing_secret| SlackHttp { bot: bot.clone(), signing_secret });
-    let app = router(slack, settings.max_body_bytes);
+    let app = router(slack, None, settings.max_body_bytes);
     let http_stop = stop.clone();
     let mut tasks = vec![tokio::spawn(async move {
         axum::serve(listener, app)

@@ -51,6 +51,7 @@ pub fn check(policy: &Policy, args: &CheckArgs) -> (String, u8) {
         channel: &args.channel,
         args: &named,
         at: args.at.unwrap_or_else(Utc::now),
+        force: opsbot_commands::cmd::is_forced(&text),
     };
     let decision = policy.evaluate(&request);
     let code = match decision {

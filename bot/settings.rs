@@ -15,8 +15,10 @@ use serde::Deserialize;
 
 mod aws;
 mod hooks;
+mod notifications;
 
 pub use aws::AssumeRoleSettings;
+pub use notifications::{AlarmSettings, NotificationSettings, Route};
 
 /// Where to find the Slack Web API when nothing says otherwise.
 pub const SLACK_API_URL: &str = "https://slack.com/api";
@@ -63,6 +65,7 @@ struct File {
     store: StoreFile,
     on_param_change: Vec<serde_saphyr::Spanned<hooks::HookFile>>,
     aws: aws::AwsFile,
+    notifications: notifications::NotificationsFile,
     /// Read by the policy engine itself (it reports its own positions).
     policies: Option<serde::de::IgnoredAny>,
 }
@@ -106,6 +109,8 @@ pub struct Settings {
     /// The configured policy; `None` means the built-in one (reads for
     /// everyone, changes for no one).
     pub policy: Option<Arc<Policy>>,
+    /// Where notifications come from and where they go.
+    pub notifications: NotificationSettings,
 }
 
 impl Default for Settings {
@@ -121,6 +126,7 @@ impl Default for Settings {
             on_param_change: Vec::new(),
             assume_role: None,
             policy: None,
+            notifications: NotificationSettings::default(),
         }
     }
 }
@@ -136,10 +142,12 @@ impl Settings {
             let file = parse_file(path, &text)?;
             settings.on_param_change = hooks::compile(path, &file.on_param_change)?;
             settings.assume_role = aws::compile(path, &file.aws)?;
+            settings.notifications = notifications::compile(path, &file.notifications)?;
             settings.apply_file(file);
             let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
             let policy = Policy::from_config_yaml(&text, path, &known, |p| std::fs::read_to_string(p))?;
             settings.policy = policy.map(Arc::new);
+            settings.check_mentions()?;
         }
         settings.apply_env(env);
         Ok(settings)
@@ -166,6 +174,18 @@ impl Settings {
         self.signing_secret = get("SLACK_SIGNING_SECRET").map(Secret).or(self.signing_secret.take());
         if let Some(path) = get("OPSBOT_STORE") {
             self.store_path = (path != ":memory:").then(|| PathBuf::from(path));
+        }
+    }
+
+    /// Every role a notification route mentions must be one the policy defines.
+    fn check_mentions(&self) -> Result<(), SettingsError> {
+        let policy = self.policy();
+        match self.notifications.mentions().find(|(role, _)| policy.role(role).is_none()) {
+            Some((role, at)) => Err(SettingsError::Missing(format!(
+                "{at}: the route mentions `{role}`, which is not a role in `policies.roles` — define it there \
+                 (users or groups to mention) or remove `mention:`"
+            ))),
+            None => Ok(()),
         }
     }
 
@@ -276,6 +296,7 @@ mod tests {
             channel: "C1",
             args: &[],
             at: chrono::Utc::now(),
+            force: false,
         };
         assert!(policy.evaluate(&request).is_allowed());
     }
@@ -298,6 +319,7 @@ mod tests {
                 channel: "C1",
                 args: &[],
                 at: chrono::Utc::now(),
+                force: false,
             };
             policy.evaluate(&request).is_allowed()
         };

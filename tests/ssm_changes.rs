@@ -82,7 +82,14 @@ fn as_user(user: &str, request: &str) -> Context {
 }
 
 fn button(reply: &Reply, label: &str) -> Click {
-    reply.all_buttons().find(|b| b.label == label).unwrap_or_else(|| panic!("no {label} in {reply:?}")).click.clone()
+    reply
+        .all_buttons()
+        .find(|b| b.label == label)
+        .unwrap_or_else(|| panic!("no {label} in {reply:?}"))
+        .press
+        .change()
+        .cloned()
+        .expect("a change button")
 }
 
 impl World {

@@ -5,6 +5,7 @@ mod aws_emulators;
 mod demo;
 mod ecs_changes;
 mod identity;
+mod notify_sqs;
 mod outbox;
 mod pipeline_changes;
 mod slack_aws;

@@ -59,6 +59,7 @@ mod tests {
             channel: "console",
             args: &args,
             at: chrono::Utc::now(),
+            force: false,
         };
         policy().evaluate(&request)
     }

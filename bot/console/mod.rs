@@ -151,11 +151,11 @@ fn show(screen: &Screen, reply: &Reply) -> std::io::Result<()> {
 
 /// Presses choice `number` as `who`.
 async fn press(session: &Session, who: &ConsoleUser, number: usize) -> std::io::Result<()> {
-    let Some(click) = session.screen.choice(number) else {
+    let Some(pressed) = session.screen.choice(number) else {
         return session.screen.print(&format!("There is no choice [{number}].\n\n"));
     };
     session.screen.hold();
-    let reply = match session.ops.click(&who.context(crate::request_id()), &click).await {
+    let reply = match session.ops.press(&who.context(crate::request_id()), &pressed).await {
         ClickOutcome::Replace(reply) | ClickOutcome::Note(reply) => reply,
     };
     show(&session.screen, &reply)

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use opsbot_commands::Reply;
-use opsbot_commands::change::Click;
+use opsbot_commands::change::Press;
 use opsbot_commands::ports::store::ChangeId;
 
 use super::render::render_with;
@@ -30,7 +30,7 @@ pub struct Screen {
 #[derive(Default)]
 struct State {
     /// Choice `n` is `choices[n - 1]`.
-    choices: Vec<Click>,
+    choices: Vec<Press>,
     /// Channel messages waiting for the loop's answer; `None` when not holding.
     held: Option<Vec<String>>,
 }
@@ -44,10 +44,10 @@ impl Screen {
     pub fn render(&self, reply: &Reply) -> String {
         let mut state = self.state();
         render_with(reply, &mut |button| {
-            let number = match state.choices.iter().position(|c| *c == button.click) {
+            let number = match state.choices.iter().position(|c| *c == button.press) {
                 Some(i) => i + 1,
                 None => {
-                    state.choices.push(button.click.clone());
+                    state.choices.push(button.press.clone());
                     state.choices.len()
                 }
             };
@@ -55,14 +55,15 @@ impl Screen {
         })
     }
 
-    /// The click behind choice `number`, if it was ever shown.
-    pub fn choice(&self, number: usize) -> Option<Click> {
+    /// The button behind choice `number`, if it was ever shown.
+    pub fn choice(&self, number: usize) -> Option<Press> {
         number.checked_sub(1).and_then(|i| self.state().choices.get(i).cloned())
     }
 
     /// Every change that has shown a button this session.
     pub fn changes(&self) -> Vec<ChangeId> {
-        let mut ids: Vec<ChangeId> = self.state().choices.iter().map(|c| c.change.clone()).collect();
+        let mut ids: Vec<ChangeId> =
+            self.state().choices.iter().filter_map(|p| p.change()).map(|c| c.change.clone()).collect();
         ids.sort();
         ids.dedup();
         ids

@@ -185,16 +185,18 @@ async fn pressing_a_number_never_shown_says_so() {
 
 #[tokio::test]
 async fn channel_messages_with_buttons_are_numbered_choices_too() {
-    use opsbot_commands::change::{Click, ClickKind};
+    use opsbot_commands::change::{Click, ClickKind, Press};
     use opsbot_commands::ports::chat::Chat;
     use opsbot_commands::reply::{Button, ButtonStyle};
     let (_, session, out) = demo_with(scaling());
     run(&session, dev(), "scale staging/api 3\n".as_bytes(), false).await.unwrap();
     let chat = super::chat::ConsoleChat::new(session.screen.clone());
-    let click = |kind| Click { kind, change: opsbot_commands::ports::store::ChangeId("r-9".into()), hash: "h".into() };
+    let click = |kind| {
+        Press::Change(Click { kind, change: opsbot_commands::ports::store::ChangeId("r-9".into()), hash: "h".into() })
+    };
     let approval = Reply::in_channel("Approval needed").section("Approve?").buttons(vec![
-        Button { label: "Approve".into(), click: click(ClickKind::Approve), style: ButtonStyle::Primary },
-        Button { label: "Reject".into(), click: click(ClickKind::Reject), style: ButtonStyle::Danger },
+        Button { label: "Approve".into(), press: click(ClickKind::Approve), style: ButtonStyle::Primary },
+        Button { label: "Reject".into(), press: click(ClickKind::Reject), style: ButtonStyle::Danger },
     ]);
     chat.post(&ChannelId::parse("console").unwrap(), &approval).await.unwrap();
     chat.update(&opsbot_commands::ports::chat::MessageRef { channel: dev().channel, ts: "1.0".into() }, &approval)

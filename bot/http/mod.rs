@@ -1,5 +1,6 @@
 //! The HTTP surface: `/healthz` always; in the HTTP transport also Slack's
-//! `POST /slack/commands`, `/slack/interactions` and `/slack/events`.
+//! `POST /slack/commands`, `/slack/interactions` and `/slack/events`; and
+//! `POST /sns` (see [`sns`]) when notifications come by SNS HTTP(S).
 //!
 //! Order of checks on a Slack request, each before the next reads anything:
 //! size (413), signature and timestamp (401), shape (400). Then the work is
@@ -23,14 +24,19 @@ use crate::slack::SlackBot;
 use crate::slack::payload::{self, Event, Interaction, SlashFields};
 use crate::slack::signature;
 
+pub mod sns;
+
 /// What the Slack routes need; absent in Socket Mode (routes not mounted).
 pub struct SlackHttp {
     pub bot: Arc<SlackBot>,
     pub signing_secret: Secret,
 }
 
-pub fn router(slack: Option<SlackHttp>, max_body_bytes: usize) -> Router {
-    let health = Router::new().route("/healthz", get(|| async { "ok" }));
+pub fn router(slack: Option<SlackHttp>, sns: Option<sns::SnsEndpoint>, max_body_bytes: usize) -> Router {
+    let mut health = Router::new().route("/healthz", get(|| async { "ok" }));
+    if let Some(sns) = sns {
+        health = health.merge(sns::routes(sns));
+    }
     let Some(slack) = slack else { return health };
     let slack_routes = Router::new()
         .route("/slack/commands", post(commands))

@@ -2,6 +2,31 @@
 //! typed notifications, are routed to channels and kept as living messages.
 //!
 //! # Parts
+//! - [`alarm`]: an alarm's life as one living message (pure).
+//! - [`approval`]: a manual approval as one living message (pure).
+//! - [`event`]: any accepted body (EventBridge event, SNS envelope, raw SNS
+//!   payload) → one typed [`event::Inbound`] with its dedup key.
+//! - [`notifier`]: one notification → the records it changes and the Slack writes it asks for.
+//! - [`pipeline`]: a pipeline execution's life as one living message (pure).
+//! - [`route`]: which channel a notification goes to, and whom it mentions.
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
+//! - [`sns_verify`]: the signature check of the SNS HTTP(S) endpoint.
+//! - [`sns_fetch`]: URL allow-list, certificate source and HTTP(S) client for it.
+//! - [`sns_confirm`]: which SubscriptionConfirmations are confirmed, and the confirming GET.
+//! - [`summary`]: one-message notifications for kinds without a lifecycle.
+//! - [`sqs`]: the SQS poller, which deletes a message only once it is kept.
 
+pub mod alarm;
+pub mod approval;
+pub mod event;
+pub mod notifier;
+pub mod pipeline;
+pub mod route;
 pub mod sns;
+pub mod sns_confirm;
+pub mod sns_fetch;
+#[cfg(test)]
+pub(crate) mod sns_testkit;
+pub mod sns_verify;
+pub mod sqs;
+pub mod summary;

@@ -7,18 +7,30 @@
 //! "Parsing message formats" and "Verifying the signatures of Amazon SNS
 //! messages" in the SNS developer guide.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What an SNS message is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum SnsType {
     Notification,
     SubscriptionConfirmation,
     UnsubscribeConfirmation,
 }
 
+impl SnsType {
+    /// The `Type` value as SNS writes it (and signs it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnsType::Notification => "Notification",
+            SnsType::SubscriptionConfirmation => "SubscriptionConfirmation",
+            SnsType::UnsubscribeConfirmation => "UnsubscribeConfirmation",
+        }
+    }
+}
+
 /// One SNS message. Optional fields are the ones only some types carry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// (`Serialize` writes it back as SNS does, for tests and the benchmark.)
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SnsMessage {
     #[serde(rename = "Type")]
@@ -26,7 +38,7 @@ pub struct SnsMessage {
     pub message_id: String,
     pub topic_arn: String,
     /// Notifications only, and only when the publisher set one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// The payload: for AWS services, usually a JSON document as a string.
     pub message: String,
@@ -39,11 +51,11 @@ pub struct SnsMessage {
     #[serde(rename = "SigningCertURL")]
     pub signing_cert_url: String,
     /// Subscription and unsubscribe confirmations.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    #[serde(rename = "SubscribeURL", default)]
+    #[serde(rename = "SubscribeURL", default, skip_serializing_if = "Option::is_none")]
     pub subscribe_url: Option<String>,
-    #[serde(rename = "UnsubscribeURL", default)]
+    #[serde(rename = "UnsubscribeURL", default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe_url: Option<String>,
 }
 

@@ -62,37 +62,17 @@ pub(super) fn compile(path: &Path, file: &AwsFile) -> Result<Option<AssumeRoleSe
     }
     let duration = match &raw.duration {
         None => SHORTEST,
-        Some(text) => duration(&text.value).filter(|d| (SHORTEST..=LONGEST).contains(d)).ok_or_else(|| {
-            let message = format!(
-                "aws.assume_role.duration: `{}` is not a duration from 15m to 12h: write it like 15m, 1h or 1h30m",
-                text.value
-            );
-            invalid(path, text, message)
-        })?,
+        Some(text) => opsbot_policies::parse_duration(&text.value)
+            .filter(|d| (SHORTEST..=LONGEST).contains(d))
+            .ok_or_else(|| {
+                let message = format!(
+                    "aws.assume_role.duration: `{}` is not a duration from 15m to 12h: write it like 15m, 1h or 1h30m",
+                    text.value
+                );
+                invalid(path, text, message)
+            })?,
     };
     Ok(Some(AssumeRoleSettings { role_arn: arn.value.clone(), duration }))
-}
-
-/// `1h30m`, `15m`, `900s`: numbers each followed by `h`, `m` or `s`.
-fn duration(text: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.trim().chars() {
-        match c {
-            '0'..='9' => number.push(c),
-            'h' | 'm' | 's' if !number.is_empty() => {
-                let unit = match c {
-                    'h' => 3600,
-                    'm' => 60,
-                    _ => 1,
-                };
-                total = total.checked_add(number.parse::<u64>().ok()?.checked_mul(unit)?)?;
-                number.clear();
-            }
-            _ => return None,
-        }
-    }
-    (number.is_empty() && total > 0).then_some(Duration::from_secs(total))
 }
 
 fn invalid<T>(path: &Path, at: &Spanned<T>, message: String) -> SettingsError {
@@ -145,15 +125,5 @@ mod tests {
         let yaml = "aws:\n  assume_role:\n    role_arn: arn:aws:iam::123456789012:role/x\n    session: y\n";
         let err = load(yaml).unwrap_err().to_string();
         assert!(err.contains("opsbot.yaml:4:") && err.contains("session"), "{err}");
-    }
-
-    #[test]
-    fn durations_are_hours_minutes_and_seconds() {
-        assert_eq!(duration("12h"), Some(Duration::from_secs(43_200)));
-        assert_eq!(duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(duration("900s"), Some(Duration::from_secs(900)));
-        assert_eq!(duration("15"), None);
-        assert_eq!(duration("1x"), None);
-        assert_eq!(duration(""), None);
     }
 }

@@ -66,13 +66,13 @@ fn context(parts: &[String]) -> SlackBlock {
     SlackContextBlock::new(elements).into()
 }
 
-/// Buttons carry the change id and parameter hash in `value` (see `Click`).
+/// Buttons carry the change id and parameter hash, or a command line, in `value` (see `Press`).
 fn actions(buttons: &[Button]) -> SlackBlock {
     let elements = buttons
         .iter()
         .take(ACTIONS_MAX)
         .map(|b| {
-            let (action_id, value) = b.click.to_wire();
+            let (action_id, value) = b.press.to_wire();
             let mut button =
                 SlackBlockButtonElement::new(SlackBlockPlainText::new(truncate(&b.label, BUTTON_TEXT_MAX)).into())
                     .with_action_id(SlackActionId(action_id.to_owned()))

@@ -137,19 +137,19 @@ impl SlackBot {
     /// tells the presser why not, at the press's `response_url`.
     pub fn click(self: &Arc<Self>, press: ButtonPress) {
         let bot = self.clone();
-        let span = info_span!("click", trigger_id = %press.trigger_id, user = %press.user, action = ?press.click.kind);
+        let span = info_span!("click", trigger_id = %press.trigger_id, user = %press.user, action = ?press.press);
         self.tasks.spawn(
             async move {
                 if !bot.first_time(&press.dedup_key()).await {
                     return;
                 }
                 let ctx = bot.context(&press.user, None, &press.channel, None).await;
-                let sent = match bot.ops.click(&ctx, &press.click).await {
+                let sent = match bot.ops.press(&ctx, &press.press).await {
                     ClickOutcome::Replace(reply) => bot.web.respond_replacing(&press.response_url, &reply).await,
                     ClickOutcome::Note(reply) => bot.web.respond_privately(&press.response_url, &reply).await,
                 };
                 if let Err(err) = sent {
-                    error!(error = %err, change = %press.click.change, "cannot deliver the outcome of a click");
+                    error!(error = %err, "cannot deliver the outcome of a click");
                 }
             }
             .instrument(span),

@@ -1,5 +1,6 @@
 //! The store in one SQLite file (WAL): request claims, changes between their
-//! clicks, the append-only audit log, and the Slack outbox (rows still to
+//! clicks, the append-only audit log, the notification inbox (`inbox`), the
+//! living messages' records (`living`) and the Slack outbox (rows still to
 //! send and where each logical message was posted: [`outbox`]). Implements
 //! the commands' `Store` port; the operations are single-row reads, conditional updates and
 //! appends, so a DynamoDB implementation can follow with the same shape.
@@ -17,6 +18,12 @@
 //! - Claims are pruned after a day (Slack retries for minutes, not days).
 //! - `secure_delete`: a pending `param set` keeps its value until the change
 //!   is final; when it is scrubbed, the old bytes are overwritten too.
+
+mod inbox;
+mod living;
+
+pub use inbox::InboxRow;
+pub use living::Living;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -51,6 +58,14 @@ const MIGRATIONS: &[&str] = &[
         aws_request_ids TEXT NOT NULL, detail TEXT);
      CREATE INDEX audit_actor ON audit (actor, seq);
      CREATE INDEX audit_command ON audit (command, seq)",
+    "ALTER TABLE changes ADD COLUMN requester_name TEXT;
+     ALTER TABLE changes ADD COLUMN groups TEXT NOT NULL DEFAULT '[]'",
+    "CREATE TABLE inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, body BLOB,
+        received INTEGER NOT NULL);
+     CREATE INDEX inbox_pending ON inbox (seq) WHERE body IS NOT NULL;
+     CREATE TABLE living (kind TEXT NOT NULL, id TEXT NOT NULL, open INTEGER NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (kind, id));
+     CREATE INDEX living_open ON living (kind, open)",
     outbox::MIGRATION,
 ];
 
@@ -139,6 +154,8 @@ fn change_row(r: &Row<'_>) -> rusqlite::Result<ChangeRecord> {
         hash: r.get("hash")?,
         plan: serde_json::from_str(&plan).unwrap_or_default(),
         requester: user(r.get("requester")?)?,
+        requester_name: r.get("requester_name")?,
+        groups: serde_json::from_str(&r.get::<_, String>("groups")?).unwrap_or_default(),
         channel: channel(r.get("channel")?)?,
         state: ChangeState::parse(&state).ok_or_else(|| rusqlite::Error::InvalidColumnName(state.clone()))?,
         approvers: r.get("approvers")?,
@@ -188,12 +205,13 @@ impl Store for SqliteStore {
 
     async fn insert_change(&self, ch: &ChangeRecord) -> Result<(), StoreError> {
         let plan = serde_json::to_string(&ch.plan).map_err(err)?;
+        let groups = serde_json::to_string(&ch.groups).map_err(err)?;
         let message = ch.message.as_ref();
         self.with(|c| {
             c.execute(
                 "INSERT INTO changes (id, text, shown, command, hash, plan, requester, channel, state, approvers, rule,
-                    created, expires, message_channel, message_ts, decided_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    created, expires, message_channel, message_ts, decided_by, requester_name, groups)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 params![
                     ch.id.0,
                     ch.text,
@@ -211,6 +229,8 @@ impl Store for SqliteStore {
                     message.map(|m| m.channel.as_str()),
                     message.map(|m| m.ts.as_str()),
                     ch.decided_by.as_ref().map(|u| u.as_str()),
+                    ch.requester_name,
+                    groups,
                 ],
             )
             .map(drop)

@@ -8,7 +8,7 @@ use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::*;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 
-use super::{CLAIM_TTL_SECS, PRUNE_EVERY, SqliteStore};
+use super::{CLAIM_TTL_SECS, MIGRATIONS, PRUNE_EVERY, SqliteStore};
 
 fn at(secs: i64) -> Time {
     Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
@@ -27,6 +27,8 @@ fn change(id: &str) -> ChangeRecord {
         hash: "0123456789abcdef".into(),
         plan: vec!["*/shop/prod/db-password* value changes (hidden)".into()],
         requester: u("U0DEV"),
+        requester_name: Some("Dana Dev".into()),
+        groups: vec!["S0ONCALL".into()],
         channel: ChannelId::parse("C0OPS").unwrap(),
         state: ChangeState::AwaitingConfirmation,
         approvers: Some("leads".into()),
@@ -187,4 +189,24 @@ async fn a_store_from_a_newer_opsbot_is_refused_rather_than_misread() {
     rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
     let err = SqliteStore::open(&path).err().expect("refused").to_string();
     assert!(err.contains("newer opsbot"), "{err}");
+}
+
+#[tokio::test]
+async fn changes_stored_before_names_and_groups_were_kept_read_back_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("{}; {}; PRAGMA user_version = 2;", MIGRATIONS[0], MIGRATIONS[1])).unwrap();
+        conn.execute(
+            "INSERT INTO changes (id, text, shown, command, hash, plan, requester, channel, state, created, expires)
+             VALUES ('r-old', 'scale prod/api 6', 'scale prod/api 6', 'scale', 'h', '[]', 'U0DEV', 'C0OPS',
+                     'awaiting_confirmation', 0, 1800000)",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let old = store.change(&ChangeId("r-old".into())).await.unwrap().expect("the old change");
+    assert_eq!((old.requester_name, old.groups), (None, Vec::<String>::new()));
 }

@@ -24,7 +24,7 @@ pub mod values;
 
 pub use cmd::{Command, Context};
 pub use error::{GatewayError, GatewayResult, UsageError};
-pub use pipeline::{Ops, default_policy};
+pub use pipeline::{Ops, default_policy, mention};
 pub use reply::{Block, Reply, Visibility};
 
 #[cfg(test)]

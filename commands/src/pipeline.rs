@@ -18,6 +18,7 @@ use crate::change::identity::Identity;
 use crate::cmd::{Command, Context, ENTRIES};
 use crate::error::{GatewayError, UsageError};
 use crate::ports::Gateways;
+use crate::ports::alerts::Alerts;
 use crate::ports::chat::Chat;
 use crate::ports::store::{AuditEvent, Store};
 use crate::reply::{Reply, esc};
@@ -38,11 +39,20 @@ pub struct Ops {
     pub(crate) running: TaskTracker,
     /// Whose AWS identity changes run under; `None`: the bot's own (`aws`).
     pub(crate) identity: Option<Arc<dyn Identity>>,
+    /// The alerts `alerts` and `alert ack` read and take.
+    pub(crate) alerts: Arc<dyn Alerts>,
 }
 
 impl Ops {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
-        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None }
+        let alerts = Arc::new(crate::ports::alerts::Unfollowed);
+        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None, alerts }
+    }
+
+    /// The alerts of the alarm notifications this process follows.
+    pub fn with_alerts(mut self, alerts: Arc<dyn Alerts>) -> Self {
+        self.alerts = alerts;
+        self
     }
 
     /// Waits (up to `within`) for changes still executing; called on stop.
@@ -99,6 +109,7 @@ impl Ops {
             channel: ctx.channel.as_str(),
             args: &args,
             at: ctx.now,
+            force: crate::cmd::is_forced(&canonical),
         };
         let decision = self.policy.evaluate(&request);
         let Some(change) = command.as_change() else {
@@ -109,7 +120,8 @@ impl Ops {
         };
         let shown = command.shown(&canonical);
         let rule = decision.rule().map(|r| r.to_string());
-        let change_request = ChangeRequest { command: spec.name, canonical: &canonical, shown: &shown, rule };
+        let force = crate::cmd::is_forced(&canonical);
+        let change_request = ChangeRequest { command: spec.name, canonical: &canonical, shown: &shown, rule, force };
         match decision {
             Decision::Deny { reason, .. } => {
                 info!(%reason, "denied by policy");
@@ -129,7 +141,7 @@ impl Ops {
     }
 
     async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {
-        match command.run(ctx, &self.aws, self.store.as_ref()).await {
+        match command.run(ctx, &self.aws, self.store.as_ref(), self.alerts.as_ref()).await {
             Ok(reply) => {
                 info!("answered");
                 reply
@@ -146,7 +158,7 @@ impl Ops {
 }
 
 /// How to call a role's members in a message: its Slack user groups and users.
-pub(crate) fn mention(policy: &Policy, role: &str) -> String {
+pub fn mention(policy: &Policy, role: &str) -> String {
     let Some(members) = policy.role(role) else { return format!("*{}*", esc(role)) };
     if members.everyone() {
         return "<!here>".into();
@@ -275,11 +287,19 @@ mod tests {
                 channel: "C1",
                 args: &[],
                 at: crate::testing::now(),
+                force: false,
             };
             assert_eq!(policy.evaluate(&request).is_allowed(), !entry.spec.changes, "{}", entry.spec.name);
         }
-        let deploy =
-            Request { command: "deploy", user: "U1", groups: &[], channel: "C1", args: &[], at: crate::testing::now() };
+        let deploy = Request {
+            command: "deploy",
+            user: "U1",
+            groups: &[],
+            channel: "C1",
+            args: &[],
+            at: crate::testing::now(),
+            force: false,
+        };
         assert!(!policy.evaluate(&deploy).is_allowed());
     }
 }

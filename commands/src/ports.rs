@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::GatewayResult;
 
+pub mod alerts;
 pub mod chat;
 pub mod store;
 use crate::values::{AlarmPrefix, ClusterName, ParamName, ParamPath, PipelineName, ServiceRef, SlackUserId};
@@ -359,7 +360,10 @@ pub trait Alarms: Send + Sync {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A CloudWatch alarm's state; serde and [`AlarmState::as_str`] use
+/// CloudWatch's spelling (`OK`, `ALARM`, `INSUFFICIENT_DATA`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AlarmState {
     Ok,
     Alarm,
@@ -367,6 +371,14 @@ pub enum AlarmState {
 }
 
 impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Alarm => "ALARM",
+            Self::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+
     pub fn from_aws(raw: &str) -> Option<Self> {
         match raw {
             "OK" => Some(Self::Ok),

@@ -32,11 +32,11 @@ pub enum Block {
     Buttons(Vec<Button>),
 }
 
-/// A button that acts on a change.
+/// A button: acts on a change, or runs a command as whoever presses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Button {
     pub label: String,
-    pub click: crate::change::Click,
+    pub press: crate::change::Press,
     pub style: ButtonStyle,
 }
 

@@ -17,12 +17,14 @@ use crate::ports::*;
 use crate::reply::Reply;
 use crate::values::*;
 
+mod alerts;
 mod pipelines;
 pub use pipelines::*;
 
 mod ecs;
 pub use ecs::*;
 pub mod flow;
+pub use alerts::MemoryAlerts;
 pub mod ssm;
 
 /// A fixed "now" so relative times in assertions are stable.

@@ -9,7 +9,9 @@ use crate::error::UsageError;
 macro_rules! string_value {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        // Serde is for our own store only; values from outside go through `parse`.
+        #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {

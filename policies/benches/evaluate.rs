@@ -93,6 +93,7 @@ impl Ask {
             channel: self.channel,
             args: &self.args,
             at,
+            force: false,
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::values;
 
 const BOTH: &str = "a rule either allows or denies — split this into an `allow:` rule and a `deny:` rule";
 const DENY_APPROVAL: &str = "a deny rule cannot ask for approval — remove `approval:` or make this an allow rule";
+const DENY_FORCE: &str = "`force:` belongs to allow rules (nothing forces past a deny) — remove it from this deny rule";
 
 /// Checks and compiles `raw`, read from `file`; `known` lists the command names
 /// that exist (`"deploy"`, `"param get"`, ...).
@@ -83,9 +84,17 @@ impl Compiler<'_> {
         let conditions = values::conditions(self.file, r.where_.as_ref())?;
         let channels = self.channels(r.channels.as_deref(), at)?;
         let effect = self.effect(r.approval.as_ref(), allow)?;
-        let summary = self.summary(&to, &conditions, &channels);
+        let force = match &r.force {
+            Some(force) if !allow && force.value => return Err(self.err(force.referenced, DENY_FORCE)),
+            Some(force) => force.value,
+            None => false,
+        };
+        let mut summary = self.summary(&to, &conditions, &channels);
+        if force {
+            summary.push_str(", --force allowed");
+        }
         let at = Some(RuleRef { file: self.file.to_owned(), line: at.line() });
-        Ok((Rule { effect, to, channels, conditions, reason: r.reason.clone(), at, summary }, commands))
+        Ok((Rule { effect, to, channels, conditions, force, reason: r.reason.clone(), at, summary }, commands))
     }
 
     fn effect(&self, approval: Option<&Spanned<RawApproval>>, allow: bool) -> Result<Effect, PolicyError> {

@@ -24,6 +24,9 @@ pub struct Request<'a> {
     pub args: &'a [(&'a str, String)],
     /// When the request is judged (freeze windows are checked against it).
     pub at: DateTime<Utc>,
+    /// `--force`: run despite a freeze or the change's own safety checks.
+    /// Only an allow rule with `force: true` lets a forced request through.
+    pub force: bool,
 }
 
 /// Where a rule (or freeze entry) is written: `policies.yaml:14`.

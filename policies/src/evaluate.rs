@@ -1,6 +1,8 @@
 //! Judging one request: denies first (any match wins), then the FIRST
 //! matching allow in file order decides — with or without approval — then
 //! freezes may turn that allow into a deny. No matching allow: default deny.
+//! A `--force` request counts only allows with `force: true`, and those are
+//! not stopped by freezes; nothing forces past a deny.
 //!
 //! Only the rules indexed under the request's command are looked at, cheap
 //! tests (channel, role) run before regexes, whether the requester holds a
@@ -23,9 +25,16 @@ impl Policy {
         if let Some(rule) = index.denies.iter().map(|&i| &self.rules[i]).find(matching(true)) {
             return deny(rule, request.command);
         }
-        let Some(rule) = index.allows.iter().map(|&i| &self.rules[i]).find(matching(false)) else {
-            return self.default_deny(request);
+        let mut allows = index.allows.iter().map(|&i| &self.rules[i]).filter(matching(false));
+        let Some(rule) = (if request.force { allows.find(|r| r.force) } else { allows.next() }) else {
+            return match index.allows.iter().map(|&i| &self.rules[i]).find(matching(false)) {
+                Some(unforced) if request.force => force_denied(unforced, request.command),
+                _ => self.default_deny(request),
+            };
         };
+        if request.force {
+            return self.allow(rule, request.command);
+        }
         if let Some(freeze) = index.freezes.iter().map(|&i| &self.freezes[i]).find(|f| f.covers(request.at)) {
             return Decision::Deny { rule: Some(freeze.at.clone()), reason: freeze.deny_reason() };
         }
@@ -100,6 +109,16 @@ impl<'a> Membership<'a> {
         }
         self.held.get() & bit != 0
     }
+}
+
+/// A forced request that only rules without `force: true` would allow.
+fn force_denied(unforced: &Rule, command: &str) -> Decision {
+    let at = unforced.at.as_ref().map(ToString::to_string).unwrap_or_default();
+    let reason = format!(
+        "no rule lets you force `{command}`: rule {at} allows it without `--force` — ask again without it, \
+         or ask for a rule with `force: true`"
+    );
+    Decision::Deny { rule: unforced.at.clone(), reason }
 }
 
 fn deny(rule: &Rule, command: &str) -> Decision {

@@ -52,6 +52,9 @@ pub(crate) struct RawRule {
     pub where_: Option<Entries<Spanned<String>>>,
     pub channels: Option<Vec<Spanned<String>>>,
     pub approval: Option<Spanned<RawApproval>>,
+    /// `force: true`: this allow also lets `--force` requests through,
+    /// freezes and the change's safety checks notwithstanding.
+    pub force: Option<Spanned<bool>>,
     pub reason: Option<String>,
 }
 

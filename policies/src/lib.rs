@@ -39,4 +39,4 @@ mod values;
 pub use decision::{Decision, Request, RuleRef};
 pub use error::PolicyError;
 pub use policy::{Policy, Role};
-pub use values::{ARGUMENTS, DEFAULT_TTL, MAX_TTL};
+pub use values::{ARGUMENTS, DEFAULT_TTL, MAX_TTL, parse_duration, show_duration};

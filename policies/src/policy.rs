@@ -79,6 +79,8 @@ pub(crate) struct Rule {
     /// Channel ids; empty means any channel.
     pub channels: Vec<String>,
     pub conditions: Vec<Condition>,
+    /// Allows `--force` requests (past freezes and safety checks).
+    pub force: bool,
     pub reason: Option<String>,
     /// `None` only for the built-in policy.
     pub at: Option<RuleRef>,
@@ -109,6 +111,7 @@ impl Policy {
             to: vec![0],
             channels: vec![],
             conditions: vec![],
+            force: false,
             reason: None,
             at: None,
             summary: String::new(),

@@ -93,21 +93,34 @@ fn regex_problem(err: &regex::Error) -> String {
     last.strip_prefix("error: ").unwrap_or(last).to_owned()
 }
 
+/// A duration as people write it in opsbot (and as [`show_duration`] writes
+/// it): whole numbers each followed by a unit — `90s`, `30m`, `2h`, `1d`,
+/// `1h30m`. The one parser for ttls, timeouts and settings; each caller
+/// checks its own range. `None` for anything else, including `0s`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let (mut total, mut number) = (0u64, None::<u64>);
+    for c in text.trim().chars() {
+        let unit = match c {
+            '0'..='9' => {
+                number = number.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(c) - u64::from('0'));
+                number?;
+                continue;
+            }
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(number.take()?.checked_mul(unit)?)?;
+    }
+    (number.is_none() && total > 0).then_some(Duration::from_secs(total))
+}
+
 /// `90s`, `30m`, `2h`, `1d` — more than zero and at most [`MAX_TTL`].
 pub(crate) fn ttl(file: &str, raw: Option<&Spanned<String>>, approval: Location) -> Result<Duration, PolicyError> {
     let Some(raw) = raw else { return Ok(DEFAULT_TTL) };
-    let text = raw.value.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let scale = match unit {
-        "s" => Some(1),
-        "m" => Some(60),
-        "h" => Some(3600),
-        "d" => Some(86_400),
-        _ => None,
-    };
-    let secs = digits.parse::<u64>().ok().zip(scale).and_then(|(n, s)| n.checked_mul(s));
-    match secs.map(Duration::from_secs) {
+    match parse_duration(&raw.value) {
         Some(ttl) if !ttl.is_zero() && ttl <= MAX_TTL => Ok(ttl),
         _ => {
             let message = format!(
@@ -121,7 +134,7 @@ pub(crate) fn ttl(file: &str, raw: Option<&Spanned<String>>, approval: Location)
 }
 
 /// `30m`, `1h30m`, `45s` — how a ttl reads in sentences.
-pub(crate) fn show_duration(d: Duration) -> String {
+pub fn show_duration(d: Duration) -> String {
     let secs = d.as_secs();
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     let mut out = String::new();
@@ -131,4 +144,27 @@ pub(crate) fn show_duration(d: Duration) -> String {
         }
     }
     if out.is_empty() { "0s".into() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them_and_as_sentences_show_them() {
+        let secs = |text: &str| parse_duration(text).map(|d| d.as_secs());
+        assert_eq!(secs("90s"), Some(90));
+        assert_eq!(secs("30m"), Some(1800));
+        assert_eq!(secs(" 2h "), Some(7200));
+        assert_eq!(secs("1d"), Some(86_400));
+        assert_eq!(secs("1h30m"), Some(5400));
+        assert_eq!(secs(&show_duration(Duration::from_secs(5430))), Some(5430));
+    }
+
+    #[test]
+    fn anything_else_is_not_a_duration() {
+        for text in ["", "0s", "30", "m", "30 m", "1.5h", "30min", "-5m", "99999999999999999999s"] {
+            assert_eq!(parse_duration(text), None, "{text:?}");
+        }
+    }
 }

@@ -53,6 +53,7 @@ pub struct Ask {
     channel: String,
     args: Vec<(&'static str, String)>,
     at: DateTime<Utc>,
+    force: bool,
 }
 
 pub fn ask(command: &str) -> Ask {
@@ -63,6 +64,7 @@ pub fn ask(command: &str) -> Ask {
         channel: "C0GENERAL".into(),
         args: vec![],
         at: time("2026-05-05T12:00:00Z"),
+        force: false,
     }
 }
 
@@ -91,6 +93,12 @@ impl Ask {
         self
     }
 
+    /// Asked with `--force`.
+    pub fn forced(mut self) -> Self {
+        self.force = true;
+        self
+    }
+
     pub fn at(mut self, rfc3339: &str) -> Self {
         self.at = time(rfc3339);
         self
@@ -104,6 +112,7 @@ impl Ask {
             channel: &self.channel,
             args: &self.args,
             at: self.at,
+            force: self.force,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 mod approval;
 mod example;
+mod force;
 mod freeze;
 mod load_errors;
 mod matching;

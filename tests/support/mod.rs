@@ -3,11 +3,16 @@
 
 use std::path::PathBuf;
 
+pub mod aws_events;
+pub mod aws_setup;
 pub mod bot;
 pub mod buttons;
+pub mod emulator_fixtures;
 pub mod emulators;
 pub mod fake_slack;
 pub mod signing;
+pub mod sns;
+pub mod sqs_poller;
 
 /// The Python venv with the emulators and slack_sdk (`scripts/emulators.sh`):
 /// `$OPSBOT_VENV`, else `.venv` in the repository.

@@ -1,5 +1,4 @@
-use opsbot_commands::change::{Click, ClickKind};
-use opsbot_commands::ports::store::ChangeId;
+use opsbot_commands::change::Press;
 use opsbot_commands::reply::{Button, ButtonStyle};
 use slack_morphism::prelude::SlackMessageContent;
 
@@ -13,12 +12,12 @@ fn outbox() -> Outbox {
 }
 
 fn alarm_message() -> Reply {
-    let click = Click { kind: ClickKind::Approve, change: ChangeId("ch-1".into()), hash: "h".into() };
+    let press = Press::Run("alert ack arn:aws:cloudwatch:eu-west-1:111122223333:alarm:shop-5xx".into());
     Reply::in_channel("shop-5xx is in ALARM")
         .header("shop-5xx: ALARM")
         .section("*Threshold crossed*: 5 errors in 1 minute")
         .context(vec!["arn:aws:cloudwatch:eu-west-1:111122223333:alarm:shop-5xx".into()])
-        .buttons(vec![Button { label: "Ack".into(), click, style: ButtonStyle::Primary }])
+        .buttons(vec![Button { label: "Ack".into(), press, style: ButtonStyle::Primary }])
 }
 
 #[test]

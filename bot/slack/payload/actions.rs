@@ -14,7 +14,7 @@
 //!   message from `container.message_ts`, else `message.ts`. Ephemeral
 //!   messages (our plans) carry no `message` object, only the container.
 
-use opsbot_commands::change::Click;
+use opsbot_commands::change::Press;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use serde_json::Value;
 
@@ -23,7 +23,7 @@ use super::{PayloadError, str_field};
 /// One press of one of our buttons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ButtonPress {
-    pub click: Click,
+    pub press: Press,
     pub user: SlackUserId,
     pub channel: ChannelId,
     /// Where to answer: replace the message the button was on, or add a note.
@@ -67,16 +67,16 @@ pub fn interaction(payload: &Value) -> Result<Interaction, PayloadError> {
     let ours = actions.iter().find_map(|action| {
         let id = action.get("action_id").and_then(Value::as_str)?;
         let value = action.get("value").and_then(Value::as_str).unwrap_or_default();
-        Some((Click::from_wire(id, value)?, action))
+        Some((Press::from_wire(id, value)?, action))
     });
-    let Some((click, action)) = ours else {
+    let Some((pressed, action)) = ours else {
         let ids: Vec<&str> = actions.iter().filter_map(|a| a.get("action_id").and_then(Value::as_str)).collect();
         return Ok(Interaction::Ignored { kind: kind.to_owned(), why: format!("foreign action ids {ids:?}") });
     };
-    press(payload, click, action).map(Interaction::Press)
+    press(payload, pressed, action).map(Interaction::Press)
 }
 
-fn press(payload: &Value, click: Click, action: &Value) -> Result<ButtonPress, PayloadError> {
+fn press(payload: &Value, pressed: Press, action: &Value) -> Result<ButtonPress, PayloadError> {
     let text = |pointer: &str| payload.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty());
     let user = text("/user/id").ok_or_else(|| missing("user.id"))?;
     let channel = text("/channel/id").or_else(|| text("/container/channel_id")).ok_or_else(|| missing("channel.id"))?;
@@ -90,7 +90,7 @@ fn press(payload: &Value, click: Click, action: &Value) -> Result<ButtonPress, P
         return Err(missing("trigger_id"));
     }
     Ok(ButtonPress {
-        click,
+        press: pressed,
         user: SlackUserId::parse(user).map_err(|e| PayloadError(e.to_string()))?,
         channel: ChannelId::parse(channel).map_err(|e| PayloadError(e.to_string()))?,
         response_url: response_url.to_owned(),
@@ -129,8 +129,11 @@ mod tests {
     #[test]
     fn an_approve_press_on_a_channel_message_names_the_clicker_the_message_and_the_change() {
         let press = parsed(&fixture("channel"));
-        assert_eq!(press.click.kind, ClickKind::Approve);
-        assert_eq!((press.click.change.0.as_str(), press.click.hash.as_str()), ("1a2b-3", "5f0c6a1d2e3b4c5d"));
+        assert_eq!(press.press.change().unwrap().kind, ClickKind::Approve);
+        assert_eq!(
+            (press.press.change().unwrap().change.0.as_str(), press.press.change().unwrap().hash.as_str()),
+            ("1a2b-3", "5f0c6a1d2e3b4c5d")
+        );
         assert_eq!((press.user.as_str(), press.channel.as_str()), ("U0LEAD1", "C0OPS"));
         assert_eq!(press.message_ts.as_deref(), Some("1700000000.000300"));
         assert!(press.response_url.starts_with("https://hooks.slack.com/actions/"));
@@ -140,7 +143,7 @@ mod tests {
     #[test]
     fn a_press_on_an_ephemeral_plan_takes_its_message_from_the_container() {
         let press = parsed(&fixture("ephemeral"));
-        assert_eq!(press.click.kind, ClickKind::Confirm);
+        assert_eq!(press.press.change().unwrap().kind, ClickKind::Confirm);
         assert_eq!(press.message_ts.as_deref(), Some("1700000200.000100"));
         assert_eq!(press.action_ts, "1700000201.000200");
     }

@@ -42,6 +42,8 @@ pub struct ChangeRequest<'a> {
     pub shown: &'a str,
     /// The policy rule that decided (`file:line`).
     pub rule: Option<String>,
+    /// `--force`, which the policy allowed: safety checks warn instead of refusing.
+    pub force: bool,
 }
 
 /// The approval a policy asked for.
@@ -60,12 +62,17 @@ impl Ops {
         change: &dyn ChangeCommand,
         approval: Option<Approval>,
     ) -> Reply {
-        let plan = match change.plan(ctx, &self.aws).await {
+        let mut plan = match change.plan(ctx, &self.aws).await {
             Ok(plan) => plan,
             Err(err) => return self.gateway_reply(ctx, &err),
         };
+        let mut forced_past = None;
         match &plan.verdict {
             Verdict::Ready => {}
+            Verdict::Unsafe(reasons) if request.force => {
+                plan.lines.extend(reasons.iter().map(|r| format!(":warning: *forced* despite: {}", esc(r))));
+                forced_past = Some(format!("forced despite: {}", reasons.join("; ")));
+            }
             Verdict::NoOp(why) => {
                 self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(format!("nothing to do: {why}")))
                     .await;
@@ -85,13 +92,26 @@ impl Ops {
             return store_down(ctx);
         }
         let decision = approval.as_ref().map(|a| format!("approval by {}", a.role)).unwrap_or("allow".into());
-        if !self.audit_record(ctx, request, AuditEvent::Requested, |r| r.decision = Some(decision)).await {
+        let requested = |r: &mut AuditRecord| {
+            r.decision = Some(decision);
+            r.detail = forced_past;
+        };
+        if !self.audit_record(ctx, request, AuditEvent::Requested, requested).await {
             return store_down(ctx);
         }
         plan_reply(&record, &plan, ctx)
     }
 
-    /// A button was pressed by `ctx.user`.
+    /// A button was pressed by `ctx.user`: a change's, or one that runs a
+    /// command line as them (answered to them alone).
+    pub async fn press(self: &Arc<Self>, ctx: &Context, press: &super::Press) -> ClickOutcome {
+        match press {
+            super::Press::Change(click) => self.click(ctx, click).await,
+            super::Press::Run(line) => ClickOutcome::Note(self.handle(ctx, line).await),
+        }
+    }
+
+    /// A change's button was pressed by `ctx.user`.
     pub async fn click(self: &Arc<Self>, ctx: &Context, click: &Click) -> ClickOutcome {
         let record = match self.store.change(&click.change).await {
             Ok(Some(record)) => record,
@@ -255,8 +275,8 @@ impl Ops {
         let ctx = Context {
             request_id: record.id.0.clone(),
             user: record.requester.clone(),
-            user_name: None,
-            groups: Vec::new(),
+            user_name: record.requester_name.clone(),
+            groups: record.groups.clone(),
             channel: record.channel.clone(),
             channel_name: None,
             now: chrono::Utc::now(),
@@ -285,7 +305,7 @@ impl Ops {
         };
         // Minutes may pass between the plan and the approval: look again, and
         // do nothing if it became unsafe or pointless meanwhile.
-        if let Some(why) = self.still_not_ready(&ctx, &aws, change).await {
+        if let Some(why) = self.still_not_ready(&ctx, &aws, change, crate::cmd::is_forced(&record.text)).await {
             self.audit_change(&record, AuditEvent::Refused, approver.as_ref(), |r| r.detail = Some(why.clone())).await;
             return self.finish(&record, false, &format!("not run: {why}")).await;
         }
@@ -328,10 +348,21 @@ impl Ops {
     }
 
     /// Why a confirmed change should not run after all (its plan, made again
-    /// now, is no longer ready), or `None` to go ahead.
-    async fn still_not_ready(&self, ctx: &Context, aws: &Gateways, change: &dyn ChangeCommand) -> Option<String> {
+    /// now, is no longer ready), or `None` to go ahead. A forced change goes
+    /// ahead while unsafe: it was planned, shown and approved that way.
+    async fn still_not_ready(
+        &self,
+        ctx: &Context,
+        aws: &Gateways,
+        change: &dyn ChangeCommand,
+        forced: bool,
+    ) -> Option<String> {
         match change.plan(ctx, aws).await {
             Ok(Plan { verdict: Verdict::Ready, .. }) => None,
+            Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) if forced => {
+                warn!(reasons = %reasons.join("; "), "forced change runs although unsafe");
+                None
+            }
             Ok(Plan { verdict: Verdict::NoOp(why), .. }) => Some(format!("nothing to do any more — {}", esc(&why))),
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
                 Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
@@ -536,6 +567,8 @@ fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval:
         hash: params_hash(request.canonical),
         plan: plan.lines.clone(),
         requester: ctx.user.clone(),
+        requester_name: ctx.user_name.clone(),
+        groups: ctx.groups.clone(),
         channel: ctx.channel.clone(),
         state: ChangeState::AwaitingConfirmation,
         approvers: approval.map(|a| a.role.clone()),
@@ -548,7 +581,8 @@ fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval:
 }
 
 fn button(label: &str, kind: ClickKind, record: &ChangeRecord, style: ButtonStyle) -> Button {
-    Button { label: label.into(), click: Click { kind, change: record.id.clone(), hash: record.hash.clone() }, style }
+    let click = Click { kind, change: record.id.clone(), hash: record.hash.clone() };
+    Button { label: label.into(), press: super::Press::Change(click), style }
 }
 
 fn note(text: &str) -> ClickOutcome {

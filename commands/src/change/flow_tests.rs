@@ -46,7 +46,14 @@ fn as_user(user: &str) -> Context {
 }
 
 fn button(reply: &Reply, label: &str) -> Click {
-    reply.all_buttons().find(|b| b.label == label).unwrap_or_else(|| panic!("no {label} in {reply:?}")).click.clone()
+    reply
+        .all_buttons()
+        .find(|b| b.label == label)
+        .unwrap_or_else(|| panic!("no {label} in {reply:?}"))
+        .press
+        .change()
+        .cloned()
+        .expect("a change button")
 }
 
 fn events(store: &MemoryStore) -> Vec<AuditEvent> {
@@ -314,4 +321,68 @@ async fn a_change_whose_requester_cannot_be_assumed_runs_nothing_and_fails_audit
     assert_eq!(change.state, ChangeState::Failed);
     let last = w.chat.texts().pop().unwrap();
     assert!(last.contains("not run: opsbot could not act as <@U0DEV> in AWS — AWS denied access"), "{last}");
+}
+
+fn policy(yaml: &str) -> Policy {
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap()
+}
+
+/// `prod/api` (4 wanted, 6 running) in the middle of a rollout, under `yaml`.
+fn rolling_out(yaml: &str) -> World {
+    let mut busy = service("prod/api", 4, 6);
+    busy.summary.rollout = Some(crate::ports::RolloutState::InProgress);
+    world_with(policy(yaml), FakeAws { services: vec![busy], ..FakeAws::default() })
+}
+
+#[tokio::test]
+async fn a_forced_change_runs_despite_a_rollout_where_a_rule_allows_force_and_says_so() {
+    let w = rolling_out("roles: { ops: { everyone: true } }\nrules:\n  - { allow: [scale], to: ops, force: true }\n");
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6 --force").await;
+    assert!(
+        plan.text().contains(":warning: *forced* despite: a deployment of prod/api is still rolling out"),
+        "{}",
+        plan.text()
+    );
+    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    settle(&w, "req-1").await;
+    assert_eq!(w.aws.scaled.lock().unwrap().len(), 1, "the forced change ran");
+    let requested = w.store.audit.lock().unwrap()[0].clone();
+    assert!(requested.text.ends_with("--force"), "the audit keeps the flag: {}", requested.text);
+    assert!(requested.detail.unwrap_or_default().starts_with("forced despite:"));
+}
+
+#[tokio::test]
+async fn force_without_a_rule_that_allows_it_is_denied_and_runs_nothing() {
+    let w = rolling_out("roles: { ops: { everyone: true } }\nrules:\n  - { allow: [scale], to: ops }\n");
+    let text = w.ops.handle(&ctx(), "scale prod/api 6 --force").await.text();
+    assert!(text.contains("no rule lets you force `scale`"), "{text}");
+    assert_eq!(events(&w.store), [AuditEvent::Denied]);
+}
+
+#[tokio::test]
+async fn force_on_a_read_command_is_a_usage_error() {
+    let text = world().ops.handle(&ctx(), "service prod/api --force").await.text();
+    assert!(text.contains("`--force` is for changes; `service` changes nothing"), "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_approved_pipeline_decision_names_its_requester_in_the_summary_aws_keeps() {
+    let yaml = "roles:\n  ops: { everyone: true }\nrules:\n  - allow: [pipeline approve]\n    to: ops\n    \
+                approval: { by: ops, ttl: 1h }\n";
+    let w = world_with(policy(yaml), FakeAws::default().with_pipeline_state(crate::testing::pay("exec-1")));
+    let plan = w.ops.handle(&ctx(), "pipeline approve pay").await;
+    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    let asking = w.chat.messages.lock().unwrap().last().unwrap().1.clone();
+    let lead = Context { user_name: Some("Lee Lead".into()), ..as_user("U0LEAD") };
+    w.ops.click(&lead, &button(&asking, "Approve")).await;
+    for _ in 0..100 {
+        if !w.aws.pipeline_calls.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let calls = w.aws.pipeline_calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].ends_with(": Approved by dev (U0DEV) via opsbot"), "{calls:?}");
 }

@@ -132,6 +132,44 @@ impl Click {
     }
 }
 
+/// What pressing a button does: move a change along, or run a command line
+/// as whoever pressed it (a notification's Ack or Retry stage), judged by the
+/// policy like the same line typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Press {
+    Change(Click),
+    Run(String),
+}
+
+/// The `action_id` of a button that runs its `value` as a command line.
+const RUN_ACTION_ID: &str = "opsbot.run";
+
+impl Press {
+    /// The Slack `action_id` and `value` of this button.
+    pub fn to_wire(&self) -> (&'static str, String) {
+        match self {
+            Press::Change(click) => click.to_wire(),
+            Press::Run(line) => (RUN_ACTION_ID, line.clone()),
+        }
+    }
+
+    /// Back from Slack's `action_id` and `value`; `None` for anything else.
+    pub fn from_wire(action_id: &str, value: &str) -> Option<Press> {
+        if action_id == RUN_ACTION_ID {
+            return (!value.trim().is_empty()).then(|| Press::Run(value.to_owned()));
+        }
+        Click::from_wire(action_id, value).map(Press::Change)
+    }
+
+    /// The change click, for buttons that are one.
+    pub fn change(&self) -> Option<&Click> {
+        match self {
+            Press::Change(click) => Some(click),
+            Press::Run(_) => None,
+        }
+    }
+}
+
 /// The hash that binds approvals to exact parameters: SHA-256 of the
 /// canonical command line, first 16 hex digits.
 pub fn params_hash(canonical: &str) -> String {
@@ -149,6 +187,14 @@ mod tests {
         let click = Click { kind: ClickKind::Approve, change: ChangeId("r-1:x".into()), hash: "ab12".into() };
         let (id, value) = click.to_wire();
         assert_eq!(Click::from_wire(id, &value), Some(click));
+    }
+
+    #[test]
+    fn a_command_button_survives_the_round_trip_and_needs_a_command() {
+        let press = Press::Run("alert ack arn:aws:cloudwatch:eu-west-1:1:alarm:x".into());
+        let (id, value) = press.to_wire();
+        assert_eq!(Press::from_wire(id, &value), Some(press));
+        assert_eq!(Press::from_wire("opsbot.run", " "), None);
     }
 
     #[test]

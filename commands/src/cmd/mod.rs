@@ -14,6 +14,8 @@ use crate::spec::{Spec, suggest, tokenize};
 use crate::values::{ChannelId, SlackUserId};
 
 pub mod alarms;
+pub mod alert_ack;
+pub mod alerts;
 pub mod audit;
 pub mod automation_run;
 pub mod automation_status;
@@ -72,6 +74,8 @@ pub enum Command {
     Services(services::Services),
     Service(service::Service),
     Alarms(alarms::Alarms),
+    Alerts(alerts::Alerts),
+    AlertAck(alert_ack::AlertAck),
     ParamGet(param_get::ParamGet),
     Params(params::Params),
     ParamHistory(param_history::ParamHistory),
@@ -120,6 +124,8 @@ pub const ENTRIES: &[Entry] = &[
     Entry { spec: &services::SPEC, parse: |a| services::Services::parse(a).map(Command::Services) },
     Entry { spec: &service::SPEC, parse: |a| service::Service::parse(a).map(Command::Service) },
     Entry { spec: &alarms::SPEC, parse: |a| alarms::Alarms::parse(a).map(Command::Alarms) },
+    Entry { spec: &alerts::SPEC, parse: |a| alerts::Alerts::parse(a).map(Command::Alerts) },
+    Entry { spec: &alert_ack::SPEC, parse: |a| alert_ack::AlertAck::parse(a).map(Command::AlertAck) },
     Entry { spec: &param_get::SPEC, parse: |a| param_get::ParamGet::parse(a).map(Command::ParamGet) },
     Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
     Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
@@ -149,6 +155,10 @@ pub const ENTRIES: &[Entry] = &[
 /// The entry whose name matches the most leading words (`param get` beats a
 /// hypothetical `param`), with the number of words it used.
 pub fn lookup(words: &[String]) -> Option<(&'static Entry, usize)> {
+    let (short, long) = alert_ack::ALIAS;
+    if words.first().is_some_and(|w| w.eq_ignore_ascii_case(short)) {
+        return ENTRIES.iter().find(|e| e.spec.name == long).map(|entry| (entry, 1));
+    }
     ENTRIES
         .iter()
         .filter_map(|entry| {
@@ -184,11 +194,22 @@ pub fn did_you_mean(words: &[String]) -> Vec<String> {
     out
 }
 
+/// Written last on a change: run it despite a freeze or its own safety
+/// checks (deployment in progress, alarms firing) — only where a policy rule
+/// with `force: true` allows it. Part of the command line, so approvals bind it.
+pub const FORCE: &str = "--force";
+
+/// Whether a command line asks for `--force` (its last word).
+pub fn is_forced(text: &str) -> bool {
+    tokenize(text).ok().and_then(|words| words.last().cloned()).is_some_and(|last| last == FORCE)
+}
+
 impl Command {
     /// Parses a whole command line (without `/ops` or the bot mention).
-    /// Empty text means `help`.
+    /// Empty text means `help`. A trailing `--force` is taken off a change
+    /// (see [`FORCE`]) and refused on a read.
     pub fn parse(text: &str) -> Result<Command, UsageError> {
-        let words = tokenize(text)?;
+        let mut words = tokenize(text)?;
         if words.is_empty() {
             return Ok(Command::Help(help::Help::default()));
         }
@@ -197,6 +218,13 @@ impl Command {
             err.suggestions = did_you_mean(&words);
             return Err(err);
         };
+        if words.len() > used && words.last().is_some_and(|w| w == FORCE) {
+            if !entry.spec.changes {
+                let message = format!("`{FORCE}` is for changes; `{}` changes nothing — leave it out", entry.spec.name);
+                return Err(UsageError::new(message).with_usage(entry.spec.usage()));
+            }
+            words.pop();
+        }
         (entry.parse)(&words[used..]).map_err(|e| e.with_usage(entry.spec.usage()))
     }
 
@@ -209,6 +237,8 @@ impl Command {
             Command::Services(_) => &services::SPEC,
             Command::Service(_) => &service::SPEC,
             Command::Alarms(_) => &alarms::SPEC,
+            Command::Alerts(_) => &alerts::SPEC,
+            Command::AlertAck(_) => &alert_ack::SPEC,
             Command::ParamGet(_) => &param_get::SPEC,
             Command::Params(_) => &params::SPEC,
             Command::ParamHistory(_) => &param_history::SPEC,
@@ -253,6 +283,8 @@ impl Command {
             | Command::Services(_)
             | Command::Service(_)
             | Command::Alarms(_)
+            | Command::Alerts(_)
+            | Command::AlertAck(_)
             | Command::ParamGet(_)
             | Command::Params(_)
             | Command::ParamHistory(_)
@@ -272,9 +304,13 @@ impl Command {
     /// Named arguments the policy engine matches on (`service`, `name`, ...).
     pub fn policy_args(&self) -> Vec<(&'static str, String)> {
         match self {
-            Command::Help(_) | Command::Whoami(_) | Command::Pipelines(_) | Command::Alarms(_) | Command::Audit(_) => {
-                vec![]
-            }
+            Command::Help(_)
+            | Command::Whoami(_)
+            | Command::Pipelines(_)
+            | Command::Alarms(_)
+            | Command::Alerts(_)
+            | Command::Audit(_) => vec![],
+            Command::AlertAck(c) => vec![("name", c.alert.clone())],
             Command::Scale(c) => vec![("service", c.service.to_string()), ("count", c.count.to_string())],
             Command::Deploy(c) => {
                 let revision = c.revision().map(|n| ("revision", n.to_string()));
@@ -305,7 +341,13 @@ impl Command {
     }
 
     /// Answers a read command. Changes go through the change flow instead.
-    pub async fn run(&self, ctx: &Context, aws: &Gateways, store: &dyn Store) -> Result<Reply, GatewayError> {
+    pub async fn run(
+        &self,
+        ctx: &Context,
+        aws: &Gateways,
+        store: &dyn Store,
+        alerts: &dyn crate::ports::alerts::Alerts,
+    ) -> Result<Reply, GatewayError> {
         match self {
             Command::Help(c) => Ok(c.run()),
             Command::Whoami(c) => Ok(c.run(ctx)),
@@ -314,6 +356,8 @@ impl Command {
             Command::Services(c) => c.run(ctx, aws.services.as_ref()).await,
             Command::Service(c) => c.run(ctx, aws.services.as_ref()).await,
             Command::Alarms(c) => c.run(ctx, aws.alarms.as_ref()).await,
+            Command::Alerts(c) => c.run(ctx, alerts).await,
+            Command::AlertAck(c) => c.run(ctx, alerts).await,
             Command::ParamGet(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::Params(c) => c.run(ctx, aws.params.as_ref()).await,
             Command::ParamHistory(c) => c.run(ctx, aws.params.as_ref()).await,

@@ -127,6 +127,7 @@ impl ParamHooks {
             channel: ctx.channel.as_str(),
             args: &args,
             at: ctx.now,
+            force: false,
         };
         match self.policy.evaluate(&request) {
             Decision::Allow { .. } => Ok(()),

@@ -51,16 +51,7 @@ pub fn take_timeout(args: &[String]) -> Result<(Vec<String>, Duration), UsageErr
 /// `45m`, `2h`, `90s`: from a minute to a day.
 fn parse_timeout(raw: &str) -> Result<Duration, UsageError> {
     let invalid = || UsageError::invalid("timeout", raw, "minutes or hours such as `30m` or `2h` (1m to 24h)");
-    let split = raw.len().checked_sub(1).filter(|&n| raw.is_char_boundary(n)).ok_or_else(invalid)?;
-    let (number, unit) = raw.split_at(split);
-    let number: u64 = number.parse().map_err(|_| invalid())?;
-    let secs = match unit {
-        "s" => number,
-        "m" => number.saturating_mul(60),
-        "h" => number.saturating_mul(3600),
-        _ => return Err(invalid()),
-    };
-    let timeout = Duration::from_secs(secs);
+    let timeout = opsbot_policies::parse_duration(raw).ok_or_else(invalid)?;
     (Duration::from_secs(60)..=MAX_TIMEOUT).contains(&timeout).then_some(timeout).ok_or_else(invalid)
 }
 

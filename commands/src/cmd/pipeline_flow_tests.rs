@@ -34,7 +34,13 @@ fn world(fake: FakeAws) -> World {
 }
 
 fn confirm_button(plan: &Reply) -> crate::change::Click {
-    plan.all_buttons().find(|b| b.label == "Confirm").unwrap_or_else(|| panic!("no Confirm: {plan:?}")).click.clone()
+    plan.all_buttons()
+        .find(|b| b.label == "Confirm")
+        .unwrap_or_else(|| panic!("no Confirm: {plan:?}"))
+        .press
+        .change()
+        .cloned()
+        .expect("a change button")
 }
 
 /// Waits (in tokio time, which tests may pause) until the change has finished; its last message.

@@ -25,7 +25,7 @@ fn stop_takes_a_name_and_abandon_anywhere() {
     assert!(!stop("pipeline stop web").abandon);
     assert!(stop("pipeline stop --abandon web").abandon);
     assert!(stop("pipeline stop web --abandon").abandon);
-    assert!(Command::parse("pipeline stop web --force").unwrap_err().message.contains("unknown option `--force`"));
+    assert!(Command::parse("pipeline stop web --now").unwrap_err().message.contains("unknown option `--now`"));
     assert!(Command::parse("pipeline stop --abandon").unwrap_err().message.contains("needs NAME"));
 }
 

@@ -79,9 +79,7 @@ fn revision(raw: &str) -> Result<i32, UsageError> {
 
 /// `90s`, `30m`, `2h`.
 fn timeout(raw: &str) -> Result<Duration, UsageError> {
-    let unit = |suffix: char, secs: u64| raw.strip_suffix(suffix)?.parse::<u64>().ok()?.checked_mul(secs);
-    let secs = unit('s', 1).or_else(|| unit('m', 60)).or_else(|| unit('h', 3600));
-    secs.map(Duration::from_secs)
+    opsbot_policies::parse_duration(raw)
         .filter(|d| (MIN_TIMEOUT..=MAX_TIMEOUT).contains(d))
         .ok_or_else(|| UsageError::invalid("timeout", raw, "a duration from `1m` to `3h`, like `30m`"))
 }

@@ -43,7 +43,14 @@ fn staging_hook() -> ParamHook {
 /// Asks for `text`, confirms the plan and waits until the change has finished.
 async fn confirm_and_finish(w: &World, text: &str) -> Reply {
     let plan = w.ops.handle(&ctx(), text).await;
-    let confirm = plan.all_buttons().find(|b| b.label == "Confirm").unwrap_or_else(|| panic!("{plan:?}")).click.clone();
+    let confirm = plan
+        .all_buttons()
+        .find(|b| b.label == "Confirm")
+        .unwrap_or_else(|| panic!("{plan:?}"))
+        .press
+        .change()
+        .cloned()
+        .expect("a change button");
     assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Replace(_)));
     // Backing off to a minute: quick when real time runs, and paused-time
     // tests reach an hour-long timeout in a few hundred looks.

@@ -94,6 +94,12 @@ pub struct ChangeRecord {
     /// The plan's lines as the requester saw them (shown to approvers too).
     pub plan: Vec<String>,
     pub requester: SlackUserId,
+    /// The requester's name as Slack showed it, for summaries AWS keeps
+    /// (e.g. PutApprovalResult names the Slack user).
+    pub requester_name: Option<String>,
+    /// The requester's Slack user groups when they asked: the follow-ups a
+    /// change triggers (`on_param_change`) are judged with them.
+    pub groups: Vec<String>,
     pub channel: ChannelId,
     pub state: ChangeState,
     /// Role whose member must approve, if the policy asks for one.

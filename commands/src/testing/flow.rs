@@ -34,7 +34,12 @@ pub async fn run_change(aws: FakeAws, text: &str) -> Ran {
     let ops = Arc::new(Ops::new(FakeAws::share(&aws), policy, store.clone(), chat.clone()));
     let plan = ops.handle(&ctx(), text).await;
     let confirm = plan.all_buttons().find(|b| b.label == "Confirm");
-    let confirm = confirm.unwrap_or_else(|| panic!("no plan to confirm:\n{}", plan.text())).click.clone();
+    let confirm = confirm
+        .unwrap_or_else(|| panic!("no plan to confirm:\n{}", plan.text()))
+        .press
+        .change()
+        .cloned()
+        .expect("a change button");
     ops.click(&ctx(), &confirm).await;
     let id = ChangeId(ctx().request_id);
     while !store.change(&id).await.unwrap().is_some_and(|c| c.state.is_final()) {

@@ -9,7 +9,7 @@ fn an_unknown_key_in_a_rule_suggests_the_close_one_and_lists_the_keys() {
     assert_eq!(
         load_error("roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploy]\n    too: devs\n"),
         "policies.yaml:4:5: unknown key `too` — did you mean `to`? Keys allowed here: allow, deny, to, where, \
-         channels, approval, reason"
+         channels, approval, force, reason"
     );
 }
 

@@ -1,0 +1,98 @@
+//! `POST /sns`: an SNS HTTP(S) subscription endpoint.
+//!
+//! Order: size (413, by the body limit), shape (400: not an SNS message),
+//! signature (403 forged or unwanted; 503 when the certificate cannot be
+//! fetched now, so SNS retries), then by type: a SubscriptionConfirmation is
+//! confirmed only for a topic in `notifications.sns.topics` (else 403); an
+//! UnsubscribeConfirmation is logged; a Notification goes to the inbox and
+//! is answered 200 only once the inbox has it on disk (503 otherwise: SNS
+//! delivers it again).
+//!
+//! `insecure_skip_sns_signatures` (benchmarks only) skips the signature
+//! check; start-up logs a loud warning when it is on.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use tracing::{info, warn};
+
+use crate::notify::sns::{SnsMessage, SnsType};
+use crate::notify::sns_confirm::ConfirmPolicy;
+use crate::notify::sns_fetch::SnsHttp;
+use crate::notify::sns_verify::{SnsError, SnsVerifier};
+use crate::notify::sqs::Inbox;
+
+/// SNS allows 256 KiB of message; the envelope adds its fields and escaping.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// What `POST /sns` needs.
+pub struct SnsEndpoint {
+    /// `None` only when signatures are deliberately not checked.
+    pub verifier: Option<SnsVerifier>,
+    pub confirm: ConfirmPolicy,
+    pub http: SnsHttp,
+    pub inbox: Arc<dyn Inbox>,
+}
+
+pub fn routes(endpoint: SnsEndpoint) -> Router {
+    Router::new().route("/sns", post(receive)).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(Arc::new(endpoint))
+}
+
+async fn receive(State(sns): State<Arc<SnsEndpoint>>, body: Bytes) -> (StatusCode, String) {
+    let Some(message) = SnsMessage::from_json(&body) else {
+        warn!("refused a POST /sns that is not an SNS message");
+        return (
+            StatusCode::BAD_REQUEST,
+            "not an SNS message (Type, MessageId, TopicArn, Message, Signature...)".into(),
+        );
+    };
+    if let Some(verifier) = &sns.verifier {
+        match verifier.verify(&message).await {
+            Ok(verified) if message.kind == SnsType::SubscriptionConfirmation => {
+                return match sns.confirm.decide(verified) {
+                    Ok(confirmation) => match confirmation.send(&sns.http).await {
+                        Ok(()) => {
+                            info!(topic = %message.topic_arn, "SNS subscription confirmed");
+                            (StatusCode::OK, "subscription confirmed".into())
+                        }
+                        Err(err) => refused(&message, &err),
+                    },
+                    Err(err) => refused(&message, &err),
+                };
+            }
+            Ok(_) => {}
+            Err(err) => return refused(&message, &err),
+        }
+    }
+    match message.kind {
+        SnsType::SubscriptionConfirmation => {
+            warn!(topic = %message.topic_arn, "not confirming a subscription while signatures are not checked");
+            (StatusCode::FORBIDDEN, "subscriptions are not confirmed while signature checks are off".into())
+        }
+        SnsType::UnsubscribeConfirmation => {
+            info!(topic = %message.topic_arn, "SNS says this endpoint was unsubscribed");
+            (StatusCode::OK, "noted".into())
+        }
+        SnsType::Notification => match sns.inbox.receive(&body).await {
+            Ok(()) => (StatusCode::OK, "ok".into()),
+            Err(err) => {
+                warn!(message = %message.message_id, error = %err, "SNS notification not persisted; SNS will retry");
+                (StatusCode::SERVICE_UNAVAILABLE, "not stored; retry".into())
+            }
+        },
+    }
+}
+
+fn refused(message: &SnsMessage, err: &SnsError) -> (StatusCode, String) {
+    let status = if err.is_transient() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::FORBIDDEN };
+    warn!(message = %message.message_id, topic = %message.topic_arn, error = %err, %status, "SNS message refused");
+    (status, err.to_string())
+}
+
+#[cfg(test)]
+#[path = "sns_tests.rs"]
+mod tests;

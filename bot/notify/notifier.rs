@@ -1,0 +1,319 @@
+//! The notifier: one parsed notification in, one [`Batch`] out — the living
+//! records it changes and the Slack writes it asks for — which the caller
+//! commits in one transaction with the inbox row it came from, so a crash
+//! leaves either all of it or none (and the row is handled again).
+//!
+//! Also the time-driven half of the lifecycles ([`Notifier::sweep`]):
+//! escalating alarms nobody acknowledged, and closing flapping alarms that
+//! have calmed down. And the alert book the `alerts` / `alert ack` commands
+//! use ([`Notifier`] implements the commands' `Alerts` port).
+//!
+//! Decisions:
+//! - Routing happens when a lifecycle starts; later events of the same alarm
+//!   or execution go to the message already posted (the outbox knows its
+//!   channel), even if the routes changed meanwhile.
+//! - An approval's decision is read back from GetPipelineState (the summary
+//!   CodePipeline kept); if that read fails, the decision is shown without it
+//!   rather than not at all.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use opsbot_commands::ports::Pipelines;
+use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::reply::Reply;
+use opsbot_commands::values::{ChannelId, PipelineName};
+use opsbot_policies::Policy;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::{info, warn};
+
+use super::alarm::{self, AlertRecord, Effect};
+use super::approval::{self, ApprovalRecord, Waiting};
+use super::event::{ExecutionState, Inbound, Notification, PipelineAction};
+use super::pipeline::{self as run, RunRecord, What};
+use super::route::{About, Target, target};
+use super::summary::summary;
+use crate::settings::NotificationSettings;
+use crate::store::{Living, SqliteStore};
+
+/// What handling one notification changes.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub records: Vec<Record>,
+    pub writes: Vec<Write>,
+}
+
+/// A living record to keep (JSON).
+#[derive(Debug)]
+pub struct Record {
+    pub kind: Living,
+    pub id: String,
+    pub open: bool,
+    pub body: String,
+}
+
+/// A Slack write for the outbox.
+#[derive(Debug)]
+pub enum Write {
+    Post { key: String, channel: ChannelId, reply: Reply },
+    Update { key: String, reply: Reply },
+    Reply { key: String, reply: Reply },
+}
+
+pub struct Notifier {
+    pub(super) store: Arc<SqliteStore>,
+    pub(super) settings: NotificationSettings,
+    pub(super) policy: Arc<Policy>,
+    pub(super) pipelines: Arc<dyn Pipelines>,
+}
+
+impl Batch {
+    fn keep<T: Serialize>(&mut self, kind: Living, id: &str, open: bool, record: &T) {
+        let body = serde_json::to_string(record).expect("living records serialise");
+        self.records.push(Record { kind, id: id.to_owned(), open, body });
+    }
+
+    /// The writes `effects` ask for on message `key`; a post goes to
+    /// `channel` (`None` where the message exists already: the outbox
+    /// remembers where).
+    fn effects(&mut self, key: String, channel: Option<&ChannelId>, effects: Vec<Effect>, render: impl Fn() -> Reply) {
+        for effect in effects {
+            self.writes.push(match (effect, channel) {
+                (Effect::Post, Some(channel)) => {
+                    Write::Post { key: key.clone(), channel: channel.clone(), reply: render() }
+                }
+                (Effect::Post, None) => {
+                    warn!(%key, "a post without a channel skipped");
+                    continue;
+                }
+                (Effect::Update, _) => Write::Update { key: key.clone(), reply: render() },
+                (Effect::Thread(line), _) => {
+                    Write::Reply { key: key.clone(), reply: Reply::in_channel(line.clone()).section(line) }
+                }
+            });
+        }
+    }
+}
+
+impl Notifier {
+    pub fn new(
+        store: Arc<SqliteStore>,
+        settings: NotificationSettings,
+        policy: Arc<Policy>,
+        pipelines: Arc<dyn Pipelines>,
+    ) -> Self {
+        Notifier { store, settings, policy, pipelines }
+    }
+
+    /// The batch for one notification, judged at `now`.
+    pub async fn handle(&self, inbound: &Inbound, now: DateTime<Utc>) -> Result<Batch, StoreError> {
+        let mut batch = Batch::default();
+        let about = About {
+            kind: inbound.notification.kind(),
+            name: inbound.notification.name(),
+            account: inbound.account.as_deref(),
+            region: inbound.region.as_deref(),
+        };
+        let Some(to) = target(&self.settings, &self.policy, about) else {
+            warn!(key = %inbound.key, "no route and no default channel: notification kept in the log only");
+            return Ok(batch);
+        };
+        match &inbound.notification {
+            Notification::Alarm(change) => {
+                let kept: Option<AlertRecord> = self.kept(Living::Alarm, &change.arn)?;
+                let step = alarm::apply(kept, change, &self.settings.alarms, &to.mention);
+                if let Some(alert) = step.alert {
+                    batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert);
+                    batch.effects(alert.message_key(), Some(&to.channel), step.effects, || alarm::render(&alert, now));
+                }
+            }
+            Notification::PipelineExecution(e) => {
+                let trigger = e.execution_trigger.as_ref().and_then(|t| t.trigger_type.as_deref());
+                let what = What::Execution { state: e.state.clone(), trigger };
+                self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound.time, what, now)?;
+            }
+            Notification::PipelineStage(s) => {
+                let what = What::Stage { stage: &s.stage, state: s.state.clone() };
+                self.pipeline(&mut batch, &to, &s.pipeline, &s.execution_id, inbound.time, what, now)?;
+            }
+            Notification::PipelineAction(a) => {
+                let error = action_error(a);
+                let what = What::Action {
+                    stage: &a.stage,
+                    action: &a.action,
+                    state: a.state.clone(),
+                    error: error.as_deref(),
+                };
+                self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound.time, what, now)?;
+                if is_approval(a) {
+                    self.approval_moved(&mut batch, &to, a, inbound.time, now).await?;
+                }
+            }
+            Notification::ManualApproval(m) => {
+                let waiting = Waiting {
+                    pipeline: &m.pipeline,
+                    stage: &m.stage,
+                    action: &m.action,
+                    expires: m.expires,
+                    review: m.review_link.as_deref().or(m.external_entity_link.as_deref()),
+                    console: m.console_link.as_deref(),
+                    custom: m.custom_data.as_deref(),
+                };
+                self.announce(&mut batch, &to, &waiting, now)?;
+            }
+            _ => {
+                if let Some((key, reply)) = summary(inbound) {
+                    batch.writes.push(Write::Post { key, channel: to.channel.clone(), reply });
+                }
+            }
+        }
+        info!(key = %inbound.key, kind = %about.kind, channel = %to.channel, writes = batch.writes.len(), "notification handled");
+        Ok(batch)
+    }
+
+    fn kept<T: DeserializeOwned>(&self, kind: Living, id: &str) -> Result<Option<T>, StoreError> {
+        let Some(body) = self.store.living(kind, id)? else { return Ok(None) };
+        match serde_json::from_str(&body) {
+            Ok(record) => Ok(Some(record)),
+            Err(err) => {
+                // A record this version cannot read starts afresh rather than
+                // stopping every later notification of the same thing.
+                warn!(?kind, id, error = %err, "unreadable living record replaced");
+                Ok(None)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pipeline(
+        &self,
+        batch: &mut Batch,
+        to: &Target,
+        pipeline: &str,
+        execution: &str,
+        at: DateTime<Utc>,
+        what: What<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let kept: Option<RunRecord> = self.kept(Living::Pipeline, execution)?;
+        let event = run::Event { pipeline, execution, at, what };
+        let (record, effects) = run::apply(kept, &event);
+        let open = !record.state.as_ref().is_some_and(ExecutionState::ended);
+        batch.keep(Living::Pipeline, execution, open, &record);
+        batch.effects(record.message_key(), Some(&to.channel), effects, || run::render(&record, now));
+        Ok(())
+    }
+
+    /// The undecided approval at this place, if opsbot shows one.
+    fn waiting_at(&self, pipeline: &str, stage: &str, action: &str) -> Result<Option<ApprovalRecord>, StoreError> {
+        let open = self.store.living_open(Living::Approval)?;
+        let records = open.iter().filter_map(|body| serde_json::from_str::<ApprovalRecord>(body).ok());
+        Ok(records.into_iter().find(|r| r.is_waiting_at(pipeline, stage, action)))
+    }
+
+    fn announce(
+        &self,
+        batch: &mut Batch,
+        to: &Target,
+        waiting: &Waiting<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let kept = self.waiting_at(waiting.pipeline, waiting.stage, waiting.action)?;
+        let (record, effects) = approval::announce(kept, waiting, now);
+        let key = record.message_key();
+        batch.keep(Living::Approval, &key, record.decided.is_none(), &record);
+        batch.effects(key, Some(&to.channel), effects, || approval::render(&record, now));
+        Ok(())
+    }
+
+    /// An Approval action started (announce it) or ended (show the decision).
+    async fn approval_moved(
+        &self,
+        batch: &mut Batch,
+        to: &Target,
+        a: &PipelineAction,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let approved = match a.state {
+            ExecutionState::Started => {
+                let waiting =
+                    Waiting { pipeline: &a.pipeline, stage: &a.stage, action: &a.action, ..Waiting::default() };
+                return self.announce(batch, to, &waiting, now);
+            }
+            ExecutionState::Succeeded => true,
+            ExecutionState::Failed | ExecutionState::Canceled | ExecutionState::Abandoned => false,
+            _ => return Ok(()),
+        };
+        let Some(mut record) = self.waiting_at(&a.pipeline, &a.stage, &a.action)? else { return Ok(()) };
+        let summary = self.decision_summary(a).await;
+        let effects = approval::decide(&mut record, approved, at, summary.as_deref());
+        let key = record.message_key();
+        batch.keep(Living::Approval, &key, false, &record);
+        batch.effects(key, Some(&to.channel), effects, || approval::render(&record, now));
+        Ok(())
+    }
+
+    /// The summary CodePipeline kept with an approval's decision.
+    async fn decision_summary(&self, a: &PipelineAction) -> Option<String> {
+        let name = PipelineName::parse(&a.pipeline).ok()?;
+        match self.pipelines.state(&name).await {
+            Ok(state) => {
+                state
+                    .stages
+                    .into_iter()
+                    .find(|s| s.name == a.stage)?
+                    .actions
+                    .into_iter()
+                    .find(|x| x.name == a.action)?
+                    .summary
+            }
+            Err(err) => {
+                warn!(pipeline = %a.pipeline, error = %err, "cannot read who decided the approval");
+                None
+            }
+        }
+    }
+
+    /// The time-driven half: escalations and calmed-down flapping alarms.
+    pub fn sweep(&self, now: DateTime<Utc>) -> Result<Batch, StoreError> {
+        let mut batch = Batch::default();
+        for body in self.store.living_open(Living::Alarm)? {
+            let Ok(mut alert) = serde_json::from_str::<AlertRecord>(&body) else { continue };
+            let mut effects = Vec::new();
+            if let Some(line) = alarm::escalate(&mut alert, now, &self.settings.alarms) {
+                effects.push(Effect::Update);
+                effects.push(Effect::Thread(line));
+            }
+            if alarm::settle(&mut alert, now, &self.settings.alarms) {
+                effects.push(Effect::Update);
+                effects.push(Effect::Thread(format!(
+                    ":white_check_mark: Calm again: OK since {}",
+                    alert.changed.format("%H:%M UTC")
+                )));
+            }
+            if effects.is_empty() {
+                continue;
+            }
+            batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert);
+            batch.effects(alert.message_key(), None, effects, || alarm::render(&alert, now));
+        }
+        Ok(batch)
+    }
+}
+
+fn is_approval(a: &PipelineAction) -> bool {
+    a.action_type.as_ref().is_some_and(|t| t.category == "Approval")
+}
+
+/// What a failed action's event says went wrong.
+fn action_error(a: &PipelineAction) -> Option<String> {
+    let result = a.result.as_ref();
+    let summary = result.and_then(|r| r.external_execution_summary.clone());
+    summary.or_else(|| a.additional_information.clone()).or_else(|| result.and_then(|r| r.error_code.clone()))
+}
+
+#[cfg(test)]
+#[path = "notifier_tests.rs"]
+mod tests;

@@ -1,0 +1,184 @@
+//! The notifier end to end inside the process: real bodies through `parse`,
+//! routed, turned into records and Slack writes, committed to a real
+//! (in-memory) SQLite store between notifications.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{Duration, TimeZone};
+use opsbot_commands::GatewayResult;
+use opsbot_commands::ports::{
+    ActionCategory, ActionState, ExecStatus, Execution, PipelineState, PipelineSummary, StageState,
+};
+use serde_json::json;
+
+use super::*;
+use crate::notify::event::parse;
+use crate::settings::Settings;
+
+const ARN: &str = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:shop-5xx";
+
+fn t(minute: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap() + Duration::minutes(minute)
+}
+
+/// CodePipeline keeps this summary with the approval's decision.
+struct Decided(&'static str);
+
+#[async_trait]
+impl Pipelines for Decided {
+    async fn list(&self) -> GatewayResult<Vec<PipelineSummary>> {
+        Ok(vec![])
+    }
+
+    async fn state(&self, name: &PipelineName) -> GatewayResult<PipelineState> {
+        let action = ActionState {
+            name: "Manual".into(),
+            category: ActionCategory::Approval,
+            status: Some(ExecStatus::Succeeded),
+            last_change: None,
+            summary: Some(self.0.into()),
+            error: None,
+            external_url: None,
+            token: None,
+        };
+        let stage = StageState { name: "ApproveProd".into(), status: None, actions: vec![action], execution_id: None };
+        Ok(PipelineState { name: name.clone(), latest: None, stages: vec![stage] })
+    }
+
+    async fn execution(&self, _: &PipelineName, _: &str) -> GatewayResult<Execution> {
+        unreachable!("the notifier does not read executions")
+    }
+}
+
+fn notifier() -> Notifier {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("opsbot.yaml");
+    let yaml = "policies:
+  roles:
+    oncall: { groups: [S0ONCALL] }
+  rules: []
+notifications:
+  default_channel: C0OPS
+  routes:
+    - { match: { kind: alarm, name: \"^shop-\" }, channel: C0SHOPALERTS, mention: oncall }
+    - { match: { kind: pipeline }, channel: C0DEPLOYS }
+";
+    std::fs::write(&path, yaml).unwrap();
+    let settings = Settings::load(Some(&path), |_| None).unwrap();
+    let pipelines = Arc::new(Decided("Approved by Lee Lead (U0LEAD) via opsbot: canary green"));
+    Notifier::new(
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        settings.notifications.clone(),
+        settings.policy(),
+        pipelines,
+    )
+}
+
+fn event(detail_type: &str, source: &str, minute: i64, detail: serde_json::Value) -> Vec<u8> {
+    let id = format!("{detail_type}-{minute}-{}", detail["state"]);
+    json!({"version": "0", "id": id, "detail-type": detail_type, "source": source, "account": "111122223333",
+           "time": t(minute).to_rfc3339(), "region": "eu-west-1", "resources": [ARN], "detail": detail})
+    .to_string()
+    .into_bytes()
+}
+
+fn alarm(state: &str, minute: i64) -> Vec<u8> {
+    let detail = json!({"alarmName": "shop-5xx", "state": {"value": state, "reason": "Threshold Crossed",
+        "timestamp": t(minute).to_rfc3339()}, "previousState": {"value": "OK"}});
+    event("CloudWatch Alarm State Change", "aws.cloudwatch", minute, detail)
+}
+
+fn approval_action(state: &str, minute: i64) -> Vec<u8> {
+    let detail = json!({"pipeline": "storefront-web", "execution-id": "exec-1", "stage": "ApproveProd",
+        "action": "Manual", "state": state, "type": {"owner": "AWS", "category": "Approval", "provider": "Manual", "version": "1"}});
+    event("CodePipeline Action Execution State Change", "aws.codepipeline", minute, detail)
+}
+
+/// Handles `body` as the inbox would and keeps its records; returns its writes.
+async fn handle(n: &Notifier, body: &[u8], now: DateTime<Utc>) -> Vec<Write> {
+    let batch = n.handle(&parse(body).unwrap(), now).await.unwrap();
+    keep(n, batch)
+}
+
+fn keep(n: &Notifier, batch: Batch) -> Vec<Write> {
+    for r in &batch.records {
+        n.store.living_put(r.kind, &r.id, r.open, &r.body).unwrap();
+    }
+    batch.writes
+}
+
+fn summary(writes: &[Write]) -> Vec<String> {
+    writes
+        .iter()
+        .map(|w| match w {
+            Write::Post { channel, reply, .. } => {
+                format!("post {channel}: {}", reply.text().lines().next().unwrap_or(""))
+            }
+            Write::Update { .. } => "update".into(),
+            Write::Reply { reply, .. } => format!("thread: {}", reply.text()),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_alarm_is_posted_to_its_route_mentioning_on_call_then_resolved_in_place() {
+    let n = notifier();
+    let fired = summary(&handle(&n, &alarm("ALARM", 0), t(0)).await);
+    assert_eq!(fired.len(), 2, "{fired:?}");
+    assert!(
+        fired[0].starts_with("post C0SHOPALERTS: <!subteam^S0ONCALL> :rotating_light: *shop-5xx* is *ALARM*"),
+        "{fired:?}"
+    );
+    assert!(fired[1].starts_with("thread: :rotating_light: ALARM at 09:00:00 UTC"), "{fired:?}");
+    let resolved = summary(&handle(&n, &alarm("OK", 20), t(20)).await);
+    assert_eq!(resolved[0], "update");
+    assert!(n.store.living_open(Living::Alarm).unwrap().is_empty(), "resolved alerts are no longer open");
+}
+
+#[tokio::test]
+async fn an_alarm_nobody_acknowledges_is_escalated_once_by_the_sweep() {
+    let n = notifier();
+    handle(&n, &alarm("ALARM", 0), t(0)).await;
+    assert!(keep(&n, n.sweep(t(9)).unwrap()).is_empty());
+    let escalated = summary(&keep(&n, n.sweep(t(10)).unwrap()));
+    assert_eq!(escalated.len(), 2, "{escalated:?}");
+    assert!(escalated[1].contains("<!subteam^S0ONCALL>: *shop-5xx* has been firing for 10m"), "{escalated:?}");
+    assert!(keep(&n, n.sweep(t(30)).unwrap()).is_empty(), "once");
+}
+
+#[tokio::test]
+async fn an_approval_is_one_message_from_either_source_and_shows_who_decided() {
+    let n = notifier();
+    let sns = json!({"region": "eu-west-1", "consoleLink": "https://console.aws.amazon.com/codepipeline",
+        "approval": {"pipelineName": "storefront-web", "stageName": "ApproveProd", "actionName": "Manual",
+        "token": "tok-1", "expires": "2026-11-29T09:00Z", "customData": "check the canary"}});
+    let announced = summary(&handle(&n, sns.to_string().as_bytes(), t(0)).await);
+    assert_eq!(
+        announced,
+        [
+            "post C0DEPLOYS: :raising_hand: *storefront-web* waits for approval at *ApproveProd/Manual* — expires 2026-11-29 09:00 UTC (in 7d)"
+        ]
+    );
+    let started = handle(&n, &approval_action("STARTED", 0), t(0)).await;
+    assert!(
+        started.iter().all(|w| !matches!(w, Write::Post { key, .. } if key.starts_with("approval:"))),
+        "no second approval message"
+    );
+    let decided = summary(&handle(&n, &approval_action("SUCCEEDED", 12), t(12)).await);
+    assert!(
+        decided
+            .iter()
+            .any(|w| w.contains("Approved at 09:12 UTC — “Approved by Lee Lead (U0LEAD) via opsbot: canary green”")),
+        "{decided:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_notification_of_an_unknown_kind_goes_to_the_default_channel() {
+    let n = notifier();
+    let body = event("AWS Health Event", "aws.health", 0, json!({"eventTypeCode": "AWS_EC2_MAINTENANCE"}));
+    let writes = summary(&handle(&n, &body, t(0)).await);
+    assert_eq!(writes.len(), 1);
+    assert!(writes[0].starts_with("post C0OPS: :mailbox_with_mail:"), "{writes:?}");
+}

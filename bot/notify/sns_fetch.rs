@@ -1,0 +1,210 @@
+//! What the SNS endpoint fetches from the network, and from where it may:
+//! the signing certificate at `SigningCertURL` and, to confirm a
+//! subscription, a GET of `SubscribeURL`.
+//!
+//! # Decisions
+//! - Every URL taken from a message is checked against a [`UrlAllow`] before
+//!   anything is fetched; the default only admits
+//!   `https://sns.<region>.amazonaws.com[.cn]/`, AWS's advice in "Verifying
+//!   the signatures of Amazon SNS messages" (fetch the certificate over HTTPS,
+//!   only from SNS). A certificate URL must also name a `.pem` file and carry
+//!   no query.
+//! - Trust in the certificate comes from where it was fetched (HTTPS to an SNS
+//!   host, validated against the system roots), not from its own chain.
+//! - One client for both fetches: HTTPS in production, plain HTTP as well so
+//!   tests can serve a local `http://127.0.0.1` when their allow-list says so.
+//!   Redirects are not followed, bodies are capped and every GET times out.
+//! - [`CertSource`] is the seam: the verifier caches what it returns, tests
+//!   swap in an in-memory source that counts fetches.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::Uri;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use regex::Regex;
+
+use super::sns_verify::SnsError;
+
+/// The default for `notifications.sns.cert_url_allow`.
+pub const DEFAULT_URL_ALLOW: &str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/";
+
+const GET_TIMEOUT: Duration = Duration::from_secs(10);
+/// Certificates are about 2 KiB; SubscribeURL answers a short XML document.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Which URLs from a message the bot may fetch.
+#[derive(Debug, Clone)]
+pub struct UrlAllow(Regex);
+
+impl UrlAllow {
+    pub fn new(pattern: Regex) -> UrlAllow {
+        UrlAllow(pattern)
+    }
+
+    /// [`DEFAULT_URL_ALLOW`]: HTTPS on an SNS host of any region.
+    pub fn sns_hosts() -> UrlAllow {
+        UrlAllow(Regex::new(DEFAULT_URL_ALLOW).expect("the default pattern is valid"))
+    }
+
+    pub fn pattern(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// A URL the bot may GET (a `SubscribeURL`).
+    pub fn permits(&self, url: &str) -> bool {
+        self.0.is_match(url) && url.parse::<Uri>().is_ok()
+    }
+
+    /// A URL the bot may fetch a signing certificate from: allowed, a `.pem`
+    /// path, no query.
+    pub fn permits_cert(&self, url: &str) -> bool {
+        let Ok(uri) = url.parse::<Uri>() else { return false };
+        self.0.is_match(url) && uri.query().is_none() && uri.path().ends_with(".pem")
+    }
+}
+
+/// Where signing certificates come from. The URL has already passed the
+/// allow-list; the answer is the PEM text, unparsed.
+#[async_trait]
+pub trait CertSource: Send + Sync {
+    async fn fetch(&self, url: &str) -> Result<Bytes, SnsError>;
+}
+
+type Connector = HttpsConnector<HttpConnector>;
+
+/// The HTTP(S) client for SNS fetches.
+#[derive(Clone)]
+pub struct SnsHttp {
+    client: Client<Connector, Empty<Bytes>>,
+}
+
+impl SnsHttp {
+    pub fn new() -> Result<SnsHttp, SnsError> {
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
+        Ok(SnsHttp { client: Client::builder(TokioExecutor::new()).build(connector) })
+    }
+
+    /// GETs `url` and returns the body of a 2xx answer; anything else is a
+    /// reason (status, network error, timeout, oversized body) in words.
+    pub async fn get(&self, url: &str) -> Result<Bytes, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
+        let call = async {
+            let res = self.client.get(uri).await.map_err(|e| format!("request failed: {e}"))?;
+            let status = res.status();
+            let body = Limited::new(res.into_body(), BODY_LIMIT)
+                .collect()
+                .await
+                .map_err(|e| format!("reading the answer failed: {e}"))?
+                .to_bytes();
+            match status.is_success() {
+                true => Ok(body),
+                false => Err(format!("answered HTTP {status}")),
+            }
+        };
+        tokio::time::timeout(GET_TIMEOUT, call)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {}s", GET_TIMEOUT.as_secs())))
+    }
+}
+
+/// Fetches certificates with [`SnsHttp`].
+pub struct HttpsCertSource(pub SnsHttp);
+
+#[async_trait]
+impl CertSource for HttpsCertSource {
+    async fn fetch(&self, url: &str) -> Result<Bytes, SnsError> {
+        self.0.get(url).await.map_err(|reason| SnsError::CertFetch { url: url.to_owned(), reason })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::notify::sns::SnsMessage;
+    use crate::notify::sns_testkit::*;
+    use crate::notify::sns_verify::SnsVerifier;
+
+    fn local_verifier() -> SnsVerifier {
+        let source = HttpsCertSource(SnsHttp::new().expect("client"));
+        SnsVerifier::new(Regex::new(LOCAL_ALLOW).expect("valid"), Arc::new(source))
+    }
+
+    #[tokio::test]
+    async fn the_https_source_fetches_the_certificate_once_for_many_messages() {
+        let hits = Arc::new(Hits::default());
+        let base = serve(hits.clone()).await;
+        let verifier = local_verifier();
+        for msg in [notification_v1(), confirmation_v2()] {
+            let msg = SnsMessage { signing_cert_url: format!("{base}/cert.pem"), ..msg };
+            verifier.verify(&msg).await.expect("verifies with the served certificate");
+        }
+        assert_eq!(hits.cert.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_certificate_server_error_is_reported_and_the_next_message_fetches_again() {
+        let hits = Arc::new(Hits::default());
+        hits.fail_first.store(1, Ordering::SeqCst);
+        let base = serve(hits.clone()).await;
+        let verifier = local_verifier();
+        let msg = SnsMessage { signing_cert_url: format!("{base}/cert.pem"), ..notification_v2() };
+        let err = verifier.verify(&msg).await.expect_err("503");
+        assert!(err.to_string().contains("answered HTTP 503 Service Unavailable"), "{err}");
+        verifier.verify(&msg).await.expect("second fetch succeeds");
+        assert_eq!(hits.cert.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_certificate_host_is_a_fetch_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/cert.pem", listener.local_addr().expect("addr"));
+        drop(listener);
+        let msg = SnsMessage { signing_cert_url: url.clone(), ..notification_v2() };
+        let err = local_verifier().verify(&msg).await.expect_err("nobody listens");
+        assert!(matches!(&err, SnsError::CertFetch { url: u, .. } if *u == url), "{err}");
+    }
+
+    #[test]
+    fn the_default_allow_list_admits_sns_hosts_of_every_partition() {
+        let allow = UrlAllow::sns_hosts();
+        for url in [
+            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
+            "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-3250158c6da26a4a5e0d3fb1a9b7bc3f.pem",
+        ] {
+            assert!(allow.permits_cert(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn the_default_allow_list_refuses_lookalikes_plain_http_and_non_pem_paths() {
+        let allow = UrlAllow::sns_hosts();
+        for url in [
+            "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem",
+            "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-x.pem",
+            "https://sns.us-east-1.amazonaws.com@evil.example/x.pem",
+            "https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
+            "https://sqs.us-east-1.amazonaws.com/x.pem",
+            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.txt",
+            "https://sns.us-east-1.amazonaws.com/x.pem?redirect=https://evil.example/x.pem",
+        ] {
+            assert!(!allow.permits_cert(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_subscribe_url_needs_the_host_rule_but_not_a_pem_path() {
+        let allow = UrlAllow::sns_hosts();
+        assert!(allow.permits("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=t"));
+        assert!(!allow.permits("https://attacker.example/?Action=ConfirmSubscription&Token=t"));
+    }
+}

@@ -1,0 +1,100 @@
+//! The `notifications` section: what it accepts, its defaults, and the
+//! start-up errors that point at the mistake.
+
+use std::time::Duration;
+
+use super::super::{Settings, SettingsError};
+
+fn load(yaml: &str) -> Result<Settings, SettingsError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("opsbot.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    Settings::load(Some(&path), |_| None)
+}
+
+fn error(yaml: &str) -> String {
+    load(yaml).unwrap_err().to_string()
+}
+
+const ROLES: &str = "policies:\n  roles:\n    oncall: { groups: [S0ONCALL] }\n  rules: []\n";
+
+#[test]
+fn the_issue_example_loads_with_routes_in_order() {
+    let yaml = format!(
+        "{ROLES}notifications:
+  default_channel: C0OPS
+  sqs_queues: [http://127.0.0.1:5055/123456789012/opsbot]
+  routes:
+    - {{ match: {{ kind: alarm, name: \"^shop-\" }}, channel: C0SHOPALERTS, mention: oncall }}
+    - {{ match: {{ kind: pipeline, name: \"^storefront-\" }}, channel: C0DEPLOYS }}
+    - {{ match: {{ kind: pipeline, account: \"111122223333\", region: eu-west-1 }}, channel: C0EU }}
+  alarms: {{ escalate_after: 15m, flapping: {{ transitions: 5, within: 20m }} }}
+"
+    );
+    let n = load(&yaml).unwrap().notifications;
+    assert_eq!(n.default_channel.unwrap().as_str(), "C0OPS");
+    let channels: Vec<&str> = n.routes.iter().map(|r| r.channel.as_str()).collect();
+    assert_eq!(channels, ["C0SHOPALERTS", "C0DEPLOYS", "C0EU"]);
+    assert_eq!(n.routes[0].mention.as_deref(), Some("oncall"));
+    assert!(n.routes[1].name.as_ref().unwrap().is_match("storefront-web"));
+    assert_eq!(n.routes[2].account.as_deref(), Some("111122223333"));
+    assert_eq!(n.alarms.escalate_after, Duration::from_secs(900));
+    assert_eq!((n.alarms.flapping_transitions, n.alarms.flapping_within), (5, Duration::from_secs(1200)));
+    assert!(!n.skip_sns_signatures);
+}
+
+#[test]
+fn without_the_section_nothing_is_polled_and_alarms_use_the_defaults() {
+    let n = Settings::load(None, |_| None).unwrap().notifications;
+    assert!(n.sqs_queues.is_empty() && n.sns_topics.is_empty() && n.routes.is_empty());
+    assert_eq!(n.alarms.escalate_after, Duration::from_secs(600));
+    assert!(n.cert_url_allow.is_match("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"));
+    assert!(!n.cert_url_allow.is_match("https://sns.eu-west-1.amazonaws.com.evil.example/x.pem"));
+    assert!(!n.cert_url_allow.is_match("http://sns.eu-west-1.amazonaws.com/x.pem"));
+}
+
+#[test]
+fn a_source_without_a_default_channel_is_refused_because_nothing_may_be_dropped() {
+    let err = error("notifications:\n  sqs_queues: [https://sqs.eu-west-1.amazonaws.com/111122223333/q]\n");
+    assert!(err.contains("need `default_channel:`"), "{err}");
+}
+
+#[test]
+fn an_unknown_kind_names_the_kinds_there_are() {
+    let err = error("notifications:\n  routes:\n    - { match: { kind: alarms }, channel: C1 }\n");
+    assert!(err.contains("opsbot.yaml:3:") && err.contains("unknown kind `alarms`"), "{err}");
+    assert!(err.contains("pipeline, alarm, ecs, parameter, automation, other"), "{err}");
+}
+
+#[test]
+fn a_bad_regex_a_short_account_and_a_bad_duration_point_at_their_place() {
+    let err = error("notifications:\n  routes:\n    - { match: { name: \"^(shop\" }, channel: C1 }\n");
+    assert!(err.contains("opsbot.yaml:3:") && err.contains("not a valid regex"), "{err}");
+    let err = error("notifications:\n  routes:\n    - { match: { account: \"1234\" }, channel: C1 }\n");
+    assert!(err.contains("12 digits"), "{err}");
+    let err = error("notifications:\n  alarms: { escalate_after: ten minutes }\n");
+    assert!(err.contains("opsbot.yaml:2:") && err.contains("not a duration"), "{err}");
+}
+
+#[test]
+fn a_misspelt_key_is_refused_not_ignored() {
+    let err = error("notifications:\n  default_chanel: C0OPS\n");
+    assert!(err.contains("opsbot.yaml:2:") && err.contains("default_chanel"), "{err}");
+}
+
+#[test]
+fn a_mention_of_a_role_the_policy_lacks_stops_start_up() {
+    let yaml = format!(
+        "{ROLES}notifications:\n  routes:\n    - {{ match: {{ kind: alarm }}, channel: C1, mention: oncal }}\n"
+    );
+    let err = error(&yaml);
+    assert!(err.contains("mentions `oncal`, which is not a role"), "{err}");
+}
+
+#[test]
+fn queue_urls_and_topic_arns_must_look_like_them() {
+    let err = error("notifications:\n  default_channel: C1\n  sqs_queues: [opsbot-events]\n");
+    assert!(err.contains("not a queue URL"), "{err}");
+    let err = error("notifications:\n  default_channel: C1\n  sns: { topics: [opsbot] }\n");
+    assert!(err.contains("not a topic ARN"), "{err}");
+}

@@ -1,0 +1,120 @@
+//! The inbox: every notification body received (SQS, `POST /sns`), kept on
+//! disk before its source is told it may forget it, once per key.
+//!
+//! Decisions:
+//! - `accept` is one `INSERT OR IGNORE` on the key's primary index: a
+//!   redelivery or the same event through a second path is recognised in the
+//!   same statement that would store it, so dedup costs no extra read.
+//! - Rows are handled in arrival order (`seq`) and marked `handled` only after
+//!   their effects (living messages, outbox rows) are stored, so a crash in
+//!   between handles the row again on the next start; handling is written to
+//!   be repeatable.
+//! - Handled rows keep their key (for dedup) but not their body, and are
+//!   pruned after a week — SNS and SQS redeliver for days at most.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStore;
+use opsbot_commands::ports::store::StoreError;
+
+/// How long a handled key is remembered for dedup.
+const KEEP_KEYS_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// One stored body waiting to be handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRow {
+    pub seq: i64,
+    pub key: String,
+    pub body: Vec<u8>,
+}
+
+impl SqliteStore {
+    /// Stores `body` under `key` unless the key is known; true when new.
+    pub fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)",
+                params![key, body, now_ms],
+            )
+        })
+        .map(|inserted| inserted == 1)
+    }
+
+    /// Up to `limit` unhandled rows, oldest first.
+    pub fn inbox_pending(&self, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT seq, key, body FROM inbox WHERE body IS NOT NULL ORDER BY seq LIMIT ?1")?;
+            let rows =
+                stmt.query_map([limit as i64], |r| Ok(InboxRow { seq: r.get(0)?, key: r.get(1)?, body: r.get(2)? }))?;
+            rows.collect()
+        })
+    }
+
+    /// Marks a row handled (its body is dropped; its key stays for dedup) and
+    /// forgets keys handled over a week ago.
+    pub fn inbox_handled(&self, seq: i64, now_ms: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("UPDATE inbox SET body = NULL WHERE seq = ?1", [seq])?;
+            c.execute("DELETE FROM inbox WHERE body IS NULL AND received < ?1", [now_ms - KEEP_KEYS_MS]).map(drop)
+        })
+    }
+
+    /// Whether `key` was ever accepted (and not yet forgotten).
+    pub fn inbox_knows(&self, key: &str) -> Result<bool, StoreError> {
+        self.with(|c| c.query_row("SELECT 1 FROM inbox WHERE key = ?1", [key], |_| Ok(())).optional())
+            .map(|found| found.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_stored_once_however_often_it_arrives() {
+        let store = SqliteStore::in_memory().unwrap();
+        assert!(store.inbox_accept("eventbridge:1", b"{}", 0).unwrap());
+        assert!(!store.inbox_accept("eventbridge:1", b"{\"again\":1}", 1).unwrap());
+        let pending = store.inbox_pending(10).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].body, b"{}", "the first copy is kept");
+    }
+
+    #[test]
+    fn rows_wait_in_arrival_order_until_handled_and_stay_known_after() {
+        let store = SqliteStore::in_memory().unwrap();
+        for key in ["a", "b", "c"] {
+            store.inbox_accept(key, key.as_bytes(), 0).unwrap();
+        }
+        let keys: Vec<String> = store.inbox_pending(10).unwrap().into_iter().map(|r| r.key).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        let first = store.inbox_pending(1).unwrap().remove(0);
+        store.inbox_handled(first.seq, 0).unwrap();
+        assert_eq!(store.inbox_pending(10).unwrap().len(), 2);
+        assert!(store.inbox_knows("a").unwrap());
+        assert!(!store.inbox_accept("a", b"a", 1).unwrap(), "a handled key is still a duplicate");
+    }
+
+    #[test]
+    fn handled_keys_are_forgotten_after_a_week() {
+        let store = SqliteStore::in_memory().unwrap();
+        store.inbox_accept("old", b"x", 0).unwrap();
+        let old = store.inbox_pending(1).unwrap().remove(0);
+        store.inbox_handled(old.seq, 0).unwrap();
+        store.inbox_accept("new", b"y", KEEP_KEYS_MS + 1).unwrap();
+        let new = store.inbox_pending(1).unwrap().remove(0);
+        store.inbox_handled(new.seq, KEEP_KEYS_MS + 1).unwrap();
+        assert!(!store.inbox_knows("old").unwrap());
+        assert!(store.inbox_knows("new").unwrap());
+    }
+
+    #[test]
+    fn unhandled_rows_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox.db");
+        SqliteStore::open(&path).unwrap().inbox_accept("k", b"body", 0).unwrap();
+        let reopened = SqliteStore::open(&path).unwrap();
+        assert_eq!(reopened.inbox_pending(10).unwrap()[0].body, b"body");
+    }
+}

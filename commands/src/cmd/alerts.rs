@@ -1,0 +1,110 @@
+//! `alerts`: the alarms opsbot is keeping open — in ALARM, with insufficient
+//! data, or flapping — with who acknowledged each, or for how long nobody has.
+//! The on-call's "what is unowned right now?"; `alarms` asks CloudWatch
+//! itself instead.
+
+use crate::error::{GatewayError, GatewayResult};
+use crate::ports::Time;
+use crate::ports::alerts::{Alert, AlertState, Alerts as AlertsPort};
+use crate::reply::{Reply, ago, count, duration, esc, one_line, truncate};
+use crate::spec::{Spec, expect_args};
+
+use super::Context;
+
+pub const SPEC: Spec = Spec {
+    name: "alerts",
+    args: "",
+    summary: "Open alerts from alarm notifications, with who acknowledged each (or that nobody has)",
+    example: "alerts",
+    changes: false,
+};
+
+const SHOWN: usize = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alerts;
+
+impl Alerts {
+    pub fn parse(args: &[String]) -> Result<Self, crate::UsageError> {
+        expect_args(&SPEC, args, 0, 0).map(|()| Alerts)
+    }
+
+    pub async fn run(&self, ctx: &Context, alerts: &dyn AlertsPort) -> GatewayResult<Reply> {
+        let open = alerts.open().await.map_err(|e| GatewayError::other("reading open alerts", e))?;
+        if open.is_empty() {
+            let calm = "No open alerts: every alarm opsbot follows is OK.";
+            return Ok(Reply::in_channel(calm).section(format!(":white_check_mark: {calm}")));
+        }
+        let unacked = open.iter().filter(|a| a.acked.is_none()).count();
+        let summary = format!("{} open, {unacked} not acknowledged", count(open.len(), "alert"));
+        let mut parts = vec![summary.clone()];
+        if open.len() > SHOWN {
+            parts.push(format!("{} not shown", count(open.len() - SHOWN, "more alert")));
+        }
+        parts.push("`alert ack NAME` (or `ack NAME`) takes one".into());
+        let lines = open.iter().take(SHOWN).map(|a| line(ctx.now, a));
+        Ok(Reply::in_channel(format!("Open alerts: {summary}")).header("Open alerts").lines(lines).context(parts))
+    }
+}
+
+fn line(now: Time, alert: &Alert) -> String {
+    let (icon, state) = state_words(alert.state);
+    let owner = match &alert.acked {
+        Some(ack) => format!("acknowledged by <@{}> {}", ack.by, ago(now, ack.at)),
+        None if alert.escalated => format!("*not acknowledged* for {} — escalated", duration(alert.since, now)),
+        None => format!("*not acknowledged* for {}", duration(alert.since, now)),
+    };
+    let reason = truncate(&one_line(&alert.reason), 150);
+    format!("{icon} *{}* — {state} since {} · {owner}\n{}", esc(&alert.name), ago(now, alert.since), esc(&reason))
+}
+
+/// The icon and words for a state, shared with `alert ack`'s answer.
+pub(crate) fn state_words(state: AlertState) -> (&'static str, &'static str) {
+    match state {
+        AlertState::Alarm => (":rotating_light:", "ALARM"),
+        AlertState::InsufficientData => (":grey_question:", "insufficient data"),
+        AlertState::Flapping => (":ocean:", "flapping"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::alerts::Ack;
+    use crate::testing::{MemoryAlerts, before, ctx};
+    use crate::values::SlackUserId;
+
+    fn alert(name: &str, state: AlertState, since_secs: i64) -> Alert {
+        Alert {
+            arn: format!("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{name}"),
+            name: name.into(),
+            state,
+            since: before(since_secs),
+            reason: "Threshold Crossed: 1 datapoint [5.0] was greater than the threshold (1.0).".into(),
+            acked: None,
+            escalated: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn open_alerts_show_their_state_and_who_owns_them() {
+        let mut taken = alert("shop-latency", AlertState::Alarm, 600);
+        taken.acked = Some(Ack { by: SlackUserId::parse("U0ONCALL").unwrap(), at: before(300) });
+        let mut loud = alert("shop-5xx", AlertState::Flapping, 1200);
+        loud.escalated = true;
+        let book = MemoryAlerts::with(vec![taken, loud]);
+        let text = Alerts.run(&ctx(), &book).await.unwrap().text();
+        assert!(text.contains("2 alerts open, 1 not acknowledged"), "{text}");
+        assert!(text.contains("*shop-latency* — ALARM since 10m ago · acknowledged by <@U0ONCALL> 5m ago"), "{text}");
+        assert!(
+            text.contains("*shop-5xx* — flapping since 20m ago · *not acknowledged* for 20m — escalated"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_open_alerts_is_said_in_words() {
+        let text = Alerts.run(&ctx(), &MemoryAlerts::default()).await.unwrap().text();
+        assert!(text.contains("No open alerts"), "{text}");
+    }
+}

@@ -1,0 +1,45 @@
+//! An in-memory alert book for command tests: the port's behaviour (pick by
+//! ARN or name, first acknowledgement wins) without the notification side.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::ports::Time;
+use crate::ports::alerts::{Ack, AckOutcome, Alert, Alerts, pick};
+use crate::ports::store::StoreError;
+use crate::values::SlackUserId;
+
+#[derive(Default)]
+pub struct MemoryAlerts(Mutex<Vec<Alert>>);
+
+impl MemoryAlerts {
+    pub fn with(open: Vec<Alert>) -> Self {
+        MemoryAlerts(Mutex::new(open))
+    }
+
+    pub fn open_now(&self) -> Vec<Alert> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Alerts for MemoryAlerts {
+    async fn open(&self) -> Result<Vec<Alert>, StoreError> {
+        Ok(self.open_now())
+    }
+
+    async fn ack(&self, which: &str, by: &SlackUserId, at: Time) -> Result<AckOutcome, StoreError> {
+        let mut open = self.0.lock().unwrap();
+        let found = match pick(&open, which) {
+            Ok(found) => found,
+            Err(miss) => return Ok(miss.into()),
+        };
+        let alert = &mut open[found];
+        if alert.acked.is_some() {
+            return Ok(AckOutcome::AlreadyAcked(alert.clone()));
+        }
+        alert.acked = Some(Ack { by: by.clone(), at });
+        Ok(AckOutcome::Acked(alert.clone()))
+    }
+}
