@@ -1,9 +1,6 @@
 //! The outbox: every notification's Slack write goes through here, durable,
-//! paced and made once. [`Outbox`] queues writes in the store (a batch of
-//! writes is one transaction, all or none); [`Sender`] drains them. A caller
-//! that must commit writes together with its own state (the notification
-//! they answer) queues them with `crate::store::outbox::enqueue_in` inside
-//! its transaction, then calls [`Outbox::wake`].
+//! paced and made once. [`Outbox`] queues writes in the store (one
+//! transaction each); [`Sender`] drains them.
 //!
 //! A write is addressed by a logical message key (`alarm:<arn>`,
 //! `pipeline:<execution id>`), not a Slack ts: callers post, update and reply
@@ -18,8 +15,8 @@
 //! # Parts
 //! - this file: [`Outbox`], the queueing handle, and [`Write`]; errors are
 //!   the store's [`OutboxError`] (one enum for the whole outbox);
-//! - `sender.rs`: the task that drains the queue;
-//! - `pacing.rs`: per-channel pacing and retry back-off.
+//! - [`sender`]: the task that drains the queue;
+//! - [`pacing`]: per-channel pacing and retry back-off.
 
 use std::sync::Arc;
 
