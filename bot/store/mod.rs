@@ -40,7 +40,7 @@ use opsbot_commands::values::{ChannelId, SlackUserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub mod outbox;
-pub use outbox::{Enqueued, NewWrite, OutboxError, OutboxRow, WriteOp, WriteState};
+pub use outbox::{Enqueued, OutboxRow, WriteOp, WriteState};
 
 /// Schema versions, applied in order; the index is `user_version`.
 const MIGRATIONS: &[&str] = &[

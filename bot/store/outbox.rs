@@ -21,22 +21,14 @@
 use opsbot_commands::ports::Time;
 use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::values::ChannelId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteStore, channel, millis};
 
 mod row;
 use row::outbox_row;
-pub use row::{Enqueued, NewWrite, OutboxRow, WriteOp, WriteState};
-
-/// Why a write was not queued.
-#[derive(Debug, thiserror::Error)]
-pub enum OutboxError {
-    #[error("cannot queue the Slack write: {0}")]
-    Store(#[from] StoreError),
-    #[error("no Slack message with key {key} was posted or is waiting to be; post it before updating or replying")]
-    UnknownMessage { key: String },
-}
+pub use row::{Enqueued, OutboxRow, WriteOp, WriteState};
 
 pub(super) const MIGRATION: &str = "CREATE TABLE outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, channel TEXT NOT NULL, op TEXT NOT NULL,
@@ -66,7 +58,7 @@ fn insert(c: &Connection, key: &str, channel: &str, op: WriteOp, payload: &str, 
     Ok(c.last_insert_rowid())
 }
 
-/// An update inside an open transaction (also what a post of a known key is).
+/// An update inside an open transaction (shared by `post` and `update`).
 fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
     let waiting: Option<i64> = c.query_row(
         "SELECT MAX(id) FROM outbox WHERE key = ?1 AND op IN ('post', 'update') AND state = 'pending'",
@@ -92,53 +84,53 @@ fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::R
         .transpose()
 }
 
-/// Queues `write` inside the caller's open transaction, so it can commit
-/// with other state (the notification it answers, a living record).
-/// `None`: an update or reply of a key never queued; the caller rolls back.
-pub(crate) fn enqueue_in(c: &Connection, write: &NewWrite, now: Time) -> rusqlite::Result<Option<Enqueued>> {
-    match write {
-        NewWrite::Post { key, channel, payload } => match known_channel(c, key)? {
-            Some(_) => update_in(c, key, payload, now),
-            None => {
-                let id = insert(c, key, channel.as_str(), WriteOp::Post, payload, now)?;
-                Ok(Some(Enqueued::Queued { id, op: WriteOp::Post }))
-            }
-        },
-        NewWrite::Update { key, payload } => update_in(c, key, payload, now),
-        NewWrite::Reply { key, payload } => match known_channel(c, key)? {
-            Some(channel) => {
-                let id = insert(c, key, &channel, WriteOp::Reply, payload, now)?;
-                Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
-            }
-            None => Ok(None),
-        },
-    }
-}
-
 impl SqliteStore {
-    /// Queues `writes` in order, in one transaction: all of them, or none
-    /// when one updates or replies to a message never queued.
-    pub fn outbox_enqueue(&self, writes: &[NewWrite], now: Time) -> Result<Vec<Enqueued>, OutboxError> {
-        let mut unknown = None;
-        let queued = self.with(|c| {
+    /// Queues the first post of `key` in `channel`; if `key` is already
+    /// posted or waiting to be, queues (or coalesces) an update instead.
+    pub fn outbox_post(
+        &self,
+        key: &str,
+        channel: &ChannelId,
+        payload: &str,
+        now: Time,
+    ) -> Result<Enqueued, StoreError> {
+        self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            let mut queued = Vec::with_capacity(writes.len());
-            for write in writes {
-                match enqueue_in(&tx, write, now)? {
-                    Some(done) => queued.push(done),
-                    None => {
-                        unknown = Some(write.key().to_owned());
-                        return Ok(queued); // dropping `tx` rolls back
-                    }
-                }
-            }
+            let done = match known_channel(&tx, key)? {
+                Some(_) => update_in(&tx, key, payload, now)?.expect("a known key can be updated"),
+                None => Enqueued::Queued {
+                    id: insert(&tx, key, channel.as_str(), WriteOp::Post, payload, now)?,
+                    op: WriteOp::Post,
+                },
+            };
             tx.commit()?;
-            Ok(queued)
-        })?;
-        match unknown {
-            Some(key) => Err(OutboxError::UnknownMessage { key }),
-            None => Ok(queued),
-        }
+            Ok(done)
+        })
+    }
+
+    /// Queues new content for `key`'s message, coalescing into a write of it
+    /// still pending. `None`: no message with that key was ever queued.
+    pub fn outbox_update(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let done = update_in(&tx, key, payload, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    /// Queues a reply in the thread of `key`'s message. `None`: no message
+    /// with that key is posted or waiting to be.
+    pub fn outbox_reply(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let Some(channel) = known_channel(&tx, key)? else {
+                return Ok(None);
+            };
+            let id = insert(&tx, key, &channel, WriteOp::Reply, payload, now)?;
+            tx.commit()?;
+            Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
+        })
     }
 
     /// The next write of every channel that has one (failed rows excluded).

@@ -13,8 +13,7 @@
 //! sent after a restart is exactly what was queued.
 //!
 //! # Parts
-//! - this file: [`Outbox`], the queueing handle, and [`Write`]; errors are
-//!   the store's [`OutboxError`] (one enum for the whole outbox);
+//! - this file: [`Outbox`], the queueing handle, and [`OutboxError`];
 //! - [`sender`]: the task that drains the queue;
 //! - [`pacing`]: per-channel pacing and retry back-off.
 
@@ -22,14 +21,14 @@ use std::sync::Arc;
 
 use opsbot_commands::Reply;
 use opsbot_commands::ports::chat::MessageRef;
+use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::ChannelId;
 use tokio::sync::Notify;
 
 use super::blocks;
 use super::web::SlackWeb;
 use crate::app::Clock;
-use crate::store::SqliteStore;
-pub use crate::store::{Enqueued, NewWrite, OutboxError};
+use crate::store::{Enqueued, SqliteStore};
 
 mod pacing;
 mod sender;
@@ -37,34 +36,16 @@ mod sender;
 pub use pacing::Pacing;
 pub use sender::Sender;
 
-/// A Slack write, addressed by message key, with its content as a reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Write {
-    /// Posts `key`'s message in `channel` — once: if `key` is already posted
-    /// or waiting to be, this is an update of it (in its first channel).
-    Post { key: String, channel: ChannelId, reply: Reply },
-    /// Replaces the content of `key`'s message; a write of it still waiting
-    /// just takes the new content.
-    Update { key: String, reply: Reply },
-    /// Adds a message in the thread of `key`'s message (after it is posted).
-    Reply { key: String, reply: Reply },
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("cannot queue the Slack write: {0}")]
+    Store(#[from] StoreError),
+    #[error("no Slack message with key {key} was posted or is waiting to be; post it before updating or replying")]
+    UnknownMessage { key: String },
 }
 
-impl Write {
-    /// The row's form: the content rendered to Block Kit JSON.
-    pub fn rendered(&self) -> NewWrite {
-        match self {
-            Write::Post { key, channel, reply } => {
-                NewWrite::Post { key: key.clone(), channel: channel.clone(), payload: render(reply) }
-            }
-            Write::Update { key, reply } => NewWrite::Update { key: key.clone(), payload: render(reply) },
-            Write::Reply { key, reply } => NewWrite::Reply { key: key.clone(), payload: render(reply) },
-        }
-    }
-}
-
-/// Queues Slack writes; cheap to clone. Every call returns once the writes
-/// are durable, and wakes the [`Sender`].
+/// Queues Slack writes; cheap to clone. Every call returns once the write is
+/// durable, and wakes the [`Sender`].
 #[derive(Clone)]
 pub struct Outbox {
     store: Arc<SqliteStore>,
@@ -80,28 +61,25 @@ impl Outbox {
         (Outbox { store, wake, clock }, sender)
     }
 
-    /// Queues `writes` in order, in one transaction: all, or none if one
-    /// updates or replies to a message never queued.
-    pub fn enqueue(&self, writes: &[Write]) -> Result<Vec<Enqueued>, OutboxError> {
-        let rows: Vec<NewWrite> = writes.iter().map(Write::rendered).collect();
-        let queued = self.store.outbox_enqueue(&rows, (self.clock)())?;
-        self.wake();
+    /// Posts `key`'s message in `channel` — once: if `key` is already posted
+    /// or waiting to be, this is an update of it (in its first channel).
+    pub fn post(&self, key: &str, channel: &ChannelId, reply: &Reply) -> Result<Enqueued, OutboxError> {
+        let queued = self.store.outbox_post(key, channel, &render(reply), (self.clock)())?;
+        self.wake.notify_one();
         Ok(queued)
     }
 
-    /// [`Write::Post`] alone.
-    pub fn post(&self, key: &str, channel: &ChannelId, reply: &Reply) -> Result<Enqueued, OutboxError> {
-        self.one(Write::Post { key: key.to_owned(), channel: channel.clone(), reply: reply.clone() })
-    }
-
-    /// [`Write::Update`] alone.
+    /// Replaces the content of `key`'s message; a write of it still waiting
+    /// just takes the new content.
     pub fn update(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
-        self.one(Write::Update { key: key.to_owned(), reply: reply.clone() })
+        let queued = self.store.outbox_update(key, &render(reply), (self.clock)())?;
+        self.queued(key, queued)
     }
 
-    /// [`Write::Reply`] alone.
+    /// Adds a message in the thread of `key`'s message (after it is posted).
     pub fn reply(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
-        self.one(Write::Reply { key: key.to_owned(), reply: reply.clone() })
+        let queued = self.store.outbox_reply(key, &render(reply), (self.clock)())?;
+        self.queued(key, queued)
     }
 
     /// Where `key`'s message is, once posted.
@@ -109,15 +87,10 @@ impl Outbox {
         Ok(self.store.message_ref(key)?)
     }
 
-    /// Tells the sender there is something new, for writes queued with
-    /// `crate::store::outbox::enqueue_in` inside another transaction.
-    pub fn wake(&self) {
+    fn queued(&self, key: &str, queued: Option<Enqueued>) -> Result<Enqueued, OutboxError> {
+        let queued = queued.ok_or_else(|| OutboxError::UnknownMessage { key: key.to_owned() })?;
         self.wake.notify_one();
-    }
-
-    fn one(&self, write: Write) -> Result<Enqueued, OutboxError> {
-        let queued = self.enqueue(std::slice::from_ref(&write))?;
-        Ok(queued.into_iter().next().expect("one write queued"))
+        Ok(queued)
     }
 }
 

@@ -47,25 +47,6 @@ pub struct OutboxRow {
     pub error: Option<String>,
 }
 
-/// One write to queue, its content already rendered (Block Kit JSON).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NewWrite {
-    /// The message of `key` in `channel` — once; a known key is updated instead.
-    Post { key: String, channel: ChannelId, payload: String },
-    /// New content for the message of `key`.
-    Update { key: String, payload: String },
-    /// A message in the thread of `key`'s message.
-    Reply { key: String, payload: String },
-}
-
-impl NewWrite {
-    pub fn key(&self) -> &str {
-        match self {
-            NewWrite::Post { key, .. } | NewWrite::Update { key, .. } | NewWrite::Reply { key, .. } => key,
-        }
-    }
-}
-
 /// What an enqueue did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {

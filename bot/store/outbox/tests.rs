@@ -1,7 +1,5 @@
 use chrono::{Duration, TimeZone, Utc};
 
-use opsbot_commands::values::ChannelId;
-
 use super::*;
 
 fn now() -> Time {
@@ -14,22 +12,6 @@ fn ch(raw: &str) -> ChannelId {
 
 fn store() -> SqliteStore {
     SqliteStore::in_memory().unwrap()
-}
-
-fn one(s: &SqliteStore, write: NewWrite) -> Result<Enqueued, OutboxError> {
-    s.outbox_enqueue(&[write], now()).map(|mut queued| queued.remove(0))
-}
-
-fn post(s: &SqliteStore, key: &str, channel: &str, payload: &str) -> Result<Enqueued, OutboxError> {
-    one(s, NewWrite::Post { key: key.into(), channel: ch(channel), payload: payload.into() })
-}
-
-fn update(s: &SqliteStore, key: &str, payload: &str) -> Result<Enqueued, OutboxError> {
-    one(s, NewWrite::Update { key: key.into(), payload: payload.into() })
-}
-
-fn reply(s: &SqliteStore, key: &str, payload: &str) -> Result<Enqueued, OutboxError> {
-    one(s, NewWrite::Reply { key: key.into(), payload: payload.into() })
 }
 
 fn rows(s: &SqliteStore) -> Vec<(WriteOp, String, WriteState)> {
@@ -45,8 +27,8 @@ fn posted(s: &SqliteStore, key: &str, channel: &str, ts: &str) {
 #[test]
 fn a_second_post_of_a_waiting_key_just_carries_the_newest_content() {
     let s = store();
-    let first = post(&s, "alarm:a", "C1", "v1").unwrap();
-    let second = post(&s, "alarm:a", "C2", "v2").unwrap();
+    let first = s.outbox_post("alarm:a", &ch("C1"), "v1", now()).unwrap();
+    let second = s.outbox_post("alarm:a", &ch("C2"), "v2", now()).unwrap();
     let Enqueued::Queued { id, op: WriteOp::Post } = first else { panic!("first post queued: {first:?}") };
     assert_eq!(second, Enqueued::Coalesced { id });
     assert_eq!(rows(&s), [(WriteOp::Post, "v2".into(), WriteState::Pending)]);
@@ -56,9 +38,9 @@ fn a_second_post_of_a_waiting_key_just_carries_the_newest_content() {
 #[test]
 fn ten_updates_of_an_unsent_message_leave_one_write_with_the_last_content() {
     let s = store();
-    post(&s, "pipeline:e1", "C1", "v0").unwrap();
+    s.outbox_post("pipeline:e1", &ch("C1"), "v0", now()).unwrap();
     for n in 1..=10 {
-        update(&s, "pipeline:e1", &format!("v{n}")).unwrap();
+        s.outbox_update("pipeline:e1", &format!("v{n}"), now()).unwrap().unwrap();
     }
     assert_eq!(rows(&s), [(WriteOp::Post, "v10".into(), WriteState::Pending)]);
 }
@@ -66,24 +48,24 @@ fn ten_updates_of_an_unsent_message_leave_one_write_with_the_last_content() {
 #[test]
 fn updates_of_a_posted_message_share_one_row_until_it_is_sent() {
     let s = store();
-    post(&s, "alarm:a", "C1", "v0").unwrap();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
     posted(&s, "alarm:a", "C1", "1.1");
-    let first = update(&s, "alarm:a", "v1").unwrap();
-    let second = update(&s, "alarm:a", "v2").unwrap();
+    let first = s.outbox_update("alarm:a", "v1", now()).unwrap().unwrap();
+    let second = s.outbox_update("alarm:a", "v2", now()).unwrap().unwrap();
     let Enqueued::Queued { id, op: WriteOp::Update } = first else { panic!("update queued: {first:?}") };
     assert_eq!(second, Enqueued::Coalesced { id });
     assert_eq!(rows(&s), [(WriteOp::Update, "v2".into(), WriteState::Pending)]);
-    let again = post(&s, "alarm:a", "C1", "v3").unwrap();
+    let again = s.outbox_post("alarm:a", &ch("C1"), "v3", now()).unwrap();
     assert_eq!(again, Enqueued::Coalesced { id }, "a post of a posted key is an update");
 }
 
 #[test]
 fn a_write_already_handed_to_slack_is_never_changed_under_the_sender() {
     let s = store();
-    post(&s, "alarm:a", "C1", "v0").unwrap();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
     let id = s.outbox_rows().unwrap()[0].id;
     s.outbox_sending(id).unwrap();
-    update(&s, "alarm:a", "v1").unwrap();
+    s.outbox_update("alarm:a", "v1", now()).unwrap().unwrap();
     assert_eq!(
         rows(&s),
         [(WriteOp::Post, "v0".into(), WriteState::Sending), (WriteOp::Update, "v1".into(), WriteState::Pending)]
@@ -93,9 +75,9 @@ fn a_write_already_handed_to_slack_is_never_changed_under_the_sender() {
 #[test]
 fn replies_are_never_coalesced_and_go_to_the_channel_of_their_message() {
     let s = store();
-    post(&s, "alarm:a", "C1", "v0").unwrap();
-    reply(&s, "alarm:a", "r1").unwrap();
-    reply(&s, "alarm:a", "r2").unwrap();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
+    s.outbox_reply("alarm:a", "r1", now()).unwrap().unwrap();
+    s.outbox_reply("alarm:a", "r2", now()).unwrap().unwrap();
     let all = s.outbox_rows().unwrap();
     assert_eq!(all.iter().map(|r| r.op).collect::<Vec<_>>(), [WriteOp::Post, WriteOp::Reply, WriteOp::Reply]);
     assert!(all.iter().all(|r| r.channel == ch("C1")));
@@ -104,19 +86,17 @@ fn replies_are_never_coalesced_and_go_to_the_channel_of_their_message() {
 #[test]
 fn updating_or_replying_to_a_message_never_queued_writes_nothing() {
     let s = store();
-    let unknown =
-        |r: Result<Enqueued, OutboxError>| matches!(r, Err(OutboxError::UnknownMessage { key }) if key == "alarm:nope");
-    assert!(unknown(update(&s, "alarm:nope", "v1")));
-    assert!(unknown(reply(&s, "alarm:nope", "r1")));
+    assert_eq!(s.outbox_update("alarm:nope", "v1", now()).unwrap(), None);
+    assert_eq!(s.outbox_reply("alarm:nope", "r1", now()).unwrap(), None);
     assert!(s.outbox_rows().unwrap().is_empty());
 }
 
 #[test]
 fn each_channel_offers_its_oldest_write_and_failed_rows_hold_nothing_up() {
     let s = store();
-    post(&s, "a", "C1", "a0").unwrap();
-    post(&s, "b", "C2", "b0").unwrap();
-    post(&s, "c", "C1", "c0").unwrap();
+    s.outbox_post("a", &ch("C1"), "a0", now()).unwrap();
+    s.outbox_post("b", &ch("C2"), "b0", now()).unwrap();
+    s.outbox_post("c", &ch("C1"), "c0", now()).unwrap();
     let heads: Vec<_> = s.outbox_heads().unwrap().into_iter().map(|r| r.key).collect();
     assert_eq!(heads, ["a", "b"]);
     let a = s.outbox_rows().unwrap()[0].id;
@@ -130,10 +110,10 @@ fn each_channel_offers_its_oldest_write_and_failed_rows_hold_nothing_up() {
 #[test]
 fn when_a_post_fails_for_good_the_next_update_of_its_key_is_posted_instead() {
     let s = store();
-    post(&s, "alarm:a", "C1", "v0").unwrap();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
     let post = s.outbox_rows().unwrap()[0].id;
     s.outbox_sending(post).unwrap();
-    update(&s, "alarm:a", "v1").unwrap();
+    s.outbox_update("alarm:a", "v1", now()).unwrap().unwrap();
     s.outbox_fail(post, "invalid_blocks").unwrap();
     assert_eq!(
         rows(&s),
@@ -144,18 +124,18 @@ fn when_a_post_fails_for_good_the_next_update_of_its_key_is_posted_instead() {
 #[test]
 fn an_update_after_a_failed_post_with_nothing_waiting_becomes_a_new_post() {
     let s = store();
-    post(&s, "alarm:a", "C1", "v0").unwrap();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
     let post = s.outbox_rows().unwrap()[0].id;
     s.outbox_fail(post, "invalid_blocks").unwrap();
-    let again = update(&s, "alarm:a", "v1").unwrap();
-    assert!(matches!(again, Enqueued::Queued { op: WriteOp::Post, .. }), "{again:?}");
-    assert!(reply(&s, "alarm:b", "r").is_err());
+    let again = s.outbox_update("alarm:a", "v1", now()).unwrap();
+    assert!(matches!(again, Some(Enqueued::Queued { op: WriteOp::Post, .. })), "{again:?}");
+    assert_eq!(s.outbox_reply("alarm:b", "r", now()).unwrap(), None);
 }
 
 #[test]
 fn a_sent_post_records_where_its_message_lives_and_leaves_the_queue() {
     let s = store();
-    post(&s, "alarm:a", "C1", "v0").unwrap();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
     assert_eq!(s.message_ref("alarm:a").unwrap(), None);
     posted(&s, "alarm:a", "C1", "1700000000.000100");
     assert_eq!(
@@ -168,7 +148,7 @@ fn a_sent_post_records_where_its_message_lives_and_leaves_the_queue() {
 #[test]
 fn a_retry_is_persisted_with_its_time_state_and_reason() {
     let s = store();
-    post(&s, "alarm:a", "C1", "v0").unwrap();
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
     let id = s.outbox_rows().unwrap()[0].id;
     s.outbox_sending(id).unwrap();
     let later = now() + Duration::seconds(30);
@@ -184,37 +164,15 @@ fn queued_writes_and_posted_messages_survive_reopening_the_file() {
     let path = dir.path().join("opsbot.db");
     {
         let s = SqliteStore::open(&path).unwrap();
-        post(&s, "alarm:a", "C1", "v0").unwrap();
+        s.outbox_post("alarm:a", &ch("C1"), "v0", now()).unwrap();
         posted(&s, "alarm:a", "C1", "1.1");
-        update(&s, "alarm:a", "v1").unwrap();
-        post(&s, "alarm:b", "C2", "b0").unwrap();
+        s.outbox_update("alarm:a", "v1", now()).unwrap();
+        s.outbox_post("alarm:b", &ch("C2"), "b0", now()).unwrap();
     }
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.message_ref("alarm:a").unwrap().map(|m| m.ts), Some("1.1".into()));
     assert_eq!(
         rows(&s),
         [(WriteOp::Update, "v1".into(), WriteState::Pending), (WriteOp::Post, "b0".into(), WriteState::Pending)]
-    );
-}
-
-#[test]
-fn a_batch_is_queued_whole_or_not_at_all() {
-    let s = store();
-    let good = [
-        NewWrite::Post { key: "alarm:a".into(), channel: ch("C1"), payload: "v0".into() },
-        NewWrite::Reply { key: "alarm:a".into(), payload: "r1".into() },
-    ];
-    let queued = s.outbox_enqueue(&good, now()).unwrap();
-    assert_eq!(queued.len(), 2, "a reply may follow its post in the same batch");
-    let bad = [
-        NewWrite::Update { key: "alarm:a".into(), payload: "v1".into() },
-        NewWrite::Reply { key: "alarm:ghost".into(), payload: "r".into() },
-    ];
-    let err = s.outbox_enqueue(&bad, now()).unwrap_err();
-    assert!(matches!(&err, OutboxError::UnknownMessage { key } if key == "alarm:ghost"), "{err:?}");
-    assert_eq!(
-        rows(&s),
-        [(WriteOp::Post, "v0".into(), WriteState::Pending), (WriteOp::Reply, "r1".into(), WriteState::Pending)],
-        "the batch's update was rolled back with it"
     );
 }
