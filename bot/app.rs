@@ -2,8 +2,10 @@
 //! the end-to-end tests start exactly the same thing.
 //!
 //! `serve` = the HTTP listener (always: `/healthz`; Slack routes in the HTTP
-//! transport) + the Socket Mode connection (in the socket transport) + the
-//! expiry [`sweeper`], all stopped by one cancellation token. On stop, answers
+//! transport; `POST /sns` with SNS topics configured) + the Socket Mode
+//! connection (in the socket transport) + the expiry [`sweeper`] + the
+//! notifications (SQS pollers, handler, outbox sender; see
+//! `notify::wiring`), all stopped by one cancellation token. On stop, answers
 //! being worked on get a few seconds to go out.
 //!
 //! [`Wiring`] is what the application is built from besides settings: the AWS
@@ -53,6 +55,8 @@ pub struct Wiring {
     pub policy: Arc<Policy>,
     pub clock: Clock,
     pub sweep_every: Duration,
+    /// The SQS client notifications are polled with (`notifications.sqs_queues`).
+    pub sqs: Option<aws_sdk_sqs::Client>,
 }
 
 impl Wiring {
@@ -65,13 +69,15 @@ impl Wiring {
             policy: Arc::new(default_policy()),
             clock: system_clock(),
             sweep_every: SWEEP_EVERY,
+            sqs: None,
         }
     }
 
     /// The production wiring from the bot's AWS configuration: its gateways,
     /// changes run as `aws.assume_role` when configured, under the configured policy.
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
-        let wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
+        let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
+        wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
         match &settings.assume_role {
             Some(role) => {
                 wiring.with_identity(Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration)))
@@ -114,6 +120,8 @@ pub enum AppError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Notifications(#[from] crate::notify::sns_verify::SnsError),
 }
 
 /// Expires overdue changes every `every` until `stop`, so approval requests
@@ -175,29 +183,46 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
     let store = open_store(settings)?;
     let chat = Arc::new(SlackChat(web.clone()));
+    let stop = CancellationToken::new();
+    let parts = crate::notify::wiring::Parts {
+        settings: &settings.notifications,
+        store: store.clone(),
+        web: web.clone(),
+        policy: wiring.policy.clone(),
+        pipelines: wiring.aws.pipelines.clone(),
+        sqs: wiring.sqs.clone(),
+        clock: wiring.clock.clone(),
+    };
+    let notifications = crate::notify::wiring::start(parts, &stop)?;
     let mut ops =
         Ops::new(wiring.aws, wiring.policy, store.clone(), chat).with_param_hooks(settings.on_param_change.clone());
     if let Some(identity) = wiring.identity {
         ops = ops.with_identity(identity);
     }
+    let (sns, mut tasks) = match notifications {
+        Some(started) => {
+            ops = ops.with_alerts(started.notifications);
+            (started.sns, started.tasks.into_iter().map(until_stopped).collect())
+        }
+        None => (None, Vec::new()),
+    };
     let ops = Arc::new(ops);
     ops.recover().await;
     let bot = SlackBot::new(ops.clone(), web, store, wiring.clock.clone());
-    let stop = CancellationToken::new();
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let slack = http_slack.map(|signing_secret| SlackHttp { bot: bot.clone(), signing_secret });
-    let app = router(slack, None, settings.max_body_bytes);
+    let app = router(slack, sns, settings.max_body_bytes);
     let http_stop = stop.clone();
-    let mut tasks = vec![tokio::spawn(async move {
+    tasks.push(tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move { http_stop.cancelled().await })
             .await
             .map_err(AppError::Serve)
-    })];
+    }));
     let sweep = sweeper(ops, wiring.clock, wiring.sweep_every, stop.clone());
     tasks.push(tokio::spawn(async move {
         sweep.await;
@@ -209,6 +234,16 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     }
     info!(%addr, ?transport, "opsbot is serving");
     Ok(Running { addr, stop, bot, tasks })
+}
+
+/// A task that only ends when stopped, as a serving task; its panic is the app's.
+fn until_stopped(task: JoinHandle<()>) -> JoinHandle<Result<(), AppError>> {
+    tokio::spawn(async move {
+        match task.await {
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            _ => Ok(()),
+        }
+    })
 }
 
 impl Running {

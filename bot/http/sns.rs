@@ -4,7 +4,8 @@
 //! signature (403 forged or unwanted; 503 when the certificate cannot be
 //! fetched now, so SNS retries), then by type: a SubscriptionConfirmation is
 //! confirmed only for a topic in `notifications.sns.topics` (else 403); an
-//! UnsubscribeConfirmation is logged; a Notification goes to the inbox and
+//! UnsubscribeConfirmation is logged; a Notification from a listed topic
+//! (else 403) goes to the inbox and
 //! is answered 200 only once the inbox has it on disk (503 otherwise: SNS
 //! delivers it again).
 //!
@@ -76,6 +77,10 @@ async fn receive(State(sns): State<Arc<SnsEndpoint>>, body: Bytes) -> (StatusCod
         SnsType::UnsubscribeConfirmation => {
             info!(topic = %message.topic_arn, "SNS says this endpoint was unsubscribed");
             (StatusCode::OK, "noted".into())
+        }
+        SnsType::Notification if !sns.confirm.allows_topic(&message.topic_arn) => {
+            warn!(topic = %message.topic_arn, "SNS notification from a topic not in notifications.sns.topics refused");
+            (StatusCode::FORBIDDEN, format!("topic {} is not in notifications.sns.topics", message.topic_arn))
         }
         SnsType::Notification => match sns.inbox.receive(&body).await {
             Ok(()) => (StatusCode::OK, "ok".into()),

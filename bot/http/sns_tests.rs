@@ -54,7 +54,7 @@ async fn a_signed_notification_of_either_version_is_stored_and_answered_200() {
     for message in [kit::notification_v1(), kit::notification_v2()] {
         let inbox = Arc::new(Recorded::default());
         let body = json(&message);
-        let (status, _) = post(endpoint(inbox.clone(), &[]), body.clone()).await;
+        let (status, _) = post(endpoint(inbox.clone(), &[kit::TOPIC]), body.clone()).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(*inbox.bodies.lock().unwrap(), [body.into_bytes()]);
     }
@@ -67,11 +67,21 @@ async fn forged_or_tampered_notifications_are_refused_and_nothing_is_stored() {
     let forged = kit::signed_v2(kit::notification_v2(), kit::OTHER_KEY);
     for message in [tampered, forged] {
         let inbox = Arc::new(Recorded::default());
-        let (status, why) = post(endpoint(inbox.clone(), &[]), json(&message)).await;
+        let (status, why) = post(endpoint(inbox.clone(), &[kit::TOPIC]), json(&message)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
         assert!(why.contains("does not match its signature"), "{why}");
         assert!(inbox.bodies.lock().unwrap().is_empty());
     }
+}
+
+#[tokio::test]
+async fn a_signed_notification_from_a_topic_not_configured_is_refused() {
+    let inbox = Arc::new(Recorded::default());
+    let (status, why) =
+        post(endpoint(inbox.clone(), &["arn:aws:sns:us-east-1:1:other"]), json(&kit::notification_v2())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(why.contains("is not in notifications.sns.topics"), "{why}");
+    assert!(inbox.bodies.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -84,7 +94,7 @@ async fn a_body_that_is_not_an_sns_message_is_a_bad_request() {
 #[tokio::test]
 async fn a_notification_the_inbox_cannot_keep_is_answered_503_so_sns_retries() {
     let inbox = Arc::new(Recorded { down: true, ..Recorded::default() });
-    let (status, _) = post(endpoint(inbox, &[]), json(&kit::notification_v2())).await;
+    let (status, _) = post(endpoint(inbox, &[kit::TOPIC]), json(&kit::notification_v2())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
 

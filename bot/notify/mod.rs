@@ -9,10 +9,12 @@
 //! - [`notifier`]: one notification → the records it changes and the Slack writes it asks for.
 //! - [`pipeline`]: a pipeline execution's life as one living message (pure).
 //! - [`route`]: which channel a notification goes to, and whom it mentions.
+//! - [`service`]: notifications at run time: inbox, handling, sweep, alert book.
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
 //! - [`sns_verify`]: the signature check of the SNS HTTP(S) endpoint.
 //! - [`sns_fetch`]: URL allow-list, certificate source and HTTP(S) client for it.
 //! - [`sns_confirm`]: which SubscriptionConfirmations are confirmed, and the confirming GET.
+//! - [`wiring`]: starting notifications with the app.
 //! - [`summary`]: one-message notifications for kinds without a lifecycle.
 //! - [`sqs`]: the SQS poller, which deletes a message only once it is kept.
 
@@ -22,6 +24,7 @@ pub mod event;
 pub mod notifier;
 pub mod pipeline;
 pub mod route;
+pub mod service;
 pub mod sns;
 pub mod sns_confirm;
 pub mod sns_fetch;
@@ -30,3 +33,4 @@ pub(crate) mod sns_testkit;
 pub mod sns_verify;
 pub mod sqs;
 pub mod summary;
+pub mod wiring;

@@ -35,30 +35,14 @@ use super::pipeline::{self as run, RunRecord, What};
 use super::route::{About, Target, target};
 use super::summary::summary;
 use crate::settings::NotificationSettings;
-use crate::store::{Living, SqliteStore};
+pub use crate::slack::outbox::Write;
+use crate::store::{Living, LivingRecord, SqliteStore};
 
 /// What handling one notification changes.
 #[derive(Debug, Default)]
 pub struct Batch {
-    pub records: Vec<Record>,
+    pub records: Vec<LivingRecord>,
     pub writes: Vec<Write>,
-}
-
-/// A living record to keep (JSON).
-#[derive(Debug)]
-pub struct Record {
-    pub kind: Living,
-    pub id: String,
-    pub open: bool,
-    pub body: String,
-}
-
-/// A Slack write for the outbox.
-#[derive(Debug)]
-pub enum Write {
-    Post { key: String, channel: ChannelId, reply: Reply },
-    Update { key: String, reply: Reply },
-    Reply { key: String, reply: Reply },
 }
 
 pub struct Notifier {
@@ -69,15 +53,21 @@ pub struct Notifier {
 }
 
 impl Batch {
-    fn keep<T: Serialize>(&mut self, kind: Living, id: &str, open: bool, record: &T) {
+    pub(super) fn keep<T: Serialize>(&mut self, kind: Living, id: &str, open: bool, record: &T) {
         let body = serde_json::to_string(record).expect("living records serialise");
-        self.records.push(Record { kind, id: id.to_owned(), open, body });
+        self.records.push(LivingRecord { kind, id: id.to_owned(), open, body });
     }
 
     /// The writes `effects` ask for on message `key`; a post goes to
     /// `channel` (`None` where the message exists already: the outbox
     /// remembers where).
-    fn effects(&mut self, key: String, channel: Option<&ChannelId>, effects: Vec<Effect>, render: impl Fn() -> Reply) {
+    pub(super) fn effects(
+        &mut self,
+        key: String,
+        channel: Option<&ChannelId>,
+        effects: Vec<Effect>,
+        render: impl Fn() -> Reply,
+    ) {
         for effect in effects {
             self.writes.push(match (effect, channel) {
                 (Effect::Post, Some(channel)) => {

@@ -38,6 +38,12 @@ impl ConfirmPolicy {
         ConfirmPolicy { topics: topics.into_iter().collect(), subscribe_allow: UrlAllow::new(subscribe_allow) }
     }
 
+    /// Whether `topic` is one of `notifications.sns.topics` (notifications
+    /// from any other topic are refused, confirmed subscription or not).
+    pub fn allows_topic(&self, topic: &str) -> bool {
+        self.topics.contains(topic)
+    }
+
     pub fn decide(&self, verified: Verified<'_>) -> Result<Confirmation, SnsError> {
         let msg = verified.message();
         if msg.kind != SnsType::SubscriptionConfirmation {

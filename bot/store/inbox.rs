@@ -54,10 +54,7 @@ impl SqliteStore {
     /// Marks a row handled (its body is dropped; its key stays for dedup) and
     /// forgets keys handled over a week ago.
     pub fn inbox_handled(&self, seq: i64, now_ms: i64) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute("UPDATE inbox SET body = NULL WHERE seq = ?1", [seq])?;
-            c.execute("DELETE FROM inbox WHERE body IS NULL AND received < ?1", [now_ms - KEEP_KEYS_MS]).map(drop)
-        })
+        self.with(|c| handled_in(c, seq, now_ms))
     }
 
     /// Whether `key` was ever accepted (and not yet forgotten).
@@ -65,6 +62,12 @@ impl SqliteStore {
         self.with(|c| c.query_row("SELECT 1 FROM inbox WHERE key = ?1", [key], |_| Ok(())).optional())
             .map(|found| found.is_some())
     }
+}
+
+/// [`SqliteStore::inbox_handled`] inside an open transaction.
+pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64, now_ms: i64) -> rusqlite::Result<()> {
+    c.execute("UPDATE inbox SET body = NULL WHERE seq = ?1", [seq])?;
+    c.execute("DELETE FROM inbox WHERE body IS NULL AND received < ?1", [now_ms - KEEP_KEYS_MS]).map(drop)
 }
 
 #[cfg(test)]

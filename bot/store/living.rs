@@ -25,6 +25,15 @@ impl Living {
     }
 }
 
+/// A living record to keep: the lifecycle's JSON, and whether it is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LivingRecord {
+    pub kind: Living,
+    pub id: String,
+    pub open: bool,
+    pub body: String,
+}
+
 impl SqliteStore {
     /// The record kept under `id`, as JSON.
     pub fn living(&self, kind: Living, id: &str) -> Result<Option<String>, StoreError> {

@@ -23,7 +23,7 @@ mod inbox;
 mod living;
 
 pub use inbox::InboxRow;
-pub use living::Living;
+pub use living::{Living, LivingRecord};
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -40,7 +40,7 @@ use opsbot_commands::values::{ChannelId, SlackUserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub mod outbox;
-pub use outbox::{Enqueued, OutboxRow, WriteOp, WriteState};
+pub use outbox::{Enqueued, OutboxRow, Queued, WriteOp, WriteState};
 
 /// Schema versions, applied in order; the index is `user_version`.
 const MIGRATIONS: &[&str] = &[

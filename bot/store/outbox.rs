@@ -24,6 +24,7 @@ use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::ChannelId;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::living::LivingRecord;
 use super::{SqliteStore, channel, millis};
 
 mod row;
@@ -84,6 +85,40 @@ fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::R
         .transpose()
 }
 
+/// The first post of `key` in `channel`, or an update if it is known
+/// (inside an open transaction).
+fn post_in(c: &Connection, key: &str, channel: &ChannelId, payload: &str, now: Time) -> rusqlite::Result<Enqueued> {
+    Ok(match known_channel(c, key)? {
+        Some(_) => update_in(c, key, payload, now)?.expect("a known key can be updated"),
+        None => {
+            Enqueued::Queued { id: insert(c, key, channel.as_str(), WriteOp::Post, payload, now)?, op: WriteOp::Post }
+        }
+    })
+}
+
+/// A reply in `key`'s thread (inside an open transaction); `None` when `key` is unknown.
+fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
+    let Some(channel) = known_channel(c, key)? else { return Ok(None) };
+    let id = insert(c, key, &channel, WriteOp::Reply, payload, now)?;
+    Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
+}
+
+/// A write ready for the queue (content rendered to Block Kit JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    Post { key: String, channel: ChannelId, payload: String },
+    Update { key: String, payload: String },
+    Reply { key: String, payload: String },
+}
+
+impl Queued {
+    pub fn key(&self) -> &str {
+        match self {
+            Queued::Post { key, .. } | Queued::Update { key, .. } | Queued::Reply { key, .. } => key,
+        }
+    }
+}
+
 impl SqliteStore {
     /// Queues the first post of `key` in `channel`; if `key` is already
     /// posted or waiting to be, queues (or coalesces) an update instead.
@@ -96,13 +131,7 @@ impl SqliteStore {
     ) -> Result<Enqueued, StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            let done = match known_channel(&tx, key)? {
-                Some(_) => update_in(&tx, key, payload, now)?.expect("a known key can be updated"),
-                None => Enqueued::Queued {
-                    id: insert(&tx, key, channel.as_str(), WriteOp::Post, payload, now)?,
-                    op: WriteOp::Post,
-                },
-            };
+            let done = post_in(&tx, key, channel, payload, now)?;
             tx.commit()?;
             Ok(done)
         })
@@ -124,12 +153,41 @@ impl SqliteStore {
     pub fn outbox_reply(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            let Some(channel) = known_channel(&tx, key)? else {
-                return Ok(None);
-            };
-            let id = insert(&tx, key, &channel, WriteOp::Reply, payload, now)?;
+            let done = reply_in(&tx, key, payload, now)?;
             tx.commit()?;
-            Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
+            Ok(done)
+        })
+    }
+
+    /// A notification's effects in one transaction: its living records, its
+    /// Slack writes, and its inbox row marked handled — all or nothing, so a
+    /// crash never loses a write nor makes one twice.
+    pub fn commit_notification(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Queued],
+        handled: Option<i64>,
+        now: Time,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            for r in records {
+                super::living::put(&tx, r.kind, &r.id, r.open, &r.body)?;
+            }
+            for write in writes {
+                let queued = match write {
+                    Queued::Post { key, channel, payload } => Some(post_in(&tx, key, channel, payload, now)?),
+                    Queued::Update { key, payload } => update_in(&tx, key, payload, now)?,
+                    Queued::Reply { key, payload } => reply_in(&tx, key, payload, now)?,
+                };
+                if queued.is_none() {
+                    tracing::warn!(key = write.key(), "a write for a message never posted is dropped");
+                }
+            }
+            if let Some(seq) = handled {
+                super::inbox::handled_in(&tx, seq, millis(now))?;
+            }
+            tx.commit()
         })
     }
 

@@ -28,7 +28,7 @@ use tokio::sync::Notify;
 use super::blocks;
 use super::web::SlackWeb;
 use crate::app::Clock;
-use crate::store::{Enqueued, SqliteStore};
+use crate::store::{Enqueued, LivingRecord, Queued, SqliteStore};
 
 mod pacing;
 mod sender;
@@ -42,6 +42,17 @@ pub enum OutboxError {
     Store(#[from] StoreError),
     #[error("no Slack message with key {key} was posted or is waiting to be; post it before updating or replying")]
     UnknownMessage { key: String },
+}
+
+/// A write addressed by message key, as lifecycles ask for them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// The message of `key`, in `channel` — posted once; later an update.
+    Post { key: String, channel: ChannelId, reply: Reply },
+    /// New content for `key`'s message.
+    Update { key: String, reply: Reply },
+    /// A message in `key`'s thread.
+    Reply { key: String, reply: Reply },
 }
 
 /// Queues Slack writes; cheap to clone. Every call returns once the write is
@@ -80,6 +91,27 @@ impl Outbox {
     pub fn reply(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
         let queued = self.store.outbox_reply(key, &render(reply), (self.clock)())?;
         self.queued(key, queued)
+    }
+
+    /// Queues `writes` together with the living `records` they show and
+    /// (when given) marks inbox row `handled` — one transaction — then wakes
+    /// the sender.
+    pub fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>) -> Result<(), OutboxError> {
+        let queued: Vec<Queued> = writes
+            .iter()
+            .map(|w| match w {
+                Write::Post { key, channel, reply } => {
+                    Queued::Post { key: key.clone(), channel: channel.clone(), payload: render(reply) }
+                }
+                Write::Update { key, reply } => Queued::Update { key: key.clone(), payload: render(reply) },
+                Write::Reply { key, reply } => Queued::Reply { key: key.clone(), payload: render(reply) },
+            })
+            .collect();
+        self.store.commit_notification(records, &queued, handled, (self.clock)())?;
+        if !queued.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok(())
     }
 
     /// Where `key`'s message is, once posted.

@@ -1,0 +1,179 @@
+//! Notifications at run time: [`Notifications`] is the inbox the SQS poller
+//! and `POST /sns` deliver to, the task that handles what the inbox holds
+//! (in arrival order, each notification committed with its effects in one
+//! transaction), the periodic sweep (escalations, calmed flapping), and the
+//! alert book behind `alerts` / `alert ack`.
+//!
+//! # Decisions
+//! - `receive` only parses (for the dedup key) and stores: the answer to SQS
+//!   or SNS never waits for Slack.
+//! - Handling a row and marking it handled are one transaction with the
+//!   records and Slack writes it causes; after a crash, unhandled rows are
+//!   handled on the next start — nothing lost, nothing twice.
+//! - A body that parses to nothing (empty) or is an SNS subscription control
+//!   message that came through SQS is logged and dropped at `receive`: it is
+//!   not a notification, and keeping it would only redeliver it forever.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use opsbot_commands::ports::Time;
+use opsbot_commands::ports::alerts::{Ack, AckOutcome, Alert, Alerts, pick};
+use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::values::SlackUserId;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::alarm::{self, AlertRecord, Effect};
+use super::event::{ParseError, parse};
+use super::notifier::{Batch, Notifier};
+use super::sqs::Inbox;
+use crate::app::Clock;
+use crate::slack::outbox::{Outbox, OutboxError};
+use crate::store::{Living, SqliteStore};
+
+/// Rows handled per read of the inbox.
+const CHUNK: usize = 64;
+
+pub struct Notifications {
+    store: Arc<SqliteStore>,
+    notifier: Notifier,
+    outbox: Outbox,
+    clock: Clock,
+    wake: Notify,
+    sweep_every: Duration,
+}
+
+impl Notifications {
+    pub fn new(notifier: Notifier, outbox: Outbox, clock: Clock, sweep_every: Duration) -> Arc<Self> {
+        let store = notifier.store.clone();
+        Arc::new(Notifications { store, notifier, outbox, clock, wake: Notify::new(), sweep_every })
+    }
+
+    /// Handles what the inbox holds, now and whenever more arrives; sweeps
+    /// every `sweep_every`. Returns when `stop` is cancelled.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        let mut next_sweep = tokio::time::Instant::now();
+        loop {
+            self.drain().await;
+            if tokio::time::Instant::now() >= next_sweep {
+                self.sweep();
+                next_sweep = tokio::time::Instant::now() + self.sweep_every;
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep_until(next_sweep) => {}
+            }
+        }
+    }
+
+    /// Handles every unhandled inbox row, oldest first.
+    pub async fn drain(&self) {
+        loop {
+            let rows = match self.store.inbox_pending(CHUNK) {
+                Ok(rows) => rows,
+                Err(err) => return error!(error = %err, "cannot read the inbox; trying again on the next wake"),
+            };
+            if rows.is_empty() {
+                return;
+            }
+            for row in rows {
+                let batch = match parse(&row.body) {
+                    Ok(inbound) => match self.notifier.handle(&inbound, (self.clock)()).await {
+                        Ok(batch) => batch,
+                        Err(err) => {
+                            return error!(key = %row.key, error = %err, "cannot handle a notification; kept for later");
+                        }
+                    },
+                    Err(err) => {
+                        warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
+                        Batch::default()
+                    }
+                };
+                if let Err(err) = self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)) {
+                    return error!(key = %row.key, error = %err, "cannot commit a notification; kept for later");
+                }
+            }
+        }
+    }
+
+    /// Escalations and calmed-down flapping alarms, as of now.
+    pub fn sweep(&self) {
+        let swept = self.notifier.sweep((self.clock)()).map_err(OutboxError::from);
+        if let Err(err) = swept.and_then(|batch| self.outbox.commit(&batch.records, &batch.writes, None)) {
+            error!(error = %err, "alarm sweep failed; trying again at the next one");
+        }
+    }
+
+    fn open_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
+        let bodies = self.store.living_open(Living::Alarm)?;
+        let mut open: Vec<AlertRecord> = bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect();
+        open.sort_by_key(|a| std::cmp::Reverse(a.episode));
+        Ok(open)
+    }
+}
+
+#[async_trait]
+impl Inbox for Notifications {
+    async fn receive(&self, body: &[u8]) -> Result<(), String> {
+        let inbound = match parse(body) {
+            Ok(inbound) => inbound,
+            Err(ParseError::Control(message)) => {
+                warn!(
+                    topic = %message.topic_arn,
+                    kind = message.kind.as_str(),
+                    "an SNS subscription message arrived by SQS; confirm SQS subscriptions in the SNS console"
+                );
+                return Ok(());
+            }
+            Err(err) => {
+                warn!(error = %err, "dropped a delivery that is not a notification");
+                return Ok(());
+            }
+        };
+        let now = (self.clock)().timestamp_millis();
+        let new = self.store.inbox_accept(&inbound.key, body, now).map_err(|e| e.to_string())?;
+        if new {
+            self.wake.notify_one();
+        } else {
+            info!(key = %inbound.key, "duplicate notification ignored");
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Alerts for Notifications {
+    async fn open(&self) -> Result<Vec<Alert>, StoreError> {
+        Ok(self.open_alerts()?.iter().map(alarm::as_alert).collect())
+    }
+
+    async fn ack(&self, which: &str, by: &SlackUserId, at: Time) -> Result<AckOutcome, StoreError> {
+        let mut open = self.open_alerts()?;
+        let alerts: Vec<Alert> = open.iter().map(alarm::as_alert).collect();
+        let found = match pick(&alerts, which) {
+            Ok(found) => found,
+            Err(miss) => return Ok(miss.into()),
+        };
+        let alert = &mut open[found];
+        if alert.acked.is_some() {
+            return Ok(AckOutcome::AlreadyAcked(alarm::as_alert(alert)));
+        }
+        alert.acked = Some(Ack { by: by.clone(), at });
+        let mut batch = Batch::default();
+        let line = format!(":eyes: Acknowledged by <@{by}> at {}", at.format("%H:%M UTC"));
+        batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &*alert);
+        let now = (self.clock)();
+        batch.effects(alert.message_key(), None, vec![Effect::Update, Effect::Thread(line)], || {
+            alarm::render(alert, now)
+        });
+        self.outbox.commit(&batch.records, &batch.writes, None).map_err(|e| match e {
+            OutboxError::Store(err) => err,
+            other => StoreError(other.to_string()),
+        })?;
+        Ok(AckOutcome::Acked(alarm::as_alert(alert)))
+    }
+}

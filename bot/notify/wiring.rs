@@ -1,0 +1,88 @@
+//! Starting notifications with the app: the outbox sender, the notification
+//! handler, one SQS poller per queue and — when SNS topics are configured —
+//! the `POST /sns` endpoint. Nothing starts unless `notifications:` names a
+//! source (SQS queues or SNS topics).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsbot_commands::ports::Pipelines;
+use opsbot_policies::Policy;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::notifier::Notifier;
+use super::service::Notifications;
+use super::sns_confirm::ConfirmPolicy;
+use super::sns_fetch::{HttpsCertSource, SnsHttp};
+use super::sns_verify::{SnsError, SnsVerifier};
+use crate::app::Clock;
+use crate::http::sns::SnsEndpoint;
+use crate::settings::NotificationSettings;
+use crate::slack::outbox::{Outbox, Pacing};
+use crate::slack::web::SlackWeb;
+use crate::store::SqliteStore;
+
+/// How often alarms are checked for escalation and calm.
+pub const ALARM_SWEEP: Duration = Duration::from_secs(15);
+
+/// What [`start`] started.
+pub struct Started {
+    pub notifications: Arc<Notifications>,
+    /// `POST /sns`, when SNS topics are configured.
+    pub sns: Option<SnsEndpoint>,
+    pub tasks: Vec<JoinHandle<()>>,
+}
+
+/// What notifications are started from.
+pub struct Parts<'a> {
+    pub settings: &'a NotificationSettings,
+    pub store: Arc<SqliteStore>,
+    pub web: Arc<SlackWeb>,
+    pub policy: Arc<Policy>,
+    pub pipelines: Arc<dyn Pipelines>,
+    pub sqs: Option<aws_sdk_sqs::Client>,
+    pub clock: Clock,
+}
+
+/// Starts notifications when configured; `None` when `notifications:` names no source.
+pub fn start(parts: Parts<'_>, stop: &CancellationToken) -> Result<Option<Started>, SnsError> {
+    let settings = parts.settings;
+    if settings.sqs_queues.is_empty() && settings.sns_topics.is_empty() {
+        return Ok(None);
+    }
+    let (outbox, sender) = Outbox::new(parts.store.clone(), parts.web, parts.clock.clone(), Pacing::default());
+    let notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
+    let notifications = Notifications::new(notifier, outbox, parts.clock, ALARM_SWEEP);
+    let mut tasks = vec![tokio::spawn(sender.run(stop.clone())), tokio::spawn(notifications.clone().run(stop.clone()))];
+    match parts.sqs {
+        Some(client) => {
+            for queue in &settings.sqs_queues {
+                let poll = super::sqs::poll(client.clone(), queue.clone(), notifications.clone(), stop.clone());
+                tasks.push(tokio::spawn(poll));
+            }
+        }
+        None if !settings.sqs_queues.is_empty() => warn!("SQS queues are configured but no SQS client was given"),
+        None => {}
+    }
+    let sns = if settings.sns_topics.is_empty() { None } else { Some(sns_endpoint(settings, &notifications)?) };
+    info!(queues = settings.sqs_queues.len(), topics = settings.sns_topics.len(), "notifications started");
+    Ok(Some(Started { notifications, sns, tasks }))
+}
+
+fn sns_endpoint(settings: &NotificationSettings, notifications: &Arc<Notifications>) -> Result<SnsEndpoint, SnsError> {
+    let http = SnsHttp::new()?;
+    let allow = settings.cert_url_allow.clone();
+    let verifier = if settings.skip_sns_signatures {
+        warn!(
+            "!!! notifications.insecure_skip_sns_signatures is ON: POST /sns accepts UNSIGNED messages from anyone. \
+             Use it only for a benchmark on a closed machine, never in production !!!"
+        );
+        None
+    } else {
+        Some(SnsVerifier::new(allow.clone(), Arc::new(HttpsCertSource(http.clone()))))
+    };
+    let confirm = ConfirmPolicy::new(settings.sns_topics.iter().cloned(), allow);
+    Ok(SnsEndpoint { verifier, confirm, http, inbox: notifications.clone() })
+}
