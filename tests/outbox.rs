@@ -21,6 +21,7 @@ use crate::support::bot::init_logs;
 use crate::support::fake_slack::{Failure, FakeSlack};
 
 mod restart;
+mod storm;
 
 const FAST: Pacing = Pacing {
     interval: Duration::from_millis(100),
@@ -113,7 +114,7 @@ async fn one_channel_gets_a_burst_then_a_steady_pace_in_the_order_queued() {
 #[tokio::test]
 async fn a_channel_waiting_out_retry_after_does_not_hold_up_other_channels() {
     let h = Harness::start(FAST).await;
-    h.slack.fail_next("chat.postMessage", Failure::RateLimited { retry_after_secs: 1 });
+    h.slack.fail_next("chat.postMessage", Failure::RateLimited { retry_after_secs: 2 });
     let started = Instant::now();
     h.outbox.post("alarm:slow", &ch("C1"), &msg("slow")).unwrap();
     h.slack.next_call("chat.postMessage").await;
@@ -125,7 +126,7 @@ async fn a_channel_waiting_out_retry_after_does_not_hold_up_other_channels() {
     }
     assert!(h.slack.messages("C1").is_empty(), "C1 was posted to before its Retry-After");
     h.drained().await;
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was not honoured");
+    assert!(started.elapsed() >= Duration::from_secs(2), "Retry-After: 2 was not honoured");
     assert_eq!(h.texts("C1"), ["slow"]);
     assert_eq!(h.count("chat.postMessage"), 5, "one refused attempt, then each message once");
 }

@@ -7,8 +7,8 @@
 //! `ok: false` errors are final. Tokens never appear in errors or logs.
 //!
 //! Failures are classified once, into [`CallError`]. The outbox, which keeps
-//! its own durable retry schedule, uses the single-attempt calls in [`single`]
-//! and gets that classification back instead of a retry loop.
+//! its own durable retry schedule, uses the single-attempt calls in
+//! `web/single.rs` and gets that classification back instead of a retry loop.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

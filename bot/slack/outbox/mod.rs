@@ -1,6 +1,7 @@
 //! The outbox: every notification's Slack write goes through here, durable,
 //! paced and made once. [`Outbox`] queues writes in the store (one
-//! transaction each); [`Sender`] drains them.
+//! transaction each, or with a notification's records in
+//! [`Outbox::commit`]); [`Sender`] drains them.
 //!
 //! A write is addressed by a logical message key (`alarm:<arn>`,
 //! `pipeline:<execution id>`), not a Slack ts: callers post, update and reply
@@ -13,9 +14,9 @@
 //! sent after a restart is exactly what was queued.
 //!
 //! # Parts
-//! - this file: [`Outbox`], the queueing handle, and [`OutboxError`];
-//! - [`sender`]: the task that drains the queue;
-//! - [`pacing`]: per-channel pacing and retry back-off.
+//! - this file: [`Outbox`], the queueing handle, [`Write`] and [`OutboxError`];
+//! - `sender.rs`: the task that drains the queue;
+//! - `pacing.rs`: per-channel pacing and retry back-off.
 
 use std::sync::Arc;
 

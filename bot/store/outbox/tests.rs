@@ -176,3 +176,40 @@ fn queued_writes_and_posted_messages_survive_reopening_the_file() {
         [(WriteOp::Update, "v1".into(), WriteState::Pending), (WriteOp::Post, "b0".into(), WriteState::Pending)]
     );
 }
+
+fn queued_post(key: &str, channel: &str, payload: &str) -> Queued {
+    Queued::Post { key: key.into(), channel: ch(channel), payload: payload.into() }
+}
+
+#[test]
+fn a_notification_commits_its_records_its_writes_and_its_inbox_row_together() {
+    use crate::store::{Living, LivingRecord};
+    let s = store();
+    assert!(s.inbox_accept("event:1", b"{}", now().timestamp_millis()).unwrap());
+    let seq = s.inbox_pending(10).unwrap()[0].seq;
+    let record = LivingRecord { kind: Living::Alarm, id: "arn:a".into(), open: true, body: "{}".into() };
+    let writes = [queued_post("alarm:a", "C1", "v0"), Queued::Reply { key: "alarm:a".into(), payload: "r1".into() }];
+    s.commit_notification(&[record], &writes, Some(seq), now()).unwrap();
+    assert_eq!(s.living(Living::Alarm, "arn:a").unwrap().as_deref(), Some("{}"));
+    let queued: Vec<_> = s.outbox_rows().unwrap().into_iter().map(|r| (r.op, r.channel)).collect();
+    assert_eq!(queued, [(WriteOp::Post, ch("C1")), (WriteOp::Reply, ch("C1"))], "the reply follows its post");
+    assert!(s.inbox_pending(10).unwrap().is_empty(), "the inbox row is handled");
+}
+
+#[test]
+fn a_write_for_a_message_never_posted_is_dropped_and_the_rest_of_the_notification_still_commits() {
+    let s = store();
+    let writes =
+        [Queued::Update { key: "alarm:ghost".into(), payload: "v1".into() }, queued_post("alarm:b", "C2", "b0")];
+    s.commit_notification(&[], &writes, None, now()).unwrap();
+    assert_eq!(rows(&s), [(WriteOp::Post, "b0".into(), WriteState::Pending)]);
+}
+
+#[test]
+fn a_notification_repeated_after_a_crash_updates_its_message_instead_of_posting_it_again() {
+    let s = store();
+    s.commit_notification(&[], &[queued_post("alarm:a", "C1", "v0")], None, now()).unwrap();
+    posted(&s, "alarm:a", "C1", "1.1");
+    s.commit_notification(&[], &[queued_post("alarm:a", "C1", "v0")], None, now()).unwrap();
+    assert_eq!(rows(&s), [(WriteOp::Update, "v0".into(), WriteState::Pending)]);
+}
