@@ -192,6 +192,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         pipelines: wiring.aws.pipelines.clone(),
         sqs: wiring.sqs.clone(),
         clock: wiring.clock.clone(),
+        sweep_every: wiring.sweep_every,
     };
     let notifications = crate::notify::wiring::start(parts, &stop)?;
     let mut ops =

@@ -207,3 +207,30 @@ async fn an_alarm_from_cloudwatch_is_one_message_taken_with_ack_and_resolved_in_
     assert!(text_of(&bot.slash("alerts").await).contains("No open alerts"));
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn an_alarm_nobody_acknowledges_mentions_on_call_again_once() {
+    let emu = emulators().await;
+    let sqs = aws_sdk_sqs::Client::new(&emu.sdk_config().await);
+    let queue = create_queue(&sqs, &unique("escalation"), HIDE).await;
+    let bot = notified_bot(sqs.clone(), &queue.url).await;
+    let alarm = unique("shop-latency");
+    let fired = json!({"version": "0", "id": unique("alarm-event"), "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": "123456789012", "time": Utc::now().to_rfc3339(), "region": "us-east-1",
+        "resources": [format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}")],
+        "detail": {"alarmName": alarm, "state": {"value": "ALARM", "reason": "p99 over 2s", "timestamp": Utc::now().to_rfc3339()}}});
+    sqs.send_message().queue_url(&queue.url).message_body(fired.to_string()).send().await.unwrap();
+    until(&bot, "the alarm is posted", |bot| !top_level(bot, ALERTS).is_empty()).await;
+    let escalations = |bot: &TestBot| {
+        let parent = top_level(bot, ALERTS).remove(0);
+        replies(bot, ALERTS, &parent).iter().filter(|r| r.contains("nobody has acknowledged it")).count()
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(escalations(&bot), 0, "not before escalate_after (10m)");
+    bot.clock_forward(Duration::from_secs(11 * 60));
+    until(&bot, "on-call is mentioned again", |bot| escalations(bot) == 1).await;
+    bot.clock_forward(Duration::from_secs(30 * 60));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(escalations(&bot), 1, "only once");
+    bot.stop().await;
+}

@@ -24,9 +24,6 @@ use crate::slack::outbox::{Outbox, Pacing};
 use crate::slack::web::SlackWeb;
 use crate::store::SqliteStore;
 
-/// How often alarms are checked for escalation and calm.
-pub const ALARM_SWEEP: Duration = Duration::from_secs(15);
-
 /// What [`start`] started.
 pub struct Started {
     pub notifications: Arc<Notifications>,
@@ -44,6 +41,8 @@ pub struct Parts<'a> {
     pub pipelines: Arc<dyn Pipelines>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,
+    /// How often alarms are checked for escalation and calm (the app's sweep interval).
+    pub sweep_every: Duration,
 }
 
 /// Starts notifications when configured; `None` when `notifications:` names no source.
@@ -54,7 +53,7 @@ pub fn start(parts: Parts<'_>, stop: &CancellationToken) -> Result<Option<Starte
     }
     let (outbox, sender) = Outbox::new(parts.store.clone(), parts.web, parts.clock.clone(), Pacing::default());
     let notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
-    let notifications = Notifications::new(notifier, outbox, parts.clock, ALARM_SWEEP);
+    let notifications = Notifications::new(notifier, outbox, parts.clock, parts.sweep_every);
     let mut tasks = vec![tokio::spawn(sender.run(stop.clone())), tokio::spawn(notifications.clone().run(stop.clone()))];
     match parts.sqs {
         Some(client) => {
