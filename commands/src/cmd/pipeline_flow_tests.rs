@@ -136,3 +136,55 @@ async fn several_approvals_waiting_are_refused_with_the_list() {
     assert!(text.contains("`pipeline approve pay ApproveEU/Approve`"), "{text}");
     assert!(w.calls.lock().unwrap().is_empty());
 }
+
+/// Only leads may decide approvals; everyone reads.
+fn leads_decide(fake: FakeAws) -> World {
+    let yaml = "roles:\n  leads: { users: [U0LEAD] }\n  devs: { everyone: true }\nrules:\n  - allow: [pipeline approve, pipeline reject]\n    to: leads\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap();
+    let calls = fake.pipeline_calls.clone();
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let ops = Ops::new(fake.gateways(), Arc::new(policy), store.clone(), chat.clone());
+    World { ops: Arc::new(ops), calls, store, chat }
+}
+
+fn lead(request: &str) -> crate::cmd::Context {
+    let user = crate::values::SlackUserId::parse("U0LEAD").unwrap();
+    crate::cmd::Context { request_id: request.into(), user, user_name: Some("Lee".into()), ..ctx() }
+}
+
+#[tokio::test]
+async fn the_approve_button_of_a_notification_is_refused_to_a_non_lead_and_puts_the_approval_once_for_leads() {
+    let mut done = pay("exec-1");
+    done.stages[1].actions[0].status = Some(Succeeded);
+    done.stages[1].actions[0].token = None;
+    let w =
+        leads_decide(FakeAws::default().with_pipeline_state(pay("exec-1")).after_pipeline_change("pay", vec![done]));
+    let button = crate::change::Press::Run("pipeline approve pay Approve/Approve".into());
+
+    let ClickOutcome::Note(refused) = w.ops.press(&ctx(), &button).await else { panic!("a note to the presser") };
+    assert!(refused.text().contains("You can't run `pipeline approve` here"), "{}", refused.text());
+
+    // A double press gives two plans; confirming both puts the approval once.
+    let mut plans = Vec::new();
+    for request in ["req-1", "req-2"] {
+        let ClickOutcome::Note(plan) = w.ops.press(&lead(request), &button).await else { panic!("a plan") };
+        assert!(plan.text().contains("Approved by Lee (U0LEAD) via opsbot"), "{}", plan.text());
+        plans.push(confirm_button(&plan));
+    }
+    for (request, confirm) in ["req-1", "req-2"].into_iter().zip(&plans) {
+        w.ops.click(&lead(request), confirm).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for _ in 0..100 {
+        let second = w.store.change(&ChangeId("req-2".into())).await.unwrap().unwrap();
+        if second.state.is_final() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let approvals: Vec<String> = w.calls.lock().unwrap().iter().filter(|c| c.starts_with("approve")).cloned().collect();
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    let second = w.store.change(&ChangeId("req-2".into())).await.unwrap().unwrap();
+    assert_ne!(second.state, ChangeState::Succeeded, "the second confirmation found nothing left to approve");
+}
