@@ -6,6 +6,7 @@ mod demo;
 mod ecs_changes;
 mod identity;
 mod notify_e2e;
+mod notify_restart;
 mod notify_sns;
 mod notify_sqs;
 mod outbox;
