@@ -191,7 +191,16 @@ pub fn render(record: &ApprovalRecord, now: DateTime<Utc>) -> Reply {
             },
         ]);
     }
-    reply.context(vec![format!("announced {}", ago(now, record.seen))])
+    let mut small = vec![format!("announced {}", ago(now, record.seen))];
+    if record.decided.is_none() {
+        small.push(format!(
+            "to add a comment: `/ops pipeline approve {} {}/{} your comment`",
+            esc(&record.pipeline),
+            esc(&record.stage),
+            esc(&record.action)
+        ));
+    }
+    reply.context(small)
 }
 
 #[cfg(test)]

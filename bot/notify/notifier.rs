@@ -119,8 +119,8 @@ impl Notifier {
                 }
             }
             Notification::PipelineExecution(e) => {
-                let trigger = e.execution_trigger.as_ref().and_then(|t| t.trigger_type.as_deref());
-                let what = What::Execution { state: e.state.clone(), trigger };
+                let trigger = e.execution_trigger.as_ref().and_then(|t| t.describe());
+                let what = What::Execution { state: e.state.clone(), trigger: trigger.as_deref() };
                 self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound.time, what, now)?;
             }
             Notification::PipelineStage(s) => {

@@ -182,3 +182,14 @@ async fn a_notification_of_an_unknown_kind_goes_to_the_default_channel() {
     assert_eq!(writes.len(), 1);
     assert!(writes[0].starts_with("post C0OPS: :mailbox_with_mail:"), "{writes:?}");
 }
+
+#[tokio::test]
+async fn a_run_says_what_triggered_it_down_to_the_commit() {
+    let n = notifier();
+    let detail = json!({"pipeline": "storefront-web", "execution-id": "exec-9", "state": "STARTED",
+        "execution-trigger": {"trigger-type": "Webhook", "commit-id": "0a1b2c3d4e5f", "commit-message": "Fix checkout\n\nlong body",
+            "author-display-name": "Dana"}});
+    let body = event("CodePipeline Pipeline Execution State Change", "aws.codepipeline", 0, detail);
+    let posted = summary(&handle(&n, &body, t(1)).await);
+    assert!(posted[0].contains("triggered by Webhook: commit 0a1b2c3 “Fix checkout” by Dana"), "{posted:?}");
+}

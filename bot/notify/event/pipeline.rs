@@ -80,6 +80,25 @@ impl ExecutionState {
     }
 }
 
+impl ExecutionTrigger {
+    /// Who or what started the execution, in words: the trigger type, then
+    /// the commit (short id, first line of its message, author) or the detail.
+    pub fn describe(&self) -> Option<String> {
+        let kind = self.trigger_type.as_deref()?;
+        let commit = self.commit_id.as_deref().map(|id| {
+            let short = id.get(..7).unwrap_or(id);
+            let message = self.commit_message.as_deref().and_then(|m| m.lines().next()).map(|m| format!(" “{m}”"));
+            let author = self.author_display_name.as_deref().map(|a| format!(" by {a}"));
+            format!("commit {short}{}{}", message.unwrap_or_default(), author.unwrap_or_default())
+        });
+        let detail = commit.or_else(|| self.trigger_detail.clone());
+        Some(match detail {
+            Some(detail) => format!("{kind}: {detail}"),
+            None => kind.to_owned(),
+        })
+    }
+}
+
 /// "CodePipeline Pipeline Execution State Change".
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
