@@ -86,6 +86,15 @@ impl Ops {
                     .section(format!(":octagonal_sign: Not now — `{}` would be unsafe:\n{lines}", esc(request.shown)));
             }
         }
+        let pinned = change.pinned();
+        let pinned_request;
+        let request = match &pinned {
+            Some(line) => {
+                pinned_request = ChangeRequest { canonical: line, shown: line, rule: request.rule.clone(), ..*request };
+                &pinned_request
+            }
+            None => request,
+        };
         let record = new_record(ctx, request, &plan, approval.as_ref());
         if let Err(err) = self.store.insert_change(&record).await {
             error!(error = %err, "cannot store the change");

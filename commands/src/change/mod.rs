@@ -78,6 +78,13 @@ pub trait ChangeCommand: Send + Sync {
     async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan>;
     /// The change itself.
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome>;
+    /// The command line that does exactly what the last plan showed, when the
+    /// typed one leaves something to be worked out later (`param rollback
+    /// NAME` → `param rollback NAME 6`): the change is stored, approved and
+    /// run as that line, so an approval can never come to mean something else.
+    fn pinned(&self) -> Option<String> {
+        None
+    }
     /// Verification: where the change stands now (called while `Outcome::follow` says).
     async fn check(&self, _ctx: &Context, _aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         Ok(Progress::Done(String::new()))

@@ -10,10 +10,9 @@
 //! decrypts it there, so that needs `kms:Decrypt`; the value never reaches
 //! opsbot's commands). Verify and hooks: as `param set`.
 //!
-//! Without VERSION, "the previous version" is worked out again when the
-//! change runs (the approved text has no version in it): if someone wrote in
-//! between, the rollback undoes that write. Give VERSION to pin it; the plan
-//! says which version it means.
+//! Without VERSION, the plan works out "the previous version" and pins it:
+//! the change is confirmed, approved and run as `param rollback NAME N`, so a
+//! write in between cannot make an approved rollback restore another value.
 
 use async_trait::async_trait;
 
@@ -46,6 +45,8 @@ pub struct ParamRollback {
     /// `None`: the version before the current one.
     pub version: Option<i64>,
     written: Memo<Written>,
+    /// The version the plan chose when none was given.
+    planned: Memo<i64>,
 }
 
 impl ParamRollback {
@@ -57,7 +58,12 @@ impl ParamRollback {
                 UsageError::invalid("version", raw, "a version number from `param history`, e.g. `5`")
             })?),
         };
-        Ok(ParamRollback { name: ParamName::parse(&args[0])?, version, written: Memo::default() })
+        Ok(ParamRollback {
+            name: ParamName::parse(&args[0])?,
+            version,
+            written: Memo::default(),
+            planned: Memo::default(),
+        })
     }
 
     /// The current version and the one to put back.
@@ -95,6 +101,7 @@ impl ChangeCommand for ParamRollback {
             Ok(pair) => pair,
             Err(why) => return Ok(Plan { lines: vec![], verdict: Verdict::NoOp(why) }),
         };
+        self.planned.keep(target.version);
         let keep = aws.param_changes.settings(&self.name).await.map_err(|e| missing(e, &self.name))?;
         let head = described(&self.name, &keep, current.version);
         let mut lines = vec![format!("{head} → new version with the value of version {}", target.version)];
@@ -139,6 +146,11 @@ impl ChangeCommand for ParamRollback {
             Verdict::Ready
         };
         Ok(Plan { lines, verdict })
+    }
+
+    fn pinned(&self) -> Option<String> {
+        let planned = self.planned.get().filter(|_| self.version.is_none())?;
+        Some(format!("{} {} {planned}", SPEC.name, self.name))
     }
 
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {

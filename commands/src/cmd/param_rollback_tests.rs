@@ -107,3 +107,17 @@ async fn act_restores_the_version_inside_the_gateway_and_check_reads_the_new_one
     let history = gw.params.history(&c.name).await.unwrap();
     assert_eq!(history.last().unwrap().value, ParamValue::Plain("a".into()));
 }
+
+#[tokio::test]
+async fn a_rollback_without_a_version_is_confirmed_and_run_as_the_version_its_plan_chose() {
+    use crate::ports::store::{ChangeId, Store};
+    let store = Arc::new(crate::testing::MemoryStore::default());
+    let chat = Arc::new(crate::testing::MemoryChat::default());
+    let policy = Arc::new(opsbot_policies::Policy::reads_for_everyone(["param rollback"]));
+    let ops = crate::Ops::new(flags().gateways(), policy, store.clone(), chat);
+    let plan = ops.handle(&ctx(), "param rollback /shop/staging/flags").await;
+    assert!(plan.text().contains("`param rollback /shop/staging/flags 2`"), "{}", plan.text());
+    let stored = store.change(&ChangeId("req-1".into())).await.unwrap().expect("the pending change");
+    assert_eq!(stored.text, "param rollback /shop/staging/flags 2", "a later write cannot change what is restored");
+    assert_eq!(stored.hash, crate::change::params_hash("param rollback /shop/staging/flags 2"));
+}
