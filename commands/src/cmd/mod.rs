@@ -225,7 +225,20 @@ impl Command {
             }
             words.pop();
         }
-        (entry.parse)(&words[used..]).map_err(|e| e.with_usage(entry.spec.usage()))
+        (entry.parse)(&words[used..]).map_err(|e| {
+            let mut err = e.with_usage(entry.spec.usage());
+            // `pipeline strat web`: the family's head matched, but the second
+            // word was meant as one of its subcommands.
+            if used == 1 && words.len() > 1 {
+                let typed = words[1].to_lowercase();
+                let close = |e: &&Entry| {
+                    let sub = e.spec.name.strip_prefix(entry.spec.name).and_then(|rest| rest.strip_prefix(' '));
+                    sub.is_some_and(|sub| strsim::jaro_winkler(&typed, sub) >= 0.85)
+                };
+                err.suggestions = ENTRIES.iter().filter(close).map(|e| e.spec.name.to_owned()).collect();
+            }
+            err
+        })
     }
 
     pub fn spec(&self) -> &'static Spec {
@@ -383,6 +396,14 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_subcommand_is_offered_the_close_one() {
+        let err = Command::parse("pipeline strat web").unwrap_err();
+        assert_eq!(err.suggestions, ["pipeline start"], "{err:?}");
+        let err = Command::parse("pipeline web extra").unwrap_err();
+        assert!(err.suggestions.is_empty(), "nothing close: {err:?}");
+    }
 
     #[test]
     fn the_longest_command_name_wins() {
