@@ -189,6 +189,16 @@ impl Settings {
         }
     }
 
+    /// Settings from `yaml` as if it were the file `opsbot.yaml`, without
+    /// environment (for tests of every part that reads settings).
+    #[cfg(test)]
+    pub(crate) fn from_test_yaml(yaml: &str) -> Result<Self, SettingsError> {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("opsbot.yaml");
+        std::fs::write(&path, yaml).expect("the file is written");
+        Settings::load(Some(&path), |_| None)
+    }
+
     /// The policy every request is judged by.
     pub fn policy(&self) -> Arc<Policy> {
         self.policy.clone().unwrap_or_else(|| Arc::new(opsbot_commands::default_policy()))
@@ -249,10 +259,7 @@ mod tests {
     }
 
     fn load_yaml(yaml: &str) -> Result<Settings, SettingsError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("opsbot.yaml");
-        std::fs::write(&path, yaml).unwrap();
-        Settings::load(Some(&path), no_env)
+        Settings::from_test_yaml(yaml)
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::StateValue;
 use chrono::Utc;
 use opsbot::app::{Transport, Wiring};
 use opsbot::notify::event::Kind;
@@ -18,7 +18,7 @@ use opsbot_commands::values::ChannelId;
 use serde_json::{Value, json};
 
 use crate::support::aws_events::PutEvent;
-use crate::support::aws_setup::{AwsHttp, create_queue};
+use crate::support::aws_setup::{AwsHttp, MinistackAlarm, create_queue};
 use crate::support::bot::{TestBot, spawn_bot_wired, text_of};
 use crate::support::emulators::{emulators, unique};
 
@@ -152,38 +152,11 @@ async fn the_same_notification_delivered_twice_is_shown_once() {
 
 #[tokio::test]
 async fn an_alarm_from_cloudwatch_is_one_message_taken_with_ack_and_resolved_in_place() {
-    let emu = emulators().await;
-    let sdk = emu.sdk_config().await;
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&sdk).endpoint_url(emu.ministack_url()).build(),
-    );
-    let ministack = AwsHttp::new(emu.ministack_url());
-    let queue = create_queue(&sqs, &unique("alarms"), HIDE).await;
-    let topic = ministack.create_topic(&unique("oncall")).await;
-    ministack.subscribe_queue(&topic, &queue.arn, false).await;
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
-    let alarm = unique("shop-5xx");
-    cloudwatch
-        .put_metric_alarm()
-        .alarm_name(&alarm)
-        .namespace("AWS/ApplicationELB")
-        .metric_name("HTTPCode_Target_5XX_Count")
-        .statistic(Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(5.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .alarm_actions(&topic)
-        .ok_actions(&topic)
-        .send()
-        .await
-        .unwrap();
-    let bot = notified_bot(sqs, &queue.url).await;
-    let set = |state: StateValue, reason: &str| {
-        cloudwatch.set_alarm_state().alarm_name(&alarm).state_value(state).state_reason(reason).send()
-    };
+    let on = MinistackAlarm::new("shop-5xx", HIDE).await;
+    let alarm = on.alarm.clone();
+    let bot = notified_bot(on.sqs.clone(), &on.queue.url).await;
 
-    set(StateValue::Alarm, "Threshold Crossed: 12 > 5").await.unwrap();
+    on.set(StateValue::Alarm, "Threshold Crossed: 12 > 5").await;
     until(&bot, "the alarm is posted to its route", |bot| !top_level(bot, ALERTS).is_empty()).await;
     let posted = &top_level(&bot, ALERTS)[0];
     assert!(text_of(posted).contains(&format!("*{alarm}* is *ALARM*")), "{posted:#}");
@@ -198,7 +171,7 @@ async fn an_alarm_from_cloudwatch_is_one_message_taken_with_ack_and_resolved_in_
     let listed = bot.slash("alerts").await;
     assert!(text_of(&listed).contains("acknowledged by <@U0DEV>"), "{listed:#}");
 
-    set(StateValue::Ok, "Threshold Crossed: 0 < 5").await.unwrap();
+    on.set(StateValue::Ok, "Threshold Crossed: 0 < 5").await;
     until(&bot, "the message says it is resolved", |bot| {
         top_level(bot, ALERTS).iter().any(|m| text_of(m).contains("is OK again — resolved after"))
     })

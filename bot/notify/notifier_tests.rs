@@ -52,8 +52,6 @@ impl Pipelines for Decided {
 }
 
 fn notifier() -> Notifier {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("opsbot.yaml");
     let yaml = "policies:
   roles:
     oncall: { groups: [S0ONCALL] }
@@ -64,8 +62,7 @@ notifications:
     - { match: { kind: alarm, name: \"^shop-\" }, channel: C0SHOPALERTS, mention: oncall }
     - { match: { kind: pipeline }, channel: C0DEPLOYS }
 ";
-    std::fs::write(&path, yaml).unwrap();
-    let settings = Settings::load(Some(&path), |_| None).unwrap();
+    let settings = Settings::from_test_yaml(yaml).unwrap();
     let pipelines = Arc::new(Decided("Approved by Lee Lead (U0LEAD) via opsbot: canary green"));
     Notifier::new(
         Arc::new(SqliteStore::in_memory().unwrap()),

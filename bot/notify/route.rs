@@ -56,8 +56,6 @@ mod tests {
     use crate::settings::Settings;
 
     fn settings() -> (NotificationSettings, Policy) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("opsbot.yaml");
         let yaml = "policies:
   roles:
     oncall: { groups: [S0ONCALL] }
@@ -69,8 +67,7 @@ notifications:
     - { match: { kind: pipeline, name: \"^storefront-\" }, channel: C0DEPLOYS }
     - { match: { kind: pipeline, account: \"111122223333\", region: eu-west-1 }, channel: C0EU }
 ";
-        std::fs::write(&path, yaml).unwrap();
-        let s = Settings::load(Some(&path), |_| None).unwrap();
+        let s = Settings::from_test_yaml(yaml).unwrap();
         (s.notifications.clone(), (*s.policy()).clone())
     }
 

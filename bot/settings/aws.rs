@@ -85,10 +85,7 @@ mod tests {
     use super::*;
 
     fn load(yaml: &str) -> Result<Settings, SettingsError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("opsbot.yaml");
-        std::fs::write(&path, yaml).unwrap();
-        Settings::load(Some(&path), |_| None)
+        Settings::from_test_yaml(yaml)
     }
 
     #[test]

@@ -6,10 +6,7 @@ use std::time::Duration;
 use super::super::{Settings, SettingsError};
 
 fn load(yaml: &str) -> Result<Settings, SettingsError> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("opsbot.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    Settings::load(Some(&path), |_| None)
+    Settings::from_test_yaml(yaml)
 }
 
 fn error(yaml: &str) -> String {

@@ -7,14 +7,13 @@
 //! Everything here — queue, topic, alarm, the poller's SQS client — talks to
 //! ministack; its account is `000000000000`.
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::StateValue;
 use opsbot::notify::sns::{SnsMessage, SnsType};
 use serde_json::Value;
 
 use super::{HIDE_FOR_30S, WITHIN, assert_queue_empties};
-use crate::support::aws_setup::{AwsHttp, Queue, create_queue};
+use crate::support::aws_setup::MinistackAlarm;
 use crate::support::emulator_fixtures::check_or_record;
-use crate::support::emulators::{emulators, unique};
 use crate::support::sqs_poller::{Deliveries, Poller, RecordingInbox};
 
 const FIRING: &str = "Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).";
@@ -22,51 +21,21 @@ const FIRING: &str = "Threshold Crossed: 1 datapoint [12.0] was greater than the
 /// An alarm whose ALARM and OK actions publish to a topic a queue is
 /// subscribed to, with the bot's poller on that queue.
 struct AlarmOnCall {
-    alarm: String,
-    topic: String,
-    cloudwatch: aws_sdk_cloudwatch::Client,
-    sqs: aws_sdk_sqs::Client,
-    queue: Queue,
+    on: MinistackAlarm,
     poller: Poller,
     deliveries: Deliveries,
 }
 
 impl AlarmOnCall {
     async fn new() -> AlarmOnCall {
-        let emu = emulators().await;
-        let sdk = emu.sdk_config().await; // CloudWatch goes to ministack already
-        let sqs = aws_sdk_sqs::config::Builder::from(&sdk).endpoint_url(emu.ministack_url()).build();
-        let sqs = aws_sdk_sqs::Client::from_conf(sqs);
-        let ministack = AwsHttp::new(emu.ministack_url());
-        let queue = create_queue(&sqs, &unique("alarms"), HIDE_FOR_30S).await;
-        let topic = ministack.create_topic(&unique("oncall")).await;
-        ministack.subscribe_queue(&topic, &queue.arn, false).await;
-        let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
-        let alarm = unique("shop-checkout-5xx");
-        cloudwatch
-            .put_metric_alarm()
-            .alarm_name(&alarm)
-            .alarm_description("Checkout answers 5xx")
-            .namespace("AWS/ApplicationELB")
-            .metric_name("HTTPCode_Target_5XX_Count")
-            .statistic(Statistic::Sum)
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(5.0)
-            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-            .alarm_actions(&topic)
-            .ok_actions(&topic)
-            .send()
-            .await
-            .unwrap();
+        let on = MinistackAlarm::new("shop-checkout-5xx", HIDE_FOR_30S).await;
         let (inbox, deliveries) = RecordingInbox::keeping();
-        let poller = Poller::start(sqs.clone(), &queue.url, inbox);
-        AlarmOnCall { alarm, topic, cloudwatch, sqs, queue, poller, deliveries }
+        let poller = Poller::start(on.sqs.clone(), &on.queue.url, inbox);
+        AlarmOnCall { on, poller, deliveries }
     }
 
     async fn set(&self, state: StateValue, reason: &str) {
-        let set = self.cloudwatch.set_alarm_state().alarm_name(&self.alarm).state_value(state).state_reason(reason);
-        set.send().await.unwrap();
+        self.on.set(state, reason).await;
     }
 
     /// The next body handed over, checked to be an SNS notification from the
@@ -74,13 +43,13 @@ impl AlarmOnCall {
     async fn next_notification(&mut self, what: &str) -> (String, Value) {
         let body = self.deliveries.next(WITHIN, what).await.body;
         let read = SnsMessage::from_json(body.as_bytes()).expect("the bot reads ministack's envelope as SNS");
-        assert_eq!((read.kind, read.topic_arn.as_str()), (SnsType::Notification, self.topic.as_str()), "{body}");
+        assert_eq!((read.kind, read.topic_arn.as_str()), (SnsType::Notification, self.on.topic.as_str()), "{body}");
         let message = serde_json::from_str(&read.message).expect("the alarm message is JSON");
         (body, message)
     }
 
     async fn stop(self) {
-        assert_queue_empties(&self.sqs, &self.queue.url).await;
+        assert_queue_empties(&self.on.sqs, &self.on.queue.url).await;
         self.poller.stop().await;
     }
 }
@@ -93,8 +62,8 @@ async fn a_cloudwatch_alarm_going_off_in_ministack_reaches_the_inbox_through_its
 
     let (body, message) = oncall.next_notification("the ALARM notification").await;
     let envelope: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(envelope["Subject"], format!("ALARM: \"{}\" in us-east-1", oncall.alarm));
-    assert_eq!(message["AlarmName"], oncall.alarm.as_str(), "{message}");
+    assert_eq!(envelope["Subject"], format!("ALARM: \"{}\" in us-east-1", oncall.on.alarm));
+    assert_eq!(message["AlarmName"], oncall.on.alarm.as_str(), "{message}");
     assert_eq!((&message["NewStateValue"], &message["NewStateReason"]), (&"ALARM".into(), &FIRING.into()));
     assert_eq!(message["OldStateValue"], "INSUFFICIENT_DATA", "ministack alarms start without data, like AWS's");
     assert_eq!(message["Trigger"]["MetricName"], "HTTPCode_Target_5XX_Count");
@@ -113,7 +82,7 @@ async fn a_cloudwatch_alarm_back_to_ok_in_ministack_reaches_the_inbox_through_it
 
     let (body, message) = oncall.next_notification("the OK notification").await;
     let envelope: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(envelope["Subject"], format!("OK: \"{}\" in us-east-1", oncall.alarm));
+    assert_eq!(envelope["Subject"], format!("OK: \"{}\" in us-east-1", oncall.on.alarm));
     assert_eq!((&message["NewStateValue"], &message["NewStateReason"]), (&"OK".into(), &recovered.into()));
     assert_eq!(message["OldStateValue"], "ALARM");
     check_or_record("ministack-alarm-ok-sns-envelope.json", &body);

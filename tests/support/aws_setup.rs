@@ -186,3 +186,56 @@ pub async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
     };
     (count(&Attr::ApproximateNumberOfMessages), count(&Attr::ApproximateNumberOfMessagesNotVisible))
 }
+
+/// A CloudWatch alarm in ministack (whose alarm actions really publish)
+/// with its ALARM and OK actions on an SNS topic a fresh queue is
+/// subscribed to (SNS envelope, not raw) — the path a real alarm takes to
+/// the bot. Everything here talks to ministack; its account is `000000000000`.
+pub struct MinistackAlarm {
+    pub alarm: String,
+    pub topic: String,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SQS on ministack.
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue: Queue,
+}
+
+impl MinistackAlarm {
+    /// A new alarm named after `prefix` on "5xx over 5 a minute", its queue hiding received messages for `visibility`.
+    pub async fn new(prefix: &str, visibility: Duration) -> MinistackAlarm {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+        let emu = super::emulators::emulators().await;
+        let sdk = emu.sdk_config().await; // CloudWatch goes to ministack already
+        let sqs = aws_sdk_sqs::config::Builder::from(&sdk).endpoint_url(emu.ministack_url()).build();
+        let sqs = aws_sdk_sqs::Client::from_conf(sqs);
+        let ministack = AwsHttp::new(emu.ministack_url());
+        let queue = create_queue(&sqs, &super::emulators::unique(&format!("{prefix}-queue")), visibility).await;
+        let topic = ministack.create_topic(&super::emulators::unique("oncall")).await;
+        ministack.subscribe_queue(&topic, &queue.arn, false).await;
+        let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+        let alarm = super::emulators::unique(prefix);
+        cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&alarm)
+            .alarm_description("Checkout answers 5xx")
+            .namespace("AWS/ApplicationELB")
+            .metric_name("HTTPCode_Target_5XX_Count")
+            .statistic(Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(5.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            .alarm_actions(&topic)
+            .ok_actions(&topic)
+            .send()
+            .await
+            .unwrap();
+        MinistackAlarm { alarm, topic, cloudwatch, sqs, queue }
+    }
+
+    /// `SetAlarmState`: the alarm moves, and its action publishes.
+    pub async fn set(&self, state: aws_sdk_cloudwatch::types::StateValue, reason: &str) {
+        let set = self.cloudwatch.set_alarm_state().alarm_name(&self.alarm).state_value(state).state_reason(reason);
+        set.send().await.unwrap();
+    }
+}
