@@ -31,6 +31,7 @@ use crate::http::{SlackHttp, router};
 use crate::settings::{Settings, SettingsError};
 use crate::slack::SlackBot;
 use crate::slack::chat::SlackChat;
+use crate::slack::outbox::{Outbox, Pacing};
 use crate::slack::web::{SlackWeb, WebError};
 use crate::store::SqliteStore;
 use opsbot_commands::ports::store::StoreError;
@@ -182,12 +183,13 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     };
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
     let store = open_store(settings)?;
-    let chat = Arc::new(SlackChat(web.clone()));
     let stop = CancellationToken::new();
+    let (outbox, sender) = Outbox::new(store.clone(), web.clone(), wiring.clock.clone(), Pacing::default());
+    let chat = Arc::new(SlackChat::new(outbox.clone(), web.clone()));
     let parts = crate::notify::wiring::Parts {
         settings: &settings.notifications,
         store: store.clone(),
-        web: web.clone(),
+        outbox,
         policy: wiring.policy.clone(),
         pipelines: wiring.aws.pipelines.clone(),
         sqs: wiring.sqs.clone(),
@@ -200,12 +202,14 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     if let Some(identity) = wiring.identity {
         ops = ops.with_identity(identity);
     }
-    let (sns, mut tasks) = match notifications {
+    let mut tasks = vec![until_stopped(tokio::spawn(sender.run(stop.clone())))];
+    let sns = match notifications {
         Some(started) => {
             ops = ops.with_alerts(started.notifications);
-            (started.sns, started.tasks.into_iter().map(until_stopped).collect())
+            tasks.extend(started.tasks.into_iter().map(until_stopped));
+            started.sns
         }
-        None => (None, Vec::new()),
+        None => None,
     };
     let ops = Arc::new(ops);
     ops.recover().await;

@@ -77,12 +77,9 @@ async fn confirm_runs(transport: Transport) {
     assert!(text_of(&outcome).contains("Confirmed"), "{}", text_of(&outcome));
     assert!(buttons(&outcome).is_empty(), "no buttons left to press");
 
-    let running = bot.slack.next_call("chat.postMessage").await;
-    assert_eq!(running.body["channel"], CHANNEL);
-    assert!(text_of(&running.body).contains("Running"), "{}", text_of(&running.body));
-    let done = bot.slack.next_call("chat.update").await;
-    let text = text_of(&done.body);
-    assert!(text.contains(":white_check_mark:") && text.contains("3/3 running, 0 pending — done"), "{text}");
+    let done = text_of(&bot.wait_for_text(CHANNEL, "3/3 running, 0 pending — done").await);
+    assert!(done.contains(":white_check_mark:") && done.contains("`scale staging/api 3`"), "{done}");
+    assert_eq!(posts(&bot), 1, "progress and outcome are one message");
     let service = text_of(&bot.slash("service staging/api").await);
     assert!(service.contains("3/3"), "{service}");
 }
@@ -104,7 +101,7 @@ async fn clicks_run_once(transport: Transport) {
         (Some("ephemeral"), Some(false))
     );
     assert!(text_of(&again).contains("already"), "{}", text_of(&again));
-    bot.slack.next_call("chat.update").await; // the change finished
+    bot.wait_for_text(CHANNEL, ":white_check_mark:").await; // the change finished
     assert_eq!(bot.slack.responses_to(&first.response_url), 1, "a retried press is answered once");
     assert_eq!(posts(&bot), 1, "one change, one progress message");
     let audit = text_of(&bot.slash("audit").await);
@@ -120,7 +117,7 @@ async fn others_refused(transport: Transport) {
     assert!(text_of(&refusal).contains(&format!("Only <@{USER}> can confirm")), "{}", text_of(&refusal));
     // The requester can still confirm it.
     assert!(text_of(&bot.click(USER, &plan, "Confirm").await).contains("Confirmed"));
-    bot.slack.next_call("chat.update").await;
+    bot.wait_for_text(CHANNEL, ":white_check_mark:").await;
     assert_eq!(posts(&bot), 1);
 }
 

@@ -1,5 +1,5 @@
-//! Starting notifications with the app: the outbox sender, the notification
-//! handler, one SQS poller per queue and — when SNS topics are configured —
+//! Starting notifications with the app (whose outbox they write through):
+//! the notification handler, one SQS poller per queue and — when SNS topics are configured —
 //! the `POST /sns` endpoint. Nothing starts unless `notifications:` names a
 //! source (SQS queues or SNS topics).
 
@@ -20,8 +20,7 @@ use super::sns_verify::{SnsError, SnsVerifier};
 use crate::app::Clock;
 use crate::http::sns::SnsEndpoint;
 use crate::settings::NotificationSettings;
-use crate::slack::outbox::{Outbox, Pacing};
-use crate::slack::web::SlackWeb;
+use crate::slack::outbox::Outbox;
 use crate::store::SqliteStore;
 
 /// What [`start`] started.
@@ -36,7 +35,7 @@ pub struct Started {
 pub struct Parts<'a> {
     pub settings: &'a NotificationSettings,
     pub store: Arc<SqliteStore>,
-    pub web: Arc<SlackWeb>,
+    pub outbox: Outbox,
     pub policy: Arc<Policy>,
     pub pipelines: Arc<dyn Pipelines>,
     pub sqs: Option<aws_sdk_sqs::Client>,
@@ -51,10 +50,9 @@ pub fn start(parts: Parts<'_>, stop: &CancellationToken) -> Result<Option<Starte
     if settings.sqs_queues.is_empty() && settings.sns_topics.is_empty() {
         return Ok(None);
     }
-    let (outbox, sender) = Outbox::new(parts.store.clone(), parts.web, parts.clock.clone(), Pacing::default());
     let notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
-    let notifications = Notifications::new(notifier, outbox, parts.clock, parts.sweep_every);
-    let mut tasks = vec![tokio::spawn(sender.run(stop.clone())), tokio::spawn(notifications.clone().run(stop.clone()))];
+    let notifications = Notifications::new(notifier, parts.outbox, parts.clock, parts.sweep_every);
+    let mut tasks = vec![tokio::spawn(notifications.clone().run(stop.clone()))];
     match parts.sqs {
         Some(client) => {
             for queue in &settings.sqs_queues {

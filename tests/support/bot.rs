@@ -175,6 +175,24 @@ impl TestBot {
         HttpAnswer { status, body: String::from_utf8_lossy(&body).into_owned() }
     }
 
+    /// Waits (wall clock, 10 s) until a message in `channel` — as it reads
+    /// now, after any edits — contains `needle`; returns it. Channel writes go
+    /// through the outbox, which may merge a post and its edits into one call.
+    pub async fn wait_for_text(&self, channel: &str, needle: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(found) = self.slack.messages(channel).into_iter().find(|m| text_of(m).contains(needle)) {
+                return found;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no message in {channel} says {needle:?}: {:#?}",
+                self.slack.messages(channel)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Moves the bot's clock forward (requests and the expiry sweeper see it).
     pub fn clock_forward(&self, by: Duration) {
         self.clock_offset.fetch_add(by.as_secs() as i64, Ordering::SeqCst);

@@ -280,7 +280,12 @@ impl Ops {
     }
 
     /// Runs a confirmed (and approved) change and follows it to its end.
-    pub(crate) async fn execute(&self, record: ChangeRecord, approver: Option<crate::values::SlackUserId>) {
+    pub(crate) async fn execute(&self, mut record: ChangeRecord, approver: Option<crate::values::SlackUserId>) {
+        // Every message of the run names the approver (a later edit may be
+        // the only one people see: edits of one message are coalesced).
+        if approver.is_some() {
+            record.decided_by = approver.clone();
+        }
         let ctx = Context {
             request_id: record.id.0.clone(),
             user: record.requester.clone(),
@@ -627,7 +632,11 @@ fn plan_reply(record: &ChangeRecord, plan: &Plan, ctx: &Context) -> Reply {
 }
 
 fn progress_reply(record: &ChangeRecord, status: &str, done: bool) -> Reply {
-    let title = format!("<@{}>: `{}`", record.requester, esc(&record.shown));
+    let approved = match (&record.approvers, &record.decided_by) {
+        (Some(_), Some(by)) => format!(" · approved by <@{by}>"),
+        _ => String::new(),
+    };
+    let title = format!("<@{}>: `{}`{approved}", record.requester, esc(&record.shown));
     let mut reply = Reply::in_channel(format!("{}: {}", record.shown, status)).section(format!("{title}\n{status}"));
     if !done {
         reply = reply.context(vec![format!("request `{}`", record.id)]);
