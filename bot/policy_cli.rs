@@ -147,6 +147,13 @@ mod tests {
     }
 
     #[test]
+    fn a_forced_command_is_judged_as_forced() {
+        let (out, code) = ask("scale staging/api 3 --force", false);
+        assert_eq!(code, 1, "no rule here allows force: {out}");
+        assert!(out.contains("no rule lets you force `scale`"), "{out}");
+    }
+
+    #[test]
     fn lint_reports_the_place_of_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("policies.yaml");
