@@ -98,3 +98,65 @@ async fn a_subscription_to_a_listed_topic_is_confirmed_and_others_are_not() {
     assert_eq!(sns.confirmed_tokens(), ["tok-ours"]);
     bot.stop().await;
 }
+
+/// Leads decide approvals; everyone reads.
+const LEADS_DECIDE: &str = "roles:\n  leads: { users: [U0LEAD] }\n  devs: { everyone: true }\nrules:\n  - allow: [pipeline approve, pipeline reject]\n    to: leads\n  - allow: [pipelines, pipeline, help]\n    to: devs\n";
+
+/// CodePipeline's manual-approval notification for the sandbox's `payments-api`.
+fn approval_message() -> String {
+    json!({"region": "eu-west-1", "consoleLink": "https://console.aws.amazon.com/codesuite/codepipeline/pipelines/payments-api/view",
+        "approval": {"pipelineName": "payments-api", "stageName": "ApproveProd", "actionName": "ManualApproval",
+        "token": "tok-e2e", "expires": "2026-11-29T08:00Z", "customData": "Check the canary first"}})
+    .to_string()
+}
+
+/// A view_submission of the comment modal the bot opened (as Slack sends it).
+fn submitted(opened: &Value, user: &str, comment: &str) -> Value {
+    json!({"type": "view_submission", "team": {"id": "T0TEST"}, "user": {"id": user}, "api_app_id": "A0TEST",
+        "trigger_id": "1337.42.submit", "view": {"id": "V0MODAL1", "type": "modal",
+        "callback_id": opened["callback_id"], "private_metadata": opened["private_metadata"],
+        "state": {"values": {"b1": {"comment": {"type": "plain_text_input", "value": comment}}}}}})
+}
+
+#[tokio::test]
+async fn a_lead_approves_with_a_comment_typed_in_a_modal_and_the_summary_carries_it() {
+    let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = opsbot_policies::Policy::from_yaml(LEADS_DECIDE, std::path::Path::new("p.yaml"), &known).unwrap();
+    let aws = Arc::new(Sandbox::demo(Utc::now())).gateways();
+    let wiring = opsbot::app::Wiring::new(aws).with_policy(Arc::new(policy));
+    let bot = crate::support::bot::spawn_bot_wired(Transport::Http, wiring, |s| {
+        s.notifications.default_channel = Some(ChannelId::parse("C0OPS").unwrap());
+        s.notifications.sns_topics = vec![TOPIC.into()];
+        s.notifications.cert_url_allow = Regex::new(LOCAL_ALLOW).unwrap();
+    })
+    .await;
+    let sns = FakeSns::start().await;
+    assert_eq!(post(&bot, &sns.notification(TOPIC, Some("APPROVAL NEEDED"), &approval_message())).await.0, 200);
+    let request = wait_for_message(&bot).await;
+    assert!(text_of(&request).contains("*payments-api* waits for approval at *ApproveProd/ManualApproval*"));
+
+    let press = bot.press("U0LEAD", &request, "Approve with comment…");
+    bot.deliver(&press).await;
+    let opened = bot.slack.next_call("views.open").await.body["view"].clone();
+    assert_eq!(opened["callback_id"], "opsbot.comment");
+    assert!(
+        opened["private_metadata"]
+            .as_str()
+            .unwrap()
+            .contains("pipeline approve payments-api ApproveProd/ManualApproval")
+    );
+
+    // A developer who got hold of the modal is still judged by the policy.
+    assert_eq!(bot.deliver_raw(&submitted(&opened, "U0DEV", "ship it")).await, 200);
+    let refused = bot.slack.next_call("chat.postEphemeral").await;
+    assert!(text_of(&refused.body).contains("You can't run `pipeline approve`"), "{:#}", refused.body);
+
+    let mut from_lead = submitted(&opened, "U0LEAD", "canary is green");
+    from_lead["view"]["id"] = "V0MODAL2".into();
+    assert_eq!(bot.deliver_raw(&from_lead).await, 200);
+    let plan = bot.slack.next_call("chat.postEphemeral").await;
+    assert_eq!(plan.body["user"], "U0LEAD");
+    let text = text_of(&plan.body);
+    assert!(text.contains("via opsbot: canary is green"), "the summary CodePipeline keeps carries the comment: {text}");
+    bot.stop().await;
+}

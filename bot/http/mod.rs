@@ -100,6 +100,7 @@ async fn interactions(
     let value: Value = serde_json::from_str(&form.payload).map_err(malformed)?;
     match payload::interaction(&value).map_err(malformed)? {
         Interaction::Press(press) => slack.bot.click(press),
+        Interaction::Comment(comment) => slack.bot.comment(comment),
         Interaction::Ignored { kind, why } => info!(%kind, %why, "interaction acknowledged and ignored"),
     }
     // An empty 200 leaves the message as it is; the outcome follows at the response_url.

@@ -4,8 +4,9 @@
 //! and sends the effects.
 //!
 //! # Decisions
-//! - The buttons run `pipeline approve|reject NAME STAGE/ACTION` as whoever
-//!   presses them: the policy decides who may (e.g. leads only), the command
+//! - The buttons (Approve; Approve with comment…; Reject…, which ask for the
+//!   comment in a Slack modal) run `pipeline approve|reject NAME STAGE/ACTION
+//!   [comment]` as whoever presses them: the policy decides who may (e.g. leads only), the command
 //!   reads the token fresh from GetPipelineState and puts the presser's name
 //!   into PutApprovalResult's summary — one path for typed and pressed
 //!   decisions.
@@ -178,17 +179,11 @@ pub fn render(record: &ApprovalRecord, now: DateTime<Utc>) -> Reply {
     }
     if record.decided.is_none() {
         let at = format!("{} {}/{}", record.pipeline, record.stage, record.action);
+        let (approve, reject) = (format!("pipeline approve {at}"), format!("pipeline reject {at}"));
         reply = reply.buttons(vec![
-            Button {
-                label: "Approve".into(),
-                press: Press::Run(format!("pipeline approve {at}")),
-                style: ButtonStyle::Primary,
-            },
-            Button {
-                label: "Reject".into(),
-                press: Press::Run(format!("pipeline reject {at}")),
-                style: ButtonStyle::Danger,
-            },
+            Button { label: "Approve".into(), press: Press::Run(approve.clone()), style: ButtonStyle::Primary },
+            Button { label: "Approve with comment…".into(), press: Press::Ask(approve), style: ButtonStyle::Default },
+            Button { label: "Reject…".into(), press: Press::Ask(reject), style: ButtonStyle::Danger },
         ]);
     }
     let mut small = vec![format!("announced {}", ago(now, record.seen))];

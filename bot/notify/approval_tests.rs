@@ -46,7 +46,8 @@ fn an_approval_shows_what_to_review_and_buttons_that_run_the_commands() {
         presses,
         [
             Press::Run("pipeline approve storefront-web ApproveProd/Manual".into()),
-            Press::Run("pipeline reject storefront-web ApproveProd/Manual".into()),
+            Press::Ask("pipeline approve storefront-web ApproveProd/Manual".into()),
+            Press::Ask("pipeline reject storefront-web ApproveProd/Manual".into()),
         ]
     );
 }

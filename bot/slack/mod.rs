@@ -42,7 +42,7 @@ pub mod socket;
 pub mod web;
 
 use directory::Directory;
-use payload::{ButtonPress, Mention, SlashCommand};
+use payload::{ButtonPress, Comment, Mention, SlashCommand};
 use web::SlackWeb;
 
 use crate::app::Clock;
@@ -143,6 +143,12 @@ impl SlackBot {
                 if !bot.first_time(&press.dedup_key()).await {
                     return;
                 }
+                if let opsbot_commands::change::Press::Ask(line) = &press.press {
+                    if let Err(err) = bot.web.open_comment_modal(&press.trigger_id, line, &press.channel).await {
+                        error!(error = %err, "cannot open the comment modal");
+                    }
+                    return;
+                }
                 let ctx = bot.context(&press.user, None, &press.channel, None).await;
                 let sent = match bot.ops.press(&ctx, &press.press).await {
                     ClickOutcome::Replace(reply) => bot.web.respond_replacing(&press.response_url, &reply).await,
@@ -150,6 +156,33 @@ impl SlackBot {
                 };
                 if let Err(err) = sent {
                     error!(error = %err, "cannot deliver the outcome of a click");
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Runs a comment modal's command line with the comment, as the person
+    /// who typed it; the answer (a plan to confirm, or why not) goes to them
+    /// alone in the channel the button was in.
+    pub fn comment(self: &Arc<Self>, comment: Comment) {
+        let bot = self.clone();
+        let span = info_span!("comment", view = %comment.view_id, user = %comment.user);
+        self.tasks.spawn(
+            async move {
+                if !bot.first_time(&comment.dedup_key()).await {
+                    return;
+                }
+                let ctx = bot.context(&comment.user, None, &comment.channel, None).await;
+                let typed = opsbot_commands::reply::one_line(&comment.comment);
+                let line = if typed.is_empty() {
+                    comment.line.clone()
+                } else {
+                    format!("{} {}", comment.line, opsbot_commands::spec::quoted(&typed))
+                };
+                let reply = bot.ops.handle(&ctx, &line).await;
+                if let Err(err) = bot.web.post_ephemeral(&comment.channel, &comment.user, None, &reply).await {
+                    error!(error = %err, "cannot deliver the answer to a comment");
                 }
             }
             .instrument(span),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 mod actions;
-pub use actions::{ButtonPress, Interaction, interaction};
+pub use actions::{ButtonPress, COMMENT_CALLBACK, COMMENT_INPUT, Comment, Interaction, interaction};
 
 #[derive(Debug, thiserror::Error)]
 #[error("malformed Slack payload: {0}")]

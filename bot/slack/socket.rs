@@ -130,6 +130,7 @@ fn dispatch(bot: &Arc<SlackBot>, kind: &str, payload: &Value) {
         }),
         "interactive" => payload::interaction(payload).map(|interaction| match interaction {
             Interaction::Press(press) => bot.click(press),
+            Interaction::Comment(comment) => bot.comment(comment),
             Interaction::Ignored { kind, why } => info!(%kind, %why, "interaction acknowledged and ignored"),
         }),
         other => {

@@ -114,6 +114,30 @@ impl SlackWeb {
         retry("chat.update", || session.chat_update(&req), classify).await.map(drop)
     }
 
+    /// Opens the modal that asks for a comment before running `line`
+    /// (views.open; `trigger_id` is the button press's, valid 3 seconds).
+    pub async fn open_comment_modal(&self, trigger_id: &str, line: &str, channel: &ChannelId) -> Result<(), WebError> {
+        use super::payload::{COMMENT_CALLBACK, COMMENT_INPUT};
+        let plain = |text: &str| sm::SlackBlockPlainTextOnly::from(text);
+        let input = sm::SlackBlockPlainTextInputElement::new()
+            .with_action_id(COMMENT_INPUT.into())
+            .with_multiline(true)
+            .with_max_length(300);
+        let blocks = vec![
+            sm::SlackSectionBlock::new().with_text(sm::SlackBlockText::MarkDown(format!("`{line}`").into())).into(),
+            sm::SlackInputBlock::new(plain("Comment"), sm::SlackInputBlockElement::PlainTextInput(input)).into(),
+        ];
+        let meta = serde_json::json!({ "line": line, "channel": channel.as_str() }).to_string();
+        let view = sm::SlackModalView::new(plain("Add a comment"), blocks)
+            .with_submit(plain("Send"))
+            .with_close(plain("Cancel"))
+            .with_callback_id(COMMENT_CALLBACK.into())
+            .with_private_metadata(meta);
+        let req = sm::SlackApiViewsOpenRequest::new(trigger_id.into(), sm::SlackView::Modal(view));
+        let session = self.client.open_session(&self.bot_token);
+        retry("views.open", || session.views_open(&req), classify).await.map(drop)
+    }
+
     /// Shows a message to one user only.
     pub async fn post_ephemeral(
         &self,

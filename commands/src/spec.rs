@@ -62,7 +62,7 @@ pub fn canonical(text: &str) -> Result<String, UsageError> {
 
 /// A word as [`tokenize`] reads it back: bare when it can be, otherwise in
 /// quote runs (`"` runs may hold `'`, `'` runs may hold `"`).
-fn quoted(word: &str) -> String {
+pub fn quoted(word: &str) -> String {
     let plain = |c: char| !c.is_whitespace() && !"\"'“”‘’".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         return word.to_owned();

@@ -46,10 +46,34 @@ impl ButtonPress {
     }
 }
 
+/// A comment typed into the modal a `Press::Ask` button opened: the
+/// command line to run with it, as the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub user: SlackUserId,
+    pub channel: ChannelId,
+    pub line: String,
+    pub comment: String,
+    /// The modal's id: a retried submission has the same.
+    pub view_id: String,
+}
+
+impl Comment {
+    pub fn dedup_key(&self) -> String {
+        format!("view:{}", self.view_id)
+    }
+}
+
+/// The modal that asks for a comment: its `callback_id`, and the `action_id`
+/// of its text input. `private_metadata` carries `{"line", "channel"}`.
+pub const COMMENT_CALLBACK: &str = "opsbot.comment";
+pub const COMMENT_INPUT: &str = "comment";
+
 /// What an interactivity payload asks of us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interaction {
     Press(ButtonPress),
+    Comment(Comment),
     /// Not ours, or nothing to do (logged with `why`).
     Ignored {
         kind: String,
@@ -60,6 +84,9 @@ pub enum Interaction {
 /// Parses an interactivity payload.
 pub fn interaction(payload: &Value) -> Result<Interaction, PayloadError> {
     let kind = str_field(payload, "type")?;
+    if kind == "view_submission" {
+        return comment(payload);
+    }
     if kind != "block_actions" {
         return Ok(Interaction::Ignored { kind: kind.to_owned(), why: "not a button press".into() });
     }
@@ -98,6 +125,28 @@ fn press(payload: &Value, pressed: Press, action: &Value) -> Result<ButtonPress,
         trigger_id: trigger_id.to_owned(),
         action_ts: action_ts.to_owned(),
     })
+}
+
+/// A submitted comment modal (`view_submission` of ours).
+fn comment(payload: &Value) -> Result<Interaction, PayloadError> {
+    let text = |pointer: &str| payload.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty());
+    if text("/view/callback_id") != Some(COMMENT_CALLBACK) {
+        return Ok(Interaction::Ignored { kind: "view_submission".into(), why: "not our modal".into() });
+    }
+    let bad = |what: &str| PayloadError(format!("view_submission of our modal without {what}"));
+    let meta: Value = serde_json::from_str(text("/view/private_metadata").ok_or_else(|| bad("private_metadata"))?)
+        .map_err(|_| bad("readable private_metadata"))?;
+    let field = |name: &str| meta.get(name).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| bad(name));
+    let values = payload.pointer("/view/state/values").and_then(Value::as_object).ok_or_else(|| bad("state"))?;
+    let typed = values.values().find_map(|block| block.get(COMMENT_INPUT)?.get("value")?.as_str());
+    Ok(Interaction::Comment(Comment {
+        user: SlackUserId::parse(text("/user/id").ok_or_else(|| bad("user.id"))?)
+            .map_err(|e| PayloadError(e.to_string()))?,
+        channel: ChannelId::parse(&field("channel")?).map_err(|e| PayloadError(e.to_string()))?,
+        line: field("line")?,
+        comment: typed.unwrap_or_default().to_owned(),
+        view_id: text("/view/id").ok_or_else(|| bad("view.id"))?.to_owned(),
+    }))
 }
 
 fn missing(field: &str) -> PayloadError {
@@ -184,5 +233,27 @@ mod tests {
         let mut bad_url = fixture("ephemeral");
         bad_url["response_url"] = json!("javascript:alert(1)");
         assert!(interaction(&bad_url).is_err());
+    }
+
+    fn submission(callback: &str, metadata: &str) -> Value {
+        json!({"type": "view_submission", "user": {"id": "U0LEAD"}, "view": {"id": "V1", "callback_id": callback,
+            "private_metadata": metadata, "state": {"values": {"b": {"comment": {"type": "plain_text_input", "value": "lgtm"}}}}}})
+    }
+
+    #[test]
+    fn our_comment_modal_submitted_is_the_line_and_the_comment_of_its_author() {
+        let meta = r#"{"line":"pipeline approve pay A/B","channel":"C0OPS"}"#;
+        let Interaction::Comment(c) = interaction(&submission("opsbot.comment", meta)).unwrap() else { panic!() };
+        assert_eq!(
+            (c.user.as_str(), c.channel.as_str(), c.line.as_str(), c.comment.as_str()),
+            ("U0LEAD", "C0OPS", "pipeline approve pay A/B", "lgtm")
+        );
+        assert_eq!(c.dedup_key(), "view:V1");
+    }
+
+    #[test]
+    fn another_apps_modal_is_ignored_and_ours_without_its_metadata_is_malformed() {
+        assert!(matches!(interaction(&submission("their.modal", "{}")).unwrap(), Interaction::Ignored { .. }));
+        assert!(interaction(&submission("opsbot.comment", "not json")).is_err());
     }
 }

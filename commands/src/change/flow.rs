@@ -117,6 +117,11 @@ impl Ops {
         match press {
             super::Press::Change(click) => self.click(ctx, click).await,
             super::Press::Run(line) => ClickOutcome::Note(self.handle(ctx, line).await),
+            // Only Slack can ask in a modal; elsewhere say how to type it.
+            super::Press::Ask(line) => {
+                let how = format!("Add your comment to the command: `{} your comment`", esc(line));
+                ClickOutcome::Note(Reply::ephemeral(how.replace('`', "")).section(how))
+            }
         }
     }
 

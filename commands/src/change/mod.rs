@@ -146,10 +146,15 @@ impl Click {
 pub enum Press {
     Change(Click),
     Run(String),
+    /// Asks the presser for a comment (a Slack modal), then runs the command
+    /// line with the comment appended — e.g. an approval with a reason.
+    Ask(String),
 }
 
 /// The `action_id` of a button that runs its `value` as a command line.
 const RUN_ACTION_ID: &str = "opsbot.run";
+/// The `action_id` of a button that asks for a comment first.
+const ASK_ACTION_ID: &str = "opsbot.ask";
 
 impl Press {
     /// The Slack `action_id` and `value` of this button.
@@ -157,13 +162,17 @@ impl Press {
         match self {
             Press::Change(click) => click.to_wire(),
             Press::Run(line) => (RUN_ACTION_ID, line.clone()),
+            Press::Ask(line) => (ASK_ACTION_ID, line.clone()),
         }
     }
 
     /// Back from Slack's `action_id` and `value`; `None` for anything else.
     pub fn from_wire(action_id: &str, value: &str) -> Option<Press> {
-        if action_id == RUN_ACTION_ID {
-            return (!value.trim().is_empty()).then(|| Press::Run(value.to_owned()));
+        let line = || (!value.trim().is_empty()).then(|| value.to_owned());
+        match action_id {
+            RUN_ACTION_ID => return line().map(Press::Run),
+            ASK_ACTION_ID => return line().map(Press::Ask),
+            _ => {}
         }
         Click::from_wire(action_id, value).map(Press::Change)
     }
@@ -172,7 +181,7 @@ impl Press {
     pub fn change(&self) -> Option<&Click> {
         match self {
             Press::Change(click) => Some(click),
-            Press::Run(_) => None,
+            Press::Run(_) | Press::Ask(_) => None,
         }
     }
 }
@@ -198,9 +207,13 @@ mod tests {
 
     #[test]
     fn a_command_button_survives_the_round_trip_and_needs_a_command() {
-        let press = Press::Run("alert ack arn:aws:cloudwatch:eu-west-1:1:alarm:x".into());
-        let (id, value) = press.to_wire();
-        assert_eq!(Press::from_wire(id, &value), Some(press));
+        for press in [
+            Press::Run("alert ack arn:aws:cloudwatch:eu-west-1:1:alarm:x".into()),
+            Press::Ask("pipeline approve web".into()),
+        ] {
+            let (id, value) = press.to_wire();
+            assert_eq!(Press::from_wire(id, &value), Some(press));
+        }
         assert_eq!(Press::from_wire("opsbot.run", " "), None);
     }
 

@@ -134,6 +134,7 @@ fn handler(method: &str) -> Option<Handler> {
         "conversations.history" => super::history::history,
         "conversations.replies" => super::history::replies,
         "users.info" => users_info,
+        "views.open" => views_open,
         "apps.connections.open" => connections_open,
         "usergroups.list" => super::usergroups::list,
         "usergroups.users.list" => super::usergroups::users_list,
@@ -227,6 +228,22 @@ fn users_info(shared: &Shared, p: &Params) -> Response {
     match user {
         Some(user) => ok(json!({"user": user})),
         None => slack_error("user_not_found"),
+    }
+}
+
+/// views.open: a modal needs a trigger id and a view; the call is recorded
+/// (tests read the view from it) and answered with the view and an id.
+fn views_open(shared: &Shared, p: &Params) -> Response {
+    match (str_param(p, "trigger_id"), p.get("view")) {
+        (Some(_), Some(view)) => {
+            let mut opened = view.clone();
+            opened["id"] = "V0MODAL1".into();
+            opened["team_id"] = shared.config.team_id.clone().into();
+            opened["hash"] = "1700000000.abcdef".into();
+            ok(json!({ "view": opened }))
+        }
+        (None, _) => slack_error("invalid_trigger_id"),
+        (_, None) => slack_error("invalid_arguments"),
     }
 }
 
