@@ -76,7 +76,8 @@ struct Who {
 }
 
 /// The console on `gateways` (changes as `identity`, when set) under `policy`,
-/// recording changes in `store`, with the `on_param_change` `hooks`.
+/// recording changes in `store`, with the `on_param_change` `hooks`; telling
+/// the demo's notification `story`, when given.
 async fn console(
     gateways: Gateways,
     identity: Option<Arc<dyn Identity>>,
@@ -84,6 +85,7 @@ async fn console(
     store: Arc<SqliteStore>,
     who: Who,
     hooks: Vec<ParamHook>,
+    story: Option<Vec<Vec<String>>>,
 ) -> anyhow::Result<()> {
     let mut user = ConsoleUser::local();
     user.id = who.user.unwrap_or(user.id);
@@ -91,13 +93,20 @@ async fn console(
     user.groups = who.groups;
     let screen = Screen::new(std::io::stdout());
     let chat = Arc::new(ConsoleChat::new(screen.clone()));
-    let mut ops = Ops::new(gateways, policy, store.clone(), chat).with_param_hooks(hooks);
+    let pipelines = gateways.pipelines.clone();
+    let mut ops = Ops::new(gateways, policy.clone(), store.clone(), chat).with_param_hooks(hooks);
     if let Some(identity) = identity {
         ops = ops.with_identity(identity);
     }
+    let mut notices = None;
+    if let Some(story) = story {
+        let (alerts, told) = console::notices::demo_notices(store.clone(), screen.clone(), policy, pipelines, story);
+        ops = ops.with_alerts(alerts);
+        notices = Some(told);
+    }
     let ops = Arc::new(ops);
     ops.recover().await;
-    Ok(console::run_stdio(&Session { ops, store, screen }, user).await?)
+    Ok(console::run_stdio(&Session { ops, store, screen, notices }, user).await?)
 }
 
 #[tokio::main]
@@ -133,7 +142,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let policy = settings.policy();
             let hooks = settings.on_param_change.clone();
             let wiring = app::Wiring::from_sdk(&settings, &aws::load_sdk_config().await);
-            console(wiring.aws, wiring.identity, policy, store, who, hooks).await?
+            console(wiring.aws, wiring.identity, policy, store, who, hooks, None).await?
         }
         Command::Demo(who) => {
             if std::io::stdin().is_terminal() {
@@ -143,7 +152,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let store = Arc::new(SqliteStore::in_memory()?);
             let sandbox = Arc::new(Sandbox::demo(chrono::Utc::now()));
             let hooks = opsbot::sandbox::ssm::demo_hooks();
-            console(sandbox.gateways(), None, Arc::new(console::demo::policy()), store, who, hooks).await?
+            let story = opsbot::sandbox::story::demo_story(chrono::Utc::now() - chrono::Duration::minutes(6));
+            console(sandbox.gateways(), None, Arc::new(console::demo::policy()), store, who, hooks, Some(story)).await?
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

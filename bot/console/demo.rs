@@ -4,7 +4,9 @@
 //! - everyone may run every read command;
 //! - developers may scale staging services after confirming their own plan;
 //! - every other change (prod included) also needs a lead — `U0LEAD1` or
-//!   `U0LEAD2` — to approve within 30 minutes, and never the requester.
+//!   `U0LEAD2` — to approve within 30 minutes, and never the requester;
+//! - only leads decide a pipeline's manual approvals (the notification's
+//!   Approve / Reject buttons): for them that decision is the second look.
 //!
 //! To try it: `scale staging/api 3`, then press its Confirm number; then
 //! `scale prod/web 8`, Confirm, `:as U0LEAD1`, and press Approve.
@@ -22,16 +24,21 @@ pub const LEADS: [&str; 2] = ["U0LEAD1", "U0LEAD2"];
 
 /// The demo policy as YAML text.
 pub fn policy_yaml() -> String {
+    const DECISIONS: [&str; 2] = ["pipeline approve", "pipeline reject"];
     let names = |changes: bool| -> String {
-        let names: Vec<String> =
-            ENTRIES.iter().filter(|e| e.spec.changes == changes).map(|e| format!("{:?}", e.spec.name)).collect();
+        let names: Vec<String> = ENTRIES
+            .iter()
+            .filter(|e| e.spec.changes == changes && !DECISIONS.contains(&e.spec.name))
+            .map(|e| format!("{:?}", e.spec.name))
+            .collect();
         names.join(", ")
     };
     format!(
         "roles:\n  devs: {{ everyone: true }}\n  leads: {{ users: [{leads}] }}\nrules:\n  \
          - allow: [{reads}]\n    to: devs\n  \
          - allow: [scale]\n    to: devs\n    where: {{ service: '^staging/' }}\n  \
-         - allow: [{changes}]\n    to: devs\n    approval: {{ by: leads, ttl: 30m }}\n",
+         - allow: [{changes}]\n    to: devs\n    approval: {{ by: leads, ttl: 30m }}\n  \
+         - allow: [\"pipeline approve\", \"pipeline reject\"]\n    to: leads\n",
         leads = LEADS.join(", "),
         reads = names(false),
         changes = names(true),

@@ -41,6 +41,7 @@ pub mod chat;
 pub mod demo;
 mod input;
 pub mod mrkdwn;
+pub mod notices;
 mod render;
 pub mod screen;
 
@@ -93,6 +94,8 @@ pub struct Session {
     pub ops: Arc<Ops>,
     pub store: Arc<dyn Store>,
     pub screen: Arc<Screen>,
+    /// The demo's notifications, a step after each command line; `None` in `console`.
+    pub notices: Option<Arc<notices::Notices>>,
 }
 
 /// Reads lines from `input` until EOF or `quit`, printing each answer on the
@@ -111,6 +114,9 @@ where
     }
     let mut lines = input.lines();
     loop {
+        if let Some(notices) = &session.notices {
+            notices.next_step().await;
+        }
         if interactive {
             screen.print("> ")?;
         }

@@ -57,6 +57,12 @@ pub const EMOJI: &[(&str, &str)] = &[
     ("information_source", "i"),
     ("floppy_disk", "!"),
     ("zzz", "–"),
+    // Notifications: acknowledged, flapping, anything else AWS said.
+    ("eyes", "✓"),
+    ("ocean", "~"),
+    ("mailbox_with_mail", "✉"),
+    ("key", "•"),
+    ("gear", "⟳"),
 ];
 
 /// Readable text for a piece of mrkdwn.

@@ -20,7 +20,7 @@ fn demo_with(policy: Policy) -> (Arc<Sandbox>, Session, Captured) {
     let screen = Screen::new(captured.clone());
     let chat = Arc::new(super::chat::ConsoleChat::new(screen.clone()));
     let ops = Arc::new(Ops::new(sandbox.clone().gateways(), Arc::new(policy), store.clone(), chat));
-    (sandbox, Session { ops, store, screen }, captured)
+    (sandbox, Session { ops, store, screen, notices: None }, captured)
 }
 
 fn demo() -> (Arc<Sandbox>, Session, Captured) {
@@ -227,4 +227,58 @@ async fn in_the_demo_a_developer_asks_and_a_lead_approves_at_the_same_console() 
             "8/8 running, 0 pending — done.",
         ],
     );
+}
+
+/// The demo as `opsbot demo` runs it: its policy, and its notification story.
+fn demo_with_story() -> (Session, Captured) {
+    let sandbox = Arc::new(Sandbox::demo(Utc::now()));
+    let store = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
+    let captured = Captured::default();
+    let screen = Screen::new(captured.clone());
+    let chat = Arc::new(super::chat::ConsoleChat::new(screen.clone()));
+    let policy = Arc::new(super::demo::policy());
+    let gateways = sandbox.gateways();
+    let story = crate::sandbox::story::demo_story(Utc::now() - chrono::Duration::minutes(6));
+    let (alerts, notices) =
+        super::notices::demo_notices(store.clone(), screen.clone(), policy.clone(), gateways.pipelines.clone(), story);
+    let ops = Arc::new(Ops::new(gateways, policy, store.clone(), chat).with_alerts(alerts));
+    (Session { ops, store, screen, notices: Some(notices) }, captured)
+}
+
+#[tokio::test]
+async fn the_demo_shows_a_pipeline_run_as_one_message_edited_in_place_with_its_thread() {
+    let (session, out) = demo_with_story();
+    run(&session, dev(), "whoami\nwhoami\nwhoami\nwhoami\n".as_bytes(), false).await.unwrap();
+    let text = out.text();
+    assert_eq!(text.matches("── #ops ──\n⟳ storefront-web").count(), 1, "posted once:\n{text}");
+    assert!(text.contains("── #ops (edited) ──\n✗ storefront-web — execution `d3f1a2b4` failed"), "{text}");
+    assert!(text.contains("   ↳ ✗ Action Build/UnitTests failed: npm test: 2 failing"), "{text}");
+    assert!(text.contains("[5] Retry stage"), "{text}");
+}
+
+#[tokio::test]
+async fn in_the_demo_on_call_acks_an_alarm_and_sees_it_resolved() {
+    let (session, out) = demo_with_story();
+    let script = "whoami\nwhoami\nalerts\nack shop-checkout-latency\nalerts\n";
+    run(&session, dev(), script.as_bytes(), false).await.unwrap();
+    let text = out.text();
+    assert!(text.contains("shop-checkout-latency — ALARM since"), "listed while open:\n{text}");
+    assert!(text.contains("@U0DEV acknowledged shop-checkout-latency"), "{text}");
+    assert!(text.contains("   ↳ ✓ Acknowledged by @U0DEV at"), "{text}");
+    assert!(text.contains("shop-checkout-latency is OK again — resolved after 3m · acknowledged by @U0DEV"), "{text}");
+    assert!(text.contains("No open alerts"), "{text}");
+}
+
+#[tokio::test]
+async fn in_the_demo_only_a_lead_can_press_approve_on_the_approval() {
+    let (session, out) = demo_with_story();
+    run(&session, dev(), "1\n:as U0LEAD1\n1\n".as_bytes(), false).await.unwrap();
+    let text = out.text();
+    assert!(text.contains("[1] Approve  [2] Approve with comment…  [3] Reject…"), "{text}");
+    assert!(text.contains("You can't run `pipeline approve` here"), "a developer is refused:\n{text}");
+    assert!(
+        text.contains("Plan — `pipeline approve payments-api ApproveProd/ManualApproval`"),
+        "a lead gets the plan:\n{text}"
+    );
+    assert!(text.contains("Summary kept by CodePipeline: “Approved by Slack user U0LEAD1 via opsbot”"), "{text}");
 }

@@ -31,23 +31,36 @@ use super::event::{ParseError, parse};
 use super::notifier::{Batch, Notifier};
 use super::sqs::Inbox;
 use crate::app::Clock;
-use crate::slack::outbox::{Outbox, OutboxError};
-use crate::store::{Living, SqliteStore};
+use crate::slack::outbox::{Outbox, OutboxError, Write};
+use crate::store::{Living, LivingRecord, SqliteStore};
 
 /// Rows handled per read of the inbox.
 const CHUNK: usize = 64;
 
+/// Where handled notifications go: their records and writes, committed with
+/// the inbox row they came from. The Slack [`Outbox`] in `serve`; the
+/// console's screen in `opsbot demo`.
+pub trait Writes: Send + Sync {
+    fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>) -> Result<(), OutboxError>;
+}
+
+impl Writes for Outbox {
+    fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>) -> Result<(), OutboxError> {
+        Outbox::commit(self, records, writes, handled)
+    }
+}
+
 pub struct Notifications {
     store: Arc<SqliteStore>,
     notifier: Notifier,
-    outbox: Outbox,
+    outbox: Arc<dyn Writes>,
     clock: Clock,
     wake: Notify,
     sweep_every: Duration,
 }
 
 impl Notifications {
-    pub fn new(notifier: Notifier, outbox: Outbox, clock: Clock, sweep_every: Duration) -> Arc<Self> {
+    pub fn new(notifier: Notifier, outbox: Arc<dyn Writes>, clock: Clock, sweep_every: Duration) -> Arc<Self> {
         let store = notifier.store.clone();
         Arc::new(Notifications { store, notifier, outbox, clock, wake: Notify::new(), sweep_every })
     }

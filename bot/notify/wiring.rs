@@ -51,7 +51,7 @@ pub fn start(parts: Parts<'_>, stop: &CancellationToken) -> Result<Option<Starte
         return Ok(None);
     }
     let notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
-    let notifications = Notifications::new(notifier, parts.outbox, parts.clock, parts.sweep_every);
+    let notifications = Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every);
     let mut tasks = vec![tokio::spawn(notifications.clone().run(stop.clone()))];
     match parts.sqs {
         Some(client) => {

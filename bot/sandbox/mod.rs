@@ -38,6 +38,7 @@ pub mod pipelines;
 pub mod run_command;
 pub mod seed;
 pub mod ssm;
+pub mod story;
 
 use ecs::SimCluster;
 use params::SimParam;

@@ -208,7 +208,7 @@ async fn console(script: &str) -> String {
     let policy = Arc::new(crate::console::demo::policy());
     let ops = Arc::new(opsbot_commands::Ops::new(sandbox.gateways(), policy, store.clone(), chat));
     let user = crate::console::ConsoleUser { name: Some("dev".into()), ..crate::console::ConsoleUser::local() };
-    run(&Session { ops, store, screen }, user, script.as_bytes(), false).await.unwrap();
+    run(&Session { ops, store, screen, notices: None }, user, script.as_bytes(), false).await.unwrap();
     captured.text()
 }
 

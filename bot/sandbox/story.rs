@@ -1,0 +1,86 @@
+//! The notifications `opsbot demo` tells, as AWS would deliver them
+//! (EventBridge events and CodePipeline's SNS approval message), about the
+//! sandbox's own pipelines and alarms: `storefront-web` runs and fails at
+//! Build, `shop-checkout-latency` fires and recovers, and `payments-api` waits
+//! for a lead's approval. One step per command line (see
+//! `console::notices`), times from `start` on, a minute apart.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use super::seed::{ACCOUNT_ID, REGION};
+use opsbot_commands::ports::Time;
+
+const EXECUTION: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";
+const ALARM: &str = "shop-checkout-latency";
+
+fn event(id: &str, at: Time, detail_type: &str, source: &str, resource: String, detail: Value) -> String {
+    json!({"version": "0", "id": id, "detail-type": detail_type, "source": source, "account": ACCOUNT_ID,
+        "time": at.to_rfc3339(), "region": REGION, "resources": [resource], "detail": detail})
+    .to_string()
+}
+
+fn pipeline(id: &str, at: Time, detail_type: &str, extra: Value) -> String {
+    let mut detail = json!({"pipeline": "storefront-web", "execution-id": EXECUTION, "version": 3});
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        detail[k] = v.clone();
+    }
+    let arn = format!("arn:aws:codepipeline:{REGION}:{ACCOUNT_ID}:storefront-web");
+    event(id, at, detail_type, "aws.codepipeline", arn, detail)
+}
+
+fn stage(id: &str, at: Time, stage: &str, state: &str) -> String {
+    pipeline(id, at, "CodePipeline Stage Execution State Change", json!({"stage": stage, "state": state}))
+}
+
+fn alarm(id: &str, at: Time, state: &str, reason: &str) -> String {
+    let arn = format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{ALARM}");
+    let detail = json!({"alarmName": ALARM, "state": {"value": state, "reason": reason, "timestamp": at.to_rfc3339()},
+        "configuration": {"description": "Checkout p99 latency over 2 s"}});
+    event(id, at, "CloudWatch Alarm State Change", "aws.cloudwatch", arn, detail)
+}
+
+/// The story's steps, each a list of bodies.
+pub fn demo_story(start: Time) -> Vec<Vec<String>> {
+    let at = |minutes: i64| start + Duration::minutes(minutes);
+    let trigger = json!({"trigger-type": "Webhook", "commit-id": "7d2c9e1b4a", "commit-message": "Checkout: retry the payment call",
+        "author-display-name": "li.wei"});
+    let approval = json!({"region": REGION, "consoleLink": "https://console.aws.amazon.com/codesuite/codepipeline/pipelines/payments-api/view",
+        "approval": {"pipelineName": "payments-api", "stageName": "ApproveProd", "actionName": "ManualApproval",
+        "token": "demo-approval-token", "expires": (start + Duration::days(7)).format("%Y-%m-%dT%H:%MZ").to_string(),
+        "customData": "Staging is green; check the canary before approving."}})
+    .to_string();
+    let failed = json!({"stage": "Build", "action": "UnitTests", "state": "FAILED",
+        "type": {"owner": "AWS", "category": "Test", "provider": "CodeBuild", "version": "1"},
+        "execution-result": {"external-execution-summary": "npm test: 2 failing (checkout.spec.ts: retries the payment call)"}});
+    vec![
+        vec![
+            pipeline(
+                "demo-1",
+                at(0),
+                "CodePipeline Pipeline Execution State Change",
+                json!({"state": "STARTED", "execution-trigger": trigger}),
+            ),
+            stage("demo-2", at(0), "Source", "STARTED"),
+            approval,
+        ],
+        vec![stage("demo-3", at(1), "Source", "SUCCEEDED"), stage("demo-4", at(1), "Build", "STARTED")],
+        vec![alarm(
+            "demo-5",
+            at(2),
+            "ALARM",
+            "Threshold Crossed: 3 datapoints were greater than the threshold (2000.0).",
+        )],
+        vec![
+            pipeline("demo-6", at(3), "CodePipeline Action Execution State Change", failed),
+            stage("demo-7", at(3), "Build", "FAILED"),
+            pipeline("demo-8", at(3), "CodePipeline Pipeline Execution State Change", json!({"state": "FAILED"})),
+        ],
+        vec![alarm(
+            "demo-9",
+            at(5),
+            "OK",
+            "Threshold Crossed: 3 datapoints were not greater than the threshold (2000.0).",
+        )],
+    ]
+}
