@@ -3,8 +3,8 @@
 -- notification, so each one is a new inbox row (persistence + dedup check) instead of a
 -- dedup hit. opsbot's dedup key of an alarm message is the alarm ARN + StateChangeTime +
 -- NewStateValue (the same whichever path delivers it, bot/notify/event.rs), so each request
--- gets its own StateChangeTime (year 2024 + wrk thread, time of day = request counter in
--- milliseconds) and its own MessageId ("<start time>-<thread>-...-<counter>"); both keep
+-- gets its own StateChangeTime (a year per wrk run and thread, time of day = request
+-- counter in milliseconds) and its own MessageId ("<start time>-<thread>-...-<counter>"); both keep
 -- their length, so the body keeps its exact size.
 -- The body file comes from $PEERBENCH_BODY.
 local path = os.getenv("PEERBENCH_BODY") or "payload/sns-cloudwatch-alarm.json"
@@ -38,9 +38,12 @@ end
 
 -- tid is set by setup() in this thread's own Lua state; the thread's start time keeps
 -- ids unique across runs against the same store
-local counter, started = 0, 0
+local counter, started, year = 0, 0, 0
 init = function(args)
   started = os.time() % 0x100000000
+  -- a year of its own per wrk run (start second) and thread: the warm-up run and the
+  -- measured run (seconds apart, counters both from 1) must not repeat each other's keys
+  year = 1970 + (started % 25) * 8 + (tid or 0) % 8
 end
 request = function()
   counter = counter + 1
@@ -48,7 +51,7 @@ request = function()
   local id = string.format("%08x-%04x-4000-8000-%012x", started, t, counter)
   local ms = counter % 86400000
   local floor = math.floor -- wrk's LuaJIT is Lua 5.1: no // operator
-  local time = string.format("%04d-05-14T%02d:%02d:%02d.%03d+0000", 2024 + t, floor(ms / 3600000),
+  local time = string.format("%04d-05-14T%02d:%02d:%02d.%03d+0000", year, floor(ms / 3600000),
     floor(ms / 60000) % 60, floor(ms / 1000) % 60, ms % 1000)
   return wrk.format(nil, nil, nil, head .. id .. middle .. time .. tail)
 end
