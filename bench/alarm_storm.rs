@@ -88,7 +88,8 @@ async fn main() {
 fn config_yaml(dir: &std::path::Path, sink: &str) -> String {
     let mut routes = String::new();
     for c in 0..CHANNELS {
-        routes += &format!("    - {{ match: {{ kind: alarm, name: \"^storm-c{c}-\" }}, channel: {} }}\n", load::channel(c));
+        routes +=
+            &format!("    - {{ match: {{ kind: alarm, name: \"^storm-c{c}-\" }}, channel: {} }}\n", load::channel(c));
     }
     format!(
         "store: {{ path: {} }}\nslack: {{ api_url: {sink}/api }}\nnotifications:\n  default_channel: C0STORMDEF\n  \

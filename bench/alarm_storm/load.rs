@@ -41,11 +41,11 @@ pub fn alarm_index(name: &str) -> Option<usize> {
 }
 
 fn count(a: usize) -> usize {
-    if a % 2 == 0 { 101 } else { 99 }
+    if a.is_multiple_of(2) { 101 } else { 99 }
 }
 
 fn reason(a: usize, k: usize) -> String {
-    let state = if k % 2 == 0 { "ALARM" } else { "OK" };
+    let state = if k.is_multiple_of(2) { "ALARM" } else { "OK" };
     format!("Storm notification {k} of alarm {a:03}, state {state}")
 }
 
@@ -106,7 +106,7 @@ pub async fn storm(base: &str) -> Sent {
 
 fn notification(a: usize, k: usize, n: usize, at: chrono::DateTime<chrono::Utc>) -> String {
     let name = alarm_name(a);
-    let (new, old) = if k % 2 == 0 { ("ALARM", "OK") } else { ("OK", "ALARM") };
+    let (new, old) = if k.is_multiple_of(2) { ("ALARM", "OK") } else { ("OK", "ALARM") };
     let message = json!({
         "AlarmName": name,
         "AlarmDescription": format!("Storm alarm {a:03}: p99 latency of service {a:03} above 500 ms."),

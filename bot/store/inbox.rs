@@ -119,9 +119,8 @@ mod tests {
     #[test]
     fn forgetting_old_keys_searches_an_index_instead_of_reading_every_row() {
         let store = SqliteStore::in_memory().unwrap();
-        let plan: String = store
-            .with(|c| c.query_row(&format!("EXPLAIN QUERY PLAN {FORGET}"), [0], |r| r.get(3)))
-            .unwrap();
+        let plan: String =
+            store.with(|c| c.query_row(&format!("EXPLAIN QUERY PLAN {FORGET}"), [0], |r| r.get(3))).unwrap();
         assert!(plan.contains("USING INDEX inbox_forget"), "the prune after every handled row reads: {plan}");
     }
 
