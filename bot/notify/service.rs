@@ -24,7 +24,7 @@ use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::SlackUserId;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{debug, error, warn};
 
 use super::alarm::{self, AlertRecord, Effect};
 use super::event::{ParseError, parse};
@@ -152,7 +152,9 @@ impl Inbox for Notifications {
         if new {
             self.wake.notify_one();
         } else {
-            info!(key = %inbound.key, "duplicate notification ignored");
+            // A redelivery is routine (SNS and SQS deliver at least once); at
+            // info it was one log line per request under a redelivery storm.
+            debug!(key = %inbound.key, "duplicate notification ignored");
         }
         Ok(())
     }

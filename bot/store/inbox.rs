@@ -10,7 +10,10 @@
 //!   between handles the row again on the next start; handling is written to
 //!   be repeatable.
 //! - Handled rows keep their key (for dedup) but not their body, and are
-//!   pruned after a week — SNS and SQS redeliver for days at most.
+//!   pruned after a week — SNS and SQS redeliver for days at most. The prune
+//!   runs after every handled row, through the partial index `inbox_forget`
+//!   (received, handled rows only): a full scan there made handling quadratic
+//!   (the alarm storm and ingest benchmarks, docs/benchmarks.md).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -19,6 +22,9 @@ use opsbot_commands::ports::store::StoreError;
 
 /// How long a handled key is remembered for dedup.
 const KEEP_KEYS_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Forgets handled keys received before `?1` (uses the index `inbox_forget`).
+const FORGET: &str = "DELETE FROM inbox WHERE body IS NULL AND received < ?1";
 
 /// One stored body waiting to be handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +38,8 @@ impl SqliteStore {
     /// Stores `body` under `key` unless the key is known; true when new.
     pub fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
         self.with(|c| {
-            c.execute(
-                "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)",
-                params![key, body, now_ms],
-            )
+            c.prepare_cached("INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)")?
+                .execute(params![key, body, now_ms])
         })
         .map(|inserted| inserted == 1)
     }
@@ -66,8 +70,8 @@ impl SqliteStore {
 
 /// [`SqliteStore::inbox_handled`] inside an open transaction.
 pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64, now_ms: i64) -> rusqlite::Result<()> {
-    c.execute("UPDATE inbox SET body = NULL WHERE seq = ?1", [seq])?;
-    c.execute("DELETE FROM inbox WHERE body IS NULL AND received < ?1", [now_ms - KEEP_KEYS_MS]).map(drop)
+    c.prepare_cached("UPDATE inbox SET body = NULL WHERE seq = ?1")?.execute([seq])?;
+    c.prepare_cached(FORGET)?.execute([now_ms - KEEP_KEYS_MS]).map(drop)
 }
 
 #[cfg(test)]
@@ -110,6 +114,14 @@ mod tests {
         store.inbox_handled(new.seq, KEEP_KEYS_MS + 1).unwrap();
         assert!(!store.inbox_knows("old").unwrap());
         assert!(store.inbox_knows("new").unwrap());
+    }
+
+    #[test]
+    fn forgetting_old_keys_searches_an_index_instead_of_reading_every_row() {
+        let store = SqliteStore::in_memory().unwrap();
+        let plan: String =
+            store.with(|c| c.query_row(&format!("EXPLAIN QUERY PLAN {FORGET}"), [0], |r| r.get(3))).unwrap();
+        assert!(plan.contains("USING INDEX inbox_forget"), "the prune after every handled row reads: {plan}");
     }
 
     #[test]

@@ -67,6 +67,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, id));
      CREATE INDEX living_open ON living (kind, open)",
     outbox::MIGRATION,
+    // Forgetting week-old handled keys (after every handled row) must not scan
+    // the whole inbox: without it, handling became quadratic in the inbox size.
+    "CREATE INDEX inbox_forget ON inbox (received) WHERE body IS NULL",
 ];
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;
