@@ -38,6 +38,7 @@ PIDS=()
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  rm -f "$WORK"/ingest.db*   # a few hundred MB after the unique variant; the logs stay
 }
 trap cleanup EXIT
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

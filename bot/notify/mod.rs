@@ -21,6 +21,7 @@
 pub mod alarm;
 pub mod approval;
 pub mod event;
+pub mod group_commit;
 pub mod notifier;
 pub mod pipeline;
 pub mod route;

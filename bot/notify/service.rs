@@ -6,7 +6,9 @@
 //!
 //! # Decisions
 //! - `receive` only parses (for the dedup key) and stores: the answer to SQS
-//!   or SNS never waits for Slack.
+//!   or SNS never waits for Slack. Stores go through [`GroupCommit`] (one
+//!   transaction per batch of concurrent accepts, still committed before the
+//!   answer).
 //! - Handling a row and marking it handled are one transaction with the
 //!   records and Slack writes it causes; after a crash, unhandled rows are
 //!   handled on the next start — nothing lost, nothing twice.
@@ -28,6 +30,7 @@ use tracing::{debug, error, warn};
 
 use super::alarm::{self, AlertRecord, Effect};
 use super::event::{ParseError, parse};
+use super::group_commit::GroupCommit;
 use super::notifier::{Batch, Notifier};
 use super::sqs::Inbox;
 use crate::app::Clock;
@@ -52,6 +55,8 @@ impl Writes for Outbox {
 
 pub struct Notifications {
     store: Arc<SqliteStore>,
+    /// Accepts go through one writer thread, a transaction per batch.
+    commit: GroupCommit,
     notifier: Notifier,
     outbox: Arc<dyn Writes>,
     clock: Clock,
@@ -62,7 +67,8 @@ pub struct Notifications {
 impl Notifications {
     pub fn new(notifier: Notifier, outbox: Arc<dyn Writes>, clock: Clock, sweep_every: Duration) -> Arc<Self> {
         let store = notifier.store.clone();
-        Arc::new(Notifications { store, notifier, outbox, clock, wake: Notify::new(), sweep_every })
+        let commit = GroupCommit::start(store.clone()).expect("the OS starts the inbox writer thread");
+        Arc::new(Notifications { store, commit, notifier, outbox, clock, wake: Notify::new(), sweep_every })
     }
 
     /// Handles what the inbox holds, now and whenever more arrives; sweeps
@@ -148,7 +154,7 @@ impl Inbox for Notifications {
             }
         };
         let now = (self.clock)().timestamp_millis();
-        let new = self.store.inbox_accept(&inbound.key, body, now).map_err(|e| e.to_string())?;
+        let new = self.commit.accept(inbound.key.clone(), body.to_vec(), now).await?;
         if new {
             self.wake.notify_one();
         } else {

@@ -23,6 +23,8 @@ use opsbot_commands::ports::store::StoreError;
 /// How long a handled key is remembered for dedup.
 const KEEP_KEYS_MS: i64 = 7 * 24 * 3600 * 1000;
 
+const ACCEPT: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)";
+
 /// Forgets handled keys received before `?1` (uses the index `inbox_forget`).
 const FORGET: &str = "DELETE FROM inbox WHERE body IS NULL AND received < ?1";
 
@@ -37,11 +39,25 @@ pub struct InboxRow {
 impl SqliteStore {
     /// Stores `body` under `key` unless the key is known; true when new.
     pub fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
+        self.with(|c| c.prepare_cached(ACCEPT)?.execute(params![key, body, now_ms])).map(|inserted| inserted == 1)
+    }
+
+    /// [`Self::inbox_accept`] for many `(key, body, now_ms)` in one transaction
+    /// (one WAL commit): true per new key, in order. A key twice in `items`
+    /// is new the first time only. All or nothing: on an error none is stored.
+    pub fn inbox_accept_all(&self, items: &[(&str, &[u8], i64)]) -> Result<Vec<bool>, StoreError> {
         self.with(|c| {
-            c.prepare_cached("INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)")?
-                .execute(params![key, body, now_ms])
+            let tx = c.unchecked_transaction()?;
+            let mut new = Vec::with_capacity(items.len());
+            {
+                let mut insert = tx.prepare_cached(ACCEPT)?;
+                for (key, body, now_ms) in items {
+                    new.push(insert.execute(params![key, body, now_ms])? == 1);
+                }
+            }
+            tx.commit()?;
+            Ok(new)
         })
-        .map(|inserted| inserted == 1)
     }
 
     /// Up to `limit` unhandled rows, oldest first.
@@ -122,6 +138,17 @@ mod tests {
         let plan: String =
             store.with(|c| c.query_row(&format!("EXPLAIN QUERY PLAN {FORGET}"), [0], |r| r.get(3))).unwrap();
         assert!(plan.contains("USING INDEX inbox_forget"), "the prune after every handled row reads: {plan}");
+    }
+
+    #[test]
+    fn a_batch_stores_each_new_key_once_and_reports_which_were_new() {
+        let store = SqliteStore::in_memory().unwrap();
+        store.inbox_accept("known", b"k", 0).unwrap();
+        let new =
+            store.inbox_accept_all(&[("a", b"1", 1), ("known", b"2", 1), ("a", b"3", 1), ("b", b"4", 1)]).unwrap();
+        assert_eq!(new, [true, false, false, true]);
+        let bodies: Vec<Vec<u8>> = store.inbox_pending(10).unwrap().into_iter().map(|r| r.body).collect();
+        assert_eq!(bodies, [b"k".to_vec(), b"1".to_vec(), b"4".to_vec()]);
     }
 
     #[test]
