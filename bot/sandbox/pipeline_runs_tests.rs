@@ -220,8 +220,9 @@ fn asked_and_approved(command: &str) -> String {
 
 #[tokio::test(start_paused = true)]
 async fn the_demo_approves_payments_and_watches_it_deploy() {
-    let out = console(&asked_and_approved("pipeline approve payments-api LGTM")).await;
-    assert!(out.contains("Summary kept by CodePipeline: “Approved by dev (U0CONSOLE) via opsbot: LGTM”"), "{out}");
+    // Leads decide manual approvals themselves: their decision is the second look.
+    let out = console(":as U0LEAD1\npipeline approve payments-api LGTM\n1\n").await;
+    assert!(out.contains("Summary kept by CodePipeline: “Approved by Slack user U0LEAD1 via opsbot: LGTM”"), "{out}");
     assert!(out.contains("is at DeployProd (5 of 5): DeployProd in progress."), "the deploy shows as it runs:\n{out}");
     assert!(out.contains("✓ Approved ApproveProd/ManualApproval of payments-api (execution `5e1a7c93`).\nExecution `5e1a7c93` succeeded after 30s."), "{out}");
 }
