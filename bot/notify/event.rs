@@ -120,10 +120,13 @@ impl Notification {
         }
     }
 
-    /// The identity of the living message this notification updates, where
-    /// it has one: `pipeline:<execution id>` for pipeline, stage and action
-    /// events, `alarm:<ARN>`, `ecs:<deployment id>`, `automation:<execution id>`.
-    /// Approvals, parameter changes, service actions and others stand alone.
+    /// What this notification is about, when successive notifications are
+    /// about the same thing: `pipeline:<execution id>` for pipeline, stage and
+    /// action events, `alarm:<ARN>`, `ecs:<deployment id>`,
+    /// `automation:<execution id>`. One-message kinds use it as their message
+    /// key (`summary`); the alarm lifecycle keys its messages per episode of
+    /// the ARN (`alarm::AlertRecord::message_key`). Approvals, parameter
+    /// changes, service actions and others stand alone.
     pub fn living_key(&self) -> Option<String> {
         match self {
             Notification::PipelineExecution(n) => Some(format!("pipeline:{}", n.execution_id)),
