@@ -130,6 +130,7 @@ async fn a_lead_approves_with_a_comment_typed_in_a_modal_and_the_summary_carries
         s.notifications.cert_url_allow = Regex::new(LOCAL_ALLOW).unwrap();
     })
     .await;
+    bot.slack.add_user("U0LEAD", "lee", "Lee Lead");
     let sns = FakeSns::start().await;
     assert_eq!(post(&bot, &sns.notification(TOPIC, Some("APPROVAL NEEDED"), &approval_message())).await.0, 200);
     let request = wait_for_message(&bot).await;
@@ -157,6 +158,9 @@ async fn a_lead_approves_with_a_comment_typed_in_a_modal_and_the_summary_carries
     let plan = bot.slack.next_call("chat.postEphemeral").await;
     assert_eq!(plan.body["user"], "U0LEAD");
     let text = text_of(&plan.body);
-    assert!(text.contains("via opsbot: canary is green"), "the summary CodePipeline keeps carries the comment: {text}");
+    assert!(
+        text.contains("(U0LEAD) via opsbot: canary is green") && !text.contains("Slack user U0LEAD"),
+        "the summary CodePipeline keeps names the lead and carries the comment: {text}"
+    );
     bot.stop().await;
 }

@@ -149,7 +149,9 @@ impl SlackBot {
                     }
                     return;
                 }
-                let ctx = bot.context(&press.user, None, &press.channel, None).await;
+                // A press carries no name; the approval summary AWS keeps wants one.
+                let name = bot.web.user_name(&press.user).await.map(|n| n.to_string());
+                let ctx = bot.context(&press.user, name, &press.channel, None).await;
                 let sent = match bot.ops.press(&ctx, &press.press).await {
                     ClickOutcome::Replace(reply) => bot.web.respond_replacing(&press.response_url, &reply).await,
                     ClickOutcome::Note(reply) => bot.web.respond_privately(&press.response_url, &reply).await,
@@ -173,7 +175,8 @@ impl SlackBot {
                 if !bot.first_time(&comment.dedup_key()).await {
                     return;
                 }
-                let ctx = bot.context(&comment.user, None, &comment.channel, None).await;
+                let name = bot.web.user_name(&comment.user).await.map(|n| n.to_string());
+                let ctx = bot.context(&comment.user, name, &comment.channel, None).await;
                 let typed = opsbot_commands::reply::one_line(&comment.comment);
                 let line = if typed.is_empty() {
                     comment.line.clone()
