@@ -17,12 +17,14 @@ WORKDIR /src
 # .venv/ and .git/ out of the context.
 COPY . .
 # Cache mounts keep the registry and target/ between builds (BuildKit); the binary
-# is copied out of the cached target/ in the same step.
+# is copied out of the cached target/ in the same step, without its symbol table
+# (the release profile keeps symbols for bench/layout/record.sh; the image has
+# no use for them).
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bin opsbot \
- && install -D -m 0755 target/release/opsbot /out/opsbot
+ && install -D -s -m 0755 target/release/opsbot /out/opsbot
 
 FROM debian:bookworm-slim
 RUN apt-get update \

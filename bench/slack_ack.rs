@@ -13,6 +13,12 @@
 //!
 //! Everything stays on 127.0.0.1 and stops by itself. Targets (docs/benchmarks.md):
 //! ack p99 ≤ 5 ms at 200 req/s, idle RSS ≤ 10 MB, ready ≤ 50 ms.
+//!
+//! `OPSBOT_BIN` names the binary to measure; without it, the one `cargo bench`
+//! built. Measure the shipped one with `cargo build --release` and
+//! `OPSBOT_BIN=target/release/opsbot`: the start-up layout build.rs links by
+//! names functions as the release profile mangles them, so only a release
+//! build gets it (the bench profile's symbols carry other hashes).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,7 +43,9 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let spawned = Instant::now();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsbot"))
+    let binary = std::env::var("OPSBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_opsbot").to_string());
+    println!("measuring {binary}; start-up layout: {}", layout_coverage(&binary));
+    let mut child = tokio::process::Command::new(&binary)
         .args(["serve", "--transport", "http", "--listen", &format!("127.0.0.1:{port}")])
         .env_clear()
         .envs([
@@ -60,17 +68,32 @@ async fn main() {
     wait_ready(&client, &base).await;
     let ready = spawned.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle_rss = rss_kib(pid);
+    let idle = Resident::of(pid);
 
     let (latencies, failures) = load(&client, &base, &sink).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while answers.load(Ordering::Relaxed) < latencies.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let loaded_rss = rss_kib(pid);
+    let loaded = Resident::of(pid);
     child.kill().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
-    report(ready, idle_rss, loaded_rss, &latencies, failures, answers.load(Ordering::Relaxed));
+    report(ready, &idle, &loaded, &latencies, failures, answers.load(Ordering::Relaxed));
+}
+
+/// How many functions of bench/layout/startup.order `binary` has: all of them
+/// when build.rs could place them; few when the file is stale (new dependency
+/// versions or toolchain: run bench/layout/record.sh) or the binary is not a
+/// release build.
+fn layout_coverage(binary: &str) -> String {
+    let order = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/layout/startup.order"));
+    let Ok(out) = std::process::Command::new("nm").arg(binary).output() else { return "unknown (no nm)".into() };
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    let symbols: std::collections::HashSet<&str> = symbols.lines().filter_map(|l| l.split(' ').nth(2)).collect();
+    let order = order.unwrap_or_default();
+    let wanted: Vec<&str> = order.lines().collect();
+    let found = wanted.iter().filter(|name| symbols.contains(*name)).count();
+    format!("{found} of the {} functions of bench/layout/startup.order", wanted.len())
 }
 
 /// Answers the Web API with `ok` and counts posts to response URLs.
@@ -146,9 +169,25 @@ fn urlencode(raw: &str) -> String {
     raw.replace('%', "%25").replace(':', "%3A").replace('/', "%2F")
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")?.trim().trim_end_matches(" kB").parse().ok()).unwrap_or(0)
+/// Resident memory in MB from /proc/PID/status: VmRSS and its parts, RssAnon
+/// (what the process allocated) and RssFile (mapped files: mostly its code).
+struct Resident {
+    total: f64,
+    anon: f64,
+    file: f64,
+}
+
+impl Resident {
+    fn of(pid: u32) -> Self {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().strip_suffix(" kB")?.parse().ok())
+                .map_or(f64::NAN, |kib: u64| kib as f64 / 1024.0)
+        };
+        Resident { total: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") }
+    }
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -159,12 +198,13 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-fn report(ready: Duration, idle: u64, loaded: u64, lat: &[Duration], failures: usize, answered: usize) {
+fn report(ready: Duration, idle: &Resident, loaded: &Resident, lat: &[Duration], failures: usize, answered: usize) {
     println!("opsbot slash-command acknowledgement, {RATE} req/s for {SECONDS} s over HTTP on 127.0.0.1");
     println!("| metric | value | target |");
     println!("|---|---|---|");
     println!("| time to ready | {:.1} ms | ≤ 50 ms |", ready.as_secs_f64() * 1000.0);
-    println!("| idle RSS | {:.1} MB | ≤ 10 MB |", idle as f64 / 1024.0);
+    println!("| idle RSS | {:.1} MB | ≤ 10 MB |", idle.total);
+    println!("| of which allocated / mapped files | {:.1} / {:.1} MB | |", idle.anon, idle.file);
     println!(
         "| ack p50 / p90 / p99 / max | {:.2} / {:.2} / {:.2} / {:.2} ms | p99 ≤ 5 ms |",
         pct(lat, 0.5),
@@ -174,5 +214,5 @@ fn report(ready: Duration, idle: u64, loaded: u64, lat: &[Duration], failures: u
     );
     println!("| acknowledged / refused or failed | {} / {failures} | all / 0 |", lat.len());
     println!("| answers delivered to response_url | {answered} | {} |", lat.len() + failures);
-    println!("| RSS after load | {:.1} MB | |", loaded as f64 / 1024.0);
+    println!("| RSS after load | {:.1} MB | |", loaded.total);
 }

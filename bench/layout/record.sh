@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Writes bench/layout/startup.order: the functions of the release binary that
+# `opsbot serve` runs while starting and idling, then those a first slash
+# command and a first SNS alarm notification add. build.rs links the binary
+# with that order (lld --symbol-ordering-file), so the code a running bot keeps
+# touching sits together instead of across the whole .text, and fewer pages
+# become resident (docs/benchmarks.md, "Idle memory").
+#
+# Run it again after changing dependencies or the toolchain (symbol names carry
+# hashes of both); then rebuild the release binary. A stale file is harmless:
+# names no longer present are skipped, and only memory suffers.
+#
+# Usage: bench/layout/record.sh        (needs valgrind, python3, curl)
+# Uses target/release/opsbot (builds it when missing); everything binds
+# 127.0.0.1, and every process started is stopped on exit.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+command -v valgrind >/dev/null || { echo "valgrind not found: apt-get install valgrind" >&2; exit 2; }
+[[ -x target/release/opsbot ]] || cargo build --release --locked --bin opsbot
+BIN="$ROOT/target/release/opsbot"
+nm "$BIN" >/dev/null 2>&1 && [[ -n "$(nm "$BIN" 2>/dev/null | head -1)" ]] ||
+  { echo "$BIN has no symbols: the release profile must keep them (strip = \"debuginfo\")" >&2; exit 2; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/opsbot-layout.XXXXXX")"
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+python3 bench/sns_ingest/slack_sink.py "$WORK/sink.port" & PIDS+=($!)
+for _ in $(seq 100); do [[ -s "$WORK/sink.port" ]] && break; sleep 0.05; done
+SINK="http://127.0.0.1:$(cat "$WORK/sink.port")"
+PAYLOAD="tests/fixtures/notifications/sns-envelope-alarm.json"
+TOPIC="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["TopicArn"])' "$PAYLOAD")"
+cat >"$WORK/opsbot.yaml" <<YAML
+store: { path: $WORK/opsbot.db }
+slack: { api_url: $SINK/api }
+notifications:
+  default_channel: C0LAYOUT
+  insecure_skip_sns_signatures: true
+  sns: { topics: ["$TOPIC"] }
+YAML
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+BASE="http://127.0.0.1:$PORT"
+SECRET=layout-signing-secret
+
+log "starting opsbot serve under callgrind (slow: about a minute to ready)"
+env -i PATH="$PATH" SLACK_BOT_TOKEN=xoxb-layout SLACK_SIGNING_SECRET="$SECRET" RUST_LOG=warn \
+  AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=layout AWS_SECRET_ACCESS_KEY=layout \
+  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+  valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no \
+  --callgrind-out-file="$WORK/callgrind.out" \
+  "$BIN" --config "$WORK/opsbot.yaml" serve --transport http --listen "127.0.0.1:$PORT" \
+  >"$WORK/opsbot.log" 2>&1 & VG=$!
+PIDS+=("$VG")
+for _ in $(seq 1200); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$BASE/healthz" >/dev/null || { cat "$WORK/opsbot.log" >&2; echo "opsbot did not get ready" >&2; exit 1; }
+sleep 5 # the idle loops (outbox, sweeps, pollers) take a turn or two
+callgrind_control --dump=ready "$VG" >/dev/null
+log "ready and idle: recorded; now a slash command and an alarm notification"
+
+BODY="token=x&team_id=T0LAYOUT&channel_id=C0LAYOUT&channel_name=layout&user_id=U0LAYOUT&user_name=layout&command=%2Fops&text=help&response_url=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$SINK/respond/1")&trigger_id=layout.1"
+TS="$(date +%s)"
+SIG="v0=$(printf 'v0:%s:%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)"
+curl -sf -o /dev/null "$BASE/slack/commands" -H 'content-type: application/x-www-form-urlencoded' \
+  -H "x-slack-request-timestamp: $TS" -H "x-slack-signature: $SIG" --data-raw "$BODY"
+curl -sf -o /dev/null "$BASE/sns" -H 'content-type: text/plain; charset=UTF-8' \
+  -H 'x-amz-sns-message-type: Notification' --data-binary "@$PAYLOAD"
+for _ in $(seq 600); do
+  [[ "$(curl -sf "$SINK/count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["writes"])')" -ge 2 ]] && break
+  sleep 0.1
+done
+sleep 2
+kill -TERM "$VG"
+wait "$VG" || true
+
+# Each dump lists, per object (ob=), the functions (fn=) that ran; keep the
+# binary's own, start-up and idle first, then what the requests added.
+python3 - "$BIN" "$WORK"/callgrind.out* >bench/layout/startup.order <<'PY'
+import sys
+import os
+import re
+binary, dumps = sys.argv[1], sorted(sys.argv[2:], key=os.path.getmtime)
+seen, order = set(), []
+for dump in dumps:
+    ob = None
+    for line in open(dump, errors="replace"):
+        if line.startswith("ob="):
+            ob = line[3:].strip()
+        elif line.startswith("fn=") and ob == binary:
+            # callgrind marks recursion levels as name'2; "0x..." and
+            # "(below main)" are not symbols
+            name = re.sub(r"'[0-9]+$", "", line[3:].strip())
+            if name not in seen and not name.startswith(("0x", "(")):
+                seen.add(name)
+                order.append(name)
+print("\n".join(order))
+PY
+log "wrote bench/layout/startup.order: $(wc -l <bench/layout/startup.order) functions; rebuild with cargo build --release"
