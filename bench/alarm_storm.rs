@@ -18,8 +18,11 @@
 //! message ending with its last notification's reason, and VmRSS / RssAnon /
 //! RssFile during and after. Signatures are skipped by
 //! `insecure_skip_sns_signatures` (benchmark-only); everything is on
-//! 127.0.0.1 and stops by itself.
+//! 127.0.0.1 and stops by itself. `OPSBOT_BIN` picks the binary
+//! (bench/binary.rs).
 
+#[path = "binary.rs"]
+mod binary;
 #[path = "alarm_storm/load.rs"]
 mod load;
 #[path = "alarm_storm/sink.rs"]
@@ -43,7 +46,7 @@ async fn main() {
     let config = dir.join("storm.yaml");
     std::fs::write(&config, config_yaml(&dir, &sink_url)).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsbot"))
+    let mut child = tokio::process::Command::new(binary::binary())
         .args(["serve", "--transport", "http", "--listen", &format!("127.0.0.1:{port}"), "--config"])
         .arg(&config)
         .env_clear()

@@ -13,12 +13,10 @@
 //!
 //! Everything stays on 127.0.0.1 and stops by itself. Targets (docs/benchmarks.md):
 //! ack p99 ≤ 5 ms at 200 req/s, idle RSS ≤ 10 MB, ready ≤ 50 ms.
-//!
-//! `OPSBOT_BIN` names the binary to measure; without it, the one `cargo bench`
-//! built. Measure the shipped one with `cargo build --release` and
-//! `OPSBOT_BIN=target/release/opsbot`: the start-up layout build.rs links by
-//! names functions as the release profile mangles them, so only a release
-//! build gets it (the bench profile's symbols carry other hashes).
+//! `OPSBOT_BIN` picks the binary (bench/binary.rs).
+
+#[path = "binary.rs"]
+mod binary;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,10 +40,9 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("opsbot-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
+    let binary = binary::binary();
     let spawned = Instant::now();
-    let binary = std::env::var("OPSBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_opsbot").to_string());
-    println!("measuring {binary}; start-up layout: {}", layout_coverage(&binary));
-    let mut child = tokio::process::Command::new(&binary)
+    let mut child = tokio::process::Command::new(binary)
         .args(["serve", "--transport", "http", "--listen", &format!("127.0.0.1:{port}")])
         .env_clear()
         .envs([
@@ -65,7 +62,7 @@ async fn main() {
     let pid = child.id().expect("pid");
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<axum::body::Bytes>>();
     let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&client, &base).await;
+    wait_ready(port).await;
     let ready = spawned.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = Resident::of(pid);
@@ -79,21 +76,6 @@ async fn main() {
     child.kill().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
     report(ready, &idle, &loaded, &latencies, failures, answers.load(Ordering::Relaxed));
-}
-
-/// How many functions of bench/layout/startup.order `binary` has: all of them
-/// when build.rs could place them; few when the file is stale (new dependency
-/// versions or toolchain: run bench/layout/record.sh) or the binary is not a
-/// release build.
-fn layout_coverage(binary: &str) -> String {
-    let order = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/layout/startup.order"));
-    let Ok(out) = std::process::Command::new("nm").arg(binary).output() else { return "unknown (no nm)".into() };
-    let symbols = String::from_utf8_lossy(&out.stdout);
-    let symbols: std::collections::HashSet<&str> = symbols.lines().filter_map(|l| l.split(' ').nth(2)).collect();
-    let order = order.unwrap_or_default();
-    let wanted: Vec<&str> = order.lines().collect();
-    let found = wanted.iter().filter(|name| symbols.contains(*name)).count();
-    format!("{found} of the {} functions of bench/layout/startup.order", wanted.len())
 }
 
 /// Answers the Web API with `ok` and counts posts to response URLs.
@@ -118,12 +100,21 @@ fn free_port() -> u16 {
 
 type Http = Client<hyper_util::client::legacy::connect::HttpConnector, Full<axum::body::Bytes>>;
 
-async fn wait_ready(client: &Http, base: &str) {
+/// Polls `GET /healthz` on a fresh connection each time, as an orchestrator's
+/// probe does.
+async fn wait_ready(port: u16) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let req = axum::http::Request::get(format!("{base}/healthz")).body(Full::default()).unwrap();
-        if client.request(req).await.is_ok_and(|r| r.status() == 200) {
-            return;
+        if let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            let probe = b"GET /healthz HTTP/1.1\r\nHost: opsbot\r\nConnection: close\r\n\r\n";
+            let mut answer = [0u8; 16];
+            if conn.write_all(probe).await.is_ok()
+                && conn.read_exact(&mut answer).await.is_ok()
+                && answer.starts_with(b"HTTP/1.1 200")
+            {
+                return;
+            }
         }
         assert!(Instant::now() < deadline, "opsbot did not become ready within 10 s");
         tokio::time::sleep(Duration::from_millis(1)).await;

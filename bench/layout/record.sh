@@ -19,7 +19,7 @@ cd "$ROOT"
 command -v valgrind >/dev/null || { echo "valgrind not found: apt-get install valgrind" >&2; exit 2; }
 [[ -x target/release/opsbot ]] || cargo build --release --locked --bin opsbot
 BIN="$ROOT/target/release/opsbot"
-nm "$BIN" >/dev/null 2>&1 && [[ -n "$(nm "$BIN" 2>/dev/null | head -1)" ]] ||
+[[ -n "$(nm "$BIN" 2>/dev/null | head -c1)" ]] ||
   { echo "$BIN has no symbols: the release profile must keep them (strip = \"debuginfo\")" >&2; exit 2; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/opsbot-layout.XXXXXX")"

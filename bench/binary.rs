@@ -1,0 +1,30 @@
+//! Which opsbot binary a benchmark measures, and whether it has the start-up
+//! layout build.rs links the release binary with.
+//!
+//! `OPSBOT_BIN` names it; without it, the one `cargo bench` built. The
+//! start-up order (bench/layout/startup.order) names functions as the release
+//! profile mangles them, so only `cargo build --release` output gets it: the
+//! bench profile's symbols carry other hashes. To measure what ships:
+//! `cargo build --release && OPSBOT_BIN=target/release/opsbot cargo bench --bench NAME`.
+
+/// The binary to start, and a line saying what it is.
+pub fn binary() -> String {
+    let binary = std::env::var("OPSBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_opsbot").to_string());
+    println!("measuring {binary}; start-up layout: {}", layout_coverage(&binary));
+    binary
+}
+
+/// How many functions of the start-up order `binary` has: all of them when
+/// build.rs could place them; few when the file is stale (new dependency
+/// versions or toolchain: run bench/layout/record.sh) or the binary is not a
+/// release build.
+fn layout_coverage(binary: &str) -> String {
+    let order = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/layout/startup.order"));
+    let Ok(out) = std::process::Command::new("nm").arg(binary).output() else { return "unknown (no nm)".into() };
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    let symbols: std::collections::HashSet<&str> = symbols.lines().filter_map(|l| l.split(' ').nth(2)).collect();
+    let order = order.unwrap_or_default();
+    let wanted: Vec<&str> = order.lines().collect();
+    let found = wanted.iter().filter(|name| symbols.contains(*name)).count();
+    format!("{found} of the {} functions of bench/layout/startup.order", wanted.len())
+}
