@@ -19,12 +19,12 @@
 //! RssFile during and after. Signatures are skipped by
 //! `insecure_skip_sns_signatures` (benchmark-only); everything is on
 //! 127.0.0.1 and stops by itself. `OPSBOT_BIN` picks the binary
-//! (bench/binary.rs).
+//! (bench/measured.rs).
 
-#[path = "binary.rs"]
-mod binary;
 #[path = "alarm_storm/load.rs"]
 mod load;
+#[path = "measured.rs"]
+mod measured;
 #[path = "alarm_storm/sink.rs"]
 mod sink;
 
@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use load::{ALARMS, CHANNELS, TOPIC};
+use measured::Rss;
 
 /// How long the Slack side may take to settle after the last notification.
 const DRAIN_LIMIT: Duration = Duration::from_secs(300);
@@ -46,7 +47,7 @@ async fn main() {
     let config = dir.join("storm.yaml");
     std::fs::write(&config, config_yaml(&dir, &sink_url)).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = tokio::process::Command::new(binary::binary())
+    let mut child = tokio::process::Command::new(measured::binary())
         .args(["serve", "--transport", "http", "--listen", &format!("127.0.0.1:{port}"), "--config"])
         .arg(&config)
         .env_clear()
@@ -118,28 +119,6 @@ async fn wait_settled(record: &sink::Shared, last_reason: &[String]) -> Option<I
 
 fn shows_last(message: &sink::Message, last_reason: &[String]) -> bool {
     load::alarm_index(&message.alarm).is_some_and(|a| message.content.contains(&last_reason[a]))
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Rss {
-    vm: u64,
-    anon: u64,
-    file: u64,
-}
-
-impl Rss {
-    fn of(pid: u32) -> Rss {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let kib = |key: &str| {
-            status.lines().find_map(|l| l.strip_prefix(key)?.trim().trim_end_matches(" kB").parse().ok()).unwrap_or(0)
-        };
-        Rss { vm: kib("VmRSS:"), anon: kib("RssAnon:"), file: kib("RssFile:") }
-    }
-
-    fn show(&self) -> String {
-        let mb = |k: u64| k as f64 / 1024.0;
-        format!("{:.1} MB (anon {:.1}, file {:.1})", mb(self.vm), mb(self.anon), mb(self.file))
-    }
 }
 
 /// Keeps the sample with the highest VmRSS, every 100 ms.

@@ -13,10 +13,10 @@
 //!
 //! Everything stays on 127.0.0.1 and stops by itself. Targets (docs/benchmarks.md):
 //! ack p99 ≤ 5 ms at 200 req/s, idle RSS ≤ 10 MB, ready ≤ 50 ms.
-//! `OPSBOT_BIN` picks the binary (bench/binary.rs).
+//! `OPSBOT_BIN` picks the binary (bench/measured.rs).
 
-#[path = "binary.rs"]
-mod binary;
+#[path = "measured.rs"]
+mod measured;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +27,7 @@ use axum::routing::post;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use measured::Rss;
 use opsbot::slack::signature::sign;
 
 const RATE: u64 = 200;
@@ -40,7 +41,7 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("opsbot-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
-    let binary = binary::binary();
+    let binary = measured::binary();
     let spawned = Instant::now();
     let mut child = tokio::process::Command::new(binary)
         .args(["serve", "--transport", "http", "--listen", &format!("127.0.0.1:{port}")])
@@ -65,14 +66,14 @@ async fn main() {
     wait_ready(port).await;
     let ready = spawned.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle = Resident::of(pid);
+    let idle = Rss::of(pid);
 
     let (latencies, failures) = load(&client, &base, &sink).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while answers.load(Ordering::Relaxed) < latencies.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let loaded = Resident::of(pid);
+    let loaded = Rss::of(pid);
     child.kill().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
     report(ready, &idle, &loaded, &latencies, failures, answers.load(Ordering::Relaxed));
@@ -160,27 +161,6 @@ fn urlencode(raw: &str) -> String {
     raw.replace('%', "%25").replace(':', "%3A").replace('/', "%2F")
 }
 
-/// Resident memory in MB from /proc/PID/status: VmRSS and its parts, RssAnon
-/// (what the process allocated) and RssFile (mapped files: mostly its code).
-struct Resident {
-    total: f64,
-    anon: f64,
-    file: f64,
-}
-
-impl Resident {
-    fn of(pid: u32) -> Self {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().strip_suffix(" kB")?.parse().ok())
-                .map_or(f64::NAN, |kib: u64| kib as f64 / 1024.0)
-        };
-        Resident { total: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") }
-    }
-}
-
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -189,13 +169,12 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-fn report(ready: Duration, idle: &Resident, loaded: &Resident, lat: &[Duration], failures: usize, answered: usize) {
+fn report(ready: Duration, idle: &Rss, loaded: &Rss, lat: &[Duration], failures: usize, answered: usize) {
     println!("opsbot slash-command acknowledgement, {RATE} req/s for {SECONDS} s over HTTP on 127.0.0.1");
     println!("| metric | value | target |");
     println!("|---|---|---|");
     println!("| time to ready | {:.1} ms | ≤ 50 ms |", ready.as_secs_f64() * 1000.0);
-    println!("| idle RSS | {:.1} MB | ≤ 10 MB |", idle.total);
-    println!("| of which allocated / mapped files | {:.1} / {:.1} MB | |", idle.anon, idle.file);
+    println!("| idle RSS (allocated, mapped files) | {} | ≤ 10 MB |", idle.show());
     println!(
         "| ack p50 / p90 / p99 / max | {:.2} / {:.2} / {:.2} / {:.2} ms | p99 ≤ 5 ms |",
         pct(lat, 0.5),
@@ -205,5 +184,5 @@ fn report(ready: Duration, idle: &Resident, loaded: &Resident, lat: &[Duration],
     );
     println!("| acknowledged / refused or failed | {} / {failures} | all / 0 |", lat.len());
     println!("| answers delivered to response_url | {answered} | {} |", lat.len() + failures);
-    println!("| RSS after load | {:.1} MB | |", loaded.total);
+    println!("| RSS after load | {} | |", loaded.show());
 }

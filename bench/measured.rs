@@ -1,5 +1,6 @@
-//! Which opsbot binary a benchmark measures, and whether it has the start-up
-//! layout build.rs links the release binary with.
+//! The opsbot process a benchmark measures: which binary (and whether it has
+//! the start-up layout build.rs links the release binary with), and its
+//! resident memory.
 //!
 //! `OPSBOT_BIN` names it; without it, the one `cargo bench` built. The
 //! start-up order (bench/layout/startup.order) names functions as the release
@@ -27,4 +28,28 @@ fn layout_coverage(binary: &str) -> String {
     let wanted: Vec<&str> = order.lines().collect();
     let found = wanted.iter().filter(|name| symbols.contains(*name)).count();
     format!("{found} of the {} functions of bench/layout/startup.order", wanted.len())
+}
+
+/// Resident memory from /proc/PID/status, in KiB: VmRSS and its parts, RssAnon
+/// (what the process allocated) and RssFile (mapped files: mostly its code).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rss {
+    pub vm: u64,
+    pub anon: u64,
+    pub file: u64,
+}
+
+impl Rss {
+    pub fn of(pid: u32) -> Rss {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let kib = |key: &str| {
+            status.lines().find_map(|l| l.strip_prefix(key)?.trim().trim_end_matches(" kB").parse().ok()).unwrap_or(0)
+        };
+        Rss { vm: kib("VmRSS:"), anon: kib("RssAnon:"), file: kib("RssFile:") }
+    }
+
+    pub fn show(&self) -> String {
+        let mb = |k: u64| k as f64 / 1024.0;
+        format!("{:.1} MB (anon {:.1}, file {:.1})", mb(self.vm), mb(self.anon), mb(self.file))
+    }
 }
