@@ -11,11 +11,13 @@
 //!   costs memory, never a build; `bench/layout/record.sh` writes it anew.
 //! - `-z pack-relative-relocs` (DT_RELR): the relative relocations the loader
 //!   reads at start-up shrink from 24 bytes each to a bitmap. glibc's loader
-//!   understands them from 2.36 on, so it is only used when the glibc linked
-//!   against is that new (the binary runs on the glibc it was built with).
+//!   understands them from 2.36 on, so it is only used when the building
+//!   machine's glibc is that new (the binary needs a glibc at least as new as
+//!   the one it was linked against anyway).
 //!
-//! Only for release builds with LLD, the default linker of
-//! x86_64-unknown-linux-gnu; debug and test builds link as cargo does.
+//! Only for release builds for x86_64-unknown-linux-gnu, whose default linker
+//! is LLD (mold takes the same options; GNU ld does not know the ordering
+//! one); debug and test builds link as cargo does.
 
 use std::process::Command;
 
@@ -23,7 +25,6 @@ const ORDER: &str = "bench/layout/startup.order";
 
 fn main() {
     println!("cargo:rerun-if-changed={ORDER}");
-    println!("cargo:rerun-if-changed=build.rs");
     let release = std::env::var("PROFILE").as_deref() == Ok("release");
     let target = std::env::var("TARGET").unwrap_or_default();
     if !release || target != "x86_64-unknown-linux-gnu" {

@@ -5,8 +5,10 @@
 //! `OPSBOT_BIN` names it; without it, the one `cargo bench` built. The
 //! start-up order (bench/layout/startup.order) names functions as the release
 //! profile mangles them, so only `cargo build --release` output gets it: the
-//! bench profile's symbols carry other hashes. To measure what ships:
-//! `cargo build --release && OPSBOT_BIN=target/release/opsbot cargo bench --bench NAME`.
+//! bench profile's symbols carry other hashes. `cargo bench` also rebuilds
+//! target/release/opsbot with its own profile, so measure what ships from a
+//! copy: `cargo build --release && cp target/release/opsbot /tmp/opsbot-release`,
+//! then `OPSBOT_BIN=/tmp/opsbot-release cargo bench --bench NAME`.
 
 /// The binary to start, and a line saying what it is.
 pub fn binary() -> String {
