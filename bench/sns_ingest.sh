@@ -43,19 +43,8 @@ cleanup() {
 trap cleanup EXIT
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-python3 bench/sns_ingest/slack_sink.py "$WORK/sink.port" & PIDS+=($!)
-for _ in $(seq 100); do [[ -s "$WORK/sink.port" ]] && break; sleep 0.05; done
-SINK="http://127.0.0.1:$(cat "$WORK/sink.port")"
-TOPIC="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["TopicArn"])' "$PAYLOAD")"
-cat >"$WORK/ingest.yaml" <<YAML
-store: { path: $WORK/ingest.db }
-slack: { api_url: $SINK/api }
-notifications:
-  default_channel: C0INGEST
-  insecure_skip_sns_signatures: true
-  sns: { topics: ["$TOPIC"] }
-YAML
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+source bench/local_bot.sh
+local_bot "$WORK" ingest "$PAYLOAD" C0INGEST
 URL="http://127.0.0.1:$PORT/sns"
 
 # ---- 1. same body, next to the peers, through their harness

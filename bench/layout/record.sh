@@ -32,20 +32,9 @@ cleanup() {
 trap cleanup EXIT
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-python3 bench/sns_ingest/slack_sink.py "$WORK/sink.port" & PIDS+=($!)
-for _ in $(seq 100); do [[ -s "$WORK/sink.port" ]] && break; sleep 0.05; done
-SINK="http://127.0.0.1:$(cat "$WORK/sink.port")"
 PAYLOAD="tests/fixtures/notifications/sns-envelope-alarm.json"
-TOPIC="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["TopicArn"])' "$PAYLOAD")"
-cat >"$WORK/opsbot.yaml" <<YAML
-store: { path: $WORK/opsbot.db }
-slack: { api_url: $SINK/api }
-notifications:
-  default_channel: C0LAYOUT
-  insecure_skip_sns_signatures: true
-  sns: { topics: ["$TOPIC"] }
-YAML
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+source bench/local_bot.sh
+local_bot "$WORK" opsbot "$PAYLOAD" C0LAYOUT
 BASE="http://127.0.0.1:$PORT"
 SECRET=layout-signing-secret
 
@@ -55,7 +44,7 @@ env -i PATH="$PATH" SLACK_BOT_TOKEN=xoxb-layout SLACK_SIGNING_SECRET="$SECRET" R
   AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
   valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no \
   --callgrind-out-file="$WORK/callgrind.out" \
-  "$BIN" --config "$WORK/opsbot.yaml" serve --transport http --listen "127.0.0.1:$PORT" \
+  "$BIN" --config "$CONFIG" serve --transport http --listen "127.0.0.1:$PORT" \
   >"$WORK/opsbot.log" 2>&1 & VG=$!
 PIDS+=("$VG")
 for _ in $(seq 1200); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
