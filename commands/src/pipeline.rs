@@ -41,12 +41,24 @@ pub struct Ops {
     pub(crate) identity: Option<Arc<dyn Identity>>,
     /// The alerts `alerts` and `alert ack` read and take.
     pub(crate) alerts: Arc<dyn Alerts>,
+    /// What time it is when a change runs (its policy is judged again then).
+    pub(crate) clock: Clock,
 }
+
+/// Where [`Ops`] reads the time from outside a request (a request brings its own `now`).
+pub type Clock = Arc<dyn Fn() -> crate::ports::Time + Send + Sync>;
 
 impl Ops {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
         let alerts = Arc::new(crate::ports::alerts::Unfollowed);
-        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None, alerts }
+        let clock: Clock = Arc::new(chrono::Utc::now);
+        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None, alerts, clock }
+    }
+
+    /// Reads the time from `clock` instead of the system's (tests move it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The alerts of the alarm notifications this process follows.
@@ -100,18 +112,7 @@ impl Ops {
         };
         let spec = command.spec();
         tracing::Span::current().record("command", spec.name);
-        let args = command.policy_args();
-        let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        let request = Request {
-            command: spec.name,
-            user: ctx.user.as_str(),
-            groups: &ctx.groups,
-            channel: ctx.channel.as_str(),
-            args: &args,
-            at: ctx.now,
-            force: crate::cmd::is_forced(&canonical),
-        };
-        let decision = self.policy.evaluate(&request);
+        let decision = self.judge(ctx, &command, &canonical);
         let Some(change) = command.as_change() else {
             return match decision {
                 Decision::Allow { .. } => self.run_read(ctx, &command).await,
@@ -138,6 +139,22 @@ impl Ops {
                 self.request_change(ctx, &change_request, change, Some(approval)).await
             }
         }
+    }
+
+    /// The policy's decision on `command` (typed as `canonical`) asked by `ctx`'s user, there and then.
+    pub(crate) fn judge(&self, ctx: &Context, command: &Command, canonical: &str) -> Decision {
+        let args = command.policy_args();
+        let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let request = Request {
+            command: command.spec().name,
+            user: ctx.user.as_str(),
+            groups: &ctx.groups,
+            channel: ctx.channel.as_str(),
+            args: &args,
+            at: ctx.now,
+            force: crate::cmd::is_forced(canonical),
+        };
+        self.policy.evaluate(&request)
     }
 
     async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {

@@ -5,12 +5,18 @@
 //! on. Each step is audited; the record of intent (`executing`) is written
 //! before AWS is touched, and a failure to write it stops the change.
 //!
+//! Just before a change runs, the policy judges it again (its stored command
+//! line, requester, channel, `--force`, at that moment): a freeze that began,
+//! or a rule removed or narrowed since the request, stops it — refused,
+//! audited, not run.
+//!
 //! A change's AWS calls after confirmation (the re-plan, the action, the
 //! follow-up checks) go through gateways resolved once for its requester (see
 //! `identity`); if they cannot be had, the change ends failed and runs nothing.
 
 use std::sync::Arc;
 
+use opsbot_policies::Decision;
 use tracing::{error, info, warn};
 
 use super::{ChangeCommand, Click, ClickKind, Outcome, Plan, Progress, Verdict, params_hash};
@@ -298,7 +304,7 @@ impl Ops {
             groups: record.groups.clone(),
             channel: record.channel.clone(),
             channel_name: None,
-            now: chrono::Utc::now(),
+            now: (self.clock)(),
         };
         let Some(command) = Command::parse(&record.text).ok().filter(|_| params_hash(&record.text) == record.hash)
         else {
@@ -308,6 +314,11 @@ impl Ops {
                 .await;
         };
         let Some(change) = command.as_change() else { return };
+        if let Some(why) = self.no_longer_allowed(&ctx, &record, &command, approver.as_ref()) {
+            warn!(change = %record.id, %why, "the policy no longer allows the change; not run");
+            self.audit_change(&record, AuditEvent::Refused, approver.as_ref(), |r| r.detail = Some(why.clone())).await;
+            return self.finish(&record, false, &format!("not run: {}", esc(&why))).await;
+        }
         let aws = match self.gateways_for(&record.requester).await {
             Ok(aws) => aws,
             Err(err) => {
@@ -364,6 +375,35 @@ impl Ops {
         let mut aws = identity.gateways_for(requester).await?;
         aws.param_hooks = self.aws.param_hooks.clone();
         Ok(aws)
+    }
+
+    /// Why the policy, judged again now, no longer lets the stored change run,
+    /// or `None` to go ahead. The rules or the freezes may have changed (a new
+    /// policy after a restart) or a freeze may have begun since the request.
+    /// A change that now needs an approval runs only if it got one from the
+    /// same role; one from another role does not count, as opsbot cannot
+    /// tell now whether its approver belongs to the new role.
+    fn no_longer_allowed(
+        &self,
+        ctx: &Context,
+        record: &ChangeRecord,
+        command: &Command,
+        approver: Option<&crate::values::SlackUserId>,
+    ) -> Option<String> {
+        let decision = self.judge(ctx, command, &record.text);
+        let rule = decision.rule().map(|r| format!(" (rule {r})")).unwrap_or_default();
+        match decision {
+            Decision::Allow { .. } => None,
+            Decision::Deny { reason, .. } => Some(format!("the policy no longer allows it{rule}: {reason}")),
+            Decision::NeedsApproval { approvers, .. }
+                if approver.is_some() && record.approvers.as_deref() == Some(approvers.as_str()) =>
+            {
+                None
+            }
+            Decision::NeedsApproval { approvers, .. } => Some(format!(
+                "the policy now needs an approval by {approvers}{rule} that this request did not get — ask again"
+            )),
+        }
     }
 
     /// Why a confirmed change should not run after all (its plan, made again
@@ -526,7 +566,7 @@ impl Ops {
         fill: impl FnOnce(&mut AuditRecord),
     ) -> bool {
         let mut record = AuditRecord {
-            at: chrono::Utc::now(),
+            at: (self.clock)(),
             event,
             request: change.id.0.clone(),
             actor: change.requester.clone(),

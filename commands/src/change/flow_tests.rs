@@ -386,3 +386,124 @@ async fn an_approved_pipeline_decision_names_its_requester_in_the_summary_aws_ke
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert!(calls[0].ends_with(": Approved by dev (U0DEV) via opsbot"), "{calls:?}");
 }
+
+/// Scale needs an approval by `ops` (everyone), plus `extra` YAML (a freeze).
+fn approval_policy_with(extra: &str) -> Policy {
+    policy(&format!(
+        "roles:\n  ops: {{ everyone: true }}\nrules:\n  - allow: [scale]\n    to: ops\n    approval: {{ by: ops, ttl: 1h }}\n{extra}"
+    ))
+}
+
+/// Confirms `scale prod/api 6` under `w` and returns the approval request's message.
+async fn asked_for_approval(w: &World) -> Reply {
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.chat.messages.lock().unwrap().last().unwrap().1.clone()
+}
+
+/// An `Ops` on `w`'s fakes and store, under `policy` and reading the time
+/// from `at` — opsbot restarted with another configuration, later.
+fn restarted(w: &World, policy: Policy, at: crate::ports::Time) -> Arc<Ops> {
+    let ops = Ops::new(FakeAws::share(&w.aws), Arc::new(policy), w.store.clone(), w.chat.clone());
+    Arc::new(ops.with_clock(Arc::new(move || at)))
+}
+
+fn refusal(w: &World) -> String {
+    let audit = w.store.audit.lock().unwrap();
+    let refused = audit.iter().find(|r| r.event == AuditEvent::Refused).expect("a Refused record");
+    refused.detail.clone().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_change_requested_before_a_freeze_and_approved_inside_it_does_not_run() {
+    let freeze = "freeze:\n  - { name: release, from: 2026-11-22T12:30:00Z, to: 2026-11-22T18:00:00Z, commands: [scale], \
+                  reason: release day }\n";
+    let w = world_with(
+        approval_policy_with(freeze),
+        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
+    );
+    let asking = asked_for_approval(&w).await;
+    let inside = crate::testing::now() + chrono::Duration::hours(1);
+    let ops = restarted(&w, approval_policy_with(freeze), inside);
+    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    settle(&w, "req-1").await;
+
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran inside the freeze");
+    assert_eq!(events(&w.store).last(), Some(&AuditEvent::Refused));
+    let detail = refusal(&w);
+    assert!(detail.contains("freeze `release` (policy.yaml:") && detail.contains("release day"), "{detail}");
+    let last = w.chat.texts().pop().unwrap();
+    assert!(last.contains("not run: the policy no longer allows it") && last.contains("release day"), "{last}");
+    assert_eq!(w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap().state, ChangeState::Failed);
+}
+
+#[tokio::test]
+async fn a_change_whose_rule_was_removed_after_the_request_does_not_run() {
+    let w = world_with(
+        approval_policy_with(""),
+        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
+    );
+    let asking = asked_for_approval(&w).await;
+    let without_scale = policy("roles:\n  ops: { everyone: true }\nrules:\n  - { allow: [service], to: ops }\n");
+    let ops = restarted(&w, without_scale, crate::testing::now());
+    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    settle(&w, "req-1").await;
+
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
+    assert_eq!(
+        events(&w.store),
+        [AuditEvent::Requested, AuditEvent::Confirmed, AuditEvent::Approved, AuditEvent::Refused]
+    );
+    assert!(refusal(&w).starts_with("the policy no longer allows it"), "{}", refusal(&w));
+}
+
+#[tokio::test]
+async fn a_change_that_now_needs_an_approval_it_did_not_get_does_not_run() {
+    let w = world_with(
+        Policy::reads_for_everyone(["scale"]),
+        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
+    );
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    let ops = restarted(&w, approval_policy_with(""), crate::testing::now());
+    ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    settle(&w, "req-1").await;
+
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
+    let detail = refusal(&w);
+    assert!(
+        detail.contains("now needs an approval by ops (rule policy.yaml:") && detail.ends_with("ask again"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_change_approved_by_a_role_the_policy_no_longer_asks_for_does_not_run() {
+    let w = world_with(
+        approval_policy_with(""),
+        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
+    );
+    let asking = asked_for_approval(&w).await;
+    let leads = policy(
+        "roles:\n  ops: { everyone: true }\n  leads: { users: [U0LEAD] }\nrules:\n  - allow: [scale]\n    to: ops\n    \
+         approval: { by: leads, ttl: 1h }\n",
+    );
+    let ops = restarted(&w, leads, crate::testing::now());
+    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    settle(&w, "req-1").await;
+
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
+    assert!(refusal(&w).contains("now needs an approval by leads"), "{}", refusal(&w));
+}
+
+#[tokio::test]
+async fn a_change_still_allowed_when_it_runs_goes_ahead() {
+    let w = world_with(
+        approval_policy_with(""),
+        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
+    );
+    let asking = asked_for_approval(&w).await;
+    let ops = restarted(&w, approval_policy_with(""), crate::testing::now() + chrono::Duration::minutes(30));
+    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    settle(&w, "req-1").await;
+    assert_eq!(w.aws.scaled.lock().unwrap().len(), 1, "the change ran");
+}
