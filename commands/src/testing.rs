@@ -358,11 +358,16 @@ pub struct MemoryStore {
     pub audit: Mutex<Vec<AuditRecord>>,
     /// When set, audit appends fail (to prove nothing runs without an audit trail).
     pub audit_down: std::sync::atomic::AtomicBool,
+    /// When set, claims fail (to prove nothing runs unclaimed).
+    pub claims_down: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
 impl Store for MemoryStore {
     async fn claim(&self, key: &str, _now: Time) -> Result<bool, StoreError> {
+        if self.claims_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StoreError("disk full".into()));
+        }
         Ok(self.claims.lock().unwrap().insert(key.to_owned()))
     }
 

@@ -30,6 +30,10 @@ use crate::reply::{Button, ButtonStyle, Reply, esc, when};
 /// How long a plan waits for its requester's confirmation when no approval is needed.
 pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);
 
+/// A second press of the same Run button by the same user within this
+/// window is answered with a note instead of a second plan.
+pub const PRESS_WINDOW: chrono::Duration = chrono::Duration::seconds(10);
+
 /// What a click changes for the person who clicked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClickOutcome {
@@ -122,13 +126,41 @@ impl Ops {
     pub async fn press(self: &Arc<Self>, ctx: &Context, press: &super::Press) -> ClickOutcome {
         match press {
             super::Press::Change(click) => self.click(ctx, click).await,
-            super::Press::Run(line) => ClickOutcome::Note(self.handle(ctx, line).await),
+            super::Press::Run(line) => match self.first_press(ctx, line).await {
+                Ok(true) => ClickOutcome::Note(self.handle(ctx, line).await),
+                Ok(false) => note(":point_up: You just pressed this; see the plan above."),
+                Err(()) => ClickOutcome::Note(store_down(ctx)),
+            },
             // Only Slack can ask in a modal; elsewhere say how to type it.
             super::Press::Ask(line) => {
                 let how = format!("Add your comment to the command: `{} your comment`", esc(line));
                 ClickOutcome::Note(Reply::ephemeral(how.replace('`', "")).section(how))
             }
         }
+    }
+
+    /// Whether this press of a Run button is the first by `ctx.user` within
+    /// [`PRESS_WINDOW`]: a second one (a double click, or an impatient press
+    /// again; Slack gives each its own trigger id) would show a second plan.
+    /// Claims are once-only and kept a day, so the window is made of buckets:
+    /// a press claims its bucket and the next one. A second press less than a
+    /// window later always finds one of them taken; one two windows later
+    /// never does; in between it depends on where the buckets fall. `Err`
+    /// when the claim cannot be written: then nothing runs (fail closed).
+    async fn first_press(&self, ctx: &Context, line: &str) -> Result<bool, ()> {
+        let bucket = ctx.now.timestamp().div_euclid(PRESS_WINDOW.num_seconds());
+        let key = |b: i64| format!("press:{}:{}:{b}", ctx.user, params_hash(line));
+        for b in [bucket, bucket + 1] {
+            match self.store.claim(&key(b), ctx.now).await {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(err) => {
+                    error!(error = %err, "cannot claim the button press");
+                    return Err(());
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// A change's button was pressed by `ctx.user`.

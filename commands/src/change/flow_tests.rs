@@ -507,3 +507,54 @@ async fn a_change_still_allowed_when_it_runs_goes_ahead() {
     settle(&w, "req-1").await;
     assert_eq!(w.aws.scaled.lock().unwrap().len(), 1, "the change ran");
 }
+
+/// A notification's Run button for `scale prod/api 6`, pressed by `user`
+/// `after` the first press; whether it showed a plan, and its text.
+async fn press_run(w: &World, user: &str, after: chrono::Duration, n: usize) -> (bool, String) {
+    let ctx = Context { request_id: format!("req-{n}"), now: crate::testing::now() + after, ..as_user(user) };
+    let ClickOutcome::Note(reply) = w.ops.press(&ctx, &super::Press::Run("scale prod/api 6".into())).await else {
+        panic!("a Run button answers the presser alone")
+    };
+    (reply.all_buttons().any(|b| b.label == "Confirm"), reply.text())
+}
+
+#[tokio::test]
+async fn a_run_button_pressed_twice_by_the_same_user_gives_one_plan() {
+    let w = world();
+    assert!(press_run(&w, "U0DEV", chrono::Duration::zero(), 1).await.0);
+    let (plan, text) = press_run(&w, "U0DEV", chrono::Duration::seconds(3), 2).await;
+    assert!(!plan && text.contains("You just pressed this; see the plan above"), "{text}");
+    assert_eq!(events(&w.store), [AuditEvent::Requested], "one request, one plan");
+}
+
+#[tokio::test]
+async fn a_run_button_pressed_twice_across_a_window_boundary_still_gives_one_plan() {
+    let w = world();
+    // 12:00:09 then 12:00:11: the two presses fall into different 10 s buckets.
+    assert!(press_run(&w, "U0DEV", chrono::Duration::seconds(9), 1).await.0);
+    assert!(!press_run(&w, "U0DEV", chrono::Duration::seconds(11), 2).await.0);
+}
+
+#[tokio::test]
+async fn another_user_pressing_the_same_run_button_gets_their_own_plan() {
+    let w = world();
+    assert!(press_run(&w, "U0DEV", chrono::Duration::zero(), 1).await.0);
+    assert!(press_run(&w, "U0LEAD", chrono::Duration::seconds(1), 2).await.0);
+}
+
+#[tokio::test]
+async fn the_same_user_pressing_again_after_the_window_gets_a_new_plan() {
+    let w = world();
+    assert!(press_run(&w, "U0DEV", chrono::Duration::zero(), 1).await.0);
+    assert!(press_run(&w, "U0DEV", super::flow::PRESS_WINDOW * 2, 2).await.0);
+    assert_eq!(events(&w.store), [AuditEvent::Requested, AuditEvent::Requested]);
+}
+
+#[tokio::test]
+async fn a_run_button_whose_press_cannot_be_recorded_runs_nothing() {
+    let w = world();
+    w.store.claims_down.store(true, Ordering::Relaxed);
+    let (plan, text) = press_run(&w, "U0DEV", chrono::Duration::zero(), 1).await;
+    assert!(!plan && text.contains("Nothing was done: opsbot cannot record this request"), "{text}");
+    assert!(events(&w.store).is_empty(), "nothing was requested");
+}
