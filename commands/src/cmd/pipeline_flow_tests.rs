@@ -165,10 +165,15 @@ async fn the_approve_button_of_a_notification_is_refused_to_a_non_lead_and_puts_
     let ClickOutcome::Note(refused) = w.ops.press(&ctx(), &button).await else { panic!("a note to the presser") };
     assert!(refused.text().contains("You can't run `pipeline approve` here"), "{}", refused.text());
 
-    // A double press gives two plans; confirming both puts the approval once.
+    // A double press gives one plan (the second gets a note); pressed again
+    // later it gives a second plan, and confirming both puts the approval once.
+    let ClickOutcome::Note(first) = w.ops.press(&lead("req-0"), &button).await else { panic!("a plan") };
+    let ClickOutcome::Note(again) = w.ops.press(&lead("req-0b"), &button).await else { panic!("a note") };
+    assert!(first.text().contains("Approved by Lee") && again.text().contains("You just pressed this"));
     let mut plans = Vec::new();
-    for request in ["req-1", "req-2"] {
-        let ClickOutcome::Note(plan) = w.ops.press(&lead(request), &button).await else { panic!("a plan") };
+    for (request, later) in [("req-1", 20), ("req-2", 40)] {
+        let pressed = crate::cmd::Context { now: ctx().now + chrono::Duration::seconds(later), ..lead(request) };
+        let ClickOutcome::Note(plan) = w.ops.press(&pressed, &button).await else { panic!("a plan") };
         assert!(plan.text().contains("Approved by Lee (U0LEAD) via opsbot"), "{}", plan.text());
         plans.push(confirm_button(&plan));
     }
