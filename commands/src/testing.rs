@@ -174,6 +174,9 @@ pub struct FakeAws {
     /// state per `execution` call (the last one stays); see
     /// [`FakeAws::after_pipeline_change`].
     pub pipeline_scripts: Mutex<BTreeMap<String, std::collections::VecDeque<PipelineState>>>,
+    /// What `state` answers from now on, whatever happened (set mid-test
+    /// to change the world between two steps of a flow).
+    pub pipeline_now: Mutex<BTreeMap<String, PipelineState>>,
     /// Registered task definitions by `family:revision`, besides the ones
     /// services run (which `task_definition` finds as ACTIVE).
     pub task_definitions: BTreeMap<String, TaskDefinition>,

@@ -89,6 +89,11 @@ impl Ops {
                 return Reply::ephemeral(format!("Nothing to do: {why}"))
                     .section(format!(":zzz: Nothing to do: {}", esc(why)));
             }
+            Verdict::Moved(why) => {
+                self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(why.clone())).await;
+                return Reply::ephemeral(format!("Not done: {why}"))
+                    .section(format!(":twisted_rightwards_arrows: Not done: {}", esc(why)));
+            }
             Verdict::Unsafe(reasons) => {
                 self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
                 let lines = reasons.iter().map(|r| format!("• {}", esc(r))).collect::<Vec<_>>().join("\n");
@@ -96,11 +101,16 @@ impl Ops {
                     .section(format!(":octagonal_sign: Not now — `{}` would be unsafe:\n{lines}", esc(request.shown)));
             }
         }
-        let pinned = change.pinned();
-        let pinned_request;
+        // The pinned line keeps `--force`: it was allowed and shown with it.
+        let pinned =
+            change.pinned().map(|line| if request.force { format!("{line} {}", crate::cmd::FORCE) } else { line });
+        let (pinned_request, pinned_shown);
         let request = match &pinned {
             Some(line) => {
-                pinned_request = ChangeRequest { canonical: line, shown: line, rule: request.rule.clone(), ..*request };
+                // Shown with secret values masked, like the line as typed.
+                pinned_shown = Command::parse(line).map(|c| c.shown(line)).unwrap_or_else(|_| line.clone());
+                let rule = request.rule.clone();
+                pinned_request = ChangeRequest { canonical: line, shown: &pinned_shown, rule, ..*request };
                 &pinned_request
             }
             None => request,
@@ -455,6 +465,7 @@ impl Ops {
                 None
             }
             Ok(Plan { verdict: Verdict::NoOp(why), .. }) => Some(format!("nothing to do any more — {}", esc(&why))),
+            Ok(Plan { verdict: Verdict::Moved(why), .. }) => Some(esc(&why)),
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
                 Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
             }

@@ -47,6 +47,11 @@ pub enum Verdict {
     NoOp(String),
     /// It would be unsafe now; the reasons say why and what to wait for.
     Unsafe(Vec<String>),
+    /// What the command line pins (see [`ChangeCommand::pinned`]) is not what
+    /// is there now — an approval of another execution waits, the parameter
+    /// was written since — so it would act on something nobody reviewed.
+    /// Never forced past: it must be asked for again.
+    Moved(String),
 }
 
 /// What the AWS call did.
@@ -82,6 +87,9 @@ pub trait ChangeCommand: Send + Sync {
     /// typed one leaves something to be worked out later (`param rollback
     /// NAME` → `param rollback NAME 6`): the change is stored, approved and
     /// run as that line, so an approval can never come to mean something else.
+    /// When the line pins a target (`--execution ID`, a version), `plan`
+    /// answers [`Verdict::Moved`] once the live target differs, and `act`
+    /// refuses to touch another one.
     fn pinned(&self) -> Option<String> {
         None
     }

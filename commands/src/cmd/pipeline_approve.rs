@@ -1,4 +1,4 @@
-//! `pipeline approve NAME [STAGE/ACTION] [comment]` — and, sharing this
+//! `pipeline approve NAME [STAGE/ACTION] [--execution ID] [comment]` — and, sharing this
 //! file's [`PipelineDecision`], `pipeline reject` — answer a manual approval
 //! (PutApprovalResult) with a summary naming the Slack user:
 //! "Approved by Dana (U0DEV) via opsbot: <comment>". Verify: an approval is
@@ -13,9 +13,20 @@
 //! - A token AWS no longer takes (InvalidApprovalToken,
 //!   ApprovalAlreadyCompleted) ends the change with "already decided elsewhere
 //!   or expired", never as an internal error.
-//! - `STAGE/ACTION` is the second word when it holds a `/`; the rest is the
-//!   comment. Names match without regard to case and go to AWS as the
-//!   pipeline spells them.
+//! - `STAGE/ACTION` is the second word when it holds a `/`; `--execution ID`
+//!   may follow it; the rest is the comment (free text: an `--execution`
+//!   inside it is words). Names match without regard to case and go to AWS
+//!   as the pipeline spells them.
+//! - The target is pinned: the plan's pick — stage/action and the execution
+//!   the waiting approval (its token) belongs to — is written into the line
+//!   that is confirmed, approved and run (`pipeline approve pay
+//!   Approve/Approve --execution E comment`), so the parameters hash binds
+//!   it. If, when it runs, the approval waiting there belongs to another
+//!   execution (a newer revision reached the stage), nothing is answered:
+//!   "the approval now waiting belongs to execution X, not Y you reviewed —
+//!   ask again" ([`Verdict::Moved`]). The token itself is read again at
+//!   `act` and never kept: a retried stage of the same execution has a new
+//!   one, and that is still what was reviewed.
 
 use async_trait::async_trait;
 
@@ -23,16 +34,17 @@ use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayResult, UsageError};
 use crate::ports::{Applied, ApprovalDecision, Gateways, PipelineState, WaitingApproval};
 use crate::reply::{ago, esc, link, truncate};
-use crate::spec::{Spec, expect_args};
+use crate::spec::{Spec, expect_args, quoted};
 use crate::values::PipelineName;
 
 use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline approve",
-    args: "NAME [STAGE/ACTION] [comment]",
+    args: "NAME [STAGE/ACTION] [--execution ID] [comment]",
     summary: "Approve a pipeline's manual approval (your name goes into its summary), then follow the execution",
     example: "pipeline approve payments-api looks good on staging",
     changes: true,
@@ -50,6 +62,10 @@ pub struct PipelineDecision {
     /// `(stage, action)` when named.
     pub at: Option<(String, String)>,
     pub comment: Option<String>,
+    /// The execution whose approval this answers, when named (or pinned).
+    pub execution: Option<String>,
+    /// What the plan picked: stage, action and execution.
+    picked: Memo<(String, String, String)>,
     tracking: Tracking,
 }
 
@@ -74,12 +90,14 @@ impl PipelineDecision {
             at = Some((args::stage_or_action("stage name", stage)?, args::stage_or_action("action name", action)?));
             rest = &rest[1..];
         }
+        let (execution, rest) = leading_execution(rest)?;
         let comment = rest.join(" ").trim().to_owned();
         if comment.chars().count() > COMMENT_MAX {
             return Err(UsageError::new(format!("the comment is too long: keep it under {COMMENT_MAX} characters")));
         }
         let comment = (!comment.is_empty()).then_some(comment);
-        Ok(PipelineDecision { decision, name, at, comment, tracking: Tracking::default() })
+        let (picked, tracking) = (Memo::default(), Tracking::default());
+        Ok(PipelineDecision { decision, name, at, comment, execution, picked, tracking })
     }
 
     fn words(&self) -> (&'static str, &'static str) {
@@ -112,20 +130,50 @@ impl PipelineDecision {
                     w.approval.stage.eq_ignore_ascii_case(stage) && w.approval.action.eq_ignore_ascii_case(action)
                 };
                 match waiting.iter().position(same) {
-                    Some(found) => Ok(waiting.swap_remove(found)),
+                    Some(found) => self.pinned_to(waiting.swap_remove(found)),
                     None => Err(Verdict::NoOp(format!(
                         "{stage}/{action} is not waiting for a decision; waiting: {}",
                         listed(&waiting)
                     ))),
                 }
             }
-            None if waiting.len() == 1 => Ok(waiting.remove(0)),
+            None if waiting.len() == 1 => self.pinned_to(waiting.remove(0)),
             None => Err(Verdict::Unsafe(vec![format!(
                 "{} approvals are waiting in {name} — name the one you mean: {}",
                 waiting.len(),
                 listed(&waiting)
             )])),
         }
+    }
+}
+
+impl PipelineDecision {
+    /// `found`, unless the execution named is another one.
+    fn pinned_to<'a>(&self, found: Waiting<'a>) -> Result<Waiting<'a>, Verdict> {
+        let now = found.execution.as_deref().unwrap_or("unknown");
+        match &self.execution {
+            Some(want) if want != now => Err(Verdict::Moved(format!(
+                "the approval now waiting at {}/{} belongs to execution {}, not {} you reviewed — ask again",
+                found.approval.stage,
+                found.approval.action,
+                short(now),
+                short(want)
+            ))),
+            _ => Ok(found),
+        }
+    }
+}
+
+/// `--execution ID` (or `--execution=ID`) where it may stand: first, before the comment.
+fn leading_execution(rest: &[String]) -> Result<(Option<String>, &[String]), UsageError> {
+    let Some(first) = rest.first() else { return Ok((None, rest)) };
+    match first.strip_prefix(args::EXECUTION) {
+        Some("") => match rest.get(1) {
+            Some(id) => Ok((Some(args::execution_id(id)?), &rest[2..])),
+            None => Err(args::needs_an_id()),
+        },
+        Some(eq) if eq.starts_with('=') => Ok((Some(args::execution_id(&eq[1..])?), &rest[1..])),
+        _ => Ok((None, rest)),
     }
 }
 
@@ -151,7 +199,16 @@ impl ChangeCommand for PipelineDecision {
             Ok(pick) => pick,
             Err(verdict) => return Ok(Plan { lines: vec![], verdict }),
         };
+        let execution = pick.execution.clone().unwrap_or_default();
+        self.picked.keep((pick.approval.stage.clone(), pick.approval.action.clone(), execution));
         Ok(Plan { lines: self.plan_lines(ctx, &state, &pick), verdict: Verdict::Ready })
+    }
+
+    fn pinned(&self) -> Option<String> {
+        let (stage, action, execution) = self.picked.get().filter(|(.., e)| !e.is_empty())?;
+        let comment = self.comment.as_deref().map(|c| format!(" {}", quoted(c))).unwrap_or_default();
+        let verb = self.words().0;
+        Some(format!("pipeline {verb} {} {stage}/{action} {} {execution}{comment}", self.name, args::EXECUTION))
     }
 
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
@@ -161,6 +218,9 @@ impl ChangeCommand for PipelineDecision {
             Ok(pick) => pick,
             Err(Verdict::Unsafe(why)) => {
                 return Ok(too_late(&self.tracking, &format!("Not {}: {}.", done.to_lowercase(), why.join("; "))));
+            }
+            Err(Verdict::Moved(why)) => {
+                return Ok(too_late(&self.tracking, &format!("Not {}: {why}.", done.to_lowercase())));
             }
             Err(_) => return Ok(too_late(&self.tracking, &gone(done, None))),
         };

@@ -143,3 +143,47 @@ fn the_summary_fits_aws_and_names_the_user_by_id_without_a_name() {
     let named = Context { user_name: Some("n".repeat(500)), ..crate::testing::ctx() };
     assert!(long.summary(&named).chars().count() <= 512);
 }
+
+#[test]
+fn an_execution_may_be_named_before_the_comment_and_is_words_inside_it() {
+    let named = approve("pipeline approve pay Approve/Approve --execution exec-1 ship it");
+    assert_eq!((named.execution.as_deref(), named.comment.as_deref()), (Some("exec-1"), Some("ship it")));
+    let first = approve("pipeline approve pay --execution=exec-1");
+    assert_eq!((first.at, first.execution.as_deref(), first.comment), (None, Some("exec-1"), None));
+    let words = approve("pipeline approve pay fine, ignore --execution exec-9");
+    assert_eq!((words.execution, words.comment.as_deref()), (None, Some("fine, ignore --execution exec-9")));
+    assert!(Command::parse("pipeline approve pay --execution").unwrap_err().message.contains("needs an execution id"));
+    let bad = Command::parse("pipeline approve pay --execution <!here>").unwrap_err().message;
+    assert!(bad.contains("not a valid execution id"), "{bad}");
+    assert!(SPEC.usage().contains("[--execution ID]"), "the usage shows it");
+}
+
+#[tokio::test]
+async fn the_plan_pins_the_approval_and_the_execution_it_showed() {
+    let aws = FakeAws::default().with_pipeline_state(pay("exec-1")).gateways();
+    let command = approve("pipeline approve pay \"it's fine\" ok");
+    assert_eq!(command.pinned(), None, "nothing is pinned before a plan");
+    command.plan(&ctx(), &aws).await.unwrap();
+    let pinned = command.pinned().unwrap();
+    assert_eq!(pinned, r#"pipeline approve pay Approve/Approve --execution exec-1 "it's fine ok""#);
+    let again = approve(&pinned);
+    assert_eq!(again.at, Some(("Approve".into(), "Approve".into())));
+    assert_eq!((again.execution.as_deref(), again.comment), (Some("exec-1"), command.comment));
+}
+
+#[tokio::test]
+async fn an_approval_pinned_to_one_execution_is_not_put_on_another_that_reached_the_stage() {
+    let fake = FakeAws::default().with_pipeline_state(pay("exec-2"));
+    let calls = fake.pipeline_calls.clone();
+    let aws = fake.gateways();
+    let command = approve("pipeline approve pay Approve/Approve --execution exec-1 ship it");
+    let why =
+        "the approval now waiting at Approve/Approve belongs to execution exec-2, not exec-1 you reviewed — ask again";
+    let plan = command.plan(&ctx(), &aws).await.unwrap();
+    assert_eq!(plan.verdict, Verdict::Moved(why.into()));
+
+    let outcome = command.act(&ctx(), &aws).await.unwrap();
+    assert!(calls.lock().unwrap().is_empty(), "no approval was put");
+    let end = command.check(&ctx(), &aws, &outcome).await.unwrap();
+    assert_eq!(end, Progress::Failed(format!("Not approved: {why}.")));
+}

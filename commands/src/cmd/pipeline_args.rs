@@ -1,6 +1,11 @@
-//! The words the pipeline change commands share: `--timeout`, unknown
-//! options, stage and action names, and how the Slack user is named in what
-//! AWS keeps (approval summaries, stop reasons).
+//! The words the pipeline change commands share: `--timeout`,
+//! `--execution`, unknown options, stage and action names, and how the Slack
+//! user is named in what AWS keeps (approval summaries, stop reasons).
+//!
+//! `--execution ID` names the pipeline execution a change acts on. People
+//! rarely type it: a plan pins the execution it showed by writing it into
+//! the command line that is confirmed, approved and run (see
+//! `ChangeCommand::pinned`), so the change refuses to act on another one.
 
 use std::time::Duration;
 
@@ -46,6 +51,62 @@ pub fn take_timeout(args: &[String]) -> Result<(Vec<String>, Duration), UsageErr
         timeout = Some(parse_timeout(value)?);
     }
     Ok((rest, timeout.unwrap_or(DEFAULT_TIMEOUT)))
+}
+
+/// The option that names an execution.
+pub const EXECUTION: &str = "--execution";
+
+/// A pipeline execution id: `[A-Za-z0-9-]{1,100}` (CodePipeline's are UUIDs).
+pub fn execution_id(raw: &str) -> Result<String, UsageError> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    if raw.is_empty() || raw.len() > 100 || !raw.chars().all(ok) {
+        return Err(UsageError::invalid(
+            "execution id",
+            raw,
+            "an id from `pipeline NAME`, e.g. `3137f7cb-8d49-4a9d-bd7f-a9e1f3e3b1c2`",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Takes `--execution ID` (or `--execution=ID`) out of `args`: the rest, and the id.
+pub fn take_execution(args: &[String]) -> Result<(Vec<String>, Option<String>), UsageError> {
+    let mut rest = Vec::new();
+    let mut execution = None;
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let value = match word.strip_prefix(EXECUTION) {
+            Some("") => words.next().ok_or_else(needs_an_id)?,
+            Some(eq) if eq.starts_with('=') => &eq[1..],
+            _ => {
+                rest.push(word.clone());
+                continue;
+            }
+        };
+        if execution.is_some() {
+            return Err(UsageError::new(format!("`{EXECUTION}` is given twice: name one execution")));
+        }
+        execution = Some(execution_id(value)?);
+    }
+    Ok((rest, execution))
+}
+
+/// The error for `--execution` without an id.
+pub fn needs_an_id() -> UsageError {
+    UsageError::new(format!(
+        "`{EXECUTION}` needs an execution id, e.g. `{EXECUTION} 3137f7cb-8d49-4a9d-bd7f-a9e1f3e3b1c2`"
+    ))
+}
+
+/// `--timeout` as [`take_timeout`] reads it back, or nothing for the default.
+pub fn timeout_words(timeout: Duration) -> String {
+    let secs = timeout.as_secs();
+    match secs {
+        _ if timeout == DEFAULT_TIMEOUT => String::new(),
+        _ if secs % 3600 == 0 => format!(" --timeout {}h", secs / 3600),
+        _ if secs % 60 == 0 => format!(" --timeout {}m", secs / 60),
+        _ => format!(" --timeout {secs}s"),
+    }
 }
 
 /// `45m`, `2h`, `90s`: from a minute to a day.
@@ -96,6 +157,28 @@ mod tests {
     fn the_slack_user_is_named_with_their_id() {
         assert_eq!(slack_user(&ctx()), "dev (U0DEV)");
         assert_eq!(slack_user(&Context { user_name: Some(String::new()), ..ctx() }), "Slack user U0DEV");
+    }
+
+    #[test]
+    fn an_execution_is_named_once_with_a_valid_id() {
+        let (rest, id) = take_execution(&words("web --execution exec-1 --abandon")).unwrap();
+        assert_eq!((rest, id.as_deref()), (words("web --abandon"), Some("exec-1")));
+        assert_eq!(take_execution(&words("web --execution=e-2")).unwrap().1.as_deref(), Some("e-2"));
+        assert_eq!(take_execution(&words("web")).unwrap().1, None);
+        assert!(take_execution(&words("web --execution")).unwrap_err().message.contains("needs an execution id"));
+        assert!(take_execution(&words("web --execution a --execution b")).unwrap_err().message.contains("twice"));
+        for bad in ["<!here>", "a/b", "a_b", &"x".repeat(101)] {
+            assert!(take_execution(&words(&format!("web --execution {bad}"))).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_timeout_reads_back_as_it_was_given() {
+        for timeout in ["45m", "2h", "90s"] {
+            let (_, parsed) = take_timeout(&words(&format!("web --timeout {timeout}"))).unwrap();
+            assert_eq!(timeout_words(parsed), format!(" --timeout {timeout}"));
+        }
+        assert_eq!(timeout_words(DEFAULT_TIMEOUT), "");
     }
 
     #[test]

@@ -193,3 +193,70 @@ async fn the_approve_button_of_a_notification_is_refused_to_a_non_lead_and_puts_
     let second = w.store.change(&ChangeId("req-2".into())).await.unwrap().unwrap();
     assert_ne!(second.state, ChangeState::Succeeded, "the second confirmation found nothing left to approve");
 }
+
+/// Pipeline changes need an approval by `ops` (everyone; never the requester).
+fn approved_by_ops(fake: FakeAws) -> (World, Arc<FakeAws>) {
+    let yaml = "roles:\n  ops: { everyone: true }\nrules:\n  - allow: [pipeline approve, pipeline stop, pipeline retry]\n    \
+                to: ops\n    approval: { by: ops, ttl: 1h }\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap();
+    let (calls, fake) = (fake.pipeline_calls.clone(), Arc::new(fake));
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let ops = Ops::new(FakeAws::share(&fake), Arc::new(policy), store.clone(), chat.clone());
+    (World { ops: Arc::new(ops), calls, store, chat }, fake)
+}
+
+/// Dana asks for `text` and confirms; `moved` changes the world; the lead
+/// approves; the change runs to its end. Its last message.
+async fn approved_after(w: &World, text: &str, moved: impl FnOnce()) -> String {
+    let plan = w.ops.handle(&ctx(), text).await;
+    w.ops.click(&ctx(), &confirm_button(&plan)).await;
+    moved();
+    let asking = w.chat.messages.lock().unwrap().last().unwrap().1.clone();
+    let approve = asking.all_buttons().find(|b| b.label == "Approve").expect("an Approve button");
+    w.ops.click(&lead("req-9"), approve.press.change().unwrap()).await;
+    finished(w).await
+}
+
+fn refused_detail(w: &World) -> String {
+    let audit = w.store.audit.lock().unwrap();
+    let events: Vec<_> = audit.iter().map(|r| r.event).collect();
+    assert_eq!(events.last(), Some(&crate::ports::store::AuditEvent::Refused), "{events:?}");
+    audit.last().unwrap().detail.clone().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_approval_of_an_older_execution_is_refused_when_a_newer_one_reached_the_stage() {
+    let (w, fake) = approved_by_ops(FakeAws::default().with_pipeline_state(pay("exec-1")));
+    let last = approved_after(&w, "pipeline approve pay ship it", || fake.pipeline_state_now(pay("exec-2"))).await;
+
+    assert!(w.calls.lock().unwrap().is_empty(), "no approval was put: {:?}", w.calls.lock().unwrap());
+    let why =
+        "the approval now waiting at Approve/Approve belongs to execution exec-2, not exec-1 you reviewed — ask again";
+    assert!(last.contains(&format!("not run: {why}")), "{last}");
+    assert_eq!(refused_detail(&w), why);
+    let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert_eq!(change.state, ChangeState::Failed);
+    assert!(change.shown.contains("--execution exec-1"), "what was approved names the execution: {}", change.shown);
+}
+
+#[tokio::test]
+async fn an_approved_stop_does_not_stop_an_execution_that_started_since() {
+    let running = || web("exec-1", InProgress, [Some(Succeeded), Some(InProgress), None]);
+    let (w, fake) = approved_by_ops(FakeAws::default().with_pipeline_state(running()));
+    let newer = web("exec-2", InProgress, [Some(InProgress), None, None]);
+    approved_after(&w, "pipeline stop web", || fake.pipeline_state_now(newer)).await;
+
+    assert!(w.calls.lock().unwrap().is_empty(), "nothing was stopped");
+    assert!(refused_detail(&w).contains("execution exec-1 you reviewed is no longer running; running now: exec-2"));
+}
+
+#[tokio::test]
+async fn an_approved_retry_does_not_retry_a_failure_of_another_execution() {
+    let failed = |id| web(id, Failed, [Some(Succeeded), Some(Failed), None]);
+    let (w, fake) = approved_by_ops(FakeAws::default().with_pipeline_state(failed("exec-1")));
+    approved_after(&w, "pipeline retry web Build", || fake.pipeline_state_now(failed("exec-2"))).await;
+
+    assert!(w.calls.lock().unwrap().is_empty(), "nothing was retried");
+    assert!(refused_detail(&w).contains("stage Build failed now in execution exec-2, not exec-1 you reviewed"));
+}

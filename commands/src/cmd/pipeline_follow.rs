@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::change::{Follow, Outcome, Progress};
+use crate::change::{Follow, Outcome, Progress, Verdict};
 use crate::error::GatewayResult;
 use crate::ports::{ActionState, ExecStatus, Execution, Gateways, PipelineState, StageState};
 use crate::reply::{esc, one_line, truncate};
@@ -98,6 +98,15 @@ pub enum Goal {
 pub fn too_late(tracking: &Tracking, why: &str) -> Outcome {
     tracking.set(Tracked::TooLate(esc(why)));
     Outcome { lines: vec![], aws_request_ids: vec![], follow: Some(follow(Duration::ZERO)) }
+}
+
+/// A verdict's reasons in one line, for a change `act` found it cannot make.
+pub fn why(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Ready => String::new(),
+        Verdict::NoOp(why) | Verdict::Moved(why) => why.clone(),
+        Verdict::Unsafe(reasons) => reasons.join("; "),
+    }
 }
 
 /// How the flow follows a change that [`check`] watches for `timeout`.

@@ -1,4 +1,4 @@
-//! `pipeline retry NAME STAGE [--timeout 90m]`: retry the failed actions of a
+//! `pipeline retry NAME STAGE [--execution ID] [--timeout 90m]`: retry the failed actions of a
 //! failed stage (RetryStageExecution, FAILED_ACTIONS) in the execution that
 //! failed there, then follow that execution like `pipeline start` does.
 //!
@@ -8,6 +8,13 @@
 //! The execution retried is the stage's latest (GetPipelineState), which may
 //! be older than the pipeline's latest. If the stage moved on meanwhile AWS
 //! refuses and the reply says so.
+//!
+//! The target is pinned: the plan writes the execution whose failure it
+//! showed into the line that is confirmed, approved and run (`pipeline retry
+//! web Build --execution E`). If the stage has failed since in another
+//! execution, nothing is retried ("stage Build failed now in execution X,
+//! not E you reviewed — ask again", [`Verdict::Moved`]); if it no longer
+//! failed, there is nothing to retry.
 
 use std::time::Duration;
 
@@ -23,10 +30,11 @@ use crate::values::PipelineName;
 use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short, too_late};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline retry",
-    args: "NAME STAGE [--timeout 90m]",
+    args: "NAME STAGE [--execution ID] [--timeout 90m]",
     summary: "Retry the failed actions of a pipeline's failed stage, then follow the execution",
     example: "pipeline retry storefront-web Build",
     changes: true,
@@ -37,31 +45,45 @@ pub struct PipelineRetry {
     pub name: PipelineName,
     pub stage: String,
     pub timeout: Duration,
+    /// The execution whose failure to retry, when named (or pinned).
+    pub execution: Option<String>,
+    /// The execution the plan showed.
+    planned: Memo<String>,
     tracking: Tracking,
 }
 
 impl PipelineRetry {
     pub fn parse(args: &[String]) -> Result<Self, UsageError> {
         let (args, timeout) = args::take_timeout(args)?;
+        let (args, execution) = args::take_execution(&args)?;
         args::no_other_options(&args, &[])?;
         expect_args(&SPEC, &args, 2, 2)?;
         Ok(PipelineRetry {
             name: PipelineName::parse(&args[0])?,
             stage: args::stage_or_action("stage name", &args[1])?,
             timeout,
+            execution,
+            planned: Memo::default(),
             tracking: Tracking::default(),
         })
     }
 
     /// The stage as the pipeline spells it, or why there is nothing to retry.
-    fn failed_stage<'a>(&self, state: &'a PipelineState) -> Result<&'a StageState, String> {
+    fn failed_stage<'a>(&self, state: &'a PipelineState) -> Result<&'a StageState, Verdict> {
         let Some(stage) = state.stages.iter().find(|s| s.name.eq_ignore_ascii_case(&self.stage)) else {
             let names: Vec<&str> = state.stages.iter().map(|s| s.name.as_str()).collect();
-            return Err(format!("{} has no stage {} — its stages are {}", self.name, self.stage, names.join(", ")));
+            let why = format!("{} has no stage {} — its stages are {}", self.name, self.stage, names.join(", "));
+            return Err(Verdict::NoOp(why));
         };
-        match (&stage.status, &stage.execution_id) {
-            (Some(ExecStatus::Failed), Some(_)) => Ok(stage),
-            _ => Err(format!("stage {} did not fail — nothing to retry", stage.name)),
+        match (&stage.status, &stage.execution_id, &self.execution) {
+            (Some(ExecStatus::Failed), Some(now), Some(want)) if now != want => Err(Verdict::Moved(format!(
+                "stage {} failed now in execution {}, not {} you reviewed — ask again",
+                stage.name,
+                short(now),
+                short(want)
+            ))),
+            (Some(ExecStatus::Failed), Some(_), _) => Ok(stage),
+            _ => Err(Verdict::NoOp(format!("stage {} did not fail — nothing to retry", stage.name))),
         }
     }
 }
@@ -72,20 +94,26 @@ impl ChangeCommand for PipelineRetry {
         let state = aws.pipelines.state(&self.name).await?;
         let stage = match self.failed_stage(&state) {
             Ok(stage) => stage,
-            Err(why) => return Ok(Plan { lines: vec![], verdict: Verdict::NoOp(why) }),
+            Err(verdict) => return Ok(Plan { lines: vec![], verdict }),
         };
         let id = stage.execution_id.as_deref().unwrap_or_default();
+        self.planned.keep(id.to_owned());
         let mut lines =
             vec![format!("*{}*: retry the failed actions of *{}* in execution `{}`", self.name, stage.name, short(id))];
         lines.extend(failed_actions(ctx.now, stage));
         Ok(Plan { lines, verdict: Verdict::Ready })
     }
 
+    fn pinned(&self) -> Option<String> {
+        let (execution, timeout) = (self.planned.get()?, args::timeout_words(self.timeout));
+        Some(format!("{} {} {} {} {execution}{timeout}", SPEC.name, self.name, self.stage, args::EXECUTION))
+    }
+
     async fn act(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
         let state = aws.pipelines.state(&self.name).await?;
         let (stage, id) = match self.failed_stage(&state) {
             Ok(stage) => (stage.name.clone(), stage.execution_id.clone().unwrap_or_default()),
-            Err(why) => return Ok(too_late(&self.tracking, &format!("Not retried: {why}."))),
+            Err(verdict) => return Ok(too_late(&self.tracking, &format!("Not retried: {}.", follow::why(&verdict)))),
         };
         let receipt = match aws.pipeline_changes.retry_stage(&self.name, &stage, &id).await? {
             Applied::Done(receipt) => receipt,

@@ -108,3 +108,27 @@ async fn a_stage_retried_elsewhere_before_act_is_not_retried_again() {
     let end = command.check(&ctx(), &aws, &outcome).await.unwrap();
     assert_eq!(end, Progress::Failed("Not retried: stage Build did not fail — nothing to retry.".into()));
 }
+
+#[tokio::test]
+async fn the_plan_pins_the_execution_whose_failure_it_showed() {
+    let aws = failed_build().gateways();
+    let command = retry("pipeline retry web build --timeout 2h");
+    command.plan(&ctx(), &aws).await.unwrap();
+    let pinned = command.pinned().unwrap();
+    assert_eq!(pinned, "pipeline retry web build --execution exec-1 --timeout 2h");
+    assert_eq!(retry(&pinned).execution.as_deref(), Some("exec-1"));
+    assert!(SPEC.usage().contains("[--execution ID]"), "the usage shows it");
+}
+
+#[tokio::test]
+async fn a_retry_pinned_to_one_execution_does_not_retry_a_later_failure_of_another() {
+    let fake = FakeAws::default().with_pipeline_state(web("exec-2", Failed, [Some(Succeeded), Some(Failed), None]));
+    let calls = fake.pipeline_calls.clone();
+    let aws = fake.gateways();
+    let command = retry("pipeline retry web Build --execution exec-1");
+    let why = "stage Build failed now in execution exec-2, not exec-1 you reviewed — ask again";
+    assert_eq!(command.plan(&ctx(), &aws).await.unwrap().verdict, Verdict::Moved(why.into()));
+    let outcome = command.act(&ctx(), &aws).await.unwrap();
+    assert!(calls.lock().unwrap().is_empty(), "nothing was retried");
+    assert_eq!(command.check(&ctx(), &aws, &outcome).await.unwrap(), Progress::Failed(format!("Not retried: {why}.")));
+}

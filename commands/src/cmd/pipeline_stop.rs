@@ -1,4 +1,4 @@
-//! `pipeline stop NAME [--abandon]`: stop the execution in progress
+//! `pipeline stop NAME [--execution ID] [--abandon]`: stop the execution in progress
 //! (StopPipelineExecution). Without `--abandon` its in-progress actions finish
 //! and nothing after them starts; with it they are abandoned. The reason AWS
 //! keeps names the Slack user. Verify: follow until the execution is Stopped.
@@ -7,7 +7,14 @@
 //! needs `--abandon` to change anything. Which execution: the one GetPipelineState
 //! shows in progress — the latest, or an older one still waiting further on.
 //! If several are in progress (queued or parallel mode) none is picked:
-//! the plan refuses and names them.
+//! the plan refuses and names them, unless `--execution` names one.
+//!
+//! The target is pinned: the plan writes the execution it showed into the
+//! line that is confirmed, approved and run (`pipeline stop web --execution
+//! E`). If that execution is no longer running when the change runs, nothing
+//! is stopped — not the one running now, which nobody reviewed: "execution E
+//! you reviewed is no longer running; running now: X — ask again"
+//! ([`Verdict::Moved`]), or nothing to do when none runs.
 
 use async_trait::async_trait;
 
@@ -21,10 +28,11 @@ use crate::values::PipelineName;
 use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline stop",
-    args: "NAME [--abandon]",
+    args: "NAME [--execution ID] [--abandon]",
     summary: "Stop a pipeline's running execution (in-progress actions finish, or with --abandon are abandoned)",
     example: "pipeline stop payments-api",
     changes: true,
@@ -37,6 +45,10 @@ const REASON_MAX: usize = 200;
 pub struct PipelineStop {
     pub name: PipelineName,
     pub abandon: bool,
+    /// The execution to stop, when named (or pinned).
+    pub execution: Option<String>,
+    /// The execution the plan showed.
+    planned: Memo<String>,
     tracking: Tracking,
 }
 
@@ -49,16 +61,21 @@ struct Running {
 
 impl PipelineStop {
     pub fn parse(args: &[String]) -> Result<Self, UsageError> {
-        args::no_other_options(args, &["--abandon"])?;
+        let (args, execution) = args::take_execution(args)?;
+        args::no_other_options(&args, &["--abandon"])?;
         let abandon = args.iter().any(|a| a == "--abandon");
         let rest: Vec<String> = args.iter().filter(|a| *a != "--abandon").cloned().collect();
         expect_args(&SPEC, &rest, 1, 1)?;
-        Ok(PipelineStop { name: PipelineName::parse(&rest[0])?, abandon, tracking: Tracking::default() })
+        let (planned, tracking) = (Memo::default(), Tracking::default());
+        Ok(PipelineStop { name: PipelineName::parse(&rest[0])?, abandon, execution, planned, tracking })
     }
 
     /// The one execution to stop, or why there is none.
     fn target(&self, state: &PipelineState) -> Result<Running, Verdict> {
-        let running = in_progress(state);
+        let mut running = in_progress(state);
+        if let Some(want) = &self.execution {
+            running = self.pinned_to(want, running)?;
+        }
         match running.as_slice() {
             [] => Err(Verdict::NoOp(format!("nothing is running in {} — nothing to stop", self.name))),
             [one] if one.stopping && !self.abandon => Err(Verdict::NoOp(format!(
@@ -78,16 +95,25 @@ impl PipelineStop {
         }
     }
 
+    /// Only the execution named, or why it cannot be stopped now.
+    fn pinned_to(&self, want: &str, running: Vec<Running>) -> Result<Vec<Running>, Verdict> {
+        if running.iter().any(|r| r.id == want) {
+            return Ok(running.into_iter().filter(|r| r.id == want).collect());
+        }
+        if running.is_empty() {
+            let why = format!("execution {} of {} is no longer running — nothing to stop", short(want), self.name);
+            return Err(Verdict::NoOp(why));
+        }
+        let now: Vec<String> = running.iter().map(|r| short(&r.id).to_string()).collect();
+        Err(Verdict::Moved(format!(
+            "execution {} you reviewed is no longer running; running now: {} — ask again",
+            short(want),
+            now.join(", ")
+        )))
+    }
+
     fn reason(ctx: &Context) -> String {
         truncate(&format!("Stopped by {} via opsbot", args::slack_user(ctx)), REASON_MAX)
-    }
-}
-
-fn words(verdict: &Verdict) -> String {
-    match verdict {
-        Verdict::Ready => String::new(),
-        Verdict::NoOp(why) => why.clone(),
-        Verdict::Unsafe(reasons) => reasons.join("; "),
     }
 }
 
@@ -122,6 +148,7 @@ impl ChangeCommand for PipelineStop {
             Ok(running) => running,
             Err(verdict) => return Ok(Plan { lines: vec![], verdict }),
         };
+        self.planned.keep(running.id.clone());
         let at = running.at.map(|s| format!(" (at *{s}*)")).unwrap_or_default();
         let how = if self.abandon {
             ":warning: in-progress actions are *abandoned* — a deployment may be left half done"
@@ -136,11 +163,16 @@ impl ChangeCommand for PipelineStop {
         Ok(Plan { lines, verdict: Verdict::Ready })
     }
 
+    fn pinned(&self) -> Option<String> {
+        let abandon = if self.abandon { " --abandon" } else { "" };
+        Some(format!("{} {} {} {}{abandon}", SPEC.name, self.name, args::EXECUTION, self.planned.get()?))
+    }
+
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
         let state = aws.pipelines.state(&self.name).await?;
         let id = match self.target(&state) {
             Ok(running) => running.id,
-            Err(verdict) => return Ok(too_late(&self.tracking, &format!("Not stopped: {}.", words(&verdict)))),
+            Err(verdict) => return Ok(too_late(&self.tracking, &format!("Not stopped: {}.", follow::why(&verdict)))),
         };
         let stop = aws.pipeline_changes.stop(&self.name, &id, self.abandon, &Self::reason(ctx)).await?;
         let Applied::Done(receipt) = stop else {

@@ -113,3 +113,51 @@ async fn without_a_slack_name_the_reason_names_the_user_id() {
     let ctx = Context { user_name: None, ..ctx() };
     assert_eq!(PipelineStop::reason(&ctx), "Stopped by Slack user U0DEV via opsbot");
 }
+
+#[test]
+fn stop_takes_an_execution_anywhere() {
+    assert_eq!(stop("pipeline stop web --execution exec-1").execution.as_deref(), Some("exec-1"));
+    assert_eq!(stop("pipeline stop --execution=exec-1 web --abandon").execution.as_deref(), Some("exec-1"));
+    assert!(SPEC.usage().contains("[--execution ID]"), "the usage shows it");
+}
+
+#[tokio::test]
+async fn the_plan_pins_the_execution_it_would_stop() {
+    let aws = building().gateways();
+    let command = stop("pipeline stop web --abandon");
+    command.plan(&ctx(), &aws).await.unwrap();
+    assert_eq!(command.pinned().as_deref(), Some("pipeline stop web --execution exec-1 --abandon"));
+}
+
+#[tokio::test]
+async fn a_stop_pinned_to_one_execution_does_not_stop_another_running_now() {
+    let fake = FakeAws::default().with_pipeline_state(web("exec-2", InProgress, [Some(InProgress), None, None]));
+    let calls = fake.pipeline_calls.clone();
+    let aws = fake.gateways();
+    let command = stop("pipeline stop web --execution exec-1");
+    let why = "execution exec-1 you reviewed is no longer running; running now: exec-2 — ask again";
+    assert_eq!(command.plan(&ctx(), &aws).await.unwrap().verdict, Verdict::Moved(why.into()));
+    let outcome = command.act(&ctx(), &aws).await.unwrap();
+    assert!(calls.lock().unwrap().is_empty(), "nothing was stopped");
+    assert_eq!(command.check(&ctx(), &aws, &outcome).await.unwrap(), Progress::Failed(format!("Not stopped: {why}.")));
+}
+
+#[tokio::test]
+async fn a_stop_pinned_to_an_execution_that_ended_has_nothing_to_do() {
+    let aws = FakeAws::default().with_pipeline_state(web("exec-1", Succeeded, all(Some(Succeeded)))).gateways();
+    let plan = stop("pipeline stop web --execution exec-1").plan(&ctx(), &aws).await.unwrap();
+    assert_eq!(plan.verdict, Verdict::NoOp("execution exec-1 of web is no longer running — nothing to stop".into()));
+}
+
+#[tokio::test]
+async fn naming_one_of_several_executions_in_progress_stops_that_one() {
+    let mut state = web("exec-2", InProgress, [Some(InProgress), None, None]);
+    state.stages[2] = pay("exec-1").stages[1].clone();
+    let fake = FakeAws::default().with_pipeline_state(state);
+    let calls = fake.pipeline_calls.clone();
+    let aws = fake.gateways();
+    let command = stop("pipeline stop web --execution exec-1");
+    assert_eq!(command.plan(&ctx(), &aws).await.unwrap().verdict, Verdict::Ready);
+    command.act(&ctx(), &aws).await.unwrap();
+    assert!(calls.lock().unwrap()[0].starts_with("stop web exec-1 "), "{:?}", calls.lock().unwrap());
+}

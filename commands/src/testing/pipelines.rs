@@ -36,6 +36,12 @@ impl FakeAws {
         self
     }
 
+    /// From now on, `state` answers `state` for its pipeline (e.g. another
+    /// execution reached the stage between the plan and the approval).
+    pub fn pipeline_state_now(&self, state: PipelineState) {
+        self.pipeline_now.lock().unwrap().insert(state.name.to_string(), state);
+    }
+
     fn changed(&self, name: &PipelineName) -> bool {
         let prefix = |c: &String| c.split(' ').nth(1) == Some(name.as_str());
         self.pipeline_calls.lock().unwrap().iter().any(prefix)
@@ -54,6 +60,9 @@ impl FakeAws {
     }
 
     pub(crate) fn pipeline_state(&self, name: &PipelineName) -> GatewayResult<PipelineState> {
+        if let Some(state) = self.pipeline_now.lock().unwrap().get(name.as_str()) {
+            return Ok(state.clone());
+        }
         if let Some(state) = self.scripted(name, false) {
             return Ok(state);
         }
