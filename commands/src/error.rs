@@ -47,6 +47,11 @@ pub enum GatewayError {
     Throttled,
     #[error("AWS could not be reached: {message}")]
     Unavailable { message: String },
+    /// What a change pinned when it was planned (a pipeline execution, a
+    /// parameter version) is not what AWS shows now; `what` says what it
+    /// found instead, safe to show. Nothing was changed.
+    #[error("{what}")]
+    Moved { what: String },
     #[error("{context}")]
     Other {
         context: String,
@@ -58,6 +63,10 @@ pub enum GatewayError {
 impl GatewayError {
     pub fn not_found(what: impl Into<String>) -> Self {
         GatewayError::NotFound { what: what.into() }
+    }
+
+    pub fn moved(what: impl Into<String>) -> Self {
+        GatewayError::Moved { what: what.into() }
     }
 
     pub fn other(context: impl Into<String>, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {

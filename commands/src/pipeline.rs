@@ -223,6 +223,7 @@ fn gateway_reply(ctx: &Context, err: &GatewayError) -> Reply {
         GatewayError::Unavailable { message } => {
             format!(":electric_plug: AWS could not be reached ({}). Try again shortly.", esc(message))
         }
+        GatewayError::Moved { what } => format!(":twisted_rightwards_arrows: Not done: {}.", esc(what)),
         GatewayError::Other { .. } => format!(":boom: Something went wrong (ref: `{}`).", ctx.request_id),
     };
     warn!(error = %err, cause = %chain(err), "command failed");

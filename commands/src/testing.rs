@@ -177,6 +177,9 @@ pub struct FakeAws {
     /// What `state` answers from now on, whatever happened (set mid-test
     /// to change the world between two steps of a flow).
     pub pipeline_now: Mutex<BTreeMap<String, PipelineState>>,
+    /// A state `state` answers from now on once this many more calls were
+    /// answered; see [`FakeAws::pipeline_state_after`].
+    pub pipeline_moves: Mutex<Option<(usize, PipelineState)>>,
     /// Registered task definitions by `family:revision`, besides the ones
     /// services run (which `task_definition` finds as ACTIVE).
     pub task_definitions: BTreeMap<String, TaskDefinition>,

@@ -21,6 +21,7 @@ use tracing::{error, info, warn};
 
 use super::{ChangeCommand, Click, ClickKind, Outcome, Plan, Progress, Verdict, params_hash};
 use crate::cmd::{Command, Context};
+use crate::error::GatewayError;
 use crate::pipeline::Ops;
 use crate::ports::Gateways;
 use crate::ports::chat::MessageRef;
@@ -388,6 +389,11 @@ impl Ops {
         self.show(&record, progress_reply(&record, &format!(":arrows_counterclockwise: Running{by}…"), false)).await;
         let outcome = match change.act(&ctx, &aws).await {
             Ok(outcome) => outcome,
+            // Its target moved in the moment since the re-plan: refused, as there.
+            Err(GatewayError::Moved { what }) => {
+                self.audit_change(&record, AuditEvent::Refused, None, |r| r.detail = Some(what.clone())).await;
+                return self.finish(&record, false, &format!("not run: {}", esc(&what))).await;
+            }
             Err(err) => {
                 let text = self.gateway_reply(&ctx, &err).fallback;
                 self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(err.to_string())).await;

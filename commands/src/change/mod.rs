@@ -89,7 +89,10 @@ pub trait ChangeCommand: Send + Sync {
     /// run as that line, so an approval can never come to mean something else.
     /// When the line pins a target (`--execution ID`, a version), `plan`
     /// answers [`Verdict::Moved`] once the live target differs, and `act`
-    /// refuses to touch another one.
+    /// refuses to touch another one with [`GatewayError::Moved`]; either way
+    /// the change ends refused (audited), not run.
+    ///
+    /// [`GatewayError::Moved`]: crate::GatewayError::Moved
     fn pinned(&self) -> Option<String> {
         None
     }

@@ -31,7 +31,7 @@
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
-use crate::error::{GatewayResult, UsageError};
+use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Applied, ApprovalDecision, Gateways, PipelineState, WaitingApproval};
 use crate::reply::{ago, esc, link, truncate};
 use crate::spec::{Spec, expect_args, quoted};
@@ -219,9 +219,7 @@ impl ChangeCommand for PipelineDecision {
             Err(Verdict::Unsafe(why)) => {
                 return Ok(too_late(&self.tracking, &format!("Not {}: {}.", done.to_lowercase(), why.join("; "))));
             }
-            Err(Verdict::Moved(why)) => {
-                return Ok(too_late(&self.tracking, &format!("Not {}: {why}.", done.to_lowercase())));
-            }
+            Err(Verdict::Moved(why)) => return Err(GatewayError::moved(why)),
             Err(_) => return Ok(too_late(&self.tracking, &gone(done, None))),
         };
         let at = format!("{}/{}", pick.approval.stage, pick.approval.action);

@@ -260,3 +260,19 @@ async fn an_approved_retry_does_not_retry_a_failure_of_another_execution() {
     assert!(w.calls.lock().unwrap().is_empty(), "nothing was retried");
     assert!(refused_detail(&w).contains("stage Build failed now in execution exec-2, not exec-1 you reviewed"));
 }
+
+#[tokio::test]
+async fn an_approval_whose_target_moves_between_the_last_look_and_the_act_is_refused_too() {
+    let (w, fake) = approved_by_ops(FakeAws::default().with_pipeline_state(pay("exec-1")));
+    // The re-plan before acting still sees exec-1; the act's own look sees exec-2.
+    let last = approved_after(&w, "pipeline approve pay", || fake.pipeline_state_after(1, pay("exec-2"))).await;
+
+    assert!(w.calls.lock().unwrap().is_empty(), "no approval was put: {:?}", w.calls.lock().unwrap());
+    assert!(
+        last.contains("not run: the approval now waiting at Approve/Approve belongs to execution exec-2"),
+        "{last}"
+    );
+    assert!(refused_detail(&w).contains("not exec-1 you reviewed — ask again"));
+    let events: Vec<_> = w.store.audit.lock().unwrap().iter().map(|r| r.event).collect();
+    assert!(events.contains(&crate::ports::store::AuditEvent::Executing), "it had got as far as acting: {events:?}");
+}

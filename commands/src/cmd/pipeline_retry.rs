@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
-use crate::error::{GatewayResult, UsageError};
+use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Applied, ExecStatus, Gateways, PipelineState, StageState, Time};
 use crate::reply::{ago, esc, one_line, truncate};
 use crate::spec::{Spec, expect_args};
@@ -113,6 +113,7 @@ impl ChangeCommand for PipelineRetry {
         let state = aws.pipelines.state(&self.name).await?;
         let (stage, id) = match self.failed_stage(&state) {
             Ok(stage) => (stage.name.clone(), stage.execution_id.clone().unwrap_or_default()),
+            Err(Verdict::Moved(why)) => return Err(GatewayError::moved(why)),
             Err(verdict) => return Ok(too_late(&self.tracking, &format!("Not retried: {}.", follow::why(&verdict)))),
         };
         let receipt = match aws.pipeline_changes.retry_stage(&self.name, &stage, &id).await? {

@@ -19,7 +19,7 @@
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
-use crate::error::{GatewayResult, UsageError};
+use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Applied, ExecStatus, Gateways, PipelineState};
 use crate::reply::truncate;
 use crate::spec::{Spec, expect_args};
@@ -172,6 +172,7 @@ impl ChangeCommand for PipelineStop {
         let state = aws.pipelines.state(&self.name).await?;
         let id = match self.target(&state) {
             Ok(running) => running.id,
+            Err(Verdict::Moved(why)) => return Err(GatewayError::moved(why)),
             Err(verdict) => return Ok(too_late(&self.tracking, &format!("Not stopped: {}.", follow::why(&verdict)))),
         };
         let stop = aws.pipeline_changes.stop(&self.name, &id, self.abandon, &Self::reason(ctx)).await?;

@@ -42,6 +42,12 @@ impl FakeAws {
         self.pipeline_now.lock().unwrap().insert(state.name.to_string(), state);
     }
 
+    /// Like [`Self::pipeline_state_now`], after `calls` more `state` calls
+    /// (e.g. between the last look of a change and its act).
+    pub fn pipeline_state_after(&self, calls: usize, state: PipelineState) {
+        *self.pipeline_moves.lock().unwrap() = Some((calls, state));
+    }
+
     fn changed(&self, name: &PipelineName) -> bool {
         let prefix = |c: &String| c.split(' ').nth(1) == Some(name.as_str());
         self.pipeline_calls.lock().unwrap().iter().any(prefix)
@@ -60,6 +66,13 @@ impl FakeAws {
     }
 
     pub(crate) fn pipeline_state(&self, name: &PipelineName) -> GatewayResult<PipelineState> {
+        let mut moves = self.pipeline_moves.lock().unwrap();
+        match moves.take() {
+            Some((0, state)) => self.pipeline_state_now(state),
+            Some((left, state)) => *moves = Some((left - 1, state)),
+            None => {}
+        }
+        drop(moves);
         if let Some(state) = self.pipeline_now.lock().unwrap().get(name.as_str()) {
             return Ok(state.clone());
         }
