@@ -1,4 +1,4 @@
-//! `param set NAME VALUE`: write a new version of an existing parameter,
+//! `param set NAME VALUE [--if-version N]`: write a new version of an existing parameter,
 //! keeping its type, KMS key, tier, data type, description and pattern.
 //!
 //! Need: the plan shows `old → new` for String and StringList and refuses a
@@ -16,6 +16,14 @@
 //!   not known when that text is made), `Debug` masks it, and usage errors
 //!   never quote it. Plans show String and StringList values; they are not
 //!   secret.
+//! - **It writes over the version the plan showed, and no other.** The plan
+//!   pins the current version into the line that is confirmed, approved and
+//!   run (`param set NAME VALUE --if-version 7`). If someone wrote the
+//!   parameter in between, the change is refused ("written since you
+//!   reviewed it: it is at version 8, not 7 — ask again") rather than
+//!   silently overwriting their value. SSM has no conditional write, so the
+//!   version is read again just before the write: a write landing in that
+//!   last instant is not caught (the history keeps both).
 //! - Creating parameters is out of scope: a missing one is `NotFound`, with
 //!   what to do instead.
 //! - The allowed pattern is checked with Rust's `regex` before anything is
@@ -36,12 +44,12 @@ use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Gateways, NewValue, ParamKind, ParamSettings, ParamValue};
 use crate::reply::esc;
-use crate::spec::{Spec, expect_args};
+use crate::spec::{Spec, expect_args, quoted};
 use crate::values::ParamName;
 
 pub const SPEC: Spec = Spec {
     name: "param set",
-    args: "NAME VALUE",
+    args: "NAME VALUE [--if-version N]",
     summary: "Write a new version of a parameter, keeping its type and KMS key (SecureString values are never shown)",
     example: "param set /shop/staging/feature-flags new-checkout,one-click-pay",
     changes: true,
@@ -57,6 +65,10 @@ const SHOWN: usize = 300;
 pub struct ParamSet {
     pub name: ParamName,
     pub value: NewValue,
+    /// Write only over this version (`--if-version`; the plan pins it).
+    pub if_version: Option<i64>,
+    /// The version the plan showed.
+    planned: Memo<i64>,
     written: Memo<Written>,
 }
 
@@ -69,6 +81,7 @@ impl fmt::Debug for ParamSet {
 impl ParamSet {
     pub fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 2, usize::MAX)?;
+        let (args, if_version) = take_if_version(args)?;
         if args.len() > 2 {
             // Never quote the extra words: they are most likely part of the value.
             return Err(UsageError::new(
@@ -85,13 +98,43 @@ impl ParamSet {
                 "the value is longer than {ADVANCED_MAX} characters, the most SSM holds"
             )));
         }
-        Ok(ParamSet { name, value: NewValue::new(value.clone()), written: Memo::default() })
+        let (planned, written) = (Memo::default(), Memo::default());
+        Ok(ParamSet { name, value: NewValue::new(value.clone()), if_version, planned, written })
     }
 
     /// The text shown, approved and audited: the value masked.
     pub fn shown(&self) -> String {
-        format!("{} {} {MASK}", SPEC.name, self.name)
+        let pin = self.if_version.map(|v| format!(" {IF_VERSION} {v}")).unwrap_or_default();
+        format!("{} {} {MASK}{pin}", SPEC.name, self.name)
     }
+
+    /// Why the parameter, now at `version`, is not the one reviewed.
+    fn moved(&self, version: i64) -> Option<String> {
+        let want = self.if_version.filter(|want| *want != version)?;
+        Some(format!(
+            "{} was written since you reviewed it: it is at version {version}, not {want} — ask again (`param history {}` shows who wrote it)",
+            self.name, self.name
+        ))
+    }
+}
+
+/// The option that pins the version written over.
+const IF_VERSION: &str = "--if-version";
+
+/// Takes a trailing `--if-version N` (or `--if-version=N`) off the words after
+/// NAME and VALUE; anything else is left for the caller to refuse.
+fn take_if_version(args: &[String]) -> Result<(&[String], Option<i64>), UsageError> {
+    let (rest, raw) = match args {
+        [rest @ .., flag, n] if rest.len() == 2 && flag == IF_VERSION => (rest, n.as_str()),
+        [rest @ .., flag] if rest.len() == 2 && flag.starts_with("--if-version=") => {
+            (rest, &flag[IF_VERSION.len() + 1..])
+        }
+        _ => return Ok((args, None)),
+    };
+    let version = raw.parse::<i64>().ok().filter(|v| *v >= 1);
+    let version = version
+        .ok_or_else(|| UsageError::invalid("version", raw, "a version number from `param history`, e.g. `7`"))?;
+    Ok((rest, Some(version)))
 }
 
 /// A missing parameter, with what to do instead of creating it from chat.
@@ -132,6 +175,10 @@ pub(crate) fn described(name: &ParamName, keep: &ParamSettings, version: i64) ->
 impl ChangeCommand for ParamSet {
     async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
         let now = aws.params.get(&self.name).await.map_err(|e| missing(e, &self.name))?;
+        if let Some(why) = self.moved(now.version) {
+            return Ok(Plan { lines: vec![], verdict: Verdict::Moved(why) });
+        }
+        self.planned.keep(now.version);
         let keep = aws.param_changes.settings(&self.name).await.map_err(|e| missing(e, &self.name))?;
         let head = described(&self.name, &keep, now.version);
         let new = ParamValue::Plain(self.value.expose().to_owned());
@@ -162,7 +209,18 @@ impl ChangeCommand for ParamSet {
         Ok(Plan { lines, verdict })
     }
 
+    fn pinned(&self) -> Option<String> {
+        let value = quoted(self.value.expose());
+        Some(format!("{} {} {value} {IF_VERSION} {}", SPEC.name, self.name, self.planned.get()?))
+    }
+
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
+        if self.if_version.is_some() {
+            let now = aws.params.get(&self.name).await.map_err(|e| missing(e, &self.name))?;
+            if let Some(why) = self.moved(now.version) {
+                return Err(GatewayError::moved(why));
+            }
+        }
         let keep = aws.param_changes.settings(&self.name).await.map_err(|e| missing(e, &self.name))?;
         let write = aws.param_changes.put(&self.name, &self.value, &keep, &ctx.user).await?;
         let line = format!("*{}* is now version *{}*.", esc(self.name.as_str()), write.version);

@@ -145,3 +145,41 @@ async fn check_waits_until_the_new_version_reads_back() {
     let progress = c.check(&ctx(), &gw, &Outcome::default()).await.unwrap();
     assert_eq!(progress, Progress::Running("waiting for version 2 to be readable".into()));
 }
+
+#[test]
+fn a_version_to_write_over_may_follow_the_value() {
+    let c = set("param set /shop/x \"two words\" --if-version 7");
+    assert_eq!((c.value.expose(), c.if_version), ("two words", Some(7)));
+    assert_eq!(set("param set /shop/x v --if-version=3").if_version, Some(3));
+    assert_eq!(set("param set /shop/x --if-version").value.expose(), "--if-version", "a value is a value");
+    assert_eq!(c.shown(), "param set /shop/x •••••• --if-version 7");
+    let bad = Command::parse("param set /shop/x v --if-version seven").unwrap_err().message;
+    assert!(bad.contains("`seven` is not a valid version"), "{bad}");
+    assert!(SPEC.usage().contains("[--if-version N]"), "the usage shows it");
+}
+
+#[tokio::test]
+async fn the_plan_pins_the_version_it_showed_and_the_pinned_line_keeps_the_value() {
+    let aws = FakeAws::default().with_param("/shop/staging/flags", ParamKind::String, "a");
+    let command = set("param set /shop/staging/flags \"b c\"");
+    command.plan(&ctx(), &aws.gateways()).await.unwrap();
+    let pinned = command.pinned().unwrap();
+    assert_eq!(pinned, "param set /shop/staging/flags \"b c\" --if-version 1");
+    let again = set(&pinned);
+    assert_eq!((again.value.expose(), again.if_version), ("b c", Some(1)));
+}
+
+#[tokio::test]
+async fn a_set_over_a_version_written_since_is_refused_and_writes_nothing() {
+    let history =
+        vec![param_version(1, ParamKind::String, "a", 7200), param_version(2, ParamKind::String, "someone else's", 60)];
+    let aws = Arc::new(FakeAws::default().with_param_versions("/shop/staging/flags", history));
+    let gateways = FakeAws::share(&aws);
+    let command = set("param set /shop/staging/flags b --if-version 1");
+    let why = "/shop/staging/flags was written since you reviewed it: it is at version 2, not 1 — ask again \
+               (`param history /shop/staging/flags` shows who wrote it)";
+    assert_eq!(command.plan(&ctx(), &gateways).await.unwrap().verdict, Verdict::Moved(why.into()));
+    let refused = command.act(&ctx(), &gateways).await.unwrap_err();
+    assert!(matches!(&refused, GatewayError::Moved { what } if what == why), "{refused:?}");
+    assert!(aws.ssm.writes.lock().unwrap().is_empty(), "nothing was written");
+}
