@@ -558,3 +558,22 @@ async fn a_run_button_whose_press_cannot_be_recorded_runs_nothing() {
     assert!(!plan && text.contains("Nothing was done: opsbot cannot record this request"), "{text}");
     assert!(events(&w.store).is_empty(), "nothing was requested");
 }
+
+#[tokio::test]
+async fn a_deploy_confirmed_after_someone_else_deployed_is_refused_and_changes_nothing() {
+    let fake = FakeAws { services: vec![service("prod/api", 4, 4)], ..FakeAws::default() };
+    let w = world_with(Policy::reads_for_everyone(["deploy"]), fake);
+    let plan = w.ops.handle(&ctx(), "deploy prod/api 1.43.0").await;
+    let mut since = service("prod/api", 4, 4);
+    since.summary.task_definition.revision = 2;
+    since.deployments[0].task_definition = Some(since.summary.task_definition.clone());
+    w.aws.describe_now(since);
+    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    settle(&w, "req-1").await;
+
+    assert!(w.aws.registered.lock().unwrap().is_empty() && w.aws.updates.lock().unwrap().is_empty());
+    assert_eq!(events(&w.store), [AuditEvent::Requested, AuditEvent::Confirmed, AuditEvent::Refused]);
+    assert!(refusal(&w).starts_with("prod/api runs api:2 now, not revision 1 you reviewed"), "{}", refusal(&w));
+    let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert_eq!((change.state, change.shown.as_str()), (ChangeState::Failed, "deploy prod/api 1.43.0 --from 1"));
+}

@@ -16,26 +16,31 @@
 //!
 //! Need: the tag already running in every app container, or the service
 //! already at revision N, is a no-op. Safe and verify: see [`super::rollout`].
-//! `act` looks at the service again and builds on what runs then.
+//! `act` looks at the service again and builds on what runs then — which
+//! must be the revision the plan showed: the plan pins it (`--from N`), and
+//! if another one was deployed since, nothing is registered or deployed and
+//! the change is refused (a tag deploy would copy a task definition nobody
+//! reviewed).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::change::{ChangeCommand, Outcome, Plan, Progress};
+use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Container, Gateways, ServiceDetail, ServiceUpdate, TaskDefinitionRef};
 use crate::reply::esc;
-use crate::spec::Spec;
+use crate::spec::{Spec, quoted};
 use crate::values::ServiceRef;
 
 use super::Context;
 use super::image::{self, TagArg};
 use super::rollout::{self, Draft, Started};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "deploy",
-    args: "CLUSTER/SERVICE TAG|--revision N [--timeout 15m]",
+    args: "CLUSTER/SERVICE TAG|--revision N [--from REVISION] [--timeout 15m]",
     summary: "Deploy an image tag (as a new task-definition revision) or a registered revision to an ECS service, \
               then follow the rollout",
     example: "deploy staging/api 1.43.0",
@@ -54,6 +59,10 @@ pub struct Deploy {
     pub service: ServiceRef,
     pub release: Release,
     pub timeout: Duration,
+    /// The revision the service must still run (`--from`; the plan pins it).
+    pub from: Option<i32>,
+    /// The revision the plan showed.
+    planned: Memo<i32>,
     started: Started,
 }
 
@@ -72,6 +81,8 @@ impl Deploy {
             service: ServiceRef::parse(service)?,
             release,
             timeout: words.timeout,
+            from: words.from,
+            planned: Memo::default(),
             started: Started::default(),
         })
     }
@@ -93,6 +104,10 @@ fn usage(message: &str) -> UsageError {
 impl ChangeCommand for Deploy {
     async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
         let detail = aws.services.describe(&self.service).await?;
+        if let Some(why) = rollout::moved(&detail, self.from) {
+            return Ok(Plan { lines: vec![], verdict: Verdict::Moved(why) });
+        }
+        self.planned.keep(detail.summary.task_definition.revision);
         let draft = match &self.release {
             Release::Tag(tag) => tag_draft(&detail, tag),
             Release::Revision(n) => revision_draft(aws, &detail, *n).await?,
@@ -100,8 +115,20 @@ impl ChangeCommand for Deploy {
         draft.finish(aws, &detail, ctx.now, self.timeout).await
     }
 
+    fn pinned(&self) -> Option<String> {
+        let release = match &self.release {
+            Release::Tag(tag) => quoted(&tag.to_string()),
+            Release::Revision(n) => format!("--revision {n}"),
+        };
+        let pin = rollout::pin_words(*self.planned.get()?, self.timeout);
+        Some(format!("{} {} {release}{pin}", SPEC.name, self.service))
+    }
+
     async fn act(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
         let detail = aws.services.describe(&self.service).await?;
+        if let Some(why) = rollout::moved(&detail, self.from) {
+            return Err(GatewayError::moved(why));
+        }
         let service = esc(&self.service.to_string());
         let (target, mut request_ids, line) = match &self.release {
             Release::Tag(tag) => {

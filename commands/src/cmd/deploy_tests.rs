@@ -190,3 +190,33 @@ async fn a_rollout_that_never_ends_times_out_after_the_timeout_given() {
     let ran = run_change(deploying(&[(1, RolloutState::InProgress)]), "deploy prod/api 1.42.0 --timeout 20m").await;
     assert!(ran.last.contains(":x:") && ran.last.contains("still not finished after 20m"), "{}", ran.last);
 }
+
+/// `prod/api` after someone deployed `api:2` (4 tasks, rolled out).
+fn deployed_since() -> ServiceDetail {
+    let mut api = service("prod/api", 4, 4);
+    api.summary.task_definition.revision = 2;
+    api.deployments[0].task_definition = Some(api.summary.task_definition.clone());
+    api
+}
+
+#[tokio::test]
+async fn the_plan_pins_the_revision_it_builds_on() {
+    let aws = FakeAws::default().with_service(service("prod/api", 4, 4)).gateways();
+    let tag = parse("prod/api api:1.42.0 --timeout 30m").unwrap();
+    tag.plan(&ctx(), &aws).await.unwrap();
+    assert_eq!(tag.pinned().as_deref(), Some("deploy prod/api api:1.42.0 --from 1 --timeout 30m"));
+    assert_eq!(parse("prod/api api:1.42.0 --from 1 --timeout 30m").unwrap().from, Some(1));
+    assert!(SPEC.usage().contains("[--from REVISION]"), "the usage shows it");
+}
+
+#[tokio::test]
+async fn a_deploy_pinned_to_a_revision_that_was_replaced_registers_and_deploys_nothing() {
+    let aws = std::sync::Arc::new(FakeAws::default().with_service(deployed_since()));
+    let gateways = FakeAws::share(&aws);
+    let command = parse("prod/api 1.42.0 --from 1").unwrap();
+    let why = "prod/api runs api:2 now, not revision 1 you reviewed (it was deployed since) — ask again";
+    assert_eq!(command.plan(&ctx(), &gateways).await.unwrap().verdict, Verdict::Moved(why.into()));
+    let refused = command.act(&ctx(), &gateways).await.unwrap_err();
+    assert!(matches!(&refused, GatewayError::Moved { what } if what == why), "{refused:?}");
+    assert!(aws.registered.lock().unwrap().is_empty() && aws.updates.lock().unwrap().is_empty());
+}

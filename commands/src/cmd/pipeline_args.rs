@@ -98,11 +98,11 @@ pub fn needs_an_id() -> UsageError {
     ))
 }
 
-/// `--timeout` as [`take_timeout`] reads it back, or nothing for the default.
-pub fn timeout_words(timeout: Duration) -> String {
+/// ` --timeout 90m` as the commands read it back, or nothing for `default`.
+pub fn timeout_words(timeout: Duration, default: Duration) -> String {
     let secs = timeout.as_secs();
     match secs {
-        _ if timeout == DEFAULT_TIMEOUT => String::new(),
+        _ if timeout == default => String::new(),
         _ if secs % 3600 == 0 => format!(" --timeout {}h", secs / 3600),
         _ if secs % 60 == 0 => format!(" --timeout {}m", secs / 60),
         _ => format!(" --timeout {secs}s"),
@@ -176,9 +176,9 @@ mod tests {
     fn a_timeout_reads_back_as_it_was_given() {
         for timeout in ["45m", "2h", "90s"] {
             let (_, parsed) = take_timeout(&words(&format!("web --timeout {timeout}"))).unwrap();
-            assert_eq!(timeout_words(parsed), format!(" --timeout {timeout}"));
+            assert_eq!(timeout_words(parsed, DEFAULT_TIMEOUT), format!(" --timeout {timeout}"));
         }
-        assert_eq!(timeout_words(DEFAULT_TIMEOUT), "");
+        assert_eq!(timeout_words(DEFAULT_TIMEOUT, DEFAULT_TIMEOUT), "");
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl ChangeCommand for PipelineRetry {
     }
 
     fn pinned(&self) -> Option<String> {
-        let (execution, timeout) = (self.planned.get()?, args::timeout_words(self.timeout));
+        let (execution, timeout) = (self.planned.get()?, args::timeout_words(self.timeout, follow::DEFAULT_TIMEOUT));
         Some(format!("{} {} {} {} {execution}{timeout}", SPEC.name, self.name, self.stage, args::EXECUTION))
     }
 

@@ -4,14 +4,16 @@
 //! again, which is what people mean by "restart".
 //!
 //! Need: a service that wants no tasks has nothing to restart. Safe and
-//! verify: see [`super::rollout`].
+//! verify: see [`super::rollout`]. The revision restarted is pinned
+//! (`--from N`): if another one was deployed since the plan, nothing is
+//! restarted and the change is refused.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::change::{ChangeCommand, Outcome, Plan, Progress};
-use crate::error::{GatewayResult, UsageError};
+use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Gateways, ServiceUpdate};
 use crate::reply::{count, esc};
 use crate::spec::Spec;
@@ -19,10 +21,11 @@ use crate::values::ServiceRef;
 
 use super::Context;
 use super::rollout::{self, Draft, Started};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "restart",
-    args: "CLUSTER/SERVICE [--timeout 15m]",
+    args: "CLUSTER/SERVICE [--from REVISION] [--timeout 15m]",
     summary: "Replace every task of an ECS service with a fresh one (force a new deployment), then follow it",
     example: "restart staging/api",
     changes: true,
@@ -32,6 +35,10 @@ pub const SPEC: Spec = Spec {
 pub struct Restart {
     pub service: ServiceRef,
     pub timeout: Duration,
+    /// The revision the service must still run (`--from`; the plan pins it).
+    pub from: Option<i32>,
+    /// The revision the plan showed.
+    planned: Memo<i32>,
     started: Started,
 }
 
@@ -42,6 +49,8 @@ impl Restart {
             [service] => Ok(Restart {
                 service: ServiceRef::parse(service)?,
                 timeout: words.timeout,
+                from: words.from,
+                planned: Memo::default(),
                 started: Started::default(),
             }),
             [] => Err(UsageError::new("`restart` needs CLUSTER/SERVICE").with_usage(SPEC.usage())),
@@ -56,7 +65,11 @@ impl Restart {
 impl ChangeCommand for Restart {
     async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
         let detail = aws.services.describe(&self.service).await?;
+        if let Some(why) = rollout::moved(&detail, self.from) {
+            return Ok(Plan { lines: vec![], verdict: Verdict::Moved(why) });
+        }
         let s = &detail.summary;
+        self.planned.keep(s.task_definition.revision);
         let line = format!(
             "*{}*: replace {} of `{}` with fresh ones (same revision; images pulled and secrets read again)",
             esc(&s.service.to_string()),
@@ -68,7 +81,14 @@ impl ChangeCommand for Restart {
         draft.finish(aws, &detail, ctx.now, self.timeout).await
     }
 
+    fn pinned(&self) -> Option<String> {
+        Some(format!("{} {}{}", SPEC.name, self.service, rollout::pin_words(*self.planned.get()?, self.timeout)))
+    }
+
     async fn act(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
+        if let Some(why) = rollout::moved(&aws.services.describe(&self.service).await?, self.from) {
+            return Err(GatewayError::moved(why));
+        }
         let update = ServiceUpdate { task_definition: None, force_new_deployment: true };
         let updated = rollout::start(aws, &self.service, update, &self.started).await?;
         Ok(Outcome {

@@ -92,3 +92,19 @@ async fn the_new_deployment_is_followed_to_its_end_and_a_takeover_is_a_failure()
     let ran = run_change(aws, "restart prod/api").await;
     assert!(ran.last.contains("another deployment (`api:3`) took over before `api:1` finished"), "{}", ran.last);
 }
+
+#[tokio::test]
+async fn a_restart_pinned_to_a_revision_that_was_replaced_restarts_nothing() {
+    let mut since = service("prod/api", 4, 4);
+    since.summary.task_definition.revision = 2;
+    let aws = std::sync::Arc::new(FakeAws::default().with_service(since));
+    let gateways = FakeAws::share(&aws);
+    let command = parse("prod/api --from 1").unwrap();
+    assert!(matches!(command.plan(&ctx(), &gateways).await.unwrap().verdict, Verdict::Moved(_)));
+    let refused = command.act(&ctx(), &gateways).await.unwrap_err();
+    assert!(refused.to_string().starts_with("prod/api runs api:2 now, not revision 1 you reviewed"), "{refused}");
+    assert!(aws.updates.lock().unwrap().is_empty(), "nothing was restarted");
+    let planned = parse("prod/api").unwrap();
+    planned.plan(&ctx(), &gateways).await.unwrap();
+    assert_eq!(planned.pinned().as_deref(), Some("restart prod/api --from 2"));
+}

@@ -11,13 +11,16 @@
 //! Need: a service on its family's first revision has nothing to roll back
 //! to. Safe and verify: see [`super::rollout`] — a rollback is refused while
 //! a deployment rolls out or an alarm fires on the service, like any change.
-//! `act` works the target out again from what runs then.
+//! `act` works the target out again from what runs then, and the revision
+//! rolled back from is pinned (`--from N`): if another one was deployed
+//! since the plan, "before" means something else now, so nothing is done
+//! and the change is refused.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::change::{ChangeCommand, Outcome, Plan, Progress};
+use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Gateways, ServiceDetail, ServiceUpdate, TaskDefinition, TaskDefinitionRef};
 use crate::reply::esc;
@@ -26,10 +29,11 @@ use crate::values::ServiceRef;
 
 use super::Context;
 use super::rollout::{self, Draft, Started};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "rollback",
-    args: "CLUSTER/SERVICE [--timeout 15m]",
+    args: "CLUSTER/SERVICE [--from REVISION] [--timeout 15m]",
     summary: "Point an ECS service back at the revision it ran before, then follow the rollout",
     example: "rollback staging/api",
     changes: true,
@@ -39,6 +43,10 @@ pub const SPEC: Spec = Spec {
 pub struct Rollback {
     pub service: ServiceRef,
     pub timeout: Duration,
+    /// The revision the service must still run (`--from`; the plan pins it).
+    pub from: Option<i32>,
+    /// The revision the plan showed.
+    planned: Memo<i32>,
     started: Started,
 }
 
@@ -49,6 +57,8 @@ impl Rollback {
             [service] => Ok(Rollback {
                 service: ServiceRef::parse(service)?,
                 timeout: words.timeout,
+                from: words.from,
+                planned: Memo::default(),
                 started: Started::default(),
             }),
             [] => Err(UsageError::new("`rollback` needs CLUSTER/SERVICE").with_usage(SPEC.usage())),
@@ -96,6 +106,10 @@ async fn target(aws: &Gateways, detail: &ServiceDetail) -> GatewayResult<Target>
 impl ChangeCommand for Rollback {
     async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
         let detail = aws.services.describe(&self.service).await?;
+        if let Some(why) = rollout::moved(&detail, self.from) {
+            return Ok(Plan { lines: vec![], verdict: Verdict::Moved(why) });
+        }
+        self.planned.keep(detail.summary.task_definition.revision);
         let current = esc(&detail.summary.task_definition.to_string());
         let service = esc(&self.service.to_string());
         let draft = match target(aws, &detail).await? {
@@ -115,8 +129,15 @@ impl ChangeCommand for Rollback {
         draft.finish(aws, &detail, ctx.now, self.timeout).await
     }
 
+    fn pinned(&self) -> Option<String> {
+        Some(format!("{} {}{}", SPEC.name, self.service, rollout::pin_words(*self.planned.get()?, self.timeout)))
+    }
+
     async fn act(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
         let detail = aws.services.describe(&self.service).await?;
+        if let Some(why) = rollout::moved(&detail, self.from) {
+            return Err(GatewayError::moved(why));
+        }
         let found = match target(aws, &detail).await? {
             Target::To(found, _) => found,
             Target::Nowhere(why) | Target::Unusable(why) => return Err(GatewayError::other(why.clone(), why)),

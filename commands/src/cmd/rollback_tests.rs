@@ -129,3 +129,22 @@ async fn the_rollback_is_followed_until_it_completes() {
     assert!(ran.last.contains(":white_check_mark: Pointed *prod/api* back at `api:4`"), "{}", ran.last);
     assert!(ran.last.contains("`api:4` rolled out: 4/4 running — done."), "{}", ran.last);
 }
+
+#[tokio::test]
+async fn a_rollback_pinned_to_a_revision_that_was_replaced_goes_nowhere() {
+    let aws = std::sync::Arc::new(FakeAws::default().with_service(at_revision(6)).with_task_definition(
+        "api",
+        5,
+        "ACTIVE",
+        &[("api", "api:v5")],
+    ));
+    let gateways = FakeAws::share(&aws);
+    let command = parse("prod/api --from 5").unwrap();
+    let why = "prod/api runs api:6 now, not revision 5 you reviewed (it was deployed since) — ask again";
+    assert_eq!(command.plan(&ctx(), &gateways).await.unwrap().verdict, Verdict::Moved(why.into()));
+    assert!(matches!(command.act(&ctx(), &gateways).await, Err(GatewayError::Moved { .. })));
+    assert!(aws.updates.lock().unwrap().is_empty(), "nothing was rolled back");
+    let planned = parse("prod/api").unwrap();
+    planned.plan(&ctx(), &gateways).await.unwrap();
+    assert_eq!(planned.pinned().as_deref(), Some("rollback prod/api --from 6"));
+}

@@ -16,6 +16,15 @@
 //!   rollout state (CODE_DEPLOY / EXTERNAL controllers) are done once they run
 //!   their desired count and no other deployment runs tasks. A deployment that
 //!   stops being PRIMARY before it completes was superseded: a failure.
+//! - The target is pinned: each plan writes the task-definition revision the
+//!   service ran when it was planned into the line that is confirmed,
+//!   approved and run (`--from N`). If the service runs another revision
+//!   when the change runs (someone deployed in between), nothing is changed:
+//!   a tag deploy would copy a task definition nobody reviewed, a rollback
+//!   would go back to another "before", a restart would restart something
+//!   else ([`moved`], refused as [`Verdict::Moved`]). A deployment still
+//!   rolling out is refused by the safety check, at the plan and again when
+//!   the change runs.
 //! - `--timeout` bounds the wait ([`DEFAULT_TIMEOUT`] unless given, 1 minute
 //!   to 3 hours). It only stops the watching: the flow reports the change as
 //!   not finished in time, and ECS carries on.
@@ -46,13 +55,15 @@ const MAX_REVISION: i32 = 1_000_000;
 pub struct Words {
     pub positional: Vec<String>,
     pub revision: Option<i32>,
+    /// `--from N`: the revision the service must still run.
+    pub from: Option<i32>,
     pub timeout: Duration,
 }
 
 /// Splits `args` into positional words and the options `--timeout D` and,
 /// when `revision_allowed`, `--revision N`.
 pub fn words(spec: &Spec, args: &[String], revision_allowed: bool) -> Result<Words, UsageError> {
-    let mut out = Words { positional: Vec::new(), revision: None, timeout: DEFAULT_TIMEOUT };
+    let mut out = Words { positional: Vec::new(), revision: None, from: None, timeout: DEFAULT_TIMEOUT };
     let mut args = args.iter();
     while let Some(word) = args.next() {
         let mut value = |what: &str| {
@@ -60,6 +71,7 @@ pub fn words(spec: &Spec, args: &[String], revision_allowed: bool) -> Result<Wor
         };
         match word.as_str() {
             "--revision" if revision_allowed => out.revision = Some(revision(value("a revision number")?)?),
+            "--from" => out.from = Some(revision(value("the revision the service runs now")?)?),
             "--timeout" => out.timeout = timeout(value("a duration like `30m`")?)?,
             option if option.starts_with("--") => {
                 return Err(
@@ -110,6 +122,18 @@ pub async fn start(
         let _ = started.0.set(id.clone());
     }
     Ok(updated)
+}
+
+/// Why the service no longer runs revision `from`, the one its plan showed.
+pub fn moved(detail: &ServiceDetail, from: Option<i32>) -> Option<String> {
+    let (service, current) = (&detail.summary.service, &detail.summary.task_definition);
+    let want = from.filter(|want| *want != current.revision)?;
+    Some(format!("{service} runs {current} now, not revision {want} you reviewed (it was deployed since) — ask again"))
+}
+
+/// The options a pinned line ends with: `--from N`, and `--timeout` unless the default.
+pub fn pin_words(from: i32, timeout: Duration) -> String {
+    format!(" --from {from}{}", super::pipeline_args::timeout_words(timeout, DEFAULT_TIMEOUT))
 }
 
 pub fn follow(timeout: Duration) -> Follow {
