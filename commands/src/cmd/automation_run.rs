@@ -6,6 +6,10 @@
 //! may run): the plan shows the document and its parameters exactly as they
 //! will be sent. Verify: `GetAutomationExecution` until a final status; the
 //! message shows the step running now, and at the end every step.
+//!
+//! Nothing is pinned: the plan reads nothing from AWS (it shows the document
+//! and the parameters exactly as they will be sent), so there is no target
+//! that could move between plan and act.
 
 use std::time::Duration;
 

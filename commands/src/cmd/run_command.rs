@@ -7,6 +7,12 @@
 //! instance ends as failed — "nothing matched `tag:Environment=stagin`" is
 //! what people need to hear, even though SSM calls it a success.
 //!
+//! Nothing is pinned: the plan resolves nothing (it shows the document, the
+//! targets and the parameters exactly as sent), so there is no target that
+//! could move between plan and act. What is reviewed is the selector
+//! (`tag:Environment=staging`); which instances it matches is SSM's to
+//! resolve when the command is sent, and the report names each one.
+//!
 //! This file also owns how a command's progress and result read
 //! ([`progress`], [`report`]), for the `on_param_change` follow-ups too.
 

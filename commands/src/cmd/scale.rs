@@ -2,6 +2,13 @@
 //! Need: refuses a no-op. Safe: refuses while a deployment is rolling out
 //! (scaling mid-rollout muddles both). Verify: follows until running equals
 //! the new desired count with nothing pending.
+//!
+//! Not pinned (unlike `deploy`, `restart`, `rollback`): the count is
+//! absolute, so what runs is exactly the count reviewed whatever the count
+//! was before, and desired counts move on their own under Application Auto
+//! Scaling — a pin on the "before" count would refuse most approved scales of
+//! such services. The plan's `4 → 6` is context; the re-plan when the change
+//! runs shows nothing-to-do or a rollout in progress and refuses then.
 
 use std::time::Duration;
 
