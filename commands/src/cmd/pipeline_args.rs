@@ -103,8 +103,8 @@ pub fn timeout_words(timeout: Duration, default: Duration) -> String {
     let secs = timeout.as_secs();
     match secs {
         _ if timeout == default => String::new(),
-        _ if secs % 3600 == 0 => format!(" --timeout {}h", secs / 3600),
-        _ if secs % 60 == 0 => format!(" --timeout {}m", secs / 60),
+        _ if secs.is_multiple_of(3600) => format!(" --timeout {}h", secs / 3600),
+        _ if secs.is_multiple_of(60) => format!(" --timeout {}m", secs / 60),
         _ => format!(" --timeout {secs}s"),
     }
 }

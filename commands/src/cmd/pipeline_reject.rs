@@ -1,4 +1,4 @@
-//! `pipeline reject NAME [STAGE/ACTION] [comment]`: reject a manual approval
+//! `pipeline reject NAME [STAGE/ACTION] [--execution ID] [comment]`: reject a manual approval
 //! (PutApprovalResult, Rejected) with a summary naming the Slack user, then
 //! follow until the execution has ended there. Everything but the spec is
 //! shared with `pipeline approve` ([`PipelineDecision`]).
@@ -11,7 +11,7 @@ use super::pipeline_approve::PipelineDecision;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline reject",
-    args: "NAME [STAGE/ACTION] [comment]",
+    args: "NAME [STAGE/ACTION] [--execution ID] [comment]",
     summary: "Reject a pipeline's manual approval (your name goes into its summary); the execution ends there",
     example: "pipeline reject payments-api ApproveProd/ManualApproval canary shows 5xx",
     changes: true,
