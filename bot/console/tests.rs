@@ -277,8 +277,8 @@ async fn in_the_demo_only_a_lead_can_press_approve_on_the_approval() {
     assert!(text.contains("[1] Approve  [2] Approve with comment…  [3] Reject…"), "{text}");
     assert!(text.contains("You can't run `pipeline approve` here"), "a developer is refused:\n{text}");
     assert!(
-        text.contains("Plan — `pipeline approve payments-api ApproveProd/ManualApproval`"),
-        "a lead gets the plan:\n{text}"
+        text.contains("Plan — `pipeline approve payments-api ApproveProd/ManualApproval --execution "),
+        "a lead gets the plan, pinned to the execution it shows:\n{text}"
     );
     assert!(text.contains("Summary kept by CodePipeline: “Approved by Slack user U0LEAD1 via opsbot”"), "{text}");
 }
