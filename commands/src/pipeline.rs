@@ -17,11 +17,12 @@ use crate::change::flow::{Approval, ChangeRequest};
 use crate::change::identity::Identity;
 use crate::cmd::{Command, Context, ENTRIES};
 use crate::error::{GatewayError, UsageError};
+use crate::mrkdwn;
 use crate::ports::Gateways;
 use crate::ports::alerts::Alerts;
 use crate::ports::chat::Chat;
 use crate::ports::store::{AuditEvent, Store};
-use crate::reply::{Reply, esc};
+use crate::reply::{Mrkdwn, Reply};
 use crate::spec::canonical;
 
 /// The read-only commands open to everyone under the built-in policy.
@@ -158,58 +159,58 @@ impl Ops {
 }
 
 /// How to call a role's members in a message: its Slack user groups and users.
-pub fn mention(policy: &Policy, role: &str) -> String {
-    let Some(members) = policy.role(role) else { return format!("*{}*", esc(role)) };
+pub fn mention(policy: &Policy, role: &str) -> Mrkdwn {
+    let Some(members) = policy.role(role) else { return mrkdwn!("*{}*", role) };
     if members.everyone() {
-        return "<!here>".into();
+        return Mrkdwn::here();
     }
-    let groups = members.groups().iter().map(|g| format!("<!subteam^{g}>"));
-    let users = members.users().iter().map(|u| format!("<@{u}>"));
-    let all: Vec<String> = groups.chain(users).collect();
-    if all.is_empty() { format!("*{}*", esc(role)) } else { all.join(" ") }
+    let groups = members.groups().iter().map(|g| Mrkdwn::subteam(g));
+    let users = members.users().iter().map(|u| Mrkdwn::user(u));
+    let all: Vec<Mrkdwn> = groups.chain(users).collect();
+    if all.is_empty() { mrkdwn!("*{}*", role) } else { Mrkdwn::join(all, " ") }
 }
 
 fn denied(command: &str, reason: &str) -> Reply {
-    Reply::ephemeral(format!("You can't run `{command}` here: {reason}"))
-        .section(format!(":no_entry: You can't run `{command}` here: {}", esc(reason)))
+    Reply::ephemeral(format!("You can't run `{command}` here: {reason}")).section(mrkdwn!(
+        ":no_entry: You can't run `{}` here: {}",
+        command,
+        reason
+    ))
 }
 
 fn usage_reply(err: &UsageError) -> Reply {
-    let mut reply = Reply::ephemeral(err.message.clone()).section(format!(":warning: {}", err.message));
+    let mut reply = Reply::ephemeral(err.message.clone()).section(mrkdwn!(":warning: {}", err.message));
     if let Some(usage) = &err.usage {
-        reply = reply.section(format!("Usage: `{usage}`"));
+        reply = reply.section(mrkdwn!("Usage: `{}`", usage));
     }
     let mut hints = Vec::new();
     if !err.suggestions.is_empty() {
-        let names: Vec<String> = err.suggestions.iter().map(|s| format!("`{s}`")).collect();
-        hints.push(format!("Did you mean {}?", names.join(" or ")));
+        let names = err.suggestions.iter().map(|s| mrkdwn!("`{}`", s));
+        hints.push(mrkdwn!("Did you mean {}?", Mrkdwn::join(names, " or ")));
     }
-    hints.push("`help` lists every command.".into());
+    hints.push(mrkdwn!("`help` lists every command."));
     reply.context(hints)
 }
 
 fn gateway_reply(ctx: &Context, err: &GatewayError) -> Reply {
     let text = match err {
         GatewayError::NotFound { what } => {
-            format!(
-                ":mag: {} was not found. Check the spelling; the list commands (`help`) show what exists.",
-                esc(what)
-            )
+            mrkdwn!(":mag: {} was not found. Check the spelling; the list commands (`help`) show what exists.", what)
         }
-        GatewayError::AccessDenied { message } => format!(
+        GatewayError::AccessDenied { message } => mrkdwn!(
             ":lock: AWS refused opsbot's request: {}. Ask whoever runs opsbot to grant its role this permission.",
-            esc(message)
+            message
         ),
         GatewayError::Throttled => {
-            ":snail: AWS is throttling requests right now and retries ran out. Try again in a minute.".into()
+            mrkdwn!(":snail: AWS is throttling requests right now and retries ran out. Try again in a minute.")
         }
         GatewayError::Unavailable { message } => {
-            format!(":electric_plug: AWS could not be reached ({}). Try again shortly.", esc(message))
+            mrkdwn!(":electric_plug: AWS could not be reached ({}). Try again shortly.", message)
         }
-        GatewayError::Other { .. } => format!(":boom: Something went wrong (ref: `{}`).", ctx.request_id),
+        GatewayError::Other { .. } => mrkdwn!(":boom: Something went wrong (ref: `{}`).", ctx.request_id),
     };
     warn!(error = %err, cause = %chain(err), "command failed");
-    Reply::ephemeral(text.clone()).section(text)
+    Reply::ephemeral(text.plain()).section(text)
 }
 
 fn chain(err: &dyn StdError) -> String {

@@ -15,11 +15,12 @@ use tracing::{error, info, warn};
 
 use super::{ChangeCommand, Click, ClickKind, Outcome, Plan, Progress, Verdict, params_hash};
 use crate::cmd::{Command, Context};
+use crate::mrkdwn;
 use crate::pipeline::Ops;
 use crate::ports::Gateways;
 use crate::ports::chat::MessageRef;
 use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState};
-use crate::reply::{Button, ButtonStyle, Reply, esc, when};
+use crate::reply::{Button, ButtonStyle, Mrkdwn, Reply, esc, when};
 
 /// How long a plan waits for its requester's confirmation when no approval is needed.
 pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);
@@ -237,11 +238,16 @@ impl Ops {
         let mention = crate::pipeline::mention(&self.policy, role);
         let (approve, reject) = (ClickKind::Approve, ClickKind::Reject);
         let reply = Reply::in_channel(format!("Approval needed: {}", record.shown))
-            .section(format!(":raising_hand: {mention}: <@{}> asks to run `{}`.", record.requester, esc(&record.shown)))
+            .section(mrkdwn!(
+                ":raising_hand: {}: {} asks to run `{}`.",
+                mention,
+                Mrkdwn::user(record.requester.as_str()),
+                record.shown
+            ))
             .section(record.plan.join("\n"))
-            .context(vec![format!(
+            .context(vec![mrkdwn!(
                 "Approval by {} · expires {} · request `{}`",
-                esc(role),
+                role,
                 record.expires.format("%H:%M UTC"),
                 record.id
             )])
