@@ -246,6 +246,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_command_argument_echoed_in_a_usage_error_cannot_ping_or_spoof_a_link() {
+        for hostile in ["<!here>", "<!channel>", "<@U123>", "<https://evil|review>"] {
+            for line in [format!("pipeline {hostile}"), format!("{hostile} now")] {
+                let reply = ops(FakeAws::default()).handle(&ctx(), &line).await;
+                let text = reply.text();
+                assert!(!text.contains(hostile), "{line}: {text}");
+                assert!(text.contains(&crate::mrkdwn::esc(hostile)) || text.contains("&lt;"), "{line}: {text}");
+                assert!(!text.contains("&amp;lt;"), "escaped once: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_roles_deliberate_mentions_still_ping_and_an_unknown_role_is_only_named() {
+        let yaml = "roles:\n  oncall: { users: [U0ANN], groups: [S0ONCALL] }\n  devs: { everyone: true }\nrules: []\n";
+        let known: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
+        let policy = Policy::from_yaml(yaml, std::path::Path::new("p.yaml"), &known).unwrap();
+        assert_eq!(mention(&policy, "oncall").as_str(), "<!subteam^S0ONCALL> <@U0ANN>");
+        assert_eq!(mention(&policy, "devs").as_str(), "<!here>");
+        assert_eq!(mention(&policy, "<!channel>").as_str(), "*&lt;!channel&gt;*");
+    }
+
+    #[tokio::test]
     async fn access_denied_by_aws_says_whose_permission_is_missing() {
         let err = || GatewayError::AccessDenied { message: "not authorized to perform ssm:GetParameter".into() };
         let text = failing_with(err, "param get /a").await.text();

@@ -229,7 +229,7 @@ mod tests {
         let reply = Reply::in_channel("f").lines(vec![line.clone(); 7]);
         assert_eq!(reply.blocks.len(), 3);
         assert!(reply.blocks.iter().all(|b| matches!(b, Block::Section { text, .. } if text.len() <= SECTION_MAX)));
-        assert!(Reply::in_channel("f").lines(Vec::new()).blocks.is_empty());
+        assert!(Reply::in_channel("f").lines(Vec::<Mrkdwn>::new()).blocks.is_empty());
     }
 
     #[test]
