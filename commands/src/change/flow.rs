@@ -121,7 +121,7 @@ impl Ops {
             // Only Slack can ask in a modal; elsewhere say how to type it.
             super::Press::Ask(line) => {
                 let how = format!("Add your comment to the command: `{} your comment`", esc(line));
-                ClickOutcome::Note(Reply::ephemeral(how.replace('`', "")).section(how))
+                ClickOutcome::Note(Reply::ephemeral(crate::mrkdwn::unesc(&how.replace('`', ""))).section(how))
             }
         }
     }
@@ -342,7 +342,7 @@ impl Ops {
         let outcome = match change.act(&ctx, &aws).await {
             Ok(outcome) => outcome,
             Err(err) => {
-                let text = self.gateway_reply(&ctx, &err).fallback;
+                let text = esc(&self.gateway_reply(&ctx, &err).fallback);
                 self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(err.to_string())).await;
                 return self.finish(&record, false, &text).await;
             }
@@ -392,7 +392,7 @@ impl Ops {
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
                 Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
             }
-            Err(err) => Some(format!("cannot check it again: {}", self.gateway_reply(ctx, &err).fallback)),
+            Err(err) => Some(format!("cannot check it again: {}", esc(&self.gateway_reply(ctx, &err).fallback))),
         }
     }
 
@@ -611,7 +611,7 @@ fn button(label: &str, kind: ClickKind, record: &ChangeRecord, style: ButtonStyl
 }
 
 fn note(text: &str) -> ClickOutcome {
-    ClickOutcome::Note(Reply::ephemeral(text.to_owned()).section(text.to_owned()))
+    ClickOutcome::Note(Reply::ephemeral(crate::mrkdwn::unesc(text)).section(text.to_owned()))
 }
 
 fn store_down(ctx: &Context) -> Reply {
@@ -619,7 +619,7 @@ fn store_down(ctx: &Context) -> Reply {
         ":floppy_disk: Nothing was done: opsbot cannot record this request right now (ref: `{}`). Try again shortly.",
         ctx.request_id
     );
-    Reply::ephemeral(text.clone()).section(text)
+    Reply::ephemeral(crate::mrkdwn::unesc(&text)).section(text)
 }
 
 fn plan_reply(record: &ChangeRecord, plan: &Plan, ctx: &Context) -> Reply {
