@@ -14,6 +14,7 @@ mod pipeline_changes;
 mod slack_aws;
 mod slack_changes;
 mod slack_http;
+mod slack_markup;
 mod slack_socket;
 mod ssm_changes;
 mod support;

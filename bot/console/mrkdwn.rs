@@ -17,7 +17,7 @@
 //! Emphasis follows Slack's word-boundary rule, so `snake_case`, `a*b` and
 //! `12:30:00` are left alone.
 
-use opsbot_commands::reply::unesc;
+use opsbot_commands::mrkdwn::unesc;
 
 /// Shortcode → symbol, for the emoji opsbot's replies use.
 pub const EMOJI: &[(&str, &str)] = &[

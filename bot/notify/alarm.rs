@@ -23,9 +23,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use opsbot_commands::change::Press;
+use opsbot_commands::mrkdwn;
 use opsbot_commands::ports::AlarmState;
 use opsbot_commands::ports::alerts::{Ack, Alert, AlertState};
-use opsbot_commands::reply::{Button, ButtonStyle, Reply, ago, duration, esc, one_line, truncate};
+use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, duration, one_line, truncate};
 
 use super::event::AlarmChange;
 use crate::settings::AlarmSettings;
@@ -50,7 +51,7 @@ pub struct AlertRecord {
     /// Set when the episode ended (OK again).
     pub resolved: Option<DateTime<Utc>>,
     /// Who to mention (Slack mention syntax), from the route; empty for none.
-    pub mention: String,
+    pub mention: Mrkdwn,
 }
 
 /// What a state change asks of the channel.
@@ -61,7 +62,7 @@ pub enum Effect {
     /// The message shows the alert's new state.
     Update,
     /// A line in the message's thread.
-    Thread(String),
+    Thread(Mrkdwn),
 }
 
 impl AlertRecord {
@@ -76,7 +77,7 @@ impl AlertRecord {
 }
 
 /// Applies `change` to the alert kept so far (`None`: never seen).
-pub fn apply(kept: Option<AlertRecord>, change: &AlarmChange, rules: &AlarmSettings, mention: &str) -> Step {
+pub fn apply(kept: Option<AlertRecord>, change: &AlarmChange, rules: &AlarmSettings, mention: &Mrkdwn) -> Step {
     let Some(mut alert) = kept else {
         return if change.state == AlarmState::Ok { Step::unchanged(None) } else { start(change, mention) };
     };
@@ -100,8 +101,9 @@ pub fn apply(kept: Option<AlertRecord>, change: &AlarmChange, rules: &AlarmSetti
     alert.flapping = was_flapping || alert.recent.len() >= rules.flapping_transitions as usize;
     if alert.flapping && !was_flapping {
         let many = alert.recent.len();
-        effects.push(Effect::Thread(format!(
-            ":ocean: Flapping: {many} state changes in {} — further changes only update the message.",
+        effects.push(Effect::Thread(mrkdwn!(
+            ":ocean: Flapping: {} state changes in {} — further changes only update the message.",
+            many,
             opsbot_policies::show_duration(rules.flapping_within)
         )));
     } else if !alert.flapping {
@@ -126,7 +128,7 @@ impl Step {
     }
 }
 
-fn start(change: &AlarmChange, mention: &str) -> Step {
+fn start(change: &AlarmChange, mention: &Mrkdwn) -> Step {
     let alert = AlertRecord {
         arn: change.arn.clone(),
         name: change.name.clone(),
@@ -140,15 +142,15 @@ fn start(change: &AlarmChange, mention: &str) -> Step {
         flapping: false,
         recent: vec![change.at],
         resolved: None,
-        mention: mention.to_owned(),
+        mention: mention.clone(),
     };
     Step { alert: Some(alert), effects: vec![Effect::Post, Effect::Thread(transition_line(change))] }
 }
 
-fn transition_line(change: &AlarmChange) -> String {
+fn transition_line(change: &AlarmChange) -> Mrkdwn {
     let (icon, words) = state_words(&change.state, false);
     let reason = truncate(&one_line(&change.reason), 300);
-    format!("{icon} {words} at {} — {}", change.at.format("%H:%M:%S UTC"), esc(&reason))
+    mrkdwn!("{} {} at {} — {}", icon, words, change.at.format("%H:%M:%S UTC"), reason)
 }
 
 /// A flapping alarm that has stayed OK for the whole window is resolved.
@@ -162,17 +164,18 @@ pub fn settle(alert: &mut AlertRecord, now: DateTime<Utc>, rules: &AlarmSettings
 }
 
 /// An ALARM nobody acknowledged in time: escalate once. Returns the thread line.
-pub fn escalate(alert: &mut AlertRecord, now: DateTime<Utc>, rules: &AlarmSettings) -> Option<String> {
+pub fn escalate(alert: &mut AlertRecord, now: DateTime<Utc>, rules: &AlarmSettings) -> Option<Mrkdwn> {
     let after = Duration::from_std(rules.escalate_after).unwrap_or(Duration::MAX);
     let due = alert.is_open() && alert.state != AlarmState::Ok && alert.acked.is_none() && !alert.escalated;
     if !due || now - alert.episode < after {
         return None;
     }
     alert.escalated = true;
-    let who = if alert.mention.is_empty() { "Anyone on call".to_owned() } else { alert.mention.clone() };
-    Some(format!(
-        ":rotating_light: {who}: *{}* has been firing for {} and nobody has acknowledged it.",
-        esc(&alert.name),
+    let who = if alert.mention.is_empty() { mrkdwn!("Anyone on call") } else { alert.mention.clone() };
+    Some(mrkdwn!(
+        ":rotating_light: {}: *{}* has been firing for {} and nobody has acknowledged it.",
+        who,
+        alert.name,
         duration(alert.episode, now)
     ))
 }
@@ -188,31 +191,42 @@ fn state_words(state: &AlarmState, flapping: bool) -> (&'static str, &'static st
 
 /// How the alert's message reads now.
 pub fn render(alert: &AlertRecord, now: DateTime<Utc>) -> Reply {
-    let name = esc(&alert.name);
-    let reason = esc(&truncate(&one_line(&alert.reason), 500));
+    let name = &alert.name;
+    let reason = truncate(&one_line(&alert.reason), 500);
     if let Some(resolved) = alert.resolved {
         let lasted = duration(alert.episode, resolved);
-        let acked = alert.acked.as_ref().map(|a| format!(" · acknowledged by <@{}>", a.by)).unwrap_or_default();
+        let acked = alert
+            .acked
+            .as_ref()
+            .map(|a| mrkdwn!(" · acknowledged by {}", Mrkdwn::user(a.by.as_str())))
+            .unwrap_or_default();
         return Reply::in_channel(format!("Resolved: {} (after {lasted})", alert.name))
-            .section(format!(":white_check_mark: *{name}* is OK again — resolved after {lasted}{acked}."))
-            .context(vec![format!("{} · {}", resolved.format("%Y-%m-%d %H:%M UTC"), esc(&alert.arn))]);
+            .section(mrkdwn!(":white_check_mark: *{}* is OK again — resolved after {}{}.", name, lasted, acked))
+            .context(vec![mrkdwn!("{} · {}", resolved.format("%Y-%m-%d %H:%M UTC"), alert.arn)]);
     }
     let (icon, words) = state_words(&alert.state, alert.flapping);
     let mention = if alert.mention.is_empty() || alert.state != AlarmState::Alarm {
-        String::new()
+        Mrkdwn::new()
     } else {
-        format!("{} ", alert.mention)
+        mrkdwn!("{} ", alert.mention)
     };
     let owner = match &alert.acked {
-        Some(ack) => format!(":eyes: Acknowledged by <@{}> {}", ack.by, ago(now, ack.at)),
-        None => ":bell: Not acknowledged yet".to_owned(),
+        Some(ack) => mrkdwn!(":eyes: Acknowledged by {} {}", Mrkdwn::user(ack.by.as_str()), ago(now, ack.at)),
+        None => mrkdwn!(":bell: Not acknowledged yet"),
     };
-    let mut reply = Reply::in_channel(format!("{}: {} is {words}", alert.name, alert.name))
-        .section(format!("{mention}{icon} *{name}* is *{words}* since {}\n{reason}", ago(now, alert.episode)));
+    let mut reply = Reply::in_channel(format!("{}: {} is {words}", alert.name, alert.name)).section(mrkdwn!(
+        "{}{} *{}* is *{}* since {}\n{}",
+        mention,
+        icon,
+        name,
+        words,
+        ago(now, alert.episode),
+        reason
+    ));
     if let Some(description) = alert.description.as_deref().filter(|d| !d.is_empty()) {
-        reply = reply.context(vec![esc(&truncate(description, 300))]);
+        reply = reply.context(vec![mrkdwn!("{}", truncate(description, 300))]);
     }
-    reply = reply.section(owner).context(vec![esc(&alert.arn)]);
+    reply = reply.section(owner).context(vec![mrkdwn!("{}", alert.arn)]);
     if alert.acked.is_none() {
         let press = Press::Run(format!("alert ack {}", alert.arn));
         reply = reply.buttons(vec![Button { label: "Ack".into(), press, style: ButtonStyle::Primary }]);

@@ -41,7 +41,7 @@ fn change(state: AlarmState, minute: i64) -> AlarmChange {
 fn run(changes: &[(AlarmState, i64)]) -> (Option<AlertRecord>, Vec<Effect>) {
     let (mut kept, mut effects) = (None, Vec::new());
     for (state, minute) in changes {
-        let step = apply(kept, &change(*state, *minute), &rules(), "<!subteam^S0ONCALL>");
+        let step = apply(kept, &change(*state, *minute), &rules(), &Mrkdwn::subteam("S0ONCALL"));
         kept = step.alert;
         effects.extend(step.effects);
     }
@@ -84,7 +84,7 @@ fn ok_without_an_open_alert_posts_nothing() {
 fn the_next_episode_gets_a_new_message() {
     let (first, _) = run(&[(Alarm, 0), (Fine, 5)]);
     let first = first.unwrap();
-    let step = apply(Some(first.clone()), &change(Alarm, 60), &rules(), "");
+    let step = apply(Some(first.clone()), &change(Alarm, 60), &rules(), &Mrkdwn::new());
     let second = step.alert.unwrap();
     assert_ne!(first.message_key(), second.message_key());
     assert_eq!(step.effects[0], Effect::Post);
@@ -93,7 +93,7 @@ fn the_next_episode_gets_a_new_message() {
 #[test]
 fn a_late_event_older_than_the_last_change_changes_nothing() {
     let (alert, _) = run(&[(Alarm, 10)]);
-    let step = apply(alert.clone(), &change(Fine, 5), &rules(), "");
+    let step = apply(alert.clone(), &change(Fine, 5), &rules(), &Mrkdwn::new());
     assert_eq!(step, Step { alert, effects: vec![] });
 }
 
@@ -130,7 +130,10 @@ fn an_unacknowledged_alarm_escalates_once_after_the_delay() {
     let mut alert = alert.unwrap();
     assert_eq!(escalate(&mut alert, t(9), &rules()), None);
     let line = escalate(&mut alert, t(10), &rules()).expect("escalated at 10m");
-    assert!(line.starts_with(":rotating_light: <!subteam^S0ONCALL>: *shop-5xx* has been firing for 10m"), "{line}");
+    assert!(
+        line.as_str().starts_with(":rotating_light: <!subteam^S0ONCALL>: *shop-5xx* has been firing for 10m"),
+        "{line:?}"
+    );
     assert_eq!(escalate(&mut alert, t(30), &rules()), None, "only once");
 }
 

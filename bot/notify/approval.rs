@@ -21,7 +21,8 @@
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::change::Press;
-use opsbot_commands::reply::{Button, ButtonStyle, Reply, ago, esc, link, one_line, truncate, when};
+use opsbot_commands::mrkdwn;
+use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, one_line, truncate, when};
 
 use super::alarm::Effect;
 
@@ -133,14 +134,14 @@ pub fn decide(record: &mut ApprovalRecord, approved: bool, at: DateTime<Utc>, su
     vec![Effect::Update, Effect::Thread(line)]
 }
 
-fn decision_line(decided: &Decided) -> String {
+fn decision_line(decided: &Decided) -> Mrkdwn {
     let (icon, words) = outcome_words(decided.outcome);
     let summary = match &decided.summary {
-        Some(summary) => format!(" — “{}”", esc(summary)),
-        None if decided.outcome == Outcome::Expired => String::new(),
-        None => " (decided outside opsbot: the AWS console or CLI)".into(),
+        Some(summary) => mrkdwn!(" — “{}”", summary),
+        None if decided.outcome == Outcome::Expired => Mrkdwn::new(),
+        None => mrkdwn!(" (decided outside opsbot: the AWS console or CLI)"),
     };
-    format!("{icon} {words} at {}{summary}", decided.at.format("%H:%M UTC"))
+    mrkdwn!("{} {} at {}{}", icon, words, decided.at.format("%H:%M UTC"), summary)
 }
 
 fn outcome_words(outcome: Outcome) -> (&'static str, &'static str) {
@@ -153,29 +154,29 @@ fn outcome_words(outcome: Outcome) -> (&'static str, &'static str) {
 
 /// How the approval's message reads now.
 pub fn render(record: &ApprovalRecord, now: DateTime<Utc>) -> Reply {
-    let place = format!("*{}/{}*", esc(&record.stage), esc(&record.action));
-    let pipeline = esc(&record.pipeline);
+    let place = mrkdwn!("*{}/{}*", record.stage, record.action);
+    let pipeline = &record.pipeline;
     let mut reply = Reply::in_channel(format!("Approval: {} {}/{}", record.pipeline, record.stage, record.action));
     let heading = match &record.decided {
-        Some(decided) => format!("*{pipeline}*: manual approval at {place}\n{}", decision_line(decided)),
+        Some(decided) => mrkdwn!("*{}*: manual approval at {}\n{}", pipeline, place, decision_line(decided)),
         None => {
-            let expiry = record.expires.map(|e| format!(" — expires {}", when(now, e))).unwrap_or_default();
-            format!(":raising_hand: *{pipeline}* waits for approval at {place}{expiry}")
+            let expiry = record.expires.map(|e| mrkdwn!(" — expires {}", when(now, e))).unwrap_or_default();
+            mrkdwn!(":raising_hand: *{}* waits for approval at {}{}", pipeline, place, expiry)
         }
     };
     reply = reply.section(heading);
     let mut details = Vec::new();
-    if let Some(review) = link(record.review.as_deref(), "what to review") {
-        details.push(format!("Review: {review}"));
+    if let Some(review) = Mrkdwn::link(record.review.as_deref(), "what to review") {
+        details.push(mrkdwn!("Review: {}", review));
     }
     if let Some(custom) = record.custom.as_deref().filter(|c| !c.is_empty()) {
-        details.push(format!("> {}", esc(&truncate(&one_line(custom), 500))));
+        details.push(mrkdwn!("> {}", truncate(&one_line(custom), 500)));
     }
-    if let Some(console) = link(record.console.as_deref(), "open in the console") {
+    if let Some(console) = Mrkdwn::link(record.console.as_deref(), "open in the console") {
         details.push(console);
     }
     if !details.is_empty() {
-        reply = reply.section(details.join("\n"));
+        reply = reply.section(Mrkdwn::join(details, "\n"));
     }
     if record.decided.is_none() {
         let at = format!("{} {}/{}", record.pipeline, record.stage, record.action);
@@ -186,13 +187,13 @@ pub fn render(record: &ApprovalRecord, now: DateTime<Utc>) -> Reply {
             Button { label: "Reject…".into(), press: Press::Ask(reject), style: ButtonStyle::Danger },
         ]);
     }
-    let mut small = vec![format!("announced {}", ago(now, record.seen))];
+    let mut small = vec![mrkdwn!("announced {}", ago(now, record.seen))];
     if record.decided.is_none() {
-        small.push(format!(
+        small.push(mrkdwn!(
             "to add a comment: `/ops pipeline approve {} {}/{} your comment`",
-            esc(&record.pipeline),
-            esc(&record.stage),
-            esc(&record.action)
+            record.pipeline,
+            record.stage,
+            record.action
         ));
     }
     reply.context(small)

@@ -22,6 +22,8 @@ pub mod alarm;
 pub mod approval;
 pub mod event;
 pub mod group_commit;
+#[cfg(test)]
+mod markup_tests;
 pub mod notifier;
 pub mod pipeline;
 pub mod route;

@@ -19,6 +19,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use opsbot_commands::mrkdwn;
 use opsbot_commands::ports::Pipelines;
 use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::reply::Reply;
@@ -79,7 +80,7 @@ impl Batch {
                 }
                 (Effect::Update, _) => Write::Update { key: key.clone(), reply: render() },
                 (Effect::Thread(line), _) => {
-                    Write::Reply { key: key.clone(), reply: Reply::in_channel(line.clone()).section(line) }
+                    Write::Reply { key: key.clone(), reply: Reply::in_channel(line.plain()).section(line) }
                 }
             });
         }
@@ -278,7 +279,7 @@ impl Notifier {
             }
             if alarm::settle(&mut alert, now, &self.settings.alarms) {
                 effects.push(Effect::Update);
-                effects.push(Effect::Thread(format!(
+                effects.push(Effect::Thread(mrkdwn!(
                     ":white_check_mark: Calm again: OK since {}",
                     alert.changed.format("%H:%M UTC")
                 )));

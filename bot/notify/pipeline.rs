@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 
 use super::event::ExecutionState as State;
 use opsbot_commands::change::Press;
-use opsbot_commands::reply::{Button, ButtonStyle, Reply, ago, duration, esc, one_line, truncate};
+use opsbot_commands::mrkdwn;
+use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, duration, one_line, truncate};
 
 fn icon(state: &State) -> &'static str {
     match state {
@@ -132,7 +133,7 @@ pub fn apply(kept: Option<RunRecord>, event: &Event<'_>) -> (RunRecord, Vec<Effe
     (run, effects)
 }
 
-fn execution(run: &mut RunRecord, state: &State, trigger: Option<&str>) -> Option<String> {
+fn execution(run: &mut RunRecord, state: &State, trigger: Option<&str>) -> Option<Mrkdwn> {
     if let Some(trigger) = trigger {
         run.trigger = Some(trigger.to_owned());
     }
@@ -141,10 +142,10 @@ fn execution(run: &mut RunRecord, state: &State, trigger: Option<&str>) -> Optio
     }
     run.state = Some(state.clone());
     let took = if state.ended() { format!(" in {}", duration(run.started, run.changed)) } else { String::new() };
-    Some(format!("{} Execution {}{took}", icon(state), words(state)))
+    Some(mrkdwn!("{} Execution {}{}", icon(state), words(state), took))
 }
 
-fn stage_change(run: &mut RunRecord, stage: &str, state: &State, at: DateTime<Utc>) -> Option<String> {
+fn stage_change(run: &mut RunRecord, stage: &str, state: &State, at: DateTime<Utc>) -> Option<Mrkdwn> {
     if run.state.is_none() {
         run.state = Some(State::Started);
     }
@@ -153,16 +154,16 @@ fn stage_change(run: &mut RunRecord, stage: &str, state: &State, at: DateTime<Ut
         Some(kept) => (kept.state, kept.changed) = (state.clone(), at),
         None => run.stages.push(StageRecord { name: stage.to_owned(), state: state.clone(), changed: at }),
     }
-    Some(format!("{} Stage *{}* {}", icon(state), esc(stage), words(state)))
+    Some(mrkdwn!("{} Stage *{}* {}", icon(state), stage, words(state)))
 }
 
-fn action_change(run: &mut RunRecord, stage: &str, action: &str, state: &State, error: Option<&str>) -> Option<String> {
+fn action_change(run: &mut RunRecord, stage: &str, action: &str, state: &State, error: Option<&str>) -> Option<Mrkdwn> {
     if *state != State::Failed {
         return None;
     }
     run.failure = Some(Failure { stage: stage.to_owned(), action: action.to_owned(), error: error.map(str::to_owned) });
-    let error = error.map(|e| format!(": {}", esc(&truncate(&one_line(e), 500)))).unwrap_or_default();
-    Some(format!(":x: Action *{}/{}* failed{error}", esc(stage), esc(action)))
+    let error = error.map(|e| mrkdwn!(": {}", truncate(&one_line(e), 500))).unwrap_or_default();
+    Some(mrkdwn!(":x: Action *{}/{}* failed{}", stage, action, error))
 }
 
 /// How the execution's message reads now.
@@ -174,25 +175,27 @@ pub fn render(run: &RunRecord, now: DateTime<Utc>) -> Reply {
     } else {
         format!("started {}", ago(now, run.started))
     };
-    let trigger = run.trigger.as_deref().map(|t| format!(", triggered by {}", esc(t))).unwrap_or_default();
-    let mut reply = Reply::in_channel(format!("{} {}: {}", run.pipeline, id, words(&state))).section(format!(
-        "{} *{}* — execution `{id}` {} ({when}{trigger})",
+    let trigger = run.trigger.as_deref().map(|t| mrkdwn!(", triggered by {}", t)).unwrap_or_default();
+    let mut reply = Reply::in_channel(format!("{} {}: {}", run.pipeline, id, words(&state))).section(mrkdwn!(
+        "{} *{}* — execution `{}` {} ({}{})",
         icon(&state),
-        esc(&run.pipeline),
-        words(&state)
+        run.pipeline,
+        id,
+        words(&state),
+        when,
+        trigger
     ));
     if !run.stages.is_empty() {
-        let stages: Vec<String> = run.stages.iter().map(|s| format!("{} {}", icon(&s.state), esc(&s.name))).collect();
-        reply = reply.section(stages.join("   "));
+        let stages = run.stages.iter().map(|s| mrkdwn!("{} {}", icon(&s.state), s.name));
+        reply = reply.section(Mrkdwn::join(stages, "   "));
     }
     if let Some(failure) = run.failure.as_ref().filter(|_| state == State::Failed) {
-        let error =
-            failure.error.as_deref().map(|e| format!("\n{}", esc(&truncate(&one_line(e), 500)))).unwrap_or_default();
-        reply = reply.section(format!(":x: Failed at *{}/{}*{error}", esc(&failure.stage), esc(&failure.action)));
+        let error = failure.error.as_deref().map(|e| mrkdwn!("\n{}", truncate(&one_line(e), 500))).unwrap_or_default();
+        reply = reply.section(mrkdwn!(":x: Failed at *{}/{}*{}", failure.stage, failure.action, error));
         let retry = Press::Run(format!("pipeline retry {} {}", run.pipeline, failure.stage));
         reply = reply.buttons(vec![Button { label: "Retry stage".into(), press: retry, style: ButtonStyle::Primary }]);
     }
-    reply.context(vec![format!("execution `{}`", esc(&run.execution))])
+    reply.context(vec![mrkdwn!("execution `{}`", run.execution)])
 }
 
 #[cfg(test)]

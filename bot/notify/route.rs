@@ -4,6 +4,7 @@
 //! test on something the notification does not say (an account moto left
 //! out) does not hold.
 
+use opsbot_commands::Mrkdwn;
 use opsbot_commands::values::ChannelId;
 use opsbot_policies::Policy;
 
@@ -15,7 +16,7 @@ use crate::settings::{NotificationSettings, Route};
 pub struct Target {
     pub channel: ChannelId,
     /// Slack mention markup for the route's role (empty for none).
-    pub mention: String,
+    pub mention: Mrkdwn,
     /// `file:line` of the route that matched; `None` for the default channel.
     pub route: Option<String>,
 }
@@ -38,7 +39,7 @@ pub fn target(settings: &NotificationSettings, policy: &Policy, about: About<'_>
             mention: route.mention.as_deref().map(|role| opsbot_commands::mention(policy, role)).unwrap_or_default(),
             route: Some(route.at.clone()),
         }),
-        None => settings.default_channel.clone().map(|channel| Target { channel, mention: String::new(), route: None }),
+        None => settings.default_channel.clone().map(|channel| Target { channel, mention: Mrkdwn::new(), route: None }),
     }
 }
 

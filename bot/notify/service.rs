@@ -24,6 +24,7 @@ use opsbot_commands::ports::Time;
 use opsbot_commands::ports::alerts::{Ack, AckOutcome, Alert, Alerts, pick};
 use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::SlackUserId;
+use opsbot_commands::{Mrkdwn, mrkdwn};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
@@ -185,7 +186,7 @@ impl Alerts for Notifications {
         }
         alert.acked = Some(Ack { by: by.clone(), at });
         let mut batch = Batch::default();
-        let line = format!(":eyes: Acknowledged by <@{by}> at {}", at.format("%H:%M UTC"));
+        let line = mrkdwn!(":eyes: Acknowledged by {} at {}", Mrkdwn::user(by.as_str()), at.format("%H:%M UTC"));
         batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &*alert);
         let now = (self.clock)();
         batch.effects(alert.message_key(), None, vec![Effect::Update, Effect::Thread(line)], || {

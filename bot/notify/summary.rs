@@ -4,7 +4,9 @@
 //! message per execution) and anything opsbot does not know — which is
 //! shown, compactly, never dropped.
 
-use opsbot_commands::reply::{Reply, esc, one_line, truncate};
+use opsbot_commands::mrkdwn;
+use opsbot_commands::mrkdwn::unesc;
+use opsbot_commands::reply::{Mrkdwn, Reply, one_line, truncate};
 
 use super::event::{DeploymentEvent, EcsEventType, Inbound, Notification, ParameterOperation};
 
@@ -20,7 +22,7 @@ pub fn summary(inbound: &Inbound) -> Option<(String, Reply)> {
                 DeploymentEvent::Failed => (":x:", "failed".to_owned()),
                 DeploymentEvent::Unknown(other) => (":grey_question:", other.to_lowercase()),
             };
-            line(format!("{icon} ECS deployment of *{}* {words}", esc(&d.name)), d.reason.as_deref(), &d.deployment_id)
+            line(mrkdwn!("{} ECS deployment of *{}* {}", icon, d.name, words), d.reason.as_deref(), &d.deployment_id)
         }
         Notification::EcsServiceAction(a) => {
             let icon = match a.event_type {
@@ -28,7 +30,7 @@ pub fn summary(inbound: &Inbound) -> Option<(String, Reply)> {
                 EcsEventType::Warn => ":warning:",
                 EcsEventType::Info | EcsEventType::Unknown(_) => ":information_source:",
             };
-            line(format!("{icon} *{}*: {}", esc(&a.name), esc(&a.event_name)), a.reason.as_deref(), &a.service_arn)
+            line(mrkdwn!("{} *{}*: {}", icon, a.name, a.event_name), a.reason.as_deref(), &a.service_arn)
         }
         Notification::ParameterChange(p) => {
             let verb = match &p.operation {
@@ -38,8 +40,8 @@ pub fn summary(inbound: &Inbound) -> Option<(String, Reply)> {
                 ParameterOperation::LabelParameterVersion => "labelled".to_owned(),
                 ParameterOperation::Unknown(other) => other.to_lowercase(),
             };
-            let kind = p.parameter_type.as_deref().map(|t| format!(" ({})", esc(t))).unwrap_or_default();
-            line(format!(":key: Parameter *{}*{kind} {verb}", esc(&p.name)), p.description.as_deref(), "")
+            let kind = p.parameter_type.as_deref().map(|t| mrkdwn!(" ({})", t)).unwrap_or_default();
+            line(mrkdwn!(":key: Parameter *{}*{} {}", p.name, kind, verb), p.description.as_deref(), "")
         }
         Notification::Automation(a) => {
             let icon = match a.status.as_str() {
@@ -47,12 +49,12 @@ pub fn summary(inbound: &Inbound) -> Option<(String, Reply)> {
                 "Failed" | "TimedOut" | "Cancelled" => ":x:",
                 _ => ":gear:",
             };
-            let by = a.executed_by.as_deref().map(|b| format!(" · started by {}", esc(b))).unwrap_or_default();
-            let head = format!("{icon} Automation *{}* {}{by}", esc(&a.document), esc(&a.status));
+            let by = a.executed_by.as_deref().map(|b| mrkdwn!(" · started by {}", b)).unwrap_or_default();
+            let head = mrkdwn!("{} Automation *{}* {}{}", icon, a.document, a.status, by);
             line(head, None, &a.execution_id)
         }
         Notification::Other(o) => {
-            line(format!(":mailbox_with_mail: {}", esc(&truncate(&one_line(&o.summary), 300))), None, &o.name)
+            line(mrkdwn!(":mailbox_with_mail: {}", truncate(&one_line(&o.summary), 300)), None, &o.name)
         }
         Notification::PipelineExecution(_)
         | Notification::PipelineStage(_)
@@ -63,14 +65,15 @@ pub fn summary(inbound: &Inbound) -> Option<(String, Reply)> {
     Some((key, reply))
 }
 
-fn line(head: String, detail: Option<&str>, id: &str) -> Reply {
-    let fallback = head.replace('*', "");
+fn line(head: Mrkdwn, detail: Option<&str>, id: &str) -> Reply {
+    // The plain fallback is the head without its markup (the renderer escapes it again).
+    let fallback = unesc(&head.as_str().replace('*', ""));
     let mut text = head;
     if let Some(detail) = detail.filter(|d| !d.is_empty()) {
-        text.push_str(&format!("\n{}", esc(&truncate(&one_line(detail), 500))));
+        text.push(mrkdwn!("\n{}", truncate(&one_line(detail), 500)));
     }
     let reply = Reply::in_channel(fallback).section(text);
-    if id.is_empty() { reply } else { reply.context(vec![format!("`{}`", esc(id))]) }
+    if id.is_empty() { reply } else { reply.context(vec![mrkdwn!("`{}`", id)]) }
 }
 
 #[cfg(test)]

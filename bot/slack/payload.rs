@@ -6,7 +6,7 @@
 //! so the bot can never answer itself in a loop. Button presses are parsed in
 //! `actions` ([`ButtonPress`]).
 
-use opsbot_commands::reply::unesc;
+use opsbot_commands::mrkdwn::unesc;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use serde::Deserialize;
 use serde_json::Value;

@@ -20,8 +20,8 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use opsbot_commands::Reply;
 use opsbot_commands::values::{ChannelId, SlackUserId};
+use opsbot_commands::{Reply, mrkdwn};
 use slack_morphism::prelude as sm;
 use tracing::warn;
 
@@ -124,7 +124,9 @@ impl SlackWeb {
             .with_multiline(true)
             .with_max_length(300);
         let blocks = vec![
-            sm::SlackSectionBlock::new().with_text(sm::SlackBlockText::MarkDown(format!("`{line}`").into())).into(),
+            sm::SlackSectionBlock::new()
+                .with_text(sm::SlackBlockText::MarkDown(mrkdwn!("`{}`", line).as_str().into()))
+                .into(),
             sm::SlackInputBlock::new(plain("Comment"), sm::SlackInputBlockElement::PlainTextInput(input)).into(),
         ];
         let meta = serde_json::json!({ "line": line, "channel": channel.as_str() }).to_string();

@@ -17,11 +17,12 @@ use crate::change::flow::{Approval, ChangeRequest};
 use crate::change::identity::Identity;
 use crate::cmd::{Command, Context, ENTRIES};
 use crate::error::{GatewayError, UsageError};
+use crate::mrkdwn;
 use crate::ports::Gateways;
 use crate::ports::alerts::Alerts;
 use crate::ports::chat::Chat;
 use crate::ports::store::{AuditEvent, Store};
-use crate::reply::{Reply, esc};
+use crate::reply::{Mrkdwn, Reply};
 use crate::spec::canonical;
 
 /// The read-only commands open to everyone under the built-in policy.
@@ -175,59 +176,59 @@ impl Ops {
 }
 
 /// How to call a role's members in a message: its Slack user groups and users.
-pub fn mention(policy: &Policy, role: &str) -> String {
-    let Some(members) = policy.role(role) else { return format!("*{}*", esc(role)) };
+pub fn mention(policy: &Policy, role: &str) -> Mrkdwn {
+    let Some(members) = policy.role(role) else { return mrkdwn!("*{}*", role) };
     if members.everyone() {
-        return "<!here>".into();
+        return Mrkdwn::here();
     }
-    let groups = members.groups().iter().map(|g| format!("<!subteam^{g}>"));
-    let users = members.users().iter().map(|u| format!("<@{u}>"));
-    let all: Vec<String> = groups.chain(users).collect();
-    if all.is_empty() { format!("*{}*", esc(role)) } else { all.join(" ") }
+    let groups = members.groups().iter().map(|g| Mrkdwn::subteam(g));
+    let users = members.users().iter().map(|u| Mrkdwn::user(u));
+    let all: Vec<Mrkdwn> = groups.chain(users).collect();
+    if all.is_empty() { mrkdwn!("*{}*", role) } else { Mrkdwn::join(all, " ") }
 }
 
 fn denied(command: &str, reason: &str) -> Reply {
-    Reply::ephemeral(format!("You can't run `{command}` here: {reason}"))
-        .section(format!(":no_entry: You can't run `{command}` here: {}", esc(reason)))
+    Reply::ephemeral(format!("You can't run `{command}` here: {reason}")).section(mrkdwn!(
+        ":no_entry: You can't run `{}` here: {}",
+        command,
+        reason
+    ))
 }
 
 fn usage_reply(err: &UsageError) -> Reply {
-    let mut reply = Reply::ephemeral(err.message.clone()).section(format!(":warning: {}", err.message));
+    let mut reply = Reply::ephemeral(err.message.clone()).section(mrkdwn!(":warning: {}", err.message));
     if let Some(usage) = &err.usage {
-        reply = reply.section(format!("Usage: `{usage}`"));
+        reply = reply.section(mrkdwn!("Usage: `{}`", usage));
     }
     let mut hints = Vec::new();
     if !err.suggestions.is_empty() {
-        let names: Vec<String> = err.suggestions.iter().map(|s| format!("`{s}`")).collect();
-        hints.push(format!("Did you mean {}?", names.join(" or ")));
+        let names = err.suggestions.iter().map(|s| mrkdwn!("`{}`", s));
+        hints.push(mrkdwn!("Did you mean {}?", Mrkdwn::join(names, " or ")));
     }
-    hints.push("`help` lists every command.".into());
+    hints.push(mrkdwn!("`help` lists every command."));
     reply.context(hints)
 }
 
 fn gateway_reply(ctx: &Context, err: &GatewayError) -> Reply {
     let text = match err {
         GatewayError::NotFound { what } => {
-            format!(
-                ":mag: {} was not found. Check the spelling; the list commands (`help`) show what exists.",
-                esc(what)
-            )
+            mrkdwn!(":mag: {} was not found. Check the spelling; the list commands (`help`) show what exists.", what)
         }
-        GatewayError::AccessDenied { message } => format!(
+        GatewayError::AccessDenied { message } => mrkdwn!(
             ":lock: AWS refused opsbot's request: {}. Ask whoever runs opsbot to grant its role this permission.",
-            esc(message)
+            message
         ),
         GatewayError::Throttled => {
-            ":snail: AWS is throttling requests right now and retries ran out. Try again in a minute.".into()
+            mrkdwn!(":snail: AWS is throttling requests right now and retries ran out. Try again in a minute.")
         }
         GatewayError::Unavailable { message } => {
-            format!(":electric_plug: AWS could not be reached ({}). Try again shortly.", esc(message))
+            mrkdwn!(":electric_plug: AWS could not be reached ({}). Try again shortly.", message)
         }
-        GatewayError::Moved { what } => format!(":twisted_rightwards_arrows: Not done: {}.", esc(what)),
-        GatewayError::Other { .. } => format!(":boom: Something went wrong (ref: `{}`).", ctx.request_id),
+        GatewayError::Moved { what } => mrkdwn!(":twisted_rightwards_arrows: Not done: {}.", what),
+        GatewayError::Other { .. } => mrkdwn!(":boom: Something went wrong (ref: `{}`).", ctx.request_id),
     };
     warn!(error = %err, cause = %chain(err), "command failed");
-    Reply::ephemeral(text.clone()).section(text)
+    Reply::ephemeral(text.plain()).section(text)
 }
 
 fn chain(err: &dyn StdError) -> String {
@@ -260,6 +261,29 @@ mod tests {
         let reply = ops(FakeAws::default()).handle(&ctx(), "pipeline nope").await;
         assert_eq!(reply.visibility, Visibility::Ephemeral);
         assert!(reply.text().contains("pipeline `nope` was not found. Check the spelling"), "{}", reply.text());
+    }
+
+    #[tokio::test]
+    async fn a_command_argument_echoed_in_a_usage_error_cannot_ping_or_spoof_a_link() {
+        for hostile in ["<!here>", "<!channel>", "<@U123>", "<https://evil|review>"] {
+            for line in [format!("pipeline {hostile}"), format!("{hostile} now")] {
+                let reply = ops(FakeAws::default()).handle(&ctx(), &line).await;
+                let text = reply.text();
+                assert!(!text.contains(hostile), "{line}: {text}");
+                assert!(text.contains(&crate::mrkdwn::esc(hostile)) || text.contains("&lt;"), "{line}: {text}");
+                assert!(!text.contains("&amp;lt;"), "escaped once: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_roles_deliberate_mentions_still_ping_and_an_unknown_role_is_only_named() {
+        let yaml = "roles:\n  oncall: { users: [U0ANN], groups: [S0ONCALL] }\n  devs: { everyone: true }\nrules: []\n";
+        let known: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
+        let policy = Policy::from_yaml(yaml, std::path::Path::new("p.yaml"), &known).unwrap();
+        assert_eq!(mention(&policy, "oncall").as_str(), "<!subteam^S0ONCALL> <@U0ANN>");
+        assert_eq!(mention(&policy, "devs").as_str(), "<!here>");
+        assert_eq!(mention(&policy, "<!channel>").as_str(), "*&lt;!channel&gt;*");
     }
 
     #[tokio::test]

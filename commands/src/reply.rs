@@ -1,11 +1,20 @@
 //! What a command answers, independent of where it is shown. `bot/slack`
 //! renders a [`Reply`] as Block Kit, `bot/console` as plain text.
 //!
-//! Text is Slack mrkdwn (`*bold*`, `_italic_`, `` `code` ``, `<url|label>`).
-//! Anything that came from AWS or a user goes through [`esc`] first so a name
-//! like `<!channel>` can never ping a channel or break the markup.
+//! Blocks hold [`Mrkdwn`] (`*bold*`, `_italic_`, `` `code` ``, `<url|label>`),
+//! which can only be built with text from AWS or a user escaped, so a name
+//! like `<!channel>` can never ping a channel or break the markup. The
+//! fallback and headers are plain text; renderers escape them where the
+//! target would read markup.
 
 use chrono::{DateTime, Utc};
+
+pub use crate::mrkdwn::Mrkdwn;
+// TRANSITIONAL: the old helpers, until every call site builds `Mrkdwn`.
+pub use crate::mrkdwn::{esc, unesc};
+pub fn link(url: Option<&str>, label: &str) -> Option<String> {
+    Mrkdwn::link(url, label).map(|m| m.as_str().to_owned())
+}
 
 /// Who sees the reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +27,15 @@ pub enum Visibility {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
-    /// A title line (plain text).
+    /// A title line (plain text: Block Kit shows it as it is).
     Header(String),
     /// A paragraph of mrkdwn, optionally with short two-column fields.
     Section {
-        text: String,
-        fields: Vec<String>,
+        text: Mrkdwn,
+        fields: Vec<Mrkdwn>,
     },
     /// Small print: ids, times, hints.
-    Context(Vec<String>),
+    Context(Vec<Mrkdwn>),
     Divider,
     /// A row of buttons (Slack buttons; numbered choices at the console).
     Buttons(Vec<Button>),
@@ -52,7 +61,8 @@ pub enum ButtonStyle {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub visibility: Visibility,
-    /// Plain summary for notifications and clients that cannot show blocks.
+    /// Plain summary for notifications, screen readers and clients that cannot
+    /// show blocks. Plain text, not mrkdwn: the Slack renderer escapes it.
     pub fallback: String,
     pub blocks: Vec<Block>,
 }
@@ -71,35 +81,36 @@ impl Reply {
         self
     }
 
-    pub fn section(mut self, text: impl Into<String>) -> Self {
+    pub fn section(mut self, text: impl Into<Mrkdwn>) -> Self {
         self.blocks.push(Block::Section { text: text.into(), fields: Vec::new() });
         self
     }
 
-    pub fn fields(mut self, text: impl Into<String>, fields: Vec<String>) -> Self {
-        self.blocks.push(Block::Section { text: text.into(), fields });
+    pub fn fields(mut self, text: impl Into<Mrkdwn>, fields: Vec<impl Into<Mrkdwn>>) -> Self {
+        self.blocks.push(Block::Section { text: text.into(), fields: fields.into_iter().map(Into::into).collect() });
         self
     }
 
-    pub fn context(mut self, parts: Vec<String>) -> Self {
+    pub fn context(mut self, parts: Vec<impl Into<Mrkdwn>>) -> Self {
         if !parts.is_empty() {
-            self.blocks.push(Block::Context(parts));
+            self.blocks.push(Block::Context(parts.into_iter().map(Into::into).collect()));
         }
         self
     }
 
     /// Adds `lines` as one or more sections, each within Slack's limit of
     /// [`SECTION_MAX`] characters of text, so long lists are never rejected.
-    pub fn lines(mut self, lines: impl IntoIterator<Item = String>) -> Self {
-        let mut chunk = String::new();
+    pub fn lines(mut self, lines: impl IntoIterator<Item = impl Into<Mrkdwn>>) -> Self {
+        let mut chunk = Mrkdwn::new();
         for line in lines {
+            let line: Mrkdwn = line.into();
             if !chunk.is_empty() && chunk.len() + 1 + line.len() > SECTION_MAX {
                 self = self.section(std::mem::take(&mut chunk));
             }
             if !chunk.is_empty() {
-                chunk.push('\n');
+                chunk.push(crate::mrkdwn!("\n"));
             }
-            chunk.push_str(&line);
+            chunk.push(line);
         }
         if chunk.is_empty() { self } else { self.section(chunk) }
     }
@@ -131,10 +142,10 @@ impl Reply {
             match block {
                 Block::Header(t) => out.push(t.clone()),
                 Block::Section { text, fields } => {
-                    out.push(text.clone());
-                    out.extend(fields.iter().cloned());
+                    out.push(text.as_str().to_owned());
+                    out.extend(fields.iter().map(|f| f.as_str().to_owned()));
                 }
-                Block::Context(parts) => out.push(parts.join("  ·  ")),
+                Block::Context(parts) => out.push(parts.iter().map(Mrkdwn::as_str).collect::<Vec<_>>().join("  ·  ")),
                 Block::Divider => out.push("---".into()),
                 Block::Buttons(buttons) => {
                     out.push(buttons.iter().map(|b| format!("[{}]", b.label)).collect::<Vec<_>>().join(" "))
@@ -151,27 +162,10 @@ impl Reply {
 /// The most text Slack accepts in one section block.
 pub const SECTION_MAX: usize = 3000;
 
-/// Escapes text for mrkdwn: `&`, `<` and `>` per Slack's rules.
-pub fn esc(raw: &str) -> String {
-    raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// `<url|label>` for an http(s) URL; `None` when there is no such URL, so the
-/// caller decides what to show instead. Both parts are escaped here: pass raw text.
-pub fn link(url: Option<&str>, label: &str) -> Option<String> {
-    let url = url.filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;
-    Some(format!("<{}|{}>", esc(url).replace('|', "%7C"), esc(label)))
-}
-
 /// Text on one line with runs of whitespace collapsed: AWS messages carry
 /// newlines that would end a quote or a list item.
 pub fn one_line(raw: &str) -> String {
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Undoes [`esc`] (and Slack's own escaping of message text).
-pub fn unesc(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 /// Shortens long AWS text (error messages, event logs) to `max` characters.
@@ -230,25 +224,12 @@ mod tests {
     }
 
     #[test]
-    fn escaping_neutralises_slack_control_sequences() {
-        assert_eq!(esc("<!channel> & <@U1>"), "&lt;!channel&gt; &amp; &lt;@U1&gt;");
-        assert_eq!(unesc(&esc("a &lt; <b> & c")), "a &lt; <b> & c");
-    }
-
-    #[test]
-    fn links_are_made_only_for_web_urls_and_cannot_break_out() {
-        assert_eq!(link(Some("https://x.io/a?b=1&c|d"), "a<b").unwrap(), "<https://x.io/a?b=1&amp;c%7Cd|a&lt;b>");
-        assert_eq!(link(Some("javascript:alert(1)"), "id"), None);
-        assert_eq!(link(None, "id"), None);
-    }
-
-    #[test]
     fn long_lists_are_split_into_sections_slack_accepts() {
-        let line = "x".repeat(999);
+        let line = Mrkdwn::text(&"x".repeat(999));
         let reply = Reply::in_channel("f").lines(vec![line.clone(); 7]);
         assert_eq!(reply.blocks.len(), 3);
         assert!(reply.blocks.iter().all(|b| matches!(b, Block::Section { text, .. } if text.len() <= SECTION_MAX)));
-        assert!(Reply::in_channel("f").lines(Vec::new()).blocks.is_empty());
+        assert!(Reply::in_channel("f").lines(Vec::<Mrkdwn>::new()).blocks.is_empty());
     }
 
     #[test]

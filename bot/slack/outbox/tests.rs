@@ -1,4 +1,5 @@
 use opsbot_commands::change::Press;
+use opsbot_commands::mrkdwn;
 use opsbot_commands::reply::{Button, ButtonStyle};
 use slack_morphism::prelude::SlackMessageContent;
 
@@ -15,8 +16,8 @@ fn alarm_message() -> Reply {
     let press = Press::Run("alert ack arn:aws:cloudwatch:eu-west-1:111122223333:alarm:shop-5xx".into());
     Reply::in_channel("shop-5xx is in ALARM")
         .header("shop-5xx: ALARM")
-        .section("*Threshold crossed*: 5 errors in 1 minute")
-        .context(vec!["arn:aws:cloudwatch:eu-west-1:111122223333:alarm:shop-5xx".into()])
+        .section(mrkdwn!("*Threshold crossed*: 5 errors in 1 minute"))
+        .context(vec![mrkdwn!("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:shop-5xx")])
         .buttons(vec![Button { label: "Ack".into(), press, style: ButtonStyle::Primary }])
 }
 

@@ -22,11 +22,12 @@ use tracing::{error, info, warn};
 use super::{ChangeCommand, Click, ClickKind, Outcome, Plan, Progress, Verdict, params_hash};
 use crate::cmd::{Command, Context};
 use crate::error::GatewayError;
+use crate::mrkdwn;
 use crate::pipeline::Ops;
 use crate::ports::Gateways;
 use crate::ports::chat::MessageRef;
 use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState};
-use crate::reply::{Button, ButtonStyle, Reply, esc, when};
+use crate::reply::{Button, ButtonStyle, Mrkdwn, Reply, esc, when};
 
 /// How long a plan waits for its requester's confirmation when no approval is needed.
 pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);
@@ -145,7 +146,7 @@ impl Ops {
             // Only Slack can ask in a modal; elsewhere say how to type it.
             super::Press::Ask(line) => {
                 let how = format!("Add your comment to the command: `{} your comment`", esc(line));
-                ClickOutcome::Note(Reply::ephemeral(how.replace('`', "")).section(how))
+                ClickOutcome::Note(Reply::ephemeral(crate::mrkdwn::unesc(&how.replace('`', ""))).section(how))
             }
         }
     }
@@ -286,11 +287,16 @@ impl Ops {
         let mention = crate::pipeline::mention(&self.policy, role);
         let (approve, reject) = (ClickKind::Approve, ClickKind::Reject);
         let reply = Reply::in_channel(format!("Approval needed: {}", record.shown))
-            .section(format!(":raising_hand: {mention}: <@{}> asks to run `{}`.", record.requester, esc(&record.shown)))
+            .section(mrkdwn!(
+                ":raising_hand: {}: {} asks to run `{}`.",
+                mention,
+                Mrkdwn::user(record.requester.as_str()),
+                record.shown
+            ))
             .section(record.plan.join("\n"))
-            .context(vec![format!(
+            .context(vec![mrkdwn!(
                 "Approval by {} · expires {} · request `{}`",
-                esc(role),
+                role,
                 record.expires.format("%H:%M UTC"),
                 record.id
             )])
@@ -395,7 +401,7 @@ impl Ops {
                 return self.finish(&record, false, &format!("not run: {}", esc(&what))).await;
             }
             Err(err) => {
-                let text = self.gateway_reply(&ctx, &err).fallback;
+                let text = esc(&self.gateway_reply(&ctx, &err).fallback);
                 self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(err.to_string())).await;
                 return self.finish(&record, false, &text).await;
             }
@@ -475,7 +481,7 @@ impl Ops {
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
                 Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
             }
-            Err(err) => Some(format!("cannot check it again: {}", self.gateway_reply(ctx, &err).fallback)),
+            Err(err) => Some(format!("cannot check it again: {}", esc(&self.gateway_reply(ctx, &err).fallback))),
         }
     }
 
@@ -694,7 +700,7 @@ fn button(label: &str, kind: ClickKind, record: &ChangeRecord, style: ButtonStyl
 }
 
 fn note(text: &str) -> ClickOutcome {
-    ClickOutcome::Note(Reply::ephemeral(text.to_owned()).section(text.to_owned()))
+    ClickOutcome::Note(Reply::ephemeral(crate::mrkdwn::unesc(text)).section(text.to_owned()))
 }
 
 fn store_down(ctx: &Context) -> Reply {
@@ -702,7 +708,7 @@ fn store_down(ctx: &Context) -> Reply {
         ":floppy_disk: Nothing was done: opsbot cannot record this request right now (ref: `{}`). Try again shortly.",
         ctx.request_id
     );
-    Reply::ephemeral(text.clone()).section(text)
+    Reply::ephemeral(crate::mrkdwn::unesc(&text)).section(text)
 }
 
 fn plan_reply(record: &ChangeRecord, plan: &Plan, ctx: &Context) -> Reply {

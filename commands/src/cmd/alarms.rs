@@ -68,7 +68,7 @@ impl Alarms {
             Some(p) => format!("No alarm names start with `{}`.", esc(p.as_str())),
             None => "There are no CloudWatch alarms in this account and region.".into(),
         };
-        Reply::in_channel(text.clone()).section(text)
+        Reply::in_channel(crate::mrkdwn::unesc(&text)).section(text)
     }
 
     fn footer(&self, summary: String, listed: usize) -> Vec<String> {

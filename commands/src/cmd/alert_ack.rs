@@ -71,7 +71,7 @@ impl AlertAck {
 }
 
 fn note(text: String) -> Reply {
-    Reply::ephemeral(text.replace(['*', '`'], "")).section(text)
+    Reply::ephemeral(crate::mrkdwn::unesc(&text.replace(['*', '`'], ""))).section(text)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! generated from the specs in [`super::ENTRIES`], never written by hand.
 
 use crate::error::UsageError;
-use crate::reply::Reply;
+use crate::mrkdwn;
+use crate::reply::{Mrkdwn, Reply};
 use crate::spec::Spec;
 
 use super::{ENTRIES, did_you_mean, lookup};
@@ -39,22 +40,25 @@ impl Help {
     pub fn run(&self) -> Reply {
         match self.topic {
             None => {
-                let lines: Vec<String> =
-                    ENTRIES.iter().map(|e| format!("`{}` — {}", e.spec.usage(), e.spec.summary)).collect();
+                let lines = ENTRIES.iter().map(|e| mrkdwn!("`{}` — {}", e.spec.usage(), e.spec.summary));
                 Reply::ephemeral("opsbot commands")
                     .header("opsbot commands")
-                    .section(lines.join("\n"))
-                    .context(vec!["`help COMMAND` shows an example. In Slack, type `/ops COMMAND`.".into()])
+                    .section(Mrkdwn::join(lines, "\n"))
+                    .context(vec![mrkdwn!("`help COMMAND` shows an example. In Slack, type `/ops COMMAND`.")])
             }
             Some(spec) => Reply::ephemeral(format!("{}: {}", spec.name, spec.summary))
-                .section(format!(
+                .section(mrkdwn!(
                     "*{}* — {}\nUsage: `{}`\nExample: `{}`",
                     spec.name,
                     spec.summary,
                     spec.usage(),
                     spec.example
                 ))
-                .context(vec![if spec.changes { "Changes things: checked by policy." } else { "Read-only." }.into()]),
+                .context(vec![if spec.changes {
+                    mrkdwn!("Changes things: checked by policy.")
+                } else {
+                    mrkdwn!("Read-only.")
+                }]),
         }
     }
 }

@@ -45,7 +45,7 @@ impl ParamHistory {
             footer.push(format!("Showing the {SHOWN} newest of {} versions", versions.len()));
         }
         footer.push(format!("`param get {name}` for the current value"));
-        Ok(Reply::in_channel(summary.replace('`', ""))
+        Ok(Reply::in_channel(crate::mrkdwn::unesc(&summary.replace('`', "")))
             .header(format!("History of {}", truncate(self.name.as_str(), 100)))
             .lines(versions.iter().take(SHOWN).map(|v| line(ctx.now, v)))
             .context(footer))

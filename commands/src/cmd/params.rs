@@ -41,14 +41,14 @@ impl Params {
         let path = esc(self.path.as_str());
         if list.is_empty() {
             let text = format!("No parameters under `{path}`.");
-            return Ok(Reply::in_channel(text.clone()).section(text));
+            return Ok(Reply::in_channel(crate::mrkdwn::unesc(&text)).section(text));
         }
         list.sort_by(|a, b| a.name.cmp(&b.name));
         let summary = format!("{} under `{path}`", count(list.len(), "parameter"));
         let mut footer = vec![summary.clone()];
         footer.extend((list.len() > SHOWN).then(|| self.narrow(&list)));
         let title = format!("Parameters under {}", truncate(self.path.as_str(), 100));
-        Ok(Reply::in_channel(summary.replace('`', ""))
+        Ok(Reply::in_channel(crate::mrkdwn::unesc(&summary.replace('`', "")))
             .header(title)
             .lines(list.iter().take(SHOWN).map(line))
             .context(footer))

@@ -62,7 +62,7 @@ impl Pipelines {
             })
             .collect();
         let summary = format!("{} pipelines, {failed} failed", list.len());
-        Ok(Reply::in_channel(summary.clone())
+        Ok(Reply::in_channel(crate::mrkdwn::unesc(&summary))
             .header("Pipelines")
             .section(lines.join("\n"))
             .context(vec![summary, "`pipeline NAME` for stages and actions".into()]))

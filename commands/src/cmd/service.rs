@@ -54,7 +54,7 @@ fn render(now: Time, detail: &ServiceDetail) -> Reply {
     ];
     let mut deployments: Vec<&Deployment> = detail.deployments.iter().collect();
     deployments.sort_by_key(|d| d.status != "PRIMARY");
-    Reply::in_channel(esc(&fallback))
+    Reply::in_channel(fallback)
         .header(format!("Service {}", truncate(&s.service.to_string(), 140)))
         .fields(headline.join(" · "), fields)
         .lines(titled("Images", detail.containers.iter().map(image)))

@@ -54,7 +54,7 @@ impl Services {
         });
         let summary = self.summary(&list);
         let title = self.cluster.as_ref().map_or("Services".into(), |c| format!("Services in {c}"));
-        let mut reply = Reply::in_channel(summary.clone()).header(title);
+        let mut reply = Reply::in_channel(crate::mrkdwn::unesc(&summary)).header(title);
         for group in list.chunk_by(|a, b| a.service.cluster == b.service.cluster) {
             let heading = format!("*{}*", esc(group[0].service.cluster.as_str()));
             reply = reply.lines(std::iter::once(heading).chain(group.iter().map(line)));
@@ -67,7 +67,7 @@ impl Services {
             Some(cluster) => format!("No ECS services in cluster `{cluster}`."),
             None => "No ECS services in this account and region.".into(),
         };
-        Reply::in_channel(text.clone()).section(text)
+        Reply::in_channel(crate::mrkdwn::unesc(&text)).section(text)
     }
 
     /// `5 services in 2 clusters, 1 below desired count`.
