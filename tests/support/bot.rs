@@ -203,6 +203,15 @@ impl TestBot {
         opsbot::store::SqliteStore::open(&self.store_path).expect("store opens").is_claimed(key).expect("query")
     }
 
+    /// Serves until a part of the bot stops by itself (as `main` does, with
+    /// no signal coming); what `run_until` returned. Panics after `within`.
+    pub async fn until_it_stops(mut self, within: Duration) -> Result<(), opsbot::app::AppError> {
+        let running = self.running.take().expect("the bot is running");
+        tokio::time::timeout(within, running.run_until(std::future::pending()))
+            .await
+            .unwrap_or_else(|_| panic!("the bot still serves after {within:?}"))
+    }
+
     /// Stops the bot the way SIGTERM does.
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
