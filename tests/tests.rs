@@ -16,4 +16,5 @@ mod slack_changes;
 mod slack_http;
 mod slack_socket;
 mod ssm_changes;
+mod store_down;
 mod support;

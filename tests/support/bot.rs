@@ -212,6 +212,25 @@ impl TestBot {
             .unwrap_or_else(|_| panic!("the bot still serves after {within:?}"))
     }
 
+    /// Makes every claim of a request id fail inside SQLite itself (a trigger
+    /// raising an I/O error), as a full or broken disk would, while the rest
+    /// of the store keeps working; [`TestBot::mend_claims`] undoes it.
+    pub fn break_claims(&self) {
+        self.sql(
+            "CREATE TRIGGER broken_claims BEFORE INSERT ON claims \
+             BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected by the test)'); END",
+        );
+    }
+
+    pub fn mend_claims(&self) {
+        self.sql("DROP TRIGGER broken_claims");
+    }
+
+    fn sql(&self, statement: &str) {
+        let conn = rusqlite::Connection::open(&self.store_path).expect("the store opens");
+        conn.execute_batch(statement).expect("the statement runs");
+    }
+
     /// Stops the bot the way SIGTERM does.
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
