@@ -175,7 +175,7 @@ pub struct Running {
 pub fn check(settings: &Settings, transport: Transport) -> Result<(), SettingsError> {
     settings.require_bot_token()?;
     match transport {
-        Transport::Http => settings.require_signing_secret().map(drop),
+        Transport::Http => settings.require_signing_secrets().map(drop),
         Transport::Socket => settings.require_app_token().map(drop),
     }
 }
@@ -191,7 +191,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     check(settings, transport)?;
     let bot_token = settings.require_bot_token()?;
     let http_slack = match transport {
-        Transport::Http => Some(settings.require_signing_secret()?.clone()),
+        Transport::Http => Some(settings.require_signing_secrets()?.to_vec()),
         Transport::Socket => None,
     };
     let app_token = match transport {
@@ -239,7 +239,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         .await
         .map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Listen { addr: settings.listen, source })?;
-    let slack = http_slack.map(|signing_secret| SlackHttp { bot: bot.clone(), signing_secret });
+    let slack = http_slack.map(|signing_secrets| SlackHttp { bot: bot.clone(), signing_secrets });
     let app = router(slack, sns, settings.max_body_bytes);
     let http_stop = stop.clone();
     tasks.push(

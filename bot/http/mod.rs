@@ -29,7 +29,8 @@ pub mod sns;
 /// What the Slack routes need; absent in Socket Mode (routes not mounted).
 pub struct SlackHttp {
     pub bot: Arc<SlackBot>,
-    pub signing_secret: Secret,
+    /// Every secret a request may be signed with (more than one while rotating).
+    pub signing_secrets: Vec<Secret>,
 }
 
 pub fn router(slack: Option<SlackHttp>, sns: Option<sns::SnsEndpoint>, max_body_bytes: usize) -> Router {
@@ -59,8 +60,8 @@ impl IntoResponse for Refused {
 fn verified(slack: &SlackHttp, headers: &HeaderMap, body: &[u8]) -> Result<(), Refused> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = chrono::Utc::now().timestamp();
-    signature::verify(
-        slack.signing_secret.expose(),
+    signature::verify_any(
+        slack.signing_secrets.iter().map(Secret::expose),
         header("x-slack-request-timestamp"),
         header("x-slack-signature"),
         body,

@@ -10,9 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use http_body_util::{BodyExt, Full};
 use tokio::io::AsyncReadExt;
 
+use super::bot::HttpAnswer;
 use super::fake_slack::FakeSlack;
+use super::signing;
 
 /// How long the binary may take to listen or to exit.
 const WAIT: Duration = Duration::from_secs(20);
@@ -108,6 +111,30 @@ impl ServeProcess {
             .unwrap_or_else(|_| panic!("opsbot serve still running after {WAIT:?}"))
             .expect("wait for opsbot");
         (status, self.stderr().await)
+    }
+
+    /// POSTs `body` (any bytes) to `path` with exactly these headers.
+    pub async fn post(&self, path: &str, content_type: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> HttpAnswer {
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let mut req = axum::http::Request::post(format!("{}{path}", self.base)).header("content-type", content_type);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Full::new(axum::body::Bytes::from(body))).expect("request");
+        let res = tokio::time::timeout(WAIT, client.request(req))
+            .await
+            .unwrap_or_else(|_| panic!("no answer to POST {path} within {WAIT:?}"))
+            .expect("opsbot answers HTTP");
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        HttpAnswer { status, body: String::from_utf8_lossy(&body).into_owned() }
+    }
+
+    /// POSTs `body` signed now with `secret`, as Slack does.
+    pub async fn post_signed(&self, path: &str, content_type: &str, body: Vec<u8>, secret: &str) -> HttpAnswer {
+        let ts = chrono::Utc::now().timestamp().to_string();
+        let sig = signing::sign_bytes(secret, &ts, &body);
+        self.post(path, content_type, body, &[("x-slack-request-timestamp", &ts), ("x-slack-signature", &sig)]).await
     }
 
     /// Whether the process is still running.

@@ -117,7 +117,7 @@ pub fn settings_for(slack: &FakeSlack, store_path: PathBuf) -> Settings {
         slack_api_url: slack.api_url(),
         bot_token: Some(Secret::new(slack.bot_token())),
         app_token: Some(Secret::new(slack.app_token())),
-        signing_secret: Some(Secret::new(SIGNING_SECRET)),
+        signing_secrets: vec![Secret::new(SIGNING_SECRET)],
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         store_path: Some(store_path),
         ..Settings::default()
