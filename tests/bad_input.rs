@@ -203,7 +203,6 @@ async fn bad_requests_on_every_route_get_a_4xx_saying_why_and_change_nothing_in_
 #[tokio::test]
 async fn a_body_cut_short_on_the_wire_gets_400_not_a_hang() {
     let slack = FakeSlack::start().await;
-    let sns = FakeSns::start().await;
     let dir = tempfile::tempdir().unwrap();
     let bot = serve(&slack, dir.path()).await;
     let before = snapshot(&dir.path().join("opsbot.db"));
@@ -230,7 +229,6 @@ async fn a_body_cut_short_on_the_wire_gets_400_not_a_hang() {
 #[tokio::test]
 async fn a_10_kb_command_line_and_unknown_fields_are_served_and_the_user_told_what_is_wrong() {
     let slack = FakeSlack::start().await;
-    let sns = FakeSns::start().await;
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("opsbot.db");
     let bot = serve(&slack, dir.path()).await;

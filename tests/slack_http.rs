@@ -176,7 +176,6 @@ async fn during_a_secret_rotation_requests_signed_with_the_old_or_the_new_secret
     for (secret, status) in [("old-signing-secret", 200), ("new-signing-secret", 200), ("a-guessed-secret", 401)] {
         let url = slack.response_url();
         let body = slack.slash_command_form("whoami", USER, "dev", CHANNEL, "ops", &url);
-        let ts = now();
         let answer = bot.post_signed("/slack/commands", FORM, body.into_bytes(), secret).await;
         assert_eq!(answer.status, status, "signed with {secret}: {answer:?}");
         if status == 200 {
