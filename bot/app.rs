@@ -12,6 +12,10 @@
 //! gateways, whose identity changes run under, the policy and the clock.
 //! `main` takes its defaults; tests swap in a policy that allows changes and a
 //! clock they can move.
+//!
+//! A serving task that ends by itself (Slack refused the app token, a task
+//! panicked) stops the others and is what [`Running::run_until`] returns, so
+//! `main` exits non-zero with the cause (see [`tasks`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,7 +29,7 @@ use opsbot_commands::{Ops, default_policy};
 use opsbot_policies::Policy;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{error, info};
 
 use crate::http::{SlackHttp, router};
 use crate::settings::{Settings, SettingsError};
@@ -35,6 +39,9 @@ use crate::slack::outbox::{Outbox, Pacing};
 use crate::slack::web::{SlackWeb, WebError};
 use crate::store::SqliteStore;
 use opsbot_commands::ports::store::StoreError;
+
+mod tasks;
+use tasks::Tasks;
 
 /// How long answers in flight may take once a stop is asked for.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -123,6 +130,16 @@ pub enum AppError {
     Serve(std::io::Error),
     #[error(transparent)]
     Notifications(#[from] crate::notify::sns_verify::SnsError),
+    #[error(
+        "Socket Mode stopped: {0}. Slack no longer accepts the app-level token: create a new one with the \
+         connections:write scope (your Slack app → Basic Information → App-Level Tokens), set SLACK_APP_TOKEN to it \
+         and start opsbot again"
+    )]
+    AppToken(WebError),
+    #[error("the {task} panicked: {panic}; opsbot stopped")]
+    Panicked { task: &'static str, panic: String },
+    #[error("the {task} ended by itself; opsbot stopped")]
+    Ended { task: &'static str },
 }
 
 /// Expires overdue changes every `every` until `stop`, so approval requests
@@ -150,7 +167,7 @@ pub struct Running {
     pub addr: SocketAddr,
     stop: CancellationToken,
     bot: Arc<SlackBot>,
-    tasks: Vec<JoinHandle<Result<(), AppError>>>,
+    tasks: Tasks,
 }
 
 /// Fails with what to set when `transport` lacks a token or secret; run it
@@ -158,7 +175,7 @@ pub struct Running {
 pub fn check(settings: &Settings, transport: Transport) -> Result<(), SettingsError> {
     settings.require_bot_token()?;
     match transport {
-        Transport::Http => settings.require_signing_secret().map(drop),
+        Transport::Http => settings.require_signing_secrets().map(drop),
         Transport::Socket => settings.require_app_token().map(drop),
     }
 }
@@ -174,7 +191,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     check(settings, transport)?;
     let bot_token = settings.require_bot_token()?;
     let http_slack = match transport {
-        Transport::Http => Some(settings.require_signing_secret()?.clone()),
+        Transport::Http => Some(settings.require_signing_secrets()?.to_vec()),
         Transport::Socket => None,
     };
     let app_token = match transport {
@@ -202,11 +219,14 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     if let Some(identity) = wiring.identity {
         ops = ops.with_identity(identity);
     }
-    let mut tasks = vec![until_stopped(tokio::spawn(sender.run(stop.clone())))];
+    let mut tasks = Tasks::default();
+    tasks.push("outbox sender", until_stopped(tokio::spawn(sender.run(stop.clone()))));
     let sns = match notifications {
         Some(started) => {
             ops = ops.with_alerts(started.notifications);
-            tasks.extend(started.tasks.into_iter().map(until_stopped));
+            for task in started.tasks {
+                tasks.push("notifications", until_stopped(task));
+            }
             started.sns
         }
         None => None,
@@ -219,23 +239,30 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         .await
         .map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Listen { addr: settings.listen, source })?;
-    let slack = http_slack.map(|signing_secret| SlackHttp { bot: bot.clone(), signing_secret });
+    let slack = http_slack.map(|signing_secrets| SlackHttp { bot: bot.clone(), signing_secrets });
     let app = router(slack, sns, settings.max_body_bytes);
     let http_stop = stop.clone();
-    tasks.push(tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { http_stop.cancelled().await })
-            .await
-            .map_err(AppError::Serve)
-    }));
+    tasks.push(
+        "HTTP server",
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { http_stop.cancelled().await })
+                .await
+                .map_err(AppError::Serve)
+        }),
+    );
     let sweep = sweeper(ops, wiring.clock, wiring.sweep_every, stop.clone());
-    tasks.push(tokio::spawn(async move {
-        sweep.await;
-        Ok(())
-    }));
+    tasks.push(
+        "expiry sweeper",
+        tokio::spawn(async move {
+            sweep.await;
+            Ok(())
+        }),
+    );
     if let Some(app_token) = app_token {
         let (bot, stop) = (bot.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move { Ok(crate::slack::socket::run(bot, app_token, stop).await?) }));
+        let socket = async move { crate::slack::socket::run(bot, app_token, stop).await.map_err(AppError::AppToken) };
+        tasks.push("Socket Mode connection", tokio::spawn(socket));
     }
     info!(%addr, ?transport, "opsbot is serving");
     Ok(Running { addr, stop, bot, tasks })
@@ -257,28 +284,21 @@ impl Running {
     pub async fn stop(self) -> Result<(), AppError> {
         self.stop.cancel();
         self.bot.drain(DRAIN).await;
-        let mut result = Ok(());
-        for task in self.tasks {
-            if let Ok(Err(err)) = task.await {
-                result = result.and(Err(err));
-            }
-        }
-        result
+        self.tasks.join().await
     }
 
-    /// Resolves when any part stops by itself (for example, Slack refused the
-    /// app token), or when `signal` fires; then stops everything.
+    /// Resolves when `signal` fires, or when any part stops by itself (for
+    /// example, Slack refused the app token): then stops the rest and returns
+    /// why that part stopped.
     pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> Result<(), AppError> {
-        let (first, _, rest) = tokio::select! {
+        let ended = tokio::select! {
             () = signal => return self.stop().await,
-            done = futures_util::future::select_all(&mut self.tasks) => done,
+            ended = self.tasks.first_to_end() => ended,
         };
-        drop(rest);
-        let early = match first {
-            Ok(result) => result,
-            Err(join) => panic!("a serving task panicked: {join}"),
-        };
-        let stopped = self.stop().await;
-        early.and(stopped)
+        error!(error = %ended, "a serving task ended; stopping the rest");
+        if let Err(err) = self.stop().await {
+            error!(error = %err, "another serving task failed while stopping");
+        }
+        Err(ended)
     }
 }

@@ -2,8 +2,11 @@
 //! file (`--config` / `OPSBOT_CONFIG`), then environment variables. Validated
 //! once at start-up: a bad file stops start-up with file:line:column.
 //!
-//! Secrets (Slack tokens, signing secret) come from the environment only and
-//! are wrapped in [`Secret`], which cannot be printed or logged.
+//! Secrets (Slack tokens, signing secrets) come from the environment only and
+//! are wrapped in [`Secret`], which cannot be printed or logged. Requests may
+//! be signed with any of several signing secrets (`SLACK_SIGNING_SECRET`
+//! plus the comma-separated `SLACK_SIGNING_SECRETS`), so one can be rotated
+//! without an outage.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -95,7 +98,9 @@ pub struct Settings {
     pub slack_api_url: String,
     pub bot_token: Option<Secret>,
     pub app_token: Option<Secret>,
-    pub signing_secret: Option<Secret>,
+    /// Secrets a Slack request may be signed with: `SLACK_SIGNING_SECRET`,
+    /// then `SLACK_SIGNING_SECRETS`; several while one is being rotated.
+    pub signing_secrets: Vec<Secret>,
     pub listen: SocketAddr,
     /// Requests from Slack larger than this are refused with 413.
     pub max_body_bytes: usize,
@@ -119,7 +124,7 @@ impl Default for Settings {
             slack_api_url: SLACK_API_URL.into(),
             bot_token: None,
             app_token: None,
-            signing_secret: None,
+            signing_secrets: Vec::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
             store_path: Some(PathBuf::from("opsbot.db")),
@@ -149,7 +154,7 @@ impl Settings {
             settings.policy = policy.map(Arc::new);
             settings.check_mentions()?;
         }
-        settings.apply_env(env);
+        settings.apply_env(env)?;
         Ok(settings)
     }
 
@@ -164,17 +169,26 @@ impl Settings {
         }
     }
 
-    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         if let Some(url) = get("OPSBOT_SLACK_API_URL") {
             self.slack_api_url = without_trailing_slash(url);
         }
         self.bot_token = get("SLACK_BOT_TOKEN").map(Secret).or(self.bot_token.take());
         self.app_token = get("SLACK_APP_TOKEN").map(Secret).or(self.app_token.take());
-        self.signing_secret = get("SLACK_SIGNING_SECRET").map(Secret).or(self.signing_secret.take());
+        let mut secrets: Vec<Secret> = get("SLACK_SIGNING_SECRET").map(Secret).into_iter().collect();
+        for secret in get("SLACK_SIGNING_SECRETS").map(|list| signing_secrets(&list)).transpose()?.unwrap_or_default() {
+            if !secrets.contains(&secret) {
+                secrets.push(secret);
+            }
+        }
+        if !secrets.is_empty() {
+            self.signing_secrets = secrets;
+        }
         if let Some(path) = get("OPSBOT_STORE") {
             self.store_path = (path != ":memory:").then(|| PathBuf::from(path));
         }
+        Ok(())
     }
 
     /// Every role a notification route mentions must be one the policy defines.
@@ -227,11 +241,30 @@ impl Settings {
         Ok(token)
     }
 
-    pub fn require_signing_secret(&self) -> Result<&Secret, SettingsError> {
-        self.signing_secret.as_ref().ok_or_else(|| {
-            SettingsError::Missing("SLACK_SIGNING_SECRET is not set: the HTTP transport verifies every request with it (Basic Information → Signing Secret)".into())
-        })
+    /// Every accepted signing secret (at least one), or a start-up error
+    /// saying where to find it.
+    pub fn require_signing_secrets(&self) -> Result<&[Secret], SettingsError> {
+        if self.signing_secrets.is_empty() {
+            return Err(SettingsError::Missing("SLACK_SIGNING_SECRET is not set: the HTTP transport verifies every request with it (Basic Information → Signing Secret)".into()));
+        }
+        Ok(&self.signing_secrets)
     }
+}
+
+/// `SLACK_SIGNING_SECRETS`: secrets separated by commas, spaces around them
+/// ignored; an empty entry is a mistake (a stray comma), not "no secret".
+fn signing_secrets(list: &str) -> Result<Vec<Secret>, SettingsError> {
+    list.split(',')
+        .enumerate()
+        .map(|(i, entry)| match entry.trim() {
+            "" => Err(SettingsError::Missing(format!(
+                "SLACK_SIGNING_SECRETS: entry {} is empty: list the signing secrets separated by commas, e.g. NEW,OLD \
+                 (no stray or trailing commas)",
+                i + 1
+            ))),
+            secret => Ok(Secret(secret.to_owned())),
+        })
+        .collect()
 }
 
 /// slack-morphism joins `{base}/{method}`, so the base must not end in `/`.
@@ -340,6 +373,37 @@ mod tests {
         let s = Settings::load(None, env).unwrap();
         assert!(!format!("{s:?}").contains("very-secret"));
         assert_eq!(s.require_bot_token().unwrap().expose(), "xoxb-very-secret");
+    }
+
+    fn with_env(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::load(None, |k| vars.iter().find(|(name, _)| *name == k).map(|(_, v)| v.to_string()))
+    }
+
+    fn exposed(settings: &Settings) -> Vec<&str> {
+        settings.require_signing_secrets().unwrap().iter().map(Secret::expose).collect()
+    }
+
+    #[test]
+    fn signing_secrets_come_from_the_single_variable_the_list_or_both_without_repeats() {
+        assert_eq!(exposed(&with_env(&[("SLACK_SIGNING_SECRET", "only")]).unwrap()), ["only"]);
+        assert_eq!(exposed(&with_env(&[("SLACK_SIGNING_SECRETS", "new, old")]).unwrap()), ["new", "old"]);
+        let both = with_env(&[("SLACK_SIGNING_SECRET", "old"), ("SLACK_SIGNING_SECRETS", "new,old")]).unwrap();
+        assert_eq!(exposed(&both), ["old", "new"]);
+        assert!(!format!("{both:?}").contains("new"), "secrets never print");
+    }
+
+    #[test]
+    fn an_empty_entry_in_the_signing_secrets_stops_start_up_with_what_to_write() {
+        for list in ["new,,old", "new,", ",old"] {
+            let err = with_env(&[("SLACK_SIGNING_SECRETS", list)]).unwrap_err().to_string();
+            assert!(err.contains("SLACK_SIGNING_SECRETS") && err.contains("empty") && err.contains("NEW,OLD"), "{err}");
+        }
+    }
+
+    #[test]
+    fn without_any_signing_secret_the_http_transport_says_where_to_find_one() {
+        let err = with_env(&[]).unwrap().require_signing_secrets().unwrap_err().to_string();
+        assert!(err.contains("SLACK_SIGNING_SECRET") && err.contains("Signing Secret"), "{err}");
     }
 
     #[test]

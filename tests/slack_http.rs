@@ -4,7 +4,9 @@
 
 use opsbot::app::Transport;
 
+use crate::support::binary::Serve;
 use crate::support::bot::{CHANNEL, SIGNING_SECRET, USER, spawn_bot, text_of};
+use crate::support::fake_slack::FakeSlack;
 use crate::support::signing::{sign, sign_with_slack_sdk};
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -160,4 +162,24 @@ async fn a_mention_answer_survives_slack_429_and_5xx() {
     }
     let delivered = bot.slack.calls().iter().filter(|c| c.method == "chat.postMessage").count();
     assert_eq!(delivered, 3);
+}
+
+#[tokio::test]
+async fn during_a_secret_rotation_requests_signed_with_the_old_or_the_new_secret_are_served_and_others_refused() {
+    let slack = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Serve::new(&slack, "http", &dir.path().join("opsbot.db"))
+        .env("SLACK_SIGNING_SECRET", "old-signing-secret")
+        .env("SLACK_SIGNING_SECRETS", "new-signing-secret, old-signing-secret")
+        .listening()
+        .await;
+    for (secret, status) in [("old-signing-secret", 200), ("new-signing-secret", 200), ("a-guessed-secret", 401)] {
+        let url = slack.response_url();
+        let body = slack.slash_command_form("whoami", USER, "dev", CHANNEL, "ops", &url);
+        let answer = bot.post_signed("/slack/commands", FORM, body.into_bytes(), secret).await;
+        assert_eq!(answer.status, status, "signed with {secret}: {answer:?}");
+        if status == 200 {
+            assert!(text_of(&slack.next_response(&url).await).contains(USER), "answered when signed with {secret}");
+        }
+    }
 }

@@ -1,10 +1,14 @@
 //! Socket Mode as Slack runs it: envelopes acknowledged at once, answers out
 //! of band, redeliveries run once, and the bot reconnects when Slack asks.
 
+use std::time::Duration;
+
 use opsbot::app::Transport;
 use serde_json::Value;
 
+use crate::support::binary::Serve;
 use crate::support::bot::{CHANNEL, USER, spawn_bot, text_of};
+use crate::support::fake_slack::{Failure, FakeSlack};
 
 #[tokio::test]
 async fn a_slash_command_over_the_socket_is_acked_at_once_and_answered_at_its_response_url() {
@@ -70,4 +74,32 @@ async fn health_is_served_in_socket_mode_too_and_slack_routes_are_not() {
     let bot = spawn_bot(Transport::Socket).await;
     assert_eq!(bot.get("/healthz").await.status, 200);
     assert_eq!(bot.post_signed("/slack/commands", "application/x-www-form-urlencoded", "text=x").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_token_revoked_while_serving_stops_the_bot_with_slacks_error_and_what_to_do() {
+    let bot = spawn_bot(Transport::Socket).await;
+    let addr = bot.addr;
+    // Slack recycles the socket; reopening it is refused because the token was revoked.
+    bot.slack.fail_next("apps.connections.open", Failure::Error("token_revoked".into()));
+    bot.slack.disconnect();
+    let err = bot.until_it_stops(Duration::from_secs(10)).await.expect_err("the bot cannot serve without its token");
+    let text = err.to_string();
+    assert!(text.contains("token_revoked"), "Slack's own error is reported: {text}");
+    assert!(text.contains("SLACK_APP_TOKEN"), "and what to do about it: {text}");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the HTTP listener was stopped too");
+}
+
+#[tokio::test]
+async fn the_binary_exits_non_zero_with_one_clear_line_when_slack_refuses_the_app_token() {
+    let slack = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot =
+        Serve::new(&slack, "socket", &dir.path().join("opsbot.db")).env("SLACK_APP_TOKEN", "xapp-revoked").spawn();
+    let (status, stderr) = bot.exit().await;
+    assert!(!status.success(), "exit status {status}: {stderr}");
+    assert_ne!(status.code(), Some(101), "a refused token is not a crash: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with("opsbot: ")).unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(line.contains("invalid_auth") && line.contains("SLACK_APP_TOKEN"), "{line}");
 }

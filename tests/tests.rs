@@ -2,6 +2,7 @@
 //! feature seen from outside: real Slack protocol through `support::fake_slack`,
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
 mod aws_emulators;
+mod bad_input;
 mod demo;
 mod ecs_changes;
 mod identity;
@@ -17,4 +18,5 @@ mod slack_http;
 mod slack_markup;
 mod slack_socket;
 mod ssm_changes;
+mod store_down;
 mod support;

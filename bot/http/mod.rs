@@ -3,13 +3,19 @@
 //! `POST /sns` (see [`sns`]) when notifications come by SNS HTTP(S).
 //!
 //! Order of checks on a Slack request, each before the next reads anything:
-//! size (413), signature and timestamp (401), shape (400). Then the work is
-//! handed off and Slack gets its 200 at once; answers follow out of band.
+//! size (413) and a body that arrived whole (400), signature and timestamp
+//! (401), content type as Slack sends it (415), UTF-8 (400: a form's fields
+//! after percent-decoding too, which the form parser would otherwise replace
+//! silently), shape (400). Then the work is handed off and Slack gets its 200
+//! at once; answers follow out of band. Every refusal is a [`Refused`]: a
+//! status and a sentence saying what was wrong. Unknown fields are ignored,
+//! not refused: Slack adds fields to its payloads over time.
 //! `router` takes its state so tests can drive it with `oneshot`.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,7 +35,8 @@ pub mod sns;
 /// What the Slack routes need; absent in Socket Mode (routes not mounted).
 pub struct SlackHttp {
     pub bot: Arc<SlackBot>,
-    pub signing_secret: Secret,
+    /// Every secret a request may be signed with (more than one while rotating).
+    pub signing_secrets: Vec<Secret>,
 }
 
 pub fn router(slack: Option<SlackHttp>, sns: Option<sns::SnsEndpoint>, max_body_bytes: usize) -> Router {
@@ -48,7 +55,68 @@ pub fn router(slack: Option<SlackHttp>, sns: Option<sns::SnsEndpoint>, max_body_
 }
 
 /// A request refused before it ran, with a short reason for Slack's logs.
-struct Refused(StatusCode, String);
+pub(crate) struct Refused(StatusCode, String);
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+
+/// The body, whole and within `limit` (the setting that bounds it, for the message).
+pub(crate) fn read_body(body: Result<Bytes, BytesRejection>, limit: &str) -> Result<Bytes, Refused> {
+    body.map_err(|rejection| {
+        let refused = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Refused(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than {limit}"))
+            }
+            _ => Refused(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body (cut short or the connection failed): {rejection}"),
+            ),
+        };
+        warn!(status = %refused.0, error = %refused.1, "refused a request body");
+        refused
+    })
+}
+
+/// Slack sends slash commands and interactions as forms, events as JSON.
+fn content_type(headers: &HeaderMap, wanted: &str) -> Result<(), Refused> {
+    let given = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media = given.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case(wanted) {
+        return Ok(());
+    }
+    let given = if given.is_empty() { "none" } else { given };
+    warn!(given, wanted, "refused a request with the wrong content type");
+    Err(Refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("expected Content-Type {wanted}, got {given}")))
+}
+
+/// The body as text; for a form, every field once percent-decoded.
+fn utf8(body: &[u8], form: bool) -> Result<(), Refused> {
+    let decoded = if form { percent_decoded(body) } else { body.to_vec() };
+    std::str::from_utf8(&decoded).map(drop).map_err(|_| {
+        let what = if form { "a form field (after percent-decoding)" } else { "the body" };
+        malformed(format!("{what} is not UTF-8"))
+    })
+}
+
+/// `%XX` escapes turned into their bytes; anything else kept as it is.
+fn percent_decoded(body: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        match (body[i], body.get(i + 1).copied().and_then(hex), body.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
+}
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
@@ -59,8 +127,8 @@ impl IntoResponse for Refused {
 fn verified(slack: &SlackHttp, headers: &HeaderMap, body: &[u8]) -> Result<(), Refused> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = chrono::Utc::now().timestamp();
-    signature::verify(
-        slack.signing_secret.expose(),
+    signature::verify_any(
+        slack.signing_secrets.iter().map(Secret::expose),
         header("x-slack-request-timestamp"),
         header("x-slack-signature"),
         body,
@@ -72,13 +140,27 @@ fn verified(slack: &SlackHttp, headers: &HeaderMap, body: &[u8]) -> Result<(), R
     })
 }
 
+fn not_json(what: &str) -> impl FnOnce(serde_json::Error) -> Refused {
+    move |err| malformed(format!("{what} is not valid JSON: {err}"))
+}
+
 fn malformed(err: impl std::fmt::Display) -> Refused {
     warn!(error = %err, "refused a malformed request");
     Refused(StatusCode::BAD_REQUEST, err.to_string())
 }
 
-async fn commands(State(slack): State<Arc<SlackHttp>>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, Refused> {
+/// Where the Slack routes' body limit is set.
+const SLACK_LIMIT: &str = "server.max_body_bytes";
+
+async fn commands(
+    State(slack): State<Arc<SlackHttp>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, Refused> {
+    let body = read_body(body, SLACK_LIMIT)?;
     verified(&slack, &headers, &body)?;
+    content_type(&headers, FORM)?;
+    utf8(&body, true)?;
     let cmd = payload::slash_command(SlashFields::Form(&body)).map_err(malformed)?;
     slack.bot.slash(cmd);
     // An empty 200 acknowledges without echoing anything into the channel.
@@ -93,11 +175,14 @@ struct InteractionForm {
 async fn interactions(
     State(slack): State<Arc<SlackHttp>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, Refused> {
+    let body = read_body(body, SLACK_LIMIT)?;
     verified(&slack, &headers, &body)?;
+    content_type(&headers, FORM)?;
+    utf8(&body, true)?;
     let form: InteractionForm = serde_urlencoded::from_bytes(&body).map_err(malformed)?;
-    let value: Value = serde_json::from_str(&form.payload).map_err(malformed)?;
+    let value: Value = serde_json::from_str(&form.payload).map_err(not_json("the payload field"))?;
     match payload::interaction(&value).map_err(malformed)? {
         Interaction::Press(press) => slack.bot.click(press),
         Interaction::Comment(comment) => slack.bot.comment(comment),
@@ -107,9 +192,16 @@ async fn interactions(
     Ok(StatusCode::OK)
 }
 
-async fn events(State(slack): State<Arc<SlackHttp>>, headers: HeaderMap, body: Bytes) -> Result<Response, Refused> {
+async fn events(
+    State(slack): State<Arc<SlackHttp>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Refused> {
+    let body = read_body(body, SLACK_LIMIT)?;
     verified(&slack, &headers, &body)?;
-    let value: Value = serde_json::from_slice(&body).map_err(malformed)?;
+    content_type(&headers, JSON)?;
+    utf8(&body, false)?;
+    let value: Value = serde_json::from_slice(&body).map_err(not_json("the body"))?;
     let retry = headers.get("x-slack-retry-num").and_then(|v| v.to_str().ok());
     match payload::event(&value).map_err(malformed)? {
         Event::UrlVerification { challenge } => return Ok(Json(json!({ "challenge": challenge })).into_response()),

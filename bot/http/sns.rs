@@ -1,6 +1,7 @@
 //! `POST /sns`: an SNS HTTP(S) subscription endpoint.
 //!
-//! Order: size (413, by the body limit), shape (400: not an SNS message),
+//! Order: size (413, by the body limit) and a body that arrived whole (400),
+//! shape (400: not an SNS message),
 //! signature (403 forged or unwanted; 503 when the certificate cannot be
 //! fetched now, so SNS retries), then by type: a SubscriptionConfirmation is
 //! confirmed only for a topic in `notifications.sns.topics` (else 403); an
@@ -16,8 +17,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tracing::{info, warn};
 
@@ -43,8 +46,16 @@ pub fn routes(endpoint: SnsEndpoint) -> Router {
     Router::new().route("/sns", post(receive)).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(Arc::new(endpoint))
 }
 
-async fn receive(State(sns): State<Arc<SnsEndpoint>>, body: Bytes) -> (StatusCode, String) {
-    let Some(message) = SnsMessage::from_json(&body) else {
+async fn receive(State(sns): State<Arc<SnsEndpoint>>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match super::read_body(body, "1 MiB (SNS messages are at most 256 KiB)") {
+        Ok(body) => body,
+        Err(refused) => return refused.into_response(),
+    };
+    answer(&sns, &body).await.into_response()
+}
+
+async fn answer(sns: &SnsEndpoint, body: &Bytes) -> (StatusCode, String) {
+    let Some(message) = SnsMessage::from_json(body) else {
         warn!("refused a POST /sns that is not an SNS message");
         return (
             StatusCode::BAD_REQUEST,
@@ -82,7 +93,7 @@ async fn receive(State(sns): State<Arc<SnsEndpoint>>, body: Bytes) -> (StatusCod
             warn!(topic = %message.topic_arn, "SNS notification from a topic not in notifications.sns.topics refused");
             (StatusCode::FORBIDDEN, format!("topic {} is not in notifications.sns.topics", message.topic_arn))
         }
-        SnsType::Notification => match sns.inbox.receive(&body).await {
+        SnsType::Notification => match sns.inbox.receive(body).await {
             Ok(()) => (StatusCode::OK, "ok".into()),
             Err(err) => {
                 warn!(message = %message.message_id, error = %err, "SNS notification not persisted; SNS will retry");

@@ -3,7 +3,8 @@
 //! the transports ack at once — and runs the work in the background:
 //!
 //! 1. claim the request id in the store (Slack retries and Socket Mode
-//!    redeliveries stop here),
+//!    redeliveries stop here; when the claim cannot be written nothing runs
+//!    and the asker is told so privately: fail closed),
 //! 2. run the command pipeline,
 //! 3. answer: slash commands at their `response_url`, mentions in the thread
 //!    (errors and refusals only to the asker, as ephemeral messages), button
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use opsbot_commands::change::ClickOutcome;
 use opsbot_commands::values::{ChannelId, SlackUserId};
-use opsbot_commands::{Context, Ops, Visibility};
+use opsbot_commands::{Context, Ops, Reply, Visibility};
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, error, info, info_span, warn};
 
@@ -47,6 +48,23 @@ use web::SlackWeb;
 
 use crate::app::Clock;
 use opsbot_commands::ports::store::Store;
+
+/// Where a request is answered privately: a slash command's or a button
+/// press's `response_url`, or an ephemeral message in a channel (mentions,
+/// comment modals).
+#[derive(Clone, Copy)]
+enum Asker<'a> {
+    ResponseUrl(&'a str),
+    Ephemeral { channel: &'a ChannelId, user: &'a SlackUserId, thread_ts: Option<&'a str> },
+}
+
+/// The answer to a request the store could not record (so it did not run).
+fn unrecorded(reference: &str) -> Reply {
+    let text = format!(
+        ":floppy_disk: Nothing was done: opsbot cannot record this request right now (ref: `{reference}`). Try again shortly."
+    );
+    Reply::ephemeral(text.clone()).section(text)
+}
 
 pub struct SlackBot {
     ops: Arc<Ops>,
@@ -67,21 +85,35 @@ impl SlackBot {
         &self.web
     }
 
-    /// `true` the first time a request id is seen. If the store fails we
-    /// still run: reads are harmless to repeat, changes are kept from running
-    /// twice by the flow's own compare-and-set transitions, and a lost request
-    /// is worse than a duplicate answer.
-    pub async fn first_time(&self, key: &str) -> bool {
+    /// `true` the first time a request id is seen; `false` for a redelivery
+    /// and when the store cannot record the claim. That fails closed: a
+    /// request that cannot be claimed might be a retry of one that already
+    /// ran, so nothing runs, and the asker alone is told so (with a reference
+    /// that the log line carries too).
+    async fn first_time(&self, key: &str, asker: Asker<'_>) -> bool {
         match self.store.claim(key, Utc::now()).await {
-            Ok(first) => {
-                if !first {
-                    info!(key, "duplicate delivery ignored");
-                }
-                first
+            Ok(true) => true,
+            Ok(false) => {
+                info!(key, "duplicate delivery ignored");
+                false
             }
             Err(err) => {
-                error!(error = %err, key, "cannot record request id; running it anyway");
-                true
+                let reference = crate::request_id();
+                error!(error = %err, key, reference, "cannot record the request id; nothing was run");
+                if let Err(err) = self.tell(asker, &unrecorded(&reference)).await {
+                    error!(error = %err, reference, "cannot tell the asker their request was not run");
+                }
+                false
+            }
+        }
+    }
+
+    /// Tells the asker alone, wherever this kind of request is answered.
+    async fn tell(&self, asker: Asker<'_>, reply: &Reply) -> Result<(), web::WebError> {
+        match asker {
+            Asker::ResponseUrl(url) => self.web.respond_privately(url, reply).await,
+            Asker::Ephemeral { channel, user, thread_ts } => {
+                self.web.post_ephemeral(channel, user, thread_ts, reply).await
             }
         }
     }
@@ -92,7 +124,8 @@ impl SlackBot {
         let span = info_span!("slash", trigger_id = %cmd.trigger_id);
         self.tasks.spawn(
             async move {
-                if !bot.first_time(&format!("slash:{}", cmd.trigger_id)).await {
+                let asker = Asker::ResponseUrl(&cmd.response_url);
+                if !bot.first_time(&format!("slash:{}", cmd.trigger_id), asker).await {
                     return;
                 }
                 let ctx = bot.context(&cmd.user, cmd.user_name.clone(), &cmd.channel, cmd.channel_name.clone()).await;
@@ -111,7 +144,8 @@ impl SlackBot {
         let span = info_span!("mention", event_id = %m.event_id);
         self.tasks.spawn(
             async move {
-                if !bot.first_time(&format!("event:{}", m.event_id)).await {
+                let asker = Asker::Ephemeral { channel: &m.channel, user: &m.user, thread_ts: Some(&m.thread_ts) };
+                if !bot.first_time(&format!("event:{}", m.event_id), asker).await {
                     return;
                 }
                 let name = bot.web.user_name(&m.user).await.map(|n| n.to_string());
@@ -140,7 +174,7 @@ impl SlackBot {
         let span = info_span!("click", trigger_id = %press.trigger_id, user = %press.user, action = ?press.press);
         self.tasks.spawn(
             async move {
-                if !bot.first_time(&press.dedup_key()).await {
+                if !bot.first_time(&press.dedup_key(), Asker::ResponseUrl(&press.response_url)).await {
                     return;
                 }
                 if let opsbot_commands::change::Press::Ask(line) = &press.press {
@@ -172,7 +206,8 @@ impl SlackBot {
         let span = info_span!("comment", view = %comment.view_id, user = %comment.user);
         self.tasks.spawn(
             async move {
-                if !bot.first_time(&comment.dedup_key()).await {
+                let asker = Asker::Ephemeral { channel: &comment.channel, user: &comment.user, thread_ts: None };
+                if !bot.first_time(&comment.dedup_key(), asker).await {
                     return;
                 }
                 let name = bot.web.user_name(&comment.user).await.map(|n| n.to_string());

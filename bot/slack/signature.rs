@@ -4,6 +4,10 @@
 //! Checked before anything else reads the body. The comparison is constant
 //! time (`Mac::verify_slice`), and a timestamp more than five minutes from our
 //! clock is refused so a captured request cannot be replayed later.
+//!
+//! Several secrets may be accepted at once ([`verify_any`]), so a secret can
+//! be rotated without an outage: each is compared in constant time, and a
+//! request passes when any matches.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -23,9 +27,21 @@ pub enum SignatureError {
     Mismatch,
 }
 
-/// Verifies one request. `now` is unix seconds.
+/// Verifies one request against one secret. `now` is unix seconds.
 pub fn verify(
     secret: &str,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<(), SignatureError> {
+    verify_any([secret], timestamp, signature, body, now)
+}
+
+/// Verifies one request against each of `secrets` (the old and the new one
+/// while a secret is rotated); passes when any matches.
+pub fn verify_any<'a>(
+    secrets: impl IntoIterator<Item = &'a str>,
     timestamp: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
@@ -39,7 +55,8 @@ pub fn verify(
         return Err(SignatureError::Stale);
     }
     let given = signature.strip_prefix("v0=").and_then(|hex| hex::decode(hex).ok()).ok_or(SignatureError::Mismatch)?;
-    mac(secret, timestamp, body).verify_slice(&given).map_err(|_| SignatureError::Mismatch)
+    let matches = |secret: &str| mac(secret, timestamp, body).verify_slice(&given).is_ok();
+    if secrets.into_iter().any(matches) { Ok(()) } else { Err(SignatureError::Mismatch) }
 }
 
 /// The `v0=` signature for a body (used by tests and the load benchmark).
@@ -94,6 +111,24 @@ mod tests {
     fn a_stale_or_future_timestamp_is_refused_even_when_signed() {
         assert_eq!(check(Some(DOC_TS), Some(DOC_SIG), DOC_BODY, 1531420618 + 301), Err(SignatureError::Stale));
         assert_eq!(check(Some(DOC_TS), Some(DOC_SIG), DOC_BODY, 1531420618 - 301), Err(SignatureError::Stale));
+    }
+
+    #[test]
+    fn during_a_rotation_a_request_signed_with_either_secret_verifies_and_one_signed_with_neither_does_not() {
+        let secrets = ["the-new-secret", DOC_SECRET];
+        let now = 1531420618;
+        let check = |secret: &str| {
+            let sig = sign(secret, DOC_TS, DOC_BODY.as_bytes());
+            verify_any(secrets, Some(DOC_TS), Some(&sig), DOC_BODY.as_bytes(), now)
+        };
+        assert_eq!(check(DOC_SECRET), Ok(()), "the old secret");
+        assert_eq!(check("the-new-secret"), Ok(()), "the new secret");
+        assert_eq!(check("neither"), Err(SignatureError::Mismatch));
+        let none: [&str; 0] = [];
+        assert_eq!(
+            verify_any(none, Some(DOC_TS), Some(DOC_SIG), DOC_BODY.as_bytes(), now),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub fn settings_for(slack: &FakeSlack, store_path: PathBuf) -> Settings {
         slack_api_url: slack.api_url(),
         bot_token: Some(Secret::new(slack.bot_token())),
         app_token: Some(Secret::new(slack.app_token())),
-        signing_secret: Some(Secret::new(SIGNING_SECRET)),
+        signing_secrets: vec![Secret::new(SIGNING_SECRET)],
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         store_path: Some(store_path),
         ..Settings::default()
@@ -201,6 +201,34 @@ impl TestBot {
     /// Whether the store recorded a request key (`slash:<trigger_id>`, ...).
     pub fn claimed(&self, key: &str) -> bool {
         opsbot::store::SqliteStore::open(&self.store_path).expect("store opens").is_claimed(key).expect("query")
+    }
+
+    /// Serves until a part of the bot stops by itself (as `main` does, with
+    /// no signal coming); what `run_until` returned. Panics after `within`.
+    pub async fn until_it_stops(mut self, within: Duration) -> Result<(), opsbot::app::AppError> {
+        let running = self.running.take().expect("the bot is running");
+        tokio::time::timeout(within, running.run_until(std::future::pending()))
+            .await
+            .unwrap_or_else(|_| panic!("the bot still serves after {within:?}"))
+    }
+
+    /// Makes every claim of a request id fail inside SQLite itself (a trigger
+    /// raising an I/O error), as a full or broken disk would, while the rest
+    /// of the store keeps working; [`TestBot::mend_claims`] undoes it.
+    pub fn break_claims(&self) {
+        self.sql(
+            "CREATE TRIGGER broken_claims BEFORE INSERT ON claims \
+             BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected by the test)'); END",
+        );
+    }
+
+    pub fn mend_claims(&self) {
+        self.sql("DROP TRIGGER broken_claims");
+    }
+
+    fn sql(&self, statement: &str) {
+        let conn = rusqlite::Connection::open(&self.store_path).expect("the store opens");
+        conn.execute_batch(statement).expect("the statement runs");
     }
 
     /// Stops the bot the way SIGTERM does.

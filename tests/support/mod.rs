@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 pub mod aws_events;
 pub mod aws_setup;
+pub mod binary;
 pub mod bot;
 pub mod buttons;
 pub mod emulator_fixtures;

@@ -6,8 +6,14 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
+    sign_bytes(secret, timestamp, body.as_bytes())
+}
+
+/// [`sign`] for a body that need not be UTF-8.
+pub fn sign_bytes(secret: &str, timestamp: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    mac.update(format!("v0:{timestamp}:").as_bytes());
+    mac.update(body);
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
