@@ -12,7 +12,8 @@
 //! - Events can arrive out of order and twice: a stage keeps the newest
 //!   status by event time, and an execution that ended never goes back.
 //! - A failed execution offers "Retry stage", which runs `pipeline retry
-//!   NAME STAGE` as whoever presses it — the policy decides who may.
+//!   NAME STAGE --execution ID` as whoever presses it — the policy decides
+//!   who may, and only that execution is retried.
 
 use chrono::{DateTime, Utc};
 
@@ -192,7 +193,10 @@ pub fn render(run: &RunRecord, now: DateTime<Utc>) -> Reply {
     if let Some(failure) = run.failure.as_ref().filter(|_| state == State::Failed) {
         let error = failure.error.as_deref().map(|e| mrkdwn!("\n{}", truncate(&one_line(e), 500))).unwrap_or_default();
         reply = reply.section(mrkdwn!(":x: Failed at *{}/{}*{}", failure.stage, failure.action, error));
-        let retry = Press::Run(format!("pipeline retry {} {}", run.pipeline, failure.stage));
+        // Pinned to this execution: a newer run failing at the same stage is
+        // not what this message shows, so pressing here must not retry it.
+        let retry =
+            Press::Run(format!("pipeline retry {} {} --execution {}", run.pipeline, failure.stage, run.execution));
         reply = reply.buttons(vec![Button { label: "Retry stage".into(), press: retry, style: ButtonStyle::Primary }]);
     }
     reply.context(vec![mrkdwn!("execution `{}`", run.execution)])

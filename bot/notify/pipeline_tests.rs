@@ -85,7 +85,11 @@ fn a_failed_action_shows_its_error_and_offers_to_retry_the_stage() {
         reply.text()
     );
     let retry = reply.all_buttons().next().expect("Retry stage");
-    assert_eq!(retry.press, Press::Run("pipeline retry storefront-web Build".into()));
+    assert_eq!(
+        retry.press,
+        Press::Run("pipeline retry storefront-web Build --execution 1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d".into()),
+        "the button retries the execution it shows, not whichever failed last"
+    );
 }
 
 #[test]
