@@ -4,6 +4,7 @@
 mod aws_emulators;
 mod demo;
 mod ecs_changes;
+mod fuzz;
 mod identity;
 mod notify_e2e;
 mod notify_restart;
