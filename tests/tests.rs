@@ -10,6 +10,7 @@ mod notify_e2e;
 mod notify_restart;
 mod notify_sns;
 mod notify_sqs;
+mod outage;
 mod outbox;
 mod pipeline_changes;
 mod slack_aws;
