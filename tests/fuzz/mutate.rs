@@ -332,7 +332,7 @@ fn random_value(rng: &mut Rng, dictionary: &[&str]) -> Value {
         0 => Value::Null,
         1 => Value::Bool(rng.chance(2)),
         2 => serde_json::json!(rng.next() as i64),
-        3 => serde_json::json!(f64::from_bits(rng.next()).max(-1e300).min(1e300)),
+        3 => serde_json::json!(f64::from_bits(rng.next()).clamp(-1e300, 1e300)),
         4 => Value::String((*rng.pick(dictionary)).to_owned()),
         5 => Value::String((*rng.pick(COMMON_TOKENS)).repeat(1 + rng.below(3000))),
         6 => Value::Array(vec![Value::String((*rng.pick(dictionary)).to_owned())]),
