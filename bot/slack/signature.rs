@@ -51,7 +51,8 @@ pub fn verify_any<'a>(
         return Err(SignatureError::MissingHeader);
     };
     let ts: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
-    if (now - ts).abs() > MAX_SKEW_SECS {
+    // abs_diff: `now - ts` overflows for a timestamp near i64::MIN or MAX.
+    if now.abs_diff(ts) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let given = signature.strip_prefix("v0=").and_then(|hex| hex::decode(hex).ok()).ok_or(SignatureError::Mismatch)?;
@@ -129,6 +130,15 @@ mod tests {
             verify_any(none, Some(DOC_TS), Some(DOC_SIG), DOC_BODY.as_bytes(), now),
             Err(SignatureError::Mismatch)
         );
+    }
+
+    #[test]
+    fn a_timestamp_at_the_ends_of_the_number_range_is_stale_not_a_panic() {
+        // Found by fuzzing (tests/fuzz): `now - ts` overflowed for these.
+        for ts in [i64::MIN.to_string(), i64::MAX.to_string(), "-9223372036854775807".to_owned()] {
+            assert_eq!(check(Some(&ts), Some(DOC_SIG), DOC_BODY, 1531420618), Err(SignatureError::Stale), "{ts}");
+        }
+        assert_eq!(check(Some("0"), Some(DOC_SIG), DOC_BODY, i64::MIN), Err(SignatureError::Stale));
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! answer, a replacement of the pressed message, or a private note).
 //!
 //! Every call is retried here, in one place: 429 waits for `Retry-After`
-//! (capped), 5xx and network failures back off exponentially; Slack's own
-//! `ok: false` errors are final. Tokens never appear in errors or logs.
+//! (capped), 5xx and network failures back off exponentially (capped) for up
+//! to [`PATIENCE`], so an answer given while Slack is down arrives when it is
+//! back; Slack's own `ok: false` errors are final. Tokens never appear in
+//! errors or logs. An outage is logged once when it starts and once when it
+//! ends ([`reach::Reachability`]), not once per retry.
 //!
 //! Failures are classified once, into [`CallError`]. The outbox, which keeps
 //! its own durable retry schedule, uses the single-attempt calls in
@@ -23,25 +26,33 @@ use hyper_util::rt::TokioExecutor;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Reply, mrkdwn};
 use slack_morphism::prelude as sm;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::blocks;
 use crate::settings::Secret;
 
+pub mod reach;
 mod single;
+
+use reach::Reachability;
 
 type Connector = HttpsConnector<HttpConnector>;
 type SlackClient = sm::SlackClient<sm::SlackClientHyperConnector<Connector>>;
 
-const ATTEMPTS: u32 = 4;
+/// How long a retried call keeps trying while Slack is unreachable or
+/// rate-limiting: an answer is still worth giving minutes later (a
+/// `response_url` takes posts for 30 minutes).
+pub const PATIENCE: Duration = Duration::from_secs(10 * 60);
+/// Longest back-off between two tries of a call.
+const BACKOFF_CAP: Duration = Duration::from_secs(15);
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("Slack answered {method}: {error}")]
     Api { method: &'static str, error: String },
-    #[error("Slack {method} failed after {ATTEMPTS} attempts: {last}")]
-    GaveUp { method: &'static str, last: String },
+    #[error("Slack {method} failed {attempts} times in a row, for {} s: {last}", PATIENCE.as_secs())]
+    GaveUp { method: &'static str, attempts: u32, last: String },
     #[error("cannot build the HTTPS client: {0}")]
     Tls(#[from] std::io::Error),
 }
@@ -71,6 +82,7 @@ pub struct SlackWeb {
     http: HttpClient<Connector, Full<Bytes>>,
     bot_token: sm::SlackApiToken,
     names: Mutex<HashMap<String, Arc<str>>>,
+    reach: Reachability,
 }
 
 /// What a post to a `response_url` does to the message it came from.
@@ -89,6 +101,7 @@ impl SlackWeb {
             http: HttpClient::builder(TokioExecutor::new()).build(connector()?),
             bot_token: sm::SlackApiToken::new(bot_token.expose().into()),
             names: Mutex::new(HashMap::new()),
+            reach: Reachability::default(),
         })
     }
 
@@ -102,7 +115,7 @@ impl SlackWeb {
         let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), blocks::content(reply));
         req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        let res = retry("chat.postMessage", || session.chat_post_message(&req), classify).await?;
+        let res = retry(&self.reach, "chat.postMessage", || session.chat_post_message(&req), classify).await?;
         Ok(res.ts.to_string())
     }
 
@@ -111,7 +124,7 @@ impl SlackWeb {
         let content = blocks::content(reply);
         let req = sm::SlackApiChatUpdateRequest::new(channel.as_str().into(), content, sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        retry("chat.update", || session.chat_update(&req), classify).await.map(drop)
+        retry(&self.reach, "chat.update", || session.chat_update(&req), classify).await.map(drop)
     }
 
     /// Opens the modal that asks for a comment before running `line`
@@ -137,7 +150,7 @@ impl SlackWeb {
             .with_private_metadata(meta);
         let req = sm::SlackApiViewsOpenRequest::new(trigger_id.into(), sm::SlackView::Modal(view));
         let session = self.client.open_session(&self.bot_token);
-        retry("views.open", || session.views_open(&req), classify).await.map(drop)
+        retry(&self.reach, "views.open", || session.views_open(&req), classify).await.map(drop)
     }
 
     /// Shows a message to one user only.
@@ -155,7 +168,7 @@ impl SlackWeb {
         );
         req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        retry("chat.postEphemeral", || session.chat_post_ephemeral(&req), classify).await.map(drop)
+        retry(&self.reach, "chat.postEphemeral", || session.chat_post_ephemeral(&req), classify).await.map(drop)
     }
 
     /// The user's display name (cached; `None` when Slack cannot tell).
@@ -165,7 +178,7 @@ impl SlackWeb {
         }
         let req = sm::SlackApiUsersInfoRequest::new(user.as_str().into());
         let session = self.client.open_session(&self.bot_token);
-        let res = match retry("users.info", || session.users_info(&req), classify).await {
+        let res = match retry(&self.reach, "users.info", || session.users_info(&req), classify).await {
             Ok(res) => res,
             Err(err) => {
                 warn!(error = %err, user = %user, "cannot look up user name");
@@ -188,7 +201,7 @@ impl SlackWeb {
     pub async fn user_groups(&self) -> Result<Vec<(String, Vec<String>)>, WebError> {
         let req = sm::SlackApiUserGroupsListRequest::new().with_include_users(true);
         let session = self.client.open_session(&self.bot_token);
-        let res = retry("usergroups.list", || session.usergroups_list(&req), classify).await?;
+        let res = retry(&self.reach, "usergroups.list", || session.usergroups_list(&req), classify).await?;
         let members = |g: sm::SlackUserGroup| {
             (g.id.to_string(), g.users.unwrap_or_default().into_iter().map(|u| u.to_string()).collect())
         };
@@ -200,7 +213,7 @@ impl SlackWeb {
         let token = sm::SlackApiToken::new(app_token.expose().into());
         let session = self.client.open_session(&token);
         let req = sm::SlackApiAppsConnectionOpenRequest::new();
-        let res = retry("apps.connections.open", || session.apps_connections_open(&req), classify).await?;
+        let res = retry(&self.reach, "apps.connections.open", || session.apps_connections_open(&req), classify).await?;
         Ok(res.url.0.to_string())
     }
 
@@ -237,7 +250,7 @@ impl SlackWeb {
             }
         }
         let body = Bytes::from(body.to_string());
-        retry("response_url", || self.post_json(response_url, body.clone()), classify_http).await
+        retry(&self.reach, "response_url", || self.post_json(response_url, body.clone()), classify_http).await
     }
 
     async fn post_json(&self, url: &str, body: Bytes) -> Result<(), HttpFailure> {
@@ -264,8 +277,11 @@ enum HttpFailure {
     Status { status: u16, retry_after: Option<u64>, body: String },
 }
 
-/// Runs `call` up to [`ATTEMPTS`] times, waiting as `classify` says.
+/// Runs `call` until it succeeds, Slack refuses it for good, or retrying
+/// would pass [`PATIENCE`]; waits as `classify` says. Each try is noted in
+/// `reach`, which logs an outage's start and end; the retries log at debug.
 async fn retry<T, E, F, Fut>(
+    reach: &Reachability,
     method: &'static str,
     call: F,
     classify: fn(&'static str, &E) -> CallError,
@@ -274,31 +290,32 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, E>>,
 {
-    let mut last = String::new();
-    for attempt in 0..ATTEMPTS {
-        let err = match call().await {
+    let started = tokio::time::Instant::now();
+    let mut attempts = 0;
+    loop {
+        let result = call().await.map_err(|err| classify(method, &err));
+        reach.note(&result);
+        attempts += 1;
+        let (wait, why) = match result {
             Ok(value) => return Ok(value),
-            Err(err) => err,
-        };
-        let (wait, why) = match classify(method, &err) {
-            CallError::Permanent { error, .. } => return Err(WebError::Api { method, error }),
-            CallError::RateLimited { retry_after, .. } if !retry_after.is_zero() => {
+            Err(CallError::Permanent { error, .. }) => return Err(WebError::Api { method, error }),
+            Err(CallError::RateLimited { retry_after, .. }) if !retry_after.is_zero() => {
                 (retry_after.min(RETRY_AFTER_CAP), "rate limited (429)".to_owned())
             }
-            CallError::RateLimited { .. } => (backoff(attempt), "rate limited (429)".to_owned()),
-            CallError::Transient { why, .. } => (backoff(attempt), why),
+            Err(CallError::RateLimited { .. }) => (backoff(attempts), "rate limited (429)".to_owned()),
+            Err(CallError::Transient { why, .. }) => (backoff(attempts), why),
         };
-        warn!(method, attempt, why = %why, wait_ms = wait.as_millis() as u64, "Slack call failed, retrying");
-        last = why;
-        if attempt + 1 < ATTEMPTS {
-            tokio::time::sleep(wait).await;
+        if started.elapsed() + wait > PATIENCE {
+            return Err(WebError::GaveUp { method, attempts, last: why });
         }
+        debug!(method, attempts, why = %why, wait_ms = wait.as_millis() as u64, "Slack call failed, retrying");
+        tokio::time::sleep(wait).await;
     }
-    Err(WebError::GaveUp { method, last })
 }
 
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(250 * 2u64.pow(attempt))
+/// 250 ms after the first failure, doubling, at most [`BACKOFF_CAP`].
+fn backoff(attempts: u32) -> Duration {
+    Duration::from_millis(250).saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1))).min(BACKOFF_CAP)
 }
 
 /// Slack's answer for one slack-morphism call.

@@ -13,6 +13,7 @@
 //!   `not_allowed_token_type`. Errors are HTTP 200 with `{"ok":false,"error":..}`.
 //! - **Failure injection** ([`FakeSlack::fail_next`]): 429 + `Retry-After`
 //!   (`ratelimited`), any HTTP status, or an `ok:false` error code; each used once.
+//!   An outage ([`FakeSlack::set_down`]): every request 503 until it ends.
 //! - **response_url** endpoints `/respond/<n>` minted by [`FakeSlack::response_url`];
 //!   like Slack, each URL takes at most 5 posts.
 //! - **Socket Mode**: `apps.connections.open` hands out a single-use ticket URL
@@ -29,6 +30,7 @@
 //! - `web_api.rs`: the axum router and `/api/*`, with message and user state;
 //! - `history.rs`: `conversations.history` / `.replies` over the bot's messages;
 //! - `response_url.rs`: `/respond/<n>` URLs, their posts and limits;
+//! - `outage.rs`: the outage switch in front of every route;
 //! - `socket_mode.rs`: the WebSocket listener, envelopes, acks, disconnects;
 //! - `payloads.rs`: request bodies Slack would send to the bot;
 //! - `usergroups.rs`: user groups and their members;
@@ -47,6 +49,7 @@
 //!   listener and its connections are aborted.
 
 mod history;
+mod outage;
 mod payloads;
 mod response_url;
 mod socket_mode;
@@ -134,6 +137,7 @@ pub(crate) struct State {
     pub responses: response_url::ResponseLog,
     pub sockets: socket_mode::SocketState,
     pub usergroups: usergroups::Groups,
+    pub outage: outage::Outage,
     /// Source of unique numbers (tickets, trigger ids, response URLs).
     pub counter: u64,
 }

@@ -14,6 +14,7 @@ pub mod fake_slack;
 pub mod signing;
 pub mod sns;
 pub mod sqs_poller;
+pub mod throttle;
 
 /// The Python venv with the emulators and slack_sdk (`scripts/emulators.sh`):
 /// `$OPSBOT_VENV`, else `.venv` in the repository.

@@ -154,12 +154,17 @@ impl Write for Sink {
 }
 
 impl LogCapture {
-    /// Starts capturing on this thread.
+    /// Starts capturing warnings and errors on this thread.
     pub fn start() -> LogCapture {
+        LogCapture::at(tracing::Level::WARN)
+    }
+
+    /// Starts capturing lines at `level` and above on this thread.
+    pub fn at(level: tracing::Level) -> LogCapture {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
+            .with_max_level(level)
             .with_ansi(false)
             .with_writer(move || Sink(sink.clone()))
             .finish();

@@ -35,7 +35,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::pacing::{Bucket, Pacing};
 use crate::app::Clock;
@@ -250,7 +250,9 @@ impl Sender {
             Outcome::Done => self.store.outbox_done(row.id),
             Outcome::Retry { after, state, why } => {
                 let wait_ms = after.as_millis() as u64;
-                warn!(%key, %channel, ?op, attempts = row.attempts + 1, wait_ms, why, "Slack write failed; will retry");
+                // At debug: an outage is logged once, when it starts and ends
+                // (`web::reach`), not once per row and retry.
+                debug!(%key, %channel, ?op, attempts = row.attempts + 1, wait_ms, why, "Slack write failed; will retry");
                 let delta = chrono::TimeDelta::from_std(after).unwrap_or(chrono::TimeDelta::MAX);
                 let at = (self.clock)().checked_add_signed(delta).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
                 self.store.outbox_retry(row.id, at, state, &why)

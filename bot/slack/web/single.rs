@@ -51,8 +51,9 @@ impl SlackWeb {
         let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), content);
         req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        let res = session.chat_post_message(&req).await.map_err(|e| classify("chat.postMessage", &e))?;
-        Ok(res.ts.to_string())
+        let res = session.chat_post_message(&req).await.map_err(|e| classify("chat.postMessage", &e));
+        self.reach.note(&res);
+        Ok(res?.ts.to_string())
     }
 
     /// One chat.update of the message at `ts`, keeping its `key` metadata.
@@ -66,7 +67,9 @@ impl SlackWeb {
         let content = content.clone().with_metadata(metadata(key));
         let req = sm::SlackApiChatUpdateRequest::new(channel.as_str().into(), content, sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        session.chat_update(&req).await.map(drop).map_err(|e| classify("chat.update", &e))
+        let res = session.chat_update(&req).await.map(drop).map_err(|e| classify("chat.update", &e));
+        self.reach.note(&res);
+        res
     }
 
     /// The ts of a bot message in `channel`, posted since `oldest`, whose
@@ -84,7 +87,9 @@ impl SlackWeb {
             .with_limit(200)
             .with_include_all_metadata(true);
         for _ in 0..HISTORY_PAGES {
-            let res = session.conversations_history(&req).await.map_err(|e| classify("conversations.history", &e))?;
+            let res = session.conversations_history(&req).await.map_err(|e| classify("conversations.history", &e));
+            self.reach.note(&res);
+            let res = res?;
             if let Some(found) = res.messages.iter().find(|m| is_top_level(m) && names_key(m, key)) {
                 return Ok(Some(found.origin.ts.to_string()));
             }
@@ -115,11 +120,13 @@ impl SlackWeb {
                 ("include_all_metadata", Some("true")),
                 ("cursor", cursor.as_deref()),
             ];
-            let res: sm::SlackApiConversationsRepliesResponse = session
+            let res: Result<sm::SlackApiConversationsRepliesResponse, _> = session
                 .http_session_api
                 .http_get("conversations.replies", &params, None)
                 .await
-                .map_err(|e| classify("conversations.replies", &e))?;
+                .map_err(|e| classify("conversations.replies", &e));
+            self.reach.note(&res);
+            let res = res?;
             if let Some(found) = res.messages.iter().find(|m| !is_top_level(m) && names_key(m, key)) {
                 return Ok(Some(found.origin.ts.to_string()));
             }

@@ -66,6 +66,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             let error = format!("fake Slack has no route for {uri}");
             (StatusCode::NOT_FOUND, axum::Json(json!({"ok": false, "error": error})))
         })
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), super::outage::gate))
         .with_state(shared)
 }
 
