@@ -11,6 +11,7 @@ use opsbot::notify::event::{self, Notification, ParseError};
 use opsbot::notify::sns::SnsMessage;
 use opsbot::notify::{alarm, summary};
 use opsbot::settings::AlarmSettings;
+use opsbot_commands::mrkdwn::Mrkdwn;
 
 use super::{Shape, Target};
 
@@ -107,7 +108,7 @@ fn render(inbound: &event::Inbound) {
     let notification = &inbound.notification;
     let _ = (notification.name(), summary::summary(inbound));
     if let Notification::Alarm(change) = notification {
-        let step = alarm::apply(None, change, &AlarmSettings::default(), "<!here>");
+        let step = alarm::apply(None, change, &AlarmSettings::default(), &Mrkdwn::here());
         if let Some(alert) = &step.alert {
             let _ = (alarm::render(alert, Utc::now()), alarm::as_alert(alert));
         }
