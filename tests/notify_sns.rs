@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use opsbot::app::Transport;
+use opsbot::notify::sns_url::UrlAllow;
 use opsbot::sandbox::Sandbox;
 use opsbot_commands::values::ChannelId;
 use regex::Regex;
@@ -23,7 +24,7 @@ async fn bot() -> TestBot {
     spawn_bot_with(Transport::Http, aws, |s| {
         s.notifications.default_channel = Some(ChannelId::parse("C0OPS").unwrap());
         s.notifications.sns_topics = vec![TOPIC.into()];
-        s.notifications.cert_url_allow = Regex::new(LOCAL_ALLOW).unwrap();
+        s.notifications.cert_url_allow = UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap());
     })
     .await
 }
@@ -127,7 +128,7 @@ async fn a_lead_approves_with_a_comment_typed_in_a_modal_and_the_summary_carries
     let bot = crate::support::bot::spawn_bot_wired(Transport::Http, wiring, |s| {
         s.notifications.default_channel = Some(ChannelId::parse("C0OPS").unwrap());
         s.notifications.sns_topics = vec![TOPIC.into()];
-        s.notifications.cert_url_allow = Regex::new(LOCAL_ALLOW).unwrap();
+        s.notifications.cert_url_allow = UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap());
     })
     .await;
     bot.slack.add_user("U0LEAD", "lee", "Lee Lead");

@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use regex::Regex;
 use tower::ServiceExt;
 
 use super::*;
@@ -102,7 +101,7 @@ async fn a_notification_the_inbox_cannot_keep_is_answered_503_so_sns_retries() {
 async fn a_subscription_is_confirmed_only_for_a_listed_topic() {
     let hits = Arc::new(kit::Hits::default());
     let base = kit::serve(hits.clone()).await;
-    let local = Regex::new(kit::LOCAL_ALLOW).unwrap();
+    let local = kit::local_allow();
     let confirmation = kit::signed_v2(
         SnsMessage {
             subscribe_url: Some(format!("{base}/confirm")),

@@ -26,6 +26,7 @@ use rustls::pki_types::pem::PemObject;
 
 use super::sns::SnsMessage;
 use super::sns_fetch::CertSource;
+use super::sns_url::UrlAllow;
 use super::sns_verify::{SnsError, string_to_sign};
 
 pub const TEST_CERT: &[u8] = include_bytes!("../../tests/fixtures/sns/test-cert.pem");
@@ -75,8 +76,14 @@ pub fn signed_v2(mut msg: SnsMessage, key_pem: &[u8]) -> SnsMessage {
     msg
 }
 
-pub fn sns_allow() -> Regex {
-    Regex::new(super::sns_fetch::DEFAULT_URL_ALLOW).expect("valid")
+/// The default allow-list: SNS hosts only.
+pub fn sns_allow() -> UrlAllow {
+    UrlAllow::SnsHosts
+}
+
+/// [`LOCAL_ALLOW`] as a configured allow-list.
+pub fn local_allow() -> UrlAllow {
+    UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).expect("valid"))
 }
 
 /// Certificates from memory; counts fetches, can fail the first ones.

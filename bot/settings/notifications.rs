@@ -5,7 +5,7 @@
 //! notifications:
 //!   default_channel: C0OPS              # everything no route matches, and unknown kinds
 //!   sqs_queues: [https://sqs.eu-west-1.amazonaws.com/111122223333/opsbot-events]
-//!   sns: { topics: [arn:aws:sns:eu-west-1:111122223333:opsbot], cert_url_allow: "^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com/" }
+//!   sns: { topics: [arn:aws:sns:eu-west-1:111122223333:opsbot], cert_url_allow: "^http://127\\.0\\.0\\.1:4566/" }  # default: SNS hosts
 //!   routes:
 //!     - { match: { kind: alarm, name: "^shop-" }, channel: C0SHOPALERTS, mention: oncall }
 //!     - { match: { kind: pipeline, name: "^storefront-" }, channel: C0DEPLOYS }
@@ -27,6 +27,7 @@ use serde_saphyr::Spanned;
 
 use super::SettingsError;
 use crate::notify::event::Kind;
+use crate::notify::sns_url::UrlAllow;
 
 /// The section as written.
 #[derive(Debug, Default, Deserialize)]
@@ -89,8 +90,8 @@ pub struct NotificationSettings {
     /// SNS topic ARNs whose subscription to `POST /sns` is confirmed.
     pub sns_topics: Vec<String>,
     /// Where SNS signing certificates may be fetched from and subscriptions
-    /// confirmed at (default: https on sns.<region>.amazonaws.com).
-    pub cert_url_allow: Regex,
+    /// confirmed at (default: https on sns.<region>.amazonaws.com[.cn]).
+    pub cert_url_allow: UrlAllow,
     pub routes: Vec<Route>,
     pub alarms: AlarmSettings,
     pub skip_sns_signatures: bool,
@@ -132,7 +133,7 @@ impl Default for NotificationSettings {
             default_channel: None,
             sqs_queues: Vec::new(),
             sns_topics: Vec::new(),
-            cert_url_allow: Regex::new(crate::notify::sns_fetch::DEFAULT_URL_ALLOW).expect("a valid built-in regex"),
+            cert_url_allow: UrlAllow::SnsHosts,
             routes: Vec::new(),
             alarms: AlarmSettings::default(),
             skip_sns_signatures: false,
@@ -175,7 +176,7 @@ pub(super) fn compile(path: &Path, raw: &NotificationsFile) -> Result<Notificati
         out.sns_topics.push(topic.value.clone());
     }
     if let Some(allow) = &raw.sns.cert_url_allow {
-        out.cert_url_allow = regex(path, allow, "notifications.sns.cert_url_allow")?;
+        out.cert_url_allow = UrlAllow::Pattern(regex(path, allow, "notifications.sns.cert_url_allow")?);
     }
     for route in &raw.routes {
         out.routes.push(compile_route(path, route)?);

@@ -45,9 +45,10 @@ fn without_the_section_nothing_is_polled_and_alarms_use_the_defaults() {
     let n = Settings::load(None, |_| None).unwrap().notifications;
     assert!(n.sqs_queues.is_empty() && n.sns_topics.is_empty() && n.routes.is_empty());
     assert_eq!(n.alarms.escalate_after, Duration::from_secs(600));
-    assert!(n.cert_url_allow.is_match("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"));
-    assert!(!n.cert_url_allow.is_match("https://sns.eu-west-1.amazonaws.com.evil.example/x.pem"));
-    assert!(!n.cert_url_allow.is_match("http://sns.eu-west-1.amazonaws.com/x.pem"));
+    assert!(n.cert_url_allow.permits_cert("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"));
+    assert!(!n.cert_url_allow.permits_cert("https://sns.eu-west-1.amazonaws.com.evil.example/x.pem"));
+    assert!(!n.cert_url_allow.permits_cert("https://sns.s3.amazonaws.com/x.pem"));
+    assert!(!n.cert_url_allow.permits_cert("http://sns.eu-west-1.amazonaws.com/x.pem"));
 }
 
 #[test]

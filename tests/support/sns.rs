@@ -140,6 +140,7 @@ mod tests {
     use opsbot::notify::sns::SnsMessage;
     use opsbot::notify::sns_confirm::ConfirmPolicy;
     use opsbot::notify::sns_fetch::{HttpsCertSource, SnsHttp};
+    use opsbot::notify::sns_url::UrlAllow;
     use opsbot::notify::sns_verify::{SnsError, SnsVerifier};
     use regex::Regex;
 
@@ -149,7 +150,7 @@ mod tests {
 
     fn verifier() -> SnsVerifier {
         let certs = Arc::new(HttpsCertSource(SnsHttp::new().expect("client")));
-        SnsVerifier::new(Regex::new(LOCAL_ALLOW).unwrap(), certs)
+        SnsVerifier::new(UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap()), certs)
     }
 
     fn message(body: &Value) -> SnsMessage {
@@ -186,7 +187,7 @@ mod tests {
         let sns = FakeSns::start().await;
         let msg = message(&sns.subscription_confirmation(TOPIC, "t-42"));
         let verified = verifier().verify(&msg).await.expect("signed");
-        let policy = ConfirmPolicy::new([TOPIC.to_owned()], Regex::new(LOCAL_ALLOW).unwrap());
+        let policy = ConfirmPolicy::new([TOPIC.to_owned()], UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap()));
         let confirmation = policy.decide(verified).expect("listed topic");
         confirmation.send(&SnsHttp::new().expect("client")).await.expect("confirmed");
         assert_eq!(sns.confirmed_tokens(), ["t-42"]);
