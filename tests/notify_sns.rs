@@ -15,7 +15,7 @@ use regex::Regex;
 use serde_json::{Value, json};
 
 use crate::support::bot::{TestBot, spawn_bot_with, text_of};
-use crate::support::sns::{FakeSns, LOCAL_ALLOW, OTHER_KEY};
+use crate::support::sns::{FakeSns, LOCAL_ALLOW, OTHER_KEY, timestamp_now};
 
 const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:opsbot-alarms";
 
@@ -70,12 +70,25 @@ async fn a_signed_alarm_notification_becomes_the_alarms_message() {
 }
 
 #[tokio::test]
+async fn a_signed_notification_replayed_after_an_hour_is_refused_and_not_posted() {
+    let (bot, sns) = (bot().await, FakeSns::start().await);
+    let body = sns.notification(TOPIC, None, &alarm_message("checkout-5xx", "ALARM"));
+    bot.clock_forward(Duration::from_secs(61 * 60));
+    let (status, why) = post(&bot, &body).await;
+    assert_eq!(status, 403, "{why}");
+    assert!(why.contains("refused as a replay"), "{why}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(bot.slack.messages("C0OPS").is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
 async fn forged_tampered_and_foreign_notifications_are_refused_and_nothing_is_posted() {
     let (bot, sns) = (bot().await, FakeSns::start().await);
     let mut tampered = sns.notification(TOPIC, None, &alarm_message("checkout-5xx", "ALARM"));
     tampered["Message"] = alarm_message("checkout-5xx", "OK").into();
     let mut forged = json!({"Type": "Notification", "MessageId": "m-forged", "TopicArn": TOPIC,
-        "Message": alarm_message("checkout-5xx", "ALARM"), "Timestamp": "2026-11-22T08:00:00.000Z"});
+        "Message": alarm_message("checkout-5xx", "ALARM"), "Timestamp": timestamp_now()});
     forged = sns.signed_v2(forged, OTHER_KEY);
     let foreign =
         sns.notification("arn:aws:sns:eu-west-1:111122223333:someone-else", None, &alarm_message("x", "ALARM"));

@@ -38,6 +38,11 @@ pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:opsbot-alarms";
 /// An allow-list for URLs of [`serve`]'s server.
 pub const LOCAL_ALLOW: &str = r"^http://127\.0\.0\.1:\d+/";
 
+/// When the fixtures were sent (their `Timestamp`).
+pub fn sent_at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-22T08:00:00.000Z").expect("a time").to_utc()
+}
+
 pub fn notification_v1() -> SnsMessage {
     parse(include_bytes!("../../tests/fixtures/sns/notification-v1.json"))
 }

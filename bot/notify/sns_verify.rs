@@ -74,6 +74,18 @@ pub enum SnsError {
     SubscribeUrlNotAllowed { topic: String, url: String, allow: String },
     #[error("confirming the subscription to {topic} failed: GET {url} {reason}")]
     ConfirmFailed { topic: String, url: String, reason: String },
+    #[error("SNS message {message_id} has Timestamp {timestamp:?}, which is not an RFC 3339 time; refusing it")]
+    BadTimestamp { message_id: String, timestamp: String },
+    #[error(
+        "SNS message {message_id} was sent at {timestamp}, {age} ago — older than notifications.sns.max_age \
+         ({max_age}): refused as a replay (SNS retries a delivery for an hour at most)"
+    )]
+    TooOld { message_id: String, timestamp: String, age: String, max_age: String },
+    #[error(
+        "SNS message {message_id} is stamped {timestamp}, {ahead} ahead of this server's clock — more than \
+         notifications.sns.max_clock_skew ({max_skew}): refused; check this server's clock (NTP)"
+    )]
+    FromTheFuture { message_id: String, timestamp: String, ahead: String, max_skew: String },
     #[error("cannot build the HTTPS client for SNS: {0}")]
     Tls(#[from] std::io::Error),
 }
