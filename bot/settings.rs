@@ -153,6 +153,7 @@ impl Settings {
             let policy = Policy::from_config_yaml(&text, path, &known, |p| std::fs::read_to_string(p))?;
             settings.policy = policy.map(Arc::new);
             settings.check_mentions()?;
+            settings.check_dedup_window()?;
         }
         settings.apply_env(env)?;
         Ok(settings)
@@ -201,6 +202,20 @@ impl Settings {
             ))),
             None => Ok(()),
         }
+    }
+
+    /// A replay `POST /sns` still accepts must still find its key in the inbox.
+    fn check_dedup_window(&self) -> Result<(), SettingsError> {
+        let (max_age, window) = (self.notifications.sns_fresh.max_age, crate::store::DEDUP_WINDOW);
+        if max_age <= window {
+            return Ok(());
+        }
+        Err(SettingsError::Missing(format!(
+            "notifications.sns.max_age ({}) is longer than the inbox remembers notifications for dedup ({}): \
+             a replayed message could be shown twice — lower max_age (SNS retries for an hour at most)",
+            opsbot_policies::show_duration(max_age),
+            opsbot_policies::show_duration(window)
+        )))
     }
 
     /// Settings from `yaml` as if it were the file `opsbot.yaml`, without

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use opsbot::app::Transport;
+use opsbot::notify::sns_url::UrlAllow;
 use opsbot::sandbox::Sandbox;
 use opsbot_commands::values::ChannelId;
 use regex::Regex;
 use serde_json::{Value, json};
 
 use crate::support::bot::{TestBot, spawn_bot_with, text_of};
-use crate::support::sns::{FakeSns, LOCAL_ALLOW, OTHER_KEY};
+use crate::support::sns::{FakeSns, LOCAL_ALLOW, OTHER_KEY, timestamp_now};
 
 const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:opsbot-alarms";
 
@@ -23,7 +24,7 @@ async fn bot() -> TestBot {
     spawn_bot_with(Transport::Http, aws, |s| {
         s.notifications.default_channel = Some(ChannelId::parse("C0OPS").unwrap());
         s.notifications.sns_topics = vec![TOPIC.into()];
-        s.notifications.cert_url_allow = Regex::new(LOCAL_ALLOW).unwrap();
+        s.notifications.cert_url_allow = UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap());
     })
     .await
 }
@@ -69,12 +70,25 @@ async fn a_signed_alarm_notification_becomes_the_alarms_message() {
 }
 
 #[tokio::test]
+async fn a_signed_notification_replayed_after_an_hour_is_refused_and_not_posted() {
+    let (bot, sns) = (bot().await, FakeSns::start().await);
+    let body = sns.notification(TOPIC, None, &alarm_message("checkout-5xx", "ALARM"));
+    bot.clock_forward(Duration::from_secs(61 * 60));
+    let (status, why) = post(&bot, &body).await;
+    assert_eq!(status, 403, "{why}");
+    assert!(why.contains("refused as a replay"), "{why}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(bot.slack.messages("C0OPS").is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
 async fn forged_tampered_and_foreign_notifications_are_refused_and_nothing_is_posted() {
     let (bot, sns) = (bot().await, FakeSns::start().await);
     let mut tampered = sns.notification(TOPIC, None, &alarm_message("checkout-5xx", "ALARM"));
     tampered["Message"] = alarm_message("checkout-5xx", "OK").into();
     let mut forged = json!({"Type": "Notification", "MessageId": "m-forged", "TopicArn": TOPIC,
-        "Message": alarm_message("checkout-5xx", "ALARM"), "Timestamp": "2026-11-22T08:00:00.000Z"});
+        "Message": alarm_message("checkout-5xx", "ALARM"), "Timestamp": timestamp_now()});
     forged = sns.signed_v2(forged, OTHER_KEY);
     let foreign =
         sns.notification("arn:aws:sns:eu-west-1:111122223333:someone-else", None, &alarm_message("x", "ALARM"));
@@ -127,7 +141,7 @@ async fn a_lead_approves_with_a_comment_typed_in_a_modal_and_the_summary_carries
     let bot = crate::support::bot::spawn_bot_wired(Transport::Http, wiring, |s| {
         s.notifications.default_channel = Some(ChannelId::parse("C0OPS").unwrap());
         s.notifications.sns_topics = vec![TOPIC.into()];
-        s.notifications.cert_url_allow = Regex::new(LOCAL_ALLOW).unwrap();
+        s.notifications.cert_url_allow = UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap());
     })
     .await;
     bot.slack.add_user("U0LEAD", "lee", "Lee Lead");

@@ -213,7 +213,12 @@ async fn a_minute_without_slack_under_aws_throttling_loses_nothing_doubles_nothi
     let problems: Vec<String> = (logs.lines_with(" WARN ").into_iter().chain(logs.lines_with(" ERROR "))).collect();
     let unreachable = logs.lines_with("Slack unreachable");
     assert_eq!(unreachable.len(), 1, "one line when the outage starts: {unreachable:#?}");
-    assert_eq!(logs.lines_with("Slack reachable again").len(), 1, "one line when it ends");
+    // At most one: an INFO line can be missed by this thread-local capture when
+    // tests with WARN-only captures run beside it (tracing caches each call
+    // site's interest across all subscribers), so "exactly one" is only
+    // reliable alone; reach.rs's unit tests pin the state change itself.
+    let back = logs.lines_with("Slack reachable again");
+    assert!(back.len() <= 1, "one line when it ends, not one per retry: {back:#?}");
     assert_eq!(problems, unreachable, "no other warning or error: no line per retry, none for retried throttling");
     test.bot.stop().await;
 }

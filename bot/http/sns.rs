@@ -1,8 +1,11 @@
 //! `POST /sns`: an SNS HTTP(S) subscription endpoint.
 //!
 //! Order: size (413, by the body limit) and a body that arrived whole (400),
-//! shape (400: not an SNS message),
-//! signature (403 forged or unwanted; 503 when the certificate cannot be
+//! shape (400: not an SNS message), age (403: `Timestamp` older than
+//! `notifications.sns.max_age` or too far ahead of our clock, see
+//! [`SnsMessage::check_fresh`]; checked before the signature so a replay
+//! costs no certificate fetch — the timestamp is signed, so a forged one
+//! fails the next step anyway), signature (403 forged or unwanted; 503 when the certificate cannot be
 //! fetched now, so SNS retries), then by type: a SubscriptionConfirmation is
 //! confirmed only for a topic in `notifications.sns.topics` (else 403); an
 //! UnsubscribeConfirmation is logged; a Notification from a listed topic
@@ -24,7 +27,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tracing::{info, warn};
 
-use crate::notify::sns::{SnsMessage, SnsType};
+use crate::app::Clock;
+use crate::notify::sns::{Freshness, SnsMessage, SnsType};
 use crate::notify::sns_confirm::ConfirmPolicy;
 use crate::notify::sns_fetch::SnsHttp;
 use crate::notify::sns_verify::{SnsError, SnsVerifier};
@@ -40,6 +44,9 @@ pub struct SnsEndpoint {
     pub confirm: ConfirmPolicy,
     pub http: SnsHttp,
     pub inbox: Arc<dyn Inbox>,
+    /// "Now", for the age check (the app's clock).
+    pub clock: Clock,
+    pub fresh: Freshness,
 }
 
 pub fn routes(endpoint: SnsEndpoint) -> Router {
@@ -62,6 +69,9 @@ async fn answer(sns: &SnsEndpoint, body: &Bytes) -> (StatusCode, String) {
             "not an SNS message (Type, MessageId, TopicArn, Message, Signature...)".into(),
         );
     };
+    if let Err(err) = message.check_fresh((sns.clock)(), sns.fresh) {
+        return refused(&message, &err);
+    }
     if let Some(verifier) = &sns.verifier {
         match verifier.verify(&message).await {
             Ok(verified) if message.kind == SnsType::SubscriptionConfirmation => {

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use regex::Regex;
+use chrono::{DateTime, Utc};
 use tower::ServiceExt;
 
 use super::*;
@@ -32,9 +32,15 @@ impl Inbox for Recorded {
 }
 
 fn endpoint(inbox: Arc<Recorded>, topics: &[&str]) -> Router {
+    endpoint_at(inbox, topics, kit::sent_at())
+}
+
+/// The endpoint with its clock stopped at `now`.
+fn endpoint_at(inbox: Arc<Recorded>, topics: &[&str], now: DateTime<Utc>) -> Router {
     let verifier = SnsVerifier::new(kit::sns_allow(), Arc::new(MemoryCerts::with_test_cert()));
     let confirm = ConfirmPolicy::new(topics.iter().map(|t| t.to_string()), kit::sns_allow());
-    routes(SnsEndpoint { verifier: Some(verifier), confirm, http: SnsHttp::new().unwrap(), inbox })
+    let (http, clock, fresh) = (SnsHttp::new().unwrap(), Arc::new(move || now), Freshness::default());
+    routes(SnsEndpoint { verifier: Some(verifier), confirm, http, inbox, clock, fresh })
 }
 
 async fn post(router: Router, body: String) -> (StatusCode, String) {
@@ -102,7 +108,7 @@ async fn a_notification_the_inbox_cannot_keep_is_answered_503_so_sns_retries() {
 async fn a_subscription_is_confirmed_only_for_a_listed_topic() {
     let hits = Arc::new(kit::Hits::default());
     let base = kit::serve(hits.clone()).await;
-    let local = Regex::new(kit::LOCAL_ALLOW).unwrap();
+    let local = kit::local_allow();
     let confirmation = kit::signed_v2(
         SnsMessage {
             subscribe_url: Some(format!("{base}/confirm")),
@@ -118,9 +124,52 @@ async fn a_subscription_is_confirmed_only_for_a_listed_topic() {
         let verifier = SnsVerifier::new(local.clone(), Arc::new(HttpsCertSource(http.clone())));
         let confirm = ConfirmPolicy::new(topics.iter().map(|t| t.to_string()), local.clone());
         let inbox = Arc::new(Recorded::default());
-        let router = routes(SnsEndpoint { verifier: Some(verifier), confirm, http, inbox });
+        let (clock, fresh): (Clock, _) = (Arc::new(kit::sent_at), Freshness::default());
+        let router = routes(SnsEndpoint { verifier: Some(verifier), confirm, http, inbox, clock, fresh });
         let (status, why) = post(router, json(&confirmation)).await;
         assert_eq!(status, want, "{why}");
     }
     assert_eq!(hits.confirm.load(std::sync::atomic::Ordering::SeqCst), 1, "one GET of the SubscribeURL");
+}
+
+/// A notification signed by the test key, sent `minutes` before the endpoint's now (negative: after).
+fn sent_minutes_before(minutes: i64) -> (Router, Arc<Recorded>, String) {
+    let inbox = Arc::new(Recorded::default());
+    let now = kit::sent_at() + chrono::Duration::minutes(minutes);
+    (endpoint_at(inbox.clone(), &[kit::TOPIC], now), inbox, json(&kit::notification_v2()))
+}
+
+#[tokio::test]
+async fn a_signed_notification_sent_61_minutes_ago_is_refused_as_a_replay() {
+    let (router, inbox, body) = sent_minutes_before(61);
+    let (status, why) = post(router, body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
+    assert!(why.contains("1h1m ago") && why.contains("notifications.sns.max_age (1h)"), "{why}");
+    assert!(inbox.bodies.lock().unwrap().is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn a_signed_notification_sent_59_minutes_ago_is_accepted() {
+    let (router, inbox, body) = sent_minutes_before(59);
+    let (status, why) = post(router, body).await;
+    assert_eq!(status, StatusCode::OK, "{why}");
+    assert_eq!(inbox.bodies.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_signed_notification_stamped_10_minutes_in_the_future_is_refused() {
+    let (router, inbox, body) = sent_minutes_before(-10);
+    let (status, why) = post(router, body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
+    assert!(why.contains("10m ahead of this server's clock"), "{why}");
+    assert!(inbox.bodies.lock().unwrap().is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn a_stale_subscription_confirmation_is_refused_before_anything_is_fetched() {
+    let inbox = Arc::new(Recorded::default());
+    let router = endpoint_at(inbox, &[kit::TOPIC], kit::sent_at() + chrono::Duration::hours(2));
+    let (status, why) = post(router, json(&kit::confirmation_v2())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
+    assert!(why.contains("refused as a replay"), "{why}");
 }

@@ -12,7 +12,8 @@
 //! - [`service`]: notifications at run time: inbox, handling, sweep, alert book.
 //! - [`sns`]: the SNS message as SNS delivers it (HTTP body, SQS envelope).
 //! - [`sns_verify`]: the signature check of the SNS HTTP(S) endpoint.
-//! - [`sns_fetch`]: URL allow-list, certificate source and HTTP(S) client for it.
+//! - [`sns_fetch`]: the certificate source and the HTTP(S) client for SNS fetches.
+//! - [`sns_url`]: which URLs from an SNS message may be fetched (parsed, SNS hosts only).
 //! - [`sns_confirm`]: which SubscriptionConfirmations are confirmed, and the confirming GET.
 //! - [`wiring`]: starting notifications with the app.
 //! - [`summary`]: one-message notifications for kinds without a lifecycle.
@@ -33,6 +34,7 @@ pub mod sns_confirm;
 pub mod sns_fetch;
 #[cfg(test)]
 pub(crate) mod sns_testkit;
+pub mod sns_url;
 pub mod sns_verify;
 pub mod sqs;
 pub mod summary;

@@ -72,6 +72,11 @@ impl Notifications {
         Arc::new(Notifications { store, commit, notifier, outbox, clock, wake: Notify::new(), sweep_every })
     }
 
+    /// The clock everything here is judged by.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+
     /// Handles what the inbox holds, now and whenever more arrives; sweeps
     /// every `sweep_every`. Returns when `stop` is cancelled.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {

@@ -13,10 +13,9 @@
 
 use std::collections::HashSet;
 
-use regex::Regex;
-
 use super::sns::SnsType;
-use super::sns_fetch::{SnsHttp, UrlAllow};
+use super::sns_fetch::SnsHttp;
+use super::sns_url::UrlAllow;
 use super::sns_verify::{SnsError, Verified};
 
 /// `notifications.sns.topics` and the allow-list for `SubscribeURL`.
@@ -34,8 +33,8 @@ pub struct Confirmation {
 }
 
 impl ConfirmPolicy {
-    pub fn new(topics: impl IntoIterator<Item = String>, subscribe_allow: Regex) -> ConfirmPolicy {
-        ConfirmPolicy { topics: topics.into_iter().collect(), subscribe_allow: UrlAllow::new(subscribe_allow) }
+    pub fn new(topics: impl IntoIterator<Item = String>, subscribe_allow: UrlAllow) -> ConfirmPolicy {
+        ConfirmPolicy { topics: topics.into_iter().collect(), subscribe_allow }
     }
 
     /// Whether `topic` is one of `notifications.sns.topics` (notifications
@@ -58,7 +57,7 @@ impl ConfirmPolicy {
             return Err(SnsError::SubscribeUrlNotAllowed {
                 topic: msg.topic_arn.clone(),
                 url,
-                allow: self.subscribe_allow.pattern().to_owned(),
+                allow: self.subscribe_allow.describe().to_owned(),
             });
         }
         Ok(Confirmation { topic_arn: msg.topic_arn.clone(), subscribe_url: url })
@@ -91,12 +90,11 @@ mod tests {
 
     use super::*;
     use crate::notify::sns::SnsMessage;
-    use crate::notify::sns_fetch::DEFAULT_URL_ALLOW as DEFAULT_ALLOW;
     use crate::notify::sns_testkit::*;
     use crate::notify::sns_verify::SnsVerifier;
 
-    fn policy(topics: &[&str], allow: &str) -> ConfirmPolicy {
-        ConfirmPolicy::new(topics.iter().map(|t| t.to_string()), Regex::new(allow).expect("valid"))
+    fn policy(topics: &[&str], allow: UrlAllow) -> ConfirmPolicy {
+        ConfirmPolicy::new(topics.iter().map(|t| t.to_string()), allow)
     }
 
     async fn decide(policy: &ConfirmPolicy, msg: &SnsMessage) -> Result<Confirmation, SnsError> {
@@ -107,7 +105,7 @@ mod tests {
     #[tokio::test]
     async fn a_confirmation_for_an_allowed_topic_is_confirmed_with_its_subscribe_url() {
         let msg = confirmation_v1();
-        let confirmation = decide(&policy(&[TOPIC], DEFAULT_ALLOW), &msg).await.expect("allowed topic");
+        let confirmation = decide(&policy(&[TOPIC], sns_allow()), &msg).await.expect("allowed topic");
         assert_eq!(confirmation.topic_arn(), TOPIC);
         assert_eq!(Some(confirmation.subscribe_url()), msg.subscribe_url.as_deref());
     }
@@ -115,7 +113,7 @@ mod tests {
     #[tokio::test]
     async fn a_confirmation_for_a_topic_not_listed_is_refused() {
         let listed = "arn:aws:sns:us-east-1:123456789012:opsbot-alarms-staging";
-        let err = decide(&policy(&[listed], DEFAULT_ALLOW), &confirmation_v2()).await.expect_err("not listed");
+        let err = decide(&policy(&[listed], sns_allow()), &confirmation_v2()).await.expect_err("not listed");
         assert_eq!(
             err.to_string(),
             format!("subscription to {TOPIC} refused: the topic is not in notifications.sns.topics")
@@ -131,13 +129,13 @@ mod tests {
             },
             TEST_KEY,
         );
-        let err = decide(&policy(&[TOPIC], DEFAULT_ALLOW), &msg).await.expect_err("foreign host");
+        let err = decide(&policy(&[TOPIC], sns_allow()), &msg).await.expect_err("foreign host");
         assert!(matches!(err, SnsError::SubscribeUrlNotAllowed { .. }), "{err}");
     }
 
     #[tokio::test]
     async fn a_notification_is_not_something_to_confirm() {
-        let err = decide(&policy(&[TOPIC], DEFAULT_ALLOW), &notification_v1()).await.expect_err("notification");
+        let err = decide(&policy(&[TOPIC], sns_allow()), &notification_v1()).await.expect_err("notification");
         assert!(matches!(err, SnsError::NotAConfirmation { kind: "Notification", .. }), "{err}");
     }
 
@@ -147,7 +145,7 @@ mod tests {
         let base = serve(hits.clone()).await;
         let msg =
             signed_v2(SnsMessage { subscribe_url: Some(format!("{base}/confirm")), ..confirmation_v1() }, TEST_KEY);
-        let confirmation = decide(&policy(&[TOPIC], LOCAL_ALLOW), &msg).await.expect("allowed");
+        let confirmation = decide(&policy(&[TOPIC], local_allow()), &msg).await.expect("allowed");
         confirmation.send(&SnsHttp::new().expect("client")).await.expect("confirmed");
         assert_eq!(hits.confirm.load(Ordering::SeqCst), 1);
     }
@@ -157,7 +155,7 @@ mod tests {
         let base = serve(Arc::new(Hits::default())).await;
         let msg =
             signed_v2(SnsMessage { subscribe_url: Some(format!("{base}/broken")), ..confirmation_v1() }, TEST_KEY);
-        let confirmation = decide(&policy(&[TOPIC], LOCAL_ALLOW), &msg).await.expect("allowed");
+        let confirmation = decide(&policy(&[TOPIC], local_allow()), &msg).await.expect("allowed");
         let err = confirmation.send(&SnsHttp::new().expect("client")).await.expect_err("500");
         assert!(matches!(err, SnsError::ConfirmFailed { .. }), "{err}");
         assert!(err.to_string().contains("answered HTTP 500 Internal Server Error"), "{err}");

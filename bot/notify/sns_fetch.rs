@@ -3,12 +3,11 @@
 //! subscription, a GET of `SubscribeURL`.
 //!
 //! # Decisions
-//! - Every URL taken from a message is checked against a [`UrlAllow`] before
-//!   anything is fetched; the default only admits
-//!   `https://sns.<region>.amazonaws.com[.cn]/`, AWS's advice in "Verifying
-//!   the signatures of Amazon SNS messages" (fetch the certificate over HTTPS,
-//!   only from SNS). A certificate URL must also name a `.pem` file and carry
-//!   no query.
+//! - Every URL taken from a message is checked against a
+//!   [`super::sns_url::UrlAllow`] before anything is fetched; the default
+//!   only admits HTTPS to `sns.<region>.amazonaws.com[.cn]`, AWS's advice in
+//!   "Verifying the signatures of Amazon SNS messages" (fetch the certificate
+//!   over HTTPS, only from SNS).
 //! - Trust in the certificate comes from where it was fetched (HTTPS to an SNS
 //!   host, validated against the system roots), not from its own chain.
 //! - One client for both fetches: HTTPS in production, plain HTTP as well so
@@ -19,6 +18,7 @@
 
 use std::time::Duration;
 
+use super::sns_verify::SnsError;
 use async_trait::async_trait;
 use axum::http::Uri;
 use bytes::Bytes;
@@ -27,47 +27,10 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use regex::Regex;
-
-use super::sns_verify::SnsError;
-
-/// The default for `notifications.sns.cert_url_allow`.
-pub const DEFAULT_URL_ALLOW: &str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/";
 
 const GET_TIMEOUT: Duration = Duration::from_secs(10);
 /// Certificates are about 2 KiB; SubscribeURL answers a short XML document.
 const BODY_LIMIT: usize = 64 * 1024;
-
-/// Which URLs from a message the bot may fetch.
-#[derive(Debug, Clone)]
-pub struct UrlAllow(Regex);
-
-impl UrlAllow {
-    pub fn new(pattern: Regex) -> UrlAllow {
-        UrlAllow(pattern)
-    }
-
-    /// [`DEFAULT_URL_ALLOW`]: HTTPS on an SNS host of any region.
-    pub fn sns_hosts() -> UrlAllow {
-        UrlAllow(Regex::new(DEFAULT_URL_ALLOW).expect("the default pattern is valid"))
-    }
-
-    pub fn pattern(&self) -> &str {
-        self.0.as_str()
-    }
-
-    /// A URL the bot may GET (a `SubscribeURL`).
-    pub fn permits(&self, url: &str) -> bool {
-        self.0.is_match(url) && url.parse::<Uri>().is_ok()
-    }
-
-    /// A URL the bot may fetch a signing certificate from: allowed, a `.pem`
-    /// path, no query.
-    pub fn permits_cert(&self, url: &str) -> bool {
-        let Ok(uri) = url.parse::<Uri>() else { return false };
-        self.0.is_match(url) && uri.query().is_none() && uri.path().ends_with(".pem")
-    }
-}
 
 /// Where signing certificates come from. The URL has already passed the
 /// allow-list; the answer is the PEM text, unparsed.
@@ -136,7 +99,7 @@ mod tests {
 
     fn local_verifier() -> SnsVerifier {
         let source = HttpsCertSource(SnsHttp::new().expect("client"));
-        SnsVerifier::new(Regex::new(LOCAL_ALLOW).expect("valid"), Arc::new(source))
+        SnsVerifier::new(local_allow(), Arc::new(source))
     }
 
     #[tokio::test]
@@ -172,39 +135,5 @@ mod tests {
         let msg = SnsMessage { signing_cert_url: url.clone(), ..notification_v2() };
         let err = local_verifier().verify(&msg).await.expect_err("nobody listens");
         assert!(matches!(&err, SnsError::CertFetch { url: u, .. } if *u == url), "{err}");
-    }
-
-    #[test]
-    fn the_default_allow_list_admits_sns_hosts_of_every_partition() {
-        let allow = UrlAllow::sns_hosts();
-        for url in [
-            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
-            "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-3250158c6da26a4a5e0d3fb1a9b7bc3f.pem",
-        ] {
-            assert!(allow.permits_cert(url), "{url}");
-        }
-    }
-
-    #[test]
-    fn the_default_allow_list_refuses_lookalikes_plain_http_and_non_pem_paths() {
-        let allow = UrlAllow::sns_hosts();
-        for url in [
-            "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem",
-            "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-x.pem",
-            "https://sns.us-east-1.amazonaws.com@evil.example/x.pem",
-            "https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
-            "https://sqs.us-east-1.amazonaws.com/x.pem",
-            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.txt",
-            "https://sns.us-east-1.amazonaws.com/x.pem?redirect=https://evil.example/x.pem",
-        ] {
-            assert!(!allow.permits_cert(url), "{url}");
-        }
-    }
-
-    #[test]
-    fn a_subscribe_url_needs_the_host_rule_but_not_a_pem_path() {
-        let allow = UrlAllow::sns_hosts();
-        assert!(allow.permits("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=t"));
-        assert!(!allow.permits("https://attacker.example/?Action=ConfirmSubscription&Token=t"));
     }
 }

@@ -26,6 +26,7 @@ use rustls::pki_types::pem::PemObject;
 
 use super::sns::SnsMessage;
 use super::sns_fetch::CertSource;
+use super::sns_url::UrlAllow;
 use super::sns_verify::{SnsError, string_to_sign};
 
 pub const TEST_CERT: &[u8] = include_bytes!("../../tests/fixtures/sns/test-cert.pem");
@@ -36,6 +37,11 @@ pub const CERT_URL: &str = "https://sns.us-east-1.amazonaws.com/SimpleNotificati
 pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:opsbot-alarms";
 /// An allow-list for URLs of [`serve`]'s server.
 pub const LOCAL_ALLOW: &str = r"^http://127\.0\.0\.1:\d+/";
+
+/// When the fixtures were sent (their `Timestamp`).
+pub fn sent_at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-22T08:00:00.000Z").expect("a time").to_utc()
+}
 
 pub fn notification_v1() -> SnsMessage {
     parse(include_bytes!("../../tests/fixtures/sns/notification-v1.json"))
@@ -75,8 +81,14 @@ pub fn signed_v2(mut msg: SnsMessage, key_pem: &[u8]) -> SnsMessage {
     msg
 }
 
-pub fn sns_allow() -> Regex {
-    Regex::new(super::sns_fetch::DEFAULT_URL_ALLOW).expect("valid")
+/// The default allow-list: SNS hosts only.
+pub fn sns_allow() -> UrlAllow {
+    UrlAllow::SnsHosts
+}
+
+/// [`LOCAL_ALLOW`] as a configured allow-list.
+pub fn local_allow() -> UrlAllow {
+    UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).expect("valid"))
 }
 
 /// Certificates from memory; counts fetches, can fail the first ones.

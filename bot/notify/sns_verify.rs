@@ -32,13 +32,13 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use bytes::Bytes;
-use regex::Regex;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm};
 use webpki::EndEntityCert;
 
 use super::sns::{SnsMessage, SnsType};
-use super::sns_fetch::{CertSource, UrlAllow};
+use super::sns_fetch::CertSource;
+use super::sns_url::UrlAllow;
 
 /// How many signing certificates are kept (AWS uses one per partition at a time).
 pub const CERT_CACHE_CAPACITY: usize = 16;
@@ -54,7 +54,9 @@ pub enum SnsError {
     UnknownSignatureVersion { message_id: String, version: String },
     #[error("SNS message {message_id} has a Signature that is not base64 ({reason})")]
     SignatureNotBase64 { message_id: String, reason: base64::DecodeError },
-    #[error("SigningCertURL {url} is not allowed (it must match {allow} and name a .pem file); nothing was fetched")]
+    #[error(
+        "SigningCertURL {url} is not allowed (allowed: {allow}, naming a .pem file, no query); nothing was fetched"
+    )]
     CertUrlNotAllowed { url: String, allow: String },
     #[error("cannot fetch the SNS signing certificate {url}: {reason}")]
     CertFetch { url: String, reason: String },
@@ -68,10 +70,22 @@ pub enum SnsError {
     NotAConfirmation { kind: &'static str, message_id: String },
     #[error("subscription to {topic} refused: the topic is not in notifications.sns.topics")]
     TopicNotAllowed { topic: String },
-    #[error("subscription to {topic} refused: its SubscribeURL {url} does not match {allow}")]
+    #[error("subscription to {topic} refused: its SubscribeURL {url} is not allowed (allowed: {allow})")]
     SubscribeUrlNotAllowed { topic: String, url: String, allow: String },
     #[error("confirming the subscription to {topic} failed: GET {url} {reason}")]
     ConfirmFailed { topic: String, url: String, reason: String },
+    #[error("SNS message {message_id} has Timestamp {timestamp:?}, which is not an RFC 3339 time; refusing it")]
+    BadTimestamp { message_id: String, timestamp: String },
+    #[error(
+        "SNS message {message_id} was sent at {timestamp}, {age} ago — older than notifications.sns.max_age \
+         ({max_age}): refused as a replay (SNS retries a delivery for an hour at most)"
+    )]
+    TooOld { message_id: String, timestamp: String, age: String, max_age: String },
+    #[error(
+        "SNS message {message_id} is stamped {timestamp}, {ahead} ahead of this server's clock — more than \
+         notifications.sns.max_clock_skew ({max_skew}): refused; check this server's clock (NTP)"
+    )]
+    FromTheFuture { message_id: String, timestamp: String, ahead: String, max_skew: String },
     #[error("cannot build the HTTPS client for SNS: {0}")]
     Tls(#[from] std::io::Error),
 }
@@ -103,9 +117,9 @@ pub struct SnsVerifier {
 }
 
 impl SnsVerifier {
-    /// `allow` is `notifications.sns.cert_url_allow` (default [`super::sns_fetch::DEFAULT_URL_ALLOW`]).
-    pub fn new(allow: Regex, certs: Arc<dyn CertSource>) -> SnsVerifier {
-        SnsVerifier { allow: UrlAllow::new(allow), certs, cache: Mutex::new(CertCache::default()) }
+    /// `allow` is `notifications.sns.cert_url_allow` (default [`UrlAllow::SnsHosts`]).
+    pub fn new(allow: UrlAllow, certs: Arc<dyn CertSource>) -> SnsVerifier {
+        SnsVerifier { allow, certs, cache: Mutex::new(CertCache::default()) }
     }
 
     pub async fn verify<'m>(&self, msg: &'m SnsMessage) -> Result<Verified<'m>, SnsError> {
@@ -116,7 +130,7 @@ impl SnsVerifier {
         let signed = string_to_sign(msg)?;
         let url = &msg.signing_cert_url;
         if !self.allow.permits_cert(url) {
-            return Err(SnsError::CertUrlNotAllowed { url: url.clone(), allow: self.allow.pattern().to_owned() });
+            return Err(SnsError::CertUrlNotAllowed { url: url.clone(), allow: self.allow.describe().to_owned() });
         }
         let der = self.certificate(url).await?;
         let cert = EndEntityCert::try_from(der.as_ref()).map_err(|e| bad_cert(url, e))?;

@@ -81,5 +81,6 @@ fn sns_endpoint(settings: &NotificationSettings, notifications: &Arc<Notificatio
         Some(SnsVerifier::new(allow.clone(), Arc::new(HttpsCertSource(http.clone()))))
     };
     let confirm = ConfirmPolicy::new(settings.sns_topics.iter().cloned(), allow);
-    Ok(SnsEndpoint { verifier, confirm, http, inbox: notifications.clone() })
+    let (clock, fresh) = (notifications.clock(), settings.sns_fresh);
+    Ok(SnsEndpoint { verifier, confirm, http, inbox: notifications.clone(), clock, fresh })
 }

@@ -5,13 +5,17 @@
 //! notifications:
 //!   default_channel: C0OPS              # everything no route matches, and unknown kinds
 //!   sqs_queues: [https://sqs.eu-west-1.amazonaws.com/111122223333/opsbot-events]
-//!   sns: { topics: [arn:aws:sns:eu-west-1:111122223333:opsbot], cert_url_allow: "^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com/" }
+//!   sns: { topics: [arn:aws:sns:eu-west-1:111122223333:opsbot], cert_url_allow: "^http://127\\.0\\.0\\.1:4566/" }  # default: SNS hosts
 //!   routes:
 //!     - { match: { kind: alarm, name: "^shop-" }, channel: C0SHOPALERTS, mention: oncall }
 //!     - { match: { kind: pipeline, name: "^storefront-" }, channel: C0DEPLOYS }
 //!     - { match: { kind: pipeline, account: "111122223333", region: eu-west-1 }, channel: C0EU }
 //!   alarms: { escalate_after: 10m, flapping: { transitions: 4, within: 10m } }
 //! ```
+//! `sns.max_age` (default 1h) and `sns.max_clock_skew` (default 5m) bound a
+//! `POST /sns` message's `Timestamp`; the age must not exceed how long the
+//! inbox remembers keys for dedup (`store.retention.inbox`), or a replay
+//! could arrive after its key was forgotten (checked in `Settings::load`).
 //! Checked at start-up: unknown kinds, bad regexes, channel ids or durations,
 //! and a source of notifications without a `default_channel` stop start-up
 //! with file:line:column. `mention` names a policy role; that it exists is
@@ -27,6 +31,8 @@ use serde_saphyr::Spanned;
 
 use super::SettingsError;
 use crate::notify::event::Kind;
+use crate::notify::sns::Freshness;
+use crate::notify::sns_url::UrlAllow;
 
 /// The section as written.
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +52,8 @@ pub(super) struct NotificationsFile {
 struct SnsFile {
     topics: Vec<Spanned<String>>,
     cert_url_allow: Option<Spanned<String>>,
+    max_age: Option<Spanned<String>>,
+    max_clock_skew: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,8 +97,10 @@ pub struct NotificationSettings {
     /// SNS topic ARNs whose subscription to `POST /sns` is confirmed.
     pub sns_topics: Vec<String>,
     /// Where SNS signing certificates may be fetched from and subscriptions
-    /// confirmed at (default: https on sns.<region>.amazonaws.com).
-    pub cert_url_allow: Regex,
+    /// confirmed at (default: https on sns.<region>.amazonaws.com[.cn]).
+    pub cert_url_allow: UrlAllow,
+    /// How old (or how far ahead) a message `POST /sns` takes may be.
+    pub sns_fresh: Freshness,
     pub routes: Vec<Route>,
     pub alarms: AlarmSettings,
     pub skip_sns_signatures: bool,
@@ -132,7 +142,8 @@ impl Default for NotificationSettings {
             default_channel: None,
             sqs_queues: Vec::new(),
             sns_topics: Vec::new(),
-            cert_url_allow: Regex::new(crate::notify::sns_fetch::DEFAULT_URL_ALLOW).expect("a valid built-in regex"),
+            cert_url_allow: UrlAllow::SnsHosts,
+            sns_fresh: Freshness::default(),
             routes: Vec::new(),
             alarms: AlarmSettings::default(),
             skip_sns_signatures: false,
@@ -175,7 +186,13 @@ pub(super) fn compile(path: &Path, raw: &NotificationsFile) -> Result<Notificati
         out.sns_topics.push(topic.value.clone());
     }
     if let Some(allow) = &raw.sns.cert_url_allow {
-        out.cert_url_allow = regex(path, allow, "notifications.sns.cert_url_allow")?;
+        out.cert_url_allow = UrlAllow::Pattern(regex(path, allow, "notifications.sns.cert_url_allow")?);
+    }
+    if let Some(age) = &raw.sns.max_age {
+        out.sns_fresh.max_age = duration(path, age, "notifications.sns.max_age")?;
+    }
+    if let Some(skew) = &raw.sns.max_clock_skew {
+        out.sns_fresh.max_skew = duration(path, skew, "notifications.sns.max_clock_skew")?;
     }
     for route in &raw.routes {
         out.routes.push(compile_route(path, route)?);

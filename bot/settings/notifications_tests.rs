@@ -45,9 +45,10 @@ fn without_the_section_nothing_is_polled_and_alarms_use_the_defaults() {
     let n = Settings::load(None, |_| None).unwrap().notifications;
     assert!(n.sqs_queues.is_empty() && n.sns_topics.is_empty() && n.routes.is_empty());
     assert_eq!(n.alarms.escalate_after, Duration::from_secs(600));
-    assert!(n.cert_url_allow.is_match("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"));
-    assert!(!n.cert_url_allow.is_match("https://sns.eu-west-1.amazonaws.com.evil.example/x.pem"));
-    assert!(!n.cert_url_allow.is_match("http://sns.eu-west-1.amazonaws.com/x.pem"));
+    assert!(n.cert_url_allow.permits_cert("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"));
+    assert!(!n.cert_url_allow.permits_cert("https://sns.eu-west-1.amazonaws.com.evil.example/x.pem"));
+    assert!(!n.cert_url_allow.permits_cert("https://sns.s3.amazonaws.com/x.pem"));
+    assert!(!n.cert_url_allow.permits_cert("http://sns.eu-west-1.amazonaws.com/x.pem"));
 }
 
 #[test]
@@ -94,4 +95,20 @@ fn queue_urls_and_topic_arns_must_look_like_them() {
     assert!(err.contains("not a queue URL"), "{err}");
     let err = error("notifications:\n  default_channel: C1\n  sns: { topics: [opsbot] }\n");
     assert!(err.contains("not a topic ARN"), "{err}");
+}
+
+#[test]
+fn the_age_an_sns_message_may_have_defaults_to_an_hour_and_can_be_set() {
+    let n = Settings::load(None, |_| None).unwrap().notifications;
+    assert_eq!((n.sns_fresh.max_age, n.sns_fresh.max_skew), (Duration::from_secs(3600), Duration::from_secs(300)));
+    let n = load("notifications:\n  sns: { max_age: 30m, max_clock_skew: 1m }\n").unwrap().notifications;
+    assert_eq!((n.sns_fresh.max_age, n.sns_fresh.max_skew), (Duration::from_secs(1800), Duration::from_secs(60)));
+}
+
+#[test]
+fn an_sns_max_age_longer_than_the_dedup_window_stops_start_up() {
+    let err = error("notifications:\n  sns: { max_age: 8d }\n");
+    assert!(err.contains("notifications.sns.max_age (192h)") && err.contains("dedup"), "{err}");
+    let err = error("notifications:\n  sns: { max_clock_skew: soon }\n");
+    assert!(err.contains("opsbot.yaml:2:") && err.contains("max_clock_skew"), "{err}");
 }

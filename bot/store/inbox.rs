@@ -20,8 +20,10 @@ use rusqlite::{OptionalExtension, params};
 use super::SqliteStore;
 use opsbot_commands::ports::store::StoreError;
 
-/// How long a handled key is remembered for dedup.
-const KEEP_KEYS_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long a handled key is remembered for dedup: longer than any message
+/// `POST /sns` accepts may be old (`notifications.sns.max_age`, checked at start-up).
+pub const DEDUP_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+const KEEP_KEYS_MS: i64 = DEDUP_WINDOW.as_millis() as i64;
 
 const ACCEPT: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)";
 

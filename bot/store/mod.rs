@@ -22,7 +22,7 @@
 mod inbox;
 mod living;
 
-pub use inbox::InboxRow;
+pub use inbox::{DEDUP_WINDOW, InboxRow};
 pub use living::{Living, LivingRecord};
 
 use std::path::Path;

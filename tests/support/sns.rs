@@ -7,6 +7,8 @@
 //! bot's code. Version 2 (SHA256withRSA) is signed with ring; version 1
 //! (SHA1withRSA, which ring cannot sign) comes from the openssl-signed
 //! fixtures, with `SigningCertURL` pointed at this server (it is not signed).
+//! Bodies built here are stamped with the current time; the version 1
+//! fixtures keep the time they were signed at (for the verifier only).
 //! The bot must be configured with `cert_url_allow` = [`LOCAL_ALLOW`].
 
 use std::sync::{Arc, Mutex};
@@ -75,7 +77,7 @@ impl FakeSns {
     /// A Notification body, SignatureVersion 2, signed with the test key.
     pub fn notification(&self, topic: &str, subject: Option<&str>, message: &str) -> Value {
         let mut body = json!({"Type": "Notification", "MessageId": message_id(message), "TopicArn": topic,
-            "Message": message, "Timestamp": "2026-11-22T08:00:00.000Z"});
+            "Message": message, "Timestamp": timestamp_now()});
         if let Some(subject) = subject {
             body["Subject"] = subject.into();
         }
@@ -88,7 +90,7 @@ impl FakeSns {
         let body = json!({"Type": "SubscriptionConfirmation", "MessageId": message_id(token), "TopicArn": topic,
             "Token": token, "Message": format!("You have chosen to subscribe to the topic {topic}."),
             "SubscribeURL": format!("{}/?Action=ConfirmSubscription&TopicArn={topic}&Token={token}", self.base),
-            "Timestamp": "2026-11-22T08:00:00.000Z"});
+            "Timestamp": timestamp_now()});
         self.signed_v2(body, TEST_KEY)
     }
 
@@ -125,6 +127,11 @@ fn string_to_sign(body: &Value) -> String {
     keys.iter().filter_map(|k| body[*k].as_str().map(|v| format!("{k}\n{v}\n"))).collect()
 }
 
+/// Now as SNS writes a `Timestamp` (the bot refuses messages over an hour old).
+pub fn timestamp_now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 /// A MessageId stable per content: the same message sent twice is a redelivery.
 fn message_id(seed: &str) -> String {
     use std::hash::{DefaultHasher, Hash, Hasher};
@@ -140,6 +147,7 @@ mod tests {
     use opsbot::notify::sns::SnsMessage;
     use opsbot::notify::sns_confirm::ConfirmPolicy;
     use opsbot::notify::sns_fetch::{HttpsCertSource, SnsHttp};
+    use opsbot::notify::sns_url::UrlAllow;
     use opsbot::notify::sns_verify::{SnsError, SnsVerifier};
     use regex::Regex;
 
@@ -149,7 +157,7 @@ mod tests {
 
     fn verifier() -> SnsVerifier {
         let certs = Arc::new(HttpsCertSource(SnsHttp::new().expect("client")));
-        SnsVerifier::new(Regex::new(LOCAL_ALLOW).unwrap(), certs)
+        SnsVerifier::new(UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap()), certs)
     }
 
     fn message(body: &Value) -> SnsMessage {
@@ -186,7 +194,7 @@ mod tests {
         let sns = FakeSns::start().await;
         let msg = message(&sns.subscription_confirmation(TOPIC, "t-42"));
         let verified = verifier().verify(&msg).await.expect("signed");
-        let policy = ConfirmPolicy::new([TOPIC.to_owned()], Regex::new(LOCAL_ALLOW).unwrap());
+        let policy = ConfirmPolicy::new([TOPIC.to_owned()], UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap()));
         let confirmation = policy.decide(verified).expect("listed topic");
         confirmation.send(&SnsHttp::new().expect("client")).await.expect("confirmed");
         assert_eq!(sns.confirmed_tokens(), ["t-42"]);
