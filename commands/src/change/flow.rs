@@ -89,18 +89,21 @@ impl Ops {
                 self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(format!("nothing to do: {why}")))
                     .await;
                 return Reply::ephemeral(format!("Nothing to do: {why}"))
-                    .section(format!(":zzz: Nothing to do: {}", esc(why)));
+                    .section(mrkdwn!(":zzz: Nothing to do: {}", why));
             }
             Verdict::Moved(why) => {
                 self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(why.clone())).await;
                 return Reply::ephemeral(format!("Not done: {why}"))
-                    .section(format!(":twisted_rightwards_arrows: Not done: {}", esc(why)));
+                    .section(mrkdwn!(":twisted_rightwards_arrows: Not done: {}", why));
             }
             Verdict::Unsafe(reasons) => {
                 self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
-                let lines = reasons.iter().map(|r| format!("• {}", esc(r))).collect::<Vec<_>>().join("\n");
-                return Reply::ephemeral("Not safe to do this now")
-                    .section(format!(":octagonal_sign: Not now — `{}` would be unsafe:\n{lines}", esc(request.shown)));
+                let lines = Mrkdwn::join(reasons.iter().map(|r| mrkdwn!("• {}", r)), "\n");
+                return Reply::ephemeral("Not safe to do this now").section(mrkdwn!(
+                    ":octagonal_sign: Not now — `{}` would be unsafe:\n{}",
+                    request.shown,
+                    lines
+                ));
             }
         }
         // The pinned line keeps `--force`: it was allowed and shown with it.
@@ -140,13 +143,13 @@ impl Ops {
             super::Press::Change(click) => self.click(ctx, click).await,
             super::Press::Run(line) => match self.first_press(ctx, line).await {
                 Ok(true) => ClickOutcome::Note(self.handle(ctx, line).await),
-                Ok(false) => note(":point_up: You just pressed this; see the plan above."),
+                Ok(false) => note(mrkdwn!(":point_up: You just pressed this; see the plan above.")),
                 Err(()) => ClickOutcome::Note(store_down(ctx)),
             },
             // Only Slack can ask in a modal; elsewhere say how to type it.
             super::Press::Ask(line) => {
-                let how = format!("Add your comment to the command: `{} your comment`", esc(line));
-                ClickOutcome::Note(Reply::ephemeral(crate::mrkdwn::unesc(&how.replace('`', ""))).section(how))
+                let how = mrkdwn!("Add your comment to the command: `{} your comment`", line);
+                ClickOutcome::Note(Reply::ephemeral(how.plain().replace('`', "")).section(how))
             }
         }
     }
@@ -180,7 +183,9 @@ impl Ops {
         let record = match self.store.change(&click.change).await {
             Ok(Some(record)) => record,
             Ok(None) => {
-                return note(":grey_question: This request is not known (any more). Ask again with the command.");
+                return note(mrkdwn!(
+                    ":grey_question: This request is not known (any more). Ask again with the command."
+                ));
             }
             Err(err) => {
                 error!(error = %err, "cannot read the change");
@@ -189,19 +194,22 @@ impl Ops {
         };
         if record.hash != click.hash {
             warn!(change = %record.id, "click with a stale parameter hash refused");
-            return note(":warning: This button belongs to a different version of the request; nothing was done.");
+            return note(mrkdwn!(
+                ":warning: This button belongs to a different version of the request; nothing was done."
+            ));
         }
         if record.state.is_final() || record.state == ChangeState::Running {
-            return note(&format!(":information_source: This request is already {}.", state_words(&record)));
+            return note(mrkdwn!(":information_source: This request is already {}.", state_words(&record)));
         }
         if ctx.now > record.expires {
             self.expire(&record).await;
             return ClickOutcome::Replace(expired_reply(&record));
         }
         match click.kind {
-            ClickKind::Confirm | ClickKind::Cancel if ctx.user != record.requester => {
-                note(&format!(":raised_hand: Only <@{}> can confirm or cancel their request.", record.requester))
-            }
+            ClickKind::Confirm | ClickKind::Cancel if ctx.user != record.requester => note(mrkdwn!(
+                ":raised_hand: Only {} can confirm or cancel their request.",
+                Mrkdwn::user(record.requester.as_str())
+            )),
             ClickKind::Confirm => self.confirm(ctx, record).await,
             ClickKind::Cancel => self.cancel(ctx, record).await,
             ClickKind::Approve | ClickKind::Reject => self.decide(ctx, record, click.kind).await,
@@ -211,56 +219,57 @@ impl Ops {
     async fn confirm(self: &Arc<Self>, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
         let next = if record.approvers.is_some() { ChangeState::AwaitingApproval } else { ChangeState::Running };
         if !self.move_to(&record, ChangeState::AwaitingConfirmation, next, ctx).await {
-            return note(":information_source: This request was already confirmed or cancelled.");
+            return note(mrkdwn!(":information_source: This request was already confirmed or cancelled."));
         }
         self.audit_change(&record, AuditEvent::Confirmed, None, |_| {}).await;
         match &record.approvers {
             Some(role) => {
                 self.ask_for_approval(&record, role).await;
-                ClickOutcome::Replace(Reply::ephemeral("Waiting for approval").section(format!(
+                ClickOutcome::Replace(Reply::ephemeral("Waiting for approval").section(mrkdwn!(
                     ":hourglass_flowing_sand: `{}` waits for approval by *{}* (until {}).",
-                    esc(&record.shown),
-                    esc(role),
+                    record.shown,
+                    role,
                     when(ctx.now, record.expires)
                 )))
             }
             None => {
                 let ops = self.clone();
                 self.running.spawn(async move { ops.execute(record, None).await });
-                ClickOutcome::Replace(
-                    Reply::ephemeral("Confirmed")
-                        .section(":white_check_mark: Confirmed — running it now; progress follows in the channel."),
-                )
+                ClickOutcome::Replace(Reply::ephemeral("Confirmed").section(mrkdwn!(
+                    ":white_check_mark: Confirmed — running it now; progress follows in the channel."
+                )))
             }
         }
     }
 
     async fn cancel(&self, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
         if !self.move_to(&record, ChangeState::AwaitingConfirmation, ChangeState::Cancelled, ctx).await {
-            return note(":information_source: This request was already confirmed or cancelled.");
+            return note(mrkdwn!(":information_source: This request was already confirmed or cancelled."));
         }
         self.audit_change(&record, AuditEvent::Cancelled, None, |_| {}).await;
         ClickOutcome::Replace(
-            Reply::ephemeral("Cancelled").section(format!(":wastebasket: Cancelled `{}`.", esc(&record.shown))),
+            Reply::ephemeral("Cancelled").section(mrkdwn!(":wastebasket: Cancelled `{}`.", record.shown)),
         )
     }
 
     async fn decide(self: &Arc<Self>, ctx: &Context, record: ChangeRecord, kind: ClickKind) -> ClickOutcome {
         let Some(role) = record.approvers.clone() else {
-            return note(":information_source: This request needs no approval.");
+            return note(mrkdwn!(":information_source: This request needs no approval."));
         };
         if ctx.user == record.requester {
-            return note(":no_entry: You can't approve or reject your own request — another member of the role must.");
+            return note(mrkdwn!(
+                ":no_entry: You can't approve or reject your own request — another member of the role must."
+            ));
         }
         if !self.policy.may_approve(&role, ctx.user.as_str(), &ctx.groups) {
-            return note(&format!(":no_entry: Only members of *{}* can approve or reject this.", esc(&role)));
+            return note(mrkdwn!(":no_entry: Only members of *{}* can approve or reject this.", role));
         }
         let (to, event) = match kind {
             ClickKind::Approve => (ChangeState::Running, AuditEvent::Approved),
             _ => (ChangeState::Rejected, AuditEvent::Rejected),
         };
         if !self.move_to(&record, ChangeState::AwaitingApproval, to, ctx).await {
-            return note(":information_source: Someone else already decided this request.");
+            return note(mrkdwn!(":information_source: Someone else already decided this request."));
         }
         self.audit_change(&record, event, Some(&ctx.user), |_| {}).await;
         if event == AuditEvent::Rejected {
@@ -270,7 +279,7 @@ impl Ops {
             let approver = ctx.user.clone();
             self.running.spawn(async move { ops.execute(record, Some(approver)).await });
         }
-        note(&format!(":ok_hand: {} — thanks.", if event == AuditEvent::Approved { "Approved" } else { "Rejected" }))
+        note(mrkdwn!(":ok_hand: {} — thanks.", if event == AuditEvent::Approved { "Approved" } else { "Rejected" }))
     }
 
     async fn move_to(&self, record: &ChangeRecord, from: ChangeState, to: ChangeState, ctx: &Context) -> bool {
@@ -699,32 +708,30 @@ fn button(label: &str, kind: ClickKind, record: &ChangeRecord, style: ButtonStyl
     Button { label: label.into(), press: super::Press::Change(click), style }
 }
 
-fn note(text: &str) -> ClickOutcome {
-    ClickOutcome::Note(Reply::ephemeral(crate::mrkdwn::unesc(text)).section(text.to_owned()))
+fn note(text: Mrkdwn) -> ClickOutcome {
+    ClickOutcome::Note(Reply::ephemeral(text.plain()).section(text))
 }
 
 fn store_down(ctx: &Context) -> Reply {
-    let text = format!(
+    let text = mrkdwn!(
         ":floppy_disk: Nothing was done: opsbot cannot record this request right now (ref: `{}`). Try again shortly.",
         ctx.request_id
     );
-    Reply::ephemeral(crate::mrkdwn::unesc(&text)).section(text)
+    Reply::ephemeral(text.plain()).section(text)
 }
 
 fn plan_reply(record: &ChangeRecord, plan: &Plan, ctx: &Context) -> Reply {
     let approval = match &record.approvers {
-        Some(role) => format!(
-            "After you confirm, a member of *{}* must approve (until {}).",
-            esc(role),
-            when(ctx.now, record.expires)
-        ),
-        None => format!("Confirm within {} to run it.", crate::reply::duration(ctx.now, record.expires)),
+        Some(role) => {
+            mrkdwn!("After you confirm, a member of *{}* must approve (until {}).", role, when(ctx.now, record.expires))
+        }
+        None => mrkdwn!("Confirm within {} to run it.", crate::reply::duration(ctx.now, record.expires)),
     };
     let (confirm, cancel) = (ClickKind::Confirm, ClickKind::Cancel);
     Reply::ephemeral(format!("Plan: {}", record.shown))
-        .section(format!("*Plan* — `{}`", esc(&record.shown)))
-        .section(plan.lines.join("\n"))
-        .context(vec![approval, format!("request `{}`", record.id)])
+        .section(mrkdwn!("*Plan* — `{}`", record.shown))
+        .section(Mrkdwn::from(plan.lines.join("\n")))
+        .context(vec![approval, mrkdwn!("request `{}`", record.id)])
         .buttons(vec![
             button("Confirm", confirm, record, ButtonStyle::Primary),
             button("Cancel", cancel, record, ButtonStyle::Default),
@@ -733,43 +740,48 @@ fn plan_reply(record: &ChangeRecord, plan: &Plan, ctx: &Context) -> Reply {
 
 fn progress_reply(record: &ChangeRecord, status: &str, done: bool) -> Reply {
     let approved = match (&record.approvers, &record.decided_by) {
-        (Some(_), Some(by)) => format!(" · approved by <@{by}>"),
-        _ => String::new(),
+        (Some(_), Some(by)) => mrkdwn!(" · approved by {}", Mrkdwn::user(by.as_str())),
+        _ => Mrkdwn::new(),
     };
-    let title = format!("<@{}>: `{}`{approved}", record.requester, esc(&record.shown));
-    let mut reply = Reply::in_channel(format!("{}: {}", record.shown, status)).section(format!("{title}\n{status}"));
+    let title = mrkdwn!("{}: `{}`{}", Mrkdwn::user(record.requester.as_str()), record.shown, approved);
+    let mut reply = Reply::in_channel(format!("{}: {}", record.shown, status)).section(mrkdwn!(
+        "{}\n{}",
+        title,
+        Mrkdwn::from(status)
+    ));
     if !done {
-        reply = reply.context(vec![format!("request `{}`", record.id)]);
+        reply = reply.context(vec![mrkdwn!("request `{}`", record.id)]);
     }
     reply
 }
 
 fn expired_reply(record: &ChangeRecord) -> Reply {
-    let who = record.approvers.as_deref().map(|r| format!(" by {}", esc(r))).unwrap_or_default();
-    Reply::in_channel(format!("Expired: {}", record.shown)).section(format!(
-        ":hourglass: `{}` expired: it was not confirmed{who} in time. Nothing was done; ask again if it is still needed.",
-        esc(&record.shown)
+    let who = record.approvers.as_deref().map(|r| mrkdwn!(" by {}", r)).unwrap_or_default();
+    Reply::in_channel(format!("Expired: {}", record.shown)).section(mrkdwn!(
+        ":hourglass: `{}` expired: it was not confirmed{} in time. Nothing was done; ask again if it is still needed.",
+        record.shown,
+        who
     ))
 }
 
 fn rejected_reply(record: &ChangeRecord, ctx: &Context) -> Reply {
-    Reply::in_channel(format!("Rejected: {}", record.shown)).section(format!(
-        ":no_entry_sign: <@{}> rejected `{}` requested by <@{}>. Nothing was done.",
-        ctx.user,
-        esc(&record.shown),
-        record.requester
+    Reply::in_channel(format!("Rejected: {}", record.shown)).section(mrkdwn!(
+        ":no_entry_sign: {} rejected `{}` requested by {}. Nothing was done.",
+        Mrkdwn::user(ctx.user.as_str()),
+        record.shown,
+        Mrkdwn::user(record.requester.as_str())
     ))
 }
 
-fn state_words(record: &ChangeRecord) -> String {
-    let by = record.decided_by.as_ref().map(|u| format!(" by <@{u}>")).unwrap_or_default();
+fn state_words(record: &ChangeRecord) -> Mrkdwn {
+    let by = record.decided_by.as_ref().map(|u| mrkdwn!(" by {}", Mrkdwn::user(u.as_str()))).unwrap_or_default();
     match record.state {
-        ChangeState::Running => "running".into(),
-        ChangeState::Succeeded => "done".into(),
-        ChangeState::Failed => "finished with an error".into(),
-        ChangeState::Cancelled => format!("cancelled{by}"),
-        ChangeState::Rejected => format!("rejected{by}"),
-        ChangeState::Expired => "expired".into(),
-        ChangeState::AwaitingConfirmation | ChangeState::AwaitingApproval => "waiting".into(),
+        ChangeState::Running => mrkdwn!("running"),
+        ChangeState::Succeeded => mrkdwn!("done"),
+        ChangeState::Failed => mrkdwn!("finished with an error"),
+        ChangeState::Cancelled => mrkdwn!("cancelled{}", by),
+        ChangeState::Rejected => mrkdwn!("rejected{}", by),
+        ChangeState::Expired => mrkdwn!("expired"),
+        ChangeState::AwaitingConfirmation | ChangeState::AwaitingApproval => mrkdwn!("waiting"),
     }
 }

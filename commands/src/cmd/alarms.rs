@@ -4,8 +4,10 @@
 //! OK alarms are only counted. "Nothing firing" is said in so many words.
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Alarm, AlarmState, Alarms as AlarmsPort, Time};
-use crate::reply::{Reply, count, esc, one_line, truncate, when};
+use crate::reply::{Reply, count, one_line, truncate, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::AlarmPrefix;
 
@@ -47,11 +49,11 @@ impl Alarms {
             .prefix
             .as_ref()
             .map_or("Alarms".into(), |p| format!("Alarms starting with {}", truncate(p.as_str(), 100)));
-        let mut reply = Reply::in_channel(esc(&format!("{title}: {summary}"))).header(title);
+        let mut reply = Reply::in_channel(format!("{title}: {summary}")).header(title);
         if firing.is_empty() {
-            let calm = format!("No alarms firing{} — {ok} OK", self.scope());
-            reply.fallback = calm.replace('`', "");
-            reply = reply.section(format!(":white_check_mark: {calm}"));
+            let calm = mrkdwn!("No alarms firing{} — {} OK", self.scope(), ok);
+            reply.fallback = calm.plain().replace('`', "");
+            reply = reply.section(mrkdwn!(":white_check_mark: {}", calm));
         }
         let listed: Vec<&Alarm> = firing.into_iter().chain(unknown).collect();
         let lines = listed.iter().take(SHOWN).map(|a| line(ctx.now, a));
@@ -59,23 +61,23 @@ impl Alarms {
     }
 
     /// ` for `shop-`` when a prefix was given.
-    fn scope(&self) -> String {
-        self.prefix.as_ref().map(|p| format!(" for `{}`", esc(p.as_str()))).unwrap_or_default()
+    fn scope(&self) -> Mrkdwn {
+        self.prefix.as_ref().map(|p| mrkdwn!(" for `{}`", p.as_str())).unwrap_or_default()
     }
 
     fn none_at_all(&self) -> Reply {
         let text = match &self.prefix {
-            Some(p) => format!("No alarm names start with `{}`.", esc(p.as_str())),
-            None => "There are no CloudWatch alarms in this account and region.".into(),
+            Some(p) => mrkdwn!("No alarm names start with `{}`.", p.as_str()),
+            None => mrkdwn!("There are no CloudWatch alarms in this account and region."),
         };
-        Reply::in_channel(crate::mrkdwn::unesc(&text)).section(text)
+        Reply::in_channel(text.plain()).section(text)
     }
 
-    fn footer(&self, summary: String, listed: usize) -> Vec<String> {
-        let mut parts = vec![summary];
+    fn footer(&self, summary: String, listed: usize) -> Vec<Mrkdwn> {
+        let mut parts = vec![Mrkdwn::text(&summary)];
         if listed > SHOWN {
             let more = count(listed - SHOWN, "more alarm");
-            parts.push(format!("{more} not shown: narrow the list with `alarms PREFIX`"));
+            parts.push(mrkdwn!("{} not shown: narrow the list with `alarms PREFIX`", more));
         }
         parts
     }
@@ -89,17 +91,17 @@ fn newest_first(list: &[Alarm], state: AlarmState) -> Vec<&Alarm> {
 }
 
 /// `:rotating_light: *name* — in alarm · since … · `metric`` and the reason below.
-fn line(now: Time, alarm: &Alarm) -> String {
+fn line(now: Time, alarm: &Alarm) -> Mrkdwn {
     let (icon, state) = match alarm.state {
         AlarmState::Alarm => (":rotating_light:", "in alarm"),
         AlarmState::InsufficientData => (":grey_question:", "insufficient data"),
         AlarmState::Ok => (":white_check_mark:", "OK"),
     };
-    let mut parts = vec![format!("{icon} *{}* — {state}", esc(&alarm.name))];
-    parts.extend(alarm.since.map(|t| format!("since {}", when(now, t))));
-    parts.extend(alarm.metric.as_deref().map(|m| format!("`{}`", esc(m))));
-    let reason = alarm.reason.as_deref().map(|r| format!("\n>{}", esc(&truncate(&one_line(r), REASON_MAX))));
-    format!("{}{}", parts.join(" · "), reason.unwrap_or_default())
+    let mut parts = vec![mrkdwn!("{} *{}* — {}", icon, alarm.name, state)];
+    parts.extend(alarm.since.map(|t| mrkdwn!("since {}", when(now, t))));
+    parts.extend(alarm.metric.as_deref().map(|m| mrkdwn!("`{}`", m)));
+    let reason = alarm.reason.as_deref().map(|r| mrkdwn!("\n>{}", truncate(&one_line(r), REASON_MAX)));
+    mrkdwn!("{}{}", Mrkdwn::join(parts, " · "), reason.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 //! (`alert ack`, e.g. for on-call) governs both.
 
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::alerts::{AckOutcome, Alerts};
-use crate::reply::{Reply, ago, esc, truncate};
+use crate::reply::{Reply, ago, truncate};
 use crate::spec::{Spec, expect_args};
 
 use super::Context;
@@ -40,38 +42,46 @@ impl AlertAck {
     }
 
     pub async fn run(&self, ctx: &Context, alerts: &dyn Alerts) -> GatewayResult<Reply> {
-        let name = esc(&truncate(&self.alert, 200));
+        let name = truncate(&self.alert, 200);
         let outcome = alerts.ack(&self.alert, &ctx.user, ctx.now).await;
         Ok(match outcome.map_err(|e| GatewayError::other("acknowledging the alert", e))? {
             AckOutcome::Acked(alert) => {
                 let (icon, state) = super::alerts::state_words(alert.state);
-                Reply::in_channel(format!("{} acknowledged {}", ctx.user, alert.name)).section(format!(
-                    "{icon} <@{}> acknowledged *{}* ({state} since {}).",
-                    ctx.user,
-                    esc(&alert.name),
+                Reply::in_channel(format!("{} acknowledged {}", ctx.user, alert.name)).section(mrkdwn!(
+                    "{} {} acknowledged *{}* ({} since {}).",
+                    icon,
+                    Mrkdwn::user(ctx.user.as_str()),
+                    alert.name,
+                    state,
                     ago(ctx.now, alert.since)
                 ))
             }
             AckOutcome::AlreadyAcked(alert) => {
-                let by = alert.acked.map(|a| format!("<@{}> {}", a.by, ago(ctx.now, a.at))).unwrap_or_default();
-                note(format!(":information_source: *{}* was already acknowledged by {by}.", esc(&alert.name)))
+                let by = alert.acked.map(|a| mrkdwn!("{} {}", Mrkdwn::user(a.by.as_str()), ago(ctx.now, a.at)));
+                note(mrkdwn!(
+                    ":information_source: *{}* was already acknowledged by {}.",
+                    alert.name,
+                    by.unwrap_or_default()
+                ))
             }
-            AckOutcome::NotOpen => note(format!(
-                ":grey_question: No open alert is called `{name}` — it may be OK again. `alerts` lists the open ones."
+            AckOutcome::NotOpen => note(mrkdwn!(
+                ":grey_question: No open alert is called `{}` — it may be OK again. `alerts` lists the open ones.",
+                name
             )),
             AckOutcome::Ambiguous(arns) => {
-                let listed: Vec<String> = arns.iter().map(|a| format!("`alert ack {}`", esc(a))).collect();
-                note(format!(
-                    ":warning: Several open alerts are called `{name}`; name one by its ARN: {}",
-                    listed.join(", ")
+                let listed = arns.iter().map(|a| mrkdwn!("`alert ack {}`", a));
+                note(mrkdwn!(
+                    ":warning: Several open alerts are called `{}`; name one by its ARN: {}",
+                    name,
+                    Mrkdwn::join(listed, ", ")
                 ))
             }
         })
     }
 }
 
-fn note(text: String) -> Reply {
-    Reply::ephemeral(crate::mrkdwn::unesc(&text.replace(['*', '`'], ""))).section(text)
+fn note(text: Mrkdwn) -> Reply {
+    Reply::ephemeral(text.plain().replace(['*', '`'], "")).section(text)
 }
 
 #[cfg(test)]

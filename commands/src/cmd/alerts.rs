@@ -4,9 +4,11 @@
 //! itself instead.
 
 use crate::error::{GatewayError, GatewayResult};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::Time;
 use crate::ports::alerts::{Alert, AlertState, Alerts as AlertsPort};
-use crate::reply::{Reply, ago, count, duration, esc, one_line, truncate};
+use crate::reply::{Reply, ago, count, duration, one_line, truncate};
 use crate::spec::{Spec, expect_args};
 
 use super::Context;
@@ -33,29 +35,29 @@ impl Alerts {
         let open = alerts.open().await.map_err(|e| GatewayError::other("reading open alerts", e))?;
         if open.is_empty() {
             let calm = "No open alerts: every alarm opsbot follows is OK.";
-            return Ok(Reply::in_channel(calm).section(format!(":white_check_mark: {calm}")));
+            return Ok(Reply::in_channel(calm).section(mrkdwn!(":white_check_mark: {}", calm)));
         }
         let unacked = open.iter().filter(|a| a.acked.is_none()).count();
         let summary = format!("{} open, {unacked} not acknowledged", count(open.len(), "alert"));
-        let mut parts = vec![summary.clone()];
+        let mut parts = vec![Mrkdwn::text(&summary)];
         if open.len() > SHOWN {
-            parts.push(format!("{} not shown", count(open.len() - SHOWN, "more alert")));
+            parts.push(mrkdwn!("{} not shown", count(open.len() - SHOWN, "more alert")));
         }
-        parts.push("`alert ack NAME` (or `ack NAME`) takes one".into());
+        parts.push(mrkdwn!("`alert ack NAME` (or `ack NAME`) takes one"));
         let lines = open.iter().take(SHOWN).map(|a| line(ctx.now, a));
         Ok(Reply::in_channel(format!("Open alerts: {summary}")).header("Open alerts").lines(lines).context(parts))
     }
 }
 
-fn line(now: Time, alert: &Alert) -> String {
+fn line(now: Time, alert: &Alert) -> Mrkdwn {
     let (icon, state) = state_words(alert.state);
     let owner = match &alert.acked {
-        Some(ack) => format!("acknowledged by <@{}> {}", ack.by, ago(now, ack.at)),
-        None if alert.escalated => format!("*not acknowledged* for {} — escalated", duration(alert.since, now)),
-        None => format!("*not acknowledged* for {}", duration(alert.since, now)),
+        Some(ack) => mrkdwn!("acknowledged by {} {}", Mrkdwn::user(ack.by.as_str()), ago(now, ack.at)),
+        None if alert.escalated => mrkdwn!("*not acknowledged* for {} — escalated", duration(alert.since, now)),
+        None => mrkdwn!("*not acknowledged* for {}", duration(alert.since, now)),
     };
     let reason = truncate(&one_line(&alert.reason), 150);
-    format!("{icon} *{}* — {state} since {} · {owner}\n{}", esc(&alert.name), ago(now, alert.since), esc(&reason))
+    mrkdwn!("{} *{}* — {} since {} · {}\n{}", icon, alert.name, state, ago(now, alert.since), owner, reason)
 }
 
 /// The icon and words for a state, shared with `alert ack`'s answer.

@@ -2,8 +2,10 @@
 //! for which change, who approved it, what AWS did — newest first.
 
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::store::{AuditQuery, AuditRecord, Store};
-use crate::reply::{Reply, ago, esc};
+use crate::reply::{Reply, ago};
 use crate::spec::{Spec, expect_args};
 use crate::values::SlackUserId;
 
@@ -47,28 +49,32 @@ impl Audit {
     pub async fn run(&self, ctx: &Context, store: &dyn Store) -> GatewayResult<Reply> {
         let records = store.audit(&self.query).await.map_err(|e| GatewayError::other("reading the audit log", e))?;
         if records.is_empty() {
-            return Ok(Reply::in_channel("No audit records").section("No audit records match."));
+            return Ok(Reply::in_channel("No audit records").section(mrkdwn!("No audit records match.")));
         }
-        let lines: Vec<String> = records.iter().map(|r| line(ctx, r)).collect();
+        let lines: Vec<Mrkdwn> = records.iter().map(|r| line(ctx, r)).collect();
         Ok(Reply::in_channel(format!("{} audit records", records.len())).header("Audit").lines(lines))
     }
 }
 
-fn line(ctx: &Context, r: &AuditRecord) -> String {
-    let approver = r.approver.as_ref().map(|a| format!(" · approver <@{a}>")).unwrap_or_default();
-    let rule = r.rule.as_deref().map(|rule| format!(" · rule `{}`", esc(rule))).unwrap_or_default();
-    let detail = r.detail.as_deref().map(|d| format!(" — {}", esc(d))).unwrap_or_default();
+fn line(ctx: &Context, r: &AuditRecord) -> Mrkdwn {
+    let approver = r.approver.as_ref().map(|a| mrkdwn!(" · approver {}", Mrkdwn::user(a.as_str()))).unwrap_or_default();
+    let rule = r.rule.as_deref().map(|rule| mrkdwn!(" · rule `{}`", rule)).unwrap_or_default();
+    let detail = r.detail.as_deref().map(|d| mrkdwn!(" — {}", d)).unwrap_or_default();
     let ids = if r.aws_request_ids.is_empty() {
-        String::new()
+        Mrkdwn::new()
     } else {
-        format!(" · AWS `{}`", r.aws_request_ids.join(", "))
+        mrkdwn!(" · AWS `{}`", r.aws_request_ids.join(", "))
     };
-    format!(
-        "{} *{}* <@{}> `{}`{approver}{rule}{ids}{detail} · `{}`",
+    mrkdwn!(
+        "{} *{}* {} `{}`{}{}{}{} · `{}`",
         ago(ctx.now, r.at),
         r.event.as_str(),
-        r.actor,
-        esc(&r.text),
+        Mrkdwn::user(r.actor.as_str()),
+        r.text,
+        approver,
+        rule,
+        ids,
+        detail,
         r.request
     )
 }

@@ -8,8 +8,10 @@
 use super::Context;
 use super::ssm::ExecutionId;
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{AutomationRun, AutomationStep, Automations, RunStatus};
-use crate::reply::{Reply, esc, when};
+use crate::reply::{Reply, when};
 use crate::spec::{Spec, expect_args};
 
 pub const SPEC: Spec = Spec {
@@ -36,18 +38,18 @@ impl AutomationStatus {
 
     pub async fn run(&self, ctx: &Context, automations: &dyn Automations) -> GatewayResult<Reply> {
         let run = automations.execution(&self.id).await?;
-        let mut fields = vec![format!("*Status*\n{} {}", icon(&run.status), run.status.label())];
-        fields.extend(run.started.map(|t| format!("*Started*\n{}", when(ctx.now, t))));
-        fields.extend(run.ended.map(|t| format!("*Ended*\n{}", when(ctx.now, t))));
-        fields.extend(run.executed_by.as_deref().map(|by| format!("*By*\n{}", esc(short(by)))));
+        let mut fields = vec![mrkdwn!("*Status*\n{} {}", icon(&run.status), run.status.label())];
+        fields.extend(run.started.map(|t| mrkdwn!("*Started*\n{}", when(ctx.now, t))));
+        fields.extend(run.ended.map(|t| mrkdwn!("*Ended*\n{}", when(ctx.now, t))));
+        fields.extend(run.executed_by.as_deref().map(|by| mrkdwn!("*By*\n{}", short(by))));
         let mut reply = Reply::in_channel(format!("Automation {}: {}", run.document, run.status.label()))
-            .fields(format!("*{}* — `{}`", esc(&run.document), esc(&run.id)), fields);
+            .fields(mrkdwn!("*{}* — `{}`", run.document, run.id), fields);
         let steps = step_lines(&run);
         if !steps.is_empty() {
-            reply = reply.section(steps.join("\n"));
+            reply = reply.section(Mrkdwn::join(steps, "\n"));
         }
         if let Some(failure) = &run.failure {
-            reply = reply.section(format!(":x: {}", esc(failure)));
+            reply = reply.section(mrkdwn!(":x: {}", failure));
         }
         Ok(reply)
     }
@@ -67,42 +69,43 @@ pub fn icon(status: &RunStatus) -> &'static str {
 }
 
 /// One mrkdwn line per step: icon, name, action, status and failure.
-pub fn step_lines(run: &AutomationRun) -> Vec<String> {
+pub fn step_lines(run: &AutomationRun) -> Vec<Mrkdwn> {
     let skip = run.steps.len().saturating_sub(STEPS);
-    let mut lines: Vec<String> = (skip > 0).then(|| format!("… {skip} earlier steps")).into_iter().collect();
+    let mut lines: Vec<Mrkdwn> = (skip > 0).then(|| mrkdwn!("… {} earlier steps", skip)).into_iter().collect();
     lines.extend(run.steps.iter().skip(skip).map(step_line));
     lines
 }
 
-fn step_line(step: &AutomationStep) -> String {
-    let action = step.action.as_deref().map(|a| format!(" ({})", esc(a))).unwrap_or_default();
-    let failure =
-        step.failure.as_deref().map(|f| format!(" — {}", esc(&crate::reply::truncate(f, 300)))).unwrap_or_default();
-    format!("{} `{}`{action}: {}{failure}", icon(&step.status), esc(&step.name), step.status.label())
+fn step_line(step: &AutomationStep) -> Mrkdwn {
+    let action = step.action.as_deref().map(|a| mrkdwn!(" ({})", a)).unwrap_or_default();
+    let failure = step.failure.as_deref().map(|f| mrkdwn!(" — {}", crate::reply::truncate(f, 300))).unwrap_or_default();
+    mrkdwn!("{} `{}`{}: {}{}", icon(&step.status), step.name, action, step.status.label(), failure)
 }
 
 /// One line while it runs: "step 2 `startInstances`: in progress (1 done)".
 pub fn progress(run: &AutomationRun) -> String {
     let done = run.steps.iter().filter(|s| s.status.is_final()).count();
-    match run.steps.iter().position(|s| !s.status.is_final()) {
-        Some(n) => format!(
-            "`{}` {}: step {} `{}` {} ({done} done)",
+    let line = match run.steps.iter().position(|s| !s.status.is_final()) {
+        Some(n) => mrkdwn!(
+            "`{}` {}: step {} `{}` {} ({} done)",
             run.document,
             run.status.label(),
             n + 1,
             run.steps[n].name,
-            run.steps[n].status.label()
+            run.steps[n].status.label(),
+            done
         ),
-        None => format!("`{}` {} ({done} steps done)", run.document, run.status.label()),
-    }
+        None => mrkdwn!("`{}` {} ({} steps done)", run.document, run.status.label(), done),
+    };
+    line.as_str().to_owned()
 }
 
 /// The end of an execution, in mrkdwn: status, steps and failure.
 pub fn summary(run: &AutomationRun) -> String {
-    let mut lines = vec![format!("Automation `{}` ended: *{}*.", esc(&run.document), run.status.label())];
+    let mut lines = vec![mrkdwn!("Automation `{}` ended: *{}*.", run.document, run.status.label())];
     lines.extend(step_lines(run));
-    lines.extend(run.failure.as_deref().map(|f| format!("Failure: {}", esc(&crate::reply::truncate(f, 500)))));
-    lines.join("\n")
+    lines.extend(run.failure.as_deref().map(|f| mrkdwn!("Failure: {}", crate::reply::truncate(f, 500))));
+    Mrkdwn::join(lines, "\n").as_str().to_owned()
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@
 //! and no value of any kind goes into a reply's fallback text.
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ParamKind, ParamValue, Params as ParamsPort};
-use crate::reply::{Reply, esc, one_line, when};
+use crate::reply::{Reply, one_line, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::ParamName;
 
@@ -41,12 +43,12 @@ impl ParamGet {
     /// A parameter that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
         let p = params.get(&self.name).await?;
-        let mut fields = vec![format!("*Type*\n{}", p.kind.label()), format!("*Version*\n{}", p.version)];
-        fields.extend(p.last_modified.map(|t| format!("*Last modified*\n{}", when(ctx.now, t))));
-        Ok(Reply::in_channel(esc(&format!("{}: {}, version {}", p.name, p.kind.label(), p.version)))
-            .fields(format!("`{}`", esc(&p.name)), fields)
-            .section(format!("*Value*\n{}", full(&p.kind, &p.value)))
-            .context(vec![format!("`param history {}` for earlier versions and who changed them", esc(&p.name))]))
+        let mut fields = vec![mrkdwn!("*Type*\n{}", p.kind.label()), mrkdwn!("*Version*\n{}", p.version)];
+        fields.extend(p.last_modified.map(|t| mrkdwn!("*Last modified*\n{}", when(ctx.now, t))));
+        Ok(Reply::in_channel(format!("{}: {}, version {}", p.name, p.kind.label(), p.version))
+            .fields(mrkdwn!("`{}`", p.name), fields)
+            .section(mrkdwn!("*Value*\n{}", full(&p.kind, &p.value)))
+            .context(vec![mrkdwn!("`param history {}` for earlier versions and who changed them", p.name)]))
     }
 }
 
@@ -59,50 +61,49 @@ fn visible<'a>(kind: &ParamKind, value: &'a ParamValue) -> Option<&'a str> {
     }
 }
 
-fn hidden(kind: &ParamKind) -> String {
+fn hidden(kind: &ParamKind) -> Mrkdwn {
     match kind {
-        ParamKind::SecureString => format!("{MASK} (SecureString, hidden)"),
-        _ => format!("{MASK} (value not available)"),
+        ParamKind::SecureString => mrkdwn!("{} (SecureString, hidden)", MASK),
+        _ => mrkdwn!("{} (value not available)", MASK),
     }
 }
 
 /// The whole value (up to [`VALUE_MAX`]): a code span, or a code block when it
 /// spans lines or holds backticks.
-pub fn full(kind: &ParamKind, value: &ParamValue) -> String {
+pub fn full(kind: &ParamKind, value: &ParamValue) -> Mrkdwn {
     let Some(raw) = visible(kind, value) else { return hidden(kind) };
     if raw.is_empty() {
-        return "_(empty)_".into();
+        return mrkdwn!("_(empty)_");
     }
     let (shown, cut) = escaped_within(raw, VALUE_MAX);
-    let note = if cut { format!("\n_(cut: the value has {} characters)_", raw.chars().count()) } else { String::new() };
+    let note = if cut { mrkdwn!("\n_(cut: the value has {} characters)_", raw.chars().count()) } else { Mrkdwn::new() };
     if raw.contains(['\n', '`']) {
-        format!("```\n{}\n```{note}", shown.replace("```", "ˋˋˋ"))
+        mrkdwn!("```\n{}\n```{}", shown.replace("```", "ˋˋˋ"), note)
     } else {
-        format!("`{shown}`{note}")
+        mrkdwn!("`{}`{}", shown, note)
     }
 }
 
 /// A value in a list: one line, cut to `max` characters, in a code span; or [`MASK`].
-pub fn preview(kind: &ParamKind, value: &ParamValue, max: usize) -> String {
+pub fn preview(kind: &ParamKind, value: &ParamValue, max: usize) -> Mrkdwn {
     match visible(kind, value) {
-        None => MASK.into(),
-        Some("") => "_(empty)_".into(),
-        Some(raw) => format!("`{}`", esc(&crate::reply::truncate(&one_line(raw), max)).replace('`', "ˋ")),
+        None => Mrkdwn::text(MASK),
+        Some("") => mrkdwn!("_(empty)_"),
+        Some(raw) => mrkdwn!("`{}`", crate::reply::truncate(&one_line(raw), max).replace('`', "ˋ")),
     }
 }
 
 /// The longest start of `raw` whose escaped form fits in `max` bytes, and
 /// whether anything was cut.
-fn escaped_within(raw: &str, max: usize) -> (String, bool) {
-    let mut out = String::new();
-    for c in raw.chars() {
-        let piece = esc(c.encode_utf8(&mut [0; 4]));
-        if out.len() + piece.len() > max {
-            return (out, true);
+fn escaped_within(raw: &str, max: usize) -> (&str, bool) {
+    let mut escaped = 0;
+    for (at, c) in raw.char_indices() {
+        escaped += Mrkdwn::text(c.encode_utf8(&mut [0; 4])).len();
+        if escaped > max {
+            return (&raw[..at], true);
         }
-        out.push_str(&piece);
     }
-    (out, false)
+    (raw, false)
 }
 
 #[cfg(test)]
@@ -166,7 +167,7 @@ mod tests {
 
     #[test]
     fn huge_values_are_cut_to_fit_a_slack_section_even_when_escaping_grows_them() {
-        let text = full(&ParamKind::String, &ParamValue::Plain("&".repeat(4096)));
+        let text = full(&ParamKind::String, &ParamValue::Plain("&".repeat(4096))).as_str().to_owned();
         assert!(text.len() < VALUE_MAX + 100 && text.ends_with("_(cut: the value has 4096 characters)_"), "{text}");
         assert!(!text.contains("&amp&"), "no entity is cut in half");
     }

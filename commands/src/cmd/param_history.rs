@@ -3,8 +3,10 @@
 //! never by full ARN (it carries the account id); SecureStrings stay masked.
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ParamVersion, Params as ParamsPort, Time};
-use crate::reply::{Reply, count, esc, truncate, when};
+use crate::reply::{Reply, count, truncate, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::ParamName;
 
@@ -38,14 +40,14 @@ impl ParamHistory {
     pub async fn run(&self, ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
         let mut versions = params.history(&self.name).await?;
         versions.sort_by_key(|v| std::cmp::Reverse(v.version));
-        let name = esc(self.name.as_str());
-        let summary = format!("`{name}`: {}", count(versions.len(), "version"));
+        let name = self.name.as_str();
+        let summary = mrkdwn!("`{}`: {}", name, count(versions.len(), "version"));
         let mut footer = vec![summary.clone()];
         if versions.len() > SHOWN {
-            footer.push(format!("Showing the {SHOWN} newest of {} versions", versions.len()));
+            footer.push(mrkdwn!("Showing the {} newest of {} versions", SHOWN, versions.len()));
         }
-        footer.push(format!("`param get {name}` for the current value"));
-        Ok(Reply::in_channel(crate::mrkdwn::unesc(&summary.replace('`', "")))
+        footer.push(mrkdwn!("`param get {}` for the current value", name));
+        Ok(Reply::in_channel(summary.plain().replace('`', ""))
             .header(format!("History of {}", truncate(self.name.as_str(), 100)))
             .lines(versions.iter().take(SHOWN).map(|v| line(ctx.now, v)))
             .context(footer))
@@ -54,17 +56,17 @@ impl ParamHistory {
 
 /// `• *v3* · 2026-11-22 11:00 UTC (1h ago) · by *alice* · `prod` · `value`` and
 /// the description below.
-fn line(now: Time, v: &ParamVersion) -> String {
-    let mut parts = vec![format!("• *v{}*", v.version)];
-    parts.extend(v.modified.map(|t| when(now, t)));
-    parts.extend(v.modified_by.as_deref().map(|by| format!("by *{}*", esc(&who(by)))));
+fn line(now: Time, v: &ParamVersion) -> Mrkdwn {
+    let mut parts = vec![mrkdwn!("• *v{}*", v.version)];
+    parts.extend(v.modified.map(|t| Mrkdwn::text(&when(now, t))));
+    parts.extend(v.modified_by.as_deref().map(|by| mrkdwn!("by *{}*", who(by))));
     if !v.labels.is_empty() {
-        let labels: Vec<String> = v.labels.iter().map(|l| format!("`{}`", esc(l))).collect();
-        parts.push(format!("labels {}", labels.join(", ")));
+        let labels = v.labels.iter().map(|l| mrkdwn!("`{}`", l));
+        parts.push(mrkdwn!("labels {}", Mrkdwn::join(labels, ", ")));
     }
     parts.push(preview(&v.kind, &v.value, PREVIEW_MAX));
-    let description = v.description.as_deref().map(|d| format!("\n    _{}_", esc(&truncate(d, 150))));
-    format!("{}{}", parts.join(" · "), description.unwrap_or_default())
+    let description = v.description.as_deref().map(|d| mrkdwn!("\n    _{}_", truncate(d, 150)));
+    mrkdwn!("{}{}", Mrkdwn::join(parts, " · "), description.unwrap_or_default())
 }
 
 /// Who wrote a version, without the account id an ARN carries:

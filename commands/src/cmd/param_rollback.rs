@@ -110,8 +110,8 @@ impl ChangeCommand for ParamRollback {
             (ParamValue::Plain(now), ParamValue::Plain(then)) if !secret => {
                 lines.push(format!(
                     "{} → {}",
-                    preview(&keep.kind, &current.value, SHOWN),
-                    preview(&keep.kind, &target.value, SHOWN)
+                    preview(&keep.kind, &current.value, SHOWN).as_str(),
+                    preview(&keep.kind, &target.value, SHOWN).as_str()
                 ));
                 now == then
             }

@@ -190,10 +190,14 @@ impl ChangeCommand for ParamSet {
                 false,
             ),
             (kind, ParamValue::Plain(old)) => (
-                format!("{head}: {} → {}", preview(kind, &now.value, SHOWN), preview(kind, &new, SHOWN)),
+                format!(
+                    "{head}: {} → {}",
+                    preview(kind, &now.value, SHOWN).as_str(),
+                    preview(kind, &new, SHOWN).as_str()
+                ),
                 *old == self.value.expose(),
             ),
-            (kind, ParamValue::Masked) => (format!("{head}: → {}", preview(kind, &new, SHOWN)), false),
+            (kind, ParamValue::Masked) => (format!("{head}: → {}", preview(kind, &new, SHOWN).as_str()), false),
         };
         let mut lines =
             vec![line, format!("Keeps its type{}.", if keep.key_id.is_some() { " and KMS key" } else { "" })];

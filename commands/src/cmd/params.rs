@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Parameter, Params as ParamsPort};
-use crate::reply::{Reply, count, esc, truncate};
+use crate::reply::{Reply, count, truncate};
 use crate::spec::{Spec, expect_args};
 use crate::values::ParamPath;
 
@@ -38,38 +40,38 @@ impl Params {
 
     pub async fn run(&self, _ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
         let mut list = params.by_path(&self.path).await?;
-        let path = esc(self.path.as_str());
+        let path = self.path.as_str();
         if list.is_empty() {
-            let text = format!("No parameters under `{path}`.");
-            return Ok(Reply::in_channel(crate::mrkdwn::unesc(&text)).section(text));
+            let text = mrkdwn!("No parameters under `{}`.", path);
+            return Ok(Reply::in_channel(text.plain()).section(text));
         }
         list.sort_by(|a, b| a.name.cmp(&b.name));
-        let summary = format!("{} under `{path}`", count(list.len(), "parameter"));
+        let summary = mrkdwn!("{} under `{}`", count(list.len(), "parameter"), path);
         let mut footer = vec![summary.clone()];
         footer.extend((list.len() > SHOWN).then(|| self.narrow(&list)));
         let title = format!("Parameters under {}", truncate(self.path.as_str(), 100));
-        Ok(Reply::in_channel(crate::mrkdwn::unesc(&summary.replace('`', "")))
+        Ok(Reply::in_channel(summary.plain().replace('`', ""))
             .header(title)
             .lines(list.iter().take(SHOWN).map(line))
             .context(footer))
     }
 
     /// `Showing the first 50 of 73 — narrow the path: `params /shop/prod/api` (31), …`.
-    fn narrow(&self, list: &[Parameter]) -> String {
-        let head = format!("Showing the first {SHOWN} of {}", list.len());
-        let subs: Vec<String> =
-            subpaths(self.path.as_str(), list).iter().map(|(p, n)| format!("`params {}` ({n})", esc(p))).collect();
+    fn narrow(&self, list: &[Parameter]) -> Mrkdwn {
+        let head = mrkdwn!("Showing the first {} of {}", SHOWN, list.len());
+        let subs: Vec<Mrkdwn> =
+            subpaths(self.path.as_str(), list).iter().map(|(p, n)| mrkdwn!("`params {}` ({})", p, n)).collect();
         if subs.is_empty() {
-            format!("{head} — narrow the path to see the rest")
+            mrkdwn!("{} — narrow the path to see the rest", head)
         } else {
-            format!("{head} — narrow the path: {}", subs.join(", "))
+            mrkdwn!("{} — narrow the path: {}", head, Mrkdwn::join(subs, ", "))
         }
     }
 }
 
 /// `• `/shop/prod/db-host` _String_ `db.internal``.
-fn line(p: &Parameter) -> String {
-    format!("• `{}` _{}_ {}", esc(&truncate(&p.name, 150)), p.kind.label(), preview(&p.kind, &p.value, PREVIEW_MAX))
+fn line(p: &Parameter) -> Mrkdwn {
+    mrkdwn!("• `{}` _{}_ {}", truncate(&p.name, 150), p.kind.label(), preview(&p.kind, &p.value, PREVIEW_MAX))
 }
 
 /// The biggest folders right below `path`, with how many parameters each holds.

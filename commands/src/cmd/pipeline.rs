@@ -8,11 +8,13 @@
 //! what to run next. Errors of actions that are not failed are stale and not shown.
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{
     ActionError, ActionState, ExecStatus, Execution, PipelineState, Pipelines as PipelinesPort, SourceRevision,
     StageState, Time,
 };
-use crate::reply::{Reply, ago, duration, esc, link, one_line, truncate, when};
+use crate::reply::{Reply, ago, duration, one_line, truncate, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::PipelineName;
 
@@ -82,92 +84,97 @@ fn fallback(state: &PipelineState, status: &str, approvals: &[Located]) -> Strin
         (None, Some((s, a))) => format!(" — {} failed", at(s, a)),
         (None, None) => String::new(),
     };
-    esc(&format!("{}: {status}{detail}", state.name))
+    format!("{}: {status}{detail}", state.name)
 }
 
 fn execution(reply: Reply, now: Time, exec: &Execution) -> Reply {
-    let mut text = format!("{} *{}*", status_icon(Some(&exec.status)), exec.status.label());
+    let mut text = mrkdwn!("{} *{}*", status_icon(Some(&exec.status)), exec.status.label());
     for rev in &exec.revisions {
-        text.push_str(&format!("\n*Revision* {}", revision(rev)));
+        text.push(mrkdwn!("\n*Revision* {}", revision(rev)));
     }
-    let mut fields = vec![format!("*Execution*\n`{}`", esc(&exec.id))];
+    let mut fields = vec![mrkdwn!("*Execution*\n`{}`", exec.id)];
     if let Some(trigger) = &exec.trigger {
-        fields.push(format!("*Trigger*\n{}", esc(&truncate(trigger, 100))));
+        fields.push(mrkdwn!("*Trigger*\n{}", truncate(trigger, 100)));
     }
     if let Some(started) = exec.started {
-        fields.push(format!("*Started*\n{}", when(now, started)));
+        fields.push(mrkdwn!("*Started*\n{}", when(now, started)));
         fields.extend(took(now, exec, started));
     }
     reply.fields(text, fields)
 }
 
 /// `<url|abcdef12> First line of the message _(Source)_`.
-fn revision(rev: &SourceRevision) -> String {
+fn revision(rev: &SourceRevision) -> Mrkdwn {
     let short: String = rev.id.chars().take(8).collect();
-    let id = link(rev.url.as_deref(), &short).unwrap_or_else(|| format!("`{}`", esc(&short)));
+    let id = Mrkdwn::link(rev.url.as_deref(), &short).unwrap_or_else(|| mrkdwn!("`{}`", short));
     let summary = rev.summary.as_deref().and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()));
-    let summary = summary.map(|s| format!(" {}", esc(&truncate(s, 100)))).unwrap_or_default();
-    format!("{id}{summary} _({})_", esc(&rev.action))
+    let summary = summary.map(|s| mrkdwn!(" {}", truncate(s, 100))).unwrap_or_default();
+    mrkdwn!("{}{} _({})_", id, summary, rev.action)
 }
 
 /// Finished: started → last update. Still going: started → now.
-fn took(now: Time, exec: &Execution, started: Time) -> Option<String> {
+fn took(now: Time, exec: &Execution, started: Time) -> Option<Mrkdwn> {
     if matches!(exec.status, ExecStatus::InProgress | ExecStatus::Stopping) {
-        return Some(format!("*Running for*\n{}", duration(started, now)));
+        return Some(mrkdwn!("*Running for*\n{}", duration(started, now)));
     }
-    exec.updated.map(|end| format!("*Took*\n{}", duration(started, end)))
+    exec.updated.map(|end| mrkdwn!("*Took*\n{}", duration(started, end)))
 }
 
-fn approval(now: Time, stage: &StageState, action: &ActionState) -> String {
+fn approval(now: Time, stage: &StageState, action: &ActionState) -> Mrkdwn {
     let since = action.last_change.map(|t| format!(" (since {})", ago(now, t))).unwrap_or_default();
-    let review = link(action.external_url.as_deref(), "review").map(|l| format!(" — {l}")).unwrap_or_default();
-    let note =
-        action.summary.as_deref().map(|s| format!("\n>{}", esc(&truncate(&one_line(s), 200)))).unwrap_or_default();
-    format!(":raised_hand: *Waiting for approval at {}*{since}{review}{note}", esc(&at(stage, action)))
+    let review = Mrkdwn::link(action.external_url.as_deref(), "review").map(|l| mrkdwn!(" — {}", l));
+    let note = action.summary.as_deref().map(|s| mrkdwn!("\n>{}", truncate(&one_line(s), 200)));
+    mrkdwn!(
+        ":raised_hand: *Waiting for approval at {}*{}{}{}",
+        at(stage, action),
+        since,
+        review.unwrap_or_default(),
+        note.unwrap_or_default()
+    )
 }
 
-fn stage_text(now: Time, stage: &StageState) -> String {
+fn stage_text(now: Time, stage: &StageState) -> Mrkdwn {
     let status = stage.status.as_ref().map_or("not run yet", ExecStatus::label);
-    let mut lines = vec![format!("{} *{}* — {status}", status_icon(stage.status.as_ref()), esc(&stage.name))];
+    let mut lines = vec![mrkdwn!("{} *{}* — {}", status_icon(stage.status.as_ref()), stage.name, status)];
     for action in &stage.actions {
         lines.push(action_line(now, action));
         if action.status == Some(ExecStatus::Failed) {
             lines.extend(action.error.as_ref().map(error_line));
         }
     }
-    lines.join("\n")
+    Mrkdwn::join(lines, "\n")
 }
 
-fn action_line(now: Time, action: &ActionState) -> String {
+fn action_line(now: Time, action: &ActionState) -> Mrkdwn {
     let (icon, status) = match &action.status {
         _ if action.awaits_approval() => (":raised_hand:", "waiting for approval"),
         None => (status_icon(None), "not run yet"),
         Some(s) => (status_icon(Some(s)), s.label()),
     };
-    let name = link(action.external_url.as_deref(), &action.name).unwrap_or_else(|| esc(&action.name));
+    let name = Mrkdwn::link(action.external_url.as_deref(), &action.name).unwrap_or_else(|| Mrkdwn::text(&action.name));
     let changed = action.last_change.filter(|_| action.status.is_some()).map(|t| format!(", {}", ago(now, t)));
-    let changed = changed.unwrap_or_default();
-    format!("• {icon} {name} — {status}{changed}")
+    mrkdwn!("• {} {} — {}{}", icon, name, status, changed.unwrap_or_default())
 }
 
 /// `>`-quoted `Code`: message, on one line and cut to [`ERROR_MAX`].
-fn error_line(error: &ActionError) -> String {
-    let code = error.code.as_deref().map(|c| format!("`{}` ", esc(c))).unwrap_or_default();
-    format!(">{code}{}", esc(&truncate(&one_line(&error.message), ERROR_MAX)))
+fn error_line(error: &ActionError) -> Mrkdwn {
+    let code = error.code.as_deref().map(|c| mrkdwn!("`{}` ", c)).unwrap_or_default();
+    mrkdwn!(">{}{}", code, truncate(&one_line(&error.message), ERROR_MAX))
 }
 
-fn next_steps(state: &PipelineState, approval_waiting: bool) -> Vec<String> {
+fn next_steps(state: &PipelineState, approval_waiting: bool) -> Vec<Mrkdwn> {
     let mut steps = Vec::new();
     if approval_waiting {
-        steps.push("A lead approves or rejects it from the approval message or the review link".into());
+        steps.push(mrkdwn!("A lead approves or rejects it from the approval message or the review link"));
     }
     match state.latest.as_ref().map(|e| &e.status) {
-        Some(ExecStatus::InProgress) => steps.push(format!("`pipeline {}` again to follow progress", state.name)),
-        Some(ExecStatus::Failed) => steps
-            .push("Fix and push, or retry the failed stage in the AWS console; linked actions open their logs".into()),
+        Some(ExecStatus::InProgress) => steps.push(mrkdwn!("`pipeline {}` again to follow progress", state.name)),
+        Some(ExecStatus::Failed) => steps.push(mrkdwn!(
+            "Fix and push, or retry the failed stage in the AWS console; linked actions open their logs"
+        )),
         _ => {}
     }
-    steps.push("`pipelines` for every pipeline".into());
+    steps.push(mrkdwn!("`pipelines` for every pipeline"));
     steps
 }
 

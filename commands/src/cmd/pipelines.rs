@@ -2,8 +2,10 @@
 //! last changed — the "what's broken / what's deploying" overview.
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ExecStatus, Pipelines as PipelinesPort};
-use crate::reply::{Reply, ago, esc};
+use crate::reply::{Reply, ago};
 use crate::spec::{Spec, expect_args};
 
 use super::Context;
@@ -41,31 +43,33 @@ impl Pipelines {
     pub async fn run(&self, ctx: &Context, pipelines: &dyn PipelinesPort) -> GatewayResult<Reply> {
         let mut list = pipelines.list().await?;
         if list.is_empty() {
-            return Ok(Reply::in_channel("No pipelines").section("There are no pipelines in this account and region."));
+            return Ok(Reply::in_channel("No pipelines")
+                .section(mrkdwn!("There are no pipelines in this account and region.")));
         }
         list.sort_by(|a, b| a.name.cmp(&b.name));
         let failed = list.iter().filter(|p| p.latest.as_ref().is_some_and(|e| e.status == ExecStatus::Failed)).count();
-        let lines: Vec<String> = list
+        let lines: Vec<Mrkdwn> = list
             .iter()
             .map(|p| match &p.latest {
-                None => format!("{} *{}* — never ran", status_icon(None), esc(p.name.as_str())),
+                None => mrkdwn!("{} *{}* — never ran", status_icon(None), p.name.as_str()),
                 Some(exec) => {
                     let when =
                         exec.updated.or(exec.started).map(|t| format!(", {}", ago(ctx.now, t))).unwrap_or_default();
-                    format!(
-                        "{} *{}* — {}{when}",
+                    mrkdwn!(
+                        "{} *{}* — {}{}",
                         status_icon(Some(&exec.status)),
-                        esc(p.name.as_str()),
-                        exec.status.label()
+                        p.name.as_str(),
+                        exec.status.label(),
+                        when
                     )
                 }
             })
             .collect();
         let summary = format!("{} pipelines, {failed} failed", list.len());
-        Ok(Reply::in_channel(crate::mrkdwn::unesc(&summary))
+        Ok(Reply::in_channel(summary.clone())
             .header("Pipelines")
-            .section(lines.join("\n"))
-            .context(vec![summary, "`pipeline NAME` for stages and actions".into()]))
+            .section(Mrkdwn::join(lines, "\n"))
+            .context(vec![Mrkdwn::text(&summary), mrkdwn!("`pipeline NAME` for stages and actions")]))
     }
 }
 

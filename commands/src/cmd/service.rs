@@ -4,8 +4,10 @@
 //! tasks, and the newest service events (ECS explains itself there).
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Container, Deployment, RolloutState, ServiceDetail, ServiceEvent, Services as ServicesPort, Time};
-use crate::reply::{Reply, ago, count, esc, truncate, when};
+use crate::reply::{Reply, ago, count, truncate, when};
 use crate::spec::{Spec, expect_args};
 use crate::values::ServiceRef;
 
@@ -46,21 +48,18 @@ fn render(now: Time, detail: &ServiceDetail) -> Reply {
     let s = &detail.summary;
     let fallback = format!("{}: {}{}", s.service, tasks(s.running, s.desired, s.pending), rollout_text(&s.rollout));
     let icon = if is_short(s.running, s.desired) { ":warning:" } else { ":white_check_mark:" };
-    let mut headline = vec![format!("{icon} *{}*", tasks(s.running, s.desired, s.pending))];
+    let mut headline = vec![mrkdwn!("{} *{}*", icon, tasks(s.running, s.desired, s.pending))];
     headline.extend(s.rollout.as_ref().and_then(rollout_note));
-    let fields = vec![
-        format!("*Status*\n{}", esc(&s.status)),
-        format!("*Task definition*\n`{}`", esc(&s.task_definition.to_string())),
-    ];
+    let fields = vec![mrkdwn!("*Status*\n{}", s.status), mrkdwn!("*Task definition*\n`{}`", s.task_definition)];
     let mut deployments: Vec<&Deployment> = detail.deployments.iter().collect();
     deployments.sort_by_key(|d| d.status != "PRIMARY");
     Reply::in_channel(fallback)
         .header(format!("Service {}", truncate(&s.service.to_string(), 140)))
-        .fields(headline.join(" · "), fields)
+        .fields(Mrkdwn::join(headline, " · "), fields)
         .lines(titled("Images", detail.containers.iter().map(image)))
         .lines(titled("Deployments", deployments.iter().map(|d| deployment(now, d))))
         .lines(titled("Latest events", detail.events.iter().take(EVENTS).map(|e| event(now, e))))
-        .context(vec![format!("`services {}` for the whole cluster", s.service.cluster)])
+        .context(vec![mrkdwn!("`services {}` for the whole cluster", s.service.cluster)])
 }
 
 /// `2/3 running, 1 pending`.
@@ -77,40 +76,40 @@ fn rollout_text(rollout: &Option<RolloutState>) -> String {
 }
 
 /// A bold title line followed by `lines`; nothing at all when there are none.
-fn titled(title: &str, lines: impl Iterator<Item = String>) -> Vec<String> {
-    let lines: Vec<String> = lines.collect();
-    if lines.is_empty() { lines } else { std::iter::once(format!("*{title}*")).chain(lines).collect() }
+fn titled(title: &str, lines: impl Iterator<Item = Mrkdwn>) -> Vec<Mrkdwn> {
+    let lines: Vec<Mrkdwn> = lines.collect();
+    if lines.is_empty() { lines } else { std::iter::once(mrkdwn!("*{}*", title)).chain(lines).collect() }
 }
 
-fn image(c: &Container) -> String {
-    format!("• {}: `{}`", esc(&c.name), esc(&truncate(&c.image, 200)))
+fn image(c: &Container) -> Mrkdwn {
+    mrkdwn!("• {}: `{}`", c.name, truncate(&c.image, 200))
 }
 
 /// `• *PRIMARY* `api:42` · :arrows_counterclockwise: rolling out · 2/3 running, 2 failed tasks · created …`
 /// and the rollout reason on its own line.
-fn deployment(now: Time, d: &Deployment) -> String {
-    let task_def = d.task_definition.as_ref().map(|t| format!(" `{}`", esc(&t.to_string()))).unwrap_or_default();
+fn deployment(now: Time, d: &Deployment) -> Mrkdwn {
+    let task_def = d.task_definition.as_ref().map(|t| mrkdwn!(" `{}`", t)).unwrap_or_default();
     let state = match &d.rollout {
-        Some(RolloutState::Completed) => Some(":white_check_mark: completed".to_owned()),
+        Some(RolloutState::Completed) => Some(mrkdwn!(":white_check_mark: completed")),
         Some(other) => rollout_note(other),
         None => None,
     };
-    let mut parts = vec![format!("• *{}*{task_def}", esc(&d.status))];
+    let mut parts = vec![mrkdwn!("• *{}*{}", d.status, task_def)];
     parts.extend(state);
     let failed = if d.failed_tasks > 0 {
         format!(", :warning: {}", count(d.failed_tasks as usize, "failed task"))
     } else {
         String::new()
     };
-    parts.push(format!("{}{failed}", tasks(d.running, d.desired, d.pending)));
-    parts.extend(d.created.map(|t| format!("created {}", when(now, t))));
-    let reason = d.rollout_reason.as_deref().map(|r| format!("\n    _{}_", esc(&truncate(r, EVENT_MAX))));
-    format!("{}{}", parts.join(" · "), reason.unwrap_or_default())
+    parts.push(mrkdwn!("{}{}", tasks(d.running, d.desired, d.pending), failed));
+    parts.extend(d.created.map(|t| mrkdwn!("created {}", when(now, t))));
+    let reason = d.rollout_reason.as_deref().map(|r| mrkdwn!("\n    _{}_", truncate(r, EVENT_MAX)));
+    mrkdwn!("{}{}", Mrkdwn::join(parts, " · "), reason.unwrap_or_default())
 }
 
-fn event(now: Time, e: &ServiceEvent) -> String {
+fn event(now: Time, e: &ServiceEvent) -> Mrkdwn {
     let at = e.at.map(|t| format!("{} — ", ago(now, t))).unwrap_or_default();
-    format!("• {at}{}", esc(&truncate(&e.message, EVENT_MAX)))
+    mrkdwn!("• {}{}", at, truncate(&e.message, EVENT_MAX))
 }
 
 #[cfg(test)]

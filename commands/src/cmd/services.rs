@@ -3,8 +3,10 @@
 //! than desired is flagged, and a rollout that has not completed is named.
 
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
 use crate::ports::{RolloutState, ServiceSummary, Services as ServicesPort};
-use crate::reply::{Reply, count, esc};
+use crate::reply::{Reply, count};
 use crate::spec::{Spec, expect_args};
 use crate::values::ClusterName;
 
@@ -24,12 +26,12 @@ pub struct Services {
 }
 
 /// A rollout worth mentioning, with its icon; `None` once it completed.
-pub fn rollout_note(rollout: &RolloutState) -> Option<String> {
+pub fn rollout_note(rollout: &RolloutState) -> Option<Mrkdwn> {
     match rollout {
         RolloutState::Completed => None,
-        RolloutState::InProgress => Some(":arrows_counterclockwise: rolling out".into()),
-        RolloutState::Failed => Some(":x: rollout failed".into()),
-        RolloutState::Other(raw) => Some(format!(":grey_question: {}", esc(raw))),
+        RolloutState::InProgress => Some(mrkdwn!(":arrows_counterclockwise: rolling out")),
+        RolloutState::Failed => Some(mrkdwn!(":x: rollout failed")),
+        RolloutState::Other(raw) => Some(mrkdwn!(":grey_question: {}", raw)),
     }
 }
 
@@ -54,20 +56,21 @@ impl Services {
         });
         let summary = self.summary(&list);
         let title = self.cluster.as_ref().map_or("Services".into(), |c| format!("Services in {c}"));
-        let mut reply = Reply::in_channel(crate::mrkdwn::unesc(&summary)).header(title);
+        let mut reply = Reply::in_channel(summary.clone()).header(title);
         for group in list.chunk_by(|a, b| a.service.cluster == b.service.cluster) {
-            let heading = format!("*{}*", esc(group[0].service.cluster.as_str()));
+            let heading = mrkdwn!("*{}*", group[0].service.cluster.as_str());
             reply = reply.lines(std::iter::once(heading).chain(group.iter().map(line)));
         }
-        Ok(reply.context(vec![summary, "`service CLUSTER/NAME` for deployments and events".into()]))
+        let more = mrkdwn!("`service CLUSTER/NAME` for deployments and events");
+        Ok(reply.context(vec![Mrkdwn::text(&summary), more]))
     }
 
     fn empty(&self) -> Reply {
         let text = match &self.cluster {
-            Some(cluster) => format!("No ECS services in cluster `{cluster}`."),
-            None => "No ECS services in this account and region.".into(),
+            Some(cluster) => mrkdwn!("No ECS services in cluster `{}`.", cluster),
+            None => mrkdwn!("No ECS services in this account and region."),
         };
-        Reply::in_channel(crate::mrkdwn::unesc(&text)).section(text)
+        Reply::in_channel(text.plain()).section(text)
     }
 
     /// `5 services in 2 clusters, 1 below desired count`.
@@ -83,18 +86,18 @@ impl Services {
 }
 
 /// `• :warning: *worker* — 1/3 running, 1 pending · `worker:7` · :arrows_counterclockwise: rolling out`.
-fn line(s: &ServiceSummary) -> String {
+fn line(s: &ServiceSummary) -> Mrkdwn {
     let flag = if is_short(s.running, s.desired) { ":warning: " } else { "" };
     let pending = if s.pending > 0 { format!(", {} pending", s.pending) } else { String::new() };
     let mut parts = vec![
-        format!("• {flag}*{}* — {}/{} running{pending}", esc(&s.service.service), s.running, s.desired),
-        format!("`{}`", esc(&s.task_definition.to_string())),
+        mrkdwn!("• {}*{}* — {}/{} running{}", flag, s.service.service, s.running, s.desired, pending),
+        mrkdwn!("`{}`", s.task_definition),
     ];
     if s.status != "ACTIVE" {
-        parts.push(format!("_{}_", esc(&s.status.to_lowercase())));
+        parts.push(mrkdwn!("_{}_", s.status.to_lowercase()));
     }
     parts.extend(s.rollout.as_ref().and_then(rollout_note));
-    parts.join(" · ")
+    Mrkdwn::join(parts, " · ")
 }
 
 #[cfg(test)]

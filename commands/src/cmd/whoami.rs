@@ -2,7 +2,9 @@
 //! the identity every policy decision is made on.
 
 use crate::error::UsageError;
-use crate::reply::{Reply, esc};
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 
 use super::Context;
@@ -24,11 +26,11 @@ impl Whoami {
     }
 
     pub fn run(&self, ctx: &Context) -> Reply {
-        let name = ctx.user_name.as_deref().map(|n| format!(" ({})", esc(n))).unwrap_or_default();
-        let channel = ctx.channel_name.as_deref().map(|n| format!(" (#{})", esc(n))).unwrap_or_default();
-        Reply::ephemeral(format!("You are {}{name}", ctx.user)).fields(
-            String::new(),
-            vec![format!("*User*\n`{}`{name}", ctx.user), format!("*Channel*\n`{}`{channel}", ctx.channel)],
+        let name = ctx.user_name.as_deref().map(|n| mrkdwn!(" ({})", n)).unwrap_or_default();
+        let channel = ctx.channel_name.as_deref().map(|n| mrkdwn!(" (#{})", n)).unwrap_or_default();
+        Reply::ephemeral(format!("You are {}{}", ctx.user, name.plain())).fields(
+            Mrkdwn::new(),
+            vec![mrkdwn!("*User*\n`{}`{}", ctx.user, name), mrkdwn!("*Channel*\n`{}`{}", ctx.channel, channel)],
         )
     }
 }
