@@ -4,6 +4,7 @@
 //! `serve` = the HTTP listener (always: `/healthz`; Slack routes in the HTTP
 //! transport; `POST /sns` with SNS topics configured) + the Socket Mode
 //! connection (in the socket transport) + the expiry [`sweeper`] + the
+//! store [`pruner`] + the
 //! notifications (SQS pollers, handler, outbox sender; see
 //! `notify::wiring`), all stopped by one cancellation token. On stop, answers
 //! being worked on get a few seconds to go out.
@@ -37,7 +38,7 @@ use crate::slack::SlackBot;
 use crate::slack::chat::SlackChat;
 use crate::slack::outbox::{Outbox, Pacing};
 use crate::slack::web::{SlackWeb, WebError};
-use crate::store::SqliteStore;
+use crate::store::{Retention, SqliteStore};
 use opsbot_commands::ports::store::StoreError;
 
 mod tasks;
@@ -47,6 +48,8 @@ use tasks::Tasks;
 const DRAIN: Duration = Duration::from_secs(10);
 /// How often waiting changes are checked for expiry.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// How often what is finished is pruned from the store (`store.retention`).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Where "now" comes from for requests and expiry (the system clock outside tests).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -155,6 +158,22 @@ pub async fn sweeper(ops: Arc<Ops>, clock: Clock, every: Duration, stop: Cancell
     }
 }
 
+/// Prunes the store by `retention` at start and every [`PRUNE_EVERY`] until `stop`.
+pub async fn pruner(store: Arc<SqliteStore>, retention: Retention, clock: Clock, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(PRUNE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = ticks.tick() => match store.prune(clock(), &retention) {
+                Ok(pruned) if pruned.total() > 0 => info!(?pruned, "pruned what the store no longer needs"),
+                Ok(_) => {}
+                Err(err) => error!(error = %err, "cannot prune the store; trying again in an hour"),
+            },
+        }
+    }
+}
+
 pub fn open_store(settings: &Settings) -> Result<Arc<SqliteStore>, StoreError> {
     Ok(Arc::new(match &settings.store_path {
         Some(path) => SqliteStore::open(path)?,
@@ -233,7 +252,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     };
     let ops = Arc::new(ops);
     ops.recover().await;
-    let bot = SlackBot::new(ops.clone(), web, store, wiring.clock.clone());
+    let bot = SlackBot::new(ops.clone(), web, store.clone(), wiring.clock.clone());
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -251,7 +270,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
                 .map_err(AppError::Serve)
         }),
     );
-    let sweep = sweeper(ops, wiring.clock, wiring.sweep_every, stop.clone());
+    let sweep = sweeper(ops, wiring.clock.clone(), wiring.sweep_every, stop.clone());
     tasks.push(
         "expiry sweeper",
         tokio::spawn(async move {
@@ -259,6 +278,8 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
             Ok(())
         }),
     );
+    let prune = pruner(store.clone(), settings.retention.clone(), wiring.clock, stop.clone());
+    tasks.push("store pruner", until_stopped(tokio::spawn(prune)));
     if let Some(app_token) = app_token {
         let (bot, stop) = (bot.clone(), stop.clone());
         let socket = async move { crate::slack::socket::run(bot, app_token, stop).await.map_err(AppError::AppToken) };

@@ -19,6 +19,7 @@ use serde::Deserialize;
 mod aws;
 mod hooks;
 mod notifications;
+mod store;
 
 pub use aws::AssumeRoleSettings;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
@@ -65,7 +66,7 @@ impl fmt::Debug for Secret {
 struct File {
     slack: SlackFile,
     server: ServerFile,
-    store: StoreFile,
+    store: store::StoreFile,
     on_param_change: Vec<serde_saphyr::Spanned<hooks::HookFile>>,
     aws: aws::AwsFile,
     notifications: notifications::NotificationsFile,
@@ -86,12 +87,6 @@ struct ServerFile {
     max_body_bytes: Option<usize>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct StoreFile {
-    path: Option<PathBuf>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Slack Web API base URL, never ending in `/`.
@@ -106,6 +101,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// SQLite file for durable state; `None` keeps it in memory.
     pub store_path: Option<PathBuf>,
+    /// How long what is finished is kept (`store.retention`).
+    pub retention: crate::store::Retention,
     /// What runs after a parameter under a prefix changes (`on_param_change`).
     pub on_param_change: Vec<opsbot_commands::cmd::param_hooks::ParamHook>,
     /// The role changes run as, assumed for each requester (`aws.assume_role`);
@@ -128,6 +125,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
             store_path: Some(PathBuf::from("opsbot.db")),
+            retention: crate::store::Retention::default(),
             on_param_change: Vec::new(),
             assume_role: None,
             policy: None,
@@ -148,6 +146,7 @@ impl Settings {
             settings.on_param_change = hooks::compile(path, &file.on_param_change)?;
             settings.assume_role = aws::compile(path, &file.aws)?;
             settings.notifications = notifications::compile(path, &file.notifications)?;
+            settings.retention = store::retention(path, &file.store)?;
             settings.apply_file(file);
             let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
             let policy = Policy::from_config_yaml(&text, path, &known, |p| std::fs::read_to_string(p))?;
@@ -206,13 +205,14 @@ impl Settings {
 
     /// A replay `POST /sns` still accepts must still find its key in the inbox.
     fn check_dedup_window(&self) -> Result<(), SettingsError> {
-        let (max_age, window) = (self.notifications.sns_fresh.max_age, crate::store::DEDUP_WINDOW);
+        let (max_age, window) = (self.notifications.sns_fresh.max_age, self.retention.inbox);
         if max_age <= window {
             return Ok(());
         }
         Err(SettingsError::Missing(format!(
-            "notifications.sns.max_age ({}) is longer than the inbox remembers notifications for dedup ({}): \
-             a replayed message could be shown twice — lower max_age (SNS retries for an hour at most)",
+            "notifications.sns.max_age ({}) is longer than the inbox remembers notifications for dedup \
+             (store.retention.inbox, {}): a replayed message could be shown twice — lower max_age (SNS retries \
+             for an hour at most)",
             opsbot_policies::show_duration(max_age),
             opsbot_policies::show_duration(window)
         )))
@@ -338,6 +338,36 @@ mod tests {
     fn a_bad_value_names_its_place() {
         let err = load_yaml("server:\n  listen: not-an-address\n").unwrap_err().to_string();
         assert!(err.contains("opsbot.yaml:2:"), "{err}");
+    }
+
+    #[test]
+    fn retention_is_read_per_kind_and_the_rest_keep_their_defaults() {
+        let yaml = "store:\n  retention: { changes: 400d, inbox: 14d, audit: 800d }\n";
+        let kept = load_yaml(yaml).unwrap().retention;
+        let days = |n: u64| std::time::Duration::from_secs(n * 24 * 3600);
+        let expected = crate::store::Retention {
+            changes: days(400),
+            inbox: days(14),
+            audit: Some(days(800)),
+            ..crate::store::Retention::default()
+        };
+        assert_eq!(kept, expected);
+        assert_eq!(Settings::default().retention.audit, None, "the audit log is kept forever by default");
+    }
+
+    #[test]
+    fn a_retention_too_short_or_not_a_duration_stops_start_up_with_its_place_and_why() {
+        let err = load_yaml("store:\n  retention:\n    living: 2d\n").unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:3:13"), "{err}");
+        assert!(err.contains("store.retention.living: 2d is too short — at least 8d"), "{err}");
+        let err = load_yaml("store:\n  retention: { audit: forever }\n").unwrap_err().to_string();
+        assert!(err.contains("store.retention.audit: `forever` is not a duration"), "{err}");
+        let err = load_yaml("store:\n  retention: { inbox: 1d }\nnotifications:\n  sns: { max_age: 2d }\n");
+        let err = err.unwrap_err().to_string();
+        assert!(
+            err.contains("longer than the inbox remembers notifications for dedup (store.retention.inbox, 24h)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -65,12 +65,13 @@ pub enum Effect {
     Thread(Mrkdwn),
 }
 
-impl AlertRecord {
-    /// The key of this episode's message in the outbox.
-    pub fn message_key(&self) -> String {
+impl super::notifier::Lifecycle for AlertRecord {
+    fn message_key(&self) -> String {
         format!("alarm:{}:{}", self.arn, self.episode.timestamp_millis())
     }
+}
 
+impl AlertRecord {
     pub fn is_open(&self) -> bool {
         self.resolved.is_none()
     }

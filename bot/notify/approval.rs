@@ -68,11 +68,13 @@ pub struct Waiting<'a> {
     pub custom: Option<&'a str>,
 }
 
-impl ApprovalRecord {
-    pub fn message_key(&self) -> String {
+impl super::notifier::Lifecycle for ApprovalRecord {
+    fn message_key(&self) -> String {
         format!("approval:{}:{}:{}:{}", self.pipeline, self.stage, self.action, self.seen.timestamp_millis())
     }
+}
 
+impl ApprovalRecord {
     /// Whether this undecided record is the approval `pipeline`/`stage`/`action`.
     pub fn is_waiting_at(&self, pipeline: &str, stage: &str, action: &str) -> bool {
         self.decided.is_none() && self.pipeline == pipeline && self.stage == stage && self.action == action

@@ -93,7 +93,7 @@ mod tests {
             new += usize::from(task.await.unwrap().unwrap());
         }
         assert_eq!(new, 50, "each of the 50 keys is new exactly once");
-        assert_eq!(store.inbox_pending(500).unwrap().len(), 50);
+        assert_eq!(store.inbox_pending(500, i64::MAX).unwrap().len(), 50);
     }
 
     #[tokio::test]

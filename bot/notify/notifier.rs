@@ -53,10 +53,17 @@ pub struct Notifier {
     pub(super) pipelines: Arc<dyn Pipelines>,
 }
 
+/// A lifecycle's record: kept in the store, shown in one Slack message.
+pub(super) trait Lifecycle: Serialize {
+    /// The outbox key of the message that shows this record.
+    fn message_key(&self) -> String;
+}
+
 impl Batch {
-    pub(super) fn keep<T: Serialize>(&mut self, kind: Living, id: &str, open: bool, record: &T) {
+    pub(super) fn keep<T: Lifecycle>(&mut self, kind: Living, id: &str, open: bool, record: &T) {
         let body = serde_json::to_string(record).expect("living records serialise");
-        self.records.push(LivingRecord { kind, id: id.to_owned(), open, body });
+        let message = record.message_key();
+        self.records.push(LivingRecord { kind, id: id.to_owned(), open, body, message });
     }
 
     /// The writes `effects` ask for on message `key`; a post goes to

@@ -100,7 +100,7 @@ async fn handle(n: &Notifier, body: &[u8], now: DateTime<Utc>) -> Vec<Write> {
 
 fn keep(n: &Notifier, batch: Batch) -> Vec<Write> {
     for r in &batch.records {
-        n.store.living_put(r.kind, &r.id, r.open, &r.body).unwrap();
+        n.store.living_put(r, 0).unwrap();
     }
     batch.writes
 }
@@ -189,4 +189,110 @@ async fn a_run_says_what_triggered_it_down_to_the_commit() {
     let body = event("CodePipeline Pipeline Execution State Change", "aws.codepipeline", 0, detail);
     let posted = summary(&handle(&n, &body, t(1)).await);
     assert!(posted[0].contains("triggered by Webhook: commit 0a1b2c3 “Fix checkout” by Dana"), "{posted:?}");
+}
+
+/// The outbox of a store that cannot take the writes of one alarm (as a row
+/// too large or a constraint it breaks would): those commits fail, the rest
+/// are committed, their rows marked handled.
+struct RefusesOne {
+    store: Arc<SqliteStore>,
+    poison: &'static str,
+    committed: std::sync::Mutex<Vec<String>>,
+}
+
+impl crate::notify::service::Writes for RefusesOne {
+    fn commit(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Write],
+        handled: Option<i64>,
+    ) -> Result<(), crate::slack::outbox::OutboxError> {
+        let keys: Vec<String> = records.iter().map(|r| r.message.clone()).collect();
+        if keys.iter().any(|k| k.contains(self.poison)) {
+            return Err(StoreError("database disk image is malformed".into()).into());
+        }
+        self.store.commit_notification(records, &[], handled, t(0))?;
+        self.committed.lock().unwrap().extend(keys.into_iter().filter(|_| !writes.is_empty()));
+        Ok(())
+    }
+}
+
+fn alarm_named(name: &str, minute: i64) -> Vec<u8> {
+    let arn = format!("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{name}");
+    let detail = json!({"alarmName": name, "state": {"value": "ALARM", "reason": "Threshold Crossed",
+        "timestamp": t(minute).to_rfc3339()}, "previousState": {"value": "OK"}});
+    json!({"version": "0", "id": format!("{name}-{minute}"), "detail-type": "CloudWatch Alarm State Change",
+           "source": "aws.cloudwatch", "account": "111122223333", "time": t(minute).to_rfc3339(),
+           "region": "eu-west-1", "resources": [arn], "detail": detail})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_blocks_the_ones_behind_it() {
+    use crate::notify::service::Notifications;
+    use crate::notify::sqs::Inbox;
+    use opsbot_commands::ports::alerts::Alerts;
+
+    let n = notifier();
+    let store = n.store.clone();
+    let outbox = Arc::new(RefusesOne { store: store.clone(), poison: "shop-5xx", committed: Default::default() });
+    let now = Arc::new(std::sync::Mutex::new(t(0)));
+    let clock: crate::app::Clock = {
+        let now = now.clone();
+        Arc::new(move || *now.lock().unwrap())
+    };
+    let service = Notifications::new(n, outbox.clone(), clock, std::time::Duration::from_secs(30));
+    let committed = || outbox.committed.lock().unwrap().len();
+
+    service.receive(&alarm_named("shop-5xx", 0)).await.unwrap();
+    service.receive(&alarm_named("shop-latency", 0)).await.unwrap();
+    service.drain().await;
+    assert_eq!(committed(), 1, "the notification behind the failing one is handled");
+
+    let mut drains = 1;
+    while service.parked().await.unwrap().count == 0 && drains < 20 {
+        let next = store.inbox_pending(10, i64::MAX).unwrap()[0].attempts;
+        service.drain().await;
+        assert_eq!(store.inbox_pending(10, i64::MAX).unwrap()[0].attempts, next, "not due yet: not tried");
+        *now.lock().unwrap() += Duration::minutes(6);
+        service.drain().await;
+        drains += 1;
+    }
+    assert_eq!(drains, crate::store::PARK_AFTER, "tried {} times, then parked", crate::store::PARK_AFTER);
+    let parked = service.parked().await.unwrap();
+    assert_eq!(parked.count, 1);
+    assert_eq!(parked.newest[0].attempts, crate::store::PARK_AFTER);
+    assert!(parked.newest[0].key.contains("shop-5xx"), "{:?}", parked.newest);
+    assert!(parked.newest[0].error.ends_with("database disk image is malformed"), "{:?}", parked.newest);
+
+    service.receive(&alarm_named("shop-errors", 40)).await.unwrap();
+    service.drain().await;
+    assert_eq!(committed(), 2, "a parked notification is out of the way of what comes next");
+    assert!(store.inbox_pending(10, i64::MAX).unwrap().is_empty(), "nothing else waits");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anything_else_waking_the_handler() {
+    use crate::notify::service::Notifications;
+    use crate::notify::sqs::Inbox;
+
+    let n = notifier();
+    let store = n.store.clone();
+    let outbox = Arc::new(RefusesOne { store: store.clone(), poison: "shop-5xx", committed: Default::default() });
+    let started = tokio::time::Instant::now();
+    // The app's clock moves with the runtime's (paused) clock.
+    let clock: crate::app::Clock = Arc::new(move || t(0) + Duration::from_std(started.elapsed()).unwrap());
+    let hour = std::time::Duration::from_secs(3600);
+    let service = Notifications::new(n, outbox, clock, hour);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(service.clone().run(stop.clone()));
+    service.receive(&alarm_named("shop-5xx", 0)).await.unwrap();
+    let attempts = || store.inbox_pending(1, i64::MAX).unwrap()[0].attempts;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(attempts(), 1);
+    tokio::time::sleep(crate::store::FIRST_RETRY).await;
+    assert_eq!(attempts(), 2, "retried after the first wait, with no sweep or new notification due");
+    stop.cancel();
+    running.await.unwrap();
 }

@@ -94,8 +94,8 @@ pub struct Failure {
 /// What an event asks of the channel (as for alarms).
 pub use super::alarm::Effect;
 
-impl RunRecord {
-    pub fn message_key(&self) -> String {
+impl super::notifier::Lifecycle for RunRecord {
+    fn message_key(&self) -> String {
         format!("pipeline:{}", self.execution)
     }
 }

@@ -12,6 +12,11 @@
 //! - Handling a row and marking it handled are one transaction with the
 //!   records and Slack writes it causes; after a crash, unhandled rows are
 //!   handled on the next start — nothing lost, nothing twice.
+//! - A row that fails is tried again later with back-off while the rows
+//!   behind it are handled, and parked after `PARK_AFTER` failures (listed by
+//!   `alerts`, logged at error with the count). Only when even the failure
+//!   cannot be recorded (the store is down) does draining stop until the next
+//!   wake.
 //! - A body that parses to nothing (empty) or is an SNS subscription control
 //!   message that came through SQS is logged and dropped at `receive`: it is
 //!   not a notification, and keeping it would only redeliver it forever.
@@ -21,25 +26,28 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use opsbot_commands::ports::Time;
-use opsbot_commands::ports::alerts::{Ack, AckOutcome, Alert, Alerts, pick};
+use opsbot_commands::ports::alerts::{Ack, AckOutcome, Alert, Alerts, Parked, ParkedNotification, pick};
 use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::SlackUserId;
 use opsbot_commands::{Mrkdwn, mrkdwn};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use super::alarm::{self, AlertRecord, Effect};
 use super::event::{ParseError, parse};
 use super::group_commit::GroupCommit;
-use super::notifier::{Batch, Notifier};
+use super::notifier::{Batch, Lifecycle, Notifier};
 use super::sqs::Inbox;
 use crate::app::Clock;
 use crate::slack::outbox::{Outbox, OutboxError, Write};
-use crate::store::{Living, LivingRecord, SqliteStore};
+use crate::store::{Failure, InboxRow, Living, LivingRecord, SqliteStore};
 
 /// Rows handled per read of the inbox.
 const CHUNK: usize = 64;
+/// Parked notifications `alerts` names (it counts them all).
+const PARKED_LISTED: usize = 3;
 
 /// Where handled notifications go: their records and writes, committed with
 /// the inbox row they came from. The Slack [`Outbox`] in `serve`; the
@@ -77,28 +85,30 @@ impl Notifications {
         self.clock.clone()
     }
 
-    /// Handles what the inbox holds, now and whenever more arrives; sweeps
-    /// every `sweep_every`. Returns when `stop` is cancelled.
+    /// Handles what the inbox holds, now and whenever more arrives or a
+    /// retry is due; sweeps every `sweep_every`. Returns when `stop` is cancelled.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
-        let mut next_sweep = tokio::time::Instant::now();
+        let mut next_sweep = Instant::now();
         loop {
             self.drain().await;
-            if tokio::time::Instant::now() >= next_sweep {
+            if Instant::now() >= next_sweep {
                 self.sweep();
-                next_sweep = tokio::time::Instant::now() + self.sweep_every;
+                next_sweep = Instant::now() + self.sweep_every;
             }
+            let wake_at = self.next_retry().map_or(next_sweep, |retry| retry.min(next_sweep));
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep_until(next_sweep) => {}
+                _ = tokio::time::sleep_until(wake_at) => {}
             }
         }
     }
 
-    /// Handles every unhandled inbox row, oldest first.
+    /// Handles every due inbox row, oldest first; a row that fails waits for
+    /// its retry (or is parked) and the rows behind it go on.
     pub async fn drain(&self) {
         loop {
-            let rows = match self.store.inbox_pending(CHUNK) {
+            let rows = match self.store.inbox_pending(CHUNK, (self.clock)().timestamp_millis()) {
                 Ok(rows) => rows,
                 Err(err) => return error!(error = %err, "cannot read the inbox; trying again on the next wake"),
             };
@@ -106,23 +116,56 @@ impl Notifications {
                 return;
             }
             for row in rows {
-                let batch = match parse(&row.body) {
-                    Ok(inbound) => match self.notifier.handle(&inbound, (self.clock)()).await {
-                        Ok(batch) => batch,
-                        Err(err) => {
-                            return error!(key = %row.key, error = %err, "cannot handle a notification; kept for later");
-                        }
-                    },
-                    Err(err) => {
-                        warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
-                        Batch::default()
-                    }
-                };
-                if let Err(err) = self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)) {
-                    return error!(key = %row.key, error = %err, "cannot commit a notification; kept for later");
+                if let Err(err) = self.handle(&row).await
+                    && !self.failed(&row, &err)
+                {
+                    return;
                 }
             }
         }
+    }
+
+    /// Handles one row: its records, its Slack writes and its being handled, together.
+    async fn handle(&self, row: &InboxRow) -> Result<(), String> {
+        let batch = match parse(&row.body) {
+            Ok(inbound) => self.notifier.handle(&inbound, (self.clock)()).await.map_err(|e| e.to_string())?,
+            Err(err) => {
+                warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
+                Batch::default()
+            }
+        };
+        self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)).map_err(|e| e.to_string())
+    }
+
+    /// Records that `row` failed; false when even that cannot be written.
+    fn failed(&self, row: &InboxRow, error: &str) -> bool {
+        let key = &row.key;
+        match self.store.inbox_failed(row.seq, error, (self.clock)().timestamp_millis()) {
+            // The first failure says what is wrong; the retries of the same row stay out of the way.
+            Ok(Failure::RetryAt { attempts: 1, .. }) => {
+                warn!(%key, %error, "cannot handle a notification; trying it again later, the rest go on");
+            }
+            Ok(Failure::RetryAt { attempts, .. }) => debug!(%key, %error, attempts, "a notification failed again"),
+            Ok(Failure::Parked { attempts }) => {
+                let parked = self.store.inbox_parked(0).map(|(count, _)| count).unwrap_or_default();
+                error!(
+                    %key, %error, attempts, parked,
+                    "notification parked: it failed {attempts} times; kept and listed by `/ops alerts`, the rest go on"
+                );
+            }
+            Err(store) => {
+                error!(%key, %error, store_error = %store, "cannot handle a notification; trying again on the next wake");
+                return false;
+            }
+        }
+        true
+    }
+
+    /// When the next failed row is due again, on the runtime's clock.
+    fn next_retry(&self) -> Option<Instant> {
+        let due = self.store.inbox_next_retry().ok().flatten()?;
+        let wait = due.saturating_sub((self.clock)().timestamp_millis()).max(0);
+        Some(Instant::now() + Duration::from_millis(wait as u64))
     }
 
     /// Escalations and calmed-down flapping alarms, as of now.
@@ -202,5 +245,19 @@ impl Alerts for Notifications {
             other => StoreError(other.to_string()),
         })?;
         Ok(AckOutcome::Acked(alarm::as_alert(alert)))
+    }
+
+    async fn parked(&self) -> Result<Parked, StoreError> {
+        let (count, rows) = self.store.inbox_parked(PARKED_LISTED)?;
+        let newest = rows
+            .into_iter()
+            .map(|row| ParkedNotification {
+                key: row.key,
+                error: row.error,
+                attempts: row.attempts,
+                parked: chrono::DateTime::from_timestamp_millis(row.parked_ms).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Parked { count, newest })
     }
 }

@@ -1,6 +1,7 @@
 //! Living messages' state: per alarm, pipeline execution and approval, the
 //! record its lifecycle keeps (JSON written by `notify`), whether it is still
-//! open.
+//! open, the key of the message it shows in, and when it last changed (for
+//! retention: see `retention`).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -25,13 +26,15 @@ impl Living {
     }
 }
 
-/// A living record to keep: the lifecycle's JSON, and whether it is open.
+/// A living record to keep: the lifecycle's JSON, whether it is open, and
+/// the outbox key of the message that shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LivingRecord {
     pub kind: Living,
     pub id: String,
     pub open: bool,
     pub body: String,
+    pub message: String,
 }
 
 impl SqliteStore {
@@ -52,18 +55,19 @@ impl SqliteStore {
         })
     }
 
-    /// Keeps `body` as the record of `id` (replacing any).
-    pub fn living_put(&self, kind: Living, id: &str, open: bool, body: &str) -> Result<(), StoreError> {
-        self.with(|c| put(c, kind, id, open, body))
+    /// Keeps `record` (replacing any record of its kind and id), changed at `now_ms`.
+    pub fn living_put(&self, record: &LivingRecord, now_ms: i64) -> Result<(), StoreError> {
+        self.with(|c| put(c, record, now_ms))
     }
 }
 
-pub(super) fn put(c: &rusqlite::Connection, kind: Living, id: &str, open: bool, body: &str) -> rusqlite::Result<()> {
-    c.execute(
-        "INSERT INTO living (kind, id, open, body) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (kind, id) DO UPDATE SET open = excluded.open, body = excluded.body",
-        params![kind.as_str(), id, open, body],
-    )
+pub(super) fn put(c: &rusqlite::Connection, r: &LivingRecord, now_ms: i64) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO living (kind, id, open, body, message, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (kind, id) DO UPDATE SET open = excluded.open, body = excluded.body,
+            message = excluded.message, updated = excluded.updated",
+    )?
+    .execute(params![r.kind.as_str(), r.id, r.open, r.body, r.message, now_ms])
     .map(drop)
 }
 
@@ -71,12 +75,17 @@ pub(super) fn put(c: &rusqlite::Connection, kind: Living, id: &str, open: bool, 
 mod tests {
     use super::*;
 
+    fn alarm(id: &str, open: bool, body: &str) -> LivingRecord {
+        let message = format!("alarm:{id}:0");
+        LivingRecord { kind: Living::Alarm, id: id.into(), open, body: body.into(), message }
+    }
+
     #[test]
     fn a_record_is_replaced_in_place_and_listed_while_open() {
         let store = SqliteStore::in_memory().unwrap();
-        store.living_put(Living::Alarm, "arn:1", true, "{\"v\":1}").unwrap();
-        store.living_put(Living::Alarm, "arn:2", true, "{\"v\":2}").unwrap();
-        store.living_put(Living::Alarm, "arn:1", false, "{\"v\":3}").unwrap();
+        store.living_put(&alarm("arn:1", true, "{\"v\":1}"), 0).unwrap();
+        store.living_put(&alarm("arn:2", true, "{\"v\":2}"), 0).unwrap();
+        store.living_put(&alarm("arn:1", false, "{\"v\":3}"), 0).unwrap();
         assert_eq!(store.living(Living::Alarm, "arn:1").unwrap().as_deref(), Some("{\"v\":3}"));
         assert_eq!(store.living_open(Living::Alarm).unwrap(), ["{\"v\":2}"]);
         assert_eq!(store.living(Living::Pipeline, "arn:1").unwrap(), None, "kinds are apart");

@@ -4,6 +4,7 @@
 //! send and where each logical message was posted: [`outbox`]). Implements
 //! the commands' `Store` port; the operations are single-row reads, conditional updates and
 //! appends, so a DynamoDB implementation can follow with the same shape.
+//! What is finished is forgotten by age ([`Retention`], `store.retention`).
 //!
 //! Decisions:
 //! - One connection behind a mutex: every operation is one short indexed
@@ -13,17 +14,19 @@
 //!   per claim on the acknowledgement path.
 //! - `transition` is a single `UPDATE … WHERE state = from`: the row count
 //!   tells the one caller that won.
-//! - Audit rows are only ever inserted; nothing in this file updates or
-//!   deletes them.
+//! - Audit rows are only ever inserted and never updated; they are deleted
+//!   only by age, and only when `store.retention.audit` asks for it.
 //! - Claims are pruned after a day (Slack retries for minutes, not days).
 //! - `secure_delete`: a pending `param set` keeps its value until the change
 //!   is final; when it is scrubbed, the old bytes are overwritten too.
 
 mod inbox;
 mod living;
+mod retention;
 
-pub use inbox::{DEDUP_WINDOW, InboxRow};
+pub use inbox::{FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
 pub use living::{Living, LivingRecord};
+pub use retention::{Pruned, Retention};
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -70,6 +73,7 @@ const MIGRATIONS: &[&str] = &[
     // Forgetting week-old handled keys (after every handled row) must not scan
     // the whole inbox: without it, handling became quadratic in the inbox size.
     "CREATE INDEX inbox_forget ON inbox (received) WHERE body IS NULL",
+    retention::MIGRATION,
 ];
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;

@@ -172,7 +172,7 @@ impl SqliteStore {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             for r in records {
-                super::living::put(&tx, r.kind, &r.id, r.open, &r.body)?;
+                super::living::put(&tx, r, millis(now))?;
             }
             for write in writes {
                 let queued = match write {
@@ -185,7 +185,7 @@ impl SqliteStore {
                 }
             }
             if let Some(seq) = handled {
-                super::inbox::handled_in(&tx, seq, millis(now))?;
+                super::inbox::handled_in(&tx, seq)?;
             }
             tx.commit()
         })

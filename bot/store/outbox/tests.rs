@@ -186,14 +186,20 @@ fn a_notification_commits_its_records_its_writes_and_its_inbox_row_together() {
     use crate::store::{Living, LivingRecord};
     let s = store();
     assert!(s.inbox_accept("event:1", b"{}", now().timestamp_millis()).unwrap());
-    let seq = s.inbox_pending(10).unwrap()[0].seq;
-    let record = LivingRecord { kind: Living::Alarm, id: "arn:a".into(), open: true, body: "{}".into() };
+    let seq = s.inbox_pending(10, now().timestamp_millis()).unwrap()[0].seq;
+    let record = LivingRecord {
+        kind: Living::Alarm,
+        id: "arn:a".into(),
+        open: true,
+        body: "{}".into(),
+        message: "alarm:a".into(),
+    };
     let writes = [queued_post("alarm:a", "C1", "v0"), Queued::Reply { key: "alarm:a".into(), payload: "r1".into() }];
     s.commit_notification(&[record], &writes, Some(seq), now()).unwrap();
     assert_eq!(s.living(Living::Alarm, "arn:a").unwrap().as_deref(), Some("{}"));
     let queued: Vec<_> = s.outbox_rows().unwrap().into_iter().map(|r| (r.op, r.channel)).collect();
     assert_eq!(queued, [(WriteOp::Post, ch("C1")), (WriteOp::Reply, ch("C1"))], "the reply follows its post");
-    assert!(s.inbox_pending(10).unwrap().is_empty(), "the inbox row is handled");
+    assert!(s.inbox_pending(10, now().timestamp_millis()).unwrap().is_empty(), "the inbox row is handled");
 }
 
 #[test]

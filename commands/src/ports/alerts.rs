@@ -1,7 +1,8 @@
 //! Alerts: the CloudWatch alarms opsbot keeps as living messages, with who
-//! acknowledged them. The notification side (bot/notify) implements it over
-//! the store and keeps each alarm's message in step; `alerts` and
-//! `alert ack` read and acknowledge through it.
+//! acknowledged them, and the notifications it could not handle (parked).
+//! The notification side (bot/notify) implements it over the store and keeps
+//! each alarm's message in step; `alerts` and `alert ack` read and
+//! acknowledge through it.
 
 use async_trait::async_trait;
 
@@ -51,6 +52,27 @@ pub enum AckOutcome {
     Ambiguous(Vec<String>),
 }
 
+/// Notifications received but not handled after every retry: kept, out of
+/// the queue so the ones behind them go on. An on-call must know: one may be
+/// an alarm nobody saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parked {
+    /// How many are parked.
+    pub count: usize,
+    /// The most recently parked few, newest first.
+    pub newest: Vec<ParkedNotification>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedNotification {
+    /// The notification's dedup key (the EventBridge id or SNS message id, with its source).
+    pub key: String,
+    /// Why the last attempt failed.
+    pub error: String,
+    pub attempts: u32,
+    pub parked: Time,
+}
+
 #[async_trait]
 pub trait Alerts: Send + Sync {
     /// Every open alert, newest first.
@@ -58,6 +80,9 @@ pub trait Alerts: Send + Sync {
     /// Acknowledges the open alert named `which` (alarm name or ARN) as `by`
     /// at `at`, and shows it on the alert's message.
     async fn ack(&self, which: &str, by: &SlackUserId, at: Time) -> Result<AckOutcome, StoreError>;
+
+    /// The notifications that could not be handled.
+    async fn parked(&self) -> Result<Parked, StoreError>;
 }
 
 /// The alerts of a process that follows no alarm notifications (the
@@ -73,6 +98,10 @@ impl Alerts for Unfollowed {
 
     async fn ack(&self, _: &str, _: &SlackUserId, _: Time) -> Result<AckOutcome, StoreError> {
         Ok(AckOutcome::NotOpen)
+    }
+
+    async fn parked(&self) -> Result<Parked, StoreError> {
+        Ok(Parked::default())
     }
 }
 

@@ -6,20 +6,28 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::ports::Time;
-use crate::ports::alerts::{Ack, AckOutcome, Alert, Alerts, pick};
+use crate::ports::alerts::{Ack, AckOutcome, Alert, Alerts, Parked, pick};
 use crate::ports::store::StoreError;
 use crate::values::SlackUserId;
 
 #[derive(Default)]
-pub struct MemoryAlerts(Mutex<Vec<Alert>>);
+pub struct MemoryAlerts {
+    open: Mutex<Vec<Alert>>,
+    parked: Parked,
+}
 
 impl MemoryAlerts {
     pub fn with(open: Vec<Alert>) -> Self {
-        MemoryAlerts(Mutex::new(open))
+        MemoryAlerts { open: Mutex::new(open), parked: Parked::default() }
+    }
+
+    /// The same book, with these notifications parked.
+    pub fn with_parked(self, parked: Parked) -> Self {
+        MemoryAlerts { parked, ..self }
     }
 
     pub fn open_now(&self) -> Vec<Alert> {
-        self.0.lock().unwrap().clone()
+        self.open.lock().unwrap().clone()
     }
 }
 
@@ -30,7 +38,7 @@ impl Alerts for MemoryAlerts {
     }
 
     async fn ack(&self, which: &str, by: &SlackUserId, at: Time) -> Result<AckOutcome, StoreError> {
-        let mut open = self.0.lock().unwrap();
+        let mut open = self.open.lock().unwrap();
         let found = match pick(&open, which) {
             Ok(found) => found,
             Err(miss) => return Ok(miss.into()),
@@ -41,5 +49,9 @@ impl Alerts for MemoryAlerts {
         }
         alert.acked = Some(Ack { by: by.clone(), at });
         Ok(AckOutcome::Acked(alert.clone()))
+    }
+
+    async fn parked(&self) -> Result<Parked, StoreError> {
+        Ok(self.parked.clone())
     }
 }

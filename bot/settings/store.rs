@@ -1,0 +1,89 @@
+//! `store`: where durable state lives and how long what is finished is kept.
+//!
+//! ```yaml
+//! store:
+//!   path: /var/lib/opsbot/opsbot.db   # SQLite file (default opsbot.db; OPSBOT_STORE overrides)
+//!   retention:                        # every key optional; these are the defaults
+//!     changes: 90d                    # finished changes
+//!     living: 30d                     # closed alarm episodes, ended runs, decided approvals
+//!     messages: 90d                   # where a message was posted, once nothing open shows in it
+//!     failed_sends: 30d               # Slack writes that failed for good
+//!     inbox: 7d                       # handled notifications' dedup keys, parked notifications
+//!     # audit: 400d                   # absent: the audit log is kept forever
+//! ```
+//! Checked at start-up with file:line:column: a duration that is not one, a
+//! retention under a day, and `living` under 8 days (an approval may wait 7
+//! days; pruning an open record sooner would post its message twice).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::SettingsError;
+use crate::store::Retention;
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The section as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct StoreFile {
+    pub(super) path: Option<PathBuf>,
+    retention: RetentionFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RetentionFile {
+    changes: Option<Spanned<String>>,
+    living: Option<Spanned<String>>,
+    messages: Option<Spanned<String>>,
+    failed_sends: Option<Spanned<String>>,
+    inbox: Option<Spanned<String>>,
+    audit: Option<Spanned<String>>,
+}
+
+/// `store.retention`, checked.
+pub(super) fn retention(path: &Path, file: &StoreFile) -> Result<Retention, SettingsError> {
+    let raw = &file.retention;
+    let mut out = Retention::default();
+    let keep = |raw: &Option<Spanned<String>>, key: &str, least: Duration, why: &str, default: Duration| match raw {
+        Some(raw) => at_least(path, raw, key, least, why),
+        None => Ok(default),
+    };
+    let a_day = "keep finished rows at least a day";
+    out.changes = keep(&raw.changes, "changes", DAY, a_day, out.changes)?;
+    let approvals =
+        "a CodePipeline approval may wait 7 days; pruning its open record sooner would post its message twice";
+    out.living = keep(&raw.living, "living", 8 * DAY, approvals, out.living)?;
+    out.messages = keep(&raw.messages, "messages", DAY, a_day, out.messages)?;
+    out.failed_sends = keep(&raw.failed_sends, "failed_sends", DAY, a_day, out.failed_sends)?;
+    out.inbox = keep(&raw.inbox, "inbox", DAY, "SNS and SQS redeliver for days", out.inbox)?;
+    out.audit = raw.audit.as_ref().map(|raw| at_least(path, raw, "audit", DAY, a_day)).transpose()?;
+    Ok(out)
+}
+
+fn at_least(
+    path: &Path,
+    raw: &Spanned<String>,
+    key: &str,
+    least: Duration,
+    why: &str,
+) -> Result<Duration, SettingsError> {
+    let invalid = |message: String| SettingsError::Invalid {
+        path: path.into(),
+        line: raw.referenced.line(),
+        column: raw.referenced.column(),
+        message,
+    };
+    let value = opsbot_policies::parse_duration(&raw.value).ok_or_else(|| {
+        invalid(format!("store.retention.{key}: `{}` is not a duration — write it like 30d or 12h", raw.value))
+    })?;
+    if value < least {
+        let least = format!("{}d", least.as_secs() / DAY.as_secs());
+        return Err(invalid(format!("store.retention.{key}: {} is too short — at least {least}: {why}", raw.value)));
+    }
+    Ok(value)
+}
