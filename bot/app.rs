@@ -38,7 +38,7 @@ use crate::slack::SlackBot;
 use crate::slack::chat::SlackChat;
 use crate::slack::outbox::{Outbox, Pacing};
 use crate::slack::web::{SlackWeb, WebError};
-use crate::store::{Retention, SqliteStore};
+use crate::store::{Retention, Storage};
 use opsbot_commands::ports::store::StoreError;
 
 mod tasks;
@@ -159,13 +159,13 @@ pub async fn sweeper(ops: Arc<Ops>, clock: Clock, every: Duration, stop: Cancell
 }
 
 /// Prunes the store by `retention` at start and every [`PRUNE_EVERY`] until `stop`.
-pub async fn pruner(store: Arc<SqliteStore>, retention: Retention, clock: Clock, stop: CancellationToken) {
+pub async fn pruner(store: Arc<dyn Storage>, retention: Retention, clock: Clock, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(PRUNE_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = ticks.tick() => match store.prune(clock(), &retention) {
+            _ = ticks.tick() => match store.prune(clock(), &retention).await {
                 Ok(pruned) if pruned.total() > 0 => info!(?pruned, "pruned what the store no longer needs"),
                 Ok(_) => {}
                 Err(err) => error!(error = %err, "cannot prune the store; trying again in an hour"),
@@ -174,11 +174,8 @@ pub async fn pruner(store: Arc<SqliteStore>, retention: Retention, clock: Clock,
     }
 }
 
-pub fn open_store(settings: &Settings) -> Result<Arc<SqliteStore>, StoreError> {
-    Ok(Arc::new(match &settings.store_path {
-        Some(path) => SqliteStore::open(path)?,
-        None => SqliteStore::in_memory()?,
-    }))
+pub fn open_store(settings: &Settings) -> Result<Arc<dyn Storage>, StoreError> {
+    crate::store::open(settings.store_path.as_deref())
 }
 
 /// A started bot: where it listens and how to stop it.

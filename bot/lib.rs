@@ -12,7 +12,8 @@
 //! - [`http`]: the axum router (`/slack/*`, `/healthz`).
 //! - [`notify`]: AWS notifications in, living Slack messages out.
 //! - [`policy_cli`]: `opsbot policy check` / `lint`.
-//! - [`store`]: durable state (request claims, changes, audit) in SQLite.
+//! - [`store`]: durable state behind ports (claims, changes, audit, inbox,
+//!   living records, outbox, retention); SQLite implements them.
 //! - [`telemetry`]: logging set-up and stop signals.
 
 pub mod app;

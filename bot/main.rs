@@ -12,7 +12,7 @@ use opsbot::console::{self, ConsoleUser, Screen, Session};
 use opsbot::sandbox::Sandbox;
 use opsbot::sandbox::seed::{ACCOUNT_ID, REGION};
 use opsbot::settings::Settings;
-use opsbot::store::SqliteStore;
+use opsbot::store::Storage;
 use opsbot::{aws, policy_cli, telemetry};
 use opsbot_commands::Ops;
 use opsbot_commands::change::identity::Identity;
@@ -82,7 +82,7 @@ async fn console(
     gateways: Gateways,
     identity: Option<Arc<dyn Identity>>,
     policy: Arc<Policy>,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Storage>,
     who: Who,
     hooks: Vec<ParamHook>,
     story: Option<Vec<Vec<String>>>,
@@ -149,7 +149,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 eprintln!("Demo: a simulated AWS account ({ACCOUNT_ID}, {REGION}); nothing here reaches AWS.");
             }
             // The demo keeps nothing: its account and its audit log live in memory.
-            let store = Arc::new(SqliteStore::in_memory()?);
+            let store = opsbot::store::open(None)?;
             let sandbox = Arc::new(Sandbox::demo(chrono::Utc::now()));
             let hooks = opsbot::sandbox::ssm::demo_hooks();
             let story = opsbot::sandbox::story::demo_story(chrono::Utc::now() - chrono::Duration::minutes(6));

@@ -25,7 +25,6 @@ use opsbot::app::{Transport, Wiring};
 use opsbot::notify::event::Kind;
 use opsbot::sandbox::Sandbox;
 use opsbot::settings::Route;
-use opsbot::store::SqliteStore;
 use opsbot_commands::values::ChannelId;
 use serde_json::{Value, json};
 
@@ -119,8 +118,9 @@ impl Outage {
 
     /// Nothing left to do: the outbox has no live row, the queue no message.
     async fn settled(&self) -> bool {
-        let store = SqliteStore::open(&self.bot.store_path).expect("store opens");
-        store.outbox_heads().expect("outbox reads").is_empty() && queue_depth(&self.sqs, &self.queue).await == (0, 0)
+        let store = opsbot::store::open(Some(&self.bot.store_path)).expect("store opens");
+        store.outbox_heads().await.expect("outbox reads").is_empty()
+            && queue_depth(&self.sqs, &self.queue).await == (0, 0)
     }
 
     async fn wait_until_delivered(&self, within: Duration) {

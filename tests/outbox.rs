@@ -11,7 +11,7 @@ use opsbot::app::system_clock;
 use opsbot::settings::Secret;
 use opsbot::slack::outbox::{Outbox, Pacing};
 use opsbot::slack::web::SlackWeb;
-use opsbot::store::{SqliteStore, WriteOp, WriteState};
+use opsbot::store::{Storage, WriteOp, WriteState};
 use opsbot_commands::Reply;
 use opsbot_commands::values::ChannelId;
 use serde_json::Value;
@@ -33,7 +33,7 @@ const FAST: Pacing = Pacing {
 /// A fake Slack, an outbox on `store`, and its sender running until dropped.
 struct Harness {
     slack: FakeSlack,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Storage>,
     outbox: Outbox,
     stop: CancellationToken,
     sender: tokio::task::JoinHandle<()>,
@@ -45,10 +45,10 @@ fn web(slack: &FakeSlack) -> Arc<SlackWeb> {
 
 impl Harness {
     async fn start(pacing: Pacing) -> Harness {
-        Self::with(FakeSlack::start().await, Arc::new(SqliteStore::in_memory().unwrap()), pacing)
+        Self::with(FakeSlack::start().await, opsbot::store::open(None).unwrap(), pacing)
     }
 
-    fn with(slack: FakeSlack, store: Arc<SqliteStore>, pacing: Pacing) -> Harness {
+    fn with(slack: FakeSlack, store: Arc<dyn Storage>, pacing: Pacing) -> Harness {
         init_logs();
         let (outbox, sender) = Outbox::new(store.clone(), web(&slack), system_clock(), pacing);
         let stop = CancellationToken::new();
@@ -60,7 +60,7 @@ impl Harness {
     async fn drained(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let rows = self.store.outbox_rows().unwrap();
+            let rows = self.store.outbox_rows().await.unwrap();
             if rows.iter().all(|r| r.state == WriteState::Failed) {
                 return;
             }
@@ -101,7 +101,7 @@ async fn one_channel_gets_a_burst_then_a_steady_pace_in_the_order_queued() {
     let h = Harness::start(Pacing { interval: Duration::from_millis(200), ..FAST }).await;
     let started = Instant::now();
     for n in 1..=6 {
-        h.outbox.post(&format!("pipeline:e{n}"), &ch("C1"), &msg(&format!("run {n}"))).unwrap();
+        h.outbox.post(&format!("pipeline:e{n}"), &ch("C1"), &msg(&format!("run {n}"))).await.unwrap();
     }
     h.drained().await;
     let took = started.elapsed();
@@ -116,10 +116,10 @@ async fn a_channel_waiting_out_retry_after_does_not_hold_up_other_channels() {
     let h = Harness::start(FAST).await;
     h.slack.fail_next("chat.postMessage", Failure::RateLimited { retry_after_secs: 2 });
     let started = Instant::now();
-    h.outbox.post("alarm:slow", &ch("C1"), &msg("slow")).unwrap();
+    h.outbox.post("alarm:slow", &ch("C1"), &msg("slow")).await.unwrap();
     h.slack.next_call("chat.postMessage").await;
     for n in 1..=3 {
-        h.outbox.post(&format!("alarm:{n}"), &ch("C2"), &msg(&format!("fast {n}"))).unwrap();
+        h.outbox.post(&format!("alarm:{n}"), &ch("C2"), &msg(&format!("fast {n}"))).await.unwrap();
     }
     while h.slack.messages("C2").len() < 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -136,26 +136,26 @@ async fn server_errors_are_retried_and_the_message_is_posted_once() {
     let h = Harness::start(FAST).await;
     h.slack.fail_next("chat.postMessage", Failure::Status(500));
     h.slack.fail_next("chat.postMessage", Failure::Status(503));
-    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
+    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).await.unwrap();
     h.drained().await;
     assert_eq!(h.texts("C1"), ["ALARM"]);
     assert_eq!(h.count("chat.postMessage"), 3);
     // After an ambiguous failure Slack may have posted it: each retry looks first.
     assert_eq!(h.count("conversations.history"), 2);
     let ts = h.slack.messages("C1")[0]["ts"].as_str().unwrap().to_owned();
-    assert_eq!(h.outbox.message_ref("alarm:a").unwrap().map(|m| m.ts), Some(ts));
+    assert_eq!(h.outbox.message_ref("alarm:a").await.unwrap().map(|m| m.ts), Some(ts));
 }
 
 #[tokio::test]
 async fn a_write_slack_refuses_is_given_up_with_its_error_and_the_channel_moves_on() {
     let h = Harness::start(FAST).await;
     h.slack.fail_next("chat.postMessage", Failure::Error("invalid_blocks".into()));
-    h.outbox.post("alarm:bad", &ch("C1"), &msg("bad")).unwrap();
-    h.outbox.post("alarm:good", &ch("C1"), &msg("good")).unwrap();
+    h.outbox.post("alarm:bad", &ch("C1"), &msg("bad")).await.unwrap();
+    h.outbox.post("alarm:good", &ch("C1"), &msg("good")).await.unwrap();
     h.drained().await;
     assert_eq!(h.texts("C1"), ["good"]);
     assert_eq!(h.count("chat.postMessage"), 2, "the refused post was not retried");
-    let rows = h.store.outbox_rows().unwrap();
+    let rows = h.store.outbox_rows().await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].key.as_str(), rows[0].state), ("alarm:bad", WriteState::Failed));
     assert!(rows[0].error.as_deref().unwrap().contains("invalid_blocks"), "{:?}", rows[0].error);
@@ -164,12 +164,12 @@ async fn a_write_slack_refuses_is_given_up_with_its_error_and_the_channel_moves_
 #[tokio::test]
 async fn ten_updates_while_the_channel_is_paced_become_few_edits_and_the_last_one_wins() {
     let h = Harness::start(Pacing { interval: Duration::from_millis(300), burst: 1, ..FAST }).await;
-    h.outbox.post("alarm:a", &ch("C1"), &msg("state 0")).unwrap();
-    while h.outbox.message_ref("alarm:a").unwrap().is_none() {
+    h.outbox.post("alarm:a", &ch("C1"), &msg("state 0")).await.unwrap();
+    while h.outbox.message_ref("alarm:a").await.unwrap().is_none() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     for n in 1..=10 {
-        h.outbox.update("alarm:a", &msg(&format!("state {n}"))).unwrap();
+        h.outbox.update("alarm:a", &msg(&format!("state {n}"))).await.unwrap();
     }
     h.drained().await;
     assert_eq!(h.texts("C1"), ["state 10"]);
@@ -181,9 +181,9 @@ async fn ten_updates_while_the_channel_is_paced_become_few_edits_and_the_last_on
 #[tokio::test]
 async fn replies_queued_before_their_message_is_posted_land_in_its_thread_in_order() {
     let h = Harness::start(FAST).await;
-    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
-    h.outbox.reply("alarm:a", &msg("OK → ALARM at 09:00")).unwrap();
-    h.outbox.reply("alarm:a", &msg("acknowledged by ana")).unwrap();
+    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).await.unwrap();
+    h.outbox.reply("alarm:a", &msg("OK → ALARM at 09:00")).await.unwrap();
+    h.outbox.reply("alarm:a", &msg("acknowledged by ana")).await.unwrap();
     h.drained().await;
     let all = h.slack.messages("C1");
     let parent = all[0]["ts"].as_str().unwrap();
@@ -197,13 +197,13 @@ async fn replies_queued_before_their_message_is_posted_land_in_its_thread_in_ord
 async fn a_reply_to_a_message_slack_refused_is_given_up_instead_of_waiting_forever() {
     let h = Harness::start(FAST).await;
     h.slack.fail_next("chat.postMessage", Failure::Error("not_in_channel".into()));
-    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
-    h.outbox.reply("alarm:a", &msg("OK → ALARM")).unwrap();
-    h.outbox.post("alarm:b", &ch("C1"), &msg("next")).unwrap();
+    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).await.unwrap();
+    h.outbox.reply("alarm:a", &msg("OK → ALARM")).await.unwrap();
+    h.outbox.post("alarm:b", &ch("C1"), &msg("next")).await.unwrap();
     h.drained().await;
     assert_eq!(h.texts("C1"), ["next"]);
     let failed: Vec<(WriteOp, Option<String>)> =
-        h.store.outbox_rows().unwrap().into_iter().map(|r| (r.op, r.error)).collect();
+        h.store.outbox_rows().await.unwrap().into_iter().map(|r| (r.op, r.error)).collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert_eq!(failed[0].0, WriteOp::Post);
     assert!(failed[0].1.as_deref().unwrap().contains("not_in_channel"), "{failed:?}");
@@ -214,16 +214,16 @@ async fn a_reply_to_a_message_slack_refused_is_given_up_instead_of_waiting_forev
 async fn stopping_the_sender_does_not_wait_out_a_retry_after_which_stays_scheduled() {
     let h = Harness::start(FAST).await;
     h.slack.fail_next("chat.postMessage", Failure::RateLimited { retry_after_secs: 30 });
-    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).unwrap();
+    h.outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).await.unwrap();
     h.slack.next_call("chat.postMessage").await;
-    while h.store.outbox_rows().unwrap()[0].state != WriteState::Pending {
+    while h.store.outbox_rows().await.unwrap()[0].state != WriteState::Pending {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let store = h.store.clone();
     let stopping = Instant::now();
     h.stop().await;
     assert!(stopping.elapsed() < Duration::from_secs(1), "stopping took {:?}", stopping.elapsed());
-    let row = store.outbox_rows().unwrap().remove(0);
+    let row = store.outbox_rows().await.unwrap().remove(0);
     let waits = row.next_attempt - chrono::Utc::now();
     assert!(waits > chrono::TimeDelta::seconds(25), "next attempt only {waits} away");
 }

@@ -11,11 +11,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ssm::types::ParameterType;
-use opsbot::store::SqliteStore;
 use opsbot_commands::change::{Click, ClickOutcome};
 use opsbot_commands::cmd::{Context, ENTRIES};
 use opsbot_commands::ports::chat::{Chat, ChatError, MessageRef};
-use opsbot_commands::ports::store::{ChangeId, Store};
+use opsbot_commands::ports::store::ChangeId;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Ops, Reply};
 use opsbot_policies::Policy;
@@ -56,7 +55,7 @@ impl Chat for RecordingChat {
 struct World {
     ops: Arc<Ops>,
     ssm: aws_sdk_ssm::Client,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn opsbot::store::Storage>,
     chat: Arc<RecordingChat>,
 }
 
@@ -64,7 +63,7 @@ async fn world() -> World {
     let sdk = emulators().await.sdk_config().await;
     let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
     let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
-    let (store, chat) = (Arc::new(SqliteStore::in_memory().unwrap()), Arc::new(RecordingChat::default()));
+    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(RecordingChat::default()));
     let ops = Ops::new(opsbot::aws::gateways(&sdk), Arc::new(policy), store.clone(), chat.clone());
     World { ops: Arc::new(ops), ssm: aws_sdk_ssm::Client::new(&sdk), store, chat }
 }

@@ -22,10 +22,10 @@ use super::screen::Screen;
 use crate::notify::service::{Notifications, Writes};
 use crate::notify::sqs::Inbox;
 use crate::slack::outbox::{OutboxError, Write};
-use crate::store::{LivingRecord, SqliteStore};
+use crate::store::{LivingRecord, Storage};
 
 pub struct ConsoleWrites {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Storage>,
     screen: Arc<Screen>,
     /// Each message key's channel, from its post.
     channels: Mutex<HashMap<String, ChannelId>>,
@@ -34,7 +34,7 @@ pub struct ConsoleWrites {
 }
 
 impl ConsoleWrites {
-    pub fn new(store: Arc<SqliteStore>, screen: Arc<Screen>) -> Self {
+    pub fn new(store: Arc<dyn Storage>, screen: Arc<Screen>) -> Self {
         ConsoleWrites { store, screen, channels: Mutex::default(), pending: Mutex::default() }
     }
 
@@ -92,9 +92,15 @@ impl ConsoleWrites {
     }
 }
 
+#[async_trait::async_trait]
 impl Writes for ConsoleWrites {
-    fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>) -> Result<(), OutboxError> {
-        self.store.commit_notification(records, &[], handled, chrono::Utc::now())?;
+    async fn commit(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Write],
+        handled: Option<i64>,
+    ) -> Result<(), OutboxError> {
+        self.store.commit_notification(records, &[], handled, chrono::Utc::now()).await?;
         self.pending.lock().unwrap_or_else(|p| p.into_inner()).extend(writes.iter().cloned());
         Ok(())
     }
@@ -129,7 +135,7 @@ impl Notices {
 /// The demo's notification side: an alert book and notifier over `store`
 /// printing on `screen`, and the story to tell — all of it to `#ops`.
 pub fn demo_notices(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Storage>,
     screen: Arc<Screen>,
     policy: Arc<opsbot_policies::Policy>,
     pipelines: Arc<dyn opsbot_commands::ports::Pipelines>,

@@ -15,7 +15,7 @@ use crate::sandbox::Sandbox;
 /// A console session over the demo sandbox under `policy`, printing into a buffer.
 fn demo_with(policy: Policy) -> (Arc<Sandbox>, Session, Captured) {
     let sandbox = Arc::new(Sandbox::demo(Utc::now()));
-    let store = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
+    let store = crate::store::open(None).unwrap();
     let captured = Captured::default();
     let screen = Screen::new(captured.clone());
     let chat = Arc::new(super::chat::ConsoleChat::new(screen.clone()));
@@ -232,7 +232,7 @@ async fn in_the_demo_a_developer_asks_and_a_lead_approves_at_the_same_console() 
 /// The demo as `opsbot demo` runs it: its policy, and its notification story.
 fn demo_with_story() -> (Session, Captured) {
     let sandbox = Arc::new(Sandbox::demo(Utc::now()));
-    let store = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
+    let store = crate::store::open(None).unwrap();
     let captured = Captured::default();
     let screen = Screen::new(captured.clone());
     let chat = Arc::new(super::chat::ConsoleChat::new(screen.clone()));

@@ -22,7 +22,6 @@
 pub mod alarm;
 pub mod approval;
 pub mod event;
-pub mod group_commit;
 #[cfg(test)]
 mod markup_tests;
 pub mod notifier;

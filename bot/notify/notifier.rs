@@ -37,7 +37,7 @@ use super::route::{About, Target, target};
 use super::summary::summary;
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
-use crate::store::{Living, LivingRecord, SqliteStore};
+use crate::store::{Living, LivingRecord, Storage};
 
 /// What handling one notification changes.
 #[derive(Debug, Default)]
@@ -47,7 +47,7 @@ pub struct Batch {
 }
 
 pub struct Notifier {
-    pub(super) store: Arc<SqliteStore>,
+    pub(super) store: Arc<dyn Storage>,
     pub(super) settings: NotificationSettings,
     pub(super) policy: Arc<Policy>,
     pub(super) pipelines: Arc<dyn Pipelines>,
@@ -96,7 +96,7 @@ impl Batch {
 
 impl Notifier {
     pub fn new(
-        store: Arc<SqliteStore>,
+        store: Arc<dyn Storage>,
         settings: NotificationSettings,
         policy: Arc<Policy>,
         pipelines: Arc<dyn Pipelines>,
@@ -119,7 +119,7 @@ impl Notifier {
         };
         match &inbound.notification {
             Notification::Alarm(change) => {
-                let kept: Option<AlertRecord> = self.kept(Living::Alarm, &change.arn)?;
+                let kept: Option<AlertRecord> = self.kept(Living::Alarm, &change.arn).await?;
                 let step = alarm::apply(kept, change, &self.settings.alarms, &to.mention);
                 if let Some(alert) = step.alert {
                     batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert);
@@ -129,11 +129,11 @@ impl Notifier {
             Notification::PipelineExecution(e) => {
                 let trigger = e.execution_trigger.as_ref().and_then(|t| t.describe());
                 let what = What::Execution { state: e.state.clone(), trigger: trigger.as_deref() };
-                self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound.time, what, now)?;
+                self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound.time, what, now).await?;
             }
             Notification::PipelineStage(s) => {
                 let what = What::Stage { stage: &s.stage, state: s.state.clone() };
-                self.pipeline(&mut batch, &to, &s.pipeline, &s.execution_id, inbound.time, what, now)?;
+                self.pipeline(&mut batch, &to, &s.pipeline, &s.execution_id, inbound.time, what, now).await?;
             }
             Notification::PipelineAction(a) => {
                 let error = action_error(a);
@@ -143,7 +143,7 @@ impl Notifier {
                     state: a.state.clone(),
                     error: error.as_deref(),
                 };
-                self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound.time, what, now)?;
+                self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound.time, what, now).await?;
                 if is_approval(a) {
                     self.approval_moved(&mut batch, &to, a, inbound.time, now).await?;
                 }
@@ -158,7 +158,7 @@ impl Notifier {
                     console: m.console_link.as_deref(),
                     custom: m.custom_data.as_deref(),
                 };
-                self.announce(&mut batch, &to, &waiting, now)?;
+                self.announce(&mut batch, &to, &waiting, now).await?;
             }
             _ => {
                 if let Some((key, reply)) = summary(inbound) {
@@ -170,8 +170,8 @@ impl Notifier {
         Ok(batch)
     }
 
-    fn kept<T: DeserializeOwned>(&self, kind: Living, id: &str) -> Result<Option<T>, StoreError> {
-        let Some(body) = self.store.living(kind, id)? else { return Ok(None) };
+    async fn kept<T: DeserializeOwned>(&self, kind: Living, id: &str) -> Result<Option<T>, StoreError> {
+        let Some(body) = self.store.living(kind, id).await? else { return Ok(None) };
         match serde_json::from_str(&body) {
             Ok(record) => Ok(Some(record)),
             Err(err) => {
@@ -184,7 +184,7 @@ impl Notifier {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn pipeline(
+    async fn pipeline(
         &self,
         batch: &mut Batch,
         to: &Target,
@@ -194,7 +194,7 @@ impl Notifier {
         what: What<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let kept: Option<RunRecord> = self.kept(Living::Pipeline, execution)?;
+        let kept: Option<RunRecord> = self.kept(Living::Pipeline, execution).await?;
         let event = run::Event { pipeline, execution, at, what };
         let (record, effects) = run::apply(kept, &event);
         let open = !record.state.as_ref().is_some_and(ExecutionState::ended);
@@ -204,20 +204,25 @@ impl Notifier {
     }
 
     /// The undecided approval at this place, if opsbot shows one.
-    fn waiting_at(&self, pipeline: &str, stage: &str, action: &str) -> Result<Option<ApprovalRecord>, StoreError> {
-        let open = self.store.living_open(Living::Approval)?;
+    async fn waiting_at(
+        &self,
+        pipeline: &str,
+        stage: &str,
+        action: &str,
+    ) -> Result<Option<ApprovalRecord>, StoreError> {
+        let open = self.store.living_open(Living::Approval).await?;
         let records = open.iter().filter_map(|body| serde_json::from_str::<ApprovalRecord>(body).ok());
         Ok(records.into_iter().find(|r| r.is_waiting_at(pipeline, stage, action)))
     }
 
-    fn announce(
+    async fn announce(
         &self,
         batch: &mut Batch,
         to: &Target,
         waiting: &Waiting<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let kept = self.waiting_at(waiting.pipeline, waiting.stage, waiting.action)?;
+        let kept = self.waiting_at(waiting.pipeline, waiting.stage, waiting.action).await?;
         let (record, effects) = approval::announce(kept, waiting, now);
         let key = record.message_key();
         batch.keep(Living::Approval, &key, record.decided.is_none(), &record);
@@ -238,13 +243,13 @@ impl Notifier {
             ExecutionState::Started => {
                 let waiting =
                     Waiting { pipeline: &a.pipeline, stage: &a.stage, action: &a.action, ..Waiting::default() };
-                return self.announce(batch, to, &waiting, now);
+                return self.announce(batch, to, &waiting, now).await;
             }
             ExecutionState::Succeeded => true,
             ExecutionState::Failed | ExecutionState::Canceled | ExecutionState::Abandoned => false,
             _ => return Ok(()),
         };
-        let Some(mut record) = self.waiting_at(&a.pipeline, &a.stage, &a.action)? else { return Ok(()) };
+        let Some(mut record) = self.waiting_at(&a.pipeline, &a.stage, &a.action).await? else { return Ok(()) };
         let summary = self.decision_summary(a).await;
         let effects = approval::decide(&mut record, approved, at, summary.as_deref());
         let key = record.message_key();
@@ -275,9 +280,9 @@ impl Notifier {
     }
 
     /// The time-driven half: escalations and calmed-down flapping alarms.
-    pub fn sweep(&self, now: DateTime<Utc>) -> Result<Batch, StoreError> {
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Batch, StoreError> {
         let mut batch = Batch::default();
-        for body in self.store.living_open(Living::Alarm)? {
+        for body in self.store.living_open(Living::Alarm).await? {
             let Ok(mut alert) = serde_json::from_str::<AlertRecord>(&body) else { continue };
             let mut effects = Vec::new();
             if let Some(line) = alarm::escalate(&mut alert, now, &self.settings.alarms) {

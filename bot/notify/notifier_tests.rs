@@ -64,12 +64,7 @@ notifications:
 ";
     let settings = Settings::from_test_yaml(yaml).unwrap();
     let pipelines = Arc::new(Decided("Approved by Lee Lead (U0LEAD) via opsbot: canary green"));
-    Notifier::new(
-        Arc::new(SqliteStore::in_memory().unwrap()),
-        settings.notifications.clone(),
-        settings.policy(),
-        pipelines,
-    )
+    Notifier::new(crate::store::open(None).unwrap(), settings.notifications.clone(), settings.policy(), pipelines)
 }
 
 fn event(detail_type: &str, source: &str, minute: i64, detail: serde_json::Value) -> Vec<u8> {
@@ -95,13 +90,11 @@ fn approval_action(state: &str, minute: i64) -> Vec<u8> {
 /// Handles `body` as the inbox would and keeps its records; returns its writes.
 async fn handle(n: &Notifier, body: &[u8], now: DateTime<Utc>) -> Vec<Write> {
     let batch = n.handle(&parse(body).unwrap(), now).await.unwrap();
-    keep(n, batch)
+    keep(n, batch).await
 }
 
-fn keep(n: &Notifier, batch: Batch) -> Vec<Write> {
-    for r in &batch.records {
-        n.store.living_put(r, 0).unwrap();
-    }
+async fn keep(n: &Notifier, batch: Batch) -> Vec<Write> {
+    n.store.commit_notification(&batch.records, &[], None, t(0)).await.unwrap();
     batch.writes
 }
 
@@ -130,18 +123,18 @@ async fn an_alarm_is_posted_to_its_route_mentioning_on_call_then_resolved_in_pla
     assert!(fired[1].starts_with("thread: :rotating_light: ALARM at 09:00:00 UTC"), "{fired:?}");
     let resolved = summary(&handle(&n, &alarm("OK", 20), t(20)).await);
     assert_eq!(resolved[0], "update");
-    assert!(n.store.living_open(Living::Alarm).unwrap().is_empty(), "resolved alerts are no longer open");
+    assert!(n.store.living_open(Living::Alarm).await.unwrap().is_empty(), "resolved alerts are no longer open");
 }
 
 #[tokio::test]
 async fn an_alarm_nobody_acknowledges_is_escalated_once_by_the_sweep() {
     let n = notifier();
     handle(&n, &alarm("ALARM", 0), t(0)).await;
-    assert!(keep(&n, n.sweep(t(9)).unwrap()).is_empty());
-    let escalated = summary(&keep(&n, n.sweep(t(10)).unwrap()));
+    assert!(keep(&n, n.sweep(t(9)).await.unwrap()).await.is_empty());
+    let escalated = summary(&keep(&n, n.sweep(t(10)).await.unwrap()).await);
     assert_eq!(escalated.len(), 2, "{escalated:?}");
     assert!(escalated[1].contains("<!subteam^S0ONCALL>: *shop-5xx* has been firing for 10m"), "{escalated:?}");
-    assert!(keep(&n, n.sweep(t(30)).unwrap()).is_empty(), "once");
+    assert!(keep(&n, n.sweep(t(30)).await.unwrap()).await.is_empty(), "once");
 }
 
 #[tokio::test]
@@ -195,13 +188,14 @@ async fn a_run_says_what_triggered_it_down_to_the_commit() {
 /// too large or a constraint it breaks would): those commits fail, the rest
 /// are committed, their rows marked handled.
 struct RefusesOne {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn crate::store::Storage>,
     poison: &'static str,
     committed: std::sync::Mutex<Vec<String>>,
 }
 
+#[async_trait]
 impl crate::notify::service::Writes for RefusesOne {
-    fn commit(
+    async fn commit(
         &self,
         records: &[LivingRecord],
         writes: &[Write],
@@ -211,7 +205,7 @@ impl crate::notify::service::Writes for RefusesOne {
         if keys.iter().any(|k| k.contains(self.poison)) {
             return Err(StoreError("database disk image is malformed".into()).into());
         }
-        self.store.commit_notification(records, &[], handled, t(0))?;
+        self.store.commit_notification(records, &[], handled, t(0)).await?;
         self.committed.lock().unwrap().extend(keys.into_iter().filter(|_| !writes.is_empty()));
         Ok(())
     }
@@ -252,9 +246,9 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
 
     let mut drains = 1;
     while service.parked().await.unwrap().count == 0 && drains < 20 {
-        let next = store.inbox_pending(10, i64::MAX).unwrap()[0].attempts;
+        let next = store.inbox_pending(10, i64::MAX).await.unwrap()[0].attempts;
         service.drain().await;
-        assert_eq!(store.inbox_pending(10, i64::MAX).unwrap()[0].attempts, next, "not due yet: not tried");
+        assert_eq!(store.inbox_pending(10, i64::MAX).await.unwrap()[0].attempts, next, "not due yet: not tried");
         *now.lock().unwrap() += Duration::minutes(6);
         service.drain().await;
         drains += 1;
@@ -269,7 +263,7 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
     service.receive(&alarm_named("shop-errors", 40)).await.unwrap();
     service.drain().await;
     assert_eq!(committed(), 2, "a parked notification is out of the way of what comes next");
-    assert!(store.inbox_pending(10, i64::MAX).unwrap().is_empty(), "nothing else waits");
+    assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "nothing else waits");
 }
 
 #[tokio::test(start_paused = true)]
@@ -288,11 +282,11 @@ async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anyt
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(service.clone().run(stop.clone()));
     service.receive(&alarm_named("shop-5xx", 0)).await.unwrap();
-    let attempts = || store.inbox_pending(1, i64::MAX).unwrap()[0].attempts;
+    let attempts = async || store.inbox_pending(1, i64::MAX).await.unwrap()[0].attempts;
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    assert_eq!(attempts(), 1);
+    assert_eq!(attempts().await, 1);
     tokio::time::sleep(crate::store::FIRST_RETRY).await;
-    assert_eq!(attempts(), 2, "retried after the first wait, with no sweep or new notification due");
+    assert_eq!(attempts().await, 2, "retried after the first wait, with no sweep or new notification due");
     stop.cancel();
     running.await.unwrap();
 }

@@ -6,9 +6,7 @@
 //!
 //! # Decisions
 //! - `receive` only parses (for the dedup key) and stores: the answer to SQS
-//!   or SNS never waits for Slack. Stores go through [`GroupCommit`] (one
-//!   transaction per batch of concurrent accepts, still committed before the
-//!   answer).
+//!   or SNS never waits for Slack, only for the row to be durable.
 //! - Handling a row and marking it handled are one transaction with the
 //!   records and Slack writes it causes; after a crash, unhandled rows are
 //!   handled on the next start — nothing lost, nothing twice.
@@ -37,12 +35,11 @@ use tracing::{debug, error, warn};
 
 use super::alarm::{self, AlertRecord, Effect};
 use super::event::{ParseError, parse};
-use super::group_commit::GroupCommit;
 use super::notifier::{Batch, Lifecycle, Notifier};
 use super::sqs::Inbox;
 use crate::app::Clock;
 use crate::slack::outbox::{Outbox, OutboxError, Write};
-use crate::store::{Failure, InboxRow, Living, LivingRecord, SqliteStore};
+use crate::store::{Failure, InboxRow, Living, LivingRecord, Storage};
 
 /// Rows handled per read of the inbox.
 const CHUNK: usize = 64;
@@ -52,20 +49,26 @@ const PARKED_LISTED: usize = 3;
 /// Where handled notifications go: their records and writes, committed with
 /// the inbox row they came from. The Slack [`Outbox`] in `serve`; the
 /// console's screen in `opsbot demo`.
+#[async_trait]
 pub trait Writes: Send + Sync {
-    fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>) -> Result<(), OutboxError>;
+    async fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>)
+    -> Result<(), OutboxError>;
 }
 
+#[async_trait]
 impl Writes for Outbox {
-    fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>) -> Result<(), OutboxError> {
-        Outbox::commit(self, records, writes, handled)
+    async fn commit(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Write],
+        handled: Option<i64>,
+    ) -> Result<(), OutboxError> {
+        Outbox::commit(self, records, writes, handled).await
     }
 }
 
 pub struct Notifications {
-    store: Arc<SqliteStore>,
-    /// Accepts go through one writer thread, a transaction per batch.
-    commit: GroupCommit,
+    store: Arc<dyn Storage>,
     notifier: Notifier,
     outbox: Arc<dyn Writes>,
     clock: Clock,
@@ -76,8 +79,7 @@ pub struct Notifications {
 impl Notifications {
     pub fn new(notifier: Notifier, outbox: Arc<dyn Writes>, clock: Clock, sweep_every: Duration) -> Arc<Self> {
         let store = notifier.store.clone();
-        let commit = GroupCommit::start(store.clone()).expect("the OS starts the inbox writer thread");
-        Arc::new(Notifications { store, commit, notifier, outbox, clock, wake: Notify::new(), sweep_every })
+        Arc::new(Notifications { store, notifier, outbox, clock, wake: Notify::new(), sweep_every })
     }
 
     /// The clock everything here is judged by.
@@ -92,10 +94,10 @@ impl Notifications {
         loop {
             self.drain().await;
             if Instant::now() >= next_sweep {
-                self.sweep();
+                self.sweep().await;
                 next_sweep = Instant::now() + self.sweep_every;
             }
-            let wake_at = self.next_retry().map_or(next_sweep, |retry| retry.min(next_sweep));
+            let wake_at = self.next_retry().await.map_or(next_sweep, |retry| retry.min(next_sweep));
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = self.wake.notified() => {}
@@ -108,7 +110,7 @@ impl Notifications {
     /// its retry (or is parked) and the rows behind it go on.
     pub async fn drain(&self) {
         loop {
-            let rows = match self.store.inbox_pending(CHUNK, (self.clock)().timestamp_millis()) {
+            let rows = match self.store.inbox_pending(CHUNK, (self.clock)().timestamp_millis()).await {
                 Ok(rows) => rows,
                 Err(err) => return error!(error = %err, "cannot read the inbox; trying again on the next wake"),
             };
@@ -117,7 +119,7 @@ impl Notifications {
             }
             for row in rows {
                 if let Err(err) = self.handle(&row).await
-                    && !self.failed(&row, &err)
+                    && !self.failed(&row, &err).await
                 {
                     return;
                 }
@@ -134,20 +136,20 @@ impl Notifications {
                 Batch::default()
             }
         };
-        self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)).map_err(|e| e.to_string())
+        self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)).await.map_err(|e| e.to_string())
     }
 
     /// Records that `row` failed; false when even that cannot be written.
-    fn failed(&self, row: &InboxRow, error: &str) -> bool {
+    async fn failed(&self, row: &InboxRow, error: &str) -> bool {
         let key = &row.key;
-        match self.store.inbox_failed(row.seq, error, (self.clock)().timestamp_millis()) {
+        match self.store.inbox_failed(row.seq, error, (self.clock)().timestamp_millis()).await {
             // The first failure says what is wrong; the retries of the same row stay out of the way.
             Ok(Failure::RetryAt { attempts: 1, .. }) => {
                 warn!(%key, %error, "cannot handle a notification; trying it again later, the rest go on");
             }
             Ok(Failure::RetryAt { attempts, .. }) => debug!(%key, %error, attempts, "a notification failed again"),
             Ok(Failure::Parked { attempts }) => {
-                let parked = self.store.inbox_parked(0).map(|(count, _)| count).unwrap_or_default();
+                let parked = self.store.inbox_parked(0).await.map(|(count, _)| count).unwrap_or_default();
                 error!(
                     %key, %error, attempts, parked,
                     "notification parked: it failed {attempts} times; kept and listed by `/ops alerts`, the rest go on"
@@ -162,22 +164,25 @@ impl Notifications {
     }
 
     /// When the next failed row is due again, on the runtime's clock.
-    fn next_retry(&self) -> Option<Instant> {
-        let due = self.store.inbox_next_retry().ok().flatten()?;
+    async fn next_retry(&self) -> Option<Instant> {
+        let due = self.store.inbox_next_retry().await.ok().flatten()?;
         let wait = due.saturating_sub((self.clock)().timestamp_millis()).max(0);
         Some(Instant::now() + Duration::from_millis(wait as u64))
     }
 
     /// Escalations and calmed-down flapping alarms, as of now.
-    pub fn sweep(&self) {
-        let swept = self.notifier.sweep((self.clock)()).map_err(OutboxError::from);
-        if let Err(err) = swept.and_then(|batch| self.outbox.commit(&batch.records, &batch.writes, None)) {
+    pub async fn sweep(&self) {
+        let swept = match self.notifier.sweep((self.clock)()).await {
+            Ok(batch) => self.outbox.commit(&batch.records, &batch.writes, None).await,
+            Err(err) => Err(err.into()),
+        };
+        if let Err(err) = swept {
             error!(error = %err, "alarm sweep failed; trying again at the next one");
         }
     }
 
-    fn open_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
-        let bodies = self.store.living_open(Living::Alarm)?;
+    async fn open_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
+        let bodies = self.store.living_open(Living::Alarm).await?;
         let mut open: Vec<AlertRecord> = bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect();
         open.sort_by_key(|a| std::cmp::Reverse(a.episode));
         Ok(open)
@@ -203,7 +208,7 @@ impl Inbox for Notifications {
             }
         };
         let now = (self.clock)().timestamp_millis();
-        let new = self.commit.accept(inbound.key.clone(), body.to_vec(), now).await?;
+        let new = self.store.inbox_accept(&inbound.key, body, now).await.map_err(|e| e.to_string())?;
         if new {
             self.wake.notify_one();
         } else {
@@ -218,11 +223,11 @@ impl Inbox for Notifications {
 #[async_trait]
 impl Alerts for Notifications {
     async fn open(&self) -> Result<Vec<Alert>, StoreError> {
-        Ok(self.open_alerts()?.iter().map(alarm::as_alert).collect())
+        Ok(self.open_alerts().await?.iter().map(alarm::as_alert).collect())
     }
 
     async fn ack(&self, which: &str, by: &SlackUserId, at: Time) -> Result<AckOutcome, StoreError> {
-        let mut open = self.open_alerts()?;
+        let mut open = self.open_alerts().await?;
         let alerts: Vec<Alert> = open.iter().map(alarm::as_alert).collect();
         let found = match pick(&alerts, which) {
             Ok(found) => found,
@@ -240,7 +245,7 @@ impl Alerts for Notifications {
         batch.effects(alert.message_key(), None, vec![Effect::Update, Effect::Thread(line)], || {
             alarm::render(alert, now)
         });
-        self.outbox.commit(&batch.records, &batch.writes, None).map_err(|e| match e {
+        self.outbox.commit(&batch.records, &batch.writes, None).await.map_err(|e| match e {
             OutboxError::Store(err) => err,
             other => StoreError(other.to_string()),
         })?;
@@ -248,7 +253,7 @@ impl Alerts for Notifications {
     }
 
     async fn parked(&self) -> Result<Parked, StoreError> {
-        let (count, rows) = self.store.inbox_parked(PARKED_LISTED)?;
+        let (count, rows) = self.store.inbox_parked(PARKED_LISTED).await?;
         let newest = rows
             .into_iter()
             .map(|row| ParkedNotification {

@@ -21,7 +21,7 @@ use crate::app::Clock;
 use crate::http::sns::SnsEndpoint;
 use crate::settings::NotificationSettings;
 use crate::slack::outbox::Outbox;
-use crate::store::SqliteStore;
+use crate::store::Storage;
 
 /// What [`start`] started.
 pub struct Started {
@@ -34,7 +34,7 @@ pub struct Started {
 /// What notifications are started from.
 pub struct Parts<'a> {
     pub settings: &'a NotificationSettings,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Storage>,
     pub outbox: Outbox,
     pub policy: Arc<Policy>,
     pub pipelines: Arc<dyn Pipelines>,

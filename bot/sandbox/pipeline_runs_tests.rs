@@ -201,7 +201,7 @@ async fn stopping_lets_the_current_action_finish_and_abandoning_does_not_wait() 
 async fn console(script: &str) -> String {
     use crate::console::{Screen, Session, chat::ConsoleChat, run, screen::Captured};
     let sandbox = Arc::new(Sandbox::demo(Utc::now()));
-    let store = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
+    let store = crate::store::open(None).unwrap();
     let captured = Captured::default();
     let screen = Screen::new(captured.clone());
     let chat = Arc::new(ConsoleChat::new(screen.clone()));

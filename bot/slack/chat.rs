@@ -41,7 +41,7 @@ fn chat_error(err: impl std::fmt::Display) -> ChatError {
 impl Chat for SlackChat {
     async fn post(&self, channel: &ChannelId, reply: &Reply) -> Result<MessageRef, ChatError> {
         let key = format!("chat:{}:{}", self.run, self.next.fetch_add(1, Ordering::Relaxed));
-        self.outbox.post(&key, channel, reply).map_err(chat_error)?;
+        self.outbox.post(&key, channel, reply).await.map_err(chat_error)?;
         Ok(MessageRef { channel: channel.clone(), ts: format!("{KEY_PREFIX}{key}") })
     }
 
@@ -50,7 +50,7 @@ impl Chat for SlackChat {
             // A message posted directly before this version: edit it directly.
             return self.web.update_message(&message.channel, &message.ts, reply).await.map_err(chat_error);
         };
-        self.outbox.update(key, reply).map(drop).map_err(chat_error)
+        self.outbox.update(key, reply).await.map(drop).map_err(chat_error)
     }
 
     async fn whisper(&self, channel: &ChannelId, user: &SlackUserId, reply: &Reply) -> Result<(), ChatError> {

@@ -1,335 +1,161 @@
-//! The store in one SQLite file (WAL): request claims, changes between their
-//! clicks, the append-only audit log, the notification inbox (`inbox`), the
-//! living messages' records (`living`) and the Slack outbox (rows still to
-//! send and where each logical message was posted: [`outbox`]). Implements
-//! the commands' `Store` port; the operations are single-row reads, conditional updates and
-//! appends, so a DynamoDB implementation can follow with the same shape.
-//! What is finished is forgotten by age ([`Retention`], `store.retention`).
+//! Durable state behind ports: the app, the notifier and the outbox hold the
+//! store as `Arc<dyn Storage>` and never name a backend.
 //!
-//! Decisions:
-//! - One connection behind a mutex: every operation is one short indexed
-//!   statement, so a pool would add nothing but complexity.
-//! - WAL + `synchronous = NORMAL`: durable across process crashes (a power
-//!   cut may lose the last transactions, never corrupt the file), and no fsync
-//!   per claim on the acknowledgement path.
-//! - `transition` is a single `UPDATE … WHERE state = from`: the row count
-//!   tells the one caller that won.
-//! - Audit rows are only ever inserted and never updated; they are deleted
-//!   only by age, and only when `store.retention.audit` asks for it.
-//! - Claims are pruned after a day (Slack retries for minutes, not days).
-//! - `secure_delete`: a pending `param set` keeps its value until the change
-//!   is final; when it is scrubbed, the old bytes are overwritten too.
+//! # Ports
+//! - claims, changes and audit: the commands' [`Store`] port;
+//! - [`InboxStore`]: notification bodies kept before their source forgets
+//!   them, deduplicated, retried and parked ([`inbox`]);
+//! - [`LivingStore`]: the records living messages keep ([`living`]);
+//! - [`OutboxStore`]: Slack writes still to make and where each logical
+//!   message was posted ([`outbox`]); its `commit_notification` stores a
+//!   handled notification's records, writes and inbox row together;
+//! - [`Pruning`]: forgetting what is finished ([`retention`]).
+//!
+//! [`Storage`] is all of them; [`open`] gives the configured backend.
+//! [`sqlite`] is the one implementation today (one file, WAL). Every backend
+//! passes the same conformance suite ([`conformance`]): a second backend adds
+//! one line there.
+//!
+//! # Invariants every backend keeps
+//! - A claim, an inbox key and a posted message key are each taken once,
+//!   atomically, however many callers race.
+//! - A change's `transition` is compare-and-set on its state.
+//! - Audit records are appended, never updated; deleted only by an audit retention.
+//! - `commit_notification` is all or nothing.
 
-mod inbox;
-mod living;
-mod retention;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use opsbot_commands::ports::Time;
+use opsbot_commands::ports::chat::MessageRef;
+pub use opsbot_commands::ports::store::{Store, StoreError};
+use opsbot_commands::values::ChannelId;
+
+pub mod inbox;
+pub mod living;
+pub mod outbox;
+pub mod retention;
+pub mod sqlite;
+
+#[cfg(test)]
+mod conformance;
 
 pub use inbox::{FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
 pub use living::{Living, LivingRecord};
+pub use outbox::{Enqueued, OutboxRow, Queued, WriteOp, WriteState};
 pub use retention::{Pruned, Retention};
 
-use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use opsbot_commands::ports::Time;
-use opsbot_commands::ports::chat::MessageRef;
-use opsbot_commands::ports::store::{
-    AuditEvent, AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store, StoreError,
-};
-use opsbot_commands::values::{ChannelId, SlackUserId};
-use rusqlite::{Connection, OptionalExtension, Row, params};
-
-pub mod outbox;
-pub use outbox::{Enqueued, OutboxRow, Queued, WriteOp, WriteState};
-
-/// Schema versions, applied in order; the index is `user_version`.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL)",
-    "CREATE TABLE changes (
-        id TEXT PRIMARY KEY, text TEXT NOT NULL, shown TEXT NOT NULL, command TEXT NOT NULL,
-        hash TEXT NOT NULL, plan TEXT NOT NULL, requester TEXT NOT NULL, channel TEXT NOT NULL,
-        state TEXT NOT NULL, approvers TEXT, rule TEXT, created INTEGER NOT NULL, expires INTEGER NOT NULL,
-        message_channel TEXT, message_ts TEXT, decided_by TEXT);
-     CREATE INDEX changes_waiting ON changes (state, expires);
-     CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL,
-        request TEXT NOT NULL, actor TEXT NOT NULL, approver TEXT, channel TEXT NOT NULL,
-        command TEXT NOT NULL, text TEXT NOT NULL, decision TEXT, rule TEXT,
-        aws_request_ids TEXT NOT NULL, detail TEXT);
-     CREATE INDEX audit_actor ON audit (actor, seq);
-     CREATE INDEX audit_command ON audit (command, seq)",
-    "ALTER TABLE changes ADD COLUMN requester_name TEXT;
-     ALTER TABLE changes ADD COLUMN groups TEXT NOT NULL DEFAULT '[]'",
-    "CREATE TABLE inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, body BLOB,
-        received INTEGER NOT NULL);
-     CREATE INDEX inbox_pending ON inbox (seq) WHERE body IS NOT NULL;
-     CREATE TABLE living (kind TEXT NOT NULL, id TEXT NOT NULL, open INTEGER NOT NULL, body TEXT NOT NULL,
-        PRIMARY KEY (kind, id));
-     CREATE INDEX living_open ON living (kind, open)",
-    outbox::MIGRATION,
-    // Forgetting week-old handled keys (after every handled row) must not scan
-    // the whole inbox: without it, handling became quadratic in the inbox size.
-    "CREATE INDEX inbox_forget ON inbox (received) WHERE body IS NULL",
-    retention::MIGRATION,
-];
-
-const CLAIM_TTL_SECS: i64 = 24 * 3600;
-const PRUNE_EVERY: u64 = 1024;
-
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
-    claims_since_prune: AtomicU64,
-}
-
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
-}
-
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        // A change may hold a secret until it finishes; freed pages are zeroed
-        // so the scrubbed value does not linger in the file.
-        conn.pragma_update(None, "secure_delete", "ON").map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
-        Self::migrate(conn)
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Self::migrate(Connection::open_in_memory().map_err(err)?)
-    }
-
-    fn migrate(conn: Connection) -> Result<Self, StoreError> {
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
-        if version > MIGRATIONS.len() as i64 {
-            return Err(StoreError(format!(
-                "the store was written by a newer opsbot (schema {version}, this one knows {})",
-                MIGRATIONS.len()
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-            conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1)).map_err(err)?;
-        }
-        Ok(SqliteStore { conn: Mutex::new(conn), claims_since_prune: AtomicU64::new(0) })
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&conn).map_err(err)
-    }
-
-    /// Whether `key` was claimed (for tests and diagnostics).
-    pub fn is_claimed(&self, key: &str) -> Result<bool, StoreError> {
-        self.with(|c| c.query_row("SELECT 1 FROM claims WHERE key = ?1", [key], |_| Ok(())).optional())
-            .map(|found| found.is_some())
-    }
-}
-
-fn millis(t: Time) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> Time {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn user(raw: String) -> rusqlite::Result<SlackUserId> {
-    SlackUserId::parse(&raw).map_err(|e| rusqlite::Error::InvalidColumnName(e.to_string()))
-}
-
-fn channel(raw: String) -> rusqlite::Result<ChannelId> {
-    ChannelId::parse(&raw).map_err(|e| rusqlite::Error::InvalidColumnName(e.to_string()))
-}
-
-fn change_row(r: &Row<'_>) -> rusqlite::Result<ChangeRecord> {
-    let state: String = r.get("state")?;
-    let plan: String = r.get("plan")?;
-    let message = match (r.get::<_, Option<String>>("message_channel")?, r.get::<_, Option<String>>("message_ts")?) {
-        (Some(ch), Some(ts)) => Some(MessageRef { channel: channel(ch)?, ts }),
-        _ => None,
-    };
-    Ok(ChangeRecord {
-        id: ChangeId(r.get("id")?),
-        text: r.get("text")?,
-        shown: r.get("shown")?,
-        command: r.get("command")?,
-        hash: r.get("hash")?,
-        plan: serde_json::from_str(&plan).unwrap_or_default(),
-        requester: user(r.get("requester")?)?,
-        requester_name: r.get("requester_name")?,
-        groups: serde_json::from_str(&r.get::<_, String>("groups")?).unwrap_or_default(),
-        channel: channel(r.get("channel")?)?,
-        state: ChangeState::parse(&state).ok_or_else(|| rusqlite::Error::InvalidColumnName(state.clone()))?,
-        approvers: r.get("approvers")?,
-        rule: r.get("rule")?,
-        created: time(r.get("created")?),
-        expires: time(r.get("expires")?),
-        message,
-        decided_by: r.get::<_, Option<String>>("decided_by")?.map(user).transpose()?,
-    })
-}
-
-fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
-    let event: String = r.get("event")?;
-    let ids: String = r.get("aws_request_ids")?;
-    Ok(AuditRecord {
-        at: time(r.get("at")?),
-        event: AuditEvent::parse(&event).ok_or_else(|| rusqlite::Error::InvalidColumnName(event.clone()))?,
-        request: r.get("request")?,
-        actor: user(r.get("actor")?)?,
-        approver: r.get::<_, Option<String>>("approver")?.map(user).transpose()?,
-        channel: channel(r.get("channel")?)?,
-        command: r.get("command")?,
-        text: r.get("text")?,
-        decision: r.get("decision")?,
-        rule: r.get("rule")?,
-        aws_request_ids: serde_json::from_str(&ids).unwrap_or_default(),
-        detail: r.get("detail")?,
-    })
-}
-
+/// The notification inbox (see [`inbox`] for the rules).
 #[async_trait]
-impl Store for SqliteStore {
-    async fn claim(&self, key: &str, now: Time) -> Result<bool, StoreError> {
-        let now = now.timestamp();
-        // Prune now and then instead of on every insert: the table stays small
-        // without adding a delete to the acknowledgement path each time.
-        let prune = self.claims_since_prune.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1;
-        self.with(|c| {
-            let inserted =
-                c.execute("INSERT OR IGNORE INTO claims (key, claimed_at) VALUES (?1, ?2)", params![key, now])?;
-            if prune {
-                c.execute("DELETE FROM claims WHERE claimed_at < ?1", params![now - CLAIM_TTL_SECS])?;
-            }
-            Ok(inserted == 1)
-        })
-    }
+pub trait InboxStore: Send + Sync {
+    /// Stores `body` under `key` unless the key is known; true when new.
+    /// Returns once the row is durable.
+    async fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError>;
 
-    async fn insert_change(&self, ch: &ChangeRecord) -> Result<(), StoreError> {
-        let plan = serde_json::to_string(&ch.plan).map_err(err)?;
-        let groups = serde_json::to_string(&ch.groups).map_err(err)?;
-        let message = ch.message.as_ref();
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO changes (id, text, shown, command, hash, plan, requester, channel, state, approvers, rule,
-                    created, expires, message_channel, message_ts, decided_by, requester_name, groups)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                params![
-                    ch.id.0,
-                    ch.text,
-                    ch.shown,
-                    ch.command,
-                    ch.hash,
-                    plan,
-                    ch.requester.as_str(),
-                    ch.channel.as_str(),
-                    ch.state.as_str(),
-                    ch.approvers,
-                    ch.rule,
-                    millis(ch.created),
-                    millis(ch.expires),
-                    message.map(|m| m.channel.as_str()),
-                    message.map(|m| m.ts.as_str()),
-                    ch.decided_by.as_ref().map(|u| u.as_str()),
-                    ch.requester_name,
-                    groups,
-                ],
-            )
-            .map(drop)
-        })
-    }
+    /// Up to `limit` unhandled rows due at `now_ms`, oldest first (parked
+    /// rows and rows waiting for their next attempt left out).
+    async fn inbox_pending(&self, limit: usize, now_ms: i64) -> Result<Vec<InboxRow>, StoreError>;
 
-    async fn change(&self, id: &ChangeId) -> Result<Option<ChangeRecord>, StoreError> {
-        self.with(|c| c.query_row("SELECT * FROM changes WHERE id = ?1", [&id.0], change_row).optional())
-    }
+    /// When the next row waiting for a retry is due (ms), if any waits.
+    async fn inbox_next_retry(&self) -> Result<Option<i64>, StoreError>;
 
-    async fn transition(
-        &self,
-        id: &ChangeId,
-        from: ChangeState,
-        to: ChangeState,
-        by: Option<&SlackUserId>,
-    ) -> Result<bool, StoreError> {
-        // Entering a final state scrubs `text` (which may hold a secret) down to `shown`.
-        self.with(|c| {
-            c.execute(
-                "UPDATE changes SET state = ?3, decided_by = COALESCE(?4, decided_by),
-                    text = CASE WHEN ?5 THEN shown ELSE text END
-                 WHERE id = ?1 AND state = ?2",
-                params![id.0, from.as_str(), to.as_str(), by.map(|u| u.as_str()), to.is_final()],
-            )
-        })
-        .map(|updated| updated == 1)
-    }
+    /// Records that handling row `seq` failed with `error` at `now_ms`: it
+    /// waits for its next attempt, or is parked after [`PARK_AFTER`] failures.
+    async fn inbox_failed(&self, seq: i64, error: &str, now_ms: i64) -> Result<Failure, StoreError>;
 
-    async fn set_message(&self, id: &ChangeId, message: &MessageRef) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE changes SET message_channel = ?2, message_ts = ?3 WHERE id = ?1",
-                params![id.0, message.channel.as_str(), message.ts],
-            )
-            .map(drop)
-        })
-    }
+    /// How many notifications are parked, and the newest `limit` of them.
+    async fn inbox_parked(&self, limit: usize) -> Result<(usize, Vec<ParkedRow>), StoreError>;
 
-    async fn in_state(&self, state: ChangeState) -> Result<Vec<ChangeRecord>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare("SELECT * FROM changes WHERE state = ?1 ORDER BY created")?;
-            stmt.query_map([state.as_str()], change_row)?.collect()
-        })
-    }
-
-    async fn overdue(&self, now: Time) -> Result<Vec<ChangeRecord>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT * FROM changes WHERE state IN ('awaiting_confirmation', 'awaiting_approval') AND expires < ?1",
-            )?;
-            stmt.query_map([millis(now)], change_row)?.collect()
-        })
-    }
-
-    async fn append_audit(&self, r: &AuditRecord) -> Result<(), StoreError> {
-        let ids = serde_json::to_string(&r.aws_request_ids).map_err(err)?;
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO audit (at, event, request, actor, approver, channel, command, text, decision, rule,
-                    aws_request_ids, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    millis(r.at),
-                    r.event.as_str(),
-                    r.request,
-                    r.actor.as_str(),
-                    r.approver.as_ref().map(|a| a.as_str()),
-                    r.channel.as_str(),
-                    r.command,
-                    r.text,
-                    r.decision,
-                    r.rule,
-                    ids,
-                    r.detail,
-                ],
-            )
-            .map(drop)
-        })
-    }
-
-    async fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT * FROM audit WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR command = ?2)
-                 ORDER BY seq DESC LIMIT ?3",
-            )?;
-            let rows =
-                stmt.query_map(params![q.user.as_ref().map(|u| u.as_str()), q.command, q.limit as i64], audit_row)?;
-            rows.collect()
-        })
-    }
+    /// Whether `key` was accepted (and not yet forgotten).
+    async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError>;
 }
 
-#[cfg(test)]
-mod tests;
+/// The records living messages keep (written by `commit_notification`).
+#[async_trait]
+pub trait LivingStore: Send + Sync {
+    /// The record kept under `id`, as JSON.
+    async fn living(&self, kind: Living, id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Every open record of `kind`, as JSON, oldest first.
+    async fn living_open(&self, kind: Living) -> Result<Vec<String>, StoreError>;
+}
+
+/// The Slack outbox's durable half (see [`outbox`] for the rules).
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Queues the first post of `key` in `channel`; if `key` is already
+    /// posted or waiting to be, queues (or coalesces) an update instead.
+    async fn outbox_post(
+        &self,
+        key: &str,
+        channel: &ChannelId,
+        payload: &str,
+        now: Time,
+    ) -> Result<Enqueued, StoreError>;
+
+    /// Queues new content for `key`'s message, coalescing into a write of it
+    /// still pending. `None`: no message with that key was ever queued.
+    async fn outbox_update(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError>;
+
+    /// Queues a reply in `key`'s thread. `None`: `key` was never queued.
+    async fn outbox_reply(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError>;
+
+    /// One handled notification, all or nothing: its living `records`, its
+    /// `writes` (a write for a message never posted is dropped, with a
+    /// warning) and, when given, its inbox row marked handled.
+    async fn commit_notification(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Queued],
+        handled: Option<i64>,
+        now: Time,
+    ) -> Result<(), StoreError>;
+
+    /// The next write of every channel that has one (failed rows excluded).
+    async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Every row, oldest first (diagnostics and tests).
+    async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Marks a row as handed to Slack (before the call) and counts the attempt.
+    async fn outbox_sending(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Schedules another attempt; `state` says whether Slack may have acted
+    /// (`Sending`) or surely did not (`Pending`).
+    async fn outbox_retry(&self, id: i64, at: Time, state: WriteState, error: &str) -> Result<(), StoreError>;
+
+    /// Gives a row up for good, with Slack's error; a failed post hands its
+    /// role to the key's next pending update.
+    async fn outbox_fail(&self, id: i64, error: &str) -> Result<(), StoreError>;
+
+    /// Completes a post: records where `key` lives and removes the row, together.
+    async fn outbox_posted(&self, id: i64, message: &MessageRef, key: &str, now: Time) -> Result<(), StoreError>;
+
+    /// Completes an update or a reply.
+    async fn outbox_done(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Where `key`'s message was posted, once it was.
+    async fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, StoreError>;
+}
+
+/// Forgetting what is finished (see [`retention`]).
+#[async_trait]
+pub trait Pruning: Send + Sync {
+    /// Forgets, as of `now`, every finished row older than `keep` says.
+    async fn prune(&self, now: Time, keep: &Retention) -> Result<Pruned, StoreError>;
+}
+
+/// Every port of the store: what the app holds.
+pub trait Storage: Store + InboxStore + LivingStore + OutboxStore + Pruning {}
+
+impl<T: Store + InboxStore + LivingStore + OutboxStore + Pruning> Storage for T {}
+
+/// The store in the SQLite file at `path`, created if missing (`None`: in
+/// memory, kept by nothing).
+pub fn open(path: Option<&Path>) -> Result<Arc<dyn Storage>, StoreError> {
+    Ok(Arc::new(match path {
+        Some(path) => sqlite::SqliteStore::open(path)?,
+        None => sqlite::SqliteStore::in_memory()?,
+    }))
+}

@@ -1,9 +1,9 @@
-//! The outbox's durable half: one row per Slack write still to make, and the
-//! `messages` table mapping a logical message key (`alarm:<arn>`,
+//! The outbox's durable half: one row per Slack write still to make, and a
+//! map from a logical message key (`alarm:<arn>`,
 //! `pipeline:<execution id>`) to the channel and ts it was posted as.
 //!
 //! Invariants:
-//! - Each enqueue is one transaction, so a row and the decision to coalesce
+//! - Each enqueue is atomic, so a row and the decision to coalesce
 //!   into it are never half-made.
 //! - A key is posted once: a post for a key that already has a message, or a
 //!   post still waiting, becomes an update of it.
@@ -15,93 +15,10 @@
 //!   of that queue, so nothing waits behind them. When a post fails for good,
 //!   the key's next pending update is turned into the post, so the newest
 //!   content still gets its chance.
-//! - A post completes in one transaction that records its ts and deletes the
-//!   row: a crash leaves either the row or the message, never both or neither.
+//! - A post completes atomically, recording its ts and removing the row: a crash leaves either the row or the message, never both or neither.
 
 use opsbot_commands::ports::Time;
-use opsbot_commands::ports::chat::MessageRef;
-use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::ChannelId;
-use rusqlite::{Connection, OptionalExtension, params};
-
-use super::living::LivingRecord;
-use super::{SqliteStore, channel, millis};
-
-mod row;
-use row::outbox_row;
-pub use row::{Enqueued, OutboxRow, WriteOp, WriteState};
-
-pub(super) const MIGRATION: &str = "CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, channel TEXT NOT NULL, op TEXT NOT NULL,
-        payload TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT);
-     CREATE INDEX outbox_live ON outbox (channel, id) WHERE state != 'failed';
-     CREATE INDEX outbox_key ON outbox (key, op, state);
-     CREATE TABLE messages (key TEXT PRIMARY KEY, channel TEXT NOT NULL, ts TEXT NOT NULL, posted INTEGER NOT NULL)";
-
-/// The channel of `key` when it is posted or a live post is waiting for it.
-fn known_channel(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    c.query_row(
-        "SELECT channel FROM messages WHERE key = ?1
-         UNION ALL SELECT channel FROM outbox WHERE key = ?1 AND op = 'post' AND state != 'failed' LIMIT 1",
-        [key],
-        |r| r.get(0),
-    )
-    .optional()
-}
-
-fn insert(c: &Connection, key: &str, channel: &str, op: WriteOp, payload: &str, now: Time) -> rusqlite::Result<i64> {
-    c.execute(
-        "INSERT INTO outbox (key, channel, op, payload, created, next_attempt, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'pending')",
-        params![key, channel, op.as_str(), payload, millis(now)],
-    )?;
-    Ok(c.last_insert_rowid())
-}
-
-/// An update inside an open transaction (shared by `post` and `update`).
-fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
-    let waiting: Option<i64> = c.query_row(
-        "SELECT MAX(id) FROM outbox WHERE key = ?1 AND op IN ('post', 'update') AND state = 'pending'",
-        [key],
-        |r| r.get(0),
-    )?;
-    if let Some(id) = waiting {
-        c.execute("UPDATE outbox SET payload = ?2 WHERE id = ?1", params![id, payload])?;
-        return Ok(Some(Enqueued::Coalesced { id }));
-    }
-    if let Some(channel) = known_channel(c, key)? {
-        let id = insert(c, key, &channel, WriteOp::Update, payload, now)?;
-        return Ok(Some(Enqueued::Queued { id, op: WriteOp::Update }));
-    }
-    // Only a failed post (if anything) is left: this content becomes the post.
-    let failed: Option<String> = c
-        .query_row("SELECT channel FROM outbox WHERE key = ?1 AND op = 'post' LIMIT 1", [key], |r| r.get(0))
-        .optional()?;
-    failed
-        .map(|channel| {
-            insert(c, key, &channel, WriteOp::Post, payload, now).map(|id| Enqueued::Queued { id, op: WriteOp::Post })
-        })
-        .transpose()
-}
-
-/// The first post of `key` in `channel`, or an update if it is known
-/// (inside an open transaction).
-fn post_in(c: &Connection, key: &str, channel: &ChannelId, payload: &str, now: Time) -> rusqlite::Result<Enqueued> {
-    Ok(match known_channel(c, key)? {
-        Some(_) => update_in(c, key, payload, now)?.expect("a known key can be updated"),
-        None => {
-            Enqueued::Queued { id: insert(c, key, channel.as_str(), WriteOp::Post, payload, now)?, op: WriteOp::Post }
-        }
-    })
-}
-
-/// A reply in `key`'s thread (inside an open transaction); `None` when `key` is unknown.
-fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
-    let Some(channel) = known_channel(c, key)? else { return Ok(None) };
-    let id = insert(c, key, &channel, WriteOp::Reply, payload, now)?;
-    Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
-}
 
 /// A write ready for the queue (content rendered to Block Kit JSON).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,165 +36,80 @@ impl Queued {
     }
 }
 
-impl SqliteStore {
-    /// Queues the first post of `key` in `channel`; if `key` is already
-    /// posted or waiting to be, queues (or coalesces) an update instead.
-    pub fn outbox_post(
-        &self,
-        key: &str,
-        channel: &ChannelId,
-        payload: &str,
-        now: Time,
-    ) -> Result<Enqueued, StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let done = post_in(&tx, key, channel, payload, now)?;
-            tx.commit()?;
-            Ok(done)
-        })
+/// What a row does at Slack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOp {
+    /// chat.postMessage, once per key.
+    Post,
+    /// chat.update of the key's message.
+    Update,
+    /// chat.postMessage in the thread of the key's message.
+    Reply,
+}
+
+/// Where a row is in its life; sent rows are deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteState {
+    /// Waiting for its turn (and for `next_attempt`).
+    Pending,
+    /// Handed to Slack, outcome not recorded yet: after a crash or an
+    /// ambiguous failure, a post in this state is looked up before re-posting.
+    Sending,
+    /// Refused by Slack for good; kept, with the error, for diagnosis.
+    Failed,
+}
+
+/// One pending Slack write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub key: String,
+    pub channel: ChannelId,
+    pub op: WriteOp,
+    /// The rendered message (slack-morphism's `SlackMessageContent` as JSON).
+    pub payload: String,
+    pub created: Time,
+    pub attempts: u32,
+    pub next_attempt: Time,
+    pub state: WriteState,
+    pub error: Option<String>,
+}
+
+/// What an enqueue did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new row.
+    Queued { id: i64, op: WriteOp },
+    /// The newest content went into this row, still waiting to be sent.
+    Coalesced { id: i64 },
+}
+
+impl WriteOp {
+    /// Stable name for storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteOp::Post => "post",
+            WriteOp::Update => "update",
+            WriteOp::Reply => "reply",
+        }
     }
 
-    /// Queues new content for `key`'s message, coalescing into a write of it
-    /// still pending. `None`: no message with that key was ever queued.
-    pub fn outbox_update(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let done = update_in(&tx, key, payload, now)?;
-            tx.commit()?;
-            Ok(done)
-        })
-    }
-
-    /// Queues a reply in the thread of `key`'s message. `None`: no message
-    /// with that key is posted or waiting to be.
-    pub fn outbox_reply(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let done = reply_in(&tx, key, payload, now)?;
-            tx.commit()?;
-            Ok(done)
-        })
-    }
-
-    /// A notification's effects in one transaction: its living records, its
-    /// Slack writes, and its inbox row marked handled — all or nothing, so a
-    /// crash never loses a write nor makes one twice.
-    pub fn commit_notification(
-        &self,
-        records: &[LivingRecord],
-        writes: &[Queued],
-        handled: Option<i64>,
-        now: Time,
-    ) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            for r in records {
-                super::living::put(&tx, r, millis(now))?;
-            }
-            for write in writes {
-                let queued = match write {
-                    Queued::Post { key, channel, payload } => Some(post_in(&tx, key, channel, payload, now)?),
-                    Queued::Update { key, payload } => update_in(&tx, key, payload, now)?,
-                    Queued::Reply { key, payload } => reply_in(&tx, key, payload, now)?,
-                };
-                if queued.is_none() {
-                    tracing::warn!(key = write.key(), "a write for a message never posted is dropped");
-                }
-            }
-            if let Some(seq) = handled {
-                super::inbox::handled_in(&tx, seq)?;
-            }
-            tx.commit()
-        })
-    }
-
-    /// The next write of every channel that has one (failed rows excluded).
-    pub fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        self.with(|c| {
-            // A skip scan over the live-rows index: one index seek per channel,
-            // however many rows wait (a GROUP BY would read them all, each turn).
-            let mut stmt = c.prepare_cached(
-                "WITH RECURSIVE live(channel) AS (
-                    SELECT MIN(channel) FROM outbox WHERE state != 'failed'
-                    UNION ALL
-                    SELECT (SELECT MIN(channel) FROM outbox WHERE state != 'failed' AND channel > live.channel)
-                    FROM live WHERE live.channel IS NOT NULL)
-                 SELECT o.* FROM live JOIN outbox o
-                    ON o.id = (SELECT MIN(id) FROM outbox WHERE channel = live.channel AND state != 'failed')
-                 ORDER BY o.id",
-            )?;
-            stmt.query_map([], outbox_row)?.collect()
-        })
-    }
-
-    /// Every row, oldest first (diagnostics and tests).
-    pub fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        self.with(|c| c.prepare("SELECT * FROM outbox ORDER BY id")?.query_map([], outbox_row)?.collect())
-    }
-
-    /// Marks a row as handed to Slack (before the call) and counts the attempt.
-    pub fn outbox_sending(&self, id: i64) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1", [id]).map(drop)
-        })
-    }
-
-    /// Schedules another attempt; `state` says whether Slack may have acted
-    /// (`Sending`) or surely did not (`Pending`).
-    pub fn outbox_retry(&self, id: i64, at: Time, state: WriteState, error: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE outbox SET next_attempt = ?2, state = ?3, error = ?4 WHERE id = ?1",
-                params![id, millis(at), state.as_str(), error],
-            )
-            .map(drop)
-        })
-    }
-
-    /// Gives a row up for good, with Slack's error; a failed post hands its
-    /// role to the key's next pending update.
-    pub fn outbox_fail(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            tx.execute("UPDATE outbox SET state = 'failed', error = ?2 WHERE id = ?1", params![id, error])?;
-            tx.execute(
-                "UPDATE outbox SET op = 'post' WHERE id = (
-                    SELECT MIN(u.id) FROM outbox u JOIN outbox p ON p.key = u.key
-                    WHERE p.id = ?1 AND p.op = 'post' AND u.op = 'update' AND u.state = 'pending')",
-                [id],
-            )?;
-            tx.commit()
-        })
-    }
-
-    /// Completes a post: records where `key` lives and removes the row, in one transaction.
-    pub fn outbox_posted(&self, id: i64, message: &MessageRef, key: &str, now: Time) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            tx.execute(
-                "INSERT OR REPLACE INTO messages (key, channel, ts, posted) VALUES (?1, ?2, ?3, ?4)",
-                params![key, message.channel.as_str(), message.ts, millis(now)],
-            )?;
-            tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-            tx.commit()
-        })
-    }
-
-    /// Completes an update or a reply.
-    pub fn outbox_done(&self, id: i64) -> Result<(), StoreError> {
-        self.with(|c| c.execute("DELETE FROM outbox WHERE id = ?1", [id]).map(drop))
-    }
-
-    /// Where `key`'s message was posted, once it was.
-    pub fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, StoreError> {
-        self.with(|c| {
-            c.query_row("SELECT channel, ts FROM messages WHERE key = ?1", [key], |r| {
-                Ok(MessageRef { channel: channel(r.get(0)?)?, ts: r.get(1)? })
-            })
-            .optional()
-        })
+    pub fn parse(raw: &str) -> Option<Self> {
+        [WriteOp::Post, WriteOp::Update, WriteOp::Reply].into_iter().find(|op| op.as_str() == raw)
     }
 }
 
-#[cfg(test)]
-mod tests;
+impl WriteState {
+    /// Stable name for storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteState::Pending => "pending",
+            WriteState::Sending => "sending",
+            WriteState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [WriteState::Pending, WriteState::Sending, WriteState::Failed].into_iter().find(|s| s.as_str() == raw)
+    }
+}

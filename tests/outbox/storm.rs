@@ -3,10 +3,9 @@
 //! errors, and through a sender killed mid-stream and started again.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use opsbot::store::{SqliteStore, WriteState};
+use opsbot::store::WriteState;
 use serde_json::Value;
 
 use super::{FAST, Harness, ch, msg, text};
@@ -24,16 +23,16 @@ fn key(n: usize) -> String {
 /// 25 ms while the sender works, then one thread reply each.
 async fn storm(h: &Harness) {
     for n in 0..ALARMS {
-        h.outbox.post(&key(n), &ch(CHANNELS[n % CHANNELS.len()]), &msg(&format!("shop-{n}: state 0"))).unwrap();
+        h.outbox.post(&key(n), &ch(CHANNELS[n % CHANNELS.len()]), &msg(&format!("shop-{n}: state 0"))).await.unwrap();
     }
     for t in 1..=TRANSITIONS {
         tokio::time::sleep(Duration::from_millis(25)).await;
         for n in 0..ALARMS {
-            h.outbox.update(&key(n), &msg(&format!("shop-{n}: state {t}"))).unwrap();
+            h.outbox.update(&key(n), &msg(&format!("shop-{n}: state {t}"))).await.unwrap();
         }
     }
     for n in 0..ALARMS {
-        h.outbox.reply(&key(n), &msg(&format!("shop-{n}: history"))).unwrap();
+        h.outbox.reply(&key(n), &msg(&format!("shop-{n}: history"))).await.unwrap();
     }
 }
 
@@ -79,9 +78,13 @@ async fn a_storm_through_server_errors_ends_with_every_message_right_and_none_tw
 async fn a_sender_killed_mid_stream_and_started_again_loses_nothing_and_repeats_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("opsbot.db");
-    let first = Harness::with(FakeSlack::start().await, Arc::new(SqliteStore::open(&path).unwrap()), FAST);
+    let first = Harness::with(FakeSlack::start().await, opsbot::store::open(Some(&path)).unwrap(), FAST);
     for n in 0..ALARMS {
-        first.outbox.post(&key(n), &ch(CHANNELS[n % CHANNELS.len()]), &msg(&format!("shop-{n}: state 0"))).unwrap();
+        first
+            .outbox
+            .post(&key(n), &ch(CHANNELS[n % CHANNELS.len()]), &msg(&format!("shop-{n}: state 0")))
+            .await
+            .unwrap();
     }
     // Pull the plug as Slack takes the fifth post, before the bot reads the answer.
     for _ in 0..5 {
@@ -89,13 +92,13 @@ async fn a_sender_killed_mid_stream_and_started_again_loses_nothing_and_repeats_
     }
     first.sender.abort();
     let _ = first.sender.await;
-    let rows = first.store.outbox_rows().unwrap();
+    let rows = first.store.outbox_rows().await.unwrap();
     let interrupted = rows.iter().filter(|r| r.state == WriteState::Sending).count();
     assert!(interrupted > 0, "the kill left no post half-sent, so this test shows nothing: {rows:#?}");
     let slack = first.slack;
     drop(first.store);
 
-    let second = Harness::with(slack, Arc::new(SqliteStore::open(&path).unwrap()), FAST);
+    let second = Harness::with(slack, opsbot::store::open(Some(&path)).unwrap(), FAST);
     storm(&second).await;
     second.drained().await;
     assert_every_alarm_right_once(&second.slack);

@@ -200,7 +200,7 @@ impl TestBot {
 
     /// Whether the store recorded a request key (`slash:<trigger_id>`, ...).
     pub fn claimed(&self, key: &str) -> bool {
-        opsbot::store::SqliteStore::open(&self.store_path).expect("store opens").is_claimed(key).expect("query")
+        opsbot::store::sqlite::SqliteStore::open(&self.store_path).expect("store opens").is_claimed(key).expect("query")
     }
 
     /// Serves until a part of the bot stops by itself (as `main` does, with

@@ -29,7 +29,7 @@ use tokio::sync::Notify;
 use super::blocks;
 use super::web::SlackWeb;
 use crate::app::Clock;
-use crate::store::{Enqueued, LivingRecord, Queued, SqliteStore};
+use crate::store::{Enqueued, LivingRecord, Queued, Storage};
 
 mod pacing;
 mod sender;
@@ -60,14 +60,14 @@ pub enum Write {
 /// durable, and wakes the [`Sender`].
 #[derive(Clone)]
 pub struct Outbox {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Storage>,
     wake: Arc<Notify>,
     clock: Clock,
 }
 
 impl Outbox {
     /// The queueing handle and the sender that drains the same store.
-    pub fn new(store: Arc<SqliteStore>, web: Arc<SlackWeb>, clock: Clock, pacing: Pacing) -> (Outbox, Sender) {
+    pub fn new(store: Arc<dyn Storage>, web: Arc<SlackWeb>, clock: Clock, pacing: Pacing) -> (Outbox, Sender) {
         let wake = Arc::new(Notify::new());
         let sender = Sender::new(store.clone(), web, wake.clone(), clock.clone(), pacing);
         (Outbox { store, wake, clock }, sender)
@@ -75,29 +75,34 @@ impl Outbox {
 
     /// Posts `key`'s message in `channel` — once: if `key` is already posted
     /// or waiting to be, this is an update of it (in its first channel).
-    pub fn post(&self, key: &str, channel: &ChannelId, reply: &Reply) -> Result<Enqueued, OutboxError> {
-        let queued = self.store.outbox_post(key, channel, &render(reply), (self.clock)())?;
+    pub async fn post(&self, key: &str, channel: &ChannelId, reply: &Reply) -> Result<Enqueued, OutboxError> {
+        let queued = self.store.outbox_post(key, channel, &render(reply), (self.clock)()).await?;
         self.wake.notify_one();
         Ok(queued)
     }
 
     /// Replaces the content of `key`'s message; a write of it still waiting
     /// just takes the new content.
-    pub fn update(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
-        let queued = self.store.outbox_update(key, &render(reply), (self.clock)())?;
+    pub async fn update(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
+        let queued = self.store.outbox_update(key, &render(reply), (self.clock)()).await?;
         self.queued(key, queued)
     }
 
     /// Adds a message in the thread of `key`'s message (after it is posted).
-    pub fn reply(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
-        let queued = self.store.outbox_reply(key, &render(reply), (self.clock)())?;
+    pub async fn reply(&self, key: &str, reply: &Reply) -> Result<Enqueued, OutboxError> {
+        let queued = self.store.outbox_reply(key, &render(reply), (self.clock)()).await?;
         self.queued(key, queued)
     }
 
     /// Queues `writes` together with the living `records` they show and
     /// (when given) marks inbox row `handled` — one transaction — then wakes
     /// the sender.
-    pub fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>) -> Result<(), OutboxError> {
+    pub async fn commit(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Write],
+        handled: Option<i64>,
+    ) -> Result<(), OutboxError> {
         let queued: Vec<Queued> = writes
             .iter()
             .map(|w| match w {
@@ -108,7 +113,7 @@ impl Outbox {
                 Write::Reply { key, reply } => Queued::Reply { key: key.clone(), payload: render(reply) },
             })
             .collect();
-        self.store.commit_notification(records, &queued, handled, (self.clock)())?;
+        self.store.commit_notification(records, &queued, handled, (self.clock)()).await?;
         if !queued.is_empty() {
             self.wake.notify_one();
         }
@@ -116,8 +121,8 @@ impl Outbox {
     }
 
     /// Where `key`'s message is, once posted.
-    pub fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, OutboxError> {
-        Ok(self.store.message_ref(key)?)
+    pub async fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, OutboxError> {
+        Ok(self.store.message_ref(key).await?)
     }
 
     fn queued(&self, key: &str, queued: Option<Enqueued>) -> Result<Enqueued, OutboxError> {

@@ -40,7 +40,7 @@ use tracing::{debug, error, info, warn};
 use super::pacing::{Bucket, Pacing};
 use crate::app::Clock;
 use crate::slack::web::{CallError, SlackWeb};
-use crate::store::{OutboxRow, SqliteStore, WriteOp, WriteState};
+use crate::store::{OutboxRow, Storage, WriteOp, WriteState};
 
 /// How long sends in flight may finish after a stop (an aborted send is safe:
 /// its row is `sending` and is looked up after the restart).
@@ -55,7 +55,7 @@ const LOOKUP_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// Drains the outbox; run it once with [`Sender::run`].
 pub struct Sender {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Storage>,
     web: Arc<SlackWeb>,
     wake: Arc<Notify>,
     clock: Clock,
@@ -86,7 +86,7 @@ struct Turns {
 
 impl Sender {
     pub(super) fn new(
-        store: Arc<SqliteStore>,
+        store: Arc<dyn Storage>,
         web: Arc<SlackWeb>,
         wake: Arc<Notify>,
         clock: Clock,
@@ -100,7 +100,7 @@ impl Sender {
         let this = Arc::new(self);
         let mut turns = Turns::default();
         loop {
-            let next = match this.start_due(&mut turns) {
+            let next = match this.start_due(&mut turns).await {
                 Ok(next) => next,
                 Err(err) => {
                     error!(error = %err, "cannot read the Slack outbox; trying again");
@@ -126,8 +126,8 @@ impl Sender {
     }
 
     /// Starts every due head row; returns when the next one will be due.
-    fn start_due(self: &Arc<Self>, turns: &mut Turns) -> Result<Option<Instant>, StoreError> {
-        let heads = self.store.outbox_heads()?;
+    async fn start_due(self: &Arc<Self>, turns: &mut Turns) -> Result<Option<Instant>, StoreError> {
+        let heads = self.store.outbox_heads().await?;
         let (now, wall) = (Instant::now(), (self.clock)());
         let mut next: Option<Instant> = None;
         for row in heads {
@@ -159,7 +159,7 @@ impl Sender {
                 return;
             }
         };
-        if let Err(err) = self.record(&row, outcome) {
+        if let Err(err) = self.record(&row, outcome).await {
             error!(error = %err, key = %row.key, "cannot record a Slack write's outcome; it will be tried again");
         }
     }
@@ -172,7 +172,7 @@ impl Sender {
         let key = row.key.as_str();
         let parent = match row.op {
             WriteOp::Post => None,
-            WriteOp::Update | WriteOp::Reply => match self.store.message_ref(key)? {
+            WriteOp::Update | WriteOp::Reply => match self.store.message_ref(key).await? {
                 Some(message) => Some(message),
                 None => return Ok(Outcome::Failed(format!("the message {key} was never posted (its post failed)"))),
             },
@@ -183,7 +183,7 @@ impl Sender {
         {
             return Ok(found);
         }
-        self.store.outbox_sending(row.id)?;
+        self.store.outbox_sending(row.id).await?;
         let sent = match (row.op, &parent) {
             (WriteOp::Update, Some(m)) => self.web.update_once(&m.channel, &m.ts, key, &content).await.map(|()| None),
             (WriteOp::Reply, Some(m)) => {
@@ -240,14 +240,14 @@ impl Sender {
         }
     }
 
-    fn record(&self, row: &OutboxRow, outcome: Outcome) -> Result<(), StoreError> {
+    async fn record(&self, row: &OutboxRow, outcome: Outcome) -> Result<(), StoreError> {
         let (key, channel, op) = (&row.key, &row.channel, row.op);
         match outcome {
             Outcome::Posted(ts) => {
                 let message = MessageRef { channel: channel.clone(), ts };
-                self.store.outbox_posted(row.id, &message, key, (self.clock)())
+                self.store.outbox_posted(row.id, &message, key, (self.clock)()).await
             }
-            Outcome::Done => self.store.outbox_done(row.id),
+            Outcome::Done => self.store.outbox_done(row.id).await,
             Outcome::Retry { after, state, why } => {
                 let wait_ms = after.as_millis() as u64;
                 // At debug: an outage is logged once, when it starts and ends
@@ -255,11 +255,11 @@ impl Sender {
                 debug!(%key, %channel, ?op, attempts = row.attempts + 1, wait_ms, why, "Slack write failed; will retry");
                 let delta = chrono::TimeDelta::from_std(after).unwrap_or(chrono::TimeDelta::MAX);
                 let at = (self.clock)().checked_add_signed(delta).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-                self.store.outbox_retry(row.id, at, state, &why)
+                self.store.outbox_retry(row.id, at, state, &why).await
             }
             Outcome::Failed(why) => {
                 error!(%key, %channel, ?op, why, "Slack refused a write; giving it up");
-                self.store.outbox_fail(row.id, &why)
+                self.store.outbox_fail(row.id, &why).await
             }
         }
     }

@@ -7,7 +7,7 @@ use super::*;
 use crate::settings::Secret;
 
 fn outbox() -> Outbox {
-    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let store = crate::store::open(None).unwrap();
     let web = Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-unused")).unwrap());
     Outbox::new(store, web, crate::app::system_clock(), Pacing::default()).0
 }
@@ -28,20 +28,20 @@ fn a_queued_message_reads_back_as_exactly_the_block_kit_it_renders_to() {
     assert_eq!(stored, blocks::content(&reply));
 }
 
-#[test]
-fn updating_or_replying_to_a_message_never_posted_says_which_key_and_what_to_do() {
+#[tokio::test]
+async fn updating_or_replying_to_a_message_never_posted_says_which_key_and_what_to_do() {
     let outbox = outbox();
-    let err = outbox.update("alarm:ghost", &alarm_message()).unwrap_err();
+    let err = outbox.update("alarm:ghost", &alarm_message()).await.unwrap_err();
     assert!(matches!(&err, OutboxError::UnknownMessage { key } if key == "alarm:ghost"), "{err:?}");
     assert!(err.to_string().contains("post it before"), "{err}");
-    assert!(matches!(outbox.reply("alarm:ghost", &alarm_message()), Err(OutboxError::UnknownMessage { .. })));
+    assert!(matches!(outbox.reply("alarm:ghost", &alarm_message()).await, Err(OutboxError::UnknownMessage { .. })));
 }
 
-#[test]
-fn a_message_has_no_ref_until_the_sender_posted_it() {
+#[tokio::test]
+async fn a_message_has_no_ref_until_the_sender_posted_it() {
     let outbox = outbox();
     let channel = ChannelId::parse("C0ALERTS").unwrap();
-    outbox.post("alarm:a", &channel, &alarm_message()).unwrap();
-    outbox.reply("alarm:a", &Reply::in_channel("OK → ALARM")).unwrap();
-    assert_eq!(outbox.message_ref("alarm:a").unwrap(), None);
+    outbox.post("alarm:a", &channel, &alarm_message()).await.unwrap();
+    outbox.reply("alarm:a", &Reply::in_channel("OK → ALARM")).await.unwrap();
+    assert_eq!(outbox.message_ref("alarm:a").await.unwrap(), None);
 }

@@ -12,13 +12,14 @@
 //!   the store's mutex is a worker not serving requests. Batches are as large
 //!   as what queued during the previous commit (at most [`MAX_BATCH`]), so a
 //!   lone request waits for nothing but its own commit.
-//! - The thread stops when the last handle is dropped.
+//! - The thread holds the connection, not the store, and stops when the
+//!   store (the last handle) is dropped.
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::SqliteStore;
+use super::Db;
 
 /// Most rows one transaction takes.
 const MAX_BATCH: usize = 256;
@@ -37,10 +38,10 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer thread for `store`.
-    pub fn start(store: Arc<SqliteStore>) -> std::io::Result<Self> {
+    /// Starts the writer thread for `db`; it ends when the last handle is dropped.
+    pub(super) fn start(db: Arc<Db>) -> std::io::Result<Self> {
         let (queue, pending) = mpsc::unbounded_channel();
-        std::thread::Builder::new().name("inbox-commit".into()).spawn(move || write_batches(&store, pending))?;
+        std::thread::Builder::new().name("inbox-commit".into()).spawn(move || write_batches(&db, pending))?;
         Ok(GroupCommit { queue })
     }
 
@@ -54,7 +55,7 @@ impl GroupCommit {
     }
 }
 
-fn write_batches(store: &SqliteStore, mut pending: mpsc::UnboundedReceiver<Pending>) {
+fn write_batches(db: &Db, mut pending: mpsc::UnboundedReceiver<Pending>) {
     while let Some(first) = pending.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -64,7 +65,7 @@ fn write_batches(store: &SqliteStore, mut pending: mpsc::UnboundedReceiver<Pendi
             }
         }
         let items: Vec<(&str, &[u8], i64)> = batch.iter().map(|p| (p.key.as_str(), &p.body[..], p.now_ms)).collect();
-        match store.inbox_accept_all(&items) {
+        match super::inbox::accept_all(db, &items) {
             Ok(new) => batch.into_iter().zip(new).for_each(|(p, new)| drop(p.done.send(Ok(new)))),
             Err(err) => {
                 let err = format!("cannot store the notification: {err}");
@@ -76,16 +77,16 @@ fn write_batches(store: &SqliteStore, mut pending: mpsc::UnboundedReceiver<Pendi
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::SqliteStore;
+    use crate::store::InboxStore;
 
     #[tokio::test]
     async fn concurrent_accepts_are_each_stored_once_and_each_told_whether_new() {
-        let store = Arc::new(SqliteStore::in_memory().unwrap());
-        let commit = GroupCommit::start(store.clone()).unwrap();
+        let store = std::sync::Arc::new(SqliteStore::in_memory().unwrap());
         let tasks: Vec<_> = (0..200)
             .map(|i| {
-                let commit = commit.clone();
-                tokio::spawn(async move { commit.accept(format!("k{}", i % 50), vec![1], i).await })
+                let store = store.clone();
+                tokio::spawn(async move { store.inbox_accept(&format!("k{}", i % 50), &[1], i).await })
             })
             .collect();
         let mut new = 0;
@@ -93,15 +94,21 @@ mod tests {
             new += usize::from(task.await.unwrap().unwrap());
         }
         assert_eq!(new, 50, "each of the 50 keys is new exactly once");
-        assert_eq!(store.inbox_pending(500, i64::MAX).unwrap().len(), 50);
+        assert_eq!(store.inbox_pending(500, i64::MAX).await.unwrap().len(), 50);
     }
 
     #[tokio::test]
-    async fn a_known_key_is_reported_as_a_duplicate_after_its_commit() {
-        let store = Arc::new(SqliteStore::in_memory().unwrap());
-        let commit = GroupCommit::start(store.clone()).unwrap();
-        assert!(commit.accept("k".into(), b"first".to_vec(), 0).await.unwrap());
-        assert!(store.inbox_knows("k").unwrap(), "committed before the answer");
-        assert!(!commit.accept("k".into(), b"again".to_vec(), 1).await.unwrap());
+    async fn the_writer_thread_ends_with_its_store() {
+        let store = SqliteStore::in_memory().unwrap();
+        store.inbox_accept("k", b"{}", 0).await.unwrap();
+        let db = std::sync::Arc::downgrade(&store.db);
+        drop(store);
+        for _ in 0..100 {
+            if db.upgrade().is_none() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the group-commit thread still holds the connection after the store was dropped");
     }
 }

@@ -1,4 +1,4 @@
-//! The SQLite store against the promises of the `Store` port.
+//! Claims, changes and the audit log: the commands' `Store` port.
 
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::*;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 
-use super::{CLAIM_TTL_SECS, MIGRATIONS, PRUNE_EVERY, SqliteStore};
+use crate::store::Storage;
 
 fn at(secs: i64) -> Time {
     Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
@@ -57,42 +57,13 @@ fn record(event: AuditEvent, actor: &str, command: &str, secs: i64) -> AuditReco
     }
 }
 
-#[tokio::test]
-async fn a_key_is_claimed_once() {
-    let store = SqliteStore::in_memory().unwrap();
+pub async fn a_key_is_claimed_once(store: Arc<dyn Storage>) {
     assert!(store.claim("event:Ev1", at(0)).await.unwrap());
     assert!(!store.claim("event:Ev1", at(1)).await.unwrap());
     assert!(store.claim("event:Ev2", at(1)).await.unwrap());
 }
 
-#[tokio::test]
-async fn claims_and_changes_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("opsbot.db");
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        assert!(store.claim("slash:T1", at(0)).await.unwrap());
-        store.insert_change(&change("c1")).await.unwrap();
-    }
-    let reopened = SqliteStore::open(&path).unwrap();
-    assert!(!reopened.claim("slash:T1", at(5)).await.unwrap(), "a retry after restart must not run again");
-    assert_eq!(reopened.change(&ChangeId("c1".into())).await.unwrap(), Some(change("c1")));
-}
-
-#[tokio::test]
-async fn claims_older_than_a_day_are_pruned() {
-    let store = SqliteStore::in_memory().unwrap();
-    store.claim("old", at(0)).await.unwrap();
-    for i in 0..PRUNE_EVERY {
-        store.claim(&format!("new{i}"), at(CLAIM_TTL_SECS + 1)).await.unwrap();
-    }
-    assert!(!store.is_claimed("old").unwrap());
-    assert!(store.is_claimed("new0").unwrap());
-}
-
-#[tokio::test]
-async fn a_change_comes_back_exactly_as_stored_with_its_message() {
-    let store = SqliteStore::in_memory().unwrap();
+pub async fn a_change_comes_back_exactly_as_stored_with_its_message(store: Arc<dyn Storage>) {
     store.insert_change(&change("c1")).await.unwrap();
     let message = MessageRef { channel: ChannelId::parse("C0OPS").unwrap(), ts: "1700000000.000100".into() };
     store.set_message(&ChangeId("c1".into()), &message).await.unwrap();
@@ -101,10 +72,7 @@ async fn a_change_comes_back_exactly_as_stored_with_its_message() {
     assert_eq!(store.change(&ChangeId("nope".into())).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn of_many_concurrent_approvals_exactly_one_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("opsbot.db")).unwrap());
+pub async fn of_many_concurrent_approvals_exactly_one_wins(store: Arc<dyn Storage>) {
     let mut first = change("c1");
     first.state = ChangeState::AwaitingApproval;
     store.insert_change(&first).await.unwrap();
@@ -128,9 +96,7 @@ async fn of_many_concurrent_approvals_exactly_one_wins() {
     assert!(after.decided_by.unwrap().as_str().starts_with("U0LEAD"));
 }
 
-#[tokio::test]
-async fn a_finished_change_keeps_no_secret() {
-    let store = SqliteStore::in_memory().unwrap();
+pub async fn a_finished_change_keeps_no_secret(store: Arc<dyn Storage>) {
     store.insert_change(&change("c1")).await.unwrap();
     let id = ChangeId("c1".into());
     store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None).await.unwrap();
@@ -141,9 +107,7 @@ async fn a_finished_change_keeps_no_secret() {
     assert!(!done.text.contains("hunter2"));
 }
 
-#[tokio::test]
-async fn changes_are_found_by_state() {
-    let store = SqliteStore::in_memory().unwrap();
+pub async fn changes_are_found_by_state(store: Arc<dyn Storage>) {
     store.insert_change(&change("waiting")).await.unwrap();
     let mut running = change("running");
     running.state = ChangeState::Running;
@@ -152,9 +116,7 @@ async fn changes_are_found_by_state() {
     assert_eq!(found.iter().map(|c| c.id.0.as_str()).collect::<Vec<_>>(), ["running"]);
 }
 
-#[tokio::test]
-async fn overdue_lists_only_waiting_changes_past_their_time() {
-    let store = SqliteStore::in_memory().unwrap();
+pub async fn overdue_lists_only_waiting_changes_past_their_time(store: Arc<dyn Storage>) {
     store.insert_change(&change("waiting")).await.unwrap();
     let mut late = change("late");
     late.expires = at(10);
@@ -166,9 +128,7 @@ async fn overdue_lists_only_waiting_changes_past_their_time() {
     assert_eq!(overdue.iter().map(|c| c.id.0.as_str()).collect::<Vec<_>>(), ["late"]);
 }
 
-#[tokio::test]
-async fn the_audit_log_reads_newest_first_filtered_by_user_and_command() {
-    let store = SqliteStore::in_memory().unwrap();
+pub async fn the_audit_log_reads_newest_first_filtered_by_user_and_command(store: Arc<dyn Storage>) {
     store.append_audit(&record(AuditEvent::Requested, "U0DEV", "deploy", 1)).await.unwrap();
     store.append_audit(&record(AuditEvent::Approved, "U0DEV", "deploy", 2)).await.unwrap();
     store.append_audit(&record(AuditEvent::Denied, "U0OTHER", "param set", 3)).await.unwrap();
@@ -179,34 +139,4 @@ async fn the_audit_log_reads_newest_first_filtered_by_user_and_command() {
     assert_eq!(mine.iter().map(|r| r.event).collect::<Vec<_>>(), [AuditEvent::Approved]);
     let sets = AuditQuery { limit: 10, user: None, command: Some("param set".into()) };
     assert_eq!(store.audit(&sets).await.unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn a_store_from_a_newer_opsbot_is_refused_rather_than_misread() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("opsbot.db");
-    drop(SqliteStore::open(&path).unwrap());
-    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
-    let err = SqliteStore::open(&path).err().expect("refused").to_string();
-    assert!(err.contains("newer opsbot"), "{err}");
-}
-
-#[tokio::test]
-async fn changes_stored_before_names_and_groups_were_kept_read_back_without_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(&format!("{}; {}; PRAGMA user_version = 2;", MIGRATIONS[0], MIGRATIONS[1])).unwrap();
-        conn.execute(
-            "INSERT INTO changes (id, text, shown, command, hash, plan, requester, channel, state, created, expires)
-             VALUES ('r-old', 'scale prod/api 6', 'scale prod/api 6', 'scale', 'h', '[]', 'U0DEV', 'C0OPS',
-                     'awaiting_confirmation', 0, 1800000)",
-            [],
-        )
-        .unwrap();
-    }
-    let store = SqliteStore::open(&path).unwrap();
-    let old = store.change(&ChangeId("r-old".into())).await.unwrap().expect("the old change");
-    assert_eq!((old.requester_name, old.groups), (None, Vec::<String>::new()));
 }

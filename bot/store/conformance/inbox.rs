@@ -1,0 +1,72 @@
+//! The inbox's rules (see `store::inbox`): once per key, arrival order,
+//! retries with back-off, parking.
+
+use std::sync::Arc;
+
+use crate::store::{Failure, PARK_AFTER, ParkedRow, Storage};
+
+/// Marks row `seq` handled, as handling a notification does.
+async fn handled(store: &dyn Storage, seq: i64) {
+    let now = chrono::DateTime::from_timestamp_millis(0).unwrap();
+    store.commit_notification(&[], &[], Some(seq), now).await.unwrap();
+}
+
+pub async fn a_key_is_stored_once_however_often_it_arrives(store: Arc<dyn Storage>) {
+    assert!(store.inbox_accept("eventbridge:1", b"{}", 0).await.unwrap());
+    assert!(!store.inbox_accept("eventbridge:1", b"{\"again\":1}", 1).await.unwrap());
+    let pending = store.inbox_pending(10, 1).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].body, b"{}", "the first copy is kept");
+}
+
+pub async fn rows_wait_in_arrival_order_until_handled_and_stay_known_after(store: Arc<dyn Storage>) {
+    for key in ["a", "b", "c"] {
+        store.inbox_accept(key, key.as_bytes(), 0).await.unwrap();
+    }
+    let keys: Vec<String> = store.inbox_pending(10, 0).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(keys, ["a", "b", "c"]);
+    let first = store.inbox_pending(1, 0).await.unwrap().remove(0);
+    handled(store.as_ref(), first.seq).await;
+    assert_eq!(store.inbox_pending(10, 0).await.unwrap().len(), 2);
+    assert!(store.inbox_knows("a").await.unwrap());
+    assert!(!store.inbox_accept("a", b"a", 1).await.unwrap(), "a handled key is still a duplicate");
+}
+
+pub async fn a_failed_row_waits_for_its_retry_while_the_rows_behind_it_are_due(store: Arc<dyn Storage>) {
+    for key in ["bad", "good"] {
+        store.inbox_accept(key, key.as_bytes(), 0).await.unwrap();
+    }
+    let bad = store.inbox_pending(1, 0).await.unwrap().remove(0);
+    assert_eq!(
+        store.inbox_failed(bad.seq, "disk I/O error", 1_000).await.unwrap(),
+        Failure::RetryAt { attempts: 1, at_ms: 6_000 }
+    );
+    let due: Vec<String> = store.inbox_pending(10, 5_999).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(due, ["good"], "the failed row waits; the one behind it does not");
+    assert_eq!(store.inbox_next_retry().await.unwrap(), Some(6_000));
+    let again = store.inbox_pending(10, 6_000).await.unwrap();
+    assert_eq!((again[0].key.as_str(), again[0].attempts), ("bad", 1), "due again, oldest first");
+}
+
+pub async fn a_row_that_keeps_failing_is_parked_with_its_body_and_last_error(store: Arc<dyn Storage>) {
+    store.inbox_accept("poison", b"{\"x\":1}", 0).await.unwrap();
+    let seq = store.inbox_pending(1, 0).await.unwrap()[0].seq;
+    let mut now = 0;
+    for n in 1..PARK_AFTER {
+        let Failure::RetryAt { attempts, at_ms } = store.inbox_failed(seq, &format!("error {n}"), now).await.unwrap()
+        else {
+            panic!("parked after {n} failures");
+        };
+        assert_eq!(attempts, n);
+        now = at_ms;
+    }
+    assert_eq!(store.inbox_failed(seq, "the last error", now).await.unwrap(), Failure::Parked { attempts: PARK_AFTER });
+    assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "a parked row is out of the queue");
+    assert_eq!(store.inbox_next_retry().await.unwrap(), None);
+    let (count, parked) = store.inbox_parked(10).await.unwrap();
+    assert_eq!(count, 1);
+    let expected =
+        ParkedRow { key: "poison".into(), error: "the last error".into(), attempts: 8, received_ms: 0, parked_ms: now };
+    assert_eq!(parked, [expected]);
+    assert!(!store.inbox_accept("poison", b"{}", now).await.unwrap(), "a parked key is still a duplicate");
+}

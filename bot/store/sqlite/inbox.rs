@@ -1,0 +1,139 @@
+//! The inbox in SQLite: one row per key (`INSERT OR IGNORE` on its primary
+//! index, so dedup costs no extra read), accepted through the group commit
+//! ([`super::group_commit`]), handled in `seq` order through the partial
+//! index `inbox_pending`; see [`crate::store::inbox`] for the rules.
+
+use rusqlite::{OptionalExtension, params};
+
+use async_trait::async_trait;
+
+use super::{Db, SqliteStore};
+use crate::store::InboxStore;
+use crate::store::inbox::{Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
+use opsbot_commands::ports::store::StoreError;
+
+const ACCEPT: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)";
+
+#[async_trait]
+impl InboxStore for SqliteStore {
+    async fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
+        self.accepts().accept(key.to_owned(), body.to_vec(), now_ms).await.map_err(StoreError)
+    }
+
+    async fn inbox_pending(&self, limit: usize, now_ms: i64) -> Result<Vec<InboxRow>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, key, body, attempts FROM inbox
+                 WHERE body IS NOT NULL AND parked IS NULL AND next_attempt <= ?2 ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit as i64, now_ms], |r| {
+                Ok(InboxRow { seq: r.get(0)?, key: r.get(1)?, body: r.get(2)?, attempts: r.get(3)? })
+            })?;
+            rows.collect()
+        })
+    }
+
+    async fn inbox_next_retry(&self) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT MIN(next_attempt) FROM inbox WHERE body IS NOT NULL AND parked IS NULL AND attempts > 0",
+            )?
+            .query_row([], |r| r.get(0))
+        })
+    }
+
+    async fn inbox_failed(&self, seq: i64, error: &str, now_ms: i64) -> Result<Failure, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let attempts: u32 = tx.query_row(
+                "UPDATE inbox SET attempts = attempts + 1, error = ?2 WHERE seq = ?1 RETURNING attempts",
+                params![seq, error],
+                |r| r.get(0),
+            )?;
+            let failure = if attempts >= PARK_AFTER {
+                tx.execute("UPDATE inbox SET parked = ?2 WHERE seq = ?1", params![seq, now_ms])?;
+                Failure::Parked { attempts }
+            } else {
+                let at_ms = now_ms + backoff(attempts).as_millis() as i64;
+                tx.execute("UPDATE inbox SET next_attempt = ?2 WHERE seq = ?1", params![seq, at_ms])?;
+                Failure::RetryAt { attempts, at_ms }
+            };
+            tx.commit()?;
+            Ok(failure)
+        })
+    }
+
+    async fn inbox_parked(&self, limit: usize) -> Result<(usize, Vec<ParkedRow>), StoreError> {
+        self.with(|c| {
+            let count: i64 = c.query_row("SELECT COUNT(*) FROM inbox WHERE parked IS NOT NULL", [], |r| r.get(0))?;
+            let mut stmt = c.prepare_cached(
+                "SELECT key, COALESCE(error, ''), attempts, received, parked FROM inbox
+                 WHERE parked IS NOT NULL ORDER BY parked DESC, seq DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit as i64], |r| {
+                Ok(ParkedRow {
+                    key: r.get(0)?,
+                    error: r.get(1)?,
+                    attempts: r.get(2)?,
+                    received_ms: r.get(3)?,
+                    parked_ms: r.get(4)?,
+                })
+            })?;
+            Ok((count as usize, rows.collect::<rusqlite::Result<_>>()?))
+        })
+    }
+
+    async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError> {
+        self.with(|c| c.query_row("SELECT 1 FROM inbox WHERE key = ?1", [key], |_| Ok(())).optional())
+            .map(|found| found.is_some())
+    }
+}
+
+/// Stores many `(key, body, now_ms)` in one transaction (one WAL commit):
+/// true per new key, in order. A key twice in `items` is new the first time
+/// only. All or nothing: on an error none is stored.
+pub(super) fn accept_all(db: &Db, items: &[(&str, &[u8], i64)]) -> Result<Vec<bool>, StoreError> {
+    db.with(|c| {
+        let tx = c.unchecked_transaction()?;
+        let mut new = Vec::with_capacity(items.len());
+        {
+            let mut insert = tx.prepare_cached(ACCEPT)?;
+            for (key, body, now_ms) in items {
+                new.push(insert.execute(params![key, body, now_ms])? == 1);
+            }
+        }
+        tx.commit()?;
+        Ok(new)
+    })
+}
+
+/// Marks row `seq` handled inside an open transaction: its body is dropped,
+/// its key stays for dedup.
+pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<()> {
+    c.prepare_cached("UPDATE inbox SET body = NULL, error = NULL WHERE seq = ?1")?.execute([seq]).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::InboxStore;
+
+    #[tokio::test]
+    async fn a_batch_stores_each_new_key_once_and_reports_which_were_new() {
+        let store = SqliteStore::in_memory().unwrap();
+        store.inbox_accept("known", b"k", 0).await.unwrap();
+        let new = accept_all(&store.db, &[("a", b"1", 1), ("known", b"2", 1), ("a", b"3", 1), ("b", b"4", 1)]);
+        assert_eq!(new.unwrap(), [true, false, false, true]);
+        let bodies: Vec<Vec<u8>> = store.inbox_pending(10, 1).await.unwrap().into_iter().map(|r| r.body).collect();
+        assert_eq!(bodies, [b"k".to_vec(), b"1".to_vec(), b"4".to_vec()]);
+    }
+
+    #[tokio::test]
+    async fn unhandled_rows_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox.db");
+        SqliteStore::open(&path).unwrap().inbox_accept("k", b"body", 0).await.unwrap();
+        let reopened = SqliteStore::open(&path).unwrap();
+        assert_eq!(reopened.inbox_pending(10, 0).await.unwrap()[0].body, b"body");
+    }
+}

@@ -1,0 +1,235 @@
+//! The outbox in SQLite: the `outbox` table (one row per write, sent per
+//! channel in id order through the partial index `outbox_live`) and the
+//! `messages` table (key → channel and ts); see [`crate::store::outbox`] for
+//! the rules. Each operation is one transaction.
+
+use opsbot_commands::ports::Time;
+use opsbot_commands::ports::chat::MessageRef;
+use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::values::ChannelId;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use async_trait::async_trait;
+
+use super::{SqliteStore, channel, millis};
+use crate::store::{Enqueued, LivingRecord, OutboxRow, OutboxStore, Queued, WriteOp, WriteState};
+
+mod row;
+use row::outbox_row;
+
+pub(super) const MIGRATION: &str = "CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, channel TEXT NOT NULL, op TEXT NOT NULL,
+        payload TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT);
+     CREATE INDEX outbox_live ON outbox (channel, id) WHERE state != 'failed';
+     CREATE INDEX outbox_key ON outbox (key, op, state);
+     CREATE TABLE messages (key TEXT PRIMARY KEY, channel TEXT NOT NULL, ts TEXT NOT NULL, posted INTEGER NOT NULL)";
+
+/// The channel of `key` when it is posted or a live post is waiting for it.
+fn known_channel(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT channel FROM messages WHERE key = ?1
+         UNION ALL SELECT channel FROM outbox WHERE key = ?1 AND op = 'post' AND state != 'failed' LIMIT 1",
+        [key],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+fn insert(c: &Connection, key: &str, channel: &str, op: WriteOp, payload: &str, now: Time) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO outbox (key, channel, op, payload, created, next_attempt, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'pending')",
+        params![key, channel, op.as_str(), payload, millis(now)],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+/// An update inside an open transaction (shared by `post` and `update`).
+fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
+    let waiting: Option<i64> = c.query_row(
+        "SELECT MAX(id) FROM outbox WHERE key = ?1 AND op IN ('post', 'update') AND state = 'pending'",
+        [key],
+        |r| r.get(0),
+    )?;
+    if let Some(id) = waiting {
+        c.execute("UPDATE outbox SET payload = ?2 WHERE id = ?1", params![id, payload])?;
+        return Ok(Some(Enqueued::Coalesced { id }));
+    }
+    if let Some(channel) = known_channel(c, key)? {
+        let id = insert(c, key, &channel, WriteOp::Update, payload, now)?;
+        return Ok(Some(Enqueued::Queued { id, op: WriteOp::Update }));
+    }
+    // Only a failed post (if anything) is left: this content becomes the post.
+    let failed: Option<String> = c
+        .query_row("SELECT channel FROM outbox WHERE key = ?1 AND op = 'post' LIMIT 1", [key], |r| r.get(0))
+        .optional()?;
+    failed
+        .map(|channel| {
+            insert(c, key, &channel, WriteOp::Post, payload, now).map(|id| Enqueued::Queued { id, op: WriteOp::Post })
+        })
+        .transpose()
+}
+
+/// The first post of `key` in `channel`, or an update if it is known
+/// (inside an open transaction).
+fn post_in(c: &Connection, key: &str, channel: &ChannelId, payload: &str, now: Time) -> rusqlite::Result<Enqueued> {
+    Ok(match known_channel(c, key)? {
+        Some(_) => update_in(c, key, payload, now)?.expect("a known key can be updated"),
+        None => {
+            Enqueued::Queued { id: insert(c, key, channel.as_str(), WriteOp::Post, payload, now)?, op: WriteOp::Post }
+        }
+    })
+}
+
+/// A reply in `key`'s thread (inside an open transaction); `None` when `key` is unknown.
+fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
+    let Some(channel) = known_channel(c, key)? else { return Ok(None) };
+    let id = insert(c, key, &channel, WriteOp::Reply, payload, now)?;
+    Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn outbox_post(
+        &self,
+        key: &str,
+        channel: &ChannelId,
+        payload: &str,
+        now: Time,
+    ) -> Result<Enqueued, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let done = post_in(&tx, key, channel, payload, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    async fn outbox_update(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let done = update_in(&tx, key, payload, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    async fn outbox_reply(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let done = reply_in(&tx, key, payload, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    async fn commit_notification(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Queued],
+        handled: Option<i64>,
+        now: Time,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            for r in records {
+                super::living::put(&tx, r, millis(now))?;
+            }
+            for write in writes {
+                let queued = match write {
+                    Queued::Post { key, channel, payload } => Some(post_in(&tx, key, channel, payload, now)?),
+                    Queued::Update { key, payload } => update_in(&tx, key, payload, now)?,
+                    Queued::Reply { key, payload } => reply_in(&tx, key, payload, now)?,
+                };
+                if queued.is_none() {
+                    tracing::warn!(key = write.key(), "a write for a message never posted is dropped");
+                }
+            }
+            if let Some(seq) = handled {
+                super::inbox::handled_in(&tx, seq)?;
+            }
+            tx.commit()
+        })
+    }
+
+    async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        self.with(|c| {
+            // A skip scan over the live-rows index: one index seek per channel,
+            // however many rows wait (a GROUP BY would read them all, each turn).
+            let mut stmt = c.prepare_cached(
+                "WITH RECURSIVE live(channel) AS (
+                    SELECT MIN(channel) FROM outbox WHERE state != 'failed'
+                    UNION ALL
+                    SELECT (SELECT MIN(channel) FROM outbox WHERE state != 'failed' AND channel > live.channel)
+                    FROM live WHERE live.channel IS NOT NULL)
+                 SELECT o.* FROM live JOIN outbox o
+                    ON o.id = (SELECT MIN(id) FROM outbox WHERE channel = live.channel AND state != 'failed')
+                 ORDER BY o.id",
+            )?;
+            stmt.query_map([], outbox_row)?.collect()
+        })
+    }
+
+    async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        self.with(|c| c.prepare("SELECT * FROM outbox ORDER BY id")?.query_map([], outbox_row)?.collect())
+    }
+
+    async fn outbox_sending(&self, id: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1", [id]).map(drop)
+        })
+    }
+
+    async fn outbox_retry(&self, id: i64, at: Time, state: WriteState, error: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET next_attempt = ?2, state = ?3, error = ?4 WHERE id = ?1",
+                params![id, millis(at), state.as_str(), error],
+            )
+            .map(drop)
+        })
+    }
+
+    async fn outbox_fail(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute("UPDATE outbox SET state = 'failed', error = ?2 WHERE id = ?1", params![id, error])?;
+            tx.execute(
+                "UPDATE outbox SET op = 'post' WHERE id = (
+                    SELECT MIN(u.id) FROM outbox u JOIN outbox p ON p.key = u.key
+                    WHERE p.id = ?1 AND p.op = 'post' AND u.op = 'update' AND u.state = 'pending')",
+                [id],
+            )?;
+            tx.commit()
+        })
+    }
+
+    async fn outbox_posted(&self, id: i64, message: &MessageRef, key: &str, now: Time) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO messages (key, channel, ts, posted) VALUES (?1, ?2, ?3, ?4)",
+                params![key, message.channel.as_str(), message.ts, millis(now)],
+            )?;
+            tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+            tx.commit()
+        })
+    }
+
+    async fn outbox_done(&self, id: i64) -> Result<(), StoreError> {
+        self.with(|c| c.execute("DELETE FROM outbox WHERE id = ?1", [id]).map(drop))
+    }
+
+    async fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT channel, ts FROM messages WHERE key = ?1", [key], |r| {
+                Ok(MessageRef { channel: channel(r.get(0)?)?, ts: r.get(1)? })
+            })
+            .optional()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
