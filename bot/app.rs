@@ -132,7 +132,7 @@ pub enum AppError {
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
     #[error(transparent)]
-    Notifications(#[from] crate::notify::sns_verify::SnsError),
+    Notifications(#[from] crate::notify::intake::sns::SnsError),
     #[error(
         "Socket Mode stopped: {0}. Slack no longer accepts the app-level token: create a new one with the \
          connections:write scope (your Slack app → Basic Information → App-Level Tokens), set SLACK_APP_TOKEN to it \

@@ -1,7 +1,7 @@
 //! Notifications reaching the bot through SQS, end to end on real protocol
 //! servers: EventBridge rules and SNS topics in moto deliver into SQS queues,
 //! a CloudWatch alarm in ministack publishes through its SNS alarm action, and
-//! the bot's poller (`opsbot::notify::sqs::poll`, with the real aws-sdk-sqs
+//! the bot's poller (`opsbot::notify::intake::sqs::poll`, with the real aws-sdk-sqs
 //! client) hands each body to a recording inbox.
 //!
 //! What a user relies on, and what each test shows:
@@ -28,7 +28,7 @@ mod ministack_alarm;
 
 use std::time::Duration;
 
-use opsbot::notify::sns::{SnsMessage, SnsType};
+use opsbot::notify::intake::sns::{SnsMessage, SnsType};
 use serde_json::json;
 
 use crate::support::aws_events::{PutEvent, approval_notification};

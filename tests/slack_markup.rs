@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use opsbot::app::Transport;
-use opsbot::notify::sns_url::UrlAllow;
+use opsbot::notify::intake::sns::url::UrlAllow;
 use opsbot::sandbox::Sandbox;
 use opsbot_commands::values::ChannelId;
 use regex::Regex;

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use opsbot_commands::values::ChannelId;
 
 use super::screen::Screen;
+use crate::notify::intake::Inbox;
 use crate::notify::service::{Notifications, Writes};
-use crate::notify::sqs::Inbox;
 use crate::slack::outbox::{OutboxError, Write};
 use crate::store::{LivingRecord, Storage};
 

@@ -27,27 +27,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tracing::{info, warn};
 
-use crate::app::Clock;
-use crate::notify::sns::{Freshness, SnsMessage, SnsType};
-use crate::notify::sns_confirm::ConfirmPolicy;
-use crate::notify::sns_fetch::SnsHttp;
-use crate::notify::sns_verify::{SnsError, SnsVerifier};
-use crate::notify::sqs::Inbox;
-
-/// SNS allows 256 KiB of message; the envelope adds its fields and escaping.
-pub const MAX_BODY: usize = 1024 * 1024;
-
-/// What `POST /sns` needs.
-pub struct SnsEndpoint {
-    /// `None` only when signatures are deliberately not checked.
-    pub verifier: Option<SnsVerifier>,
-    pub confirm: ConfirmPolicy,
-    pub http: SnsHttp,
-    pub inbox: Arc<dyn Inbox>,
-    /// "Now", for the age check (the app's clock).
-    pub clock: Clock,
-    pub fresh: Freshness,
-}
+pub use crate::notify::intake::sns::endpoint::{MAX_BODY, SnsEndpoint};
+use crate::notify::intake::sns::{SnsError, SnsMessage, SnsType};
 
 pub fn routes(endpoint: SnsEndpoint) -> Router {
     Router::new().route("/sns", post(receive)).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(Arc::new(endpoint))

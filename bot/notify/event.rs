@@ -50,7 +50,7 @@ mod tests;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::sns::{SnsMessage, SnsType};
+use super::intake::sns::{SnsMessage, SnsType};
 pub use alarm::{AlarmChange, AlarmState};
 pub use approval::ManualApproval;
 pub use ecs::{DeploymentEvent, EcsDeployment, EcsEventType, EcsServiceAction};

@@ -25,16 +25,16 @@ use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::reply::Reply;
 use opsbot_commands::values::{ChannelId, PipelineName};
 use opsbot_policies::Policy;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
-use super::alarm::{self, AlertRecord, Effect};
-use super::approval::{self, ApprovalRecord, Waiting};
 use super::event::{ExecutionState, Inbound, Notification, PipelineAction};
-use super::pipeline::{self as run, RunRecord, What};
-use super::route::{About, Target, target};
-use super::summary::summary;
+use super::lifecycle::Lifecycle;
+use super::lifecycle::alarm::{self, AlertRecord, Effect};
+use super::lifecycle::approval::{self, ApprovalRecord, Waiting};
+use super::lifecycle::pipeline::{self as run, RunRecord, What};
+use super::lifecycle::route::{About, Target, target};
+use super::lifecycle::summary::summary;
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
 use crate::store::{Living, LivingRecord, Storage};
@@ -51,12 +51,6 @@ pub struct Notifier {
     pub(super) settings: NotificationSettings,
     pub(super) policy: Arc<Policy>,
     pub(super) pipelines: Arc<dyn Pipelines>,
-}
-
-/// A lifecycle's record: kept in the store, shown in one Slack message.
-pub(super) trait Lifecycle: Serialize {
-    /// The outbox key of the message that shows this record.
-    fn message_key(&self) -> String;
 }
 
 impl Batch {

@@ -224,8 +224,8 @@ fn alarm_named(name: &str, minute: i64) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_blocks_the_ones_behind_it() {
+    use crate::notify::intake::Inbox;
     use crate::notify::service::Notifications;
-    use crate::notify::sqs::Inbox;
     use opsbot_commands::ports::alerts::Alerts;
 
     let n = notifier();
@@ -268,8 +268,8 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anything_else_waking_the_handler() {
+    use crate::notify::intake::Inbox;
     use crate::notify::service::Notifications;
-    use crate::notify::sqs::Inbox;
 
     let n = notifier();
     let store = n.store.clone();

@@ -33,10 +33,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
-use super::alarm::{self, AlertRecord, Effect};
 use super::event::{ParseError, parse};
-use super::notifier::{Batch, Lifecycle, Notifier};
-use super::sqs::Inbox;
+use super::intake::Inbox;
+use super::lifecycle::Lifecycle;
+use super::lifecycle::alarm::{self, AlertRecord, Effect};
+use super::notifier::{Batch, Notifier};
 use crate::app::Clock;
 use crate::slack::outbox::{Outbox, OutboxError, Write};
 use crate::store::{Failure, InboxRow, Living, LivingRecord, Storage};

@@ -12,13 +12,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::intake::sns::confirm::ConfirmPolicy;
+use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
+use super::intake::sns::{SnsError, verify::SnsVerifier};
 use super::notifier::Notifier;
 use super::service::Notifications;
-use super::sns_confirm::ConfirmPolicy;
-use super::sns_fetch::{HttpsCertSource, SnsHttp};
-use super::sns_verify::{SnsError, SnsVerifier};
 use crate::app::Clock;
-use crate::http::sns::SnsEndpoint;
+use crate::notify::intake::sns::endpoint::SnsEndpoint;
 use crate::settings::NotificationSettings;
 use crate::slack::outbox::Outbox;
 use crate::store::Storage;
@@ -56,7 +56,7 @@ pub fn start(parts: Parts<'_>, stop: &CancellationToken) -> Result<Option<Starte
     match parts.sqs {
         Some(client) => {
             for queue in &settings.sqs_queues {
-                let poll = super::sqs::poll(client.clone(), queue.clone(), notifications.clone(), stop.clone());
+                let poll = super::intake::sqs::poll(client.clone(), queue.clone(), notifications.clone(), stop.clone());
                 tasks.push(tokio::spawn(poll));
             }
         }

@@ -31,8 +31,8 @@ use serde_saphyr::Spanned;
 
 use super::SettingsError;
 use crate::notify::event::Kind;
-use crate::notify::sns::Freshness;
-use crate::notify::sns_url::UrlAllow;
+use crate::notify::intake::sns::Freshness;
+use crate::notify::intake::sns::url::UrlAllow;
 
 /// The section as written.
 #[derive(Debug, Default, Deserialize)]

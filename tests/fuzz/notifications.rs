@@ -8,8 +8,8 @@
 
 use chrono::Utc;
 use opsbot::notify::event::{self, Notification, ParseError};
-use opsbot::notify::sns::SnsMessage;
-use opsbot::notify::{alarm, summary};
+use opsbot::notify::intake::sns::SnsMessage;
+use opsbot::notify::lifecycle::{alarm, summary};
 use opsbot::settings::AlarmSettings;
 use opsbot_commands::mrkdwn::Mrkdwn;
 

@@ -8,7 +8,7 @@
 //! ministack; its account is `000000000000`.
 
 use aws_sdk_cloudwatch::types::StateValue;
-use opsbot::notify::sns::{SnsMessage, SnsType};
+use opsbot::notify::intake::sns::{SnsMessage, SnsType};
 use serde_json::Value;
 
 use super::{HIDE_FOR_30S, WITHIN, assert_queue_empties};

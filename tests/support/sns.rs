@@ -144,11 +144,11 @@ fn message_id(seed: &str) -> String {
 mod tests {
     use std::sync::Arc;
 
-    use opsbot::notify::sns::SnsMessage;
-    use opsbot::notify::sns_confirm::ConfirmPolicy;
-    use opsbot::notify::sns_fetch::{HttpsCertSource, SnsHttp};
-    use opsbot::notify::sns_url::UrlAllow;
-    use opsbot::notify::sns_verify::{SnsError, SnsVerifier};
+    use opsbot::notify::intake::sns::SnsMessage;
+    use opsbot::notify::intake::sns::confirm::ConfirmPolicy;
+    use opsbot::notify::intake::sns::fetch::{HttpsCertSource, SnsHttp};
+    use opsbot::notify::intake::sns::url::UrlAllow;
+    use opsbot::notify::intake::sns::{SnsError, verify::SnsVerifier};
     use regex::Regex;
 
     use super::*;

@@ -1,4 +1,4 @@
-//! Drives the bot's SQS poller (`opsbot::notify::sqs::poll`) from a test: a
+//! Drives the bot's SQS poller (`opsbot::notify::intake::sqs::poll`) from a test: a
 //! recording [`Inbox`] double that can refuse its first bodies, a handle that
 //! starts and stops the poller, and a capture of the poller's log lines.
 //!
@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use opsbot::notify::sqs::{Inbox, poll};
+use opsbot::notify::intake::Inbox;
+use opsbot::notify::intake::sqs::poll;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -28,7 +28,7 @@ use opsbot_commands::ports::AlarmState;
 use opsbot_commands::ports::alerts::{Ack, Alert, AlertState};
 use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, duration, one_line, truncate};
 
-use super::event::AlarmChange;
+use crate::notify::event::AlarmChange;
 use crate::settings::AlarmSettings;
 
 /// The alert opsbot keeps per alarm (its latest episode).
@@ -65,7 +65,7 @@ pub enum Effect {
     Thread(Mrkdwn),
 }
 
-impl super::notifier::Lifecycle for AlertRecord {
+impl super::Lifecycle for AlertRecord {
     fn message_key(&self) -> String {
         format!("alarm:{}:{}", self.arn, self.episode.timestamp_millis())
     }

@@ -11,6 +11,12 @@
 //! trust boundary, and a message may rightly wait in the queue for days
 //! while the bot is down (dedup still applies to both paths).
 //!
+//! # Parts
+//! - [`verify`]: the signature check; [`fetch`]: the certificate source and
+//!   the HTTP(S) client; [`url`]: which URLs may be fetched (SNS hosts only);
+//! - [`confirm`]: which SubscriptionConfirmations are confirmed;
+//! - [`endpoint`]: `POST /sns`, all of the above in order, into the inbox.
+//!
 //! Field names are AWS's (`Type`, `MessageId`, `SigningCertURL`, ...); see
 //! "Parsing message formats" and "Verifying the signatures of Amazon SNS
 //! messages" in the SNS developer guide.
@@ -21,7 +27,16 @@ use chrono::{DateTime, Utc};
 use opsbot_policies::show_duration;
 use serde::{Deserialize, Serialize};
 
-use super::sns_verify::SnsError;
+pub use error::SnsError;
+
+pub mod confirm;
+pub mod endpoint;
+mod error;
+pub mod fetch;
+#[cfg(test)]
+pub(crate) mod testkit;
+pub mod url;
+pub mod verify;
 
 /// How far a message's `Timestamp` may be from now
 /// (`notifications.sns.max_age` and `.max_clock_skew`).

@@ -68,7 +68,7 @@ pub struct Waiting<'a> {
     pub custom: Option<&'a str>,
 }
 
-impl super::notifier::Lifecycle for ApprovalRecord {
+impl super::Lifecycle for ApprovalRecord {
     fn message_key(&self) -> String {
         format!("approval:{}:{}:{}:{}", self.pipeline, self.stage, self.action, self.seen.timestamp_millis())
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::notify::sns_testkit::*;
+use crate::notify::intake::sns::testkit::*;
 
 fn verifier(certs: &Arc<MemoryCerts>) -> SnsVerifier {
     SnsVerifier::new(sns_allow(), certs.clone())
@@ -202,7 +202,7 @@ fn only_failures_on_our_side_ask_sns_to_retry() {
 
 #[tokio::test]
 async fn a_certificate_whose_key_is_not_rsa_is_refused() {
-    let ec_cert = include_bytes!("../../../tests/fixtures/sns/ec-cert.pem");
+    let ec_cert = include_bytes!("../../../../../tests/fixtures/sns/ec-cert.pem");
     let certs = Arc::new(MemoryCerts::default().serving(CERT_URL, ec_cert));
     let err = verifier(&certs).verify(&notification_v2()).await.expect_err("EC key");
     assert_eq!(

@@ -4,7 +4,7 @@
 //!
 //! # Decisions
 //! - Every URL taken from a message is checked against a
-//!   [`super::sns_url::UrlAllow`] before anything is fetched; the default
+//!   [`super::url::UrlAllow`] before anything is fetched; the default
 //!   only admits HTTPS to `sns.<region>.amazonaws.com[.cn]`, AWS's advice in
 //!   "Verifying the signatures of Amazon SNS messages" (fetch the certificate
 //!   over HTTPS, only from SNS).
@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use super::sns_verify::SnsError;
+use super::SnsError;
 use async_trait::async_trait;
 use axum::http::Uri;
 use bytes::Bytes;
@@ -93,9 +93,9 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::notify::sns::SnsMessage;
-    use crate::notify::sns_testkit::*;
-    use crate::notify::sns_verify::SnsVerifier;
+    use crate::notify::intake::sns::SnsMessage;
+    use crate::notify::intake::sns::testkit::*;
+    use crate::notify::intake::sns::verify::SnsVerifier;
 
     fn local_verifier() -> SnsVerifier {
         let source = HttpsCertSource(SnsHttp::new().expect("client"));

@@ -1,7 +1,7 @@
 //! An alarm's life as one message: episodes, thread lines, flapping,
 //! out-of-order events, escalation and resolution.
 
-use crate::notify::notifier::Lifecycle;
+use crate::notify::lifecycle::Lifecycle;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

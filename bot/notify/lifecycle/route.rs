@@ -8,7 +8,7 @@ use opsbot_commands::Mrkdwn;
 use opsbot_commands::values::ChannelId;
 use opsbot_policies::Policy;
 
-use super::event::Kind;
+use crate::notify::event::Kind;
 use crate::settings::{NotificationSettings, Route};
 
 /// Where one notification goes.

@@ -17,18 +17,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-/// Where the poller puts what it receives.
-#[async_trait]
-pub trait Inbox: Send + Sync {
-    /// Persists one received body. `Ok` — new or already known — means the
-    /// source may forget it; `Err` means it must deliver it again.
-    async fn receive(&self, body: &[u8]) -> Result<(), String>;
-}
+use super::Inbox;
 
 const WAIT: i32 = 20;
 const BATCH: i32 = 10;

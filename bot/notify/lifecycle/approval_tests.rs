@@ -2,7 +2,7 @@
 //! buttons that run the policy-checked commands, the decision shown with the
 //! summary CodePipeline kept, and no buttons after.
 
-use crate::notify::notifier::Lifecycle;
+use crate::notify::lifecycle::Lifecycle;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;

@@ -11,8 +11,8 @@ use opsbot_commands::Mrkdwn;
 use opsbot_commands::ports::AlarmState;
 use serde_json::Value;
 
-use super::event::{AlarmChange, ExecutionState};
 use super::{alarm, approval, pipeline};
+use crate::notify::event::{AlarmChange, ExecutionState};
 use crate::settings::AlarmSettings;
 use crate::slack::blocks;
 

@@ -24,14 +24,15 @@ use regex::Regex;
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::sns::SnsMessage;
-use super::sns_fetch::CertSource;
-use super::sns_url::UrlAllow;
-use super::sns_verify::{SnsError, string_to_sign};
+use super::SnsError;
+use super::SnsMessage;
+use super::fetch::CertSource;
+use super::url::UrlAllow;
+use super::verify::string_to_sign;
 
-pub const TEST_CERT: &[u8] = include_bytes!("../../tests/fixtures/sns/test-cert.pem");
-pub const TEST_KEY: &[u8] = include_bytes!("../../tests/fixtures/sns/test-key.pem");
-pub const OTHER_KEY: &[u8] = include_bytes!("../../tests/fixtures/sns/other-key.pem");
+pub const TEST_CERT: &[u8] = include_bytes!("../../../../tests/fixtures/sns/test-cert.pem");
+pub const TEST_KEY: &[u8] = include_bytes!("../../../../tests/fixtures/sns/test-key.pem");
+pub const OTHER_KEY: &[u8] = include_bytes!("../../../../tests/fixtures/sns/other-key.pem");
 /// The `SigningCertURL` of the fixtures.
 pub const CERT_URL: &str = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem";
 pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:opsbot-alarms";
@@ -44,16 +45,16 @@ pub fn sent_at() -> chrono::DateTime<chrono::Utc> {
 }
 
 pub fn notification_v1() -> SnsMessage {
-    parse(include_bytes!("../../tests/fixtures/sns/notification-v1.json"))
+    parse(include_bytes!("../../../../tests/fixtures/sns/notification-v1.json"))
 }
 
 pub fn confirmation_v1() -> SnsMessage {
-    parse(include_bytes!("../../tests/fixtures/sns/subscription-confirmation-v1.json"))
+    parse(include_bytes!("../../../../tests/fixtures/sns/subscription-confirmation-v1.json"))
 }
 
 /// Version 2, signed by openssl: checks the verifier against a signer that is not ring.
 pub fn notification_v2_openssl() -> SnsMessage {
-    parse(include_bytes!("../../tests/fixtures/sns/notification-v2.json"))
+    parse(include_bytes!("../../../../tests/fixtures/sns/notification-v2.json"))
 }
 
 pub fn notification_v2() -> SnsMessage {

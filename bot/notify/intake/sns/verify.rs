@@ -20,7 +20,7 @@
 //!   its key), at most [`CERT_CACHE_CAPACITY`], oldest out first. Only a
 //!   certificate that parsed is cached: a failed fetch is retried next time.
 //! - Success returns [`Verified`], the only way to reach the subscription
-//!   confirmation ([`super::sns_confirm`]).
+//!   confirmation ([`super::confirm`]).
 //! - moto signs HTTP deliveries with version 2 but leaves `Subject` out of the
 //!   string to sign; such messages are refused here on purpose (see
 //!   /work/shared/notes): the spec, not the emulator, decides.
@@ -36,68 +36,13 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm};
 use webpki::EndEntityCert;
 
-use super::sns::{SnsMessage, SnsType};
-use super::sns_fetch::CertSource;
-use super::sns_url::UrlAllow;
+use super::SnsError;
+use super::fetch::CertSource;
+use super::url::UrlAllow;
+use super::{SnsMessage, SnsType};
 
 /// How many signing certificates are kept (AWS uses one per partition at a time).
 pub const CERT_CACHE_CAPACITY: usize = 16;
-
-/// Why an SNS message was refused or could not be handled.
-#[derive(Debug, thiserror::Error)]
-pub enum SnsError {
-    #[error("SNS {kind} {message_id} has no {field}, which is part of what is signed; refusing it")]
-    MissingField { kind: &'static str, message_id: String, field: &'static str },
-    #[error(
-        "SNS message {message_id} has SignatureVersion {version:?}; only \"1\" (SHA1withRSA) and \"2\" (SHA256withRSA) exist"
-    )]
-    UnknownSignatureVersion { message_id: String, version: String },
-    #[error("SNS message {message_id} has a Signature that is not base64 ({reason})")]
-    SignatureNotBase64 { message_id: String, reason: base64::DecodeError },
-    #[error(
-        "SigningCertURL {url} is not allowed (allowed: {allow}, naming a .pem file, no query); nothing was fetched"
-    )]
-    CertUrlNotAllowed { url: String, allow: String },
-    #[error("cannot fetch the SNS signing certificate {url}: {reason}")]
-    CertFetch { url: String, reason: String },
-    #[error("{url} is not a PEM X.509 certificate with an RSA key: {reason}")]
-    BadCertificate { url: String, reason: String },
-    #[error(
-        "SNS message {message_id} does not match its signature (key from {url}): forged, altered or signed by another key"
-    )]
-    BadSignature { message_id: String, url: String },
-    #[error("SNS {kind} {message_id} is not a SubscriptionConfirmation; there is nothing to confirm")]
-    NotAConfirmation { kind: &'static str, message_id: String },
-    #[error("subscription to {topic} refused: the topic is not in notifications.sns.topics")]
-    TopicNotAllowed { topic: String },
-    #[error("subscription to {topic} refused: its SubscribeURL {url} is not allowed (allowed: {allow})")]
-    SubscribeUrlNotAllowed { topic: String, url: String, allow: String },
-    #[error("confirming the subscription to {topic} failed: GET {url} {reason}")]
-    ConfirmFailed { topic: String, url: String, reason: String },
-    #[error("SNS message {message_id} has Timestamp {timestamp:?}, which is not an RFC 3339 time; refusing it")]
-    BadTimestamp { message_id: String, timestamp: String },
-    #[error(
-        "SNS message {message_id} was sent at {timestamp}, {age} ago — older than notifications.sns.max_age \
-         ({max_age}): refused as a replay (SNS retries a delivery for an hour at most)"
-    )]
-    TooOld { message_id: String, timestamp: String, age: String, max_age: String },
-    #[error(
-        "SNS message {message_id} is stamped {timestamp}, {ahead} ahead of this server's clock — more than \
-         notifications.sns.max_clock_skew ({max_skew}): refused; check this server's clock (NTP)"
-    )]
-    FromTheFuture { message_id: String, timestamp: String, ahead: String, max_skew: String },
-    #[error("cannot build the HTTPS client for SNS: {0}")]
-    Tls(#[from] std::io::Error),
-}
-
-impl SnsError {
-    /// Whether the failure is on our side or the network's (answer 5xx so SNS
-    /// retries the delivery) rather than the message's (answer 4xx: forged,
-    /// malformed or unwanted, retrying cannot help).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, SnsError::CertFetch { .. } | SnsError::ConfirmFailed { .. } | SnsError::Tls(_))
-    }
-}
 
 /// A message whose signature checked out.
 #[derive(Debug, Clone, Copy)]

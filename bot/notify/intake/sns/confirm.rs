@@ -13,10 +13,11 @@
 
 use std::collections::HashSet;
 
-use super::sns::SnsType;
-use super::sns_fetch::SnsHttp;
-use super::sns_url::UrlAllow;
-use super::sns_verify::{SnsError, Verified};
+use super::SnsError;
+use super::SnsType;
+use super::fetch::SnsHttp;
+use super::url::UrlAllow;
+use super::verify::Verified;
 
 /// `notifications.sns.topics` and the allow-list for `SubscribeURL`.
 #[derive(Debug, Clone)]
@@ -89,9 +90,9 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::notify::sns::SnsMessage;
-    use crate::notify::sns_testkit::*;
-    use crate::notify::sns_verify::SnsVerifier;
+    use crate::notify::intake::sns::SnsMessage;
+    use crate::notify::intake::sns::testkit::*;
+    use crate::notify::intake::sns::verify::SnsVerifier;
 
     fn policy(topics: &[&str], allow: UrlAllow) -> ConfirmPolicy {
         ConfirmPolicy::new(topics.iter().map(|t| t.to_string()), allow)

@@ -8,7 +8,7 @@ use opsbot_commands::mrkdwn;
 use opsbot_commands::mrkdwn::unesc;
 use opsbot_commands::reply::{Mrkdwn, Reply, one_line, truncate};
 
-use super::event::{DeploymentEvent, EcsEventType, Inbound, Notification, ParameterOperation};
+use crate::notify::event::{DeploymentEvent, EcsEventType, Inbound, Notification, ParameterOperation};
 
 /// The message key and content for a notification shown as one message;
 /// `None` for the kinds that have a lifecycle (alarms, pipelines, approvals).

@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::event::ExecutionState as State;
+use crate::notify::event::ExecutionState as State;
 use opsbot_commands::change::Press;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, duration, one_line, truncate};
@@ -94,7 +94,7 @@ pub struct Failure {
 /// What an event asks of the channel (as for alarms).
 pub use super::alarm::Effect;
 
-impl super::notifier::Lifecycle for RunRecord {
+impl super::Lifecycle for RunRecord {
     fn message_key(&self) -> String {
         format!("pipeline:{}", self.execution)
     }

@@ -1,0 +1,16 @@
+//! Where notification bodies come in: the SQS poller ([`sqs`]) and the SNS
+//! HTTP(S) endpoint ([`sns`]). Both hand each body to an [`Inbox`] and tell
+//! their source it may forget it only once the inbox has it on disk.
+
+use async_trait::async_trait;
+
+pub mod sns;
+pub mod sqs;
+
+/// Where intake puts what it receives.
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Persists one received body. `Ok` — new or already known — means the
+    /// source may forget it; `Err` means it must deliver it again.
+    async fn receive(&self, body: &[u8]) -> Result<(), String>;
+}
