@@ -10,7 +10,7 @@ use opsbot::app::{self, Transport};
 use opsbot::console::chat::ConsoleChat;
 use opsbot::console::{self, ConsoleUser, Screen, Session};
 use opsbot::sandbox::Sandbox;
-use opsbot::sandbox::seed::{ACCOUNT_ID, REGION};
+use opsbot::sandbox::account::{ACCOUNT_ID, REGION};
 use opsbot::settings::Settings;
 use opsbot::store::Storage;
 use opsbot::{aws, policy_cli, telemetry};

@@ -13,7 +13,7 @@ use opsbot_commands::{GatewayError, GatewayResult};
 use tokio::time::Instant;
 
 use super::Sandbox;
-use super::seed::ACCOUNT_ID;
+use super::account::ACCOUNT_ID;
 use super::ssm::{SimAutomation, automation_steps};
 
 #[async_trait]

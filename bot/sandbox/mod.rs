@@ -7,6 +7,7 @@
 //!   as the commands' [`Gateways`].
 //! - [`Account`]: the plain data — one struct per AWS resource, in
 //!   [`pipelines`], [`ecs`], [`alarms`] and [`params`], each with its port impl.
+//! - [`account`]: the simulated account id and region.
 //! - [`seed`]: the demo account a new user sees first.
 //!
 //! # Decisions
@@ -30,6 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use opsbot_commands::ports::{Alarm, Container, Gateways, Time};
 use opsbot_commands::values::{ClusterName, ParamName, PipelineName};
 
+pub mod account;
 pub mod alarms;
 pub mod automation;
 pub mod ecs;

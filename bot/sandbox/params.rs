@@ -19,7 +19,7 @@ use opsbot_commands::ports::{
 use opsbot_commands::values::{ParamName, ParamPath, SlackUserId};
 use opsbot_commands::{GatewayError, GatewayResult};
 
-use super::seed::ACCOUNT_ID;
+use super::account::ACCOUNT_ID;
 use super::{Account, Sandbox};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

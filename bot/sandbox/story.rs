@@ -8,7 +8,7 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use super::seed::{ACCOUNT_ID, REGION};
+use super::account::{ACCOUNT_ID, REGION};
 use opsbot_commands::ports::Time;
 
 const EXECUTION: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";

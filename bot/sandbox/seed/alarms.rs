@@ -7,7 +7,8 @@
 
 use opsbot_commands::ports::{Alarm, AlarmState, Time};
 
-use super::{ACCOUNT_ID, REGION, ago};
+use super::ago;
+use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::Account;
 
 pub(super) fn seed(account: &mut Account) {

@@ -10,7 +10,8 @@
 use opsbot_commands::ports::{Container, Deployment, RolloutState, ServiceEvent, TaskDefinitionRef, Time};
 use opsbot_commands::values::ClusterName;
 
-use super::{ACCOUNT_ID, REGION, ago};
+use super::ago;
+use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::Account;
 use crate::sandbox::ecs::{Rollout, SimClock, SimService, deployment_id, task_id};
 

@@ -23,11 +23,6 @@ mod ecs;
 mod params;
 mod pipelines;
 
-/// The demo's AWS account id.
-pub const ACCOUNT_ID: &str = "123456789012";
-/// The demo's region.
-pub const REGION: &str = "eu-west-1";
-
 /// The demo account with times relative to `now`.
 pub fn demo(now: Time) -> Account {
     let mut account = Account::empty(now);

@@ -6,7 +6,8 @@
 use opsbot_commands::ports::{ActionCategory, ActionError, ActionState, ExecStatus, Execution, SourceRevision, Time};
 use opsbot_commands::values::PipelineName;
 
-use super::{ACCOUNT_ID, REGION, ago};
+use super::ago;
+use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::Account;
 use crate::sandbox::pipelines::{SimPipeline, SimStage};
 
