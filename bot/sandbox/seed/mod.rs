@@ -17,6 +17,7 @@ use chrono::Duration;
 use opsbot_commands::ports::Time;
 
 use super::Account;
+use super::account::ACCOUNT_ID;
 
 mod alarms;
 mod ecs;
