@@ -10,15 +10,15 @@ use opsbot_commands::values::{ChannelId, SlackUserId};
 
 use crate::store::Storage;
 
-fn at(secs: i64) -> Time {
+pub(crate) fn at(secs: i64) -> Time {
     Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
 }
 
-fn u(id: &str) -> SlackUserId {
+pub(crate) fn u(id: &str) -> SlackUserId {
     SlackUserId::parse(id).unwrap()
 }
 
-fn change(id: &str) -> ChangeRecord {
+pub(crate) fn change(id: &str) -> ChangeRecord {
     ChangeRecord {
         id: ChangeId(id.into()),
         text: "param set /shop/prod/db-password hunter2".into(),

@@ -2,42 +2,10 @@
 //! schemas migrate, a newer one is refused, claims prune themselves. The
 //! ports' behaviour is the conformance suite (`store::conformance`).
 
-use chrono::{TimeZone, Utc};
-use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::*;
-use opsbot_commands::values::{ChannelId, SlackUserId};
 
 use super::{CLAIM_TTL_SECS, MIGRATIONS, PRUNE_EVERY, SqliteStore};
-
-fn at(secs: i64) -> Time {
-    Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
-}
-
-fn u(id: &str) -> SlackUserId {
-    SlackUserId::parse(id).unwrap()
-}
-
-fn change(id: &str) -> ChangeRecord {
-    ChangeRecord {
-        id: ChangeId(id.into()),
-        text: "param set /shop/prod/db-password hunter2".into(),
-        shown: "param set /shop/prod/db-password ••••••".into(),
-        command: "param set".into(),
-        hash: "0123456789abcdef".into(),
-        plan: vec!["*/shop/prod/db-password* value changes (hidden)".into()],
-        requester: u("U0DEV"),
-        requester_name: Some("Dana Dev".into()),
-        groups: vec!["S0ONCALL".into()],
-        channel: ChannelId::parse("C0OPS").unwrap(),
-        state: ChangeState::AwaitingConfirmation,
-        approvers: Some("leads".into()),
-        rule: Some("opsbot.yaml:12".into()),
-        created: at(0),
-        expires: at(1800),
-        message: None,
-        decided_by: None,
-    }
-}
+use crate::store::conformance::changes::{at, change};
 
 #[tokio::test]
 async fn claims_and_changes_survive_a_restart() {
