@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use opsbot::app::Transport;
+use opsbot::notify::sns_url::UrlAllow;
 use opsbot::sandbox::Sandbox;
 use opsbot_commands::values::ChannelId;
 use regex::Regex;
@@ -47,7 +48,7 @@ async fn an_alarm_name_reason_and_description_from_sns_cannot_ping_or_spoof_a_li
     let bot = spawn_bot_with(Transport::Http, aws, |s| {
         s.notifications.default_channel = Some(ChannelId::parse("C0OPS").unwrap());
         s.notifications.sns_topics = vec![TOPIC.into()];
-        s.notifications.cert_url_allow = Regex::new(LOCAL_ALLOW).unwrap();
+        s.notifications.cert_url_allow = UrlAllow::Pattern(Regex::new(LOCAL_ALLOW).unwrap());
     })
     .await;
     let sns = FakeSns::start().await;
