@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use opsbot_commands::change::ClickOutcome;
+use opsbot_commands::ClickOutcome;
 use opsbot_commands::ports::store::{ChangeState, Store};
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Context, Ops, Reply};

@@ -15,19 +15,27 @@
 //! test fakes.
 
 pub mod change;
+pub mod click;
 pub mod cmd;
+pub mod context;
 pub mod error;
+pub mod error_reply;
+pub mod hooks;
 pub mod mrkdwn;
-pub mod pipeline;
+pub mod ops;
 pub mod ports;
 pub mod reply;
 pub mod spec;
+pub mod text;
 pub mod values;
 
-pub use cmd::{Command, Context};
+pub use change::messages::{ClickOutcome, mention};
+pub use cmd::Command;
+pub use cmd::default_policy;
+pub use context::Context;
 pub use error::{GatewayError, GatewayResult, UsageError};
 pub use mrkdwn::Mrkdwn;
-pub use pipeline::{Ops, default_policy, mention};
+pub use ops::Ops;
 pub use reply::{Block, Reply, Visibility};
 
 #[cfg(test)]

@@ -7,11 +7,12 @@ use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Alarm, AlarmState, Alarms as AlarmsPort, Time};
-use crate::reply::{Reply, count, one_line, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{count, one_line, truncate, when};
 use crate::values::AlarmPrefix;
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "alarms",

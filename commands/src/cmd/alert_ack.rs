@@ -8,10 +8,11 @@ use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::alerts::{AckOutcome, Alerts};
-use crate::reply::{Reply, ago, truncate};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{ago, truncate};
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "alert ack",

@@ -8,10 +8,11 @@ use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::Time;
 use crate::ports::alerts::{Alert, AlertState, Alerts as AlertsPort};
-use crate::reply::{Reply, ago, count, duration, one_line, truncate};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{ago, count, duration, one_line, truncate};
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "alerts",
@@ -27,7 +28,7 @@ const SHOWN: usize = 30;
 pub struct Alerts;
 
 impl Alerts {
-    pub fn parse(args: &[String]) -> Result<Self, crate::UsageError> {
+    pub fn parse(args: &[String]) -> Result<Self, crate::error::UsageError> {
         expect_args(&SPEC, args, 0, 0).map(|()| Alerts)
     }
 

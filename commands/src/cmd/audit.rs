@@ -5,11 +5,12 @@ use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::store::{AuditQuery, AuditRecord, Store};
-use crate::reply::{Reply, ago};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::ago;
 use crate::values::SlackUserId;
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "audit",

@@ -15,14 +15,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::Context;
 use super::automation_status::{progress, summary};
-use super::ssm::{DocParams, DocumentName, ExecutionId, Memo};
+use super::ssm::Memo;
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
-use crate::error::{GatewayResult, UsageError};
+use crate::context::Context;
+use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, RunStatus};
-use crate::reply::esc;
 use crate::spec::{Spec, expect_args};
+use crate::values::ssm::{DocParams, DocumentName, ExecutionId};
 
 pub const SPEC: Spec = Spec {
     name: "automation run",
@@ -66,8 +67,7 @@ impl ChangeCommand for AutomationRun {
 
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
         let started = aws.automations.start(&self.document, &self.parameters, &ctx.user).await?;
-        let id =
-            ExecutionId::parse(&started.id).map_err(|e| crate::GatewayError::other("unexpected execution id", e))?;
+        let id = ExecutionId::parse(&started.id).map_err(|e| GatewayError::other("unexpected execution id", e))?;
         self.started.keep(id);
         Ok(Outcome {
             lines: vec![format!(

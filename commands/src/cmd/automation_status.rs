@@ -5,14 +5,15 @@
 //! This file also owns how an execution reads ([`step_lines`], [`progress`],
 //! [`summary`]), for `automation run`'s progress and result too.
 
-use super::Context;
-use super::ssm::ExecutionId;
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{AutomationRun, AutomationStep, Automations, RunStatus};
-use crate::reply::{Reply, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::when;
+use crate::values::ssm::ExecutionId;
 
 pub const SPEC: Spec = Spec {
     name: "automation status",
@@ -78,7 +79,7 @@ pub fn step_lines(run: &AutomationRun) -> Vec<Mrkdwn> {
 
 fn step_line(step: &AutomationStep) -> Mrkdwn {
     let action = step.action.as_deref().map(|a| mrkdwn!(" ({})", a)).unwrap_or_default();
-    let failure = step.failure.as_deref().map(|f| mrkdwn!(" — {}", crate::reply::truncate(f, 300))).unwrap_or_default();
+    let failure = step.failure.as_deref().map(|f| mrkdwn!(" — {}", crate::text::truncate(f, 300))).unwrap_or_default();
     mrkdwn!("{} `{}`{}: {}{}", icon(&step.status), step.name, action, step.status.label(), failure)
 }
 
@@ -104,7 +105,7 @@ pub fn progress(run: &AutomationRun) -> String {
 pub fn summary(run: &AutomationRun) -> String {
     let mut lines = vec![mrkdwn!("Automation `{}` ended: *{}*.", run.document, run.status.label())];
     lines.extend(step_lines(run));
-    lines.extend(run.failure.as_deref().map(|f| mrkdwn!("Failure: {}", crate::reply::truncate(f, 500))));
+    lines.extend(run.failure.as_deref().map(|f| mrkdwn!("Failure: {}", crate::text::truncate(f, 500))));
     Mrkdwn::join(lines, "\n").as_str().to_owned()
 }
 

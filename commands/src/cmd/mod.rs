@@ -3,15 +3,15 @@
 //! `match` must cover every one; [`ENTRIES`] is the table the parser, help and
 //! "did you mean" are generated from.
 
-use chrono::{DateTime, Utc};
+use opsbot_policies::{Decision, Policy, Request};
 
 use crate::change::ChangeCommand;
+use crate::context::Context;
 use crate::error::{GatewayError, UsageError};
 use crate::ports::Gateways;
 use crate::ports::store::Store;
 use crate::reply::Reply;
 use crate::spec::{Spec, suggest, tokenize};
-use crate::values::{ChannelId, SlackUserId};
 
 pub mod alarms;
 pub mod alert_ack;
@@ -50,20 +50,6 @@ pub mod ssm;
 #[cfg(test)]
 mod ssm_flow_tests;
 pub mod whoami;
-
-/// Who asks, where, and when — filled by the adapter (Slack or console).
-#[derive(Debug, Clone)]
-pub struct Context {
-    /// Unique per request; shown to users as the reference of internal errors.
-    pub request_id: String,
-    pub user: SlackUserId,
-    pub user_name: Option<String>,
-    /// The user's Slack user groups (ids), for policies that name groups.
-    pub groups: Vec<String>,
-    pub channel: ChannelId,
-    pub channel_name: Option<String>,
-    pub now: DateTime<Utc>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -194,6 +180,11 @@ pub fn did_you_mean(words: &[String]) -> Vec<String> {
     out
 }
 
+/// The read-only commands open to everyone under the built-in policy.
+pub fn default_policy() -> Policy {
+    Policy::builtin(ENTRIES.iter().filter(|e| !e.spec.changes).map(|e| e.spec.name))
+}
+
 /// Written last on a change: run it despite a freeze or its own safety
 /// checks (deployment in progress, alarms firing) — only where a policy rule
 /// with `force: true` allows it. Part of the command line, so approvals bind it.
@@ -271,6 +262,22 @@ impl Command {
             Command::AutomationStatus(_) => &automation_status::SPEC,
             Command::Run(_) => &run_command::SPEC,
         }
+    }
+
+    /// The policy's decision on this command (typed as `canonical`) asked by
+    /// `ctx`'s user, there and then.
+    pub fn judge(&self, policy: &Policy, ctx: &Context, canonical: &str) -> Decision {
+        let args = self.policy_args();
+        let request = Request {
+            command: self.spec().name,
+            user: ctx.user.as_str(),
+            groups: &ctx.groups,
+            channel: ctx.channel.as_str(),
+            args: &args,
+            at: ctx.now,
+            force: is_forced(canonical),
+        };
+        policy.evaluate(&request)
     }
 
     /// The change behind a command that alters something; `None` for reads.

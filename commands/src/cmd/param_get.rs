@@ -10,11 +10,12 @@ use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ParamKind, ParamValue, Params as ParamsPort};
-use crate::reply::{Reply, one_line, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{one_line, when};
 use crate::values::ParamName;
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "param get",
@@ -89,7 +90,7 @@ pub fn preview(kind: &ParamKind, value: &ParamValue, max: usize) -> Mrkdwn {
     match visible(kind, value) {
         None => Mrkdwn::text(MASK),
         Some("") => mrkdwn!("_(empty)_"),
-        Some(raw) => mrkdwn!("`{}`", crate::reply::truncate(&one_line(raw), max).replace('`', "ˋ")),
+        Some(raw) => mrkdwn!("`{}`", crate::text::truncate(&one_line(raw), max).replace('`', "ˋ")),
     }
 }
 

@@ -6,12 +6,13 @@ use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ParamVersion, Params as ParamsPort, Time};
-use crate::reply::{Reply, count, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{count, truncate, when};
 use crate::values::ParamName;
 
-use super::Context;
 use super::param_get::preview;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "param history",

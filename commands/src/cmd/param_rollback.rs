@@ -16,15 +16,15 @@
 
 use async_trait::async_trait;
 
-use super::Context;
 use super::param_get::preview;
 use super::param_hooks::{Written, after_write, check_write};
 use super::param_set::{described, missing};
 use super::ssm::Memo;
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ParamKind, ParamValue, ParamVersion};
-use crate::reply::esc;
 use crate::spec::{Spec, expect_args};
 use crate::values::ParamName;
 
@@ -122,7 +122,7 @@ impl ChangeCommand for ParamRollback {
             _ => false,
         };
         if let Some(by) = target.modified_by.as_deref() {
-            let when = target.modified.map(|t| format!(" {}", crate::reply::when(ctx.now, t))).unwrap_or_default();
+            let when = target.modified.map(|t| format!(" {}", crate::text::when(ctx.now, t))).unwrap_or_default();
             lines.push(format!(
                 "Version {} was written{when} by {}.",
                 target.version,

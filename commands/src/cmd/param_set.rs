@@ -36,14 +36,14 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use super::Context;
 use super::param_get::{MASK, preview};
 use super::param_hooks::{Written, after_write, check_write};
 use super::ssm::Memo;
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, NewValue, ParamKind, ParamSettings, ParamValue};
-use crate::reply::esc;
 use crate::spec::{Spec, expect_args, quoted};
 use crate::values::ParamName;
 

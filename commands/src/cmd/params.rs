@@ -8,12 +8,13 @@ use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Parameter, Params as ParamsPort};
-use crate::reply::{Reply, count, truncate};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{count, truncate};
 use crate::values::ParamPath;
 
-use super::Context;
 use super::param_get::preview;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "params",

@@ -14,12 +14,13 @@ use crate::ports::{
     ActionError, ActionState, ExecStatus, Execution, PipelineState, Pipelines as PipelinesPort, SourceRevision,
     StageState, Time,
 };
-use crate::reply::{Reply, ago, duration, one_line, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{ago, duration, one_line, truncate, when};
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipelines::status_icon;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline",

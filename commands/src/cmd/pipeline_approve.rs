@@ -32,15 +32,16 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Applied, ApprovalDecision, Gateways, PipelineState, WaitingApproval};
-use crate::reply::{ago, esc, link, truncate};
 use crate::spec::{Spec, expect_args, quoted};
+use crate::text::{ago, link, truncate};
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
 use super::ssm::Memo;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline approve",

@@ -10,10 +10,10 @@
 use std::time::Duration;
 
 use crate::error::UsageError;
-use crate::reply::truncate;
+use crate::text::truncate;
 
-use super::Context;
 use super::pipeline_follow::DEFAULT_TIMEOUT;
+use crate::context::Context;
 
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 

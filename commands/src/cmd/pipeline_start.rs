@@ -18,9 +18,9 @@ use crate::ports::{ExecStatus, Gateways};
 use crate::spec::{Spec, expect_args};
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short};
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline start",

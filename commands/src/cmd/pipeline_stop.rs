@@ -21,14 +21,14 @@ use async_trait::async_trait;
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Applied, ExecStatus, Gateways, PipelineState};
-use crate::reply::truncate;
 use crate::spec::{Spec, expect_args};
+use crate::text::truncate;
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
 use super::ssm::Memo;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline stop",

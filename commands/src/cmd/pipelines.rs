@@ -5,10 +5,11 @@ use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ExecStatus, Pipelines as PipelinesPort};
-use crate::reply::{Reply, ago};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::ago;
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipelines",

@@ -14,14 +14,15 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ServiceUpdate};
-use crate::reply::{count, esc};
 use crate::spec::Spec;
+use crate::text::count;
 use crate::values::ServiceRef;
 
-use super::Context;
 use super::rollout::{self, Draft, Started};
 use super::ssm::Memo;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "restart",

@@ -22,14 +22,14 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ServiceDetail, ServiceUpdate, TaskDefinition, TaskDefinitionRef};
-use crate::reply::esc;
 use crate::spec::Spec;
 use crate::values::ServiceRef;
 
-use super::Context;
 use super::rollout::{self, Draft, Started};
 use super::ssm::Memo;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "rollback",

@@ -20,13 +20,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::Context;
-use super::ssm::{DocParams, DocumentName, Memo, Targets, trim_output};
+use super::ssm::{Memo, trim_output};
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{CommandRun, Gateways, Invocation, RunStatus};
-use crate::reply::esc;
 use crate::spec::{Spec, expect_args};
+use crate::values::ssm::{DocParams, DocumentName, Targets};
 
 pub const SPEC: Spec = Spec {
     name: "run",

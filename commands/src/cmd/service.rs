@@ -7,12 +7,13 @@ use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Container, Deployment, RolloutState, ServiceDetail, ServiceEvent, Services as ServicesPort, Time};
-use crate::reply::{Reply, ago, count, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{ago, count, truncate, when};
 use crate::values::ServiceRef;
 
-use super::Context;
 use super::services::{is_short, rollout_note};
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "service",

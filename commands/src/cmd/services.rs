@@ -6,11 +6,12 @@ use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{RolloutState, ServiceSummary, Services as ServicesPort};
-use crate::reply::{Reply, count};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::count;
 use crate::values::ClusterName;
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "services",

@@ -7,7 +7,7 @@ use crate::mrkdwn::Mrkdwn;
 use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 
-use super::Context;
+use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "whoami",
