@@ -17,6 +17,7 @@
 pub mod change;
 pub mod click;
 pub mod cmd;
+pub mod command;
 pub mod context;
 pub mod error;
 pub mod error_reply;
@@ -38,5 +39,7 @@ pub use mrkdwn::Mrkdwn;
 pub use ops::Ops;
 pub use reply::{Block, Reply, Visibility};
 
+#[cfg(test)]
+mod layout_tests;
 #[cfg(test)]
 mod testing;

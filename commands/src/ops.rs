@@ -19,6 +19,7 @@ use crate::change::messages::{ClickOutcome, note};
 use crate::change::{Approval, ChangeRequest, audit, params_hash};
 use crate::click::{Click, Press};
 use crate::cmd::{Command, is_forced};
+use crate::command::Reach;
 use crate::context::Context;
 use crate::error_reply::{denied, gateway_reply, store_down, usage_reply};
 use crate::hooks::{ParamHook, ParamHooks};
@@ -149,7 +150,8 @@ impl Ops {
     }
 
     async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {
-        match command.run(ctx, &self.aws, self.store.as_ref(), self.alerts.as_ref()).await {
+        let reach = Reach { aws: &self.aws, store: self.store.as_ref(), alerts: self.alerts.as_ref() };
+        match command.run(ctx, &reach).await {
             Ok(reply) => {
                 info!("answered");
                 reply

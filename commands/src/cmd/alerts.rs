@@ -3,6 +3,7 @@
 //! The on-call's "what is unowned right now?"; `alarms` asks CloudWatch
 //! itself instead.
 
+use crate::command::{Body, CommandDef, Reach, Read};
 use crate::error::{GatewayError, GatewayResult};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -20,6 +21,7 @@ pub const SPEC: Spec = Spec {
     summary: "Open alerts from alarm notifications, with who acknowledged each (or that nobody has)",
     example: "alerts",
     changes: false,
+    alias: None,
 };
 
 const SHOWN: usize = 30;
@@ -67,6 +69,26 @@ pub(crate) fn state_words(state: AlertState) -> (&'static str, &'static str) {
         AlertState::Alarm => (":rotating_light:", "ALARM"),
         AlertState::InsufficientData => (":grey_question:", "insufficient data"),
         AlertState::Flapping => (":ocean:", "flapping"),
+    }
+}
+
+// The command table's view of `alerts`; its grammar and answer are above.
+impl CommandDef for Alerts {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, crate::error::UsageError> {
+        Alerts::parse(args)
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl Read for Alerts {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.alerts).await
     }
 }
 

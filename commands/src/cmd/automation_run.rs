@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use super::automation_status::{progress, summary};
 use super::ssm::Memo;
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
@@ -31,6 +32,7 @@ pub const SPEC: Spec = Spec {
     summary: "Start an SSM Automation runbook and follow it step by step",
     example: "automation run AWS-RestartEC2Instance InstanceId=i-0abc123def4567890",
     changes: true,
+    alias: None,
 };
 
 /// Runbooks run long; past this the message says where to look.
@@ -43,14 +45,24 @@ pub struct AutomationRun {
     started: Memo<ExecutionId>,
 }
 
-impl AutomationRun {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for AutomationRun {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, usize::MAX)?;
         Ok(AutomationRun {
             document: DocumentName::parse(&args[0])?,
             parameters: DocParams::parse(&args[1..])?,
             started: Memo::default(),
         })
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("document", self.document.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 

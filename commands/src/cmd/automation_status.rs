@@ -5,6 +5,7 @@
 //! This file also owns how an execution reads ([`step_lines`], [`progress`],
 //! [`summary`]), for `automation run`'s progress and result too.
 
+use crate::command::{Body, CommandDef, Reach, Read};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
@@ -14,6 +15,7 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::when;
 use crate::values::ssm::ExecutionId;
+use async_trait::async_trait;
 
 pub const SPEC: Spec = Spec {
     name: "automation status",
@@ -21,6 +23,7 @@ pub const SPEC: Spec = Spec {
     summary: "Where an SSM Automation execution stands: status, steps, failure",
     example: "automation status 4105a4fc-f944-11e6-9d32-8fb2db27a909",
     changes: false,
+    alias: None,
 };
 
 /// Steps listed; longer runbooks show the last ones.
@@ -31,12 +34,27 @@ pub struct AutomationStatus {
     pub id: ExecutionId,
 }
 
-impl AutomationStatus {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for AutomationStatus {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(AutomationStatus { id: ExecutionId::parse(&args[0])? })
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for AutomationStatus {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.automations.as_ref()).await
+    }
+}
+
+impl AutomationStatus {
     pub async fn run(&self, ctx: &Context, automations: &dyn Automations) -> GatewayResult<Reply> {
         let run = automations.execution(&self.id).await?;
         let mut fields = vec![mrkdwn!("*Status*\n{} {}", icon(&run.status), run.status.label())];

@@ -6,6 +6,7 @@
 //! shows a value — not even if a gateway wrongly returned one in clear —
 //! and no value of any kind goes into a reply's fallback text.
 
+use crate::command::{Body, CommandDef, Reach, Read};
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -14,6 +15,7 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{one_line, when};
 use crate::values::ParamName;
+use async_trait::async_trait;
 
 use crate::context::Context;
 
@@ -23,6 +25,7 @@ pub const SPEC: Spec = Spec {
     summary: "A Parameter Store value, its type, version and last change (SecureStrings are masked)",
     example: "param get /shop/prod/db-host",
     changes: false,
+    alias: None,
 };
 
 /// What stands in for a value that must not be shown.
@@ -35,12 +38,31 @@ pub struct ParamGet {
     pub name: ParamName,
 }
 
-impl ParamGet {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for ParamGet {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(ParamGet { name: ParamName::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for ParamGet {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.params.as_ref()).await
+    }
+}
+
+impl ParamGet {
     /// A parameter that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
         let p = params.get(&self.name).await?;

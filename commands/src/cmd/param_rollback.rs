@@ -21,6 +21,7 @@ use super::param_hooks::{Written, after_write, check_write};
 use super::param_set::{described, missing};
 use super::ssm::Memo;
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
@@ -34,6 +35,7 @@ pub const SPEC: Spec = Spec {
     summary: "Write an earlier version's value (default: the previous one) as a new version of a parameter",
     example: "param rollback /shop/staging/feature-flags",
     changes: true,
+    alias: None,
 };
 
 /// Characters of a value a plan shows.
@@ -49,8 +51,10 @@ pub struct ParamRollback {
     planned: Memo<i64>,
 }
 
-impl ParamRollback {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for ParamRollback {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 2)?;
         let version = match args.get(1) {
             None => None,
@@ -66,6 +70,16 @@ impl ParamRollback {
         })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl ParamRollback {
     /// The current version and the one to put back.
     async fn versions(&self, aws: &Gateways) -> GatewayResult<Result<(ParamVersion, ParamVersion), String>> {
         let history = aws.params.history(&self.name).await.map_err(|e| missing(e, &self.name))?;

@@ -7,6 +7,7 @@
 //! nobody scrolls past them; one section per stage with its actions; then
 //! what to run next. Errors of actions that are not failed are stale and not shown.
 
+use crate::command::{Body, CommandDef, Reach, Read};
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -18,6 +19,7 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{ago, duration, one_line, truncate, when};
 use crate::values::PipelineName;
+use async_trait::async_trait;
 
 use super::pipelines::status_icon;
 use crate::context::Context;
@@ -28,6 +30,7 @@ pub const SPEC: Spec = Spec {
     summary: "Stages and actions of a pipeline: status, revision, trigger, duration, errors, pending approvals",
     example: "pipeline storefront-prod",
     changes: false,
+    alias: None,
 };
 
 /// How much of a failed action's error message is shown.
@@ -38,12 +41,31 @@ pub struct Pipeline {
     pub name: PipelineName,
 }
 
-impl Pipeline {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Pipeline {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(Pipeline { name: PipelineName::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("pipeline", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Pipeline {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.pipelines.as_ref()).await
+    }
+}
+
+impl Pipeline {
     /// A pipeline that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, pipelines: &dyn PipelinesPort) -> GatewayResult<Reply> {
         let state = pipelines.state(&self.name).await?;

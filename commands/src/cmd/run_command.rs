@@ -22,6 +22,7 @@ use async_trait::async_trait;
 
 use super::ssm::{Memo, trim_output};
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn::esc;
@@ -35,6 +36,7 @@ pub const SPEC: Spec = Spec {
     summary: "Run an SSM document on instances (Run Command) and show each instance's status and output",
     example: "run AWS-RunShellScript on tag:Environment=staging \"commands=systemctl reload nginx\"",
     changes: true,
+    alias: None,
 };
 
 /// Instances listed by name in a report; the rest are counted.
@@ -52,8 +54,10 @@ pub struct RunCommand {
     sent: Memo<String>,
 }
 
-impl RunCommand {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for RunCommand {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         if args.len() >= 2 && !args[1].eq_ignore_ascii_case("on") {
             return Err(UsageError::new(format!(
                 "`run` needs `on` before its targets, e.g. `run {} on tag:Environment=staging`",
@@ -67,6 +71,14 @@ impl RunCommand {
             parameters: DocParams::parse(&args[3..])?,
             sent: Memo::default(),
         })
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("document", self.document.to_string()), ("targets", self.targets.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 

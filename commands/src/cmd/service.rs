@@ -3,6 +3,7 @@
 //! image, every deployment (PRIMARY first) with its rollout state and failed
 //! tasks, and the newest service events (ECS explains itself there).
 
+use crate::command::{Body, CommandDef, Reach, Read};
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -11,6 +12,7 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{ago, count, truncate, when};
 use crate::values::ServiceRef;
+use async_trait::async_trait;
 
 use super::services::{is_short, rollout_note};
 use crate::context::Context;
@@ -21,6 +23,7 @@ pub const SPEC: Spec = Spec {
     summary: "One ECS service: tasks, task definition and image, deployments, latest events",
     example: "service prod/api",
     changes: false,
+    alias: None,
 };
 
 /// How many of the newest service events are shown, and how much of each.
@@ -32,12 +35,31 @@ pub struct Service {
     pub service: ServiceRef,
 }
 
-impl Service {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Service {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(Service { service: ServiceRef::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("service", self.service.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Service {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.services.as_ref()).await
+    }
+}
+
+impl Service {
     /// A service that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, services: &dyn ServicesPort) -> GatewayResult<Reply> {
         let detail = services.describe(&self.service).await?;

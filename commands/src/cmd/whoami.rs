@@ -1,11 +1,13 @@
 //! `whoami`: who opsbot thinks you are and where you are asking from —
 //! the identity every policy decision is made on.
 
-use crate::error::UsageError;
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use async_trait::async_trait;
 
 use crate::context::Context;
 
@@ -15,16 +17,32 @@ pub const SPEC: Spec = Spec {
     summary: "Show your Slack user id and name, and this channel",
     example: "whoami",
     changes: false,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Whoami;
 
-impl Whoami {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Whoami {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 0, 0).map(|()| Whoami)
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Whoami {
+    async fn read(&self, ctx: &Context, _reach: &Reach<'_>) -> GatewayResult<Reply> {
+        Ok(self.run(ctx))
+    }
+}
+
+impl Whoami {
     pub fn run(&self, ctx: &Context) -> Reply {
         let name = ctx.user_name.as_deref().map(|n| mrkdwn!(" ({})", n)).unwrap_or_default();
         let channel = ctx.channel_name.as_deref().map(|n| mrkdwn!(" (#{})", n)).unwrap_or_default();
