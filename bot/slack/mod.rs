@@ -5,7 +5,7 @@
 //! 1. claim the request id in the store (Slack retries and Socket Mode
 //!    redeliveries stop here; when the claim cannot be written nothing runs
 //!    and the asker is told so privately: fail closed),
-//! 2. run the command pipeline,
+//! 2. run the command (`Ops::handle`, or `Ops::press` for a button),
 //! 3. answer: slash commands at their `response_url`, mentions in the thread
 //!    (errors and refusals only to the asker, as ephemeral messages), button
 //!    presses at theirs: the pressed message replaced, or a note to the presser.

@@ -761,7 +761,7 @@ pub trait RunCommands: Send + Sync {
     async fn status(&self, id: &str, with_output: bool) -> GatewayResult<CommandRun>;
 }
 
-/// Everything the commands reach, bundled for the pipeline.
+/// Everything the commands reach, bundled for [`crate::ops::Ops`].
 #[derive(Clone)]
 pub struct Gateways {
     pub pipelines: std::sync::Arc<dyn Pipelines>,

@@ -1,5 +1,5 @@
 //! Plain-text helpers for what commands say: shortening AWS text, counts,
-//! times and durations. No markup here (that is [`crate::mrkdwn`]), so these
+//! times and durations. No markup here (that is [`crate::mrkdwn`](mod@crate::mrkdwn)), so these
 //! sit below everything that renders.
 
 use chrono::{DateTime, Utc};

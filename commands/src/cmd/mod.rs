@@ -3,7 +3,7 @@
 //! side by side, plus the helpers some of them share (`pipeline_args`,
 //! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`).
 //!
-//! [`with_commands!`] is the one list of commands, in the order help shows
+//! `with_commands!` is the one list of commands, in the order help shows
 //! them; from it come the [`Command`] enum (so a `match` must cover every
 //! one), [`ENTRIES`] (the table the parser, help and "did you mean" read) and
 //! the dispatch ([`Command::spec`], [`Command::body`], ...). Adding a command
