@@ -18,13 +18,16 @@
 //! - [`hooks`]: the configured `on_param_change` hooks.
 //! - [`ports`]: the traits gateways, chat and the store implement, and the
 //!   data they return.
-//! - [`change`]: what a change implements (`ChangeCommand`) and its life:
-//!   `change::lifecycle::Changes` (request → confirm → approve → execute →
-//!   follow), `change::messages`, `change::audit`, `change::identity`.
+//! - [`change`]: what a change implements (`ChangeCommand`: plan, act,
+//!   check) and what it is asked as; `change::identity`: whose AWS identity
+//!   a change runs under.
 //! - [`command`]: the `CommandDef` trait every command implements.
 //! - [`cmd`]: one file per command and the one list (`with_commands!`) that
 //!   generates the [`Command`] enum, `ENTRIES` and the dispatch.
 //! - [`error_reply`]: the one place errors become replies.
+//! - `change::lifecycle`: `Changes`, the life of a change (request → confirm
+//!   → approve → execute → follow), with `change::messages` (what it shows)
+//!   and `change::audit` (what it records).
 //! - [`ops`]: [`Ops`], parse → policy → read or change → reply; what every
 //!   adapter calls.
 //!

@@ -8,6 +8,7 @@
 //! target would read markup.
 
 use crate::click::Press;
+
 pub use crate::mrkdwn::Mrkdwn;
 
 /// Who sees the reply.

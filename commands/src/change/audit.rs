@@ -10,11 +10,12 @@
 
 use tracing::{error, info};
 
-use super::ChangeRequest;
 use crate::context::Context;
 use crate::ports::Time;
 use crate::ports::store::{AuditEvent, AuditRecord, ChangeRecord, Store};
 use crate::values::SlackUserId;
+
+use super::ChangeRequest;
 
 /// The record of `event` for `ctx`'s request, before a change is stored.
 pub fn of_request(ctx: &Context, request: &ChangeRequest<'_>, event: AuditEvent) -> AuditRecord {

@@ -24,9 +24,6 @@ use opsbot_policies::{Decision, Policy};
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
-use super::identity::Identity;
-use super::messages::{self, ClickOutcome, note};
-use super::{Approval, ChangeCommand, ChangeRequest, Outcome, Plan, Progress, Verdict, audit, params_hash};
 use crate::click::{Click, ClickKind};
 use crate::cmd::{Command, FORCE, is_forced};
 use crate::context::Context;
@@ -41,6 +38,10 @@ use crate::ports::{Clock, Gateways, Time};
 use crate::reply::Reply;
 use crate::text::duration;
 use crate::values::SlackUserId;
+
+use super::identity::Identity;
+use super::messages::{self, ClickOutcome, note};
+use super::{Approval, ChangeCommand, ChangeRequest, Outcome, Plan, Progress, Verdict, audit, params_hash};
 
 /// How long a plan waits for its requester's confirmation when no approval is needed.
 pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);

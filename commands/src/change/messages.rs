@@ -8,7 +8,6 @@
 
 use opsbot_policies::Policy;
 
-use super::Plan;
 use crate::click::{Click, ClickKind, Press};
 use crate::context::Context;
 use crate::mrkdwn;
@@ -16,6 +15,8 @@ use crate::mrkdwn::Mrkdwn;
 use crate::ports::store::{ChangeRecord, ChangeState};
 use crate::reply::{Button, ButtonStyle, Reply};
 use crate::text::{duration, when};
+
+use super::Plan;
 
 /// What a click changes for the person who clicked.
 #[derive(Debug, Clone, PartialEq, Eq)]

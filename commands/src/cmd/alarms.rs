@@ -3,7 +3,10 @@
 //! insufficient data (often a metric that stopped reporting, so worth a look);
 //! OK alarms are only counted. "Nothing firing" is said in so many words.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -12,9 +15,6 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{count, one_line, truncate, when};
 use crate::values::AlarmPrefix;
-use async_trait::async_trait;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "alarms",

@@ -4,7 +4,10 @@
 //! on an alert's message runs this same command, so one policy rule
 //! (`alert ack`, e.g. for on-call) governs both.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -12,9 +15,6 @@ use crate::ports::alerts::{AckOutcome, Alerts};
 use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{ago, truncate};
-use async_trait::async_trait;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "alert ack",

@@ -4,6 +4,7 @@
 //! itself instead.
 
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -12,8 +13,6 @@ use crate::ports::alerts::{Alert, AlertState, Alerts as AlertsPort};
 use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{ago, count, duration, one_line, truncate};
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "alerts",

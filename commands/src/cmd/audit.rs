@@ -1,7 +1,10 @@
 //! `audit [N] [user:U] [command:C]`: the newest audit records — who asked
 //! for which change, who approved it, what AWS did — newest first.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -10,9 +13,6 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::ago;
 use crate::values::SlackUserId;
-use async_trait::async_trait;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "audit",

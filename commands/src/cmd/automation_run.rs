@@ -15,8 +15,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::automation_status::{progress, summary};
-use super::ssm::Memo;
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
 use crate::context::Context;
@@ -25,6 +23,9 @@ use crate::mrkdwn::esc;
 use crate::ports::{Gateways, RunStatus};
 use crate::spec::{Spec, expect_args};
 use crate::values::ssm::{DocParams, DocumentName, ExecutionId};
+
+use super::automation_status::{progress, summary};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "automation run",

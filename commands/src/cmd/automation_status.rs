@@ -5,6 +5,8 @@
 //! This file also owns how an execution reads ([`step_lines`], [`progress`],
 //! [`summary`]), for `automation run`'s progress and result too.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
@@ -15,7 +17,6 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::when;
 use crate::values::ssm::ExecutionId;
-use async_trait::async_trait;
 
 pub const SPEC: Spec = Spec {
     name: "automation status",

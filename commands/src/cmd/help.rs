@@ -5,13 +5,14 @@
 //! command table (which lists help): it expands the same one list
 //! (`with_commands!`, in `cmd`) into [`SPECS`] instead.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::reply::{Mrkdwn, Reply};
 use crate::spec::{self, Spec};
-use async_trait::async_trait;
 
 pub const SPEC: Spec = Spec {
     name: "help",

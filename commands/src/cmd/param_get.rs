@@ -6,7 +6,10 @@
 //! shows a value — not even if a gateway wrongly returned one in clear —
 //! and no value of any kind goes into a reply's fallback text.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -15,9 +18,6 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{one_line, when};
 use crate::values::ParamName;
-use async_trait::async_trait;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "param get",

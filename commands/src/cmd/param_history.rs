@@ -2,7 +2,10 @@
 //! this, and when?". Writers are shown by IAM user or role session name,
 //! never by full ARN (it carries the account id); SecureStrings stay masked.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -11,10 +14,8 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{count, truncate, when};
 use crate::values::ParamName;
-use async_trait::async_trait;
 
 use super::param_get::preview;
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "param history",

@@ -16,14 +16,15 @@
 
 use std::time::Duration;
 
-use super::run_command::report;
-use super::ssm::Memo;
 use crate::change::{Follow, Outcome, Progress};
 use crate::context::Context;
 use crate::error::GatewayResult;
 use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ParamWrite};
 use crate::values::ParamName;
+
+use super::run_command::report;
+use super::ssm::Memo;
 
 /// What a parameter write left for `check`.
 #[derive(Debug, Clone, PartialEq, Eq)]

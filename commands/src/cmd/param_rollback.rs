@@ -16,10 +16,6 @@
 
 use async_trait::async_trait;
 
-use super::param_get::preview;
-use super::param_hooks::{Written, after_write, check_write};
-use super::param_set::{described, missing};
-use super::ssm::Memo;
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
 use crate::context::Context;
@@ -28,6 +24,11 @@ use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ParamKind, ParamValue, ParamVersion};
 use crate::spec::{Spec, expect_args};
 use crate::values::ParamName;
+
+use super::param_get::preview;
+use super::param_hooks::{Written, after_write, check_write};
+use super::param_set::{described, missing};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "param rollback",

@@ -36,9 +36,6 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use super::param_get::{MASK, preview};
-use super::param_hooks::{Written, after_write, check_write};
-use super::ssm::Memo;
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
 use crate::context::Context;
@@ -47,6 +44,10 @@ use crate::mrkdwn::esc;
 use crate::ports::{Gateways, NewValue, ParamKind, ParamSettings, ParamValue};
 use crate::spec::{Spec, expect_args, quoted};
 use crate::values::ParamName;
+
+use super::param_get::{MASK, preview};
+use super::param_hooks::{Written, after_write, check_write};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "param set",

@@ -2,10 +2,12 @@
 //! a one-line preview of its value (SecureStrings masked) — "what config does
 //! prod have?". Long listings are capped; the note names sub-paths to narrow to.
 
-use async_trait::async_trait;
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -16,7 +18,6 @@ use crate::text::{count, truncate};
 use crate::values::ParamPath;
 
 use super::param_get::preview;
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "params",

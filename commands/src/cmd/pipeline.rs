@@ -7,7 +7,10 @@
 //! nobody scrolls past them; one section per stage with its actions; then
 //! what to run next. Errors of actions that are not failed are stale and not shown.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -19,10 +22,8 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{ago, duration, one_line, truncate, when};
 use crate::values::PipelineName;
-use async_trait::async_trait;
 
 use super::pipelines::status_icon;
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline",

@@ -32,6 +32,7 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
 use crate::ports::{Applied, ApprovalDecision, Gateways, PipelineState, WaitingApproval};
@@ -42,7 +43,6 @@ use crate::values::PipelineName;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
 use super::ssm::Memo;
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline approve",

@@ -9,11 +9,11 @@
 
 use std::time::Duration;
 
+use crate::context::Context;
 use crate::error::UsageError;
 use crate::text::truncate;
 
 use super::pipeline_follow::DEFAULT_TIMEOUT;
-use crate::context::Context;
 
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
 use crate::ports::{Applied, ExecStatus, Gateways, PipelineState, StageState, Time};
@@ -32,7 +33,6 @@ use crate::values::PipelineName;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short, too_late};
 use super::ssm::Memo;
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline retry",

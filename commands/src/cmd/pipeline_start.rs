@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::ports::{ExecStatus, Gateways};
 use crate::spec::{Spec, expect_args};
@@ -21,7 +22,6 @@ use crate::values::PipelineName;
 
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short};
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline start",

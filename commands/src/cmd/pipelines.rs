@@ -1,7 +1,10 @@
 //! `pipelines`: every pipeline with its latest execution's status and when it
 //! last changed — the "what's broken / what's deploying" overview.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -9,9 +12,6 @@ use crate::ports::{ExecStatus, Pipelines as PipelinesPort};
 use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::ago;
-use async_trait::async_trait;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "pipelines",

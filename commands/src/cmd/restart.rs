@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ServiceUpdate};
@@ -23,7 +24,6 @@ use crate::values::ServiceRef;
 
 use super::rollout::{self, Draft, Started};
 use super::ssm::Memo;
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "restart",

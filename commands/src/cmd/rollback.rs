@@ -22,6 +22,7 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ServiceDetail, ServiceUpdate, TaskDefinition, TaskDefinitionRef};
@@ -30,7 +31,6 @@ use crate::values::ServiceRef;
 
 use super::rollout::{self, Draft, Started};
 use super::ssm::Memo;
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "rollback",

@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::ssm::{Memo, trim_output};
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
 use crate::context::Context;
@@ -29,6 +28,8 @@ use crate::mrkdwn::esc;
 use crate::ports::{CommandRun, Gateways, Invocation, RunStatus};
 use crate::spec::{Spec, expect_args};
 use crate::values::ssm::{DocParams, DocumentName, Targets};
+
+use super::ssm::{Memo, trim_output};
 
 pub const SPEC: Spec = Spec {
     name: "run",

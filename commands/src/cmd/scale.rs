@@ -16,13 +16,12 @@ use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
 use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn::esc;
 use crate::ports::{Gateways, RolloutState};
 use crate::spec::{Spec, expect_args};
 use crate::values::ServiceRef;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "scale",

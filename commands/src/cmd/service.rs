@@ -3,7 +3,10 @@
 //! image, every deployment (PRIMARY first) with its rollout state and failed
 //! tasks, and the newest service events (ECS explains itself there).
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -12,10 +15,8 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::{ago, count, truncate, when};
 use crate::values::ServiceRef;
-use async_trait::async_trait;
 
 use super::services::{is_short, rollout_note};
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "service",

@@ -2,7 +2,10 @@
 //! "is everything running?" at a glance. A service with fewer tasks running
 //! than desired is flagged, and a rollout that has not completed is named.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -11,9 +14,6 @@ use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
 use crate::text::count;
 use crate::values::ClusterName;
-use async_trait::async_trait;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "services",

@@ -1,15 +1,15 @@
 //! `whoami`: who opsbot thinks you are and where you are asking from —
 //! the identity every policy decision is made on.
 
+use async_trait::async_trait;
+
 use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
-use async_trait::async_trait;
-
-use crate::context::Context;
 
 pub const SPEC: Spec = Spec {
     name: "whoami",

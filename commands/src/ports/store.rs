@@ -13,10 +13,11 @@ use async_trait::async_trait;
 
 use super::Time;
 use super::chat::MessageRef;
+use crate::values::{ChannelId, SlackUserId};
+
 /// Defined with the other typed values, so that buttons (which name a change)
 /// need not depend on the store.
 pub use crate::values::ChangeId;
-use crate::values::{ChannelId, SlackUserId};
 
 #[derive(Debug, thiserror::Error)]
 #[error("store: {0}")]
