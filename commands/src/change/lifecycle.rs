@@ -308,7 +308,7 @@ impl Changes {
     }
 
     /// Runs a confirmed (and approved) change and follows it to its end.
-    pub(crate) async fn execute(&self, mut record: ChangeRecord, approver: Option<SlackUserId>) {
+    async fn execute(&self, mut record: ChangeRecord, approver: Option<SlackUserId>) {
         // Every message of the run names the approver (a later edit may be
         // the only one people see: edits of one message are coalesced).
         if approver.is_some() {
