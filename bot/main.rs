@@ -16,7 +16,7 @@ use opsbot::store::Storage;
 use opsbot::{aws, policy_cli, telemetry};
 use opsbot_commands::Ops;
 use opsbot_commands::change::identity::Identity;
-use opsbot_commands::cmd::param_hooks::ParamHook;
+use opsbot_commands::hooks::ParamHook;
 use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_policies::Policy;

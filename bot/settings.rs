@@ -104,7 +104,7 @@ pub struct Settings {
     /// How long what is finished is kept (`store.retention`).
     pub retention: crate::store::Retention,
     /// What runs after a parameter under a prefix changes (`on_param_change`).
-    pub on_param_change: Vec<opsbot_commands::cmd::param_hooks::ParamHook>,
+    pub on_param_change: Vec<opsbot_commands::hooks::ParamHook>,
     /// The role changes run as, assumed for each requester (`aws.assume_role`);
     /// `None`: changes run with the bot's own credentials.
     pub assume_role: Option<AssumeRoleSettings>,

@@ -12,6 +12,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ecs::types as ecs;
 use opsbot_commands::change::{ChangeCommand, Verdict};
 use opsbot_commands::cmd::deploy::Deploy;
+use opsbot_commands::command::CommandDef;
 use opsbot_commands::ports::*;
 use opsbot_commands::values::*;
 

@@ -9,6 +9,7 @@ use aws_sdk_codepipeline::types as cp;
 use opsbot_commands::Context;
 use opsbot_commands::change::{ChangeCommand, Progress};
 use opsbot_commands::cmd::pipeline_start::PipelineStart;
+use opsbot_commands::command::CommandDef;
 use opsbot_commands::error::GatewayError;
 use opsbot_commands::ports::ExecStatus;
 use opsbot_commands::values::{ChannelId, PipelineName, SlackUserId};

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ssm::types::ParameterType;
-use opsbot_commands::change::{Click, ClickOutcome};
-use opsbot_commands::cmd::{Context, ENTRIES};
+use opsbot_commands::ClickOutcome;
+use opsbot_commands::click::Click;
+use opsbot_commands::cmd::ENTRIES;
+use opsbot_commands::context::Context;
 use opsbot_commands::ports::chat::{Chat, ChatError, MessageRef};
 use opsbot_commands::ports::store::ChangeId;
 use opsbot_commands::values::{ChannelId, SlackUserId};

@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::operation::RequestId;
 use aws_sdk_ssm::types::{AutomationExecution, StepExecution};
-use opsbot_commands::cmd::ssm::{DocParams, DocumentName, ExecutionId};
 use opsbot_commands::error::{GatewayError, GatewayResult};
 use opsbot_commands::ports::{AutomationRun, AutomationStep, Automations, Receipt, RunStatus, Started};
 use opsbot_commands::values::SlackUserId;
+use opsbot_commands::values::ssm::{DocParams, DocumentName, ExecutionId};
 
 use super::errors::OrGateway;
 use super::utc;

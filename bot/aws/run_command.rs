@@ -13,10 +13,10 @@ use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::operation::RequestId;
 use aws_sdk_ssm::types::{CommandInvocation, Target};
-use opsbot_commands::cmd::ssm::{DocParams, DocumentName, Targets};
 use opsbot_commands::error::{GatewayError, GatewayResult};
 use opsbot_commands::ports::{CommandRun, Invocation, Receipt, RunCommands, RunStatus, Started};
 use opsbot_commands::values::SlackUserId;
+use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
 
 use super::errors::{code_of, gateway_error};
 

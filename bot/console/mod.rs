@@ -1,4 +1,4 @@
-//! `opsbot console` / `opsbot demo`: the same command pipeline as Slack, in a
+//! `opsbot console` / `opsbot demo`: the same command runner as Slack, in a
 //! terminal. One command per line goes through [`Ops::handle`] exactly as a
 //! slash command would; the [`Reply`] is printed with [`render`]. Buttons are
 //! numbered choices: typing the number alone presses it ([`Ops::click`]).
@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use opsbot_commands::change::ClickOutcome;
+use opsbot_commands::ClickOutcome;
 use opsbot_commands::ports::store::{ChangeState, Store};
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Context, Ops, Reply};

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use opsbot_commands::Reply;
-use opsbot_commands::change::Press;
+use opsbot_commands::click::Press;
 use opsbot_commands::ports::store::ChangeId;
 
 use super::render::render_with;

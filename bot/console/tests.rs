@@ -185,7 +185,7 @@ async fn pressing_a_number_never_shown_says_so() {
 
 #[tokio::test]
 async fn channel_messages_with_buttons_are_numbered_choices_too() {
-    use opsbot_commands::change::{Click, ClickKind, Press};
+    use opsbot_commands::click::{Click, ClickKind, Press};
     use opsbot_commands::ports::chat::Chat;
     use opsbot_commands::reply::{Button, ButtonStyle};
     let (_, session, out) = demo_with(scaling());

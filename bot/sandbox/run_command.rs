@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use opsbot_commands::cmd::ssm::{DocParams, DocumentName, Targets};
 use opsbot_commands::ports::{CommandRun, Invocation, Receipt, RunCommands, RunStatus, Started};
 use opsbot_commands::values::SlackUserId;
+use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
 use opsbot_commands::{GatewayError, GatewayResult};
 use tokio::time::Instant;
 

@@ -185,12 +185,11 @@ fn shell(command: &str, instance: &SimInstance) -> String {
 
 /// The demo's `on_param_change`: a change under `/shop/staging/` reloads the
 /// shop's configuration on the staging instances.
-pub fn demo_hooks() -> Vec<opsbot_commands::cmd::param_hooks::ParamHook> {
-    use opsbot_commands::cmd::ssm::{DocParams, DocumentName, Targets};
+pub fn demo_hooks() -> Vec<opsbot_commands::hooks::ParamHook> {
+    use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
     let document = DocumentName::parse("Shop-ReloadConfig").expect("a valid name");
     let targets = Targets::parse("tag:Environment=staging").expect("valid targets");
-    let hook =
-        opsbot_commands::cmd::param_hooks::ParamHook::new("/shop/staging/", document, targets, DocParams::default());
+    let hook = opsbot_commands::hooks::ParamHook::new("/shop/staging/", document, targets, DocParams::default());
     vec![hook.expect("a valid prefix")]
 }
 

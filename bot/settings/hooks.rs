@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use opsbot_commands::UsageError;
-use opsbot_commands::cmd::param_hooks::ParamHook;
-use opsbot_commands::cmd::ssm::{DocParams, DocumentName, Targets};
+use opsbot_commands::hooks::ParamHook;
+use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 

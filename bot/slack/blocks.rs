@@ -10,8 +10,8 @@
 //! Slack shows as they are.
 
 use opsbot_commands::mrkdwn::esc;
-use opsbot_commands::reply::truncate;
 use opsbot_commands::reply::{Button, ButtonStyle};
+use opsbot_commands::text::truncate;
 use opsbot_commands::{Block, Mrkdwn, Reply, mrkdwn};
 use slack_morphism::prelude::*;
 

@@ -5,7 +5,7 @@
 //! 1. claim the request id in the store (Slack retries and Socket Mode
 //!    redeliveries stop here; when the claim cannot be written nothing runs
 //!    and the asker is told so privately: fail closed),
-//! 2. run the command pipeline,
+//! 2. run the command (`Ops::handle`, or `Ops::press` for a button),
 //! 3. answer: slash commands at their `response_url`, mentions in the thread
 //!    (errors and refusals only to the asker, as ephemeral messages), button
 //!    presses at theirs: the pressed message replaced, or a note to the presser.
@@ -27,7 +27,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use opsbot_commands::change::ClickOutcome;
+use opsbot_commands::ClickOutcome;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Context, Ops, Reply, Visibility};
 use tokio_util::task::TaskTracker;
@@ -177,7 +177,7 @@ impl SlackBot {
                 if !bot.first_time(&press.dedup_key(), Asker::ResponseUrl(&press.response_url)).await {
                     return;
                 }
-                if let opsbot_commands::change::Press::Ask(line) = &press.press {
+                if let opsbot_commands::click::Press::Ask(line) = &press.press {
                     if let Err(err) = bot.web.open_comment_modal(&press.trigger_id, line, &press.channel).await {
                         error!(error = %err, "cannot open the comment modal");
                     }
@@ -212,7 +212,7 @@ impl SlackBot {
                 }
                 let name = bot.web.user_name(&comment.user).await.map(|n| n.to_string());
                 let ctx = bot.context(&comment.user, name, &comment.channel, None).await;
-                let typed = opsbot_commands::reply::one_line(&comment.comment);
+                let typed = opsbot_commands::text::one_line(&comment.comment);
                 let line = if typed.is_empty() {
                     comment.line.clone()
                 } else {

@@ -1,7 +1,7 @@
 //! The two ways a command fails, kept apart because they reach people differently:
 //! [`UsageError`] is the user's to fix (shown with usage and "did you mean"),
 //! [`GatewayError`] comes from AWS through a port. Both become a reply in exactly
-//! one place, `pipeline::Ops::handle`.
+//! one place, [`crate::error_reply`].
 
 use std::error::Error as StdError;
 

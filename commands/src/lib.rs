@@ -1,34 +1,66 @@
-//! opsbot's commands: the grammar, one command per file, the pipeline that
-//! runs them, and the ports (traits) through which they reach AWS.
+//! opsbot's commands: the grammar, one command per file, the runner ([`Ops`])
+//! that takes a line from parse through policy to a reply, the change
+//! lifecycle, and the ports (traits) through which they reach AWS.
 //!
 //! # Layout
-//! - [`values`]: typed values parsed at the edge (`ServiceRef`, `ParamName`, ...).
-//! - [`spec`]: command specs, tokenizer, "did you mean".
-//! - [`cmd`]: one file per command and the [`cmd::Command`] enum listing them.
-//! - [`ports`]: the traits gateways implement and the data they return.
+//! Modules import only from modules listed above them here (the parts of a
+//! module build on it), so dependencies point one way; `layout_tests` fails
+//! on an import cycle.
+//! - [`error`], [`mrkdwn`](mod@mrkdwn), [`text`]: the crate's errors; Slack markup with
+//!   outside text escaped by construction (`esc`); plain-text helpers
+//!   (`truncate`, `ago`, `duration`, ...).
+//! - [`values`]: typed values parsed at the edge (`ServiceRef`, `ParamName`,
+//!   `ChangeId`, ...; [`values::ssm`]: documents, targets, parameters).
+//! - [`context`]: who asks, where and when ([`Context`]).
+//! - [`spec`]: command specs, tokenizer, lookup and "did you mean".
+//! - [`click`]: buttons and what pressing one does (`Click`, `Press`).
 //! - [`reply`]: what a command answers, rendered later as Block Kit or text.
-//! - [`mrkdwn`]: Slack markup with outside text escaped by construction.
-//! - [`pipeline`]: parse → policy → run → reply; errors become replies here only.
+//! - [`hooks`]: the configured `on_param_change` hooks.
+//! - [`ports`]: the traits gateways, chat and the store implement, and the
+//!   data they return.
+//! - [`change`]: what a change implements (`ChangeCommand`: plan, act,
+//!   check) and what it is asked as; `change::identity`: whose AWS identity
+//!   a change runs under.
+//! - [`command`]: the `CommandDef` trait every command implements.
+//! - [`cmd`]: one file per command and the one list (`with_commands!`) that
+//!   generates the [`Command`] enum, `ENTRIES` and the dispatch.
+//! - [`error_reply`]: the one place errors become replies.
+//! - `change::lifecycle`: `Changes`, the life of a change (request → confirm
+//!   → approve → execute → follow), with `change::messages` (what it shows)
+//!   and `change::audit` (what it records).
+//! - [`ops`]: [`Ops`], parse → policy → read or change → reply; what every
+//!   adapter calls.
 //!
 //! No AWS SDK, no Slack types, no I/O of its own: everything outside comes
 //! through [`ports`], so the same commands run against AWS, the sandbox and
 //! test fakes.
 
 pub mod change;
+pub mod click;
 pub mod cmd;
+pub mod command;
+pub mod context;
 pub mod error;
+pub mod error_reply;
+pub mod hooks;
 pub mod mrkdwn;
-pub mod pipeline;
+pub mod ops;
 pub mod ports;
 pub mod reply;
 pub mod spec;
+pub mod text;
 pub mod values;
 
-pub use cmd::{Command, Context};
+pub use change::messages::{ClickOutcome, mention};
+pub use cmd::Command;
+pub use cmd::default_policy;
+pub use context::Context;
 pub use error::{GatewayError, GatewayResult, UsageError};
 pub use mrkdwn::Mrkdwn;
-pub use pipeline::{Ops, default_policy, mention};
+pub use ops::Ops;
 pub use reply::{Block, Reply, Visibility};
 
+#[cfg(test)]
+mod layout_tests;
 #[cfg(test)]
 mod testing;

@@ -64,7 +64,7 @@ impl Mrkdwn {
     }
 
     /// `<!here>`: pings everyone active in the channel. Only for a role that
-    /// is everyone (see `pipeline::mention`).
+    /// is everyone (see `change::messages::mention`).
     pub fn here() -> Self {
         Mrkdwn("<!here>".into())
     }

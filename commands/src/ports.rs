@@ -18,9 +18,15 @@ use crate::error::GatewayResult;
 pub mod alerts;
 pub mod chat;
 pub mod store;
+use crate::hooks::ParamHooks;
+use crate::values::ssm::{DocParams, DocumentName, ExecutionId, Targets};
 use crate::values::{AlarmPrefix, ClusterName, ParamName, ParamPath, PipelineName, ServiceRef, SlackUserId};
 
 pub type Time = DateTime<Utc>;
+
+/// Where the time is read outside a request (a request brings its own `now`);
+/// tests move it.
+pub type Clock = std::sync::Arc<dyn Fn() -> Time + Send + Sync>;
 
 // ---------------------------------------------------------------- CodePipeline
 
@@ -711,13 +717,8 @@ pub struct AutomationStep {
 /// SSM Automation.
 #[async_trait]
 pub trait Automations: Send + Sync {
-    async fn start(
-        &self,
-        document: &crate::cmd::ssm::DocumentName,
-        parameters: &crate::cmd::ssm::DocParams,
-        by: &SlackUserId,
-    ) -> GatewayResult<Started>;
-    async fn execution(&self, id: &crate::cmd::ssm::ExecutionId) -> GatewayResult<AutomationRun>;
+    async fn start(&self, document: &DocumentName, parameters: &DocParams, by: &SlackUserId) -> GatewayResult<Started>;
+    async fn execution(&self, id: &ExecutionId) -> GatewayResult<AutomationRun>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -751,16 +752,16 @@ pub struct Invocation {
 pub trait RunCommands: Send + Sync {
     async fn send(
         &self,
-        document: &crate::cmd::ssm::DocumentName,
-        targets: &crate::cmd::ssm::Targets,
-        parameters: &crate::cmd::ssm::DocParams,
+        document: &DocumentName,
+        targets: &Targets,
+        parameters: &DocParams,
         by: &SlackUserId,
     ) -> GatewayResult<Started>;
     /// The command and every invocation; their output only `with_output`.
     async fn status(&self, id: &str, with_output: bool) -> GatewayResult<CommandRun>;
 }
 
-/// Everything the commands reach, bundled for the pipeline.
+/// Everything the commands reach, bundled for [`crate::ops::Ops`].
 #[derive(Clone)]
 pub struct Gateways {
     pub pipelines: std::sync::Arc<dyn Pipelines>,
@@ -774,5 +775,5 @@ pub struct Gateways {
     pub run_commands: std::sync::Arc<dyn RunCommands>,
     /// What runs after a parameter change (`on_param_change`); none unless
     /// `Ops::with_param_hooks` sets them.
-    pub param_hooks: std::sync::Arc<crate::cmd::param_hooks::ParamHooks>,
+    pub param_hooks: std::sync::Arc<ParamHooks>,
 }

@@ -7,14 +7,9 @@
 //! fallback and headers are plain text; renderers escape them where the
 //! target would read markup.
 
-use chrono::{DateTime, Utc};
+use crate::click::Press;
 
 pub use crate::mrkdwn::Mrkdwn;
-// TRANSITIONAL: the old helpers, until every call site builds `Mrkdwn`.
-pub use crate::mrkdwn::{esc, unesc};
-pub fn link(url: Option<&str>, label: &str) -> Option<String> {
-    Mrkdwn::link(url, label).map(|m| m.as_str().to_owned())
-}
 
 /// Who sees the reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +40,7 @@ pub enum Block {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Button {
     pub label: String,
-    pub press: crate::change::Press,
+    pub press: Press,
     pub style: ButtonStyle,
 }
 
@@ -162,67 +157,9 @@ impl Reply {
 /// The most text Slack accepts in one section block.
 pub const SECTION_MAX: usize = 3000;
 
-/// Text on one line with runs of whitespace collapsed: AWS messages carry
-/// newlines that would end a quote or a list item.
-pub fn one_line(raw: &str) -> String {
-    raw.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Shortens long AWS text (error messages, event logs) to `max` characters.
-pub fn truncate(raw: &str, max: usize) -> String {
-    if raw.chars().count() <= max {
-        return raw.to_owned();
-    }
-    let cut: String = raw.chars().take(max.saturating_sub(1)).collect();
-    format!("{}…", cut.trim_end())
-}
-
-/// `1 alarm`, `3 alarms`: a count with its noun (English plural by `s`).
-pub fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
-
-/// `2026-11-22 03:14 UTC (12m ago)`.
-pub fn when(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
-    format!("{} ({})", at.format("%Y-%m-%d %H:%M UTC"), ago(now, at))
-}
-
-/// `just now`, `12m ago`, `3h ago`, `5d ago`; `in 2m` for clock skew.
-pub fn ago(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
-    let secs = (now - at).num_seconds();
-    if secs.abs() < 60 {
-        return "just now".into();
-    }
-    let span = duration_secs(secs.unsigned_abs());
-    if secs > 0 { format!("{span} ago") } else { format!("in {span}") }
-}
-
-/// A compact duration: `45s`, `12m`, `3h 5m`, `2d 4h`.
-pub fn duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    duration_secs((to - from).num_seconds().max(0).unsigned_abs())
-}
-
-fn duration_secs(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m"),
-        (0, _, 0) => format!("{h}h"),
-        (0, _, _) => format!("{h}h {m}m"),
-        (_, 0, _) => format!("{d}d"),
-        _ => format!("{d}d {h}h"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn t(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
-    }
-
     #[test]
     fn long_lists_are_split_into_sections_slack_accepts() {
         let line = Mrkdwn::text(&"x".repeat(999));
@@ -230,19 +167,5 @@ mod tests {
         assert_eq!(reply.blocks.len(), 3);
         assert!(reply.blocks.iter().all(|b| matches!(b, Block::Section { text, .. } if text.len() <= SECTION_MAX)));
         assert!(Reply::in_channel("f").lines(Vec::<Mrkdwn>::new()).blocks.is_empty());
-    }
-
-    #[test]
-    fn relative_times_read_naturally() {
-        assert_eq!(ago(t(100), t(90)), "just now");
-        assert_eq!(ago(t(3600 * 3 + 300), t(0)), "3h 5m ago");
-        assert_eq!(ago(t(0), t(120)), "in 2m");
-        assert_eq!(duration(t(0), t(86_400 * 2 + 3600 * 4)), "2d 4h");
-    }
-
-    #[test]
-    fn long_text_is_cut_with_an_ellipsis() {
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("abc", 4), "abc");
     }
 }

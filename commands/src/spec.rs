@@ -16,6 +16,8 @@ pub struct Spec {
     pub example: &'static str,
     /// Whether the command changes anything (policy and confirmation care).
     pub changes: bool,
+    /// A short form people type instead of the whole name (`ack`).
+    pub alias: Option<&'static str>,
 }
 
 impl Spec {
@@ -87,6 +89,48 @@ pub fn quoted(word: &str) -> String {
         out.push(close);
     }
     out.push(close);
+    out
+}
+
+/// The spec among `specs` whose name matches the most leading words (`param
+/// get` beats a hypothetical `param`), or whose alias is the first word, with
+/// the number of words it used.
+pub fn lookup(specs: &[&'static Spec], words: &[String]) -> Option<(&'static Spec, usize)> {
+    let first = words.first()?;
+    if let Some(spec) = specs.iter().find(|s| s.alias.is_some_and(|a| a.eq_ignore_ascii_case(first))) {
+        return Some((spec, 1));
+    }
+    specs
+        .iter()
+        .filter_map(|spec| {
+            let n = spec.words().count();
+            let matches = words.len() >= n && spec.words().zip(words).all(|(want, got)| want.eq_ignore_ascii_case(got));
+            matches.then_some((*spec, n))
+        })
+        .max_by_key(|(_, n)| *n)
+}
+
+/// Names among `specs` close to what was typed, for "did you mean".
+pub fn did_you_mean(specs: &[&'static Spec], words: &[String]) -> Vec<String> {
+    let first = words.first().map(String::as_str).unwrap_or_default();
+    // Each name is held against as many typed words as it has, so that
+    // `pipline storefront-web` is closest to `pipeline`, not `pipeline start`.
+    let typed = |name: &str| words.iter().take(name.split(' ').count()).map(String::as_str).collect::<Vec<_>>();
+    let mut scored: Vec<(f64, &str)> = specs
+        .iter()
+        .map(|s| s.name)
+        .map(|name| (typed(name).join(" "), name))
+        .filter(|(typed, name)| !suggest(typed, [*name]).is_empty())
+        .map(|(typed, name)| (strsim::jaro_winkler(&typed.to_lowercase(), name), name))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out: Vec<String> = scored.into_iter().map(|(_, name)| name.to_owned()).collect();
+    // A known first word with a wrong second one: offer that family (`param x`).
+    if out.is_empty() {
+        let family = specs.iter().map(|s| s.name).filter(|n| n.split(' ').next() == Some(first));
+        out.extend(family.map(str::to_owned));
+    }
+    out.truncate(3);
     out
 }
 

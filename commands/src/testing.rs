@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 
 use std::sync::Mutex;
 
-use crate::cmd::Context;
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult};
 use crate::ports::chat::{Chat, ChatError, MessageRef};
 use crate::ports::store::{AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store, StoreError};

@@ -1,10 +1,18 @@
 //! Typed values parsed at the edge (CONVENTIONS #6): after parsing, no raw
 //! string from Slack travels further. Each `parse` says what was wrong and
 //! what a valid value looks like.
+//!
+//! # Parts
+//! - Slack and AWS names: [`SlackUserId`], [`ChannelId`], [`ServiceRef`],
+//!   [`PipelineName`], [`ParamName`], ... and [`ChangeId`], a change's id.
+//! - [`ssm`]: the arguments of the SSM commands (documents, targets,
+//!   document parameters).
 
 use std::fmt;
 
 use crate::error::UsageError;
+
+pub mod ssm;
 
 macro_rules! string_value {
     ($(#[$doc:meta])* $name:ident) => {
@@ -166,6 +174,16 @@ impl ChannelId {
     pub fn parse(raw: &str) -> Result<Self, UsageError> {
         check("channel", raw, 80, |c| c.is_ascii_alphanumeric() || "_-".contains(c), "a channel id like `C012AB3CD`")
             .map(Self)
+    }
+}
+
+/// A change's id: the request id of the command that asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChangeId(pub String);
+
+impl fmt::Display for ChangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

@@ -22,11 +22,12 @@
 //!   role once more, in the thread; an acknowledgement stops that.
 
 use chrono::{DateTime, Duration, Utc};
-use opsbot_commands::change::Press;
+use opsbot_commands::click::Press;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::ports::AlarmState;
 use opsbot_commands::ports::alerts::{Ack, Alert, AlertState};
-use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, duration, one_line, truncate};
+use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply};
+use opsbot_commands::text::{ago, duration, one_line, truncate};
 
 use crate::notify::event::AlarmChange;
 use crate::settings::AlarmSettings;

@@ -20,9 +20,10 @@
 //!   through opsbot; decisions made elsewhere show as such.
 
 use chrono::{DateTime, Utc};
-use opsbot_commands::change::Press;
+use opsbot_commands::click::Press;
 use opsbot_commands::mrkdwn;
-use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, one_line, truncate, when};
+use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply};
+use opsbot_commands::text::{ago, one_line, truncate, when};
 
 use super::alarm::Effect;
 

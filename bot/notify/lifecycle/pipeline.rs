@@ -18,9 +18,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::notify::event::ExecutionState as State;
-use opsbot_commands::change::Press;
+use opsbot_commands::click::Press;
 use opsbot_commands::mrkdwn;
-use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply, ago, duration, one_line, truncate};
+use opsbot_commands::reply::{Button, ButtonStyle, Mrkdwn, Reply};
+use opsbot_commands::text::{ago, duration, one_line, truncate};
 
 fn icon(state: &State) -> &'static str {
     match state {

@@ -6,7 +6,8 @@
 
 use opsbot_commands::mrkdwn;
 use opsbot_commands::mrkdwn::unesc;
-use opsbot_commands::reply::{Mrkdwn, Reply, one_line, truncate};
+use opsbot_commands::reply::{Mrkdwn, Reply};
+use opsbot_commands::text::{one_line, truncate};
 
 use crate::notify::event::{DeploymentEvent, EcsEventType, Inbound, Notification, ParameterOperation};
 

@@ -8,8 +8,8 @@
 use opsbot_commands::ports::{Alarm, AlarmState, Time};
 
 use super::ago;
-use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::Account;
+use crate::sandbox::account::{ACCOUNT_ID, REGION};
 
 pub(super) fn seed(account: &mut Account) {
     let now = account.now;

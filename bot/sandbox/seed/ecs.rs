@@ -11,8 +11,8 @@ use opsbot_commands::ports::{Container, Deployment, RolloutState, ServiceEvent, 
 use opsbot_commands::values::ClusterName;
 
 use super::ago;
-use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::Account;
+use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::ecs::{Rollout, SimClock, SimService, deployment_id, task_id};
 
 /// The pace of `prod/api`'s seeded rollout: slower than a new deploy's, so

@@ -7,8 +7,8 @@ use opsbot_commands::ports::{ActionCategory, ActionError, ActionState, ExecStatu
 use opsbot_commands::values::PipelineName;
 
 use super::ago;
-use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::Account;
+use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::pipelines::{SimPipeline, SimStage};
 
 pub(super) fn seed(account: &mut Account) {

@@ -1,4 +1,4 @@
-use opsbot_commands::change::Press;
+use opsbot_commands::click::Press;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::reply::{Button, ButtonStyle};
 use slack_morphism::prelude::SlackMessageContent;

@@ -14,7 +14,7 @@
 //!   message from `container.message_ts`, else `message.ts`. Ephemeral
 //!   messages (our plans) carry no `message` object, only the container.
 
-use opsbot_commands::change::Press;
+use opsbot_commands::click::Press;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use serde_json::Value;
 
@@ -155,7 +155,7 @@ fn missing(field: &str) -> PayloadError {
 
 #[cfg(test)]
 mod tests {
-    use opsbot_commands::change::ClickKind;
+    use opsbot_commands::click::ClickKind;
     use serde_json::json;
 
     use super::*;

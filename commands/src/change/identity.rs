@@ -1,7 +1,7 @@
 //! Whose AWS identity a change runs under.
 //!
 //! By default every call goes out with the bot's own credentials. With an
-//! [`Identity`] set ([`crate::Ops::with_identity`]), a change's re-plan, its
+//! [`Identity`] set ([`crate::ops::Ops::with_identity`]), a change's re-plan, its
 //! action and its follow-up checks go through gateways that act for the
 //! requester — the AWS gateway assumes a role with the requester's Slack user
 //! id as its `SourceIdentity`, so CloudTrail names the human, not the bot.

@@ -3,15 +3,18 @@
 //! insufficient data (often a metric that stopped reporting, so worth a look);
 //! OK alarms are only counted. "Nothing firing" is said in so many words.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Alarm, AlarmState, Alarms as AlarmsPort, Time};
-use crate::reply::{Reply, count, one_line, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{count, one_line, truncate, when};
 use crate::values::AlarmPrefix;
-
-use super::Context;
 
 pub const SPEC: Spec = Spec {
     name: "alarms",
@@ -19,6 +22,7 @@ pub const SPEC: Spec = Spec {
     summary: "CloudWatch alarms in ALARM or INSUFFICIENT_DATA, with reason and since when",
     example: "alarms shop-",
     changes: false,
+    alias: None,
 };
 
 /// At most this many alarms are listed; the rest are counted.
@@ -30,12 +34,27 @@ pub struct Alarms {
     pub prefix: Option<AlarmPrefix>,
 }
 
-impl Alarms {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Alarms {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 0, 1)?;
         Ok(Alarms { prefix: args.first().map(|p| AlarmPrefix::parse(p)).transpose()? })
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Alarms {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.alarms.as_ref()).await
+    }
+}
+
+impl Alarms {
     pub async fn run(&self, ctx: &Context, alarms: &dyn AlarmsPort) -> GatewayResult<Reply> {
         let list = alarms.list(self.prefix.as_ref()).await?;
         if list.is_empty() {

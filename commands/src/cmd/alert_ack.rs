@@ -4,14 +4,17 @@
 //! on an alert's message runs this same command, so one policy rule
 //! (`alert ack`, e.g. for on-call) governs both.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::alerts::{AckOutcome, Alerts};
-use crate::reply::{Reply, ago, truncate};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
-
-use super::Context;
+use crate::text::{ago, truncate};
 
 pub const SPEC: Spec = Spec {
     name: "alert ack",
@@ -19,10 +22,8 @@ pub const SPEC: Spec = Spec {
     summary: "Acknowledge an open alert (alarm name or ARN): you own it, escalation stops; also `ack ALERT`",
     example: "alert ack shop-checkout-latency",
     changes: false,
+    alias: Some("ack"),
 };
-
-/// The short form people type, and the command it stands for.
-pub const ALIAS: (&str, &str) = ("ack", "alert ack");
 
 const NAME_MAX: usize = 2048;
 
@@ -31,8 +32,10 @@ pub struct AlertAck {
     pub alert: String,
 }
 
-impl AlertAck {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for AlertAck {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         let alert = args[0].trim();
         if alert.is_empty() || alert.len() > NAME_MAX {
@@ -41,6 +44,23 @@ impl AlertAck {
         Ok(AlertAck { alert: alert.to_owned() })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.alert.clone())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for AlertAck {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.alerts).await
+    }
+}
+
+impl AlertAck {
     pub async fn run(&self, ctx: &Context, alerts: &dyn Alerts) -> GatewayResult<Reply> {
         let name = truncate(&self.alert, 200);
         let outcome = alerts.ack(&self.alert, &ctx.user, ctx.now).await;

@@ -4,15 +4,16 @@
 //! itself instead. Notifications opsbot could not handle (parked after their
 //! retries) are listed too: one of them may be an alarm nobody saw.
 
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::Time;
 use crate::ports::alerts::{Alert, AlertState, Alerts as AlertsPort, Parked};
-use crate::reply::{Reply, ago, count, duration, one_line, truncate};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
-
-use super::Context;
+use crate::text::{ago, count, duration, one_line, truncate};
 
 pub const SPEC: Spec = Spec {
     name: "alerts",
@@ -20,6 +21,7 @@ pub const SPEC: Spec = Spec {
     summary: "Open alerts from alarm notifications, with who acknowledged each (or that nobody has), and notifications that could not be handled",
     example: "alerts",
     changes: false,
+    alias: None,
 };
 
 const SHOWN: usize = 30;
@@ -28,7 +30,7 @@ const SHOWN: usize = 30;
 pub struct Alerts;
 
 impl Alerts {
-    pub fn parse(args: &[String]) -> Result<Self, crate::UsageError> {
+    pub fn parse(args: &[String]) -> Result<Self, crate::error::UsageError> {
         expect_args(&SPEC, args, 0, 0).map(|()| Alerts)
     }
 
@@ -88,6 +90,26 @@ pub(crate) fn state_words(state: AlertState) -> (&'static str, &'static str) {
         AlertState::Alarm => (":rotating_light:", "ALARM"),
         AlertState::InsufficientData => (":grey_question:", "insufficient data"),
         AlertState::Flapping => (":ocean:", "flapping"),
+    }
+}
+
+// The command table's view of `alerts`; its grammar and answer are above.
+impl CommandDef for Alerts {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, crate::error::UsageError> {
+        Alerts::parse(args)
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl Read for Alerts {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.alerts).await
     }
 }
 

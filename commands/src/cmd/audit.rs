@@ -1,15 +1,18 @@
 //! `audit [N] [user:U] [command:C]`: the newest audit records — who asked
 //! for which change, who approved it, what AWS did — newest first.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::store::{AuditQuery, AuditRecord, Store};
-use crate::reply::{Reply, ago};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::ago;
 use crate::values::SlackUserId;
-
-use super::Context;
 
 pub const SPEC: Spec = Spec {
     name: "audit",
@@ -17,6 +20,7 @@ pub const SPEC: Spec = Spec {
     summary: "The newest audit records: requests, decisions, approvals and outcomes",
     example: "audit 20 command:deploy",
     changes: false,
+    alias: None,
 };
 
 const DEFAULT: usize = 10;
@@ -27,8 +31,10 @@ pub struct Audit {
     pub query: AuditQuery,
 }
 
-impl Audit {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Audit {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 0, 3)?;
         let mut query = AuditQuery { limit: DEFAULT, user: None, command: None };
         for arg in args {
@@ -46,6 +52,19 @@ impl Audit {
         Ok(Audit { query })
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Audit {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.store).await
+    }
+}
+
+impl Audit {
     pub async fn run(&self, ctx: &Context, store: &dyn Store) -> GatewayResult<Reply> {
         let records = store.audit(&self.query).await.map_err(|e| GatewayError::other("reading the audit log", e))?;
         if records.is_empty() {

@@ -15,14 +15,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::Context;
-use super::automation_status::{progress, summary};
-use super::ssm::{DocParams, DocumentName, ExecutionId, Memo};
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
-use crate::error::{GatewayResult, UsageError};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
+use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, RunStatus};
-use crate::reply::esc;
 use crate::spec::{Spec, expect_args};
+use crate::values::ssm::{DocParams, DocumentName, ExecutionId};
+
+use super::automation_status::{progress, summary};
+use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "automation run",
@@ -30,6 +33,7 @@ pub const SPEC: Spec = Spec {
     summary: "Start an SSM Automation runbook and follow it step by step",
     example: "automation run AWS-RestartEC2Instance InstanceId=i-0abc123def4567890",
     changes: true,
+    alias: None,
 };
 
 /// Runbooks run long; past this the message says where to look.
@@ -42,14 +46,24 @@ pub struct AutomationRun {
     started: Memo<ExecutionId>,
 }
 
-impl AutomationRun {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for AutomationRun {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, usize::MAX)?;
         Ok(AutomationRun {
             document: DocumentName::parse(&args[0])?,
             parameters: DocParams::parse(&args[1..])?,
             started: Memo::default(),
         })
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("document", self.document.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 
@@ -66,8 +80,7 @@ impl ChangeCommand for AutomationRun {
 
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
         let started = aws.automations.start(&self.document, &self.parameters, &ctx.user).await?;
-        let id =
-            ExecutionId::parse(&started.id).map_err(|e| crate::GatewayError::other("unexpected execution id", e))?;
+        let id = ExecutionId::parse(&started.id).map_err(|e| GatewayError::other("unexpected execution id", e))?;
         self.started.keep(id);
         Ok(Outcome {
             lines: vec![format!(

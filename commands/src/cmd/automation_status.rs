@@ -5,14 +5,18 @@
 //! This file also owns how an execution reads ([`step_lines`], [`progress`],
 //! [`summary`]), for `automation run`'s progress and result too.
 
-use super::Context;
-use super::ssm::ExecutionId;
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{AutomationRun, AutomationStep, Automations, RunStatus};
-use crate::reply::{Reply, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::when;
+use crate::values::ssm::ExecutionId;
 
 pub const SPEC: Spec = Spec {
     name: "automation status",
@@ -20,6 +24,7 @@ pub const SPEC: Spec = Spec {
     summary: "Where an SSM Automation execution stands: status, steps, failure",
     example: "automation status 4105a4fc-f944-11e6-9d32-8fb2db27a909",
     changes: false,
+    alias: None,
 };
 
 /// Steps listed; longer runbooks show the last ones.
@@ -30,12 +35,27 @@ pub struct AutomationStatus {
     pub id: ExecutionId,
 }
 
-impl AutomationStatus {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for AutomationStatus {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(AutomationStatus { id: ExecutionId::parse(&args[0])? })
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for AutomationStatus {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.automations.as_ref()).await
+    }
+}
+
+impl AutomationStatus {
     pub async fn run(&self, ctx: &Context, automations: &dyn Automations) -> GatewayResult<Reply> {
         let run = automations.execution(&self.id).await?;
         let mut fields = vec![mrkdwn!("*Status*\n{} {}", icon(&run.status), run.status.label())];
@@ -78,7 +98,7 @@ pub fn step_lines(run: &AutomationRun) -> Vec<Mrkdwn> {
 
 fn step_line(step: &AutomationStep) -> Mrkdwn {
     let action = step.action.as_deref().map(|a| mrkdwn!(" ({})", a)).unwrap_or_default();
-    let failure = step.failure.as_deref().map(|f| mrkdwn!(" — {}", crate::reply::truncate(f, 300))).unwrap_or_default();
+    let failure = step.failure.as_deref().map(|f| mrkdwn!(" — {}", crate::text::truncate(f, 300))).unwrap_or_default();
     mrkdwn!("{} `{}`{}: {}{}", icon(&step.status), step.name, action, step.status.label(), failure)
 }
 
@@ -104,7 +124,7 @@ pub fn progress(run: &AutomationRun) -> String {
 pub fn summary(run: &AutomationRun) -> String {
     let mut lines = vec![mrkdwn!("Automation `{}` ended: *{}*.", run.document, run.status.label())];
     lines.extend(step_lines(run));
-    lines.extend(run.failure.as_deref().map(|f| mrkdwn!("Failure: {}", crate::reply::truncate(f, 500))));
+    lines.extend(run.failure.as_deref().map(|f| mrkdwn!("Failure: {}", crate::text::truncate(f, 500))));
     Mrkdwn::join(lines, "\n").as_str().to_owned()
 }
 

@@ -27,13 +27,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Container, Gateways, ServiceDetail, ServiceUpdate, TaskDefinitionRef};
-use crate::reply::esc;
 use crate::spec::{Spec, quoted};
 use crate::values::ServiceRef;
 
-use super::Context;
 use super::image::{self, TagArg};
 use super::rollout::{self, Draft, Started};
 use super::ssm::Memo;
@@ -45,6 +46,7 @@ pub const SPEC: Spec = Spec {
               then follow the rollout",
     example: "deploy staging/api 1.43.0",
     changes: true,
+    alias: None,
 };
 
 /// What to deploy.
@@ -66,8 +68,10 @@ pub struct Deploy {
     started: Started,
 }
 
-impl Deploy {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Deploy {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         let words = rollout::words(&SPEC, args, true)?;
         let (service, release) = match (&words.positional[..], words.revision) {
             ([service], Some(n)) => (service, Release::Revision(n)),
@@ -87,6 +91,17 @@ impl Deploy {
         })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        let revision = self.revision().map(|n| ("revision", n.to_string()));
+        [("service", self.service.to_string())].into_iter().chain(revision).collect()
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl Deploy {
     /// The revision asked for, for policies (`revision`).
     pub fn revision(&self) -> Option<i32> {
         match self.release {

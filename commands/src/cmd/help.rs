@@ -1,12 +1,18 @@
 //! `help [command]`: the command list, or one command's usage and example —
-//! generated from the specs in [`super::ENTRIES`], never written by hand.
+//! generated from the specs, never written by hand.
+//!
+//! Help lists every command, itself included, so it cannot import the
+//! command table (which lists help): it expands the same one list
+//! (`with_commands!`, in `cmd`) into [`SPECS`] instead.
 
-use crate::error::UsageError;
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
+use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::reply::{Mrkdwn, Reply};
-use crate::spec::Spec;
-
-use super::{ENTRIES, did_you_mean, lookup};
+use crate::spec::{self, Spec};
 
 pub const SPEC: Spec = Spec {
     name: "help",
@@ -14,7 +20,16 @@ pub const SPEC: Spec = Spec {
     summary: "List the commands, or show how to use one",
     example: "help param get",
     changes: false,
+    alias: None,
 };
+
+/// Every command's spec, in the order help lists them (from `with_commands!`).
+macro_rules! specs_of {
+    ($($variant:ident($module:ident::$ty:ident),)*) => {
+        &[$(<super::$module::$ty as CommandDef>::SPEC,)*]
+    };
+}
+pub const SPECS: &[&Spec] = with_commands!(specs_of);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Help {
@@ -22,25 +37,40 @@ pub struct Help {
     pub topic: Option<&'static Spec>,
 }
 
-impl Help {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Help {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         if args.is_empty() {
             return Ok(Help::default());
         }
-        match lookup(args) {
-            Some((entry, used)) if used == args.len() => Ok(Help { topic: Some(entry.spec) }),
+        match spec::lookup(SPECS, args) {
+            Some((spec, used)) if used == args.len() => Ok(Help { topic: Some(spec) }),
             _ => {
                 let mut err = UsageError::new(format!("there is no command `{}`", args.join(" ")));
-                err.suggestions = did_you_mean(args);
+                err.suggestions = spec::did_you_mean(SPECS, args);
                 Err(err)
             }
         }
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Help {
+    async fn read(&self, _ctx: &Context, _reach: &Reach<'_>) -> GatewayResult<Reply> {
+        Ok(self.run())
+    }
+}
+
+impl Help {
     pub fn run(&self) -> Reply {
         match self.topic {
             None => {
-                let lines = ENTRIES.iter().map(|e| mrkdwn!("`{}` — {}", e.spec.usage(), e.spec.summary));
+                let lines = SPECS.iter().map(|spec| mrkdwn!("`{}` — {}", spec.usage(), spec.summary));
                 Reply::ephemeral("opsbot commands")
                     .header("opsbot commands")
                     .section(Mrkdwn::join(lines, "\n"))
@@ -66,6 +96,7 @@ impl Help {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::ENTRIES;
     use crate::spec::tokenize;
 
     fn help(text: &str) -> Result<Reply, UsageError> {

@@ -1,17 +1,62 @@
-//! Every command, one file each (CONVENTIONS #4): its struct, `parse`, its
-//! [`Spec`], `run` and its tests side by side. [`Command`] lists them all so a
-//! `match` must cover every one; [`ENTRIES`] is the table the parser, help and
-//! "did you mean" are generated from.
+//! Every command, one file each (CONVENTIONS #4): its struct, its [`Spec`],
+//! its [`CommandDef`] (parse, policy arguments, read or change) and its tests
+//! side by side, plus the helpers some of them share (`pipeline_args`,
+//! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`).
+//!
+//! `with_commands!` is the one list of commands, in the order help shows
+//! them; from it come the [`Command`] enum (so a `match` must cover every
+//! one), [`ENTRIES`] (the table the parser, help and "did you mean" read) and
+//! the dispatch ([`Command::spec`], [`Command::body`], ...). Adding a command
+//! is its file plus one line in that list.
+//!
+//! The command files never import this module: what they share is below it
+//! (`command`, `spec`, `context`, ...). `help`, which lists every command,
+//! expands the same list itself.
 
-use chrono::{DateTime, Utc};
+use opsbot_policies::{Decision, Policy, Request};
 
 use crate::change::ChangeCommand;
-use crate::error::{GatewayError, UsageError};
-use crate::ports::Gateways;
-use crate::ports::store::Store;
+use crate::command::{Body, CommandDef, Reach};
+use crate::context::Context;
+use crate::error::{GatewayResult, UsageError};
 use crate::reply::Reply;
-use crate::spec::{Spec, suggest, tokenize};
-use crate::values::{ChannelId, SlackUserId};
+use crate::spec::{self, Spec, tokenize};
+
+/// Every command, in the order help lists them: `Variant(module::Type)`,
+/// where `Type` implements [`CommandDef`]. Calls `$then!` with the list.
+macro_rules! with_commands {
+    ($then:ident) => {
+        $then! {
+            Pipelines(pipelines::Pipelines),
+            Pipeline(pipeline::Pipeline),
+            PipelineStart(pipeline_start::PipelineStart),
+            PipelineRetry(pipeline_retry::PipelineRetry),
+            PipelineStop(pipeline_stop::PipelineStop),
+            PipelineApprove(pipeline_approve::PipelineDecision),
+            PipelineReject(pipeline_reject::PipelineReject),
+            Services(services::Services),
+            Service(service::Service),
+            Alarms(alarms::Alarms),
+            Alerts(alerts::Alerts),
+            AlertAck(alert_ack::AlertAck),
+            ParamGet(param_get::ParamGet),
+            Params(params::Params),
+            ParamHistory(param_history::ParamHistory),
+            Scale(scale::Scale),
+            Deploy(deploy::Deploy),
+            Restart(restart::Restart),
+            Rollback(rollback::Rollback),
+            ParamSet(param_set::ParamSet),
+            ParamRollback(param_rollback::ParamRollback),
+            AutomationRun(automation_run::AutomationRun),
+            AutomationStatus(automation_status::AutomationStatus),
+            Run(run_command::RunCommand),
+            Audit(audit::Audit),
+            Whoami(whoami::Whoami),
+            Help(help::Help),
+        }
+    };
+}
 
 pub mod alarms;
 pub mod alert_ack;
@@ -51,51 +96,6 @@ pub mod ssm;
 mod ssm_flow_tests;
 pub mod whoami;
 
-/// Who asks, where, and when — filled by the adapter (Slack or console).
-#[derive(Debug, Clone)]
-pub struct Context {
-    /// Unique per request; shown to users as the reference of internal errors.
-    pub request_id: String,
-    pub user: SlackUserId,
-    pub user_name: Option<String>,
-    /// The user's Slack user groups (ids), for policies that name groups.
-    pub groups: Vec<String>,
-    pub channel: ChannelId,
-    pub channel_name: Option<String>,
-    pub now: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Help(help::Help),
-    Whoami(whoami::Whoami),
-    Pipelines(pipelines::Pipelines),
-    Pipeline(pipeline::Pipeline),
-    Services(services::Services),
-    Service(service::Service),
-    Alarms(alarms::Alarms),
-    Alerts(alerts::Alerts),
-    AlertAck(alert_ack::AlertAck),
-    ParamGet(param_get::ParamGet),
-    Params(params::Params),
-    ParamHistory(param_history::ParamHistory),
-    Audit(audit::Audit),
-    Scale(scale::Scale),
-    PipelineStart(pipeline_start::PipelineStart),
-    PipelineRetry(pipeline_retry::PipelineRetry),
-    PipelineStop(pipeline_stop::PipelineStop),
-    PipelineApprove(pipeline_approve::PipelineDecision),
-    PipelineReject(pipeline_approve::PipelineDecision),
-    Deploy(deploy::Deploy),
-    Restart(restart::Restart),
-    Rollback(rollback::Rollback),
-    ParamSet(param_set::ParamSet),
-    ParamRollback(param_rollback::ParamRollback),
-    AutomationRun(automation_run::AutomationRun),
-    AutomationStatus(automation_status::AutomationStatus),
-    Run(run_command::RunCommand),
-}
-
 /// One row of the command table: the spec and how to parse the words after
 /// the command's name.
 pub struct Entry {
@@ -103,95 +103,76 @@ pub struct Entry {
     parse: fn(&[String]) -> Result<Command, UsageError>,
 }
 
-/// Every command, in the order help lists them.
-pub const ENTRIES: &[Entry] = &[
-    Entry { spec: &pipelines::SPEC, parse: |a| pipelines::Pipelines::parse(a).map(Command::Pipelines) },
-    Entry { spec: &pipeline::SPEC, parse: |a| pipeline::Pipeline::parse(a).map(Command::Pipeline) },
-    Entry {
-        spec: &pipeline_start::SPEC,
-        parse: |a| pipeline_start::PipelineStart::parse(a).map(Command::PipelineStart),
-    },
-    Entry {
-        spec: &pipeline_retry::SPEC,
-        parse: |a| pipeline_retry::PipelineRetry::parse(a).map(Command::PipelineRetry),
-    },
-    Entry { spec: &pipeline_stop::SPEC, parse: |a| pipeline_stop::PipelineStop::parse(a).map(Command::PipelineStop) },
-    Entry {
-        spec: &pipeline_approve::SPEC,
-        parse: |a| pipeline_approve::PipelineDecision::parse(a).map(Command::PipelineApprove),
-    },
-    Entry { spec: &pipeline_reject::SPEC, parse: |a| pipeline_reject::parse(a).map(Command::PipelineReject) },
-    Entry { spec: &services::SPEC, parse: |a| services::Services::parse(a).map(Command::Services) },
-    Entry { spec: &service::SPEC, parse: |a| service::Service::parse(a).map(Command::Service) },
-    Entry { spec: &alarms::SPEC, parse: |a| alarms::Alarms::parse(a).map(Command::Alarms) },
-    Entry { spec: &alerts::SPEC, parse: |a| alerts::Alerts::parse(a).map(Command::Alerts) },
-    Entry { spec: &alert_ack::SPEC, parse: |a| alert_ack::AlertAck::parse(a).map(Command::AlertAck) },
-    Entry { spec: &param_get::SPEC, parse: |a| param_get::ParamGet::parse(a).map(Command::ParamGet) },
-    Entry { spec: &params::SPEC, parse: |a| params::Params::parse(a).map(Command::Params) },
-    Entry { spec: &param_history::SPEC, parse: |a| param_history::ParamHistory::parse(a).map(Command::ParamHistory) },
-    Entry { spec: &scale::SPEC, parse: |a| scale::Scale::parse(a).map(Command::Scale) },
-    Entry { spec: &deploy::SPEC, parse: |a| deploy::Deploy::parse(a).map(Command::Deploy) },
-    Entry { spec: &restart::SPEC, parse: |a| restart::Restart::parse(a).map(Command::Restart) },
-    Entry { spec: &rollback::SPEC, parse: |a| rollback::Rollback::parse(a).map(Command::Rollback) },
-    Entry { spec: &param_set::SPEC, parse: |a| param_set::ParamSet::parse(a).map(Command::ParamSet) },
-    Entry {
-        spec: &param_rollback::SPEC,
-        parse: |a| param_rollback::ParamRollback::parse(a).map(Command::ParamRollback),
-    },
-    Entry {
-        spec: &automation_run::SPEC,
-        parse: |a| automation_run::AutomationRun::parse(a).map(Command::AutomationRun),
-    },
-    Entry {
-        spec: &automation_status::SPEC,
-        parse: |a| automation_status::AutomationStatus::parse(a).map(Command::AutomationStatus),
-    },
-    Entry { spec: &run_command::SPEC, parse: |a| run_command::RunCommand::parse(a).map(Command::Run) },
-    Entry { spec: &audit::SPEC, parse: |a| audit::Audit::parse(a).map(Command::Audit) },
-    Entry { spec: &whoami::SPEC, parse: |a| whoami::Whoami::parse(a).map(Command::Whoami) },
-    Entry { spec: &help::SPEC, parse: |a| help::Help::parse(a).map(Command::Help) },
-];
+/// Generates [`Command`], [`ENTRIES`] and the dispatch from the list.
+macro_rules! command_table {
+    ($($variant:ident($module:ident::$ty:ident),)*) => {
+        /// A parsed command line: one variant per command.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Command {
+            $($variant($module::$ty),)*
+        }
+
+        /// Every command's spec, in the order help lists them.
+        const SPECS: &[&Spec] = &[$(<$module::$ty as CommandDef>::SPEC,)*];
+
+        /// Every command, in the order help lists them.
+        pub const ENTRIES: &[Entry] = &[
+            $(Entry {
+                spec: <$module::$ty as CommandDef>::SPEC,
+                parse: |args| <$module::$ty as CommandDef>::parse(args).map(Command::$variant),
+            },)*
+        ];
+
+        impl Command {
+            pub fn spec(&self) -> &'static Spec {
+                match self {
+                    $(Command::$variant(_) => <$module::$ty as CommandDef>::SPEC,)*
+                }
+            }
+
+            /// What the command does: a read or a change.
+            pub fn body(&self) -> Body<'_> {
+                match self {
+                    $(Command::$variant(c) => CommandDef::body(c),)*
+                }
+            }
+
+            /// Named arguments the policy engine matches on (`service`, `name`, ...).
+            pub fn policy_args(&self) -> Vec<(&'static str, String)> {
+                match self {
+                    $(Command::$variant(c) => CommandDef::policy_args(c),)*
+                }
+            }
+
+            /// `canonical` (this command's canonical text) as it may be shown and
+            /// audited: secret values masked.
+            pub fn shown(&self, canonical: &str) -> String {
+                match self {
+                    $(Command::$variant(c) => CommandDef::shown(c, canonical),)*
+                }
+            }
+        }
+    };
+}
+
+with_commands!(command_table);
 
 /// The entry whose name matches the most leading words (`param get` beats a
-/// hypothetical `param`), with the number of words it used.
+/// hypothetical `param`), or whose alias is the first word, with the number
+/// of words it used.
 pub fn lookup(words: &[String]) -> Option<(&'static Entry, usize)> {
-    let (short, long) = alert_ack::ALIAS;
-    if words.first().is_some_and(|w| w.eq_ignore_ascii_case(short)) {
-        return ENTRIES.iter().find(|e| e.spec.name == long).map(|entry| (entry, 1));
-    }
-    ENTRIES
-        .iter()
-        .filter_map(|entry| {
-            let n = entry.spec.words().count();
-            let matches =
-                words.len() >= n && entry.spec.words().zip(words).all(|(want, got)| want.eq_ignore_ascii_case(got));
-            matches.then_some((entry, n))
-        })
-        .max_by_key(|(_, n)| *n)
+    let (spec, used) = spec::lookup(SPECS, words)?;
+    ENTRIES.iter().find(|e| e.spec.name == spec.name).map(|entry| (entry, used))
 }
 
 /// Names close to what was typed, for "did you mean".
 pub fn did_you_mean(words: &[String]) -> Vec<String> {
-    let first = words.first().map(String::as_str).unwrap_or_default();
-    // Each name is held against as many typed words as it has, so that
-    // `pipline storefront-web` is closest to `pipeline`, not `pipeline start`.
-    let typed = |name: &str| words.iter().take(name.split(' ').count()).map(String::as_str).collect::<Vec<_>>();
-    let mut scored: Vec<(f64, &str)> = ENTRIES
-        .iter()
-        .map(|e| e.spec.name)
-        .map(|name| (typed(name).join(" "), name))
-        .filter(|(typed, name)| !suggest(typed, [*name]).is_empty())
-        .map(|(typed, name)| (strsim::jaro_winkler(&typed.to_lowercase(), name), name))
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut out: Vec<String> = scored.into_iter().map(|(_, name)| name.to_owned()).collect();
-    // A known first word with a wrong second one: offer that family (`param x`).
-    if out.is_empty() {
-        let family = ENTRIES.iter().map(|e| e.spec.name).filter(|n| n.split(' ').next() == Some(first));
-        out.extend(family.map(str::to_owned));
-    }
-    out.truncate(3);
-    out
+    spec::did_you_mean(SPECS, words)
+}
+
+/// The read-only commands open to everyone under the built-in policy.
+pub fn default_policy() -> Policy {
+    Policy::builtin(ENTRIES.iter().filter(|e| !e.spec.changes).map(|e| e.spec.name))
 }
 
 /// Written last on a change: run it despite a freeze or its own safety
@@ -241,154 +222,35 @@ impl Command {
         })
     }
 
-    pub fn spec(&self) -> &'static Spec {
-        match self {
-            Command::Help(_) => &help::SPEC,
-            Command::Whoami(_) => &whoami::SPEC,
-            Command::Pipelines(_) => &pipelines::SPEC,
-            Command::Pipeline(_) => &pipeline::SPEC,
-            Command::Services(_) => &services::SPEC,
-            Command::Service(_) => &service::SPEC,
-            Command::Alarms(_) => &alarms::SPEC,
-            Command::Alerts(_) => &alerts::SPEC,
-            Command::AlertAck(_) => &alert_ack::SPEC,
-            Command::ParamGet(_) => &param_get::SPEC,
-            Command::Params(_) => &params::SPEC,
-            Command::ParamHistory(_) => &param_history::SPEC,
-            Command::Audit(_) => &audit::SPEC,
-            Command::Scale(_) => &scale::SPEC,
-            Command::PipelineStart(_) => &pipeline_start::SPEC,
-            Command::PipelineRetry(_) => &pipeline_retry::SPEC,
-            Command::PipelineStop(_) => &pipeline_stop::SPEC,
-            Command::PipelineApprove(_) => &pipeline_approve::SPEC,
-            Command::PipelineReject(_) => &pipeline_reject::SPEC,
-            Command::Deploy(_) => &deploy::SPEC,
-            Command::Restart(_) => &restart::SPEC,
-            Command::Rollback(_) => &rollback::SPEC,
-            Command::ParamSet(_) => &param_set::SPEC,
-            Command::ParamRollback(_) => &param_rollback::SPEC,
-            Command::AutomationRun(_) => &automation_run::SPEC,
-            Command::AutomationStatus(_) => &automation_status::SPEC,
-            Command::Run(_) => &run_command::SPEC,
-        }
+    /// The policy's decision on this command (typed as `canonical`) asked by
+    /// `ctx`'s user, there and then.
+    pub fn judge(&self, policy: &Policy, ctx: &Context, canonical: &str) -> Decision {
+        let args = self.policy_args();
+        let request = Request {
+            command: self.spec().name,
+            user: ctx.user.as_str(),
+            groups: &ctx.groups,
+            channel: ctx.channel.as_str(),
+            args: &args,
+            at: ctx.now,
+            force: is_forced(canonical),
+        };
+        policy.evaluate(&request)
     }
 
     /// The change behind a command that alters something; `None` for reads.
     pub fn as_change(&self) -> Option<&dyn ChangeCommand> {
-        match self {
-            Command::Scale(c) => Some(c),
-            Command::PipelineStart(c) => Some(c),
-            Command::PipelineRetry(c) => Some(c),
-            Command::PipelineStop(c) => Some(c),
-            Command::PipelineApprove(c) | Command::PipelineReject(c) => Some(c),
-            Command::Deploy(c) => Some(c),
-            Command::Restart(c) => Some(c),
-            Command::Rollback(c) => Some(c),
-            Command::ParamSet(c) => Some(c),
-            Command::ParamRollback(c) => Some(c),
-            Command::AutomationRun(c) => Some(c),
-            Command::Run(c) => Some(c),
-            Command::AutomationStatus(_) => None,
-            Command::Help(_)
-            | Command::Whoami(_)
-            | Command::Pipelines(_)
-            | Command::Pipeline(_)
-            | Command::Services(_)
-            | Command::Service(_)
-            | Command::Alarms(_)
-            | Command::Alerts(_)
-            | Command::AlertAck(_)
-            | Command::ParamGet(_)
-            | Command::Params(_)
-            | Command::ParamHistory(_)
-            | Command::Audit(_) => None,
+        match self.body() {
+            Body::Change(change) => Some(change),
+            Body::Read(_) => None,
         }
     }
 
-    /// `canonical` (this command's canonical text) as it may be shown and
-    /// audited: secret values masked.
-    pub fn shown(&self, canonical: &str) -> String {
-        match self {
-            Command::ParamSet(c) => c.shown(),
-            _ => canonical.to_owned(),
-        }
-    }
-
-    /// Named arguments the policy engine matches on (`service`, `name`, ...).
-    pub fn policy_args(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Command::Help(_)
-            | Command::Whoami(_)
-            | Command::Pipelines(_)
-            | Command::Alarms(_)
-            | Command::Alerts(_)
-            | Command::Audit(_) => vec![],
-            Command::AlertAck(c) => vec![("name", c.alert.clone())],
-            Command::Scale(c) => vec![("service", c.service.to_string()), ("count", c.count.to_string())],
-            Command::Deploy(c) => {
-                let revision = c.revision().map(|n| ("revision", n.to_string()));
-                [("service", c.service.to_string())].into_iter().chain(revision).collect()
-            }
-            Command::Restart(c) => vec![("service", c.service.to_string())],
-            Command::Rollback(c) => vec![("service", c.service.to_string())],
-            // The value goes to the policy (rules may match on it); policies are local and never log it.
-            Command::ParamSet(c) => vec![("name", c.name.to_string()), ("value", c.value.expose().to_owned())],
-            Command::ParamRollback(c) => vec![("name", c.name.to_string())],
-            Command::AutomationRun(c) => vec![("document", c.document.to_string())],
-            Command::AutomationStatus(_) => vec![],
-            Command::Run(c) => vec![("document", c.document.to_string()), ("targets", c.targets.to_string())],
-            Command::Pipeline(c) => vec![("pipeline", c.name.to_string())],
-            Command::PipelineStart(c) => vec![("pipeline", c.name.to_string())],
-            Command::PipelineStop(c) => vec![("pipeline", c.name.to_string())],
-            Command::PipelineRetry(c) => vec![("pipeline", c.name.to_string()), ("stage", c.stage.clone())],
-            Command::PipelineApprove(c) | Command::PipelineReject(c) => {
-                let at = c.at.iter().flat_map(|(s, a)| [("stage", s.clone()), ("action", a.clone())]);
-                [("pipeline", c.name.to_string())].into_iter().chain(at).collect()
-            }
-            Command::Services(c) => c.cluster.iter().map(|cl| ("cluster", cl.to_string())).collect(),
-            Command::Service(c) => vec![("service", c.service.to_string())],
-            Command::ParamGet(c) => vec![("name", c.name.to_string())],
-            Command::Params(c) => vec![("name", c.path.to_string())],
-            Command::ParamHistory(c) => vec![("name", c.name.to_string())],
-        }
-    }
-
-    /// Answers a read command. Changes go through the change flow instead.
-    pub async fn run(
-        &self,
-        ctx: &Context,
-        aws: &Gateways,
-        store: &dyn Store,
-        alerts: &dyn crate::ports::alerts::Alerts,
-    ) -> Result<Reply, GatewayError> {
-        match self {
-            Command::Help(c) => Ok(c.run()),
-            Command::Whoami(c) => Ok(c.run(ctx)),
-            Command::Pipelines(c) => c.run(ctx, aws.pipelines.as_ref()).await,
-            Command::Pipeline(c) => c.run(ctx, aws.pipelines.as_ref()).await,
-            Command::Services(c) => c.run(ctx, aws.services.as_ref()).await,
-            Command::Service(c) => c.run(ctx, aws.services.as_ref()).await,
-            Command::Alarms(c) => c.run(ctx, aws.alarms.as_ref()).await,
-            Command::Alerts(c) => c.run(ctx, alerts).await,
-            Command::AlertAck(c) => c.run(ctx, alerts).await,
-            Command::ParamGet(c) => c.run(ctx, aws.params.as_ref()).await,
-            Command::Params(c) => c.run(ctx, aws.params.as_ref()).await,
-            Command::ParamHistory(c) => c.run(ctx, aws.params.as_ref()).await,
-            Command::Audit(c) => c.run(ctx, store).await,
-            Command::AutomationStatus(c) => c.run(ctx, aws.automations.as_ref()).await,
-            Command::Scale(_)
-            | Command::PipelineStart(_)
-            | Command::PipelineRetry(_)
-            | Command::PipelineStop(_)
-            | Command::PipelineApprove(_)
-            | Command::PipelineReject(_)
-            | Command::Deploy(_)
-            | Command::Restart(_)
-            | Command::Rollback(_)
-            | Command::ParamSet(_)
-            | Command::ParamRollback(_)
-            | Command::AutomationRun(_)
-            | Command::Run(_) => unreachable!("changes run through Ops::request_change"),
+    /// Answers a read command. Changes go through the change lifecycle instead.
+    pub async fn run(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        match self.body() {
+            Body::Read(read) => read.read(ctx, reach).await,
+            Body::Change(_) => unreachable!("changes run through Changes::request"),
         }
     }
 }

@@ -6,15 +6,18 @@
 //! shows a value — not even if a gateway wrongly returned one in clear —
 //! and no value of any kind goes into a reply's fallback text.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ParamKind, ParamValue, Params as ParamsPort};
-use crate::reply::{Reply, one_line, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{one_line, when};
 use crate::values::ParamName;
-
-use super::Context;
 
 pub const SPEC: Spec = Spec {
     name: "param get",
@@ -22,6 +25,7 @@ pub const SPEC: Spec = Spec {
     summary: "A Parameter Store value, its type, version and last change (SecureStrings are masked)",
     example: "param get /shop/prod/db-host",
     changes: false,
+    alias: None,
 };
 
 /// What stands in for a value that must not be shown.
@@ -34,12 +38,31 @@ pub struct ParamGet {
     pub name: ParamName,
 }
 
-impl ParamGet {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for ParamGet {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(ParamGet { name: ParamName::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for ParamGet {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.params.as_ref()).await
+    }
+}
+
+impl ParamGet {
     /// A parameter that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
         let p = params.get(&self.name).await?;
@@ -89,7 +112,7 @@ pub fn preview(kind: &ParamKind, value: &ParamValue, max: usize) -> Mrkdwn {
     match visible(kind, value) {
         None => Mrkdwn::text(MASK),
         Some("") => mrkdwn!("_(empty)_"),
-        Some(raw) => mrkdwn!("`{}`", crate::reply::truncate(&one_line(raw), max).replace('`', "ˋ")),
+        Some(raw) => mrkdwn!("`{}`", crate::text::truncate(&one_line(raw), max).replace('`', "ˋ")),
     }
 }
 

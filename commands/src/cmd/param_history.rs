@@ -2,15 +2,19 @@
 //! this, and when?". Writers are shown by IAM user or role session name,
 //! never by full ARN (it carries the account id); SecureStrings stay masked.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ParamVersion, Params as ParamsPort, Time};
-use crate::reply::{Reply, count, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{count, truncate, when};
 use crate::values::ParamName;
 
-use super::Context;
 use super::param_get::preview;
 
 pub const SPEC: Spec = Spec {
@@ -19,6 +23,7 @@ pub const SPEC: Spec = Spec {
     summary: "Versions of a parameter: when, who changed it, labels (SecureStrings are masked)",
     example: "param history /shop/prod/db-host",
     changes: false,
+    alias: None,
 };
 
 /// At most this many of the newest versions are listed.
@@ -30,12 +35,31 @@ pub struct ParamHistory {
     pub name: ParamName,
 }
 
-impl ParamHistory {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for ParamHistory {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(ParamHistory { name: ParamName::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for ParamHistory {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.params.as_ref()).await
+    }
+}
+
+impl ParamHistory {
     /// A parameter that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
         let mut versions = params.history(&self.name).await?;

@@ -16,17 +16,19 @@
 
 use async_trait::async_trait;
 
-use super::Context;
+use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
+use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
+use crate::ports::{Gateways, ParamKind, ParamValue, ParamVersion};
+use crate::spec::{Spec, expect_args};
+use crate::values::ParamName;
+
 use super::param_get::preview;
 use super::param_hooks::{Written, after_write, check_write};
 use super::param_set::{described, missing};
 use super::ssm::Memo;
-use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
-use crate::error::{GatewayError, GatewayResult, UsageError};
-use crate::ports::{Gateways, ParamKind, ParamValue, ParamVersion};
-use crate::reply::esc;
-use crate::spec::{Spec, expect_args};
-use crate::values::ParamName;
 
 pub const SPEC: Spec = Spec {
     name: "param rollback",
@@ -34,6 +36,7 @@ pub const SPEC: Spec = Spec {
     summary: "Write an earlier version's value (default: the previous one) as a new version of a parameter",
     example: "param rollback /shop/staging/feature-flags",
     changes: true,
+    alias: None,
 };
 
 /// Characters of a value a plan shows.
@@ -49,8 +52,10 @@ pub struct ParamRollback {
     planned: Memo<i64>,
 }
 
-impl ParamRollback {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for ParamRollback {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 2)?;
         let version = match args.get(1) {
             None => None,
@@ -66,6 +71,16 @@ impl ParamRollback {
         })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl ParamRollback {
     /// The current version and the one to put back.
     async fn versions(&self, aws: &Gateways) -> GatewayResult<Result<(ParamVersion, ParamVersion), String>> {
         let history = aws.params.history(&self.name).await.map_err(|e| missing(e, &self.name))?;
@@ -122,7 +137,7 @@ impl ChangeCommand for ParamRollback {
             _ => false,
         };
         if let Some(by) = target.modified_by.as_deref() {
-            let when = target.modified.map(|t| format!(" {}", crate::reply::when(ctx.now, t))).unwrap_or_default();
+            let when = target.modified.map(|t| format!(" {}", crate::text::when(ctx.now, t))).unwrap_or_default();
             lines.push(format!(
                 "Version {} was written{when} by {}.",
                 target.version,

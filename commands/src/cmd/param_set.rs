@@ -36,16 +36,18 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use super::Context;
+use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
+use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
+use crate::ports::{Gateways, NewValue, ParamKind, ParamSettings, ParamValue};
+use crate::spec::{Spec, expect_args, quoted};
+use crate::values::ParamName;
+
 use super::param_get::{MASK, preview};
 use super::param_hooks::{Written, after_write, check_write};
 use super::ssm::Memo;
-use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
-use crate::error::{GatewayError, GatewayResult, UsageError};
-use crate::ports::{Gateways, NewValue, ParamKind, ParamSettings, ParamValue};
-use crate::reply::esc;
-use crate::spec::{Spec, expect_args, quoted};
-use crate::values::ParamName;
 
 pub const SPEC: Spec = Spec {
     name: "param set",
@@ -53,6 +55,7 @@ pub const SPEC: Spec = Spec {
     summary: "Write a new version of a parameter, keeping its type and KMS key (SecureString values are never shown)",
     example: "param set /shop/staging/feature-flags new-checkout,one-click-pay",
     changes: true,
+    alias: None,
 };
 
 /// Characters a value may have: Standard tier, and Advanced.
@@ -78,8 +81,10 @@ impl fmt::Debug for ParamSet {
     }
 }
 
-impl ParamSet {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for ParamSet {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 2, usize::MAX)?;
         let (args, if_version) = take_if_version(args)?;
         if args.len() > 2 {
@@ -102,6 +107,21 @@ impl ParamSet {
         Ok(ParamSet { name, value: NewValue::new(value.clone()), if_version, planned, written })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        // The value goes to the policy (rules may match on it); policies are local and never log it.
+        vec![("name", self.name.to_string()), ("value", self.value.expose().to_owned())]
+    }
+
+    fn shown(&self, _canonical: &str) -> String {
+        self.shown()
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl ParamSet {
     /// The text shown, approved and audited: the value masked.
     pub fn shown(&self) -> String {
         let pin = self.if_version.map(|v| format!(" {IF_VERSION} {v}")).unwrap_or_default();

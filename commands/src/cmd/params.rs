@@ -4,15 +4,19 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Parameter, Params as ParamsPort};
-use crate::reply::{Reply, count, truncate};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{count, truncate};
 use crate::values::ParamPath;
 
-use super::Context;
 use super::param_get::preview;
 
 pub const SPEC: Spec = Spec {
@@ -21,6 +25,7 @@ pub const SPEC: Spec = Spec {
     summary: "Every parameter under a path, recursively (SecureStrings are masked)",
     example: "params /shop/prod",
     changes: false,
+    alias: None,
 };
 
 /// At most this many parameters are listed, each value cut to `PREVIEW_MAX`.
@@ -32,12 +37,31 @@ pub struct Params {
     pub path: ParamPath,
 }
 
-impl Params {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Params {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(Params { path: ParamPath::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("name", self.path.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Params {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.params.as_ref()).await
+    }
+}
+
+impl Params {
     pub async fn run(&self, _ctx: &Context, params: &dyn ParamsPort) -> GatewayResult<Reply> {
         let mut list = params.by_path(&self.path).await?;
         let path = self.path.as_str();

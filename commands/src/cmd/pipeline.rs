@@ -7,6 +7,10 @@
 //! nobody scrolls past them; one section per stage with its actions; then
 //! what to run next. Errors of actions that are not failed are stale and not shown.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
@@ -14,11 +18,11 @@ use crate::ports::{
     ActionError, ActionState, ExecStatus, Execution, PipelineState, Pipelines as PipelinesPort, SourceRevision,
     StageState, Time,
 };
-use crate::reply::{Reply, ago, duration, one_line, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{ago, duration, one_line, truncate, when};
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipelines::status_icon;
 
 pub const SPEC: Spec = Spec {
@@ -27,6 +31,7 @@ pub const SPEC: Spec = Spec {
     summary: "Stages and actions of a pipeline: status, revision, trigger, duration, errors, pending approvals",
     example: "pipeline storefront-prod",
     changes: false,
+    alias: None,
 };
 
 /// How much of a failed action's error message is shown.
@@ -37,12 +42,31 @@ pub struct Pipeline {
     pub name: PipelineName,
 }
 
-impl Pipeline {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Pipeline {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(Pipeline { name: PipelineName::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("pipeline", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Pipeline {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.pipelines.as_ref()).await
+    }
+}
+
+impl Pipeline {
     /// A pipeline that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, pipelines: &dyn PipelinesPort) -> GatewayResult<Reply> {
         let state = pipelines.state(&self.name).await?;

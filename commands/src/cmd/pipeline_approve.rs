@@ -31,13 +31,15 @@
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Applied, ApprovalDecision, Gateways, PipelineState, WaitingApproval};
-use crate::reply::{ago, esc, link, truncate};
 use crate::spec::{Spec, expect_args, quoted};
+use crate::text::{ago, link, truncate};
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
 use super::ssm::Memo;
@@ -48,6 +50,7 @@ pub const SPEC: Spec = Spec {
     summary: "Approve a pipeline's manual approval (your name goes into its summary), then follow the execution",
     example: "pipeline approve payments-api looks good on staging",
     changes: true,
+    alias: None,
 };
 
 /// Room left for the comment in PutApprovalResult's 512-character summary.
@@ -76,9 +79,27 @@ struct Waiting<'a> {
     action: &'a crate::ports::ActionState,
 }
 
-impl PipelineDecision {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for PipelineDecision {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         Self::parse_as(&SPEC, ApprovalDecision::Approve, args)
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        self.decision_args()
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl PipelineDecision {
+    /// What the policy engine matches on, for `pipeline approve` and `pipeline reject` alike.
+    pub(super) fn decision_args(&self) -> Vec<(&'static str, String)> {
+        let at = self.at.iter().flat_map(|(s, a)| [("stage", s.clone()), ("action", a.clone())]);
+        [("pipeline", self.name.to_string())].into_iter().chain(at).collect()
     }
 
     pub(super) fn parse_as(spec: &Spec, decision: ApprovalDecision, args: &[String]) -> Result<Self, UsageError> {

@@ -9,10 +9,10 @@
 
 use std::time::Duration;
 
+use crate::context::Context;
 use crate::error::UsageError;
-use crate::reply::truncate;
+use crate::text::truncate;
 
-use super::Context;
 use super::pipeline_follow::DEFAULT_TIMEOUT;
 
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);

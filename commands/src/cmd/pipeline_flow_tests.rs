@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use opsbot_policies::Policy;
 
-use crate::change::ClickOutcome;
-use crate::pipeline::Ops;
+use crate::change::messages::ClickOutcome;
+use crate::ops::Ops;
 use crate::ports::ExecStatus::*;
 use crate::ports::store::{ChangeId, ChangeState, Store};
 use crate::reply::Reply;
@@ -33,7 +33,7 @@ fn world(fake: FakeAws) -> World {
     World { ops: Arc::new(ops), calls, store, chat }
 }
 
-fn confirm_button(plan: &Reply) -> crate::change::Click {
+fn confirm_button(plan: &Reply) -> crate::click::Click {
     plan.all_buttons()
         .find(|b| b.label == "Confirm")
         .unwrap_or_else(|| panic!("no Confirm: {plan:?}"))
@@ -148,9 +148,9 @@ fn leads_decide(fake: FakeAws) -> World {
     World { ops: Arc::new(ops), calls, store, chat }
 }
 
-fn lead(request: &str) -> crate::cmd::Context {
+fn lead(request: &str) -> crate::context::Context {
     let user = crate::values::SlackUserId::parse("U0LEAD").unwrap();
-    crate::cmd::Context { request_id: request.into(), user, user_name: Some("Lee".into()), ..ctx() }
+    crate::context::Context { request_id: request.into(), user, user_name: Some("Lee".into()), ..ctx() }
 }
 
 #[tokio::test]
@@ -160,7 +160,7 @@ async fn the_approve_button_of_a_notification_is_refused_to_a_non_lead_and_puts_
     done.stages[1].actions[0].token = None;
     let w =
         leads_decide(FakeAws::default().with_pipeline_state(pay("exec-1")).after_pipeline_change("pay", vec![done]));
-    let button = crate::change::Press::Run("pipeline approve pay Approve/Approve".into());
+    let button = crate::click::Press::Run("pipeline approve pay Approve/Approve".into());
 
     let ClickOutcome::Note(refused) = w.ops.press(&ctx(), &button).await else { panic!("a note to the presser") };
     assert!(refused.text().contains("You can't run `pipeline approve` here"), "{}", refused.text());
@@ -172,7 +172,7 @@ async fn the_approve_button_of_a_notification_is_refused_to_a_non_lead_and_puts_
     assert!(first.text().contains("Approved by Lee") && again.text().contains("You just pressed this"));
     let mut plans = Vec::new();
     for (request, later) in [("req-1", 20), ("req-2", 40)] {
-        let pressed = crate::cmd::Context { now: ctx().now + chrono::Duration::seconds(later), ..lead(request) };
+        let pressed = crate::context::Context { now: ctx().now + chrono::Duration::seconds(later), ..lead(request) };
         let ClickOutcome::Note(plan) = w.ops.press(&pressed, &button).await else { panic!("a plan") };
         assert!(plan.text().contains("Approved by Lee (U0LEAD) via opsbot"), "{}", plan.text());
         plans.push(confirm_button(&plan));

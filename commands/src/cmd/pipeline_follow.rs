@@ -25,8 +25,9 @@ use tokio::time::Instant;
 
 use crate::change::{Follow, Outcome, Progress, Verdict};
 use crate::error::GatewayResult;
+use crate::mrkdwn::esc;
 use crate::ports::{ActionState, ExecStatus, Execution, Gateways, PipelineState, StageState};
-use crate::reply::{esc, one_line, truncate};
+use crate::text::{one_line, truncate};
 use crate::values::PipelineName;
 
 /// How long a change is followed unless `--timeout` says otherwise.
@@ -240,7 +241,7 @@ fn failed_at(state: &PipelineState, id: &str) -> String {
 
 fn took(run: &Run) -> String {
     let now = chrono::DateTime::UNIX_EPOCH;
-    crate::reply::duration(now, now + chrono::Duration::from_std(run.since.elapsed()).unwrap_or_default())
+    crate::text::duration(now, now + chrono::Duration::from_std(run.since.elapsed()).unwrap_or_default())
 }
 
 /// The first 8 characters of an execution id, as the console shows them.

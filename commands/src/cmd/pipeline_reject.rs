@@ -1,8 +1,12 @@
 //! `pipeline reject NAME [STAGE/ACTION] [--execution ID] [comment]`: reject a manual approval
 //! (PutApprovalResult, Rejected) with a summary naming the Slack user, then
 //! follow until the execution has ended there. Everything but the spec is
-//! shared with `pipeline approve` ([`PipelineDecision`]).
+//! shared with `pipeline approve`: a [`PipelineReject`] is a
+//! [`PipelineDecision`] that rejects.
 
+use std::ops::Deref;
+
+use crate::command::{Body, CommandDef};
 use crate::error::UsageError;
 use crate::ports::ApprovalDecision;
 use crate::spec::Spec;
@@ -15,8 +19,38 @@ pub const SPEC: Spec = Spec {
     summary: "Reject a pipeline's manual approval (your name goes into its summary); the execution ends there",
     example: "pipeline reject payments-api ApproveProd/ManualApproval canary shows 5xx",
     changes: true,
+    alias: None,
 };
 
+/// `pipeline reject`: the shared decision, under its own spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineReject(pub PipelineDecision);
+
+impl Deref for PipelineReject {
+    type Target = PipelineDecision;
+
+    fn deref(&self) -> &PipelineDecision {
+        &self.0
+    }
+}
+
+impl CommandDef for PipelineReject {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
+        parse(args).map(PipelineReject)
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        self.0.decision_args()
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(&self.0)
+    }
+}
+
+/// The rejection `args` ask for.
 pub fn parse(args: &[String]) -> Result<PipelineDecision, UsageError> {
     PipelineDecision::parse_as(&SPEC, ApprovalDecision::Reject, args)
 }

@@ -21,13 +21,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Applied, ExecStatus, Gateways, PipelineState, StageState, Time};
-use crate::reply::{ago, esc, one_line, truncate};
 use crate::spec::{Spec, expect_args};
+use crate::text::{ago, one_line, truncate};
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short, too_late};
 use super::ssm::Memo;
@@ -38,6 +40,7 @@ pub const SPEC: Spec = Spec {
     summary: "Retry the failed actions of a pipeline's failed stage, then follow the execution",
     example: "pipeline retry storefront-web Build",
     changes: true,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +55,10 @@ pub struct PipelineRetry {
     tracking: Tracking,
 }
 
-impl PipelineRetry {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for PipelineRetry {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         let (args, timeout) = args::take_timeout(args)?;
         let (args, execution) = args::take_execution(&args)?;
         args::no_other_options(&args, &[])?;
@@ -68,6 +73,16 @@ impl PipelineRetry {
         })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("pipeline", self.name.to_string()), ("stage", self.stage.clone())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl PipelineRetry {
     /// The stage as the pipeline spells it, or why there is nothing to retry.
     fn failed_stage<'a>(&self, state: &'a PipelineState) -> Result<&'a StageState, Verdict> {
         let Some(stage) = state.stages.iter().find(|s| s.name.eq_ignore_ascii_case(&self.stage)) else {

@@ -13,12 +13,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::ports::{ExecStatus, Gateways};
 use crate::spec::{Spec, expect_args};
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short};
 
@@ -28,6 +29,7 @@ pub const SPEC: Spec = Spec {
     summary: "Start a pipeline from its latest source revision, then follow it stage by stage",
     example: "pipeline start storefront-web",
     changes: true,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +39,22 @@ pub struct PipelineStart {
     tracking: Tracking,
 }
 
-impl PipelineStart {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for PipelineStart {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         let (args, timeout) = args::take_timeout(args)?;
         args::no_other_options(&args, &[])?;
         expect_args(&SPEC, &args, 1, 1)?;
         Ok(PipelineStart { name: PipelineName::parse(&args[0])?, timeout, tracking: Tracking::default() })
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("pipeline", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 

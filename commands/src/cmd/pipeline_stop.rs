@@ -19,13 +19,14 @@
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::ports::{Applied, ExecStatus, Gateways, PipelineState};
-use crate::reply::truncate;
 use crate::spec::{Spec, expect_args};
+use crate::text::truncate;
 use crate::values::PipelineName;
 
-use super::Context;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
 use super::ssm::Memo;
@@ -36,6 +37,7 @@ pub const SPEC: Spec = Spec {
     summary: "Stop a pipeline's running execution (in-progress actions finish, or with --abandon are abandoned)",
     example: "pipeline stop payments-api",
     changes: true,
+    alias: None,
 };
 
 /// StopPipelineExecution's limit on the reason.
@@ -59,8 +61,10 @@ struct Running {
     at: Option<String>,
 }
 
-impl PipelineStop {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for PipelineStop {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         let (args, execution) = args::take_execution(args)?;
         args::no_other_options(&args, &["--abandon"])?;
         let abandon = args.iter().any(|a| a == "--abandon");
@@ -70,6 +74,16 @@ impl PipelineStop {
         Ok(PipelineStop { name: PipelineName::parse(&rest[0])?, abandon, execution, planned, tracking })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("pipeline", self.name.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl PipelineStop {
     /// The one execution to stop, or why there is none.
     fn target(&self, state: &PipelineState) -> Result<Running, Verdict> {
         let mut running = in_progress(state);

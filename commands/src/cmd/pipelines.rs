@@ -1,14 +1,17 @@
 //! `pipelines`: every pipeline with its latest execution's status and when it
 //! last changed — the "what's broken / what's deploying" overview.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{ExecStatus, Pipelines as PipelinesPort};
-use crate::reply::{Reply, ago};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
-
-use super::Context;
+use crate::text::ago;
 
 pub const SPEC: Spec = Spec {
     name: "pipelines",
@@ -16,6 +19,7 @@ pub const SPEC: Spec = Spec {
     summary: "Every pipeline with its latest execution status and when",
     example: "pipelines",
     changes: false,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +39,26 @@ pub fn status_icon(status: Option<&ExecStatus>) -> &'static str {
     }
 }
 
-impl Pipelines {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Pipelines {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 0, 0).map(|()| Pipelines)
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Pipelines {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.pipelines.as_ref()).await
+    }
+}
+
+impl Pipelines {
     pub async fn run(&self, ctx: &Context, pipelines: &dyn PipelinesPort) -> GatewayResult<Reply> {
         let mut list = pipelines.list().await?;
         if list.is_empty() {

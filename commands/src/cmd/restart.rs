@@ -13,13 +13,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ServiceUpdate};
-use crate::reply::{count, esc};
 use crate::spec::Spec;
+use crate::text::count;
 use crate::values::ServiceRef;
 
-use super::Context;
 use super::rollout::{self, Draft, Started};
 use super::ssm::Memo;
 
@@ -29,6 +31,7 @@ pub const SPEC: Spec = Spec {
     summary: "Replace every task of an ECS service with a fresh one (force a new deployment), then follow it",
     example: "restart staging/api",
     changes: true,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +45,10 @@ pub struct Restart {
     started: Started,
 }
 
-impl Restart {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Restart {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         let words = rollout::words(&SPEC, args, false)?;
         match &words.positional[..] {
             [service] => Ok(Restart {
@@ -58,6 +63,14 @@ impl Restart {
                 Err(UsageError::new(format!("`restart` does not take `{}`", extra.join(" "))).with_usage(SPEC.usage()))
             }
         }
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("service", self.service.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 

@@ -21,13 +21,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ServiceDetail, ServiceUpdate, TaskDefinition, TaskDefinitionRef};
-use crate::reply::esc;
 use crate::spec::Spec;
 use crate::values::ServiceRef;
 
-use super::Context;
 use super::rollout::{self, Draft, Started};
 use super::ssm::Memo;
 
@@ -37,6 +38,7 @@ pub const SPEC: Spec = Spec {
     summary: "Point an ECS service back at the revision it ran before, then follow the rollout",
     example: "rollback staging/api",
     changes: true,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +52,10 @@ pub struct Rollback {
     started: Started,
 }
 
-impl Rollback {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Rollback {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         let words = rollout::words(&SPEC, args, false)?;
         match &words.positional[..] {
             [service] => Ok(Rollback {
@@ -66,6 +70,14 @@ impl Rollback {
                 Err(UsageError::new(format!("`rollback` does not take `{}`", extra.join(" "))).with_usage(SPEC.usage()))
             }
         }
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("service", self.service.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 

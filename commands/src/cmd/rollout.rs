@@ -34,9 +34,10 @@ use std::time::Duration;
 
 use crate::change::{Follow, Plan, Progress, Verdict};
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Container, Deployment, Gateways, RolloutState, ServiceDetail, ServiceUpdate, ServiceUpdated, Time};
-use crate::reply::{esc, one_line};
 use crate::spec::Spec;
+use crate::text::one_line;
 use crate::values::ServiceRef;
 
 use super::image;
@@ -142,7 +143,7 @@ pub fn follow(timeout: Duration) -> Follow {
 
 /// The plan's last line: what happens after the call.
 pub fn follow_line(now: Time, timeout: Duration) -> String {
-    let limit = crate::reply::duration(now, now + chrono::Duration::from_std(timeout).unwrap_or_default());
+    let limit = crate::text::duration(now, now + chrono::Duration::from_std(timeout).unwrap_or_default());
     format!("Then I follow the rollout until ECS reports it completed or failed (up to {limit}).")
 }
 
@@ -158,7 +159,7 @@ pub async fn safety(aws: &Gateways, detail: &ServiceDetail, now: Time) -> Gatewa
         ));
     }
     for alarm in aws.alarms.firing_on(service).await? {
-        let since = alarm.since.map(|t| format!(" for {}", crate::reply::duration(t, now))).unwrap_or_default();
+        let since = alarm.since.map(|t| format!(" for {}", crate::text::duration(t, now))).unwrap_or_default();
         reasons.push(format!(
             "alarm {} on {service} has been firing{since}; wait until it is OK (`alarms {}`)",
             alarm.name, alarm.name
@@ -268,7 +269,7 @@ fn counts(d: &Deployment) -> String {
         out.push_str(&format!(", {} pending", d.pending));
     }
     if d.failed_tasks > 0 {
-        out.push_str(&format!(", {}", crate::reply::count(d.failed_tasks.unsigned_abs() as usize, "failed task")));
+        out.push_str(&format!(", {}", crate::text::count(d.failed_tasks.unsigned_abs() as usize, "failed task")));
     }
     out
 }

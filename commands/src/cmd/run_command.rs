@@ -20,13 +20,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::Context;
-use super::ssm::{DocParams, DocumentName, Memo, Targets, trim_output};
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{CommandRun, Gateways, Invocation, RunStatus};
-use crate::reply::esc;
 use crate::spec::{Spec, expect_args};
+use crate::values::ssm::{DocParams, DocumentName, Targets};
+
+use super::ssm::{Memo, trim_output};
 
 pub const SPEC: Spec = Spec {
     name: "run",
@@ -34,6 +37,7 @@ pub const SPEC: Spec = Spec {
     summary: "Run an SSM document on instances (Run Command) and show each instance's status and output",
     example: "run AWS-RunShellScript on tag:Environment=staging \"commands=systemctl reload nginx\"",
     changes: true,
+    alias: None,
 };
 
 /// Instances listed by name in a report; the rest are counted.
@@ -51,8 +55,10 @@ pub struct RunCommand {
     sent: Memo<String>,
 }
 
-impl RunCommand {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for RunCommand {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         if args.len() >= 2 && !args[1].eq_ignore_ascii_case("on") {
             return Err(UsageError::new(format!(
                 "`run` needs `on` before its targets, e.g. `run {} on tag:Environment=staging`",
@@ -66,6 +72,14 @@ impl RunCommand {
             parameters: DocParams::parse(&args[3..])?,
             sent: Memo::default(),
         })
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("document", self.document.to_string()), ("targets", self.targets.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 

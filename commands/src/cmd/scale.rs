@@ -15,13 +15,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
+use crate::mrkdwn::esc;
 use crate::ports::{Gateways, RolloutState};
-use crate::reply::esc;
 use crate::spec::{Spec, expect_args};
 use crate::values::ServiceRef;
-
-use super::Context;
 
 pub const SPEC: Spec = Spec {
     name: "scale",
@@ -29,6 +29,7 @@ pub const SPEC: Spec = Spec {
     summary: "Set an ECS service's desired task count, then follow it until the tasks run",
     example: "scale staging/api 3",
     changes: true,
+    alias: None,
 };
 
 /// ECS services quota on tasks per service.
@@ -40,14 +41,24 @@ pub struct Scale {
     pub count: i32,
 }
 
-impl Scale {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Scale {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 2, 2)?;
         let service = ServiceRef::parse(&args[0])?;
         let count = args[1].parse::<i32>().ok().filter(|n| (0..=MAX_COUNT).contains(n)).ok_or_else(|| {
             UsageError::invalid("task count", &args[1], &format!("a whole number from 0 to {MAX_COUNT}"))
         })?;
         Ok(Scale { service, count })
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("service", self.service.to_string()), ("count", self.count.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
     }
 }
 

@@ -3,15 +3,19 @@
 //! image, every deployment (PRIMARY first) with its rollout state and failed
 //! tasks, and the newest service events (ECS explains itself there).
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{Container, Deployment, RolloutState, ServiceDetail, ServiceEvent, Services as ServicesPort, Time};
-use crate::reply::{Reply, ago, count, truncate, when};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::{ago, count, truncate, when};
 use crate::values::ServiceRef;
 
-use super::Context;
 use super::services::{is_short, rollout_note};
 
 pub const SPEC: Spec = Spec {
@@ -20,6 +24,7 @@ pub const SPEC: Spec = Spec {
     summary: "One ECS service: tasks, task definition and image, deployments, latest events",
     example: "service prod/api",
     changes: false,
+    alias: None,
 };
 
 /// How many of the newest service events are shown, and how much of each.
@@ -31,12 +36,31 @@ pub struct Service {
     pub service: ServiceRef,
 }
 
-impl Service {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Service {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 1, 1)?;
         Ok(Service { service: ServiceRef::parse(&args[0])? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("service", self.service.to_string())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Service {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.services.as_ref()).await
+    }
+}
+
+impl Service {
     /// A service that does not exist comes back as the port's `NotFound`.
     pub async fn run(&self, ctx: &Context, services: &dyn ServicesPort) -> GatewayResult<Reply> {
         let detail = services.describe(&self.service).await?;

@@ -2,15 +2,18 @@
 //! "is everything running?" at a glance. A service with fewer tasks running
 //! than desired is flagged, and a rollout that has not completed is named.
 
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::ports::{RolloutState, ServiceSummary, Services as ServicesPort};
-use crate::reply::{Reply, count};
+use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
+use crate::text::count;
 use crate::values::ClusterName;
-
-use super::Context;
 
 pub const SPEC: Spec = Spec {
     name: "services",
@@ -18,6 +21,7 @@ pub const SPEC: Spec = Spec {
     summary: "ECS services (of one cluster or all): running/desired tasks and rollout state",
     example: "services prod",
     changes: false,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +44,31 @@ pub fn is_short(running: i32, desired: i32) -> bool {
     running < desired
 }
 
-impl Services {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Services {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 0, 1)?;
         Ok(Services { cluster: args.first().map(|c| ClusterName::parse(c)).transpose()? })
     }
 
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        self.cluster.iter().map(|cl| ("cluster", cl.to_string())).collect()
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Services {
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        self.run(ctx, reach.aws.services.as_ref()).await
+    }
+}
+
+impl Services {
     pub async fn run(&self, _ctx: &Context, services: &dyn ServicesPort) -> GatewayResult<Reply> {
         let mut list = services.list(self.cluster.as_ref()).await?;
         if list.is_empty() {

@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use opsbot_policies::Policy;
 
-use super::param_hooks::ParamHook;
-use super::ssm::{DocParams, DocumentName, Targets};
-use crate::change::ClickOutcome;
-use crate::pipeline::Ops;
+use crate::change::messages::ClickOutcome;
+use crate::hooks::ParamHook;
+use crate::ops::Ops;
 use crate::ports::store::{ChangeId, Store};
 use crate::ports::{ParamKind, RunStatus};
 use crate::reply::Reply;
 use crate::testing::ssm::{automation, command};
 use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx};
+use crate::values::ssm::{DocParams, DocumentName, Targets};
 
 const SECRET: &str = "pR0d-7f#Kq9!vLx2";
 

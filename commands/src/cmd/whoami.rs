@@ -1,13 +1,15 @@
 //! `whoami`: who opsbot thinks you are and where you are asking from —
 //! the identity every policy decision is made on.
 
-use crate::error::UsageError;
+use async_trait::async_trait;
+
+use crate::command::{Body, CommandDef, Reach, Read};
+use crate::context::Context;
+use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::reply::Reply;
 use crate::spec::{Spec, expect_args};
-
-use super::Context;
 
 pub const SPEC: Spec = Spec {
     name: "whoami",
@@ -15,16 +17,32 @@ pub const SPEC: Spec = Spec {
     summary: "Show your Slack user id and name, and this channel",
     example: "whoami",
     changes: false,
+    alias: None,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Whoami;
 
-impl Whoami {
-    pub fn parse(args: &[String]) -> Result<Self, UsageError> {
+impl CommandDef for Whoami {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
         expect_args(&SPEC, args, 0, 0).map(|()| Whoami)
     }
 
+    fn body(&self) -> Body<'_> {
+        Body::Read(self)
+    }
+}
+
+#[async_trait]
+impl Read for Whoami {
+    async fn read(&self, ctx: &Context, _reach: &Reach<'_>) -> GatewayResult<Reply> {
+        Ok(self.run(ctx))
+    }
+}
+
+impl Whoami {
     pub fn run(&self, ctx: &Context) -> Reply {
         let name = ctx.user_name.as_deref().map(|n| mrkdwn!(" ({})", n)).unwrap_or_default();
         let channel = ctx.channel_name.as_deref().map(|n| mrkdwn!(" (#{})", n)).unwrap_or_default();

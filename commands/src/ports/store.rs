@@ -15,19 +15,13 @@ use super::Time;
 use super::chat::MessageRef;
 use crate::values::{ChannelId, SlackUserId};
 
+/// Defined with the other typed values, so that buttons (which name a change)
+/// need not depend on the store.
+pub use crate::values::ChangeId;
+
 #[derive(Debug, thiserror::Error)]
 #[error("store: {0}")]
 pub struct StoreError(pub String);
-
-/// A change's id: the request id of the command that asked for it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ChangeId(pub String);
-
-impl std::fmt::Display for ChangeId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Where a change is in its life. Terminal states never change again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use opsbot_policies::Policy;
 
 use super::{FakeAws, MemoryChat, MemoryStore, ctx};
-use crate::pipeline::Ops;
+use crate::ops::Ops;
 use crate::ports::store::{AuditEvent, ChangeId, Store};
 
 /// What a change left behind.

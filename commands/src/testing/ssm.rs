@@ -9,9 +9,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{FakeAws, now};
-use crate::cmd::ssm::{DocParams, DocumentName, ExecutionId, Targets};
 use crate::error::{GatewayError, GatewayResult};
 use crate::ports::*;
+use crate::values::ssm::{DocParams, DocumentName, ExecutionId, Targets};
 use crate::values::{ParamName, SlackUserId};
 
 #[derive(Default)]

@@ -1,9 +1,12 @@
-//! The life of a change: request → confirm → (approve) → execute → follow.
+//! The life of a change: request → confirm → (approve) → execute → follow,
+//! kept by [`Changes`], which [`crate::ops::Ops`] owns and hands every
+//! change the policy let through, and every click on a change's button.
 //!
 //! Every step checks who clicks, then moves the change with a compare-and-set
 //! transition in the store; only the caller whose transition succeeded goes
-//! on. Each step is audited; the record of intent (`executing`) is written
-//! before AWS is touched, and a failure to write it stops the change.
+//! on. Each step is audited ([`super::audit`]); the record of intent
+//! (`executing`) is written before AWS is touched, and a failure to write it
+//! stops the change. What each step shows is [`super::messages`].
 //!
 //! Just before a change runs, the policy judges it again (its stored command
 //! line, requester, channel, `--force`, at that moment): a freeze that began,
@@ -12,62 +15,96 @@
 //!
 //! A change's AWS calls after confirmation (the re-plan, the action, the
 //! follow-up checks) go through gateways resolved once for its requester (see
-//! `identity`); if they cannot be had, the change ends failed and runs nothing.
+//! [`super::identity`]); if they cannot be had, the change ends failed and
+//! runs nothing.
 
 use std::sync::Arc;
 
-use opsbot_policies::Decision;
+use opsbot_policies::{Decision, Policy};
+use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
-use super::{ChangeCommand, Click, ClickKind, Outcome, Plan, Progress, Verdict, params_hash};
-use crate::cmd::{Command, Context};
-use crate::error::GatewayError;
+use crate::click::{Click, ClickKind};
+use crate::cmd::{Command, FORCE, is_forced};
+use crate::context::Context;
+use crate::error::{GatewayError, GatewayResult};
+use crate::error_reply::{gateway_reply, store_down};
+use crate::hooks::ParamHooks;
 use crate::mrkdwn;
-use crate::pipeline::Ops;
-use crate::ports::Gateways;
-use crate::ports::chat::MessageRef;
-use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState};
-use crate::reply::{Button, ButtonStyle, Mrkdwn, Reply, esc, when};
+use crate::mrkdwn::{Mrkdwn, esc};
+use crate::ports::chat::{Chat, MessageRef};
+use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store};
+use crate::ports::{Clock, Gateways, Time};
+use crate::reply::Reply;
+use crate::text::duration;
+use crate::values::SlackUserId;
+
+use super::identity::Identity;
+use super::messages::{self, ClickOutcome, note};
+use super::{Approval, ChangeCommand, ChangeRequest, Outcome, Plan, Progress, Verdict, audit, params_hash};
 
 /// How long a plan waits for its requester's confirmation when no approval is needed.
 pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);
 
-/// A second press of the same Run button by the same user within this
-/// window is answered with a note instead of a second plan.
-pub const PRESS_WINDOW: chrono::Duration = chrono::Duration::seconds(10);
-
-/// What a click changes for the person who clicked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClickOutcome {
-    /// Replace the message the button was on (the plan shown to the requester).
-    Replace(Reply),
-    /// Tell the clicker something (refusals); the message stays as it was.
-    Note(Reply),
+/// The change lifecycle and everything it reaches. Cheap to clone (it is
+/// handles all the way down): a confirmed change runs on a clone, tracked by
+/// `running`.
+#[derive(Clone)]
+pub struct Changes {
+    /// The bot's own gateways: plans, and changes when no identity is set.
+    aws: Gateways,
+    /// Judges a change again just before it runs; names approvers.
+    policy: Arc<Policy>,
+    store: Arc<dyn Store>,
+    /// Where plans, approval requests and progress are shown.
+    chat: Arc<dyn Chat>,
+    /// Changes being executed and followed, so a stop can wait for them.
+    running: TaskTracker,
+    /// Whose AWS identity changes run under; `None`: the bot's own (`aws`).
+    identity: Option<Arc<dyn Identity>>,
+    /// What time it is when a change runs (its policy is judged again then).
+    clock: Clock,
 }
 
-/// A change as asked for: its command line, canonical and as shown.
-pub struct ChangeRequest<'a> {
-    /// Spec name.
-    pub command: &'a str,
-    pub canonical: &'a str,
-    /// `canonical` with secret values masked.
-    pub shown: &'a str,
-    /// The policy rule that decided (`file:line`).
-    pub rule: Option<String>,
-    /// `--force`, which the policy allowed: safety checks warn instead of refusing.
-    pub force: bool,
+impl Changes {
+    pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
+        let clock: Clock = Arc::new(chrono::Utc::now);
+        Changes { aws, policy, store, chat, running: TaskTracker::new(), identity: None, clock }
+    }
+
+    /// Reads the time from `clock` instead of the system's (tests move it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Starts `on_param_change` hooks after parameter writes.
+    pub fn with_param_hooks(mut self, hooks: Arc<ParamHooks>) -> Self {
+        self.aws.param_hooks = hooks;
+        self
+    }
+
+    /// Runs changes under the requester's identity rather than the bot's.
+    pub fn with_identity(mut self, identity: Arc<dyn Identity>) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Waits (up to `within`) for changes still executing; called on stop.
+    /// Whatever is still running then is found by [`Changes::recover`] on
+    /// the next start.
+    pub async fn drain(&self, within: std::time::Duration) {
+        self.running.close();
+        if tokio::time::timeout(within, self.running.wait()).await.is_err() {
+            warn!(pending = self.running.len(), "stopping with changes still running");
+        }
+    }
 }
 
-/// The approval a policy asked for.
-pub struct Approval {
-    pub role: String,
-    pub ttl: std::time::Duration,
-}
-
-impl Ops {
+impl Changes {
     /// A change was asked for and the policy let it through (maybe with an
     /// approval): plan it and show the plan with Confirm / Cancel.
-    pub(crate) async fn request_change(
+    pub async fn request(
         &self,
         ctx: &Context,
         request: &ChangeRequest<'_>,
@@ -76,7 +113,7 @@ impl Ops {
     ) -> Reply {
         let mut plan = match change.plan(ctx, &self.aws).await {
             Ok(plan) => plan,
-            Err(err) => return self.gateway_reply(ctx, &err),
+            Err(err) => return gateway_reply(ctx, &err),
         };
         let mut forced_past = None;
         match &plan.verdict {
@@ -86,29 +123,21 @@ impl Ops {
                 forced_past = Some(format!("forced despite: {}", reasons.join("; ")));
             }
             Verdict::NoOp(why) => {
-                self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(format!("nothing to do: {why}")))
-                    .await;
-                return Reply::ephemeral(format!("Nothing to do: {why}"))
-                    .section(mrkdwn!(":zzz: Nothing to do: {}", why));
+                let detail = format!("nothing to do: {why}");
+                self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(detail)).await;
+                return messages::nothing_to_do(why);
             }
             Verdict::Moved(why) => {
-                self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(why.clone())).await;
-                return Reply::ephemeral(format!("Not done: {why}"))
-                    .section(mrkdwn!(":twisted_rightwards_arrows: Not done: {}", why));
+                self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(why.clone())).await;
+                return messages::moved(why);
             }
             Verdict::Unsafe(reasons) => {
-                self.audit(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
-                let lines = Mrkdwn::join(reasons.iter().map(|r| mrkdwn!("• {}", r)), "\n");
-                return Reply::ephemeral("Not safe to do this now").section(mrkdwn!(
-                    ":octagonal_sign: Not now — `{}` would be unsafe:\n{}",
-                    request.shown,
-                    lines
-                ));
+                self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
+                return messages::unsafe_now(request.shown, reasons);
             }
         }
         // The pinned line keeps `--force`: it was allowed and shown with it.
-        let pinned =
-            change.pinned().map(|line| if request.force { format!("{line} {}", crate::cmd::FORCE) } else { line });
+        let pinned = change.pinned().map(|line| if request.force { format!("{line} {}", FORCE) } else { line });
         let (pinned_request, pinned_shown);
         let request = match &pinned {
             Some(line) => {
@@ -130,56 +159,14 @@ impl Ops {
             r.decision = Some(decision);
             r.detail = forced_past;
         };
-        if !self.audit_record(ctx, request, AuditEvent::Requested, requested).await {
+        if !self.audit_request(ctx, request, AuditEvent::Requested, requested).await {
             return store_down(ctx);
         }
-        plan_reply(&record, &plan, ctx)
-    }
-
-    /// A button was pressed by `ctx.user`: a change's, or one that runs a
-    /// command line as them (answered to them alone).
-    pub async fn press(self: &Arc<Self>, ctx: &Context, press: &super::Press) -> ClickOutcome {
-        match press {
-            super::Press::Change(click) => self.click(ctx, click).await,
-            super::Press::Run(line) => match self.first_press(ctx, line).await {
-                Ok(true) => ClickOutcome::Note(self.handle(ctx, line).await),
-                Ok(false) => note(mrkdwn!(":point_up: You just pressed this; see the plan above.")),
-                Err(()) => ClickOutcome::Note(store_down(ctx)),
-            },
-            // Only Slack can ask in a modal; elsewhere say how to type it.
-            super::Press::Ask(line) => {
-                let how = mrkdwn!("Add your comment to the command: `{} your comment`", line);
-                ClickOutcome::Note(Reply::ephemeral(how.plain().replace('`', "")).section(how))
-            }
-        }
-    }
-
-    /// Whether this press of a Run button is the first by `ctx.user` within
-    /// [`PRESS_WINDOW`]: a second one (a double click, or an impatient press
-    /// again; Slack gives each its own trigger id) would show a second plan.
-    /// Claims are once-only and kept a day, so the window is made of buckets:
-    /// a press claims its bucket and the next one. A second press less than a
-    /// window later always finds one of them taken; one two windows later
-    /// never does; in between it depends on where the buckets fall. `Err`
-    /// when the claim cannot be written: then nothing runs (fail closed).
-    async fn first_press(&self, ctx: &Context, line: &str) -> Result<bool, ()> {
-        let bucket = ctx.now.timestamp().div_euclid(PRESS_WINDOW.num_seconds());
-        let key = |b: i64| format!("press:{}:{}:{b}", ctx.user, params_hash(line));
-        for b in [bucket, bucket + 1] {
-            match self.store.claim(&key(b), ctx.now).await {
-                Ok(true) => {}
-                Ok(false) => return Ok(false),
-                Err(err) => {
-                    error!(error = %err, "cannot claim the button press");
-                    return Err(());
-                }
-            }
-        }
-        Ok(true)
+        messages::plan_reply(&record, &plan, ctx)
     }
 
     /// A change's button was pressed by `ctx.user`.
-    pub async fn click(self: &Arc<Self>, ctx: &Context, click: &Click) -> ClickOutcome {
+    pub async fn click(&self, ctx: &Context, click: &Click) -> ClickOutcome {
         let record = match self.store.change(&click.change).await {
             Ok(Some(record)) => record,
             Ok(None) => {
@@ -199,11 +186,11 @@ impl Ops {
             ));
         }
         if record.state.is_final() || record.state == ChangeState::Running {
-            return note(mrkdwn!(":information_source: This request is already {}.", state_words(&record)));
+            return note(mrkdwn!(":information_source: This request is already {}.", messages::state_words(&record)));
         }
         if ctx.now > record.expires {
             self.expire(&record).await;
-            return ClickOutcome::Replace(expired_reply(&record));
+            return ClickOutcome::Replace(messages::expired_reply(&record));
         }
         match click.kind {
             ClickKind::Confirm | ClickKind::Cancel if ctx.user != record.requester => note(mrkdwn!(
@@ -216,7 +203,7 @@ impl Ops {
         }
     }
 
-    async fn confirm(self: &Arc<Self>, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
+    async fn confirm(&self, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
         let next = if record.approvers.is_some() { ChangeState::AwaitingApproval } else { ChangeState::Running };
         if !self.move_to(&record, ChangeState::AwaitingConfirmation, next, ctx).await {
             return note(mrkdwn!(":information_source: This request was already confirmed or cancelled."));
@@ -225,19 +212,12 @@ impl Ops {
         match &record.approvers {
             Some(role) => {
                 self.ask_for_approval(&record, role).await;
-                ClickOutcome::Replace(Reply::ephemeral("Waiting for approval").section(mrkdwn!(
-                    ":hourglass_flowing_sand: `{}` waits for approval by *{}* (until {}).",
-                    record.shown,
-                    role,
-                    when(ctx.now, record.expires)
-                )))
+                ClickOutcome::Replace(messages::waiting_for_approval(&record, role, ctx))
             }
             None => {
-                let ops = self.clone();
-                self.running.spawn(async move { ops.execute(record, None).await });
-                ClickOutcome::Replace(Reply::ephemeral("Confirmed").section(mrkdwn!(
-                    ":white_check_mark: Confirmed — running it now; progress follows in the channel."
-                )))
+                let changes = self.clone();
+                self.running.spawn(async move { changes.execute(record, None).await });
+                ClickOutcome::Replace(messages::confirmed())
             }
         }
     }
@@ -247,12 +227,10 @@ impl Ops {
             return note(mrkdwn!(":information_source: This request was already confirmed or cancelled."));
         }
         self.audit_change(&record, AuditEvent::Cancelled, None, |_| {}).await;
-        ClickOutcome::Replace(
-            Reply::ephemeral("Cancelled").section(mrkdwn!(":wastebasket: Cancelled `{}`.", record.shown)),
-        )
+        ClickOutcome::Replace(messages::cancelled(&record))
     }
 
-    async fn decide(self: &Arc<Self>, ctx: &Context, record: ChangeRecord, kind: ClickKind) -> ClickOutcome {
+    async fn decide(&self, ctx: &Context, record: ChangeRecord, kind: ClickKind) -> ClickOutcome {
         let Some(role) = record.approvers.clone() else {
             return note(mrkdwn!(":information_source: This request needs no approval."));
         };
@@ -273,11 +251,11 @@ impl Ops {
         }
         self.audit_change(&record, event, Some(&ctx.user), |_| {}).await;
         if event == AuditEvent::Rejected {
-            self.show(&record, rejected_reply(&record, ctx)).await;
+            self.show(&record, messages::rejected_reply(&record, ctx)).await;
         } else {
-            let ops = self.clone();
+            let changes = self.clone();
             let approver = ctx.user.clone();
-            self.running.spawn(async move { ops.execute(record, Some(approver)).await });
+            self.running.spawn(async move { changes.execute(record, Some(approver)).await });
         }
         note(mrkdwn!(":ok_hand: {} — thanks.", if event == AuditEvent::Approved { "Approved" } else { "Rejected" }))
     }
@@ -293,26 +271,7 @@ impl Ops {
     }
 
     async fn ask_for_approval(&self, record: &ChangeRecord, role: &str) {
-        let mention = crate::pipeline::mention(&self.policy, role);
-        let (approve, reject) = (ClickKind::Approve, ClickKind::Reject);
-        let reply = Reply::in_channel(format!("Approval needed: {}", record.shown))
-            .section(mrkdwn!(
-                ":raising_hand: {}: {} asks to run `{}`.",
-                mention,
-                Mrkdwn::user(record.requester.as_str()),
-                record.shown
-            ))
-            .section(record.plan.join("\n"))
-            .context(vec![mrkdwn!(
-                "Approval by {} · expires {} · request `{}`",
-                role,
-                record.expires.format("%H:%M UTC"),
-                record.id
-            )])
-            .buttons(vec![
-                button("Approve", approve, record, ButtonStyle::Primary),
-                button("Reject", reject, record, ButtonStyle::Danger),
-            ]);
+        let reply = messages::approval_request(record, role, messages::mention(&self.policy, role));
         match self.chat.post(&record.channel, &reply).await {
             Ok(message) => self.remember(record, &message).await,
             Err(err) => error!(error = %err, change = %record.id, "cannot post the approval request"),
@@ -349,7 +308,7 @@ impl Ops {
     }
 
     /// Runs a confirmed (and approved) change and follows it to its end.
-    pub(crate) async fn execute(&self, mut record: ChangeRecord, approver: Option<crate::values::SlackUserId>) {
+    async fn execute(&self, mut record: ChangeRecord, approver: Option<SlackUserId>) {
         // Every message of the run names the approver (a later edit may be
         // the only one people see: edits of one message are coalesced).
         if approver.is_some() {
@@ -393,7 +352,7 @@ impl Ops {
         };
         // Minutes may pass between the plan and the approval: look again, and
         // do nothing if it became unsafe or pointless meanwhile.
-        if let Some(why) = self.still_not_ready(&ctx, &aws, change, crate::cmd::is_forced(&record.text)).await {
+        if let Some(why) = self.still_not_ready(&ctx, &aws, change, is_forced(&record.text)).await {
             self.audit_change(&record, AuditEvent::Refused, approver.as_ref(), |r| r.detail = Some(why.clone())).await;
             return self.finish(&record, false, &format!("not run: {why}")).await;
         }
@@ -401,7 +360,11 @@ impl Ops {
             return self.finish(&record, false, "not run: the audit log could not be written").await;
         }
         let by = approver.map(|a| format!(" (approved by <@{a}>)")).unwrap_or_default();
-        self.show(&record, progress_reply(&record, &format!(":arrows_counterclockwise: Running{by}…"), false)).await;
+        self.show(
+            &record,
+            messages::progress_reply(&record, &format!(":arrows_counterclockwise: Running{by}…"), false),
+        )
+        .await;
         let outcome = match change.act(&ctx, &aws).await {
             Ok(outcome) => outcome,
             // Its target moved in the moment since the re-plan: refused, as there.
@@ -410,7 +373,7 @@ impl Ops {
                 return self.finish(&record, false, &format!("not run: {}", esc(&what))).await;
             }
             Err(err) => {
-                let text = esc(&self.gateway_reply(&ctx, &err).fallback);
+                let text = esc(&gateway_reply(&ctx, &err).fallback);
                 self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(err.to_string())).await;
                 return self.finish(&record, false, &text).await;
             }
@@ -431,9 +394,9 @@ impl Ops {
     }
 
     /// The gateways a change of `requester` runs through: the ones acting as
-    /// them when an [`Identity`](super::identity::Identity) is set (with this
-    /// pipeline's parameter hooks), else the bot's own.
-    async fn gateways_for(&self, requester: &crate::values::SlackUserId) -> crate::GatewayResult<Gateways> {
+    /// them when an [`Identity`](Identity) is set (with this
+    /// bot's parameter hooks), else the bot's own.
+    async fn gateways_for(&self, requester: &SlackUserId) -> GatewayResult<Gateways> {
         let Some(identity) = &self.identity else { return Ok(self.aws.clone()) };
         let mut aws = identity.gateways_for(requester).await?;
         aws.param_hooks = self.aws.param_hooks.clone();
@@ -451,9 +414,9 @@ impl Ops {
         ctx: &Context,
         record: &ChangeRecord,
         command: &Command,
-        approver: Option<&crate::values::SlackUserId>,
+        approver: Option<&SlackUserId>,
     ) -> Option<String> {
-        let decision = self.judge(ctx, command, &record.text);
+        let decision = command.judge(&self.policy, ctx, &record.text);
         let rule = decision.rule().map(|r| format!(" (rule {r})")).unwrap_or_default();
         match decision {
             Decision::Allow { .. } => None,
@@ -490,7 +453,7 @@ impl Ops {
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
                 Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
             }
-            Err(err) => Some(format!("cannot check it again: {}", esc(&self.gateway_reply(ctx, &err).fallback))),
+            Err(err) => Some(format!("cannot check it again: {}", esc(&gateway_reply(ctx, &err).fallback))),
         }
     }
 
@@ -512,7 +475,11 @@ impl Ops {
                     if now != last {
                         self.show(
                             record,
-                            progress_reply(record, &format!(":arrows_counterclockwise: {}", esc(&now)), false),
+                            messages::progress_reply(
+                                record,
+                                &format!(":arrows_counterclockwise: {}", esc(&now)),
+                                false,
+                            ),
                         )
                         .await;
                         last = now;
@@ -522,10 +489,8 @@ impl Ops {
                 Err(err) => warn!(error = %err, change = %record.id, "progress check failed; trying again"),
             }
             if tokio::time::Instant::now() + follow.every > deadline {
-                let waited = crate::reply::duration(
-                    ctx.now,
-                    ctx.now + chrono::Duration::from_std(follow.timeout).unwrap_or_default(),
-                );
+                let waited =
+                    duration(ctx.now, ctx.now + chrono::Duration::from_std(follow.timeout).unwrap_or_default());
                 return Progress::Failed(format!(
                     "still not finished after {waited} — check `{}` for its state",
                     esc(&record.shown)
@@ -542,14 +507,14 @@ impl Ops {
         }
         info!(change = %record.id, ok, "change finished");
         let icon = if ok { ":white_check_mark:" } else { ":x:" };
-        self.show(record, progress_reply(record, &format!("{icon} {text}"), true)).await;
+        self.show(record, messages::progress_reply(record, &format!("{icon} {text}"), true)).await;
     }
 
     async fn expire(&self, record: &ChangeRecord) {
         if self.store.transition(&record.id, record.state, ChangeState::Expired, None).await.unwrap_or(false) {
             self.audit_change(record, AuditEvent::Expired, None, |_| {}).await;
             if record.message.is_some() {
-                self.show(record, expired_reply(record)).await;
+                self.show(record, messages::expired_reply(record)).await;
             }
         }
     }
@@ -574,7 +539,7 @@ impl Ops {
 
     /// Expires every change whose confirmation or approval time ran out; the
     /// application calls this periodically.
-    pub async fn expire_overdue(&self, now: crate::ports::Time) {
+    pub async fn expire_overdue(&self, now: Time) {
         match self.store.overdue(now).await {
             Ok(records) => {
                 for record in records {
@@ -585,99 +550,32 @@ impl Ops {
         }
     }
 
-    /// Appends an audit record for `ctx`'s request; false when it could not be written.
-    pub(crate) async fn audit_record(
+    /// Appends the audit record of `event` for `ctx`'s request; false when
+    /// it could not be written.
+    async fn audit_request(
         &self,
         ctx: &Context,
         request: &ChangeRequest<'_>,
         event: AuditEvent,
         fill: impl FnOnce(&mut AuditRecord),
     ) -> bool {
-        let mut record = AuditRecord {
-            at: ctx.now,
-            event,
-            request: ctx.request_id.clone(),
-            actor: ctx.user.clone(),
-            approver: None,
-            channel: ctx.channel.clone(),
-            command: request.command.to_owned(),
-            text: request.shown.to_owned(),
-            decision: None,
-            rule: request.rule.clone(),
-            aws_request_ids: Vec::new(),
-            detail: None,
-        };
+        let mut record = audit::of_request(ctx, request, event);
         fill(&mut record);
-        self.append(record).await
+        audit::append(self.store.as_ref(), record).await
     }
 
-    /// Like [`Self::audit_record`], ignoring the result (the caller goes on either way).
-    pub(crate) async fn audit(
-        &self,
-        ctx: &Context,
-        request: &ChangeRequest<'_>,
-        event: AuditEvent,
-        fill: impl FnOnce(&mut AuditRecord),
-    ) {
-        self.audit_record(ctx, request, event, fill).await;
-    }
-
+    /// Appends the audit record of `event` for a stored change, now.
     async fn audit_change(
         &self,
         change: &ChangeRecord,
         event: AuditEvent,
-        approver: Option<&crate::values::SlackUserId>,
+        approver: Option<&SlackUserId>,
         fill: impl FnOnce(&mut AuditRecord),
     ) -> bool {
-        let mut record = AuditRecord {
-            at: (self.clock)(),
-            event,
-            request: change.id.0.clone(),
-            actor: change.requester.clone(),
-            approver: approver.cloned(),
-            channel: change.channel.clone(),
-            command: change.command.clone(),
-            text: change.shown.clone(),
-            decision: change.approvers.as_ref().map(|r| format!("approval by {r}")),
-            rule: change.rule.clone(),
-            aws_request_ids: Vec::new(),
-            detail: None,
-        };
+        let mut record = audit::of_change(change, event, approver, (self.clock)());
         fill(&mut record);
-        self.append(record).await
+        audit::append(self.store.as_ref(), record).await
     }
-
-    async fn append(&self, record: AuditRecord) -> bool {
-        // One JSON object per record in the log, whatever the log format and
-        // whatever the store does: log pipelines collect audit trails too.
-        info!(target: "opsbot::audit", "{}", audit_json(&record));
-        match self.store.append_audit(&record).await {
-            Ok(()) => true,
-            Err(err) => {
-                error!(error = %err, request = %record.request, "cannot write the audit record");
-                false
-            }
-        }
-    }
-}
-
-/// The audit record as one line of JSON (parameters are already redacted).
-pub(crate) fn audit_json(r: &AuditRecord) -> String {
-    serde_json::json!({
-        "audit": r.event.as_str(),
-        "at": r.at.to_rfc3339(),
-        "request": r.request,
-        "actor": r.actor.as_str(),
-        "approver": r.approver.as_ref().map(|a| a.as_str()),
-        "channel": r.channel.as_str(),
-        "command": r.command,
-        "text": r.text,
-        "decision": r.decision,
-        "rule": r.rule,
-        "aws_request_ids": r.aws_request_ids,
-        "detail": r.detail,
-    })
-    .to_string()
 }
 
 fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval: Option<&Approval>) -> ChangeRecord {
@@ -703,85 +601,6 @@ fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval:
     }
 }
 
-fn button(label: &str, kind: ClickKind, record: &ChangeRecord, style: ButtonStyle) -> Button {
-    let click = Click { kind, change: record.id.clone(), hash: record.hash.clone() };
-    Button { label: label.into(), press: super::Press::Change(click), style }
-}
-
-fn note(text: Mrkdwn) -> ClickOutcome {
-    ClickOutcome::Note(Reply::ephemeral(text.plain()).section(text))
-}
-
-fn store_down(ctx: &Context) -> Reply {
-    let text = mrkdwn!(
-        ":floppy_disk: Nothing was done: opsbot cannot record this request right now (ref: `{}`). Try again shortly.",
-        ctx.request_id
-    );
-    Reply::ephemeral(text.plain()).section(text)
-}
-
-fn plan_reply(record: &ChangeRecord, plan: &Plan, ctx: &Context) -> Reply {
-    let approval = match &record.approvers {
-        Some(role) => {
-            mrkdwn!("After you confirm, a member of *{}* must approve (until {}).", role, when(ctx.now, record.expires))
-        }
-        None => mrkdwn!("Confirm within {} to run it.", crate::reply::duration(ctx.now, record.expires)),
-    };
-    let (confirm, cancel) = (ClickKind::Confirm, ClickKind::Cancel);
-    Reply::ephemeral(format!("Plan: {}", record.shown))
-        .section(mrkdwn!("*Plan* — `{}`", record.shown))
-        .section(Mrkdwn::from(plan.lines.join("\n")))
-        .context(vec![approval, mrkdwn!("request `{}`", record.id)])
-        .buttons(vec![
-            button("Confirm", confirm, record, ButtonStyle::Primary),
-            button("Cancel", cancel, record, ButtonStyle::Default),
-        ])
-}
-
-fn progress_reply(record: &ChangeRecord, status: &str, done: bool) -> Reply {
-    let approved = match (&record.approvers, &record.decided_by) {
-        (Some(_), Some(by)) => mrkdwn!(" · approved by {}", Mrkdwn::user(by.as_str())),
-        _ => Mrkdwn::new(),
-    };
-    let title = mrkdwn!("{}: `{}`{}", Mrkdwn::user(record.requester.as_str()), record.shown, approved);
-    let mut reply = Reply::in_channel(format!("{}: {}", record.shown, status)).section(mrkdwn!(
-        "{}\n{}",
-        title,
-        Mrkdwn::from(status)
-    ));
-    if !done {
-        reply = reply.context(vec![mrkdwn!("request `{}`", record.id)]);
-    }
-    reply
-}
-
-fn expired_reply(record: &ChangeRecord) -> Reply {
-    let who = record.approvers.as_deref().map(|r| mrkdwn!(" by {}", r)).unwrap_or_default();
-    Reply::in_channel(format!("Expired: {}", record.shown)).section(mrkdwn!(
-        ":hourglass: `{}` expired: it was not confirmed{} in time. Nothing was done; ask again if it is still needed.",
-        record.shown,
-        who
-    ))
-}
-
-fn rejected_reply(record: &ChangeRecord, ctx: &Context) -> Reply {
-    Reply::in_channel(format!("Rejected: {}", record.shown)).section(mrkdwn!(
-        ":no_entry_sign: {} rejected `{}` requested by {}. Nothing was done.",
-        Mrkdwn::user(ctx.user.as_str()),
-        record.shown,
-        Mrkdwn::user(record.requester.as_str())
-    ))
-}
-
-fn state_words(record: &ChangeRecord) -> Mrkdwn {
-    let by = record.decided_by.as_ref().map(|u| mrkdwn!(" by {}", Mrkdwn::user(u.as_str()))).unwrap_or_default();
-    match record.state {
-        ChangeState::Running => mrkdwn!("running"),
-        ChangeState::Succeeded => mrkdwn!("done"),
-        ChangeState::Failed => mrkdwn!("finished with an error"),
-        ChangeState::Cancelled => mrkdwn!("cancelled{}", by),
-        ChangeState::Rejected => mrkdwn!("rejected{}", by),
-        ChangeState::Expired => mrkdwn!("expired"),
-        ChangeState::AwaitingConfirmation | ChangeState::AwaitingApproval => mrkdwn!("waiting"),
-    }
-}
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

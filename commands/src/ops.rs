@@ -1,64 +1,62 @@
-//! The command pipeline: parse → policy → run → reply. Every adapter (Slack
-//! socket, Slack HTTP, console) calls [`Ops::handle`] and nothing else, so a
-//! command behaves the same wherever it is typed.
+//! [`Ops`], the command runner: parse → policy → run → reply. Every adapter
+//! (Slack socket, Slack HTTP, console) calls [`Ops::handle`] for a typed line
+//! and [`Ops::press`] for a button, and nothing else, so a command behaves
+//! the same wherever it is typed.
 //!
-//! This is also the one place where errors become replies (CONVENTIONS #7):
-//! usage errors show usage and "did you mean"; AWS errors show what to do;
-//! internal errors show a reference and log the cause chain.
+//! A read is answered here. A change the policy lets through (maybe with an
+//! approval) goes to [`Changes`], the change lifecycle, which `Ops` owns;
+//! errors become replies in [`crate::error_reply`]. (This was once called the
+//! "pipeline"; the word now means CodePipeline only.)
 
-use std::error::Error as StdError;
 use std::sync::Arc;
 
-use opsbot_policies::{Decision, Policy, Request};
-use tokio_util::task::TaskTracker;
-use tracing::{Instrument, info, warn};
+use opsbot_policies::{Decision, Policy};
+use tracing::{Instrument, error, info};
 
-use crate::change::flow::{Approval, ChangeRequest};
 use crate::change::identity::Identity;
-use crate::cmd::{Command, Context, ENTRIES};
-use crate::error::{GatewayError, UsageError};
+use crate::change::lifecycle::Changes;
+use crate::change::messages::{ClickOutcome, note};
+use crate::change::{Approval, ChangeRequest, audit, params_hash};
+use crate::click::{Click, Press};
+use crate::cmd::{Command, is_forced};
+use crate::command::Reach;
+use crate::context::Context;
+use crate::error_reply::{denied, gateway_reply, store_down, usage_reply};
+use crate::hooks::{ParamHook, ParamHooks};
 use crate::mrkdwn;
-use crate::ports::Gateways;
-use crate::ports::alerts::Alerts;
+use crate::ports::alerts::{Alerts, Unfollowed};
 use crate::ports::chat::Chat;
 use crate::ports::store::{AuditEvent, Store};
-use crate::reply::{Mrkdwn, Reply};
+use crate::ports::{Clock, Gateways, Time};
+use crate::reply::Reply;
 use crate::spec::canonical;
 
-/// The read-only commands open to everyone under the built-in policy.
-pub fn default_policy() -> Policy {
-    Policy::builtin(ENTRIES.iter().filter(|e| !e.spec.changes).map(|e| e.spec.name))
-}
+/// A second press of the same Run button by the same user within this
+/// window is answered with a note instead of a second plan.
+pub const PRESS_WINDOW: chrono::Duration = chrono::Duration::seconds(10);
 
-/// The command pipeline and everything it reaches.
+/// Runs commands: reads itself, changes through [`Changes`].
 pub struct Ops {
-    pub(crate) aws: Gateways,
-    pub(crate) policy: Arc<Policy>,
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) chat: Arc<dyn Chat>,
-    /// Changes being executed and followed, so a stop can wait for them.
-    pub(crate) running: TaskTracker,
-    /// Whose AWS identity changes run under; `None`: the bot's own (`aws`).
-    pub(crate) identity: Option<Arc<dyn Identity>>,
+    /// The bot's own gateways, for reads.
+    aws: Gateways,
+    policy: Arc<Policy>,
+    /// The audit trail (`audit` reads it; refusals are written to it) and
+    /// button-press claims.
+    store: Arc<dyn Store>,
     /// The alerts `alerts` and `alert ack` read and take.
-    pub(crate) alerts: Arc<dyn Alerts>,
-    /// What time it is when a change runs (its policy is judged again then).
-    pub(crate) clock: Clock,
+    alerts: Arc<dyn Alerts>,
+    changes: Changes,
 }
-
-/// Where [`Ops`] reads the time from outside a request (a request brings its own `now`).
-pub type Clock = Arc<dyn Fn() -> crate::ports::Time + Send + Sync>;
 
 impl Ops {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
-        let alerts = Arc::new(crate::ports::alerts::Unfollowed);
-        let clock: Clock = Arc::new(chrono::Utc::now);
-        Ops { aws, policy, store, chat, running: TaskTracker::new(), identity: None, alerts, clock }
+        let changes = Changes::new(aws.clone(), policy.clone(), store.clone(), chat);
+        Ops { aws, policy, store, alerts: Arc::new(Unfollowed), changes }
     }
 
     /// Reads the time from `clock` instead of the system's (tests move it).
     pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.changes = self.changes.with_clock(clock);
         self
     }
 
@@ -68,27 +66,37 @@ impl Ops {
         self
     }
 
-    /// Waits (up to `within`) for changes still executing; called on stop.
-    /// Whatever is still running then is found by [`Ops::recover`] on the
-    /// next start.
-    pub async fn drain(&self, within: std::time::Duration) {
-        self.running.close();
-        if tokio::time::timeout(within, self.running.wait()).await.is_err() {
-            warn!(pending = self.running.len(), "stopping with changes still running");
-        }
-    }
-
-    /// Adds the `on_param_change` hooks, judged by this pipeline's policy.
-    pub fn with_param_hooks(mut self, hooks: Vec<crate::cmd::param_hooks::ParamHook>) -> Self {
-        self.aws.param_hooks = Arc::new(crate::cmd::param_hooks::ParamHooks::new(hooks, self.policy.clone()));
+    /// Adds the `on_param_change` hooks, judged by this runner's policy.
+    pub fn with_param_hooks(mut self, hooks: Vec<ParamHook>) -> Self {
+        let hooks = Arc::new(ParamHooks::new(hooks, self.policy.clone()));
+        self.aws.param_hooks = hooks.clone();
+        self.changes = self.changes.with_param_hooks(hooks);
         self
     }
 
     /// Runs changes under the requester's identity (`aws.assume_role`) rather
     /// than the bot's; reads keep the bot's gateways.
     pub fn with_identity(mut self, identity: Arc<dyn Identity>) -> Self {
-        self.identity = Some(identity);
+        self.changes = self.changes.with_identity(identity);
         self
+    }
+
+    /// Waits (up to `within`) for changes still executing; called on stop.
+    /// Whatever is still running then is found by [`Ops::recover`] on the
+    /// next start.
+    pub async fn drain(&self, within: std::time::Duration) {
+        self.changes.drain(within).await;
+    }
+
+    /// Closes changes a previous run left running (see [`Changes::recover`]).
+    pub async fn recover(&self) {
+        self.changes.recover().await;
+    }
+
+    /// Expires every change whose confirmation or approval time ran out; the
+    /// application calls this periodically.
+    pub async fn expire_overdue(&self, now: Time) {
+        self.changes.expire_overdue(now).await;
     }
 
     /// Runs one command line for `ctx` and returns what to show.
@@ -113,7 +121,7 @@ impl Ops {
         };
         let spec = command.spec();
         tracing::Span::current().record("command", spec.name);
-        let decision = self.judge(ctx, &command, &canonical);
+        let decision = command.judge(&self.policy, ctx, &canonical);
         let Some(change) = command.as_change() else {
             return match decision {
                 Decision::Allow { .. } => self.run_read(ctx, &command).await,
@@ -122,130 +130,92 @@ impl Ops {
         };
         let shown = command.shown(&canonical);
         let rule = decision.rule().map(|r| r.to_string());
-        let force = crate::cmd::is_forced(&canonical);
+        let force = is_forced(&canonical);
         let change_request = ChangeRequest { command: spec.name, canonical: &canonical, shown: &shown, rule, force };
         match decision {
             Decision::Deny { reason, .. } => {
                 info!(%reason, "denied by policy");
-                self.audit(ctx, &change_request, AuditEvent::Denied, |r| {
-                    r.decision = Some("deny".into());
-                    r.detail = Some(reason.clone());
-                })
-                .await;
+                let mut record = audit::of_request(ctx, &change_request, AuditEvent::Denied);
+                record.decision = Some("deny".into());
+                record.detail = Some(reason.clone());
+                audit::append(self.store.as_ref(), record).await;
                 denied(spec.name, &reason)
             }
-            Decision::Allow { .. } => self.request_change(ctx, &change_request, change, None).await,
+            Decision::Allow { .. } => self.changes.request(ctx, &change_request, change, None).await,
             Decision::NeedsApproval { approvers, ttl, .. } => {
                 let approval = Approval { role: approvers, ttl };
-                self.request_change(ctx, &change_request, change, Some(approval)).await
+                self.changes.request(ctx, &change_request, change, Some(approval)).await
             }
         }
     }
 
-    /// The policy's decision on `command` (typed as `canonical`) asked by `ctx`'s user, there and then.
-    pub(crate) fn judge(&self, ctx: &Context, command: &Command, canonical: &str) -> Decision {
-        let args = command.policy_args();
-        let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        let request = Request {
-            command: command.spec().name,
-            user: ctx.user.as_str(),
-            groups: &ctx.groups,
-            channel: ctx.channel.as_str(),
-            args: &args,
-            at: ctx.now,
-            force: crate::cmd::is_forced(canonical),
-        };
-        self.policy.evaluate(&request)
-    }
-
     async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {
-        match command.run(ctx, &self.aws, self.store.as_ref(), self.alerts.as_ref()).await {
+        let reach = Reach { aws: &self.aws, store: self.store.as_ref(), alerts: self.alerts.as_ref() };
+        match command.run(ctx, &reach).await {
             Ok(reply) => {
                 info!("answered");
                 reply
             }
-            Err(err) => self.gateway_reply(ctx, &err),
+            Err(err) => gateway_reply(ctx, &err),
         }
     }
 
-    /// Turns an AWS failure into plain words with the next step; the cause chain
-    /// goes to the log, never to the channel.
-    pub(crate) fn gateway_reply(&self, ctx: &Context, err: &GatewayError) -> Reply {
-        gateway_reply(ctx, err)
+    /// A change's button was pressed by `ctx.user`.
+    pub async fn click(&self, ctx: &Context, click: &Click) -> ClickOutcome {
+        self.changes.click(ctx, click).await
     }
-}
 
-/// How to call a role's members in a message: its Slack user groups and users.
-pub fn mention(policy: &Policy, role: &str) -> Mrkdwn {
-    let Some(members) = policy.role(role) else { return mrkdwn!("*{}*", role) };
-    if members.everyone() {
-        return Mrkdwn::here();
-    }
-    let groups = members.groups().iter().map(|g| Mrkdwn::subteam(g));
-    let users = members.users().iter().map(|u| Mrkdwn::user(u));
-    let all: Vec<Mrkdwn> = groups.chain(users).collect();
-    if all.is_empty() { mrkdwn!("*{}*", role) } else { Mrkdwn::join(all, " ") }
-}
-
-fn denied(command: &str, reason: &str) -> Reply {
-    Reply::ephemeral(format!("You can't run `{command}` here: {reason}")).section(mrkdwn!(
-        ":no_entry: You can't run `{}` here: {}",
-        command,
-        reason
-    ))
-}
-
-fn usage_reply(err: &UsageError) -> Reply {
-    let mut reply = Reply::ephemeral(err.message.clone()).section(mrkdwn!(":warning: {}", err.message));
-    if let Some(usage) = &err.usage {
-        reply = reply.section(mrkdwn!("Usage: `{}`", usage));
-    }
-    let mut hints = Vec::new();
-    if !err.suggestions.is_empty() {
-        let names = err.suggestions.iter().map(|s| mrkdwn!("`{}`", s));
-        hints.push(mrkdwn!("Did you mean {}?", Mrkdwn::join(names, " or ")));
-    }
-    hints.push(mrkdwn!("`help` lists every command."));
-    reply.context(hints)
-}
-
-fn gateway_reply(ctx: &Context, err: &GatewayError) -> Reply {
-    let text = match err {
-        GatewayError::NotFound { what } => {
-            mrkdwn!(":mag: {} was not found. Check the spelling; the list commands (`help`) show what exists.", what)
+    /// A button was pressed by `ctx.user`: a change's, or one that runs a
+    /// command line as them (answered to them alone).
+    pub async fn press(&self, ctx: &Context, press: &Press) -> ClickOutcome {
+        match press {
+            Press::Change(click) => self.changes.click(ctx, click).await,
+            Press::Run(line) => match self.first_press(ctx, line).await {
+                Ok(true) => ClickOutcome::Note(self.handle(ctx, line).await),
+                Ok(false) => note(mrkdwn!(":point_up: You just pressed this; see the plan above.")),
+                Err(()) => ClickOutcome::Note(store_down(ctx)),
+            },
+            // Only Slack can ask in a modal; elsewhere say how to type it.
+            Press::Ask(line) => {
+                let how = mrkdwn!("Add your comment to the command: `{} your comment`", line);
+                ClickOutcome::Note(Reply::ephemeral(how.plain().replace('`', "")).section(how))
+            }
         }
-        GatewayError::AccessDenied { message } => mrkdwn!(
-            ":lock: AWS refused opsbot's request: {}. Ask whoever runs opsbot to grant its role this permission.",
-            message
-        ),
-        GatewayError::Throttled => {
-            mrkdwn!(":snail: AWS is throttling requests right now and retries ran out. Try again in a minute.")
-        }
-        GatewayError::Unavailable { message } => {
-            mrkdwn!(":electric_plug: AWS could not be reached ({}). Try again shortly.", message)
-        }
-        GatewayError::Moved { what } => mrkdwn!(":twisted_rightwards_arrows: Not done: {}.", what),
-        GatewayError::Other { .. } => mrkdwn!(":boom: Something went wrong (ref: `{}`).", ctx.request_id),
-    };
-    warn!(error = %err, cause = %chain(err), "command failed");
-    Reply::ephemeral(text.plain()).section(text)
-}
-
-fn chain(err: &dyn StdError) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(cause) = source {
-        parts.push(cause.to_string());
-        source = cause.source();
     }
-    parts.join(": ")
+
+    /// Whether this press of a Run button is the first by `ctx.user` within
+    /// [`PRESS_WINDOW`]: a second one (a double click, or an impatient press
+    /// again; Slack gives each its own trigger id) would show a second plan.
+    /// Claims are once-only and kept a day, so the window is made of buckets:
+    /// a press claims its bucket and the next one. A second press less than a
+    /// window later always finds one of them taken; one two windows later
+    /// never does; in between it depends on where the buckets fall. `Err`
+    /// when the claim cannot be written: then nothing runs (fail closed).
+    async fn first_press(&self, ctx: &Context, line: &str) -> Result<bool, ()> {
+        let bucket = ctx.now.timestamp().div_euclid(PRESS_WINDOW.num_seconds());
+        let key = |b: i64| format!("press:{}:{}:{b}", ctx.user, params_hash(line));
+        for b in [bucket, bucket + 1] {
+            match self.store.claim(&key(b), ctx.now).await {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(err) => {
+                    error!(error = %err, "cannot claim the button press");
+                    return Err(());
+                }
+            }
+        }
+        Ok(true)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::change::messages::mention;
+    use crate::cmd::{ENTRIES, default_policy};
     use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx};
     use crate::{GatewayError, Visibility};
+    use opsbot_policies::Request;
 
     fn ops(aws: FakeAws) -> Ops {
         let store = Arc::new(MemoryStore::default());

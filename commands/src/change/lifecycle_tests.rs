@@ -9,11 +9,12 @@ use std::sync::atomic::Ordering;
 
 use opsbot_policies::Policy;
 
-use super::Click;
-use super::flow::ClickOutcome;
-use super::identity::Identity;
-use crate::cmd::Context;
-use crate::pipeline::{Ops, default_policy};
+use crate::change::identity::Identity;
+use crate::change::messages::ClickOutcome;
+use crate::click::{Click, Press};
+use crate::cmd::default_policy;
+use crate::context::Context;
+use crate::ops::{Ops, PRESS_WINDOW};
 use crate::ports::store::{AuditEvent, ChangeId, ChangeState, Store};
 use crate::reply::Reply;
 use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx, service};
@@ -228,7 +229,7 @@ async fn every_audit_record_is_also_one_line_of_json_without_secrets() {
     let w = world();
     w.ops.handle(&ctx(), "scale prod/api 6").await;
     let record = w.store.audit.lock().unwrap()[0].clone();
-    let line = super::flow::audit_json(&record);
+    let line = crate::change::audit::audit_json(&record);
     assert!(!line.contains('\n'));
     let json: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!((json["audit"].as_str(), json["actor"].as_str()), (Some("requested"), Some("U0DEV")));
@@ -512,7 +513,7 @@ async fn a_change_still_allowed_when_it_runs_goes_ahead() {
 /// `after` the first press; whether it showed a plan, and its text.
 async fn press_run(w: &World, user: &str, after: chrono::Duration, n: usize) -> (bool, String) {
     let ctx = Context { request_id: format!("req-{n}"), now: crate::testing::now() + after, ..as_user(user) };
-    let ClickOutcome::Note(reply) = w.ops.press(&ctx, &super::Press::Run("scale prod/api 6".into())).await else {
+    let ClickOutcome::Note(reply) = w.ops.press(&ctx, &Press::Run("scale prod/api 6".into())).await else {
         panic!("a Run button answers the presser alone")
     };
     (reply.all_buttons().any(|b| b.label == "Confirm"), reply.text())
@@ -546,7 +547,7 @@ async fn another_user_pressing_the_same_run_button_gets_their_own_plan() {
 async fn the_same_user_pressing_again_after_the_window_gets_a_new_plan() {
     let w = world();
     assert!(press_run(&w, "U0DEV", chrono::Duration::zero(), 1).await.0);
-    assert!(press_run(&w, "U0DEV", super::flow::PRESS_WINDOW * 2, 2).await.0);
+    assert!(press_run(&w, "U0DEV", PRESS_WINDOW * 2, 2).await.0);
     assert_eq!(events(&w.store), [AuditEvent::Requested, AuditEvent::Requested]);
 }
 

@@ -1,0 +1,168 @@
+//! The `on_param_change` hooks as configured: which documents a write under a
+//! prefix starts, and whether the policy lets one run for a requester. A
+//! value the gateways carry ([`crate::ports::Gateways::param_hooks`]);
+//! starting and following them after a write is `cmd::param_hooks`.
+//!
+//! # Decisions
+//! - A hook's document is sent as the command `run` by the same requester in
+//!   the same channel, judged by the same policy with `document` and
+//!   `targets`. Only a plain allow runs it.
+//! - Every hook whose prefix the name starts with runs, in config order.
+
+use std::sync::Arc;
+
+use opsbot_policies::{Decision, Policy, Request};
+
+use crate::context::Context;
+use crate::error::UsageError;
+use crate::mrkdwn::esc;
+use crate::values::ParamName;
+use crate::values::ssm::{DocParams, DocumentName, Targets};
+
+/// One `on_param_change` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamHook {
+    /// Names starting with this (`/shop/staging/`) trigger the hook.
+    pub prefix: String,
+    pub document: DocumentName,
+    pub targets: Targets,
+    pub parameters: DocParams,
+}
+
+impl ParamHook {
+    /// Checks the prefix (a path starting with `/`); the other parts are typed.
+    pub fn new(
+        prefix: &str,
+        document: DocumentName,
+        targets: Targets,
+        parameters: DocParams,
+    ) -> Result<Self, UsageError> {
+        if !prefix.starts_with('/') || prefix.contains("//") {
+            return Err(UsageError::invalid(
+                "prefix",
+                prefix,
+                "a parameter path starting with `/`, e.g. `/shop/staging/`",
+            ));
+        }
+        Ok(ParamHook { prefix: prefix.to_owned(), document, targets, parameters })
+    }
+
+    fn matches(&self, name: &ParamName) -> bool {
+        name.as_str().starts_with(&self.prefix)
+    }
+
+    /// The `run` command this hook amounts to, as a person would type it.
+    pub fn command_line(&self) -> String {
+        let mut words =
+            vec!["run".to_owned(), self.document.to_string(), "on".into(), quote(&self.targets.to_string())];
+        for (key, values) in &self.parameters.0 {
+            words.extend(values.iter().map(|v| quote(&format!("{key}={v}"))));
+        }
+        words.join(" ")
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("document", self.document.to_string()), ("targets", self.targets.to_string())]
+    }
+}
+
+fn quote(word: &str) -> String {
+    match (word.contains(char::is_whitespace), word.contains('"')) {
+        (false, _) => word.to_owned(),
+        (true, false) => format!("\"{word}\""),
+        (true, true) => format!("'{word}'"),
+    }
+}
+
+/// Every configured hook and the policy that judges them.
+#[derive(Debug, Clone)]
+pub struct ParamHooks {
+    hooks: Vec<ParamHook>,
+    policy: Arc<Policy>,
+}
+
+impl Default for ParamHooks {
+    fn default() -> Self {
+        ParamHooks { hooks: Vec::new(), policy: Arc::new(Policy::reads_for_everyone([])) }
+    }
+}
+
+impl ParamHooks {
+    pub fn new(hooks: Vec<ParamHook>, policy: Arc<Policy>) -> Self {
+        ParamHooks { hooks, policy }
+    }
+
+    pub(crate) fn matching<'a>(&'a self, name: &'a ParamName) -> impl Iterator<Item = &'a ParamHook> {
+        self.hooks.iter().filter(move |h| h.matches(name))
+    }
+
+    /// What a plan says about the hooks a write to `name` starts.
+    pub fn plan_lines(&self, ctx: &Context, name: &ParamName) -> Vec<String> {
+        self.matching(name)
+            .map(|hook| {
+                let what = format!("`{}` on `{}`", esc(hook.document.as_str()), esc(&hook.targets.to_string()));
+                match self.allows(ctx, hook) {
+                    Ok(()) => format!("Then runs {what} (`on_param_change`)."),
+                    Err(why) => format!(":warning: Will not run {what} afterwards: {}.", esc(&why)),
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) fn allows(&self, ctx: &Context, hook: &ParamHook) -> Result<(), String> {
+        let args = hook.policy_args();
+        let request = Request {
+            command: "run",
+            user: ctx.user.as_str(),
+            groups: &ctx.groups,
+            channel: ctx.channel.as_str(),
+            args: &args,
+            at: ctx.now,
+            force: false,
+        };
+        match self.policy.evaluate(&request) {
+            Decision::Allow { .. } => Ok(()),
+            Decision::NeedsApproval { approvers, .. } => Err(format!("it would need approval by {approvers}")),
+            Decision::Deny { reason, .. } => Err(format!("it is not allowed: {reason}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(prefix: &str) -> ParamHook {
+        let params = DocParams::parse(&["commands=systemctl reload shop".to_string()]).unwrap();
+        ParamHook::new(
+            prefix,
+            DocumentName::parse("AWS-RunShellScript").unwrap(),
+            Targets::parse("tag:Environment=staging").unwrap(),
+            params,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_hook_matches_names_under_its_prefix_only() {
+        let hooks = ParamHooks::new(vec![hook("/shop/staging/")], Arc::new(Policy::reads_for_everyone([])));
+        let count = |n: &str| hooks.matching(&ParamName::parse(n).unwrap()).count();
+        assert_eq!((count("/shop/staging/db-host"), count("/shop/prod/db-host"), count("/shop/staging")), (1, 0, 0));
+    }
+
+    #[test]
+    fn a_hook_reads_as_the_run_command_it_amounts_to() {
+        assert_eq!(
+            hook("/shop/staging/").command_line(),
+            "run AWS-RunShellScript on tag:Environment=staging \"commands=systemctl reload shop\""
+        );
+        assert!(crate::cmd::Command::parse(&hook("/x/").command_line()).is_ok());
+    }
+
+    #[test]
+    fn a_prefix_must_be_a_path() {
+        let doc = DocumentName::parse("AWS-RunShellScript").unwrap();
+        let targets = Targets::parse("i-12345678").unwrap();
+        assert!(ParamHook::new("shop/", doc, targets, DocParams::default()).is_err());
+    }
+}
