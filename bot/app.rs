@@ -23,9 +23,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use chrono::{DateTime, Utc};
+
 use opsbot_commands::change::identity::Identity;
-use opsbot_commands::ports::Gateways;
+use opsbot_commands::ports::{Clock, Gateways, system_clock};
 use opsbot_commands::{Ops, default_policy};
 use opsbot_policies::Policy;
 use tokio::task::JoinHandle;
@@ -50,13 +50,6 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often what is finished is pruned from the store (`store.retention`).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-
-/// Where "now" comes from for requests and expiry (the system clock outside tests).
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(Utc::now)
-}
 
 /// What the application is built from besides settings.
 pub struct Wiring {

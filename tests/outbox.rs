@@ -7,12 +7,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opsbot::app::system_clock;
 use opsbot::settings::Secret;
 use opsbot::slack::outbox::{Outbox, Pacing};
 use opsbot::slack::web::SlackWeb;
 use opsbot::store::{Storage, WriteOp, WriteState};
 use opsbot_commands::Reply;
+use opsbot_commands::ports::system_clock;
 use opsbot_commands::values::ChannelId;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;

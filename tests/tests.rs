@@ -7,6 +7,7 @@ mod demo;
 mod ecs_changes;
 mod fuzz;
 mod identity;
+mod layout;
 mod notify_e2e;
 mod notify_restart;
 mod notify_sns;

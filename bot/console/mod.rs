@@ -106,8 +106,12 @@ where
 {
     let screen = &session.screen;
     let stop = CancellationToken::new();
-    let sweeper =
-        crate::app::sweeper(session.ops.clone(), crate::app::system_clock(), crate::app::SWEEP_EVERY, stop.clone());
+    let sweeper = crate::app::sweeper(
+        session.ops.clone(),
+        opsbot_commands::ports::system_clock(),
+        crate::app::SWEEP_EVERY,
+        stop.clone(),
+    );
     let sweeping = tokio::spawn(sweeper);
     if interactive {
         screen.print(&banner(&who))?;

@@ -147,7 +147,7 @@ pub fn demo_notices(
     };
     let notifier = crate::notify::notifier::Notifier::new(store.clone(), settings, policy, pipelines);
     let writes = Arc::new(ConsoleWrites::new(store, screen));
-    let clock = crate::app::system_clock();
+    let clock = opsbot_commands::ports::system_clock();
     let service = Notifications::new(notifier, writes.clone(), clock, crate::app::SWEEP_EVERY);
     let notices = Arc::new(Notices::new(service.clone(), writes, story));
     (service, notices)

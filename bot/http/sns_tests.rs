@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use tower::ServiceExt;
 
 use super::*;
-use crate::app::Clock;
 use crate::notify::intake::Inbox;
 use crate::notify::intake::sns::Freshness;
 use crate::notify::intake::sns::confirm::ConfirmPolicy;
 use crate::notify::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use crate::notify::intake::sns::testkit::{self as kit, MemoryCerts};
 use crate::notify::intake::sns::verify::SnsVerifier;
+use opsbot_commands::ports::Clock;
 
 #[derive(Default)]
 struct Recorded {

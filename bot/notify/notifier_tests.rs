@@ -232,7 +232,7 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
     let store = n.store.clone();
     let outbox = Arc::new(RefusesOne { store: store.clone(), poison: "shop-5xx", committed: Default::default() });
     let now = Arc::new(std::sync::Mutex::new(t(0)));
-    let clock: crate::app::Clock = {
+    let clock: opsbot_commands::ports::Clock = {
         let now = now.clone();
         Arc::new(move || *now.lock().unwrap())
     };
@@ -276,7 +276,7 @@ async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anyt
     let outbox = Arc::new(RefusesOne { store: store.clone(), poison: "shop-5xx", committed: Default::default() });
     let started = tokio::time::Instant::now();
     // The app's clock moves with the runtime's (paused) clock.
-    let clock: crate::app::Clock = Arc::new(move || t(0) + Duration::from_std(started.elapsed()).unwrap());
+    let clock: opsbot_commands::ports::Clock = Arc::new(move || t(0) + Duration::from_std(started.elapsed()).unwrap());
     let hour = std::time::Duration::from_secs(3600);
     let service = Notifications::new(n, outbox, clock, hour);
     let stop = tokio_util::sync::CancellationToken::new();

@@ -38,9 +38,9 @@ use super::intake::Inbox;
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::notifier::{Batch, Notifier};
-use crate::app::Clock;
 use crate::slack::outbox::{Outbox, OutboxError, Write};
 use crate::store::{Failure, InboxRow, Living, LivingRecord, Storage};
+use opsbot_commands::ports::Clock;
 
 /// Rows handled per read of the inbox.
 const CHUNK: usize = 64;

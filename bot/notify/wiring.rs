@@ -17,11 +17,11 @@ use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use super::intake::sns::{SnsError, verify::SnsVerifier};
 use super::notifier::Notifier;
 use super::service::Notifications;
-use crate::app::Clock;
 use crate::notify::intake::sns::endpoint::SnsEndpoint;
 use crate::settings::NotificationSettings;
 use crate::slack::outbox::Outbox;
 use crate::store::Storage;
+use opsbot_commands::ports::Clock;
 
 /// What [`start`] started.
 pub struct Started {

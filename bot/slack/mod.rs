@@ -46,7 +46,7 @@ use directory::Directory;
 use payload::{ButtonPress, Comment, Mention, SlashCommand};
 use web::SlackWeb;
 
-use crate::app::Clock;
+use opsbot_commands::ports::Clock;
 use opsbot_commands::ports::store::Store;
 
 /// Where a request is answered privately: a slash command's or a button

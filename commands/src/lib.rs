@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //! Modules import only from modules listed above them here (the parts of a
-//! module build on it), so dependencies point one way; `layout_tests` fails
+//! module build on it), so dependencies point one way; `tests/layout.rs` fails
 //! on an import cycle.
 //! - [`error`], [`mrkdwn`](mod@mrkdwn), [`text`]: the crate's errors; Slack markup with
 //!   outside text escaped by construction (`esc`); plain-text helpers
@@ -60,7 +60,5 @@ pub use mrkdwn::Mrkdwn;
 pub use ops::Ops;
 pub use reply::{Block, Reply, Visibility};
 
-#[cfg(test)]
-mod layout_tests;
 #[cfg(test)]
 mod testing;

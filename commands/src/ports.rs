@@ -28,6 +28,11 @@ pub type Time = DateTime<Utc>;
 /// tests move it.
 pub type Clock = std::sync::Arc<dyn Fn() -> Time + Send + Sync>;
 
+/// The clock outside tests: the system's.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(Utc::now)
+}
+
 // ---------------------------------------------------------------- CodePipeline
 
 #[async_trait]

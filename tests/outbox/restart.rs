@@ -1,9 +1,9 @@
 //! The outbox across a restart: a post left `sending` is looked up before it
 //! is posted again, and rows in a SQLite file are sent by the next process.
 
-use opsbot::app::system_clock;
 use opsbot::slack::outbox::Outbox;
 use opsbot::store::WriteOp;
+use opsbot_commands::ports::system_clock;
 
 use super::{FAST, Harness, ch, msg, text, web};
 use crate::support::bot::init_logs;

@@ -94,7 +94,8 @@ async fn spawn(transport: Transport, wiring: Wiring, tweak: impl FnOnce(&mut Set
     tweak(&mut settings);
     let clock_offset = Arc::new(AtomicI64::new(0));
     let offset = clock_offset.clone();
-    let clock: app::Clock = Arc::new(move || Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst)));
+    let clock: opsbot_commands::ports::Clock =
+        Arc::new(move || Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst)));
     let wiring = wiring.with_clock(clock, SWEEP_EVERY);
     let running = app::start_with(&settings, transport, wiring).await.expect("bot starts");
     if transport == Transport::Socket {

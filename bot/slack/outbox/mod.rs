@@ -28,8 +28,8 @@ use tokio::sync::Notify;
 
 use super::blocks;
 use super::web::SlackWeb;
-use crate::app::Clock;
 use crate::store::{Enqueued, LivingRecord, Queued, Storage};
+use opsbot_commands::ports::Clock;
 
 mod pacing;
 mod sender;

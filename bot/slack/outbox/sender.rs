@@ -38,9 +38,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use super::pacing::{Bucket, Pacing};
-use crate::app::Clock;
 use crate::slack::web::{CallError, SlackWeb};
 use crate::store::{OutboxRow, Storage, WriteOp, WriteState};
+use opsbot_commands::ports::Clock;
 
 /// How long sends in flight may finish after a stop (an aborted send is safe:
 /// its row is `sending` and is looked up after the restart).

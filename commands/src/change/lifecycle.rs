@@ -68,7 +68,7 @@ pub struct Changes {
 
 impl Changes {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
-        let clock: Clock = Arc::new(chrono::Utc::now);
+        let clock = crate::ports::system_clock();
         Changes { aws, policy, store, chat, running: TaskTracker::new(), identity: None, clock }
     }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::app::Clock;
+use opsbot_commands::ports::Clock;
 
 use super::Freshness;
 use super::confirm::ConfirmPolicy;
