@@ -19,7 +19,12 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::Db;
+use opsbot_commands::ports::store::StoreError;
+use rusqlite::params;
+
+use super::db::Db;
+
+const ACCEPT: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)";
 
 /// Most rows one transaction takes.
 const MAX_BATCH: usize = 256;
@@ -65,7 +70,7 @@ fn write_batches(db: &Db, mut pending: mpsc::UnboundedReceiver<Pending>) {
             }
         }
         let items: Vec<(&str, &[u8], i64)> = batch.iter().map(|p| (p.key.as_str(), &p.body[..], p.now_ms)).collect();
-        match super::inbox::accept_all(db, &items) {
+        match accept_all(db, &items) {
             Ok(new) => batch.into_iter().zip(new).for_each(|(p, new)| drop(p.done.send(Ok(new)))),
             Err(err) => {
                 let err = format!("cannot store the notification: {err}");
@@ -73,6 +78,24 @@ fn write_batches(db: &Db, mut pending: mpsc::UnboundedReceiver<Pending>) {
             }
         }
     }
+}
+
+/// Stores many `(key, body, now_ms)` in one transaction (one WAL commit):
+/// true per new key, in order. A key twice in `items` is new the first time
+/// only. All or nothing: on an error none is stored.
+pub(super) fn accept_all(db: &Db, items: &[(&str, &[u8], i64)]) -> Result<Vec<bool>, StoreError> {
+    db.with(|c| {
+        let tx = c.unchecked_transaction()?;
+        let mut new = Vec::with_capacity(items.len());
+        {
+            let mut insert = tx.prepare_cached(ACCEPT)?;
+            for (key, body, now_ms) in items {
+                new.push(insert.execute(params![key, body, now_ms])? == 1);
+            }
+        }
+        tx.commit()?;
+        Ok(new)
+    })
 }
 
 #[cfg(test)]

@@ -7,12 +7,10 @@ use rusqlite::{OptionalExtension, params};
 
 use async_trait::async_trait;
 
-use super::{Db, SqliteStore};
-use crate::store::InboxStore;
+use super::SqliteStore;
 use crate::store::inbox::{Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
+use crate::store::ports::InboxStore;
 use opsbot_commands::ports::store::StoreError;
-
-const ACCEPT: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)";
 
 #[async_trait]
 impl InboxStore for SqliteStore {
@@ -89,24 +87,6 @@ impl InboxStore for SqliteStore {
     }
 }
 
-/// Stores many `(key, body, now_ms)` in one transaction (one WAL commit):
-/// true per new key, in order. A key twice in `items` is new the first time
-/// only. All or nothing: on an error none is stored.
-pub(super) fn accept_all(db: &Db, items: &[(&str, &[u8], i64)]) -> Result<Vec<bool>, StoreError> {
-    db.with(|c| {
-        let tx = c.unchecked_transaction()?;
-        let mut new = Vec::with_capacity(items.len());
-        {
-            let mut insert = tx.prepare_cached(ACCEPT)?;
-            for (key, body, now_ms) in items {
-                new.push(insert.execute(params![key, body, now_ms])? == 1);
-            }
-        }
-        tx.commit()?;
-        Ok(new)
-    })
-}
-
 /// Marks row `seq` handled inside an open transaction: its body is dropped,
 /// its key stays for dedup.
 pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<()> {
@@ -122,7 +102,10 @@ mod tests {
     async fn a_batch_stores_each_new_key_once_and_reports_which_were_new() {
         let store = SqliteStore::in_memory().unwrap();
         store.inbox_accept("known", b"k", 0).await.unwrap();
-        let new = accept_all(&store.db, &[("a", b"1", 1), ("known", b"2", 1), ("a", b"3", 1), ("b", b"4", 1)]);
+        let new = super::super::group_commit::accept_all(
+            &store.db,
+            &[("a", b"1", 1), ("known", b"2", 1), ("a", b"3", 1), ("b", b"4", 1)],
+        );
         assert_eq!(new.unwrap(), [true, false, false, true]);
         let bodies: Vec<Vec<u8>> = store.inbox_pending(10, 1).await.unwrap().into_iter().map(|r| r.body).collect();
         assert_eq!(bodies, [b"k".to_vec(), b"1".to_vec(), b"4".to_vec()]);

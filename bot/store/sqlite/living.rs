@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::store::{Living, LivingRecord, LivingStore};
+use crate::store::living::{Living, LivingRecord};
+use crate::store::ports::LivingStore;
 use opsbot_commands::ports::store::StoreError;
 
 #[async_trait]

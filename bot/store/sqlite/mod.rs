@@ -18,11 +18,13 @@
 //! - `secure_delete`: a pending `param set` keeps its value until the change
 //!   is final; when it is scrubbed, the old bytes are overwritten too.
 
+mod db;
 mod group_commit;
 mod inbox;
 mod living;
 mod outbox;
 mod retention;
+mod schema;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,38 +40,9 @@ use opsbot_commands::ports::store::{
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use db::{Db, err};
 use group_commit::GroupCommit;
-
-/// Schema versions, applied in order; the index is `user_version`.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL)",
-    "CREATE TABLE changes (
-        id TEXT PRIMARY KEY, text TEXT NOT NULL, shown TEXT NOT NULL, command TEXT NOT NULL,
-        hash TEXT NOT NULL, plan TEXT NOT NULL, requester TEXT NOT NULL, channel TEXT NOT NULL,
-        state TEXT NOT NULL, approvers TEXT, rule TEXT, created INTEGER NOT NULL, expires INTEGER NOT NULL,
-        message_channel TEXT, message_ts TEXT, decided_by TEXT);
-     CREATE INDEX changes_waiting ON changes (state, expires);
-     CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL,
-        request TEXT NOT NULL, actor TEXT NOT NULL, approver TEXT, channel TEXT NOT NULL,
-        command TEXT NOT NULL, text TEXT NOT NULL, decision TEXT, rule TEXT,
-        aws_request_ids TEXT NOT NULL, detail TEXT);
-     CREATE INDEX audit_actor ON audit (actor, seq);
-     CREATE INDEX audit_command ON audit (command, seq)",
-    "ALTER TABLE changes ADD COLUMN requester_name TEXT;
-     ALTER TABLE changes ADD COLUMN groups TEXT NOT NULL DEFAULT '[]'",
-    "CREATE TABLE inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, body BLOB,
-        received INTEGER NOT NULL);
-     CREATE INDEX inbox_pending ON inbox (seq) WHERE body IS NOT NULL;
-     CREATE TABLE living (kind TEXT NOT NULL, id TEXT NOT NULL, open INTEGER NOT NULL, body TEXT NOT NULL,
-        PRIMARY KEY (kind, id));
-     CREATE INDEX living_open ON living (kind, open)",
-    outbox::MIGRATION,
-    // Forgetting week-old handled keys (after every handled row) must not scan
-    // the whole inbox: without it, handling became quadratic in the inbox size.
-    "CREATE INDEX inbox_forget ON inbox (received) WHERE body IS NULL",
-    retention::MIGRATION,
-];
+use schema::MIGRATIONS;
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;
 const PRUNE_EVERY: u64 = 1024;
@@ -78,24 +51,6 @@ pub struct SqliteStore {
     db: Arc<Db>,
     /// Inbox accepts, batched by one writer thread (started at the first accept).
     accepts: OnceLock<GroupCommit>,
-}
-
-/// The connection, shared with the group-commit thread (which must not keep
-/// the store itself alive: the thread ends when the store is dropped).
-struct Db {
-    conn: Mutex<Connection>,
-    claims_since_prune: AtomicU64,
-}
-
-impl Db {
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&conn).map_err(err)
-    }
-}
-
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
 }
 
 impl SqliteStore {

@@ -12,18 +12,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use async_trait::async_trait;
 
 use super::{SqliteStore, channel, millis};
-use crate::store::{Enqueued, LivingRecord, OutboxRow, OutboxStore, Queued, WriteOp, WriteState};
+use crate::store::living::LivingRecord;
+use crate::store::outbox::{Enqueued, OutboxRow, Queued, WriteOp, WriteState};
+use crate::store::ports::OutboxStore;
 
 mod row;
 use row::outbox_row;
-
-pub(super) const MIGRATION: &str = "CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, channel TEXT NOT NULL, op TEXT NOT NULL,
-        payload TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT);
-     CREATE INDEX outbox_live ON outbox (channel, id) WHERE state != 'failed';
-     CREATE INDEX outbox_key ON outbox (key, op, state);
-     CREATE TABLE messages (key TEXT PRIMARY KEY, channel TEXT NOT NULL, ts TEXT NOT NULL, posted INTEGER NOT NULL)";
 
 /// The channel of `key` when it is posted or a live post is waiting for it.
 fn known_channel(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {

@@ -9,7 +9,8 @@ use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::StoreError;
 
 use super::{SqliteStore, millis};
-use crate::store::{Pruned, Pruning, Retention};
+use crate::store::ports::Pruning;
+use crate::store::retention::{Pruned, Retention};
 
 const CHANGES: &str = "DELETE FROM changes WHERE created < ?1
     AND state IN ('succeeded', 'failed', 'cancelled', 'rejected', 'expired')";
@@ -38,31 +39,6 @@ impl Pruning for SqliteStore {
         })
     }
 }
-
-/// The schema retention needs: when each living record last changed and the
-/// message it shows in, and indexes so each prune reads only what it deletes.
-/// Records kept before this version count as changed at the upgrade; their
-/// message keys are derived once from how `notify` names them.
-pub(super) const MIGRATION: &str = "
-    ALTER TABLE living ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE living ADD COLUMN message TEXT;
-    UPDATE living SET updated = CAST(unixepoch('subsec') * 1000 AS INTEGER);
-    UPDATE living SET message = CASE kind
-        WHEN 'pipeline' THEN 'pipeline:' || id
-        WHEN 'approval' THEN id
-        ELSE (SELECT key FROM messages WHERE substr(key, 1, length(id) + 7) = 'alarm:' || id || ':'
-              ORDER BY posted DESC LIMIT 1) END;
-    CREATE INDEX living_updated ON living (updated);
-    CREATE INDEX changes_created ON changes (created);
-    CREATE INDEX messages_posted ON messages (posted);
-    CREATE INDEX audit_at ON audit (at);
-    ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE inbox ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE inbox ADD COLUMN parked INTEGER;
-    ALTER TABLE inbox ADD COLUMN error TEXT;
-    DROP INDEX inbox_pending;
-    CREATE INDEX inbox_pending ON inbox (seq) WHERE body IS NOT NULL AND parked IS NULL;
-    CREATE INDEX inbox_parked ON inbox (parked) WHERE parked IS NOT NULL";
 
 #[cfg(test)]
 mod tests;

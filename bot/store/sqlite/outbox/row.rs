@@ -5,7 +5,7 @@
 use rusqlite::Row;
 
 use super::super::{channel, time};
-use crate::store::{OutboxRow, WriteOp, WriteState};
+use crate::store::outbox::{OutboxRow, WriteOp, WriteState};
 
 fn bad_column(raw: String) -> rusqlite::Error {
     rusqlite::Error::InvalidColumnName(raw)

@@ -1,0 +1,119 @@
+//! The store's ports: what each part of the app needs from durable state,
+//! named in our words (the values they carry are in [`super::inbox`],
+//! [`super::living`], [`super::outbox`] and [`super::retention`]).
+
+use async_trait::async_trait;
+use opsbot_commands::ports::Time;
+use opsbot_commands::ports::chat::MessageRef;
+use opsbot_commands::ports::store::{Store, StoreError};
+use opsbot_commands::values::ChannelId;
+
+use super::inbox::{Failure, InboxRow, ParkedRow};
+use super::living::{Living, LivingRecord};
+use super::outbox::{Enqueued, OutboxRow, Queued, WriteState};
+use super::retention::{Pruned, Retention};
+
+/// The notification inbox (see [`super::inbox`] for the rules).
+#[async_trait]
+pub trait InboxStore: Send + Sync {
+    /// Stores `body` under `key` unless the key is known; true when new.
+    /// Returns once the row is durable.
+    async fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError>;
+
+    /// Up to `limit` unhandled rows due at `now_ms`, oldest first (parked
+    /// rows and rows waiting for their next attempt left out).
+    async fn inbox_pending(&self, limit: usize, now_ms: i64) -> Result<Vec<InboxRow>, StoreError>;
+
+    /// When the next row waiting for a retry is due (ms), if any waits.
+    async fn inbox_next_retry(&self) -> Result<Option<i64>, StoreError>;
+
+    /// Records that handling row `seq` failed with `error` at `now_ms`: it
+    /// waits for its next attempt, or is parked after [`super::inbox::PARK_AFTER`] failures.
+    async fn inbox_failed(&self, seq: i64, error: &str, now_ms: i64) -> Result<Failure, StoreError>;
+
+    /// How many notifications are parked, and the newest `limit` of them.
+    async fn inbox_parked(&self, limit: usize) -> Result<(usize, Vec<ParkedRow>), StoreError>;
+
+    /// Whether `key` was accepted (and not yet forgotten).
+    async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError>;
+}
+
+/// The records living messages keep (written by `commit_notification`).
+#[async_trait]
+pub trait LivingStore: Send + Sync {
+    /// The record kept under `id`, as JSON.
+    async fn living(&self, kind: Living, id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Every open record of `kind`, as JSON, oldest first.
+    async fn living_open(&self, kind: Living) -> Result<Vec<String>, StoreError>;
+}
+
+/// The Slack outbox's durable half (see [`super::outbox`] for the rules).
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Queues the first post of `key` in `channel`; if `key` is already
+    /// posted or waiting to be, queues (or coalesces) an update instead.
+    async fn outbox_post(
+        &self,
+        key: &str,
+        channel: &ChannelId,
+        payload: &str,
+        now: Time,
+    ) -> Result<Enqueued, StoreError>;
+
+    /// Queues new content for `key`'s message, coalescing into a write of it
+    /// still pending. `None`: no message with that key was ever queued.
+    async fn outbox_update(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError>;
+
+    /// Queues a reply in `key`'s thread. `None`: `key` was never queued.
+    async fn outbox_reply(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError>;
+
+    /// One handled notification, all or nothing: its living `records`, its
+    /// `writes` (a write for a message never posted is dropped, with a
+    /// warning) and, when given, its inbox row marked handled.
+    async fn commit_notification(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Queued],
+        handled: Option<i64>,
+        now: Time,
+    ) -> Result<(), StoreError>;
+
+    /// The next write of every channel that has one (failed rows excluded).
+    async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Every row, oldest first (diagnostics and tests).
+    async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Marks a row as handed to Slack (before the call) and counts the attempt.
+    async fn outbox_sending(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Schedules another attempt; `state` says whether Slack may have acted
+    /// (`Sending`) or surely did not (`Pending`).
+    async fn outbox_retry(&self, id: i64, at: Time, state: WriteState, error: &str) -> Result<(), StoreError>;
+
+    /// Gives a row up for good, with Slack's error; a failed post hands its
+    /// role to the key's next pending update.
+    async fn outbox_fail(&self, id: i64, error: &str) -> Result<(), StoreError>;
+
+    /// Completes a post: records where `key` lives and removes the row, together.
+    async fn outbox_posted(&self, id: i64, message: &MessageRef, key: &str, now: Time) -> Result<(), StoreError>;
+
+    /// Completes an update or a reply.
+    async fn outbox_done(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Where `key`'s message was posted, once it was.
+    async fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, StoreError>;
+}
+
+/// Forgetting what is finished (see [`super::retention`]).
+#[async_trait]
+pub trait Pruning: Send + Sync {
+    /// Forgets, as of `now`, every finished row older than `keep` says.
+    async fn prune(&self, now: Time, keep: &Retention) -> Result<Pruned, StoreError>;
+}
+
+/// Every port of the store: what the app holds.
+pub trait Storage: Store + InboxStore + LivingStore + OutboxStore + Pruning {}
+
+impl<T: Store + InboxStore + LivingStore + OutboxStore + Pruning> Storage for T {}
