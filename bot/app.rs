@@ -22,12 +22,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-
-use opsbot_commands::change::identity::Identity;
-use opsbot_commands::ports::{Clock, Gateways, system_clock};
-use opsbot_commands::{Ops, default_policy};
-use opsbot_policies::Policy;
+use opsbot_commands::Ops;
+use opsbot_commands::ports::{Clock, Gateways};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
@@ -37,12 +33,17 @@ use crate::settings::{Settings, SettingsError};
 use crate::slack::SlackBot;
 use crate::slack::chat::SlackChat;
 use crate::slack::outbox::{Outbox, Pacing};
-use crate::slack::web::{SlackWeb, WebError};
+use crate::slack::web::SlackWeb;
 use crate::store::{Retention, Storage};
 use opsbot_commands::ports::store::StoreError;
 
+mod error;
 mod tasks;
+mod wiring;
+
+pub use error::AppError;
 use tasks::Tasks;
+pub use wiring::Wiring;
 
 /// How long answers in flight may take once a stop is asked for.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -51,91 +52,12 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often what is finished is pruned from the store (`store.retention`).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// What the application is built from besides settings.
-pub struct Wiring {
-    pub aws: Gateways,
-    /// Whose AWS identity changes run under; `None`: the bot's (`aws`).
-    pub identity: Option<Arc<dyn Identity>>,
-    pub policy: Arc<Policy>,
-    pub clock: Clock,
-    pub sweep_every: Duration,
-    /// The SQS client notifications are polled with (`notifications.sqs_queues`).
-    pub sqs: Option<aws_sdk_sqs::Client>,
-}
-
-impl Wiring {
-    /// `aws` with the built-in policy (reads for everyone, no changes), the
-    /// system clock and a sweep every [`SWEEP_EVERY`].
-    pub fn new(aws: Gateways) -> Self {
-        Wiring {
-            aws,
-            identity: None,
-            policy: Arc::new(default_policy()),
-            clock: system_clock(),
-            sweep_every: SWEEP_EVERY,
-            sqs: None,
-        }
-    }
-
-    /// The production wiring from the bot's AWS configuration: its gateways,
-    /// changes run as `aws.assume_role` when configured, under the configured policy.
-    pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
-        let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
-        wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
-        match &settings.assume_role {
-            Some(role) => {
-                wiring.with_identity(Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration)))
-            }
-            None => wiring,
-        }
-    }
-
-    /// Changes run under `identity` (reads keep `aws`).
-    pub fn with_identity(self, identity: Arc<dyn Identity>) -> Self {
-        Wiring { identity: Some(identity), ..self }
-    }
-
-    pub fn with_policy(self, policy: Arc<Policy>) -> Self {
-        Wiring { policy, ..self }
-    }
-
-    pub fn with_clock(self, clock: Clock, sweep_every: Duration) -> Self {
-        Wiring { clock, sweep_every, ..self }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Transport {
     /// Slack Socket Mode: outbound WebSocket, no public endpoint.
     Socket,
     /// Slack's Events API, slash commands and interactivity over HTTP.
     Http,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Slack(#[from] WebError),
-    #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
-    #[error("HTTP server failed: {0}")]
-    Serve(std::io::Error),
-    #[error(transparent)]
-    Notifications(#[from] crate::notify::intake::sns::SnsError),
-    #[error(
-        "Socket Mode stopped: {0}. Slack no longer accepts the app-level token: create a new one with the \
-         connections:write scope (your Slack app → Basic Information → App-Level Tokens), set SLACK_APP_TOKEN to it \
-         and start opsbot again"
-    )]
-    AppToken(WebError),
-    #[error("the {task} panicked: {panic}; opsbot stopped")]
-    Panicked { task: &'static str, panic: String },
-    #[error("the {task} ended by itself; opsbot stopped")]
-    Ended { task: &'static str },
 }
 
 /// Expires overdue changes every `every` until `stop`, so approval requests
@@ -223,11 +145,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         sweep_every: wiring.sweep_every,
     };
     let notifications = crate::notify::wiring::start(parts, &stop)?;
-    let mut ops =
-        Ops::new(wiring.aws, wiring.policy, store.clone(), chat).with_param_hooks(settings.on_param_change.clone());
-    if let Some(identity) = wiring.identity {
-        ops = ops.with_identity(identity);
-    }
+    let mut ops = wiring.ops(store.clone(), chat, settings.on_param_change.clone());
     let mut tasks = Tasks::default();
     tasks.push("outbox sender", until_stopped(tokio::spawn(sender.run(stop.clone()))));
     let sns = match notifications {

@@ -5,12 +5,42 @@
 //! check → 0 allow, 1 deny, 3 needs approval, 2 bad input; lint → 0 valid,
 //! 2 invalid.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::Command;
 use opsbot_policies::{Decision, Policy, Request};
 use serde_json::json;
+
+/// `opsbot policy …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// What would the policy decide? Exit 0 allow, 1 deny, 3 approval, 2 bad input.
+    Check(CheckArgs),
+    /// Validate a config file's policies or a policy file. Exit 0 valid, 2 invalid.
+    Lint {
+        /// The file (default: --config / OPSBOT_CONFIG).
+        file: Option<PathBuf>,
+    },
+}
+
+/// Runs `command` against the settings in `config`: prints the answer,
+/// returns its exit code.
+pub fn run(command: &PolicyCommand, config: Option<&Path>) -> ExitCode {
+    let (out, code) = match command {
+        PolicyCommand::Lint { file } => match file.as_deref().or(config) {
+            Some(file) => lint(file),
+            None => ("name the file to check: opsbot policy lint FILE (or --config FILE)".into(), 2),
+        },
+        PolicyCommand::Check(args) => match crate::settings::Settings::load(config, |k| std::env::var(k).ok()) {
+            Ok(settings) => check(&settings.policy(), args),
+            Err(err) => (err.to_string(), 2),
+        },
+    };
+    println!("{out}");
+    ExitCode::from(code)
+}
 
 /// What `policy check` is asked.
 #[derive(Debug, Clone, clap::Args)]

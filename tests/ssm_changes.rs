@@ -66,8 +66,13 @@ async fn world() -> World {
     let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
     let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
     let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(RecordingChat::default()));
-    let ops = Ops::new(opsbot::aws::gateways(&sdk), Arc::new(policy), store.clone(), chat.clone());
-    World { ops: Arc::new(ops), ssm: aws_sdk_ssm::Client::new(&sdk), store, chat }
+    let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk)).with_policy(Arc::new(policy));
+    World {
+        ops: Arc::new(wiring.ops(store.clone(), chat.clone(), vec![])),
+        ssm: aws_sdk_ssm::Client::new(&sdk),
+        store,
+        chat,
+    }
 }
 
 fn as_user(user: &str, request: &str) -> Context {

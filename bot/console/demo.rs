@@ -14,10 +14,42 @@
 //! The command lists come from the command table, so a new command is in the
 //! demo the day it exists.
 
+use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 
 use opsbot_commands::cmd::ENTRIES;
 use opsbot_policies::Policy;
+
+use opsbot_commands::ports::store::StoreError;
+
+use super::{ConsoleUser, Screen, Session};
+use crate::app::Wiring;
+use crate::sandbox::Sandbox;
+use crate::sandbox::account::{ACCOUNT_ID, REGION};
+
+/// `opsbot demo` on stdin and stdout: [`session`] on a fresh account.
+pub async fn start(who: ConsoleUser) -> anyhow::Result<()> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("Demo: a simulated AWS account ({ACCOUNT_ID}, {REGION}); nothing here reaches AWS.");
+    }
+    let session = session(Screen::new(std::io::stdout()))?;
+    session.ops.recover().await;
+    Ok(super::run_stdio(&session, who).await?)
+}
+
+/// The demo's session printing on `screen`: a simulated account
+/// ([`Sandbox::demo`]) under [`policy`] with the demo's `on_param_change`,
+/// keeping nothing (an in-memory store), telling the notification story of
+/// [`crate::sandbox::story::demo_story`].
+pub fn session(screen: Arc<Screen>) -> Result<Session, StoreError> {
+    let now = chrono::Utc::now();
+    let sandbox = Arc::new(Sandbox::demo(now));
+    let wiring = Wiring::new(sandbox.gateways()).with_policy(Arc::new(policy()));
+    let story = crate::sandbox::story::demo_story(now - chrono::Duration::minutes(6));
+    let store = crate::store::open(None)?;
+    Ok(Session::new(&wiring, store, crate::sandbox::ssm::demo_hooks(), screen, Some(story)))
+}
 
 /// The demo's leads.
 pub const LEADS: [&str; 2] = ["U0LEAD1", "U0LEAD2"];

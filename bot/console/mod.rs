@@ -4,6 +4,8 @@
 //! numbered choices: typing the number alone presses it ([`Ops::click`]).
 //!
 //! # Layout
+//! - [`start`]: `opsbot console` and `opsbot demo` on stdin/stdout, built
+//!   from the app's [`Wiring`] like `serve`.
 //! - [`run`]: the read–handle–print loop over any async reader, printing on a
 //!   [`Screen`] (stdout via [`run_stdio`], a buffer in tests).
 //! - [`screen`]: the shared output and the choice numbers; [`chat`]: the
@@ -31,11 +33,15 @@ use std::time::Duration;
 
 use chrono::Utc;
 use opsbot_commands::ClickOutcome;
+use opsbot_commands::hooks::ParamHook;
 use opsbot_commands::ports::store::{ChangeState, Store};
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Context, Ops, Reply};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
+
+use crate::app::Wiring;
+use crate::store::Storage;
 
 pub mod chat;
 pub mod demo;
@@ -88,6 +94,34 @@ impl ConsoleUser {
     }
 }
 
+/// Who the console user is, for policies and `whoami` (`--user`, `--channel`,
+/// `--group` of `opsbot console` and `opsbot demo`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Who {
+    /// Slack user id to act as.
+    #[arg(long, value_parser = SlackUserId::parse)]
+    pub user: Option<SlackUserId>,
+    /// Channel the commands count as sent in.
+    #[arg(long, value_parser = ChannelId::parse)]
+    pub channel: Option<ChannelId>,
+    /// Slack user-group id the user counts as a member of (repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+}
+
+impl Who {
+    /// The person at this terminal ([`ConsoleUser::local`]) as these options say.
+    pub fn user(self) -> ConsoleUser {
+        let local = ConsoleUser::local();
+        ConsoleUser {
+            id: self.user.unwrap_or(local.id),
+            channel: self.channel.unwrap_or(local.channel),
+            groups: self.groups,
+            name: local.name,
+        }
+    }
+}
+
 /// What a console session runs on. `ops` prints its channel messages through
 /// a [`chat::ConsoleChat`] on the same `screen`.
 pub struct Session {
@@ -96,6 +130,31 @@ pub struct Session {
     pub screen: Arc<Screen>,
     /// The demo's notifications, a step after each command line; `None` in `console`.
     pub notices: Option<Arc<notices::Notices>>,
+}
+
+impl Session {
+    /// A session on `wiring` (its gateways, identity, policy and clock — the
+    /// same command runner as `serve`), recording in `store`, running `hooks`
+    /// after parameter changes, printing on `screen`; in the demo, telling
+    /// the notification `story`, a step after each line.
+    pub fn new(
+        wiring: &Wiring,
+        store: Arc<dyn Storage>,
+        hooks: Vec<ParamHook>,
+        screen: Arc<Screen>,
+        story: Option<Vec<Vec<String>>>,
+    ) -> Self {
+        let mut ops = wiring.ops(store.clone(), Arc::new(chat::ConsoleChat::new(screen.clone())), hooks);
+        let mut notices = None;
+        if let Some(story) = story {
+            let pipelines = wiring.aws.pipelines.clone();
+            let (alerts, told) =
+                notices::demo_notices(store.clone(), screen.clone(), wiring.policy.clone(), pipelines, story);
+            ops = ops.with_alerts(alerts);
+            notices = Some(told);
+        }
+        Session { ops: Arc::new(ops), store, screen, notices }
+    }
 }
 
 /// Reads lines from `input` until EOF or `quit`, printing each answer on the
@@ -182,6 +241,20 @@ async fn wait_for_running(session: &Session) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The console on `wiring`, recording in `store`, on stdin and stdout (see
+/// [`Session::new`]). Reads until EOF or `quit`.
+pub async fn start(
+    wiring: &Wiring,
+    store: Arc<dyn Storage>,
+    hooks: Vec<ParamHook>,
+    who: ConsoleUser,
+    story: Option<Vec<Vec<String>>>,
+) -> std::io::Result<()> {
+    let session = Session::new(wiring, store, hooks, Screen::new(std::io::stdout()), story);
+    session.ops.recover().await;
+    run_stdio(&session, who).await
 }
 
 /// [`run`] on this process's stdin, interactive when stdin is a terminal.

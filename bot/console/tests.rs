@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use opsbot_commands::default_policy;
 use opsbot_commands::values::ParamName;
-use opsbot_commands::{Ops, default_policy};
 use opsbot_policies::Policy;
 
 use super::screen::Captured;
 use super::*;
+use crate::app::Wiring;
 use crate::sandbox::Sandbox;
 
 /// A console session over the demo sandbox under `policy`, printing into a buffer.
@@ -17,10 +18,8 @@ fn demo_with(policy: Policy) -> (Arc<Sandbox>, Session, Captured) {
     let sandbox = Arc::new(Sandbox::demo(Utc::now()));
     let store = crate::store::open(None).unwrap();
     let captured = Captured::default();
-    let screen = Screen::new(captured.clone());
-    let chat = Arc::new(super::chat::ConsoleChat::new(screen.clone()));
-    let ops = Arc::new(Ops::new(sandbox.clone().gateways(), Arc::new(policy), store.clone(), chat));
-    (sandbox, Session { ops, store, screen, notices: None }, captured)
+    let wiring = Wiring::new(sandbox.clone().gateways()).with_policy(Arc::new(policy));
+    (sandbox, Session::new(&wiring, store, vec![], Screen::new(captured.clone()), None), captured)
 }
 
 fn demo() -> (Arc<Sandbox>, Session, Captured) {
@@ -231,18 +230,8 @@ async fn in_the_demo_a_developer_asks_and_a_lead_approves_at_the_same_console() 
 
 /// The demo as `opsbot demo` runs it: its policy, and its notification story.
 fn demo_with_story() -> (Session, Captured) {
-    let sandbox = Arc::new(Sandbox::demo(Utc::now()));
-    let store = crate::store::open(None).unwrap();
     let captured = Captured::default();
-    let screen = Screen::new(captured.clone());
-    let chat = Arc::new(super::chat::ConsoleChat::new(screen.clone()));
-    let policy = Arc::new(super::demo::policy());
-    let gateways = sandbox.gateways();
-    let story = crate::sandbox::story::demo_story(Utc::now() - chrono::Duration::minutes(6));
-    let (alerts, notices) =
-        super::notices::demo_notices(store.clone(), screen.clone(), policy.clone(), gateways.pipelines.clone(), story);
-    let ops = Arc::new(Ops::new(gateways, policy, store.clone(), chat).with_alerts(alerts));
-    (Session { ops, store, screen, notices: Some(notices) }, captured)
+    (super::demo::session(Screen::new(captured.clone())).unwrap(), captured)
 }
 
 #[tokio::test]

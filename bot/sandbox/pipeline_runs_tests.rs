@@ -199,16 +199,14 @@ async fn stopping_lets_the_current_action_finish_and_abandoning_does_not_wait() 
 /// The demo as a user types it: a command, `1` to confirm, then the channel
 /// message as it ends (the console waits for running changes at the end).
 async fn console(script: &str) -> String {
-    use crate::console::{Screen, Session, chat::ConsoleChat, run, screen::Captured};
+    use crate::console::{Screen, Session, run, screen::Captured};
     let sandbox = Arc::new(Sandbox::demo(Utc::now()));
     let store = crate::store::open(None).unwrap();
     let captured = Captured::default();
-    let screen = Screen::new(captured.clone());
-    let chat = Arc::new(ConsoleChat::new(screen.clone()));
-    let policy = Arc::new(crate::console::demo::policy());
-    let ops = Arc::new(opsbot_commands::Ops::new(sandbox.gateways(), policy, store.clone(), chat));
+    let wiring = crate::app::Wiring::new(sandbox.gateways()).with_policy(Arc::new(crate::console::demo::policy()));
+    let session = Session::new(&wiring, store, vec![], Screen::new(captured.clone()), None);
     let user = crate::console::ConsoleUser { name: Some("dev".into()), ..crate::console::ConsoleUser::local() };
-    run(&Session { ops, store, screen, notices: None }, user, script.as_bytes(), false).await.unwrap();
+    run(&session, user, script.as_bytes(), false).await.unwrap();
     captured.text()
 }
 

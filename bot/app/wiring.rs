@@ -1,0 +1,85 @@
+//! [`Wiring`]: what the application is built from besides settings — the AWS
+//! gateways, whose identity changes run under, the policy, the clock and the
+//! SQS client — and the one way the command runner is built from it
+//! ([`Wiring::ops`]), for `serve`, `console`, `demo` and the tests alike.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use opsbot_commands::change::identity::Identity;
+use opsbot_commands::hooks::ParamHook;
+use opsbot_commands::ports::chat::Chat;
+use opsbot_commands::ports::{Clock, Gateways, system_clock};
+use opsbot_commands::{Ops, default_policy};
+use opsbot_policies::Policy;
+
+use super::SWEEP_EVERY;
+use crate::settings::Settings;
+use crate::store::Storage;
+
+/// What the application is built from besides settings.
+pub struct Wiring {
+    pub aws: Gateways,
+    /// Whose AWS identity changes run under; `None`: the bot's (`aws`).
+    pub identity: Option<Arc<dyn Identity>>,
+    pub policy: Arc<Policy>,
+    pub clock: Clock,
+    pub sweep_every: Duration,
+    /// The SQS client notifications are polled with (`notifications.sqs_queues`).
+    pub sqs: Option<aws_sdk_sqs::Client>,
+}
+
+impl Wiring {
+    /// `aws` with the built-in policy (reads for everyone, no changes), the
+    /// system clock and a sweep every [`SWEEP_EVERY`].
+    pub fn new(aws: Gateways) -> Self {
+        Wiring {
+            aws,
+            identity: None,
+            policy: Arc::new(default_policy()),
+            clock: system_clock(),
+            sweep_every: SWEEP_EVERY,
+            sqs: None,
+        }
+    }
+
+    /// The production wiring from the bot's AWS configuration: its gateways,
+    /// changes run as `aws.assume_role` when configured, under the configured policy.
+    pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
+        let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
+        wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
+        match &settings.assume_role {
+            Some(role) => {
+                wiring.with_identity(Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration)))
+            }
+            None => wiring,
+        }
+    }
+
+    /// Changes run under `identity` (reads keep `aws`).
+    pub fn with_identity(self, identity: Arc<dyn Identity>) -> Self {
+        Wiring { identity: Some(identity), ..self }
+    }
+
+    pub fn with_policy(self, policy: Arc<Policy>) -> Self {
+        Wiring { policy, ..self }
+    }
+
+    pub fn with_clock(self, clock: Clock, sweep_every: Duration) -> Self {
+        Wiring { clock, sweep_every, ..self }
+    }
+
+    /// The command runner on these gateways, identity, policy and clock,
+    /// recording in `store`, writing to `chat`, running `hooks` after
+    /// parameter changes.
+    pub fn ops(&self, store: Arc<dyn Storage>, chat: Arc<dyn Chat>, hooks: Vec<ParamHook>) -> Ops {
+        let ops = Ops::new(self.aws.clone(), self.policy.clone(), store, chat)
+            .with_param_hooks(hooks)
+            .with_clock(self.clock.clone());
+        match &self.identity {
+            Some(identity) => ops.with_identity(identity.clone()),
+            None => ops,
+        }
+    }
+}
