@@ -6,6 +6,7 @@
 //! - [`settings`]: typed, layered settings (YAML file, then `OPSBOT_*` env).
 //! - [`app`]: builds the application from settings; `serve` runs it.
 //! - [`aws`]: gateways implementing the commands' ports with the AWS SDK.
+//! - [`cli`]: the command line `main` dispatches on.
 //! - [`sandbox`]: an in-process simulated AWS account for `demo` and tests.
 //! - [`console`]: `opsbot console` / `opsbot demo`: the pipeline in a terminal.
 //! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket Mode.
@@ -18,6 +19,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod cli;
 pub mod console;
 pub mod http;
 pub mod notify;

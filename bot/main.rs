@@ -1,43 +1,13 @@
 //! `opsbot`: a table of contents (CONVENTIONS #2). Everything else lives in
 //! the library so the tests build the very same application.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use opsbot::app::{self, Transport, Wiring};
-use opsbot::console;
+use clap::Parser;
+use opsbot::app::{self, Wiring};
+use opsbot::cli::{Cli, Command};
 use opsbot::settings::Settings;
-use opsbot::{aws, policy_cli, telemetry};
-
-#[derive(Parser)]
-#[command(version, about = "ChatOps for teams that ship on AWS")]
-struct Cli {
-    /// Config file (YAML). Without one, safe built-in defaults apply.
-    #[arg(long, global = true, env = "OPSBOT_CONFIG")]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Connect to Slack and answer commands.
-    Serve {
-        #[arg(long, value_enum, default_value = "socket")]
-        transport: Transport,
-        /// Address for /healthz (and Slack's requests with --transport http).
-        #[arg(long)]
-        listen: Option<std::net::SocketAddr>,
-    },
-    /// Type commands in a terminal against the configured AWS account.
-    Console(console::Who),
-    /// The console against a simulated AWS account: no credentials, no network.
-    Demo(console::Who),
-    /// Ask or check the policy without Slack or AWS.
-    #[command(subcommand)]
-    Policy(policy_cli::PolicyCommand),
-}
+use opsbot::{aws, console, policy_cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -1,0 +1,38 @@
+//! The command line: `opsbot serve | console | demo | policy …`, parsed by
+//! clap. `main` dispatches on it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::Transport;
+use crate::{console, policy_cli};
+
+#[derive(Parser)]
+#[command(version, about = "ChatOps for teams that ship on AWS")]
+pub struct Cli {
+    /// Config file (YAML). Without one, safe built-in defaults apply.
+    #[arg(long, global = true, env = "OPSBOT_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Connect to Slack and answer commands.
+    Serve {
+        #[arg(long, value_enum, default_value = "socket")]
+        transport: Transport,
+        /// Address for /healthz (and Slack's requests with --transport http).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Type commands in a terminal against the configured AWS account.
+    Console(console::Who),
+    /// The console against a simulated AWS account: no credentials, no network.
+    Demo(console::Who),
+    /// Ask or check the policy without Slack or AWS.
+    #[command(subcommand)]
+    Policy(policy_cli::PolicyCommand),
+}
