@@ -6,17 +6,16 @@
 //! `bot/aws/` and by the sandbox.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_sdk_ssm::types::ParameterType;
 use opsbot_commands::ClickOutcome;
 use opsbot_commands::click::Click;
 use opsbot_commands::cmd::ENTRIES;
 use opsbot_commands::context::Context;
-use opsbot_commands::ports::chat::{Chat, ChatError, MessageRef};
 use opsbot_commands::ports::store::ChangeId;
+use opsbot_commands::testing::MemoryChat;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Ops, Reply};
 use opsbot_policies::Policy;
@@ -26,46 +25,18 @@ use crate::support::emulators::{emulators, unique};
 /// Developers may change parameters once a lead approves.
 const POLICY: &str = "roles:\n  devs: { everyone: true }\n  leads: { users: [U0LEAD] }\nrules:\n  - allow: [\"param set\", \"param rollback\", \"param get\"]\n    to: devs\n    approval: { by: leads, ttl: 30m }\n";
 
-/// Remembers every channel message and note, as last sent.
-#[derive(Default)]
-struct RecordingChat {
-    messages: Mutex<Vec<(MessageRef, Reply)>>,
-}
-
-#[async_trait]
-impl Chat for RecordingChat {
-    async fn post(&self, channel: &ChannelId, reply: &Reply) -> Result<MessageRef, ChatError> {
-        let mut messages = self.messages.lock().unwrap();
-        let message = MessageRef { channel: channel.clone(), ts: format!("{}.000", messages.len() + 1) };
-        messages.push((message.clone(), reply.clone()));
-        Ok(message)
-    }
-
-    async fn update(&self, message: &MessageRef, reply: &Reply) -> Result<(), ChatError> {
-        let mut messages = self.messages.lock().unwrap();
-        let slot =
-            messages.iter_mut().find(|(m, _)| m == message).ok_or_else(|| ChatError("no such message".into()))?;
-        slot.1 = reply.clone();
-        Ok(())
-    }
-
-    async fn whisper(&self, channel: &ChannelId, _user: &SlackUserId, reply: &Reply) -> Result<(), ChatError> {
-        self.post(channel, reply).await.map(drop)
-    }
-}
-
 struct World {
     ops: Arc<Ops>,
     ssm: aws_sdk_ssm::Client,
     store: Arc<dyn opsbot::store::Storage>,
-    chat: Arc<RecordingChat>,
+    chat: Arc<MemoryChat>,
 }
 
 async fn world() -> World {
     let sdk = emulators().await.sdk_config().await;
     let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
     let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
-    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(RecordingChat::default()));
+    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
     let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk)).with_policy(Arc::new(policy));
     World {
         ops: Arc::new(wiring.ops(store.clone(), chat.clone(), vec![])),

@@ -60,5 +60,8 @@ pub use mrkdwn::Mrkdwn;
 pub use ops::Ops;
 pub use reply::{Block, Reply, Visibility};
 
-#[cfg(test)]
-mod testing;
+/// In-memory ports (fake AWS, store, chat, alerts) for tests, here and in
+/// the bot's tests (feature `testing`, enabled by the root crate's
+/// dev-dependencies only).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
