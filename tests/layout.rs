@@ -14,8 +14,9 @@
 //!   modules above it: naming a child does not depend on the parent's code.
 //! - `mod x;` declares a child; it is not an import. A child's `use
 //!   super::…` is one, so a parent that also imports from its child loops.
-//! - Test code is left out: `#[cfg(test)]` modules (`mod tests`, `x_tests.rs`,
-//!   `testing/`) and items may reach anywhere, since nothing ships with them.
+//! - Test code is left out: `#[cfg(test)]` modules (`mod tests`, `x_tests.rs`),
+//!   test support (`#[cfg(any(test, feature = "testing"))]`, `testing/`) and
+//!   items may reach anywhere, since nothing ships with them.
 //! - Comments, doc links and string literals are not imports.
 //! - Known limits: macro expansions are not followed, `#[path]` is honoured
 //!   only on test modules (which are skipped anyway), and inline non-test
@@ -213,17 +214,27 @@ fn ident_char(c: Option<&char>) -> bool {
     c.is_some_and(|c| c.is_alphanumeric() || *c == '_')
 }
 
-/// `code` without `#[cfg(test)]` items (the attribute, further attributes and
-/// the item up to its `;` or its closing brace).
+/// Where test-only code starts: `#[cfg(test)]`, and test support compiled for
+/// other crates' tests too (`#[cfg(any(test, feature = "testing"))]`, its
+/// string blanked like every literal).
+const TEST_ONLY: [&str; 2] = ["#[cfg(test)]", "#[cfg(any(test, feature = "];
+
+/// `code` without test-only items (the attribute, further attributes and the
+/// item up to its `;` or its closing brace).
 fn without_tests(code: &str) -> String {
     let mut out = String::new();
     let mut rest = code;
-    while let Some(at) = rest.find("#[cfg(test)]") {
+    while let Some((at, marker)) = TEST_ONLY.iter().filter_map(|m| rest.find(m).map(|at| (at, *m))).min() {
         out.push_str(&rest[..at]);
         let item = &rest[at..];
+        // Past the attribute's own closing bracket.
+        let skip = match marker.ends_with(']') {
+            true => marker.len(),
+            false => marker.len() + item[marker.len()..].find(']').map_or(0, |i| i + 1),
+        };
         let mut depth = 0;
         let mut end = item.len();
-        for (i, c) in item.char_indices().skip("#[cfg(test)]".len()) {
+        for (i, c) in item.char_indices().skip_while(|(i, _)| *i < skip) {
             match c {
                 '[' | '{' | '(' => depth += 1,
                 ']' | ')' => depth -= 1,
@@ -489,7 +500,10 @@ fn declarations_tests_comments_and_strings_are_not_imports() {
     let root = tree(
         "clean",
         &[
-            ("lib.rs", "pub mod a;\npub mod b;\n#[cfg(test)]\nmod testing;\n"),
+            (
+                "lib.rs",
+                "pub mod a;\npub mod b;\n#[cfg(test)]\nmod testing;\n#[cfg(any(test, feature = \"testing\"))]\npub mod fakes;\n",
+            ),
             ("a.rs", "pub mod child;\n/// [`crate::b::B`]\npub struct A;\nconst S: &str = \"crate::b\";\n"),
             ("a/child.rs", "use super::A;\n#[cfg(test)]\nmod tests {\n    use crate::b::B;\n}\n"),
             (
@@ -498,6 +512,7 @@ fn declarations_tests_comments_and_strings_are_not_imports() {
             ),
             ("b_tests.rs", "use crate::testing::x;\n"),
             ("testing.rs", "use crate::b::B;\nuse crate::a::A;\n"),
+            ("fakes.rs", "use crate::b::B;\n"),
         ],
     );
     let graph = import_graph(&root);
@@ -507,6 +522,7 @@ fn declarations_tests_comments_and_strings_are_not_imports() {
     assert_eq!(edges("a::child"), ["a"]);
     assert_eq!(edges("b"), ["a", "a::child"]);
     assert!(!graph.contains_key("testing"), "{graph:?}");
+    assert!(!graph.contains_key("fakes"), "test support behind a feature: {graph:?}");
     assert!(cycles(&graph).is_empty());
     let _ = fs::remove_dir_all(root);
 }

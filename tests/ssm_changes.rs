@@ -11,13 +11,12 @@ use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
 use opsbot_commands::ClickOutcome;
-use opsbot_commands::click::Click;
+use opsbot_commands::Ops;
 use opsbot_commands::cmd::ENTRIES;
 use opsbot_commands::context::Context;
 use opsbot_commands::ports::store::ChangeId;
-use opsbot_commands::testing::MemoryChat;
+use opsbot_commands::testing::{MemoryChat, change_button};
 use opsbot_commands::values::{ChannelId, SlackUserId};
-use opsbot_commands::{Ops, Reply};
 use opsbot_policies::Policy;
 
 use crate::support::emulators::{emulators, unique};
@@ -58,27 +57,19 @@ fn as_user(user: &str, request: &str) -> Context {
     }
 }
 
-fn button(reply: &Reply, label: &str) -> Click {
-    reply
-        .all_buttons()
-        .find(|b| b.label == label)
-        .unwrap_or_else(|| panic!("no {label} in {reply:?}"))
-        .press
-        .change()
-        .cloned()
-        .expect("a change button")
-}
-
 impl World {
     /// `U0DEV` asks for `text`, confirms, `U0LEAD` approves; returns once it has finished.
     async fn approved(&self, text: &str) -> String {
         let request = unique("req");
         let dev = as_user("U0DEV", &request);
         let plan = self.ops.handle(&dev, text).await;
-        assert!(matches!(self.ops.click(&dev, &button(&plan, "Confirm")).await, ClickOutcome::Replace(_)), "{plan:?}");
+        assert!(
+            matches!(self.ops.click(&dev, &change_button(&plan, "Confirm")).await, ClickOutcome::Replace(_)),
+            "{plan:?}"
+        );
         let approval = self.chat.messages.lock().unwrap().last().expect("an approval request").1.clone();
         let lead = as_user("U0LEAD", &unique("click"));
-        let approve = button(&approval, "Approve");
+        let approve = change_button(&approval, "Approve");
         self.ops.click(&lead, &approve).await;
         self.ops.click(&lead, &approve).await; // a double click runs nothing twice
         self.finished(&request).await

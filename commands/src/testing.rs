@@ -437,11 +437,21 @@ impl Store for MemoryStore {
     }
 }
 
-/// A chat that remembers every message, as posted and as last updated.
+/// The change button labelled `label` in `reply` (Confirm, Approve, ...); panics naming the reply when there is none.
+pub fn change_button(reply: &Reply, label: &str) -> crate::click::Click {
+    let button = reply.all_buttons().find(|b| b.label == label);
+    let button = button.unwrap_or_else(|| panic!("no {label} button in:\n{}", reply.text()));
+    button.press.change().cloned().expect("a change button")
+}
+
+/// A chat that remembers every message, as posted and as last updated, and
+/// every version it showed, in order.
 #[derive(Default)]
 pub struct MemoryChat {
     pub messages: Mutex<Vec<(MessageRef, Reply)>>,
     pub whispers: Mutex<Vec<(SlackUserId, Reply)>>,
+    /// The text of every post and update, oldest first.
+    pub shown: Mutex<Vec<String>>,
 }
 
 impl MemoryChat {
@@ -457,6 +467,7 @@ impl Chat for MemoryChat {
         let mut messages = self.messages.lock().unwrap();
         let message = MessageRef { channel: channel.clone(), ts: format!("{}.000", messages.len() + 1) };
         messages.push((message.clone(), reply.clone()));
+        self.shown.lock().unwrap().push(reply.text());
         Ok(message)
     }
 
@@ -465,6 +476,7 @@ impl Chat for MemoryChat {
         let slot =
             messages.iter_mut().find(|(m, _)| m == message).ok_or_else(|| ChatError("no such message".into()))?;
         slot.1 = reply.clone();
+        self.shown.lock().unwrap().push(reply.text());
         Ok(())
     }
 

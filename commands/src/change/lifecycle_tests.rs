@@ -11,13 +11,13 @@ use opsbot_policies::Policy;
 
 use crate::change::identity::Identity;
 use crate::change::messages::ClickOutcome;
-use crate::click::{Click, Press};
+use crate::click::Press;
 use crate::cmd::default_policy;
 use crate::context::Context;
 use crate::ops::{Ops, PRESS_WINDOW};
 use crate::ports::store::{AuditEvent, ChangeId, ChangeState, Store};
 use crate::reply::Reply;
-use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx, service};
+use crate::testing::{FakeAws, MemoryChat, MemoryStore, change_button, ctx, service};
 use crate::values::SlackUserId;
 
 struct World {
@@ -44,17 +44,6 @@ fn world() -> World {
 
 fn as_user(user: &str) -> Context {
     Context { user: SlackUserId::parse(user).unwrap(), ..ctx() }
-}
-
-fn button(reply: &Reply, label: &str) -> Click {
-    reply
-        .all_buttons()
-        .find(|b| b.label == label)
-        .unwrap_or_else(|| panic!("no {label} in {reply:?}"))
-        .press
-        .change()
-        .cloned()
-        .expect("a change button")
 }
 
 fn events(store: &MemoryStore) -> Vec<AuditEvent> {
@@ -89,7 +78,7 @@ async fn a_change_first_shows_its_exact_plan_and_runs_nothing() {
 async fn confirming_runs_the_change_once_however_often_it_is_clicked() {
     let w = world();
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
-    let confirm = button(&plan, "Confirm");
+    let confirm = change_button(&plan, "Confirm");
     let clicks = (0..5).map(|_| {
         let (ops, click) = (w.ops.clone(), confirm.clone());
         tokio::spawn(async move { ops.click(&ctx(), &click).await })
@@ -120,7 +109,7 @@ async fn only_the_requester_can_confirm_or_cancel() {
     let w = world();
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
     for label in ["Confirm", "Cancel"] {
-        let outcome = w.ops.click(&as_user("U0OTHER"), &button(&plan, label)).await;
+        let outcome = w.ops.click(&as_user("U0OTHER"), &change_button(&plan, label)).await;
         let ClickOutcome::Note(note) = outcome else { panic!("{outcome:?}") };
         assert!(note.text().contains("Only <@U0DEV>"), "{}", note.text());
     }
@@ -131,8 +120,8 @@ async fn only_the_requester_can_confirm_or_cancel() {
 async fn a_cancelled_change_never_runs_and_is_audited() {
     let w = world();
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
-    w.ops.click(&ctx(), &button(&plan, "Cancel")).await;
-    let again = w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Cancel")).await;
+    let again = w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     assert!(matches!(&again, ClickOutcome::Note(r) if r.text().contains("already cancelled")), "{again:?}");
     assert!(w.aws.scaled.lock().unwrap().is_empty());
     assert_eq!(events(&w.store), [AuditEvent::Requested, AuditEvent::Cancelled]);
@@ -169,7 +158,7 @@ async fn nothing_runs_when_the_audit_log_cannot_be_written() {
     w.store.audit_down.store(false, Ordering::Relaxed);
     let plan = w.ops.handle(&Context { request_id: "req-2".into(), ..ctx() }, "scale prod/api 6").await;
     w.store.audit_down.store(true, Ordering::Relaxed);
-    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     settle(&w, "req-2").await;
     assert!(w.aws.scaled.lock().unwrap().is_empty());
     assert!(w.chat.texts().pop().unwrap().contains("audit log could not be written"));
@@ -179,7 +168,7 @@ async fn nothing_runs_when_the_audit_log_cannot_be_written() {
 async fn a_button_for_other_parameters_is_refused() {
     let w = world();
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
-    let mut forged = button(&plan, "Confirm");
+    let mut forged = change_button(&plan, "Confirm");
     forged.hash = crate::change::params_hash("scale prod/api 60");
     let outcome = w.ops.click(&ctx(), &forged).await;
     assert!(matches!(&outcome, ClickOutcome::Note(r) if r.text().contains("different version")), "{outcome:?}");
@@ -191,7 +180,7 @@ async fn a_plan_not_confirmed_in_time_expires_and_cannot_run() {
     let w = world();
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
     let later = Context { now: ctx().now + chrono::Duration::minutes(11), ..ctx() };
-    let outcome = w.ops.click(&later, &button(&plan, "Confirm")).await;
+    let outcome = w.ops.click(&later, &change_button(&plan, "Confirm")).await;
     assert!(matches!(&outcome, ClickOutcome::Replace(r) if r.text().contains("expired")), "{outcome:?}");
     assert!(w.aws.scaled.lock().unwrap().is_empty());
     let record = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
@@ -244,7 +233,7 @@ async fn a_change_that_became_unsafe_before_it_was_confirmed_does_not_run() {
     let mut busy = service("prod/api", 4, 6);
     busy.summary.rollout = Some(crate::ports::RolloutState::InProgress);
     w.aws.describe_now(busy);
-    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     settle(&w, "req-1").await;
     assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing reached AWS");
     let last = w.chat.texts().pop().unwrap();
@@ -295,9 +284,9 @@ async fn an_approved_change_acts_as_its_requester_not_as_the_bot_or_the_approver
     let w = acting_as(approval_policy(), identity.clone());
 
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
-    assert!(matches!(w.ops.click(&ctx(), &button(&plan, "Confirm")).await, ClickOutcome::Replace(_)));
+    assert!(matches!(w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await, ClickOutcome::Replace(_)));
     let asking = w.chat.messages.lock().unwrap().last().unwrap().1.clone();
-    w.ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    w.ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
     settle(&w, "req-1").await;
 
     assert_eq!(requester.scaled.lock().unwrap().len(), 1, "the change ran as its requester");
@@ -313,7 +302,7 @@ async fn a_change_whose_requester_cannot_be_assumed_runs_nothing_and_fails_audit
     let w = acting_as(Policy::reads_for_everyone(["scale"]), identity);
 
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
-    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     settle(&w, "req-1").await;
 
     assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
@@ -345,7 +334,7 @@ async fn a_forced_change_runs_despite_a_rollout_where_a_rule_allows_force_and_sa
         "{}",
         plan.text()
     );
-    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     settle(&w, "req-1").await;
     assert_eq!(w.aws.scaled.lock().unwrap().len(), 1, "the forced change ran");
     let requested = w.store.audit.lock().unwrap()[0].clone();
@@ -373,10 +362,10 @@ async fn an_approved_pipeline_decision_names_its_requester_in_the_summary_aws_ke
                 approval: { by: ops, ttl: 1h }\n";
     let w = world_with(policy(yaml), FakeAws::default().with_pipeline_state(crate::testing::pay("exec-1")));
     let plan = w.ops.handle(&ctx(), "pipeline approve pay").await;
-    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     let asking = w.chat.messages.lock().unwrap().last().unwrap().1.clone();
     let lead = Context { user_name: Some("Lee Lead".into()), ..as_user("U0LEAD") };
-    w.ops.click(&lead, &button(&asking, "Approve")).await;
+    w.ops.click(&lead, &change_button(&asking, "Approve")).await;
     for _ in 0..100 {
         if !w.aws.pipeline_calls.lock().unwrap().is_empty() {
             break;
@@ -398,7 +387,7 @@ fn approval_policy_with(extra: &str) -> Policy {
 /// Confirms `scale prod/api 6` under `w` and returns the approval request's message.
 async fn asked_for_approval(w: &World) -> Reply {
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
-    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     w.chat.messages.lock().unwrap().last().unwrap().1.clone()
 }
 
@@ -426,7 +415,7 @@ async fn a_change_requested_before_a_freeze_and_approved_inside_it_does_not_run(
     let asking = asked_for_approval(&w).await;
     let inside = crate::testing::now() + chrono::Duration::hours(1);
     let ops = restarted(&w, approval_policy_with(freeze), inside);
-    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
     settle(&w, "req-1").await;
 
     assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran inside the freeze");
@@ -447,7 +436,7 @@ async fn a_change_whose_rule_was_removed_after_the_request_does_not_run() {
     let asking = asked_for_approval(&w).await;
     let without_scale = policy("roles:\n  ops: { everyone: true }\nrules:\n  - { allow: [service], to: ops }\n");
     let ops = restarted(&w, without_scale, crate::testing::now());
-    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
     settle(&w, "req-1").await;
 
     assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
@@ -466,7 +455,7 @@ async fn a_change_that_now_needs_an_approval_it_did_not_get_does_not_run() {
     );
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
     let ops = restarted(&w, approval_policy_with(""), crate::testing::now());
-    ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     settle(&w, "req-1").await;
 
     assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
@@ -489,7 +478,7 @@ async fn a_change_approved_by_a_role_the_policy_no_longer_asks_for_does_not_run(
          approval: { by: leads, ttl: 1h }\n",
     );
     let ops = restarted(&w, leads, crate::testing::now());
-    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
     settle(&w, "req-1").await;
 
     assert!(w.aws.scaled.lock().unwrap().is_empty(), "nothing ran");
@@ -504,7 +493,7 @@ async fn a_change_still_allowed_when_it_runs_goes_ahead() {
     );
     let asking = asked_for_approval(&w).await;
     let ops = restarted(&w, approval_policy_with(""), crate::testing::now() + chrono::Duration::minutes(30));
-    ops.click(&as_user("U0LEAD"), &button(&asking, "Approve")).await;
+    ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
     settle(&w, "req-1").await;
     assert_eq!(w.aws.scaled.lock().unwrap().len(), 1, "the change ran");
 }
@@ -569,7 +558,7 @@ async fn a_deploy_confirmed_after_someone_else_deployed_is_refused_and_changes_n
     since.summary.task_definition.revision = 2;
     since.deployments[0].task_definition = Some(since.summary.task_definition.clone());
     w.aws.describe_now(since);
-    w.ops.click(&ctx(), &button(&plan, "Confirm")).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     settle(&w, "req-1").await;
 
     assert!(w.aws.registered.lock().unwrap().is_empty() && w.aws.updates.lock().unwrap().is_empty());

@@ -13,8 +13,7 @@ use crate::change::messages::ClickOutcome;
 use crate::ops::Ops;
 use crate::ports::ExecStatus::*;
 use crate::ports::store::{ChangeId, ChangeState, Store};
-use crate::reply::Reply;
-use crate::testing::{FakeAws, MemoryChat, MemoryStore, STARTED_ID, all, ctx, pay, web};
+use crate::testing::{FakeAws, MemoryChat, MemoryStore, STARTED_ID, all, change_button, ctx, pay, web};
 
 struct World {
     ops: Arc<Ops>,
@@ -31,16 +30,6 @@ fn world(fake: FakeAws) -> World {
     let policy = Arc::new(Policy::reads_for_everyone(allowed));
     let ops = Ops::new(fake.gateways(), policy, store.clone(), chat.clone());
     World { ops: Arc::new(ops), calls, store, chat }
-}
-
-fn confirm_button(plan: &Reply) -> crate::click::Click {
-    plan.all_buttons()
-        .find(|b| b.label == "Confirm")
-        .unwrap_or_else(|| panic!("no Confirm: {plan:?}"))
-        .press
-        .change()
-        .cloned()
-        .expect("a change button")
 }
 
 /// Waits (in tokio time, which tests may pause) until the change has finished; its last message.
@@ -63,7 +52,7 @@ async fn approving_through_the_flow_puts_the_approval_once_and_reports_the_deplo
 
     let plan = w.ops.handle(&ctx(), "pipeline approve pay LGTM").await;
     assert!(plan.text().contains("Approved by dev (U0DEV) via opsbot: LGTM"), "{}", plan.text());
-    let confirm = confirm_button(&plan);
+    let confirm = change_button(&plan, "Confirm");
     assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Replace(_)));
     assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Note(_)), "a second press runs nothing");
     let last = finished(&w).await;
@@ -82,7 +71,7 @@ async fn a_token_aws_no_longer_takes_ends_as_decided_elsewhere_not_as_an_interna
     let w = world(FakeAws { pipeline_too_late: true, ..FakeAws::default().with_pipeline_state(pay("exec-1")) });
 
     let plan = w.ops.handle(&ctx(), "pipeline reject pay").await;
-    w.ops.click(&ctx(), &confirm_button(&plan)).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     let last = finished(&w).await;
 
     assert!(
@@ -115,7 +104,7 @@ async fn a_start_that_outlives_its_timeout_says_how_to_follow_it() {
     let w = world(fake.after_pipeline_change("web", vec![running]));
 
     let plan = w.ops.handle(&ctx(), "pipeline start web --timeout 2m").await;
-    w.ops.click(&ctx(), &confirm_button(&plan)).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     let last = finished(&w).await;
 
     assert!(last.contains("Started *web*: execution `exec-2`.\nstill running — follow with `pipeline web`"), "{last}");
@@ -175,7 +164,7 @@ async fn the_approve_button_of_a_notification_is_refused_to_a_non_lead_and_puts_
         let pressed = crate::context::Context { now: ctx().now + chrono::Duration::seconds(later), ..lead(request) };
         let ClickOutcome::Note(plan) = w.ops.press(&pressed, &button).await else { panic!("a plan") };
         assert!(plan.text().contains("Approved by Lee (U0LEAD) via opsbot"), "{}", plan.text());
-        plans.push(confirm_button(&plan));
+        plans.push(change_button(&plan, "Confirm"));
     }
     for (request, confirm) in ["req-1", "req-2"].into_iter().zip(&plans) {
         w.ops.click(&lead(request), confirm).await;
@@ -210,7 +199,7 @@ fn approved_by_ops(fake: FakeAws) -> (World, Arc<FakeAws>) {
 /// approves; the change runs to its end. Its last message.
 async fn approved_after(w: &World, text: &str, moved: impl FnOnce()) -> String {
     let plan = w.ops.handle(&ctx(), text).await;
-    w.ops.click(&ctx(), &confirm_button(&plan)).await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
     moved();
     let asking = w.chat.messages.lock().unwrap().last().unwrap().1.clone();
     let approve = asking.all_buttons().find(|b| b.label == "Approve").expect("an Approve button");

@@ -14,7 +14,7 @@ use crate::ports::store::{ChangeId, Store};
 use crate::ports::{ParamKind, RunStatus};
 use crate::reply::Reply;
 use crate::testing::ssm::{automation, command};
-use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx};
+use crate::testing::{FakeAws, MemoryChat, MemoryStore, change_button, ctx};
 use crate::values::ssm::{DocParams, DocumentName, Targets};
 
 const SECRET: &str = "pR0d-7f#Kq9!vLx2";
@@ -43,14 +43,7 @@ fn staging_hook() -> ParamHook {
 /// Asks for `text`, confirms the plan and waits until the change has finished.
 async fn confirm_and_finish(w: &World, text: &str) -> Reply {
     let plan = w.ops.handle(&ctx(), text).await;
-    let confirm = plan
-        .all_buttons()
-        .find(|b| b.label == "Confirm")
-        .unwrap_or_else(|| panic!("{plan:?}"))
-        .press
-        .change()
-        .cloned()
-        .expect("a change button");
+    let confirm = change_button(&plan, "Confirm");
     assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Replace(_)));
     // Backing off to a minute: quick when real time runs, and paused-time
     // tests reach an hour-long timeout in a few hundred looks.
