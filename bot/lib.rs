@@ -1,21 +1,30 @@
 //! opsbot, the application: wiring and adapters around the `opsbot-commands`
-//! pipeline. Nothing here decides what a command means; it carries requests in
-//! (Slack, console) and reaches AWS through the commands' ports.
+//! runner ([`opsbot_commands::Ops`]). Nothing here decides what a command
+//! means; it carries requests in (Slack, console), notifications in (SQS,
+//! SNS), and reaches AWS and Slack through the commands' ports.
 //!
-//! # Layout
-//! - [`settings`]: typed, layered settings (YAML file, then `OPSBOT_*` env).
-//! - [`app`]: builds the application from settings; `serve` runs it.
-//! - [`aws`]: gateways implementing the commands' ports with the AWS SDK.
-//! - [`cli`]: the command line `main` dispatches on.
-//! - [`sandbox`]: an in-process simulated AWS account for `demo` and tests.
-//! - [`console`]: `opsbot console` / `opsbot demo`: the pipeline in a terminal.
-//! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket Mode.
-//! - [`http`]: the axum router (`/slack/*`, `/healthz`).
-//! - [`notify`]: AWS notifications in, living Slack messages out.
-//! - [`policy_cli`]: `opsbot policy check` / `lint`.
+//! # Layout (each part builds on the ones above it; `tests/layout.rs` fails
+//! on an import loop)
+//! - [`settings`]: typed, layered settings (YAML file, then env), checked
+//!   once with file:line:column.
 //! - [`store`]: durable state behind ports (claims, changes, audit, inbox,
-//!   living records, outbox, retention); SQLite implements them.
-//! - [`telemetry`]: logging set-up and stop signals.
+//!   living records, outbox, retention); [`store::sqlite`] implements them,
+//!   `store::conformance` is the suite every backend passes.
+//! - [`aws`]: the commands' ports on the AWS SDK; [`sandbox`]: the same ports
+//!   on a simulated account (`demo`, scenario tests).
+//! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket
+//!   Mode, and the outbox every Slack write goes through.
+//! - [`notify`]: AWS notifications in ([`notify::intake`]: SQS, SNS), typed
+//!   ([`notify::event`]), kept as living messages ([`notify::lifecycle`]).
+//! - [`http`]: the axum router (`/slack/*`, `/sns`, `/healthz`).
+//! - [`app`]: builds the running application, the one way `serve`, the
+//!   console, the demo and the tests use ([`app::Wiring::ops`]).
+//! - [`console`]: `opsbot console` / `opsbot demo`: the runner in a terminal.
+//! - [`policy_cli`]: `opsbot policy check` / `lint`; [`cli`]: the command
+//!   line `main` dispatches on; [`telemetry`]: logging and stop signals.
+//!
+//! docs/ARCHITECTURE.md has the two data flows and where to add a command,
+//! a notification kind or a store backend.
 
 pub mod app;
 pub mod aws;

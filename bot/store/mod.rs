@@ -14,7 +14,7 @@
 //! The port traits are in [`ports`]; the values they carry in the modules
 //! named above. [`Storage`] is all of them; [`open`] gives the configured backend.
 //! [`sqlite`] is the one implementation today (one file, WAL). Every backend
-//! passes the same conformance suite ([`conformance`]): a second backend adds
+//! passes the same conformance suite (`conformance`, test code): a second backend adds
 //! one line there.
 //!
 //! # Invariants every backend keeps
