@@ -9,7 +9,7 @@
 //!   once with file:line:column.
 //! - [`store`]: durable state behind ports (claims, changes, audit, inbox,
 //!   living records, outbox, retention); [`store::sqlite`] implements them,
-//!   `store::conformance` is the suite every backend passes.
+//!   `tests/store.rs` is the suite every backend passes.
 //! - [`aws`]: the commands' ports on the AWS SDK; [`sandbox`]: the same ports
 //!   on a simulated account (`demo`, scenario tests).
 //! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket

@@ -21,5 +21,6 @@ mod slack_http;
 mod slack_markup;
 mod slack_socket;
 mod ssm_changes;
+mod store;
 mod store_down;
 mod support;

@@ -14,7 +14,7 @@
 //! The port traits are in [`ports`]; the values they carry in the modules
 //! named above. [`Storage`] is all of them; [`open`] gives the configured backend.
 //! [`sqlite`] is the one implementation today (one file, WAL). Every backend
-//! passes the same conformance suite (`conformance`, test code): a second backend adds
+//! passes the same conformance suite (`tests/store.rs`): a second backend adds
 //! one line there.
 //!
 //! # Invariants every backend keeps
@@ -35,9 +35,6 @@ pub mod outbox;
 pub mod ports;
 pub mod retention;
 pub mod sqlite;
-
-#[cfg(test)]
-mod conformance;
 
 pub use inbox::{FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
 pub use living::{Living, LivingRecord};

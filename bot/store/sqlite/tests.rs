@@ -1,11 +1,40 @@
 //! What only the SQLite store promises: its file survives a restart, old
 //! schemas migrate, a newer one is refused, claims prune themselves. The
-//! ports' behaviour is the conformance suite (`store::conformance`).
+//! ports' behaviour is the conformance suite (`tests/store.rs`).
 
+use chrono::{TimeZone, Utc};
+use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::*;
+use opsbot_commands::values::{ChannelId, SlackUserId};
 
 use super::{CLAIM_TTL_SECS, MIGRATIONS, PRUNE_EVERY, SqliteStore};
-use crate::store::conformance::changes::{at, change};
+
+fn at(secs: i64) -> Time {
+    Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
+}
+
+/// A change waiting for its requester's confirmation, holding a secret.
+fn change(id: &str) -> ChangeRecord {
+    ChangeRecord {
+        id: ChangeId(id.into()),
+        text: "param set /shop/prod/db-password hunter2".into(),
+        shown: "param set /shop/prod/db-password ••••••".into(),
+        command: "param set".into(),
+        hash: "0123456789abcdef".into(),
+        plan: vec![],
+        requester: SlackUserId::parse("U0DEV").unwrap(),
+        requester_name: None,
+        groups: vec![],
+        channel: ChannelId::parse("C0OPS").unwrap(),
+        state: ChangeState::AwaitingConfirmation,
+        approvers: None,
+        rule: None,
+        created: at(0),
+        expires: at(1800),
+        message: None,
+        decided_by: None,
+    }
+}
 
 #[tokio::test]
 async fn claims_and_changes_survive_a_restart() {

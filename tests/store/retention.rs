@@ -9,7 +9,7 @@ use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::*;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 
-use crate::store::{Living, LivingRecord, PARK_AFTER, Queued, Retention, Storage};
+use opsbot::store::{Living, LivingRecord, PARK_AFTER, Queued, Retention, Storage};
 
 fn day(n: i64) -> Time {
     Utc.timestamp_opt(1_800_000_000, 0).unwrap() + Days::days(n)

@@ -1,9 +1,9 @@
-//! The store's behaviour, written once over the ports: every backend runs
-//! this same suite. A case is an `async fn(Arc<dyn Storage>)` in one of the
+//! The store's behaviour, written once over the ports (`opsbot::store`):
+//! every backend runs this same suite. A case is an `async fn(Arc<dyn Storage>)` in one of the
 //! modules below, listed once in [`suite!`]; a backend is one `suite!` line
 //! naming how to make a fresh, empty store.
 
-pub(crate) mod changes;
+mod changes;
 mod inbox;
 mod outbox;
 mod retention;
@@ -60,7 +60,7 @@ macro_rules! suite {
             $(
                 #[tokio::test]
                 async fn $case() {
-                    $crate::store::conformance::$module::$case($make().await).await
+                    crate::store::$module::$case($make().await).await
                 }
             )*
         }
@@ -68,8 +68,8 @@ macro_rules! suite {
 }
 
 /// A fresh SQLite store in memory.
-async fn sqlite() -> std::sync::Arc<dyn crate::store::Storage> {
-    crate::store::open(None).expect("an in-memory SQLite store")
+async fn sqlite() -> std::sync::Arc<dyn opsbot::store::Storage> {
+    opsbot::store::open(None).expect("an in-memory SQLite store")
 }
 
-suite!(on_sqlite, crate::store::conformance::sqlite);
+suite!(on_sqlite, crate::store::sqlite);

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::store::{Failure, PARK_AFTER, ParkedRow, Storage};
+use opsbot::store::{Failure, PARK_AFTER, ParkedRow, Storage};
 
 /// Marks row `seq` handled, as handling a notification does.
 async fn handled(store: &dyn Storage, seq: i64) {

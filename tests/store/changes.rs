@@ -8,17 +8,17 @@ use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::*;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 
-use crate::store::Storage;
+use opsbot::store::Storage;
 
-pub(crate) fn at(secs: i64) -> Time {
+pub fn at(secs: i64) -> Time {
     Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
 }
 
-pub(crate) fn u(id: &str) -> SlackUserId {
+pub fn u(id: &str) -> SlackUserId {
     SlackUserId::parse(id).unwrap()
 }
 
-pub(crate) fn change(id: &str) -> ChangeRecord {
+pub fn change(id: &str) -> ChangeRecord {
     ChangeRecord {
         id: ChangeId(id.into()),
         text: "param set /shop/prod/db-password hunter2".into(),

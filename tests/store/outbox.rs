@@ -8,7 +8,7 @@ use opsbot_commands::ports::Time;
 use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::values::ChannelId;
 
-use crate::store::{Enqueued, Queued, Storage, WriteOp, WriteState};
+use opsbot::store::{Enqueued, Queued, Storage, WriteOp, WriteState};
 
 fn now() -> Time {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
@@ -145,7 +145,7 @@ fn queued_post(key: &str, channel: &str, payload: &str) -> Queued {
 }
 
 pub async fn a_notification_commits_its_records_its_writes_and_its_inbox_row_together(s: Arc<dyn Storage>) {
-    use crate::store::{Living, LivingRecord};
+    use opsbot::store::{Living, LivingRecord};
     assert!(s.inbox_accept("event:1", b"{}", now().timestamp_millis()).await.unwrap());
     let seq = s.inbox_pending(10, now().timestamp_millis()).await.unwrap()[0].seq;
     let record = LivingRecord {
