@@ -7,7 +7,7 @@
 
 use opsbot_commands::ports::{Alarm, AlarmState, Time};
 
-use super::ago;
+use super::common::ago;
 use crate::sandbox::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 

@@ -7,7 +7,7 @@
 use opsbot_commands::ports::ParamKind::{self, SecureString, String as Plain, StringList};
 use opsbot_commands::values::ParamName;
 
-use super::{ago, role, user};
+use super::common::{ago, role, user};
 use crate::sandbox::Account;
 use crate::sandbox::params::{SimParam, SimParamVersion, Stored};
 

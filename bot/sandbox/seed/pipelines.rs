@@ -6,7 +6,7 @@
 use opsbot_commands::ports::{ActionCategory, ActionError, ActionState, ExecStatus, Execution, SourceRevision, Time};
 use opsbot_commands::values::PipelineName;
 
-use super::ago;
+use super::common::ago;
 use crate::sandbox::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::pipelines::{SimPipeline, SimStage};
