@@ -11,7 +11,7 @@ use opsbot_commands::ports::{Container, Deployment, RolloutState, ServiceEvent, 
 use opsbot_commands::values::ClusterName;
 
 use super::common::ago;
-use crate::sandbox::Account;
+use crate::sandbox::account::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::ecs::{Rollout, SimClock, SimService, deployment_id, task_id};
 

@@ -17,7 +17,7 @@
 
 use opsbot_commands::ports::Time;
 
-use super::Account;
+use super::account::Account;
 
 mod alarms;
 mod common;

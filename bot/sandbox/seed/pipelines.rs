@@ -7,7 +7,7 @@ use opsbot_commands::ports::{ActionCategory, ActionError, ActionState, ExecStatu
 use opsbot_commands::values::PipelineName;
 
 use super::common::ago;
-use crate::sandbox::Account;
+use crate::sandbox::account::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::pipelines::{SimPipeline, SimStage};
 
