@@ -7,37 +7,33 @@
 //! be signed with any of several signing secrets (`SLACK_SIGNING_SECRET`
 //! plus the comma-separated `SLACK_SIGNING_SECRETS`), so one can be rotated
 //! without an outage.
+//!
+//! # Layout
+//! - this file: [`Settings`], the file's shape, the layering and [`Secret`];
+//! - `error.rs`: [`SettingsError`], which every part returns;
+//! - `aws.rs`, `hooks.rs`, `notifications.rs`, `store.rs`: one section of the
+//!   file each, read and validated into its ready form.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use opsbot_policies::{Policy, PolicyError};
+use opsbot_policies::Policy;
 use serde::Deserialize;
 
 mod aws;
+mod error;
 mod hooks;
 mod notifications;
 mod store;
 
 pub use aws::AssumeRoleSettings;
+pub use error::SettingsError;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
 
 /// Where to find the Slack Web API when nothing says otherwise.
 pub const SLACK_API_URL: &str = "https://slack.com/api";
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid { path: PathBuf, line: u64, column: u64, message: String },
-    #[error("{0}")]
-    Missing(String),
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
-}
 
 /// A value that must never reach a log or a channel.
 #[derive(Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use opsbot_commands::values::SlackUserId;
 use opsbot_commands::values::ssm::{DocParams, DocumentName, ExecutionId};
 
 use super::errors::OrGateway;
-use super::utc;
+use super::time::utc;
 
 pub struct AwsAutomations {
     client: Client,

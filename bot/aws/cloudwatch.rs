@@ -22,7 +22,7 @@ use opsbot_commands::ports::{Alarm, AlarmState, Alarms};
 use opsbot_commands::values::{AlarmPrefix, ServiceRef};
 
 use super::errors::OrGateway;
-use super::utc;
+use super::time::utc;
 
 pub struct AwsAlarms {
     client: Client,

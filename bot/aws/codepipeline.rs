@@ -26,7 +26,7 @@ use opsbot_commands::ports::*;
 use opsbot_commands::values::PipelineName;
 
 use super::errors::OrGateway;
-use super::utc;
+use super::time::utc;
 
 /// How many `ListPipelineExecutions` calls `list` runs at once.
 const CONCURRENCY: usize = 8;

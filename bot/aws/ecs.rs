@@ -24,7 +24,7 @@ use opsbot_commands::ports::*;
 use opsbot_commands::values::{ClusterName, ServiceRef};
 
 use super::errors::{OrGateway, code_of, gateway_error};
-use super::utc;
+use super::time::utc;
 
 /// `DescribeServices` takes at most 10 services per call.
 const BATCH: usize = 10;

@@ -8,7 +8,7 @@
 //!   ids are upper-case letters and digits, inside both fields' character set.
 //! - The temporary credentials go into a copy of the bot's `SdkConfig` (same
 //!   region, HTTP client, retries, endpoints) as a static provider carrying
-//!   their expiry; the gateways are the production ones ([`super::gateways`]).
+//!   their expiry; the gateways are the production ones ([`gateways`]).
 //! - One session per user, reused until [`REFRESH_BEFORE`] its expiry, so a
 //!   change that is followed for minutes never outlives its credentials.
 //! - Nothing is retried here beyond the SDK's own retries: a denied
@@ -27,6 +27,7 @@ use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::SlackUserId;
 
 use super::errors::OrGateway;
+use super::gateways::gateways;
 
 /// How long before its expiry a session is replaced by a new one.
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
@@ -104,7 +105,7 @@ impl AssumeRole {
 #[async_trait]
 impl Identity for AssumeRole {
     async fn gateways_for(&self, user: &SlackUserId) -> GatewayResult<Gateways> {
-        Ok(super::gateways(&self.config_for(user).await?))
+        Ok(gateways(&self.config_for(user).await?))
     }
 }
 

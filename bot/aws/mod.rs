@@ -3,8 +3,10 @@
 //! [`AwsAlarms`] (CloudWatch) and [`AwsParams`] (SSM Parameter Store).
 //!
 //! # Layout
-//! - this file: [`load_sdk_config`] and [`gateways`], the SDK-wide settings
-//!   ([`loader`], [`retry_config`]) and the one time conversion ([`utc`]);
+//! - this file: [`load_sdk_config`] and the SDK-wide settings ([`loader`],
+//!   [`retry_config`]);
+//! - `gateways.rs`: [`gateways()`], every port wired to its SDK gateway;
+//! - `time.rs`: the one time conversion (`utc`), shared by the gateways;
 //! - `errors.rs`: the single mapping from an SDK error to a `GatewayError`;
 //! - `codepipeline.rs`, `ecs.rs`, `cloudwatch.rs`, `ssm.rs`: one gateway each,
 //!   with their aws-smithy-mocks tests (the only tests that build SDK types).
@@ -31,21 +33,21 @@ mod cloudwatch;
 mod codepipeline;
 mod ecs;
 mod errors;
+mod gateways;
 mod identity;
 mod run_command;
 mod ssm;
 mod ssm_changes;
-
-use std::sync::Arc;
+mod time;
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;
-use opsbot_commands::ports::{Gateways, Time};
 
 pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
 pub use codepipeline::AwsPipelines;
 pub use ecs::AwsServices;
+pub use gateways::gateways;
 pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;
@@ -68,32 +70,9 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(3)
 }
 
-/// Every port the read commands use, each backed by its own SDK client.
-pub fn gateways(sdk: &SdkConfig) -> Gateways {
-    let ecs = Arc::new(AwsServices::new(aws_sdk_ecs::Client::new(sdk)));
-    Gateways {
-        pipelines: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
-        pipeline_changes: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
-        services: ecs.clone(),
-        service_changes: ecs,
-        alarms: Arc::new(AwsAlarms::new(aws_sdk_cloudwatch::Client::new(sdk))),
-        params: Arc::new(AwsParams::new(aws_sdk_ssm::Client::new(sdk))),
-        param_changes: Arc::new(AwsParamChanges::new(aws_sdk_ssm::Client::new(sdk))),
-        automations: Arc::new(AwsAutomations::new(aws_sdk_ssm::Client::new(sdk))),
-        run_commands: Arc::new(AwsRunCommands::new(aws_sdk_ssm::Client::new(sdk))),
-        param_hooks: Default::default(),
-    }
-}
-
 fn https_client() -> aws_sdk_ssm::config::SharedHttpClient {
     use aws_smithy_http_client::{Builder, tls};
     Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https()
-}
-
-/// An SDK timestamp in UTC; `None` stays `None` (never "now").
-pub(crate) fn utc(time: Option<&aws_smithy_types::DateTime>) -> Option<Time> {
-    let time = time?;
-    chrono::DateTime::from_timestamp(time.secs(), time.subsec_nanos())
 }
 
 /// Builds an SDK client whose requests are answered by aws-smithy-mocks rules,
@@ -121,16 +100,3 @@ macro_rules! mocked_client {
 }
 #[cfg(test)]
 pub(crate) use mocked_client;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sdk_times_become_utc_with_their_fraction() {
-        let at = aws_smithy_types::DateTime::from_fractional_secs(1_763_812_800, 0.25);
-        let utc = utc(Some(&at)).unwrap();
-        assert_eq!(utc.to_rfc3339(), "2025-11-22T12:00:00.250+00:00");
-        assert_eq!(super::utc(None), None);
-    }
-}

@@ -16,7 +16,7 @@ use opsbot_commands::ports::{ParamKind, ParamValue, ParamVersion, Parameter, Par
 use opsbot_commands::values::{ParamName, ParamPath};
 
 use super::errors::OrGateway;
-use super::utc;
+use super::time::utc;
 
 pub struct AwsParams {
     client: Client,

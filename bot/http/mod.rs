@@ -8,7 +8,8 @@
 //! after percent-decoding too, which the form parser would otherwise replace
 //! silently), shape (400). Then the work is handed off and Slack gets its 200
 //! at once; answers follow out of band. Every refusal is a [`Refused`]: a
-//! status and a sentence saying what was wrong. Unknown fields are ignored,
+//! status and a sentence saying what was wrong (`body.rs`, with [`read_body`],
+//! the first check, which the SNS route shares). Unknown fields are ignored,
 //! not refused: Slack adds fields to its payloads over time.
 //! `router` takes its state so tests can drive it with `oneshot`.
 
@@ -30,7 +31,10 @@ use crate::slack::SlackBot;
 use crate::slack::payload::{self, Event, Interaction, SlashFields};
 use crate::slack::signature;
 
+mod body;
 pub mod sns;
+
+use body::{Refused, read_body};
 
 /// What the Slack routes need; absent in Socket Mode (routes not mounted).
 pub struct SlackHttp {
@@ -54,28 +58,8 @@ pub fn router(slack: Option<SlackHttp>, sns: Option<sns::SnsEndpoint>, max_body_
     health.merge(slack_routes)
 }
 
-/// A request refused before it ran, with a short reason for Slack's logs.
-pub(crate) struct Refused(StatusCode, String);
-
 const FORM: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
-
-/// The body, whole and within `limit` (the setting that bounds it, for the message).
-pub(crate) fn read_body(body: Result<Bytes, BytesRejection>, limit: &str) -> Result<Bytes, Refused> {
-    body.map_err(|rejection| {
-        let refused = match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                Refused(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than {limit}"))
-            }
-            _ => Refused(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body (cut short or the connection failed): {rejection}"),
-            ),
-        };
-        warn!(status = %refused.0, error = %refused.1, "refused a request body");
-        refused
-    })
-}
 
 /// Slack sends slash commands and interactions as forms, events as JSON.
 fn content_type(headers: &HeaderMap, wanted: &str) -> Result<(), Refused> {
@@ -116,12 +100,6 @@ fn percent_decoded(body: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        (self.0, self.1).into_response()
-    }
 }
 
 fn verified(slack: &SlackHttp, headers: &HeaderMap, body: &[u8]) -> Result<(), Refused> {

@@ -30,12 +30,14 @@ use tracing::{info, warn};
 pub use crate::notify::intake::sns::endpoint::{MAX_BODY, SnsEndpoint};
 use crate::notify::intake::sns::{SnsError, SnsMessage, SnsType};
 
+use super::body::read_body;
+
 pub fn routes(endpoint: SnsEndpoint) -> Router {
     Router::new().route("/sns", post(receive)).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(Arc::new(endpoint))
 }
 
 async fn receive(State(sns): State<Arc<SnsEndpoint>>, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match super::read_body(body, "1 MiB (SNS messages are at most 256 KiB)") {
+    let body = match read_body(body, "1 MiB (SNS messages are at most 256 KiB)") {
         Ok(body) => body,
         Err(refused) => return refused.into_response(),
     };

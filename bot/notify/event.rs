@@ -25,12 +25,24 @@
 //!   adds one.
 //!
 //! # Parts
-//! [`pipeline`] (CodePipeline events), [`approval`] (manual approvals), [`alarm`] (CloudWatch),
-//! [`ecs`], [`ssm`] (Parameter Store, Automation), [`other`], and `wire`
-//! (timestamps, ARNs, summaries). Shapes and field names are AWS's documented
-//! examples; tests/fixtures/notifications/README.md lists the pages.
+//! - this file: [`parse`], which tells the bodies apart, and the assembly of an
+//!   alarm or approval message (from SNS) into an [`Inbound`];
+//! - `notification.rs`: the vocabulary, [`Inbound`], [`Notification`], [`Kind`];
+//! - `delivery.rs`: how a payload arrived, and what its SNS envelope supplies;
+//! - `eventbridge.rs`: the event envelope, and which kind its `detail-type` is;
+//! - the kinds, each its type and how to read it: [`pipeline`] (CodePipeline
+//!   events), [`approval`] (manual approvals), [`alarm`] (CloudWatch), [`ecs`],
+//!   [`ssm`] (Parameter Store, Automation), [`other`];
+//! - `wire`: timestamps, ARNs, summaries.
+//!
+//! The kinds import neither the vocabulary nor this file: what they read
+//! becomes an [`Inbound`] in `eventbridge.rs` or here. Shapes and field names
+//! are AWS's documented examples; tests/fixtures/notifications/README.md lists
+//! the pages.
 
+mod delivery;
 mod eventbridge;
+mod notification;
 mod wire;
 
 pub mod alarm;
@@ -47,139 +59,17 @@ mod kind_tests;
 #[cfg(test)]
 mod tests;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::intake::sns::{SnsMessage, SnsType};
 pub use alarm::{AlarmChange, AlarmState};
 pub use approval::ManualApproval;
+use delivery::Delivery;
 pub use ecs::{DeploymentEvent, EcsDeployment, EcsEventType, EcsServiceAction};
+pub use notification::{Inbound, Kind, Notification};
 pub use other::Other;
 pub use pipeline::{ExecutionState, PipelineAction, PipelineExecution, PipelineStage};
 pub use ssm::{AutomationExecution, ParameterChange, ParameterOperation};
-
-/// One notification, parsed from any of the bodies we accept.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Inbound {
-    /// Dedup key, equal for the same notification on every delivery path.
-    pub key: String,
-    pub account: Option<String>,
-    /// A region code (`us-east-1`), never a display name.
-    pub region: Option<String>,
-    /// When it happened: the event's time, the alarm's state change, else the
-    /// SNS timestamp, else when it was parsed.
-    pub time: DateTime<Utc>,
-    pub notification: Notification,
-}
-
-/// What a notification is about.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Notification {
-    PipelineExecution(PipelineExecution),
-    PipelineStage(PipelineStage),
-    PipelineAction(PipelineAction),
-    ManualApproval(ManualApproval),
-    Alarm(AlarmChange),
-    EcsDeployment(EcsDeployment),
-    EcsServiceAction(EcsServiceAction),
-    ParameterChange(ParameterChange),
-    Automation(AutomationExecution),
-    Other(Other),
-}
-
-impl Notification {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Notification::PipelineExecution(_)
-            | Notification::PipelineStage(_)
-            | Notification::PipelineAction(_)
-            | Notification::ManualApproval(_) => Kind::Pipeline,
-            Notification::Alarm(_) => Kind::Alarm,
-            Notification::EcsDeployment(_) | Notification::EcsServiceAction(_) => Kind::Ecs,
-            Notification::ParameterChange(_) => Kind::Parameter,
-            Notification::Automation(_) => Kind::Automation,
-            Notification::Other(_) => Kind::Other,
-        }
-    }
-
-    /// What routes match `name` against: the pipeline, the alarm,
-    /// "cluster/service", the parameter, the Automation document; for
-    /// [`Other`], the event source, the SNS subject or the first line.
-    pub fn name(&self) -> &str {
-        match self {
-            Notification::PipelineExecution(n) => &n.pipeline,
-            Notification::PipelineStage(n) => &n.pipeline,
-            Notification::PipelineAction(n) => &n.pipeline,
-            Notification::ManualApproval(n) => &n.pipeline,
-            Notification::Alarm(n) => &n.name,
-            Notification::EcsDeployment(n) => &n.name,
-            Notification::EcsServiceAction(n) => &n.name,
-            Notification::ParameterChange(n) => &n.name,
-            Notification::Automation(n) => &n.document,
-            Notification::Other(n) => &n.name,
-        }
-    }
-
-    /// What this notification is about, when successive notifications are
-    /// about the same thing: `pipeline:<execution id>` for pipeline, stage and
-    /// action events, `alarm:<ARN>`, `ecs:<deployment id>`,
-    /// `automation:<execution id>`. One-message kinds use it as their message
-    /// key (`summary`); the alarm lifecycle keys its messages per episode of
-    /// the ARN (`alarm::AlertRecord::message_key`). Approvals, parameter
-    /// changes, service actions and others stand alone.
-    pub fn living_key(&self) -> Option<String> {
-        match self {
-            Notification::PipelineExecution(n) => Some(format!("pipeline:{}", n.execution_id)),
-            Notification::PipelineStage(n) => Some(format!("pipeline:{}", n.execution_id)),
-            Notification::PipelineAction(n) => Some(format!("pipeline:{}", n.execution_id)),
-            Notification::Alarm(n) => Some(format!("alarm:{}", n.arn)),
-            Notification::EcsDeployment(n) => Some(format!("ecs:{}", n.deployment_id)),
-            Notification::Automation(n) => Some(format!("automation:{}", n.execution_id)),
-            Notification::ManualApproval(_)
-            | Notification::EcsServiceAction(_)
-            | Notification::ParameterChange(_)
-            | Notification::Other(_) => None,
-        }
-    }
-}
-
-/// The kinds a route's `match: { kind: ... }` names. Manual approvals are
-/// [`Kind::Pipeline`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Pipeline,
-    Alarm,
-    Ecs,
-    Parameter,
-    Automation,
-    Other,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Pipeline, Kind::Alarm, Kind::Ecs, Kind::Parameter, Kind::Automation, Kind::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Pipeline => "pipeline",
-            Kind::Alarm => "alarm",
-            Kind::Ecs => "ecs",
-            Kind::Parameter => "parameter",
-            Kind::Automation => "automation",
-            Kind::Other => "other",
-        }
-    }
-
-    /// The kind a config names; `None` for a word that is not one of [`Kind::ALL`].
-    pub fn parse(text: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|kind| kind.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a body gave no notification.
 #[derive(Debug, thiserror::Error)]
@@ -240,50 +130,52 @@ fn from_payload(value: Value, delivery: &Delivery) -> Inbound {
         return eventbridge::inbound(value, delivery);
     }
     if alarm::looks_like_sns_alarm(&value) {
-        return alarm::inbound_from_sns(value, delivery);
+        return alarm_inbound(value, delivery);
     }
     if approval::looks_like_approval(&value) {
-        return approval::inbound_from_approval(value, delivery);
+        return approval_inbound(value, delivery);
     }
     let subject = delivery.envelope.and_then(|envelope| envelope.subject.as_deref());
     delivery.other(Other::from_json(&value, subject))
 }
 
-/// How a payload arrived: inside an SNS envelope or alone.
-struct Delivery<'a> {
-    envelope: Option<&'a SnsMessage>,
-    /// The payload's bytes (the envelope's `Message` when there is one).
-    body: &'a [u8],
+/// An alarm's SNS message; [`Other`] saying why when it cannot be read.
+fn alarm_inbound(value: Value, delivery: &Delivery) -> Inbound {
+    match alarm::from_sns(value.clone()) {
+        Ok((key, account, region, change)) => {
+            Inbound { key, account, region, time: change.at, notification: Notification::Alarm(change) }
+        }
+        Err(why) => {
+            tracing::warn!(%why, "a CloudWatch alarm message could not be read; posting it as other");
+            let subject = delivery.envelope.and_then(|envelope| envelope.subject.as_deref());
+            let mut other = Other::from_json(&value, subject);
+            other.summary = wire::one_line(
+                &format!("could not read alarm message: {why}: {}", other.summary),
+                wire::SUMMARY_MAX_CHARS,
+            );
+            delivery.other(other)
+        }
+    }
 }
 
-impl Delivery<'_> {
-    /// The key of a payload with no identity of its own.
-    fn fallback_key(&self) -> String {
-        match self.envelope {
-            Some(envelope) => format!("sns:{}", envelope.message_id),
-            None => wire::content_key(self.body),
+/// A manual-approval message, with the account, and the region when the
+/// message names none, of the topic that carried it and the envelope's time;
+/// [`Other`] when it cannot be read.
+fn approval_inbound(value: Value, delivery: &Delivery) -> Inbound {
+    let (key, region, approval) = match approval::from_message(value.clone()) {
+        Ok(read) => read,
+        Err(why) => {
+            tracing::warn!(%why, "a CodePipeline approval message could not be read; posting it as other");
+            let subject = delivery.envelope.and_then(|envelope| envelope.subject.as_deref());
+            return delivery.other(Other::from_json(&value, subject));
         }
-    }
-
-    fn time(&self) -> DateTime<Utc> {
-        self.envelope.and_then(|envelope| wire::parse_time(&envelope.timestamp)).unwrap_or_else(Utc::now)
-    }
-
-    /// The account and region of the SNS topic that carried the payload.
-    fn topic_account_region(&self) -> (Option<String>, Option<String>) {
-        let arn = self.envelope.and_then(|envelope| wire::Arn::parse(&envelope.topic_arn));
-        let non_empty = |text: &str| (!text.is_empty()).then(|| text.to_owned());
-        (arn.and_then(|arn| non_empty(arn.account)), arn.and_then(|arn| non_empty(arn.region)))
-    }
-
-    fn other(&self, other: Other) -> Inbound {
-        let (account, region) = self.topic_account_region();
-        Inbound {
-            key: self.fallback_key(),
-            account,
-            region,
-            time: self.time(),
-            notification: Notification::Other(other),
-        }
+    };
+    let (topic_account, topic_region) = delivery.topic_account_region();
+    Inbound {
+        key,
+        account: topic_account,
+        region: region.or(topic_region),
+        time: delivery.time(),
+        notification: Notification::ManualApproval(approval),
     }
 }

@@ -5,9 +5,12 @@
 //! # Layout
 //! - [`Sandbox`]: the account behind one lock; [`Sandbox::gateways`] bundles it
 //!   as the commands' [`Gateways`].
-//! - [`Account`]: the plain data — one struct per AWS resource, in
-//!   [`pipelines`], [`ecs`], [`alarms`] and [`params`], each with its port impl.
-//! - [`account`]: the simulated account id and region.
+//! - [`account`]: the simulated account id and region, and [`Account`], the
+//!   plain data — one struct per AWS resource, in [`pipelines`], [`ecs`],
+//!   [`params`] and [`ssm`]. Those hold the data only; the ports over it are in
+//!   their `ports` children (`pipelines/ports.rs`, `ecs/ports.rs`,
+//!   `params/ports.rs`) and in [`alarms`], [`automation`] and
+//!   [`run_command`], so the data never imports the [`Sandbox`] that holds it.
 //! - [`seed`]: the demo account a new user sees first.
 //!
 //! # Decisions
@@ -25,11 +28,9 @@
 //!   them, and SecureString values are kept in clear inside but only ever leave
 //!   as [`opsbot_commands::ports::ParamValue::Masked`].
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use opsbot_commands::ports::{Alarm, Container, Gateways, Time};
-use opsbot_commands::values::{ClusterName, ParamName, PipelineName};
+use opsbot_commands::ports::{Gateways, Time};
 
 pub mod account;
 pub mod alarms;
@@ -42,40 +43,7 @@ pub mod seed;
 pub mod ssm;
 pub mod story;
 
-use ecs::SimCluster;
-use params::SimParam;
-use pipelines::SimPipeline;
-
-/// One simulated AWS account and region.
-#[derive(Debug, Clone)]
-pub struct Account {
-    /// The account's present moment: every seeded time is relative to it.
-    pub now: Time,
-    pub pipelines: BTreeMap<PipelineName, SimPipeline>,
-    pub clusters: BTreeMap<ClusterName, SimCluster>,
-    /// Registered task definitions by `family:revision`, with their containers.
-    pub task_definitions: BTreeMap<String, Vec<Container>>,
-    /// CloudWatch alarms by name.
-    pub alarms: BTreeMap<String, Alarm>,
-    pub params: BTreeMap<ParamName, SimParam>,
-    /// Managed instances, Automation executions and Run Command commands.
-    pub ssm: ssm::SimSsm,
-}
-
-impl Account {
-    /// An account with nothing in it.
-    pub fn empty(now: Time) -> Self {
-        Account {
-            now,
-            pipelines: BTreeMap::new(),
-            clusters: BTreeMap::new(),
-            task_definitions: BTreeMap::new(),
-            alarms: BTreeMap::new(),
-            params: BTreeMap::new(),
-            ssm: ssm::SimSsm::default(),
-        }
-    }
-}
+use account::Account;
 
 /// The simulated account, shareable across tasks.
 #[derive(Debug)]

@@ -1,5 +1,5 @@
 //! Executions moving through a sandbox pipeline, and what the changes
-//! (start, retry, stop, approve and reject) do to them; `pipelines.rs` puts
+//! (start, retry, stop, approve and reject) do to them; `pipelines/ports.rs` puts
 //! them behind the ports.
 //!
 //! # Decisions

@@ -12,8 +12,9 @@ use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
 use opsbot_commands::{GatewayError, GatewayResult};
 use tokio::time::Instant;
 
+use super::Sandbox;
+use super::account::Account;
 use super::ssm::{SimCommand, SimInvocation, SimSsm, command_output, knows_command};
-use super::{Account, Sandbox};
 
 /// Before this, an invocation is still pending delivery.
 const DELIVERY: Duration = Duration::from_secs(1);

@@ -17,7 +17,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::SettingsError;
+use super::error::SettingsError;
 
 /// STS's bounds for `DurationSeconds` (the upper one also needs the role's
 /// maximum session duration raised to match).

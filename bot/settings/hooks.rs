@@ -20,7 +20,7 @@ use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::SettingsError;
+use super::error::SettingsError;
 
 /// One `on_param_change` entry as written.
 #[derive(Debug, Deserialize)]

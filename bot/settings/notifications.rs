@@ -29,7 +29,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::SettingsError;
+use super::error::SettingsError;
 use crate::notify::event::Kind;
 use crate::notify::intake::sns::Freshness;
 use crate::notify::intake::sns::url::UrlAllow;

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::SettingsError;
+use super::error::SettingsError;
 use crate::store::Retention;
 
 const DAY: Duration = Duration::from_secs(24 * 3600);

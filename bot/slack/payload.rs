@@ -4,7 +4,8 @@
 //!
 //! Messages from bots (including opsbot itself) and message edits are ignored,
 //! so the bot can never answer itself in a loop. Button presses are parsed in
-//! `actions` ([`ButtonPress`]).
+//! `actions` ([`ButtonPress`]); [`PayloadError`], shared by both, is in
+//! `error`, with the one way a missing field becomes one.
 
 use opsbot_commands::mrkdwn::unesc;
 use opsbot_commands::values::{ChannelId, SlackUserId};
@@ -12,11 +13,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 mod actions;
+mod error;
 pub use actions::{ButtonPress, COMMENT_CALLBACK, COMMENT_INPUT, Comment, Interaction, interaction};
-
-#[derive(Debug, thiserror::Error)]
-#[error("malformed Slack payload: {0}")]
-pub struct PayloadError(pub String);
+pub use error::PayloadError;
+use error::str_field;
 
 /// A `/ops ...` slash command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,10 +127,6 @@ fn event_callback(body: &Value) -> Result<Event, PayloadError> {
         thread_ts: thread_ts.to_owned(),
         event_id,
     }))
-}
-
-fn str_field<'a>(value: &'a Value, name: &str) -> Result<&'a str, PayloadError> {
-    value.get(name).and_then(Value::as_str).ok_or_else(|| PayloadError(format!("missing `{name}`")))
 }
 
 /// `<@U0BOT> pipelines` → `pipelines`.

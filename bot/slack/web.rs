@@ -9,9 +9,10 @@
 //! errors or logs. An outage is logged once when it starts and once when it
 //! ends ([`reach::Reachability`]), not once per retry.
 //!
-//! Failures are classified once, into [`CallError`]. The outbox, which keeps
-//! its own durable retry schedule, uses the single-attempt calls in
-//! `web/single.rs` and gets that classification back instead of a retry loop.
+//! Failures are classified once, into [`CallError`] (`web/call_error.rs`, a
+//! leaf, so `reach` can read it without importing this file). The outbox,
+//! which keeps its own durable retry schedule, uses the single-attempt calls
+//! in `web/single.rs` and gets that classification back instead of a retry loop.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,9 +32,11 @@ use tracing::{debug, warn};
 use super::blocks;
 use crate::settings::Secret;
 
+mod call_error;
 pub mod reach;
 mod single;
 
+pub use call_error::CallError;
 use reach::Reachability;
 
 type Connector = HttpsConnector<HttpConnector>;
@@ -55,21 +58,6 @@ pub enum WebError {
     GaveUp { method: &'static str, attempts: u32, last: String },
     #[error("cannot build the HTTPS client: {0}")]
     Tls(#[from] std::io::Error),
-}
-
-/// One failed attempt, classified for whoever decides about the next one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
-    /// HTTP 429: Slack served nothing; try again after `retry_after`.
-    #[error("Slack rate-limited {method}; retry after {} s", retry_after.as_secs())]
-    RateLimited { method: &'static str, retry_after: Duration },
-    /// 5xx or a network failure: the call may or may not have taken effect.
-    #[error("Slack {method} failed, worth retrying: {why}")]
-    Transient { method: &'static str, why: String },
-    /// Slack's `ok: false` (e.g. `channel_not_found`) or a request it cannot
-    /// take: retrying the same call gives the same answer.
-    #[error("Slack refused {method}: {error}")]
-    Permanent { method: &'static str, error: String },
 }
 
 /// HTTPS to Slack in production, plain HTTP for a local fake or proxy.

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Delivery, Inbound, Notification, Other, wire};
+use super::wire;
 
 pub(super) const STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 
@@ -110,27 +110,11 @@ pub(super) fn looks_like_sns_alarm(value: &Value) -> bool {
     value.get("AlarmName").is_some() && value.get("NewStateValue").is_some()
 }
 
-pub(super) fn inbound_from_sns(value: Value, delivery: &Delivery) -> Inbound {
-    match from_sns(value.clone()) {
-        Ok((key, account, region, change)) => {
-            Inbound { key, account, region, time: change.at, notification: Notification::Alarm(change) }
-        }
-        Err(why) => {
-            tracing::warn!(%why, "a CloudWatch alarm message could not be read; posting it as other");
-            let subject = delivery.envelope.and_then(|envelope| envelope.subject.as_deref());
-            let mut other = Other::from_json(&value, subject);
-            other.summary = wire::one_line(
-                &format!("could not read alarm message: {why}: {}", other.summary),
-                wire::SUMMARY_MAX_CHARS,
-            );
-            delivery.other(other)
-        }
-    }
-}
+/// An alarm's SNS message, read: its dedup key, account, region and change.
+pub(super) type Read = (String, Option<String>, Option<String>, AlarmChange);
 
-type Read = (String, Option<String>, Option<String>, AlarmChange);
-
-fn from_sns(value: Value) -> Result<Read, String> {
+/// Reads an alarm's SNS message; the error says why it could not be read.
+pub(super) fn from_sns(value: Value) -> Result<Read, String> {
     let message: SnsAlarm = wire::read(value)?;
     let at = wire::parse_time(&message.state_change_time)
         .ok_or_else(|| format!("StateChangeTime {:?} is not a timestamp", message.state_change_time))?;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Delivery, Inbound, Notification, Other, wire};
+use super::wire;
 
 /// A manual-approval action waiting for a decision (its SNS message).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +59,13 @@ pub(super) fn looks_like_approval(value: &Value) -> bool {
     value.get("approval").is_some_and(|approval| approval.get("token").is_some())
 }
 
-pub(super) fn inbound_from_approval(value: Value, delivery: &Delivery) -> Inbound {
-    let message: ApprovalMessage = match wire::read(value.clone()) {
-        Ok(message) => message,
-        Err(why) => {
-            tracing::warn!(%why, "a CodePipeline approval message could not be read; posting it as other");
-            let subject = delivery.envelope.and_then(|envelope| envelope.subject.as_deref());
-            return delivery.other(Other::from_json(&value, subject));
-        }
-    };
-    let (topic_account, topic_region) = delivery.topic_account_region();
+/// An approval message, read: its dedup key (`approval:<token>`), the region
+/// it names, and the approval.
+pub(super) type Read = (String, Option<String>, ManualApproval);
+
+/// Reads an approval message; the error says why it could not be read.
+pub(super) fn from_message(value: Value) -> Result<Read, String> {
+    let message: ApprovalMessage = wire::read(value)?;
     let ApprovalBody {
         pipeline_name,
         stage_name,
@@ -90,11 +87,5 @@ pub(super) fn inbound_from_approval(value: Value, delivery: &Delivery) -> Inboun
         console_link: message.console_link,
         custom_data,
     };
-    Inbound {
-        key: format!("approval:{}", approval.token),
-        account: topic_account,
-        region: message.region.or(topic_region),
-        time: delivery.time(),
-        notification: Notification::ManualApproval(approval),
-    }
+    Ok((format!("approval:{}", approval.token), message.region, approval))
 }

@@ -11,7 +11,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Delivery, Inbound, Notification, Other, alarm, ecs, pipeline, ssm, wire};
+use super::delivery::Delivery;
+use super::notification::{Inbound, Notification};
+use super::other::Other;
+use super::{alarm, ecs, pipeline, ssm, wire};
 
 #[derive(Debug, Deserialize)]
 struct Event {

@@ -7,8 +7,8 @@
 
 use opsbot_commands::ports::{Alarm, AlarmState, Time};
 
-use super::ago;
-use crate::sandbox::Account;
+use super::common::ago;
+use crate::sandbox::account::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 
 pub(super) fn seed(account: &mut Account) {

@@ -10,8 +10,8 @@
 use opsbot_commands::ports::{Container, Deployment, RolloutState, ServiceEvent, TaskDefinitionRef, Time};
 use opsbot_commands::values::ClusterName;
 
-use super::ago;
-use crate::sandbox::Account;
+use super::common::ago;
+use crate::sandbox::account::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::ecs::{Rollout, SimClock, SimService, deployment_id, task_id};
 

@@ -9,17 +9,18 @@
 //!   with a history by several people.
 //!
 //! # Layout
-//! [`pipelines`], [`ecs`], [`alarms`] and [`params`] build one service each.
+//! [`pipelines`], [`ecs`], [`alarms`] and [`params`] build one service each;
+//! `common` holds what they share (`ago`, and the IAM identities `user` and
+//! `role`), apart from this file so they need not import it.
 //! All times are minutes before `now`, so a test that fixes `now` sees fixed
 //! answers. Account id, region and names are made up but shaped like AWS's.
 
-use chrono::Duration;
 use opsbot_commands::ports::Time;
 
-use super::Account;
-use super::account::ACCOUNT_ID;
+use super::account::Account;
 
 mod alarms;
+mod common;
 mod ecs;
 mod params;
 mod pipelines;
@@ -33,21 +34,6 @@ pub fn demo(now: Time) -> Account {
     params::seed(&mut account);
     crate::sandbox::ssm::seed(&mut account.ssm);
     account
-}
-
-/// `minutes` before `now`.
-fn ago(now: Time, minutes: i64) -> Time {
-    now - Duration::minutes(minutes)
-}
-
-/// An IAM user's ARN in the demo account.
-fn user(name: &str) -> String {
-    format!("arn:aws:iam::{ACCOUNT_ID}:user/{name}")
-}
-
-/// An assumed role's session ARN in the demo account.
-fn role(role: &str, session: &str) -> String {
-    format!("arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/{session}")
 }
 
 #[cfg(test)]

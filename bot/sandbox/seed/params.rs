@@ -7,8 +7,8 @@
 use opsbot_commands::ports::ParamKind::{self, SecureString, String as Plain, StringList};
 use opsbot_commands::values::ParamName;
 
-use super::{ago, role, user};
-use crate::sandbox::Account;
+use super::common::{ago, role, user};
+use crate::sandbox::account::Account;
 use crate::sandbox::params::{SimParam, SimParamVersion, Stored};
 
 const DAY: i64 = 1440;

@@ -6,8 +6,8 @@
 use opsbot_commands::ports::{ActionCategory, ActionError, ActionState, ExecStatus, Execution, SourceRevision, Time};
 use opsbot_commands::values::PipelineName;
 
-use super::ago;
-use crate::sandbox::Account;
+use super::common::ago;
+use crate::sandbox::account::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::pipelines::{SimPipeline, SimStage};
 

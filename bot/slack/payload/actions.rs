@@ -18,7 +18,7 @@ use opsbot_commands::click::Press;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use serde_json::Value;
 
-use super::{PayloadError, str_field};
+use super::error::{PayloadError, str_field};
 
 /// One press of one of our buttons.
 #[derive(Debug, Clone, PartialEq, Eq)]

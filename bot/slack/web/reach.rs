@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tracing::{debug, info, warn};
 
-use super::CallError;
+use super::call_error::CallError;
 
 /// Since when Slack has not answered, and how many calls failed since.
 #[derive(Debug, Default)]
