@@ -43,12 +43,10 @@ mod wiring;
 
 pub use error::AppError;
 use tasks::Tasks;
-pub use wiring::Wiring;
+pub use wiring::{SWEEP_EVERY, Wiring};
 
 /// How long answers in flight may take once a stop is asked for.
 const DRAIN: Duration = Duration::from_secs(10);
-/// How often waiting changes are checked for expiry.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often what is finished is pruned from the store (`store.retention`).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 

@@ -1,6 +1,6 @@
 //! Each crate's modules import each other in one direction only: no module
-//! imports from a module that imports it. Checked for `commands` and
-//! `policies`.
+//! imports from a module that imports it. Checked for `commands`,
+//! `policies` and the `opsbot` library (`bot/`).
 //!
 //! [`import_graph`] reads a source tree from its `lib.rs`, follows the `mod x;`
 //! declarations and records, per module, which modules it names through
@@ -461,6 +461,11 @@ fn the_modules_of_the_commands_crate_import_each_other_in_one_direction() {
 #[test]
 fn the_modules_of_the_policies_crate_import_each_other_in_one_direction() {
     assert_no_cycles(&source("policies/src"));
+}
+
+#[test]
+fn the_modules_of_the_bot_import_each_other_in_one_direction() {
+    assert_no_cycles(&source("bot"));
 }
 
 /// A throwaway source tree: `(relative path, contents)`.

@@ -12,7 +12,7 @@ use futures_util::future::select_all;
 use tokio::task::{JoinError, JoinHandle};
 use tracing::error;
 
-use super::AppError;
+use super::error::AppError;
 
 type Handle = JoinHandle<Result<(), AppError>>;
 

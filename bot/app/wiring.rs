@@ -14,9 +14,11 @@ use opsbot_commands::ports::{Clock, Gateways, system_clock};
 use opsbot_commands::{Ops, default_policy};
 use opsbot_policies::Policy;
 
-use super::SWEEP_EVERY;
 use crate::settings::Settings;
 use crate::store::Storage;
+
+/// How often waiting changes are checked for expiry.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// What the application is built from besides settings.
 pub struct Wiring {
