@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 pub use opsbot_commands::ports::store::{Store, StoreError};
 
+pub mod dynamodb;
 pub mod inbox;
 pub mod living;
 pub mod outbox;

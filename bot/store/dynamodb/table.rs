@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 };
 use opsbot_commands::ports::store::StoreError;
 
-use super::failed;
+use super::attr::failed;
 
 /// The sparse index (see the module docs of [`super`]).
 pub const GSI1: &str = "gsi1";
@@ -67,7 +67,10 @@ pub async fn create(client: &Client, table: &str) -> Result<Created, StoreError>
     Ok(if exists { Created::AlreadyThere } else { Created::Created })
 }
 
-async fn describe(client: &Client, table: &str) -> Result<Option<aws_sdk_dynamodb::types::TableDescription>, StoreError> {
+async fn describe(
+    client: &Client,
+    table: &str,
+) -> Result<Option<aws_sdk_dynamodb::types::TableDescription>, StoreError> {
     match client.describe_table().table_name(table).send().await {
         Ok(out) => Ok(out.table),
         Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => Ok(None),
@@ -125,7 +128,8 @@ pub async fn check(client: &Client, table: &str) -> Result<(), StoreError> {
     let keys = |schema: &[KeySchemaElement]| -> Vec<(String, String)> {
         schema.iter().map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned())).collect()
     };
-    let want = |hash: &str, range: &str| vec![(hash.to_owned(), "HASH".to_owned()), (range.to_owned(), "RANGE".to_owned())];
+    let want =
+        |hash: &str, range: &str| vec![(hash.to_owned(), "HASH".to_owned()), (range.to_owned(), "RANGE".to_owned())];
     let table_keys = keys(found.key_schema());
     if table_keys != want("pk", "sk") {
         return Err(StoreError(format!(
