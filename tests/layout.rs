@@ -18,8 +18,8 @@
 //!   test support (`#[cfg(any(test, feature = "testing"))]`, `testing/`) and
 //!   items may reach anywhere, since nothing ships with them.
 //! - Comments, doc links and string literals are not imports.
-//! - Known limits: macro expansions are not followed, `#[path]` is honoured
-//!   only on test modules (which are skipped anyway), and inline non-test
+//! - `#[path = "…"] mod x;` is followed to the file it names.
+//! - Known limits: macro expansions are not followed, and inline non-test
 //!   `mod x { … }` blocks are read as part of their file.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,13 +58,26 @@ fn collect(file: &Path, root: &Path, module: String, files: &mut BTreeMap<String
         Some("lib.rs" | "mod.rs") => file.parent().unwrap_or(root).to_path_buf(),
         _ => file.with_extension(""),
     };
+    let attributed = path_attributes(&source);
     for child in declared_mods(&code) {
-        let path = [dir.join(format!("{child}.rs")), dir.join(&child).join("mod.rs")].into_iter().find(|p| p.exists());
+        let beside = file.parent().unwrap_or(root);
+        let named = attributed.iter().find(|(name, _)| *name == child).map(|(_, path)| beside.join(path));
+        let usual = [dir.join(format!("{child}.rs")), dir.join(&child).join("mod.rs")];
+        let path = named.into_iter().chain(usual).find(|p| p.exists());
         let Some(path) = path else { continue };
         let name = if module.is_empty() { child } else { format!("{module}::{child}") };
         collect(&path, root, name, files);
     }
     files.insert(module, code);
+}
+
+/// `#[path = "file.rs"] mod name;` declarations: (name, file), the file
+/// relative to the declaring file's folder (read from the source as written,
+/// before string literals are blanked).
+fn path_attributes(source: &str) -> Vec<(String, String)> {
+    let declaration = regex::Regex::new(r#"#\[path\s*=\s*"([^"]+)"\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;"#)
+        .expect("a valid pattern");
+    declaration.captures_iter(source).map(|c| (c[2].to_owned(), c[1].to_owned())).collect()
 }
 
 /// The loops in `graph`, each as the modules along it, back to its start.
@@ -529,5 +542,20 @@ fn declarations_tests_comments_and_strings_are_not_imports() {
     assert!(!graph.contains_key("testing"), "{graph:?}");
     assert!(!graph.contains_key("fakes"), "test support behind a feature: {graph:?}");
     assert!(cycles(&graph).is_empty());
+    let _ = fs::remove_dir_all(root);
+}
+
+#[test]
+fn a_module_declared_with_a_path_attribute_is_read_from_that_file() {
+    let root = tree(
+        "path",
+        &[
+            ("lib.rs", "pub mod ecs;\n"),
+            ("ecs.rs", "#[path = \"ecs_rollout.rs\"]\nmod rollout;\npub use rollout::Rollout;\npub struct Service;\n"),
+            ("ecs_rollout.rs", "use super::Service;\npub struct Rollout;\n"),
+        ],
+    );
+    let graph = import_graph(&root);
+    assert_eq!(cycles(&graph), [vec!["ecs", "ecs::rollout", "ecs"]]);
     let _ = fs::remove_dir_all(root);
 }

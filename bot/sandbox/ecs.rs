@@ -13,7 +13,8 @@
 //! Changes: `scale` places or stops tasks at once; `register_revision` adds
 //! the family's next revision with the named containers' images swapped;
 //! `update_service` starts a deployment that rolls out over time
-//! (`ecs_rollout.rs`). Every read and write sees a service progressed to now.
+//! (`ecs_rollout.rs`, moved along by `ecs/progress.rs`). Every read and write
+//! sees a service progressed to now.
 //! The ports (`Services`, `ServiceChanges`) are in `ecs/ports.rs`.
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use opsbot_commands::values::{ClusterName, ServiceRef};
 mod rollout;
 pub use rollout::{Rollout, STEP, SimClock, deployment_id, task_id};
 mod ports;
+mod progress;
 
 /// Service events `describe` returns, newest first (as the AWS gateway).
 pub const EVENTS: usize = 10;

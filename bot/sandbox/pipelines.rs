@@ -17,6 +17,7 @@ use tokio::time::Instant;
 mod runs;
 pub use runs::{SimClock, SimRun};
 mod ports;
+mod progress;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimPipeline {
