@@ -3,7 +3,7 @@
 //! modules below, listed once in [`suite!`]; a backend is one `suite!` line
 //! naming how to make a fresh, empty store.
 
-mod changes;
+pub mod changes;
 mod inbox;
 mod outbox;
 mod retention;
