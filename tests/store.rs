@@ -3,7 +3,7 @@
 //! modules below, listed once in [`suite!`]; a backend is one `suite!` line
 //! naming how to make a fresh, empty store.
 
-mod changes;
+pub mod changes;
 mod inbox;
 mod outbox;
 mod retention;
@@ -73,3 +73,15 @@ async fn sqlite() -> std::sync::Arc<dyn opsbot::store::Storage> {
 }
 
 suite!(on_sqlite, crate::store::sqlite);
+
+/// A fresh DynamoDB store: a new table on moto (`table::create`, as
+/// `opsbot store init` makes it), uniquely named.
+async fn dynamodb() -> std::sync::Arc<dyn opsbot::store::Storage> {
+    use opsbot::store::dynamodb::{DynamoStore, table};
+    let client = aws_sdk_dynamodb::Client::new(&crate::support::emulators::emulators().await.sdk_config().await);
+    let name = crate::support::emulators::unique("opsbot-store");
+    table::create(&client, &name).await.expect("the table is created on moto");
+    std::sync::Arc::new(DynamoStore::open(client, &name).await.expect("the new table is accepted"))
+}
+
+suite!(on_dynamodb, crate::store::dynamodb);

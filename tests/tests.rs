@@ -23,4 +23,5 @@ mod slack_socket;
 mod ssm_changes;
 mod store;
 mod store_down;
+mod store_dynamodb;
 mod support;

@@ -13,9 +13,9 @@
 //!
 //! The port traits are in [`ports`]; the values they carry in the modules
 //! named above. [`Storage`] is all of them; [`open`] gives the configured backend.
-//! [`sqlite`] is the one implementation today (one file, WAL). Every backend
-//! passes the same conformance suite (`tests/store.rs`): a second backend adds
-//! one line there.
+//! [`sqlite`] is one file (WAL), for one replica; [`dynamodb`] is one table,
+//! for several (not yet chosen by [`open`]). Both pass the same conformance
+//! suite (`tests/store.rs`, DynamoDB on moto).
 //!
 //! # Invariants every backend keeps
 //! - A claim, an inbox key and a posted message key are each taken once,

@@ -7,30 +7,54 @@
 //! Key `pk` (S) + `sk` (S); one sparse global secondary index `gsi1`
 //! (`gsi1pk` S, `gsi1sk` S, all attributes projected); TTL on `expires_at`
 //! (epoch seconds). DynamoDB deletes expired items late (up to days), so every
-//! read treats an item whose `expires_at` has passed as absent, and `prune`
-//! deletes what it finds expired. Times are Unix milliseconds (N) unless named
-//! `expires_at`. Sort keys that order are zero-padded to 20 digits ([`pad`]).
+//! read treats an item whose `expires_at` has passed as absent. Only claims
+//! carry `expires_at`: how long the rest is kept is `store.retention`, known
+//! to `prune` and not to the write that finishes a row, so `prune` deletes it.
+//! Times are Unix milliseconds (N) unless named `expires_at`. Sort keys that
+//! order are zero-padded to 20 digits ([`attr::pad`]).
 //!
 //! | item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | notes |
 //! |---|---|---|---|---|
 //! | counter | `counter` | name | | `n` (N), [`DynamoStore::next`] |
-//! | claim | `claim#<key>` | `claim` | | `expires_at` = claimed + 1 day |
+//! | claim | `claim#<key>` | `claim` | | `expires_at` = claimed + 1 day; put if absent or expired |
 //! | change | `change#<id>` | `change` | `change-state#<state>` / `<created>#<id>` | the record's fields; `transition` is conditional on `state` |
 //! | audit record | `audit` | `<at>#<seq>` | | newest first by query order |
-//! | inbox key | `inbox-key#<key>` | `key` | | `seq`; `expires_at` once handled (retention) |
-//! | inbox row | `inbox` | `<seq>` | | `key`, `body` (B), `received`, `attempts`, `next_attempt`, `error` |
-//! | parked row | `inbox-parked` | `<seq>` | | as a row, plus `parked` |
-//! | living record | `living#<kind>#<id>` | `living` | `living-open#<kind>` / `<opened>#<id>` while open | `body`, `open`, `message`, `updated`, `opened` |
-//! | outbox row | `outbox` | `<id>` | `outbox-key#<key>` / `<id>` | as [`crate::store::OutboxRow`]; failed rows move to `outbox-failed` |
-//! | message | `message#<key>` | `message` | | `channel`, `ts`, `posted` |
+//! | inbox key | `inbox-key#<key>` | `key` | once handled: `inbox-handled` / `<received>#<key>` | `key`, `seq`, `received` |
+//! | inbox row | `inbox` | `<seq>` | | `key`, `body` (B), `received`, `attempts`, `next_attempt`, `error`; deleted once handled |
+//! | parked row | `inbox-parked` | `<parked>#<seq>` | | as a row, plus `parked` |
+//! | living record | `living#<kind>#<id>` | `living` | open: `living-open#<kind>` / `<opened>#<id>`; closed: `living-closed` / `<updated>#<kind>#<id>` | `body`, `open` (BOOL), `message`, `updated`, `opened`, version `v` |
+//! | outbox row | `outbox` (failed: `outbox-failed`) | `<id>` | | as [`crate::store::OutboxRow`] |
+//! | outbox key | `outbox-key#<key>` | `key` | | `rows` (JSON: id, op, state, channel of each row of the key), version `v`; gone with its last row |
+//! | message | `message#<key>` | `message` | `messages` / `<posted>#<key>` | `channel`, `ts`, `posted` |
 //!
-//! `commit_notification` is one `TransactWriteItems` (records, writes and the
-//! inbox row together), built from the parts' item functions.
+//! # Decisions
+//! - Decisions other replicas could race are taken on consistent reads of
+//!   the table and written conditionally on what was read (a state, a
+//!   version, an absent key); `gsi1` (eventually consistent) only serves
+//!   timers, listings and retention.
+//! - The outbox decides per key on its key item, never on a query: every
+//!   write that changes a key's rows rewrites the key item on the version it
+//!   read, in the same transaction, so a key is posted once and coalesced
+//!   right however many replicas enqueue.
+//! - `commit_notification` is one `TransactWriteItems` (living records on
+//!   their versions, outbox rows and key items, the inbox row), built from
+//!   the parts' item functions; over 100 writes it fails rather than split.
+//!
+//! # Parts
+//! [`attr`] (attributes, errors), [`table`] (create, check), `io` (reads,
+//! transactions, batch deletes), and one module per port: `changes`
+//! (claims, changes, audit), `inbox`, `living`, `outbox`, `retention`.
 
 use aws_sdk_dynamodb::Client;
 use opsbot_commands::ports::store::StoreError;
 
 pub mod attr;
+mod changes;
+mod inbox;
+mod io;
+mod living;
+mod outbox;
+mod retention;
 pub mod table;
 
 use attr::{failed, get_n, n, s};

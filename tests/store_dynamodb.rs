@@ -1,0 +1,129 @@
+//! What only the DynamoDB store promises, on moto: the table is made once
+//! and checked before use (a missing or differently keyed table is refused,
+//! saying what to do), and replicas sharing the table — here two handles,
+//! each with its own client — take a claim, a transition and a first post
+//! once between them. The ports' rules themselves are the conformance suite
+//! (`tests/store.rs`, `on_dynamodb`).
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use chrono::{TimeZone, Utc};
+use opsbot::store::dynamodb::DynamoStore;
+use opsbot::store::dynamodb::table::{self, Created};
+use opsbot::store::{Enqueued, OutboxStore, WriteOp};
+use opsbot_commands::ports::store::{ChangeId, ChangeState, Store};
+use opsbot_commands::values::{ChannelId, SlackUserId};
+
+use crate::support::emulators::{emulators, unique};
+
+async fn client() -> Client {
+    Client::new(&emulators().await.sdk_config().await)
+}
+
+/// Two replicas' handles on one fresh table, each with its own client.
+async fn two_replicas() -> (Arc<DynamoStore>, Arc<DynamoStore>) {
+    let name = unique("opsbot-replicas");
+    table::create(&client().await, &name).await.unwrap();
+    let a = DynamoStore::open(client().await, &name).await.unwrap();
+    let b = DynamoStore::open(client().await, &name).await.unwrap();
+    (Arc::new(a), Arc::new(b))
+}
+
+#[tokio::test]
+async fn creating_the_table_twice_is_harmless() {
+    let (client, name) = (client().await, unique("opsbot-init"));
+    assert_eq!(table::create(&client, &name).await.unwrap(), Created::Created);
+    assert_eq!(table::create(&client, &name).await.unwrap(), Created::AlreadyThere);
+    table::check(&client, &name).await.expect("the table it made passes the check");
+}
+
+#[tokio::test]
+async fn a_missing_table_is_refused_with_what_to_do() {
+    let (client, name) = (client().await, unique("opsbot-missing"));
+    let refused = table::check(&client, &name).await.unwrap_err().to_string();
+    assert!(refused.contains(&name) && refused.contains("does not exist"), "{refused}");
+    assert!(refused.contains("opsbot store init --config FILE"), "says how to create it: {refused}");
+    assert!(DynamoStore::open(client, &name).await.is_err(), "the store does not open on it");
+}
+
+#[tokio::test]
+async fn a_table_keyed_otherwise_is_refused_with_what_to_do() {
+    let (client, name) = (client().await, unique("opsbot-other"));
+    let id = |kind| KeySchemaElement::builder().attribute_name("id").key_type(kind).build().unwrap();
+    let attribute =
+        AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::S).build().unwrap();
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(id(KeyType::Hash))
+        .attribute_definitions(attribute)
+        .send()
+        .await
+        .unwrap();
+    let refused = table::check(&client, &name).await.unwrap_err().to_string();
+    assert!(refused.contains("not pk (HASH) + sk (RANGE)"), "says what is wrong: {refused}");
+    assert!(refused.contains("opsbot store init"), "says what to do: {refused}");
+    assert!(DynamoStore::open(client, &name).await.is_err(), "the store does not open on it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_claiming_one_key_at_once_take_it_once() {
+    let (a, b) = two_replicas().await;
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let claims: Vec<_> = (0..16)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { store.claim("event:Ev1", now).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for claim in claims {
+        won += usize::from(claim.await.unwrap());
+    }
+    assert_eq!(won, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_moving_one_change_from_the_same_state_move_it_once() {
+    let (a, b) = two_replicas().await;
+    let mut change = crate::store::changes::change("c1");
+    change.state = ChangeState::AwaitingApproval;
+    a.insert_change(&change).await.unwrap();
+    let id = ChangeId("c1".into());
+    let approve = |store: Arc<DynamoStore>, who: &str| {
+        let (id, who) = (id.clone(), SlackUserId::parse(who).unwrap());
+        tokio::spawn(async move {
+            store.transition(&id, ChangeState::AwaitingApproval, ChangeState::Running, Some(&who)).await.unwrap()
+        })
+    };
+    let (on_a, on_b) = (approve(a.clone(), "U0LEADA"), approve(b.clone(), "U0LEADB"));
+    let (on_a, on_b) = (on_a.await.unwrap(), on_b.await.unwrap());
+    assert!(on_a ^ on_b, "exactly one wins: a {on_a}, b {on_b}");
+    let after = b.change(&id).await.unwrap().unwrap();
+    assert_eq!(after.state, ChangeState::Running);
+    let winner = if on_a { "U0LEADA" } else { "U0LEADB" };
+    assert_eq!(after.decided_by.unwrap().as_str(), winner);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_posting_one_key_at_once_queue_one_post() {
+    let (a, b) = two_replicas().await;
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let posts: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let channel = ChannelId::parse("C0OPS").unwrap();
+            tokio::spawn(async move { store.outbox_post("alarm:a", &channel, &format!("v{i}"), now).await.unwrap() })
+        })
+        .collect();
+    let mut queued = 0;
+    for post in posts {
+        queued += usize::from(matches!(post.await.unwrap(), Enqueued::Queued { .. }));
+    }
+    assert_eq!(queued, 1, "the others coalesced into it");
+    let rows = a.outbox_rows().await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.op).collect::<Vec<_>>(), [WriteOp::Post]);
+}
