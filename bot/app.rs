@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
 use crate::http::{SlackHttp, router};
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{Settings, SettingsError, StoreChoice};
 use crate::slack::SlackBot;
 use crate::slack::chat::SlackChat;
 use crate::slack::outbox::{Outbox, Pacing};
@@ -87,8 +87,18 @@ pub async fn pruner(store: Arc<dyn Storage>, retention: Retention, clock: Clock,
     }
 }
 
-pub fn open_store(settings: &Settings) -> Result<Arc<dyn Storage>, StoreError> {
-    crate::store::open(settings.store_path.as_deref())
+/// The configured store: the SQLite file, or the DynamoDB table (refused
+/// when missing or shaped otherwise) through `wiring`'s client.
+pub async fn open_store(settings: &Settings, wiring: &Wiring) -> Result<Arc<dyn Storage>, StoreError> {
+    match &settings.store {
+        StoreChoice::Sqlite(path) => crate::store::open(path.as_deref()),
+        StoreChoice::DynamoDb { table } => {
+            let client = wiring.dynamodb.clone().ok_or_else(|| {
+                StoreError(format!("store.dynamodb.table is {table}, but this app was built without AWS configuration"))
+            })?;
+            Ok(Arc::new(crate::store::dynamodb::DynamoStore::open(client, table).await?))
+        }
+    }
 }
 
 /// A started bot: where it listens and how to stop it.
@@ -128,7 +138,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         Transport::Http => None,
     };
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
-    let store = open_store(settings)?;
+    let store = open_store(settings, &wiring).await?;
     let stop = CancellationToken::new();
     let (outbox, sender) = Outbox::new(store.clone(), web.clone(), wiring.clock.clone(), Pacing::default());
     let chat = Arc::new(SlackChat::new(outbox.clone(), web.clone()));

@@ -1,4 +1,4 @@
-//! The command line: `opsbot serve | console | demo | policy …`, parsed by
+//! The command line: `opsbot serve | console | demo | policy … | store init`, parsed by
 //! clap. `main` dispatches on it.
 
 use std::path::PathBuf;
@@ -35,4 +35,15 @@ pub enum Command {
     /// Ask or check the policy without Slack or AWS.
     #[command(subcommand)]
     Policy(policy_cli::PolicyCommand),
+    /// Set up the configured store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `opsbot store …`.
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Create the DynamoDB table of `store.dynamodb` (idempotent: on-demand
+    /// billing, TTL on) and say what was done.
+    Init,
 }

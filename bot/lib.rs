@@ -20,7 +20,8 @@
 //! - [`app`]: builds the running application, the one way `serve`, the
 //!   console, the demo and the tests use ([`app::Wiring::ops`]).
 //! - [`console`]: `opsbot console` / `opsbot demo`: the runner in a terminal.
-//! - [`policy_cli`]: `opsbot policy check` / `lint`; [`cli`]: the command
+//! - [`policy_cli`]: `opsbot policy check` / `lint`; [`store_cli`]:
+//!   `opsbot store init`; [`cli`]: the command
 //!   line `main` dispatches on; [`telemetry`]: logging and stop signals.
 //!
 //! docs/ARCHITECTURE.md has the two data flows and where to add a command,
@@ -37,6 +38,7 @@ pub mod sandbox;
 pub mod settings;
 pub mod slack;
 pub mod store;
+pub mod store_cli;
 pub mod telemetry;
 
 /// A short id unique to this process run, shown to users as the reference

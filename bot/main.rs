@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use opsbot::app::{self, Wiring};
-use opsbot::cli::{Cli, Command};
+use opsbot::cli::{Cli, Command, StoreCommand};
 use opsbot::settings::Settings;
-use opsbot::{aws, console, policy_cli, telemetry};
+use opsbot::{aws, console, policy_cli, store_cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -39,10 +39,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Console(who) => {
             let settings = settings()?;
             let wiring = Wiring::from_sdk(&settings, &aws::load_sdk_config().await);
-            let (store, hooks) = (app::open_store(&settings)?, settings.on_param_change.clone());
+            let (store, hooks) = (app::open_store(&settings, &wiring).await?, settings.on_param_change.clone());
             console::start(&wiring, store, hooks, who.user(), None).await?
         }
         Command::Demo(who) => console::demo::start(who.user()).await?,
+        Command::Store(StoreCommand::Init) => {
+            println!("{}", store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)
+        }
         Command::Policy(_) => unreachable!("answered before settings load"),
     }
     Ok(())

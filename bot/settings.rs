@@ -28,6 +28,8 @@ mod hooks;
 mod notifications;
 mod store;
 
+pub use store::StoreChoice;
+
 pub use aws::AssumeRoleSettings;
 pub use error::SettingsError;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
@@ -95,8 +97,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Requests from Slack larger than this are refused with 413.
     pub max_body_bytes: usize,
-    /// SQLite file for durable state; `None` keeps it in memory.
-    pub store_path: Option<PathBuf>,
+    /// Where durable state lives (`store.path` or `store.dynamodb`).
+    pub store: StoreChoice,
     /// How long what is finished is kept (`store.retention`).
     pub retention: crate::store::Retention,
     /// What runs after a parameter under a prefix changes (`on_param_change`).
@@ -120,7 +122,7 @@ impl Default for Settings {
             signing_secrets: Vec::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
-            store_path: Some(PathBuf::from("opsbot.db")),
+            store: StoreChoice::Sqlite(Some(PathBuf::from("opsbot.db"))),
             retention: crate::store::Retention::default(),
             on_param_change: Vec::new(),
             assume_role: None,
@@ -143,6 +145,9 @@ impl Settings {
             settings.assume_role = aws::compile(path, &file.aws)?;
             settings.notifications = notifications::compile(path, &file.notifications)?;
             settings.retention = store::retention(path, &file.store)?;
+            if let Some(choice) = store::choice(path, &file.store)? {
+                settings.store = choice;
+            }
             settings.apply_file(file);
             let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
             let policy = Policy::from_config_yaml(&text, path, &known, |p| std::fs::read_to_string(p))?;
@@ -160,9 +165,6 @@ impl Settings {
         }
         self.listen = file.server.listen.unwrap_or(self.listen);
         self.max_body_bytes = file.server.max_body_bytes.unwrap_or(self.max_body_bytes);
-        if file.store.path.is_some() {
-            self.store_path = file.store.path;
-        }
     }
 
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
@@ -182,7 +184,7 @@ impl Settings {
             self.signing_secrets = secrets;
         }
         if let Some(path) = get("OPSBOT_STORE") {
-            self.store_path = (path != ":memory:").then(|| PathBuf::from(path));
+            self.store = StoreChoice::Sqlite((path != ":memory:").then(|| PathBuf::from(path)));
         }
         Ok(())
     }
@@ -349,6 +351,29 @@ mod tests {
         };
         assert_eq!(kept, expected);
         assert_eq!(Settings::default().retention.audit, None, "the audit log is kept forever by default");
+    }
+
+    #[test]
+    fn the_store_is_a_sqlite_file_by_default_or_one_dynamodb_table() {
+        assert_eq!(Settings::default().store, StoreChoice::Sqlite(Some(PathBuf::from("opsbot.db"))));
+        let chosen = load_yaml("store:\n  dynamodb: { table: opsbot-prod }\n").unwrap().store;
+        assert_eq!(chosen, StoreChoice::DynamoDb { table: "opsbot-prod".into() });
+        let file = load_yaml("store:\n  path: /var/lib/opsbot.db\n").unwrap().store;
+        assert_eq!(file, StoreChoice::Sqlite(Some(PathBuf::from("/var/lib/opsbot.db"))));
+    }
+
+    #[test]
+    fn both_stores_or_a_table_name_dynamodb_refuses_stop_start_up_with_the_place() {
+        let err = load_yaml("store:\n  path: a.db\n  dynamodb: { table: opsbot }\n").unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:3:"), "{err}");
+        assert!(
+            err.contains("`path` (SQLite, one replica) and `dynamodb` (several replicas) exclude each other"),
+            "{err}"
+        );
+        let err = load_yaml("store:\n  dynamodb: { table: \"my table!\" }\n").unwrap_err().to_string();
+        assert!(err.contains("store.dynamodb.table: `my table!` is not a DynamoDB table name"), "{err}");
+        let err = load_yaml("store:\n  dynamodb: { tabel: opsbot }\n").unwrap_err().to_string();
+        assert!(err.contains("tabel"), "an unknown key is named: {err}");
     }
 
     #[test]

@@ -24,4 +24,5 @@ mod ssm_changes;
 mod store;
 mod store_down;
 mod store_dynamodb;
+mod store_init;
 mod support;

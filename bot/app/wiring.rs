@@ -30,6 +30,8 @@ pub struct Wiring {
     pub sweep_every: Duration,
     /// The SQS client notifications are polled with (`notifications.sqs_queues`).
     pub sqs: Option<aws_sdk_sqs::Client>,
+    /// The DynamoDB client the store uses (`store.dynamodb`).
+    pub dynamodb: Option<aws_sdk_dynamodb::Client>,
 }
 
 impl Wiring {
@@ -43,6 +45,7 @@ impl Wiring {
             clock: system_clock(),
             sweep_every: SWEEP_EVERY,
             sqs: None,
+            dynamodb: None,
         }
     }
 
@@ -51,6 +54,7 @@ impl Wiring {
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
         let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
         wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
+        wiring.dynamodb = Some(aws_sdk_dynamodb::Client::new(sdk));
         match &settings.assume_role {
             Some(role) => {
                 wiring.with_identity(Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration)))

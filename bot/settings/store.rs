@@ -3,6 +3,7 @@
 //! ```yaml
 //! store:
 //!   path: /var/lib/opsbot/opsbot.db   # SQLite file (default opsbot.db; OPSBOT_STORE overrides)
+//!   # dynamodb: { table: opsbot }     # instead of path: one table shared by several replicas
 //!   retention:                        # every key optional; these are the defaults
 //!     changes: 90d                    # finished changes
 //!     living: 30d                     # closed alarm episodes, ended runs, decided approvals
@@ -11,7 +12,8 @@
 //!     inbox: 7d                       # handled notifications' dedup keys, parked notifications
 //!     # audit: 400d                   # absent: the audit log is kept forever
 //! ```
-//! Checked at start-up with file:line:column: a duration that is not one, a
+//! Checked at start-up with file:line:column: both `path` and `dynamodb`, a
+//! table name DynamoDB would refuse, a duration that is not one, a
 //! retention under a day, and `living` under 8 days (an approval may wait 7
 //! days; pruning an open record sooner would post its message twice).
 
@@ -30,8 +32,56 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct StoreFile {
-    pub(super) path: Option<PathBuf>,
+    path: Option<Spanned<PathBuf>>,
+    dynamodb: Option<Spanned<DynamoFile>>,
     retention: RetentionFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DynamoFile {
+    table: Spanned<String>,
+}
+
+/// Where durable state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// One SQLite file (`None`: in memory, kept by nothing).
+    Sqlite(Option<PathBuf>),
+    /// One DynamoDB table, shared by every replica.
+    DynamoDb { table: String },
+}
+
+/// `store.path` / `store.dynamodb`, checked; `None` when the file names neither.
+pub(super) fn choice(path: &Path, file: &StoreFile) -> Result<Option<StoreChoice>, SettingsError> {
+    match (&file.path, &file.dynamodb) {
+        (Some(_), Some(dynamodb)) => Err(invalid(
+            path,
+            dynamodb.referenced.line(),
+            dynamodb.referenced.column(),
+            "store: `path` (SQLite, one replica) and `dynamodb` (several replicas) exclude each other — keep one"
+                .into(),
+        )),
+        (Some(file), None) => Ok(Some(StoreChoice::Sqlite(Some(file.value.clone())))),
+        (None, Some(dynamodb)) => {
+            let table = &dynamodb.value.table;
+            let name = &table.value;
+            let valid = (3..=255).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if !valid {
+                let message = format!(
+                    "store.dynamodb.table: `{name}` is not a DynamoDB table name — 3 to 255 letters, digits, `_`, `-` or `.`"
+                );
+                return Err(invalid(path, table.referenced.line(), table.referenced.column(), message));
+            }
+            Ok(Some(StoreChoice::DynamoDb { table: name.clone() }))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn invalid(path: &Path, line: u64, column: u64, message: String) -> SettingsError {
+    SettingsError::Invalid { path: path.into(), line, column, message }
 }
 
 #[derive(Debug, Default, Deserialize)]

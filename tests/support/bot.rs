@@ -120,7 +120,7 @@ pub fn settings_for(slack: &FakeSlack, store_path: PathBuf) -> Settings {
         app_token: Some(Secret::new(slack.app_token())),
         signing_secrets: vec![Secret::new(SIGNING_SECRET)],
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        store_path: Some(store_path),
+        store: opsbot::settings::StoreChoice::Sqlite(Some(store_path)),
         ..Settings::default()
     }
 }
