@@ -1,6 +1,5 @@
 //! The calls every port makes: reading one item or a range of a partition
-//! (all pages), building the writes of a transaction, running it, and
-//! deleting in batches.
+//! (all pages), building the writes of a transaction and running it.
 //!
 //! Decisions:
 //! - Reads of the table are strongly consistent; reads of `gsi1` cannot be
@@ -15,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use opsbot_commands::ports::store::StoreError;
 
 use super::DynamoStore;
@@ -24,7 +23,6 @@ use super::table::GSI1;
 
 /// The most writes one `TransactWriteItems` takes.
 pub const MAX_TRANSACTION: usize = 100;
-const BATCH: usize = 25;
 
 /// Which items a [`DynamoStore::query`] reads.
 pub struct Range<'a> {
@@ -207,38 +205,6 @@ impl DynamoStore {
     pub(super) async fn write(&self, write: TransactWriteItem, doing: &str) -> Result<bool, StoreError> {
         self.transact(vec![write], doing).await
     }
-
-    /// Deletes the items with these keys, 25 to a call; how many.
-    pub(super) async fn delete_all(&self, keys: Vec<Item>, doing: &str) -> Result<usize, StoreError> {
-        let count = keys.len();
-        for chunk in keys.chunks(BATCH) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().expect("the key is set");
-                    WriteRequest::builder().delete_request(delete).build()
-                })
-                .collect();
-            for _ in 0..10 {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| failed(doing, e))?;
-                requests = out.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            if !requests.is_empty() {
-                return Err(StoreError(format!("{doing}: DynamoDB kept refusing {} deletes", requests.len())));
-            }
-        }
-        Ok(count)
-    }
 }
 
 /// Whether a transaction was cancelled only because a condition did not
@@ -257,12 +223,4 @@ fn lost<R>(
         .cancellation_reasons()
         .iter()
         .all(|r| matches!(r.code(), None | Some("None" | "ConditionalCheckFailed" | "TransactionConflict")))
-}
-
-/// The keys (`pk`, `sk`) of `items`, for [`DynamoStore::delete_all`].
-pub fn keys_of(items: &[Item]) -> Vec<Item> {
-    items
-        .iter()
-        .map(|i| i.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect())
-        .collect()
 }

@@ -41,8 +41,8 @@
 //!   the parts' item functions; over 100 writes it fails rather than split.
 //!
 //! # Parts
-//! [`attr`] (attributes, errors), [`table`] (create, check), `io` (reads,
-//! transactions, batch deletes), and one module per port: `changes`
+//! [`attr`] (attributes, errors), [`table`] (create, check), `io` (reads and
+//! transactions), and one module per port: `changes`
 //! (claims, changes, audit), `inbox`, `living`, `outbox`, `retention`.
 
 use aws_sdk_dynamodb::Client;
