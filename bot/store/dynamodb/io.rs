@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use opsbot_commands::ports::store::StoreError;
 
 use super::DynamoStore;
-use super::attr::{Item, failed, s};
+use super::attr::{Item, failed, lost_race, s};
 use super::table::GSI1;
 
 /// The most writes one `TransactWriteItems` takes.
@@ -201,9 +201,43 @@ impl DynamoStore {
         }
     }
 
-    /// One conditional write on its own: false when its condition did not hold.
+    /// One conditional write on its own, as a plain call (not a transaction,
+    /// which costs twice and may be refused for a conflict): false when its
+    /// condition did not hold.
     pub(super) async fn write(&self, write: TransactWriteItem, doing: &str) -> Result<bool, StoreError> {
-        self.transact(vec![write], doing).await
+        let out = match write {
+            TransactWriteItem { put: Some(p), .. } => self
+                .client
+                .put_item()
+                .table_name(p.table_name)
+                .set_item(Some(p.item))
+                .set_condition_expression(p.condition_expression)
+                .set_expression_attribute_names(p.expression_attribute_names)
+                .set_expression_attribute_values(p.expression_attribute_values)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| if lost_race(&e) { None } else { Some(failed(doing, e)) }),
+            TransactWriteItem { update: Some(u), .. } => self
+                .client
+                .update_item()
+                .table_name(u.table_name)
+                .set_key(Some(u.key))
+                .update_expression(u.update_expression)
+                .set_condition_expression(u.condition_expression)
+                .set_expression_attribute_names(u.expression_attribute_names)
+                .set_expression_attribute_values(u.expression_attribute_values)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| if lost_race(&e) { None } else { Some(failed(doing, e)) }),
+            other => return self.transact(vec![other], doing).await,
+        };
+        match out {
+            Ok(()) => Ok(true),
+            Err(None) => Ok(false),
+            Err(Some(err)) => Err(err),
+        }
     }
 }
 
