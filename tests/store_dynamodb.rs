@@ -1,9 +1,10 @@
 //! What only the DynamoDB store promises, on moto: the table is made once
 //! and checked before use (a missing or differently keyed table is refused,
-//! saying what to do), and replicas sharing the table — here two handles,
-//! each with its own client — take a claim, a transition and a first post
-//! once between them. The ports' rules themselves are the conformance suite
-//! (`tests/store.rs`, `on_dynamodb`).
+//! saying what to do); replicas sharing the table — here two handles, each
+//! with its own client — take a claim, a transition, a notification and a
+//! first post once between them; and a notification too big for one
+//! transaction is refused whole. The ports' rules themselves are the
+//! conformance suite (`tests/store.rs`, `on_dynamodb`).
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement
 use chrono::{TimeZone, Utc};
 use opsbot::store::dynamodb::DynamoStore;
 use opsbot::store::dynamodb::table::{self, Created};
-use opsbot::store::{Enqueued, OutboxStore, WriteOp};
+use opsbot::store::{Enqueued, InboxStore, Living, LivingRecord, LivingStore, OutboxStore, WriteOp};
 use opsbot_commands::ports::store::{ChangeId, ChangeState, Store};
 use opsbot_commands::values::{ChannelId, SlackUserId};
 
@@ -126,4 +127,39 @@ async fn two_replicas_posting_one_key_at_once_queue_one_post() {
     assert_eq!(queued, 1, "the others coalesced into it");
     let rows = a.outbox_rows().await.unwrap();
     assert_eq!(rows.iter().map(|r| r.op).collect::<Vec<_>>(), [WriteOp::Post]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_accepting_one_notification_at_once_keep_it_once() {
+    let (a, b) = two_replicas().await;
+    let accepts: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { store.inbox_accept("sqs:m1", format!("{{\"copy\":{i}}}").as_bytes(), 0).await })
+        })
+        .collect();
+    let mut new = 0;
+    for accept in accepts {
+        new += usize::from(accept.await.unwrap().unwrap());
+    }
+    assert_eq!(new, 1);
+    assert_eq!(b.inbox_pending(10, 0).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_notification_too_big_for_one_transaction_is_refused_whole_not_split() {
+    let (a, _) = two_replicas().await;
+    let records: Vec<LivingRecord> = (0..101)
+        .map(|i| LivingRecord {
+            kind: Living::Alarm,
+            id: format!("arn:{i}"),
+            open: true,
+            body: "{}".into(),
+            message: format!("alarm:{i}"),
+        })
+        .collect();
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let refused = a.commit_notification(&records, &[], None, now).await.unwrap_err().to_string();
+    assert!(refused.contains("101 writes") && refused.contains("100"), "says why: {refused}");
+    assert_eq!(a.living(Living::Alarm, "arn:0").await.unwrap(), None, "nothing of it was kept");
 }

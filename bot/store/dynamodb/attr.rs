@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::values::ChannelId;
 
 /// One item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -44,6 +47,16 @@ pub fn need_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
 /// The number attribute `name` of `item`, or a store error naming what is missing.
 pub fn need_n(item: &Item, name: &str) -> Result<i64, StoreError> {
     get_n(item, name).ok_or_else(|| StoreError(format!("a stored item has no number `{name}`: {}", describe(item))))
+}
+
+/// A time stored as Unix milliseconds.
+pub fn time(ms: i64) -> Time {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A channel id read back, or a store error naming it.
+pub fn channel(raw: &str) -> Result<ChannelId, StoreError> {
+    ChannelId::parse(raw).map_err(|_| StoreError(format!("a stored channel is not valid: {raw:?}")))
 }
 
 /// Whether `item` carries an `expires_at` that has passed at `now_ms`.

@@ -61,26 +61,8 @@ impl DynamoStore {
         ])
     }
 
-    /// Moves `row` (failed `attempts` times, the last with `error`) out of
-    /// the queue, unless someone else counted a failure first.
-    async fn park(&self, row: &Item, attempts: u32, error: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let seq = need_n(row, "seq")?;
-        let mut parked = row.clone();
-        parked.insert("pk".to_owned(), s(PARKED));
-        parked.insert("sk".to_owned(), s(format!("{}#{}", pad(now_ms), pad(seq))));
-        parked.insert("attempts".to_owned(), n(attempts.into()));
-        parked.insert("error".to_owned(), s(error));
-        parked.insert("parked".to_owned(), n(now_ms));
-        let old = Item::from([(":old".to_owned(), n(get_n(row, "attempts").unwrap_or(0)))]);
-        let writes =
-            vec![self.delete((ROWS, &pad(seq)), Some("#attempts = :old"), old), self.put(parked, None, Item::new())];
-        self.transact(writes, &format!("parking inbox row {seq}")).await
-    }
-}
-
-#[async_trait]
-impl InboxStore for DynamoStore {
-    async fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
+    /// One try at storing `body` under `key`: false when refused.
+    async fn accept_once(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
         let seq = self.next("inbox").await?;
         let key_item = Item::from([
             ("pk".to_owned(), s(key_pk(key))),
@@ -102,6 +84,39 @@ impl InboxStore for DynamoStore {
         let writes =
             vec![self.put(key_item, Some("attribute_not_exists(pk)"), Item::new()), self.put(row, None, Item::new())];
         self.transact(writes, &format!("accepting notification {key}")).await
+    }
+
+    /// Moves `row` (failed `attempts` times, the last with `error`) out of
+    /// the queue, unless someone else counted a failure first.
+    async fn park(&self, row: &Item, attempts: u32, error: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let seq = need_n(row, "seq")?;
+        let mut parked = row.clone();
+        parked.insert("pk".to_owned(), s(PARKED));
+        parked.insert("sk".to_owned(), s(format!("{}#{}", pad(now_ms), pad(seq))));
+        parked.insert("attempts".to_owned(), n(attempts.into()));
+        parked.insert("error".to_owned(), s(error));
+        parked.insert("parked".to_owned(), n(now_ms));
+        let old = Item::from([(":old".to_owned(), n(get_n(row, "attempts").unwrap_or(0)))]);
+        let writes =
+            vec![self.delete((ROWS, &pad(seq)), Some("#attempts = :old"), old), self.put(parked, None, Item::new())];
+        self.transact(writes, &format!("parking inbox row {seq}")).await
+    }
+}
+
+#[async_trait]
+impl InboxStore for DynamoStore {
+    async fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
+        for _ in 0..5 {
+            if self.accept_once(key, body, now_ms).await? {
+                return Ok(true);
+            }
+            // Refused: the key is known, or its item was in another transaction
+            // that may yet fail (then this copy must be kept after all).
+            if self.inbox_knows(key).await? {
+                return Ok(false);
+            }
+        }
+        Err(StoreError(format!("accepting notification {key}: DynamoDB kept refusing it")))
     }
 
     async fn inbox_pending(&self, limit: usize, now_ms: i64) -> Result<Vec<InboxRow>, StoreError> {

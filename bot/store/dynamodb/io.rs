@@ -1,6 +1,5 @@
 //! The calls every port makes: reading one item or a range of a partition
-//! (all pages), building the writes of a transaction, running it, and
-//! deleting in batches.
+//! (all pages), building the writes of a transaction and running it.
 //!
 //! Decisions:
 //! - Reads of the table are strongly consistent; reads of `gsi1` cannot be
@@ -15,16 +14,15 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use opsbot_commands::ports::store::StoreError;
 
 use super::DynamoStore;
-use super::attr::{Item, failed, s};
+use super::attr::{Item, failed, lost_race, s};
 use super::table::GSI1;
 
 /// The most writes one `TransactWriteItems` takes.
 pub const MAX_TRANSACTION: usize = 100;
-const BATCH: usize = 25;
 
 /// Which items a [`DynamoStore::query`] reads.
 pub struct Range<'a> {
@@ -203,41 +201,43 @@ impl DynamoStore {
         }
     }
 
-    /// One conditional write on its own: false when its condition did not hold.
+    /// One conditional write on its own, as a plain call (not a transaction,
+    /// which costs twice and may be refused for a conflict): false when its
+    /// condition did not hold.
     pub(super) async fn write(&self, write: TransactWriteItem, doing: &str) -> Result<bool, StoreError> {
-        self.transact(vec![write], doing).await
-    }
-
-    /// Deletes the items with these keys, 25 to a call; how many.
-    pub(super) async fn delete_all(&self, keys: Vec<Item>, doing: &str) -> Result<usize, StoreError> {
-        let count = keys.len();
-        for chunk in keys.chunks(BATCH) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().expect("the key is set");
-                    WriteRequest::builder().delete_request(delete).build()
-                })
-                .collect();
-            for _ in 0..10 {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| failed(doing, e))?;
-                requests = out.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            if !requests.is_empty() {
-                return Err(StoreError(format!("{doing}: DynamoDB kept refusing {} deletes", requests.len())));
-            }
+        let out = match write {
+            TransactWriteItem { put: Some(p), .. } => self
+                .client
+                .put_item()
+                .table_name(p.table_name)
+                .set_item(Some(p.item))
+                .set_condition_expression(p.condition_expression)
+                .set_expression_attribute_names(p.expression_attribute_names)
+                .set_expression_attribute_values(p.expression_attribute_values)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| if lost_race(&e) { None } else { Some(failed(doing, e)) }),
+            TransactWriteItem { update: Some(u), .. } => self
+                .client
+                .update_item()
+                .table_name(u.table_name)
+                .set_key(Some(u.key))
+                .update_expression(u.update_expression)
+                .set_condition_expression(u.condition_expression)
+                .set_expression_attribute_names(u.expression_attribute_names)
+                .set_expression_attribute_values(u.expression_attribute_values)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| if lost_race(&e) { None } else { Some(failed(doing, e)) }),
+            other => return self.transact(vec![other], doing).await,
+        };
+        match out {
+            Ok(()) => Ok(true),
+            Err(None) => Ok(false),
+            Err(Some(err)) => Err(err),
         }
-        Ok(count)
     }
 }
 
@@ -257,12 +257,4 @@ fn lost<R>(
         .cancellation_reasons()
         .iter()
         .all(|r| matches!(r.code(), None | Some("None" | "ConditionalCheckFailed" | "TransactionConflict")))
-}
-
-/// The keys (`pk`, `sk`) of `items`, for [`DynamoStore::delete_all`].
-pub fn keys_of(items: &[Item]) -> Vec<Item> {
-    items
-        .iter()
-        .map(|i| i.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect())
-        .collect()
 }

@@ -40,9 +40,21 @@
 //!   their versions, outbox rows and key items, the inbox row), built from
 //!   the parts' item functions; over 100 writes it fails rather than split.
 //!
+//! # Known limits
+//! - Rows still to send, unhandled inbox rows, audit records and counters
+//!   each share one partition (about 1,000 writes/s each); `outbox_heads`
+//!   reads every row still to send, which coalescing keeps to about one per
+//!   key and Slack's pacing keeps short.
+//! - Pruning a message is checked against open records and waiting rows,
+//!   then deleted: not atomic with an update queued in between (a message
+//!   90 days old being edited at that very moment).
+//! - A key item deleted with its last row and made again restarts its
+//!   version; a replica that read the old one would have to sleep through
+//!   that whole cycle to be fooled.
+
 //! # Parts
-//! [`attr`] (attributes, errors), [`table`] (create, check), `io` (reads,
-//! transactions, batch deletes), and one module per port: `changes`
+//! [`attr`] (attributes, errors), [`table`] (create, check), `io` (reads and
+//! transactions), and one module per port: `changes`
 //! (claims, changes, audit), `inbox`, `living`, `outbox`, `retention`.
 
 use aws_sdk_dynamodb::Client;

@@ -19,8 +19,7 @@ use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::ChannelId;
 
 use super::DynamoStore;
-use super::attr::need_s;
-use super::changes::channel;
+use super::attr::{Item, channel, get_s, need_s};
 use super::io::Range;
 use crate::store::living::LivingRecord;
 use crate::store::outbox::{Enqueued, OutboxRow, Queued, WriteState};
@@ -101,7 +100,7 @@ impl OutboxStore for DynamoStore {
     }
 
     async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        let live = |item: &super::attr::Item| super::attr::get_s(item, "state") != Some(WriteState::Failed.as_str());
+        let live = |item: &Item| get_s(item, "state") != Some(WriteState::Failed.as_str());
         let mut heads: Vec<OutboxRow> = Vec::new();
         for item in self.query(Range::table(LIVE), None, live).await? {
             let row = row_of(&item)?;

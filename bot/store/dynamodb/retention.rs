@@ -10,21 +10,65 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::{ChangeState, StoreError};
 
 use super::DynamoStore;
-use super::attr::{Item, get_n, get_s, n, need_s, pad};
+use super::attr::{Item, failed, get_n, get_s, n, need_s, pad};
 use super::changes::state_partition;
 use super::inbox::{HANDLED, PARKED, key_pk};
-use super::io::{Range, key, keys_of};
+use super::io::{Range, key};
 use super::living::{CLOSED, open_partition};
 use super::outbox::{LIVE, MESSAGES};
 use crate::store::living::Living;
 use crate::store::ports::Pruning;
 use crate::store::retention::{Pruned, Retention};
 
+/// The most deletes one `BatchWriteItem` takes.
+const BATCH: usize = 25;
+
+/// The keys (`pk`, `sk`) of `items`, for [`DynamoStore::delete_all`].
+pub fn keys_of(items: &[Item]) -> Vec<Item> {
+    items
+        .iter()
+        .map(|i| i.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect())
+        .collect()
+}
+
 impl DynamoStore {
+    /// Deletes the items with these keys, 25 to a call; how many.
+    async fn delete_all(&self, keys: Vec<Item>, doing: &str) -> Result<usize, StoreError> {
+        let count = keys.len();
+        for chunk in keys.chunks(BATCH) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().expect("the key is set");
+                    WriteRequest::builder().delete_request(delete).build()
+                })
+                .collect();
+            for _ in 0..10 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| failed(doing, e))?;
+                requests = out.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            if !requests.is_empty() {
+                return Err(StoreError(format!("{doing}: DynamoDB kept refusing {} deletes", requests.len())));
+            }
+        }
+        Ok(count)
+    }
+
     async fn prune_changes(&self, before: i64) -> Result<usize, StoreError> {
         let mut gone = 0;
         for state in ChangeState::ALL.into_iter().filter(|s| s.is_final()) {

@@ -9,8 +9,7 @@ use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::StoreError;
 
 use super::super::DynamoStore;
-use super::super::attr::{Item, get_n, get_s, n, need_n, need_s, pad, s};
-use super::super::changes::{channel, time};
+use super::super::attr::{Item, channel, get_n, get_s, n, need_n, need_s, pad, s, time};
 use super::super::io::Range;
 use super::batch::{FAILED, LIVE, message_pk};
 use crate::store::outbox::{OutboxRow, WriteOp, WriteState};
