@@ -3,13 +3,13 @@
 //! means; it carries requests in (Slack, console), notifications in (SQS,
 //! SNS), and reaches AWS and Slack through the commands' ports.
 //!
-//! # Layout (each part builds on the ones above it; `tests/layout.rs` fails
-//! on an import loop)
+//! # Layout (`tests/layout.rs` fails on an import loop between modules)
 //! - [`settings`]: typed, layered settings (YAML file, then env), checked
 //!   once with file:line:column.
 //! - [`store`]: durable state behind ports (claims, changes, audit, inbox,
-//!   living records, outbox, retention); [`store::sqlite`] implements them,
-//!   `tests/store.rs` is the suite every backend passes.
+//!   living records, outbox, retention); [`store::sqlite`] and
+//!   [`store::dynamodb`] implement them; `tests/store.rs` is the suite every
+//!   backend passes.
 //! - [`aws`]: the commands' ports on the AWS SDK; [`sandbox`]: the same ports
 //!   on a simulated account (`demo`, scenario tests).
 //! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket

@@ -12,10 +12,10 @@
 //! - [`Pruning`]: forgetting what is finished ([`retention`]).
 //!
 //! The port traits are in [`ports`]; the values they carry in the modules
-//! named above. [`Storage`] is all of them; [`open`] gives the configured backend.
-//! [`sqlite`] is one file (WAL), for one replica; [`dynamodb`] is one table,
-//! for several (not yet chosen by [`open`]). Both pass the same conformance
-//! suite (`tests/store.rs`, DynamoDB on moto).
+//! named above. [`Storage`] is all of them. [`sqlite`] is one file (WAL), for
+//! one replica ([`open`]); [`dynamodb`] is one table, meant for several
+//! (`store.dynamodb`; `app::open_store` chooses from the settings). Both pass
+//! the same conformance suite (`tests/store.rs`, DynamoDB on moto).
 //!
 //! # Invariants every backend keeps
 //! - A claim, an inbox key and a posted message key are each taken once,
