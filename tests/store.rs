@@ -5,6 +5,7 @@
 
 pub mod changes;
 mod inbox;
+mod living;
 mod outbox;
 mod retention;
 
@@ -27,6 +28,10 @@ macro_rules! suite {
                 rows_wait_in_arrival_order_until_handled_and_stay_known_after,
                 a_failed_row_waits_for_its_retry_while_the_rows_behind_it_are_due,
                 a_row_that_keeps_failing_is_parked_with_its_body_and_last_error,
+            ]);
+            suite!(@cases $make, living: [
+                a_record_is_kept_at_version_one_and_each_write_over_it_moves_it_on,
+                a_record_that_moved_on_since_it_was_read_is_refused_and_nothing_of_its_notification_commits,
             ]);
             suite!(@cases $make, outbox: [
                 a_second_post_of_a_waiting_key_just_carries_the_newest_content,

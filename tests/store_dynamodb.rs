@@ -156,6 +156,7 @@ async fn a_notification_too_big_for_one_transaction_is_refused_whole_not_split()
             open: true,
             body: "{}".into(),
             message: format!("alarm:{i}"),
+            version: None,
         })
         .collect();
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();

@@ -54,10 +54,11 @@ pub struct Notifier {
 }
 
 impl Batch {
-    pub(super) fn keep<T: Lifecycle>(&mut self, kind: Living, id: &str, open: bool, record: &T) {
+    /// Keeps `record` as `id`'s, over the `version` it was read at (`None`: new).
+    pub(super) fn keep<T: Lifecycle>(&mut self, kind: Living, id: &str, open: bool, record: &T, version: Option<u64>) {
         let body = serde_json::to_string(record).expect("living records serialise");
         let message = record.message_key();
-        self.records.push(LivingRecord { kind, id: id.to_owned(), open, body, message });
+        self.records.push(LivingRecord { kind, id: id.to_owned(), open, body, message, version });
     }
 
     /// The writes `effects` ask for on message `key`; a post goes to
@@ -113,10 +114,10 @@ impl Notifier {
         };
         match &inbound.notification {
             Notification::Alarm(change) => {
-                let kept: Option<AlertRecord> = self.kept(Living::Alarm, &change.arn).await?;
+                let (kept, version) = self.kept::<AlertRecord>(Living::Alarm, &change.arn).await?;
                 let step = alarm::apply(kept, change, &self.settings.alarms, &to.mention);
                 if let Some(alert) = step.alert {
-                    batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert);
+                    batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert, version);
                     batch.effects(alert.message_key(), Some(&to.channel), step.effects, || alarm::render(&alert, now));
                 }
             }
@@ -164,15 +165,17 @@ impl Notifier {
         Ok(batch)
     }
 
-    async fn kept<T: DeserializeOwned>(&self, kind: Living, id: &str) -> Result<Option<T>, StoreError> {
-        let Some(body) = self.store.living(kind, id).await? else { return Ok(None) };
-        match serde_json::from_str(&body) {
-            Ok(record) => Ok(Some(record)),
+    /// The record kept under `id`, and the version it is kept at (which
+    /// the new record is written over).
+    async fn kept<T: DeserializeOwned>(&self, kind: Living, id: &str) -> Result<(Option<T>, Option<u64>), StoreError> {
+        let Some(kept) = self.store.living(kind, id).await? else { return Ok((None, None)) };
+        match serde_json::from_str(&kept.body) {
+            Ok(record) => Ok((Some(record), Some(kept.version))),
             Err(err) => {
                 // A record this version cannot read starts afresh rather than
                 // stopping every later notification of the same thing.
                 warn!(?kind, id, error = %err, "unreadable living record replaced");
-                Ok(None)
+                Ok((None, Some(kept.version)))
             }
         }
     }
@@ -188,25 +191,26 @@ impl Notifier {
         what: What<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let kept: Option<RunRecord> = self.kept(Living::Pipeline, execution).await?;
+        let (kept, version) = self.kept::<RunRecord>(Living::Pipeline, execution).await?;
         let event = run::Event { pipeline, execution, at, what };
         let (record, effects) = run::apply(kept, &event);
         let open = !record.state.as_ref().is_some_and(ExecutionState::ended);
-        batch.keep(Living::Pipeline, execution, open, &record);
+        batch.keep(Living::Pipeline, execution, open, &record, version);
         batch.effects(record.message_key(), Some(&to.channel), effects, || run::render(&record, now));
         Ok(())
     }
 
-    /// The undecided approval at this place, if opsbot shows one.
+    /// The undecided approval at this place, if opsbot shows one, with its version.
     async fn waiting_at(
         &self,
         pipeline: &str,
         stage: &str,
         action: &str,
-    ) -> Result<Option<ApprovalRecord>, StoreError> {
+    ) -> Result<Option<(ApprovalRecord, u64)>, StoreError> {
         let open = self.store.living_open(Living::Approval).await?;
-        let records = open.iter().filter_map(|body| serde_json::from_str::<ApprovalRecord>(body).ok());
-        Ok(records.into_iter().find(|r| r.is_waiting_at(pipeline, stage, action)))
+        let records =
+            open.iter().filter_map(|k| serde_json::from_str::<ApprovalRecord>(&k.body).ok().map(|r| (r, k.version)));
+        Ok(records.into_iter().find(|(r, _)| r.is_waiting_at(pipeline, stage, action)))
     }
 
     async fn announce(
@@ -216,10 +220,11 @@ impl Notifier {
         waiting: &Waiting<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let kept = self.waiting_at(waiting.pipeline, waiting.stage, waiting.action).await?;
+        // What waits here is the record announce keeps (same key); none: a new one.
+        let (kept, version) = self.waiting_at(waiting.pipeline, waiting.stage, waiting.action).await?.unzip();
         let (record, effects) = approval::announce(kept, waiting, now);
         let key = record.message_key();
-        batch.keep(Living::Approval, &key, record.decided.is_none(), &record);
+        batch.keep(Living::Approval, &key, record.decided.is_none(), &record, version);
         batch.effects(key, Some(&to.channel), effects, || approval::render(&record, now));
         Ok(())
     }
@@ -243,11 +248,13 @@ impl Notifier {
             ExecutionState::Failed | ExecutionState::Canceled | ExecutionState::Abandoned => false,
             _ => return Ok(()),
         };
-        let Some(mut record) = self.waiting_at(&a.pipeline, &a.stage, &a.action).await? else { return Ok(()) };
+        let Some((mut record, version)) = self.waiting_at(&a.pipeline, &a.stage, &a.action).await? else {
+            return Ok(());
+        };
         let summary = self.decision_summary(a).await;
         let effects = approval::decide(&mut record, approved, at, summary.as_deref());
         let key = record.message_key();
-        batch.keep(Living::Approval, &key, false, &record);
+        batch.keep(Living::Approval, &key, false, &record, Some(version));
         batch.effects(key, Some(&to.channel), effects, || approval::render(&record, now));
         Ok(())
     }
@@ -276,8 +283,8 @@ impl Notifier {
     /// The time-driven half: escalations and calmed-down flapping alarms.
     pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Batch, StoreError> {
         let mut batch = Batch::default();
-        for body in self.store.living_open(Living::Alarm).await? {
-            let Ok(mut alert) = serde_json::from_str::<AlertRecord>(&body) else { continue };
+        for kept in self.store.living_open(Living::Alarm).await? {
+            let Ok(mut alert) = serde_json::from_str::<AlertRecord>(&kept.body) else { continue };
             let mut effects = Vec::new();
             if let Some(line) = alarm::escalate(&mut alert, now, &self.settings.alarms) {
                 effects.push(Effect::Update);
@@ -293,7 +300,7 @@ impl Notifier {
             if effects.is_empty() {
                 continue;
             }
-            batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert);
+            batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert, Some(kept.version));
             batch.effects(alert.message_key(), None, effects, || alarm::render(&alert, now));
         }
         Ok(batch)

@@ -290,3 +290,20 @@ async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anyt
     stop.cancel();
     running.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_event_handled_over_a_record_another_replica_just_changed_is_refused_then_applied_when_read_again() {
+    let n = notifier();
+    // Replicas A and B each handle an event of the same alarm, both reading nothing kept yet.
+    let a = n.handle(&parse(&alarm("ALARM", 0)).unwrap(), t(0)).await.unwrap();
+    let b = n.handle(&parse(&alarm("INSUFFICIENT_DATA", 1)).unwrap(), t(1)).await.unwrap();
+    n.store.commit_notification(&b.records, &[], None, t(1)).await.unwrap();
+    let refused = n.store.commit_notification(&a.records, &[], None, t(1)).await.unwrap_err().to_string();
+    assert!(refused.contains("changed since it was read"), "{refused}");
+    // A handles its event again (as the inbox retries it): over B's record this time.
+    let again = n.handle(&parse(&alarm("ALARM", 0)).unwrap(), t(2)).await.unwrap();
+    assert_eq!(again.records[0].version, Some(1), "written over what B kept");
+    n.store.commit_notification(&again.records, &[], None, t(2)).await.unwrap();
+    let kept = n.store.living(Living::Alarm, ARN).await.unwrap().unwrap();
+    assert_eq!(kept.version, 2, "both events were applied, one after the other");
+}

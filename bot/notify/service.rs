@@ -182,10 +182,12 @@ impl Notifications {
         }
     }
 
-    async fn open_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
-        let bodies = self.store.living_open(Living::Alarm).await?;
-        let mut open: Vec<AlertRecord> = bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect();
-        open.sort_by_key(|a| std::cmp::Reverse(a.episode));
+    /// Open alerts, newest episode first, each with the version it is kept at.
+    async fn open_alerts(&self) -> Result<Vec<(AlertRecord, u64)>, StoreError> {
+        let kept = self.store.living_open(Living::Alarm).await?;
+        let mut open: Vec<(AlertRecord, u64)> =
+            kept.iter().filter_map(|k| serde_json::from_str(&k.body).ok().map(|a| (a, k.version))).collect();
+        open.sort_by_key(|(a, _)| std::cmp::Reverse(a.episode));
         Ok(open)
     }
 }
@@ -224,24 +226,24 @@ impl Inbox for Notifications {
 #[async_trait]
 impl Alerts for Notifications {
     async fn open(&self) -> Result<Vec<Alert>, StoreError> {
-        Ok(self.open_alerts().await?.iter().map(alarm::as_alert).collect())
+        Ok(self.open_alerts().await?.iter().map(|(a, _)| alarm::as_alert(a)).collect())
     }
 
     async fn ack(&self, which: &str, by: &SlackUserId, at: Time) -> Result<AckOutcome, StoreError> {
         let mut open = self.open_alerts().await?;
-        let alerts: Vec<Alert> = open.iter().map(alarm::as_alert).collect();
+        let alerts: Vec<Alert> = open.iter().map(|(a, _)| alarm::as_alert(a)).collect();
         let found = match pick(&alerts, which) {
             Ok(found) => found,
             Err(miss) => return Ok(miss.into()),
         };
-        let alert = &mut open[found];
+        let (alert, version) = &mut open[found];
         if alert.acked.is_some() {
             return Ok(AckOutcome::AlreadyAcked(alarm::as_alert(alert)));
         }
         alert.acked = Some(Ack { by: by.clone(), at });
         let mut batch = Batch::default();
         let line = mrkdwn!(":eyes: Acknowledged by {} at {}", Mrkdwn::user(by.as_str()), at.format("%H:%M UTC"));
-        batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &*alert);
+        batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &*alert, Some(*version));
         let now = (self.clock)();
         batch.effects(alert.message_key(), None, vec![Effect::Update, Effect::Thread(line)], || {
             alarm::render(alert, now)

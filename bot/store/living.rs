@@ -1,7 +1,9 @@
 //! Living messages' state: per alarm, pipeline execution and approval, the
 //! record its lifecycle keeps (JSON written by `notify`), whether it is still
 //! open, the key of the message it shows in (so retention keeps that message
-//! while the record is open), and when it last changed.
+//! while the record is open), when it last changed, and its version: a record
+//! is written only over the version it was read at (optimistic concurrency),
+//! so two replicas handling two events of one alarm never lose one.
 
 /// Which lifecycle a record belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +24,8 @@ impl Living {
     }
 }
 
-/// A living record to keep: the lifecycle's JSON, whether it is open, and
-/// the outbox key of the message that shows it.
+/// A living record to keep: the lifecycle's JSON, whether it is open, the
+/// outbox key of the message that shows it, and the version it was read at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LivingRecord {
     pub kind: Living,
@@ -31,4 +33,28 @@ pub struct LivingRecord {
     pub open: bool,
     pub body: String,
     pub message: String,
+    /// The version this record replaces, as read (`None`: a new record, and
+    /// none may exist yet). Keeping it fails when the stored record has moved
+    /// on meanwhile — another replica handled an event of the same alarm or
+    /// run — so the caller reads again and loses no event.
+    pub version: Option<u64>,
+}
+
+impl LivingRecord {
+    /// Why its notification did not commit: this record moved on since it was read.
+    pub fn moved_on(&self) -> String {
+        let read = self.version.map_or("as new".to_owned(), |v| format!("at version {v}"));
+        format!(
+            "the {} record {} changed since it was read ({read}); nothing of this notification was kept — read it again",
+            self.kind.as_str(),
+            self.id
+        )
+    }
+}
+
+/// A record as kept: its JSON and its version (1 when first kept, +1 each time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub body: String,
+    pub version: u64,
 }

@@ -38,7 +38,7 @@ pub mod retention;
 pub mod sqlite;
 
 pub use inbox::{FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
-pub use living::{Living, LivingRecord};
+pub use living::{Kept, Living, LivingRecord};
 pub use outbox::{Enqueued, OutboxRow, Queued, WriteOp, WriteState};
 pub use ports::{InboxStore, LivingStore, OutboxStore, Pruning, Storage};
 pub use retention::{Pruned, Retention};

@@ -9,7 +9,7 @@ use opsbot_commands::ports::store::{Store, StoreError};
 use opsbot_commands::values::ChannelId;
 
 use super::inbox::{Failure, InboxRow, ParkedRow};
-use super::living::{Living, LivingRecord};
+use super::living::{Kept, Living, LivingRecord};
 use super::outbox::{Enqueued, OutboxRow, Queued, WriteState};
 use super::retention::{Pruned, Retention};
 
@@ -41,11 +41,11 @@ pub trait InboxStore: Send + Sync {
 /// The records living messages keep (written by `commit_notification`).
 #[async_trait]
 pub trait LivingStore: Send + Sync {
-    /// The record kept under `id`, as JSON.
-    async fn living(&self, kind: Living, id: &str) -> Result<Option<String>, StoreError>;
+    /// The record kept under `id`, with its version.
+    async fn living(&self, kind: Living, id: &str) -> Result<Option<Kept>, StoreError>;
 
-    /// Every open record of `kind`, as JSON, oldest first.
-    async fn living_open(&self, kind: Living) -> Result<Vec<String>, StoreError>;
+    /// Every open record of `kind`, with its version, oldest first.
+    async fn living_open(&self, kind: Living) -> Result<Vec<Kept>, StoreError>;
 }
 
 /// The Slack outbox's durable half (see [`super::outbox`] for the rules).
@@ -68,9 +68,11 @@ pub trait OutboxStore: Send + Sync {
     /// Queues a reply in `key`'s thread. `None`: `key` was never queued.
     async fn outbox_reply(&self, key: &str, payload: &str, now: Time) -> Result<Option<Enqueued>, StoreError>;
 
-    /// One handled notification, all or nothing: its living `records`, its
-    /// `writes` (a write for a message never posted is dropped, with a
-    /// warning) and, when given, its inbox row marked handled.
+    /// One handled notification, all or nothing: its living `records` (each
+    /// over the version it was read at — if one moved on meanwhile, nothing
+    /// commits and the error says so), its `writes` (a write for a message
+    /// never posted is dropped, with a warning) and, when given, its inbox
+    /// row marked handled.
     async fn commit_notification(
         &self,
         records: &[LivingRecord],

@@ -154,10 +154,11 @@ pub async fn a_notification_commits_its_records_its_writes_and_its_inbox_row_tog
         open: true,
         body: "{}".into(),
         message: "alarm:a".into(),
+        version: None,
     };
     let writes = [queued_post("alarm:a", "C1", "v0"), Queued::Reply { key: "alarm:a".into(), payload: "r1".into() }];
     s.commit_notification(&[record], &writes, Some(seq), now()).await.unwrap();
-    assert_eq!(s.living(Living::Alarm, "arn:a").await.unwrap().as_deref(), Some("{}"));
+    assert_eq!(s.living(Living::Alarm, "arn:a").await.unwrap().map(|k| k.body).as_deref(), Some("{}"));
     let queued: Vec<_> = s.outbox_rows().await.unwrap().into_iter().map(|r| (r.op, r.channel)).collect();
     assert_eq!(queued, [(WriteOp::Post, ch("C1")), (WriteOp::Reply, ch("C1"))], "the reply follows its post");
     assert!(s.inbox_pending(10, now().timestamp_millis()).await.unwrap().is_empty(), "the inbox row is handled");

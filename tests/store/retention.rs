@@ -59,7 +59,7 @@ fn audit(at: Time) -> AuditRecord {
 }
 
 fn record(kind: Living, id: &str, open: bool, message: &str) -> LivingRecord {
-    LivingRecord { kind, id: id.into(), open, body: "{}".into(), message: message.into() }
+    LivingRecord { kind, id: id.into(), open, body: "{}".into(), message: message.into(), version: None }
 }
 
 /// `key` posted (its message known) on `at`.

@@ -12,8 +12,12 @@ use opsbot_commands::ports::store::StoreError;
 use super::DynamoStore;
 use super::attr::{Item, get_n, n, need_s, pad, s};
 use super::io::Range;
-use crate::store::living::{Living, LivingRecord};
+use crate::store::living::{Kept, Living, LivingRecord};
 use crate::store::ports::LivingStore;
+
+fn kept_of(item: &Item) -> Result<Kept, StoreError> {
+    Ok(Kept { body: need_s(item, "body")?.to_owned(), version: get_n(item, "v").unwrap_or(1).max(0) as u64 })
+}
 
 pub(super) fn living_pk(kind: Living, id: &str) -> String {
     format!("living#{}#{id}", kind.as_str())
@@ -64,13 +68,17 @@ impl DynamoStore {
                 continue;
             }
             let kept = self.get(&living_pk(r.kind, &r.id), "living").await?;
-            let write = match kept {
-                None => self.put(item(r, now_ms, now_ms, 1), Some("attribute_not_exists(pk)"), Item::new()),
-                Some(kept) => {
-                    let v = get_n(&kept, "v").unwrap_or(0);
+            // Written over the version the caller read; a record that moved
+            // on since is refused here, and a race after this read by the
+            // write's condition.
+            let write = match (kept, r.version) {
+                (None, None) => self.put(item(r, now_ms, now_ms, 1), Some("attribute_not_exists(pk)"), Item::new()),
+                (Some(kept), Some(read)) if get_n(&kept, "v") == Some(read as i64) => {
+                    let v = read as i64;
                     let opened = get_n(&kept, "opened").unwrap_or(now_ms);
                     self.put(item(r, now_ms, opened, v + 1), Some("#v = :v"), Item::from([(":v".to_owned(), n(v))]))
                 }
+                _ => return Err(StoreError(r.moved_on())),
             };
             writes.push(write);
         }
@@ -80,14 +88,24 @@ impl DynamoStore {
 
 #[async_trait]
 impl LivingStore for DynamoStore {
-    async fn living(&self, kind: Living, id: &str) -> Result<Option<String>, StoreError> {
+    async fn living(&self, kind: Living, id: &str) -> Result<Option<Kept>, StoreError> {
         let kept = self.get(&living_pk(kind, id), "living").await?;
-        kept.map(|item| need_s(&item, "body").map(str::to_owned)).transpose()
+        kept.as_ref().map(kept_of).transpose()
     }
 
-    async fn living_open(&self, kind: Living) -> Result<Vec<String>, StoreError> {
+    async fn living_open(&self, kind: Living) -> Result<Vec<Kept>, StoreError> {
         let partition = open_partition(kind);
-        let open = self.query(Range::index(&partition), None, |_| true).await?;
-        open.iter().map(|item| need_s(item, "body").map(str::to_owned)).collect()
+        // The index is eventually consistent: each open record is read again,
+        // so its version is the table's, not the index's.
+        let listed = self.query(Range::index(&partition), None, |_| true).await?;
+        let mut open = Vec::with_capacity(listed.len());
+        for item in &listed {
+            if let Some(kept) = self.get(need_s(item, "pk")?, "living").await?
+                && kept.get("open").and_then(|o| o.as_bool().ok()) == Some(&true)
+            {
+                open.push(kept_of(&kept)?);
+            }
+        }
+        Ok(open)
     }
 }

@@ -36,8 +36,10 @@
 //!   write that changes a key's rows rewrites the key item on the version it
 //!   read, in the same transaction, so a key is posted once and coalesced
 //!   right however many replicas enqueue.
-//! - `commit_notification` is one `TransactWriteItems` (living records on
-//!   their versions, outbox rows and key items, the inbox row), built from
+//! - `commit_notification` is one `TransactWriteItems` (living records over
+//!   the version their caller read — a record that moved on since refuses the
+//!   whole notification, which is then read and handled again —, outbox rows
+//!   and key items, the inbox row), built from
 //!   the parts' item functions; over 100 writes it fails rather than split.
 //!
 //! # Known limits
@@ -51,7 +53,7 @@
 //! - A key item deleted with its last row and made again restarts its
 //!   version; a replica that read the old one would have to sleep through
 //!   that whole cycle to be fooled.
-
+//!
 //! # Parts
 //! [`attr`] (attributes, errors), [`table`] (create, check), `io` (reads and
 //! transactions), and one module per port: `changes`

@@ -125,10 +125,13 @@ impl OutboxStore for SqliteStore {
         handled: Option<i64>,
         now: Time,
     ) -> Result<(), StoreError> {
-        self.with(|c| {
+        let moved = self.with(|c| {
             let tx = c.unchecked_transaction()?;
             for r in records {
-                super::living::put(&tx, r, millis(now))?;
+                if !super::living::put(&tx, r, millis(now))? {
+                    // Dropping the transaction rolls back whatever it wrote.
+                    return Ok(Some(r.moved_on()));
+                }
             }
             for write in writes {
                 let queued = match write {
@@ -143,8 +146,9 @@ impl OutboxStore for SqliteStore {
             if let Some(seq) = handled {
                 super::inbox::handled_in(&tx, seq)?;
             }
-            tx.commit()
-        })
+            tx.commit().map(|()| None)
+        })?;
+        moved.map_or(Ok(()), |why| Err(StoreError(why)))
     }
 
     async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError> {

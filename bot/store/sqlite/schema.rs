@@ -43,11 +43,13 @@ const OUTBOX: &str = "CREATE TABLE outbox (
      CREATE TABLE messages (key TEXT PRIMARY KEY, channel TEXT NOT NULL, ts TEXT NOT NULL, posted INTEGER NOT NULL)";
 
 /// The schema retention needs: when each living record last changed and the
-/// message it shows in, and indexes so each prune reads only what it deletes.
-/// Records kept before this version count as changed at the upgrade; their
-/// message keys are derived once from how `notify` names them.
+/// message it shows in, and indexes so each prune reads only what it deletes;
+/// living records' versions (optimistic concurrency) and the inbox's retry
+/// columns. Records kept before this version count as changed at the upgrade
+/// (version 1); their message keys are derived once from how `notify` names them.
 const RETENTION: &str = "
     ALTER TABLE living ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE living ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE living ADD COLUMN message TEXT;
     UPDATE living SET updated = CAST(unixepoch('subsec') * 1000 AS INTEGER);
     UPDATE living SET message = CASE kind
