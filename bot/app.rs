@@ -58,15 +58,21 @@ pub enum Transport {
     Http,
 }
 
-/// Expires overdue changes every `every` until `stop`, so approval requests
-/// say "expired" and lose their buttons even if nobody clicks them again.
+/// Every `every` until `stop`: expires overdue changes, so approval
+/// requests say "expired" and lose their buttons even if nobody clicks them
+/// again, and takes over running changes whose replica stopped or died
+/// (their lease lapsed). The first tick is at once: what the previous run
+/// handed over is followed on at start.
 pub async fn sweeper(ops: Arc<Ops>, clock: Clock, every: Duration, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = ticks.tick() => ops.expire_overdue(clock()).await,
+            _ = ticks.tick() => {
+                ops.expire_overdue(clock()).await;
+                ops.recover().await;
+            }
         }
     }
 }
@@ -167,7 +173,6 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         None => None,
     };
     let ops = Arc::new(ops);
-    ops.recover().await;
     let bot = SlackBot::new(ops.clone(), web, store.clone(), wiring.clock.clone());
 
     let listener = tokio::net::TcpListener::bind(settings.listen)

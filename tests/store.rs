@@ -22,6 +22,9 @@ macro_rules! suite {
                 changes_are_found_by_state,
                 overdue_lists_only_waiting_changes_past_their_time,
                 the_audit_log_reads_newest_first_filtered_by_user_and_command,
+                a_running_change_belongs_to_its_replica_until_its_lease_lapses,
+                a_released_lease_can_be_taken_at_once_and_a_final_change_has_none,
+                of_many_replicas_taking_over_a_lapsed_change_exactly_one_wins,
             ]);
             suite!(@cases $make, inbox: [
                 a_key_is_stored_once_however_often_it_arrives,

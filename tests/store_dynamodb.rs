@@ -97,7 +97,7 @@ async fn two_replicas_moving_one_change_from_the_same_state_move_it_once() {
     let approve = |store: Arc<DynamoStore>, who: &str| {
         let (id, who) = (id.clone(), SlackUserId::parse(who).unwrap());
         tokio::spawn(async move {
-            store.transition(&id, ChangeState::AwaitingApproval, ChangeState::Running, Some(&who)).await.unwrap()
+            store.transition(&id, ChangeState::AwaitingApproval, ChangeState::Running, Some(&who), None).await.unwrap()
         })
     };
     let (on_a, on_b) = (approve(a.clone(), "U0LEADA"), approve(b.clone(), "U0LEADB"));

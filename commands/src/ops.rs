@@ -60,6 +60,13 @@ impl Ops {
         self
     }
 
+    /// Names this replica `name` on the leases of the changes it runs
+    /// (tests run two replicas in one process).
+    pub fn with_replica(mut self, name: &str) -> Self {
+        self.changes = self.changes.with_replica(name);
+        self
+    }
+
     /// The alerts of the alarm notifications this process follows.
     pub fn with_alerts(mut self, alerts: Arc<dyn Alerts>) -> Self {
         self.alerts = alerts;
@@ -81,14 +88,13 @@ impl Ops {
         self
     }
 
-    /// Waits (up to `within`) for changes still executing; called on stop.
-    /// Whatever is still running then is found by [`Ops::recover`] on the
-    /// next start.
+    /// Stops running changes: followed ones are handed over, ones in their
+    /// AWS call get up to `within` (see [`Changes::drain`]).
     pub async fn drain(&self, within: std::time::Duration) {
         self.changes.drain(within).await;
     }
 
-    /// Closes changes a previous run left running (see [`Changes::recover`]).
+    /// Takes over running changes whose replica stopped or died (see [`Changes::recover`]).
     pub async fn recover(&self) {
         self.changes.recover().await;
     }

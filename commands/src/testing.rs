@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult};
 use crate::ports::chat::{Chat, ChatError, MessageRef};
-use crate::ports::store::{AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store, StoreError};
+use crate::ports::store::{AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, Store, StoreError};
 use crate::ports::*;
 use crate::reply::Reply;
 use crate::values::*;
@@ -392,14 +392,47 @@ impl Store for MemoryStore {
         from: ChangeState,
         to: ChangeState,
         by: Option<&SlackUserId>,
+        lease: Option<&Lease>,
     ) -> Result<bool, StoreError> {
         let mut changes = self.changes.lock().unwrap();
         let Some(change) = changes.get_mut(id).filter(|c| c.state == from) else { return Ok(false) };
         change.state = to;
         change.decided_by = by.cloned().or(change.decided_by.take());
+        if to == ChangeState::Running {
+            change.lease = lease.cloned();
+        }
         if to.is_final() {
             change.text = change.shown.clone();
+            change.lease = None;
+            change.following = None;
         }
+        Ok(true)
+    }
+
+    async fn hold_lease(&self, id: &ChangeId, lease: &Lease, now: Time) -> Result<bool, StoreError> {
+        let mut changes = self.changes.lock().unwrap();
+        let Some(change) = changes.get_mut(id).filter(|c| c.state == ChangeState::Running) else { return Ok(false) };
+        let free = change.lease.as_ref().is_none_or(|held| held.owner == lease.owner || held.lapsed(now));
+        if free {
+            change.lease = Some(lease.clone());
+        }
+        Ok(free)
+    }
+
+    async fn release_lease(&self, id: &ChangeId, owner: &str, now: Time) -> Result<(), StoreError> {
+        let mut changes = self.changes.lock().unwrap();
+        if let Some(lease) = changes.get_mut(id).and_then(|c| c.lease.as_mut()).filter(|l| l.owner == owner) {
+            lease.until = now;
+        }
+        Ok(())
+    }
+
+    async fn set_following(&self, id: &ChangeId, owner: &str, following: &str) -> Result<bool, StoreError> {
+        let mut changes = self.changes.lock().unwrap();
+        let Some(change) = changes.get_mut(id).filter(|c| c.lease.as_ref().is_some_and(|l| l.owner == owner)) else {
+            return Ok(false);
+        };
+        change.following = Some(following.to_owned());
         Ok(true)
     }
 

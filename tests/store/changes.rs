@@ -37,6 +37,8 @@ pub fn change(id: &str) -> ChangeRecord {
         expires: at(1800),
         message: None,
         decided_by: None,
+        lease: None,
+        following: None,
     }
 }
 
@@ -82,7 +84,10 @@ pub async fn of_many_concurrent_approvals_exactly_one_wins(store: Arc<dyn Storag
             tokio::spawn(async move {
                 let by = u(&format!("U0LEAD{i}"));
                 let id = ChangeId("c1".into());
-                store.transition(&id, ChangeState::AwaitingApproval, ChangeState::Running, Some(&by)).await.unwrap()
+                store
+                    .transition(&id, ChangeState::AwaitingApproval, ChangeState::Running, Some(&by), None)
+                    .await
+                    .unwrap()
             })
         })
         .collect();
@@ -99,9 +104,9 @@ pub async fn of_many_concurrent_approvals_exactly_one_wins(store: Arc<dyn Storag
 pub async fn a_finished_change_keeps_no_secret(store: Arc<dyn Storage>) {
     store.insert_change(&change("c1")).await.unwrap();
     let id = ChangeId("c1".into());
-    store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None).await.unwrap();
+    store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None, None).await.unwrap();
     assert!(store.change(&id).await.unwrap().unwrap().text.contains("hunter2"), "needed until it has run");
-    store.transition(&id, ChangeState::Running, ChangeState::Succeeded, None).await.unwrap();
+    store.transition(&id, ChangeState::Running, ChangeState::Succeeded, None, None).await.unwrap();
     let done = store.change(&id).await.unwrap().unwrap();
     assert_eq!(done.text, done.shown);
     assert!(!done.text.contains("hunter2"));
@@ -139,4 +144,56 @@ pub async fn the_audit_log_reads_newest_first_filtered_by_user_and_command(store
     assert_eq!(mine.iter().map(|r| r.event).collect::<Vec<_>>(), [AuditEvent::Approved]);
     let sets = AuditQuery { limit: 10, user: None, command: Some("param set".into()) };
     assert_eq!(store.audit(&sets).await.unwrap().len(), 1);
+}
+
+fn lease(owner: &str, until: i64) -> Lease {
+    Lease { owner: owner.into(), until: at(until) }
+}
+
+pub async fn a_running_change_belongs_to_its_replica_until_its_lease_lapses(store: Arc<dyn Storage>) {
+    store.insert_change(&change("c1")).await.unwrap();
+    let id = ChangeId("c1".into());
+    let a = lease("replica-a", 30);
+    assert!(
+        store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None, Some(&a)).await.unwrap()
+    );
+    assert_eq!(store.change(&id).await.unwrap().unwrap().lease, Some(a.clone()), "leased as it starts running");
+    assert!(!store.hold_lease(&id, &lease("replica-b", 40), at(10)).await.unwrap(), "not while A's lease holds");
+    assert!(store.hold_lease(&id, &lease("replica-a", 50), at(20)).await.unwrap(), "A renews its own");
+    assert!(!store.hold_lease(&id, &lease("replica-b", 60), at(40)).await.unwrap(), "the renewal counts");
+    assert!(store.hold_lease(&id, &lease("replica-b", 90), at(60)).await.unwrap(), "B takes it over once it lapsed");
+    assert!(!store.hold_lease(&id, &lease("replica-a", 100), at(61)).await.unwrap(), "A finds it taken");
+    assert!(!store.set_following(&id, "replica-a", "{}").await.unwrap(), "A keeps nothing on B's change");
+    assert!(store.set_following(&id, "replica-b", r#"{"step":2}"#).await.unwrap());
+    assert_eq!(store.change(&id).await.unwrap().unwrap().following.as_deref(), Some(r#"{"step":2}"#));
+}
+
+pub async fn a_released_lease_can_be_taken_at_once_and_a_final_change_has_none(store: Arc<dyn Storage>) {
+    store.insert_change(&change("c1")).await.unwrap();
+    let id = ChangeId("c1".into());
+    let a = lease("replica-a", 30);
+    store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None, Some(&a)).await.unwrap();
+    store.set_following(&id, "replica-a", "{}").await.unwrap();
+    store.release_lease(&id, "replica-b", at(5)).await.unwrap();
+    assert!(!store.hold_lease(&id, &lease("replica-b", 40), at(5)).await.unwrap(), "only its owner releases it");
+    store.release_lease(&id, "replica-a", at(5)).await.unwrap();
+    assert!(store.hold_lease(&id, &lease("replica-b", 40), at(5)).await.unwrap(), "released: taken over at once");
+    store.transition(&id, ChangeState::Running, ChangeState::Succeeded, None, None).await.unwrap();
+    let done = store.change(&id).await.unwrap().unwrap();
+    assert_eq!((done.lease, done.following), (None, None));
+    assert!(!store.hold_lease(&id, &lease("replica-c", 90), at(99)).await.unwrap(), "a finished change is nobody's");
+}
+
+pub async fn of_many_replicas_taking_over_a_lapsed_change_exactly_one_wins(store: Arc<dyn Storage>) {
+    let mut orphan = change("c1");
+    (orphan.state, orphan.lease) = (ChangeState::Running, Some(lease("dead", 10)));
+    store.insert_change(&orphan).await.unwrap();
+    let tries = (0..8).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store.hold_lease(&ChangeId("c1".into()), &lease(&format!("replica-{n}"), 60), at(20)).await.unwrap()
+        })
+    });
+    let winners = futures_util::future::join_all(tries).await.into_iter().filter(|won| *won.as_ref().unwrap()).count();
+    assert_eq!(winners, 1);
 }

@@ -38,6 +38,8 @@ fn change(id: &str, state: ChangeState, created: Time) -> ChangeRecord {
         expires: created + Days::hours(1),
         message: None,
         decided_by: None,
+        lease: None,
+        following: None,
     }
 }
 

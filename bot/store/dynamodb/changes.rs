@@ -9,7 +9,9 @@ mod items;
 use async_trait::async_trait;
 use opsbot_commands::ports::Time;
 use opsbot_commands::ports::chat::MessageRef;
-use opsbot_commands::ports::store::{AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store, StoreError};
+use opsbot_commands::ports::store::{
+    AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, Store, StoreError,
+};
 use opsbot_commands::values::SlackUserId;
 
 use super::DynamoStore;
@@ -75,6 +77,7 @@ impl Store for DynamoStore {
         from: ChangeState,
         to: ChangeState,
         by: Option<&SlackUserId>,
+        lease: Option<&Lease>,
     ) -> Result<bool, StoreError> {
         let mut update = "SET #state = :to, #gsi1pk = :partition".to_owned();
         let mut bound = Item::from([
@@ -86,12 +89,67 @@ impl Store for DynamoStore {
             update.push_str(", #decided_by = :by");
             bound.insert(":by".to_owned(), s(by.as_str()));
         }
+        if let Some(lease) = lease.filter(|_| to == ChangeState::Running) {
+            update.push_str(", #lease_owner = :owner, #lease_until = :until");
+            bound.insert(":owner".to_owned(), s(&lease.owner));
+            bound.insert(":until".to_owned(), n(lease.until.timestamp_millis()));
+        }
         if to.is_final() {
             // `text` may hold a secret until the change is final.
-            update.push_str(", #text = #shown");
+            update.push_str(", #text = #shown REMOVE #lease_owner, #lease_until, #following");
         }
         let write = self.update((&change_pk(&id.0), "change"), &update, Some("#state = :from"), bound);
         self.write(write, &format!("moving change {} to {}", id.0, to.as_str())).await
+    }
+
+    async fn hold_lease(&self, id: &ChangeId, lease: &Lease, now: Time) -> Result<bool, StoreError> {
+        let bound = Item::from([
+            (":running".to_owned(), s(ChangeState::Running.as_str())),
+            (":owner".to_owned(), s(&lease.owner)),
+            (":until".to_owned(), n(lease.until.timestamp_millis())),
+            (":now".to_owned(), n(now.timestamp_millis())),
+        ]);
+        let write = self.update(
+            (&change_pk(&id.0), "change"),
+            "SET #lease_owner = :owner, #lease_until = :until",
+            Some(
+                "#state = :running AND (attribute_not_exists(#lease_until) OR #lease_owner = :owner \
+                 OR #lease_until <= :now)",
+            ),
+            bound,
+        );
+        self.write(write, &format!("taking the lease of change {}", id.0)).await
+    }
+
+    async fn release_lease(&self, id: &ChangeId, owner: &str, now: Time) -> Result<(), StoreError> {
+        let bound = Item::from([
+            (":running".to_owned(), s(ChangeState::Running.as_str())),
+            (":owner".to_owned(), s(owner)),
+            (":now".to_owned(), n(now.timestamp_millis())),
+        ]);
+        let write = self.update(
+            (&change_pk(&id.0), "change"),
+            "SET #lease_until = :now",
+            Some("#state = :running AND #lease_owner = :owner"),
+            bound,
+        );
+        // Not ours (any more) or not running: nothing to release.
+        self.write(write, &format!("releasing the lease of change {}", id.0)).await.map(drop)
+    }
+
+    async fn set_following(&self, id: &ChangeId, owner: &str, following: &str) -> Result<bool, StoreError> {
+        let bound = Item::from([
+            (":running".to_owned(), s(ChangeState::Running.as_str())),
+            (":owner".to_owned(), s(owner)),
+            (":following".to_owned(), s(following)),
+        ]);
+        let write = self.update(
+            (&change_pk(&id.0), "change"),
+            "SET #following = :following",
+            Some("#state = :running AND #lease_owner = :owner"),
+            bound,
+        );
+        self.write(write, &format!("keeping how to follow change {}", id.0)).await
     }
 
     async fn set_message(&self, id: &ChangeId, message: &MessageRef) -> Result<(), StoreError> {

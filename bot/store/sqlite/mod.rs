@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 use opsbot_commands::ports::Time;
 use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::{
-    AuditEvent, AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store, StoreError,
+    AuditEvent, AuditQuery, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, Store, StoreError,
 };
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -141,6 +141,11 @@ fn change_row(r: &Row<'_>) -> rusqlite::Result<ChangeRecord> {
         expires: time(r.get("expires")?),
         message,
         decided_by: r.get::<_, Option<String>>("decided_by")?.map(user).transpose()?,
+        lease: match (r.get::<_, Option<String>>("lease_owner")?, r.get::<_, Option<i64>>("lease_until")?) {
+            (Some(owner), Some(until)) => Some(Lease { owner, until: time(until) }),
+            _ => None,
+        },
+        following: r.get("following")?,
     })
 }
 
@@ -187,8 +192,10 @@ impl Store for SqliteStore {
         self.with(|c| {
             c.execute(
                 "INSERT INTO changes (id, text, shown, command, hash, plan, requester, channel, state, approvers, rule,
-                    created, expires, message_channel, message_ts, decided_by, requester_name, groups)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                    created, expires, message_channel, message_ts, decided_by, requester_name, groups,
+                    lease_owner, lease_until, following)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                    ?19, ?20, ?21)",
                 params![
                     ch.id.0,
                     ch.text,
@@ -208,6 +215,9 @@ impl Store for SqliteStore {
                     ch.decided_by.as_ref().map(|u| u.as_str()),
                     ch.requester_name,
                     groups,
+                    ch.lease.as_ref().map(|l| l.owner.as_str()),
+                    ch.lease.as_ref().map(|l| millis(l.until)),
+                    ch.following,
                 ],
             )
             .map(drop)
@@ -224,14 +234,61 @@ impl Store for SqliteStore {
         from: ChangeState,
         to: ChangeState,
         by: Option<&SlackUserId>,
+        lease: Option<&Lease>,
     ) -> Result<bool, StoreError> {
-        // Entering a final state scrubs `text` (which may hold a secret) down to `shown`.
+        // Entering a final state scrubs `text` (which may hold a secret) down
+        // to `shown`, and ends the lease; entering `Running` starts it.
+        let running = to == ChangeState::Running;
         self.with(|c| {
             c.execute(
                 "UPDATE changes SET state = ?3, decided_by = COALESCE(?4, decided_by),
-                    text = CASE WHEN ?5 THEN shown ELSE text END
+                    text = CASE WHEN ?5 THEN shown ELSE text END,
+                    lease_owner = CASE WHEN ?6 THEN ?7 WHEN ?5 THEN NULL ELSE lease_owner END,
+                    lease_until = CASE WHEN ?6 THEN ?8 WHEN ?5 THEN NULL ELSE lease_until END,
+                    following = CASE WHEN ?5 THEN NULL ELSE following END
                  WHERE id = ?1 AND state = ?2",
-                params![id.0, from.as_str(), to.as_str(), by.map(|u| u.as_str()), to.is_final()],
+                params![
+                    id.0,
+                    from.as_str(),
+                    to.as_str(),
+                    by.map(|u| u.as_str()),
+                    to.is_final(),
+                    running,
+                    lease.map(|l| l.owner.as_str()),
+                    lease.map(|l| millis(l.until)),
+                ],
+            )
+        })
+        .map(|updated| updated == 1)
+    }
+
+    async fn hold_lease(&self, id: &ChangeId, lease: &Lease, now: Time) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE changes SET lease_owner = ?2, lease_until = ?3
+                 WHERE id = ?1 AND state = 'running'
+                   AND (lease_owner IS NULL OR lease_owner = ?2 OR lease_until IS NULL OR lease_until <= ?4)",
+                params![id.0, lease.owner, millis(lease.until), millis(now)],
+            )
+        })
+        .map(|updated| updated == 1)
+    }
+
+    async fn release_lease(&self, id: &ChangeId, owner: &str, now: Time) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE changes SET lease_until = ?3 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+                params![id.0, owner, millis(now)],
+            )
+            .map(drop)
+        })
+    }
+
+    async fn set_following(&self, id: &ChangeId, owner: &str, following: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE changes SET following = ?3 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+                params![id.0, owner, following],
             )
         })
         .map(|updated| updated == 1)

@@ -31,6 +31,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // the whole inbox: without it, handling became quadratic in the inbox size.
     "CREATE INDEX inbox_forget ON inbox (received) WHERE body IS NULL",
     RETENTION,
+    // Running changes' leases (several replicas) and how to follow them on.
+    "ALTER TABLE changes ADD COLUMN lease_owner TEXT;
+     ALTER TABLE changes ADD COLUMN lease_until INTEGER;
+     ALTER TABLE changes ADD COLUMN following TEXT",
 ];
 
 /// The outbox: one row per Slack write still to make, and where each message was posted.

@@ -33,6 +33,8 @@ fn change(id: &str) -> ChangeRecord {
         expires: at(1800),
         message: None,
         decided_by: None,
+        lease: None,
+        following: None,
     }
 }
 

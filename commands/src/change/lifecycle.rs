@@ -17,10 +17,28 @@
 //! follow-up checks) go through gateways resolved once for its requester (see
 //! [`super::identity`]); if they cannot be had, the change ends failed and
 //! runs nothing.
+//!
+//! # Several replicas
+//! A running change belongs to the replica that runs it by a [`Lease`],
+//! written with the move to `Running` and renewed every third of [`LEASE`]
+//! while it runs. Once acted on, the change keeps what following it needs
+//! ([`Following`]). Every replica looks for running changes whose lease
+//! lapsed ([`Changes::recover`], at start and on every sweep) and takes them
+//! over: one that was acted on is followed to its end from where it was;
+//! one that was not is closed as "outcome unknown" (the owner may have died
+//! mid-call). A replica told to stop ([`Changes::drain`]) hands the changes
+//! it follows over at once (lease released) and lets calls in flight end.
+//! A replica that finds its lease taken stops following without a word: the
+//! new owner reports the end, and of two that both try, only the one whose
+//! final transition succeeds shows it.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use opsbot_policies::{Decision, Policy};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
@@ -33,7 +51,7 @@ use crate::hooks::ParamHooks;
 use crate::mrkdwn;
 use crate::mrkdwn::{Mrkdwn, esc};
 use crate::ports::chat::{Chat, MessageRef};
-use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, Store};
+use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, Store};
 use crate::ports::{Clock, Gateways, Time};
 use crate::reply::Reply;
 use crate::text::duration;
@@ -41,10 +59,38 @@ use crate::values::SlackUserId;
 
 use super::identity::Identity;
 use super::messages::{self, ClickOutcome, note};
-use super::{Approval, ChangeCommand, ChangeRequest, Outcome, Plan, Progress, Verdict, audit, params_hash};
+use super::{Approval, ChangeCommand, ChangeRequest, Follow, Outcome, Plan, Progress, Verdict, audit, params_hash};
 
 /// How long a plan waits for its requester's confirmation when no approval is needed.
 pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);
+
+/// How long a replica vouches for a change it runs without renewing: a
+/// change whose replica died is taken over this long (plus a sweep) later.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// What a replica taking a running change over needs to follow it, kept with
+/// the change once it was acted on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Following {
+    /// The command's own state for `check` ([`ChangeCommand::progress`]).
+    progress: Option<String>,
+    /// What the action said, shown again with the end.
+    lines: Vec<String>,
+    aws_request_ids: Vec<String>,
+    every_ms: u64,
+    timeout_ms: u64,
+    /// When following gives up (Unix ms): the same for whoever follows.
+    deadline_ms: i64,
+}
+
+/// This process's name as a lease owner: the host (a task or pod name on
+/// ECS and Kubernetes), the process and its start, so a restarted process
+/// never mistakes its predecessor's leases for its own.
+pub fn replica_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    format!("{host}/{}/{started}", std::process::id())
+}
 
 /// The change lifecycle and everything it reaches. Cheap to clone (it is
 /// handles all the way down): a confirmed change runs on a clone, tracked by
@@ -64,12 +110,36 @@ pub struct Changes {
     identity: Option<Arc<dyn Identity>>,
     /// What time it is when a change runs (its policy is judged again then).
     clock: Clock,
+    /// This replica's name on the leases it holds.
+    replica: Arc<str>,
+    /// The changes this replica runs now (their leases are renewed).
+    held: Arc<Mutex<HashSet<ChangeId>>>,
+    /// Cancelled when the replica stops: changes being followed are handed over.
+    stopping: CancellationToken,
 }
 
 impl Changes {
     pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
         let clock = crate::ports::system_clock();
-        Changes { aws, policy, store, chat, running: TaskTracker::new(), identity: None, clock }
+        Changes {
+            aws,
+            policy,
+            store,
+            chat,
+            running: TaskTracker::new(),
+            identity: None,
+            clock,
+            replica: replica_id().into(),
+            held: Arc::default(),
+            stopping: CancellationToken::new(),
+        }
+    }
+
+    /// Holds leases under `name` instead of [`replica_id`] (tests run two
+    /// replicas in one process).
+    pub fn with_replica(mut self, name: &str) -> Self {
+        self.replica = name.into();
+        self
     }
 
     /// Reads the time from `clock` instead of the system's (tests move it).
@@ -90,13 +160,16 @@ impl Changes {
         self
     }
 
-    /// Waits (up to `within`) for changes still executing; called on stop.
-    /// Whatever is still running then is found by [`Changes::recover`] on
-    /// the next start.
-    pub async fn drain(&self, within: std::time::Duration) {
+    /// Stops: changes being followed are handed over at once (their leases
+    /// released, for another replica or the next start to follow to the
+    /// end); changes in the middle of their AWS call get up to `within` to
+    /// finish it. One still in its call then is taken over after its lease
+    /// and closed as "outcome unknown".
+    pub async fn drain(&self, within: Duration) {
+        self.stopping.cancel();
         self.running.close();
         if tokio::time::timeout(within, self.running.wait()).await.is_err() {
-            warn!(pending = self.running.len(), "stopping with changes still running");
+            warn!(pending = self.running.len(), "stopping with changes still in their AWS call");
         }
     }
 }
@@ -216,7 +289,7 @@ impl Changes {
             }
             None => {
                 let changes = self.clone();
-                self.running.spawn(async move { changes.execute(record, None).await });
+                self.run(record.id.clone(), async move { changes.execute(record, None).await });
                 ClickOutcome::Replace(messages::confirmed())
             }
         }
@@ -255,13 +328,14 @@ impl Changes {
         } else {
             let changes = self.clone();
             let approver = ctx.user.clone();
-            self.running.spawn(async move { changes.execute(record, Some(approver)).await });
+            self.run(record.id.clone(), async move { changes.execute(record, Some(approver)).await });
         }
         note(mrkdwn!(":ok_hand: {} — thanks.", if event == AuditEvent::Approved { "Approved" } else { "Rejected" }))
     }
 
     async fn move_to(&self, record: &ChangeRecord, from: ChangeState, to: ChangeState, ctx: &Context) -> bool {
-        match self.store.transition(&record.id, from, to, Some(&ctx.user)).await {
+        let lease = (to == ChangeState::Running).then(|| self.lease());
+        match self.store.transition(&record.id, from, to, Some(&ctx.user), lease.as_ref()).await {
             Ok(moved) => moved,
             Err(err) => {
                 error!(error = %err, change = %record.id, "cannot move the change");
@@ -314,17 +388,8 @@ impl Changes {
         if approver.is_some() {
             record.decided_by = approver.clone();
         }
-        let ctx = Context {
-            request_id: record.id.0.clone(),
-            user: record.requester.clone(),
-            user_name: record.requester_name.clone(),
-            groups: record.groups.clone(),
-            channel: record.channel.clone(),
-            channel_name: None,
-            now: (self.clock)(),
-        };
-        let Some(command) = Command::parse(&record.text).ok().filter(|_| params_hash(&record.text) == record.hash)
-        else {
+        let ctx = self.context_of(&record);
+        let Some(command) = command_of(&record) else {
             error!(change = %record.id, "stored change no longer parses to what was approved; not run");
             return self
                 .finish(&record, false, "not run: the stored request no longer matches what was approved")
@@ -380,17 +445,112 @@ impl Changes {
         };
         let ids = outcome.aws_request_ids.clone();
         self.audit_change(&record, AuditEvent::Executed, None, |r| r.aws_request_ids = ids).await;
-        let done = self.follow(&ctx, &aws, &record, change, &outcome).await;
+        let following = outcome.follow.map(|follow| Following {
+            progress: change.progress(),
+            lines: outcome.lines.clone(),
+            aws_request_ids: outcome.aws_request_ids.clone(),
+            every_ms: follow.every.as_millis() as u64,
+            timeout_ms: follow.timeout.as_millis() as u64,
+            deadline_ms: (ctx.now + chrono::Duration::from_std(follow.timeout).unwrap_or_default()).timestamp_millis(),
+        });
+        if let Some(following) = &following {
+            self.keep(&record, following).await;
+        }
+        self.follow_to_end(&ctx, &aws, &record, change, &outcome, following.as_ref()).await;
+    }
+
+    /// The context a stored change runs in: its requester's, now.
+    fn context_of(&self, record: &ChangeRecord) -> Context {
+        Context {
+            request_id: record.id.0.clone(),
+            user: record.requester.clone(),
+            user_name: record.requester_name.clone(),
+            groups: record.groups.clone(),
+            channel: record.channel.clone(),
+            channel_name: None,
+            now: (self.clock)(),
+        }
+    }
+
+    /// Keeps with the change what another replica needs to follow it.
+    async fn keep(&self, record: &ChangeRecord, following: &Following) {
+        let json = serde_json::to_string(following).expect("the following state serialises");
+        match self.store.set_following(&record.id, &self.replica, &json).await {
+            Ok(true) => {}
+            Ok(false) => warn!(change = %record.id, "another replica took this change over while it was acted on"),
+            Err(err) => {
+                warn!(error = %err, change = %record.id, "cannot keep how to follow the change; only this replica can")
+            }
+        }
+    }
+
+    /// Follows an acted-on change to its end and reports it — unless the
+    /// replica stops first: then the change is handed over.
+    async fn follow_to_end(
+        &self,
+        ctx: &Context,
+        aws: &Gateways,
+        record: &ChangeRecord,
+        change: &dyn ChangeCommand,
+        outcome: &Outcome,
+        following: Option<&Following>,
+    ) {
+        let Some(done) = self.follow(ctx, aws, record, change, outcome, following).await else {
+            return self.hand_over(record).await;
+        };
         let (ok, text) = match done {
             Progress::Done(text) => (true, text),
             Progress::Failed(text) | Progress::Running(text) => (false, text),
         };
         if !ok {
-            self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(text.clone())).await;
+            self.audit_change(record, AuditEvent::Failed, None, |r| r.detail = Some(text.clone())).await;
         }
         let mut lines = outcome.lines.clone();
         lines.extend((!text.is_empty()).then_some(text));
-        self.finish(&record, ok, &lines.join("\n")).await;
+        self.finish(record, ok, &lines.join("\n")).await;
+    }
+
+    /// Lets this replica's lease on `record` lapse now, so another replica
+    /// (or this one's successor) follows it on without waiting.
+    async fn hand_over(&self, record: &ChangeRecord) {
+        match self.store.release_lease(&record.id, &self.replica, (self.clock)()).await {
+            Ok(()) => info!(change = %record.id, "stopping: change handed over to be followed by another replica"),
+            Err(err) => {
+                warn!(error = %err, change = %record.id, "cannot release the change; taken over after its lease")
+            }
+        }
+    }
+
+    /// A lease for this replica, from now.
+    fn lease(&self) -> Lease {
+        let until = (self.clock)() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        Lease { owner: self.replica.to_string(), until }
+    }
+
+    /// Runs `work` (executing or following change `id`) under this
+    /// replica's lease, renewed every third of [`LEASE`]. If the lease is
+    /// found taken (this replica was presumed dead), `work` is dropped: the
+    /// new owner carries the change on.
+    fn run(&self, id: ChangeId, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let this = self.clone();
+        self.running.spawn(async move {
+            this.held.lock().unwrap().insert(id.clone());
+            let renew = async {
+                loop {
+                    tokio::time::sleep(LEASE / 3).await;
+                    match this.store.hold_lease(&id, &this.lease(), (this.clock)()).await {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(err) => warn!(error = %err, change = %id, "cannot renew the change's lease; trying again"),
+                    }
+                }
+            };
+            tokio::select! {
+                () = work => {}
+                () = renew => warn!(change = %id, "another replica took this change over; leaving it to them"),
+            }
+            this.held.lock().unwrap().remove(&id);
+        });
     }
 
     /// The gateways a change of `requester` runs through: the ones acting as
@@ -457,7 +617,9 @@ impl Changes {
         }
     }
 
-    /// Checks progress until done, failed or timed out, editing the message as it goes.
+    /// Checks progress until done, failed or timed out (at the deadline
+    /// kept in `following`, whoever follows), editing the message as it
+    /// goes; `None` when the replica stops first.
     async fn follow(
         &self,
         ctx: &Context,
@@ -465,9 +627,13 @@ impl Changes {
         record: &ChangeRecord,
         change: &dyn ChangeCommand,
         outcome: &Outcome,
-    ) -> Progress {
-        let Some(follow) = outcome.follow else { return Progress::Done(String::new()) };
-        let deadline = tokio::time::Instant::now() + follow.timeout;
+        following: Option<&Following>,
+    ) -> Option<Progress> {
+        let (Some(follow), Some(following)) = (outcome.follow, following) else {
+            return Some(Progress::Done(String::new()));
+        };
+        let left = chrono::DateTime::from_timestamp_millis(following.deadline_ms).unwrap_or(ctx.now) - (self.clock)();
+        let deadline = tokio::time::Instant::now() + left.to_std().unwrap_or_default();
         let mut last = String::new();
         loop {
             match change.check(ctx, aws, outcome).await {
@@ -485,25 +651,32 @@ impl Changes {
                         last = now;
                     }
                 }
-                Ok(done) => return done,
+                Ok(done) => return Some(done),
                 Err(err) => warn!(error = %err, change = %record.id, "progress check failed; trying again"),
             }
             if tokio::time::Instant::now() + follow.every > deadline {
                 let waited =
                     duration(ctx.now, ctx.now + chrono::Duration::from_std(follow.timeout).unwrap_or_default());
-                return Progress::Failed(format!(
+                return Some(Progress::Failed(format!(
                     "still not finished after {waited} — check `{}` for its state",
                     esc(&record.shown)
-                ));
+                )));
             }
-            tokio::time::sleep(follow.every).await;
+            tokio::select! {
+                () = tokio::time::sleep(follow.every) => {}
+                () = self.stopping.cancelled() => return None,
+            }
         }
     }
 
+    /// Records the change's end and shows it — unless another replica
+    /// recorded it first (it took the change over), which then showed it.
     async fn finish(&self, record: &ChangeRecord, ok: bool, text: &str) {
         let to = if ok { ChangeState::Succeeded } else { ChangeState::Failed };
-        if let Err(err) = self.store.transition(&record.id, ChangeState::Running, to, None).await {
-            error!(error = %err, change = %record.id, "cannot record the change's end");
+        match self.store.transition(&record.id, ChangeState::Running, to, None, None).await {
+            Ok(true) => {}
+            Ok(false) => return info!(change = %record.id, "change already ended by another replica"),
+            Err(err) => error!(error = %err, change = %record.id, "cannot record the change's end"),
         }
         info!(change = %record.id, ok, "change finished");
         let icon = if ok { ":white_check_mark:" } else { ":x:" };
@@ -511,7 +684,7 @@ impl Changes {
     }
 
     async fn expire(&self, record: &ChangeRecord) {
-        if self.store.transition(&record.id, record.state, ChangeState::Expired, None).await.unwrap_or(false) {
+        if self.store.transition(&record.id, record.state, ChangeState::Expired, None, None).await.unwrap_or(false) {
             self.audit_change(record, AuditEvent::Expired, None, |_| {}).await;
             if record.message.is_some() {
                 self.show(record, messages::expired_reply(record)).await;
@@ -519,22 +692,73 @@ impl Changes {
         }
     }
 
-    /// Closes changes a previous run left `Running` (it stopped while executing
-    /// or following them): they end as failed, saying plainly that their
-    /// outcome is unknown, so nobody waits on a message that will never move.
+    /// Takes over every running change whose lease lapsed (its replica
+    /// stopped or died): one that was acted on is followed on to its end;
+    /// one that was not ends as failed, saying plainly that its outcome is
+    /// unknown (its replica may have died mid-call), so nobody waits on a
+    /// message that will never move. Changes whose owner is alive are left
+    /// alone. Called at start and on every sweep.
     pub async fn recover(&self) {
-        let interrupted = match self.store.in_state(ChangeState::Running).await {
+        let running = match self.store.in_state(ChangeState::Running).await {
             Ok(records) => records,
             Err(err) => return error!(error = %err, "cannot look for interrupted changes"),
         };
-        for record in interrupted {
-            warn!(change = %record.id, "change interrupted by a stop; marking it failed");
-            let text = "opsbot stopped while this change was running, so its outcome is unknown — it may have been \
-                        applied. Check the current state before trying again; `audit` shows what was recorded.";
-            self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some("interrupted by a stop".into()))
-                .await;
-            self.finish(&record, false, text).await;
+        let now = (self.clock)();
+        for record in running {
+            let alive = record.lease.as_ref().is_some_and(|lease| !lease.lapsed(now));
+            if alive || self.held.lock().unwrap().contains(&record.id) || self.stopping.is_cancelled() {
+                continue;
+            }
+            match self.store.hold_lease(&record.id, &self.lease(), now).await {
+                Ok(true) => {}
+                Ok(false) => continue, // another replica was first
+                Err(err) => {
+                    error!(error = %err, change = %record.id, "cannot take the change over");
+                    continue;
+                }
+            }
+            let changes = self.clone();
+            self.run(record.id.clone(), async move { changes.take_over(record).await });
         }
+    }
+
+    /// Carries on a change whose replica stopped: follows it from where it
+    /// was, or closes it as unknown when it was never known to be acted on.
+    async fn take_over(&self, record: ChangeRecord) {
+        let resumed = match record.following.as_deref().map(serde_json::from_str::<Following>) {
+            Some(Ok(following)) => self.resume(&record, following).await,
+            Some(Err(err)) => Err(format!("its progress cannot be read back ({err})")),
+            None => Err("interrupted by a stop".into()),
+        };
+        let Err(why) = resumed else { return };
+        warn!(change = %record.id, %why, "change interrupted by a stop; marking it failed");
+        let text = "opsbot stopped while this change was running, so its outcome is unknown — it may have been \
+                    applied. Check the current state before trying again; `audit` shows what was recorded.";
+        self.audit_change(&record, AuditEvent::Failed, None, |r| r.detail = Some(why)).await;
+        self.finish(&record, false, text).await;
+    }
+
+    /// Follows on a change another replica acted on; why not, when it cannot.
+    async fn resume(&self, record: &ChangeRecord, following: Following) -> Result<(), String> {
+        let command = command_of(record).ok_or("the stored request no longer parses")?;
+        let change = command.as_change().ok_or("the stored request is not a change")?;
+        if let Some(progress) = &following.progress {
+            change.resume(progress).map_err(|e| format!("its progress does not fit the command: {e}"))?;
+        }
+        let aws =
+            self.gateways_for(&record.requester).await.map_err(|e| format!("cannot act as its requester: {e}"))?;
+        info!(change = %record.id, "following a change another replica started");
+        let outcome = Outcome {
+            lines: following.lines.clone(),
+            aws_request_ids: following.aws_request_ids.clone(),
+            follow: Some(Follow {
+                every: Duration::from_millis(following.every_ms),
+                timeout: Duration::from_millis(following.timeout_ms),
+            }),
+        };
+        let ctx = self.context_of(record);
+        self.follow_to_end(&ctx, &aws, record, change, &outcome, Some(&following)).await;
+        Ok(())
     }
 
     /// Expires every change whose confirmation or approval time ran out; the
@@ -578,6 +802,12 @@ impl Changes {
     }
 }
 
+/// The stored change's command, if its text still parses to what was hashed
+/// (and so approved).
+fn command_of(record: &ChangeRecord) -> Option<Command> {
+    Command::parse(&record.text).ok().filter(|_| params_hash(&record.text) == record.hash)
+}
+
 fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval: Option<&Approval>) -> ChangeRecord {
     let ttl = approval.and_then(|a| chrono::Duration::from_std(a.ttl).ok()).unwrap_or(CONFIRM_WITHIN);
     ChangeRecord {
@@ -598,6 +828,8 @@ fn new_record(ctx: &Context, request: &ChangeRequest<'_>, plan: &Plan, approval:
         expires: ctx.now + ttl,
         message: None,
         decided_by: None,
+        lease: None,
+        following: None,
     }
 }
 

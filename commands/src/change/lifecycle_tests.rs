@@ -15,7 +15,7 @@ use crate::click::Press;
 use crate::cmd::default_policy;
 use crate::context::Context;
 use crate::ops::{Ops, PRESS_WINDOW};
-use crate::ports::store::{AuditEvent, ChangeId, ChangeState, Store};
+use crate::ports::store::{AuditEvent, ChangeId, ChangeState, Lease, Store};
 use crate::reply::Reply;
 use crate::testing::{FakeAws, MemoryChat, MemoryStore, change_button, ctx, service};
 use crate::values::SlackUserId;
@@ -33,7 +33,7 @@ fn world_with(policy: Policy, fake: FakeAws) -> World {
     let store = Arc::new(MemoryStore::default());
     let chat = Arc::new(MemoryChat::default());
     let gateways = FakeAws::share(&aws);
-    let ops = Arc::new(Ops::new(gateways, Arc::new(policy), store.clone(), chat.clone()));
+    let ops = Arc::new(Ops::new(gateways, Arc::new(policy), store.clone(), chat.clone()).with_replica("replica-a"));
     World { ops, aws, store, chat }
 }
 
@@ -204,9 +204,10 @@ async fn a_change_left_running_by_a_stop_is_closed_as_unknown_on_the_next_start(
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
     let id = ChangeId("req-1".into());
     // As if the process died between confirmation and the end of execution.
-    w.store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None).await.unwrap();
+    w.store.transition(&id, ChangeState::AwaitingConfirmation, ChangeState::Running, None, None).await.unwrap();
     assert_eq!(plan.all_buttons().count(), 2);
     w.ops.recover().await;
+    settle(&w, "req-1").await;
     assert_eq!(w.store.change(&id).await.unwrap().unwrap().state, ChangeState::Failed);
     let shown = w.chat.texts().pop().unwrap();
     assert!(shown.contains("outcome is unknown"), "{shown}");
@@ -566,4 +567,83 @@ async fn a_deploy_confirmed_after_someone_else_deployed_is_refused_and_changes_n
     assert!(refusal(&w).starts_with("prod/api runs api:2 now, not revision 1 you reviewed"), "{}", refusal(&w));
     let change = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
     assert_eq!((change.state, change.shown.as_str()), (ChangeState::Failed, "deploy prod/api 1.43.0 --from 1"));
+}
+
+/// Replica `name` of `w`'s bot: same store, chat and AWS, its own leases.
+fn replica(w: &World, name: &str) -> Ops {
+    let policy = Policy::reads_for_everyone(["scale", "audit", "service"]);
+    Ops::new(FakeAws::share(&w.aws), Arc::new(policy), w.store.clone(), w.chat.clone()).with_replica(name)
+}
+
+/// Confirms `scale prod/api 8` on `w` (the service runs 6, so it is
+/// followed) and waits until it is being followed.
+async fn scaling_followed(w: &World) -> ChangeId {
+    let plan = w.ops.handle(&ctx(), "scale prod/api 8").await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
+    let id = ChangeId("req-1".into());
+    for _ in 0..100 {
+        if w.store.change(&id).await.unwrap().unwrap().following.is_some() {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the change was never followed");
+}
+
+fn finished_messages(w: &World) -> usize {
+    w.chat.texts().iter().filter(|t| t.contains(":white_check_mark:") || t.contains(":x:")).count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replica_stopping_while_it_follows_a_change_hands_it_over_and_another_reports_its_end_once() {
+    let w = world();
+    let id = scaling_followed(&w).await;
+    w.ops.drain(std::time::Duration::from_secs(5)).await;
+    let handed = w.store.change(&id).await.unwrap().unwrap();
+    assert_eq!(handed.state, ChangeState::Running, "not failed by the stop");
+    assert!(handed.lease.unwrap().lapsed(chrono::Utc::now()), "its lease was released");
+    assert_eq!(finished_messages(&w), 0);
+
+    w.aws.describe_now(service("prod/api", 8, 8));
+    replica(&w, "replica-b").recover().await;
+    settle(&w, "req-1").await;
+    assert_eq!(w.store.change(&id).await.unwrap().unwrap().state, ChangeState::Succeeded);
+    assert_eq!(w.aws.scaled.lock().unwrap().len(), 1, "acted on once");
+    assert_eq!(finished_messages(&w), 1, "{:?}", w.chat.texts());
+    let last = w.chat.texts().pop().unwrap();
+    assert!(last.contains("desired count set to *8*") && last.contains("8/8 running"), "{last}");
+    assert_eq!(
+        events(&w.store),
+        [AuditEvent::Requested, AuditEvent::Confirmed, AuditEvent::Executing, AuditEvent::Executed]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_whose_replica_is_alive_is_left_to_it() {
+    let w = world();
+    let id = scaling_followed(&w).await;
+    let b = replica(&w, "replica-b");
+    b.recover().await;
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await; // A renews its lease meanwhile
+    b.recover().await;
+    assert_eq!(w.store.change(&id).await.unwrap().unwrap().lease.unwrap().owner, "replica-a");
+    w.aws.describe_now(service("prod/api", 8, 8));
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await; // A's next look
+    settle(&w, "req-1").await;
+    assert_eq!(finished_messages(&w), 1, "reported by A alone: {:?}", w.chat.texts());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replica_that_finds_its_change_taken_over_stops_following_it_without_a_word() {
+    let w = world();
+    let id = scaling_followed(&w).await;
+    // As if A hung past its lease and B took the change over.
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    w.store.changes.lock().unwrap().get_mut(&id).unwrap().lease =
+        Some(Lease { owner: "replica-b".into(), until: later });
+    tokio::time::sleep(super::LEASE).await;
+    w.aws.describe_now(service("prod/api", 8, 8));
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    assert_eq!(w.store.change(&id).await.unwrap().unwrap().state, ChangeState::Running, "left to B");
+    assert_eq!(finished_messages(&w), 0, "{:?}", w.chat.texts());
 }

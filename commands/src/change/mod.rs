@@ -104,6 +104,14 @@ pub trait ChangeCommand: Send + Sync {
     async fn check(&self, _ctx: &Context, _aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         Ok(Progress::Done(String::new()))
     }
+    /// After `act`: what `check` needs, as JSON, for another replica to follow on.
+    fn progress(&self) -> Option<String> {
+        None
+    }
+    /// On a freshly parsed instance: restores what [`ChangeCommand::progress`] gave.
+    fn resume(&self, _progress: &str) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A change as asked for: its command line, canonical and as shown.

@@ -8,6 +8,9 @@
 //!   a change out of the same state, exactly one gets `true`.
 //! - Audit records are never updated or deleted.
 //! - `claim` is true exactly once per key.
+//! - A running change has a [`Lease`] from the moment it enters `Running`
+//!   (written by the same `transition`), so no replica ever sees one
+//!   unowned; `hold_lease` hands it to another replica only once it lapsed.
 
 use async_trait::async_trait;
 
@@ -107,6 +110,27 @@ pub struct ChangeRecord {
     pub message: Option<MessageRef>,
     /// Who confirmed, approved, rejected or cancelled it last.
     pub decided_by: Option<SlackUserId>,
+    /// While running: which replica runs it, until when.
+    pub lease: Option<Lease>,
+    /// While running, once acted on: what another replica needs to follow it
+    /// to its end (the lifecycle's JSON; the store keeps it opaque).
+    pub following: Option<String>,
+}
+
+/// Which replica runs a running change, and until when it vouches for it.
+/// The owner renews it while it runs; once `until` passed, another replica
+/// may take the change over (its owner died or hung).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: String,
+    pub until: Time,
+}
+
+impl Lease {
+    /// Whether another replica may take the change over at `now`.
+    pub fn lapsed(&self, now: Time) -> bool {
+        self.until <= now
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,15 +220,29 @@ pub trait Store: Send + Sync {
     async fn insert_change(&self, change: &ChangeRecord) -> Result<(), StoreError>;
     async fn change(&self, id: &ChangeId) -> Result<Option<ChangeRecord>, StoreError>;
     /// Moves `id` from `from` to `to`, recording `by`; false when it was not
-    /// in `from` (somebody else acted first, or it expired). Entering a final
-    /// state scrubs `text` down to `shown`.
+    /// in `from` (somebody else acted first, or it expired). Entering
+    /// `Running` records `lease` (the runner's) in the same write; entering a
+    /// final state scrubs `text` down to `shown` and drops the lease and
+    /// `following`.
     async fn transition(
         &self,
         id: &ChangeId,
         from: ChangeState,
         to: ChangeState,
         by: Option<&SlackUserId>,
+        lease: Option<&Lease>,
     ) -> Result<bool, StoreError>;
+    /// Gives running change `id` to `lease.owner` until `lease.until`: true
+    /// when they hold it now — it was already theirs (a renewal), or the
+    /// previous lease lapsed at `now` (a take-over). False when another
+    /// replica holds it, or the change is not running.
+    async fn hold_lease(&self, id: &ChangeId, lease: &Lease, now: Time) -> Result<bool, StoreError>;
+    /// Ends `owner`'s lease on running change `id` now (a replica stopping),
+    /// so another replica takes the change over without waiting.
+    async fn release_lease(&self, id: &ChangeId, owner: &str, now: Time) -> Result<(), StoreError>;
+    /// Keeps with running change `id` what following it needs, if `owner`
+    /// still holds it; false otherwise.
+    async fn set_following(&self, id: &ChangeId, owner: &str, following: &str) -> Result<bool, StoreError>;
     async fn set_message(&self, id: &ChangeId, message: &MessageRef) -> Result<(), StoreError>;
     /// Every change now in `state` (e.g. those left `Running` by a stop).
     async fn in_state(&self, state: ChangeState) -> Result<Vec<ChangeRecord>, StoreError>;

@@ -3,10 +3,10 @@
 //! options left out), and read back into the commands' types.
 
 use opsbot_commands::ports::chat::MessageRef;
-use opsbot_commands::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, StoreError};
+use opsbot_commands::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, StoreError};
 use opsbot_commands::values::SlackUserId;
 
-use super::super::attr::{Item, channel, get_s, n, need_n, need_s, pad, s, time};
+use super::super::attr::{Item, channel, get_n, get_s, n, need_n, need_s, pad, s, time};
 
 pub(super) fn change_pk(id: &str) -> String {
     format!("change#{id}")
@@ -62,6 +62,11 @@ pub(super) fn change_item(ch: &ChangeRecord) -> Item {
         put_opt(&mut item, "message_channel", Some(m.channel.as_str()));
         put_opt(&mut item, "message_ts", Some(&m.ts));
     }
+    if let Some(lease) = &ch.lease {
+        put_opt(&mut item, "lease_owner", Some(&lease.owner));
+        item.insert("lease_until".to_owned(), n(lease.until.timestamp_millis()));
+    }
+    put_opt(&mut item, "following", ch.following.as_deref());
     item
 }
 
@@ -89,6 +94,11 @@ pub(super) fn change_of(item: &Item) -> Result<ChangeRecord, StoreError> {
         expires: time(need_n(item, "expires")?),
         message,
         decided_by: get_s(item, "decided_by").map(user).transpose()?,
+        lease: match (get_s(item, "lease_owner"), get_n(item, "lease_until")) {
+            (Some(owner), Some(until)) => Some(Lease { owner: owner.to_owned(), until: time(until) }),
+            _ => None,
+        },
+        following: get_s(item, "following").map(str::to_owned),
     })
 }
 
