@@ -3,7 +3,8 @@
 //! when the policy says so — a second person approved it.
 //!
 //! # Parts
-//! - [`ChangeCommand`]: what a change command implements (plan, act, check),
+//! - [`ChangeCommand`]: what a change command implements (plan, act, check;
+//!   progress and resume, so another replica can follow a running change),
 //!   with what it returns ([`Plan`], [`Outcome`], [`Progress`]).
 //! - [`ChangeRequest`], [`Approval`]: a change as asked for and the approval
 //!   its policy wants; [`params_hash`] binds buttons to its exact parameters.
@@ -104,13 +105,23 @@ pub trait ChangeCommand: Send + Sync {
     async fn check(&self, _ctx: &Context, _aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         Ok(Progress::Done(String::new()))
     }
-    /// After `act`: what `check` needs, as JSON, for another replica to follow on.
+    /// After `act` succeeded: everything `check` needs to follow this change
+    /// that the command line does not say (the deployment, execution or
+    /// version `act` started or wrote), as one compact JSON string to store
+    /// with the change. A replica that takes over a running change — the one
+    /// that started it stopped or died — parses the stored line again and
+    /// hands this to [`ChangeCommand::resume`]. `None`: `check` needs nothing
+    /// but the command line (or `act` started nothing to follow).
     fn progress(&self) -> Option<String> {
         None
     }
-    /// On a freshly parsed instance: restores what [`ChangeCommand::progress`] gave.
+    /// On a freshly parsed command of the same line, restores what
+    /// [`ChangeCommand::progress`] wrote, so `check` answers as the instance
+    /// that acted would. Refuses, saying why, progress that is not JSON
+    /// opsbot wrote, was written for another command or target, or comes
+    /// to a command that keeps none.
     fn resume(&self, _progress: &str) -> Result<(), String> {
-        Ok(())
+        Err("this command keeps no progress to resume: it follows its change from its command line alone".into())
     }
 }
 

@@ -25,7 +25,7 @@ use crate::spec::{Spec, expect_args};
 use crate::values::ssm::{DocParams, DocumentName, ExecutionId};
 
 use super::automation_status::{progress, summary};
-use super::ssm::Memo;
+use super::memo::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "automation run",
@@ -102,6 +102,14 @@ impl ChangeCommand for AutomationRun {
             ref s if s.is_final() => Progress::Failed(summary(&run)),
             _ => Progress::Running(progress(&run)),
         })
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.started.progress(SPEC.name, &self.document)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.started.resume(SPEC.name, &self.document, progress)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Every command, one file each (CONVENTIONS #4): its struct, its [`Spec`],
 //! its [`CommandDef`] (parse, policy arguments, read or change) and its tests
 //! side by side, plus the helpers some of them share (`pipeline_args`,
-//! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`).
+//! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`, and `memo`:
+//! what `act` keeps for `check`, which a replica resumes).
 //!
 //! `with_commands!` is the one list of commands, in the order help shows
 //! them; from it come the [`Command`] enum (so a `match` must cover every
@@ -67,6 +68,7 @@ pub mod automation_status;
 pub mod deploy;
 pub mod help;
 pub mod image;
+pub mod memo;
 pub mod param_get;
 pub mod param_history;
 pub mod param_hooks;
@@ -85,6 +87,8 @@ pub mod pipeline_start;
 pub mod pipeline_stop;
 pub mod pipelines;
 pub mod restart;
+#[cfg(test)]
+mod resume_tests;
 pub mod rollback;
 mod rollout;
 pub mod run_command;

@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::change::{Follow, Outcome, Progress};
 use crate::context::Context;
 use crate::error::GatewayResult;
@@ -23,11 +25,11 @@ use crate::mrkdwn::esc;
 use crate::ports::{Gateways, ParamWrite};
 use crate::values::ParamName;
 
+use super::memo::Memo;
 use super::run_command::report;
-use super::ssm::Memo;
 
-/// What a parameter write left for `check`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a parameter write left for `check` (and a replica resumes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Written {
     pub version: i64,
     /// Run Command ids the hooks started.

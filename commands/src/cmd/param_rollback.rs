@@ -25,10 +25,10 @@ use crate::ports::{Gateways, ParamKind, ParamValue, ParamVersion};
 use crate::spec::{Spec, expect_args};
 use crate::values::ParamName;
 
+use super::memo::Memo;
 use super::param_get::preview;
 use super::param_hooks::{Written, after_write, check_write};
 use super::param_set::{described, missing};
-use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "param rollback",
@@ -183,6 +183,14 @@ impl ChangeCommand for ParamRollback {
 
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         check_write(aws, &self.name, &self.written).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.written.progress(SPEC.name, &self.name)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.written.resume(SPEC.name, &self.name, progress)
     }
 }
 

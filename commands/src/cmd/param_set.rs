@@ -45,9 +45,9 @@ use crate::ports::{Gateways, NewValue, ParamKind, ParamSettings, ParamValue};
 use crate::spec::{Spec, expect_args, quoted};
 use crate::values::ParamName;
 
+use super::memo::Memo;
 use super::param_get::{MASK, preview};
 use super::param_hooks::{Written, after_write, check_write};
-use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "param set",
@@ -253,6 +253,14 @@ impl ChangeCommand for ParamSet {
 
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         check_write(aws, &self.name, &self.written).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.written.progress(SPEC.name, &self.name)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.written.resume(SPEC.name, &self.name, progress)
     }
 }
 

@@ -40,9 +40,9 @@ use crate::spec::{Spec, expect_args, quoted};
 use crate::text::{ago, link, truncate};
 use crate::values::PipelineName;
 
+use super::memo::Memo;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
-use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline approve",
@@ -119,6 +119,14 @@ impl PipelineDecision {
         let comment = (!comment.is_empty()).then_some(comment);
         let (picked, tracking) = (Memo::default(), Tracking::default());
         Ok(PipelineDecision { decision, name, at, comment, execution, picked, tracking })
+    }
+
+    /// `pipeline approve` or `pipeline reject`: whose progress this keeps.
+    fn spec_name(&self) -> &'static str {
+        match self.decision {
+            ApprovalDecision::Approve => SPEC.name,
+            ApprovalDecision::Reject => super::pipeline_reject::SPEC.name,
+        }
     }
 
     fn words(&self) -> (&'static str, &'static str) {
@@ -250,7 +258,7 @@ impl ChangeCommand for PipelineDecision {
         let execution = pick.execution.unwrap_or_default();
         let answered = Some((pick.approval.token.clone(), at.clone()));
         let since = tokio::time::Instant::now();
-        self.tracking.set(Tracked::Run(Run { execution: execution.clone(), since, answered }));
+        self.tracking.keep(Tracked::Run(Run { execution: execution.clone(), since, answered }));
         Ok(Outcome {
             lines: vec![format!("{done} *{at}* of *{}* (execution `{}`).", self.name, short(&execution))],
             aws_request_ids: receipt.request_id.into_iter().collect(),
@@ -261,6 +269,14 @@ impl ChangeCommand for PipelineDecision {
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         let goal = if self.decision == ApprovalDecision::Approve { Goal::Finish } else { Goal::Reject };
         follow::check(aws, &self.name, &self.tracking, goal, DEFAULT_TIMEOUT).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.tracking.progress(self.spec_name(), &self.name)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.tracking.resume(self.spec_name(), &self.name, progress)
     }
 }
 

@@ -5,9 +5,9 @@
 //! # Decisions
 //! - `act` hands `check` what it learned — the execution it started or
 //!   decided, or why it came too late — through the command's [`Tracking`]
-//!   cell: the change flow calls both on the same parsed command. A command
-//!   without it (parsed again, say to resume a follow) follows the
-//!   pipeline's latest execution.
+//!   cell: the change flow calls both on the same parsed command. A replica
+//!   that takes over the change resumes that cell (`progress`/`resume`); a
+//!   command without it follows the pipeline's latest execution.
 //! - Following ends when the execution finishes; when it waits for a manual
 //!   approval (a human's turn: the reply says how to approve); or after the
 //!   timeout (default 60 min) with "still running — follow with
@@ -18,9 +18,9 @@
 //!   so the message is edited only when the execution moves.
 //! - Running texts are escaped by the flow; final texts are escaped here.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::change::{Follow, Outcome, Progress, Verdict};
@@ -30,56 +30,76 @@ use crate::ports::{ActionState, ExecStatus, Execution, Gateways, PipelineState, 
 use crate::text::{one_line, truncate};
 use crate::values::PipelineName;
 
+use super::memo::Memo;
+
 /// How long a change is followed unless `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// How often a followed execution is looked at.
 pub const EVERY: Duration = Duration::from_secs(10);
 
 /// The execution a change follows, from `act` to `check`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
     pub execution: String,
+    /// When following began; stored as wall-clock time, so a replica that
+    /// resumes the follow keeps the original timeout and "succeeded after".
+    #[serde(rename = "since_unix_ms", with = "wall_clock")]
     pub since: Instant,
     /// The approval just answered: its token (a stale report of it still
     /// waiting is not news) and where it is (`Stage/Action`).
     pub answered: Option<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tracked {
     Run(Run),
     /// AWS had nothing to act on any more; the text says so.
     TooLate(String),
 }
 
-/// A cell `act` fills and `check` reads. It is not part of what a command
-/// is: any two compare equal.
-#[derive(Debug, Clone, Default)]
-pub struct Tracking(OnceLock<Tracked>);
+/// A cell `act` fills and `check` reads (see [`Memo`]: not part of what a
+/// command is; a replica resumes it).
+pub type Tracking = Memo<Tracked>;
 
-impl PartialEq for Tracking {
-    fn eq(&self, _: &Self) -> bool {
-        true
+/// What `act` left in `tracking`; without it, the pipeline's latest execution from now on.
+async fn tracked_or_latest<'a>(
+    tracking: &'a Tracking,
+    aws: &Gateways,
+    name: &PipelineName,
+) -> GatewayResult<Option<&'a Tracked>> {
+    if tracking.get().is_none() {
+        let latest = aws.pipelines.state(name).await?.latest;
+        if let Some(latest) = latest {
+            tracking.keep(Tracked::Run(Run { execution: latest.id, since: Instant::now(), answered: None }));
+        }
     }
+    Ok(tracking.get())
 }
 
-impl Eq for Tracking {}
+/// [`Run::since`] as milliseconds since the Unix epoch: an [`Instant`] means
+/// nothing to another process, the wall clock does (replicas keep theirs in
+/// sync).
+mod wall_clock {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-impl Tracking {
-    pub fn set(&self, tracked: Tracked) {
-        // First writer wins: a command acts once.
-        let _ = self.0.set(tracked);
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use tokio::time::Instant;
+
+    fn now_ms() -> u64 {
+        let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// What `act` left; without it, the pipeline's latest execution from now on.
-    async fn get_or_latest(&self, aws: &Gateways, name: &PipelineName) -> GatewayResult<Option<&Tracked>> {
-        if self.0.get().is_none() {
-            let latest = aws.pipelines.state(name).await?.latest;
-            if let Some(latest) = latest {
-                self.set(Tracked::Run(Run { execution: latest.id, since: Instant::now(), answered: None }));
-            }
-        }
-        Ok(self.0.get())
+    pub fn serialize<S: Serializer>(since: &Instant, to: S) -> Result<S::Ok, S::Error> {
+        let elapsed = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        now_ms().saturating_sub(elapsed).serialize(to)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Instant, D::Error> {
+        let elapsed = Duration::from_millis(now_ms().saturating_sub(u64::deserialize(from)?));
+        let now = Instant::now();
+        Ok(now.checked_sub(elapsed).unwrap_or(now))
     }
 }
 
@@ -97,7 +117,7 @@ pub enum Goal {
 /// The outcome of a change AWS had nothing left to act on: `check` ends it,
 /// failed, with `why` (mrkdwn; escaped here).
 pub fn too_late(tracking: &Tracking, why: &str) -> Outcome {
-    tracking.set(Tracked::TooLate(esc(why)));
+    tracking.keep(Tracked::TooLate(esc(why)));
     Outcome { lines: vec![], aws_request_ids: vec![], follow: Some(follow(Duration::ZERO)) }
 }
 
@@ -123,7 +143,7 @@ pub async fn check(
     goal: Goal,
     timeout: Duration,
 ) -> GatewayResult<Progress> {
-    let run = match tracking.get_or_latest(aws, name).await? {
+    let run = match tracked_or_latest(tracking, aws, name).await? {
         Some(Tracked::Run(run)) => run,
         Some(Tracked::TooLate(why)) => return Ok(Progress::Failed(why.clone())),
         None => return Ok(Progress::Failed(format!("*{name}* has no execution to follow."))),

@@ -30,9 +30,9 @@ use crate::spec::{Spec, expect_args};
 use crate::text::{ago, one_line, truncate};
 use crate::values::PipelineName;
 
+use super::memo::Memo;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, Goal, Run, Tracked, Tracking, short, too_late};
-use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline retry",
@@ -140,7 +140,7 @@ impl ChangeCommand for PipelineRetry {
             }
         };
         let since = tokio::time::Instant::now();
-        self.tracking.set(Tracked::Run(Run { execution: id.clone(), since, answered: None }));
+        self.tracking.keep(Tracked::Run(Run { execution: id.clone(), since, answered: None }));
         Ok(Outcome {
             lines: vec![format!("Retrying *{}* of *{}* in execution `{}`.", stage, self.name, short(&id))],
             aws_request_ids: receipt.request_id.into_iter().collect(),
@@ -150,6 +150,14 @@ impl ChangeCommand for PipelineRetry {
 
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         follow::check(aws, &self.name, &self.tracking, Goal::Finish, self.timeout).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.tracking.progress(SPEC.name, &self.name)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.tracking.resume(SPEC.name, &self.name, progress)
     }
 }
 

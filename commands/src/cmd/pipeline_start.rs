@@ -78,7 +78,7 @@ impl ChangeCommand for PipelineStart {
 
     async fn act(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
         let (id, receipt) = aws.pipeline_changes.start(&self.name).await?;
-        self.tracking.set(Tracked::Run(Run {
+        self.tracking.keep(Tracked::Run(Run {
             execution: id.clone(),
             since: tokio::time::Instant::now(),
             answered: None,
@@ -92,6 +92,14 @@ impl ChangeCommand for PipelineStart {
 
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         follow::check(aws, &self.name, &self.tracking, Goal::Finish, self.timeout).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.tracking.progress(SPEC.name, &self.name)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.tracking.resume(SPEC.name, &self.name, progress)
     }
 }
 

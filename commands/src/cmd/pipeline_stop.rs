@@ -27,9 +27,9 @@ use crate::spec::{Spec, expect_args};
 use crate::text::truncate;
 use crate::values::PipelineName;
 
+use super::memo::Memo;
 use super::pipeline_args as args;
 use super::pipeline_follow::{self as follow, DEFAULT_TIMEOUT, Goal, Run, Tracked, Tracking, short, too_late};
-use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "pipeline stop",
@@ -195,7 +195,7 @@ impl ChangeCommand for PipelineStop {
             return Ok(too_late(&self.tracking, &why));
         };
         let since = tokio::time::Instant::now();
-        self.tracking.set(Tracked::Run(Run { execution: id.clone(), since, answered: None }));
+        self.tracking.keep(Tracked::Run(Run { execution: id.clone(), since, answered: None }));
         let how =
             if self.abandon { "abandoning its in-progress actions" } else { "letting in-progress actions finish" };
         Ok(Outcome {
@@ -207,6 +207,14 @@ impl ChangeCommand for PipelineStop {
 
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         follow::check(aws, &self.name, &self.tracking, Goal::Stop, DEFAULT_TIMEOUT).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.tracking.progress(SPEC.name, &self.name)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.tracking.resume(SPEC.name, &self.name, progress)
     }
 }
 

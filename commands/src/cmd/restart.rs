@@ -22,8 +22,8 @@ use crate::spec::Spec;
 use crate::text::count;
 use crate::values::ServiceRef;
 
+use super::memo::Memo;
 use super::rollout::{self, Draft, Started};
-use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "restart",
@@ -116,6 +116,14 @@ impl ChangeCommand for Restart {
 
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         rollout::check(aws, &self.service, &self.started).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.started.progress(SPEC.name, &self.service)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.started.resume(SPEC.name, &self.service, progress)
     }
 }
 

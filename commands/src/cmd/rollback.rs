@@ -29,8 +29,8 @@ use crate::ports::{Gateways, ServiceDetail, ServiceUpdate, TaskDefinition, TaskD
 use crate::spec::Spec;
 use crate::values::ServiceRef;
 
+use super::memo::Memo;
 use super::rollout::{self, Draft, Started};
-use super::ssm::Memo;
 
 pub const SPEC: Spec = Spec {
     name: "rollback",
@@ -170,6 +170,14 @@ impl ChangeCommand for Rollback {
 
     async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
         rollout::check(aws, &self.service, &self.started).await
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.started.progress(SPEC.name, &self.service)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.started.resume(SPEC.name, &self.service, progress)
     }
 }
 

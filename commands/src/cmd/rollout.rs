@@ -12,10 +12,12 @@
 //!   read, the plan fails (closed) instead of skipping the check.
 //! - Verify follows the deployment UpdateService made PRIMARY — by the id ECS
 //!   answered, else the PRIMARY one — until its `rolloutState` is COMPLETED
-//!   (done) or FAILED (failed, with ECS's reason). Deployments without a
-//!   rollout state (CODE_DEPLOY / EXTERNAL controllers) are done once they run
-//!   their desired count and no other deployment runs tasks. A deployment that
-//!   stops being PRIMARY before it completes was superseded: a failure.
+//!   (done) or FAILED (failed, with ECS's reason). That id is the progress a
+//!   replica taking the change over resumes ([`Started`]). Deployments
+//!   without a rollout state (CODE_DEPLOY / EXTERNAL controllers) are done
+//!   once they run their desired count and no other deployment runs tasks.
+//!   A deployment that stops being PRIMARY before it completes was
+//!   superseded: a failure.
 //! - The target is pinned: each plan writes the task-definition revision the
 //!   service ran when it was planned into the line that is confirmed,
 //!   approved and run (`--from N`). If the service runs another revision
@@ -29,7 +31,6 @@
 //!   to 3 hours). It only stops the watching: the flow reports the change as
 //!   not finished in time, and ECS carries on.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::change::{Follow, Plan, Progress, Verdict};
@@ -41,6 +42,7 @@ use crate::text::one_line;
 use crate::values::ServiceRef;
 
 use super::image;
+use super::memo::Memo;
 
 /// How long a deployment is followed unless `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -97,19 +99,9 @@ fn timeout(raw: &str) -> Result<Duration, UsageError> {
         .ok_or_else(|| UsageError::invalid("timeout", raw, "a duration from `1m` to `3h`, like `30m`"))
 }
 
-/// The deployment `act` started, for `check` to follow. Not part of what the
-/// command *is*: it is filled during a run, so it never makes two commands
-/// unequal.
-#[derive(Debug, Clone, Default)]
-pub struct Started(OnceLock<String>);
-
-impl PartialEq for Started {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for Started {}
+/// The deployment `act` started (its id), for `check` to follow. Not part of
+/// what the command *is* (see [`Memo`]); a replica resumes it.
+pub type Started = Memo<String>;
 
 /// Starts the deployment: UpdateService, remembering the deployment it made PRIMARY.
 pub async fn start(
@@ -120,7 +112,7 @@ pub async fn start(
 ) -> GatewayResult<ServiceUpdated> {
     let updated = aws.service_changes.update_service(service, &update).await?;
     if let Some(id) = &updated.deployment {
-        let _ = started.0.set(id.clone());
+        started.keep(id.clone());
     }
     Ok(updated)
 }
@@ -234,7 +226,7 @@ pub fn image_lines(before: &[Container], after: &[Container]) -> Vec<String> {
 pub async fn check(aws: &Gateways, service: &ServiceRef, started: &Started) -> GatewayResult<Progress> {
     let detail = aws.services.describe(service).await?;
     let primary = detail.deployments.iter().find(|d| d.status == "PRIMARY");
-    let followed = started.0.get().and_then(|id| detail.deployments.iter().find(|d| &d.id == id)).or(primary);
+    let followed = started.get().and_then(|id| detail.deployments.iter().find(|d| &d.id == id)).or(primary);
     let Some(deployment) = followed else {
         return Ok(Progress::Running("waiting for ECS to start the deployment".into()));
     };

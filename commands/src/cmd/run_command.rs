@@ -29,7 +29,8 @@ use crate::ports::{CommandRun, Gateways, Invocation, RunStatus};
 use crate::spec::{Spec, expect_args};
 use crate::values::ssm::{DocParams, DocumentName, Targets};
 
-use super::ssm::{Memo, trim_output};
+use super::memo::Memo;
+use super::ssm::trim_output;
 
 pub const SPEC: Spec = Spec {
     name: "run",
@@ -83,6 +84,13 @@ impl CommandDef for RunCommand {
     }
 }
 
+impl RunCommand {
+    /// What a progress is bound to: the document and where it runs.
+    fn what_runs(&self) -> String {
+        format!("{} on {}", self.document, self.targets)
+    }
+}
+
 /// The targets in words: "instances tagged `Environment=staging`".
 pub fn targets_words(targets: &Targets) -> String {
     match targets {
@@ -122,6 +130,14 @@ impl ChangeCommand for RunCommand {
         } else {
             Progress::Failed(text)
         })
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.sent.progress(SPEC.name, self.what_runs())
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.sent.resume(SPEC.name, self.what_runs(), progress)
     }
 }
 

@@ -39,9 +39,25 @@ impl fmt::Display for DocumentName {
     }
 }
 
-/// An Automation execution id (36 characters, a UUID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// An Automation execution id (36 characters, a UUID). Read back from
+/// stored progress through [`ExecutionId::parse`], like any other.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ExecutionId(String);
+
+impl TryFrom<String> for ExecutionId {
+    type Error = UsageError;
+
+    fn try_from(raw: String) -> Result<Self, UsageError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<ExecutionId> for String {
+    fn from(id: ExecutionId) -> String {
+        id.0
+    }
+}
 
 impl ExecutionId {
     pub fn parse(raw: &str) -> Result<Self, UsageError> {
