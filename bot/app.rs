@@ -146,7 +146,8 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
     let store = open_store(settings, &wiring).await?;
     let stop = CancellationToken::new();
-    let (outbox, sender) = Outbox::new(store.clone(), web.clone(), wiring.clock.clone(), Pacing::default());
+    let (outbox, sender) =
+        Outbox::new(store.clone(), web.clone(), wiring.clock.clone(), Pacing::default(), &wiring.replica);
     let chat = Arc::new(SlackChat::new(outbox.clone(), web.clone()));
     let parts = crate::notify::wiring::Parts {
         settings: &settings.notifications,

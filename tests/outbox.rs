@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::support::bot::init_logs;
 use crate::support::fake_slack::{Failure, FakeSlack};
 
+mod replicas;
 mod restart;
 mod storm;
 
@@ -50,7 +51,7 @@ impl Harness {
 
     fn with(slack: FakeSlack, store: Arc<dyn Storage>, pacing: Pacing) -> Harness {
         init_logs();
-        let (outbox, sender) = Outbox::new(store.clone(), web(&slack), system_clock(), pacing);
+        let (outbox, sender) = Outbox::new(store.clone(), web(&slack), system_clock(), pacing, "replica-a");
         let stop = CancellationToken::new();
         let sender = tokio::spawn(sender.run(stop.clone()));
         Harness { slack, store, outbox, stop, sender }

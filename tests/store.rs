@@ -51,6 +51,8 @@ macro_rules! suite {
                 a_notification_commits_its_records_its_writes_and_its_inbox_row_together,
                 a_write_for_a_message_never_posted_is_dropped_and_the_rest_of_the_notification_still_commits,
                 a_notification_repeated_after_a_crash_updates_its_message_instead_of_posting_it_again,
+                a_channel_is_sent_to_by_one_replica_until_its_lease_lapses_or_is_released,
+                of_many_replicas_leasing_a_free_channel_exactly_one_wins,
             ]);
             suite!(@cases $make, retention: [
                 finished_changes_go_after_their_retention_and_waiting_ones_never,

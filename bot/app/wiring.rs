@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use opsbot_commands::change::identity::Identity;
+use opsbot_commands::change::lifecycle::replica_id;
 use opsbot_commands::hooks::ParamHook;
 use opsbot_commands::ports::chat::Chat;
 use opsbot_commands::ports::{Clock, Gateways, system_clock};
@@ -32,6 +33,9 @@ pub struct Wiring {
     pub sqs: Option<aws_sdk_sqs::Client>,
     /// The DynamoDB client the store uses (`store.dynamodb`).
     pub dynamodb: Option<aws_sdk_dynamodb::Client>,
+    /// This process's name on the leases it holds in the store (running
+    /// changes, channels it sends to); tests run two replicas in one process.
+    pub replica: String,
 }
 
 impl Wiring {
@@ -46,6 +50,7 @@ impl Wiring {
             sweep_every: SWEEP_EVERY,
             sqs: None,
             dynamodb: None,
+            replica: replica_id(),
         }
     }
 
@@ -82,7 +87,8 @@ impl Wiring {
     pub fn ops(&self, store: Arc<dyn Storage>, chat: Arc<dyn Chat>, hooks: Vec<ParamHook>) -> Ops {
         let ops = Ops::new(self.aws.clone(), self.policy.clone(), store, chat)
             .with_param_hooks(hooks)
-            .with_clock(self.clock.clone());
+            .with_clock(self.clock.clone())
+            .with_replica(&self.replica);
         match &self.identity {
             Some(identity) => ops.with_identity(identity.clone()),
             None => ops,

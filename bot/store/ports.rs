@@ -106,6 +106,16 @@ pub trait OutboxStore: Send + Sync {
 
     /// Where `key`'s message was posted, once it was.
     async fn message_ref(&self, key: &str) -> Result<Option<MessageRef>, StoreError>;
+
+    /// Lets `owner` send `channel`'s writes until `until`: true when it
+    /// holds the channel now — it was free, its lease lapsed at `now`, or it
+    /// was `owner`'s already. One sender per channel across replicas is what
+    /// makes each write sent by one replica and keeps the channel's pace.
+    async fn outbox_lease(&self, channel: &ChannelId, owner: &str, until: Time, now: Time) -> Result<bool, StoreError>;
+
+    /// Gives `channel` up, if `owner` holds it (a replica stopping), so
+    /// another replica sends its writes at once.
+    async fn outbox_release(&self, channel: &ChannelId, owner: &str) -> Result<(), StoreError>;
 }
 
 /// Forgetting what is finished (see [`super::retention`]).

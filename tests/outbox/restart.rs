@@ -15,7 +15,7 @@ async fn a_post_slack_took_before_a_crash_is_found_again_and_never_posted_twice(
     let slack = FakeSlack::start().await;
     let store = opsbot::store::open(None).unwrap();
     // The crashed run: the row was marked sending, Slack posted it, the ts was never stored.
-    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST);
+    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST, "replica-a");
     outbox.post("pipeline:e1", &ch("C1"), &msg("running")).await.unwrap();
     let row = store.outbox_rows().await.unwrap().remove(0);
     store.outbox_sending(row.id).await.unwrap();
@@ -35,7 +35,7 @@ async fn a_post_interrupted_before_slack_took_it_is_posted_after_the_restart() {
     init_logs();
     let slack = FakeSlack::start().await;
     let store = opsbot::store::open(None).unwrap();
-    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST);
+    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST, "replica-a");
     outbox.post("pipeline:e1", &ch("C1"), &msg("running")).await.unwrap();
     store.outbox_sending(store.outbox_rows().await.unwrap()[0].id).await.unwrap();
 
@@ -52,7 +52,7 @@ async fn writes_queued_in_a_sqlite_file_are_sent_after_it_is_reopened() {
     let slack = FakeSlack::start().await;
     {
         let store = opsbot::store::open(Some(&path)).unwrap();
-        let (outbox, _stopped_before_it_ran) = Outbox::new(store, web(&slack), system_clock(), FAST);
+        let (outbox, _stopped_before_it_ran) = Outbox::new(store, web(&slack), system_clock(), FAST, "replica-a");
         outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).await.unwrap();
         outbox.reply("alarm:a", &msg("OK → ALARM")).await.unwrap();
         outbox.update("alarm:a", &msg("ALARM, acknowledged")).await.unwrap();
@@ -74,7 +74,7 @@ async fn a_thread_reply_slack_took_before_a_crash_is_found_in_its_thread_and_nev
     init_logs();
     let slack = FakeSlack::start().await;
     let store = opsbot::store::open(None).unwrap();
-    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST);
+    let (outbox, _never_run) = Outbox::new(store.clone(), web(&slack), system_clock(), FAST, "replica-a");
     let content = |text: &str| slack_morphism::prelude::SlackMessageContent::new().with_text(text.into());
     // The crashed run posted the alarm, then the reply reached Slack but its row stayed `sending`.
     outbox.post("alarm:a", &ch("C1"), &msg("ALARM")).await.unwrap();

@@ -181,3 +181,29 @@ pub async fn a_notification_repeated_after_a_crash_updates_its_message_instead_o
     s.commit_notification(&[], &[queued_post("alarm:a", "C1", "v0")], None, now()).await.unwrap();
     assert_eq!(rows(s.as_ref()).await, [(WriteOp::Update, "v0".into(), WriteState::Pending)]);
 }
+
+pub async fn a_channel_is_sent_to_by_one_replica_until_its_lease_lapses_or_is_released(s: Arc<dyn Storage>) {
+    let (c1, later) = (ch("C1"), |secs| now() + Duration::seconds(secs));
+    assert!(s.outbox_lease(&c1, "replica-a", later(30), now()).await.unwrap(), "a free channel");
+    assert!(!s.outbox_lease(&c1, "replica-b", later(40), later(10)).await.unwrap(), "held by A");
+    assert!(s.outbox_lease(&ch("C2"), "replica-b", later(40), later(10)).await.unwrap(), "channels are leased apart");
+    assert!(s.outbox_lease(&c1, "replica-a", later(50), later(20)).await.unwrap(), "A renews its own");
+    assert!(!s.outbox_lease(&c1, "replica-b", later(60), later(40)).await.unwrap(), "the renewal counts");
+    assert!(s.outbox_lease(&c1, "replica-b", later(90), later(50)).await.unwrap(), "lapsed: B takes it");
+    assert!(!s.outbox_lease(&c1, "replica-a", later(91), later(51)).await.unwrap(), "A finds it taken");
+    s.outbox_release(&c1, "replica-a").await.unwrap();
+    assert!(!s.outbox_lease(&c1, "replica-c", later(92), later(52)).await.unwrap(), "only its holder releases it");
+    s.outbox_release(&c1, "replica-b").await.unwrap();
+    assert!(s.outbox_lease(&c1, "replica-c", later(92), later(52)).await.unwrap(), "released: taken at once");
+}
+
+pub async fn of_many_replicas_leasing_a_free_channel_exactly_one_wins(s: Arc<dyn Storage>) {
+    let tries = (0..8).map(|n| {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.outbox_lease(&ch("C1"), &format!("replica-{n}"), now() + Duration::seconds(30), now()).await.unwrap()
+        })
+    });
+    let winners = futures_util::future::join_all(tries).await.into_iter().filter(|won| *won.as_ref().unwrap()).count();
+    assert_eq!(winners, 1);
+}

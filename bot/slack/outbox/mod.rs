@@ -66,10 +66,17 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// The queueing handle and the sender that drains the same store.
-    pub fn new(store: Arc<dyn Storage>, web: Arc<SlackWeb>, clock: Clock, pacing: Pacing) -> (Outbox, Sender) {
+    /// The queueing handle and the sender that drains the same store, as
+    /// replica `replica` (its name on the channels it sends to).
+    pub fn new(
+        store: Arc<dyn Storage>,
+        web: Arc<SlackWeb>,
+        clock: Clock,
+        pacing: Pacing,
+        replica: &str,
+    ) -> (Outbox, Sender) {
         let wake = Arc::new(Notify::new());
-        let sender = Sender::new(store.clone(), web, wake.clone(), clock.clone(), pacing);
+        let sender = Sender::new(store.clone(), web, wake.clone(), clock.clone(), pacing, replica.to_owned());
         (Outbox { store, wake, clock }, sender)
     }
 

@@ -15,6 +15,16 @@
 //! - `ok: false` (channel_not_found, not_in_channel, invalid_blocks, ...):
 //!   the row fails, logged with Slack's error; the channel moves on.
 //!
+//! Several replicas: a channel's writes are sent by one replica at a time,
+//! the one holding the channel's lease in the store ([`CHANNEL_LEASE`],
+//! renewed before a send once less than [`LEASE_MARGIN`] is left, released on
+//! stop). So each row is sent by one replica, and Slack's per-channel pace
+//! is kept by that replica's bucket. A dead replica's channels move to
+//! another once their lease lapsed; the new holder starts with a fresh
+//! bucket (a burst of three at most) and looks up any post the dead one
+//! left `sending`. Every Slack call is bounded by [`CALL_LIMIT`], well
+//! inside the margin, so a lease never lapses under a send in flight.
+//!
 //! Exactly once: a post is marked `sending` before chat.postMessage and its
 //! ts is stored in the transaction that completes the row. A post found
 //! `sending` (a crash, or an ambiguous failure) is first looked up in the
@@ -52,6 +62,14 @@ const STORE_RETRY: Duration = Duration::from_secs(1);
 const LONGEST_NAP: Duration = Duration::from_secs(3600);
 /// A post's history lookup starts this long before the row was created.
 const LOOKUP_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+/// How long a replica holds a channel's writes without renewing: a dead
+/// replica's channels are sent by another this long after its last send.
+pub const CHANNEL_LEASE: Duration = Duration::from_secs(30);
+/// A send starts only with at least this much of the channel's lease left.
+const LEASE_MARGIN: Duration = Duration::from_secs(20);
+/// Longest one Slack write may take; then it counts as a network failure
+/// (it may have been sent: a post is looked up before it is sent again).
+const CALL_LIMIT: Duration = Duration::from_secs(10);
 
 /// Drains the outbox; run it once with [`Sender::run`].
 pub struct Sender {
@@ -60,6 +78,8 @@ pub struct Sender {
     wake: Arc<Notify>,
     clock: Clock,
     pacing: Pacing,
+    /// This replica's name on the channel leases it holds.
+    replica: String,
 }
 
 /// The metadata key of a thread reply: its message's key and its row.
@@ -82,6 +102,10 @@ struct Turns {
     busy: HashSet<ChannelId>,
     sends: JoinSet<()>,
     by_task: HashMap<tokio::task::Id, ChannelId>,
+    /// Channels this replica holds, until when.
+    held: HashMap<ChannelId, Instant>,
+    /// Channels another replica holds: not asked for again before then.
+    elsewhere: HashMap<ChannelId, Instant>,
 }
 
 impl Sender {
@@ -91,8 +115,9 @@ impl Sender {
         wake: Arc<Notify>,
         clock: Clock,
         pacing: Pacing,
+        replica: String,
     ) -> Self {
-        Sender { store, web, wake, clock, pacing }
+        Sender { store, web, wake, clock, pacing, replica }
     }
 
     /// Sends until `stop`; then lets sends in flight finish (within a bound).
@@ -123,6 +148,34 @@ impl Sender {
         if tokio::time::timeout(DRAIN, async { while turns.sends.join_next().await.is_some() {} }).await.is_err() {
             warn!(in_flight = turns.sends.len(), "stopping with Slack writes in flight; they resume after restart");
         }
+        for channel in turns.held.keys().filter(|c| !turns.busy.contains(*c)) {
+            if let Err(err) = this.store.outbox_release(channel, &this.replica).await {
+                warn!(error = %err, %channel, "cannot give the channel up; another replica sends to it after its lease");
+            }
+        }
+    }
+
+    /// Whether this replica may send to `channel` now: it holds the lease
+    /// with [`LEASE_MARGIN`] left, or got (or renewed) it just now.
+    async fn hold(&self, turns: &mut Turns, channel: &ChannelId, now: Instant) -> Result<bool, StoreError> {
+        if turns.held.get(channel).is_some_and(|until| until.saturating_duration_since(now) >= LEASE_MARGIN) {
+            return Ok(true);
+        }
+        if turns.elsewhere.get(channel).is_some_and(|retry| *retry > now) {
+            return Ok(false);
+        }
+        let wall = (self.clock)();
+        let until = wall + chrono::TimeDelta::from_std(CHANNEL_LEASE).unwrap_or_default();
+        if self.store.outbox_lease(channel, &self.replica, until, wall).await? {
+            turns.held.insert(channel.clone(), now + CHANNEL_LEASE);
+            turns.elsewhere.remove(channel);
+            Ok(true)
+        } else {
+            debug!(%channel, "another replica sends to this channel");
+            turns.held.remove(channel);
+            turns.elsewhere.insert(channel.clone(), now + CHANNEL_LEASE / 3);
+            Ok(false)
+        }
     }
 
     /// Starts every due head row; returns when the next one will be due.
@@ -141,6 +194,12 @@ impl Sender {
                 next = Some(next.map_or(now + wait, |n| n.min(now + wait)));
                 continue;
             }
+            if !self.hold(turns, &row.channel, now).await? {
+                let retry = turns.elsewhere.get(&row.channel).copied().unwrap_or(now + CHANNEL_LEASE / 3);
+                next = Some(next.map_or(retry, |n| n.min(retry)));
+                continue;
+            }
+            let bucket = turns.buckets.get_mut(&row.channel).expect("made above");
             bucket.take(now, &self.pacing);
             turns.busy.insert(row.channel.clone());
             let (this, channel) = (self.clone(), row.channel.clone());
@@ -184,13 +243,21 @@ impl Sender {
             return Ok(found);
         }
         self.store.outbox_sending(row.id).await?;
-        let sent = match (row.op, &parent) {
-            (WriteOp::Update, Some(m)) => self.web.update_once(&m.channel, &m.ts, key, &content).await.map(|()| None),
-            (WriteOp::Reply, Some(m)) => {
-                self.web.post_once(&m.channel, Some(&m.ts), &reply_key(row), &content).await.map(Some)
+        let call = async {
+            match (row.op, &parent) {
+                (WriteOp::Update, Some(m)) => {
+                    self.web.update_once(&m.channel, &m.ts, key, &content).await.map(|()| None)
+                }
+                (WriteOp::Reply, Some(m)) => {
+                    self.web.post_once(&m.channel, Some(&m.ts), &reply_key(row), &content).await.map(Some)
+                }
+                _ => self.web.post_once(&row.channel, None, key, &content).await.map(Some),
             }
-            _ => self.web.post_once(&row.channel, None, key, &content).await.map(Some),
         };
+        let sent = tokio::time::timeout(CALL_LIMIT, call).await.unwrap_or_else(|_| {
+            let method = if row.op == WriteOp::Update { "chat.update" } else { "chat.postMessage" };
+            Err(CallError::Transient { method, why: format!("no answer within {} s", CALL_LIMIT.as_secs()) })
+        });
         Ok(match sent {
             Ok(Some(ts)) if row.op == WriteOp::Post => Outcome::Posted(ts),
             Ok(_) => Outcome::Done,

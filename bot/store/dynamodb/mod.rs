@@ -8,8 +8,9 @@
 //! (`gsi1pk` S, `gsi1sk` S, all attributes projected); TTL on `expires_at`
 //! (epoch seconds). DynamoDB deletes expired items late (up to days), so every
 //! read treats an item whose `expires_at` has passed as absent. Only claims
-//! carry `expires_at`: how long the rest is kept is `store.retention`, known
-//! to `prune` and not to the write that finishes a row, so `prune` deletes it.
+//! and channel leases carry `expires_at`: how long the rest is kept is
+//! `store.retention`, known to `prune` and not to the write that finishes a
+//! row, so `prune` deletes it.
 //! Times are Unix milliseconds (N) unless named `expires_at`. Sort keys that
 //! order are zero-padded to 20 digits ([`attr::pad`]).
 //!
@@ -17,7 +18,7 @@
 //! |---|---|---|---|---|
 //! | counter | `counter` | name | | `n` (N), [`DynamoStore::next`] |
 //! | claim | `claim#<key>` | `claim` | | `expires_at` = claimed + 1 day; put if absent or expired |
-//! | change | `change#<id>` | `change` | `change-state#<state>` / `<created>#<id>` | the record's fields; `transition` is conditional on `state` |
+//! | change | `change#<id>` | `change` | `change-state#<state>` / `<created>#<id>` | the record's fields; `transition` is conditional on `state`; while running `lease_owner`, `lease_until`, `following` (taken over conditionally on the lease) |
 //! | audit record | `audit` | `<at>#<seq>` | | newest first by query order |
 //! | inbox key | `inbox-key#<key>` | `key` | once handled: `inbox-handled` / `<received>#<key>` | `key`, `seq`, `received` |
 //! | inbox row | `inbox` | `<seq>` | | `key`, `body` (B), `received`, `attempts`, `next_attempt`, `error`; deleted once handled |
@@ -26,6 +27,7 @@
 //! | outbox row | `outbox` (failed: `outbox-failed`) | `<id>` | | as [`crate::store::OutboxRow`] |
 //! | outbox key | `outbox-key#<key>` | `key` | | `rows` (JSON: id, op, state, channel of each row of the key), version `v`; gone with its last row |
 //! | message | `message#<key>` | `message` | `messages` / `<posted>#<key>` | `channel`, `ts`, `posted` |
+//! | channel lease | `outbox-lease#<channel>` | `lease` | | `owner`, `until`; put if absent, ours or lapsed; `expires_at` = until + 1 day |
 //!
 //! # Decisions
 //! - Decisions other replicas could race are taken on consistent reads of

@@ -19,7 +19,7 @@ use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::ChannelId;
 
 use super::DynamoStore;
-use super::attr::{Item, channel, get_s, need_s};
+use super::attr::{Item, channel, get_s, n, need_s, s};
 use super::io::Range;
 use crate::store::living::LivingRecord;
 use crate::store::outbox::{Enqueued, OutboxRow, Queued, WriteState};
@@ -143,4 +143,31 @@ impl OutboxStore for DynamoStore {
         let Some(item) = self.get(&message_pk(key), "message").await? else { return Ok(None) };
         Ok(Some(MessageRef { channel: channel(need_s(&item, "channel")?)?, ts: need_s(&item, "ts")?.to_owned() }))
     }
+
+    async fn outbox_lease(&self, channel: &ChannelId, owner: &str, until: Time, now: Time) -> Result<bool, StoreError> {
+        let item = Item::from([
+            ("pk".to_owned(), s(lease_pk(channel))),
+            ("sk".to_owned(), s("lease")),
+            ("owner".to_owned(), s(owner)),
+            ("until".to_owned(), n(until.timestamp_millis())),
+            // Gone by itself a day after its holder stopped renewing it.
+            ("expires_at".to_owned(), n(until.timestamp() + 24 * 3600)),
+        ]);
+        let bound =
+            Item::from([(":owner".to_owned(), s(owner)), (":now".to_owned(), n(now.timestamp_millis()))]);
+        let put = self.put(item, Some("attribute_not_exists(pk) OR #owner = :owner OR #until <= :now"), bound);
+        self.write(put, &format!("leasing channel {channel}")).await
+    }
+
+    async fn outbox_release(&self, channel: &ChannelId, owner: &str) -> Result<(), StoreError> {
+        let bound = Item::from([(":owner".to_owned(), s(owner))]);
+        let delete = self.delete((&lease_pk(channel), "lease"), Some("#owner = :owner"), bound);
+        // Not ours (any more): nothing to give up.
+        self.write(delete, &format!("releasing channel {channel}")).await.map(drop)
+    }
+}
+
+/// The item that says which replica sends `channel`'s writes.
+fn lease_pk(channel: &ChannelId) -> String {
+    format!("outbox-lease#{channel}")
 }

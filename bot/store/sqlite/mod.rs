@@ -80,6 +80,11 @@ impl SqliteStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
             conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1)).map_err(err)?;
         }
+        // A SQLite store serves one process: the channels a previous one was
+        // sending to (and maybe died with) are free at once, not after
+        // their lease. Changes' leases stay: a console on the same file must
+        // not take over what a running `serve` follows.
+        conn.execute("DELETE FROM channel_leases", []).map_err(err)?;
         let db = Db { conn: Mutex::new(conn), claims_since_prune: AtomicU64::new(0) };
         Ok(SqliteStore { db: Arc::new(db), accepts: OnceLock::new() })
     }

@@ -227,6 +227,25 @@ impl OutboxStore for SqliteStore {
             .optional()
         })
     }
+
+    async fn outbox_lease(&self, channel: &ChannelId, owner: &str, until: Time, now: Time) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO channel_leases (channel, owner, until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (channel) DO UPDATE SET owner = excluded.owner, until = excluded.until
+                 WHERE owner = excluded.owner OR until <= ?4",
+                params![channel.as_str(), owner, millis(until), millis(now)],
+            )
+        })
+        .map(|changed| changed == 1)
+    }
+
+    async fn outbox_release(&self, channel: &ChannelId, owner: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("DELETE FROM channel_leases WHERE channel = ?1 AND owner = ?2", params![channel.as_str(), owner])
+                .map(drop)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // Running changes' leases (several replicas) and how to follow them on.
     "ALTER TABLE changes ADD COLUMN lease_owner TEXT;
      ALTER TABLE changes ADD COLUMN lease_until INTEGER;
-     ALTER TABLE changes ADD COLUMN following TEXT",
+     ALTER TABLE changes ADD COLUMN following TEXT;
+     CREATE TABLE channel_leases (channel TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL)",
 ];
 
 /// The outbox: one row per Slack write still to make, and where each message was posted.
