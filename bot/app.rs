@@ -6,8 +6,18 @@
 //! connection (in the socket transport) + the expiry [`sweeper`] + the
 //! store [`pruner`] + the
 //! notifications (SQS pollers, handler, outbox sender; see
-//! `notify::wiring`), all stopped by one cancellation token. On stop, answers
-//! being worked on get a few seconds to go out.
+//! `notify::wiring`).
+//!
+//! Stopping ([`Running::stop`], on SIGTERM) goes in three steps, so a replica
+//! leaves nothing half done and hands its work to the others at once:
+//! 1. intake ends: `/readyz` answers 503, the Socket Mode connections close,
+//!    SQS polling stops (what it did not take stays in the queue);
+//! 2. for up to `server.shutdown_grace`, answers in flight finish and changes
+//!    in their AWS call complete it; changes being followed are handed over
+//!    at once (their leases released);
+//! 3. everything else stops: the HTTP listener, the notification handler,
+//!    and the outbox sender, which lets its sends in flight finish and gives
+//!    its channels up.
 //!
 //! [`Wiring`] is what the application is built from besides settings: the AWS
 //! gateways, whose identity changes run under, the policy and the clock.
@@ -45,8 +55,6 @@ pub use error::AppError;
 use tasks::Tasks;
 pub use wiring::{SWEEP_EVERY, Wiring};
 
-/// How long answers in flight may take once a stop is asked for.
-const DRAIN: Duration = Duration::from_secs(10);
 /// How often what is finished is pruned from the store (`store.retention`).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -110,7 +118,10 @@ pub async fn open_store(settings: &Settings, wiring: &Wiring) -> Result<Arc<dyn 
 /// A started bot: where it listens and how to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Cancelled first when stopping: no new work is taken.
+    intake: CancellationToken,
     stop: CancellationToken,
+    grace: Duration,
     bot: Arc<SlackBot>,
     tasks: Tasks,
 }
@@ -145,7 +156,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     };
     let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
     let store = open_store(settings, &wiring).await?;
-    let stop = CancellationToken::new();
+    let (intake, stop) = (CancellationToken::new(), CancellationToken::new());
     let (outbox, sender) =
         Outbox::new(store.clone(), web.clone(), wiring.clock.clone(), Pacing::default(), &wiring.replica);
     let chat = Arc::new(SlackChat::new(outbox.clone(), web.clone()));
@@ -159,7 +170,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         clock: wiring.clock.clone(),
         sweep_every: wiring.sweep_every,
     };
-    let notifications = crate::notify::wiring::start(parts, &stop)?;
+    let notifications = crate::notify::wiring::start(parts, &intake, &stop)?;
     let mut ops = wiring.ops(store.clone(), chat, settings.on_param_change.clone());
     let mut tasks = Tasks::default();
     tasks.push("outbox sender", until_stopped(tokio::spawn(sender.run(stop.clone()))));
@@ -181,7 +192,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         .map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Listen { addr: settings.listen, source })?;
     let slack = http_slack.map(|signing_secrets| SlackHttp { bot: bot.clone(), signing_secrets });
-    let app = router(slack, sns, settings.max_body_bytes);
+    let app = router(slack, sns, settings.max_body_bytes, intake.clone());
     let http_stop = stop.clone();
     tasks.push(
         "HTTP server",
@@ -203,12 +214,12 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let prune = pruner(store.clone(), settings.retention.clone(), wiring.clock, stop.clone());
     tasks.push("store pruner", until_stopped(tokio::spawn(prune)));
     if let Some(app_token) = app_token {
-        let (bot, stop) = (bot.clone(), stop.clone());
-        let socket = async move { crate::slack::socket::run(bot, app_token, stop).await.map_err(AppError::AppToken) };
+        let (bot, intake) = (bot.clone(), intake.clone());
+        let socket = async move { crate::slack::socket::run(bot, app_token, intake).await.map_err(AppError::AppToken) };
         tasks.push("Socket Mode connection", tokio::spawn(socket));
     }
     info!(%addr, ?transport, "opsbot is serving");
-    Ok(Running { addr, stop, bot, tasks })
+    Ok(Running { addr, intake, stop, grace: settings.shutdown_grace, bot, tasks })
 }
 
 /// A task that only ends when stopped, as a serving task; its panic is the app's.
@@ -222,11 +233,13 @@ fn until_stopped(task: JoinHandle<()>) -> JoinHandle<Result<(), AppError>> {
 }
 
 impl Running {
-    /// Stops taking requests, lets answers in flight finish, and returns the
-    /// first error any part ended with.
+    /// Stops in the three steps of the module doc; the first error any part
+    /// ended with.
     pub async fn stop(self) -> Result<(), AppError> {
+        info!(grace_ms = self.grace.as_millis() as u64, "stopping: no new work; finishing what is in flight");
+        self.intake.cancel();
+        self.bot.drain(self.grace).await;
         self.stop.cancel();
-        self.bot.drain(DRAIN).await;
         self.tasks.join().await
     }
 

@@ -18,6 +18,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use opsbot_policies::Policy;
 use serde::Deserialize;
@@ -83,6 +84,34 @@ struct SlackFile {
 struct ServerFile {
     listen: Option<SocketAddr>,
     max_body_bytes: Option<usize>,
+    shutdown_grace: Option<serde_saphyr::Spanned<String>>,
+}
+
+/// `server.shutdown_grace` unless set: within ECS's default 30 s to SIGKILL.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+/// Longer than any orchestrator waits after SIGTERM by default.
+const LONGEST_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
+
+/// `server.shutdown_grace`, checked.
+fn shutdown_grace(path: &Path, raw: &serde_saphyr::Spanned<String>) -> Result<Duration, SettingsError> {
+    let invalid = |message: String| SettingsError::Invalid {
+        path: path.into(),
+        line: raw.referenced.line(),
+        column: raw.referenced.column(),
+        message,
+    };
+    let grace = opsbot_policies::parse_duration(&raw.value).ok_or_else(|| {
+        invalid(format!("server.shutdown_grace: `{}` is not a duration — write it like 20s or 1m", raw.value))
+    })?;
+    if grace > LONGEST_SHUTDOWN_GRACE {
+        return Err(invalid(format!(
+            "server.shutdown_grace: {} is longer than 10m — keep it under the time your orchestrator waits \
+             between SIGTERM and SIGKILL (ECS: stopTimeout, 30 s by default; Kubernetes: \
+             terminationGracePeriodSeconds, 30 s by default)",
+            raw.value
+        )));
+    }
+    Ok(grace)
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +126,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Requests from Slack larger than this are refused with 413.
     pub max_body_bytes: usize,
+    /// How long a stopping bot lets commands and Slack writes in flight
+    /// finish (`server.shutdown_grace`); keep it under the orchestrator's
+    /// kill timeout (ECS gives 30 s by default).
+    pub shutdown_grace: Duration,
     /// Where durable state lives (`store.path` or `store.dynamodb`).
     pub store: StoreChoice,
     /// How long what is finished is kept (`store.retention`).
@@ -122,6 +155,7 @@ impl Default for Settings {
             signing_secrets: Vec::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             store: StoreChoice::Sqlite(Some(PathBuf::from("opsbot.db"))),
             retention: crate::store::Retention::default(),
             on_param_change: Vec::new(),
@@ -145,6 +179,9 @@ impl Settings {
             settings.assume_role = aws::compile(path, &file.aws)?;
             settings.notifications = notifications::compile(path, &file.notifications)?;
             settings.retention = store::retention(path, &file.store)?;
+            if let Some(raw) = &file.server.shutdown_grace {
+                settings.shutdown_grace = shutdown_grace(path, raw)?;
+            }
             if let Some(choice) = store::choice(path, &file.store)? {
                 settings.store = choice;
             }

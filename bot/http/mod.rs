@@ -1,4 +1,6 @@
-//! The HTTP surface: `/healthz` always; in the HTTP transport also Slack's
+//! The HTTP surface: `/healthz` (the process answers) and `/readyz` (200
+//! while serving, 503 once stopping, so a load balancer stops sending work
+//! here) always; in the HTTP transport also Slack's
 //! `POST /slack/commands`, `/slack/interactions` and `/slack/events`; and
 //! `POST /sns` (see [`sns`]) when notifications come by SNS HTTP(S).
 //!
@@ -24,6 +26,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::settings::Secret;
@@ -43,8 +46,20 @@ pub struct SlackHttp {
     pub signing_secrets: Vec<Secret>,
 }
 
-pub fn router(slack: Option<SlackHttp>, sns: Option<sns::SnsEndpoint>, max_body_bytes: usize) -> Router {
-    let mut health = Router::new().route("/healthz", get(|| async { "ok" }));
+/// `draining` is cancelled when the bot begins to stop.
+pub fn router(
+    slack: Option<SlackHttp>,
+    sns: Option<sns::SnsEndpoint>,
+    max_body_bytes: usize,
+    draining: CancellationToken,
+) -> Router {
+    let ready = move || async move {
+        match draining.is_cancelled() {
+            true => (StatusCode::SERVICE_UNAVAILABLE, "draining: this replica is stopping"),
+            false => (StatusCode::OK, "ready"),
+        }
+    };
+    let mut health = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(ready));
     if let Some(sns) = sns {
         health = health.merge(sns::routes(sns));
     }

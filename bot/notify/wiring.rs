@@ -44,8 +44,14 @@ pub struct Parts<'a> {
     pub sweep_every: Duration,
 }
 
-/// Starts notifications when configured; `None` when `notifications:` names no source.
-pub fn start(parts: Parts<'_>, stop: &CancellationToken) -> Result<Option<Started>, SnsError> {
+/// Starts notifications when configured; `None` when `notifications:` names
+/// no source. SQS polling ends with `intake` (a stopping replica takes no
+/// more), handling with `stop`.
+pub fn start(
+    parts: Parts<'_>,
+    intake: &CancellationToken,
+    stop: &CancellationToken,
+) -> Result<Option<Started>, SnsError> {
     let settings = parts.settings;
     if settings.sqs_queues.is_empty() && settings.sns_topics.is_empty() {
         return Ok(None);
@@ -56,7 +62,8 @@ pub fn start(parts: Parts<'_>, stop: &CancellationToken) -> Result<Option<Starte
     match parts.sqs {
         Some(client) => {
             for queue in &settings.sqs_queues {
-                let poll = super::intake::sqs::poll(client.clone(), queue.clone(), notifications.clone(), stop.clone());
+                let poll =
+                    super::intake::sqs::poll(client.clone(), queue.clone(), notifications.clone(), intake.clone());
                 tasks.push(tokio::spawn(poll));
             }
         }

@@ -230,12 +230,15 @@ impl SlackBot {
     /// Waits for answers and changes still being worked on (graceful
     /// shutdown); both share the `within` budget.
     pub async fn drain(&self, within: std::time::Duration) {
-        let deadline = tokio::time::Instant::now() + within;
         self.tasks.close();
-        if tokio::time::timeout_at(deadline, self.tasks.wait()).await.is_err() {
-            warn!(pending = self.tasks.len(), "shutting down with answers still pending");
-        }
-        self.ops.drain(deadline.saturating_duration_since(tokio::time::Instant::now())).await;
+        let answers = async {
+            if tokio::time::timeout(within, self.tasks.wait()).await.is_err() {
+                warn!(pending = self.tasks.len(), "shutting down with answers still pending");
+            }
+        };
+        // At once, not after the answers: changes being followed are handed
+        // over now, so another replica carries them on without a gap.
+        tokio::join!(answers, self.ops.drain(within));
     }
 
     /// The request's context: who, where, their groups, and now.

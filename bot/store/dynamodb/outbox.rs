@@ -153,8 +153,7 @@ impl OutboxStore for DynamoStore {
             // Gone by itself a day after its holder stopped renewing it.
             ("expires_at".to_owned(), n(until.timestamp() + 24 * 3600)),
         ]);
-        let bound =
-            Item::from([(":owner".to_owned(), s(owner)), (":now".to_owned(), n(now.timestamp_millis()))]);
+        let bound = Item::from([(":owner".to_owned(), s(owner)), (":now".to_owned(), n(now.timestamp_millis()))]);
         let put = self.put(item, Some("attribute_not_exists(pk) OR #owner = :owner OR #until <= :now"), bound);
         self.write(put, &format!("leasing channel {channel}")).await
     }
