@@ -370,6 +370,16 @@ mod tests {
     }
 
     #[test]
+    fn the_shutdown_grace_is_read_and_checked_with_its_place_and_a_hint() {
+        assert_eq!(Settings::load(None, no_env).unwrap().shutdown_grace, Duration::from_secs(20));
+        assert_eq!(load_yaml("server:\n  shutdown_grace: 45s\n").unwrap().shutdown_grace, Duration::from_secs(45));
+        let err = load_yaml("server:\n  shutdown_grace: soon\n").unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:2:") && err.contains("write it like 20s"), "{err}");
+        let err = load_yaml("server:\n  shutdown_grace: 1h\n").unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:2:") && err.contains("SIGKILL"), "{err}");
+    }
+
+    #[test]
     fn a_bad_value_names_its_place() {
         let err = load_yaml("server:\n  listen: not-an-address\n").unwrap_err().to_string();
         assert!(err.contains("opsbot.yaml:2:"), "{err}");

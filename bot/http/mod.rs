@@ -206,3 +206,30 @@ async fn events(
     }
     Ok(StatusCode::OK.into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn readyz(router: Router) -> (StatusCode, String) {
+        let response = router.oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn readyz_answers_ready_while_serving_and_503_once_the_bot_is_stopping() {
+        let draining = CancellationToken::new();
+        let router = router(None, None, 1024, draining.clone());
+        assert_eq!(readyz(router.clone()).await, (StatusCode::OK, "ready".into()));
+        draining.cancel();
+        let (status, body) = readyz(router).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("stopping"), "{body}");
+    }
+}
