@@ -110,7 +110,8 @@ pub async fn open_store(settings: &Settings, wiring: &Wiring) -> Result<Arc<dyn 
             let client = wiring.dynamodb.clone().ok_or_else(|| {
                 StoreError(format!("store.dynamodb.table is {table}, but this app was built without AWS configuration"))
             })?;
-            Ok(Arc::new(crate::store::dynamodb::DynamoStore::open(client, table).await?))
+            let store = crate::store::dynamodb::DynamoStore::open(client, table).await?;
+            Ok(Arc::new(store.with_retention(&settings.retention)))
         }
     }
 }

@@ -164,3 +164,25 @@ async fn a_notification_too_big_for_one_transaction_is_refused_whole_not_split()
     assert!(refused.contains("101 writes") && refused.contains("100"), "says why: {refused}");
     assert_eq!(a.living(Living::Alarm, "arn:0").await.unwrap(), None, "nothing of it was kept");
 }
+
+#[tokio::test]
+async fn a_handled_notifications_key_expires_by_itself_after_the_inbox_retention() {
+    let name = unique("opsbot-ttl");
+    let client = client().await;
+    table::create(&client, &name).await.unwrap();
+    let keep = opsbot::store::Retention { inbox: std::time::Duration::from_secs(14 * 86_400), ..Default::default() };
+    let store = DynamoStore::open(client.clone(), &name).await.unwrap().with_retention(&keep);
+    let received = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    assert!(store.inbox_accept("event:1", b"{}", received.timestamp_millis()).await.unwrap());
+    let seq = store.inbox_pending(1, i64::MAX).await.unwrap()[0].seq;
+    let expires = || async {
+        let key = [("pk", "inbox-key#event:1"), ("sk", "key")]
+            .map(|(k, v)| (k.to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(v.into())));
+        let item = client.get_item().table_name(&name).set_key(Some(key.into())).send().await.unwrap().item.unwrap();
+        item.get("expires_at").map(|v| v.as_n().unwrap().parse::<i64>().unwrap())
+    };
+    assert_eq!(expires().await, None, "kept while it waits to be handled");
+    store.commit_notification(&[], &[], Some(seq), received).await.unwrap();
+    assert_eq!(expires().await, Some(received.timestamp() + 14 * 86_400), "DynamoDB's TTL deletes it");
+    assert!(store.inbox_knows("event:1").await.unwrap(), "still known for dedup until then");
+}

@@ -307,3 +307,45 @@ async fn an_event_handled_over_a_record_another_replica_just_changed_is_refused_
     let kept = n.store.living(Living::Alarm, ARN).await.unwrap().unwrap();
     assert_eq!(kept.version, 2, "both events were applied, one after the other");
 }
+
+/// Lands another replica's handling of the same alarm just before this
+/// replica's first commit, as a race between two replicas would.
+struct RacedOnce {
+    store: Arc<dyn crate::store::Storage>,
+    rival: std::sync::Mutex<Option<Batch>>,
+}
+
+#[async_trait]
+impl crate::notify::service::Writes for RacedOnce {
+    async fn commit(
+        &self,
+        records: &[LivingRecord],
+        _writes: &[Write],
+        handled: Option<i64>,
+    ) -> Result<(), crate::slack::outbox::OutboxError> {
+        let rival = self.rival.lock().unwrap().take();
+        if let Some(rival) = rival {
+            self.store.commit_notification(&rival.records, &[], None, t(1)).await?;
+        }
+        Ok(self.store.commit_notification(records, &[], handled, t(0)).await?)
+    }
+}
+
+#[tokio::test]
+async fn a_notification_whose_record_another_replica_just_moved_on_is_applied_at_once_not_after_a_retry_wait() {
+    use crate::notify::intake::Inbox;
+    use crate::notify::service::Notifications;
+
+    let n = notifier();
+    let store = n.store.clone();
+    let rival = n.handle(&parse(&alarm("INSUFFICIENT_DATA", 1)).unwrap(), t(1)).await.unwrap();
+    let outbox = Arc::new(RacedOnce { store: store.clone(), rival: std::sync::Mutex::new(Some(rival)) });
+    let clock: opsbot_commands::ports::Clock = Arc::new(|| t(0));
+    let service = Notifications::new(n, outbox, clock, std::time::Duration::from_secs(3600));
+    service.receive(&alarm("ALARM", 0)).await.unwrap();
+    service.drain().await;
+    assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "handled, not waiting for a retry");
+    assert_eq!(store.inbox_next_retry().await.unwrap(), None);
+    let kept = store.living(Living::Alarm, ARN).await.unwrap().unwrap();
+    assert_eq!(kept.version, 2, "the rival's event and this one, one after the other");
+}

@@ -46,6 +46,9 @@ use opsbot_commands::ports::Clock;
 const CHUNK: usize = 64;
 /// Parked notifications `alerts` names (it counts them all).
 const PARKED_LISTED: usize = 3;
+/// How often a notification whose commit was refused is handled again at
+/// once before the refusal counts as a failure (see `Notifications::handle`).
+const AT_ONCE: u32 = 3;
 
 /// Where handled notifications go: their records and writes, committed with
 /// the inbox row they came from. The Slack [`Outbox`] in `serve`; the
@@ -128,16 +131,30 @@ impl Notifications {
         }
     }
 
-    /// Handles one row: its records, its Slack writes and its being handled, together.
+    /// Handles one row: its records, its Slack writes and its being handled,
+    /// together. A refused commit is handled again at once, up to
+    /// [`AT_ONCE`] times, before it counts as a failure: with several
+    /// replicas, it is usually another one having just moved a record of the
+    /// same alarm or pipeline on, and reading the records again resolves it.
     async fn handle(&self, row: &InboxRow) -> Result<(), String> {
-        let batch = match parse(&row.body) {
-            Ok(inbound) => self.notifier.handle(&inbound, (self.clock)()).await.map_err(|e| e.to_string())?,
-            Err(err) => {
-                warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
-                Batch::default()
+        let mut tries = 1;
+        loop {
+            let batch = match parse(&row.body) {
+                Ok(inbound) => self.notifier.handle(&inbound, (self.clock)()).await.map_err(|e| e.to_string())?,
+                Err(err) => {
+                    warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
+                    Batch::default()
+                }
+            };
+            match self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)).await {
+                Ok(()) => return Ok(()),
+                Err(err) if tries < AT_ONCE => {
+                    debug!(key = %row.key, error = %err, tries, "notification not committed; handling it again at once");
+                    tries += 1;
+                }
+                Err(err) => return Err(err.to_string()),
             }
-        };
-        self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)).await.map_err(|e| e.to_string())
+        }
     }
 
     /// Records that `row` failed; false when even that cannot be written.

@@ -72,7 +72,8 @@ pub trait OutboxStore: Send + Sync {
     /// over the version it was read at — if one moved on meanwhile, nothing
     /// commits and the error says so), its `writes` (a write for a message
     /// never posted is dropped, with a warning) and, when given, its inbox
-    /// row marked handled.
+    /// row marked handled. A row no longer waiting (another replica handled
+    /// it meanwhile) commits nothing: its notification is already shown.
     async fn commit_notification(
         &self,
         records: &[LivingRecord],

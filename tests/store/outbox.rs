@@ -164,6 +164,17 @@ pub async fn a_notification_commits_its_records_its_writes_and_its_inbox_row_tog
     assert!(s.inbox_pending(10, now().timestamp_millis()).await.unwrap().is_empty(), "the inbox row is handled");
 }
 
+pub async fn a_notification_another_replica_already_handled_commits_nothing_the_second_time(s: Arc<dyn Storage>) {
+    assert!(s.inbox_accept("event:1", b"{}", now().timestamp_millis()).await.unwrap());
+    let seq = s.inbox_pending(10, now().timestamp_millis()).await.unwrap()[0].seq;
+    // Both replicas took the row; each handles it to the same posts and a thread reply.
+    let writes = [queued_post("alarm:a", "C1", "v0"), Queued::Reply { key: "alarm:a".into(), payload: "r1".into() }];
+    s.commit_notification(&[], &writes, Some(seq), now()).await.unwrap();
+    s.commit_notification(&[], &writes, Some(seq), now()).await.unwrap();
+    let queued: Vec<_> = s.outbox_rows().await.unwrap().into_iter().map(|r| (r.op, r.payload)).collect();
+    assert_eq!(queued, [(WriteOp::Post, "v0".into()), (WriteOp::Reply, "r1".into())], "one reply, not two");
+}
+
 pub async fn a_write_for_a_message_never_posted_is_dropped_and_the_rest_of_the_notification_still_commits(
     s: Arc<dyn Storage>,
 ) {

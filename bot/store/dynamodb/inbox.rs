@@ -47,18 +47,25 @@ fn parked_of(item: &Item) -> Result<ParkedRow, StoreError> {
 }
 
 impl DynamoStore {
-    /// The writes that mark row `seq` handled (none when it is not waiting):
-    /// the row goes, its key stays for dedup, filed for retention.
-    pub(super) async fn handled_writes(&self, seq: i64) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let Some(row) = self.get(ROWS, &pad(seq)).await? else { return Ok(Vec::new()) };
+    /// The writes that mark row `seq` handled (`None` when it is not waiting:
+    /// another replica handled it): the row goes — on condition it is still
+    /// there, so of two replicas handling it one commits —, its key stays
+    /// for dedup, filed for retention.
+    pub(super) async fn handled_writes(&self, seq: i64) -> Result<Option<Vec<TransactWriteItem>>, StoreError> {
+        let Some(row) = self.get(ROWS, &pad(seq)).await? else { return Ok(None) };
         let key = need_s(&row, "key")?;
         let received = need_n(&row, "received")?;
-        let bound =
-            Item::from([(":h".to_owned(), s(HANDLED)), (":sk".to_owned(), s(format!("{}#{key}", pad(received))))]);
-        Ok(vec![
+        let expires = received / 1000 + self.inbox_keys_for.as_secs() as i64;
+        let bound = Item::from([
+            (":h".to_owned(), s(HANDLED)),
+            (":sk".to_owned(), s(format!("{}#{key}", pad(received)))),
+            (":exp".to_owned(), n(expires)),
+        ]);
+        let update = "SET #gsi1pk = :h, #gsi1sk = :sk, #expires_at = :exp";
+        Ok(Some(vec![
             self.delete((ROWS, &pad(seq)), Some("attribute_exists(pk)"), Item::new()),
-            self.update((&key_pk(key), "key"), "SET #gsi1pk = :h, #gsi1sk = :sk", None, bound),
-        ])
+            self.update((&key_pk(key), "key"), update, None, bound),
+        ]))
     }
 
     /// One try at storing `body` under `key`: false when refused.

@@ -7,10 +7,12 @@
 //! Key `pk` (S) + `sk` (S); one sparse global secondary index `gsi1`
 //! (`gsi1pk` S, `gsi1sk` S, all attributes projected); TTL on `expires_at`
 //! (epoch seconds). DynamoDB deletes expired items late (up to days), so every
-//! read treats an item whose `expires_at` has passed as absent. Only claims
-//! and channel leases carry `expires_at`: how long the rest is kept is
-//! `store.retention`, known to `prune` and not to the write that finishes a
-//! row, so `prune` deletes it.
+//! read treats an item whose `expires_at` has passed as absent (a handled
+//! inbox key read late only dedups a little longer). Claims, channel
+//! leases and handled inbox keys (the bulk of a busy table, kept
+//! `store.retention.inbox`) carry `expires_at`; the rest is kept by rules
+//! only `prune` knows (an open alarm's message stays however old), so
+//! `prune` deletes it.
 //! Times are Unix milliseconds (N) unless named `expires_at`. Sort keys that
 //! order are zero-padded to 20 digits ([`attr::pad`]).
 //!
@@ -20,7 +22,7 @@
 //! | claim | `claim#<key>` | `claim` | | `expires_at` = claimed + 1 day; put if absent or expired |
 //! | change | `change#<id>` | `change` | `change-state#<state>` / `<created>#<id>` | the record's fields; `transition` is conditional on `state`; while running `lease_owner`, `lease_until`, `following` (taken over conditionally on the lease) |
 //! | audit record | `audit` | `<at>#<seq>` | | newest first by query order |
-//! | inbox key | `inbox-key#<key>` | `key` | once handled: `inbox-handled` / `<received>#<key>` | `key`, `seq`, `received` |
+//! | inbox key | `inbox-key#<key>` | `key` | once handled: `inbox-handled` / `<received>#<key>` | `key`, `seq`, `received`; once handled `expires_at` = received + `retention.inbox` |
 //! | inbox row | `inbox` | `<seq>` | | `key`, `body` (B), `received`, `attempts`, `next_attempt`, `error`; deleted once handled |
 //! | parked row | `inbox-parked` | `<parked>#<seq>` | | as a row, plus `parked` |
 //! | living record | `living#<kind>#<id>` | `living` | open: `living-open#<kind>` / `<opened>#<id>`; closed: `living-closed` / `<updated>#<kind>#<id>` | `body`, `open` (BOOL), `message`, `updated`, `opened`, version `v` |
@@ -61,6 +63,7 @@
 //! transactions), and one module per port: `changes`
 //! (claims, changes, audit), `inbox`, `living`, `outbox`, `retention`.
 
+use crate::store::Retention;
 use aws_sdk_dynamodb::Client;
 use opsbot_commands::ports::store::StoreError;
 
@@ -80,6 +83,10 @@ use attr::{failed, get_n, n, s};
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// How long a handled notification's key is kept for dedup
+    /// (`store.retention.inbox`): set as its `expires_at`, so DynamoDB
+    /// deletes the bulk of the inbox by itself, at no write cost.
+    inbox_keys_for: std::time::Duration,
 }
 
 impl DynamoStore {
@@ -87,7 +94,12 @@ impl DynamoStore {
     /// (see [`table::check`]; `opsbot store init` creates it).
     pub async fn open(client: Client, table: &str) -> Result<Self, StoreError> {
         table::check(&client, table).await?;
-        Ok(DynamoStore { client, table: table.to_owned() })
+        Ok(DynamoStore { client, table: table.to_owned(), inbox_keys_for: Retention::default().inbox })
+    }
+
+    /// Handled notifications' keys expire after `retention.inbox` (TTL).
+    pub fn with_retention(self, retention: &Retention) -> Self {
+        DynamoStore { inbox_keys_for: retention.inbox, ..self }
     }
 
     pub fn client(&self) -> &Client {

@@ -87,7 +87,13 @@ impl OutboxStore for DynamoStore {
             }
             all.extend(batch.writes(self));
             if let Some(seq) = handled {
-                all.extend(self.handled_writes(seq).await?);
+                match self.handled_writes(seq).await? {
+                    Some(writes) => all.extend(writes),
+                    None => {
+                        tracing::debug!(seq, "notification already handled by another replica; nothing to commit");
+                        return Ok(());
+                    }
+                }
             }
             if self.transact(all, "committing a handled notification").await? {
                 for key in dropped {

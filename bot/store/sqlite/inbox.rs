@@ -89,8 +89,12 @@ impl InboxStore for SqliteStore {
 
 /// Marks row `seq` handled inside an open transaction: its body is dropped,
 /// its key stays for dedup.
-pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<()> {
-    c.prepare_cached("UPDATE inbox SET body = NULL, error = NULL WHERE seq = ?1")?.execute([seq]).map(drop)
+/// Marks row `seq` handled; false when it was not waiting (already handled).
+pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<bool> {
+    let marked = c
+        .prepare_cached("UPDATE inbox SET body = NULL, error = NULL WHERE seq = ?1 AND body IS NOT NULL")?
+        .execute([seq])?;
+    Ok(marked == 1)
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use db::{Db, err};
 use group_commit::GroupCommit;
 use schema::MIGRATIONS;
+#[cfg(test)]
+use schema::RETENTION;
 
 const CLAIM_TTL_SECS: i64 = 24 * 3600;
 const PRUNE_EVERY: u64 = 1024;

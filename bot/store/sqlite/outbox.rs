@@ -143,8 +143,11 @@ impl OutboxStore for SqliteStore {
                     tracing::warn!(key = write.key(), "a write for a message never posted is dropped");
                 }
             }
-            if let Some(seq) = handled {
-                super::inbox::handled_in(&tx, seq)?;
+            if let Some(seq) = handled
+                && !super::inbox::handled_in(&tx, seq)?
+            {
+                // Already handled: dropping the transaction keeps nothing of it.
+                return Ok(None);
             }
             tx.commit().map(|()| None)
         })?;

@@ -52,7 +52,7 @@ const OUTBOX: &str = "CREATE TABLE outbox (
 /// living records' versions (optimistic concurrency) and the inbox's retry
 /// columns. Records kept before this version count as changed at the upgrade
 /// (version 1); their message keys are derived once from how `notify` names them.
-const RETENTION: &str = "
+pub(super) const RETENTION: &str = "
     ALTER TABLE living ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE living ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE living ADD COLUMN message TEXT;

@@ -70,6 +70,8 @@ pub struct PipelineDecision {
     /// What the plan picked: stage, action and execution.
     picked: Memo<(String, String, String)>,
     tracking: Tracking,
+    /// `pipeline approve` or `pipeline reject`: whose progress this keeps.
+    spec_name: &'static str,
 }
 
 /// A waiting approval with what the plan shows of it.
@@ -102,7 +104,11 @@ impl PipelineDecision {
         [("pipeline", self.name.to_string())].into_iter().chain(at).collect()
     }
 
-    pub(super) fn parse_as(spec: &Spec, decision: ApprovalDecision, args: &[String]) -> Result<Self, UsageError> {
+    pub(super) fn parse_as(
+        spec: &'static Spec,
+        decision: ApprovalDecision,
+        args: &[String],
+    ) -> Result<Self, UsageError> {
         expect_args(spec, args, 1, usize::MAX)?;
         let name = PipelineName::parse(&args[0])?;
         let mut rest = &args[1..];
@@ -118,15 +124,7 @@ impl PipelineDecision {
         }
         let comment = (!comment.is_empty()).then_some(comment);
         let (picked, tracking) = (Memo::default(), Tracking::default());
-        Ok(PipelineDecision { decision, name, at, comment, execution, picked, tracking })
-    }
-
-    /// `pipeline approve` or `pipeline reject`: whose progress this keeps.
-    fn spec_name(&self) -> &'static str {
-        match self.decision {
-            ApprovalDecision::Approve => SPEC.name,
-            ApprovalDecision::Reject => super::pipeline_reject::SPEC.name,
-        }
+        Ok(PipelineDecision { decision, name, at, comment, execution, picked, tracking, spec_name: spec.name })
     }
 
     fn words(&self) -> (&'static str, &'static str) {
@@ -272,11 +270,11 @@ impl ChangeCommand for PipelineDecision {
     }
 
     fn progress(&self) -> Option<String> {
-        self.tracking.progress(self.spec_name(), &self.name)
+        self.tracking.progress(self.spec_name, &self.name)
     }
 
     fn resume(&self, progress: &str) -> Result<(), String> {
-        self.tracking.resume(self.spec_name(), &self.name, progress)
+        self.tracking.resume(self.spec_name, &self.name, progress)
     }
 }
 

@@ -5,7 +5,7 @@
 use chrono::{Duration as Days, Utc};
 
 use super::*;
-use crate::store::sqlite::MIGRATIONS;
+use crate::store::sqlite::{MIGRATIONS, RETENTION};
 use crate::store::{InboxStore, OutboxStore};
 
 #[tokio::test]
@@ -28,7 +28,7 @@ async fn a_store_from_before_retention_keeps_its_records_and_their_messages() {
     let path = dir.path().join("old.db");
     {
         let old = rusqlite::Connection::open(&path).unwrap();
-        let before = MIGRATIONS.len() - 1;
+        let before = MIGRATIONS.iter().position(|m| *m == RETENTION).expect("the retention migration");
         for sql in &MIGRATIONS[..before] {
             old.execute_batch(sql).unwrap();
         }
