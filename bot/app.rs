@@ -216,8 +216,11 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     tasks.push("store pruner", until_stopped(tokio::spawn(prune)));
     if let Some(app_token) = app_token {
         let (bot, intake) = (bot.clone(), intake.clone());
-        let socket = async move { crate::slack::socket::run(bot, app_token, intake).await.map_err(AppError::AppToken) };
-        tasks.push("Socket Mode connection", tokio::spawn(socket));
+        let count = settings.socket_connections;
+        let socket = async move {
+            crate::slack::socket::run_many(bot, app_token, count, intake).await.map_err(AppError::AppToken)
+        };
+        tasks.push("Socket Mode connections", tokio::spawn(socket));
     }
     info!(%addr, ?transport, "opsbot is serving");
     Ok(Running { addr, intake, stop, grace: settings.shutdown_grace, bot, tasks })

@@ -38,6 +38,16 @@ pub use notifications::{AlarmSettings, NotificationSettings, Route};
 /// Where to find the Slack Web API when nothing says otherwise.
 pub const SLACK_API_URL: &str = "https://slack.com/api";
 
+/// Connections one replica keeps open unless configured otherwise. Slack
+/// refreshes connections routinely (`disconnect`, then the client reconnects);
+/// while one is being refreshed, Slack sends envelopes to the second, so the
+/// replica stays reachable. More than two buys little and eats into the app's
+/// budget of [`MAX_SOCKET_CONNECTIONS`], which every replica shares.
+pub const SOCKET_CONNECTIONS: usize = 2;
+
+/// Slack's limit of Socket Mode connections per app, across all replicas.
+pub const MAX_SOCKET_CONNECTIONS: usize = 10;
+
 /// A value that must never reach a log or a channel.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -77,6 +87,7 @@ struct File {
 #[serde(deny_unknown_fields, default)]
 struct SlackFile {
     api_url: Option<String>,
+    socket_connections: Option<serde_saphyr::Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,6 +129,9 @@ fn shutdown_grace(path: &Path, raw: &serde_saphyr::Spanned<String>) -> Result<Du
 pub struct Settings {
     /// Slack Web API base URL, never ending in `/`.
     pub slack_api_url: String,
+    /// How many Socket Mode connections this replica keeps open
+    /// (`slack.socket_connections`, 1..=[`MAX_SOCKET_CONNECTIONS`]).
+    pub socket_connections: usize,
     pub bot_token: Option<Secret>,
     pub app_token: Option<Secret>,
     /// Secrets a Slack request may be signed with: `SLACK_SIGNING_SECRET`,
@@ -150,6 +164,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             slack_api_url: SLACK_API_URL.into(),
+            socket_connections: SOCKET_CONNECTIONS,
             bot_token: None,
             app_token: None,
             signing_secrets: Vec::new(),
@@ -181,6 +196,9 @@ impl Settings {
             settings.retention = store::retention(path, &file.store)?;
             if let Some(raw) = &file.server.shutdown_grace {
                 settings.shutdown_grace = shutdown_grace(path, raw)?;
+            }
+            if let Some(count) = &file.slack.socket_connections {
+                settings.socket_connections = socket_connections(path, count)?;
             }
             if let Some(choice) = store::choice(path, &file.store)? {
                 settings.store = choice;
@@ -315,6 +333,24 @@ fn signing_secrets(list: &str) -> Result<Vec<Secret>, SettingsError> {
             secret => Ok(Secret(secret.to_owned())),
         })
         .collect()
+}
+
+/// `slack.socket_connections`, within what Slack allows one app.
+fn socket_connections(path: &Path, count: &serde_saphyr::Spanned<i64>) -> Result<usize, SettingsError> {
+    match usize::try_from(count.value) {
+        Ok(n) if (1..=MAX_SOCKET_CONNECTIONS).contains(&n) => Ok(n),
+        _ => Err(SettingsError::Invalid {
+            path: path.into(),
+            line: count.referenced.line(),
+            column: count.referenced.column(),
+            message: format!(
+                "slack.socket_connections: {} is out of range — 1 to {MAX_SOCKET_CONNECTIONS}: Slack allows \
+                 {MAX_SOCKET_CONNECTIONS} Socket Mode connections per app, shared by all replicas (keep replicas × \
+                 socket_connections ≤ {MAX_SOCKET_CONNECTIONS})",
+                count.value
+            ),
+        }),
+    }
 }
 
 /// slack-morphism joins `{base}/{method}`, so the base must not end in `/`.

@@ -56,15 +56,16 @@ async fn a_mention_over_the_socket_is_answered_in_its_thread() {
 #[tokio::test]
 async fn the_bot_reconnects_when_slack_asks_and_keeps_answering() {
     let bot = spawn_bot(Transport::Socket).await;
+    bot.slack.wait_for_sockets(2).await;
     bot.slack.disconnect();
-    // The next command goes over the new connection.
+    // The next command goes over the new connections.
     tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        while bot.slack.socket_connections() < 2 {
+        while bot.slack.socket_connections() < 4 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     })
     .await
-    .expect("reconnected within 10 s");
+    .expect("both connections reopened within 10 s");
     bot.slack.wait_for_socket().await;
     assert!(text_of(&bot.slash("pipelines").await).contains("catalog-service"));
 }

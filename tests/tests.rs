@@ -19,6 +19,7 @@ mod slack_aws;
 mod slack_changes;
 mod slack_http;
 mod slack_markup;
+mod slack_replicas;
 mod slack_socket;
 mod ssm_changes;
 mod store;

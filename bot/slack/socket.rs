@@ -2,19 +2,29 @@
 //! `apps.connections.open`, then for each envelope Slack pushes: ack at once
 //! (Slack's limit is 3 s), then hand the payload to [`SlackBot`].
 //!
+//! A replica keeps several connections open ([`run_many`];
+//! `slack.socket_connections`, default 2 — see
+//! [`crate::settings::SOCKET_CONNECTIONS`] for why), each with its own
+//! reconnect loop, all sharing one bot. Slack sends each envelope to one
+//! connection of the app, whichever replica holds it, and redelivers to
+//! another when the ack does not come within 3 s. Slack allows 10 per app,
+//! for all replicas together.
+//!
 //! Reconnects with backoff when Slack sends `disconnect` (it does so routinely
 //! to refresh connections), when the socket closes or errors, or when nothing
 //! arrives for [`IDLE_LIMIT`] (Slack pings far more often, so silence means a
-//! dead connection). Redeliveries are harmless: `SlackBot` claims request ids.
+//! dead connection). Redeliveries are harmless, on this connection or another
+//! replica's: `SlackBot` claims request ids in the shared store first.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::SlackBot;
 use super::payload::{self, Event, Interaction, SlashFields};
@@ -24,6 +34,36 @@ use crate::settings::Secret;
 const IDLE_LIMIT: Duration = Duration::from_secs(120);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// Keeps `count` connections open, each reconnecting on its own, until `stop`
+/// is cancelled. Fails when Slack refuses the app token to any of them; the
+/// others are closed first.
+pub async fn run_many(
+    bot: Arc<SlackBot>,
+    app_token: Secret,
+    count: usize,
+    stop: CancellationToken,
+) -> Result<(), WebError> {
+    info!(connections = count, "opening Socket Mode connections");
+    let all = stop.child_token();
+    let mut connections = JoinSet::new();
+    for n in 1..=count {
+        let connection = run(bot.clone(), app_token.clone(), all.clone());
+        connections.spawn(connection.instrument(info_span!("socket", connection = n)));
+    }
+    let mut outcome = Ok(());
+    while let Some(joined) = connections.join_next().await {
+        match joined {
+            Ok(Err(err)) if outcome.is_ok() => {
+                all.cancel();
+                outcome = Err(err);
+            }
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            _ => {}
+        }
+    }
+    outcome
+}
+
 /// Why a connection ended.
 enum Ended {
     Reconnect(String),
@@ -32,7 +72,7 @@ enum Ended {
 
 /// Runs until `stop` is cancelled. Fails only when Slack refuses the app
 /// token (retrying cannot help then).
-pub async fn run(bot: Arc<SlackBot>, app_token: Secret, stop: CancellationToken) -> Result<(), WebError> {
+async fn run(bot: Arc<SlackBot>, app_token: Secret, stop: CancellationToken) -> Result<(), WebError> {
     let mut failures = 0u32;
     loop {
         let url = tokio::select! {

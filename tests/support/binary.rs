@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
@@ -31,7 +32,9 @@ pub struct ServeProcess {
     child: tokio::process::Child,
     pub base: String,
     /// Reads stderr as it comes, so a chatty child never blocks on a full pipe.
-    stderr: tokio::task::JoinHandle<String>,
+    stderr: tokio::task::JoinHandle<()>,
+    /// What the child wrote to stderr so far.
+    stderr_text: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Serve {
@@ -68,6 +71,13 @@ impl Serve {
         self
     }
 
+    /// Runs the child without variable `name` (e.g. `OPSBOT_STORE`, which
+    /// would override the config file's store).
+    pub fn env_remove(mut self, name: &str) -> Serve {
+        self.command.env_remove(name);
+        self
+    }
+
     /// `--config <file>`.
     pub fn config(mut self, file: PathBuf) -> Serve {
         self.command.arg("--config").arg(file);
@@ -78,12 +88,15 @@ impl Serve {
     pub fn spawn(mut self) -> ServeProcess {
         let mut child = self.command.spawn().expect("the opsbot binary starts");
         let mut pipe = child.stderr.take().expect("stderr is piped");
+        let stderr_text = Arc::new(Mutex::new(Vec::new()));
+        let text = stderr_text.clone();
         let stderr = tokio::spawn(async move {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text).await;
-            text
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+                text.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
         });
-        ServeProcess { child, base: format!("http://127.0.0.1:{}", self.port), stderr }
+        ServeProcess { child, base: format!("http://127.0.0.1:{}", self.port), stderr, stderr_text }
     }
 
     /// Starts it and waits until it listens.
@@ -144,7 +157,14 @@ impl ServeProcess {
 
     /// Everything the process wrote to stderr (complete once it has exited).
     async fn stderr(self) -> String {
-        self.stderr.await.expect("the stderr reader ends with the pipe")
+        let text = self.stderr_text.clone();
+        self.stderr.await.expect("the stderr reader ends with the pipe");
+        String::from_utf8_lossy(&text.lock().unwrap()).into_owned()
+    }
+
+    /// What the process has written to stderr until now.
+    pub fn stderr_so_far(&self) -> String {
+        String::from_utf8_lossy(&self.stderr_text.lock().unwrap()).into_owned()
     }
 
     /// Stops the process with SIGKILL and returns its stderr.

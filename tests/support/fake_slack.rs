@@ -18,8 +18,10 @@
 //!   like Slack, each URL takes at most 5 posts.
 //! - **Socket Mode**: `apps.connections.open` hands out a single-use ticket URL
 //!   `ws://127.0.0.1:PORT/link/?ticket=..&app_id=..`; the socket greets with
-//!   `hello`, delivers envelopes, records acks, answers pings, and can send
-//!   `disconnect` (`refresh_requested`) then close, to exercise reconnects.
+//!   `hello`, delivers envelopes (spread over the live sockets in turn, or to
+//!   one the test picks), records acks, can lose an ack and redeliver the
+//!   envelope to another socket as Slack does after 3 s, answers pings, and can
+//!   send `disconnect` (`refresh_requested`) then close, to exercise reconnects.
 //! - **Payload builders** for slash commands (HTTP form and Socket Mode JSON),
 //!   `app_mention` event callbacks and `block_actions` button presses, with the
 //!   fake's team/app ids.

@@ -235,6 +235,41 @@ async fn socket_mode_round_trip_with_a_raw_client() {
     assert_eq!(fake.next_ack(&id).await, ack);
 }
 
+/// A raw client connected through `apps.connections.open`, past its `hello`.
+async fn raw_socket(fake: &FakeSlack) -> RawSocket {
+    let open = client(fake)
+        .open_session(&token(fake.app_token()))
+        .apps_connections_open(&SlackApiAppsConnectionOpenRequest::new())
+        .await
+        .expect("apps.connections.open");
+    let (mut ws, _) = tokio_tungstenite::connect_async(open.url.0.as_str()).await.expect("connect");
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    ws
+}
+
+#[tokio::test]
+async fn envelopes_go_to_live_sockets_in_turn_and_an_unacked_one_can_be_redelivered_to_another() {
+    let fake = FakeSlack::start().await;
+    let (mut first, mut second) = (raw_socket(&fake).await, raw_socket(&fake).await);
+    assert_eq!(fake.wait_for_sockets(2).await, vec![1, 2]);
+    let payload = json!({"text": "help"});
+    let a = fake.send_envelope("slash_commands", payload.clone()).await;
+    let b = fake.send_envelope("slash_commands", payload.clone()).await;
+    assert_eq!(next_json(&mut first).await["envelope_id"], a.as_str());
+    assert_eq!(next_json(&mut second).await["envelope_id"], b.as_str());
+    assert_eq!(fake.envelopes_per_socket(), [(1, 1), (2, 1)].into());
+
+    let lost = fake.send_envelope_losing_ack(1, "slash_commands", payload.clone());
+    assert_eq!(next_json(&mut first).await["envelope_id"], lost.as_str());
+    first.send(Message::text(json!({"envelope_id": lost}).to_string())).await.expect("ack");
+    fake.redeliver_to(2, &lost);
+    let again = next_json(&mut second).await;
+    assert_eq!((again["envelope_id"].as_str(), again["retry_attempt"].as_u64()), (Some(lost.as_str()), Some(1)));
+    assert_eq!((again["retry_reason"].as_str(), &again["payload"]), (Some("timeout"), &payload));
+    second.send(Message::text(json!({"envelope_id": lost}).to_string())).await.expect("ack");
+    fake.next_ack(&lost).await;
+}
+
 #[tokio::test]
 async fn disconnect_asks_the_client_to_refresh_then_closes() {
     let fake = FakeSlack::start().await;
