@@ -111,7 +111,7 @@ pub async fn open_store(settings: &Settings, wiring: &Wiring) -> Result<Arc<dyn 
                 StoreError(format!("store.dynamodb.table is {table}, but this app was built without AWS configuration"))
             })?;
             let store = crate::store::dynamodb::DynamoStore::open(client, table).await?;
-            Ok(Arc::new(store.with_retention(&settings.retention)))
+            Ok(Arc::new(store.with_retention(&settings.retention).with_replica(&wiring.replica)))
         }
     }
 }

@@ -186,3 +186,19 @@ async fn a_handled_notifications_key_expires_by_itself_after_the_inbox_retention
     assert_eq!(expires().await, Some(received.timestamp() + 14 * 86_400), "DynamoDB's TTL deletes it");
     assert!(store.inbox_knows("event:1").await.unwrap(), "still known for dedup until then");
 }
+
+#[tokio::test]
+async fn each_replica_handles_the_notifications_it_accepted_and_another_ones_only_once_they_waited_too_long() {
+    let name = unique("opsbot-owners");
+    table::create(&client().await, &name).await.unwrap();
+    let a = DynamoStore::open(client().await, &name).await.unwrap().with_replica("replica-a");
+    let b = DynamoStore::open(client().await, &name).await.unwrap().with_replica("replica-b");
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap().timestamp_millis();
+    assert!(a.inbox_accept("event:a", b"{}", t0).await.unwrap());
+    assert!(b.inbox_accept("event:b", b"{}", t0).await.unwrap());
+    let keys = |rows: Vec<opsbot::store::InboxRow>| rows.into_iter().map(|r| r.key).collect::<Vec<_>>();
+    assert_eq!(keys(a.inbox_pending(10, t0 + 1_000).await.unwrap()), ["event:a"]);
+    assert_eq!(keys(b.inbox_pending(10, t0 + 1_000).await.unwrap()), ["event:b"]);
+    let later = t0 + 31_000; // replica A may have died with its row
+    assert_eq!(keys(b.inbox_pending(10, later).await.unwrap()), ["event:a", "event:b"]);
+}

@@ -9,6 +9,7 @@ mod fuzz;
 mod identity;
 mod layout;
 mod notify_e2e;
+mod notify_replicas;
 mod notify_restart;
 mod notify_sns;
 mod notify_sqs;

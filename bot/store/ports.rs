@@ -21,7 +21,9 @@ pub trait InboxStore: Send + Sync {
     async fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError>;
 
     /// Up to `limit` unhandled rows due at `now_ms`, oldest first (parked
-    /// rows and rows waiting for their next attempt left out).
+    /// rows and rows waiting for their next attempt left out). A store
+    /// shared by replicas leaves out, for a while, the rows another replica
+    /// accepted: that one handles them, unless it died.
     async fn inbox_pending(&self, limit: usize, now_ms: i64) -> Result<Vec<InboxRow>, StoreError>;
 
     /// When the next row waiting for a retry is due (ms), if any waits.

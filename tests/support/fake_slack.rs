@@ -82,6 +82,8 @@ pub struct Call {
     /// Form fields Slack itself reads as JSON (`blocks`, `attachments`, ...) are
     /// decoded, so assertions look the same whichever encoding the client chose.
     pub body: Value,
+    /// When it arrived (pacing is judged on these).
+    pub at: std::time::Instant,
 }
 
 /// A failure to answer the next call of a method with (see [`FakeSlack::fail_next`]).

@@ -19,6 +19,14 @@ use crate::store::ports::InboxStore;
 /// The partition of unhandled rows, and of parked ones.
 pub(super) const ROWS: &str = "inbox";
 pub(super) const PARKED: &str = "inbox-parked";
+/// How long a row waits for the replica that accepted it before another
+/// replica handles it too (that one may have died). Handling twice is safe
+/// (only one commit marks the row handled), just wasted work.
+pub(super) const TAKE_OVER_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The `gsi1` partition of rows waiting for a retry, by when it is due.
+const RETRIES: &str = "inbox-retry";
+
 /// The `gsi1` partition of handled keys.
 pub(super) const HANDLED: &str = "inbox-handled";
 
@@ -85,6 +93,7 @@ impl DynamoStore {
             ("key".to_owned(), s(key)),
             ("body".to_owned(), AttributeValue::B(Blob::new(body))),
             ("received".to_owned(), n(now_ms)),
+            ("by".to_owned(), s(&self.replica)),
             ("attempts".to_owned(), n(0)),
             ("next_attempt".to_owned(), n(0)),
         ]);
@@ -103,6 +112,9 @@ impl DynamoStore {
         parked.insert("attempts".to_owned(), n(attempts.into()));
         parked.insert("error".to_owned(), s(error));
         parked.insert("parked".to_owned(), n(now_ms));
+        // Out of the retry index: a parked row is never due again.
+        parked.remove("gsi1pk");
+        parked.remove("gsi1sk");
         let old = Item::from([(":old".to_owned(), n(get_n(row, "attempts").unwrap_or(0)))]);
         let writes =
             vec![self.delete((ROWS, &pad(seq)), Some("#attempts = :old"), old), self.put(parked, None, Item::new())];
@@ -130,14 +142,20 @@ impl InboxStore for DynamoStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let due = |item: &Item| get_n(item, "next_attempt").unwrap_or(0) <= now_ms;
+        let orphaned = now_ms - TAKE_OVER_AFTER.as_millis() as i64;
+        let due = |item: &Item| {
+            let ours = get_s(item, "by").is_none_or(|by| by == self.replica);
+            get_n(item, "next_attempt").unwrap_or(0) <= now_ms
+                && (ours || get_n(item, "received").is_some_and(|at| at <= orphaned))
+        };
         self.query(Range::table(ROWS), Some(limit), due).await?.iter().map(row_of).collect()
     }
 
     async fn inbox_next_retry(&self) -> Result<Option<i64>, StoreError> {
-        let retried = |item: &Item| get_n(item, "attempts").unwrap_or(0) > 0;
-        let rows = self.query(Range::table(ROWS), None, retried).await?;
-        Ok(rows.iter().filter_map(|item| get_n(item, "next_attempt")).min())
+        // The index lists only rows that failed, soonest first: one small read
+        // however long the inbox is.
+        let soonest = self.query(Range::index(RETRIES), Some(1), |_| true).await?;
+        Ok(soonest.first().and_then(|item| get_n(item, "next_attempt")))
     }
 
     async fn inbox_failed(&self, seq: i64, error: &str, now_ms: i64) -> Result<Failure, StoreError> {
@@ -159,8 +177,10 @@ impl InboxStore for DynamoStore {
                 (":a".to_owned(), n(attempts.into())),
                 (":e".to_owned(), s(error)),
                 (":at".to_owned(), n(at_ms)),
+                (":r".to_owned(), s(RETRIES)),
+                (":rsk".to_owned(), s(format!("{}#{}", pad(at_ms), pad(seq)))),
             ]);
-            let update = "SET #attempts = :a, #error = :e, #next_attempt = :at";
+            let update = "SET #attempts = :a, #error = :e, #next_attempt = :at, #gsi1pk = :r, #gsi1sk = :rsk";
             let write = self.update((ROWS, &pad(seq)), update, Some("#attempts = :old"), bound);
             if self.write(write, &format!("recording a failure of inbox row {seq}")).await? {
                 return Ok(Failure::RetryAt { attempts, at_ms });

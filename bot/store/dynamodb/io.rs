@@ -53,6 +53,9 @@ impl<'a> Range<'a> {
     }
 }
 
+/// The smallest page a limited query asks for (a filter may drop some).
+const SMALLEST_PAGE: usize = 25;
+
 /// `#name` → `name` for every `#name` in `exprs`.
 fn names(exprs: &[&str]) -> Option<HashMap<String, String>> {
     let mut found = HashMap::new();
@@ -90,7 +93,9 @@ impl DynamoStore {
     }
 
     /// The items of `range` that `keep` accepts, in sort-key order, until
-    /// `limit` of them (every page read as needed).
+    /// `limit` of them (every page read as needed). With a `limit`, pages
+    /// are that size (at least [`SMALLEST_PAGE`]): reading the first due
+    /// rows of a long inbox must not read a megabyte of bodies each time.
     pub(super) async fn query(
         &self,
         range: Range<'_>,
@@ -116,6 +121,7 @@ impl DynamoStore {
                 .key_condition_expression(&condition)
                 .set_expression_attribute_values(Some(bound.clone()))
                 .scan_index_forward(!range.newest_first)
+                .set_limit(limit.map(|limit| limit.max(SMALLEST_PAGE) as i32))
                 .set_exclusive_start_key(start)
                 .send()
                 .await

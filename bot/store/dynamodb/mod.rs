@@ -23,7 +23,7 @@
 //! | change | `change#<id>` | `change` | `change-state#<state>` / `<created>#<id>` | the record's fields; `transition` is conditional on `state`; while running `lease_owner`, `lease_until`, `following` (taken over conditionally on the lease) |
 //! | audit record | `audit` | `<at>#<seq>` | | newest first by query order |
 //! | inbox key | `inbox-key#<key>` | `key` | once handled: `inbox-handled` / `<received>#<key>` | `key`, `seq`, `received`; once handled `expires_at` = received + `retention.inbox` |
-//! | inbox row | `inbox` | `<seq>` | | `key`, `body` (B), `received`, `attempts`, `next_attempt`, `error`; deleted once handled |
+//! | inbox row | `inbox` | `<seq>` | once failed: `inbox-retry` / `<next_attempt>#<seq>` | `key`, `body` (B), `received`, `by` (the accepting replica), `attempts`, `next_attempt`, `error`; deleted once handled |
 //! | parked row | `inbox-parked` | `<parked>#<seq>` | | as a row, plus `parked` |
 //! | living record | `living#<kind>#<id>` | `living` | open: `living-open#<kind>` / `<opened>#<id>`; closed: `living-closed` / `<updated>#<kind>#<id>` | `body`, `open` (BOOL), `message`, `updated`, `opened`, version `v` |
 //! | outbox row | `outbox` (failed: `outbox-failed`) | `<id>` | | as [`crate::store::OutboxRow`] |
@@ -87,6 +87,11 @@ pub struct DynamoStore {
     /// (`store.retention.inbox`): set as its `expires_at`, so DynamoDB
     /// deletes the bulk of the inbox by itself, at no write cost.
     inbox_keys_for: std::time::Duration,
+    /// This replica's name on the notifications it accepts: it handles
+    /// those, and another replica's only once they waited
+    /// [`inbox::TAKE_OVER_AFTER`] (their replica may have died), so two
+    /// replicas do not both work through every row.
+    replica: String,
 }
 
 impl DynamoStore {
@@ -94,7 +99,13 @@ impl DynamoStore {
     /// (see [`table::check`]; `opsbot store init` creates it).
     pub async fn open(client: Client, table: &str) -> Result<Self, StoreError> {
         table::check(&client, table).await?;
-        Ok(DynamoStore { client, table: table.to_owned(), inbox_keys_for: Retention::default().inbox })
+        let inbox_keys_for = Retention::default().inbox;
+        Ok(DynamoStore { client, table: table.to_owned(), inbox_keys_for, replica: String::new() })
+    }
+
+    /// Accepts notifications as replica `name` (see [`DynamoStore`]'s `replica`).
+    pub fn with_replica(self, name: &str) -> Self {
+        DynamoStore { replica: name.to_owned(), ..self }
     }
 
     /// Handled notifications' keys expire after `retention.inbox` (TTL).

@@ -109,7 +109,8 @@ async fn api(
         Err(code) => return slack_error(code),
     };
     let token = bearer_token(&headers).or(form_token);
-    let call = Call { method: method.clone(), token: token.clone(), body: Value::Object(params.clone()) };
+    let at = std::time::Instant::now();
+    let call = Call { method: method.clone(), token: token.clone(), body: Value::Object(params.clone()), at };
     let injected = shared.update(|s| {
         s.calls.push(Recorded::new(call));
         s.failures.get_mut(&method).and_then(|queue| queue.pop_front())
