@@ -16,7 +16,7 @@
 
 mod rollout;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
@@ -75,14 +75,14 @@ async fn config(extra: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// `opsbot serve --transport http --config FILE`, AWS on the emulators
 /// (plus `env`), named `name` on the leases it holds.
-async fn replica(slack: &FakeSlack, file: &PathBuf, name: &str, env: &[(&str, String)]) -> ServeProcess {
-    Serve::new(slack, "http", &PathBuf::from("unused.db"))
+async fn replica(slack: &FakeSlack, file: &Path, name: &str, env: &[(&str, String)]) -> ServeProcess {
+    Serve::new(slack, "http", Path::new("unused.db"))
         .env_remove("OPSBOT_STORE")
         .envs(emulators().await.env())
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
         .env("HOSTNAME", name)
-        .config(file.clone())
+        .config(file.to_path_buf())
         .listening()
         .await
 }
