@@ -61,14 +61,14 @@ struct Replicas {
     _dir: tempfile::TempDir,
 }
 
-/// A fresh table and a config file naming it (with `extra` YAML appended).
-async fn config(extra: &str) -> (tempfile::TempDir, PathBuf) {
+/// A fresh table and a config file naming it, with [`POLICY`] and a 5 s grace.
+async fn config() -> (tempfile::TempDir, PathBuf) {
     let table = unique("opsbot-replicas");
     let dynamodb = aws_sdk_dynamodb::Client::new(&emulators().await.sdk_config().await);
     opsbot::store::dynamodb::table::create(&dynamodb, &table).await.expect("the table is created on moto");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("opsbot.yaml");
-    let yaml = format!("store:\n  dynamodb: {{ table: {table} }}\nserver:\n  shutdown_grace: 5s\n{POLICY}{extra}");
+    let yaml = format!("store:\n  dynamodb: {{ table: {table} }}\nserver:\n  shutdown_grace: 5s\n{POLICY}");
     std::fs::write(&file, yaml).unwrap();
     (dir, file)
 }
@@ -87,11 +87,11 @@ async fn replica(slack: &FakeSlack, file: &Path, name: &str, env: &[(&str, Strin
         .await
 }
 
-async fn replicas(env: &[(&str, String)]) -> Replicas {
-    let (dir, file) = config("").await;
+async fn replicas() -> Replicas {
+    let (dir, file) = config().await;
     let slack = FakeSlack::start().await;
-    let a = replica(&slack, &file, "replica-a", env).await;
-    let b = replica(&slack, &file, "replica-b", env).await;
+    let a = replica(&slack, &file, "replica-a", &[]).await;
+    let b = replica(&slack, &file, "replica-b", &[]).await;
     Replicas { slack, a: Some(a), b, _dir: dir }
 }
 
@@ -196,7 +196,7 @@ async fn versions(ssm: &aws_sdk_ssm::Client, name: &str) -> Vec<(i64, String)> {
 
 #[tokio::test]
 async fn a_slash_command_retried_on_the_other_replica_is_answered_once() {
-    let r = replicas(&[]).await;
+    let r = replicas().await;
     let (name, ssm) = parameter("replicas-open", "off").await;
     let slash = r.slash(USER, &format!("param set {name} on"));
 
@@ -214,7 +214,7 @@ async fn a_slash_command_retried_on_the_other_replica_is_answered_once() {
 
 #[tokio::test]
 async fn a_change_planned_on_one_replica_and_confirmed_on_the_other_runs_once() {
-    let r = replicas(&[]).await;
+    let r = replicas().await;
     let (name, ssm) = parameter("replicas-open", "off").await;
     let plan = r.ask(r.a(), USER, &format!("param set {name} on")).await;
 
@@ -237,7 +237,7 @@ async fn a_change_planned_on_one_replica_and_confirmed_on_the_other_runs_once() 
 
 #[tokio::test]
 async fn a_change_asked_for_on_one_replica_and_approved_on_the_other_runs_once() {
-    let r = replicas(&[]).await;
+    let r = replicas().await;
     let (name, ssm) = parameter("replicas-approved", "off").await;
     let plan = r.ask(r.a(), USER, &format!("param set {name} on")).await;
     assert!(text_of(&plan).contains("a member of *leads* must approve"), "{}", text_of(&plan));
@@ -293,7 +293,7 @@ async fn idle_service() -> String {
 async fn a_replica_stopped_mid_change_hands_it_over_and_the_other_reports_its_end_once() {
     let rollout = rollout::SlowRollout::start(emulators().await.moto_url()).await;
     let service = idle_service().await;
-    let (dir, file) = config("").await;
+    let (dir, file) = config().await;
     let slack = FakeSlack::start().await;
     let ecs = [("AWS_ENDPOINT_URL_ECS", rollout.url.clone())];
     let b = replica(&slack, &file, "replica-b", &ecs).await;
