@@ -16,6 +16,7 @@ mod notify_sqs;
 mod outage;
 mod outbox;
 mod pipeline_changes;
+mod replicas;
 mod slack_aws;
 mod slack_changes;
 mod slack_http;

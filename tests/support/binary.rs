@@ -71,8 +71,16 @@ impl Serve {
         self
     }
 
-    /// Runs the child without variable `name` (e.g. `OPSBOT_STORE`, which
-    /// would override the config file's store).
+    /// Several variables at once (later ones win, as with [`Serve::env`]).
+    pub fn envs<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Serve {
+        self.command.envs(vars);
+        self
+    }
+
+    /// Leaves `name` unset (e.g. `OPSBOT_STORE`, so the config file's store applies).
     pub fn env_remove(mut self, name: &str) -> Serve {
         self.command.env_remove(name);
         self
@@ -148,6 +156,14 @@ impl ServeProcess {
         let ts = chrono::Utc::now().timestamp().to_string();
         let sig = signing::sign_bytes(secret, &ts, &body);
         self.post(path, content_type, body, &[("x-slack-request-timestamp", &ts), ("x-slack-signature", &sig)]).await
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the process does (`kill`:
+    /// the crate forbids `unsafe`, so no `libc::kill`).
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the process is running").to_string();
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(sent.success(), "kill -TERM {pid} failed");
     }
 
     /// Whether the process is still running.

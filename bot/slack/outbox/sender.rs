@@ -19,7 +19,9 @@
 //! the one holding the channel's lease in the store ([`CHANNEL_LEASE`],
 //! renewed before a send once less than [`LEASE_MARGIN`] is left, released on
 //! stop). So each row is sent by one replica, and Slack's per-channel pace
-//! is kept by that replica's bucket. A dead replica's channels move to
+//! is kept by that replica's bucket. While it holds a channel, a replica
+//! reads the queue every [`HELD_POLL`], so what other replicas queue for
+//! that channel goes out at once, not when the lease lapses. A dead replica's channels move to
 //! another once their lease lapsed; the new holder starts with a fresh
 //! bucket (a burst of three at most) and looks up any post the dead one
 //! left `sending`. Every Slack call is bounded by [`CALL_LIMIT`], well
@@ -60,6 +62,11 @@ const STORE_RETRY: Duration = Duration::from_secs(1);
 /// Longest sleep between two looks at the queue (a row scheduled far ahead
 /// is simply looked at again).
 const LONGEST_NAP: Duration = Duration::from_secs(3600);
+/// How often the queue is read while this replica holds a channel: rows
+/// another replica queues for that channel wake nothing here (the wake is
+/// in-process), and that replica leaves them to the holder until the lease
+/// lapses (up to [`CHANNEL_LEASE`] after the holder's last send).
+const HELD_POLL: Duration = Duration::from_secs(1);
 /// A post's history lookup starts this long before the row was created.
 const LOOKUP_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 /// How long a replica holds a channel's writes without renewing: a dead
@@ -108,6 +115,20 @@ struct Turns {
     elsewhere: HashMap<ChannelId, Instant>,
 }
 
+/// `next`, or sooner ([`HELD_POLL`]) while this replica holds a channel.
+/// Found by two replicas on one table (issue 11): B ran a change whose
+/// message A had posted, so A held the channel; A's sender slept (nothing
+/// queued by A) and B waited for A's idle lease to lapse, so the change's
+/// end reached Slack up to ~40 s late.
+fn poll_while_holding(turns: &Turns, next: Option<Instant>) -> Option<Instant> {
+    let now = Instant::now();
+    if !turns.held.values().any(|until| *until > now) {
+        return next;
+    }
+    let poll = now + HELD_POLL;
+    Some(next.map_or(poll, |n| n.min(poll)))
+}
+
 impl Sender {
     pub(super) fn new(
         store: Arc<dyn Storage>,
@@ -126,7 +147,7 @@ impl Sender {
         let mut turns = Turns::default();
         loop {
             let next = match this.start_due(&mut turns).await {
-                Ok(next) => next,
+                Ok(next) => poll_while_holding(&turns, next),
                 Err(err) => {
                     error!(error = %err, "cannot read the Slack outbox; trying again");
                     Some(Instant::now() + STORE_RETRY)
