@@ -46,6 +46,10 @@ use opsbot_commands::ports::Clock;
 const CHUNK: usize = 64;
 /// Parked notifications `alerts` names (it counts them all).
 const PARKED_LISTED: usize = 3;
+/// After a wake, how long more notifications may gather before the inbox is
+/// read: in a storm, one read (and one look for retries) per this instead
+/// of one per notification.
+const GATHER: Duration = Duration::from_millis(50);
 /// How often a notification whose commit was refused is handled again at
 /// once before the refusal counts as a failure (see `Notifications::handle`).
 const AT_ONCE: u32 = 3;
@@ -104,7 +108,7 @@ impl Notifications {
             let wake_at = self.next_retry().await.map_or(next_sweep, |retry| retry.min(next_sweep));
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified() => tokio::time::sleep(GATHER).await,
                 _ = tokio::time::sleep_until(wake_at) => {}
             }
         }

@@ -67,6 +67,10 @@ const LONGEST_NAP: Duration = Duration::from_secs(3600);
 /// in-process), and that replica leaves them to the holder until the lease
 /// lapses (up to [`CHANNEL_LEASE`] after the holder's last send).
 const HELD_POLL: Duration = Duration::from_secs(1);
+/// After a wake, how long more writes may gather before the queue is read:
+/// in a storm, one read per this instead of one per queued write (each read
+/// is a query of the whole queue); nothing a per-second pace would notice.
+const GATHER: Duration = Duration::from_millis(100);
 /// A post's history lookup starts this long before the row was created.
 const LOOKUP_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 /// How long a replica holds a channel's writes without renewing: a dead
@@ -156,7 +160,7 @@ impl Sender {
             let sleep = tokio::time::sleep_until(next.unwrap_or_else(Instant::now));
             tokio::select! {
                 () = stop.cancelled() => break,
-                () = this.wake.notified() => {}
+                () = this.wake.notified() => tokio::time::sleep(GATHER).await,
                 Some(done) = turns.sends.join_next_with_id() => {
                     let id = done.as_ref().map(|(id, ())| *id).unwrap_or_else(|e| e.id());
                     if let Some(channel) = turns.by_task.remove(&id) {
