@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::support::aws_setup::create_queue;
 use crate::support::binary::{Serve, ServeProcess};
-use crate::support::emulators::{emulators, unique};
+use crate::support::emulators::{Emulators, unique};
 use crate::support::fake_slack::FakeSlack;
 
 const ALARMS: usize = 50;
@@ -51,8 +51,7 @@ fn change(n: usize, step: usize, run: &str) -> String {
     .to_string()
 }
 
-async fn replica(slack: &FakeSlack, config: &Path) -> ServeProcess {
-    let emu = emulators().await;
+async fn replica(emu: &Emulators, slack: &FakeSlack, config: &Path) -> ServeProcess {
     Serve::new(slack, "http", Path::new("unused.db"))
         .env_remove("OPSBOT_STORE")
         .config(config.into())
@@ -103,7 +102,8 @@ fn busiest(slack: &FakeSlack, window: Duration) -> (String, usize) {
 
 #[tokio::test]
 async fn two_replicas_show_an_alarm_storm_once_each_and_right_though_one_is_killed_mid_way() {
-    let emu = emulators().await;
+    // Its own emulators: 2,000 notifications keep them busy for a minute.
+    let emu = tokio::task::spawn_blocking(Emulators::private).await.unwrap();
     let sdk = emu.sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = create_queue(&sqs, &unique("storm"), Duration::from_secs(2)).await;
@@ -129,8 +129,8 @@ async fn two_replicas_show_an_alarm_storm_once_each_and_right_though_one_is_kill
         sqs.send_message_batch().queue_url(&queue.url).set_entries(Some(entries)).send().await.unwrap();
     }
 
-    let a = replica(&slack, &config_path).await;
-    let b = replica(&slack, &config_path).await;
+    let a = replica(&emu, &slack, &config_path).await;
+    let b = replica(&emu, &slack, &config_path).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while top_level(&slack).len() < ALARMS / 2 {
         assert!(Instant::now() < deadline, "the replicas showed only {} alarms in a minute", top_level(&slack).len());

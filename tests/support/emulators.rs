@@ -153,6 +153,13 @@ impl Emulators {
         )
     }
 
+    /// A moto and a ministack of the caller's own, stopped when dropped: for
+    /// a load test, so its load does not slow every test sharing the pair of
+    /// [`emulators`]. Blocks until both answer (call it off the runtime).
+    pub fn private() -> Emulators {
+        Emulators::start()
+    }
+
     fn start() -> Emulators {
         refuse_endpoint_env();
         let venv = venv();

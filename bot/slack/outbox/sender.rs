@@ -170,9 +170,19 @@ impl Sender {
                 () = sleep, if next.is_some() => {}
             }
         }
-        if tokio::time::timeout(DRAIN, async { while turns.sends.join_next().await.is_some() {} }).await.is_err() {
+        let finished = async {
+            while let Some(done) = turns.sends.join_next_with_id().await {
+                let id = done.as_ref().map(|(id, ())| *id).unwrap_or_else(|e| e.id());
+                if let Some(channel) = turns.by_task.remove(&id) {
+                    turns.busy.remove(&channel);
+                }
+            }
+        };
+        if tokio::time::timeout(DRAIN, finished).await.is_err() {
             warn!(in_flight = turns.sends.len(), "stopping with Slack writes in flight; they resume after restart");
         }
+        // A channel with a send still in flight stays held until its lease
+        // lapses: its row is `sending`, and whoever sends next looks it up.
         for channel in turns.held.keys().filter(|c| !turns.busy.contains(*c)) {
             if let Err(err) = this.store.outbox_release(channel, &this.replica).await {
                 warn!(error = %err, %channel, "cannot give the channel up; another replica sends to it after its lease");
