@@ -57,6 +57,10 @@
 //! - A key item deleted with its last row and made again restarts its
 //!   version; a replica that read the old one would have to sleep through
 //!   that whole cycle to be fooled.
+//! - moto deep-copies the whole table on every TransactWriteItems and scans
+//!   it on every Query: fine for the conformance suite, about one
+//!   notification a second once a storm has filled the table. Load tests
+//!   and benchmarks run the table on ministack.
 //!
 //! # Parts
 //! [`attr`] (attributes, errors), [`table`] (create, check), `io` (reads and
