@@ -313,6 +313,14 @@ async fn an_event_handled_over_a_record_another_replica_just_changed_is_refused_
 struct RacedOnce {
     store: Arc<dyn crate::store::Storage>,
     rival: std::sync::Mutex<Option<Batch>>,
+    /// The writes of this replica's commits that went through.
+    shown: std::sync::Mutex<Vec<Write>>,
+}
+
+impl RacedOnce {
+    fn new(store: Arc<dyn crate::store::Storage>, rival: Batch) -> Arc<Self> {
+        Arc::new(RacedOnce { store, rival: std::sync::Mutex::new(Some(rival)), shown: Default::default() })
+    }
 }
 
 #[async_trait]
@@ -320,14 +328,16 @@ impl crate::notify::service::Writes for RacedOnce {
     async fn commit(
         &self,
         records: &[LivingRecord],
-        _writes: &[Write],
+        writes: &[Write],
         handled: Option<i64>,
     ) -> Result<(), crate::slack::outbox::OutboxError> {
         let rival = self.rival.lock().unwrap().take();
         if let Some(rival) = rival {
             self.store.commit_notification(&rival.records, &[], None, t(1)).await?;
         }
-        Ok(self.store.commit_notification(records, &[], handled, t(0)).await?)
+        self.store.commit_notification(records, &[], handled, t(0)).await?;
+        self.shown.lock().unwrap().extend_from_slice(writes);
+        Ok(())
     }
 }
 
@@ -339,7 +349,7 @@ async fn a_notification_whose_record_another_replica_just_moved_on_is_applied_at
     let n = notifier();
     let store = n.store.clone();
     let rival = n.handle(&parse(&alarm("INSUFFICIENT_DATA", 1)).unwrap(), t(1)).await.unwrap();
-    let outbox = Arc::new(RacedOnce { store: store.clone(), rival: std::sync::Mutex::new(Some(rival)) });
+    let outbox = RacedOnce::new(store.clone(), rival);
     let clock: opsbot_commands::ports::Clock = Arc::new(|| t(0));
     let service = Notifications::new(n, outbox, clock, std::time::Duration::from_secs(3600));
     service.receive(&alarm("ALARM", 0)).await.unwrap();
@@ -348,4 +358,25 @@ async fn a_notification_whose_record_another_replica_just_moved_on_is_applied_at
     assert_eq!(store.inbox_next_retry().await.unwrap(), None);
     let kept = store.living(Living::Alarm, ARN).await.unwrap().unwrap();
     assert_eq!(kept.version, 2, "the rival's event and this one, one after the other");
+}
+
+#[tokio::test]
+async fn of_two_replicas_sweeping_at_once_each_escalation_is_shown_once_and_none_waits_for_the_next_sweep() {
+    use crate::notify::service::Notifications;
+
+    let n = notifier();
+    let store = n.store.clone();
+    handle(&n, &alarm("ALARM", 0), t(0)).await;
+    handle(&n, &alarm_named("shop-db", 5), t(5)).await;
+    // Replica A's sweep at minute 10 escalates shop-5xx (shop-db is not due
+    // yet) and commits while B's sweep at minute 16 is under way.
+    let a = n.sweep(t(10)).await.unwrap();
+    assert_eq!(summary(&a.writes).len(), 2, "A escalates shop-5xx: {:?}", summary(&a.writes));
+    let b_outbox = RacedOnce::new(store.clone(), a);
+    let clock: opsbot_commands::ports::Clock = Arc::new(|| t(16));
+    let b = Notifications::new(n, b_outbox.clone(), clock, std::time::Duration::from_secs(3600));
+    b.sweep().await;
+    let shown = summary(&b_outbox.shown.lock().unwrap());
+    assert!(shown.iter().any(|w| w.contains("*shop-db* has been firing")), "B escalates shop-db now: {shown:?}");
+    assert!(!shown.iter().any(|w| w.contains("*shop-5xx*")), "and not shop-5xx again: {shown:?}");
 }

@@ -192,14 +192,25 @@ impl Notifications {
         Some(Instant::now() + Duration::from_millis(wait as u64))
     }
 
-    /// Escalations and calmed-down flapping alarms, as of now.
+    /// Escalations and calmed-down flapping alarms, as of now. Every
+    /// replica sweeps; a commit refused because another replica's sweep (or
+    /// a notification) moved a record on is swept again at once, over what
+    /// that one kept — so each escalation is shown once.
     pub async fn sweep(&self) {
-        let swept = match self.notifier.sweep((self.clock)()).await {
-            Ok(batch) => self.outbox.commit(&batch.records, &batch.writes, None).await,
-            Err(err) => Err(err.into()),
-        };
-        if let Err(err) = swept {
-            error!(error = %err, "alarm sweep failed; trying again at the next one");
+        let mut tries = 1;
+        loop {
+            let swept = match self.notifier.sweep((self.clock)()).await {
+                Ok(batch) => self.outbox.commit(&batch.records, &batch.writes, None).await,
+                Err(err) => Err(err.into()),
+            };
+            match swept {
+                Ok(()) => return,
+                Err(err) if tries < AT_ONCE => {
+                    debug!(error = %err, tries, "alarm sweep not committed; sweeping again at once");
+                    tries += 1;
+                }
+                Err(err) => return error!(error = %err, "alarm sweep failed; trying again at the next one"),
+            }
         }
     }
 
