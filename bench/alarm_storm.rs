@@ -187,6 +187,9 @@ fn report(
         right += usize::from(shows_last(shape, m, &sent.last_reason));
     }
     let lost = posts.iter().filter(|&&n| n == 0).count();
+    for m in r.messages.values().filter(|m| shape.alarm_index(&m.alarm).is_none()).take(3) {
+        println!("a post about no storm alarm, in {}: {:?}", m.channel, m.first_text);
+    }
     let twice = posts.iter().filter(|&&n| n > 1).count();
     let updates: usize = r.messages.values().map(|m| m.updates).sum();
     let replies: usize = r.replies.values().sum();
