@@ -43,7 +43,7 @@ fn change(n: usize, step: usize, run: &str) -> String {
     let at = (chrono::DateTime::parse_from_rfc3339("2026-12-06T08:00:00Z").unwrap()
         + chrono::Duration::seconds(step as i64))
     .to_rfc3339();
-    let state = if step % 2 == 0 { "ALARM" } else { "INSUFFICIENT_DATA" };
+    let state = if step.is_multiple_of(2) { "ALARM" } else { "INSUFFICIENT_DATA" };
     json!({"version": "0", "id": format!("{run}-{n}-{step}"), "detail-type": "CloudWatch Alarm State Change",
         "source": "aws.cloudwatch", "account": "123456789012", "time": at, "region": "us-east-1",
         "resources": [format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}")],
