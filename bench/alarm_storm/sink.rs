@@ -23,8 +23,12 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone)]
 pub struct Message {
     pub channel: String,
-    /// The alarm it is about: its fallback text up to the first `:`.
+    /// The alarm it is about: the first `storm-c…-alarm-NNN` in its fallback
+    /// text, else in its whole body (a first message may be worded otherwise,
+    /// e.g. when a replica shows an alarm's OK before its ALARM).
     pub alarm: String,
+    /// The start of its first fallback text, to show when no alarm is found in it.
+    pub first_text: String,
     /// The latest request body that set its content (post or update).
     pub content: String,
     pub updates: usize,
@@ -83,8 +87,9 @@ async fn call(State(record): State<Shared>, Path(method): Path<String>, body: By
                 *record.replies.entry(channel.clone()).or_default() += 1;
             } else {
                 let fallback = field("text").unwrap_or_default();
-                let alarm = fallback.split(':').next().unwrap_or_default().to_owned();
-                let message = Message { channel: channel.clone(), alarm, content: text, updates: 0 };
+                let alarm = alarm_in(&fallback).or_else(|| alarm_in(&text)).unwrap_or_default();
+                let first_text = fallback.chars().take(120).collect();
+                let message = Message { channel: channel.clone(), alarm, first_text, content: text, updates: 0 };
                 record.messages.insert(ts.clone(), message);
             }
             axum::Json(json!({"ok": true, "channel": channel, "ts": ts, "message": {"type": "message", "ts": ts}}))
@@ -111,6 +116,12 @@ async fn call(State(record): State<Shared>, Path(method): Path<String>, body: By
             axum::Json(json!({"ok": true}))
         }
     }
+}
+
+/// The first alarm name (`storm-cD-alarm-NNN`, see load.rs) in `text`.
+fn alarm_in(text: &str) -> Option<String> {
+    let at = text.find("storm-c")?;
+    text.get(at..at + "storm-c0-alarm-000".len()).map(str::to_owned)
 }
 
 /// The most writes one channel took within any one second.
