@@ -119,6 +119,16 @@ struct Turns {
     elsewhere: HashMap<ChannelId, Instant>,
 }
 
+impl Turns {
+    /// A send ended: its channel is free for the next one.
+    fn finished(&mut self, done: Result<(tokio::task::Id, ()), tokio::task::JoinError>) {
+        let id = done.as_ref().map(|(id, ())| *id).unwrap_or_else(|e| e.id());
+        if let Some(channel) = self.by_task.remove(&id) {
+            self.busy.remove(&channel);
+        }
+    }
+}
+
 /// `next`, or sooner ([`HELD_POLL`]) while this replica holds a channel.
 /// Found by two replicas on one table (issue 11): B ran a change whose
 /// message A had posted, so A held the channel; A's sender slept (nothing
@@ -150,6 +160,11 @@ impl Sender {
         let this = Arc::new(self);
         let mut turns = Turns::default();
         loop {
+            // Every send that finished frees its channel now, not one per
+            // turn: a turn may have waited out a gather meanwhile.
+            while let Some(done) = turns.sends.try_join_next_with_id() {
+                turns.finished(done);
+            }
             let next = match this.start_due(&mut turns).await {
                 Ok(next) => poll_while_holding(&turns, next),
                 Err(err) => {
@@ -161,21 +176,13 @@ impl Sender {
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = this.wake.notified() => tokio::time::sleep(GATHER).await,
-                Some(done) = turns.sends.join_next_with_id() => {
-                    let id = done.as_ref().map(|(id, ())| *id).unwrap_or_else(|e| e.id());
-                    if let Some(channel) = turns.by_task.remove(&id) {
-                        turns.busy.remove(&channel);
-                    }
-                }
+                Some(done) = turns.sends.join_next_with_id() => turns.finished(done),
                 () = sleep, if next.is_some() => {}
             }
         }
         let finished = async {
             while let Some(done) = turns.sends.join_next_with_id().await {
-                let id = done.as_ref().map(|(id, ())| *id).unwrap_or_else(|e| e.id());
-                if let Some(channel) = turns.by_task.remove(&id) {
-                    turns.busy.remove(&channel);
-                }
+                turns.finished(done);
             }
         };
         if tokio::time::timeout(DRAIN, finished).await.is_err() {
