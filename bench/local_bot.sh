@@ -8,6 +8,10 @@
 # cleanup), writes WORK/NAME.yaml (store WORK/NAME.db, the payload's topic
 # listed, signatures skipped, CHANNEL as the default channel) and sets SINK
 # (the sink's base URL), CONFIG (the file) and PORT (a free port for opsbot).
+# The payloads are recorded ones, years old; opsbot refuses SNS messages
+# older than notifications.sns.max_age (1h) as replays, so the benchmark
+# config accepts ten years (and the inbox remembers keys as long, which
+# max_age must not exceed) — benchmark-only, like the skipped signatures.
 local_bot() {
   local work="$1" name="$2" payload="$3" channel="$4" topic
   python3 bench/sns_ingest/slack_sink.py "$work/sink.port" & PIDS+=($!)
@@ -16,12 +20,12 @@ local_bot() {
   topic="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["TopicArn"])' "$payload")"
   CONFIG="$work/$name.yaml"
   cat >"$CONFIG" <<YAML
-store: { path: $work/$name.db }
+store: { path: $work/$name.db, retention: { inbox: 3650d } }
 slack: { api_url: $SINK/api }
 notifications:
   default_channel: $channel
   insecure_skip_sns_signatures: true
-  sns: { topics: ["$topic"] }
+  sns: { topics: ["$topic"], max_age: 3650d }
 YAML
   PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 }
