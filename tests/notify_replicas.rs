@@ -102,6 +102,7 @@ fn busiest(slack: &FakeSlack, window: Duration) -> (String, usize) {
 
 #[tokio::test]
 async fn two_replicas_show_an_alarm_storm_once_each_and_right_though_one_is_killed_mid_way() {
+    let _turn = crate::support::one_fleet_at_a_time().await;
     // Its own emulators: 2,000 notifications keep them busy for a minute.
     let emu = tokio::task::spawn_blocking(Emulators::private).await.unwrap();
     let sdk = emu.sdk_config().await;

@@ -33,6 +33,7 @@ async fn a_replica_opens_two_connections_by_default_and_serves_commands_arriving
 
 #[tokio::test]
 async fn two_replicas_on_one_table_share_the_envelopes_and_run_a_redelivered_one_once() {
+    let _turn = crate::support::one_fleet_at_a_time().await;
     let table = unique("opsbot-replicas");
     let dynamodb = aws_sdk_dynamodb::Client::new(&emulators().await.sdk_config().await);
     opsbot::store::dynamodb::table::create(&dynamodb, &table).await.unwrap();

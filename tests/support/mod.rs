@@ -23,3 +23,11 @@ pub fn venv() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"))
 }
+
+/// Tests that start several real `opsbot serve` processes take turns: side
+/// by side on two cores (with the alarm storm's emulators busy), their waits
+/// for Slack messages ran out under the load, with nothing wrong.
+pub async fn one_fleet_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
