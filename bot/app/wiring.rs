@@ -56,10 +56,16 @@ impl Wiring {
 
     /// The production wiring from the bot's AWS configuration: its gateways,
     /// changes run as `aws.assume_role` when configured, under the configured policy.
+    /// The SQS and DynamoDB clients are made only when the settings use them:
+    /// making one runs code that would otherwise stay out of memory.
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
         let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
-        wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
-        wiring.dynamodb = Some(aws_sdk_dynamodb::Client::new(sdk));
+        if !settings.notifications.sqs_queues.is_empty() {
+            wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
+        }
+        if matches!(settings.store, crate::settings::StoreChoice::DynamoDb { .. }) {
+            wiring.dynamodb = Some(aws_sdk_dynamodb::Client::new(sdk));
+        }
         match &settings.assume_role {
             Some(role) => {
                 wiring.with_identity(Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration)))
