@@ -68,6 +68,34 @@ sleep 2
 kill -TERM "$VG"
 wait "$VG" || true
 
+# A replica on the DynamoDB store runs other code while starting and idling
+# (the table check, the store's idle reads): record it too, after the rest,
+# on a ministack table ($OPSBOT_VENV, as the tests use).
+VENV="${OPSBOT_VENV:-$ROOT/.venv}"
+if [[ -x "$VENV/bin/ministack" ]]; then
+  MPORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  BIND_HOST=127.0.0.1 GATEWAY_PORT="$MPORT" IOT_MTLS_ENABLED=0 "$VENV/bin/ministack" >"$WORK/ministack.log" 2>&1 & PIDS+=($!)
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$MPORT/_ministack/health" >/dev/null && break; sleep 0.1; done
+  sed "s|^store: .*|store: { dynamodb: { table: layout }, retention: { inbox: 3650d } }|" "$CONFIG" >"$WORK/dynamodb.yaml"
+  DDB_ENV=(PATH="$PATH" SLACK_BOT_TOKEN=xoxb-layout SLACK_SIGNING_SECRET="$SECRET" RUST_LOG=warn
+    AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=layout AWS_SECRET_ACCESS_KEY=layout
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$MPORT")
+  env -i "${DDB_ENV[@]}" "$BIN" store init --config "$WORK/dynamodb.yaml" >/dev/null
+  log "again on the DynamoDB store, under callgrind"
+  env -i "${DDB_ENV[@]}" valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no \
+    --callgrind-out-file="$WORK/callgrind.out.dynamodb" \
+    "$BIN" --config "$WORK/dynamodb.yaml" serve --transport http --listen "127.0.0.1:$PORT" \
+    >"$WORK/opsbot-dynamodb.log" 2>&1 & VG=$!
+  PIDS+=("$VG")
+  for _ in $(seq 1200); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+  curl -sf "$BASE/healthz" >/dev/null || { cat "$WORK/opsbot-dynamodb.log" >&2; echo "opsbot (DynamoDB) did not get ready" >&2; exit 1; }
+  sleep 5
+  kill -TERM "$VG"
+  wait "$VG" || true
+else
+  log "no ministack in $VENV (scripts/emulators.sh installs it): the DynamoDB store's start-up is not recorded"
+fi
+
 # Each dump lists, per object (ob=), the functions (fn=) that ran; keep the
 # binary's own, start-up and idle first, then what the requests added.
 python3 - "$BIN" "$WORK"/callgrind.out* >bench/layout/startup.order <<'PY'
