@@ -136,24 +136,37 @@ impl Notifications {
     }
 
     /// Handles one row: its records, its Slack writes and its being handled,
-    /// together. A refused commit is handled again at once, up to
-    /// [`AT_ONCE`] times, before it counts as a failure: with several
-    /// replicas, it is usually another one having just moved a record of the
-    /// same alarm or pipeline on, and reading the records again resolves it.
+    /// together (see [`Notifications::commit_at_once`]).
     async fn handle(&self, row: &InboxRow) -> Result<(), String> {
-        let mut tries = 1;
-        loop {
-            let batch = match parse(&row.body) {
-                Ok(inbound) => self.notifier.handle(&inbound, (self.clock)()).await.map_err(|e| e.to_string())?,
+        self.commit_at_once(Some(row.seq), || async {
+            match parse(&row.body) {
+                Ok(inbound) => self.notifier.handle(&inbound, (self.clock)()).await.map_err(|e| e.to_string()),
                 Err(err) => {
                     warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
-                    Batch::default()
+                    Ok(Batch::default())
                 }
-            };
-            match self.outbox.commit(&batch.records, &batch.writes, Some(row.seq)).await {
+            }
+        })
+        .await
+    }
+
+    /// Commits what `make` works out (with inbox row `handled`, if any). A
+    /// refused commit is worked out again at once, up to [`AT_ONCE`] times,
+    /// before it counts as a failure: with several replicas it is usually
+    /// another one having just moved a record of the same alarm or pipeline
+    /// on, and reading the records again resolves it.
+    async fn commit_at_once<F, Fut>(&self, handled: Option<i64>, make: F) -> Result<(), String>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Batch, String>>,
+    {
+        let mut tries = 1;
+        loop {
+            let batch = make().await?;
+            match self.outbox.commit(&batch.records, &batch.writes, handled).await {
                 Ok(()) => return Ok(()),
                 Err(err) if tries < AT_ONCE => {
-                    debug!(key = %row.key, error = %err, tries, "notification not committed; handling it again at once");
+                    debug!(error = %err, tries, handled, "not committed; working it out again at once");
                     tries += 1;
                 }
                 Err(err) => return Err(err.to_string()),
@@ -197,20 +210,10 @@ impl Notifications {
     /// a notification) moved a record on is swept again at once, over what
     /// that one kept — so each escalation is shown once.
     pub async fn sweep(&self) {
-        let mut tries = 1;
-        loop {
-            let swept = match self.notifier.sweep((self.clock)()).await {
-                Ok(batch) => self.outbox.commit(&batch.records, &batch.writes, None).await,
-                Err(err) => Err(err.into()),
-            };
-            match swept {
-                Ok(()) => return,
-                Err(err) if tries < AT_ONCE => {
-                    debug!(error = %err, tries, "alarm sweep not committed; sweeping again at once");
-                    tries += 1;
-                }
-                Err(err) => return error!(error = %err, "alarm sweep failed; trying again at the next one"),
-            }
+        let swept = self
+            .commit_at_once(None, || async { self.notifier.sweep((self.clock)()).await.map_err(|e| e.to_string()) });
+        if let Err(err) = swept.await {
+            error!(error = %err, "alarm sweep failed; trying again at the next one");
         }
     }
 
