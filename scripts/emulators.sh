@@ -11,6 +11,8 @@
 #                  DynamoDB, STS.
 #   ministack    — ministack 1.5.33 + cbor2: CloudWatch, because aws-sdk-cloudwatch speaks
 #                  Smithy RPC v2 CBOR, which moto does not route.
+#   and the tools some tests call: slack_sdk (Slack's request signing), cfn-lint (the
+#   deploy/ template), prometheus_client (a parser of the Prometheus text format).
 #
 # Exact commands (what this script runs, and what the Rust harness should run):
 #   python3 -m venv .venv
@@ -57,6 +59,12 @@ pins=(
   # Slack's own Python SDK: an independent implementation of request signing,
   # used by the end-to-end tests to sign requests the way Slack does.
   "slack_sdk==3.47.0"
+  # Validates the CloudFormation template in deploy/ (moto pulls in the same
+  # version; pinned here because the tests call it directly).
+  "cfn-lint==1.58.0"
+  # The Prometheus project's own Python client: its text-format parser reads
+  # what /metrics serves in the tests.
+  "prometheus_client==0.26.0"
 )
 
 # Everything else the pins resolved to (pip freeze of a verified install).
