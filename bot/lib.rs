@@ -16,7 +16,8 @@
 //!   Mode, and the outbox every Slack write goes through.
 //! - [`notify`]: AWS notifications in ([`notify::intake`]: SQS, SNS), typed
 //!   ([`notify::event`]), kept as living messages ([`notify::lifecycle`]).
-//! - [`http`]: the axum router (`/slack/*`, `/sns`, `/healthz`).
+//! - [`http`]: the axum router (`/slack/*`, `/sns`, `/healthz`); [`https`]:
+//!   the one HTTPS client setup for Slack and SNS fetches.
 //! - [`app`]: builds the running application, the one way `serve`, the
 //!   console, the demo and the tests use ([`app::Wiring::ops`]).
 //! - [`console`]: `opsbot console` / `opsbot demo`: the runner in a terminal.
@@ -32,6 +33,7 @@ pub mod aws;
 pub mod cli;
 pub mod console;
 pub mod http;
+pub mod https;
 pub mod notify;
 pub mod policy_cli;
 pub mod sandbox;

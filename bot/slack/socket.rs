@@ -117,7 +117,11 @@ fn backoff(failures: u32) -> Duration {
 
 /// One connection, from handshake to its end. `Err` when it never got going.
 async fn connect(bot: &Arc<SlackBot>, url: &str, stop: &CancellationToken) -> Result<Ended, String> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| format!("connect: {e}"))?;
+    let tls = crate::https::tls_config().map_err(|e| format!("TLS: {e}"))?;
+    let tls = Some(tokio_tungstenite::Connector::Rustls(tls));
+    let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(url, None, false, tls)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
     loop {
         let next = tokio::select! {
             _ = stop.cancelled() => {

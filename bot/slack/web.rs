@@ -20,9 +20,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HttpClient;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use opsbot_commands::{Reply, mrkdwn};
@@ -30,6 +28,7 @@ use slack_morphism::prelude as sm;
 use tracing::{debug, warn};
 
 use super::blocks;
+use crate::https::{Connector, connector};
 use crate::settings::Secret;
 
 mod call_error;
@@ -39,7 +38,6 @@ mod single;
 pub use call_error::CallError;
 use reach::Reachability;
 
-type Connector = HttpsConnector<HttpConnector>;
 type SlackClient = sm::SlackClient<sm::SlackClientHyperConnector<Connector>>;
 
 /// How long a retried call keeps trying while Slack is unreachable or
@@ -58,11 +56,6 @@ pub enum WebError {
     GaveUp { method: &'static str, attempts: u32, last: String },
     #[error("cannot build the HTTPS client: {0}")]
     Tls(#[from] std::io::Error),
-}
-
-/// HTTPS to Slack in production, plain HTTP for a local fake or proxy.
-fn connector() -> std::io::Result<Connector> {
-    Ok(hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build())
 }
 
 pub struct SlackWeb {

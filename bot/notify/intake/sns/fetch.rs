@@ -19,13 +19,12 @@
 use std::time::Duration;
 
 use super::SnsError;
+use crate::https::Connector;
 use async_trait::async_trait;
 use axum::http::Uri;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 const GET_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,8 +38,6 @@ pub trait CertSource: Send + Sync {
     async fn fetch(&self, url: &str) -> Result<Bytes, SnsError>;
 }
 
-type Connector = HttpsConnector<HttpConnector>;
-
 /// The HTTP(S) client for SNS fetches.
 #[derive(Clone)]
 pub struct SnsHttp {
@@ -49,9 +46,7 @@ pub struct SnsHttp {
 
 impl SnsHttp {
     pub fn new() -> Result<SnsHttp, SnsError> {
-        let connector =
-            hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
-        Ok(SnsHttp { client: Client::builder(TokioExecutor::new()).build(connector) })
+        Ok(SnsHttp { client: Client::builder(TokioExecutor::new()).build(crate::https::connector()?) })
     }
 
     /// GETs `url` and returns the body of a 2xx answer; anything else is a
