@@ -16,4 +16,25 @@ pub enum SettingsError {
     Missing(String),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// More than one of the above, in the order found (one per line).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<SettingsError>),
+}
+
+impl SettingsError {
+    /// `problems` as one error: itself when there is one (never called empty).
+    pub fn all(mut problems: Vec<SettingsError>) -> SettingsError {
+        match problems.len() {
+            1 => problems.remove(0),
+            _ => SettingsError::Several(problems),
+        }
+    }
+
+    /// Each problem on its own.
+    pub fn into_problems(self) -> Vec<SettingsError> {
+        match self {
+            SettingsError::Several(problems) => problems,
+            one => vec![one],
+        }
+    }
 }
