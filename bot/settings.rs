@@ -231,7 +231,7 @@ impl Settings {
         keep(&mut problems, settings.apply_env(env));
         match problems.is_empty() {
             true => Ok(settings),
-            false => Err(SettingsError::all(problems)),
+            false => Err(SettingsError::all_in_order(problems)),
         }
     }
 
