@@ -49,7 +49,7 @@ pub struct Reloader {
     started: Settings,
     started_rest: Option<String>,
     /// Each file the policy comes from, as last seen.
-    seen: Mutex<Vec<(PathBuf, Option<(SystemTime, u64)>)>>,
+    seen: Mutex<Vec<(PathBuf, Option<Stamp>)>>,
 }
 
 impl Reloader {
@@ -132,8 +132,11 @@ impl Reloader {
     }
 }
 
-/// A file's modification time and length (`None`: cannot be read now).
-fn look(file: &Path) -> Option<(SystemTime, u64)> {
+/// A file's modification time and length: it changed when these did.
+type Stamp = (SystemTime, u64);
+
+/// `file`'s [`Stamp`] (`None`: cannot be read now).
+fn look(file: &Path) -> Option<Stamp> {
     let meta = std::fs::metadata(file).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
