@@ -12,7 +12,13 @@
 //! - this file: [`Settings`], the file's shape, the layering and [`Secret`];
 //! - `error.rs`: [`SettingsError`], which every part returns;
 //! - `aws.rs`, `hooks.rs`, `notifications.rs`, `store.rs`: one section of the
-//!   file each, read and validated into its ready form.
+//!   file each, read and validated into its ready form;
+//! - `version.rs`: the policy's version (a hash of its source), and the rest
+//!   of the file compared on reload.
+//!
+//! [`Settings::load`] reports every problem it finds, not just the first
+//! (`opsbot config check` prints them); [`load_policy`] is the one way the
+//! policy is read, at start-up and on reload.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -209,6 +215,11 @@ impl Settings {
             let text =
                 std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
             settings.config_file = Some(path.to_path_buf());
+            // Broken YAML first, alone: past a syntax error the settings and
+            // the policy would each report its consequences differently.
+            if let Err(err) = serde_saphyr::from_str::<serde::de::IgnoredAny>(&text) {
+                return Err(SettingsError::Policy(PolicyError::from_yaml(&path.display().to_string(), &err)));
+            }
             match load_policy(path, &text) {
                 Ok(loaded) => {
                     settings.policy = loaded.policy;
@@ -219,8 +230,6 @@ impl Settings {
             }
             match parse_file(path, &text) {
                 Ok(file) => settings.apply_sections(path, file, &mut problems),
-                // A YAML syntax error is the policy engine's first problem too: say it once.
-                Err(err) if problems.iter().any(|p| p.to_string() == err.to_string()) => {}
                 Err(err) => problems.push(err),
             }
             if problems.is_empty() {
@@ -496,6 +505,21 @@ mod tests {
         assert!(err.contains("opsbot.yaml:2:") && err.contains("write it like 20s"), "{err}");
         let err = load_yaml("server:\n  shutdown_grace: 1h\n").unwrap_err().to_string();
         assert!(err.contains("opsbot.yaml:2:") && err.contains("SIGKILL"), "{err}");
+    }
+
+    #[test]
+    fn a_yaml_syntax_error_is_reported_once_with_its_place() {
+        let err = load_yaml("server: {listen: 127.0.0.1:1\npolicies: {}\n").unwrap_err();
+        assert!(!matches!(err, SettingsError::Several(_)), "one syntax error, not its consequences: {err}");
+        assert!(err.to_string().contains("opsbot.yaml:2:9: "), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_suggests_the_close_one() {
+        let err = load_yaml("server:\n  lisen: 0.0.0.0:1\n").unwrap_err().to_string();
+        assert!(err.ends_with("opsbot.yaml:2:3: unknown key `lisen` — did you mean `listen`? Keys allowed here: listen, max_body_bytes, shutdown_grace"), "{err}");
+        let err = load_yaml("polices: {}\n").unwrap_err().to_string();
+        assert!(err.contains("did you mean `policies`?"), "{err}");
     }
 
     #[test]

@@ -132,6 +132,35 @@ impl Reloader {
     }
 }
 
+/// SIGHUP, where the platform has it; elsewhere only file changes reload.
+struct Hangups(#[cfg(unix)] Option<tokio::signal::unix::Signal>);
+
+impl Hangups {
+    fn new() -> Self {
+        #[cfg(unix)]
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(signal) => Hangups(Some(signal)),
+            Err(err) => {
+                warn!(error = %err, "cannot listen for SIGHUP; the policy still reloads when its file changes");
+                Hangups(None)
+            }
+        }
+        #[cfg(not(unix))]
+        Hangups()
+    }
+
+    /// The next SIGHUP (never, without one).
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = &mut self.0
+            && signal.recv().await.is_some()
+        {
+            return;
+        }
+        std::future::pending().await
+    }
+}
+
 /// A file's modification time and length: it changed when these did.
 type Stamp = (SystemTime, u64);
 
@@ -144,19 +173,13 @@ fn look(file: &Path) -> Option<Stamp> {
 /// Until `stop`: reloads on SIGHUP, and when a file changed (looked at
 /// every `poll`).
 pub async fn watch(reloader: Arc<Reloader>, poll: Duration, stop: CancellationToken) {
-    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(signal) => Some(signal),
-        Err(err) => {
-            warn!(error = %err, "cannot listen for SIGHUP; the policy still reloads when its file changes");
-            None
-        }
-    };
+    let mut hangups = Hangups::new();
     let mut ticks = tokio::time::interval(poll);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            Some(()) = async { hangups.as_mut()?.recv().await } => {
+            () = hangups.next() => {
                 // The signal is the operator's word: reload even if the files look the same.
                 reloader.files_changed();
                 reloader.reload_and_log("SIGHUP");

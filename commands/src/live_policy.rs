@@ -50,7 +50,11 @@ impl PolicyVersion {
 
 impl fmt::Display for PolicyVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let id = if self.id == "builtin" { "built-in".to_owned() } else { format!("v{}", self.id) };
+        let id = match self.id.as_str() {
+            "builtin" => "built-in".to_owned(),
+            "fixed" => "fixed".to_owned(),
+            hash => format!("v{hash}"),
+        };
         write!(f, "{id} loaded {}", self.loaded_at.format("%Y-%m-%d %H:%M UTC"))
     }
 }
@@ -98,11 +102,11 @@ impl fmt::Debug for LivePolicy {
     }
 }
 
-/// A policy that is never reloaded (tests, the console): its version is
-/// `fixed`, as there is no source to hash.
+/// A policy given in code and never reloaded (the demo, tests): its version
+/// is `fixed`, as there is no source to hash.
 impl From<Arc<Policy>> for LivePolicy {
     fn from(policy: Arc<Policy>) -> Self {
-        let version = PolicyVersion { id: "fixed".into(), loaded_at: DateTime::UNIX_EPOCH };
+        let version = PolicyVersion { id: "fixed".into(), loaded_at: Utc::now() };
         LivePolicy::new(policy, version)
     }
 }
