@@ -418,9 +418,9 @@ fn socket_connections(path: &Path, count: &serde_saphyr::Spanned<i64>) -> Result
     }
 }
 
-/// `result`'s value, or `None` with its error added to `problems`.
+/// `result`'s value, or `None` with its problems added to `problems`.
 fn keep<T>(problems: &mut Vec<SettingsError>, result: Result<T, SettingsError>) -> Option<T> {
-    result.map_err(|err| problems.push(err)).ok()
+    result.map_err(|err| problems.extend(err.into_problems())).ok()
 }
 
 /// A policy as read from a config file.
