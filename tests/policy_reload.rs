@@ -2,7 +2,7 @@
 //! config file, the policy in the file is edited, the process gets SIGHUP —
 //! and the next command is judged by the new policy, `whoami` shows its
 //! version, and a broken edit keeps the running policy while the log names
-//! the problem's file:line:column.
+//! the problem's file:line:column. Saving the file reloads it too.
 
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,8 @@ fn hang_up(bot: &ServeProcess) {
 
 /// Waits until the log has said `needle` `times` times in all.
 async fn logged(bot: &ServeProcess, needle: &str, times: usize) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Longer than the 5 s between looks at the files.
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let log = bot.stderr_so_far();
         if log.matches(needle).count() >= times {
@@ -82,4 +83,11 @@ async fn sighup_puts_an_edited_policy_in_force_and_a_broken_edit_keeps_the_runni
     assert!(log.contains(&format!("{}:4:37: unknown role `dev`", config.display())), "the place: {log}");
     assert!(!ask(&slack, &bot, "audit").await.contains("You can't run"), "the running policy stays");
     assert_eq!(version_in(&ask(&slack, &bot, "whoami").await), second);
+
+    // No signal at all: saving the file is enough (it is looked at every 5 s).
+    std::fs::write(&config, WHOAMI_ONLY).unwrap();
+    let log = logged(&bot, "policy reloaded: v", 2).await;
+    assert!(log.contains("file changed"), "{log}");
+    assert!(ask(&slack, &bot, "audit").await.contains("You can't run `audit` here"), "denied again");
+    assert_eq!(version_in(&ask(&slack, &bot, "whoami").await), first, "the same policy, the same version");
 }
