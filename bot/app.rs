@@ -4,7 +4,7 @@
 //! `serve` = the HTTP listener (always: `/healthz`; Slack routes in the HTTP
 //! transport; `POST /sns` with SNS topics configured) + the Socket Mode
 //! connection (in the socket transport) + the expiry [`sweeper`] + the
-//! store [`pruner`] + the
+//! store [`pruner`] + the policy [`reload`]er (with a config file) + the
 //! notifications (SQS pollers, handler, outbox sender; see
 //! `notify::wiring`).
 //!
@@ -48,6 +48,7 @@ use crate::store::{Retention, Storage};
 use opsbot_commands::ports::store::StoreError;
 
 mod error;
+pub mod reload;
 mod tasks;
 mod wiring;
 
@@ -140,7 +141,7 @@ pub fn check(settings: &Settings, transport: Transport) -> Result<(), SettingsEr
 /// Checks settings for `transport`, binds the listener and starts serving
 /// under the configured policy (the built-in one when none is configured).
 pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> Result<Running, AppError> {
-    start_with(settings, transport, Wiring::new(aws).with_policy(settings.policy())).await
+    start_with(settings, transport, Wiring::new(aws).with_policy(settings.live_policy())).await
 }
 
 /// [`start`] with everything besides settings chosen by the caller.
@@ -212,6 +213,13 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
             Ok(())
         }),
     );
+    if let Some(reloader) = reload::Reloader::new(settings, wiring.policy.clone()) {
+        let poll = wiring.sweep_every.min(reload::POLICY_POLL);
+        tasks.push(
+            "policy reloader",
+            until_stopped(tokio::spawn(reload::watch(Arc::new(reloader), poll, stop.clone()))),
+        );
+    }
     let prune = pruner(store.clone(), settings.retention.clone(), wiring.clock, stop.clone());
     tasks.push("store pruner", until_stopped(tokio::spawn(prune)));
     if let Some(app_token) = app_token {
@@ -222,7 +230,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         };
         tasks.push("Socket Mode connections", tokio::spawn(socket));
     }
-    info!(%addr, ?transport, "opsbot is serving");
+    info!(%addr, ?transport, policy = %wiring.policy.version(), "opsbot is serving");
     Ok(Running { addr, intake, stop, grace: settings.shutdown_grace, bot, tasks })
 }
 

@@ -1,4 +1,4 @@
-//! The command line: `opsbot serve | console | demo | policy … | store init`, parsed by
+//! The command line: `opsbot serve | console | demo | config check | policy … | store init`, parsed by
 //! clap. `main` dispatches on it.
 
 use std::path::PathBuf;
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::Transport;
-use crate::{console, policy_cli};
+use crate::{config_cli, console, policy_cli};
 
 #[derive(Parser)]
 #[command(version, about = "ChatOps for teams that ship on AWS")]
@@ -32,6 +32,9 @@ pub enum Command {
     Console(console::Who),
     /// The console against a simulated AWS account: no credentials, no network.
     Demo(console::Who),
+    /// Check the configuration as `serve` would load it, without connecting.
+    #[command(subcommand)]
+    Config(config_cli::ConfigCommand),
     /// Ask or check the policy without Slack or AWS.
     #[command(subcommand)]
     Policy(policy_cli::PolicyCommand),

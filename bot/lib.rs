@@ -21,6 +21,8 @@
 //! - [`app`]: builds the running application, the one way `serve`, the
 //!   console, the demo and the tests use ([`app::Wiring::ops`]).
 //! - [`console`]: `opsbot console` / `opsbot demo`: the runner in a terminal.
+//! - [`config_cli`]: `opsbot config check`, everything `serve` would load,
+//!   every problem at once.
 //! - [`policy_cli`]: `opsbot policy check` / `lint`; [`store_cli`]:
 //!   `opsbot store init`; [`cli`]: the command
 //!   line `main` dispatches on; [`telemetry`]: logging and stop signals.
@@ -31,6 +33,7 @@
 pub mod app;
 pub mod aws;
 pub mod cli;
+pub mod config_cli;
 pub mod console;
 pub mod http;
 pub mod https;

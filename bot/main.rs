@@ -7,7 +7,7 @@ use clap::Parser;
 use opsbot::app::{self, Wiring};
 use opsbot::cli::{Cli, Command, StoreCommand};
 use opsbot::settings::Settings;
-use opsbot::{aws, console, policy_cli, store_cli, telemetry};
+use opsbot::{aws, config_cli, console, policy_cli, store_cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -16,6 +16,10 @@ async fn main() -> ExitCode {
     // Before settings load: `policy lint` must report a broken file, not fail on it.
     if let Command::Policy(command) = &cli.command {
         return policy_cli::run(command, cli.config.as_deref());
+    }
+    // Likewise: `config check` reports every problem, never stops at the first.
+    if let Command::Config(command) = &cli.command {
+        return config_cli::run(command, cli.config.as_deref());
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,7 +50,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Store(StoreCommand::Init) => {
             println!("{}", store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)
         }
-        Command::Policy(_) => unreachable!("answered before settings load"),
+        Command::Policy(_) | Command::Config(_) => unreachable!("answered before settings load"),
     }
     Ok(())
 }

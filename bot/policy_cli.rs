@@ -4,14 +4,21 @@
 //! Exit codes are part of the interface (scripts and CI gate on them):
 //! check → 0 allow, 1 deny, 3 needs approval, 2 bad input; lint → 0 valid,
 //! 2 invalid.
+//!
+//! `lint` is the policy part of `opsbot config check` (the same loader,
+//! `settings::load_policy`), and also takes a standalone policy file; it
+//! does not look at the config file's other settings — `config check` does.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::Command;
 use opsbot_policies::{Decision, Policy, Request};
 use serde_json::json;
+
+use crate::settings::LoadedPolicy;
 
 /// `opsbot policy …`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -110,24 +117,28 @@ pub fn check(policy: &Policy, args: &CheckArgs) -> (String, u8) {
 }
 
 /// Validates `file`: a config file with a `policies:` key, or a standalone
-/// policy file. Returns what to print and the exit code.
+/// policy file. Returns what to print (every problem, each with its place)
+/// and the exit code.
 pub fn lint(file: &Path) -> (String, u8) {
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
         Err(err) => return (format!("cannot read {}: {err}", file.display()), 2),
     };
-    let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
-    let loaded = match Policy::from_config_yaml(&text, file, &known, |p| std::fs::read_to_string(p)) {
-        Ok(Some(policy)) => Ok(policy),
+    let loaded = match crate::settings::load_policy(file, &text) {
+        Ok(LoadedPolicy { policy: Some(policy), .. }) => Ok((policy, " — its other settings: opsbot config check")),
         // No `policies:` key: the file itself may be a policy file.
-        Ok(None) => Policy::from_yaml(&text, file, &known),
-        Err(err) => Err(err),
+        Ok(LoadedPolicy { policy: None, .. }) => {
+            let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+            Policy::check_yaml(&text, file, &known).map(|policy| (Arc::new(policy), ""))
+        }
+        Err(problems) => Err(problems),
     };
     match loaded {
-        Ok(policy) => {
-            (format!("{}: valid ({} rules, {} roles)", file.display(), policy.rule_count(), policy.roles().len()), 0)
+        Ok((policy, rest)) => {
+            let (rules, roles) = (policy.rule_count(), policy.roles().len());
+            (format!("{}: valid ({rules} rules, {roles} roles){rest}", file.display()), 0)
         }
-        Err(err) => (err.to_string(), 2),
+        Err(problems) => (problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"), 2),
     }
 }
 
@@ -198,5 +209,20 @@ mod tests {
         assert!(out.contains("policies.yaml:9:") && out.contains("devs"), "{out}");
         std::fs::write(&path, POLICY).unwrap();
         assert_eq!(lint(&path).1, 0);
+    }
+
+    #[test]
+    fn lint_reports_every_policy_problem_and_points_a_config_file_to_config_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("opsbot.yaml");
+        let config = "server:\n  lisen: x\npolicies:\n  roles: { devs: { everyone: true } }\n  rules:\n    - { allow: [scael], to: devs }\n    - { allow: [scale], to: dev }\n";
+        std::fs::write(&path, config).unwrap();
+        let (out, code) = lint(&path);
+        assert_eq!(code, 2);
+        assert!(out.contains("opsbot.yaml:6:") && out.contains("opsbot.yaml:7:"), "both rules: {out}");
+        std::fs::write(&path, config.replace("scael", "scale").replace("to: dev }", "to: devs }")).unwrap();
+        let (out, code) = lint(&path);
+        assert_eq!(code, 0, "lint checks the policy only: {out}");
+        assert!(out.ends_with("— its other settings: opsbot config check"), "{out}");
     }
 }

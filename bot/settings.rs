@@ -12,7 +12,13 @@
 //! - this file: [`Settings`], the file's shape, the layering and [`Secret`];
 //! - `error.rs`: [`SettingsError`], which every part returns;
 //! - `aws.rs`, `hooks.rs`, `notifications.rs`, `store.rs`: one section of the
-//!   file each, read and validated into its ready form.
+//!   file each, read and validated into its ready form;
+//! - `version.rs`: the policy's version (a hash of its source), and the rest
+//!   of the file compared on reload.
+//!
+//! [`Settings::load`] reports every problem it finds, not just the first
+//! (`opsbot config check` prints them); [`load_policy`] is the one way the
+//! policy is read, at start-up and on reload.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -20,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsbot_policies::Policy;
+use opsbot_policies::{Policy, PolicyError};
 use serde::Deserialize;
 
 mod aws;
@@ -28,12 +34,14 @@ mod error;
 mod hooks;
 mod notifications;
 mod store;
+mod version;
 
 pub use store::StoreChoice;
 
 pub use aws::AssumeRoleSettings;
 pub use error::SettingsError;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
+pub use version::{PolicyVersion, settings_besides_policy};
 
 /// Where to find the Slack Web API when nothing says otherwise.
 pub const SLACK_API_URL: &str = "https://slack.com/api";
@@ -156,6 +164,13 @@ pub struct Settings {
     /// The configured policy; `None` means the built-in one (reads for
     /// everyone, changes for no one).
     pub policy: Option<Arc<Policy>>,
+    /// Version of the policy in force: a hash of its source.
+    pub policy_version: PolicyVersion,
+    /// The config file read (`None`: built-in defaults); the policy is read
+    /// from it again on reload.
+    pub config_file: Option<PathBuf>,
+    /// The file `policies: { file: … }` names, if any.
+    pub policy_files: Vec<PathBuf>,
     /// Where notifications come from and where they go.
     pub notifications: NotificationSettings,
 }
@@ -176,6 +191,9 @@ impl Default for Settings {
             on_param_change: Vec::new(),
             assume_role: None,
             policy: None,
+            policy_version: PolicyVersion::builtin(chrono::Utc::now()),
+            config_file: None,
+            policy_files: Vec::new(),
             notifications: NotificationSettings::default(),
         }
     }
@@ -183,35 +201,78 @@ impl Default for Settings {
 
 impl Settings {
     /// Defaults, then `file` if given, then the environment (`env` is a
-    /// lookup so tests need not touch the process environment).
+    /// lookup so tests need not touch the process environment). Fails with
+    /// every problem found ([`SettingsError::Several`] when there are more
+    /// than one): the file's shape, each section, the policy (which the
+    /// policy engine reads and checks itself, so a misspelt `server:` key
+    /// and a broken rule are both reported) and the environment. Checks
+    /// across sections (route mentions against policy roles, the SNS age
+    /// against the inbox retention) run once those sections loaded cleanly.
     pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let mut problems = Vec::new();
         let mut settings = Settings::default();
         if let Some(path) = file {
             let text =
                 std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
-            let file = parse_file(path, &text)?;
-            settings.on_param_change = hooks::compile(path, &file.on_param_change)?;
-            settings.assume_role = aws::compile(path, &file.aws)?;
-            settings.notifications = notifications::compile(path, &file.notifications)?;
-            settings.retention = store::retention(path, &file.store)?;
-            if let Some(raw) = &file.server.shutdown_grace {
-                settings.shutdown_grace = shutdown_grace(path, raw)?;
+            settings.config_file = Some(path.to_path_buf());
+            // Broken YAML first, alone: past a syntax error the settings and
+            // the policy would each report its consequences differently.
+            if let Err(err) = serde_saphyr::from_str::<serde::de::IgnoredAny>(&text) {
+                return Err(SettingsError::Policy(PolicyError::from_yaml(&path.display().to_string(), &err)));
             }
-            if let Some(count) = &file.slack.socket_connections {
-                settings.socket_connections = socket_connections(path, count)?;
+            match load_policy(path, &text) {
+                Ok(loaded) => {
+                    settings.policy = loaded.policy;
+                    settings.policy_version = loaded.version;
+                    settings.policy_files = loaded.files;
+                }
+                Err(errors) => problems.extend(errors.into_iter().map(SettingsError::Policy)),
             }
-            if let Some(choice) = store::choice(path, &file.store)? {
-                settings.store = choice;
+            match parse_file(path, &text) {
+                Ok(file) => settings.apply_sections(path, file, &mut problems),
+                Err(err) => problems.push(err),
             }
-            settings.apply_file(file);
-            let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
-            let policy = Policy::from_config_yaml(&text, path, &known, |p| std::fs::read_to_string(p))?;
-            settings.policy = policy.map(Arc::new);
-            settings.check_mentions()?;
-            settings.check_dedup_window()?;
+            if problems.is_empty() {
+                keep(&mut problems, settings.check_mentions(&settings.policy()));
+                keep(&mut problems, settings.check_dedup_window());
+            }
         }
-        settings.apply_env(env)?;
-        Ok(settings)
+        keep(&mut problems, settings.apply_env(env));
+        match problems.is_empty() {
+            true => Ok(settings),
+            false => Err(SettingsError::all_in_order(problems)),
+        }
+    }
+
+    /// Every section of `file` but the policy, each checked on its own so
+    /// all their problems are found in one load.
+    fn apply_sections(&mut self, path: &Path, file: File, problems: &mut Vec<SettingsError>) {
+        if let Some(hooks) = keep(problems, hooks::compile(path, &file.on_param_change)) {
+            self.on_param_change = hooks;
+        }
+        if let Some(role) = keep(problems, aws::compile(path, &file.aws)) {
+            self.assume_role = role;
+        }
+        if let Some(notifications) = keep(problems, notifications::compile(path, &file.notifications)) {
+            self.notifications = notifications;
+        }
+        if let Some(retention) = keep(problems, store::retention(path, &file.store)) {
+            self.retention = retention;
+        }
+        if let Some(raw) = &file.server.shutdown_grace
+            && let Some(grace) = keep(problems, shutdown_grace(path, raw))
+        {
+            self.shutdown_grace = grace;
+        }
+        if let Some(count) = &file.slack.socket_connections
+            && let Some(count) = keep(problems, socket_connections(path, count))
+        {
+            self.socket_connections = count;
+        }
+        if let Some(Some(choice)) = keep(problems, store::choice(path, &file.store)) {
+            self.store = choice;
+        }
+        self.apply_file(file);
     }
 
     fn apply_file(&mut self, file: File) {
@@ -245,8 +306,7 @@ impl Settings {
     }
 
     /// Every role a notification route mentions must be one the policy defines.
-    fn check_mentions(&self) -> Result<(), SettingsError> {
-        let policy = self.policy();
+    pub(crate) fn check_mentions(&self, policy: &Policy) -> Result<(), SettingsError> {
         match self.notifications.mentions().find(|(role, _)| policy.role(role).is_none()) {
             Some((role, at)) => Err(SettingsError::Missing(format!(
                 "{at}: the route mentions `{role}`, which is not a role in `policies.roles` — define it there \
@@ -284,6 +344,11 @@ impl Settings {
     /// The policy every request is judged by.
     pub fn policy(&self) -> Arc<Policy> {
         self.policy.clone().unwrap_or_else(|| Arc::new(opsbot_commands::default_policy()))
+    }
+
+    /// [`Settings::policy`] with its version, as the running bot holds it.
+    pub fn live_policy(&self) -> opsbot_commands::LivePolicy {
+        opsbot_commands::LivePolicy::new(self.policy(), self.policy_version.clone())
     }
 
     /// The bot token, or a start-up error saying how to provide it.
@@ -353,6 +418,35 @@ fn socket_connections(path: &Path, count: &serde_saphyr::Spanned<i64>) -> Result
     }
 }
 
+/// `result`'s value, or `None` with its problems added to `problems`.
+fn keep<T>(problems: &mut Vec<SettingsError>, result: Result<T, SettingsError>) -> Option<T> {
+    result.map_err(|err| problems.extend(err.into_problems())).ok()
+}
+
+/// A policy as read from a config file.
+pub struct LoadedPolicy {
+    /// `None`: the file has no `policies:`, the built-in policy applies.
+    pub policy: Option<Arc<Policy>>,
+    pub version: PolicyVersion,
+    /// The file `policies: { file: … }` names, if any (a reload watches it).
+    pub files: Vec<PathBuf>,
+}
+
+/// The policy of the config file `text` read from `path`, or every problem
+/// in it. The one way the policy is read: at start-up, by `config check`
+/// and `policy lint`, and on reload.
+pub fn load_policy(path: &Path, text: &str) -> Result<LoadedPolicy, Vec<PolicyError>> {
+    let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let read = std::cell::RefCell::new(Vec::new());
+    let policy = Policy::check_config_yaml(text, path, &known, |file| {
+        let text = std::fs::read_to_string(file)?;
+        read.borrow_mut().push((file.to_path_buf(), text.clone()));
+        Ok(text)
+    })?;
+    let (files, texts): (Vec<PathBuf>, Vec<String>) = read.into_inner().into_iter().unzip();
+    Ok(LoadedPolicy { policy: policy.map(Arc::new), version: version::version(text, &texts), files })
+}
+
 /// slack-morphism joins `{base}/{method}`, so the base must not end in `/`.
 fn without_trailing_slash(url: String) -> String {
     url.trim_end_matches('/').to_owned()
@@ -362,11 +456,9 @@ fn parse_file(path: &Path, text: &str) -> Result<File, SettingsError> {
     if text.trim().is_empty() {
         return Ok(File::default());
     }
-    serde_saphyr::from_str::<File>(text).map_err(|err| {
-        let (line, column) = err.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-        let message = err.to_string().lines().next().unwrap_or("invalid YAML").to_owned();
-        SettingsError::Invalid { path: path.into(), line, column, message }
-    })
+    // The policy engine's wording, so an unknown key gets "did you mean" here too.
+    serde_saphyr::from_str::<File>(text)
+        .map_err(|err| SettingsError::Policy(PolicyError::from_yaml(&path.display().to_string(), &err)))
 }
 
 #[cfg(test)]
@@ -413,6 +505,21 @@ mod tests {
         assert!(err.contains("opsbot.yaml:2:") && err.contains("write it like 20s"), "{err}");
         let err = load_yaml("server:\n  shutdown_grace: 1h\n").unwrap_err().to_string();
         assert!(err.contains("opsbot.yaml:2:") && err.contains("SIGKILL"), "{err}");
+    }
+
+    #[test]
+    fn a_yaml_syntax_error_is_reported_once_with_its_place() {
+        let err = load_yaml("server: {listen: 127.0.0.1:1\npolicies: {}\n").unwrap_err();
+        assert!(!matches!(err, SettingsError::Several(_)), "one syntax error, not its consequences: {err}");
+        assert!(err.to_string().contains("opsbot.yaml:2:9: "), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_suggests_the_close_one() {
+        let err = load_yaml("server:\n  lisen: 0.0.0.0:1\n").unwrap_err().to_string();
+        assert!(err.ends_with("opsbot.yaml:2:3: unknown key `lisen` — did you mean `listen`? Keys allowed here: listen, max_body_bytes, shutdown_grace"), "{err}");
+        let err = load_yaml("polices: {}\n").unwrap_err().to_string();
+        assert!(err.contains("did you mean `policies`?"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
 mod aws_emulators;
 mod bad_input;
+mod config_check;
 mod demo;
 mod ecs_changes;
 mod fuzz;
@@ -16,6 +17,7 @@ mod notify_sqs;
 mod outage;
 mod outbox;
 mod pipeline_changes;
+mod policy_reload;
 mod replicas;
 mod slack_aws;
 mod slack_changes;

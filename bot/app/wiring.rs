@@ -12,8 +12,7 @@ use opsbot_commands::change::lifecycle::replica_id;
 use opsbot_commands::hooks::ParamHook;
 use opsbot_commands::ports::chat::Chat;
 use opsbot_commands::ports::{Clock, Gateways, system_clock};
-use opsbot_commands::{Ops, default_policy};
-use opsbot_policies::Policy;
+use opsbot_commands::{LivePolicy, Ops, default_policy};
 
 use crate::settings::Settings;
 use crate::store::Storage;
@@ -26,7 +25,8 @@ pub struct Wiring {
     pub aws: Gateways,
     /// Whose AWS identity changes run under; `None`: the bot's (`aws`).
     pub identity: Option<Arc<dyn Identity>>,
-    pub policy: Arc<Policy>,
+    /// The policy in force; `serve` replaces it on reload (see `crate::reload`).
+    pub policy: LivePolicy,
     pub clock: Clock,
     pub sweep_every: Duration,
     /// The SQS client notifications are polled with (`notifications.sqs_queues`).
@@ -45,7 +45,7 @@ impl Wiring {
         Wiring {
             aws,
             identity: None,
-            policy: Arc::new(default_policy()),
+            policy: Arc::new(default_policy()).into(),
             clock: system_clock(),
             sweep_every: SWEEP_EVERY,
             sqs: None,
@@ -59,7 +59,7 @@ impl Wiring {
     /// The SQS and DynamoDB clients are made only when the settings use them:
     /// making one runs code that would otherwise stay out of memory.
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
-        let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.policy());
+        let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.live_policy());
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
         }
@@ -79,8 +79,8 @@ impl Wiring {
         Wiring { identity: Some(identity), ..self }
     }
 
-    pub fn with_policy(self, policy: Arc<Policy>) -> Self {
-        Wiring { policy, ..self }
+    pub fn with_policy(self, policy: impl Into<LivePolicy>) -> Self {
+        Wiring { policy: policy.into(), ..self }
     }
 
     pub fn with_clock(self, clock: Clock, sweep_every: Duration) -> Self {

@@ -149,7 +149,7 @@ impl Session {
         if let Some(story) = story {
             let pipelines = wiring.aws.pipelines.clone();
             let (alerts, told) =
-                notices::demo_notices(store.clone(), screen.clone(), wiring.policy.clone(), pipelines, story);
+                notices::demo_notices(store.clone(), screen.clone(), wiring.policy.current(), pipelines, story);
             ops = ops.with_alerts(alerts);
             notices = Some(told);
         }

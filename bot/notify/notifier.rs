@@ -19,12 +19,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use opsbot_commands::LivePolicy;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::ports::Pipelines;
 use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::reply::Reply;
 use opsbot_commands::values::{ChannelId, PipelineName};
-use opsbot_policies::Policy;
 use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
@@ -49,7 +49,8 @@ pub struct Batch {
 pub struct Notifier {
     pub(super) store: Arc<dyn Storage>,
     pub(super) settings: NotificationSettings,
-    pub(super) policy: Arc<Policy>,
+    /// Names the roles routes mention; read per notification, so a reload applies.
+    pub(super) policy: LivePolicy,
     pub(super) pipelines: Arc<dyn Pipelines>,
 }
 
@@ -93,10 +94,10 @@ impl Notifier {
     pub fn new(
         store: Arc<dyn Storage>,
         settings: NotificationSettings,
-        policy: Arc<Policy>,
+        policy: impl Into<LivePolicy>,
         pipelines: Arc<dyn Pipelines>,
     ) -> Self {
-        Notifier { store, settings, policy, pipelines }
+        Notifier { store, settings, policy: policy.into(), pipelines }
     }
 
     /// The batch for one notification, judged at `now`.
@@ -108,7 +109,7 @@ impl Notifier {
             account: inbound.account.as_deref(),
             region: inbound.region.as_deref(),
         };
-        let Some(to) = target(&self.settings, &self.policy, about) else {
+        let Some(to) = target(&self.settings, &self.policy.current(), about) else {
             warn!(key = %inbound.key, "no route and no default channel: notification kept in the log only");
             return Ok(batch);
         };

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opsbot_commands::ports::Pipelines;
-use opsbot_policies::Policy;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -36,7 +35,7 @@ pub struct Parts<'a> {
     pub settings: &'a NotificationSettings,
     pub store: Arc<dyn Storage>,
     pub outbox: Outbox,
-    pub policy: Arc<Policy>,
+    pub policy: opsbot_commands::LivePolicy,
     pub pipelines: Arc<dyn Pipelines>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,

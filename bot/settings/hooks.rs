@@ -40,9 +40,14 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-/// The entries, checked, in file order.
+/// The entries, checked, in file order; fails with every broken one.
 pub(super) fn compile(path: &Path, raw: &[Spanned<HookFile>]) -> Result<Vec<ParamHook>, SettingsError> {
-    raw.iter().map(|entry| hook(&entry.value).map_err(|e| invalid(path, entry, &e))).collect()
+    let (hooks, broken): (Vec<_>, Vec<_>) =
+        raw.iter().map(|entry| hook(&entry.value).map_err(|e| invalid(path, entry, &e))).partition(Result::is_ok);
+    match broken.is_empty() {
+        true => Ok(hooks.into_iter().filter_map(Result::ok).collect()),
+        false => Err(SettingsError::all(broken.into_iter().filter_map(Result::err).collect())),
+    }
 }
 
 fn hook(raw: &HookFile) -> Result<ParamHook, UsageError> {
@@ -96,6 +101,14 @@ mod tests {
         assert!(err.contains("opsbot.yaml:4:") && err.contains("tag:KEY=VALUE"), "{err}");
         let err = load("on_param_change:\n  - prefix: shop/\n    document: D-1\n    targets: tag:A=b\n").unwrap_err();
         assert!(err.to_string().contains("starting with `/`"), "{err}");
+    }
+
+    #[test]
+    fn every_bad_hook_is_reported_with_its_place() {
+        let yaml = "on_param_change:\n  - { prefix: /a/, document: D-1, targets: staging }\n  - { prefix: /b/, document: D-1, targets: tag:A=b }\n  - { prefix: c/, document: D-1, targets: tag:A=b }\n";
+        let err = load(yaml).unwrap_err().to_string();
+        assert!(err.contains("opsbot.yaml:2:") && err.contains("opsbot.yaml:4:"), "{err}");
+        assert!(!err.contains("opsbot.yaml:3:"), "the good one is not a problem: {err}");
     }
 
     #[test]

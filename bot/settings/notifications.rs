@@ -194,9 +194,12 @@ pub(super) fn compile(path: &Path, raw: &NotificationsFile) -> Result<Notificati
     if let Some(skew) = &raw.sns.max_clock_skew {
         out.sns_fresh.max_skew = duration(path, skew, "notifications.sns.max_clock_skew")?;
     }
-    for route in &raw.routes {
-        out.routes.push(compile_route(path, route)?);
+    // Every broken route at once: they are independent of each other.
+    let (routes, broken): (Vec<_>, Vec<_>) = raw.routes.iter().map(|r| compile_route(path, r)).partition(Result::is_ok);
+    if !broken.is_empty() {
+        return Err(SettingsError::all(broken.into_iter().filter_map(Result::err).collect()));
     }
+    out.routes = routes.into_iter().filter_map(Result::ok).collect();
     out.alarms = alarms(path, &raw.alarms)?;
     let has_sources = !out.sqs_queues.is_empty() || !out.sns_topics.is_empty();
     if has_sources && out.default_channel.is_none() {

@@ -112,3 +112,11 @@ fn an_sns_max_age_longer_than_the_dedup_window_stops_start_up() {
     let err = error("notifications:\n  sns: { max_clock_skew: soon }\n");
     assert!(err.contains("opsbot.yaml:2:") && err.contains("max_clock_skew"), "{err}");
 }
+
+#[test]
+fn every_broken_route_is_reported_with_its_place() {
+    let yaml = "notifications:\n  routes:\n    - { match: { kind: alarn }, channel: C0OPS }\n    - { match: { kind: alarm }, channel: C0OPS }\n    - { match: { name: \"(\" }, channel: C0OPS }\n";
+    let err = error(yaml);
+    assert!(err.contains("opsbot.yaml:3:") && err.contains("opsbot.yaml:5:"), "{err}");
+    assert_eq!(err.lines().count(), 2, "the good route is not a problem: {err}");
+}

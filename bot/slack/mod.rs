@@ -36,6 +36,8 @@ use tracing::{Instrument, error, info, info_span, warn};
 pub mod blocks;
 pub mod chat;
 pub mod directory;
+#[cfg(test)]
+mod manifest_tests;
 pub mod outbox;
 pub mod payload;
 pub mod signature;

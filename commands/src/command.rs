@@ -54,6 +54,8 @@ pub struct Reach<'a> {
     pub store: &'a dyn Store,
     /// The alerts of the alarm notifications this process follows.
     pub alerts: &'a dyn Alerts,
+    /// The policy in force (`whoami` shows its version).
+    pub policy: &'a crate::live_policy::LivePolicy,
 }
 
 /// A command that only reads, answered at once.

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use opsbot_policies::{Decision, Policy, Request};
 
+use crate::live_policy::LivePolicy;
+
 use crate::context::Context;
 use crate::error::UsageError;
 use crate::mrkdwn::esc;
@@ -78,18 +80,18 @@ fn quote(word: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct ParamHooks {
     hooks: Vec<ParamHook>,
-    policy: Arc<Policy>,
+    policy: LivePolicy,
 }
 
 impl Default for ParamHooks {
     fn default() -> Self {
-        ParamHooks { hooks: Vec::new(), policy: Arc::new(Policy::reads_for_everyone([])) }
+        ParamHooks { hooks: Vec::new(), policy: Arc::new(Policy::reads_for_everyone([])).into() }
     }
 }
 
 impl ParamHooks {
-    pub fn new(hooks: Vec<ParamHook>, policy: Arc<Policy>) -> Self {
-        ParamHooks { hooks, policy }
+    pub fn new(hooks: Vec<ParamHook>, policy: impl Into<LivePolicy>) -> Self {
+        ParamHooks { hooks, policy: policy.into() }
     }
 
     pub(crate) fn matching<'a>(&'a self, name: &'a ParamName) -> impl Iterator<Item = &'a ParamHook> {
@@ -120,7 +122,7 @@ impl ParamHooks {
             at: ctx.now,
             force: false,
         };
-        match self.policy.evaluate(&request) {
+        match self.policy.current().evaluate(&request) {
             Decision::Allow { .. } => Ok(()),
             Decision::NeedsApproval { approvers, .. } => Err(format!("it would need approval by {approvers}")),
             Decision::Deny { reason, .. } => Err(format!("it is not allowed: {reason}")),

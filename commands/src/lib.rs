@@ -11,6 +11,8 @@
 //!   (`truncate`, `ago`, `duration`, ...).
 //! - [`values`]: typed values parsed at the edge (`ServiceRef`, `ParamName`,
 //!   `ChangeId`, ...; [`values::ssm`]: documents, targets, parameters).
+//! - [`live_policy`]: the policy in force, replaceable while running
+//!   ([`LivePolicy`]), and its [`PolicyVersion`].
 //! - [`context`]: who asks, where and when ([`Context`]).
 //! - [`spec`]: command specs, tokenizer, lookup and "did you mean".
 //! - [`click`]: buttons and what pressing one does (`Click`, `Press`).
@@ -43,6 +45,7 @@ pub mod context;
 pub mod error;
 pub mod error_reply;
 pub mod hooks;
+pub mod live_policy;
 pub mod mrkdwn;
 pub mod ops;
 pub mod ports;
@@ -56,6 +59,7 @@ pub use cmd::Command;
 pub use cmd::default_policy;
 pub use context::Context;
 pub use error::{GatewayError, GatewayResult, UsageError};
+pub use live_policy::{LivePolicy, PolicyVersion};
 pub use mrkdwn::Mrkdwn;
 pub use ops::Ops;
 pub use reply::{Block, Reply, Visibility};

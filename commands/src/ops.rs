@@ -10,7 +10,9 @@
 
 use std::sync::Arc;
 
-use opsbot_policies::{Decision, Policy};
+use opsbot_policies::Decision;
+
+use crate::live_policy::LivePolicy;
 use tracing::{Instrument, error, info};
 
 use crate::change::identity::Identity;
@@ -39,7 +41,8 @@ pub const PRESS_WINDOW: chrono::Duration = chrono::Duration::seconds(10);
 pub struct Ops {
     /// The bot's own gateways, for reads.
     aws: Gateways,
-    policy: Arc<Policy>,
+    /// Read at each decision: a reload applies to the next command.
+    policy: LivePolicy,
     /// The audit trail (`audit` reads it; refusals are written to it) and
     /// button-press claims.
     store: Arc<dyn Store>,
@@ -49,7 +52,8 @@ pub struct Ops {
 }
 
 impl Ops {
-    pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
+    pub fn new(aws: Gateways, policy: impl Into<LivePolicy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
+        let policy = policy.into();
         let changes = Changes::new(aws.clone(), policy.clone(), store.clone(), chat);
         Ops { aws, policy, store, alerts: Arc::new(Unfollowed), changes }
     }
@@ -127,7 +131,7 @@ impl Ops {
         };
         let spec = command.spec();
         tracing::Span::current().record("command", spec.name);
-        let decision = command.judge(&self.policy, ctx, &canonical);
+        let decision = command.judge(&self.policy.current(), ctx, &canonical);
         let Some(change) = command.as_change() else {
             return match decision {
                 Decision::Allow { .. } => self.run_read(ctx, &command).await,
@@ -156,7 +160,8 @@ impl Ops {
     }
 
     async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {
-        let reach = Reach { aws: &self.aws, store: self.store.as_ref(), alerts: self.alerts.as_ref() };
+        let reach =
+            Reach { aws: &self.aws, store: self.store.as_ref(), alerts: self.alerts.as_ref(), policy: &self.policy };
         match command.run(ctx, &reach).await {
             Ok(reply) => {
                 info!("answered");
@@ -256,7 +261,7 @@ mod tests {
     fn a_roles_deliberate_mentions_still_ping_and_an_unknown_role_is_only_named() {
         let yaml = "roles:\n  oncall: { users: [U0ANN], groups: [S0ONCALL] }\n  devs: { everyone: true }\nrules: []\n";
         let known: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
-        let policy = Policy::from_yaml(yaml, std::path::Path::new("p.yaml"), &known).unwrap();
+        let policy = opsbot_policies::Policy::from_yaml(yaml, std::path::Path::new("p.yaml"), &known).unwrap();
         assert_eq!(mention(&policy, "oncall").as_str(), "<!subteam^S0ONCALL> <@U0ANN>");
         assert_eq!(mention(&policy, "devs").as_str(), "<!here>");
         assert_eq!(mention(&policy, "<!channel>").as_str(), "*&lt;!channel&gt;*");

@@ -2,8 +2,10 @@
 //! resolved (roles, commands), regexes compiled, rules indexed by command.
 //!
 //! Everything that can be wrong with a policy is found here, at load, with its
-//! position; evaluation afterwards cannot fail. The first problem found is
-//! reported (in file order), with what to write instead.
+//! position; evaluation afterwards cannot fail. Every rule and freeze is
+//! checked on its own, so one load reports every broken entry (in file
+//! order), each with what to write instead; a broken `roles:` stops there,
+//! as every rule's `to:` would otherwise be reported as well.
 
 use std::collections::HashMap;
 
@@ -23,13 +25,19 @@ const DENY_FORCE: &str = "`force:` belongs to allow rules (nothing forces past a
 
 /// Checks and compiles `raw`, read from `file`; `known` lists the command names
 /// that exist (`"deploy"`, `"param get"`, ...).
-pub(crate) fn compile(raw: &RawPolicies, file: &str, known: &[&str]) -> Result<Policy, PolicyError> {
-    let roles = values::roles(file, raw.roles.as_ref())?;
+pub(crate) fn compile(raw: &RawPolicies, file: &str, known: &[&str]) -> Result<Policy, Vec<PolicyError>> {
+    let roles = values::roles(file, raw.roles.as_ref()).map_err(|e| vec![e])?;
     let cx = Compiler { file, known, roles: &roles };
-    let (mut rules, mut freezes) = (Vec::new(), Vec::new());
+    let (mut rules, mut freezes, mut problems) = (Vec::new(), Vec::new(), Vec::new());
     let mut index: HashMap<Box<str>, CommandIndex> = HashMap::new();
     for raw_rule in raw.rules.iter().flatten() {
-        let (rule, commands) = cx.rule(raw_rule)?;
+        let (rule, commands) = match cx.rule(raw_rule) {
+            Ok(compiled) => compiled,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
         for command in commands {
             let entry = index.entry(command.into()).or_default();
             let list = if matches!(rule.effect, Effect::Deny) { &mut entry.denies } else { &mut entry.allows };
@@ -38,11 +46,20 @@ pub(crate) fn compile(raw: &RawPolicies, file: &str, known: &[&str]) -> Result<P
         rules.push(rule);
     }
     for raw_freeze in raw.freeze.iter().flatten() {
-        let (compiled, commands) = cx.freeze(raw_freeze)?;
+        let (compiled, commands) = match cx.freeze(raw_freeze) {
+            Ok(compiled) => compiled,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
         for command in commands {
             push_once(&mut index.entry(command.into()).or_default().freezes, freezes.len());
         }
         freezes.push(compiled);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     Ok(Policy { roles, rules, freezes, index, builtin: false })
 }

@@ -23,8 +23,10 @@ impl PolicyError {
         PolicyError { file: file.to_owned(), line: location.line(), column: location.column(), message: message.into() }
     }
 
-    /// Turns a serde-saphyr error into ours, rephrasing the common ones.
-    pub(crate) fn from_yaml(file: &str, err: &serde_saphyr::Error) -> Self {
+    /// Turns a serde-saphyr error into ours, rephrasing the common ones (an
+    /// unknown key gets "did you mean"). Public so the rest of the config
+    /// file's errors read the same way.
+    pub fn from_yaml(file: &str, err: &serde_saphyr::Error) -> Self {
         let (line, column) = err.location().map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
         PolicyError { file: file.to_owned(), line, column, message: yaml_message(err.without_snippet(), line, column) }
     }

@@ -184,3 +184,14 @@ fn a_role_without_members_is_refused() {
         "policies.yaml:2:3: role `devs` has no members — give `users: [U…]`, `groups: [S…]` or `everyone: true`"
     );
 }
+
+#[test]
+fn every_broken_rule_and_freeze_is_reported_in_one_load_in_file_order() {
+    let yaml = "roles: { devs: { everyone: true } }\nrules:\n  - allow: [deploi]\n    to: devs\n  - allow: [scale]\n    to: devs\n  - allow: [restart]\n    to: dev\nfreeze:\n  - { name: x, weekly: [sat], commands: [frobnicate] }\n";
+    let problems = opsbot_policies::Policy::check_yaml(yaml, std::path::Path::new("policies.yaml"), COMMANDS)
+        .expect_err("three entries are broken");
+    let places: Vec<String> = problems.iter().map(|p| format!("{}:{}", p.line, p.column)).collect();
+    assert_eq!(places, ["3:13", "8:9", "10:42"], "{problems:?}");
+    assert!(problems[1].message.contains("did you mean `devs`"), "{}", problems[1]);
+    assert_eq!(load_error(yaml), problems[0].to_string(), "the single-error API reports the first");
+}

@@ -166,6 +166,11 @@ impl ServeProcess {
         assert!(sent.success(), "kill -TERM {pid} failed");
     }
 
+    /// The process id (to send it signals with `kill`).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the process is running")
+    }
+
     /// Whether the process is still running.
     pub fn running(&mut self) -> bool {
         self.child.try_wait().expect("poll opsbot").is_none()

@@ -36,7 +36,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use opsbot_policies::{Decision, Policy};
+use opsbot_policies::Decision;
+
+use crate::live_policy::LivePolicy;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -100,7 +102,7 @@ pub struct Changes {
     /// The bot's own gateways: plans, and changes when no identity is set.
     aws: Gateways,
     /// Judges a change again just before it runs; names approvers.
-    policy: Arc<Policy>,
+    policy: LivePolicy,
     store: Arc<dyn Store>,
     /// Where plans, approval requests and progress are shown.
     chat: Arc<dyn Chat>,
@@ -119,7 +121,8 @@ pub struct Changes {
 }
 
 impl Changes {
-    pub fn new(aws: Gateways, policy: Arc<Policy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
+    pub fn new(aws: Gateways, policy: impl Into<LivePolicy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
+        let policy = policy.into();
         let clock = crate::ports::system_clock();
         Changes {
             aws,
@@ -312,7 +315,7 @@ impl Changes {
                 ":no_entry: You can't approve or reject your own request — another member of the role must."
             ));
         }
-        if !self.policy.may_approve(&role, ctx.user.as_str(), &ctx.groups) {
+        if !self.policy.current().may_approve(&role, ctx.user.as_str(), &ctx.groups) {
             return note(mrkdwn!(":no_entry: Only members of *{}* can approve or reject this.", role));
         }
         let (to, event) = match kind {
@@ -345,7 +348,7 @@ impl Changes {
     }
 
     async fn ask_for_approval(&self, record: &ChangeRecord, role: &str) {
-        let reply = messages::approval_request(record, role, messages::mention(&self.policy, role));
+        let reply = messages::approval_request(record, role, messages::mention(&self.policy.current(), role));
         match self.chat.post(&record.channel, &reply).await {
             Ok(message) => self.remember(record, &message).await,
             Err(err) => error!(error = %err, change = %record.id, "cannot post the approval request"),
@@ -565,7 +568,7 @@ impl Changes {
 
     /// Why the policy, judged again now, no longer lets the stored change run,
     /// or `None` to go ahead. The rules or the freezes may have changed (a new
-    /// policy after a restart) or a freeze may have begun since the request.
+    /// policy after a restart or a reload) or a freeze may have begun since the request.
     /// A change that now needs an approval runs only if it got one from the
     /// same role; one from another role does not count, as opsbot cannot
     /// tell now whether its approver belongs to the new role.
@@ -576,7 +579,7 @@ impl Changes {
         command: &Command,
         approver: Option<&SlackUserId>,
     ) -> Option<String> {
-        let decision = command.judge(&self.policy, ctx, &record.text);
+        let decision = command.judge(&self.policy.current(), ctx, &record.text);
         let rule = decision.rule().map(|r| format!(" (rule {r})")).unwrap_or_default();
         match decision {
             Decision::Allow { .. } => None,

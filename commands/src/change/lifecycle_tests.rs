@@ -647,3 +647,22 @@ async fn a_replica_that_finds_its_change_taken_over_stops_following_it_without_a
     assert_eq!(w.store.change(&id).await.unwrap().unwrap().state, ChangeState::Running, "left to B");
     assert_eq!(finished_messages(&w), 0, "{:?}", w.chat.texts());
 }
+
+#[tokio::test]
+async fn a_pending_approval_is_judged_by_the_policy_reloaded_since_not_the_one_it_was_asked_under() {
+    let live = crate::LivePolicy::from(Arc::new(approval_policy_with("")));
+    let aws = Arc::new(FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() });
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let ops = Arc::new(Ops::new(FakeAws::share(&aws), live.clone(), store.clone(), chat.clone()));
+    let w = World { ops, aws, store, chat };
+    let asking = asked_for_approval(&w).await;
+
+    let without_scale = policy("roles:\n  ops: { everyone: true }\nrules:\n  - { allow: [service], to: ops }\n");
+    live.replace(Arc::new(without_scale), crate::PolicyVersion::of(&["without scale"], crate::testing::now()));
+    w.ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
+    settle(&w, "req-1").await;
+
+    assert!(w.aws.scaled.lock().unwrap().is_empty(), "the same running bot, reloaded: nothing ran");
+    assert_eq!(events(&w.store).last(), Some(&AuditEvent::Refused));
+    assert!(refusal(&w).starts_with("the policy no longer allows it"), "{}", refusal(&w));
+}

@@ -1,11 +1,13 @@
 //! `whoami`: who opsbot thinks you are and where you are asking from —
-//! the identity every policy decision is made on.
+//! the identity every policy decision is made on — and which version of the
+//! policy is in force (it changes on reload, see `LivePolicy`).
 
 use async_trait::async_trait;
 
 use crate::command::{Body, CommandDef, Reach, Read};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
+use crate::live_policy::PolicyVersion;
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
 use crate::reply::Reply;
@@ -14,7 +16,7 @@ use crate::spec::{Spec, expect_args};
 pub const SPEC: Spec = Spec {
     name: "whoami",
     args: "",
-    summary: "Show your Slack user id and name, and this channel",
+    summary: "Show your Slack user id and name, this channel, and the policy version in force",
     example: "whoami",
     changes: false,
     alias: None,
@@ -37,18 +39,22 @@ impl CommandDef for Whoami {
 
 #[async_trait]
 impl Read for Whoami {
-    async fn read(&self, ctx: &Context, _reach: &Reach<'_>) -> GatewayResult<Reply> {
-        Ok(self.run(ctx))
+    async fn read(&self, ctx: &Context, reach: &Reach<'_>) -> GatewayResult<Reply> {
+        Ok(self.run(ctx, &reach.policy.version()))
     }
 }
 
 impl Whoami {
-    pub fn run(&self, ctx: &Context) -> Reply {
+    pub fn run(&self, ctx: &Context, policy: &PolicyVersion) -> Reply {
         let name = ctx.user_name.as_deref().map(|n| mrkdwn!(" ({})", n)).unwrap_or_default();
         let channel = ctx.channel_name.as_deref().map(|n| mrkdwn!(" (#{})", n)).unwrap_or_default();
         Reply::ephemeral(format!("You are {}{}", ctx.user, name.plain())).fields(
             Mrkdwn::new(),
-            vec![mrkdwn!("*User*\n`{}`{}", ctx.user, name), mrkdwn!("*Channel*\n`{}`{}", ctx.channel, channel)],
+            vec![
+                mrkdwn!("*User*\n`{}`{}", ctx.user, name),
+                mrkdwn!("*Channel*\n`{}`{}", ctx.channel, channel),
+                mrkdwn!("*Policy*\n{}", policy.to_string()),
+            ],
         )
     }
 }
@@ -69,8 +75,11 @@ mod tests {
             channel_name: Some("deploys".into()),
             now: chrono::Utc::now(),
         };
-        let text = Whoami.run(&ctx).text();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T12:04:00Z").unwrap().to_utc();
+        let version = PolicyVersion { id: "1a2b3c4d5e6f".into(), loaded_at: at };
+        let text = Whoami.run(&ctx, &version).text();
         assert!(text.contains("`U123` (alice)") && text.contains("`C999` (#deploys)"), "{text}");
+        assert!(text.contains("v1a2b3c4d5e6f loaded 2026-12-07 12:04 UTC"), "{text}");
     }
 
     #[test]
