@@ -20,6 +20,8 @@
 //! - [`app`]: builds the running application, the one way `serve`, the
 //!   console, the demo and the tests use ([`app::Wiring::ops`]).
 //! - [`console`]: `opsbot console` / `opsbot demo`: the runner in a terminal.
+//! - [`iam`]: `opsbot iam-policy`, the least-privilege IAM policy of a
+//!   config (pure: settings in, policy document out).
 //! - [`policy_cli`]: `opsbot policy check` / `lint`; [`store_cli`]:
 //!   `opsbot store init`; [`cli`]: the command
 //!   line `main` dispatches on; [`telemetry`]: logging and stop signals.
@@ -32,6 +34,7 @@ pub mod aws;
 pub mod cli;
 pub mod console;
 pub mod http;
+pub mod iam;
 pub mod notify;
 pub mod policy_cli;
 pub mod sandbox;
