@@ -6,6 +6,7 @@ mod bad_input;
 mod demo;
 mod ecs_changes;
 mod fuzz;
+mod iam_policy;
 mod identity;
 mod layout;
 mod notify_e2e;
