@@ -124,7 +124,28 @@ impl IamPolicy {
                 policy.change(name, &needs, &rules);
             }
         }
+        policy.merge_changes();
         Ok(policy)
+    }
+
+    /// One statement for the changes whose actions apply to the same
+    /// resources (`ChangeDeployRestartRollback`): shorter, and no action gets
+    /// a resource it did not have.
+    fn merge_changes(&mut self) {
+        let mut merged: Vec<Statement> = Vec::new();
+        for statement in self.statements.drain(..) {
+            let same_scope = |s: &&mut Statement| {
+                s.sid.starts_with("Change") && s.resources == statement.resources && s.condition == statement.condition
+            };
+            match merged.iter_mut().find(same_scope).filter(|_| statement.sid.starts_with("Change")) {
+                Some(into) => {
+                    into.sid.push_str(statement.sid.trim_start_matches("Change"));
+                    into.actions.extend(statement.actions);
+                }
+                None => merged.push(statement),
+            }
+        }
+        self.statements = merged;
     }
 
     /// The store, the notification queues and the role changes run as.
@@ -228,14 +249,13 @@ pub enum Format {
 /// `opsbot iam-policy`: the policy for `settings`, printed as `format`.
 pub fn print(settings: &Settings, options: Options, format: Format) -> Result<String, IamError> {
     let policy = IamPolicy::for_settings(settings, options)?;
-    let value = match format {
+    Ok(match format {
         Format::Json => policy.to_json(),
         Format::Cloudformation => policy.to_cloudformation(match options.principal {
             Principal::Task => "opsbot-task",
             Principal::Changes => "opsbot-changes",
         }),
-    };
-    Ok(serde_json::to_string_pretty(&value).expect("a JSON value always serializes"))
+    })
 }
 
 /// `param set` → `ParamSet`, for Sids.

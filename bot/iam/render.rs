@@ -4,7 +4,10 @@
 //! stack's partition, region and account. Both are JSON (which YAML reads),
 //! with actions and resources sorted, so the output is stable to diff.
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::{IamPolicy, Resource};
 
@@ -12,42 +15,65 @@ use super::{IamPolicy, Resource};
 const VERSION: &str = "2012-10-17";
 
 impl IamPolicy {
-    /// The IAM policy document.
-    pub fn to_json(&self) -> Value {
-        self.document(|resource| match resource {
+    /// The IAM policy document, pretty-printed.
+    pub fn to_json(&self) -> String {
+        let document = self.document(|resource| match resource {
             Resource::Any => json!("*"),
             Resource::Arn(arn) => json!(arn.render("aws", "*", "*")),
-        })
+        });
+        serde_json::to_string_pretty(&document).expect("a policy always serializes")
     }
 
-    /// `{"PolicyName": name, "PolicyDocument": …}` for a role's `Policies`.
-    pub fn to_cloudformation(&self, name: &str) -> Value {
+    /// `{"PolicyName": name, "PolicyDocument": …}` for a role's `Policies`,
+    /// pretty-printed.
+    pub fn to_cloudformation(&self, name: &str) -> String {
         let document = self.document(|resource| match resource {
             Resource::Any => json!("*"),
             Resource::Arn(arn) => {
                 json!({"Fn::Sub": arn.render("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")})
             }
         });
-        json!({"PolicyName": name, "PolicyDocument": document})
+        let entry = Entry { policy_name: name, policy_document: document };
+        serde_json::to_string_pretty(&entry).expect("a policy always serializes")
     }
 
-    fn document(&self, resource: impl Fn(&Resource) -> Value) -> Value {
-        let statements: Vec<Value> = self
+    fn document(&self, resource: impl Fn(&Resource) -> Value) -> Document<'_> {
+        let statements = self
             .statements
             .iter()
             .map(|s| {
-                let mut out = Map::new();
-                out.insert("Sid".into(), json!(s.sid));
-                out.insert("Effect".into(), json!("Allow"));
-                out.insert("Action".into(), json!(s.actions));
                 let resources: Vec<Value> = s.resources.iter().map(&resource).collect();
-                out.insert("Resource".into(), if resources == [json!("*")] { json!("*") } else { json!(resources) });
-                if let Some(condition) = &s.condition {
-                    out.insert("Condition".into(), condition.clone());
-                }
-                Value::Object(out)
+                let resource = if resources == [json!("*")] { json!("*") } else { json!(resources) };
+                Printed { sid: &s.sid, effect: "Allow", action: &s.actions, resource, condition: s.condition.as_ref() }
             })
             .collect();
-        json!({"Version": VERSION, "Statement": statements})
+        Document { version: VERSION, statement: statements }
     }
+}
+
+/// A role's `Policies` entry.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Entry<'a> {
+    policy_name: &'a str,
+    policy_document: Document<'a>,
+}
+
+/// The document as IAM writes it, keys in its usual order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Document<'a> {
+    version: &'static str,
+    statement: Vec<Printed<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Printed<'a> {
+    sid: &'a str,
+    effect: &'static str,
+    action: &'a BTreeSet<&'static str>,
+    resource: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<&'a Value>,
 }

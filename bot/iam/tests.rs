@@ -13,7 +13,7 @@ fn task(yaml: &str) -> IamPolicy {
 }
 
 fn arns(policy: &IamPolicy, sid: &str) -> Vec<String> {
-    let statement = policy.statement(sid).unwrap_or_else(|| panic!("no {sid} in {:#}", policy.to_json()));
+    let statement = policy.statement(sid).unwrap_or_else(|| panic!("no {sid} in {}", policy.to_json()));
     statement
         .resources
         .iter()
@@ -77,6 +77,7 @@ fn a_change_no_rule_allows_gets_no_permission_and_allowed_ones_are_narrowed_by_t
     let p = task(&yaml);
     assert_eq!(arns(&p, "ChangeParamSet"), ["arn:aws:ssm:*:*:parameter/shop/staging/*"]);
     assert_eq!(arns(&p, "ChangeScale"), ["arn:aws:ecs:*:*:service/staging/*"]);
+    assert!(p.to_json().find("\"Sid\"") < p.to_json().find("\"Action\""), "keys in IAM's usual order");
     assert_eq!(arns(&p, "ChangePipelineStart"), ["*"], "an unanchored pattern cannot be narrowed");
     assert!(p.statement("ChangeDeploy").is_none() && !p.actions().contains("ecs:RegisterTaskDefinition"));
     assert!(!p.actions().contains("ssm:SendCommand"), "`run` is allowed by no rule");
@@ -98,7 +99,7 @@ fn with_a_role_to_assume_changes_go_to_that_role_and_the_bot_may_only_assume_it(
     let changes = policy(&yaml, Principal::Changes).unwrap();
     for action in ["ecs:UpdateService", "ecs:RegisterTaskDefinition", "iam:PassRole", "ecs:TagResource", "kms:Decrypt"]
     {
-        assert!(changes.actions().contains(action), "{action} in {:#}", changes.to_json());
+        assert!(changes.actions().contains(action), "{action} in {}", changes.to_json());
     }
     assert!(!changes.actions().contains("codepipeline:ListPipelines"), "reads-only commands stay with the bot");
     assert!(changes.statement("AssumeRoles").is_none() && changes.statement("Store").is_none());
@@ -109,11 +110,11 @@ fn with_a_role_to_assume_changes_go_to_that_role_and_the_bot_may_only_assume_it(
 #[test]
 fn json_names_any_region_and_account_and_cloudformation_substitutes_the_stacks() {
     let p = task("store:\n  dynamodb: { table: opsbot }\n");
-    let doc = p.to_json();
+    let doc: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
     assert_eq!(doc["Version"], "2012-10-17");
     let store = doc["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "Store").unwrap().clone();
     assert_eq!(store["Resource"][0], "arn:aws:dynamodb:*:*:table/opsbot");
-    let cfn = p.to_cloudformation("opsbot-task");
+    let cfn: serde_json::Value = serde_json::from_str(&p.to_cloudformation("opsbot-task")).unwrap();
     assert_eq!(cfn["PolicyName"], "opsbot-task");
     let store =
         cfn["PolicyDocument"]["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "Store").unwrap().clone();
@@ -123,4 +124,14 @@ fn json_names_any_region_and_account_and_cloudformation_substitutes_the_stacks()
     );
     let list = doc["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "ReadPipelines").unwrap().clone();
     assert_eq!(list["Resource"], "*", "list calls cannot be scoped");
+}
+
+#[test]
+fn changes_on_the_same_resources_share_one_statement_and_others_keep_theirs() {
+    let yaml = format!(
+        "{DEVS}    - allow: [restart, rollback]\n      to: devs\n      where: {{ service: \"^prod/\" }}\n    - allow: [scale]\n      to: devs\n"
+    );
+    let p = task(&yaml);
+    assert_eq!(arns(&p, "ChangeRestartRollback"), ["arn:aws:ecs:*:*:service/prod/*"]);
+    assert_eq!(arns(&p, "ChangeScale"), ["*"], "scale is open to any service: not merged into prod's");
 }
