@@ -25,7 +25,8 @@ pub fn iam_policy(args: &[&str]) -> Value {
         .expect("opsbot runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "opsbot iam-policy {args:?} failed: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// Every `Action` of a policy document.
@@ -151,22 +152,19 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
         ("sqs", "send_message_batch") => named(&["SendMessage"]),
         ("sqs", "change_message_visibility_batch") => named(&["ChangeMessageVisibility"]),
         _ => {
-            let pascal: String = operation
-                .split('_')
-                .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
-                .collect();
+            let pascal: String = operation.split('_').map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect();
             vec![format!("{service}:{pascal}")]
         }
     }
 }
 
 /// A config that enables everything: the DynamoDB store, a queue, a role to
-/// assume, and every command allowed to everyone.
-fn everything(dir: &Path) -> PathBuf {
-    let changes: Vec<&str> =
-        opsbot_commands::cmd::ENTRIES.iter().filter(|e| e.spec.changes).map(|e| e.spec.name).collect();
+/// assume, and every command allowed to everyone. The queue is written as in
+/// deploy/config.yaml, for CloudFormation to fill in.
+pub fn everything(dir: &Path) -> PathBuf {
+    let commands: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
     let yaml = format!(
-        "store:\n  dynamodb: {{ table: opsbot }}\nnotifications:\n  default_channel: C0OPS\n  sqs_queues: [https://sqs.eu-west-1.amazonaws.com/111122223333/opsbot-events]\naws:\n  assume_role: {{ role_arn: \"arn:aws:iam::111122223333:role/opsbot-changes\" }}\npolicies:\n  roles:\n    all: {{ everyone: true }}\n  rules:\n    - allow: {changes:?}\n      to: all\n"
+        "store:\n  dynamodb: {{ table: opsbot }}\nnotifications:\n  default_channel: C0OPS\n  sqs_queues: [\"https://sqs.${{AWS::Region}}.amazonaws.com/${{AWS::AccountId}}/opsbot-events\"]\naws:\n  assume_role: {{ role_arn: \"arn:aws:iam::111122223333:role/opsbot-changes\" }}\npolicies:\n  roles:\n    all: {{ everyone: true }}\n  rules:\n    - allow: {commands:?}\n      to: all\n"
     );
     let path = dir.join("everything.yaml");
     std::fs::write(&path, yaml).unwrap();
@@ -176,21 +174,17 @@ fn everything(dir: &Path) -> PathBuf {
 /// What the policy grants beyond the calls the code makes, and why: they
 /// ride along with a call (passing a role, tagging while registering, a
 /// SecureString's key, the source identity on AssumeRole).
-const COMPANIONS: &[&str] = &[
-    "ecs:TagResource",
-    "iam:PassRole",
-    "kms:Decrypt",
-    "kms:Encrypt",
-    "kms:GenerateDataKey",
-    "sts:SetSourceIdentity",
-];
+const COMPANIONS: &[&str] =
+    &["ecs:TagResource", "iam:PassRole", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "sts:SetSourceIdentity"];
 
 #[test]
 fn every_sdk_call_in_the_code_is_granted_and_nothing_else_is() {
     let calls = sdk_calls();
     let called: BTreeSet<String> = calls.iter().flat_map(|(s, op)| iam_actions(s, op)).collect();
     // The scan must see the calls it is meant to see, or it proves nothing.
-    for known in ["ecs:UpdateService", "dynamodb:ConditionCheckItem", "sqs:ReceiveMessage", "sts:AssumeRole", "ssm:SendCommand"] {
+    for known in
+        ["ecs:UpdateService", "dynamodb:ConditionCheckItem", "sqs:ReceiveMessage", "sts:AssumeRole", "ssm:SendCommand"]
+    {
         assert!(called.contains(known), "the source scan missed {known}: {calls:?}");
     }
     let dir = tempfile::tempdir().unwrap();
@@ -200,8 +194,7 @@ fn every_sdk_call_in_the_code_is_granted_and_nothing_else_is() {
     granted.extend(actions(&iam_policy(&["--config", config, "--role", "changes"])));
     let missing: Vec<&String> = called.difference(&granted).collect();
     assert!(missing.is_empty(), "the code calls {missing:?}, which iam-policy never grants: teach bot/iam about it");
-    let unused: Vec<&String> =
-        granted.difference(&called).filter(|a| !COMPANIONS.contains(&a.as_str())).collect();
+    let unused: Vec<&String> = granted.difference(&called).filter(|a| !COMPANIONS.contains(&a.as_str())).collect();
     assert!(unused.is_empty(), "iam-policy grants {unused:?}, which no code calls: least privilege says drop it");
     assert!(granted.iter().all(|a| !a.contains('*')), "an action with a wildcard: {granted:?}");
 }
@@ -237,5 +230,8 @@ fn the_readme_shows_what_iam_policy_prints_for_its_example_config() {
     let start = section.find("```json\n").expect("the IAM section shows the output") + "```json\n".len();
     let shown: Value = serde_json::from_str(&section[start..start + section[start..].find("```").unwrap()])
         .expect("the README's example output is JSON");
-    assert_eq!(shown, printed, "README's IAM example is stale: paste `opsbot iam-policy` output for the example config");
+    assert_eq!(
+        shown, printed,
+        "README's IAM example is stale: paste `opsbot iam-policy` output for the example config"
+    );
 }

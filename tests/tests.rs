@@ -4,6 +4,7 @@
 mod aws_emulators;
 mod bad_input;
 mod demo;
+mod deploy_template;
 mod ecs_changes;
 mod fuzz;
 mod iam_policy;

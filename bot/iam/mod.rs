@@ -12,9 +12,10 @@
 //!   `Policies` entry.
 //!
 //! # Decisions
-//! - A change command gets permissions only if some policy rule could allow
-//!   it ([`opsbot_policies::Policy::may_allow`]); the built-in policy allows no
-//!   change, so without `policies:` the bot's role can only read.
+//! - A command gets permissions only if some policy rule could allow it
+//!   ([`opsbot_policies::Policy::may_allow`]); the built-in policy allows
+//!   every read and no change, so without `policies:` the bot's role can only
+//!   read.
 //! - A change's target is narrowed to what every allow rule's `where` pattern
 //!   lets through, when each pattern is anchored (`^/shop/staging/` becomes
 //!   `parameter/shop/staging/*`). Otherwise the action gets all resources of its
@@ -110,7 +111,7 @@ impl IamPolicy {
         for entry in ENTRIES {
             let name = entry.spec.name;
             let needs = needs(name).unwrap_or_else(|| panic!("iam: command `{name}` is missing from iam/commands.rs"));
-            if entry.spec.changes && !rules.may_allow(name) {
+            if !rules.may_allow(name) {
                 continue;
             }
             if options.principal == Principal::Changes && !entry.spec.changes {

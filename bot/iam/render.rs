@@ -30,7 +30,9 @@ impl IamPolicy {
         let document = self.document(|resource| match resource {
             Resource::Any => json!("*"),
             Resource::Arn(arn) => {
-                json!({"Fn::Sub": arn.render("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")})
+                let text = arn.render("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
+                // An ARN the config spells out in full (a role to assume) needs no substitution.
+                if text.contains("${") { json!({"Fn::Sub": text}) } else { json!(text) }
             }
         });
         let entry = Entry { policy_name: name, policy_document: document };

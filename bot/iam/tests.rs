@@ -81,6 +81,10 @@ fn a_change_no_rule_allows_gets_no_permission_and_allowed_ones_are_narrowed_by_t
     assert_eq!(arns(&p, "ChangePipelineStart"), ["*"], "an unanchored pattern cannot be narrowed");
     assert!(p.statement("ChangeDeploy").is_none() && !p.actions().contains("ecs:RegisterTaskDefinition"));
     assert!(!p.actions().contains("ssm:SendCommand"), "`run` is allowed by no rule");
+    assert!(
+        !p.actions().contains("codepipeline:ListPipelines"),
+        "nor is `pipelines`: reads are sized to the policy too"
+    );
     let kms = p.statement("SecureStringKeys").expect("param set may write a SecureString");
     assert!(kms.actions.contains("kms:Encrypt") && !kms.actions.contains("kms:Decrypt"), "only rollback decrypts");
     assert_eq!(kms.condition, Some(json!({"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}})));
@@ -122,6 +126,16 @@ fn json_names_any_region_and_account_and_cloudformation_substitutes_the_stacks()
         store["Resource"][0],
         json!({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/opsbot"})
     );
+    let role = task("aws:\n  assume_role: { role_arn: \"arn:aws:iam::123456789012:role/changes\" }\n");
+    let cfn: serde_json::Value = serde_json::from_str(&role.to_cloudformation("opsbot-task")).unwrap();
+    let assume = cfn["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "AssumeRoles")
+        .unwrap()
+        .clone();
+    assert_eq!(assume["Resource"][0], "arn:aws:iam::123456789012:role/changes", "nothing to substitute");
     let list = doc["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "ReadPipelines").unwrap().clone();
     assert_eq!(list["Resource"], "*", "list calls cannot be scoped");
 }
