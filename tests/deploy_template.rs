@@ -111,3 +111,45 @@ fn every_action_iam_policy_can_print_is_one_aws_knows() {
         }
     }
 }
+
+#[test]
+fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in for the AWS CLI: records its arguments and the template it was given.
+    let aws = dir.path().join("aws");
+    let script = "#!/bin/sh\necho \"$@\" >> \"$FAKE_AWS_LOG\"\nprev=\nfor a in \"$@\"; do\n  [ \"$prev\" = --template-file ] && cp \"$a\" \"$FAKE_AWS_LOG.template\"\n  prev=$a\ndone\nexit 0\n";
+    std::fs::write(&aws, script).unwrap();
+    Command::new("chmod").arg("+x").arg(&aws).status().unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_opsbot")).parent().unwrap().to_owned();
+    let log = dir.path().join("aws.log");
+    let out = Command::new("sh")
+        .arg(repo().join("deploy/deploy.sh"))
+        .args(["--stack", "opsbot", "--config"])
+        .arg(repo().join("deploy/config.yaml"))
+        .args(["--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0", "--vpc", "vpc-0abc"])
+        .args(["--subnets", "subnet-0a,subnet-0b", "--public-ip"])
+        .args(["--bot-token", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf"])
+        .args(["--app-token", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-GhIjKl"])
+        .args(["--", "--tags", "team=ops"])
+        .env("PATH", format!("{}:{}:{}", dir.path().display(), bin.display(), std::env::var("PATH").unwrap()))
+        .env("FAKE_AWS_LOG", &log)
+        .env_remove("OPSBOT_STORE")
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success(), "deploy.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let deploy = calls.lines().next().unwrap();
+    for expected in [
+        "cloudformation deploy --stack-name opsbot --template-file",
+        "--capabilities CAPABILITY_IAM",
+        "Image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0 VpcId=vpc-0abc Subnets=subnet-0a,subnet-0b",
+        "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf",
+        "AlarmTopicArn= AssignPublicIp=ENABLED DesiredCount=2 --tags team=ops",
+    ] {
+        assert!(deploy.contains(expected), "`{expected}` not in: {deploy}");
+    }
+    let deployed = std::fs::read_to_string(dir.path().join("aws.log.template")).unwrap();
+    assert!(deployed == template(), "deploy.sh deploys the template rendered for its --config");
+    let missing = Command::new("sh").arg(repo().join("deploy/deploy.sh")).args(["--stack", "x"]).output().unwrap();
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("--config is required"));
+}
