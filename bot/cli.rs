@@ -37,6 +37,7 @@ pub enum Command {
     Policy(policy_cli::PolicyCommand),
     /// Print the least-privilege IAM policy for what the config enables.
     IamPolicy {
+        /// `json`: an IAM policy document; `cloudformation`: a role's `Policies` entry.
         #[arg(long, value_enum, default_value = "json")]
         format: crate::iam::Format,
         /// Whose policy: the bot's own role, or the role of `aws.assume_role` changes run as.

@@ -6,6 +6,9 @@
 set -eu
 config=${1:?usage: deploy/render.sh CONFIG}
 template=$(dirname "$0")/opsbot.yaml
+# OPSBOT_STORE would swap the config's store for a SQLite file: size the role
+# to the config as written.
+unset OPSBOT_STORE
 policy=$(mktemp)
 trap 'rm -f "$policy"' EXIT
 "${OPSBOT:-opsbot}" iam-policy --config "$config" --format cloudformation >"$policy"

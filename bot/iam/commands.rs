@@ -54,12 +54,12 @@ pub enum Narrow {
 
 impl Narrow {
     /// The policy argument this narrows by.
-    pub fn argument(self) -> &'static str {
+    pub fn argument(self) -> Option<&'static str> {
         match self {
-            Narrow::Not => "",
-            Narrow::Pipeline => "pipeline",
-            Narrow::EcsService => "service",
-            Narrow::Parameter => "name",
+            Narrow::Not => None,
+            Narrow::Pipeline => Some("pipeline"),
+            Narrow::EcsService => Some("service"),
+            Narrow::Parameter => Some("name"),
         }
     }
 

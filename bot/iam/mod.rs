@@ -40,8 +40,9 @@ use std::collections::BTreeSet;
 use opsbot_commands::cmd::ENTRIES;
 use serde_json::Value;
 
-pub use arn::{Arn, literal_prefix, queue_arn};
-pub use commands::{Narrow, Needs, needs};
+pub use arn::Arn;
+use arn::{literal_prefix, queue_arn};
+use commands::{Needs, needs};
 
 use crate::settings::{Settings, StoreChoice};
 
@@ -172,7 +173,8 @@ impl IamPolicy {
     /// A change command's own actions, narrowed by the policy, and its extras.
     fn change(&mut self, name: &str, needs: &Needs, rules: &opsbot_policies::Policy) {
         if !needs.change.is_empty() {
-            let resources = needs.narrow.resources(rules.allowed_patterns(name, needs.narrow.argument()).as_deref());
+            let patterns = needs.narrow.argument().and_then(|arg| rules.allowed_patterns(name, arg));
+            let resources = needs.narrow.resources(patterns.as_deref());
             self.add(&format!("Change{}", camel(name)), needs.change, resources, None);
         }
         for (sid, actions, condition) in needs.extras() {
