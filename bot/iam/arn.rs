@@ -6,8 +6,6 @@
 //! in a config that a CloudFormation template substitutes, deploy/config.yaml)
 //! is a placeholder too.
 
-use super::Resource;
-
 /// One ARN: `arn:<partition>:<service>:<region>:<account>:<resource>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Arn {
@@ -57,7 +55,7 @@ fn known(segment: String) -> Option<String> {
 /// The ARN of the queue at `url` (`https://sqs.<region>.amazonaws.com/<account>/<name>`,
 /// the legacy `<region>.queue.amazonaws.com`, or an emulator's host, whose
 /// region is then left open).
-pub fn queue_arn(url: &str) -> Resource {
+pub fn queue_arn(url: &str) -> Option<Arn> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let mut parts = rest.split('/');
     let host = parts.next().unwrap_or_default();
@@ -68,10 +66,10 @@ pub fn queue_arn(url: &str) -> Resource {
         .or_else(|| host.split_once(".queue.amazonaws.com").map(|(r, _)| r))
         .map(str::to_owned);
     if account.is_empty() || name.is_empty() {
-        // Not a queue URL SQS would answer; the settings refuse most of these.
-        return Resource::Any;
+        // Not a queue URL SQS would answer: no ARN to narrow to.
+        return None;
     }
-    Resource::Arn(Arn {
+    Some(Arn {
         partition: None,
         service: "sqs".into(),
         region: region.and_then(known),
@@ -156,10 +154,7 @@ mod tests {
 
     #[test]
     fn a_queue_url_becomes_its_arn_with_region_and_account() {
-        let arn = |url| match queue_arn(url) {
-            Resource::Arn(arn) => arn.render("aws", "*", "*"),
-            Resource::Any => "*".into(),
-        };
+        let arn = |url| queue_arn(url).map_or("*".to_owned(), |arn| arn.render("aws", "*", "*"));
         assert_eq!(
             arn("https://sqs.eu-west-1.amazonaws.com/111122223333/opsbot"),
             "arn:aws:sqs:eu-west-1:111122223333:opsbot"

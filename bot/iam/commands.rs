@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::{Arn, Resource, literal_prefix};
+use super::arn::{Arn, literal_prefix};
+use super::document::Resource;
 
 /// A command's needs.
 #[derive(Debug, Clone, Copy)]

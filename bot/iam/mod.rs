@@ -2,14 +2,14 @@
 //! config enables, as a pure function of [`Settings`] ([`IamPolicy::for_settings`]).
 //!
 //! # Layout
-//! - this file: the document ([`IamPolicy`], [`Statement`], [`Resource`]) and
-//!   how settings become statements;
+//! - this file: how settings become statements ([`IamPolicy::for_settings`]);
+//! - `document.rs`: the document ([`IamPolicy`], [`Statement`], [`Resource`]),
+//!   merging statements, and its two printed forms (plain IAM JSON and a
+//!   CloudFormation `Policies` entry);
 //! - `commands.rs`: what each command calls in AWS (every command must be
 //!   listed: a test walks the command table);
 //! - `arn.rs`: ARNs from what the config names (queue URLs, table, roles) and
 //!   from the policy's `where` patterns;
-//! - `render.rs`: the two outputs, plain IAM JSON and a CloudFormation
-//!   `Policies` entry.
 //!
 //! # Decisions
 //! - A command gets permissions only if some policy rule could allow it
@@ -33,16 +33,13 @@
 
 mod arn;
 mod commands;
-mod render;
-
-use std::collections::BTreeSet;
+mod document;
 
 use opsbot_commands::cmd::ENTRIES;
-use serde_json::Value;
 
 pub use arn::Arn;
-use arn::{literal_prefix, queue_arn};
 use commands::{Needs, needs};
+pub use document::{IamPolicy, Resource, Statement};
 
 use crate::settings::{Settings, StoreChoice};
 
@@ -61,30 +58,6 @@ pub struct Options {
     pub principal: Principal,
     /// Also what `opsbot store init` needs (create the table, turn TTL on).
     pub store_init: bool,
-}
-
-/// An identity-based IAM policy: statements in a fixed order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IamPolicy {
-    pub statements: Vec<Statement>,
-}
-
-/// One `Allow` statement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Statement {
-    pub sid: String,
-    pub actions: BTreeSet<&'static str>,
-    pub resources: BTreeSet<Resource>,
-    pub condition: Option<Value>,
-}
-
-/// What a statement applies to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Resource {
-    /// Every resource: only for actions AWS cannot scope, or targets no
-    /// policy rule narrows.
-    Any,
-    Arn(Arn),
 }
 
 /// Why no policy can be printed.
@@ -130,26 +103,6 @@ impl IamPolicy {
         Ok(policy)
     }
 
-    /// One statement for the changes whose actions apply to the same
-    /// resources (`ChangeDeployRestartRollback`): shorter, and no action gets
-    /// a resource it did not have.
-    fn merge_changes(&mut self) {
-        let mut merged: Vec<Statement> = Vec::new();
-        for statement in self.statements.drain(..) {
-            let same_scope = |s: &&mut Statement| {
-                s.sid.starts_with("Change") && s.resources == statement.resources && s.condition == statement.condition
-            };
-            match merged.iter_mut().find(same_scope).filter(|_| statement.sid.starts_with("Change")) {
-                Some(into) => {
-                    into.sid.push_str(statement.sid.trim_start_matches("Change"));
-                    into.actions.extend(statement.actions);
-                }
-                None => merged.push(statement),
-            }
-        }
-        self.statements = merged;
-    }
-
     /// The store, the notification queues and the role changes run as.
     fn infrastructure(&mut self, settings: &Settings, store_init: bool) {
         if let StoreChoice::DynamoDb { table } = &settings.store {
@@ -160,7 +113,8 @@ impl IamPolicy {
                 self.add("StoreInit", STORE_INIT_ACTIONS, [Resource::Arn(table_arn)], None);
             }
         }
-        let queues: Vec<Resource> = settings.notifications.sqs_queues.iter().map(|url| queue_arn(url)).collect();
+        let queue = |url: &String| arn::queue_arn(url).map_or(Resource::Any, Resource::Arn);
+        let queues: Vec<Resource> = settings.notifications.sqs_queues.iter().map(queue).collect();
         if !queues.is_empty() {
             self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
         }
@@ -180,42 +134,6 @@ impl IamPolicy {
         for (sid, actions, condition) in needs.extras() {
             self.add(sid, actions, [Resource::Any], condition);
         }
-    }
-
-    /// Adds to the statement `sid` (same scope by construction), or a new one.
-    fn add(
-        &mut self,
-        sid: &str,
-        actions: &[&'static str],
-        resources: impl IntoIterator<Item = Resource>,
-        condition: Option<Value>,
-    ) {
-        let at = match self.statements.iter().position(|s| s.sid == sid) {
-            Some(at) => at,
-            None => {
-                let statement =
-                    Statement { sid: sid.to_owned(), actions: BTreeSet::new(), resources: BTreeSet::new(), condition };
-                self.statements.push(statement);
-                self.statements.len() - 1
-            }
-        };
-        let statement = &mut self.statements[at];
-        statement.actions.extend(actions);
-        statement.resources.extend(resources);
-        // `*` covers every ARN: keep the statement readable.
-        if statement.resources.contains(&Resource::Any) {
-            statement.resources.retain(|r| *r == Resource::Any);
-        }
-    }
-
-    /// Every action of every statement.
-    pub fn actions(&self) -> BTreeSet<&'static str> {
-        self.statements.iter().flat_map(|s| s.actions.iter().copied()).collect()
-    }
-
-    /// The statement named `sid`.
-    pub fn statement(&self, sid: &str) -> Option<&Statement> {
-        self.statements.iter().find(|s| s.sid == sid)
     }
 }
 
