@@ -235,3 +235,24 @@ fn the_readme_shows_what_iam_policy_prints_for_its_example_config() {
         "README's IAM example is stale: paste `opsbot iam-policy` output for the example config"
     );
 }
+
+#[test]
+fn the_changes_role_without_one_or_a_broken_config_is_refused_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |yaml: &str, args: &[&str]| {
+        let path = dir.path().join("opsbot.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_opsbot"))
+            .args(["iam-policy", "--config", path.to_str().unwrap()])
+            .args(args)
+            .env_remove("OPSBOT_STORE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "refused");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("store:\n  path: x.db\n", &["--role", "changes"]);
+    assert!(err.contains("no `aws.assume_role`") && err.contains("leave out `--role`"), "{err}");
+    let err = run("store:\n  dynamodb: { tabel: opsbot }\n", &[]);
+    assert!(err.contains("opsbot.yaml:2:") && err.contains("tabel"), "a policy for a config serve would refuse: {err}");
+}
