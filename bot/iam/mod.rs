@@ -18,8 +18,9 @@
 //!   read.
 //! - A change's target is narrowed to what every allow rule's `where` pattern
 //!   lets through, when each pattern is anchored (`^/shop/staging/` becomes
-//!   `parameter/shop/staging/*`). Otherwise the action gets all resources of its
-//!   kind: a regex cannot be turned into an ARN pattern in general.
+//!   `parameter/shop/staging/*`). Otherwise the action gets `*`: a regex
+//!   cannot be turned into an ARN pattern in general, and a wider grant beats
+//!   a change the policy allows failing in AWS.
 //! - Statements are grouped by what they are for, each with one resource
 //!   scope (`ReadPipelines`, `ChangeParamSet`, `Store`, ...), so merging two
 //!   commands' needs never widens an action's resources. Actions are always
