@@ -12,6 +12,11 @@ unset OPSBOT_STORE
 policy=$(mktemp)
 trap 'rm -f "$policy"' EXIT
 "${OPSBOT:-opsbot}" iam-policy --config "$config" --format cloudformation >"$policy"
+# The stack runs replicas, which share state only through one DynamoDB table.
+if ! grep -q '"Sid": "Store"' "$policy"; then
+    echo "render.sh: $config must use store: { dynamodb: { table: ... } } — the stack's replicas share one table" >&2
+    exit 1
+fi
 # Each block between a BEGIN and an END marker is replaced, at the marker's
 # indentation: the policy as one item of the role's Policies, the config as
 # the lines of a literal block.

@@ -67,6 +67,21 @@ fn the_template_is_rendered_from_deploy_config_yaml() {
 }
 
 #[test]
+fn a_config_on_sqlite_is_refused_for_the_replicated_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("opsbot.yaml");
+    std::fs::write(&config, "store:\n  path: opsbot.db\n").unwrap();
+    let out = Command::new("sh")
+        .arg(repo().join("deploy/render.sh"))
+        .arg(&config)
+        .env("OPSBOT", env!("CARGO_BIN_EXE_opsbot"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("share one table"), "{stderr}");
+}
+
+#[test]
 fn the_task_role_is_what_iam_policy_prints_for_the_deployed_config() {
     let text = template();
     let policy = block(&text, "opsbot iam-policy");
