@@ -1,4 +1,4 @@
-//! The command line: `opsbot serve | console | demo | config check | policy … | store init`, parsed by
+//! The command line: `opsbot serve | console | demo | config check | policy … | iam-policy | store init`, parsed by
 //! clap. `main` dispatches on it.
 
 use std::path::PathBuf;
@@ -38,6 +38,18 @@ pub enum Command {
     /// Ask or check the policy without Slack or AWS.
     #[command(subcommand)]
     Policy(policy_cli::PolicyCommand),
+    /// Print the least-privilege IAM policy for what the config enables.
+    IamPolicy {
+        /// `json`: an IAM policy document; `cloudformation`: a role's `Policies` entry.
+        #[arg(long, value_enum, default_value = "json")]
+        format: crate::iam::Format,
+        /// Whose policy: the bot's own role, or the role of `aws.assume_role` changes run as.
+        #[arg(long, value_enum, default_value = "task")]
+        role: crate::iam::Principal,
+        /// Also what `opsbot store init` needs (create the table, turn TTL on).
+        #[arg(long)]
+        store_init: bool,
+    },
     /// Set up the configured store.
     #[command(subcommand)]
     Store(StoreCommand),

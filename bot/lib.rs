@@ -23,6 +23,8 @@
 //! - [`console`]: `opsbot console` / `opsbot demo`: the runner in a terminal.
 //! - [`config_cli`]: `opsbot config check`, everything `serve` would load,
 //!   every problem at once.
+//! - [`iam`]: `opsbot iam-policy`, the least-privilege IAM policy of a
+//!   config (pure: settings in, policy document out).
 //! - [`policy_cli`]: `opsbot policy check` / `lint`; [`store_cli`]:
 //!   `opsbot store init`; [`cli`]: the command
 //!   line `main` dispatches on; [`telemetry`]: logging and stop signals.
@@ -37,6 +39,7 @@ pub mod config_cli;
 pub mod console;
 pub mod http;
 pub mod https;
+pub mod iam;
 pub mod notify;
 pub mod policy_cli;
 pub mod sandbox;

@@ -7,7 +7,7 @@ use clap::Parser;
 use opsbot::app::{self, Wiring};
 use opsbot::cli::{Cli, Command, StoreCommand};
 use opsbot::settings::Settings;
-use opsbot::{aws, config_cli, console, policy_cli, store_cli, telemetry};
+use opsbot::{aws, config_cli, console, iam, policy_cli, store_cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -47,6 +47,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             console::start(&wiring, store, hooks, who.user(), None).await?
         }
         Command::Demo(who) => console::demo::start(who.user()).await?,
+        Command::IamPolicy { format, role, store_init } => {
+            let options = iam::Options { principal: role, store_init };
+            println!("{}", iam::print(&settings()?, options, format)?)
+        }
         Command::Store(StoreCommand::Init) => {
             println!("{}", store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)
         }

@@ -34,6 +34,7 @@ mod file;
 mod freeze;
 mod load;
 mod policy;
+mod scope;
 mod values;
 
 pub use decision::{Decision, Request, RuleRef};

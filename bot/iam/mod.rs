@@ -1,0 +1,194 @@
+//! `opsbot iam-policy`: the least-privilege IAM policy for exactly what a
+//! config enables, as a pure function of [`Settings`] ([`IamPolicy::for_settings`]).
+//!
+//! # Layout
+//! - this file: how settings become statements ([`IamPolicy::for_settings`]);
+//! - `document.rs`: the document ([`IamPolicy`], [`Statement`], [`Resource`]),
+//!   merging statements, and its two printed forms (plain IAM JSON and a
+//!   CloudFormation `Policies` entry);
+//! - `commands.rs`: what each command calls in AWS (every command must be
+//!   listed: a test walks the command table);
+//! - `arn.rs`: ARNs from what the config names (queue URLs, table, roles) and
+//!   from the policy's `where` patterns;
+//!
+//! # Decisions
+//! - A command gets permissions only if some policy rule could allow it
+//!   ([`opsbot_policies::Policy::may_allow`]); the built-in policy allows
+//!   every read and no change, so without `policies:` the bot's role can only
+//!   read.
+//! - A change's target is narrowed to what every allow rule's `where` pattern
+//!   lets through, when each pattern is anchored (`^/shop/staging/` becomes
+//!   `parameter/shop/staging/*`). Otherwise the action gets `*`: a regex
+//!   cannot be turned into an ARN pattern in general, and a wider grant beats
+//!   a change the policy allows failing in AWS.
+//! - Statements are grouped by what they are for, each with one resource
+//!   scope (`ReadPipelines`, `ChangeParamSet`, `Store`, ...), so merging two
+//!   commands' needs never widens an action's resources. Actions are always
+//!   named in full; only resources AWS cannot scope (list calls, `DescribeParameters`,
+//!   `RegisterTaskDefinition`) are `*`.
+//! - With `aws.assume_role`, changes (their re-plan, act and checks) run as
+//!   that role: the bot's role keeps the reads and may assume the role
+//!   ([`Principal::Task`]); the change actions belong to the role assumed
+//!   ([`Principal::Changes`]). Plans are made with the bot's own credentials,
+//!   so the reads a change uses are in both.
+
+mod arn;
+mod commands;
+mod document;
+
+use opsbot_commands::cmd::ENTRIES;
+
+pub use arn::Arn;
+use commands::{Needs, needs};
+pub use document::{IamPolicy, Resource, Statement};
+
+use crate::settings::{Settings, StoreChoice};
+
+/// Whose policy to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Principal {
+    /// The role the bot runs as (an ECS task role).
+    Task,
+    /// The role of `aws.assume_role`, which changes run as.
+    Changes,
+}
+
+/// What to put in the policy besides what `serve` needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub principal: Principal,
+    /// Also what `opsbot store init` needs (create the table, turn TTL on).
+    pub store_init: bool,
+}
+
+/// Why no policy can be printed.
+#[derive(Debug, thiserror::Error)]
+pub enum IamError {
+    #[error(
+        "`--role changes` prints the policy of the role changes run as, but the config has no `aws.assume_role` — \
+         without it changes run as the bot's own role: leave out `--role`"
+    )]
+    NoChangesRole,
+}
+
+impl IamPolicy {
+    /// The policy `options.principal` needs for what `settings` enable.
+    pub fn for_settings(settings: &Settings, options: Options) -> Result<IamPolicy, IamError> {
+        let mut policy = IamPolicy { statements: Vec::new() };
+        let changes_elsewhere = settings.assume_role.is_some();
+        if options.principal == Principal::Changes && !changes_elsewhere {
+            return Err(IamError::NoChangesRole);
+        }
+        if options.principal == Principal::Task {
+            policy.infrastructure(settings, options.store_init);
+        }
+        let rules = settings.policy();
+        for entry in ENTRIES {
+            let name = entry.spec.name;
+            let needs = needs(name).unwrap_or_else(|| panic!("iam: command `{name}` is missing from iam/commands.rs"));
+            if !rules.may_allow(name) {
+                continue;
+            }
+            if options.principal == Principal::Changes && !entry.spec.changes {
+                continue;
+            }
+            for (sid, actions) in needs.reads {
+                policy.add(sid, actions, [Resource::Any], None);
+            }
+            let acting = !changes_elsewhere || options.principal == Principal::Changes;
+            if entry.spec.changes && acting {
+                policy.change(name, &needs, &rules);
+            }
+        }
+        policy.merge_changes();
+        Ok(policy)
+    }
+
+    /// The store, the notification queues and the role changes run as.
+    fn infrastructure(&mut self, settings: &Settings, store_init: bool) {
+        if let StoreChoice::DynamoDb { table } = &settings.store {
+            let table_arn = Arn::new("dynamodb", format!("table/{table}"));
+            let index_arn = Arn::new("dynamodb", format!("table/{table}/index/*"));
+            self.add("Store", STORE_ACTIONS, [Resource::Arn(table_arn.clone()), Resource::Arn(index_arn)], None);
+            if store_init {
+                self.add("StoreInit", STORE_INIT_ACTIONS, [Resource::Arn(table_arn)], None);
+            }
+        }
+        let queue = |url: &String| arn::queue_arn(url).map_or(Resource::Any, Resource::Arn);
+        let queues: Vec<Resource> = settings.notifications.sqs_queues.iter().map(queue).collect();
+        if !queues.is_empty() {
+            self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
+        }
+        if let Some(role) = &settings.assume_role {
+            let actions = &["sts:AssumeRole", "sts:SetSourceIdentity"];
+            self.add("AssumeRoles", actions, [Resource::Arn(Arn::literal(&role.role_arn))], None);
+        }
+    }
+
+    /// A change command's own actions, narrowed by the policy, and its extras.
+    fn change(&mut self, name: &str, needs: &Needs, rules: &opsbot_policies::Policy) {
+        if !needs.change.is_empty() {
+            let patterns = needs.narrow.argument().and_then(|arg| rules.allowed_patterns(name, arg));
+            let resources = needs.narrow.resources(patterns.as_deref());
+            self.add(&format!("Change{}", camel(name)), needs.change, resources, None);
+        }
+        for (sid, actions, condition) in needs.extras() {
+            self.add(sid, actions, [Resource::Any], condition);
+        }
+    }
+}
+
+/// What `serve` does with its DynamoDB table: reads and conditional writes,
+/// transactions (whose parts need their own actions: there is no
+/// `TransactWriteItems` permission), pruning in batches, the index queried,
+/// and the check at start-up that the table has the right shape.
+const STORE_ACTIONS: &[&str] = &[
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+];
+
+/// `opsbot store init`: create the table and turn TTL on (not needed by a
+/// stack that creates the table itself).
+const STORE_INIT_ACTIONS: &[&str] =
+    &["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive"];
+
+/// How `opsbot iam-policy` prints the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An IAM policy document (any region and account).
+    Json,
+    /// An entry of an `AWS::IAM::Role`'s `Policies`, ARNs in the stack's
+    /// partition, region and account.
+    Cloudformation,
+}
+
+/// `opsbot iam-policy`: the policy for `settings`, printed as `format`.
+pub fn print(settings: &Settings, options: Options, format: Format) -> Result<String, IamError> {
+    let policy = IamPolicy::for_settings(settings, options)?;
+    Ok(match format {
+        Format::Json => policy.to_json(),
+        Format::Cloudformation => policy.to_cloudformation(match options.principal {
+            Principal::Task => "opsbot-task",
+            Principal::Changes => "opsbot-changes",
+        }),
+    })
+}
+
+/// `param set` → `ParamSet`, for Sids.
+fn camel(name: &str) -> String {
+    name.split(' ')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

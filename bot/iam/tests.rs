@@ -1,0 +1,151 @@
+use opsbot_commands::cmd::ENTRIES;
+use serde_json::json;
+
+use super::*;
+
+fn policy(yaml: &str, principal: Principal) -> Result<IamPolicy, IamError> {
+    let settings = Settings::from_test_yaml(yaml).expect("the test config loads");
+    IamPolicy::for_settings(&settings, Options { principal, store_init: false })
+}
+
+fn task(yaml: &str) -> IamPolicy {
+    policy(yaml, Principal::Task).unwrap()
+}
+
+fn arns(policy: &IamPolicy, sid: &str) -> Vec<String> {
+    let statement = policy.statement(sid).unwrap_or_else(|| panic!("no {sid} in {}", policy.to_json()));
+    statement
+        .resources
+        .iter()
+        .map(|r| match r {
+            Resource::Any => "*".to_owned(),
+            Resource::Arn(arn) => arn.render("aws", "*", "*"),
+        })
+        .collect()
+}
+
+const DEVS: &str = "policies:\n  roles:\n    devs: { everyone: true }\n  rules:\n";
+
+#[test]
+fn every_command_says_what_it_needs_in_aws() {
+    for entry in ENTRIES {
+        let needs =
+            needs(entry.spec.name).unwrap_or_else(|| panic!("`{}`: add it to iam/commands.rs", entry.spec.name));
+        assert_eq!(
+            !needs.change.is_empty(),
+            entry.spec.changes,
+            "`{}`: a change has actions of its own, a read none",
+            entry.spec.name
+        );
+    }
+}
+
+#[test]
+fn without_a_policy_the_bot_may_only_read_and_no_action_has_a_wildcard() {
+    let built_in = task("store:\n  path: x.db\n");
+    let actions = built_in.actions();
+    assert!(actions.contains("codepipeline:ListPipelines") && actions.contains("ssm:GetParameterHistory"));
+    for change in ["ecs:UpdateService", "ssm:PutParameter", "codepipeline:StartPipelineExecution", "ssm:SendCommand"] {
+        assert!(!actions.contains(change), "{change}: the built-in policy allows no change");
+    }
+    assert!(built_in.statement("Store").is_none(), "SQLite needs no AWS permission");
+    assert!(actions.iter().all(|a| !a.contains('*')), "{actions:?}");
+    assert!(!actions.iter().any(|a| a.starts_with("kms:")), "nothing decrypts or encrypts");
+}
+
+#[test]
+fn the_store_and_queues_are_named_by_their_arns() {
+    let yaml = "store:\n  dynamodb: { table: opsbot-prod }\nnotifications:\n  default_channel: C0OPS\n  sqs_queues: [https://sqs.eu-west-1.amazonaws.com/111122223333/opsbot-events]\n";
+    let p = task(yaml);
+    assert_eq!(
+        arns(&p, "Store"),
+        ["arn:aws:dynamodb:*:*:table/opsbot-prod", "arn:aws:dynamodb:*:*:table/opsbot-prod/index/*"]
+    );
+    assert_eq!(arns(&p, "NotificationQueue"), ["arn:aws:sqs:eu-west-1:111122223333:opsbot-events"]);
+    let store = &p.statement("Store").unwrap().actions;
+    assert!(store.contains("dynamodb:ConditionCheckItem") && !store.contains("dynamodb:CreateTable"), "{store:?}");
+    let settings = Settings::from_test_yaml(yaml).unwrap();
+    let init = IamPolicy::for_settings(&settings, Options { principal: Principal::Task, store_init: true }).unwrap();
+    assert!(init.statement("StoreInit").unwrap().actions.contains("dynamodb:UpdateTimeToLive"));
+}
+
+#[test]
+fn a_change_no_rule_allows_gets_no_permission_and_allowed_ones_are_narrowed_by_their_rules() {
+    let yaml = format!(
+        "{DEVS}    - allow: [param set]\n      to: devs\n      where: {{ name: \"^/shop/staging/\" }}\n    - allow: [scale]\n      to: devs\n      where: {{ service: \"^staging/(web|api)$\" }}\n    - allow: [pipeline start]\n      to: devs\n      where: {{ pipeline: \"storefront\" }}\n"
+    );
+    let p = task(&yaml);
+    assert_eq!(arns(&p, "ChangeParamSet"), ["arn:aws:ssm:*:*:parameter/shop/staging/*"]);
+    assert_eq!(arns(&p, "ChangeScale"), ["arn:aws:ecs:*:*:service/staging/*"]);
+    assert!(p.to_json().find("\"Sid\"") < p.to_json().find("\"Action\""), "keys in IAM's usual order");
+    assert_eq!(arns(&p, "ChangePipelineStart"), ["*"], "an unanchored pattern cannot be narrowed");
+    assert!(p.statement("ChangeDeploy").is_none() && !p.actions().contains("ecs:RegisterTaskDefinition"));
+    assert!(!p.actions().contains("ssm:SendCommand"), "`run` is allowed by no rule");
+    assert!(
+        !p.actions().contains("codepipeline:ListPipelines"),
+        "nor is `pipelines`: reads are sized to the policy too"
+    );
+    let kms = p.statement("SecureStringKeys").expect("param set may write a SecureString");
+    assert!(kms.actions.contains("kms:Encrypt") && !kms.actions.contains("kms:Decrypt"), "only rollback decrypts");
+    assert_eq!(kms.condition, Some(json!({"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}})));
+    assert!(p.actions().contains("ssm:DescribeParameters"), "param set keeps a parameter's type and key");
+}
+
+#[test]
+fn with_a_role_to_assume_changes_go_to_that_role_and_the_bot_may_only_assume_it() {
+    let yaml = format!(
+        "aws:\n  assume_role: {{ role_arn: \"arn:aws:iam::123456789012:role/opsbot-changes\" }}\n{DEVS}    - allow: [deploy, param rollback]\n      to: devs\n"
+    );
+    let bot = task(&yaml);
+    assert_eq!(arns(&bot, "AssumeRoles"), ["arn:aws:iam::123456789012:role/opsbot-changes"]);
+    assert!(!bot.actions().contains("ecs:UpdateService") && !bot.actions().contains("iam:PassRole"));
+    assert!(bot.actions().contains("ecs:DescribeServices"), "plans are made with the bot's own credentials");
+    let changes = policy(&yaml, Principal::Changes).unwrap();
+    for action in ["ecs:UpdateService", "ecs:RegisterTaskDefinition", "iam:PassRole", "ecs:TagResource", "kms:Decrypt"]
+    {
+        assert!(changes.actions().contains(action), "{action} in {}", changes.to_json());
+    }
+    assert!(!changes.actions().contains("codepipeline:ListPipelines"), "reads-only commands stay with the bot");
+    assert!(changes.statement("AssumeRoles").is_none() && changes.statement("Store").is_none());
+    let err = policy("store:\n  path: x.db\n", Principal::Changes).unwrap_err().to_string();
+    assert!(err.contains("no `aws.assume_role`"), "{err}");
+}
+
+#[test]
+fn json_names_any_region_and_account_and_cloudformation_substitutes_the_stacks() {
+    let p = task("store:\n  dynamodb: { table: opsbot }\n");
+    let doc: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+    assert_eq!(doc["Version"], "2012-10-17");
+    let store = doc["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "Store").unwrap().clone();
+    assert_eq!(store["Resource"][0], "arn:aws:dynamodb:*:*:table/opsbot");
+    let cfn: serde_json::Value = serde_json::from_str(&p.to_cloudformation("opsbot-task")).unwrap();
+    assert_eq!(cfn["PolicyName"], "opsbot-task");
+    let store =
+        cfn["PolicyDocument"]["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "Store").unwrap().clone();
+    assert_eq!(
+        store["Resource"][0],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/opsbot"})
+    );
+    let role = task("aws:\n  assume_role: { role_arn: \"arn:aws:iam::123456789012:role/changes\" }\n");
+    let cfn: serde_json::Value = serde_json::from_str(&role.to_cloudformation("opsbot-task")).unwrap();
+    let assume = cfn["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "AssumeRoles")
+        .unwrap()
+        .clone();
+    assert_eq!(assume["Resource"][0], "arn:aws:iam::123456789012:role/changes", "nothing to substitute");
+    let list = doc["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "ReadPipelines").unwrap().clone();
+    assert_eq!(list["Resource"], "*", "list calls cannot be scoped");
+}
+
+#[test]
+fn changes_on_the_same_resources_share_one_statement_and_others_keep_theirs() {
+    let yaml = format!(
+        "{DEVS}    - allow: [restart, rollback]\n      to: devs\n      where: {{ service: \"^prod/\" }}\n    - allow: [scale]\n      to: devs\n"
+    );
+    let p = task(&yaml);
+    assert_eq!(arns(&p, "ChangeRestartRollback"), ["arn:aws:ecs:*:*:service/prod/*"]);
+    assert_eq!(arns(&p, "ChangeScale"), ["*"], "scale is open to any service: not merged into prod's");
+}
