@@ -7,7 +7,7 @@ use clap::Parser;
 use opsbot::app::{self, Wiring};
 use opsbot::cli::{Cli, Command, StoreCommand};
 use opsbot::settings::Settings;
-use opsbot::{aws, console, policy_cli, store_cli, telemetry};
+use opsbot::{aws, console, policy_cli, probe_cli, store_cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -45,6 +45,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(who) => console::demo::start(who.user()).await?,
         Command::Store(StoreCommand::Init) => {
             println!("{}", store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)
+        }
+        Command::Probe(probe) => {
+            println!("{}", probe_cli::run(&probe.url(|| Ok(settings()?.listen))?, probe.timeout).await?)
         }
         Command::Policy(_) => unreachable!("answered before settings load"),
     }
