@@ -8,6 +8,7 @@ mod ecs_changes;
 mod fuzz;
 mod identity;
 mod layout;
+mod metrics;
 mod notify_e2e;
 mod notify_replicas;
 mod notify_restart;
