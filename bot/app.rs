@@ -193,6 +193,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let ops = Arc::new(ops);
     let bot = SlackBot::new(ops.clone(), web, store.clone(), wiring.clock.clone());
 
+    // Socket Mode connections up, for /readyz and /metrics; none over HTTP.
     let socket = app_token.as_ref().map(|_| crate::slack::socket::Connections::default());
     let probes =
         Probes::new(wiring.metrics.clone(), intake.clone(), store.clone(), socket.clone(), wiring.clock.clone());
@@ -216,9 +217,8 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     );
     let prune = pruner(store.clone(), settings.retention.clone(), wiring.clock, stop.clone());
     tasks.push("store pruner", until_stopped(tokio::spawn(prune)));
-    if let Some(app_token) = app_token {
-        let (bot, intake) = (bot.clone(), intake.clone());
-        let (count, up) = (settings.socket_connections, socket.unwrap_or_default());
+    if let (Some(app_token), Some(up)) = (app_token, socket) {
+        let (bot, intake, count) = (bot.clone(), intake.clone(), settings.socket_connections);
         let socket = async move {
             crate::slack::socket::run_many(bot, app_token, count, up, intake).await.map_err(AppError::AppToken)
         };

@@ -39,14 +39,14 @@ const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What the probes and the scrape read.
 pub struct Probes {
-    pub metrics: Arc<Metrics>,
+    metrics: Arc<Metrics>,
     /// Cancelled when the bot begins to stop.
-    pub draining: CancellationToken,
-    pub store: Arc<dyn Storage>,
+    draining: CancellationToken,
+    store: Arc<dyn Storage>,
     /// Socket Mode connections up; `None` in the HTTP transport.
-    pub socket: Option<Connections>,
+    socket: Option<Connections>,
     /// The outbox's oldest write's age is judged by it.
-    pub clock: Clock,
+    clock: Clock,
     /// The store's last answer and when it came.
     last: Mutex<Option<(Instant, Result<Backlog, String>)>>,
 }

@@ -77,6 +77,29 @@ impl Source {
     }
 }
 
+/// What became of a notification that arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    New,
+    /// Known already (a redelivery, or the same event by another path): shown once.
+    Duplicate,
+    /// Not a notification (unparseable, an SNS control message): not kept.
+    Dropped,
+    /// The store could not keep it: the source delivers it again.
+    NotStored,
+}
+
+impl Intake {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Intake::New => "new",
+            Intake::Duplicate => "duplicate",
+            Intake::Dropped => "dropped",
+            Intake::NotStored => "not_stored",
+        }
+    }
+}
+
 /// Every counter and histogram of one running app.
 pub struct Metrics {
     commands: Counter,
@@ -156,10 +179,9 @@ pub struct Gauges {
 
 impl Metrics {
     /// One notification arrived from `source`: its kind (`none` when it was
-    /// not a notification) and `outcome` (`new`, `duplicate`, `dropped`,
-    /// `not_stored`).
-    pub fn notification(&self, source: Source, kind: &str, outcome: &str) {
-        self.notifications.inc(&[source.as_str(), kind, outcome]);
+    /// not a notification) and what became of it.
+    pub fn notification(&self, source: Source, kind: &str, outcome: Intake) {
+        self.notifications.inc(&[source.as_str(), kind, outcome.as_str()]);
     }
 
     /// A notification was handled `lag` after it was stored.

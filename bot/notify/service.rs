@@ -38,7 +38,7 @@ use super::intake::{Inbox, Source};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::notifier::{Batch, Notifier};
-use crate::metrics::Metrics;
+use crate::metrics::{Intake, Metrics};
 use crate::slack::outbox::{Outbox, OutboxError, Write};
 use crate::store::{Failure, InboxRow, Living, LivingRecord, Storage};
 use opsbot_commands::ports::Clock;
@@ -252,12 +252,12 @@ impl Inbox for Notifications {
                     kind = message.kind.as_str(),
                     "an SNS subscription message arrived by SQS; confirm SQS subscriptions in the SNS console"
                 );
-                self.metrics.notification(source, "none", "dropped");
+                self.metrics.notification(source, "none", Intake::Dropped);
                 return Ok(());
             }
             Err(err) => {
                 warn!(error = %err, "dropped a delivery that is not a notification");
-                self.metrics.notification(source, "none", "dropped");
+                self.metrics.notification(source, "none", Intake::Dropped);
                 return Ok(());
             }
         };
@@ -266,11 +266,11 @@ impl Inbox for Notifications {
         let new = match self.store.inbox_accept(&inbound.key, body, now).await {
             Ok(new) => new,
             Err(err) => {
-                self.metrics.notification(source, kind, "not_stored");
+                self.metrics.notification(source, kind, Intake::NotStored);
                 return Err(err.to_string());
             }
         };
-        self.metrics.notification(source, kind, if new { "new" } else { "duplicate" });
+        self.metrics.notification(source, kind, if new { Intake::New } else { Intake::Duplicate });
         if new {
             self.wake.notify_one();
         } else {
