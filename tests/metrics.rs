@@ -74,6 +74,8 @@ async fn commands_are_counted_by_name_and_outcome_with_their_policy_decisions_an
     let decisions =
         |command, decision| m.value("opsbot_policy_decisions_total", &[("command", command), ("decision", decision)]);
     assert_eq!((decisions("pipelines", "allow"), decisions("scale", "deny")), (Some(2.0), Some(1.0)));
+    let refused = m.value("opsbot_change_events_total", &[("command", "scale"), ("event", "denied")]);
+    assert_eq!(refused, Some(1.0), "the refused change is audited, and counted with its audit event");
     assert_eq!(m.kind("opsbot_command_duration_seconds_bucket"), Some("histogram"));
     let took = [("command", "pipelines")];
     let inf = m.value("opsbot_command_duration_seconds_bucket", &[("command", "pipelines"), ("le", "+Inf")]);

@@ -8,7 +8,8 @@
 //! - [`aws`]: the AWS SDK interceptor that counts and times every AWS call.
 //! - this file: the metric names, labels and buckets — the contract the
 //!   README's "Probes and metrics" lists — and where each is fed from:
-//!   commands and policy decisions through the commands' `Observe` port;
+//!   commands, policy decisions and change steps through the commands'
+//!   `Observe` port;
 //!   Slack calls from `slack::web`; notifications from `notify::service`.
 //!
 //! # Decisions
@@ -22,6 +23,7 @@
 use std::time::Duration;
 
 use opsbot_commands::ports::observe::{Observe, Outcome};
+use opsbot_commands::ports::store::AuditEvent;
 
 pub mod aws;
 mod registry;
@@ -105,6 +107,7 @@ pub struct Metrics {
     commands: Counter,
     command_seconds: Histogram,
     decisions: Counter,
+    changes: Counter,
     notifications: Counter,
     lag: Histogram,
     slack_calls: Counter,
@@ -130,6 +133,11 @@ impl Default for Metrics {
                 "opsbot_policy_decisions_total",
                 "Policy decisions on requests, by command and decision (allow, deny, approval).",
                 &["command", "decision"],
+            ),
+            changes: Counter::new(
+                "opsbot_change_events_total",
+                "Steps of changes as audited (requested, confirmed, approved, executed, failed, ...), by command.",
+                &["command", "event"],
             ),
             notifications: Counter::new(
                 "opsbot_notifications_received_total",
@@ -212,6 +220,7 @@ impl Metrics {
         self.commands.render(&mut out);
         self.command_seconds.render(&mut out);
         self.decisions.render(&mut out);
+        self.changes.render(&mut out);
         self.notifications.render(&mut out);
         self.lag.render(&mut out);
         self.slack_calls.render(&mut out);
@@ -241,6 +250,10 @@ impl Observe for Metrics {
     fn decision(&self, command: &'static str, decision: &'static str) {
         self.decisions.inc(&[command, decision]);
     }
+
+    fn change(&self, command: &'static str, event: AuditEvent) {
+        self.changes.inc(&[command, event.as_str()]);
+    }
 }
 
 #[cfg(test)]
@@ -255,6 +268,7 @@ mod tests {
             "opsbot_commands_total counter",
             "opsbot_command_duration_seconds histogram",
             "opsbot_policy_decisions_total counter",
+            "opsbot_change_events_total counter",
             "opsbot_notifications_received_total counter",
             "opsbot_notification_handling_lag_seconds histogram",
             "opsbot_slack_calls_total counter",

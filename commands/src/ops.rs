@@ -57,8 +57,10 @@ impl Ops {
         Ops { aws, policy, store, alerts: Arc::new(Unfollowed), changes, observer: Arc::new(Unobserved) }
     }
 
-    /// Tells `observer` how each command ended and what the policy decided.
+    /// Tells `observer` how each command ended, what the policy decided and
+    /// how each change moves on.
     pub fn with_observer(mut self, observer: Arc<dyn Observe>) -> Self {
+        self.changes = self.changes.with_observer(observer.clone());
         self.observer = observer;
         self
     }
@@ -161,6 +163,7 @@ impl Ops {
                 let mut record = audit::of_request(ctx, &change_request, AuditEvent::Denied);
                 record.decision = Some("deny".into());
                 record.detail = Some(reason.clone());
+                self.observer.change(spec.name, AuditEvent::Denied);
                 audit::append(self.store.as_ref(), record).await;
                 (spec.name, Outcome::Denied, denied(spec.name, &reason))
             }
@@ -314,6 +317,9 @@ mod tests {
         fn decision(&self, command: &'static str, decision: &'static str) {
             self.0.lock().unwrap().push(format!("{command} {decision}"));
         }
+        fn change(&self, command: &'static str, event: AuditEvent) {
+            self.0.lock().unwrap().push(format!("{command} change {}", event.as_str()));
+        }
     }
 
     #[tokio::test]
@@ -332,6 +338,7 @@ mod tests {
                 "pipelines allow",
                 "pipelines answered",
                 "scale deny",
+                "scale change denied",
                 "scale denied",
                 "unparsed usage_error",
                 "alarms allow",

@@ -1,5 +1,6 @@
-//! What the runner tells whoever watches it: each command line's outcome
-//! and each policy decision, as counts an operator can graph. The bot
+//! What the runner tells whoever watches it: each command line's outcome,
+//! each policy decision, and each step of a change's life (the events the
+//! audit log records), as counts an operator can graph. The bot
 //! implements [`Observe`] with its metrics; this crate knows no metrics
 //! library, and by default nobody watches ([`Unobserved`]).
 //!
@@ -8,6 +9,8 @@
 //! an implementation can use them as metric labels.
 
 use std::time::Duration;
+
+use super::store::AuditEvent;
 
 /// How a command line typed (or run by a button) ended, as `Ops::handle` saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +22,7 @@ pub enum Outcome {
     /// Refused by the policy.
     Denied,
     /// A change the policy let through: its plan (or why not) was shown; what
-    /// becomes of it afterwards is in the audit log.
+    /// becomes of it afterwards is told as it happens ([`Observe::change`]).
     Requested,
     /// The line did not parse (unknown command, bad arguments).
     UsageError,
@@ -45,6 +48,9 @@ pub trait Observe: Send + Sync {
     fn command(&self, command: &'static str, outcome: Outcome, took: Duration);
     /// The policy judged a request for `command`: `allow`, `deny` or `approval`.
     fn decision(&self, command: &'static str, decision: &'static str);
+    /// A change of `command` moved on: `event` is what its audit record says
+    /// (requested, confirmed, approved, executed, failed, ...).
+    fn change(&self, command: &'static str, event: AuditEvent);
 }
 
 /// Nobody watches.
@@ -53,4 +59,5 @@ pub struct Unobserved;
 impl Observe for Unobserved {
     fn command(&self, _: &'static str, _: Outcome, _: Duration) {}
     fn decision(&self, _: &'static str, _: &'static str) {}
+    fn change(&self, _: &'static str, _: AuditEvent) {}
 }
