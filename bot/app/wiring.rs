@@ -69,8 +69,8 @@ impl Wiring {
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
         let metrics = Arc::new(Metrics::default());
         let calls = AwsCalls(metrics.clone());
-        let mut wiring = Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) };
-        wiring.policy = settings.policy();
+        let mut wiring =
+            Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_policy(settings.policy());
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }
