@@ -380,3 +380,31 @@ async fn of_two_replicas_sweeping_at_once_each_escalation_is_shown_once_and_none
     assert!(shown.iter().any(|w| w.contains("*shop-db* has been firing")), "B escalates shop-db now: {shown:?}");
     assert!(!shown.iter().any(|w| w.contains("*shop-5xx*")), "and not shop-5xx again: {shown:?}");
 }
+
+#[tokio::test]
+async fn what_arrives_is_counted_by_source_kind_and_outcome_unknown_text_too_and_each_handled_one_by_its_lag() {
+    use crate::metrics::{Gauges, Metrics};
+    use crate::notify::intake::{Inbox, Source};
+    use crate::notify::service::Notifications;
+
+    let n = notifier();
+    let outbox = Arc::new(RefusesOne { store: n.store.clone(), poison: "nothing", committed: Default::default() });
+    let clock: opsbot_commands::ports::Clock = Arc::new(|| t(0));
+    let metrics = Arc::new(Metrics::default());
+    let service = Notifications::new(n, outbox, clock, std::time::Duration::from_secs(3600), metrics.clone());
+    service.receive(Source::Sqs, &alarm_named("shop-5xx", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm_named("shop-5xx", 0)).await.unwrap();
+    service.receive(Source::Sns, b"not json at all").await.unwrap();
+    service.receive(Source::Sns, b"").await.unwrap();
+    service.drain().await;
+    let text = metrics.render(&Gauges { ready: true, outbox: None, socket_connections: None });
+    for line in [
+        "opsbot_notifications_received_total{source=\"sqs\",kind=\"alarm\",outcome=\"new\"} 1",
+        "opsbot_notifications_received_total{source=\"sqs\",kind=\"alarm\",outcome=\"duplicate\"} 1",
+        "opsbot_notifications_received_total{source=\"sns\",kind=\"other\",outcome=\"new\"} 1",
+        "opsbot_notifications_received_total{source=\"sns\",kind=\"none\",outcome=\"dropped\"} 1",
+        "opsbot_notification_handling_lag_seconds_count 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+}
