@@ -40,13 +40,24 @@ COPY --from=build /out/opsbot /usr/local/bin/opsbot
 WORKDIR /var/lib/opsbot
 # Numeric so that runtimes enforcing runAsNonRoot can verify it.
 USER 10001:10001
-# HTTP: /slack/* (HTTP mode), /sns, /healthz, /readyz, /metrics.
+# Inside a container the listener must take connections from outside it (the
+# port mapping, the orchestrator's probes), so it listens on every interface
+# here; the bot's own default, outside containers, stays 127.0.0.1:8080.
+# The environment outranks the config file, so change it with
+# -e OPSBOT_LISTEN=...: a server.listen in the file is overridden by this.
+# `opsbot probe` below reads the same setting, so it follows.
+ENV OPSBOT_LISTEN=0.0.0.0:8080
+# HTTP: /slack/* (HTTP mode), /sns, /healthz, /readyz, and /metrics (unless
+# server.metrics_listen gives it a port of its own).
 EXPOSE 8080
-# No HEALTHCHECK: Docker's HEALTHCHECK runs a command inside the container, and
-# this image has no curl or wget (installing one just for that would add a
-# binary and its libraries to every deployment). Orchestrators probe
-# GET /healthz and /readyz on port 8080 themselves (Kubernetes httpGet probes,
-# ECS/ALB target-group health checks). Should opsbot grow a self-probing
-# subcommand, HEALTHCHECK CMD ["/usr/local/bin/opsbot", "<it>"] would work.
+# Docker's HEALTHCHECK runs a command inside the container, and this image has
+# no curl or wget (one just for this would add a binary and its libraries to
+# every deployment): `opsbot probe` GETs the bot's own /healthz on the listen
+# address above (asked on 127.0.0.1) and exits 0 or 1. Liveness, not
+# readiness: a replica waiting for Slack or the store is not restarted.
+# Orchestrators probe /readyz themselves (Kubernetes httpGet readiness probes,
+# ECS/ALB target-group health checks).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["/usr/local/bin/opsbot", "probe", "--timeout", "3s"]
 ENTRYPOINT ["/usr/local/bin/opsbot"]
 CMD ["serve"]

@@ -1,8 +1,9 @@
 //! Builds the running application from settings and gateways, so `main` and
 //! the end-to-end tests start exactly the same thing.
 //!
-//! `serve` = the HTTP listener (always: `/healthz`; Slack routes in the HTTP
-//! transport; `POST /sns` with SNS topics configured) + the Socket Mode
+//! `serve` = the HTTP listener (always: `/healthz`, `/readyz`, and `/metrics`
+//! unless `server.metrics_listen` gives it a listener of its own; Slack
+//! routes in the HTTP transport; `POST /sns` with SNS topics configured) + the Socket Mode
 //! connection (in the socket transport) + the expiry [`sweeper`] + the
 //! store [`pruner`] + the policy [`reload`]er (with a config file) + the
 //! notifications (SQS pollers, handler, outbox sender; see
@@ -38,6 +39,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
+use crate::http::probes::{Probes, metrics_routes};
 use crate::http::{SlackHttp, router};
 use crate::settings::{Settings, SettingsError, StoreChoice};
 use crate::slack::SlackBot;
@@ -120,6 +122,8 @@ pub async fn open_store(settings: &Settings, wiring: &Wiring) -> Result<Arc<dyn 
 /// A started bot: where it listens and how to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` listens when `server.metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     /// Cancelled first when stopping: no new work is taken.
     intake: CancellationToken,
     stop: CancellationToken,
@@ -156,7 +160,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         Transport::Socket => Some(settings.require_app_token()?.clone()),
         Transport::Http => None,
     };
-    let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token)?);
+    let web = Arc::new(SlackWeb::new(&settings.slack_api_url, bot_token, wiring.metrics.clone())?);
     let store = open_store(settings, &wiring).await?;
     let (intake, stop) = (CancellationToken::new(), CancellationToken::new());
     let (outbox, sender) =
@@ -171,6 +175,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         sqs: wiring.sqs.clone(),
         clock: wiring.clock.clone(),
         sweep_every: wiring.sweep_every,
+        metrics: wiring.metrics.clone(),
     };
     let notifications = crate::notify::wiring::start(parts, &intake, &stop)?;
     let mut ops = wiring.ops(store.clone(), chat, settings.on_param_change.clone());
@@ -189,22 +194,20 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let ops = Arc::new(ops);
     let bot = SlackBot::new(ops.clone(), web, store.clone(), wiring.clock.clone());
 
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .map_err(|source| AppError::Listen { addr: settings.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| AppError::Listen { addr: settings.listen, source })?;
+    // Socket Mode connections up, for /readyz and /metrics; none over HTTP.
+    let socket = app_token.as_ref().map(|_| crate::slack::socket::Connections::default());
+    let probes =
+        Probes::new(wiring.metrics.clone(), intake.clone(), store.clone(), socket.clone(), wiring.clock.clone());
     let slack = http_slack.map(|signing_secrets| SlackHttp { bot: bot.clone(), signing_secrets });
-    let app = router(slack, sns, settings.max_body_bytes, intake.clone());
-    let http_stop = stop.clone();
-    tasks.push(
-        "HTTP server",
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { http_stop.cancelled().await })
-                .await
-                .map_err(AppError::Serve)
-        }),
-    );
+    let mut app = router(slack, sns, settings.max_body_bytes, probes.clone());
+    let metrics_addr = match settings.metrics_listen {
+        Some(at) => Some(serve(&mut tasks, "metrics listener", at, metrics_routes(probes), &stop).await?),
+        None => {
+            app = app.merge(metrics_routes(probes));
+            None
+        }
+    };
+    let addr = serve(&mut tasks, "HTTP server", settings.listen, app, &stop).await?;
     let sweep = sweeper(ops, wiring.clock.clone(), wiring.sweep_every, stop.clone());
     tasks.push(
         "expiry sweeper",
@@ -222,16 +225,33 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     }
     let prune = pruner(store.clone(), settings.retention.clone(), wiring.clock, stop.clone());
     tasks.push("store pruner", until_stopped(tokio::spawn(prune)));
-    if let Some(app_token) = app_token {
-        let (bot, intake) = (bot.clone(), intake.clone());
-        let count = settings.socket_connections;
+    if let (Some(app_token), Some(up)) = (app_token, socket) {
+        let (bot, intake, count) = (bot.clone(), intake.clone(), settings.socket_connections);
         let socket = async move {
-            crate::slack::socket::run_many(bot, app_token, count, intake).await.map_err(AppError::AppToken)
+            crate::slack::socket::run_many(bot, app_token, count, up, intake).await.map_err(AppError::AppToken)
         };
         tasks.push("Socket Mode connections", tokio::spawn(socket));
     }
-    info!(%addr, ?transport, policy = %wiring.policy.version(), "opsbot is serving");
-    Ok(Running { addr, intake, stop, grace: settings.shutdown_grace, bot, tasks })
+    info!(%addr, ?metrics_addr, ?transport, policy = %wiring.policy.version(), "opsbot is serving");
+    Ok(Running { addr, metrics_addr, intake, stop, grace: settings.shutdown_grace, bot, tasks })
+}
+
+/// Binds `at` and serves `routes` there until `stop`, as the task `name`;
+/// the address bound (port 0 becomes the port given).
+async fn serve(
+    tasks: &mut Tasks,
+    name: &'static str,
+    at: SocketAddr,
+    routes: axum::Router,
+    stop: &CancellationToken,
+) -> Result<SocketAddr, AppError> {
+    let listen_error = |source| AppError::Listen { addr: at, source };
+    let listener = tokio::net::TcpListener::bind(at).await.map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
+    let stop = stop.clone();
+    let server = axum::serve(listener, routes).with_graceful_shutdown(async move { stop.cancelled().await });
+    tasks.push(name, tokio::spawn(async move { server.await.map_err(AppError::Serve) }));
+    Ok(addr)
 }
 
 /// A task that only ends when stopped, as a serving task; its panic is the app's.

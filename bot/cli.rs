@@ -1,4 +1,5 @@
-//! The command line: `opsbot serve | console | demo | config check | policy … | iam-policy | store init`, parsed by
+//! The command line: `opsbot serve | console | demo | config check | policy … | iam-policy | store init | probe`,
+//! parsed by
 //! clap. `main` dispatches on it.
 
 use std::path::PathBuf;
@@ -6,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::Transport;
-use crate::{config_cli, console, policy_cli};
+use crate::{config_cli, console, policy_cli, probe_cli};
 
 #[derive(Parser)]
 #[command(version, about = "ChatOps for teams that ship on AWS")]
@@ -53,6 +54,9 @@ pub enum Command {
     /// Set up the configured store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// GET the running bot's /healthz (or /readyz): exit 0 when it answers
+    /// 2xx, 1 otherwise (the container's HEALTHCHECK).
+    Probe(probe_cli::Probe),
 }
 
 /// `opsbot store …`.

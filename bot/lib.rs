@@ -16,8 +16,11 @@
 //!   Mode, and the outbox every Slack write goes through.
 //! - [`notify`]: AWS notifications in ([`notify::intake`]: SQS, SNS), typed
 //!   ([`notify::event`]), kept as living messages ([`notify::lifecycle`]).
-//! - [`http`]: the axum router (`/slack/*`, `/sns`, `/healthz`); [`https`]:
-//!   the one HTTPS client setup for Slack and SNS fetches.
+//! - [`metrics`]: the counters and histograms `/metrics` shows, the AWS
+//!   SDK interceptor that feeds some of them, the Prometheus text format.
+//! - [`http`]: the axum router (`/slack/*`, `/sns`, `/healthz`, `/readyz`,
+//!   `/metrics`) and the readiness checks; [`https`]: the one HTTPS client
+//!   setup for Slack and SNS fetches.
 //! - [`app`]: builds the running application, the one way `serve`, the
 //!   console, the demo and the tests use ([`app::Wiring::ops`]).
 //! - [`console`]: `opsbot console` / `opsbot demo`: the runner in a terminal.
@@ -26,7 +29,8 @@
 //! - [`iam`]: `opsbot iam-policy`, the least-privilege IAM policy of a
 //!   config (pure: settings in, policy document out).
 //! - [`policy_cli`]: `opsbot policy check` / `lint`; [`store_cli`]:
-//!   `opsbot store init`; [`cli`]: the command
+//!   `opsbot store init`; [`probe_cli`]: `opsbot probe` (the container's
+//!   HEALTHCHECK); [`cli`]: the command
 //!   line `main` dispatches on; [`telemetry`]: logging and stop signals.
 //!
 //! docs/ARCHITECTURE.md has the two data flows and where to add a command,
@@ -40,8 +44,10 @@ pub mod console;
 pub mod http;
 pub mod https;
 pub mod iam;
+pub mod metrics;
 pub mod notify;
 pub mod policy_cli;
+pub mod probe_cli;
 pub mod sandbox;
 pub mod settings;
 pub mod slack;

@@ -7,7 +7,7 @@ use clap::Parser;
 use opsbot::app::{self, Wiring};
 use opsbot::cli::{Cli, Command, StoreCommand};
 use opsbot::settings::Settings;
-use opsbot::{aws, config_cli, console, iam, policy_cli, store_cli, telemetry};
+use opsbot::{aws, config_cli, console, iam, policy_cli, probe_cli, store_cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -53,6 +53,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Store(StoreCommand::Init) => {
             println!("{}", store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)
+        }
+        Command::Probe(probe) => {
+            println!("{}", probe_cli::run(&probe.url(|| Ok(settings()?.listen))?, probe.timeout).await?)
         }
         Command::Policy(_) | Command::Config(_) => unreachable!("answered before settings load"),
     }

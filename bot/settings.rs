@@ -102,6 +102,7 @@ struct SlackFile {
 #[serde(deny_unknown_fields, default)]
 struct ServerFile {
     listen: Option<SocketAddr>,
+    metrics_listen: Option<SocketAddr>,
     max_body_bytes: Option<usize>,
     shutdown_grace: Option<serde_saphyr::Spanned<String>>,
 }
@@ -146,6 +147,9 @@ pub struct Settings {
     /// then `SLACK_SIGNING_SECRETS`; several while one is being rotated.
     pub signing_secrets: Vec<Secret>,
     pub listen: SocketAddr,
+    /// A listener of its own for `/metrics` (`server.metrics_listen`), so it
+    /// need not be exposed with the Slack routes; `None`: on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// Requests from Slack larger than this are refused with 413.
     pub max_body_bytes: usize,
     /// How long a stopping bot lets commands and Slack writes in flight
@@ -184,6 +188,7 @@ impl Default for Settings {
             app_token: None,
             signing_secrets: Vec::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: None,
             max_body_bytes: 64 * 1024,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             store: StoreChoice::Sqlite(Some(PathBuf::from("opsbot.db"))),
@@ -280,6 +285,7 @@ impl Settings {
             self.slack_api_url = without_trailing_slash(url);
         }
         self.listen = file.server.listen.unwrap_or(self.listen);
+        self.metrics_listen = file.server.metrics_listen.or(self.metrics_listen);
         self.max_body_bytes = file.server.max_body_bytes.unwrap_or(self.max_body_bytes);
     }
 
@@ -298,6 +304,12 @@ impl Settings {
         }
         if !secrets.is_empty() {
             self.signing_secrets = secrets;
+        }
+        if let Some(addr) = get("OPSBOT_LISTEN") {
+            self.listen = address("OPSBOT_LISTEN", &addr)?;
+        }
+        if let Some(addr) = get("OPSBOT_METRICS_LISTEN") {
+            self.metrics_listen = Some(address("OPSBOT_METRICS_LISTEN", &addr)?);
         }
         if let Some(path) = get("OPSBOT_STORE") {
             self.store = StoreChoice::Sqlite((path != ":memory:").then(|| PathBuf::from(path)));
@@ -400,6 +412,16 @@ fn signing_secrets(list: &str) -> Result<Vec<Secret>, SettingsError> {
         .collect()
 }
 
+/// An address to listen on from the environment variable `name`.
+fn address(name: &str, raw: &str) -> Result<SocketAddr, SettingsError> {
+    raw.trim().parse().map_err(|_| {
+        SettingsError::Missing(format!(
+            "{name}: `{raw}` is not an address to listen on — write IP:PORT, like 0.0.0.0:8080 (every interface, \
+             as in a container) or 127.0.0.1:8080 (this machine only)"
+        ))
+    })
+}
+
 /// `slack.socket_connections`, within what Slack allows one app.
 fn socket_connections(path: &Path, count: &serde_saphyr::Spanned<i64>) -> Result<usize, SettingsError> {
     match usize::try_from(count.value) {
@@ -495,6 +517,21 @@ mod tests {
         let err = load_yaml("server:\n  listen: 127.0.0.1:1\n  lisen: x\n").unwrap_err().to_string();
         assert!(err.contains("opsbot.yaml:3:"), "{err}");
         assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn the_listen_addresses_come_from_the_file_or_the_environment_and_metrics_share_the_main_one_by_default() {
+        let defaults = Settings::load(None, no_env).unwrap();
+        assert_eq!((defaults.listen.to_string(), defaults.metrics_listen), ("127.0.0.1:8080".into(), None));
+        let file = load_yaml("server:\n  metrics_listen: 127.0.0.1:9100\n").unwrap();
+        assert_eq!(file.metrics_listen, Some(SocketAddr::from(([127, 0, 0, 1], 9100))));
+        let env = with_env(&[("OPSBOT_LISTEN", "0.0.0.0:8080"), ("OPSBOT_METRICS_LISTEN", "0.0.0.0:9100")]).unwrap();
+        assert_eq!(
+            (env.listen.to_string(), env.metrics_listen.unwrap().to_string()),
+            ("0.0.0.0:8080".into(), "0.0.0.0:9100".into())
+        );
+        let err = with_env(&[("OPSBOT_LISTEN", "8080")]).unwrap_err().to_string();
+        assert!(err.contains("OPSBOT_LISTEN: `8080` is not an address") && err.contains("0.0.0.0:8080"), "{err}");
     }
 
     #[test]

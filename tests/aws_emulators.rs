@@ -17,7 +17,7 @@ use crate::support::emulators::{emulators, unique};
 
 async fn setup() -> (SdkConfig, Gateways) {
     let sdk = emulators().await.sdk_config().await;
-    let gateways = opsbot::aws::gateways(&sdk);
+    let gateways = opsbot::aws::gateways(&sdk, &Default::default());
     (sdk, gateways)
 }
 
@@ -35,7 +35,11 @@ async fn an_unreachable_endpoint_is_unavailable() {
         .load()
         .await;
 
-    let err = opsbot::aws::gateways(&sdk).params.get(&ParamName::parse("/any").unwrap()).await.unwrap_err();
+    let err = opsbot::aws::gateways(&sdk, &Default::default())
+        .params
+        .get(&ParamName::parse("/any").unwrap())
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, GatewayError::Unavailable { .. }), "{err:?}");
 }

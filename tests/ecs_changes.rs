@@ -34,7 +34,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let sdk = emulators().await.sdk_config().await;
-    let gateways = opsbot::aws::gateways(&sdk);
+    let gateways = opsbot::aws::gateways(&sdk, &Default::default());
     let ecs = aws_sdk_ecs::Client::new(&sdk);
     let (cluster, family) = (unique("shop"), unique("api"));
     ecs.create_cluster().cluster_name(&cluster).send().await.unwrap();

@@ -22,7 +22,7 @@ async fn changes_act_through_a_role_assumed_for_the_requester() {
     let name = format!("/{}/release", unique("identity"));
     let ssm = aws_sdk_ssm::Client::new(&sdk);
     ssm.put_parameter().name(&name).r#type(ParameterType::String).value("v42").send().await.unwrap();
-    let identity = opsbot::aws::AssumeRole::new(&sdk, &role, Duration::from_secs(900));
+    let identity = opsbot::aws::AssumeRole::new(&sdk, &role, Duration::from_secs(900), Default::default());
     let dev = SlackUserId::parse("U0DEV").unwrap();
 
     let gateways = identity.gateways_for(&dev).await.unwrap();

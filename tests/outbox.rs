@@ -41,7 +41,9 @@ struct Harness {
 }
 
 fn web(slack: &FakeSlack) -> Arc<SlackWeb> {
-    Arc::new(SlackWeb::new(&slack.api_url(), &Secret::new(slack.bot_token())).expect("Slack client"))
+    Arc::new(
+        SlackWeb::new(&slack.api_url(), &Secret::new(slack.bot_token()), Default::default()).expect("Slack client"),
+    )
 }
 
 impl Harness {

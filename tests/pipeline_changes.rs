@@ -69,7 +69,7 @@ fn ctx() -> Context {
 #[tokio::test]
 async fn a_started_execution_is_read_back_by_its_id() {
     let sdk = emulators().await.sdk_config().await;
-    let gw = opsbot::aws::gateways(&sdk);
+    let gw = opsbot::aws::gateways(&sdk, &Default::default());
     let name = PipelineName::parse(&pipeline(&aws_sdk_codepipeline::Client::new(&sdk)).await).unwrap();
 
     let (id, receipt) = gw.pipeline_changes.start(&name).await.unwrap();
@@ -84,7 +84,7 @@ async fn a_started_execution_is_read_back_by_its_id() {
 #[tokio::test]
 async fn pipeline_start_acts_and_follows_to_the_end_through_the_aws_gateways() {
     let sdk = emulators().await.sdk_config().await;
-    let gw = opsbot::aws::gateways(&sdk);
+    let gw = opsbot::aws::gateways(&sdk, &Default::default());
     let name = pipeline(&aws_sdk_codepipeline::Client::new(&sdk)).await;
     let start = PipelineStart::parse(std::slice::from_ref(&name)).unwrap();
 
@@ -103,7 +103,7 @@ async fn starting_a_missing_pipeline_is_not_found() {
     let sdk = emulators().await.sdk_config().await;
     let name = PipelineName::parse(&unique("ghost")).unwrap();
 
-    let err = opsbot::aws::gateways(&sdk).pipeline_changes.start(&name).await.unwrap_err();
+    let err = opsbot::aws::gateways(&sdk, &Default::default()).pipeline_changes.start(&name).await.unwrap_err();
 
     assert!(matches!(&err, GatewayError::NotFound { what } if what == &format!("pipeline `{name}`")), "{err:?}");
 }

@@ -110,7 +110,7 @@ async fn a_mention_asking_for_alarms_is_answered_from_cloudwatch() {
         .send()
         .await
         .unwrap();
-    let bot = spawn_bot_with(Transport::Socket, opsbot::aws::gateways(&sdk), |_| {}).await;
+    let bot = spawn_bot_with(Transport::Socket, opsbot::aws::gateways(&sdk, &Default::default()), |_| {}).await;
     let event =
         bot.slack.app_mention_event("Ev0CW1", USER, CHANNEL, &format!("<@U0BOT> alarms {name}"), "1700000200.000100");
     let id = bot.slack.send_envelope("events_api", event).await;

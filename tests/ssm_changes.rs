@@ -36,7 +36,8 @@ async fn world() -> World {
     let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
     let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
     let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
-    let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk)).with_policy(Arc::new(policy));
+    let wiring =
+        opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk, &Default::default())).with_policy(Arc::new(policy));
     World {
         ops: Arc::new(wiring.ops(store.clone(), chat.clone(), vec![])),
         ssm: aws_sdk_ssm::Client::new(&sdk),

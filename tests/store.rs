@@ -44,6 +44,7 @@ macro_rules! suite {
                 replies_are_never_coalesced_and_go_to_the_channel_of_their_message,
                 updating_or_replying_to_a_message_never_queued_writes_nothing,
                 each_channel_offers_its_oldest_write_and_failed_rows_hold_nothing_up,
+                the_backlog_counts_waiting_writes_since_the_oldest_and_not_failed_ones,
                 when_a_post_fails_for_good_the_next_update_of_its_key_is_posted_instead,
                 an_update_after_a_failed_post_with_nothing_waiting_becomes_a_new_post,
                 a_sent_post_records_where_its_message_lives_and_leaves_the_queue,

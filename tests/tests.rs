@@ -11,6 +11,7 @@ mod fuzz;
 mod iam_policy;
 mod identity;
 mod layout;
+mod metrics;
 mod notify_e2e;
 mod notify_replicas;
 mod notify_restart;

@@ -1,6 +1,6 @@
 //! [`Wiring`]: what the application is built from besides settings — the AWS
-//! gateways, whose identity changes run under, the policy, the clock and the
-//! SQS client — and the one way the command runner is built from it
+//! gateways, whose identity changes run under, the policy, the clock, the
+//! SQS client and the metrics everything counts into — and the one way the command runner is built from it
 //! ([`Wiring::ops`]), for `serve`, `console`, `demo` and the tests alike.
 
 use std::sync::Arc;
@@ -14,6 +14,9 @@ use opsbot_commands::ports::chat::Chat;
 use opsbot_commands::ports::{Clock, Gateways, system_clock};
 use opsbot_commands::{LivePolicy, Ops, default_policy};
 
+use crate::aws::client;
+use crate::metrics::Metrics;
+use crate::metrics::aws::AwsCalls;
 use crate::settings::Settings;
 use crate::store::Storage;
 
@@ -36,6 +39,9 @@ pub struct Wiring {
     /// This process's name on the leases it holds in the store (running
     /// changes, channels it sends to); tests run two replicas in one process.
     pub replica: String,
+    /// What `/metrics` shows; the SDK clients made by [`Wiring::from_sdk`]
+    /// count their calls into it.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Wiring {
@@ -51,6 +57,7 @@ impl Wiring {
             sqs: None,
             dynamodb: None,
             replica: replica_id(),
+            metrics: Arc::default(),
         }
     }
 
@@ -58,17 +65,22 @@ impl Wiring {
     /// changes run as `aws.assume_role` when configured, under the configured policy.
     /// The SQS and DynamoDB clients are made only when the settings use them:
     /// making one runs code that would otherwise stay out of memory.
+    /// Every client counts its calls into the wiring's metrics.
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
-        let mut wiring = Wiring::new(crate::aws::gateways(sdk)).with_policy(settings.live_policy());
+        let metrics = Arc::new(Metrics::default());
+        let calls = AwsCalls(metrics.clone());
+        let mut wiring =
+            Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_policy(settings.live_policy());
         if !settings.notifications.sqs_queues.is_empty() {
-            wiring.sqs = Some(aws_sdk_sqs::Client::new(sdk));
+            wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }
         if matches!(settings.store, crate::settings::StoreChoice::DynamoDb { .. }) {
-            wiring.dynamodb = Some(aws_sdk_dynamodb::Client::new(sdk));
+            wiring.dynamodb = Some(client!(aws_sdk_dynamodb, sdk, calls));
         }
         match &settings.assume_role {
             Some(role) => {
-                wiring.with_identity(Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration)))
+                let identity = crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration, calls);
+                wiring.with_identity(Arc::new(identity))
             }
             None => wiring,
         }
@@ -92,6 +104,7 @@ impl Wiring {
     /// parameter changes.
     pub fn ops(&self, store: Arc<dyn Storage>, chat: Arc<dyn Chat>, hooks: Vec<ParamHook>) -> Ops {
         let ops = Ops::new(self.aws.clone(), self.policy.clone(), store, chat)
+            .with_observer(self.metrics.clone())
             .with_param_hooks(hooks)
             .with_clock(self.clock.clone())
             .with_replica(&self.replica);

@@ -1,6 +1,8 @@
 //! [`gateways`]: the production wiring of every port to its SDK gateway. Apart
 //! from the module root so that [`AssumeRole`](super::identity::AssumeRole)
 //! can build the same set for an assumed role without importing the root.
+//! Every SDK client the bot makes is made by [`client!`], which adds the
+//! interceptor counting its calls for `/metrics`.
 
 use std::sync::Arc;
 
@@ -14,20 +16,30 @@ use super::ecs::AwsServices;
 use super::run_command::AwsRunCommands;
 use super::ssm::AwsParams;
 use super::ssm_changes::AwsParamChanges;
+use crate::metrics::aws::AwsCalls;
 
-/// Every port the read commands use, each backed by its own SDK client.
-pub fn gateways(sdk: &SdkConfig) -> Gateways {
-    let ecs = Arc::new(AwsServices::new(aws_sdk_ecs::Client::new(sdk)));
+/// The SDK crate `$sdk`'s client for `$config`, its calls counted by `$calls` (an [`AwsCalls`]).
+macro_rules! client {
+    ($sdk:ident, $config:expr, $calls:expr) => {
+        $sdk::Client::from_conf($sdk::config::Builder::from($config).interceptor($calls.clone()).build())
+    };
+}
+pub(crate) use client;
+
+/// Every port the read commands use, each backed by its own SDK client,
+/// every call counted by `calls`.
+pub fn gateways(sdk: &SdkConfig, calls: &AwsCalls) -> Gateways {
+    let ecs = Arc::new(AwsServices::new(client!(aws_sdk_ecs, sdk, calls)));
     Gateways {
-        pipelines: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
-        pipeline_changes: Arc::new(AwsPipelines::new(aws_sdk_codepipeline::Client::new(sdk))),
+        pipelines: Arc::new(AwsPipelines::new(client!(aws_sdk_codepipeline, sdk, calls))),
+        pipeline_changes: Arc::new(AwsPipelines::new(client!(aws_sdk_codepipeline, sdk, calls))),
         services: ecs.clone(),
         service_changes: ecs,
-        alarms: Arc::new(AwsAlarms::new(aws_sdk_cloudwatch::Client::new(sdk))),
-        params: Arc::new(AwsParams::new(aws_sdk_ssm::Client::new(sdk))),
-        param_changes: Arc::new(AwsParamChanges::new(aws_sdk_ssm::Client::new(sdk))),
-        automations: Arc::new(AwsAutomations::new(aws_sdk_ssm::Client::new(sdk))),
-        run_commands: Arc::new(AwsRunCommands::new(aws_sdk_ssm::Client::new(sdk))),
+        alarms: Arc::new(AwsAlarms::new(client!(aws_sdk_cloudwatch, sdk, calls))),
+        params: Arc::new(AwsParams::new(client!(aws_sdk_ssm, sdk, calls))),
+        param_changes: Arc::new(AwsParamChanges::new(client!(aws_sdk_ssm, sdk, calls))),
+        automations: Arc::new(AwsAutomations::new(client!(aws_sdk_ssm, sdk, calls))),
+        run_commands: Arc::new(AwsRunCommands::new(client!(aws_sdk_ssm, sdk, calls))),
         param_hooks: Default::default(),
     }
 }

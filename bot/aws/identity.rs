@@ -27,7 +27,8 @@ use opsbot_commands::ports::Gateways;
 use opsbot_commands::values::SlackUserId;
 
 use super::errors::OrGateway;
-use super::gateways::gateways;
+use super::gateways::{client, gateways};
+use crate::metrics::aws::AwsCalls;
 
 /// How long before its expiry a session is replaced by a new one.
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
@@ -38,15 +39,17 @@ pub struct AssumeRole {
     duration: Duration,
     base: SdkConfig,
     sts: aws_sdk_sts::Client,
+    /// Counts the calls of the gateways made for each requester.
+    calls: AwsCalls,
     /// Per Slack user: the config acting as them and when its credentials expire.
     cache: Mutex<HashMap<SlackUserId, (SdkConfig, SystemTime)>>,
 }
 
 impl AssumeRole {
     /// Assumes `role_arn` for `duration` with the credentials of `base`, the
-    /// bot's own configuration.
-    pub fn new(base: &SdkConfig, role_arn: impl Into<String>, duration: Duration) -> Self {
-        Self::with_sts(base, aws_sdk_sts::Client::new(base), role_arn, duration)
+    /// bot's own configuration; `calls` counts every AWS call made.
+    pub fn new(base: &SdkConfig, role_arn: impl Into<String>, duration: Duration, calls: AwsCalls) -> Self {
+        Self::with_sts(base, client!(aws_sdk_sts, base, calls), role_arn, duration, calls)
     }
 
     /// [`AssumeRole::new`] with the STS client given (tests).
@@ -55,9 +58,10 @@ impl AssumeRole {
         sts: aws_sdk_sts::Client,
         role_arn: impl Into<String>,
         duration: Duration,
+        calls: AwsCalls,
     ) -> Self {
         let role_arn = role_arn.into();
-        AssumeRole { role_arn, duration, base: base.clone(), sts, cache: Mutex::new(HashMap::new()) }
+        AssumeRole { role_arn, duration, base: base.clone(), sts, calls, cache: Mutex::new(HashMap::new()) }
     }
 
     /// The bot's configuration with credentials acting as `user`, from the
@@ -105,7 +109,7 @@ impl AssumeRole {
 #[async_trait]
 impl Identity for AssumeRole {
     async fn gateways_for(&self, user: &SlackUserId) -> GatewayResult<Gateways> {
-        Ok(gateways(&self.config_for(user).await?))
+        Ok(gateways(&self.config_for(user).await?, &self.calls))
     }
 }
 
@@ -161,7 +165,7 @@ mod tests {
             })
             .then_output(|| session(Duration::from_secs(900)));
         let sts: Client = mocked_client!(aws_sdk_sts, [&assume]);
-        let identity = AssumeRole::with_sts(&base(), sts, ROLE, Duration::from_secs(900));
+        let identity = AssumeRole::with_sts(&base(), sts, ROLE, Duration::from_secs(900), AwsCalls::default());
 
         let config = identity.config_for(&dev()).await.unwrap();
 
@@ -179,7 +183,7 @@ mod tests {
             .match_requests(|req| req.source_identity() == Some("U0OPS"))
             .then_output(|| session(Duration::from_secs(240)));
         let sts: Client = mocked_client!(aws_sdk_sts, [&long, &short]);
-        let identity = AssumeRole::with_sts(&base(), sts, ROLE, Duration::from_secs(3600));
+        let identity = AssumeRole::with_sts(&base(), sts, ROLE, Duration::from_secs(3600), AwsCalls::default());
         let ops = SlackUserId::parse("U0OPS").unwrap();
 
         for _ in 0..3 {
@@ -202,7 +206,7 @@ mod tests {
             )
         });
         let sts: Client = mocked_client!(aws_sdk_sts, [&denied]);
-        let identity = AssumeRole::with_sts(&base(), sts, ROLE, Duration::from_secs(900));
+        let identity = AssumeRole::with_sts(&base(), sts, ROLE, Duration::from_secs(900), AwsCalls::default());
 
         let err = identity.gateways_for(&dev()).await.err().unwrap();
 

@@ -47,6 +47,7 @@ pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
 pub use codepipeline::AwsPipelines;
 pub use ecs::AwsServices;
+pub(crate) use gateways::client;
 pub use gateways::gateways;
 pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;

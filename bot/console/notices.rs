@@ -123,7 +123,7 @@ impl Notices {
     pub async fn next_step(&self) {
         let step = self.steps.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         for body in step.unwrap_or_default() {
-            if let Err(err) = self.service.receive(body.as_bytes()).await {
+            if let Err(err) = self.service.receive(crate::metrics::Source::Demo, body.as_bytes()).await {
                 tracing::warn!(error = %err, "a demo notification was not kept");
             }
         }
@@ -148,7 +148,7 @@ pub fn demo_notices(
     let notifier = crate::notify::notifier::Notifier::new(store.clone(), settings, policy, pipelines);
     let writes = Arc::new(ConsoleWrites::new(store, screen));
     let clock = opsbot_commands::ports::system_clock();
-    let service = Notifications::new(notifier, writes.clone(), clock, crate::app::SWEEP_EVERY);
+    let service = Notifications::new(notifier, writes.clone(), clock, crate::app::SWEEP_EVERY, Default::default());
     let notices = Arc::new(Notices::new(service.clone(), writes, story));
     (service, notices)
 }

@@ -1,6 +1,8 @@
 //! The HTTP surface: `/healthz` (the process answers) and `/readyz` (200
-//! while serving, 503 once stopping, so a load balancer stops sending work
-//! here) always; in the HTTP transport also Slack's
+//! while serving with the store reachable and, in Socket Mode, a connection
+//! to Slack up; 503 otherwise, so a load balancer stops sending work here;
+//! see [`probes`]) always; `/metrics` here or on its own listener
+//! (`server.metrics_listen`, [`probes::metrics_routes`]); in the HTTP transport also Slack's
 //! `POST /slack/commands`, `/slack/interactions` and `/slack/events`; and
 //! `POST /sns` (see [`sns`]) when notifications come by SNS HTTP(S).
 //!
@@ -26,7 +28,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::settings::Secret;
@@ -35,6 +36,7 @@ use crate::slack::payload::{self, Event, Interaction, SlashFields};
 use crate::slack::signature;
 
 mod body;
+pub mod probes;
 pub mod sns;
 
 use body::{Refused, read_body};
@@ -46,20 +48,15 @@ pub struct SlackHttp {
     pub signing_secrets: Vec<Secret>,
 }
 
-/// `draining` is cancelled when the bot begins to stop.
+/// The main listener's routes; `/metrics` is merged in by the app unless it
+/// has a listener of its own.
 pub fn router(
     slack: Option<SlackHttp>,
     sns: Option<sns::SnsEndpoint>,
     max_body_bytes: usize,
-    draining: CancellationToken,
+    probes: Arc<probes::Probes>,
 ) -> Router {
-    let ready = move || async move {
-        match draining.is_cancelled() {
-            true => (StatusCode::SERVICE_UNAVAILABLE, "draining: this replica is stopping"),
-            false => (StatusCode::OK, "ready"),
-        }
-    };
-    let mut health = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(ready));
+    let mut health = Router::new().route("/healthz", get(|| async { "ok" })).merge(probes::ready_routes(probes));
     if let Some(sns) = sns {
         health = health.merge(sns::routes(sns));
     }
@@ -205,31 +202,4 @@ async fn events(
         Event::Ignored { event_id, why } => debug!(?event_id, %why, "event ignored"),
     }
     Ok(StatusCode::OK.into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
-
-    use super::*;
-
-    async fn readyz(router: Router) -> (StatusCode, String) {
-        let response = router.oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
-        let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
-
-    #[tokio::test]
-    async fn readyz_answers_ready_while_serving_and_503_once_the_bot_is_stopping() {
-        let draining = CancellationToken::new();
-        let router = router(None, None, 1024, draining.clone());
-        assert_eq!(readyz(router.clone()).await, (StatusCode::OK, "ready".into()));
-        draining.cancel();
-        let (status, body) = readyz(router).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(body.contains("stopping"), "{body}");
-    }
 }

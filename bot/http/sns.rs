@@ -86,7 +86,7 @@ async fn answer(sns: &SnsEndpoint, body: &Bytes) -> (StatusCode, String) {
             warn!(topic = %message.topic_arn, "SNS notification from a topic not in notifications.sns.topics refused");
             (StatusCode::FORBIDDEN, format!("topic {} is not in notifications.sns.topics", message.topic_arn))
         }
-        SnsType::Notification => match sns.inbox.receive(body).await {
+        SnsType::Notification => match sns.inbox.receive(crate::notify::intake::Source::Sns, body).await {
             Ok(()) => (StatusCode::OK, "ok".into()),
             Err(err) => {
                 warn!(message = %message.message_id, error = %err, "SNS notification not persisted; SNS will retry");

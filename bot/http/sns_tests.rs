@@ -27,7 +27,7 @@ struct Recorded {
 
 #[async_trait]
 impl Inbox for Recorded {
-    async fn receive(&self, body: &[u8]) -> Result<(), String> {
+    async fn receive(&self, _: crate::notify::intake::Source, body: &[u8]) -> Result<(), String> {
         if self.down {
             return Err("disk full".into());
         }

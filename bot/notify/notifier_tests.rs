@@ -224,7 +224,7 @@ fn alarm_named(name: &str, minute: i64) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_blocks_the_ones_behind_it() {
-    use crate::notify::intake::Inbox;
+    use crate::notify::intake::{Inbox, Source};
     use crate::notify::service::Notifications;
     use opsbot_commands::ports::alerts::Alerts;
 
@@ -236,11 +236,11 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
         let now = now.clone();
         Arc::new(move || *now.lock().unwrap())
     };
-    let service = Notifications::new(n, outbox.clone(), clock, std::time::Duration::from_secs(30));
+    let service = Notifications::new(n, outbox.clone(), clock, std::time::Duration::from_secs(30), Default::default());
     let committed = || outbox.committed.lock().unwrap().len();
 
-    service.receive(&alarm_named("shop-5xx", 0)).await.unwrap();
-    service.receive(&alarm_named("shop-latency", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm_named("shop-5xx", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm_named("shop-latency", 0)).await.unwrap();
     service.drain().await;
     assert_eq!(committed(), 1, "the notification behind the failing one is handled");
 
@@ -260,7 +260,7 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
     assert!(parked.newest[0].key.contains("shop-5xx"), "{:?}", parked.newest);
     assert!(parked.newest[0].error.ends_with("database disk image is malformed"), "{:?}", parked.newest);
 
-    service.receive(&alarm_named("shop-errors", 40)).await.unwrap();
+    service.receive(Source::Sqs, &alarm_named("shop-errors", 40)).await.unwrap();
     service.drain().await;
     assert_eq!(committed(), 2, "a parked notification is out of the way of what comes next");
     assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "nothing else waits");
@@ -268,7 +268,7 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anything_else_waking_the_handler() {
-    use crate::notify::intake::Inbox;
+    use crate::notify::intake::{Inbox, Source};
     use crate::notify::service::Notifications;
 
     let n = notifier();
@@ -278,10 +278,10 @@ async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anyt
     // The app's clock moves with the runtime's (paused) clock.
     let clock: opsbot_commands::ports::Clock = Arc::new(move || t(0) + Duration::from_std(started.elapsed()).unwrap());
     let hour = std::time::Duration::from_secs(3600);
-    let service = Notifications::new(n, outbox, clock, hour);
+    let service = Notifications::new(n, outbox, clock, hour, Default::default());
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(service.clone().run(stop.clone()));
-    service.receive(&alarm_named("shop-5xx", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm_named("shop-5xx", 0)).await.unwrap();
     let attempts = async || store.inbox_pending(1, i64::MAX).await.unwrap()[0].attempts;
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     assert_eq!(attempts().await, 1);
@@ -343,7 +343,7 @@ impl crate::notify::service::Writes for RacedOnce {
 
 #[tokio::test]
 async fn a_notification_whose_record_another_replica_just_moved_on_is_applied_at_once_not_after_a_retry_wait() {
-    use crate::notify::intake::Inbox;
+    use crate::notify::intake::{Inbox, Source};
     use crate::notify::service::Notifications;
 
     let n = notifier();
@@ -351,8 +351,8 @@ async fn a_notification_whose_record_another_replica_just_moved_on_is_applied_at
     let rival = n.handle(&parse(&alarm("INSUFFICIENT_DATA", 1)).unwrap(), t(1)).await.unwrap();
     let outbox = RacedOnce::new(store.clone(), rival);
     let clock: opsbot_commands::ports::Clock = Arc::new(|| t(0));
-    let service = Notifications::new(n, outbox, clock, std::time::Duration::from_secs(3600));
-    service.receive(&alarm("ALARM", 0)).await.unwrap();
+    let service = Notifications::new(n, outbox, clock, std::time::Duration::from_secs(3600), Default::default());
+    service.receive(Source::Sqs, &alarm("ALARM", 0)).await.unwrap();
     service.drain().await;
     assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "handled, not waiting for a retry");
     assert_eq!(store.inbox_next_retry().await.unwrap(), None);
@@ -374,9 +374,37 @@ async fn of_two_replicas_sweeping_at_once_each_escalation_is_shown_once_and_none
     assert_eq!(summary(&a.writes).len(), 2, "A escalates shop-5xx: {:?}", summary(&a.writes));
     let b_outbox = RacedOnce::new(store.clone(), a);
     let clock: opsbot_commands::ports::Clock = Arc::new(|| t(16));
-    let b = Notifications::new(n, b_outbox.clone(), clock, std::time::Duration::from_secs(3600));
+    let b = Notifications::new(n, b_outbox.clone(), clock, std::time::Duration::from_secs(3600), Default::default());
     b.sweep().await;
     let shown = summary(&b_outbox.shown.lock().unwrap());
     assert!(shown.iter().any(|w| w.contains("*shop-db* has been firing")), "B escalates shop-db now: {shown:?}");
     assert!(!shown.iter().any(|w| w.contains("*shop-5xx*")), "and not shop-5xx again: {shown:?}");
+}
+
+#[tokio::test]
+async fn what_arrives_is_counted_by_source_kind_and_outcome_unknown_text_too_and_each_handled_one_by_its_lag() {
+    use crate::metrics::{Gauges, Metrics};
+    use crate::notify::intake::{Inbox, Source};
+    use crate::notify::service::Notifications;
+
+    let n = notifier();
+    let outbox = Arc::new(RefusesOne { store: n.store.clone(), poison: "nothing", committed: Default::default() });
+    let clock: opsbot_commands::ports::Clock = Arc::new(|| t(0));
+    let metrics = Arc::new(Metrics::default());
+    let service = Notifications::new(n, outbox, clock, std::time::Duration::from_secs(3600), metrics.clone());
+    service.receive(Source::Sqs, &alarm_named("shop-5xx", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm_named("shop-5xx", 0)).await.unwrap();
+    service.receive(Source::Sns, b"not json at all").await.unwrap();
+    service.receive(Source::Sns, b"").await.unwrap();
+    service.drain().await;
+    let text = metrics.render(&Gauges { ready: true, outbox: None, socket_connections: None });
+    for line in [
+        "opsbot_notifications_received_total{source=\"sqs\",kind=\"alarm\",outcome=\"new\"} 1",
+        "opsbot_notifications_received_total{source=\"sqs\",kind=\"alarm\",outcome=\"duplicate\"} 1",
+        "opsbot_notifications_received_total{source=\"sns\",kind=\"other\",outcome=\"new\"} 1",
+        "opsbot_notifications_received_total{source=\"sns\",kind=\"none\",outcome=\"dropped\"} 1",
+        "opsbot_notification_handling_lag_seconds_count 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
 }

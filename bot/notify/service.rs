@@ -34,10 +34,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use super::event::{ParseError, parse};
-use super::intake::Inbox;
+use super::intake::{Inbox, Source};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::notifier::{Batch, Notifier};
+use crate::metrics::{Intake, Metrics};
 use crate::slack::outbox::{Outbox, OutboxError, Write};
 use crate::store::{Failure, InboxRow, Living, LivingRecord, Storage};
 use opsbot_commands::ports::Clock;
@@ -82,12 +83,21 @@ pub struct Notifications {
     clock: Clock,
     wake: Notify,
     sweep_every: Duration,
+    /// Counts what arrives (by source, kind and outcome) and how long each
+    /// notification waited to be handled.
+    metrics: Arc<Metrics>,
 }
 
 impl Notifications {
-    pub fn new(notifier: Notifier, outbox: Arc<dyn Writes>, clock: Clock, sweep_every: Duration) -> Arc<Self> {
+    pub fn new(
+        notifier: Notifier,
+        outbox: Arc<dyn Writes>,
+        clock: Clock,
+        sweep_every: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
         let store = notifier.store.clone();
-        Arc::new(Notifications { store, notifier, outbox, clock, wake: Notify::new(), sweep_every })
+        Arc::new(Notifications { store, notifier, outbox, clock, wake: Notify::new(), sweep_every, metrics })
     }
 
     /// The clock everything here is judged by.
@@ -137,6 +147,7 @@ impl Notifications {
 
     /// Handles one row: its records, its Slack writes and its being handled,
     /// together (see [`Notifications::commit_at_once`]).
+    /// Its lag (stored → committed) is measured on success, retries included.
     async fn handle(&self, row: &InboxRow) -> Result<(), String> {
         self.commit_at_once(Some(row.seq), || async {
             match parse(&row.body) {
@@ -147,7 +158,10 @@ impl Notifications {
                 }
             }
         })
-        .await
+        .await?;
+        let waited = (self.clock)().timestamp_millis().saturating_sub(row.received_ms).max(0);
+        self.metrics.handled(Duration::from_millis(waited as u64));
+        Ok(())
     }
 
     /// Commits what `make` works out (with inbox row `handled`, if any). A
@@ -229,7 +243,7 @@ impl Notifications {
 
 #[async_trait]
 impl Inbox for Notifications {
-    async fn receive(&self, body: &[u8]) -> Result<(), String> {
+    async fn receive(&self, source: Source, body: &[u8]) -> Result<(), String> {
         let inbound = match parse(body) {
             Ok(inbound) => inbound,
             Err(ParseError::Control(message)) => {
@@ -238,15 +252,25 @@ impl Inbox for Notifications {
                     kind = message.kind.as_str(),
                     "an SNS subscription message arrived by SQS; confirm SQS subscriptions in the SNS console"
                 );
+                self.metrics.notification(source, "none", Intake::Dropped);
                 return Ok(());
             }
             Err(err) => {
                 warn!(error = %err, "dropped a delivery that is not a notification");
+                self.metrics.notification(source, "none", Intake::Dropped);
                 return Ok(());
             }
         };
+        let kind = inbound.notification.kind().as_str();
         let now = (self.clock)().timestamp_millis();
-        let new = self.store.inbox_accept(&inbound.key, body, now).await.map_err(|e| e.to_string())?;
+        let new = match self.store.inbox_accept(&inbound.key, body, now).await {
+            Ok(new) => new,
+            Err(err) => {
+                self.metrics.notification(source, kind, Intake::NotStored);
+                return Err(err.to_string());
+            }
+        };
+        self.metrics.notification(source, kind, if new { Intake::New } else { Intake::Duplicate });
         if new {
             self.wake.notify_one();
         } else {

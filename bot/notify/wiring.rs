@@ -16,6 +16,7 @@ use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use super::intake::sns::{SnsError, verify::SnsVerifier};
 use super::notifier::Notifier;
 use super::service::Notifications;
+use crate::metrics::Metrics;
 use crate::notify::intake::sns::endpoint::SnsEndpoint;
 use crate::settings::NotificationSettings;
 use crate::slack::outbox::Outbox;
@@ -41,6 +42,8 @@ pub struct Parts<'a> {
     pub clock: Clock,
     /// How often alarms are checked for escalation and calm (the app's sweep interval).
     pub sweep_every: Duration,
+    /// Where intake and handling lag are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Starts notifications when configured; `None` when `notifications:` names
@@ -56,7 +59,8 @@ pub fn start(
         return Ok(None);
     }
     let notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
-    let notifications = Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every);
+    let notifications =
+        Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every, parts.metrics);
     let mut tasks = vec![tokio::spawn(notifications.clone().run(stop.clone()))];
     match parts.sqs {
         Some(client) => {

@@ -15,8 +15,12 @@
 //! arrives for [`IDLE_LIMIT`] (Slack pings far more often, so silence means a
 //! dead connection). Redeliveries are harmless, on this connection or another
 //! replica's: `SlackBot` claims request ids in the shared store first.
+//!
+//! [`Connections`] counts the connections up (from Slack's `hello` until the
+//! connection ends), for `/readyz` and `/metrics`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -34,20 +38,46 @@ use crate::settings::Secret;
 const IDLE_LIMIT: Duration = Duration::from_secs(120);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// How many connections are up right now, shared by all of them.
+#[derive(Debug, Clone, Default)]
+pub struct Connections(Arc<AtomicUsize>);
+
+/// One connection counted as up until this is dropped.
+pub struct Up(Arc<AtomicUsize>);
+
+impl Connections {
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Counts one more connection up, for as long as the result lives.
+    pub fn up(&self) -> Up {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Up(self.0.clone())
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Keeps `count` connections open, each reconnecting on its own, until `stop`
-/// is cancelled. Fails when Slack refuses the app token to any of them; the
-/// others are closed first.
+/// is cancelled, counting those up in `up`. Fails when Slack refuses the app
+/// token to any of them; the others are closed first.
 pub async fn run_many(
     bot: Arc<SlackBot>,
     app_token: Secret,
     count: usize,
+    up: Connections,
     stop: CancellationToken,
 ) -> Result<(), WebError> {
     info!(connections = count, "opening Socket Mode connections");
     let all = stop.child_token();
     let mut connections = JoinSet::new();
     for n in 1..=count {
-        let connection = run(bot.clone(), app_token.clone(), all.clone());
+        let connection = run(bot.clone(), app_token.clone(), up.clone(), all.clone());
         connections.spawn(connection.instrument(info_span!("socket", connection = n)));
     }
     let mut outcome = Ok(());
@@ -72,7 +102,7 @@ enum Ended {
 
 /// Runs until `stop` is cancelled. Fails only when Slack refuses the app
 /// token (retrying cannot help then).
-async fn run(bot: Arc<SlackBot>, app_token: Secret, stop: CancellationToken) -> Result<(), WebError> {
+async fn run(bot: Arc<SlackBot>, app_token: Secret, up: Connections, stop: CancellationToken) -> Result<(), WebError> {
     let mut failures = 0u32;
     loop {
         let url = tokio::select! {
@@ -84,7 +114,7 @@ async fn run(bot: Arc<SlackBot>, app_token: Secret, stop: CancellationToken) -> 
                 return Err(WebError::Api { method, error });
             }
             Err(err) => Ended::Reconnect(err.to_string()),
-            Ok(url) => match connect(&bot, &url, &stop).await {
+            Ok(url) => match connect(&bot, &url, &up, &stop).await {
                 Ok(ended) => {
                     failures = 0;
                     ended
@@ -116,12 +146,14 @@ fn backoff(failures: u32) -> Duration {
 }
 
 /// One connection, from handshake to its end. `Err` when it never got going.
-async fn connect(bot: &Arc<SlackBot>, url: &str, stop: &CancellationToken) -> Result<Ended, String> {
+async fn connect(bot: &Arc<SlackBot>, url: &str, up: &Connections, stop: &CancellationToken) -> Result<Ended, String> {
     let tls = crate::https::tls_config().map_err(|e| format!("TLS: {e}"))?;
     let tls = Some(tokio_tungstenite::Connector::Rustls(tls));
     let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(url, None, false, tls)
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    // Counted from Slack's hello (the connection is usable) until this returns.
+    let mut counted = None;
     loop {
         let next = tokio::select! {
             _ = stop.cancelled() => {
@@ -143,7 +175,10 @@ async fn connect(bot: &Arc<SlackBot>, url: &str, stop: &CancellationToken) -> Re
             continue;
         };
         match message.get("type").and_then(Value::as_str).unwrap_or_default() {
-            "hello" => info!("connected to Slack (Socket Mode)"),
+            "hello" => {
+                info!("connected to Slack (Socket Mode)");
+                counted.get_or_insert_with(|| up.up());
+            }
             "disconnect" => {
                 let reason = message.get("reason").and_then(Value::as_str).unwrap_or("unknown");
                 return Ok(Ended::Reconnect(format!("Slack asked to reconnect ({reason})")));

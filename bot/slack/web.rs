@@ -7,7 +7,9 @@
 //! to [`PATIENCE`], so an answer given while Slack is down arrives when it is
 //! back; Slack's own `ok: false` errors are final. Tokens never appear in
 //! errors or logs. An outage is logged once when it starts and once when it
-//! ends ([`reach::Reachability`]), not once per retry.
+//! ends ([`reach::Reachability`]), not once per retry. Every attempt, retried
+//! or single, passes `SlackWeb::noted`, which also counts and times it by
+//! method and result for `/metrics` (a 429 is `throttled`).
 //!
 //! Failures are classified once, into [`CallError`] (`web/call_error.rs`, a
 //! leaf, so `reach` can read it without importing this file). The outbox,
@@ -16,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -29,6 +31,7 @@ use tracing::{debug, warn};
 
 use super::blocks;
 use crate::https::{Connector, connector};
+use crate::metrics::{CallResult, Metrics};
 use crate::settings::Secret;
 
 mod call_error;
@@ -64,6 +67,8 @@ pub struct SlackWeb {
     bot_token: sm::SlackApiToken,
     names: Mutex<HashMap<String, Arc<str>>>,
     reach: Reachability,
+    /// Every attempt is counted and timed here, by method and result.
+    metrics: Arc<Metrics>,
 }
 
 /// What a post to a `response_url` does to the message it came from.
@@ -74,8 +79,9 @@ enum Respond {
 }
 
 impl SlackWeb {
-    /// `api_url` has no trailing `/` (settings guarantee it).
-    pub fn new(api_url: &str, bot_token: &Secret) -> Result<Self, WebError> {
+    /// `api_url` has no trailing `/` (settings guarantee it); every call is
+    /// counted in `metrics`.
+    pub fn new(api_url: &str, bot_token: &Secret, metrics: Arc<Metrics>) -> Result<Self, WebError> {
         let slack = sm::SlackClientHyperConnector::with_connector(connector()?).with_slack_api_url(api_url);
         Ok(SlackWeb {
             client: sm::SlackClient::new(slack),
@@ -83,7 +89,21 @@ impl SlackWeb {
             bot_token: sm::SlackApiToken::new(bot_token.expose().into()),
             names: Mutex::new(HashMap::new()),
             reach: Reachability::default(),
+            metrics,
         })
+    }
+
+    /// Records how one attempt of `method`, begun at `started`, went: in the
+    /// outage log and in the metrics. Every call passes here once per attempt.
+    fn noted<T>(&self, method: &'static str, started: Instant, result: &Result<T, CallError>) {
+        self.reach.note(result);
+        let outcome = match result {
+            Ok(_) => CallResult::Ok,
+            Err(CallError::RateLimited { .. }) => CallResult::Throttled,
+            Err(CallError::Transient { .. }) => CallResult::Unavailable,
+            Err(CallError::Permanent { .. }) => CallResult::Error,
+        };
+        self.metrics.slack_call(method, outcome, started.elapsed());
     }
 
     /// Posts a message (in a thread when `thread_ts` is given); returns its ts.
@@ -96,7 +116,7 @@ impl SlackWeb {
         let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), blocks::content(reply));
         req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        let res = retry(&self.reach, "chat.postMessage", || session.chat_post_message(&req), classify).await?;
+        let res = retry(self, "chat.postMessage", || session.chat_post_message(&req), classify).await?;
         Ok(res.ts.to_string())
     }
 
@@ -105,7 +125,7 @@ impl SlackWeb {
         let content = blocks::content(reply);
         let req = sm::SlackApiChatUpdateRequest::new(channel.as_str().into(), content, sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        retry(&self.reach, "chat.update", || session.chat_update(&req), classify).await.map(drop)
+        retry(self, "chat.update", || session.chat_update(&req), classify).await.map(drop)
     }
 
     /// Opens the modal that asks for a comment before running `line`
@@ -131,7 +151,7 @@ impl SlackWeb {
             .with_private_metadata(meta);
         let req = sm::SlackApiViewsOpenRequest::new(trigger_id.into(), sm::SlackView::Modal(view));
         let session = self.client.open_session(&self.bot_token);
-        retry(&self.reach, "views.open", || session.views_open(&req), classify).await.map(drop)
+        retry(self, "views.open", || session.views_open(&req), classify).await.map(drop)
     }
 
     /// Shows a message to one user only.
@@ -149,7 +169,7 @@ impl SlackWeb {
         );
         req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        retry(&self.reach, "chat.postEphemeral", || session.chat_post_ephemeral(&req), classify).await.map(drop)
+        retry(self, "chat.postEphemeral", || session.chat_post_ephemeral(&req), classify).await.map(drop)
     }
 
     /// The user's display name (cached; `None` when Slack cannot tell).
@@ -159,7 +179,7 @@ impl SlackWeb {
         }
         let req = sm::SlackApiUsersInfoRequest::new(user.as_str().into());
         let session = self.client.open_session(&self.bot_token);
-        let res = match retry(&self.reach, "users.info", || session.users_info(&req), classify).await {
+        let res = match retry(self, "users.info", || session.users_info(&req), classify).await {
             Ok(res) => res,
             Err(err) => {
                 warn!(error = %err, user = %user, "cannot look up user name");
@@ -182,7 +202,7 @@ impl SlackWeb {
     pub async fn user_groups(&self) -> Result<Vec<(String, Vec<String>)>, WebError> {
         let req = sm::SlackApiUserGroupsListRequest::new().with_include_users(true);
         let session = self.client.open_session(&self.bot_token);
-        let res = retry(&self.reach, "usergroups.list", || session.usergroups_list(&req), classify).await?;
+        let res = retry(self, "usergroups.list", || session.usergroups_list(&req), classify).await?;
         let members = |g: sm::SlackUserGroup| {
             (g.id.to_string(), g.users.unwrap_or_default().into_iter().map(|u| u.to_string()).collect())
         };
@@ -194,7 +214,7 @@ impl SlackWeb {
         let token = sm::SlackApiToken::new(app_token.expose().into());
         let session = self.client.open_session(&token);
         let req = sm::SlackApiAppsConnectionOpenRequest::new();
-        let res = retry(&self.reach, "apps.connections.open", || session.apps_connections_open(&req), classify).await?;
+        let res = retry(self, "apps.connections.open", || session.apps_connections_open(&req), classify).await?;
         Ok(res.url.0.to_string())
     }
 
@@ -231,7 +251,7 @@ impl SlackWeb {
             }
         }
         let body = Bytes::from(body.to_string());
-        retry(&self.reach, "response_url", || self.post_json(response_url, body.clone()), classify_http).await
+        retry(self, "response_url", || self.post_json(response_url, body.clone()), classify_http).await
     }
 
     async fn post_json(&self, url: &str, body: Bytes) -> Result<(), HttpFailure> {
@@ -260,9 +280,9 @@ enum HttpFailure {
 
 /// Runs `call` until it succeeds, Slack refuses it for good, or retrying
 /// would pass [`PATIENCE`]; waits as `classify` says. Each try is noted in
-/// `reach`, which logs an outage's start and end; the retries log at debug.
+/// `web` (the outage log, the metrics); the retries log at debug.
 async fn retry<T, E, F, Fut>(
-    reach: &Reachability,
+    web: &SlackWeb,
     method: &'static str,
     call: F,
     classify: fn(&'static str, &E) -> CallError,
@@ -274,8 +294,9 @@ where
     let started = tokio::time::Instant::now();
     let mut attempts = 0;
     loop {
+        let attempt = Instant::now();
         let result = call().await.map_err(|err| classify(method, &err));
-        reach.note(&result);
+        web.noted(method, attempt, &result);
         attempts += 1;
         let (wait, why) = match result {
             Ok(value) => return Ok(value),

@@ -34,6 +34,8 @@ pub struct InboxRow {
     pub body: Vec<u8>,
     /// How often handling it failed so far.
     pub attempts: u32,
+    /// When it was stored (ms): how long it waited is the handling lag.
+    pub received_ms: i64,
 }
 
 /// What became of a row whose handling failed.

@@ -39,7 +39,7 @@ pub mod sqlite;
 
 pub use inbox::{FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
 pub use living::{Kept, Living, LivingRecord};
-pub use outbox::{Enqueued, OutboxRow, Queued, WriteOp, WriteState};
+pub use outbox::{Backlog, Enqueued, OutboxRow, Queued, WriteOp, WriteState};
 pub use ports::{InboxStore, LivingStore, OutboxStore, Pruning, Storage};
 pub use retention::{Pruned, Retention};
 

@@ -75,6 +75,14 @@ pub struct OutboxRow {
     pub error: Option<String>,
 }
 
+/// How far behind the outbox is: writes waiting to be sent (failed ones
+/// excluded: nothing waits for them) and when the oldest of them was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    pub waiting: u64,
+    pub oldest: Option<Time>,
+}
+
 /// What an enqueue did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {

@@ -10,7 +10,7 @@ use opsbot_commands::values::ChannelId;
 
 use super::inbox::{Failure, InboxRow, ParkedRow};
 use super::living::{Kept, Living, LivingRecord};
-use super::outbox::{Enqueued, OutboxRow, Queued, WriteState};
+use super::outbox::{Backlog, Enqueued, OutboxRow, Queued, WriteState};
 use super::retention::{Pruned, Retention};
 
 /// The notification inbox (see [`super::inbox`] for the rules).
@@ -89,6 +89,10 @@ pub trait OutboxStore: Send + Sync {
 
     /// Every row, oldest first (diagnostics and tests).
     async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// How many writes wait and since when the oldest has: `/metrics` shows
+    /// it, and `/readyz` takes its answering as the store being reachable.
+    async fn outbox_backlog(&self) -> Result<Backlog, StoreError>;
 
     /// Marks a row as handed to Slack (before the call) and counts the attempt.
     async fn outbox_sending(&self, id: i64) -> Result<(), StoreError>;

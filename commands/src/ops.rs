@@ -28,6 +28,7 @@ use crate::hooks::{ParamHook, ParamHooks};
 use crate::mrkdwn;
 use crate::ports::alerts::{Alerts, Unfollowed};
 use crate::ports::chat::Chat;
+use crate::ports::observe::{Observe, Outcome, UNPARSED, Unobserved};
 use crate::ports::store::{AuditEvent, Store};
 use crate::ports::{Clock, Gateways, Time};
 use crate::reply::Reply;
@@ -49,13 +50,23 @@ pub struct Ops {
     /// The alerts `alerts` and `alert ack` read and take.
     alerts: Arc<dyn Alerts>,
     changes: Changes,
+    /// Told every command's outcome and every policy decision.
+    observer: Arc<dyn Observe>,
 }
 
 impl Ops {
     pub fn new(aws: Gateways, policy: impl Into<LivePolicy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
         let policy = policy.into();
         let changes = Changes::new(aws.clone(), policy.clone(), store.clone(), chat);
-        Ops { aws, policy, store, alerts: Arc::new(Unfollowed), changes }
+        Ops { aws, policy, store, alerts: Arc::new(Unfollowed), changes, observer: Arc::new(Unobserved) }
+    }
+
+    /// Tells `observer` how each command ended, what the policy decided and
+    /// how each change moves on.
+    pub fn with_observer(mut self, observer: Arc<dyn Observe>) -> Self {
+        self.changes = self.changes.with_observer(observer.clone());
+        self.observer = observer;
+        self
     }
 
     /// Reads the time from `clock` instead of the system's (tests move it).
@@ -118,25 +129,33 @@ impl Ops {
             channel = %ctx.channel,
             request_id = %ctx.request_id,
         );
-        self.handle_inner(ctx, text).instrument(span).await
+        let started = std::time::Instant::now();
+        let (name, outcome, reply) = self.handle_inner(ctx, text).instrument(span).await;
+        self.observer.command(name, outcome, started.elapsed());
+        reply
     }
 
-    async fn handle_inner(&self, ctx: &Context, text: &str) -> Reply {
+    /// The reply, with the command's name and how it ended for the observer.
+    async fn handle_inner(&self, ctx: &Context, text: &str) -> (&'static str, Outcome, Reply) {
         let (command, canonical) = match Command::parse(text).and_then(|c| Ok((c, canonical(text)?))) {
             Ok(parsed) => parsed,
             Err(err) => {
                 info!(error = %err, "usage error");
-                return usage_reply(&err);
+                return (UNPARSED, Outcome::UsageError, usage_reply(&err));
             }
         };
         let spec = command.spec();
         tracing::Span::current().record("command", spec.name);
         let decision = command.judge(&self.policy.current(), ctx, &canonical);
+        self.observer.decision(spec.name, decision.kind());
         let Some(change) = command.as_change() else {
-            return match decision {
+            let (outcome, reply) = match decision {
                 Decision::Allow { .. } => self.run_read(ctx, &command).await,
-                Decision::Deny { reason, .. } | Decision::NeedsApproval { reason, .. } => denied(spec.name, &reason),
+                Decision::Deny { reason, .. } | Decision::NeedsApproval { reason, .. } => {
+                    (Outcome::Denied, denied(spec.name, &reason))
+                }
             };
+            return (spec.name, outcome, reply);
         };
         let shown = command.shown(&canonical);
         let rule = decision.rule().map(|r| r.to_string());
@@ -148,26 +167,30 @@ impl Ops {
                 let mut record = audit::of_request(ctx, &change_request, AuditEvent::Denied);
                 record.decision = Some("deny".into());
                 record.detail = Some(reason.clone());
+                self.observer.change(spec.name, AuditEvent::Denied);
                 audit::append(self.store.as_ref(), record).await;
-                denied(spec.name, &reason)
+                (spec.name, Outcome::Denied, denied(spec.name, &reason))
             }
-            Decision::Allow { .. } => self.changes.request(ctx, &change_request, change, None).await,
+            Decision::Allow { .. } => {
+                (spec.name, Outcome::Requested, self.changes.request(ctx, &change_request, change, None).await)
+            }
             Decision::NeedsApproval { approvers, ttl, .. } => {
                 let approval = Approval { role: approvers, ttl };
-                self.changes.request(ctx, &change_request, change, Some(approval)).await
+                let reply = self.changes.request(ctx, &change_request, change, Some(approval)).await;
+                (spec.name, Outcome::Requested, reply)
             }
         }
     }
 
-    async fn run_read(&self, ctx: &Context, command: &Command) -> Reply {
+    async fn run_read(&self, ctx: &Context, command: &Command) -> (Outcome, Reply) {
         let reach =
             Reach { aws: &self.aws, store: self.store.as_ref(), alerts: self.alerts.as_ref(), policy: &self.policy };
         match command.run(ctx, &reach).await {
             Ok(reply) => {
                 info!("answered");
-                reply
+                (Outcome::Answered, reply)
             }
-            Err(err) => gateway_reply(ctx, &err),
+            Err(err) => (Outcome::Failed, gateway_reply(ctx, &err)),
         }
     }
 
@@ -286,6 +309,47 @@ mod tests {
         let reply = failing_with(err, "services").await;
         assert!(reply.text().contains("Something went wrong (ref: `req-1`)"), "{}", reply.text());
         assert!(!reply.text().contains("secret detail") && !reply.fallback.contains("secret detail"));
+    }
+
+    /// Records what the runner tells its observer, one line each.
+    #[derive(Default)]
+    struct Seen(std::sync::Mutex<Vec<String>>);
+
+    impl Observe for Seen {
+        fn command(&self, command: &'static str, outcome: Outcome, _: std::time::Duration) {
+            self.0.lock().unwrap().push(format!("{command} {}", outcome.as_str()));
+        }
+        fn decision(&self, command: &'static str, decision: &'static str) {
+            self.0.lock().unwrap().push(format!("{command} {decision}"));
+        }
+        fn change(&self, command: &'static str, event: AuditEvent) {
+            self.0.lock().unwrap().push(format!("{command} change {}", event.as_str()));
+        }
+    }
+
+    #[tokio::test]
+    async fn every_line_is_observed_with_its_command_its_outcome_and_the_policy_decision() {
+        let seen = Arc::new(Seen::default());
+        let runner = ops(FakeAws::default()).with_observer(seen.clone());
+        for line in ["pipelines", "scale prod/api 3", "frobnicate now"] {
+            runner.handle(&ctx(), line).await;
+        }
+        let failing = FakeAws { fail_with: Some(|| GatewayError::Throttled), ..FakeAws::default() };
+        ops(failing).with_observer(seen.clone()).handle(&ctx(), "alarms").await;
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [
+                "pipelines allow",
+                "pipelines answered",
+                "scale deny",
+                "scale change denied",
+                "scale denied",
+                "unparsed usage_error",
+                "alarms allow",
+                "alarms failed",
+            ]
+        );
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ use crate::error::GatewayResult;
 
 pub mod alerts;
 pub mod chat;
+pub mod observe;
 pub mod store;
 use crate::hooks::ParamHooks;
 use crate::values::ssm::{DocParams, DocumentName, ExecutionId, Targets};

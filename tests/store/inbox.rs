@@ -20,14 +20,17 @@ pub async fn a_key_is_stored_once_however_often_it_arrives(store: Arc<dyn Storag
 }
 
 pub async fn rows_wait_in_arrival_order_until_handled_and_stay_known_after(store: Arc<dyn Storage>) {
-    for key in ["a", "b", "c"] {
-        store.inbox_accept(key, key.as_bytes(), 0).await.unwrap();
+    for (key, at) in [("a", 0), ("b", 10), ("c", 20)] {
+        store.inbox_accept(key, key.as_bytes(), at).await.unwrap();
     }
-    let keys: Vec<String> = store.inbox_pending(10, 0).await.unwrap().into_iter().map(|r| r.key).collect();
+    let rows = store.inbox_pending(10, 20).await.unwrap();
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["a", "b", "c"]);
-    let first = store.inbox_pending(1, 0).await.unwrap().remove(0);
+    let received: Vec<i64> = rows.iter().map(|r| r.received_ms).collect();
+    assert_eq!(received, [0, 10, 20], "each row says when it arrived: the handling lag is measured from it");
+    let first = store.inbox_pending(1, 20).await.unwrap().remove(0);
     handled(store.as_ref(), first.seq).await;
-    assert_eq!(store.inbox_pending(10, 0).await.unwrap().len(), 2);
+    assert_eq!(store.inbox_pending(10, 20).await.unwrap().len(), 2);
     assert!(store.inbox_knows("a").await.unwrap());
     assert!(!store.inbox_accept("a", b"a", 1).await.unwrap(), "a handled key is still a duplicate");
 }

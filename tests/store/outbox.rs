@@ -8,7 +8,7 @@ use opsbot_commands::ports::Time;
 use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::values::ChannelId;
 
-use opsbot::store::{Enqueued, Queued, Storage, WriteOp, WriteState};
+use opsbot::store::{Backlog, Enqueued, Queued, Storage, WriteOp, WriteState};
 
 fn now() -> Time {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
@@ -95,6 +95,22 @@ pub async fn each_channel_offers_its_oldest_write_and_failed_rows_hold_nothing_u
     assert_eq!(heads, ["b", "c"]);
     let failed = &s.outbox_rows().await.unwrap()[0];
     assert_eq!((failed.state, failed.error.as_deref()), (WriteState::Failed, Some("channel_not_found")));
+}
+
+pub async fn the_backlog_counts_waiting_writes_since_the_oldest_and_not_failed_ones(s: Arc<dyn Storage>) {
+    assert_eq!(s.outbox_backlog().await.unwrap(), Backlog { waiting: 0, oldest: None }, "an empty outbox");
+    let earlier = now() - Duration::seconds(90);
+    s.outbox_post("a", &ch("C1"), "a0", earlier).await.unwrap();
+    s.outbox_post("b", &ch("C2"), "b0", now()).await.unwrap();
+    s.outbox_reply("b", "b1", now()).await.unwrap();
+    assert_eq!(s.outbox_backlog().await.unwrap(), Backlog { waiting: 3, oldest: Some(earlier) });
+    let a = s.outbox_rows().await.unwrap()[0].id;
+    s.outbox_fail(a, "channel_not_found").await.unwrap();
+    assert_eq!(
+        s.outbox_backlog().await.unwrap(),
+        Backlog { waiting: 2, oldest: Some(now()) },
+        "a failed write waits no more"
+    );
 }
 
 pub async fn when_a_post_fails_for_good_the_next_update_of_its_key_is_posted_instead(s: Arc<dyn Storage>) {

@@ -37,6 +37,8 @@ pub const SWEEP_EVERY: Duration = Duration::from_millis(50);
 pub struct TestBot {
     pub slack: FakeSlack,
     pub addr: SocketAddr,
+    /// Where `/metrics` listens when `server.metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub transport: Transport,
     pub store_path: PathBuf,
     /// Seconds the bot's clock runs ahead of the system clock.
@@ -103,6 +105,7 @@ async fn spawn(transport: Transport, wiring: Wiring, tweak: impl FnOnce(&mut Set
     }
     TestBot {
         addr: running.addr,
+        metrics_addr: running.metrics_addr,
         slack,
         transport,
         store_path,
@@ -225,6 +228,16 @@ impl TestBot {
 
     pub fn mend_claims(&self) {
         self.sql("DROP TRIGGER broken_claims");
+    }
+
+    /// Takes the outbox's table away (renamed), so every read of it fails
+    /// as a store that cannot answer would; [`TestBot::mend_outbox`] puts it back.
+    pub fn break_outbox(&self) {
+        self.sql("ALTER TABLE outbox RENAME TO outbox_away");
+    }
+
+    pub fn mend_outbox(&self) {
+        self.sql("ALTER TABLE outbox_away RENAME TO outbox");
     }
 
     fn sql(&self, statement: &str) {

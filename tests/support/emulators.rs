@@ -7,7 +7,7 @@
 //! ```ignore
 //! let emu = emulators().await;                  // starts both on first use
 //! let sdk = emu.sdk_config().await;             // CloudWatch → ministack, the rest → moto
-//! let gateways = opsbot::aws::gateways(&sdk);   // the production wiring, unchanged
+//! let gateways = opsbot::aws::gateways(&sdk, &Default::default());   // the production wiring, unchanged
 //! let name = unique("orders");                  // resource names never collide
 //! ```
 //! The servers are shared and never reset, so every test creates its own,

@@ -11,6 +11,7 @@ pub mod buttons;
 pub mod emulator_fixtures;
 pub mod emulators;
 pub mod fake_slack;
+pub mod prometheus;
 pub mod signing;
 pub mod sns;
 pub mod sqs_poller;

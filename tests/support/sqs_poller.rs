@@ -67,7 +67,7 @@ impl RecordingInbox {
 
 #[async_trait]
 impl Inbox for RecordingInbox {
-    async fn receive(&self, body: &[u8]) -> Result<(), String> {
+    async fn receive(&self, _: opsbot::notify::intake::Source, body: &[u8]) -> Result<(), String> {
         let kept = self.refuse.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err();
         let body = String::from_utf8_lossy(body).into_owned();
         let _ = self.seen.send(Delivery { body, kept, at: Instant::now() });

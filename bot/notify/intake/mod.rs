@@ -4,13 +4,15 @@
 
 use async_trait::async_trait;
 
+pub use crate::metrics::Source;
+
 pub mod sns;
 pub mod sqs;
 
 /// Where intake puts what it receives.
 #[async_trait]
 pub trait Inbox: Send + Sync {
-    /// Persists one received body. `Ok` — new or already known — means the
-    /// source may forget it; `Err` means it must deliver it again.
-    async fn receive(&self, body: &[u8]) -> Result<(), String>;
+    /// Persists one body received from `source`. `Ok` — new or already
+    /// known — means the source may forget it; `Err` means it must deliver it again.
+    async fn receive(&self, source: Source, body: &[u8]) -> Result<(), String>;
 }

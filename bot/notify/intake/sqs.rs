@@ -21,7 +21,7 @@ use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::Inbox;
+use super::{Inbox, Source};
 
 const WAIT: i32 = 20;
 const BATCH: i32 = 10;
@@ -64,7 +64,7 @@ async fn keep(inbox: &dyn Inbox, messages: &[aws_sdk_sqs::types::Message]) -> Ve
     let mut done = Vec::new();
     for message in messages {
         let (Some(id), Some(receipt)) = (message.message_id(), message.receipt_handle()) else { continue };
-        match inbox.receive(message.body().unwrap_or_default().as_bytes()).await {
+        match inbox.receive(Source::Sqs, message.body().unwrap_or_default().as_bytes()).await {
             Ok(()) => done.push((id.to_owned(), receipt.to_owned())),
             Err(err) => warn!(message = id, error = %err, "notification not persisted; SQS will deliver it again"),
         }

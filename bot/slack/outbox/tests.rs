@@ -8,7 +8,8 @@ use crate::settings::Secret;
 
 fn outbox() -> Outbox {
     let store = crate::store::open(None).unwrap();
-    let web = Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-unused")).unwrap());
+    let web =
+        Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-unused"), Default::default()).unwrap());
     Outbox::new(store, web, opsbot_commands::ports::system_clock(), Pacing::default(), "replica-a").0
 }
 

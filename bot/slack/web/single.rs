@@ -15,6 +15,7 @@
 //! `include_all_metadata`.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::values::ChannelId;
@@ -51,8 +52,9 @@ impl SlackWeb {
         let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), content);
         req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
+        let started = Instant::now();
         let res = session.chat_post_message(&req).await.map_err(|e| classify("chat.postMessage", &e));
-        self.reach.note(&res);
+        self.noted("chat.postMessage", started, &res);
         Ok(res?.ts.to_string())
     }
 
@@ -67,8 +69,9 @@ impl SlackWeb {
         let content = content.clone().with_metadata(metadata(key));
         let req = sm::SlackApiChatUpdateRequest::new(channel.as_str().into(), content, sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
+        let started = Instant::now();
         let res = session.chat_update(&req).await.map(drop).map_err(|e| classify("chat.update", &e));
-        self.reach.note(&res);
+        self.noted("chat.update", started, &res);
         res
     }
 
@@ -87,8 +90,9 @@ impl SlackWeb {
             .with_limit(200)
             .with_include_all_metadata(true);
         for _ in 0..HISTORY_PAGES {
+            let started = Instant::now();
             let res = session.conversations_history(&req).await.map_err(|e| classify("conversations.history", &e));
-            self.reach.note(&res);
+            self.noted("conversations.history", started, &res);
             let res = res?;
             if let Some(found) = res.messages.iter().find(|m| is_top_level(m) && names_key(m, key)) {
                 return Ok(Some(found.origin.ts.to_string()));
@@ -120,12 +124,13 @@ impl SlackWeb {
                 ("include_all_metadata", Some("true")),
                 ("cursor", cursor.as_deref()),
             ];
+            let started = Instant::now();
             let res: Result<sm::SlackApiConversationsRepliesResponse, _> = session
                 .http_session_api
                 .http_get("conversations.replies", &params, None)
                 .await
                 .map_err(|e| classify("conversations.replies", &e));
-            self.reach.note(&res);
+            self.noted("conversations.replies", started, &res);
             let res = res?;
             if let Some(found) = res.messages.iter().find(|m| !is_top_level(m) && names_key(m, key)) {
                 return Ok(Some(found.origin.ts.to_string()));
@@ -163,10 +168,13 @@ mod tests {
     #[tokio::test]
     async fn slack_out_of_reach_is_a_failure_worth_retrying() {
         // Port 9 (discard) has no listener here: the connection is refused.
-        let web = SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test")).unwrap();
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+        let web = SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test"), metrics.clone()).unwrap();
         let content = sm::SlackMessageContent::new().with_text("hello".into());
         let err = web.post_once(&ChannelId::parse("C1").unwrap(), None, "k", &content).await.unwrap_err();
         assert!(matches!(err, CallError::Transient { method: "chat.postMessage", .. }), "{err:?}");
+        let unavailable = metrics.slack_calls("chat.postMessage", crate::metrics::CallResult::Unavailable);
+        assert_eq!(unavailable, 1, "the failed attempt is counted");
     }
 
     #[test]

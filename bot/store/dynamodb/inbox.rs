@@ -41,6 +41,7 @@ fn row_of(item: &Item) -> Result<InboxRow, StoreError> {
         key: need_s(item, "key")?.to_owned(),
         body,
         attempts: get_n(item, "attempts").unwrap_or(0) as u32,
+        received_ms: need_n(item, "received")?,
     })
 }
 

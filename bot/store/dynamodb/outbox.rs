@@ -22,7 +22,7 @@ use super::DynamoStore;
 use super::attr::{Item, channel, get_s, n, need_s, s};
 use super::io::Range;
 use crate::store::living::LivingRecord;
-use crate::store::outbox::{Enqueued, OutboxRow, Queued, WriteState};
+use crate::store::outbox::{Backlog, Enqueued, OutboxRow, Queued, WriteState};
 use crate::store::ports::OutboxStore;
 use batch::{Batch, FAILED, message_pk};
 use rows::row_of;
@@ -123,6 +123,15 @@ impl OutboxStore for DynamoStore {
         let mut rows = all.iter().map(row_of).collect::<Result<Vec<_>, _>>()?;
         rows.sort_by_key(|r| r.id);
         Ok(rows)
+    }
+
+    /// One query of the live rows' partition (what the sender reads each
+    /// turn anyway); `/metrics` and `/readyz` cache it for a few seconds.
+    async fn outbox_backlog(&self) -> Result<Backlog, StoreError> {
+        let live = |item: &Item| get_s(item, "state") != Some(WriteState::Failed.as_str());
+        let rows = self.query(Range::table(LIVE), None, live).await?;
+        let oldest = rows.iter().filter_map(|item| super::attr::get_n(item, "created")).min();
+        Ok(Backlog { waiting: rows.len() as u64, oldest: oldest.map(super::attr::time) })
     }
 
     async fn outbox_sending(&self, id: i64) -> Result<(), StoreError> {

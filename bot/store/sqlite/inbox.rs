@@ -21,11 +21,12 @@ impl InboxStore for SqliteStore {
     async fn inbox_pending(&self, limit: usize, now_ms: i64) -> Result<Vec<InboxRow>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT seq, key, body, attempts FROM inbox
+                "SELECT seq, key, body, attempts, received FROM inbox
                  WHERE body IS NOT NULL AND parked IS NULL AND next_attempt <= ?2 ORDER BY seq LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit as i64, now_ms], |r| {
-                Ok(InboxRow { seq: r.get(0)?, key: r.get(1)?, body: r.get(2)?, attempts: r.get(3)? })
+                let (seq, key, body, attempts, received_ms) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                Ok(InboxRow { seq, key, body, attempts, received_ms })
             })?;
             rows.collect()
         })

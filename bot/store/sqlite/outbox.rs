@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use super::{SqliteStore, channel, millis};
 use crate::store::living::LivingRecord;
-use crate::store::outbox::{Enqueued, OutboxRow, Queued, WriteOp, WriteState};
+use crate::store::outbox::{Backlog, Enqueued, OutboxRow, Queued, WriteOp, WriteState};
 use crate::store::ports::OutboxStore;
 
 mod row;
@@ -174,6 +174,15 @@ impl OutboxStore for SqliteStore {
 
     async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
         self.with(|c| c.prepare("SELECT * FROM outbox ORDER BY id")?.query_map([], outbox_row)?.collect())
+    }
+
+    async fn outbox_backlog(&self) -> Result<Backlog, StoreError> {
+        self.with(|c| {
+            c.prepare_cached("SELECT COUNT(*), MIN(created) FROM outbox WHERE state != 'failed'")?.query_row([], |r| {
+                let oldest: Option<i64> = r.get(1)?;
+                Ok(Backlog { waiting: r.get::<_, i64>(0)? as u64, oldest: oldest.map(super::time) })
+            })
+        })
     }
 
     async fn outbox_sending(&self, id: i64) -> Result<(), StoreError> {

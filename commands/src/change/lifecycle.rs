@@ -53,6 +53,7 @@ use crate::hooks::ParamHooks;
 use crate::mrkdwn;
 use crate::mrkdwn::{Mrkdwn, esc};
 use crate::ports::chat::{Chat, MessageRef};
+use crate::ports::observe::{Observe, Unobserved};
 use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, Store};
 use crate::ports::{Clock, Gateways, Time};
 use crate::reply::Reply;
@@ -118,6 +119,8 @@ pub struct Changes {
     held: Arc<Mutex<HashSet<ChangeId>>>,
     /// Cancelled when the replica stops: changes being followed are handed over.
     stopping: CancellationToken,
+    /// Told every audited step of every change.
+    observer: Arc<dyn Observe>,
 }
 
 impl Changes {
@@ -135,7 +138,14 @@ impl Changes {
             replica: replica_id().into(),
             held: Arc::default(),
             stopping: CancellationToken::new(),
+            observer: Arc::new(Unobserved),
         }
+    }
+
+    /// Tells `observer` each audited step of each change.
+    pub fn with_observer(mut self, observer: Arc<dyn Observe>) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// Holds leases under `name` instead of [`replica_id`] (tests run two
@@ -788,6 +798,7 @@ impl Changes {
     ) -> bool {
         let mut record = audit::of_request(ctx, request, event);
         fill(&mut record);
+        self.observer.change(static_name(request.command), event);
         audit::append(self.store.as_ref(), record).await
     }
 
@@ -801,8 +812,15 @@ impl Changes {
     ) -> bool {
         let mut record = audit::of_change(change, event, approver, (self.clock)());
         fill(&mut record);
+        self.observer.change(static_name(&change.command), event);
         audit::append(self.store.as_ref(), record).await
     }
+}
+
+/// A stored change's command name as the command list spells it; `unknown`
+/// for one no longer in the list (stored by an older version).
+fn static_name(command: &str) -> &'static str {
+    crate::cmd::ENTRIES.iter().find(|e| e.spec.name == command).map_or("unknown", |e| e.spec.name)
 }
 
 /// The stored change's command, if its text still parses to what was hashed

@@ -666,3 +666,37 @@ async fn a_pending_approval_is_judged_by_the_policy_reloaded_since_not_the_one_i
     assert_eq!(events(&w.store).last(), Some(&AuditEvent::Refused));
     assert!(refusal(&w).starts_with("the policy no longer allows it"), "{}", refusal(&w));
 }
+
+/// The change steps the runner tells its observer, in order.
+#[derive(Default)]
+struct Steps(std::sync::Mutex<Vec<(&'static str, AuditEvent)>>);
+
+impl crate::ports::observe::Observe for Steps {
+    fn command(&self, _: &'static str, _: crate::ports::observe::Outcome, _: std::time::Duration) {}
+    fn decision(&self, _: &'static str, _: &'static str) {}
+    fn change(&self, command: &'static str, event: AuditEvent) {
+        self.0.lock().unwrap().push((command, event));
+    }
+}
+
+#[tokio::test]
+async fn every_audited_step_of_a_change_is_told_to_the_observer_as_it_happens() {
+    let steps = Arc::new(Steps::default());
+    let w = world();
+    let observed = Ops::new(
+        FakeAws::share(&w.aws),
+        Arc::new(Policy::reads_for_everyone(["scale"])),
+        w.store.clone(),
+        w.chat.clone(),
+    )
+    .with_replica("replica-a")
+    .with_observer(steps.clone());
+    let w = World { ops: Arc::new(observed), ..w };
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
+    settle(&w, "req-1").await;
+    let told: Vec<(&str, AuditEvent)> = steps.0.lock().unwrap().clone();
+    let audited: Vec<(&str, AuditEvent)> = events(&w.store).into_iter().map(|e| ("scale", e)).collect();
+    assert_eq!(told, audited, "one step told per audit record");
+    assert_eq!(told.last(), Some(&("scale", AuditEvent::Executed)));
+}
