@@ -554,7 +554,7 @@ mod tests {
     #[test]
     fn an_unknown_key_suggests_the_close_one() {
         let err = load_yaml("server:\n  lisen: 0.0.0.0:1\n").unwrap_err().to_string();
-        assert!(err.ends_with("opsbot.yaml:2:3: unknown key `lisen` — did you mean `listen`? Keys allowed here: listen, max_body_bytes, shutdown_grace"), "{err}");
+        assert!(err.ends_with("opsbot.yaml:2:3: unknown key `lisen` — did you mean `listen`? Keys allowed here: listen, metrics_listen, max_body_bytes, shutdown_grace"), "{err}");
         let err = load_yaml("polices: {}\n").unwrap_err().to_string();
         assert!(err.contains("did you mean `policies`?"), "{err}");
     }
