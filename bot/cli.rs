@@ -66,3 +66,16 @@ pub enum StoreCommand {
     /// billing, TTL on) and say what was done.
     Init,
 }
+
+/// Prints a command's answer on stdout. A reader that went away
+/// (`opsbot iam-policy | head`) is not an error: it has what it wanted, and
+/// `println!` would panic with a backtrace instead.
+pub fn print_answer(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = writeln!(out, "{text}").and_then(|()| out.flush())
+        && err.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("opsbot: cannot write the answer: {err}");
+    }
+}

@@ -40,7 +40,7 @@ pub enum ConfigCommand {
 pub fn run(command: &ConfigCommand, config: Option<&Path>) -> ExitCode {
     let ConfigCommand::Check { transport } = command;
     let (out, code) = check(config, *transport, |k| std::env::var(k).ok());
-    println!("{out}");
+    crate::cli::print_answer(&out);
     ExitCode::from(code)
 }
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use opsbot::app::{self, Wiring};
-use opsbot::cli::{Cli, Command, StoreCommand};
+use opsbot::cli::{self, Cli, Command, StoreCommand};
 use opsbot::settings::Settings;
 use opsbot::{aws, config_cli, console, iam, policy_cli, probe_cli, store_cli, telemetry};
 
@@ -49,13 +49,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(who) => console::demo::start(who.user()).await?,
         Command::IamPolicy { format, role, store_init } => {
             let options = iam::Options { principal: role, store_init };
-            println!("{}", iam::print(&settings()?, options, format)?)
+            cli::print_answer(&iam::print(&settings()?, options, format)?)
         }
         Command::Store(StoreCommand::Init) => {
-            println!("{}", store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)
+            cli::print_answer(&store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)
         }
         Command::Probe(probe) => {
-            println!("{}", probe_cli::run(&probe.url(|| Ok(settings()?.listen))?, probe.timeout).await?)
+            cli::print_answer(&probe_cli::run(&probe.url(|| Ok(settings()?.listen))?, probe.timeout).await?)
         }
         Command::Policy(_) | Command::Config(_) => unreachable!("answered before settings load"),
     }

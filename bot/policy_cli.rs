@@ -45,7 +45,7 @@ pub fn run(command: &PolicyCommand, config: Option<&Path>) -> ExitCode {
             Err(err) => (err.to_string(), 2),
         },
     };
-    println!("{out}");
+    crate::cli::print_answer(&out);
     ExitCode::from(code)
 }
 

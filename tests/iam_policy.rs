@@ -256,3 +256,22 @@ fn the_changes_role_without_one_or_a_broken_config_is_refused_with_why() {
     let err = run("store:\n  dynamodb: { tabel: opsbot }\n", &[]);
     assert!(err.contains("opsbot.yaml:2:") && err.contains("tabel"), "a policy for a config serve would refuse: {err}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_printout_quietly_not_with_a_panic() {
+    // `opsbot iam-policy | head -3`: head exits before opsbot writes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opsbot"))
+        .args(["iam-policy", "--config"])
+        .arg(repo().join("deploy/config.yaml"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the opsbot binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
