@@ -5,7 +5,8 @@
 //! Invariants every implementation keeps:
 //! - Lists are complete: implementations follow every page.
 //! - SecureString values never cross a port: [`ParamValue::Masked`] is all a
-//!   gateway may return for them (the AWS gateway never asks for decryption).
+//!   gateway may return for them, and [`Fingerprint::Hash`] all that
+//!   [`Params::fingerprints`] (the one read that decrypts) may.
 //! - Times are UTC; a missing time is `None`, never "now".
 //! - A value on its way in travels as [`NewValue`], which never prints;
 //!   [`ParamChanges::restore`] copies an old value without bringing it out.
@@ -17,6 +18,7 @@ use crate::error::GatewayResult;
 
 pub mod alerts;
 pub mod chat;
+pub mod declared;
 pub mod observe;
 pub mod store;
 use crate::hooks::ParamHooks;
@@ -435,6 +437,51 @@ pub trait Params: Send + Sync {
     async fn by_path(&self, path: &ParamPath) -> GatewayResult<Vec<Parameter>>;
     /// Every version, oldest first.
     async fn history(&self, name: &ParamName) -> GatewayResult<Vec<ParamVersion>>;
+    /// Every parameter under `path`, recursively, sorted by name, as
+    /// compared with declared parameters: SecureStrings decrypted and hashed
+    /// inside the gateway ([`declared::fingerprint`]), descriptions included.
+    async fn fingerprints(&self, path: &ParamPath) -> GatewayResult<Vec<LiveParam>>;
+}
+
+/// A live parameter as `params diff` compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveParam {
+    pub name: String,
+    pub kind: ParamKind,
+    pub value: Fingerprint,
+    pub description: Option<String>,
+    pub version: i64,
+}
+
+/// A value as compared: String and StringList values as they are, a
+/// SecureString's only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fingerprint {
+    Plain(String),
+    Hash(String),
+}
+
+impl Fingerprint {
+    /// `raw` as a parameter of `kind` is compared.
+    pub fn of(kind: &ParamKind, raw: &str) -> Self {
+        match kind {
+            ParamKind::SecureString => Fingerprint::Hash(declared::fingerprint(raw)),
+            _ => Fingerprint::Plain(raw.to_owned()),
+        }
+    }
+
+    /// Whether two values are the same, hashing a plain one to compare it
+    /// with a hash (a parameter whose type changes).
+    pub fn same(&self, other: &Fingerprint) -> bool {
+        let hashed = |f: &Fingerprint| match f {
+            Fingerprint::Plain(v) => declared::fingerprint(v),
+            Fingerprint::Hash(h) => h.clone(),
+        };
+        match (self, other) {
+            (Fingerprint::Plain(a), Fingerprint::Plain(b)) => a == b,
+            _ => hashed(self) == hashed(other),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -619,7 +666,8 @@ pub struct ParamWrite {
 pub trait ParamChanges: Send + Sync {
     /// Type, KMS key, tier, data type, description and pattern — never the value.
     async fn settings(&self, name: &ParamName) -> GatewayResult<ParamSettings>;
-    /// Writes `value` as a new version (overwrite), keeping everything in `keep`.
+    /// Writes `value` as a new version (overwrite), keeping everything in
+    /// `keep`; creates the parameter, as `keep` describes it, when missing.
     async fn put(
         &self,
         name: &ParamName,
@@ -782,4 +830,7 @@ pub struct Gateways {
     /// What runs after a parameter change (`on_param_change`); none unless
     /// `Ops::with_param_hooks` sets them.
     pub param_hooks: std::sync::Arc<ParamHooks>,
+    /// The declared parameters (`params.environments`); none unless
+    /// `Ops::with_declared` sets them.
+    pub declared: std::sync::Arc<dyn declared::DeclaredParams>,
 }

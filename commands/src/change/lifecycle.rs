@@ -53,6 +53,7 @@ use crate::hooks::ParamHooks;
 use crate::mrkdwn;
 use crate::mrkdwn::{Mrkdwn, esc};
 use crate::ports::chat::{Chat, MessageRef};
+use crate::ports::declared::DeclaredParams;
 use crate::ports::observe::{Observe, Unobserved};
 use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, Store};
 use crate::ports::{Clock, Gateways, Time};
@@ -164,6 +165,12 @@ impl Changes {
     /// Starts `on_param_change` hooks after parameter writes.
     pub fn with_param_hooks(mut self, hooks: Arc<ParamHooks>) -> Self {
         self.aws.param_hooks = hooks;
+        self
+    }
+
+    /// Reads declared parameters (`params apply`) from `declared`.
+    pub fn with_declared(mut self, declared: Arc<dyn DeclaredParams>) -> Self {
+        self.aws.declared = declared;
         self
     }
 
@@ -568,11 +575,12 @@ impl Changes {
 
     /// The gateways a change of `requester` runs through: the ones acting as
     /// them when an [`Identity`](Identity) is set (with this
-    /// bot's parameter hooks), else the bot's own.
+    /// bot's parameter hooks and declared parameters), else the bot's own.
     async fn gateways_for(&self, requester: &SlackUserId) -> GatewayResult<Gateways> {
         let Some(identity) = &self.identity else { return Ok(self.aws.clone()) };
         let mut aws = identity.gateways_for(requester).await?;
         aws.param_hooks = self.aws.param_hooks.clone();
+        aws.declared = self.aws.declared.clone();
         Ok(aws)
     }
 
