@@ -145,7 +145,7 @@ pub fn check(settings: &Settings, transport: Transport) -> Result<(), SettingsEr
 /// Checks settings for `transport`, binds the listener and starts serving
 /// under the configured policy (the built-in one when none is configured).
 pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> Result<Running, AppError> {
-    start_with(settings, transport, Wiring::new(aws).with_policy(settings.live_policy())).await
+    start_with(settings, transport, Wiring::new(aws).with_settings(settings)).await
 }
 
 /// [`start`] with everything besides settings chosen by the caller.

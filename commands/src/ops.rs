@@ -27,7 +27,6 @@ use crate::error_reply::{denied, gateway_reply, store_down, usage_reply};
 use crate::hooks::{ParamHook, ParamHooks};
 use crate::mrkdwn;
 use crate::ports::alerts::{Alerts, Unfollowed};
-use crate::ports::declared::DeclaredParams;
 use crate::ports::chat::Chat;
 use crate::ports::observe::{Observe, Outcome, UNPARSED, Unobserved};
 use crate::ports::store::{AuditEvent, Store};
@@ -94,13 +93,6 @@ impl Ops {
         let hooks = Arc::new(ParamHooks::new(hooks, self.policy.clone()));
         self.aws.param_hooks = hooks.clone();
         self.changes = self.changes.with_param_hooks(hooks);
-        self
-    }
-
-    /// Reads declared parameters (`params diff`, `params apply`) from `declared`.
-    pub fn with_declared(mut self, declared: Arc<dyn DeclaredParams>) -> Self {
-        self.aws.declared = declared.clone();
-        self.changes = self.changes.with_declared(declared);
         self
     }
 

@@ -830,7 +830,7 @@ pub struct Gateways {
     /// What runs after a parameter change (`on_param_change`); none unless
     /// `Ops::with_param_hooks` sets them.
     pub param_hooks: std::sync::Arc<ParamHooks>,
-    /// The declared parameters (`params.environments`); none unless
-    /// `Ops::with_declared` sets them.
+    /// The declared parameters (`params.environments`); none unless the
+    /// wiring sets them (`Wiring::with_declared` in the bot).
     pub declared: std::sync::Arc<dyn declared::DeclaredParams>,
 }

@@ -53,7 +53,6 @@ use crate::hooks::ParamHooks;
 use crate::mrkdwn;
 use crate::mrkdwn::{Mrkdwn, esc};
 use crate::ports::chat::{Chat, MessageRef};
-use crate::ports::declared::DeclaredParams;
 use crate::ports::observe::{Observe, Unobserved};
 use crate::ports::store::{AuditEvent, AuditRecord, ChangeId, ChangeRecord, ChangeState, Lease, Store};
 use crate::ports::{Clock, Gateways, Time};
@@ -168,12 +167,6 @@ impl Changes {
         self
     }
 
-    /// Reads declared parameters (`params apply`) from `declared`.
-    pub fn with_declared(mut self, declared: Arc<dyn DeclaredParams>) -> Self {
-        self.aws.declared = declared;
-        self
-    }
-
     /// Runs changes under the requester's identity rather than the bot's.
     pub fn with_identity(mut self, identity: Arc<dyn Identity>) -> Self {
         self.identity = Some(identity);
@@ -227,6 +220,10 @@ impl Changes {
             Verdict::Unsafe(reasons) => {
                 self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
                 return messages::unsafe_now(request.shown, reasons);
+            }
+            Verdict::Denied(reasons) => {
+                self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
+                return messages::denied_parts(request.shown, reasons);
             }
         }
         // The pinned line keeps `--force`: it was allowed and shown with it.
@@ -633,6 +630,9 @@ impl Changes {
             Ok(Plan { verdict: Verdict::Moved(why), .. }) => Some(esc(&why)),
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
                 Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
+            }
+            Ok(Plan { verdict: Verdict::Denied(reasons), .. }) => {
+                Some(format!("the policy no longer allows all of it — {}", esc(&reasons.join("; "))))
             }
             Err(err) => Some(format!("cannot check it again: {}", esc(&gateway_reply(ctx, &err).fallback))),
         }

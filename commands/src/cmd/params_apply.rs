@@ -138,12 +138,12 @@ impl ChangeCommand for ParamsApply {
         let denied: Vec<String> = writes
             .iter()
             .filter_map(|(p, _)| aws.param_hooks.may_set(ctx, &p.name).err().map(|why| (p, why)))
-            .map(|(p, why)| format!("you may not `param set` {} here ({why}), so nothing is applied", p.name))
+            .map(|(p, why)| format!("you may not `param set` {} here ({why})", p.name))
             .collect();
         let verdict = if writes.is_empty() {
             Verdict::NoOp(format!("Parameter Store already has every declared parameter of {}", drift.declared.env))
         } else if !denied.is_empty() {
-            Verdict::Unsafe(denied)
+            Verdict::Denied(denied)
         } else {
             Verdict::Ready
         };

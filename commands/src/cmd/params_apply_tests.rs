@@ -87,7 +87,7 @@ async fn a_parameter_the_requester_may_not_set_refuses_the_whole_plan_naming_it(
 
     let plan = apply("params apply prod").plan(&ctx(), &aws).await.unwrap();
 
-    let Verdict::Unsafe(why) = plan.verdict else { panic!("{:?}", plan.verdict) };
+    let Verdict::Denied(why) = plan.verdict else { panic!("{:?}", plan.verdict) };
     assert_eq!(why.len(), 1, "{why:?}");
     assert!(why[0].starts_with("you may not `param set` /shop/prod/payments/api-key-id here"), "{why:?}");
 }
