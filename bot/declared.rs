@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use opsbot_commands::ports::declared::{Declared, DeclaredParam, DeclaredParams, DeclaredValue};
+use opsbot_commands::ports::{Declared, DeclaredParam, DeclaredParams, DeclaredValue};
 use opsbot_commands::ports::{NewValue, ParamKind};
 use opsbot_commands::values::{ParamName, ParamPath};
 use opsbot_commands::{GatewayError, GatewayResult};
@@ -70,14 +70,14 @@ impl DeclaredSources {
         match from {
             DeclaredFrom::File(path) => {
                 let shown = path.display().to_string();
-                let text = tokio::fs::read_to_string(path)
-                    .await
-                    .map_err(|e| GatewayError::invalid(format!("cannot read the declared parameters file {shown}: {e}")))?;
+                let text = tokio::fs::read_to_string(path).await.map_err(|e| {
+                    GatewayError::invalid(format!("cannot read the declared parameters file {shown}: {e}"))
+                })?;
                 Ok((shown, text))
             }
             DeclaredFrom::Url(url) => {
-                let http = self.http.as_ref().ok_or_else(|| {
-                    GatewayError::Unavailable { message: "no TLS root certificates to fetch declared parameters".into() }
+                let http = self.http.as_ref().ok_or_else(|| GatewayError::Unavailable {
+                    message: "no TLS root certificates to fetch declared parameters".into(),
                 })?;
                 let body = http
                     .get(url)
@@ -180,7 +180,9 @@ fn param(
         }
         (ParamKind::SecureString, None, Some(from)) => secret(from, lookup)?,
         (ParamKind::SecureString, None, None) => return Err("needs `from: env:NAME`, where its value is read".into()),
-        (_, _, Some(_)) => return Err("`from:` is for SecureStrings only — write `value:` (or `type: SecureString`)".into()),
+        (_, _, Some(_)) => {
+            return Err("`from:` is for SecureStrings only — write `value:` (or `type: SecureString`)".into());
+        }
         (_, Some(v), None) if v.is_empty() => return Err("`value` is empty, which Parameter Store refuses".into()),
         (_, Some(v), None) => DeclaredValue::Plain(v.clone()),
         (_, None, None) => return Err("needs `value:`".into()),
@@ -191,7 +193,9 @@ fn param(
 /// The value `from` (`env:NAME`) names, read now.
 fn secret(from: &str, lookup: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Result<DeclaredValue, String> {
     let Some(var) = from.strip_prefix("env:").filter(|v| !v.is_empty()) else {
-        return Err(format!("`from: {from}` is not understood — write `from: env:NAME` (an environment variable of the bot)"));
+        return Err(format!(
+            "`from: {from}` is not understood — write `from: env:NAME` (an environment variable of the bot)"
+        ));
     };
     let value = lookup(var).filter(|v| !v.is_empty()).ok_or_else(|| {
         format!("takes its value from the environment variable {var}, which the bot does not have — set it and restart the bot")
@@ -229,7 +233,10 @@ mod tests {
         let yaml = "parameters:\n  /shop/prod/a: { type: Strng, value: x }\n  /shop/prod/b: { type: SecureString, value: oops }\n  /shop/staging/c: { value: x }\n  /shop/prod/d: { type: SecureString, from: \"env:NOPE\" }\n";
         let err = load(yaml).unwrap_err().to_string();
         assert!(err.contains("params/prod.yaml:2:17: /shop/prod/a: type `Strng` is not one of String"), "{err}");
-        assert!(err.contains("params/prod.yaml:3:17: /shop/prod/b: a SecureString's value never goes in the file"), "{err}");
+        assert!(
+            err.contains("params/prod.yaml:3:17: /shop/prod/b: a SecureString's value never goes in the file"),
+            "{err}"
+        );
         assert!(err.contains("/shop/staging/c: is outside `/shop/prod/`, the prefix of environment `prod`"), "{err}");
         assert!(err.contains("environment variable NOPE, which the bot does not have"), "{err}");
         assert!(!err.contains("oops"), "{err}");

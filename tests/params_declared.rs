@@ -136,9 +136,14 @@ async fn params_diff_against_moto_tells_missing_changed_and_extra_apart_and_neve
     let text = w.says("params diff prod").await;
 
     let p = &w.prefix;
-    assert!(text.contains(&format!("*Missing* (declared, not in Parameter Store):\n• `{p}new-flag` _String_ `on`")), "{text}");
     assert!(
-        text.contains(&format!("• `{p}db-host`: value `db-old.internal` → `db.internal`; description \"(none)\" → \"Primary DB\"")),
+        text.contains(&format!("*Missing* (declared, not in Parameter Store):\n• `{p}new-flag` _String_ `on`")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "• `{p}db-host`: value `db-old.internal` → `db.internal`; description \"(none)\" → \"Primary DB\""
+        )),
         "{text}"
     );
     assert!(text.contains(&format!("• `{p}db-password`: value differs (SecureString, compared by hash)")), "{text}");
@@ -186,5 +191,8 @@ async fn a_broken_declared_file_is_reported_with_its_place() {
 
     let at = format!("{}:2:", w.file.path().display());
     assert!(text.contains(&at), "the file and line: {text}");
-    assert!(text.contains("type `Strng` is not one of String, StringList, SecureString — fix it and ask again"), "{text}");
+    assert!(
+        text.contains("type `Strng` is not one of String, StringList, SecureString — fix it and ask again"),
+        "{text}"
+    );
 }

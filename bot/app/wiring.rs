@@ -10,8 +10,8 @@ use aws_config::SdkConfig;
 use opsbot_commands::change::identity::Identity;
 use opsbot_commands::change::lifecycle::replica_id;
 use opsbot_commands::hooks::ParamHook;
+use opsbot_commands::ports::DeclaredParams;
 use opsbot_commands::ports::chat::Chat;
-use opsbot_commands::ports::declared::DeclaredParams;
 use opsbot_commands::ports::{Clock, Gateways, system_clock};
 use opsbot_commands::{LivePolicy, Ops, default_policy};
 
@@ -71,8 +71,7 @@ impl Wiring {
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
         let metrics = Arc::new(Metrics::default());
         let calls = AwsCalls(metrics.clone());
-        let mut wiring =
-            Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_settings(settings);
+        let mut wiring = Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_settings(settings);
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }

@@ -338,7 +338,9 @@ impl Params for FakeAws {
             let parsed = ParamName::parse(&name).expect("a parsed name");
             let Some(latest) = self.versions(&parsed).and_then(|v| v.last().cloned()) else { continue };
             let value = match (&latest.kind, &latest.value) {
-                (ParamKind::SecureString, _) => Fingerprint::of(&latest.kind, &self.secure_value(&name).unwrap_or_default()),
+                (ParamKind::SecureString, _) => {
+                    Fingerprint::of(&latest.kind, &self.secure_value(&name).unwrap_or_default())
+                }
                 (_, ParamValue::Plain(v)) => Fingerprint::Plain(v.clone()),
                 (_, ParamValue::Masked) => Fingerprint::Plain(String::new()),
             };
@@ -367,7 +369,7 @@ impl FakeAws {
             automations: aws.clone(),
             run_commands: aws.clone(),
             param_hooks: Default::default(),
-            declared: std::sync::Arc::new(crate::ports::declared::NoDeclared),
+            declared: std::sync::Arc::new(crate::ports::NoDeclared),
             pipeline_changes: aws.clone(),
             service_changes: aws,
         }

@@ -14,7 +14,8 @@ use crate::policy::Role;
 
 /// The named arguments `where:` may test (what commands pass in `Request::args`).
 pub const ARGUMENTS: [&str; 12] = [
-    "service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster", "env",
+    "service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster",
+    "env",
 ];
 
 /// Approval requests expire after this unless the rule says otherwise.

@@ -12,11 +12,13 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::error::GatewayError;
 use crate::error::GatewayResult;
 use crate::mrkdwn;
 use crate::mrkdwn::Mrkdwn;
-use crate::ports::declared::{Declared, DeclaredParam, DeclaredValue, environment};
-use crate::ports::{Fingerprint, Gateways, LiveParam, ParamKind, ParamValue};
+use crate::ports::{
+    Declared, DeclaredParam, DeclaredParams, DeclaredValue, Fingerprint, Gateways, LiveParam, ParamKind, ParamValue,
+};
 use crate::text::truncate;
 
 use super::param_get::preview;
@@ -77,8 +79,7 @@ impl Drift {
                 changed.push(Changed { declared: param.clone(), live: now.clone(), value, kind, description });
             }
         }
-        let extra =
-            live.into_iter().filter(|l| !declared.params.iter().any(|p| p.name.as_str() == l.name)).collect();
+        let extra = live.into_iter().filter(|l| !declared.params.iter().any(|p| p.name.as_str() == l.name)).collect();
         Drift { declared, missing, extra, changed }
     }
 
@@ -104,14 +105,17 @@ impl Drift {
         let mut lines = Vec::new();
         if !self.missing.is_empty() {
             lines.push(mrkdwn!("*Missing* (declared, not in Parameter Store):"));
-            lines.extend(self.missing.iter().map(|p| mrkdwn!("• `{}` _{}_ {}", p.name.as_str(), p.kind.label(), shown(p))));
+            lines.extend(
+                self.missing.iter().map(|p| mrkdwn!("• `{}` _{}_ {}", p.name.as_str(), p.kind.label(), shown(p))),
+            );
         }
         if !self.changed.is_empty() {
             lines.push(mrkdwn!("*Changed*:"));
             lines.extend(self.changed.iter().map(Changed::line));
         }
         if !self.extra.is_empty() {
-            lines.push(mrkdwn!("*Extra* (in Parameter Store under `{}`, not declared):", self.declared.prefix.as_str()));
+            lines
+                .push(mrkdwn!("*Extra* (in Parameter Store under `{}`, not declared):", self.declared.prefix.as_str()));
             lines.extend(self.extra.iter().map(|l| mrkdwn!("• `{}` _{}_", l.name, l.kind.label())));
         }
         lines
@@ -125,7 +129,13 @@ impl Drift {
             Fingerprint::Hash(h) => format!("h:{h}"),
         };
         for p in &self.missing {
-            hash.update(format!("missing\0{}\0{}\0{}\0{:?}\n", p.name, p.kind.label(), side(&fingerprint(p)), p.description));
+            hash.update(format!(
+                "missing\0{}\0{}\0{}\0{:?}\n",
+                p.name,
+                p.kind.label(),
+                side(&fingerprint(p)),
+                p.description
+            ));
         }
         for c in &self.changed {
             let (d, l) = (&c.declared, &c.live);
@@ -181,4 +191,24 @@ fn shown(p: &DeclaredParam) -> Mrkdwn {
         DeclaredValue::Plain(v) => preview(&p.kind, &ParamValue::Plain(v.clone()), SHOWN),
         DeclaredValue::Secret { from, .. } => mrkdwn!("(from `{}`)", from),
     }
+}
+
+/// The environment `which` names: its name, or its prefix (with or without
+/// the trailing `/`). Unknown: what is configured, or how to configure one.
+fn environment(source: &dyn DeclaredParams, which: &str) -> GatewayResult<String> {
+    let envs = source.environments();
+    let bare = |p: &str| p.trim_end_matches('/').to_owned();
+    let found = envs.iter().find(|(name, prefix)| name == which || bare(prefix.as_str()) == bare(which));
+    if let Some((name, _)) = found {
+        return Ok(name.clone());
+    }
+    let what = if envs.is_empty() {
+        format!(
+            "declared parameters for `{which}` (none are configured: add `params.environments` to opsbot's config, see the README)"
+        )
+    } else {
+        let names: Vec<String> = envs.iter().map(|(n, p)| format!("`{n}` ({p})")).collect();
+        format!("environment `{which}` among the declared ones: {}", names.join(", "))
+    };
+    Err(GatewayError::not_found(what))
 }

@@ -28,7 +28,7 @@ use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
-use crate::ports::declared::DeclaredParam;
+use crate::ports::DeclaredParam;
 use crate::ports::{Gateways, LiveParam, ParamSettings};
 use crate::spec::{Spec, expect_args};
 use crate::text::count;

@@ -10,11 +10,11 @@ use opsbot_policies::Policy;
 use super::*;
 use crate::Command;
 use crate::cmd::params_diff::tests::{SECRET, gateways, plain, prod, secret};
-use crate::ports::NewValue;
-use crate::values::{ParamName, SlackUserId};
 use crate::hooks::ParamHooks;
+use crate::ports::NewValue;
 use crate::ports::ParamKind::{String as Plain, StringList};
 use crate::testing::{FakeAws, ctx};
+use crate::values::{ParamName, SlackUserId};
 
 fn apply(text: &str) -> ParamsApply {
     match Command::parse(text).unwrap() {
@@ -116,7 +116,10 @@ async fn apply_creates_updates_and_changes_types_then_nothing_is_left_to_do() {
         ]
     );
     assert!(outcome.lines.contains(&"*/shop/prod/new-flag* is now version *1*.".to_string()), "{:?}", outcome.lines);
-    assert!(matches!(&progress, Progress::Done(text) if text.contains("/shop/prod/hosts: Version 2 is live.")), "{progress:?}");
+    assert!(
+        matches!(&progress, Progress::Done(text) if text.contains("/shop/prod/hosts: Version 2 is live.")),
+        "{progress:?}"
+    );
     let again = apply("params apply prod").plan(&ctx(), &aws).await.unwrap();
     assert_eq!(again.verdict, Verdict::NoOp("Parameter Store already has every declared parameter of prod".into()));
 }
@@ -134,6 +137,9 @@ async fn a_parameter_written_since_the_plan_refuses_the_apply() {
 
     let err = pinned.act(&ctx(), &aws).await.unwrap_err();
 
-    assert!(matches!(&err, GatewayError::Moved { what } if what.contains("changed since you reviewed the plan")), "{err:?}");
+    assert!(
+        matches!(&err, GatewayError::Moved { what } if what.contains("changed since you reviewed the plan")),
+        "{err:?}"
+    );
     assert_eq!(fake.ssm.writes.lock().unwrap().len(), 1, "only the other person's write");
 }

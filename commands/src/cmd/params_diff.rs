@@ -71,7 +71,10 @@ impl ParamsDiff {
         if drift.missing.len() + drift.changed.len() > 0 {
             footer.push(mrkdwn!("`params apply {}` writes the missing and changed ones", drift.declared.env));
         }
-        Ok(Reply::in_channel(format!("{title}: {}", drift.summary())).header(title).lines(drift.lines()).context(footer))
+        Ok(Reply::in_channel(format!("{title}: {}", drift.summary()))
+            .header(title)
+            .lines(drift.lines())
+            .context(footer))
     }
 }
 

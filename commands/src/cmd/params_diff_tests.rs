@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::*;
 use crate::Command;
 use crate::ports::ParamKind::{SecureString, String as Plain, StringList};
-use crate::ports::declared::{Declared, DeclaredParam, DeclaredValue};
+use crate::ports::{Declared, DeclaredParam, DeclaredValue};
 use crate::ports::{NewValue, ParamKind};
 use crate::testing::ssm::FakeDeclared;
 use crate::testing::{FakeAws, ctx};
@@ -85,7 +85,8 @@ async fn a_description_left_out_is_not_managed_and_a_declared_one_is_compared() 
     let live = || FakeAws::default().with_param("/shop/prod/db-host", Plain, "db.internal");
     let text = diff(live(), prod(vec![plain("/shop/prod/db-host", Plain, "db.internal")]), "prod").await;
     assert!(text.contains("matches"), "{text}");
-    let described = DeclaredParam { description: Some("Primary DB".into()), ..plain("/shop/prod/db-host", Plain, "db.internal") };
+    let described =
+        DeclaredParam { description: Some("Primary DB".into()), ..plain("/shop/prod/db-host", Plain, "db.internal") };
     let text = diff(live(), prod(vec![described]), "prod").await;
     assert!(text.contains("• `/shop/prod/db-host`: description \"(none)\" → \"Primary DB\""), "{text}");
 }

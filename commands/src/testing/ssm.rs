@@ -279,15 +279,15 @@ pub fn command(document: &str, status: RunStatus, invocations: &[(&str, RunStatu
 
 /// Declared parameters held in memory, one [`Declared`] per environment.
 #[derive(Debug, Default)]
-pub struct FakeDeclared(pub Vec<crate::ports::declared::Declared>);
+pub struct FakeDeclared(pub Vec<crate::ports::Declared>);
 
 #[async_trait]
-impl crate::ports::declared::DeclaredParams for FakeDeclared {
+impl crate::ports::DeclaredParams for FakeDeclared {
     fn environments(&self) -> Vec<(String, crate::values::ParamPath)> {
         self.0.iter().map(|d| (d.env.clone(), d.prefix.clone())).collect()
     }
 
-    async fn load(&self, env: &str) -> GatewayResult<crate::ports::declared::Declared> {
+    async fn load(&self, env: &str) -> GatewayResult<crate::ports::Declared> {
         let found = self.0.iter().find(|d| d.env == env).cloned();
         found.ok_or_else(|| GatewayError::not_found(format!("declared parameters for `{env}`")))
     }
