@@ -75,6 +75,7 @@ impl DeclaredSources {
                 })?;
                 Ok((shown, text))
             }
+            DeclaredFrom::Builtin { shown, text } => Ok(((*shown).to_owned(), (*text).to_owned())),
             DeclaredFrom::Url(url) => {
                 let http = self.http.as_ref().ok_or_else(|| GatewayError::Unavailable {
                     message: "no TLS root certificates to fetch declared parameters".into(),

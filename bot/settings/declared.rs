@@ -50,6 +50,11 @@ pub enum DeclaredFrom {
     /// Absolute, or relative to the config file's folder when written.
     File(PathBuf),
     Url(String),
+    /// Built into the binary (`opsbot demo`'s); `shown` names it in messages.
+    Builtin {
+        shown: &'static str,
+        text: &'static str,
+    },
 }
 
 /// The environments, checked, in name order; fails with every broken one.
