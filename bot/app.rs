@@ -169,7 +169,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let parts = crate::notify::wiring::Parts {
         settings: &settings.notifications,
         store: store.clone(),
-        outbox,
+        outbox: outbox.clone(),
         policy: wiring.policy.clone(),
         pipelines: wiring.aws.pipelines.clone(),
         sqs: wiring.sqs.clone(),
@@ -222,6 +222,16 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
             "policy reloader",
             until_stopped(tokio::spawn(reload::watch(Arc::new(reloader), poll, stop.clone()))),
         );
+    }
+    if let Some(check) = &settings.drift_check {
+        let drift = crate::notify::drift_check::DriftCheck {
+            aws: wiring.aws.clone(),
+            store: store.clone(),
+            outbox: outbox.clone(),
+            channel: check.channel.clone(),
+        };
+        let run = drift.run(check.every, wiring.clock.clone(), stop.clone());
+        tasks.push("parameter drift check", until_stopped(tokio::spawn(run)));
     }
     let prune = pruner(store.clone(), settings.retention.clone(), wiring.clock, stop.clone());
     tasks.push("store pruner", until_stopped(tokio::spawn(prune)));

@@ -40,7 +40,7 @@ mod version;
 pub use store::StoreChoice;
 
 pub use aws::AssumeRoleSettings;
-pub use declared::{DeclaredEnv, DeclaredFrom};
+pub use declared::{DeclaredEnv, DeclaredFrom, DriftCheckSettings};
 pub use error::SettingsError;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
 pub use version::{PolicyVersion, settings_besides_policy};
@@ -167,6 +167,9 @@ pub struct Settings {
     pub on_param_change: Vec<opsbot_commands::hooks::ParamHook>,
     /// Where each environment's declared parameters are (`params.environments`).
     pub declared_params: Vec<DeclaredEnv>,
+    /// How often declared parameters are compared and where drift is posted
+    /// (`params.drift_check`); `None`: only on request (`params diff`).
+    pub drift_check: Option<DriftCheckSettings>,
     /// The role changes run as, assumed for each requester (`aws.assume_role`);
     /// `None`: changes run with the bot's own credentials.
     pub assume_role: Option<AssumeRoleSettings>,
@@ -200,6 +203,7 @@ impl Default for Settings {
             retention: crate::store::Retention::default(),
             on_param_change: Vec::new(),
             declared_params: Vec::new(),
+            drift_check: None,
             assume_role: None,
             policy: None,
             policy_version: PolicyVersion::builtin(chrono::Utc::now()),
@@ -263,6 +267,9 @@ impl Settings {
         }
         if let Some(envs) = keep(problems, declared::compile(path, &file.params)) {
             self.declared_params = envs;
+        }
+        if let Some(check) = keep(problems, declared::drift_check(path, &file.params)) {
+            self.drift_check = check;
         }
         if let Some(role) = keep(problems, aws::compile(path, &file.aws)) {
             self.assume_role = role;

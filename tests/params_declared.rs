@@ -32,6 +32,8 @@ struct World {
     ssm: aws_sdk_ssm::Client,
     store: Arc<dyn opsbot::store::Storage>,
     chat: Arc<MemoryChat>,
+    /// The bot's gateways, with the declared parameters.
+    gateways: opsbot_commands::ports::Gateways,
     /// `/<unique>/` — the environment's prefix.
     prefix: String,
     file: tempfile::NamedTempFile,
@@ -55,6 +57,7 @@ async fn world() -> World {
         .with_declared(Arc::new(DeclaredSources::with_env(vec![env], lookup)));
     World {
         ops: Arc::new(wiring.ops(store.clone(), chat.clone(), vec![])),
+        gateways: wiring.aws.clone(),
         ssm: aws_sdk_ssm::Client::new(&sdk),
         store,
         chat,
@@ -195,4 +198,48 @@ async fn a_broken_declared_file_is_reported_with_its_place() {
         text.contains("type `Strng` is not one of String, StringList, SecureString — fix it and ask again"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn the_drift_check_posts_one_living_message_when_drift_appears_and_resolves_it_when_gone() {
+    use opsbot::notify::drift_check::DriftCheck;
+    use opsbot::settings::Secret;
+    use opsbot::slack::outbox::{Outbox, Pacing};
+    use opsbot::slack::web::SlackWeb;
+    use opsbot::store::WriteOp;
+
+    let w = world().await;
+    w.declare("parameters:\n  PFX/db-host: { value: db.internal }\n");
+    w.put("db-host", ParameterType::String, "db-old.internal").await;
+    // Nothing sends: the test reads what was queued.
+    let web = Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test"), Default::default()).unwrap());
+    let (outbox, _sender) =
+        Outbox::new(w.store.clone(), web, opsbot_commands::ports::system_clock(), Pacing::default(), "a");
+    let check = DriftCheck {
+        aws: w.gateways.clone(),
+        store: w.store.clone(),
+        outbox,
+        channel: ChannelId::parse("C0DRIFT").unwrap(),
+    };
+    let rows = || async { w.store.outbox_rows().await.unwrap() };
+
+    check.check(chrono::Utc::now()).await;
+    check.check(chrono::Utc::now()).await;
+    let posted = rows().await;
+    assert_eq!(posted.len(), 1, "one message however often the same drift is seen: {posted:?}");
+    assert_eq!((posted[0].op.clone(), posted[0].channel.as_str()), (WriteOp::Post, "C0DRIFT"));
+    assert!(posted[0].key.starts_with("drift:prod:"), "{}", posted[0].key);
+    assert!(posted[0].payload.contains("value `db-old.internal` → `db.internal`"), "{}", posted[0].payload);
+
+    w.put("db-host", ParameterType::String, "db.internal").await;
+    check.check(chrono::Utc::now()).await;
+    check.check(chrono::Utc::now()).await;
+
+    let after = rows().await;
+    let ops: Vec<WriteOp> = after.iter().map(|r| r.op.clone()).collect();
+    // Nothing was sent yet, so the outbox folds the update into the waiting post.
+    assert_eq!(ops, [WriteOp::Post, WriteOp::Reply], "{after:?}");
+    assert!(after.iter().all(|r| r.key == posted[0].key), "the same message: {after:?}");
+    assert!(after[0].payload.contains("match what is declared again"), "{}", after[0].payload);
+    assert!(after[1].payload.contains("No drift any more"), "{}", after[1].payload);
 }

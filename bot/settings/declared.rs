@@ -6,6 +6,7 @@
 //!   environments:
 //!     prod:    { prefix: /shop/prod/, file: params/prod.yaml }   # relative to this config file
 //!     staging: { prefix: /shop/staging/, url: "https://config.example.com/params/staging.yaml" }
+//!   drift_check: { every: 1h, channel: C0123OPS }   # optional: a living message per drifted environment
 //! ```
 //! Each environment names exactly one of `file` and `url`. A URL is fetched
 //! over HTTPS (plain `http://` only to `localhost` / `127.0.0.1`, for tests);
@@ -13,8 +14,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use opsbot_commands::values::ParamPath;
+use opsbot_commands::values::{ChannelId, ParamPath};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -25,6 +27,46 @@ use super::error::SettingsError;
 #[serde(deny_unknown_fields, default)]
 pub(super) struct ParamsFile {
     environments: BTreeMap<String, Spanned<EnvFile>>,
+    drift_check: Option<Spanned<DriftCheckFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DriftCheckFile {
+    every: String,
+    channel: String,
+}
+
+/// `params.drift_check`: how often every environment is compared, and the
+/// channel its drift is posted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftCheckSettings {
+    pub every: Duration,
+    pub channel: ChannelId,
+}
+
+/// Checks more often than this would only spend API calls (and SSM's read quota).
+const SHORTEST_DRIFT_CHECK: Duration = Duration::from_secs(60);
+
+/// `params.drift_check`, checked; `None` when absent.
+pub(super) fn drift_check(path: &Path, raw: &ParamsFile) -> Result<Option<DriftCheckSettings>, SettingsError> {
+    let Some(check) = &raw.drift_check else { return Ok(None) };
+    let invalid = |message: String| SettingsError::Invalid {
+        path: path.into(),
+        line: check.referenced.line(),
+        column: check.referenced.column(),
+        message: format!("params.drift_check: {message}"),
+    };
+    if raw.environments.is_empty() {
+        return Err(invalid("there are no `params.environments` to check — add them, or leave drift_check out".into()));
+    }
+    let every = opsbot_policies::parse_duration(&check.value.every)
+        .filter(|every| *every >= SHORTEST_DRIFT_CHECK)
+        .ok_or_else(|| {
+            invalid(format!("every: `{}` is not a duration of 1m or more — write it like 1h or 30m", check.value.every))
+        })?;
+    let channel = ChannelId::parse(&check.value.channel).map_err(|e| invalid(format!("channel: {}", e.message)))?;
+    Ok(Some(DriftCheckSettings { every, channel }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +160,20 @@ mod tests {
         let err = Settings::from_test_yaml(yaml).unwrap_err().to_string();
         assert!(err.contains(":3:11: params.environments.prod: give exactly one of `file:"), "{err}");
         assert!(err.contains(":4:9: params.environments.qa: `ftp://x/qa.yaml` is not an https:// URL"), "{err}");
+    }
+
+    #[test]
+    fn a_drift_check_needs_a_sane_interval_a_channel_and_environments() {
+        let envs = "params:\n  environments:\n    prod: { prefix: /shop/prod/, file: p.yaml }\n";
+        let ok = format!("{envs}  drift_check: {{ every: 1h, channel: C0123OPS }}\n");
+        let check = Settings::from_test_yaml(&ok).unwrap().drift_check.unwrap();
+        assert_eq!((check.every, check.channel.as_str()), (Duration::from_secs(3600), "C0123OPS"));
+        let fast = format!("{envs}  drift_check: {{ every: 5s, channel: C0123OPS }}\n");
+        let err = Settings::from_test_yaml(&fast).unwrap_err().to_string();
+        assert!(err.contains(":4:16: params.drift_check: every: `5s` is not a duration of 1m or more"), "{err}");
+        let alone = "params:\n  drift_check: { every: 1h, channel: C0123OPS }\n";
+        let err = Settings::from_test_yaml(alone).unwrap_err().to_string();
+        assert!(err.contains("there are no `params.environments` to check"), "{err}");
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub mod audit;
 pub mod automation_run;
 pub mod automation_status;
 pub mod deploy;
-mod drift;
+pub mod drift;
 pub mod help;
 pub mod image;
 pub mod memo;
