@@ -227,7 +227,7 @@ async fn the_drift_check_posts_one_living_message_when_drift_appears_and_resolve
     check.check(chrono::Utc::now()).await;
     let posted = rows().await;
     assert_eq!(posted.len(), 1, "one message however often the same drift is seen: {posted:?}");
-    assert_eq!((posted[0].op.clone(), posted[0].channel.as_str()), (WriteOp::Post, "C0DRIFT"));
+    assert_eq!((posted[0].op, posted[0].channel.as_str()), (WriteOp::Post, "C0DRIFT"));
     assert!(posted[0].key.starts_with("drift:prod:"), "{}", posted[0].key);
     assert!(posted[0].payload.contains("value `db-old.internal` → `db.internal`"), "{}", posted[0].payload);
 
@@ -236,7 +236,7 @@ async fn the_drift_check_posts_one_living_message_when_drift_appears_and_resolve
     check.check(chrono::Utc::now()).await;
 
     let after = rows().await;
-    let ops: Vec<WriteOp> = after.iter().map(|r| r.op.clone()).collect();
+    let ops: Vec<WriteOp> = after.iter().map(|r| r.op).collect();
     // Nothing was sent yet, so the outbox folds the update into the waiting post.
     assert_eq!(ops, [WriteOp::Post, WriteOp::Reply], "{after:?}");
     assert!(after.iter().all(|r| r.key == posted[0].key), "the same message: {after:?}");
