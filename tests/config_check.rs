@@ -48,7 +48,8 @@ fn config_check_reports_every_broken_declared_parameters_setting_with_its_place(
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("opsbot.yaml");
     let file_arg = file.to_str().unwrap();
-    let params = "params:\n  environments:\n    prod: { prefix: /shop/prod/ }\n  drift_check: { every: 5s, channel: C0OPS }\n";
+    let params =
+        "params:\n  environments:\n    prod: { prefix: /shop/prod/ }\n  drift_check: { every: 5s, channel: C0OPS }\n";
     std::fs::write(&file, params).unwrap();
 
     let (code, out) = opsbot(&["config", "check", "--config", file_arg]);

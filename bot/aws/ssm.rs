@@ -196,6 +196,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn fingerprints_decrypt_and_hash_secure_strings_and_take_descriptions_from_describe_parameters() {
+        let by_path = mock!(Client::get_parameters_by_path)
+            .match_requests(|req| req.with_decryption() == Some(true) && req.path() == Some("/shop/prod"))
+            .sequence()
+            .http_status(
+                200,
+                Some(
+                    r#"{"Parameters": [
+                {"Name": "/shop/prod/db-password", "Type": "SecureString", "Value": "hunter2", "Version": 4},
+                {"Name": "/shop/prod/db-host", "Type": "String", "Value": "db.internal", "Version": 5}]}"#
+                        .into(),
+                ),
+            )
+            .build();
+        let describe = mock!(Client::describe_parameters)
+            .match_requests(|req| req.parameter_filters().iter().any(|f| f.key() == "Path"))
+            .sequence()
+            .http_status(
+                200,
+                Some(r#"{"Parameters": [{"Name": "/shop/prod/db-host", "Type": "String", "Description": "Primary DB"}]}"#.into()),
+            )
+            .build();
+        let client: Client = mocked_client!(aws_sdk_ssm, [&by_path, &describe]);
+
+        let live = AwsParams::new(client).fingerprints(&ParamPath::parse("/shop/prod/").unwrap()).await.unwrap();
+
+        assert_eq!(live[0].name, "/shop/prod/db-host");
+        assert_eq!(live[0].description.as_deref(), Some("Primary DB"));
+        assert_eq!(live[1].value, Fingerprint::Hash(opsbot_commands::ports::fingerprint("hunter2")));
+        assert!(!format!("{live:?}").contains("hunter2"), "{live:?}");
+    }
+
+    #[tokio::test]
     async fn a_missing_parameter_is_not_found() {
         let missing = mock!(Client::get_parameter)
             .sequence()

@@ -60,7 +60,7 @@ impl DriftCheck {
         let now_kept = self.store.living(Living::Drift, env).await.ok().flatten();
         let theirs = now_kept.and_then(|k| serde_json::from_str::<DriftRecord>(&k.body).ok());
         match theirs {
-            Some(theirs) if theirs.pin == record.pin && theirs.is_open() == record.is_open() => {
+            Some(theirs) if theirs.lines == record.lines && theirs.is_open() == record.is_open() => {
                 info!(env, "another replica recorded this drift first");
                 Ok(())
             }

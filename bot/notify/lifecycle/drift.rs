@@ -7,8 +7,9 @@
 //! # Decisions
 //! - One message per episode (drift appears → drift gone); the next episode
 //!   gets a new message (key `drift:<env>:<episode start>`), like alarms.
-//! - The drift is known by its pin (`cmd::drift::Drift::pin`): the same pin
-//!   is the same drift, so a check that finds nothing new writes nothing.
+//! - The drift is known by what the message shows (the diff's lines): a
+//!   check that would show the same writes nothing, so a parameter written
+//!   again with the same value (a new version, the same drift) is not news.
 //! - Each change of the drift also gets a line in the thread, so the history
 //!   of an episode stays readable after the message moved on.
 
@@ -26,8 +27,6 @@ pub struct DriftRecord {
     pub env: String,
     /// `prod (/shop/prod/, from params/prod.yaml)`.
     pub title: String,
-    /// The drift's pin when last seen.
-    pub pin: String,
     /// `1 missing, 2 changed`.
     pub summary: String,
     /// The diff's lines, as `params diff` shows them.
@@ -65,7 +64,7 @@ pub fn apply(kept: Option<DriftRecord>, env: &str, drift: &Drift, now: DateTime<
     match (open, drift.is_empty()) {
         (None, true) => Step { record: None, effects: vec![] },
         (None, false) => Step { record: Some(seen(env, drift, now, now)), effects: vec![Effect::Post] },
-        (Some(record), false) if record.pin == drift.pin() => Step { record: None, effects: vec![] },
+        (Some(record), false) if record.lines == drift.lines() => Step { record: None, effects: vec![] },
         (Some(record), false) => {
             let line = mrkdwn!(":arrows_counterclockwise: The drift changed: {}.", drift.summary());
             let record = seen(env, drift, record.episode, now);
@@ -83,7 +82,6 @@ fn seen(env: &str, drift: &Drift, episode: DateTime<Utc>, now: DateTime<Utc>) ->
     DriftRecord {
         env: env.to_owned(),
         title: drift.title(),
-        pin: drift.pin(),
         summary: drift.summary(),
         lines: drift.lines(),
         episode,
