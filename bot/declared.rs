@@ -243,6 +243,38 @@ mod tests {
         assert!(!err.contains("oops"), "{err}");
     }
 
+    /// Serves `status` and `body` to every GET on 127.0.0.1; the URL of `/prod.yaml`.
+    async fn serve(status: &'static str, body: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/prod.yaml", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let head = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let _ = socket.write_all(format!("{head}{body}").as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    fn from_url(url: String) -> DeclaredSources {
+        let env = DeclaredEnv { from: DeclaredFrom::Url(url), ..prod() };
+        DeclaredSources::with_env(vec![env], Arc::new(|_| None))
+    }
+
+    #[tokio::test]
+    async fn a_url_source_is_fetched_on_every_load_and_a_failed_fetch_says_why() {
+        let url = serve("200 OK", "parameters:\n  /shop/prod/db-host: { value: db.internal }\n").await;
+        let declared = from_url(url.clone()).load("prod").await.unwrap();
+        assert_eq!((declared.source, declared.params.len()), (url, 1));
+
+        let missing = serve("404 Not Found", "").await;
+        let err = from_url(missing.clone()).load("prod").await.unwrap_err();
+        assert!(err.to_string().contains(&format!("fetching {missing}: answered HTTP 404")), "{err}");
+    }
+
     #[test]
     fn broken_yaml_and_unknown_keys_are_reported_with_their_place() {
         let err = load("parameters:\n  /shop/prod/a: { vaule: x }\n").unwrap_err().to_string();
