@@ -143,3 +143,27 @@ async fn a_parameter_written_since_the_plan_refuses_the_apply() {
     );
     assert_eq!(fake.ssm.writes.lock().unwrap().len(), 1, "only the other person's write");
 }
+
+#[tokio::test]
+async fn force_does_not_get_an_apply_past_a_parameter_the_policy_denies_and_the_refusal_is_audited() {
+    use crate::ops::Ops;
+    use crate::ports::store::AuditEvent;
+    use crate::testing::{MemoryChat, MemoryStore};
+
+    let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - deny: [param set]\n    where: { name: \"^/shop/prod/payments/\" }\n  - allow: [param set]\n    to: devs\n  - allow: [params apply]\n    to: devs\n    force: true\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Arc::new(Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap());
+    let declared = prod(vec![plain("/shop/prod/payments/key-id", Plain, "k-2")]);
+    let fake = Arc::new(FakeAws::default());
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let ops =
+        Ops::new(Gateways { declared, ..FakeAws::share(&fake) }, policy, store.clone(), chat).with_param_hooks(vec![]);
+
+    let text = ops.handle(&ctx(), "params apply prod --force").await.text();
+
+    assert!(text.contains("the policy does not allow all of it, so nothing is done"), "{text}");
+    assert!(text.contains("you may not `param set` /shop/prod/payments/key-id here"), "{text}");
+    assert!(fake.ssm.writes.lock().unwrap().is_empty());
+    let audit = store.audit.lock().unwrap();
+    assert!(audit.iter().any(|r| r.event == AuditEvent::Refused), "{audit:?}");
+}
