@@ -145,7 +145,7 @@ pub fn check(settings: &Settings, transport: Transport) -> Result<(), SettingsEr
 /// Checks settings for `transport`, binds the listener and starts serving
 /// under the configured policy (the built-in one when none is configured).
 pub async fn start(settings: &Settings, transport: Transport, aws: Gateways) -> Result<Running, AppError> {
-    start_with(settings, transport, Wiring::new(aws).with_policy(settings.live_policy())).await
+    start_with(settings, transport, Wiring::new(aws).with_settings(settings)).await
 }
 
 /// [`start`] with everything besides settings chosen by the caller.
@@ -169,7 +169,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
     let parts = crate::notify::wiring::Parts {
         settings: &settings.notifications,
         store: store.clone(),
-        outbox,
+        outbox: outbox.clone(),
         policy: wiring.policy.clone(),
         pipelines: wiring.aws.pipelines.clone(),
         sqs: wiring.sqs.clone(),
@@ -222,6 +222,16 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
             "policy reloader",
             until_stopped(tokio::spawn(reload::watch(Arc::new(reloader), poll, stop.clone()))),
         );
+    }
+    if let Some(check) = &settings.drift_check {
+        let drift = crate::notify::drift_check::DriftCheck {
+            aws: wiring.aws.clone(),
+            store: store.clone(),
+            outbox: outbox.clone(),
+            channel: check.channel.clone(),
+        };
+        let run = drift.run(check.every, wiring.clock.clone(), stop.clone());
+        tasks.push("parameter drift check", until_stopped(tokio::spawn(run)));
     }
     let prune = pruner(store.clone(), settings.retention.clone(), wiring.clock, stop.clone());
     tasks.push("store pruner", until_stopped(tokio::spawn(prune)));

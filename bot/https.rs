@@ -1,6 +1,7 @@
 //! The one TLS setup for what opsbot connects to itself: Slack's Web API and
 //! `response_url`s, Slack's Socket Mode WebSockets, and the SNS signing
-//! certificates and subscription confirmations. (The AWS SDK has its own,
+//! certificates and subscription confirmations, and declared parameter
+//! files behind a URL ([`Getter`]). (The AWS SDK has its own,
 //! see [`crate::aws`].)
 //!
 //! rustls with the system's root certificates, read once per process:
@@ -12,9 +13,15 @@
 //! fetched is each caller's decision.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use axum::http::Uri;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
 use hyper_rustls::{ConfigBuilderExt, HttpsConnector};
+use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use rustls::ClientConfig;
 
 pub type Connector = HttpsConnector<HttpConnector>;
@@ -35,4 +42,44 @@ pub fn tls_config() -> std::io::Result<Arc<ClientConfig>> {
 pub fn connector() -> std::io::Result<Connector> {
     let tls = ClientConfig::clone(&*tls_config()?);
     Ok(hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build())
+}
+
+/// How long a [`Getter`] waits for a whole answer.
+const GET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// GETs small documents (SNS certificates and confirmations, declared
+/// parameter files): redirects are not followed, bodies are capped at
+/// `limit` bytes and every GET times out.
+#[derive(Clone)]
+pub struct Getter {
+    client: Client<Connector, Empty<Bytes>>,
+    limit: usize,
+}
+
+impl Getter {
+    pub fn new(limit: usize) -> std::io::Result<Getter> {
+        Ok(Getter { client: Client::builder(TokioExecutor::new()).build(connector()?), limit })
+    }
+
+    /// The body of a 2xx answer to a GET of `url`; anything else is a reason
+    /// (status, network error, timeout, oversized body) in words.
+    pub async fn get(&self, url: &str) -> Result<Bytes, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
+        let call = async {
+            let res = self.client.get(uri).await.map_err(|e| format!("request failed: {e}"))?;
+            let status = res.status();
+            let body = Limited::new(res.into_body(), self.limit)
+                .collect()
+                .await
+                .map_err(|e| format!("reading the answer failed: {e}"))?
+                .to_bytes();
+            match status.is_success() {
+                true => Ok(body),
+                false => Err(format!("answered HTTP {status}")),
+            }
+        };
+        tokio::time::timeout(GET_TIMEOUT, call)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {}s", GET_TIMEOUT.as_secs())))
+    }
 }

@@ -11,7 +11,8 @@
 //!   [`store::dynamodb`] implement them; `tests/store.rs` is the suite every
 //!   backend passes.
 //! - [`aws`]: the commands' ports on the AWS SDK; [`sandbox`]: the same ports
-//!   on a simulated account (`demo`, scenario tests).
+//!   on a simulated account (`demo`, scenario tests); [`declared`]: the
+//!   declared parameters port on files and HTTPS URLs.
 //! - [`slack`]: signature check, payload parsing, Block Kit, Web API, Socket
 //!   Mode, and the outbox every Slack write goes through.
 //! - [`notify`]: AWS notifications in ([`notify::intake`]: SQS, SNS), typed
@@ -41,6 +42,7 @@ pub mod aws;
 pub mod cli;
 pub mod config_cli;
 pub mod console;
+pub mod declared;
 pub mod http;
 pub mod https;
 pub mod iam;

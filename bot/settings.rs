@@ -11,7 +11,7 @@
 //! # Layout
 //! - this file: [`Settings`], the file's shape, the layering and [`Secret`];
 //! - `error.rs`: [`SettingsError`], which every part returns;
-//! - `aws.rs`, `hooks.rs`, `notifications.rs`, `store.rs`: one section of the
+//! - `aws.rs`, `declared.rs` (`params`), `hooks.rs`, `notifications.rs`, `store.rs`: one section of the
 //!   file each, read and validated into its ready form;
 //! - `version.rs`: the policy's version (a hash of its source), and the rest
 //!   of the file compared on reload.
@@ -30,6 +30,7 @@ use opsbot_policies::{Policy, PolicyError};
 use serde::Deserialize;
 
 mod aws;
+mod declared;
 mod error;
 mod hooks;
 mod notifications;
@@ -39,6 +40,7 @@ mod version;
 pub use store::StoreChoice;
 
 pub use aws::AssumeRoleSettings;
+pub use declared::{DeclaredEnv, DeclaredFrom, DriftCheckSettings};
 pub use error::SettingsError;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
 pub use version::{PolicyVersion, settings_besides_policy};
@@ -85,6 +87,7 @@ struct File {
     server: ServerFile,
     store: store::StoreFile,
     on_param_change: Vec<serde_saphyr::Spanned<hooks::HookFile>>,
+    params: declared::ParamsFile,
     aws: aws::AwsFile,
     notifications: notifications::NotificationsFile,
     /// Read by the policy engine itself (it reports its own positions).
@@ -162,6 +165,11 @@ pub struct Settings {
     pub retention: crate::store::Retention,
     /// What runs after a parameter under a prefix changes (`on_param_change`).
     pub on_param_change: Vec<opsbot_commands::hooks::ParamHook>,
+    /// Where each environment's declared parameters are (`params.environments`).
+    pub declared_params: Vec<DeclaredEnv>,
+    /// How often declared parameters are compared and where drift is posted
+    /// (`params.drift_check`); `None`: only on request (`params diff`).
+    pub drift_check: Option<DriftCheckSettings>,
     /// The role changes run as, assumed for each requester (`aws.assume_role`);
     /// `None`: changes run with the bot's own credentials.
     pub assume_role: Option<AssumeRoleSettings>,
@@ -194,6 +202,8 @@ impl Default for Settings {
             store: StoreChoice::Sqlite(Some(PathBuf::from("opsbot.db"))),
             retention: crate::store::Retention::default(),
             on_param_change: Vec::new(),
+            declared_params: Vec::new(),
+            drift_check: None,
             assume_role: None,
             policy: None,
             policy_version: PolicyVersion::builtin(chrono::Utc::now()),
@@ -254,6 +264,12 @@ impl Settings {
     fn apply_sections(&mut self, path: &Path, file: File, problems: &mut Vec<SettingsError>) {
         if let Some(hooks) = keep(problems, hooks::compile(path, &file.on_param_change)) {
             self.on_param_change = hooks;
+        }
+        if let Some(envs) = keep(problems, declared::compile(path, &file.params)) {
+            self.declared_params = envs;
+        }
+        if let Some(check) = keep(problems, declared::drift_check(path, &file.params)) {
+            self.drift_check = check;
         }
         if let Some(role) = keep(problems, aws::compile(path, &file.aws)) {
             self.assume_role = role;

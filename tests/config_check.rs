@@ -42,3 +42,19 @@ fn config_check_refuses_what_serve_would_refuse_with_every_place_while_policy_li
     assert_eq!(code, 1, "no Slack tokens in this environment: {out}");
     assert!(out.contains("SLACK_BOT_TOKEN is not set"), "{out}");
 }
+
+#[test]
+fn config_check_reports_every_broken_declared_parameters_setting_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("opsbot.yaml");
+    let file_arg = file.to_str().unwrap();
+    let params =
+        "params:\n  environments:\n    prod: { prefix: /shop/prod/ }\n  drift_check: { every: 5s, channel: C0OPS }\n";
+    std::fs::write(&file, params).unwrap();
+
+    let (code, out) = opsbot(&["config", "check", "--config", file_arg]);
+
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("{file_arg}:3:11: params.environments.prod: give exactly one of")), "{out}");
+    assert!(out.contains(&format!("{file_arg}:4:16: params.drift_check: every: `5s`")), "{out}");
+}

@@ -54,3 +54,13 @@ fn the_demo_shows_every_command_and_never_a_secret() {
         assert!(!out.contains(secret) && !err.contains(secret), "a SecureString value leaked: {secret}");
     }
 }
+
+#[test]
+fn the_demo_shows_the_declared_prod_parameters_drifted_in_one_value() {
+    let (out, err, ok) = demo("params diff prod\n");
+    assert!(ok, "stderr: {err}");
+    assert!(out.contains("Parameters of prod (/shop/prod/, from params/prod.yaml)"), "{out}");
+    assert!(out.contains("/shop/prod/api/max-connections`: value `400` → `200`"), "{out}");
+    assert!(out.contains("1 changed") && !out.contains("Missing") && !out.contains("Extra"), "{out}");
+    assert!(!out.contains("pR0d-7f#Kq9!vLx2-Zw8"), "the declared secret leaked:\n{out}");
+}

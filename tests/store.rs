@@ -58,7 +58,7 @@ macro_rules! suite {
             ]);
             suite!(@cases $make, retention: [
                 finished_changes_go_after_their_retention_and_waiting_ones_never,
-                closed_records_go_and_open_alarms_stay_however_old,
+                closed_records_go_and_open_alarms_and_drift_stay_however_old,
                 a_message_an_open_alarm_shows_in_is_kept_so_it_can_still_be_edited,
                 a_message_with_a_write_still_waiting_is_kept,
                 failed_sends_go_after_their_retention_and_live_ones_stay,

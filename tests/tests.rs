@@ -19,6 +19,7 @@ mod notify_sns;
 mod notify_sqs;
 mod outage;
 mod outbox;
+mod params_declared;
 mod pipeline_changes;
 mod policy_reload;
 mod replicas;

@@ -10,11 +10,13 @@ use aws_config::SdkConfig;
 use opsbot_commands::change::identity::Identity;
 use opsbot_commands::change::lifecycle::replica_id;
 use opsbot_commands::hooks::ParamHook;
+use opsbot_commands::ports::DeclaredParams;
 use opsbot_commands::ports::chat::Chat;
 use opsbot_commands::ports::{Clock, Gateways, system_clock};
 use opsbot_commands::{LivePolicy, Ops, default_policy};
 
 use crate::aws::client;
+use crate::declared::DeclaredSources;
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
 use crate::settings::Settings;
@@ -69,8 +71,7 @@ impl Wiring {
     pub fn from_sdk(settings: &Settings, sdk: &SdkConfig) -> Self {
         let metrics = Arc::new(Metrics::default());
         let calls = AwsCalls(metrics.clone());
-        let mut wiring =
-            Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_policy(settings.live_policy());
+        let mut wiring = Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_settings(settings);
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }
@@ -84,6 +85,18 @@ impl Wiring {
             }
             None => wiring,
         }
+    }
+
+    /// The configured policy and declared parameters (`params.environments`).
+    pub fn with_settings(self, settings: &Settings) -> Self {
+        self.with_declared(Arc::new(DeclaredSources::new(settings.declared_params.clone())))
+            .with_policy(settings.live_policy())
+    }
+
+    /// `params diff` and `params apply` read declared parameters from `declared`.
+    pub fn with_declared(mut self, declared: Arc<dyn DeclaredParams>) -> Self {
+        self.aws.declared = declared;
+        self
     }
 
     /// Changes run under `identity` (reads keep `aws`).

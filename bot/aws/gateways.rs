@@ -41,5 +41,6 @@ pub fn gateways(sdk: &SdkConfig, calls: &AwsCalls) -> Gateways {
         automations: Arc::new(AwsAutomations::new(client!(aws_sdk_ssm, sdk, calls))),
         run_commands: Arc::new(AwsRunCommands::new(client!(aws_sdk_ssm, sdk, calls))),
         param_hooks: Default::default(),
+        declared: std::sync::Arc::new(opsbot_commands::ports::NoDeclared),
     }
 }

@@ -1,18 +1,20 @@
 //! [`Params`] with SSM Parameter Store: `GetParameter`,
-//! `GetParametersByPath` (recursive, paginated) and `GetParameterHistory`
-//! (paginated).
+//! `GetParametersByPath` (recursive, paginated), `GetParameterHistory`
+//! (paginated) and, for `params diff`, `DescribeParameters` (descriptions).
 //!
-//! SecureString values are never requested decrypted (`WithDecryption` false on
-//! every call), so the bot needs no `kms:Decrypt` and a secret cannot leak
-//! through a reply or a log however the code changes later. What AWS sends in
-//! their place (ciphertext; moto even sends `kms:alias/aws/ssm:<plaintext>`) is
-//! dropped by `ParamValue::of`, which masks every SecureString.
+//! SecureString values are requested decrypted by one method only,
+//! [`Params::fingerprints`] (`params diff`, `params apply`), which hashes each
+//! one right here and drops the clear value: a secret cannot leak through a
+//! reply or a log, and only those commands need `kms:Decrypt`. Everywhere
+//! else `WithDecryption` is false, and what AWS sends in place of the value
+//! (ciphertext; moto even sends `kms:alias/aws/ssm:<plaintext>`) is dropped
+//! by `ParamValue::of`, which masks every SecureString.
 
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
-use aws_sdk_ssm::types::{Parameter as SdkParameter, ParameterHistory, ParameterType};
-use opsbot_commands::error::GatewayResult;
-use opsbot_commands::ports::{ParamKind, ParamValue, ParamVersion, Parameter, Params};
+use aws_sdk_ssm::types::{Parameter as SdkParameter, ParameterHistory, ParameterStringFilter, ParameterType};
+use opsbot_commands::error::{GatewayError, GatewayResult};
+use opsbot_commands::ports::{Fingerprint, LiveParam, ParamKind, ParamValue, ParamVersion, Parameter, Params};
 use opsbot_commands::values::{ParamName, ParamPath};
 
 use super::errors::OrGateway;
@@ -67,6 +69,58 @@ impl Params for AwsParams {
         let mut versions: Vec<ParamVersion> = pages.iter().flat_map(|p| p.parameters()).map(version).collect();
         versions.sort_by_key(|v| v.version);
         Ok(versions)
+    }
+
+    async fn fingerprints(&self, path: &ParamPath) -> GatewayResult<Vec<LiveParam>> {
+        let what = format!("parameter path `{path}`");
+        let values = self
+            .client
+            .get_parameters_by_path()
+            .path(path.as_str().trim_end_matches('/'))
+            .recursive(true)
+            .with_decryption(true)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .or_gateway(&what)?;
+        let filter = ParameterStringFilter::builder()
+            .key("Path")
+            .option("Recursive")
+            .values(path.as_str().trim_end_matches('/'))
+            .build()
+            .map_err(|e| GatewayError::other("describe parameters filter", e))?;
+        // With filters, DescribeParameters may answer empty pages with a NextToken: follow them all.
+        let described = self
+            .client
+            .describe_parameters()
+            .parameter_filters(filter)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .or_gateway(&what)?;
+        let description = |name: &str| {
+            let found = described.iter().flat_map(|p| p.parameters()).find(|d| d.name() == Some(name));
+            found.and_then(|d| d.description()).map(str::to_owned)
+        };
+        let mut live: Vec<LiveParam> = values
+            .iter()
+            .flat_map(|p| p.parameters())
+            .map(|p| {
+                let kind = kind(p.r#type());
+                let name = p.name().unwrap_or_default().to_owned();
+                LiveParam {
+                    value: Fingerprint::of(&kind, p.value().unwrap_or_default()),
+                    description: description(&name),
+                    name,
+                    kind,
+                    version: p.version(),
+                }
+            })
+            .collect();
+        live.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(live)
     }
 }
 
@@ -139,6 +193,39 @@ mod tests {
         assert_eq!(params[0].name, "/shop/prod/db-host");
         assert_eq!(params[0].value, ParamValue::Plain("db.internal".into()));
         assert_eq!((params[1].kind.clone(), params[1].value.clone()), (ParamKind::SecureString, ParamValue::Masked));
+    }
+
+    #[tokio::test]
+    async fn fingerprints_decrypt_and_hash_secure_strings_and_take_descriptions_from_describe_parameters() {
+        let by_path = mock!(Client::get_parameters_by_path)
+            .match_requests(|req| req.with_decryption() == Some(true) && req.path() == Some("/shop/prod"))
+            .sequence()
+            .http_status(
+                200,
+                Some(
+                    r#"{"Parameters": [
+                {"Name": "/shop/prod/db-password", "Type": "SecureString", "Value": "hunter2", "Version": 4},
+                {"Name": "/shop/prod/db-host", "Type": "String", "Value": "db.internal", "Version": 5}]}"#
+                        .into(),
+                ),
+            )
+            .build();
+        let describe = mock!(Client::describe_parameters)
+            .match_requests(|req| req.parameter_filters().iter().any(|f| f.key() == "Path"))
+            .sequence()
+            .http_status(
+                200,
+                Some(r#"{"Parameters": [{"Name": "/shop/prod/db-host", "Type": "String", "Description": "Primary DB"}]}"#.into()),
+            )
+            .build();
+        let client: Client = mocked_client!(aws_sdk_ssm, [&by_path, &describe]);
+
+        let live = AwsParams::new(client).fingerprints(&ParamPath::parse("/shop/prod/").unwrap()).await.unwrap();
+
+        assert_eq!(live[0].name, "/shop/prod/db-host");
+        assert_eq!(live[0].description.as_deref(), Some("Primary DB"));
+        assert_eq!(live[1].value, Fingerprint::Hash(opsbot_commands::ports::fingerprint("hunter2")));
+        assert!(!format!("{live:?}").contains("hunter2"), "{live:?}");
     }
 
     #[tokio::test]

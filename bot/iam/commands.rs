@@ -35,6 +35,8 @@ pub struct Needs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kms {
     None,
+    /// Reads SecureStrings decrypted to compare them by hash (`params diff`).
+    Decrypt,
     Encrypt,
     EncryptAndDecrypt,
 }
@@ -101,6 +103,7 @@ impl Needs {
         let via_ssm = || Some(json!({"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}));
         match self.secure_strings {
             Kms::None => {}
+            Kms::Decrypt => extras.push(("SecureStringKeys", &["kms:Decrypt"][..], via_ssm())),
             Kms::Encrypt => extras.push(("SecureStringKeys", &["kms:Encrypt", "kms:GenerateDataKey"][..], via_ssm())),
             Kms::EncryptAndDecrypt => {
                 extras.push(("SecureStringKeys", &["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"][..], via_ssm()))
@@ -134,6 +137,8 @@ const PIPELINE_STATE: (&str, &[&str]) = (
 );
 const SERVICE_DETAIL: (&str, &[&str]) = ("ReadEcsServices", &["ecs:DescribeServices", "ecs:DescribeTaskDefinition"]);
 const ALARMS: (&str, &[&str]) = ("ReadAlarms", &["cloudwatch:DescribeAlarms"]);
+/// What `params diff` compares: values (SecureStrings decrypted) and descriptions under a prefix.
+const LIVE_PARAMS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParametersByPath"]);
 const PARAM_SETTINGS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParameter"]);
 const AUTOMATIONS: (&str, &[&str]) = ("ReadAutomations", &["ssm:GetAutomationExecution"]);
 const COMMAND_RUNS: (&str, &[&str]) = ("ReadRunCommands", &["ssm:ListCommandInvocations", "ssm:ListCommands"]);
@@ -177,6 +182,15 @@ pub fn needs(name: &str) -> Option<Needs> {
         "alerts" | "alert ack" | "audit" | "whoami" | "help" => READ,
         "param get" => Needs { reads: &[("ReadParameters", &["ssm:GetParameter"])], ..READ },
         "params" => Needs { reads: &[("ReadParameters", &["ssm:GetParametersByPath"])], ..READ },
+        "params diff" => Needs { reads: &[LIVE_PARAMS], secure_strings: Kms::Decrypt, ..READ },
+        // Judged per parameter by the `param set` rules, so the write is not
+        // narrowed here: the policy's `where: env` names no parameter.
+        "params apply" => Needs {
+            reads: &[LIVE_PARAMS, PARAM_SETTINGS],
+            change: &["ssm:PutParameter"],
+            secure_strings: Kms::EncryptAndDecrypt,
+            ..READ
+        },
         "param history" => Needs { reads: &[("ReadParameters", &["ssm:GetParameterHistory"])], ..READ },
         "scale" => {
             Needs { reads: &[SERVICE_DETAIL], change: &["ecs:UpdateService"], narrow: Narrow::EcsService, ..READ }

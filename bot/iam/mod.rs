@@ -71,6 +71,9 @@ pub enum IamError {
     NoChangesRole,
 }
 
+/// The commands that do nothing without `params.environments`.
+const DECLARED: [&str; 2] = ["params diff", "params apply"];
+
 impl IamPolicy {
     /// The policy `options.principal` needs for what `settings` enable.
     pub fn for_settings(settings: &Settings, options: Options) -> Result<IamPolicy, IamError> {
@@ -86,7 +89,7 @@ impl IamPolicy {
         for entry in ENTRIES {
             let name = entry.spec.name;
             let needs = needs(name).unwrap_or_else(|| panic!("iam: command `{name}` is missing from iam/commands.rs"));
-            if !rules.may_allow(name) {
+            if !rules.may_allow(name) || (DECLARED.contains(&name) && settings.declared_params.is_empty()) {
                 continue;
             }
             if options.principal == Principal::Changes && !entry.spec.changes {
@@ -94,6 +97,12 @@ impl IamPolicy {
             }
             for (sid, actions) in needs.reads {
                 policy.add(sid, actions, [Resource::Any], None);
+            }
+            if !entry.spec.changes {
+                // A read's own extras: `params diff` decrypts SecureStrings to hash them.
+                for (sid, actions, condition) in needs.extras() {
+                    policy.add(sid, actions, [Resource::Any], condition);
+                }
             }
             let acting = !changes_elsewhere || options.principal == Principal::Changes;
             if entry.spec.changes && acting {

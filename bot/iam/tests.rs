@@ -92,6 +92,16 @@ fn a_change_no_rule_allows_gets_no_permission_and_allowed_ones_are_narrowed_by_t
 }
 
 #[test]
+fn declared_parameters_get_permissions_only_when_configured_and_the_diff_may_decrypt() {
+    assert!(!task("store:\n  path: x.db\n").actions().contains("kms:Decrypt"), "no environments: nothing to diff");
+    let p = task("store:\n  path: x.db\nparams:\n  environments:\n    prod: { prefix: /shop/prod/, file: p.yaml }\n");
+    assert!(p.actions().contains("ssm:GetParametersByPath") && p.actions().contains("ssm:DescribeParameters"));
+    let kms = p.statement("SecureStringKeys").expect("params diff compares SecureStrings by hash");
+    assert!(kms.actions.contains("kms:Decrypt") && !kms.actions.contains("kms:Encrypt"), "{:?}", kms.actions);
+    assert!(!p.actions().contains("ssm:PutParameter"), "the built-in policy allows no `params apply`");
+}
+
+#[test]
 fn with_a_role_to_assume_changes_go_to_that_role_and_the_bot_may_only_assume_it() {
     let yaml = format!(
         "aws:\n  assume_role: {{ role_arn: \"arn:aws:iam::123456789012:role/opsbot-changes\" }}\n{DEVS}    - allow: [deploy, param rollback]\n      to: devs\n"

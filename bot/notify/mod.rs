@@ -13,8 +13,11 @@
 //!   writes it asks for.
 //! - [`service`]: notifications at run time: the inbox, handling (retries,
 //!   parking), the sweep, the alert book.
+//! - [`drift_check`]: the scheduled declared-parameters check, kept as
+//!   living messages like notifications.
 //! - [`wiring`]: starting notifications with the app.
 
+pub mod drift_check;
 pub mod event;
 pub mod intake;
 pub mod lifecycle;

@@ -72,6 +72,7 @@ impl Sandbox {
             automations: self.clone(),
             run_commands: self.clone(),
             param_hooks: Default::default(),
+            declared: std::sync::Arc::new(opsbot_commands::ports::NoDeclared),
             pipeline_changes: self.clone(),
             service_changes: self,
         }

@@ -3,8 +3,9 @@
 //!
 //! SecureString values are stored in clear, as SSM stores them, so later
 //! change operations can compare and rotate them — but the port only ever
-//! returns `ParamValue::Masked` for them (the AWS gateway never asks for
-//! decryption), and [`Stored`] keeps them out of `Debug` output and logs.
+//! returns `ParamValue::Masked` for them, or their hash to `params diff`
+//! (`Params::fingerprints`), and [`Stored`] keeps them out of `Debug` output
+//! and logs.
 //!
 //! The ports (`Params`, `ParamChanges`) are in `params/ports.rs`. Writes append a version written by the requester's
 //! identity (`assumed-role/opsbot/<Slack user>`), at the account's present,

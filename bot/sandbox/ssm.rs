@@ -193,6 +193,20 @@ pub fn demo_hooks() -> Vec<opsbot_commands::hooks::ParamHook> {
     vec![hook.expect("a valid prefix")]
 }
 
+/// The demo's declared parameters: prod as its repository declares it
+/// (`seed/declared-prod.yaml`), the API pool size drifted. The password is
+/// declared `from: env:SHOP_PROD_DB_PASSWORD`, which the demo answers with
+/// the sandbox's current one, so only the pool size differs.
+pub fn demo_declared() -> crate::declared::DeclaredSources {
+    use crate::settings::{DeclaredEnv, DeclaredFrom};
+    let prefix = opsbot_commands::values::ParamPath::parse("/shop/prod/").expect("a valid prefix");
+    let text = include_str!("seed/declared-prod.yaml");
+    let from = DeclaredFrom::Builtin { shown: "params/prod.yaml", text };
+    let env = DeclaredEnv { name: "prod".into(), prefix, from };
+    let password = |name: &str| (name == "SHOP_PROD_DB_PASSWORD").then(|| "pR0d-7f#Kq9!vLx2-Zw8".to_owned());
+    crate::declared::DeclaredSources::with_env(vec![env], std::sync::Arc::new(password))
+}
+
 /// The demo's managed instances: web and worker hosts in staging and prod.
 pub fn seed(ssm: &mut SimSsm) {
     let hosts = [

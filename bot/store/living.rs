@@ -1,4 +1,5 @@
-//! Living messages' state: per alarm, pipeline execution and approval, the
+//! Living messages' state: per alarm, pipeline execution, approval and
+//! environment whose parameters drifted, the
 //! record its lifecycle keeps (JSON written by `notify`), whether it is still
 //! open, the key of the message it shows in (so retention keeps that message
 //! while the record is open), when it last changed, and its version: a record
@@ -11,6 +12,8 @@ pub enum Living {
     Alarm,
     Pipeline,
     Approval,
+    /// An environment's declared-parameter drift (`params.drift_check`).
+    Drift,
 }
 
 impl Living {
@@ -20,6 +23,7 @@ impl Living {
             Living::Alarm => "alarm",
             Living::Pipeline => "pipeline",
             Living::Approval => "approval",
+            Living::Drift => "drift",
         }
     }
 }

@@ -52,6 +52,10 @@ pub enum GatewayError {
     /// found instead, safe to show. Nothing was changed.
     #[error("{what}")]
     Moved { what: String },
+    /// What a port read from outside AWS (a declared-parameters file) is
+    /// broken; `what` says where (file:line:column) and what, safe to show.
+    #[error("{what}")]
+    Invalid { what: String },
     #[error("{context}")]
     Other {
         context: String,
@@ -67,6 +71,10 @@ impl GatewayError {
 
     pub fn moved(what: impl Into<String>) -> Self {
         GatewayError::Moved { what: what.into() }
+    }
+
+    pub fn invalid(what: impl Into<String>) -> Self {
+        GatewayError::Invalid { what: what.into() }
     }
 
     pub fn other(context: impl Into<String>, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {

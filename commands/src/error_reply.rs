@@ -55,6 +55,7 @@ pub fn gateway_reply(ctx: &Context, err: &GatewayError) -> Reply {
             mrkdwn!(":electric_plug: AWS could not be reached ({}). Try again shortly.", message)
         }
         GatewayError::Moved { what } => mrkdwn!(":twisted_rightwards_arrows: Not done: {}.", what),
+        GatewayError::Invalid { what } => mrkdwn!(":memo: {} — fix it and ask again.", what),
         GatewayError::Other { .. } => mrkdwn!(":boom: Something went wrong (ref: `{}`).", ctx.request_id),
     };
     warn!(error = %err, cause = %chain(err), "command failed");

@@ -112,21 +112,35 @@ impl ParamHooks {
     }
 
     pub(crate) fn allows(&self, ctx: &Context, hook: &ParamHook) -> Result<(), String> {
-        let args = hook.policy_args();
-        let request = Request {
-            command: "run",
-            user: ctx.user.as_str(),
-            groups: &ctx.groups,
-            channel: ctx.channel.as_str(),
-            args: &args,
-            at: ctx.now,
-            force: false,
-        };
-        match self.policy.current().evaluate(&request) {
+        match self.decide(ctx, "run", &hook.policy_args()) {
             Decision::Allow { .. } => Ok(()),
             Decision::NeedsApproval { approvers, .. } => Err(format!("it would need approval by {approvers}")),
             Decision::Deny { reason, .. } => Err(format!("it is not allowed: {reason}")),
         }
+    }
+
+    /// Whether the policy denies the requester `param set` of `name`: how
+    /// `params apply` is judged parameter by parameter, so the prefixes a
+    /// team's `param set` rules allow bound what an apply may write.
+    pub(crate) fn may_set(&self, ctx: &Context, name: &ParamName) -> Result<(), String> {
+        match self.decide(ctx, "param set", &[("name", name.to_string())]) {
+            Decision::Deny { reason, .. } => Err(reason),
+            _ => Ok(()),
+        }
+    }
+
+    /// The policy's decision on `command` with `args` by the requester there and then.
+    fn decide(&self, ctx: &Context, command: &str, args: &[(&'static str, String)]) -> Decision {
+        let request = Request {
+            command,
+            user: ctx.user.as_str(),
+            groups: &ctx.groups,
+            channel: ctx.channel.as_str(),
+            args,
+            at: ctx.now,
+            force: false,
+        };
+        self.policy.current().evaluate(&request)
     }
 }
 

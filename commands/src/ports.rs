@@ -5,15 +5,17 @@
 //! Invariants every implementation keeps:
 //! - Lists are complete: implementations follow every page.
 //! - SecureString values never cross a port: [`ParamValue::Masked`] is all a
-//!   gateway may return for them (the AWS gateway never asks for decryption).
+//!   gateway may return for them, and [`Fingerprint::Hash`] all that
+//!   [`Params::fingerprints`] (the one read that decrypts) may.
 //! - Times are UTC; a missing time is `None`, never "now".
 //! - A value on its way in travels as [`NewValue`], which never prints;
 //!   [`ParamChanges::restore`] copies an old value without bringing it out.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
-use crate::error::GatewayResult;
+use crate::error::{GatewayError, GatewayResult};
 
 pub mod alerts;
 pub mod chat;
@@ -435,6 +437,51 @@ pub trait Params: Send + Sync {
     async fn by_path(&self, path: &ParamPath) -> GatewayResult<Vec<Parameter>>;
     /// Every version, oldest first.
     async fn history(&self, name: &ParamName) -> GatewayResult<Vec<ParamVersion>>;
+    /// Every parameter under `path`, recursively, sorted by name, as
+    /// compared with declared parameters: SecureStrings decrypted and hashed
+    /// inside the gateway ([`fingerprint`]), descriptions included.
+    async fn fingerprints(&self, path: &ParamPath) -> GatewayResult<Vec<LiveParam>>;
+}
+
+/// A live parameter as `params diff` compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveParam {
+    pub name: String,
+    pub kind: ParamKind,
+    pub value: Fingerprint,
+    pub description: Option<String>,
+    pub version: i64,
+}
+
+/// A value as compared: String and StringList values as they are, a
+/// SecureString's only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fingerprint {
+    Plain(String),
+    Hash(String),
+}
+
+impl Fingerprint {
+    /// `raw` as a parameter of `kind` is compared.
+    pub fn of(kind: &ParamKind, raw: &str) -> Self {
+        match kind {
+            ParamKind::SecureString => Fingerprint::Hash(fingerprint(raw)),
+            _ => Fingerprint::Plain(raw.to_owned()),
+        }
+    }
+
+    /// Whether two values are the same, hashing a plain one to compare it
+    /// with a hash (a parameter whose type changes).
+    pub fn same(&self, other: &Fingerprint) -> bool {
+        let hashed = |f: &Fingerprint| match f {
+            Fingerprint::Plain(v) => fingerprint(v),
+            Fingerprint::Hash(h) => h.clone(),
+        };
+        match (self, other) {
+            (Fingerprint::Plain(a), Fingerprint::Plain(b)) => a == b,
+            _ => hashed(self) == hashed(other),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -508,6 +555,96 @@ pub struct ParamVersion {
     pub modified_by: Option<String>,
     pub labels: Vec<String>,
     pub description: Option<String>,
+}
+
+// ------------------------------------------------- declared parameters
+
+// Declared parameters: what a team keeps in git (or behind a URL) as the
+// parameters an environment should have, and the port through which the
+// commands read it ([`DeclaredParams`], implemented in `bot/declared`).
+// Comparing it with Parameter Store is `cmd::drift`.
+//
+// # Decisions
+// - A declared file never holds a secret. A SecureString names where its
+//   value comes from (`from: env:NAME`, an environment variable of the bot
+//   process); the source resolves it when the file is loaded into a
+//   [`NewValue`], which never prints.
+// - SecureStrings are compared by [`fingerprint`] only: the AWS gateway
+//   hashes the decrypted value before it leaves the gateway, the declared
+//   side is hashed the same way, and the hashes are compared, never shown.
+// - The file is read again for every `params diff` and `params apply`, so a
+//   merged change is seen without a restart.
+
+/// One environment's declared parameters, as loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The environment's name in the config (`prod`).
+    pub env: String,
+    /// Every live parameter under it is compared; names outside it are refused on load.
+    pub prefix: ParamPath,
+    /// Where it was read from (a path or URL), for messages.
+    pub source: String,
+    /// Sorted by name, each name once.
+    pub params: Vec<DeclaredParam>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredParam {
+    pub name: ParamName,
+    pub kind: ParamKind,
+    pub value: DeclaredValue,
+    /// `None`: the description is not managed (whatever is live stays).
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeclaredValue {
+    /// A String or StringList value, written in the file.
+    Plain(String),
+    /// A SecureString's value, read from `from` (`env:NAME`) on load.
+    Secret { from: String, value: NewValue },
+}
+
+impl DeclaredValue {
+    /// The value to write.
+    pub fn new_value(&self) -> NewValue {
+        match self {
+            DeclaredValue::Plain(v) => NewValue::new(v.clone()),
+            DeclaredValue::Secret { value, .. } => value.clone(),
+        }
+    }
+}
+
+/// The hash SecureString values are compared by: SHA-256, hex. Both sides
+/// hash the same bytes, so equal values have equal fingerprints.
+pub fn fingerprint(value: &str) -> String {
+    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where declared parameters come from: the environments configured under
+/// `params.environments`.
+#[async_trait]
+pub trait DeclaredParams: Send + Sync {
+    /// Every configured environment: name and prefix, in name order.
+    fn environments(&self) -> Vec<(String, ParamPath)>;
+    /// Reads and checks `env`'s file now. A broken file is
+    /// [`GatewayError::Invalid`], with file:line:column in its text.
+    async fn load(&self, env: &str) -> GatewayResult<Declared>;
+}
+
+/// No environment configured: every lookup says how to configure one.
+#[derive(Debug, Default)]
+pub struct NoDeclared;
+
+#[async_trait]
+impl DeclaredParams for NoDeclared {
+    fn environments(&self) -> Vec<(String, ParamPath)> {
+        Vec::new()
+    }
+
+    async fn load(&self, env: &str) -> GatewayResult<Declared> {
+        Err(GatewayError::not_found(format!("declared parameters for `{env}`")))
+    }
 }
 
 // ---------------------------------------------------------------- changes
@@ -619,7 +756,8 @@ pub struct ParamWrite {
 pub trait ParamChanges: Send + Sync {
     /// Type, KMS key, tier, data type, description and pattern — never the value.
     async fn settings(&self, name: &ParamName) -> GatewayResult<ParamSettings>;
-    /// Writes `value` as a new version (overwrite), keeping everything in `keep`.
+    /// Writes `value` as a new version (overwrite), keeping everything in
+    /// `keep`; creates the parameter, as `keep` describes it, when missing.
     async fn put(
         &self,
         name: &ParamName,
@@ -782,4 +920,7 @@ pub struct Gateways {
     /// What runs after a parameter change (`on_param_change`); none unless
     /// `Ops::with_param_hooks` sets them.
     pub param_hooks: std::sync::Arc<ParamHooks>,
+    /// The declared parameters (`params.environments`); none unless the
+    /// wiring sets them (`Wiring::with_declared` in the bot).
+    pub declared: std::sync::Arc<dyn DeclaredParams>,
 }

@@ -329,6 +329,26 @@ impl Params for FakeAws {
         self.check()?;
         self.versions(name).ok_or_else(|| GatewayError::not_found(format!("parameter `{name}`")))
     }
+
+    async fn fingerprints(&self, path: &ParamPath) -> GatewayResult<Vec<LiveParam>> {
+        self.check()?;
+        let base = format!("{}/", path.as_str().trim_end_matches('/'));
+        let mut out = Vec::new();
+        for name in self.param_names().into_iter().filter(|n| n.starts_with(&base)) {
+            let parsed = ParamName::parse(&name).expect("a parsed name");
+            let Some(latest) = self.versions(&parsed).and_then(|v| v.last().cloned()) else { continue };
+            let value = match (&latest.kind, &latest.value) {
+                (ParamKind::SecureString, _) => {
+                    Fingerprint::of(&latest.kind, &self.secure_value(&name).unwrap_or_default())
+                }
+                (_, ParamValue::Plain(v)) => Fingerprint::Plain(v.clone()),
+                (_, ParamValue::Masked) => Fingerprint::Plain(String::new()),
+            };
+            let (kind, description, version) = (latest.kind, latest.description, latest.version);
+            out.push(LiveParam { name, kind, value, description, version });
+        }
+        Ok(out)
+    }
 }
 
 impl FakeAws {
@@ -349,6 +369,7 @@ impl FakeAws {
             automations: aws.clone(),
             run_commands: aws.clone(),
             param_hooks: Default::default(),
+            declared: std::sync::Arc::new(crate::ports::NoDeclared),
             pipeline_changes: aws.clone(),
             service_changes: aws,
         }

@@ -13,8 +13,10 @@ use crate::file::{Entries, RawRole};
 use crate::policy::Role;
 
 /// The named arguments `where:` may test (what commands pass in `Request::args`).
-pub const ARGUMENTS: [&str; 11] =
-    ["service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster"];
+pub const ARGUMENTS: [&str; 12] = [
+    "service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster",
+    "env",
+];
 
 /// Approval requests expire after this unless the rule says otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);

@@ -85,16 +85,20 @@ pub async fn finished_changes_go_after_their_retention_and_waiting_ones_never(st
     }
 }
 
-pub async fn closed_records_go_and_open_alarms_stay_however_old(store: Arc<dyn Storage>) {
+pub async fn closed_records_go_and_open_alarms_and_drift_stay_however_old(store: Arc<dyn Storage>) {
     let old = [
         record(Living::Alarm, "resolved", false, "alarm:resolved:0"),
         record(Living::Alarm, "firing", true, "alarm:firing:0"),
         record(Living::Pipeline, "lost-end", true, "pipeline:lost-end"),
+        record(Living::Drift, "prod", true, "drift:prod:0"),
+        record(Living::Drift, "staging", false, "drift:staging:0"),
     ];
     store.commit_notification(&old, &[], None, day(0)).await.unwrap();
     let late = record(Living::Pipeline, "ended-late", false, "pipeline:ended-late");
     store.commit_notification(&[late], &[], None, day(20)).await.unwrap();
-    assert_eq!(store.prune(day(31), &Retention::default()).await.unwrap().living, 2);
+    assert_eq!(store.prune(day(31), &Retention::default()).await.unwrap().living, 3);
+    assert!(store.living(Living::Drift, "prod").await.unwrap().is_some(), "drift may last until someone fixes it");
+    assert_eq!(store.living(Living::Drift, "staging").await.unwrap(), None, "resolved long ago");
     assert_eq!(store.living(Living::Alarm, "resolved").await.unwrap(), None);
     assert!(store.living(Living::Alarm, "firing").await.unwrap().is_some(), "an alarm may stay in ALARM for months");
     assert_eq!(

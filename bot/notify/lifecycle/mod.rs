@@ -4,6 +4,7 @@
 //! - [`alarm`]: an alarm episode as one message (thread, flapping, ack,
 //!   escalation, resolution); its [`alarm::Effect`]s are shared by all.
 //! - [`approval`]: a manual approval as one message with its buttons.
+//! - [`drift`]: an environment's parameter drift as one message.
 //! - [`pipeline`]: a pipeline execution as one message, stages in its thread.
 //! - [`summary`]: one-message notifications for kinds without a lifecycle.
 //! - [`route`]: which channel a notification goes to, and whom it mentions.
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 pub mod alarm;
 pub mod approval;
+pub mod drift;
 #[cfg(test)]
 mod markup_tests;
 pub mod pipeline;

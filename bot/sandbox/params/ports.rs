@@ -4,12 +4,13 @@
 
 use async_trait::async_trait;
 use opsbot_commands::ports::{
-    NewValue, ParamChanges, ParamKind, ParamSettings, ParamVersion, ParamWrite, Parameter, Params, Receipt,
+    Fingerprint, LiveParam, NewValue, ParamChanges, ParamKind, ParamSettings, ParamVersion, ParamWrite, Parameter,
+    Params, Receipt,
 };
 use opsbot_commands::values::{ParamName, ParamPath, SlackUserId};
 use opsbot_commands::{GatewayError, GatewayResult};
 
-use super::{SimParamVersion, Stored};
+use super::{SimParam, SimParamVersion, Stored};
 use crate::sandbox::Sandbox;
 use crate::sandbox::account::{ACCOUNT_ID, Account};
 
@@ -38,9 +39,29 @@ impl Params for Sandbox {
         self.read(|a| a.params.get(name).map(|p| p.versions.iter().map(SimParamVersion::to_port).collect()))
             .ok_or_else(|| not_found(name))
     }
+
+    async fn fingerprints(&self, path: &ParamPath) -> GatewayResult<Vec<LiveParam>> {
+        let prefix = format!("{}/", path.as_str().trim_end_matches('/'));
+        Ok(self.read(|a| {
+            let under = a.params.iter().filter(|(name, _)| name.as_str().starts_with(&prefix));
+            under
+                .filter_map(|(name, p)| {
+                    let v = p.versions.last()?;
+                    Some(LiveParam {
+                        name: name.to_string(),
+                        kind: v.kind.clone(),
+                        value: Fingerprint::of(&v.kind, &v.value.0),
+                        description: v.description.clone(),
+                        version: v.version,
+                    })
+                })
+                .collect()
+        }))
+    }
 }
 
-/// Appends a version with `value` to `name`, keeping `keep`'s type.
+/// Appends a version with `value` to `name` (created when missing, as
+/// `PutParameter` with overwrite does), keeping `keep`'s type.
 fn append(
     account: &mut Account,
     name: &ParamName,
@@ -49,7 +70,7 @@ fn append(
     by: &SlackUserId,
 ) -> GatewayResult<ParamWrite> {
     let modified = account.ssm.now(account.now);
-    let param = account.params.get_mut(name).ok_or_else(|| not_found(name))?;
+    let param = account.params.entry(name.clone()).or_insert_with(|| SimParam { versions: Vec::new() });
     let version = param.versions.last().map_or(1, |v| v.version + 1);
     param.versions.push(SimParamVersion {
         version,

@@ -102,7 +102,7 @@ impl DynamoStore {
             return Ok(0);
         }
         let mut kept = HashSet::new();
-        for kind in [Living::Alarm, Living::Pipeline, Living::Approval] {
+        for kind in [Living::Alarm, Living::Pipeline, Living::Approval, Living::Drift] {
             let open = self.query(Range::index(&open_partition(kind)), None, |_| true).await?;
             kept.extend(open.iter().filter_map(|i| get_s(i, "message")).map(str::to_owned));
         }

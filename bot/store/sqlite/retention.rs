@@ -14,7 +14,7 @@ use crate::store::retention::{Pruned, Retention};
 
 const CHANGES: &str = "DELETE FROM changes WHERE created < ?1
     AND state IN ('succeeded', 'failed', 'cancelled', 'rejected', 'expired')";
-const LIVING: &str = "DELETE FROM living WHERE updated < ?1 AND (open = 0 OR kind != 'alarm')";
+const LIVING: &str = "DELETE FROM living WHERE updated < ?1 AND (open = 0 OR kind NOT IN ('alarm', 'drift'))";
 const MESSAGES: &str = "DELETE FROM messages WHERE posted < ?1
     AND key NOT IN (SELECT message FROM living WHERE open = 1 AND message IS NOT NULL)
     AND key NOT IN (SELECT key FROM outbox WHERE state != 'failed')";

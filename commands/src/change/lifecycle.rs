@@ -221,6 +221,10 @@ impl Changes {
                 self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
                 return messages::unsafe_now(request.shown, reasons);
             }
+            Verdict::Denied(reasons) => {
+                self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
+                return messages::denied_parts(request.shown, reasons);
+            }
         }
         // The pinned line keeps `--force`: it was allowed and shown with it.
         let pinned = change.pinned().map(|line| if request.force { format!("{line} {}", FORCE) } else { line });
@@ -568,11 +572,12 @@ impl Changes {
 
     /// The gateways a change of `requester` runs through: the ones acting as
     /// them when an [`Identity`](Identity) is set (with this
-    /// bot's parameter hooks), else the bot's own.
+    /// bot's parameter hooks and declared parameters), else the bot's own.
     async fn gateways_for(&self, requester: &SlackUserId) -> GatewayResult<Gateways> {
         let Some(identity) = &self.identity else { return Ok(self.aws.clone()) };
         let mut aws = identity.gateways_for(requester).await?;
         aws.param_hooks = self.aws.param_hooks.clone();
+        aws.declared = self.aws.declared.clone();
         Ok(aws)
     }
 
@@ -625,6 +630,9 @@ impl Changes {
             Ok(Plan { verdict: Verdict::Moved(why), .. }) => Some(esc(&why)),
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) => {
                 Some(format!("it became unsafe since it was planned — {}", esc(&reasons.join("; "))))
+            }
+            Ok(Plan { verdict: Verdict::Denied(reasons), .. }) => {
+                Some(format!("the policy no longer allows all of it — {}", esc(&reasons.join("; "))))
             }
             Err(err) => Some(format!("cannot check it again: {}", esc(&gateway_reply(ctx, &err).fallback))),
         }

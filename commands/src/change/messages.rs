@@ -83,6 +83,16 @@ pub fn unsafe_now(shown: &str, reasons: &[String]) -> Reply {
     ))
 }
 
+/// A plan that was not made: the policy does not allow some of what it touches.
+pub fn denied_parts(shown: &str, reasons: &[String]) -> Reply {
+    let lines = Mrkdwn::join(reasons.iter().map(|r| mrkdwn!("• {}", r)), "\n");
+    Reply::ephemeral(format!("You can't run `{shown}`: the policy does not allow all of it")).section(mrkdwn!(
+        ":no_entry: You can't run `{}`: the policy does not allow all of it, so nothing is done:\n{}",
+        shown,
+        lines
+    ))
+}
+
 /// The requester confirmed; the change now waits for `role`.
 pub fn waiting_for_approval(record: &ChangeRecord, role: &str, ctx: &Context) -> Reply {
     Reply::ephemeral("Waiting for approval").section(mrkdwn!(

@@ -52,6 +52,10 @@ pub enum Verdict {
     NoOp(String),
     /// It would be unsafe now; the reasons say why and what to wait for.
     Unsafe(Vec<String>),
+    /// The policy allows the command but not everything it would touch
+    /// (`params apply` writing a parameter the requester may not `param
+    /// set`); the reasons name each part. Never forced past.
+    Denied(Vec<String>),
     /// What the command line pins (see [`ChangeCommand::pinned`]) is not what
     /// is there now — an approval of another execution waits, the parameter
     /// was written since — so it would act on something nobody reviewed.

@@ -1,7 +1,7 @@
 //! Every command, one file each (CONVENTIONS #4): its struct, its [`Spec`],
 //! its [`CommandDef`] (parse, policy arguments, read or change) and its tests
 //! side by side, plus the helpers some of them share (`pipeline_args`,
-//! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`, and `memo`:
+//! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`, `drift`, and `memo`:
 //! what `act` keeps for `check`, which a replica resumes).
 //!
 //! `with_commands!` is the one list of commands, in the order help shows
@@ -42,6 +42,7 @@ macro_rules! with_commands {
             AlertAck(alert_ack::AlertAck),
             ParamGet(param_get::ParamGet),
             Params(params::Params),
+            ParamsDiff(params_diff::ParamsDiff),
             ParamHistory(param_history::ParamHistory),
             Scale(scale::Scale),
             Deploy(deploy::Deploy),
@@ -49,6 +50,7 @@ macro_rules! with_commands {
             Rollback(rollback::Rollback),
             ParamSet(param_set::ParamSet),
             ParamRollback(param_rollback::ParamRollback),
+            ParamsApply(params_apply::ParamsApply),
             AutomationRun(automation_run::AutomationRun),
             AutomationStatus(automation_status::AutomationStatus),
             Run(run_command::RunCommand),
@@ -66,6 +68,7 @@ pub mod audit;
 pub mod automation_run;
 pub mod automation_status;
 pub mod deploy;
+pub mod drift;
 pub mod help;
 pub mod image;
 pub mod memo;
@@ -75,6 +78,8 @@ pub mod param_hooks;
 pub mod param_rollback;
 pub mod param_set;
 pub mod params;
+pub mod params_apply;
+pub mod params_diff;
 pub mod pipeline;
 pub mod pipeline_approve;
 pub mod pipeline_args;

@@ -205,7 +205,7 @@ impl ChangeCommand for ParamSet {
         let (line, same) = match (&keep.kind, &now.value) {
             (ParamKind::SecureString, _) => (
                 format!(
-                    "{head}: value changes (hidden). opsbot never decrypts SecureStrings, so it cannot tell whether the value differs; this writes a new version either way."
+                    "{head}: value changes (hidden). `param set` never decrypts a SecureString, so it cannot tell whether the value differs; this writes a new version either way."
                 ),
                 false,
             ),

@@ -126,7 +126,7 @@ pub fn why(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Ready => String::new(),
         Verdict::NoOp(why) | Verdict::Moved(why) => why.clone(),
-        Verdict::Unsafe(reasons) => reasons.join("; "),
+        Verdict::Unsafe(reasons) | Verdict::Denied(reasons) => reasons.join("; "),
     }
 }
 

@@ -18,6 +18,9 @@ use crate::values::{ParamName, SlackUserId};
 pub struct FakeSsm {
     /// What `settings` answers, by name; otherwise derived from the latest version.
     pub param_settings: BTreeMap<String, ParamSettings>,
+    /// SecureString values in clear, by name, for `fingerprints` (the
+    /// versions hold them masked, as every port does).
+    pub secure_values: BTreeMap<String, String>,
     /// Every `put` and `restore`, in order.
     pub writes: Mutex<Vec<ParamWriteCall>>,
     /// Every `start`: document and parameters.
@@ -58,15 +61,37 @@ impl FakeAws {
         self
     }
 
+    /// A SecureString parameter whose value `fingerprints` hashes.
+    pub fn with_secure_param(mut self, name: &str, value: &str) -> Self {
+        self.ssm.secure_values.insert(name.into(), value.into());
+        self.with_param(name, ParamKind::SecureString, value)
+    }
+
+    /// The latest SecureString value of `name`: as written since, else as given.
+    pub(super) fn secure_value(&self, name: &str) -> Option<String> {
+        let writes = self.ssm.writes.lock().unwrap();
+        let written = writes.iter().rev().find(|w| w.name == name).and_then(|w| w.value.as_ref());
+        written.map(|v| v.expose().to_owned()).or_else(|| self.ssm.secure_values.get(name).cloned())
+    }
+
+    /// Every name given or written since.
+    pub(super) fn param_names(&self) -> std::collections::BTreeSet<String> {
+        let written: Vec<String> = self.ssm.writes.lock().unwrap().iter().map(|w| w.name.clone()).collect();
+        self.params.keys().cloned().chain(written).collect()
+    }
+
     pub fn with_param_settings(mut self, name: &str, settings: ParamSettings) -> Self {
         self.ssm.param_settings.insert(name.into(), settings);
         self
     }
 
-    /// The versions of `name`: as given, then as written since.
+    /// The versions of `name`: as given, then as written since (a write
+    /// to a name never given creates it).
     pub(super) fn versions(&self, name: &ParamName) -> Option<Vec<ParamVersion>> {
-        let mut versions = self.params.get(name.as_str())?.clone();
-        for write in self.ssm.writes.lock().unwrap().iter().filter(|w| w.name == name.as_str()) {
+        let writes = self.ssm.writes.lock().unwrap();
+        let created = writes.iter().any(|w| w.name == name.as_str());
+        let mut versions = self.params.get(name.as_str()).cloned().or_else(|| created.then(Vec::new))?;
+        for write in writes.iter().filter(|w| w.name == name.as_str()) {
             let value = match (&write.value, write.restored) {
                 (Some(v), _) => ParamValue::of(&write.keep.kind, Some(v.expose().to_owned())),
                 (None, Some(n)) => {
@@ -84,7 +109,7 @@ impl FakeAws {
                 modified: Some(now()),
                 modified_by: by,
                 labels: vec![],
-                description: None,
+                description: write.keep.description.clone(),
             });
         }
         Some(versions)
@@ -93,7 +118,10 @@ impl FakeAws {
     fn write(&self, call: ParamWriteCall) -> GatewayResult<ParamWrite> {
         self.check()?;
         let name = ParamName::parse(&call.name).expect("a parsed name");
-        let current = self.versions(&name).ok_or_else(|| GatewayError::not_found(format!("parameter `{name}`")))?;
+        let current = self.versions(&name).unwrap_or_default();
+        if current.is_empty() && call.restored.is_some() {
+            return Err(GatewayError::not_found(format!("parameter `{name}`")));
+        }
         self.ssm.writes.lock().unwrap().push(call);
         let version = current.last().map_or(1, |v| v.version + 1);
         Ok(ParamWrite { version, receipt: Receipt { request_id: Some(format!("req-put-{version}")) } })
@@ -115,7 +143,7 @@ impl ParamChanges for FakeAws {
             kind: latest.kind,
             tier: Some("Standard".into()),
             data_type: Some("text".into()),
-            description: None,
+            description: latest.description,
             allowed_pattern: None,
         })
     }
@@ -246,5 +274,21 @@ pub fn command(document: &str, status: RunStatus, invocations: &[(&str, RunStatu
         completed: i32::try_from(done).unwrap_or(0),
         errors: i32::try_from(errors).unwrap_or(0),
         invocations,
+    }
+}
+
+/// Declared parameters held in memory, one [`Declared`] per environment.
+#[derive(Debug, Default)]
+pub struct FakeDeclared(pub Vec<crate::ports::Declared>);
+
+#[async_trait]
+impl crate::ports::DeclaredParams for FakeDeclared {
+    fn environments(&self) -> Vec<(String, crate::values::ParamPath)> {
+        self.0.iter().map(|d| (d.env.clone(), d.prefix.clone())).collect()
+    }
+
+    async fn load(&self, env: &str) -> GatewayResult<crate::ports::Declared> {
+        let found = self.0.iter().find(|d| d.env == env).cloned();
+        found.ok_or_else(|| GatewayError::not_found(format!("declared parameters for `{env}`")))
     }
 }

@@ -16,18 +16,11 @@
 //! - [`CertSource`] is the seam: the verifier caches what it returns, tests
 //!   swap in an in-memory source that counts fetches.
 
-use std::time::Duration;
-
 use super::SnsError;
-use crate::https::Connector;
+use crate::https::Getter;
 use async_trait::async_trait;
-use axum::http::Uri;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
-const GET_TIMEOUT: Duration = Duration::from_secs(10);
 /// Certificates are about 2 KiB; SubscribeURL answers a short XML document.
 const BODY_LIMIT: usize = 64 * 1024;
 
@@ -41,34 +34,18 @@ pub trait CertSource: Send + Sync {
 /// The HTTP(S) client for SNS fetches.
 #[derive(Clone)]
 pub struct SnsHttp {
-    client: Client<Connector, Empty<Bytes>>,
+    getter: Getter,
 }
 
 impl SnsHttp {
     pub fn new() -> Result<SnsHttp, SnsError> {
-        Ok(SnsHttp { client: Client::builder(TokioExecutor::new()).build(crate::https::connector()?) })
+        Ok(SnsHttp { getter: Getter::new(BODY_LIMIT)? })
     }
 
     /// GETs `url` and returns the body of a 2xx answer; anything else is a
     /// reason (status, network error, timeout, oversized body) in words.
     pub async fn get(&self, url: &str) -> Result<Bytes, String> {
-        let uri: Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
-        let call = async {
-            let res = self.client.get(uri).await.map_err(|e| format!("request failed: {e}"))?;
-            let status = res.status();
-            let body = Limited::new(res.into_body(), BODY_LIMIT)
-                .collect()
-                .await
-                .map_err(|e| format!("reading the answer failed: {e}"))?
-                .to_bytes();
-            match status.is_success() {
-                true => Ok(body),
-                false => Err(format!("answered HTTP {status}")),
-            }
-        };
-        tokio::time::timeout(GET_TIMEOUT, call)
-            .await
-            .unwrap_or_else(|_| Err(format!("no answer within {}s", GET_TIMEOUT.as_secs())))
+        self.getter.get(url).await
     }
 }
 

@@ -1,0 +1,259 @@
+//! `params apply ENV [--plan PIN]`: make Parameter Store match an
+//! environment's declared parameters — create the missing ones, write the
+//! changed ones — as one gated change.
+//!
+//! Need: the plan is exactly the diff `params diff ENV` shows, and refuses a
+//! no-op. Safe: every parameter it writes must be one the requester may
+//! `param set` here (the policy's `param set` rules and their `where: name`
+//! patterns); one that is not refuses the whole plan, naming it. Act:
+//! `PutParameter` per parameter, each followed by its `on_param_change`
+//! hooks. Verify: every new version reads back and every hook finishes.
+//!
+//! # Decisions
+//! - **Extras are never deleted.** The plan lists them and says so: deleting
+//!   is for the infrastructure code that owns a parameter's life.
+//! - **It applies the diff the plan showed, and no other.** The plan pins a
+//!   hash of both sides of every difference into the confirmed, approved and
+//!   run line (`params apply prod --plan 3f2a…`); if the file or Parameter
+//!   Store changed in between, the change is refused and must be asked again.
+//! - A write that fails stops the apply: what was written stays written
+//!   (listed), the rest is not tried, and the change ends failed.
+//! - The `params apply` rule itself is matched on `env`; approvals come from it.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::command::{Body, CommandDef};
+use crate::context::Context;
+use crate::error::{GatewayError, GatewayResult, UsageError};
+use crate::mrkdwn::esc;
+use crate::ports::DeclaredParam;
+use crate::ports::{Gateways, LiveParam, ParamSettings};
+use crate::spec::{Spec, expect_args};
+use crate::text::count;
+
+use super::drift::{Drift, current};
+use super::memo::Memo;
+use super::param_hooks::{Written, after_write, check_write};
+
+pub const SPEC: Spec = Spec {
+    name: "params apply",
+    args: "ENV [--plan PIN]",
+    summary: "Write the declared parameters of an environment that are missing or differ (never deletes)",
+    example: "params apply staging",
+    changes: true,
+    alias: None,
+};
+
+/// The option that pins the diff applied.
+const PLAN: &str = "--plan";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamsApply {
+    /// An environment's name or prefix.
+    pub env: String,
+    /// Apply only the diff with this pin (`--plan`; the plan pins it).
+    pub pin: Option<String>,
+    planned: Memo<String>,
+    applied: Memo<Applied>,
+}
+
+/// What `act` wrote, for `check` (and a replica resuming it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Applied {
+    written: Vec<(String, Written)>,
+    /// Why the apply stopped early, if it did.
+    failed: Option<String>,
+}
+
+impl CommandDef for ParamsApply {
+    const SPEC: &'static Spec = &SPEC;
+
+    fn parse(args: &[String]) -> Result<Self, UsageError> {
+        expect_args(&SPEC, args, 1, 3)?;
+        let pin = match &args[1..] {
+            [] => None,
+            [flag, pin] if flag == PLAN && pin.len() == 16 && pin.chars().all(|c| c.is_ascii_hexdigit()) => {
+                Some(pin.to_lowercase())
+            }
+            _ => {
+                return Err(UsageError::new(format!(
+                    "`params apply` takes an environment and nothing else, e.g. `params apply {}` (`{PLAN} PIN` is added by the plan you confirm)",
+                    args[0]
+                )));
+            }
+        };
+        Ok(ParamsApply { env: args[0].clone(), pin, planned: Memo::default(), applied: Memo::default() })
+    }
+
+    fn policy_args(&self) -> Vec<(&'static str, String)> {
+        vec![("env", self.env.clone())]
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body::Change(self)
+    }
+}
+
+impl ParamsApply {
+    /// Why `drift` is not the one reviewed.
+    fn moved(&self, drift: &Drift) -> Option<String> {
+        let want = self.pin.as_ref().filter(|want| **want != drift.pin())?;
+        Some(format!(
+            "the declared parameters of {} or Parameter Store changed since you reviewed the plan ({want}) — ask again (`params diff {}` shows them now)",
+            self.env, self.env
+        ))
+    }
+}
+
+/// What the apply writes: each declared parameter, with what is live of it.
+fn to_write(drift: &Drift) -> Vec<(&DeclaredParam, Option<&LiveParam>)> {
+    let missing = drift.missing.iter().map(|p| (p, None));
+    missing.chain(drift.changed.iter().map(|c| (&c.declared, Some(&c.live)))).collect()
+}
+
+#[async_trait]
+impl ChangeCommand for ParamsApply {
+    async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
+        let drift = current(aws, &self.env).await?;
+        if let Some(why) = self.moved(&drift) {
+            return Ok(Plan { lines: vec![], verdict: Verdict::Moved(why) });
+        }
+        self.planned.keep(drift.pin());
+        let writes = to_write(&drift);
+        let mut lines = vec![format!("Parameters of {}:", esc(&drift.title()))];
+        for line in drift.lines() {
+            lines.push(line.as_str().to_owned());
+        }
+        for (param, _) in &writes {
+            lines.extend(aws.param_hooks.plan_lines(ctx, &param.name));
+        }
+        if !drift.extra.is_empty() {
+            lines.push(format!(
+                "Leaves the {} alone: opsbot never deletes parameters (delete them with your infrastructure code).",
+                count(drift.extra.len(), "extra parameter")
+            ));
+        }
+        let denied: Vec<String> = writes
+            .iter()
+            .filter_map(|(p, _)| aws.param_hooks.may_set(ctx, &p.name).err().map(|why| (p, why)))
+            .map(|(p, why)| format!("you may not `param set` {} here ({why})", p.name))
+            .collect();
+        let verdict = if writes.is_empty() {
+            Verdict::NoOp(format!("Parameter Store already has every declared parameter of {}", drift.declared.env))
+        } else if !denied.is_empty() {
+            Verdict::Denied(denied)
+        } else {
+            Verdict::Ready
+        };
+        Ok(Plan { lines, verdict })
+    }
+
+    fn pinned(&self) -> Option<String> {
+        Some(format!("{} {} {PLAN} {}", SPEC.name, self.env, self.planned.get()?))
+    }
+
+    async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
+        let drift = current(aws, &self.env).await?;
+        if let Some(why) = self.moved(&drift) {
+            return Err(GatewayError::moved(why));
+        }
+        let mut outcome = Outcome::default();
+        let mut applied = Applied { written: Vec::new(), failed: None };
+        for (param, live) in to_write(&drift) {
+            let write = match write(ctx, aws, param, live).await {
+                Ok(write) => write,
+                // Nothing written yet: the change simply failed.
+                Err(err) if applied.written.is_empty() => return Err(err),
+                Err(err) => {
+                    let why = format!("could not write {}: {err}; the rest was not tried", param.name);
+                    outcome.lines.push(format!(":x: {}", esc(&why)));
+                    applied.failed = Some(why);
+                    break;
+                }
+            };
+            let line = format!("*{}* is now version *{}*.", esc(param.name.as_str()), write.version);
+            let memo = Memo::default();
+            let done = after_write(ctx, aws, &param.name, write, vec![line], &memo).await;
+            outcome.lines.extend(done.lines);
+            outcome.aws_request_ids.extend(done.aws_request_ids);
+            outcome.follow = longest(outcome.follow, done.follow);
+            applied.written.extend(memo.get().map(|w| (param.name.to_string(), w.clone())));
+        }
+        self.applied.keep(applied);
+        Ok(outcome)
+    }
+
+    async fn check(&self, _ctx: &Context, aws: &Gateways, _outcome: &Outcome) -> GatewayResult<Progress> {
+        let Some(applied) = self.applied.get() else { return Ok(Progress::Failed("nothing was written".into())) };
+        let mut texts = Vec::new();
+        let mut ok = applied.failed.is_none();
+        for (name, written) in &applied.written {
+            let name = crate::values::ParamName::parse(name).map_err(|e| GatewayError::other("stored name", e))?;
+            let memo = Memo::default();
+            memo.keep(written.clone());
+            match check_write(aws, &name, &memo).await? {
+                Progress::Running(now) => return Ok(Progress::Running(format!("{name}: {now}"))),
+                Progress::Done(text) => texts.push(format!("{name}: {text}")),
+                Progress::Failed(text) => {
+                    ok = false;
+                    texts.push(format!("{name}: {text}"));
+                }
+            }
+        }
+        texts.extend(applied.failed.clone());
+        Ok(if ok { Progress::Done(texts.join("\n")) } else { Progress::Failed(texts.join("\n")) })
+    }
+
+    fn progress(&self) -> Option<String> {
+        self.applied.progress(SPEC.name, &self.env)
+    }
+
+    fn resume(&self, progress: &str) -> Result<(), String> {
+        self.applied.resume(SPEC.name, &self.env, progress)
+    }
+}
+
+/// Writes `param` as declared: over what is live (keeping its KMS key, tier
+/// and pattern), or new.
+async fn write(
+    ctx: &Context,
+    aws: &Gateways,
+    param: &DeclaredParam,
+    live: Option<&LiveParam>,
+) -> GatewayResult<crate::ports::ParamWrite> {
+    let keep = match live {
+        Some(_) => {
+            let mut keep = aws.param_changes.settings(&param.name).await?;
+            if keep.kind != param.kind {
+                // A new type takes the default key rather than one chosen for another type.
+                keep.key_id = None;
+            }
+            keep.kind = param.kind.clone();
+            keep.description = param.description.clone().or(keep.description);
+            keep
+        }
+        None => ParamSettings {
+            kind: param.kind.clone(),
+            key_id: None,
+            tier: None,
+            data_type: None,
+            description: param.description.clone(),
+            allowed_pattern: None,
+        },
+    };
+    aws.param_changes.put(&param.name, &param.value.new_value(), &keep, &ctx.user).await
+}
+
+/// The follow that waits longest of two.
+fn longest(a: Option<Follow>, b: Option<Follow>) -> Option<Follow> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Follow { every: a.every.min(b.every), timeout: a.timeout.max(b.timeout) }),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+#[path = "params_apply_tests.rs"]
+mod tests;

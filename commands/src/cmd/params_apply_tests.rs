@@ -1,0 +1,169 @@
+//! `params apply` against the fake: the plan is the diff and pins it, a
+//! parameter the policy will not let the requester set refuses the whole
+//! plan, extras are left alone, and the writes (creating, updating, changing
+//! type) read back.
+
+use std::sync::Arc;
+
+use opsbot_policies::Policy;
+
+use super::*;
+use crate::Command;
+use crate::cmd::params_diff::tests::{SECRET, gateways, plain, prod, secret};
+use crate::hooks::ParamHooks;
+use crate::ports::NewValue;
+use crate::ports::ParamKind::{String as Plain, StringList};
+use crate::testing::{FakeAws, ctx};
+use crate::values::{ParamName, SlackUserId};
+
+fn apply(text: &str) -> ParamsApply {
+    match Command::parse(text).unwrap() {
+        Command::ParamsApply(c) => c,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Everyone may `param set` under /shop/prod/ except /shop/prod/payments/.
+fn with_policy(mut aws: Gateways) -> Gateways {
+    let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - deny: [param set]\n    where: { name: \"^/shop/prod/payments/\" }\n  - allow: [param set, params apply]\n    to: devs\n    where: { name: \"^/shop/prod/\" }\n  - allow: [params apply]\n    to: devs\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap();
+    aws.param_hooks = Arc::new(ParamHooks::new(vec![], Arc::new(policy)));
+    aws
+}
+
+fn drifted() -> Arc<FakeAws> {
+    Arc::new(
+        FakeAws::default()
+            .with_param("/shop/prod/db-host", Plain, "db-old.internal")
+            .with_param("/shop/prod/hosts", Plain, "a,b")
+            .with_secure_param("/shop/prod/db-password", "old-pass")
+            .with_param("/shop/prod/legacy", Plain, "x"),
+    )
+}
+
+fn declared() -> Arc<crate::testing::ssm::FakeDeclared> {
+    prod(vec![
+        plain("/shop/prod/db-host", Plain, "db.internal"),
+        plain("/shop/prod/hosts", StringList, "a,b"),
+        secret("/shop/prod/db-password", SECRET),
+        plain("/shop/prod/new-flag", Plain, "on"),
+    ])
+}
+
+#[test]
+fn only_the_plan_adds_a_pin_and_anything_else_is_refused() {
+    assert_eq!(apply("params apply prod --plan 0123456789abcdef").pin.as_deref(), Some("0123456789abcdef"));
+    let err = Command::parse("params apply prod --delete").unwrap_err();
+    assert!(err.message.contains("takes an environment and nothing else"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn the_plan_is_the_diff_leaves_extras_alone_and_pins_what_it_showed() {
+    let aws = with_policy(Gateways { declared: declared(), ..FakeAws::share(&drifted()) });
+    let command = apply("params apply prod");
+
+    let plan = command.plan(&ctx(), &aws).await.unwrap();
+
+    let text = plan.lines.join("\n");
+    assert!(text.contains("• `/shop/prod/new-flag` _String_ `on`"), "{text}");
+    assert!(text.contains("• `/shop/prod/db-host`: value `db-old.internal` → `db.internal`"), "{text}");
+    assert!(text.contains("• `/shop/prod/db-password`: value differs (SecureString, compared by hash)"), "{text}");
+    assert!(text.contains("Leaves the 1 extra parameter alone: opsbot never deletes parameters"), "{text}");
+    assert!(!text.contains(SECRET) && !text.contains("old-pass"), "{text}");
+    assert_eq!(plan.verdict, Verdict::Ready);
+    let pinned = command.pinned().unwrap();
+    assert!(pinned.starts_with("params apply prod --plan "), "{pinned}");
+    assert_eq!(apply(&pinned).plan(&ctx(), &aws).await.unwrap().verdict, Verdict::Ready);
+}
+
+#[tokio::test]
+async fn a_parameter_the_requester_may_not_set_refuses_the_whole_plan_naming_it() {
+    let declared = prod(vec![
+        plain("/shop/prod/db-host", Plain, "db.internal"),
+        plain("/shop/prod/payments/api-key-id", Plain, "k-2"),
+    ]);
+    let aws = with_policy(gateways(FakeAws::default(), declared));
+
+    let plan = apply("params apply prod").plan(&ctx(), &aws).await.unwrap();
+
+    let Verdict::Denied(why) = plan.verdict else { panic!("{:?}", plan.verdict) };
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(why[0].starts_with("you may not `param set` /shop/prod/payments/api-key-id here"), "{why:?}");
+}
+
+#[tokio::test]
+async fn apply_creates_updates_and_changes_types_then_nothing_is_left_to_do() {
+    let fake = drifted();
+    let aws = with_policy(Gateways { declared: declared(), ..FakeAws::share(&fake) });
+    let command = apply("params apply prod");
+    command.plan(&ctx(), &aws).await.unwrap();
+    let command = apply(&command.pinned().unwrap());
+    command.plan(&ctx(), &aws).await.unwrap();
+
+    let outcome = command.act(&ctx(), &aws).await.unwrap();
+    let progress = command.check(&ctx(), &aws, &outcome).await.unwrap();
+
+    let writes = fake.ssm.writes.lock().unwrap().clone();
+    let written: Vec<(&str, &str)> = writes.iter().map(|w| (w.name.as_str(), w.keep.kind.label())).collect();
+    assert_eq!(
+        written,
+        [
+            ("/shop/prod/new-flag", "String"),
+            ("/shop/prod/db-host", "String"),
+            ("/shop/prod/hosts", "StringList"),
+            ("/shop/prod/db-password", "SecureString")
+        ]
+    );
+    assert!(outcome.lines.contains(&"*/shop/prod/new-flag* is now version *1*.".to_string()), "{:?}", outcome.lines);
+    assert!(
+        matches!(&progress, Progress::Done(text) if text.contains("/shop/prod/hosts: Version 2 is live.")),
+        "{progress:?}"
+    );
+    let again = apply("params apply prod").plan(&ctx(), &aws).await.unwrap();
+    assert_eq!(again.verdict, Verdict::NoOp("Parameter Store already has every declared parameter of prod".into()));
+}
+
+#[tokio::test]
+async fn a_parameter_written_since_the_plan_refuses_the_apply() {
+    let fake = drifted();
+    let aws = with_policy(Gateways { declared: declared(), ..FakeAws::share(&fake) });
+    let command = apply("params apply prod");
+    command.plan(&ctx(), &aws).await.unwrap();
+    let pinned = apply(&command.pinned().unwrap());
+    let (name, someone) = (ParamName::parse("/shop/prod/db-host").unwrap(), SlackUserId::parse("U0OTHER").unwrap());
+    let keep = aws.param_changes.settings(&name).await.unwrap();
+    aws.param_changes.put(&name, &NewValue::new("db-other.internal"), &keep, &someone).await.unwrap();
+
+    let err = pinned.act(&ctx(), &aws).await.unwrap_err();
+
+    assert!(
+        matches!(&err, GatewayError::Moved { what } if what.contains("changed since you reviewed the plan")),
+        "{err:?}"
+    );
+    assert_eq!(fake.ssm.writes.lock().unwrap().len(), 1, "only the other person's write");
+}
+
+#[tokio::test]
+async fn force_does_not_get_an_apply_past_a_parameter_the_policy_denies_and_the_refusal_is_audited() {
+    use crate::ops::Ops;
+    use crate::ports::store::AuditEvent;
+    use crate::testing::{MemoryChat, MemoryStore};
+
+    let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - deny: [param set]\n    where: { name: \"^/shop/prod/payments/\" }\n  - allow: [param set]\n    to: devs\n  - allow: [params apply]\n    to: devs\n    force: true\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Arc::new(Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap());
+    let declared = prod(vec![plain("/shop/prod/payments/key-id", Plain, "k-2")]);
+    let fake = Arc::new(FakeAws::default());
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let ops =
+        Ops::new(Gateways { declared, ..FakeAws::share(&fake) }, policy, store.clone(), chat).with_param_hooks(vec![]);
+
+    let text = ops.handle(&ctx(), "params apply prod --force").await.text();
+
+    assert!(text.contains("the policy does not allow all of it, so nothing is done"), "{text}");
+    assert!(text.contains("you may not `param set` /shop/prod/payments/key-id here"), "{text}");
+    assert!(fake.ssm.writes.lock().unwrap().is_empty());
+    let audit = store.audit.lock().unwrap();
+    assert!(audit.iter().any(|r| r.event == AuditEvent::Refused), "{audit:?}");
+}

@@ -1,0 +1,245 @@
+//! Declared parameters against Parameter Store (moto), through the
+//! production wiring: `params diff` tells missing, extra and changed apart
+//! (a SecureString by hash, never shown), an approved `params apply` makes
+//! Parameter Store match, and an apply touching a prefix the policy forbids
+//! is refused whole.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_ssm::types::ParameterType;
+use opsbot::declared::DeclaredSources;
+use opsbot::settings::{DeclaredEnv, DeclaredFrom};
+use opsbot_commands::cmd::ENTRIES;
+use opsbot_commands::context::Context;
+use opsbot_commands::ports::store::ChangeId;
+use opsbot_commands::testing::{MemoryChat, change_button};
+use opsbot_commands::values::{ChannelId, ParamPath, SlackUserId};
+use opsbot_commands::{ClickOutcome, Ops};
+use opsbot_policies::Policy;
+
+use crate::support::emulators::{emulators, unique};
+
+/// Developers may set parameters (not payments') and apply declared ones once a lead approves.
+const POLICY: &str = "roles:\n  devs: { everyone: true }\n  leads: { users: [U0LEAD] }\nrules:\n  - deny: [param set]\n    where: { name: \"/payments/\" }\n  - allow: [param set, params diff]\n    to: devs\n  - allow: [params apply]\n    to: devs\n    approval: { by: leads, ttl: 30m }\n";
+
+/// The declared secret, as the bot's environment holds it.
+const SECRET: &str = "Declared-s3cret!";
+
+struct World {
+    ops: Arc<Ops>,
+    ssm: aws_sdk_ssm::Client,
+    store: Arc<dyn opsbot::store::Storage>,
+    chat: Arc<MemoryChat>,
+    /// The bot's gateways, with the declared parameters.
+    gateways: opsbot_commands::ports::Gateways,
+    /// `/<unique>/` — the environment's prefix.
+    prefix: String,
+    file: tempfile::NamedTempFile,
+}
+
+async fn world() -> World {
+    let sdk = emulators().await.sdk_config().await;
+    let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
+    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
+    let prefix = format!("/{}/", unique("shop"));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let env = DeclaredEnv {
+        name: "prod".into(),
+        prefix: ParamPath::parse(&prefix).unwrap(),
+        from: DeclaredFrom::File(file.path().to_path_buf()),
+    };
+    let lookup = Arc::new(|name: &str| (name == "SHOP_DB_PASSWORD").then(|| SECRET.to_owned()));
+    let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk, &Default::default()))
+        .with_policy(Arc::new(policy))
+        .with_declared(Arc::new(DeclaredSources::with_env(vec![env], lookup)));
+    World {
+        ops: Arc::new(wiring.ops(store.clone(), chat.clone(), vec![])),
+        gateways: wiring.aws.clone(),
+        ssm: aws_sdk_ssm::Client::new(&sdk),
+        store,
+        chat,
+        prefix,
+        file,
+    }
+}
+
+fn as_user(user: &str, request: &str) -> Context {
+    Context {
+        request_id: request.into(),
+        user: SlackUserId::parse(user).unwrap(),
+        user_name: None,
+        groups: vec![],
+        channel: ChannelId::parse("C0OPS").unwrap(),
+        channel_name: None,
+        now: chrono::Utc::now(),
+    }
+}
+
+impl World {
+    /// Writes the declared file: `/<prefix>/<name>` for each name.
+    fn declare(&self, yaml: &str) {
+        std::fs::write(self.file.path(), yaml.replace("PFX/", &self.prefix)).unwrap();
+    }
+
+    async fn put(&self, name: &str, kind: ParameterType, value: &str) {
+        let put = self.ssm.put_parameter().name(format!("{}{name}", self.prefix)).r#type(kind).value(value);
+        put.overwrite(true).send().await.unwrap();
+    }
+
+    /// Value and type of `name`, decrypted.
+    async fn live(&self, name: &str) -> (String, String) {
+        let got = self.ssm.get_parameter().name(format!("{}{name}", self.prefix)).with_decryption(true).send().await;
+        let p = got.unwrap().parameter.unwrap();
+        (p.value.unwrap_or_default(), p.r#type.map(|t| t.as_str().to_owned()).unwrap_or_default())
+    }
+
+    async fn says(&self, text: &str) -> String {
+        self.ops.handle(&as_user("U0DEV", &unique("req")), text).await.text()
+    }
+
+    /// `U0DEV` asks for `text`, confirms, `U0LEAD` approves; returns once it has finished.
+    async fn approved(&self, text: &str) -> String {
+        let request = unique("req");
+        let dev = as_user("U0DEV", &request);
+        let plan = self.ops.handle(&dev, text).await;
+        let confirmed = self.ops.click(&dev, &change_button(&plan, "Confirm")).await;
+        assert!(matches!(confirmed, ClickOutcome::Replace(_)), "{plan:?}");
+        let approval = self.chat.messages.lock().unwrap().last().expect("an approval request").1.clone();
+        self.ops.click(&as_user("U0LEAD", &unique("click")), &change_button(&approval, "Approve")).await;
+        for _ in 0..200 {
+            let change = self.store.change(&ChangeId(request.clone())).await.unwrap().expect("the change is stored");
+            if change.state.is_final() {
+                return self.chat.messages.lock().unwrap().last().unwrap().1.text();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{request} did not finish");
+    }
+}
+
+const DECLARED: &str = "parameters:\n  PFX/db-host: { value: db.internal, description: Primary DB }\n  PFX/hosts: { type: StringList, value: \"a.internal,b.internal\" }\n  PFX/db-password: { type: SecureString, from: \"env:SHOP_DB_PASSWORD\" }\n  PFX/new-flag: { value: \"on\" }\n";
+
+async fn drifted() -> World {
+    let w = world().await;
+    w.declare(DECLARED);
+    w.put("db-host", ParameterType::String, "db-old.internal").await;
+    w.put("hosts", ParameterType::String, "a.internal,b.internal").await;
+    w.put("db-password", ParameterType::SecureString, "live-old-pass").await;
+    w.put("legacy", ParameterType::String, "x").await;
+    w
+}
+
+#[tokio::test]
+async fn params_diff_against_moto_tells_missing_changed_and_extra_apart_and_never_shows_a_secret() {
+    let w = drifted().await;
+
+    let text = w.says("params diff prod").await;
+
+    let p = &w.prefix;
+    assert!(
+        text.contains(&format!("*Missing* (declared, not in Parameter Store):\n• `{p}new-flag` _String_ `on`")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "• `{p}db-host`: value `db-old.internal` → `db.internal`; description \"(none)\" → \"Primary DB\""
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!("• `{p}db-password`: value differs (SecureString, compared by hash)")), "{text}");
+    assert!(text.contains(&format!("• `{p}hosts`: type String → StringList")), "{text}");
+    assert!(text.contains(&format!("• `{p}legacy` _String_")), "{text}");
+    assert!(!text.contains(SECRET) && !text.contains("live-old-pass"), "{text}");
+}
+
+#[tokio::test]
+async fn an_approved_params_apply_makes_parameter_store_match_and_leaves_extras() {
+    let w = drifted().await;
+
+    let last = w.approved("params apply prod").await;
+
+    assert!(last.contains(":white_check_mark:"), "{last}");
+    assert!(!last.contains(SECRET), "{last}");
+    assert_eq!(w.live("db-password").await, (SECRET.to_owned(), "SecureString".to_owned()));
+    assert_eq!(w.live("hosts").await, ("a.internal,b.internal".to_owned(), "StringList".to_owned()));
+    assert_eq!(w.live("new-flag").await, ("on".to_owned(), "String".to_owned()));
+    assert_eq!(w.live("legacy").await.0, "x", "extras are never deleted");
+    let text = w.says("params diff prod").await;
+    assert!(text.contains("Extra") && !text.contains("Missing") && !text.contains("Changed"), "{text}");
+}
+
+#[tokio::test]
+async fn an_apply_touching_a_prefix_the_policy_forbids_is_refused_whole() {
+    let w = world().await;
+    w.declare("parameters:\n  PFX/db-host: { value: db.internal }\n  PFX/payments/key-id: { value: k-2 }\n");
+
+    let text = w.says("params apply prod").await;
+
+    let p = &w.prefix;
+    assert!(text.contains("the policy does not allow all of it, so nothing is done"), "{text}");
+    assert!(text.contains(&format!("you may not `param set` {p}payments/key-id here")), "{text}");
+    let got = w.ssm.get_parameter().name(format!("{p}db-host")).send().await;
+    assert!(got.is_err(), "nothing was written: {got:?}");
+}
+
+#[tokio::test]
+async fn a_broken_declared_file_is_reported_with_its_place() {
+    let w = world().await;
+    w.declare("parameters:\n  PFX/db-host: { type: Strng, value: db.internal }\n");
+
+    let text = w.says("params diff prod").await;
+
+    let at = format!("{}:2:", w.file.path().display());
+    assert!(text.contains(&at), "the file and line: {text}");
+    assert!(
+        text.contains("type `Strng` is not one of String, StringList, SecureString — fix it and ask again"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_drift_check_posts_one_living_message_when_drift_appears_and_resolves_it_when_gone() {
+    use opsbot::notify::drift_check::DriftCheck;
+    use opsbot::settings::Secret;
+    use opsbot::slack::outbox::{Outbox, Pacing};
+    use opsbot::slack::web::SlackWeb;
+    use opsbot::store::WriteOp;
+
+    let w = world().await;
+    w.declare("parameters:\n  PFX/db-host: { value: db.internal }\n");
+    w.put("db-host", ParameterType::String, "db-old.internal").await;
+    // Nothing sends: the test reads what was queued.
+    let web = Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test"), Default::default()).unwrap());
+    let (outbox, _sender) =
+        Outbox::new(w.store.clone(), web, opsbot_commands::ports::system_clock(), Pacing::default(), "a");
+    let check = DriftCheck {
+        aws: w.gateways.clone(),
+        store: w.store.clone(),
+        outbox,
+        channel: ChannelId::parse("C0DRIFT").unwrap(),
+    };
+    let rows = || async { w.store.outbox_rows().await.unwrap() };
+
+    check.check(chrono::Utc::now()).await;
+    check.check(chrono::Utc::now()).await;
+    let posted = rows().await;
+    assert_eq!(posted.len(), 1, "one message however often the same drift is seen: {posted:?}");
+    assert_eq!((posted[0].op, posted[0].channel.as_str()), (WriteOp::Post, "C0DRIFT"));
+    assert!(posted[0].key.starts_with("drift:prod:"), "{}", posted[0].key);
+    assert!(posted[0].payload.contains("value `db-old.internal` → `db.internal`"), "{}", posted[0].payload);
+
+    w.put("db-host", ParameterType::String, "db.internal").await;
+    check.check(chrono::Utc::now()).await;
+    check.check(chrono::Utc::now()).await;
+
+    let after = rows().await;
+    let ops: Vec<WriteOp> = after.iter().map(|r| r.op).collect();
+    // Nothing was sent yet, so the outbox folds the update into the waiting post.
+    assert_eq!(ops, [WriteOp::Post, WriteOp::Reply], "{after:?}");
+    assert!(after.iter().all(|r| r.key == posted[0].key), "the same message: {after:?}");
+    assert!(after[0].payload.contains("match what is declared again"), "{}", after[0].payload);
+    assert!(after[1].payload.contains("No drift any more"), "{}", after[1].payload);
+}
