@@ -348,6 +348,7 @@ impl FakeAws {
             param_changes: aws.clone(),
             automations: aws.clone(),
             run_commands: aws.clone(),
+            documents: aws.clone(),
             param_hooks: Default::default(),
             pipeline_changes: aws.clone(),
             service_changes: aws,
