@@ -54,3 +54,23 @@ fn the_demo_shows_every_command_and_never_a_secret() {
         assert!(!out.contains(secret) && !err.contains(secret), "a SecureString value leaked: {secret}");
     }
 }
+
+/// The fenced block of README.md that starts with `first`, as lines.
+fn readme_block(first: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let lines: Vec<&str> = readme.lines().map(str::trim).collect();
+    let start = lines.iter().position(|l| *l == first).unwrap_or_else(|| panic!("README lacks {first}"));
+    lines[start..].iter().take_while(|l| !l.starts_with("```")).map(|l| (*l).to_owned()).collect()
+}
+
+#[test]
+fn the_readme_preflight_example_is_what_the_demo_prints() {
+    let block = readme_block("> run AWS-RunShellScript on tag:Environment=staging commands=uptime");
+    let typed: String =
+        block.iter().filter_map(|l| l.strip_prefix("> ")).map(|command| format!("{command}\n")).collect();
+    let (out, err, ok) = demo(&typed);
+    assert!(ok, "stderr: {err}");
+    for line in block.iter().filter(|l| !l.starts_with("> ")) {
+        assert!(out.contains(line.as_str()), "the demo does not print the README's line\n{line}\n---\n{out}");
+    }
+}

@@ -137,6 +137,8 @@ const ALARMS: (&str, &[&str]) = ("ReadAlarms", &["cloudwatch:DescribeAlarms"]);
 const PARAM_SETTINGS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParameter"]);
 const AUTOMATIONS: (&str, &[&str]) = ("ReadAutomations", &["ssm:GetAutomationExecution"]);
 const COMMAND_RUNS: (&str, &[&str]) = ("ReadRunCommands", &["ssm:ListCommandInvocations", "ssm:ListCommands"]);
+/// Preflight of `run` and `automation run`: the document and its parameters.
+const DOCUMENTS: (&str, &[&str]) = ("ReadDocuments", &["ssm:DescribeDocument"]);
 
 /// A pipeline change: its state (and following the run it starts), then `action`.
 const fn pipeline_change(action: &'static [&'static str]) -> Needs {
@@ -201,11 +203,18 @@ pub fn needs(name: &str) -> Option<Needs> {
             secure_strings: Kms::EncryptAndDecrypt,
             ..READ
         },
-        "automation run" => {
-            Needs { reads: &[AUTOMATIONS], change: &["ssm:StartAutomationExecution"], automation_roles: true, ..READ }
-        }
+        "automation run" => Needs {
+            reads: &[AUTOMATIONS, DOCUMENTS, ("ReadAutomations", &["ssm:DescribeAutomationExecutions"])],
+            change: &["ssm:StartAutomationExecution"],
+            automation_roles: true,
+            ..READ
+        },
         "automation status" => Needs { reads: &[AUTOMATIONS], ..READ },
-        "run" => Needs { reads: &[COMMAND_RUNS], change: &["ssm:SendCommand"], ..READ },
+        "run" => Needs {
+            reads: &[COMMAND_RUNS, DOCUMENTS, ("ReadManagedInstances", &["ssm:DescribeInstanceInformation"])],
+            change: &["ssm:SendCommand"],
+            ..READ
+        },
         _ => return None,
     })
 }

@@ -71,6 +71,7 @@ impl Sandbox {
             param_changes: self.clone(),
             automations: self.clone(),
             run_commands: self.clone(),
+            documents: self.clone(),
             param_hooks: Default::default(),
             pipeline_changes: self.clone(),
             service_changes: self,
