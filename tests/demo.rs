@@ -74,3 +74,19 @@ fn the_readme_preflight_example_is_what_the_demo_prints() {
         assert!(out.contains(line.as_str()), "the demo does not print the README's line\n{line}\n---\n{out}");
     }
 }
+
+#[test]
+fn the_alarm_the_story_fires_is_listed_by_alarms_until_it_recovers() {
+    // The story fires `shop-checkout-latency` after the third line and
+    // resolves it after the fifth (bot/sandbox/story.rs).
+    let (out, err, ok) = demo("whoami\nwhoami\nwhoami\nalarms\nwhoami\nalarms\n");
+    assert!(ok, "stderr: {err}");
+    let listings: Vec<&str> = out.split("\nAlarms\n").skip(1).collect();
+    assert_eq!(listings.len(), 2, "{out}");
+    let listed = |listing: &str| listing.lines().any(|l| l.starts_with("! shop-checkout-latency — in alarm"));
+    assert!(out.contains("! shop-checkout-latency is ALARM"), "the channel saw it fire:\n{out}");
+    assert!(listed(listings[0]), "firing, and `alarms` lists it:\n{}", listings[0]);
+    assert!(out.contains("shop-checkout-latency is OK again"), "{out}");
+    assert!(!listed(listings[1]), "recovered, and `alarms` no longer lists it:\n{}", listings[1]);
+    assert!(err.is_empty(), "the demo prints no warnings: {err}");
+}
