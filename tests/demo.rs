@@ -90,3 +90,22 @@ fn the_alarm_the_story_fires_is_listed_by_alarms_until_it_recovers() {
     assert!(!listed(listings[1]), "recovered, and `alarms` no longer lists it:\n{}", listings[1]);
     assert!(err.is_empty(), "the demo prints no warnings: {err}");
 }
+
+#[test]
+fn retry_on_the_storys_failed_run_retries_the_run_the_pipeline_shows() {
+    // The story's run fails after the fourth line; its Retry is choice [5]
+    // (after the approval's three and the alarm's Ack), as the README shows.
+    let (out, err, ok) = demo("whoami\nwhoami\nwhoami\nwhoami\n5\npipeline storefront-web\n");
+    assert!(ok, "stderr: {err}");
+    assert!(out.contains("execution `d3f1a2b4` failed") && out.contains("[5] Retry stage"), "{out}");
+    assert!(
+        out.contains("Plan — `pipeline retry storefront-web Build --execution d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d`"),
+        "Retry plans a retry of the run the story told:\n{out}"
+    );
+    let shown = out.split("storefront-web: Failed").nth(1).expect("`pipeline storefront-web` answers");
+    assert!(
+        shown.contains("`d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d`"),
+        "the pipeline's latest run is that one:\n{shown}"
+    );
+    assert!(shown.contains("npm test: 2 failing (checkout.spec.ts: retries the payment call)"), "{shown}");
+}

@@ -26,7 +26,11 @@ pub struct Story {
     pub sandbox: Arc<Sandbox>,
 }
 
-const EXECUTION: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";
+/// The `storefront-web` run the story tells, which the sandbox seeds as
+/// that pipeline's latest execution (so Retry on its message retries it).
+pub const STOREFRONT_RUN: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";
+/// Its source commit.
+pub const STOREFRONT_COMMIT: &str = "7d2c9e1b4a6f0c3e5d8a1b2c9f4e7d6a5b3c2e1f";
 const ALARM: &str = "shop-checkout-latency";
 
 fn event(id: &str, at: Time, detail_type: &str, source: &str, resource: String, detail: Value) -> String {
@@ -36,7 +40,7 @@ fn event(id: &str, at: Time, detail_type: &str, source: &str, resource: String, 
 }
 
 fn pipeline(id: &str, at: Time, detail_type: &str, extra: Value) -> String {
-    let mut detail = json!({"pipeline": "storefront-web", "execution-id": EXECUTION, "version": 3});
+    let mut detail = json!({"pipeline": "storefront-web", "execution-id": STOREFRONT_RUN, "version": 3});
     for (k, v) in extra.as_object().into_iter().flatten() {
         detail[k] = v.clone();
     }
@@ -63,7 +67,7 @@ pub fn demo_story(start: Time, sandbox: Arc<Sandbox>) -> Story {
 /// The story's steps, each a list of bodies.
 fn steps(start: Time) -> Vec<Vec<String>> {
     let at = |minutes: i64| start + Duration::minutes(minutes);
-    let trigger = json!({"trigger-type": "Webhook", "commit-id": "7d2c9e1b4a", "commit-message": "Checkout: retry the payment call",
+    let trigger = json!({"trigger-type": "Webhook", "commit-id": STOREFRONT_COMMIT, "commit-message": "Checkout: retry the payment call",
         "author-display-name": "li.wei"});
     let approval = json!({"region": REGION, "consoleLink": "https://console.aws.amazon.com/codesuite/codepipeline/pipelines/payments-api/view",
         "approval": {"pipelineName": "payments-api", "stageName": "ApproveProd", "actionName": "ManualApproval",
