@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use super::Sandbox;
 use super::account::{ACCOUNT_ID, REGION};
+use super::seed::pipelines::{STOREFRONT_COMMIT, STOREFRONT_RUN};
 use opsbot_commands::ports::Time;
 
 /// The story to tell and the account it is about.
@@ -26,11 +27,6 @@ pub struct Story {
     pub sandbox: Arc<Sandbox>,
 }
 
-/// The `storefront-web` run the story tells, which the sandbox seeds as
-/// that pipeline's latest execution (so Retry on its message retries it).
-pub const STOREFRONT_RUN: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";
-/// Its source commit.
-pub const STOREFRONT_COMMIT: &str = "7d2c9e1b4a6f0c3e5d8a1b2c9f4e7d6a5b3c2e1f";
 const ALARM: &str = "shop-checkout-latency";
 
 fn event(id: &str, at: Time, detail_type: &str, source: &str, resource: String, detail: Value) -> String {

@@ -11,7 +11,6 @@ use super::common::ago;
 use crate::sandbox::account::Account;
 use crate::sandbox::account::{ACCOUNT_ID, REGION};
 use crate::sandbox::pipelines::{SimPipeline, SimStage};
-use crate::sandbox::story::{STOREFRONT_COMMIT, STOREFRONT_RUN};
 
 pub(super) fn seed(account: &mut Account) {
     let now = account.now;
@@ -19,6 +18,11 @@ pub(super) fn seed(account: &mut Account) {
         account.pipelines.insert(pipeline.name.clone(), pipeline);
     }
 }
+
+/// The `storefront-web` run the demo's story tells (`sandbox::story`).
+pub const STOREFRONT_RUN: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";
+/// Its source commit.
+pub const STOREFRONT_COMMIT: &str = "7d2c9e1b4a6f0c3e5d8a1b2c9f4e7d6a5b3c2e1f";
 
 /// Its latest execution is the one the demo's story tells (`sandbox::story`):
 /// started 6 minutes ago by li.wei's push, failed 3 minutes ago at

@@ -73,10 +73,10 @@ impl ChangeCommand for PipelineStart {
                 lines,
                 verdict: Verdict::Unsafe(vec![format!(
                     "execution `{}` is still in progress{at}; a new one would supersede it or queue behind it, \
-                     as the pipeline's execution mode says — wait for it, stop it (`pipeline stop {}`), or add `{}`",
+                     as the pipeline's execution mode says — wait for it, stop it (`pipeline stop {}`), or add \
+                     `--force`",
                     short(&latest.id),
                     self.name,
-                    super::FORCE
                 )]),
             });
         }

@@ -20,10 +20,16 @@ use crate::ports::{DocumentKind, Gateways, ManagedInstance, RunningAutomation};
 use crate::spec::suggest;
 use crate::values::ssm::{DocParams, DocumentName, Targets};
 
-use super::run_command::targets_words;
-
 /// Instance ids a plan names; the rest are counted.
 const NAMED: usize = 3;
+
+/// The targets in words: "instances tagged `Environment=staging`".
+pub fn targets_words(targets: &Targets) -> String {
+    match targets {
+        Targets::Tag { key, values } => format!("instances tagged `{}={}`", esc(key), esc(&values.join(","))),
+        Targets::Instances(ids) => format!("`{}`", ids.join("`, `")),
+    }
+}
 
 /// "a Command", "an Automation", "a Session".
 fn kind_name(kind: &DocumentKind) -> String {

@@ -32,7 +32,7 @@ use crate::spec::{Spec, expect_args};
 use crate::values::ssm::{DocParams, DocumentName, Targets};
 
 use super::memo::Memo;
-use super::preflight;
+use super::preflight::{self, targets_words};
 use super::ssm::trim_output;
 
 pub const SPEC: Spec = Spec {
@@ -91,14 +91,6 @@ impl RunCommand {
     /// What a progress is bound to: the document and where it runs.
     fn what_runs(&self) -> String {
         format!("{} on {}", self.document, self.targets)
-    }
-}
-
-/// The targets in words: "instances tagged `Environment=staging`".
-pub fn targets_words(targets: &Targets) -> String {
-    match targets {
-        Targets::Tag { key, values } => format!("instances tagged `{}={}`", esc(key), esc(&values.join(","))),
-        Targets::Instances(ids) => format!("`{}`", ids.join("`, `")),
     }
 }
 
