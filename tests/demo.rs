@@ -109,3 +109,18 @@ fn retry_on_the_storys_failed_run_retries_the_run_the_pipeline_shows() {
     );
     assert!(shown.contains("npm test: 2 failing (checkout.spec.ts: retries the payment call)"), "{shown}");
 }
+
+#[test]
+fn an_approval_once_decided_shows_who_decided_and_loses_its_buttons() {
+    // A lead presses the story's [1] Approve, confirms the plan ([4]), and the
+    // account tells the decision as CodePipeline would.
+    let (out, err, ok) = demo(":as U0LEAD1\n1\n4\nwhoami\n");
+    assert!(ok, "stderr: {err}");
+    let edited = out
+        .split("── #ops (edited) ──\n")
+        .find(|m| m.starts_with("payments-api: manual approval at ApproveProd/ManualApproval"))
+        .unwrap_or_else(|| panic!("the approval's message is edited once decided:\n{out}"));
+    let message = edited.split("\n──").next().unwrap();
+    assert!(message.contains("✓ Approved at") && message.contains("U0LEAD1"), "{message}");
+    assert!(!message.contains("] Approve") && !message.contains("] Reject"), "no buttons left:\n{message}");
+}

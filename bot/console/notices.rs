@@ -122,11 +122,14 @@ impl Notices {
         Notices { service, writes, steps: Mutex::new(story.steps.into()), sandbox: story.sandbox }
     }
 
-    /// Delivers the next step's notifications and handles them (printing
-    /// their messages); nothing once the story is told.
+    /// Delivers the events the account emitted since the last step, then the
+    /// next step's notifications, and handles them (printing their
+    /// messages); only the former once the story is told.
     pub async fn next_step(&self) {
         let step = self.steps.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-        for body in step.unwrap_or_default() {
+        // What changes made at the console sent (a decided approval), then the story.
+        let emitted = self.sandbox.take_events();
+        for body in emitted.into_iter().chain(step.unwrap_or_default()) {
             self.sandbox.follow(&body);
             if let Err(err) = self.service.receive(crate::metrics::Source::Demo, body.as_bytes()).await {
                 tracing::warn!(error = %err, "a demo notification was not kept");

@@ -12,6 +12,8 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
+use super::events::event;
+
 use std::sync::Arc;
 
 use super::Sandbox;
@@ -28,12 +30,6 @@ pub struct Story {
 }
 
 const ALARM: &str = "shop-checkout-latency";
-
-fn event(id: &str, at: Time, detail_type: &str, source: &str, resource: String, detail: Value) -> String {
-    json!({"version": "0", "id": id, "detail-type": detail_type, "source": source, "account": ACCOUNT_ID,
-        "time": at.to_rfc3339(), "region": REGION, "resources": [resource], "detail": detail})
-    .to_string()
-}
 
 fn pipeline(id: &str, at: Time, detail_type: &str, extra: Value) -> String {
     let mut detail = json!({"pipeline": "storefront-web", "execution-id": STOREFRONT_RUN, "version": 3});
