@@ -124,3 +124,11 @@ fn an_approval_once_decided_shows_who_decided_and_loses_its_buttons() {
     assert!(message.contains("✓ Approved at") && message.contains("U0LEAD1"), "{message}");
     assert!(!message.contains("] Approve") && !message.contains("] Reject"), "no buttons left:\n{message}");
 }
+
+#[test]
+fn answers_that_name_what_was_not_found_print_no_warnings_on_stderr() {
+    let (out, err, ok) = demo("param get /nope\npipeline nope\nservice prod/nope\n");
+    assert!(ok, "stderr: {err}");
+    assert!(out.contains("parameter `/nope` was not found") && out.contains("pipeline `nope` was not found"), "{out}");
+    assert!(err.is_empty(), "the demo prints warnings on stderr:\n{err}");
+}
