@@ -132,3 +132,15 @@ fn answers_that_name_what_was_not_found_print_no_warnings_on_stderr() {
     assert!(out.contains("parameter `/nope` was not found") && out.contains("pipeline `nope` was not found"), "{out}");
     assert!(err.is_empty(), "the demo prints warnings on stderr:\n{err}");
 }
+
+#[test]
+fn the_readme_try_it_script_prints_the_notification_the_readme_shows() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let script = readme.lines().find_map(|l| l.strip_prefix("printf '")?.split_once("' | cargo run -- demo"));
+    let (script, _) = script.expect("README has a scripted demo");
+    let (out, err, ok) = demo(&script.replace("\\n", "\n"));
+    assert!(ok, "stderr: {err}");
+    for line in readme_block("── #ops (edited) ──").iter().filter(|l| !l.is_empty()) {
+        assert!(out.contains(line.as_str()), "the README's script does not print\n{line}\n---\n{out}");
+    }
+}
