@@ -176,6 +176,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_decided_approval_is_told_once_as_codepipelines_action_event() {
+        let sandbox = demo();
+        let state = sandbox.state(&name("payments-api")).await.unwrap();
+        let action = &state.stages.iter().find(|s| s.name == "ApproveProd").unwrap().actions[0];
+        let waiting = WaitingApproval {
+            stage: "ApproveProd".into(),
+            action: action.name.clone(),
+            token: action.token.clone().unwrap(),
+        };
+
+        sandbox.put_approval(&name("payments-api"), &waiting, ApprovalDecision::Reject, "no").await.unwrap();
+        let told = sandbox.take_events();
+
+        assert_eq!(told.len(), 1, "{told:?}");
+        let event: serde_json::Value = serde_json::from_str(&told[0]).unwrap();
+        assert_eq!(event["detail-type"], "CodePipeline Action Execution State Change");
+        assert_eq!(event["detail"]["state"], "FAILED", "a rejection fails the approval action");
+        assert_eq!(event["detail"]["execution-id"], state.latest.unwrap().id.as_str());
+        assert!(sandbox.take_events().is_empty(), "told once");
+    }
+
+    #[tokio::test]
     async fn an_unknown_pipeline_or_execution_is_not_found_like_the_aws_gateway_says() {
         let err = demo().state(&name("nope")).await.unwrap_err();
         assert!(matches!(&err, GatewayError::NotFound { what } if what == "pipeline `nope`"), "{err:?}");
