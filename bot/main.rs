@@ -12,7 +12,13 @@ use opsbot::{aws, config_cli, console, iam, policy_cli, probe_cli, store_cli, te
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" });
+    // The demo's stdout is the whole show: a "not found" it answers is not a
+    // warning for anyone, so only errors reach stderr there.
+    telemetry::init(match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Demo(_) => "error",
+        _ => "warn",
+    });
     // Before settings load: `policy lint` must report a broken file, not fail on it.
     if let Command::Policy(command) = &cli.command {
         return policy_cli::run(command, cli.config.as_deref());

@@ -1,7 +1,8 @@
 //! Logging and process signals. Logs go to stderr (stdout belongs to the
 //! console's replies): human-readable by default, JSON lines with
 //! `OPSBOT_LOG_FORMAT=json`; the level from `RUST_LOG`, else `default_level`
-//! (`info` for the server; `warn` for the console, whose stdout is the reply).
+//! (`info` for the server; `warn` for the console, whose stdout is the reply;
+//! `error` for the demo, whose stdout is the whole show).
 
 use tracing_subscriber::EnvFilter;
 

@@ -102,6 +102,38 @@ async fn parameter_history_lists_every_version_with_its_labels() {
 }
 
 #[tokio::test]
+async fn a_document_is_described_with_its_kind_and_which_parameters_are_required() {
+    let (sdk, gw) = setup().await;
+    let name = unique("Shop-Reload");
+    let content = r#"{"schemaVersion": "2.2", "description": "reload",
+      "parameters": {"service": {"type": "String"}, "mode": {"type": "String", "default": "graceful"}},
+      "mainSteps": [{"action": "aws:runShellScript", "name": "reload",
+                     "inputs": {"runCommand": ["systemctl reload {{ service }}"]}}]}"#;
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let create =
+        ssm.create_document().name(&name).content(content).document_type(aws_sdk_ssm::types::DocumentType::Command);
+    create.document_format(aws_sdk_ssm::types::DocumentFormat::Json).send().await.unwrap();
+
+    let doc = gw
+        .documents
+        .document(&opsbot_commands::values::ssm::DocumentName::parse(&name).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let missing = gw
+        .documents
+        .document(&opsbot_commands::values::ssm::DocumentName::parse(&unique("Nope")).unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(doc.kind, DocumentKind::Command);
+    let mut parameters: Vec<(&str, bool)> = doc.parameters.iter().map(|p| (p.name.as_str(), p.required)).collect();
+    parameters.sort();
+    assert_eq!(parameters, [("mode", false), ("service", true)]);
+    assert_eq!(missing, None, "a document the account cannot see is none, not an error");
+}
+
+#[tokio::test]
 async fn a_missing_parameter_is_not_found() {
     let (_, gw) = setup().await;
     let name = format!("/{}/nothing-here", unique("missing"));

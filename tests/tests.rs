@@ -26,6 +26,7 @@ mod replicas;
 mod slack_aws;
 mod slack_changes;
 mod slack_http;
+mod slack_long;
 mod slack_markup;
 mod slack_replicas;
 mod slack_socket;

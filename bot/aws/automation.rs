@@ -1,6 +1,9 @@
 //! [`Automations`] with SSM Automation: `StartAutomationExecution` and
-//! `GetAutomationExecution`. moto does not implement either; the mapping is
-//! tested with aws-smithy-mocks against the documented shapes.
+//! `GetAutomationExecution`; for preflight, `DescribeAutomationExecutions`
+//! (filtered by document and by the statuses of a run not finished) and,
+//! since its listing carries no parameters, `GetAutomationExecution` for each
+//! one found. moto implements none of these; the mapping is tested with
+//! aws-smithy-mocks against the documented shapes.
 //!
 //! The execution runs as whatever the runbook says (`AutomationAssumeRole`)
 //! or as opsbot's role; the requester (`by`) is not sent — tagging the
@@ -10,9 +13,14 @@
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::operation::RequestId;
-use aws_sdk_ssm::types::{AutomationExecution, StepExecution};
+use aws_sdk_ssm::types::{
+    AutomationExecution, AutomationExecutionFilter, AutomationExecutionFilterKey, AutomationExecutionMetadata,
+    StepExecution,
+};
 use opsbot_commands::error::{GatewayError, GatewayResult};
-use opsbot_commands::ports::{AutomationRun, AutomationStep, Automations, Receipt, RunStatus, Started};
+use opsbot_commands::ports::{
+    AutomationRun, AutomationStep, Automations, Receipt, RunStatus, RunningAutomation, Started,
+};
 use opsbot_commands::values::SlackUserId;
 use opsbot_commands::values::ssm::{DocParams, DocumentName, ExecutionId};
 
@@ -52,6 +60,34 @@ impl Automations for AwsAutomations {
         let found = self.client.get_automation_execution().automation_execution_id(id.as_str()).send().await;
         let found = found.or_gateway(&what)?;
         found.automation_execution().map(run).ok_or_else(|| GatewayError::not_found(what))
+    }
+
+    async fn running(&self, document: &DocumentName) -> GatewayResult<Vec<RunningAutomation>> {
+        let what = format!("the executions of `{document}` in progress");
+        let filter = |key, values: &[&str]| {
+            let values = values.iter().map(|v| (*v).to_owned()).collect();
+            AutomationExecutionFilter::builder().key(key).set_values(Some(values)).build()
+        };
+        let filters = [
+            filter(AutomationExecutionFilterKey::DocumentNamePrefix, &[document.as_str()]),
+            filter(AutomationExecutionFilterKey::ExecutionStatus, &["Pending", "InProgress", "Waiting"]),
+        ];
+        let filters = filters.into_iter().collect::<Result<Vec<_>, _>>();
+        let filters = filters.map_err(|e| GatewayError::other("DescribeAutomationExecutions", e))?;
+        let pages = self.client.describe_automation_executions().set_filters(Some(filters)).into_paginator();
+        let listed: Vec<AutomationExecutionMetadata> = pages.items().send().try_collect().await.or_gateway(&what)?;
+        let mut running = Vec::new();
+        // The filter is a prefix: `Shop-Flush` also lists `Shop-FlushCache`.
+        for id in listed.iter().filter(|e| e.document_name() == Some(document.as_str())) {
+            let id = id.automation_execution_id().unwrap_or_default();
+            let found = self.client.get_automation_execution().automation_execution_id(id).send().await;
+            let Some(execution) = found.or_gateway(&what)?.automation_execution else { continue };
+            let mut parameters: Vec<(String, Vec<String>)> =
+                execution.parameters.unwrap_or_default().into_iter().collect();
+            parameters.sort();
+            running.push(RunningAutomation { id: id.to_owned(), parameters: DocParams(parameters) });
+        }
+        Ok(running)
     }
 }
 
@@ -127,6 +163,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_execution_maps_its_status_steps_times_and_failure() {
+        // Only the execution of exactly this document is read, for its parameters.
         let get = mock!(Client::get_automation_execution)
             .match_requests(|req| req.automation_execution_id() == Some(ID))
             .sequence()
@@ -149,6 +186,50 @@ mod tests {
         );
         assert_eq!(run.ended.unwrap().to_rfc3339(), "2025-11-22T12:01:00.500+00:00");
         assert!(run.failure.unwrap().contains("aws:changeInstanceState"));
+    }
+
+    #[tokio::test]
+    async fn executions_in_progress_of_exactly_that_document_come_with_their_parameters() {
+        let listed = mock!(Client::describe_automation_executions)
+            .match_requests(|req| {
+                let filters: Vec<(&str, Vec<String>)> =
+                    req.filters().iter().map(|f| (f.key().as_str(), f.values().to_vec())).collect();
+                filters
+                    == [
+                        ("DocumentNamePrefix", vec!["AWS-RestartEC2Instance".into()]),
+                        ("ExecutionStatus", vec!["Pending".into(), "InProgress".into(), "Waiting".into()]),
+                    ]
+            })
+            .sequence()
+            .http_status(
+                200,
+                Some(format!(
+                    r#"{{"AutomationExecutionMetadataList": [
+                      {{"AutomationExecutionId": "{ID}", "DocumentName": "AWS-RestartEC2Instance",
+                        "AutomationExecutionStatus": "InProgress"}},
+                      {{"AutomationExecutionId": "5105a4fc-f944-11e6-9d32-8fb2db27a909",
+                        "DocumentName": "AWS-RestartEC2InstanceWithApproval", "AutomationExecutionStatus": "Waiting"}}]}}"#
+                )),
+            )
+            .build();
+        // Only the execution of exactly this document is read, for its parameters.
+        let get = mock!(Client::get_automation_execution)
+            .match_requests(|req| req.automation_execution_id() == Some(ID))
+            .sequence()
+            .http_status(200, Some(FAILED.into()))
+            .build();
+        let client: Client = mocked_client!(aws_sdk_ssm, [&listed, &get]);
+
+        let doc = DocumentName::parse("AWS-RestartEC2Instance").unwrap();
+        let running = AwsAutomations::new(client).running(&doc).await.unwrap();
+
+        assert_eq!(
+            running,
+            [RunningAutomation {
+                id: ID.into(),
+                parameters: DocParams::parse(&["InstanceId=i-0abc123def4567890".to_string()]).unwrap()
+            }]
+        );
     }
 
     #[tokio::test]

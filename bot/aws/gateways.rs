@@ -16,6 +16,7 @@ use super::ecs::AwsServices;
 use super::run_command::AwsRunCommands;
 use super::ssm::AwsParams;
 use super::ssm_changes::AwsParamChanges;
+use super::ssm_documents::AwsDocuments;
 use crate::metrics::aws::AwsCalls;
 
 /// The SDK crate `$sdk`'s client for `$config`, its calls counted by `$calls` (an [`AwsCalls`]).
@@ -40,6 +41,7 @@ pub fn gateways(sdk: &SdkConfig, calls: &AwsCalls) -> Gateways {
         param_changes: Arc::new(AwsParamChanges::new(client!(aws_sdk_ssm, sdk, calls))),
         automations: Arc::new(AwsAutomations::new(client!(aws_sdk_ssm, sdk, calls))),
         run_commands: Arc::new(AwsRunCommands::new(client!(aws_sdk_ssm, sdk, calls))),
+        documents: Arc::new(AwsDocuments::new(client!(aws_sdk_ssm, sdk, calls))),
         param_hooks: Default::default(),
         declared: std::sync::Arc::new(opsbot_commands::ports::NoDeclared),
     }

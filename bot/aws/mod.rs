@@ -11,7 +11,8 @@
 //! - `codepipeline.rs`, `ecs.rs`, `cloudwatch.rs`, `ssm.rs`: one gateway each,
 //!   with their aws-smithy-mocks tests (the only tests that build SDK types).
 //! - `ssm_changes.rs` (parameter writes), `automation.rs` (SSM Automation),
-//!   `run_command.rs` (SSM Run Command): the change ports of SSM, likewise.
+//!   `run_command.rs` (SSM Run Command), `ssm_documents.rs` (the documents
+//!   they run, for preflight): the change ports of SSM, likewise.
 //! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
 //!   requester (`aws.assume_role`).
 //!
@@ -38,6 +39,7 @@ mod identity;
 mod run_command;
 mod ssm;
 mod ssm_changes;
+mod ssm_documents;
 mod time;
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};

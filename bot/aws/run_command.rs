@@ -2,6 +2,10 @@
 //! instance ids), `ListCommands` for the command's status and counts, and
 //! `ListCommandInvocations` (paginated) for each instance — with `Details`
 //! only when the output is wanted, since it carries every step's output.
+//! For preflight, `DescribeInstanceInformation` resolves targets with its own
+//! filters (`InstanceIds`, `tag:KEY`), so no EC2 client or permission is
+//! needed, and `ListCommands` filtered by document and status finds the
+//! commands still running.
 //!
 //! The comment SSM keeps with the command (visible in the console and in
 //! CloudTrail) names the Slack user it was run for. An unknown command id
@@ -12,9 +16,13 @@
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::operation::RequestId;
-use aws_sdk_ssm::types::{CommandInvocation, Target};
+use aws_sdk_ssm::types::{
+    Command, CommandFilter, CommandFilterKey, CommandInvocation, InstanceInformationStringFilter, Target,
+};
 use opsbot_commands::error::{GatewayError, GatewayResult};
-use opsbot_commands::ports::{CommandRun, Invocation, Receipt, RunCommands, RunStatus, Started};
+use opsbot_commands::ports::{
+    CommandRun, Invocation, ManagedInstance, Receipt, RunCommands, RunStatus, RunningCommand, Started,
+};
 use opsbot_commands::values::SlackUserId;
 use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
 
@@ -85,6 +93,63 @@ impl RunCommands for AwsRunCommands {
             invocations,
         })
     }
+
+    async fn instances(&self, targets: &Targets) -> GatewayResult<Vec<ManagedInstance>> {
+        let (key, values) = match targets {
+            Targets::Tag { key, values } => (format!("tag:{key}"), values.clone()),
+            Targets::Instances(ids) => ("InstanceIds".to_owned(), ids.clone()),
+        };
+        let filter = InstanceInformationStringFilter::builder().key(key).set_values(Some(values)).build();
+        let filter = filter.map_err(|e| GatewayError::other("DescribeInstanceInformation", e))?;
+        let pages = self.client.describe_instance_information().filters(filter).into_paginator();
+        let found = pages.items().send().try_collect().await;
+        let found = found.map_err(|err| gateway_error(err, &format!("the instances of {targets}")))?;
+        let mut instances: Vec<ManagedInstance> = found
+            .iter()
+            .map(|i| ManagedInstance {
+                id: i.instance_id().unwrap_or_default().to_owned(),
+                ping: i.ping_status().map_or("Unknown", |p| p.as_str()).to_owned(),
+            })
+            .collect();
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(instances)
+    }
+
+    async fn running(&self, document: &DocumentName) -> GatewayResult<Vec<RunningCommand>> {
+        let mut running = Vec::new();
+        // One call per status: SSM takes one value per filter key.
+        for status in ["Pending", "InProgress"] {
+            let by = |key, value: &str| CommandFilter::builder().key(key).value(value).build();
+            let filters = [by(CommandFilterKey::DocumentName, document.as_str()), by(CommandFilterKey::Status, status)];
+            let filters = filters.into_iter().collect::<Result<Vec<_>, _>>();
+            let filters = filters.map_err(|e| GatewayError::other("ListCommands", e))?;
+            let pages = self.client.list_commands().set_filters(Some(filters)).into_paginator().items().send();
+            let found: Vec<Command> = pages
+                .try_collect()
+                .await
+                .map_err(|err| gateway_error(err, &format!("the commands of `{document}` in progress")))?;
+            running.extend(found.iter().map(running_command));
+        }
+        Ok(running)
+    }
+}
+
+/// Where a listed command was sent: ids, or a `tag:KEY` target (other
+/// targets, such as resource groups, are not ones opsbot sends).
+fn running_command(c: &Command) -> RunningCommand {
+    let mut instances = c.instance_ids().to_vec();
+    let mut tag = None;
+    for target in c.targets() {
+        match target.key().unwrap_or_default() {
+            "InstanceIds" => instances.extend(target.values().iter().cloned()),
+            key => {
+                if let Some(key) = key.strip_prefix("tag:") {
+                    tag = Some(Targets::Tag { key: key.to_owned(), values: target.values().to_vec() });
+                }
+            }
+        }
+    }
+    RunningCommand { id: c.command_id().unwrap_or_default().to_owned(), instances, tag }
 }
 
 fn invocation(i: &CommandInvocation, with_output: bool) -> Invocation {

@@ -121,3 +121,83 @@ async fn an_unknown_command_is_not_found() {
 
     assert_eq!(err.to_string(), format!("command `{ID}` was not found"));
 }
+
+/// DescribeInstanceInformation as documented: one instance online, one whose agent stopped answering.
+const INSTANCES: &str = r#"{"InstanceInformationList": [
+  {"InstanceId": "i-0bbbbbbbbbbbbbbbb", "PingStatus": "ConnectionLost", "ResourceType": "EC2Instance",
+   "PlatformType": "Linux", "AgentVersion": "3.3.40.0", "ComputerName": "web-2"},
+  {"InstanceId": "i-0aaaaaaaaaaaaaaaa", "PingStatus": "Online", "ResourceType": "EC2Instance",
+   "PlatformType": "Linux", "AgentVersion": "3.3.40.0", "ComputerName": "web-1"}]}"#;
+
+#[tokio::test]
+async fn a_tag_is_resolved_by_ssm_filters_to_instances_sorted_with_their_ping_status() {
+    let describe = mock!(Client::describe_instance_information)
+        .match_requests(|req| {
+            let filter = &req.filters()[0];
+            filter.key() == "tag:Role" && filter.values() == ["web".to_string()]
+        })
+        .sequence()
+        .http_status(200, Some(INSTANCES.into()))
+        .build();
+    let by_id = mock!(Client::describe_instance_information)
+        .match_requests(|req| req.filters()[0].key() == "InstanceIds")
+        .sequence()
+        .http_status(200, Some(r#"{"InstanceInformationList": []}"#.into()))
+        .build();
+    let client: Client = mocked_client!(aws_sdk_ssm, [&describe, &by_id]);
+    let commands = AwsRunCommands::new(client);
+
+    let found = commands.instances(&Targets::parse("tag:Role=web").unwrap()).await.unwrap();
+    let unknown = commands.instances(&Targets::parse("i-0cccccccccccccccc").unwrap()).await.unwrap();
+
+    let found: Vec<(&str, bool)> = found.iter().map(|i| (i.id.as_str(), i.online())).collect();
+    assert_eq!(found, [("i-0aaaaaaaaaaaaaaaa", true), ("i-0bbbbbbbbbbbbbbbb", false)]);
+    assert!(unknown.is_empty());
+}
+
+#[tokio::test]
+async fn commands_in_progress_are_listed_by_document_and_status_with_where_they_were_sent() {
+    let pending = mock!(Client::list_commands)
+        .match_requests(|req| {
+            let filters: Vec<(&str, &str)> = req.filters().iter().map(|f| (f.key().as_str(), f.value())).collect();
+            filters == [("DocumentName", "AWS-RunShellScript"), ("Status", "Pending")]
+        })
+        .sequence()
+        .http_status(
+            200,
+            Some(
+                r#"{"Commands": [{"CommandId": "c-ids", "DocumentName": "AWS-RunShellScript", "Status": "Pending",
+                   "InstanceIds": ["i-0aaaaaaaaaaaaaaaa"], "Targets": []}]}"#
+                    .into(),
+            ),
+        )
+        .build();
+    let in_progress = mock!(Client::list_commands)
+        .match_requests(|req| req.filters().iter().any(|f| f.value() == "InProgress"))
+        .sequence()
+        .http_status(
+            200,
+            Some(
+                r#"{"Commands": [{"CommandId": "c-tag", "DocumentName": "AWS-RunShellScript", "Status": "InProgress",
+                   "InstanceIds": [], "Targets": [{"Key": "tag:Environment", "Values": ["staging"]}]}]}"#
+                    .into(),
+            ),
+        )
+        .build();
+    let client: Client = mocked_client!(aws_sdk_ssm, [&pending, &in_progress]);
+
+    let running =
+        AwsRunCommands::new(client).running(&DocumentName::parse("AWS-RunShellScript").unwrap()).await.unwrap();
+
+    assert_eq!(
+        running,
+        [
+            RunningCommand { id: "c-ids".into(), instances: vec!["i-0aaaaaaaaaaaaaaaa".into()], tag: None },
+            RunningCommand {
+                id: "c-tag".into(),
+                instances: vec![],
+                tag: Some(Targets::parse("tag:Environment=staging").unwrap())
+            },
+        ]
+    );
+}

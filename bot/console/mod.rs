@@ -142,7 +142,7 @@ impl Session {
         store: Arc<dyn Storage>,
         hooks: Vec<ParamHook>,
         screen: Arc<Screen>,
-        story: Option<Vec<Vec<String>>>,
+        story: Option<crate::sandbox::story::Story>,
     ) -> Self {
         let mut ops = wiring.ops(store.clone(), Arc::new(chat::ConsoleChat::new(screen.clone())), hooks);
         let mut notices = None;
@@ -250,7 +250,7 @@ pub async fn start(
     store: Arc<dyn Storage>,
     hooks: Vec<ParamHook>,
     who: ConsoleUser,
-    story: Option<Vec<Vec<String>>>,
+    story: Option<crate::sandbox::story::Story>,
 ) -> std::io::Result<()> {
     let session = Session::new(wiring, store, hooks, Screen::new(std::io::stdout()), story);
     session.ops.recover().await;

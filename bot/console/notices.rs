@@ -21,6 +21,8 @@ use opsbot_commands::values::ChannelId;
 use super::screen::Screen;
 use crate::notify::intake::Inbox;
 use crate::notify::service::{Notifications, Writes};
+use crate::sandbox::Sandbox;
+use crate::sandbox::story::Story;
 use crate::slack::outbox::{OutboxError, Write};
 use crate::store::{LivingRecord, Storage};
 
@@ -111,18 +113,24 @@ pub struct Notices {
     service: Arc<Notifications>,
     writes: Arc<ConsoleWrites>,
     steps: Mutex<VecDeque<Vec<String>>>,
+    /// The account the story is about, which follows each event told.
+    sandbox: Arc<Sandbox>,
 }
 
 impl Notices {
-    pub fn new(service: Arc<Notifications>, writes: Arc<ConsoleWrites>, steps: Vec<Vec<String>>) -> Self {
-        Notices { service, writes, steps: Mutex::new(steps.into()) }
+    pub fn new(service: Arc<Notifications>, writes: Arc<ConsoleWrites>, story: Story) -> Self {
+        Notices { service, writes, steps: Mutex::new(story.steps.into()), sandbox: story.sandbox }
     }
 
-    /// Delivers the next step's notifications and handles them (printing
-    /// their messages); nothing once the story is told.
+    /// Delivers the events the account emitted since the last step, then the
+    /// next step's notifications, and handles them (printing their
+    /// messages); only the former once the story is told.
     pub async fn next_step(&self) {
         let step = self.steps.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-        for body in step.unwrap_or_default() {
+        // What changes made at the console sent (a decided approval), then the story.
+        let emitted = self.sandbox.take_events();
+        for body in emitted.into_iter().chain(step.unwrap_or_default()) {
+            self.sandbox.follow(&body);
             if let Err(err) = self.service.receive(crate::metrics::Source::Demo, body.as_bytes()).await {
                 tracing::warn!(error = %err, "a demo notification was not kept");
             }
@@ -139,7 +147,7 @@ pub fn demo_notices(
     screen: Arc<Screen>,
     policy: Arc<opsbot_policies::Policy>,
     pipelines: Arc<dyn opsbot_commands::ports::Pipelines>,
-    story: Vec<Vec<String>>,
+    story: Story,
 ) -> (Arc<Notifications>, Arc<Notices>) {
     let settings = crate::settings::NotificationSettings {
         default_channel: Some(ChannelId::parse("ops").expect("a valid channel name")),

@@ -142,6 +142,8 @@ const LIVE_PARAMS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameter
 const PARAM_SETTINGS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParameter"]);
 const AUTOMATIONS: (&str, &[&str]) = ("ReadAutomations", &["ssm:GetAutomationExecution"]);
 const COMMAND_RUNS: (&str, &[&str]) = ("ReadRunCommands", &["ssm:ListCommandInvocations", "ssm:ListCommands"]);
+/// Preflight of `run` and `automation run`: the document and its parameters.
+const DOCUMENTS: (&str, &[&str]) = ("ReadDocuments", &["ssm:DescribeDocument"]);
 
 /// A pipeline change: its state (and following the run it starts), then `action`.
 const fn pipeline_change(action: &'static [&'static str]) -> Needs {
@@ -215,11 +217,18 @@ pub fn needs(name: &str) -> Option<Needs> {
             secure_strings: Kms::EncryptAndDecrypt,
             ..READ
         },
-        "automation run" => {
-            Needs { reads: &[AUTOMATIONS], change: &["ssm:StartAutomationExecution"], automation_roles: true, ..READ }
-        }
+        "automation run" => Needs {
+            reads: &[AUTOMATIONS, DOCUMENTS, ("ReadAutomations", &["ssm:DescribeAutomationExecutions"])],
+            change: &["ssm:StartAutomationExecution"],
+            automation_roles: true,
+            ..READ
+        },
         "automation status" => Needs { reads: &[AUTOMATIONS], ..READ },
-        "run" => Needs { reads: &[COMMAND_RUNS], change: &["ssm:SendCommand"], ..READ },
+        "run" => Needs {
+            reads: &[COMMAND_RUNS, DOCUMENTS, ("ReadManagedInstances", &["ssm:DescribeInstanceInformation"])],
+            change: &["ssm:SendCommand"],
+            ..READ
+        },
         _ => return None,
     })
 }

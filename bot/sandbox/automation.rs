@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use opsbot_commands::ports::{AutomationRun, AutomationStep, Automations, Receipt, RunStatus, Started};
+use opsbot_commands::ports::{
+    AutomationRun, AutomationStep, Automations, Document, Documents, Receipt, RunStatus, RunningAutomation, Started,
+};
 use opsbot_commands::values::SlackUserId;
 use opsbot_commands::values::ssm::{DocParams, DocumentName, ExecutionId};
 use opsbot_commands::{GatewayError, GatewayResult};
@@ -14,23 +16,25 @@ use tokio::time::Instant;
 
 use super::Sandbox;
 use super::account::ACCOUNT_ID;
-use super::ssm::{SimAutomation, automation_steps};
+use super::ssm::{SimAutomation, automation_steps, document};
 
 #[async_trait]
 impl Automations for Sandbox {
-    async fn start(
-        &self,
-        document: &DocumentName,
-        _parameters: &DocParams,
-        by: &SlackUserId,
-    ) -> GatewayResult<Started> {
+    async fn start(&self, document: &DocumentName, parameters: &DocParams, by: &SlackUserId) -> GatewayResult<Started> {
         let steps = automation_steps(document.as_str())
             .ok_or_else(|| GatewayError::not_found(format!("automation document `{document}`")))?;
         Ok(self.update(|account| {
             let id = account.ssm.next_id();
             let started_at = account.ssm.now(account.now);
             let by = format!("arn:aws:sts::{ACCOUNT_ID}:assumed-role/opsbot/{by}");
-            let sim = SimAutomation { document: document.to_string(), steps, started: Instant::now(), started_at, by };
+            let sim = SimAutomation {
+                document: document.to_string(),
+                steps,
+                started: Instant::now(),
+                started_at,
+                by,
+                parameters: parameters.clone(),
+            };
             account.ssm.automations.insert(id.clone(), sim);
             Started { receipt: Receipt { request_id: Some(format!("sandbox-automation-{id}")) }, id }
         }))
@@ -39,6 +43,26 @@ impl Automations for Sandbox {
     async fn execution(&self, id: &ExecutionId) -> GatewayResult<AutomationRun> {
         self.read(|account| account.ssm.automations.get(id.as_str()).map(|sim| view(id, sim)))
             .ok_or_else(|| GatewayError::not_found(format!("automation execution `{id}`")))
+    }
+
+    async fn running(&self, document: &DocumentName) -> GatewayResult<Vec<RunningAutomation>> {
+        Ok(self.read(|account| {
+            let automations = account.ssm.automations.iter().filter(|(_, sim)| sim.document == document.as_str());
+            automations
+                .filter_map(|(id, sim)| {
+                    let run = view(&ExecutionId::parse(id).ok()?, sim);
+                    (!run.status.is_final())
+                        .then(|| RunningAutomation { id: id.clone(), parameters: sim.parameters.clone() })
+                })
+                .collect()
+        }))
+    }
+}
+
+#[async_trait]
+impl Documents for Sandbox {
+    async fn document(&self, name: &DocumentName) -> GatewayResult<Option<Document>> {
+        Ok(document(name.as_str()))
     }
 }
 

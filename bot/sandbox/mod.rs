@@ -36,6 +36,7 @@ pub mod account;
 pub mod alarms;
 pub mod automation;
 pub mod ecs;
+pub mod events;
 pub mod params;
 pub mod pipelines;
 pub mod run_command;
@@ -71,11 +72,18 @@ impl Sandbox {
             param_changes: self.clone(),
             automations: self.clone(),
             run_commands: self.clone(),
+            documents: self.clone(),
             param_hooks: Default::default(),
             declared: std::sync::Arc::new(opsbot_commands::ports::NoDeclared),
             pipeline_changes: self.clone(),
             service_changes: self,
         }
+    }
+
+    /// The events the account emitted since the last call, oldest first (the
+    /// demo delivers them to its notifier after each command line).
+    pub fn take_events(&self) -> Vec<String> {
+        self.update(|account| std::mem::take(&mut account.events))
     }
 
     /// Reads the account under the lock.

@@ -228,12 +228,12 @@ async fn the_demo_approves_payments_and_watches_it_deploy() {
 #[tokio::test(start_paused = true)]
 async fn the_demo_retries_storefronts_build_until_it_is_deployed() {
     let out = console(&asked_and_approved("pipeline retry storefront-web Build")).await;
-    assert!(out.contains("• Build failed 19m ago: JobFailed — Build failed: npm ERR!"), "the plan shows why:\n{out}");
-    assert!(out.contains("is at Build (2 of 3): Build in progress."), "{out}");
+    assert!(out.contains("• UnitTests failed 3m ago: JobFailed — npm test: 2 failing"), "the plan shows why:\n{out}");
+    assert!(out.contains("is at Build (2 of 3): UnitTests in progress."), "{out}");
     assert!(out.contains("is at Deploy (3 of 3): Deploy in progress."), "{out}");
     assert!(
         out.contains(
-            "✓ Retrying Build of storefront-web in execution `b8d3e5f1`.\nExecution `b8d3e5f1` succeeded after"
+            "✓ Retrying Build of storefront-web in execution `d3f1a2b4`.\nExecution `d3f1a2b4` succeeded after"
         ),
         "{out}"
     );

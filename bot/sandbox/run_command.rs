@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use opsbot_commands::ports::{CommandRun, Invocation, Receipt, RunCommands, RunStatus, Started};
+use opsbot_commands::ports::{
+    CommandRun, Invocation, ManagedInstance, Receipt, RunCommands, RunStatus, RunningCommand, Started,
+};
 use opsbot_commands::values::SlackUserId;
 use opsbot_commands::values::ssm::{DocParams, DocumentName, Targets};
 use opsbot_commands::{GatewayError, GatewayResult};
@@ -109,6 +111,37 @@ impl RunCommands for Sandbox {
         self.read(|account| account.ssm.commands.get(id).map(|sim| view(account, id, sim, with_output)))
             .ok_or_else(|| GatewayError::not_found(format!("command `{id}`")))
     }
+
+    /// Every sandbox instance is online; ids it does not have are left out.
+    async fn instances(&self, targets: &Targets) -> GatewayResult<Vec<ManagedInstance>> {
+        Ok(self.read(|account| {
+            let ssm = &account.ssm;
+            let ids = match targets {
+                Targets::Tag { key, values } => ssm.tagged(key, values),
+                Targets::Instances(ids) => ids.iter().filter(|id| ssm.instances.contains_key(*id)).cloned().collect(),
+            };
+            let mut found: Vec<ManagedInstance> =
+                ids.into_iter().map(|id| ManagedInstance { id, ping: "Online".into() }).collect();
+            found.sort_by(|a, b| a.id.cmp(&b.id));
+            found
+        }))
+    }
+
+    /// Commands not finished, with the instances they were sent to (the
+    /// sandbox resolves a tag when it sends, as SSM does).
+    async fn running(&self, document: &DocumentName) -> GatewayResult<Vec<RunningCommand>> {
+        Ok(self.read(|account| {
+            let commands = account.ssm.commands.iter().filter(|(_, sim)| sim.document == document.as_str());
+            commands
+                .filter(|(id, sim)| !view(account, id, sim, false).status.is_final())
+                .map(|(id, sim)| RunningCommand {
+                    id: id.clone(),
+                    instances: sim.invocations.iter().map(|i| i.instance.clone()).collect(),
+                    tag: None,
+                })
+                .collect()
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -172,5 +205,30 @@ mod tests {
         let id = send_to(&sandbox, "tag:Environment=stagin", "uptime").await.unwrap().id;
         let run = sandbox.status(&id, false).await.unwrap();
         assert_eq!((run.targets, run.invocations.len()), (0, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_command_is_running_on_its_instances_until_the_last_one_finishes() {
+        let sandbox = demo();
+        let doc = DocumentName::parse("AWS-RunShellScript").unwrap();
+        let id = send_to(&sandbox, "tag:Environment=staging", "uptime").await.unwrap().id;
+
+        let running = sandbox.running(&doc).await.unwrap();
+        tokio::time::advance(Duration::from_secs(30)).await;
+        let later = sandbox.running(&doc).await.unwrap();
+
+        assert_eq!(running.len(), 1);
+        assert_eq!((running[0].id.as_str(), running[0].instances.len()), (id.as_str(), 2));
+        assert!(later.is_empty(), "{later:?}");
+    }
+
+    #[tokio::test]
+    async fn targets_resolve_to_the_accounts_instances_and_unknown_ids_are_left_out() {
+        let sandbox = demo();
+        let tagged = sandbox.instances(&Targets::parse("tag:Role=web").unwrap()).await.unwrap();
+        let listed = sandbox.instances(&Targets::parse("i-0a1b2c3d4e5f60011,i-0123456789abcdef0").unwrap()).await;
+        assert_eq!(tagged.len(), 3);
+        assert!(tagged.iter().all(ManagedInstance::online));
+        assert_eq!(listed.unwrap().iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["i-0a1b2c3d4e5f60011"]);
     }
 }

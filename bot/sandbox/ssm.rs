@@ -17,7 +17,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use opsbot_commands::ports::Time;
+use opsbot_commands::ports::{Document, DocumentKind, DocumentParameter, Time};
+use opsbot_commands::values::ssm::DocParams;
 use tokio::time::Instant;
 
 /// A managed instance: its Name tag and every tag.
@@ -43,6 +44,8 @@ pub struct SimAutomation {
     pub started: Instant,
     pub started_at: Time,
     pub by: String,
+    /// As started: what tells two executions' targets apart.
+    pub parameters: DocParams,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +138,30 @@ pub fn automation_steps(document: &str) -> Option<Vec<SimStep>> {
     })
 }
 
+/// A document of the catalog as `DescribeDocument` tells it: its kind and
+/// `(parameter, required)` as AWS declares them for the AWS-owned ones.
+pub fn document(name: &str) -> Option<Document> {
+    let (kind, parameters): (DocumentKind, &[(&str, bool)]) = match name {
+        "AWS-RunShellScript" => {
+            (DocumentKind::Command, &[("commands", true), ("workingDirectory", false), ("executionTimeout", false)])
+        }
+        "Shop-ReloadConfig" => (DocumentKind::Command, &[]),
+        "AWS-RunPatchBaseline" => (DocumentKind::Command, &[("Operation", false), ("RebootOption", false)]),
+        "AWS-RestartEC2Instance" => {
+            (DocumentKind::Automation, &[("InstanceId", true), ("AutomationAssumeRole", false)])
+        }
+        "Shop-FlushCache" => (DocumentKind::Automation, &[("Tier", false)]),
+        "Shop-MigrateLegacy" => (DocumentKind::Automation, &[]),
+        _ => return None,
+    };
+    let parameters =
+        parameters.iter().map(|(name, required)| DocumentParameter { name: (*name).to_owned(), required: *required });
+    Some(Document { kind, parameters: parameters.collect() })
+}
+
 /// Whether the sandbox knows the command document `document`.
 pub fn knows_command(document: &str) -> bool {
-    matches!(document, "AWS-RunShellScript" | "Shop-ReloadConfig" | "AWS-RunPatchBaseline")
+    self::document(document).is_some_and(|d| d.kind == DocumentKind::Command)
 }
 
 /// What a command document prints on an instance, and whether it fails;

@@ -4,24 +4,35 @@
 //! Build, `shop-checkout-latency` fires and recovers, and `payments-api` waits
 //! for a lead's approval. One step per command line (see
 //! `console::notices`), times from `start` on, a minute apart.
+//!
+//! The account follows the story ([`Story::sandbox`], see
+//! [`Sandbox::follow`]): as an alarm's event is told, the sandbox's alarm
+//! takes that state, so `alarms` lists the alarm the channel just saw fire.
 
 use chrono::Duration;
 use serde_json::{Value, json};
 
+use super::events::event;
+
+use std::sync::Arc;
+
+use super::Sandbox;
 use super::account::{ACCOUNT_ID, REGION};
+use super::seed::pipelines::{STOREFRONT_COMMIT, STOREFRONT_RUN};
 use opsbot_commands::ports::Time;
 
-const EXECUTION: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";
-const ALARM: &str = "shop-checkout-latency";
-
-fn event(id: &str, at: Time, detail_type: &str, source: &str, resource: String, detail: Value) -> String {
-    json!({"version": "0", "id": id, "detail-type": detail_type, "source": source, "account": ACCOUNT_ID,
-        "time": at.to_rfc3339(), "region": REGION, "resources": [resource], "detail": detail})
-    .to_string()
+/// The story to tell and the account it is about.
+pub struct Story {
+    /// Each step's notification bodies.
+    pub steps: Vec<Vec<String>>,
+    /// Follows every body as it is told.
+    pub sandbox: Arc<Sandbox>,
 }
 
+const ALARM: &str = "shop-checkout-latency";
+
 fn pipeline(id: &str, at: Time, detail_type: &str, extra: Value) -> String {
-    let mut detail = json!({"pipeline": "storefront-web", "execution-id": EXECUTION, "version": 3});
+    let mut detail = json!({"pipeline": "storefront-web", "execution-id": STOREFRONT_RUN, "version": 3});
     for (k, v) in extra.as_object().into_iter().flatten() {
         detail[k] = v.clone();
     }
@@ -40,10 +51,15 @@ fn alarm(id: &str, at: Time, state: &str, reason: &str) -> String {
     event(id, at, "CloudWatch Alarm State Change", "aws.cloudwatch", arn, detail)
 }
 
+/// The demo's story about `sandbox`, from `start` on.
+pub fn demo_story(start: Time, sandbox: Arc<Sandbox>) -> Story {
+    Story { steps: steps(start), sandbox }
+}
+
 /// The story's steps, each a list of bodies.
-pub fn demo_story(start: Time) -> Vec<Vec<String>> {
+fn steps(start: Time) -> Vec<Vec<String>> {
     let at = |minutes: i64| start + Duration::minutes(minutes);
-    let trigger = json!({"trigger-type": "Webhook", "commit-id": "7d2c9e1b4a", "commit-message": "Checkout: retry the payment call",
+    let trigger = json!({"trigger-type": "Webhook", "commit-id": STOREFRONT_COMMIT, "commit-message": "Checkout: retry the payment call",
         "author-display-name": "li.wei"});
     let approval = json!({"region": REGION, "consoleLink": "https://console.aws.amazon.com/codesuite/codepipeline/pipelines/payments-api/view",
         "approval": {"pipelineName": "payments-api", "stageName": "ApproveProd", "actionName": "ManualApproval",

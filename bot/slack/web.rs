@@ -50,6 +50,8 @@ pub const PATIENCE: Duration = Duration::from_secs(10 * 60);
 /// Longest back-off between two tries of a call.
 const BACKOFF_CAP: Duration = Duration::from_secs(15);
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
+/// Posts a `response_url` accepts (Slack: 5 within 30 minutes).
+const RESPONSE_URL_USES: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -106,18 +108,26 @@ impl SlackWeb {
         self.metrics.slack_call(method, outcome, started.elapsed());
     }
 
-    /// Posts a message (in a thread when `thread_ts` is given); returns its ts.
+    /// Posts a reply (in a thread when `thread_ts` is given); returns the ts
+    /// of its first message. A reply too long for one message continues in
+    /// the same thread — the first message's own when it started none.
     pub async fn post_message(
         &self,
         channel: &ChannelId,
         thread_ts: Option<&str>,
         reply: &Reply,
     ) -> Result<String, WebError> {
-        let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), blocks::content(reply));
-        req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        let res = retry(self, "chat.postMessage", || session.chat_post_message(&req), classify).await?;
-        Ok(res.ts.to_string())
+        let (mut first, mut thread) = (None, thread_ts.map(str::to_owned));
+        for content in blocks::messages(reply) {
+            let mut req = sm::SlackApiChatPostMessageRequest::new(channel.as_str().into(), content);
+            req.thread_ts = thread.as_deref().map(|ts| sm::SlackTs::new(ts.into()));
+            let res = retry(self, "chat.postMessage", || session.chat_post_message(&req), classify).await?;
+            let ts = res.ts.to_string();
+            thread.get_or_insert_with(|| ts.clone());
+            first.get_or_insert(ts);
+        }
+        Ok(first.unwrap_or_default())
     }
 
     /// Replaces the content of a message the bot posted.
@@ -162,14 +172,15 @@ impl SlackWeb {
         thread_ts: Option<&str>,
         reply: &Reply,
     ) -> Result<(), WebError> {
-        let mut req = sm::SlackApiChatPostEphemeralRequest::new(
-            channel.as_str().into(),
-            user.as_str().into(),
-            blocks::content(reply),
-        );
-        req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
         let session = self.client.open_session(&self.bot_token);
-        retry(self, "chat.postEphemeral", || session.chat_post_ephemeral(&req), classify).await.map(drop)
+        // A reply too long for one message follows in more, in order.
+        for content in blocks::messages(reply) {
+            let mut req =
+                sm::SlackApiChatPostEphemeralRequest::new(channel.as_str().into(), user.as_str().into(), content);
+            req.thread_ts = thread_ts.map(|ts| sm::SlackTs::new(ts.into()));
+            retry(self, "chat.postEphemeral", || session.chat_post_ephemeral(&req), classify).await?;
+        }
+        Ok(())
     }
 
     /// The user's display name (cached; `None` when Slack cannot tell).
@@ -235,23 +246,40 @@ impl SlackWeb {
         self.respond_as(response_url, reply, Respond::Note).await
     }
 
+    /// A reply too long for one message is posted as several, in order: the
+    /// first as `how` says, the others as new messages to the same audience.
+    /// A `response_url` takes [`RESPONSE_URL_USES`] posts, so a reply needing
+    /// more ends with a last message saying how many did not fit, and why.
     async fn respond_as(&self, response_url: &str, reply: &Reply, how: Respond) -> Result<(), WebError> {
-        let mut body = serde_json::to_value(blocks::content(reply)).expect("message content serialises");
-        let visibility = match reply.visibility {
-            opsbot_commands::Visibility::InChannel => "in_channel",
-            opsbot_commands::Visibility::Ephemeral => "ephemeral",
+        let visibility = match (reply.visibility, &how) {
+            (_, Respond::Note) | (opsbot_commands::Visibility::Ephemeral, _) => "ephemeral",
+            (opsbot_commands::Visibility::InChannel, _) => "in_channel",
         };
-        match how {
-            Respond::New => body["response_type"] = visibility.into(),
-            // The replaced message keeps its audience; Slack ignores response_type here.
-            Respond::ReplaceOriginal => body["replace_original"] = true.into(),
-            Respond::Note => {
-                body["response_type"] = "ephemeral".into();
-                body["replace_original"] = false.into();
-            }
+        let mut messages = blocks::messages(reply);
+        if messages.len() > RESPONSE_URL_USES {
+            let left = messages.len() - (RESPONSE_URL_USES - 1);
+            messages.truncate(RESPONSE_URL_USES - 1);
+            let note = Reply::ephemeral("The rest of this answer was not sent").section(mrkdwn!(
+                "… {} more messages of this answer not sent: Slack takes {} answers to a command; narrow the question",
+                left,
+                RESPONSE_URL_USES
+            ));
+            messages.extend(blocks::messages(&note));
         }
-        let body = Bytes::from(body.to_string());
-        retry(self, "response_url", || self.post_json(response_url, body.clone()), classify_http).await
+        for (n, content) in messages.into_iter().enumerate() {
+            let mut body = serde_json::to_value(content).expect("message content serialises");
+            match (&how, n) {
+                // The replaced message keeps its audience; Slack ignores response_type here.
+                (Respond::ReplaceOriginal, 0) => body["replace_original"] = true.into(),
+                _ => {
+                    body["response_type"] = visibility.into();
+                    body["replace_original"] = false.into();
+                }
+            }
+            let body = Bytes::from(body.to_string());
+            retry(self, "response_url", || self.post_json(response_url, body.clone()), classify_http).await?;
+        }
+        Ok(())
     }
 
     async fn post_json(&self, url: &str, body: Bytes) -> Result<(), HttpFailure> {

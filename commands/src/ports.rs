@@ -863,6 +863,16 @@ pub struct AutomationStep {
 pub trait Automations: Send + Sync {
     async fn start(&self, document: &DocumentName, parameters: &DocParams, by: &SlackUserId) -> GatewayResult<Started>;
     async fn execution(&self, id: &ExecutionId) -> GatewayResult<AutomationRun>;
+    /// Executions of `document` still pending or in progress, with the
+    /// parameters each was started with (to tell whether one runs on the
+    /// same targets).
+    async fn running(&self, document: &DocumentName) -> GatewayResult<Vec<RunningAutomation>>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningAutomation {
+    pub id: String,
+    pub parameters: DocParams,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -903,6 +913,68 @@ pub trait RunCommands: Send + Sync {
     ) -> GatewayResult<Started>;
     /// The command and every invocation; their output only `with_output`.
     async fn status(&self, id: &str, with_output: bool) -> GatewayResult<CommandRun>;
+    /// The SSM-managed instances `targets` name: those with the tag, or those
+    /// of the listed ids SSM manages (an id SSM does not know is left out),
+    /// sorted by id.
+    async fn instances(&self, targets: &Targets) -> GatewayResult<Vec<ManagedInstance>>;
+    /// Commands of `document` still pending or in progress.
+    async fn running(&self, document: &DocumentName) -> GatewayResult<Vec<RunningCommand>>;
+}
+
+/// An instance SSM manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedInstance {
+    pub id: String,
+    /// Whether its agent answers (`PingStatus` `Online`); otherwise what SSM
+    /// says instead (`ConnectionLost`, `Inactive`).
+    pub ping: String,
+}
+
+impl ManagedInstance {
+    pub fn online(&self) -> bool {
+        self.ping == "Online"
+    }
+}
+
+/// A Run Command command that has not finished, and where it was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningCommand {
+    pub id: String,
+    /// Its instance ids, when it was sent to ids.
+    pub instances: Vec<String>,
+    /// Its tag target, when it was sent to a tag.
+    pub tag: Option<Targets>,
+}
+
+/// What kind of work an SSM document describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// Run Command.
+    Command,
+    Automation,
+    /// Anything else (`Session`, `Package`, ...), as SSM names it.
+    Other(String),
+}
+
+/// An SSM document as `DescribeDocument` tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub kind: DocumentKind,
+    pub parameters: Vec<DocumentParameter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentParameter {
+    pub name: String,
+    /// SSM requires a parameter that has no default value.
+    pub required: bool,
+}
+
+/// SSM documents (shared by Run Command and Automation).
+#[async_trait]
+pub trait Documents: Send + Sync {
+    /// The document, or `None` when this account cannot see one by that name.
+    async fn document(&self, name: &DocumentName) -> GatewayResult<Option<Document>>;
 }
 
 /// Everything the commands reach, bundled for [`crate::ops::Ops`].
@@ -917,6 +989,7 @@ pub struct Gateways {
     pub param_changes: std::sync::Arc<dyn ParamChanges>,
     pub automations: std::sync::Arc<dyn Automations>,
     pub run_commands: std::sync::Arc<dyn RunCommands>,
+    pub documents: std::sync::Arc<dyn Documents>,
     /// What runs after a parameter change (`on_param_change`); none unless
     /// `Ops::with_param_hooks` sets them.
     pub param_hooks: std::sync::Arc<ParamHooks>,

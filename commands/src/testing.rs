@@ -368,6 +368,7 @@ impl FakeAws {
             param_changes: aws.clone(),
             automations: aws.clone(),
             run_commands: aws.clone(),
+            documents: aws.clone(),
             param_hooks: Default::default(),
             declared: std::sync::Arc::new(crate::ports::NoDeclared),
             pipeline_changes: aws.clone(),

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::SimPipeline;
 use crate::sandbox::Sandbox;
+use crate::sandbox::events;
 
 impl Sandbox {
     /// Runs `f` on pipeline `name`, brought up to the present, under the lock.
@@ -97,18 +98,31 @@ impl PipelineChanges for Sandbox {
         decision: ApprovalDecision,
         summary: &str,
     ) -> GatewayResult<Applied> {
-        self.with_pipeline(name, |p| {
+        let decided = self.with_pipeline(name, |p| {
             let WaitingApproval { stage, action, token } = approval;
             let at = p.stages.iter().enumerate().find_map(|(s, sim)| {
                 (sim.name == *stage).then(|| sim.actions.iter().position(|a| a.name == *action).map(|a| (s, a)))?
             });
             let what = || GatewayError::not_found(format!("approval {stage}/{action} of pipeline `{name}`"));
-            let done = p.decide(at.ok_or_else(what)?, token, decision, summary, Instant::now());
+            let at = at.ok_or_else(what)?;
+            let execution = p.stages[at.0].execution_id.clone().unwrap_or_default();
+            let done = p.decide(at, token, decision, summary, Instant::now());
             if done {
                 p.log.push(format!("{decision:?} {stage}/{action}: {summary}"));
             }
-            Ok(applied(done, "approval", name))
-        })
+            let approved = matches!(decision, ApprovalDecision::Approve);
+            let event = done.then(|| {
+                events::approval_decided(name.as_str(), &execution, stage, action, approved, chrono::Utc::now())
+            });
+            Ok((applied(done, "approval", name), event))
+        })?;
+        // As CodePipeline does, the decision is told as an event (the
+        // approval's message then shows who decided, without buttons).
+        let (applied, event) = decided;
+        if let Some(event) = event {
+            self.update(|account| account.events.push(event));
+        }
+        Ok(applied)
     }
 }
 
@@ -159,6 +173,28 @@ mod tests {
         assert_eq!(approval.category, ActionCategory::Approval);
         assert!(approval.external_url.as_deref().unwrap().starts_with("https://"));
         assert!(approval.token.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_decided_approval_is_told_once_as_codepipelines_action_event() {
+        let sandbox = demo();
+        let state = sandbox.state(&name("payments-api")).await.unwrap();
+        let action = &state.stages.iter().find(|s| s.name == "ApproveProd").unwrap().actions[0];
+        let waiting = WaitingApproval {
+            stage: "ApproveProd".into(),
+            action: action.name.clone(),
+            token: action.token.clone().unwrap(),
+        };
+
+        sandbox.put_approval(&name("payments-api"), &waiting, ApprovalDecision::Reject, "no").await.unwrap();
+        let told = sandbox.take_events();
+
+        assert_eq!(told.len(), 1, "{told:?}");
+        let event: serde_json::Value = serde_json::from_str(&told[0]).unwrap();
+        assert_eq!(event["detail-type"], "CodePipeline Action Execution State Change");
+        assert_eq!(event["detail"]["state"], "FAILED", "a rejection fails the approval action");
+        assert_eq!(event["detail"]["execution-id"], state.latest.unwrap().id.as_str());
+        assert!(sandbox.take_events().is_empty(), "told once");
     }
 
     #[tokio::test]

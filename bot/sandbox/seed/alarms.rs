@@ -27,6 +27,8 @@ pub(super) fn seed(account: &mut Account) {
             "prod",
             "payments",
         ),
+        // OK until the demo's story fires it (`sandbox::story`).
+        ok("shop-checkout-latency", "AWS/ApplicationELB TargetResponseTime", ago(now, 1440 + 40), "0.870", "2.0"),
         ok("shop-orders-queue-age", "AWS/SQS ApproximateAgeOfOldestMessage", ago(now, 185), "4.0", "300.0"),
         Alarm {
             reason: Some("Insufficient Data: 5 datapoints were unknown.".into()),

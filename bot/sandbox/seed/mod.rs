@@ -23,7 +23,7 @@ mod alarms;
 mod common;
 mod ecs;
 mod params;
-mod pipelines;
+pub(crate) mod pipelines;
 
 /// The demo account with times relative to `now`.
 pub fn demo(now: Time) -> Account {

@@ -1,4 +1,5 @@
-//! Demo pipelines: `storefront-web` failed in Build (a retry passes),
+//! Demo pipelines: `storefront-web` failed in Build, at the run the demo's
+//! story tells (a retry passes),
 //! `payments-api` waits at `ApproveProd` (approve it and DeployProd runs),
 //! `catalog-service` succeeded. Each has Source → Build → Deploy stages, a
 //! GitHub commit and a trigger.
@@ -18,31 +19,50 @@ pub(super) fn seed(account: &mut Account) {
     }
 }
 
+/// The `storefront-web` run the demo's story tells (`sandbox::story`).
+pub const STOREFRONT_RUN: &str = "d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d";
+/// Its source commit.
+pub const STOREFRONT_COMMIT: &str = "7d2c9e1b4a6f0c3e5d8a1b2c9f4e7d6a5b3c2e1f";
+
+/// Its latest execution is the one the demo's story tells (`sandbox::story`):
+/// started 6 minutes ago by li.wei's push, failed 3 minutes ago at
+/// Build/UnitTests — so a Retry on the story's message retries this run.
+/// An earlier failed run, by maria, stays in its history.
 fn storefront_web(now: Time) -> SimPipeline {
-    let (commit, message) =
-        ("a3f9c2e71b4d5e8f90a1b2c3d4e5f60718293a4b", "checkout: apply promo codes before tax (#1482)");
-    let build = ActionState {
+    let (commit, message) = (STOREFRONT_COMMIT, "Checkout: retry the payment call");
+    let earlier = ("a3f9c2e71b4d5e8f90a1b2c3d4e5f60718293a4b", "checkout: apply promo codes before tax (#1482)");
+    let tests = ActionState {
         error: Some(ActionError {
             code: Some("JobFailed".into()),
-            message: "Build failed: npm ERR! Test suite failed: 3 tests failed in checkout.spec.ts".into(),
+            message: "npm test: 2 failing (checkout.spec.ts: retries the payment call)".into(),
         }),
         external_url: Some(codebuild_url("storefront-web", "4f1c9e2a-7d3b-4a8e-b6c5-1e0f2d3c4b5a")),
-        ..ran("Build", ActionCategory::Build, ExecStatus::Failed, ago(now, 19))
+        ..ran("UnitTests", ActionCategory::Test, ExecStatus::Failed, ago(now, 3))
     };
     SimPipeline::seeded(
         name("storefront-web"),
         now,
-        vec![Execution {
-            id: "b8d3e5f1-4c2a-4f7e-9a61-0d2c7e3f9a14".into(),
-            status: ExecStatus::Failed,
-            started: Some(ago(now, 26)),
-            updated: Some(ago(now, 19)),
-            trigger: Some("Webhook (GitHub push by maria)".into()),
-            revisions: vec![revision("storefront-web", commit, message)],
-        }],
         vec![
-            stage("Source", vec![source("storefront-web", commit, message, ago(now, 25))]),
-            stage("Build", vec![build]),
+            Execution {
+                id: "b8d3e5f1-4c2a-4f7e-9a61-0d2c7e3f9a14".into(),
+                status: ExecStatus::Failed,
+                started: Some(ago(now, 26)),
+                updated: Some(ago(now, 19)),
+                trigger: Some("Webhook (GitHub push by maria)".into()),
+                revisions: vec![revision("storefront-web", earlier.0, earlier.1)],
+            },
+            Execution {
+                id: STOREFRONT_RUN.into(),
+                status: ExecStatus::Failed,
+                started: Some(ago(now, 6)),
+                updated: Some(ago(now, 3)),
+                trigger: Some("Webhook (GitHub push by li.wei)".into()),
+                revisions: vec![revision("storefront-web", commit, message)],
+            },
+        ],
+        vec![
+            stage("Source", vec![source("storefront-web", commit, message, ago(now, 5))]),
+            stage("Build", vec![tests]),
             stage("Deploy", vec![idle("Deploy", ActionCategory::Deploy)]),
         ],
     )

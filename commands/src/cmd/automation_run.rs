@@ -7,9 +7,11 @@
 //! will be sent. Verify: `GetAutomationExecution` until a final status; the
 //! message shows the step running now, and at the end every step.
 //!
-//! Nothing is pinned: the plan reads nothing from AWS (it shows the document
-//! and the parameters exactly as they will be sent), so there is no target
-//! that could move between plan and act.
+//! Preflight ([`super::preflight`]), at plan time and again right before
+//! starting: the document exists, is an Automation runbook, declares every
+//! parameter given and gets every required one; no execution of it with the
+//! same parameters is still pending or in progress. Nothing is pinned: the
+//! plan shows the document and the parameters exactly as they will be sent.
 
 use std::time::Duration;
 
@@ -20,12 +22,13 @@ use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
-use crate::ports::{Gateways, RunStatus};
+use crate::ports::{DocumentKind, Gateways, RunStatus};
 use crate::spec::{Spec, expect_args};
 use crate::values::ssm::{DocParams, DocumentName, ExecutionId};
 
 use super::automation_status::{progress, summary};
 use super::memo::Memo;
+use super::preflight;
 
 pub const SPEC: Spec = Spec {
     name: "automation run",
@@ -69,13 +72,16 @@ impl CommandDef for AutomationRun {
 
 #[async_trait]
 impl ChangeCommand for AutomationRun {
-    async fn plan(&self, _ctx: &Context, _aws: &Gateways) -> GatewayResult<Plan> {
+    async fn plan(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
         let mut lines = vec![format!("Start Automation *{}*", esc(self.document.as_str()))];
         if self.parameters.is_empty() {
             lines.push("with the document's default parameters".into());
         }
         lines.extend(self.parameters.lines().into_iter().map(|l| format!("• {l}")));
-        Ok(Plan { lines, verdict: Verdict::Ready })
+        let mut reasons = preflight::document(aws, &self.document, DocumentKind::Automation, &self.parameters).await?;
+        reasons.extend(preflight::automation_in_progress(aws, &self.document, &self.parameters).await?);
+        let verdict = if reasons.is_empty() { Verdict::Ready } else { Verdict::Unsafe(reasons) };
+        Ok(Plan { lines, verdict })
     }
 
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {
@@ -140,9 +146,60 @@ mod tests {
     #[tokio::test]
     async fn the_plan_shows_the_document_and_parameters_as_sent() {
         let c = run("automation run Shop-FlushCache Tier=web");
-        let plan = c.plan(&ctx(), &FakeAws::default().gateways()).await.unwrap();
+        let plan = c.plan(&ctx(), &FakeAws::default().with_ssm_catalog().gateways()).await.unwrap();
         assert_eq!(plan.lines, ["Start Automation *Shop-FlushCache*", "• `Tier` = `web`"]);
         assert_eq!(plan.verdict, Verdict::Ready);
+    }
+
+    async fn refusal(aws: FakeAws, text: &str) -> Vec<String> {
+        match run(text).plan(&ctx(), &aws.gateways()).await.unwrap().verdict {
+            Verdict::Unsafe(reasons) => reasons,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_runbook_or_a_command_document_is_refused() {
+        let aws = || FakeAws::default().with_ssm_catalog();
+        let reasons = refusal(aws(), "automation run Shop-FlushCahce").await;
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].starts_with("there is no SSM document `Shop-FlushCahce` in this account"), "{reasons:?}");
+        let reasons = refusal(aws(), "automation run AWS-RunShellScript commands=uptime").await;
+        assert_eq!(reasons, ["`AWS-RunShellScript` is a Command document, not an Automation one"]);
+    }
+
+    #[tokio::test]
+    async fn a_misspelt_parameter_gets_a_suggestion_and_a_missing_required_one_is_named() {
+        let reasons =
+            refusal(FakeAws::default().with_ssm_catalog(), "automation run AWS-RestartEC2Instance InstanceID=i-1")
+                .await;
+        assert_eq!(
+            reasons,
+            [
+                "`AWS-RestartEC2Instance` has no parameter `InstanceID` — did you mean `InstanceId`?",
+                "`AWS-RestartEC2Instance` needs `InstanceId` (no default value): add `Name=value` for each",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_execution_with_the_same_parameters_still_running_refuses_and_another_does_not() {
+        let aws = || {
+            let aws = FakeAws::default().with_ssm_catalog();
+            aws.ssm.running_automations.lock().unwrap().push(crate::ports::RunningAutomation {
+                id: "exec-theirs".into(),
+                parameters: DocParams::parse(&["InstanceId=i-1".to_string()]).unwrap(),
+            });
+            aws
+        };
+        let reasons = refusal(aws(), "automation run AWS-RestartEC2Instance InstanceId=i-1").await;
+        assert_eq!(
+            reasons,
+            ["execution `exec-theirs` of `AWS-RestartEC2Instance` with the same parameters is still running — \
+              wait for it (`automation status exec-theirs`) or stop it"]
+        );
+        let other = run("automation run AWS-RestartEC2Instance InstanceId=i-2");
+        assert_eq!(other.plan(&ctx(), &aws().gateways()).await.unwrap().verdict, Verdict::Ready);
     }
 
     #[tokio::test]

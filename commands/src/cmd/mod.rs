@@ -91,6 +91,7 @@ pub mod pipeline_retry;
 pub mod pipeline_start;
 pub mod pipeline_stop;
 pub mod pipelines;
+pub mod preflight;
 pub mod restart;
 #[cfg(test)]
 mod resume_tests;

@@ -3,10 +3,12 @@
 //! stage by stage until it succeeds, fails, is stopped, or waits for an
 //! approval.
 //!
-//! Need: a start always does something, so there is no no-op. Safe: an
-//! execution still in progress is not a reason to refuse — depending on the
-//! pipeline's execution mode the new one supersedes it or queues — but the
-//! plan says so, with where the running one is.
+//! Need: a start always does something, so there is no no-op. Safe: not
+//! while an execution is in progress — depending on the pipeline's execution
+//! mode a new one would supersede it (abandoning what it was doing) or queue
+//! behind it, neither of which someone asking to "start" may expect. The
+//! refusal says where the running one is; `--force` (where a policy allows
+//! it) starts anyway, and the plan says so.
 
 use std::time::Duration;
 
@@ -62,16 +64,21 @@ impl CommandDef for PipelineStart {
 impl ChangeCommand for PipelineStart {
     async fn plan(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
         let state = aws.pipelines.state(&self.name).await?;
-        let mut lines = vec![format!("*{}*: start a new execution from the latest source revision", self.name)];
+        let lines = vec![format!("*{}*: start a new execution from the latest source revision", self.name)];
         if let Some(latest) = state.latest.as_ref().filter(|e| e.status == ExecStatus::InProgress) {
             let at = follow::waiting_approval(&state, &latest.id, None)
                 .map(|at| format!(", waiting for approval at *{at}*"))
                 .unwrap_or_default();
-            lines.push(format!(
-                ":warning: execution `{}` is still in progress{at}; the new one supersedes it or queues behind it, \
-                 as the pipeline's execution mode says",
-                short(&latest.id)
-            ));
+            return Ok(Plan {
+                lines,
+                verdict: Verdict::Unsafe(vec![format!(
+                    "execution `{}` is still in progress{at}; a new one would supersede it or queue behind it, \
+                     as the pipeline's execution mode says — wait for it, stop it (`pipeline stop {}`), or add \
+                     `--force`",
+                    short(&latest.id),
+                    self.name,
+                )]),
+            });
         }
         Ok(Plan { lines, verdict: Verdict::Ready })
     }

@@ -36,15 +36,16 @@ fn pipeline_name_alone_still_reads_the_pipeline() {
 }
 
 #[tokio::test]
-async fn the_plan_says_when_another_execution_is_still_in_progress() {
+async fn a_start_is_refused_while_another_execution_is_in_progress_saying_where_it_is() {
     let aws = FakeAws::default().with_pipeline_state(pay("exec-1")).gateways();
     let plan = start("pipeline start pay").plan(&ctx(), &aws).await.unwrap();
-    assert_eq!(plan.verdict, Verdict::Ready);
-    assert_eq!(plan.lines[0], "*pay*: start a new execution from the latest source revision");
-    assert!(plan.lines[1].contains("`exec-1` is still in progress, waiting for approval at *Approve/Approve*"));
+    assert_eq!(plan.lines, ["*pay*: start a new execution from the latest source revision"]);
+    let Verdict::Unsafe(reasons) = plan.verdict else { panic!("{:?}", plan.verdict) };
+    assert!(reasons[0].contains("`exec-1` is still in progress, waiting for approval at *Approve/Approve*"));
+    assert!(reasons[0].ends_with("stop it (`pipeline stop pay`), or add `--force`"), "{reasons:?}");
 
     let idle = FakeAws::default().with_pipeline_state(web("exec-1", Succeeded, all(Some(Succeeded)))).gateways();
-    assert_eq!(start("pipeline start web").plan(&ctx(), &idle).await.unwrap().lines.len(), 1);
+    assert_eq!(start("pipeline start web").plan(&ctx(), &idle).await.unwrap().verdict, Verdict::Ready);
 }
 
 #[tokio::test]

@@ -7,11 +7,13 @@
 //! instance ends as failed — "nothing matched `tag:Environment=stagin`" is
 //! what people need to hear, even though SSM calls it a success.
 //!
-//! Nothing is pinned: the plan resolves nothing (it shows the document, the
-//! targets and the parameters exactly as sent), so there is no target that
-//! could move between plan and act. What is reviewed is the selector
-//! (`tag:Environment=staging`); which instances it matches is SSM's to
-//! resolve when the command is sent, and the report names each one.
+//! Preflight ([`super::preflight`]), at plan time and again right before
+//! sending: the document exists, is a Command document and takes these
+//! parameters; the targets resolve to SSM-managed instances online (the plan
+//! says how many, and which); no command of the same document still runs on
+//! any of them. Nothing is pinned: what is reviewed is the selector
+//! (`tag:Environment=staging`); SSM resolves it again when the command is
+//! sent, and the report names each instance reached.
 //!
 //! This file also owns how a command's progress and result read
 //! ([`progress`], [`report`]), for the `on_param_change` follow-ups too.
@@ -25,11 +27,12 @@ use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::mrkdwn::esc;
-use crate::ports::{CommandRun, Gateways, Invocation, RunStatus};
+use crate::ports::{CommandRun, DocumentKind, Gateways, Invocation, RunStatus};
 use crate::spec::{Spec, expect_args};
 use crate::values::ssm::{DocParams, DocumentName, Targets};
 
 use super::memo::Memo;
+use super::preflight::{self, targets_words};
 use super::ssm::trim_output;
 
 pub const SPEC: Spec = Spec {
@@ -91,20 +94,18 @@ impl RunCommand {
     }
 }
 
-/// The targets in words: "instances tagged `Environment=staging`".
-pub fn targets_words(targets: &Targets) -> String {
-    match targets {
-        Targets::Tag { key, values } => format!("instances tagged `{}={}`", esc(key), esc(&values.join(","))),
-        Targets::Instances(ids) => format!("`{}`", ids.join("`, `")),
-    }
-}
-
 #[async_trait]
 impl ChangeCommand for RunCommand {
-    async fn plan(&self, _ctx: &Context, _aws: &Gateways) -> GatewayResult<Plan> {
+    async fn plan(&self, _ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
         let mut lines = vec![format!("Run *{}* on {}", esc(self.document.as_str()), targets_words(&self.targets))];
         lines.extend(self.parameters.lines().into_iter().map(|l| format!("• {l}")));
-        Ok(Plan { lines, verdict: Verdict::Ready })
+        let mut reasons = preflight::document(aws, &self.document, DocumentKind::Command, &self.parameters).await?;
+        let resolved = preflight::targets(aws, &self.targets).await?;
+        lines.extend(resolved.lines);
+        reasons.extend(resolved.reasons);
+        reasons.extend(preflight::command_in_progress(aws, &self.document, &resolved.instances).await?);
+        let verdict = if reasons.is_empty() { Verdict::Ready } else { Verdict::Unsafe(reasons) };
+        Ok(Plan { lines, verdict })
     }
 
     async fn act(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Outcome> {

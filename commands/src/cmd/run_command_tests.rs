@@ -43,11 +43,16 @@ fn policies_see_the_document_and_the_targets() {
 #[tokio::test]
 async fn the_plan_names_the_document_targets_and_parameters() {
     let c = run("run AWS-RunShellScript on tag:Environment=staging commands=uptime");
-    let plan = c.plan(&ctx(), &FakeAws::default().gateways()).await.unwrap();
+    let plan = c.plan(&ctx(), &FakeAws::default().with_ssm_catalog().gateways()).await.unwrap();
     assert_eq!(
         plan.lines,
-        ["Run *AWS-RunShellScript* on instances tagged `Environment=staging`", "• `commands` = `uptime`"]
+        [
+            "Run *AWS-RunShellScript* on instances tagged `Environment=staging`",
+            "• `commands` = `uptime`",
+            "Resolves to 2 instances (`i-0abc123def4567890`, `i-0abc123def4567891`)"
+        ]
     );
+    assert_eq!(plan.verdict, Verdict::Ready);
 }
 
 #[tokio::test]
@@ -122,4 +127,114 @@ fn a_report_lists_many_instances_briefly_and_keeps_output_within_bounds() {
     assert_eq!(text.matches("Output of").count(), 3);
     let output: usize = text.split("```").skip(1).step_by(2).map(|o| o.chars().count()).sum();
     assert!(output <= OUTPUT_MAX + 10, "{output}");
+}
+
+async fn refusal(aws: FakeAws, text: &str) -> Vec<String> {
+    match run(text).plan(&ctx(), &aws.gateways()).await.unwrap().verdict {
+        Verdict::Unsafe(reasons) => reasons,
+        other => panic!("{text}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_tag_that_matches_no_managed_instance_is_refused_saying_what_was_looked_for() {
+    let reasons = refusal(
+        FakeAws::default().with_ssm_catalog(),
+        "run AWS-RunShellScript on tag:Environment=stagin commands=uptime",
+    )
+    .await;
+    assert_eq!(reasons, ["no SSM-managed instance matches: looked for instances tagged `Environment=stagin`"]);
+}
+
+#[tokio::test]
+async fn listed_instances_ssm_does_not_manage_or_that_are_offline_are_refused() {
+    let aws = FakeAws::default().with_ssm_catalog().with_instance("i-0dead000000000001", "ConnectionLost", &[]);
+    let reasons = refusal(
+        aws,
+        "run AWS-RunShellScript on i-0abc123def4567890,i-0dead000000000001,i-0feed000000000001 commands=uptime",
+    )
+    .await;
+    assert_eq!(
+        reasons,
+        [
+            "SSM does not manage `i-0feed000000000001` — no such instance, or its SSM agent or instance profile is missing",
+            "not online in SSM: `i-0dead000000000001` (ConnectionLost)",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_tag_warns_about_offline_instances_and_refuses_when_none_is_online() {
+    let web = [("Role", "web")];
+    let some = FakeAws::default()
+        .with_ssm_catalog()
+        .with_instance("i-0web0000000000001", "Online", &web)
+        .with_instance("i-0web0000000000002", "Inactive", &web);
+    let plan =
+        run("run AWS-RunShellScript on tag:Role=web commands=uptime").plan(&ctx(), &some.gateways()).await.unwrap();
+    assert_eq!(plan.verdict, Verdict::Ready);
+    assert_eq!(
+        plan.lines[2..],
+        [
+            "Resolves to 2 instances (`i-0web0000000000001`, `i-0web0000000000002`)",
+            ":warning: not online in SSM, so the command will not reach them: `i-0web0000000000002` (Inactive)",
+        ]
+    );
+
+    let none = FakeAws::default().with_ssm_catalog().with_instance("i-0web0000000000002", "Inactive", &web);
+    let reasons = refusal(none, "run AWS-RunShellScript on tag:Role=web commands=uptime").await;
+    assert!(
+        reasons[0].starts_with("none of the instances matching instances tagged `Role=web` is online"),
+        "{reasons:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_document_must_exist_take_the_parameters_given_and_get_the_required_ones() {
+    let aws = || FakeAws::default().with_ssm_catalog();
+    let reasons = refusal(aws(), "run AWS-RunShellScript on tag:Environment=staging command=uptime").await;
+    assert_eq!(
+        reasons,
+        [
+            "`AWS-RunShellScript` has no parameter `command` — did you mean `commands`?",
+            "`AWS-RunShellScript` needs `commands` (no default value): add `Name=value` for each",
+        ]
+    );
+    let reasons = refusal(aws(), "run Shop-FlushCache on tag:Environment=staging").await;
+    assert_eq!(reasons, ["`Shop-FlushCache` is an Automation document, not a Command one"]);
+    let reasons = refusal(aws(), "run AWS-RunShelScript on tag:Environment=staging commands=uptime").await;
+    assert!(reasons[0].starts_with("there is no SSM document `AWS-RunShelScript`"), "{reasons:?}");
+}
+
+#[tokio::test]
+async fn a_command_of_the_same_document_still_running_on_a_shared_instance_refuses_the_run() {
+    let busy = |instances: &[&str], tag: Option<&str>| {
+        let aws = FakeAws::default().with_ssm_catalog();
+        aws.ssm.running_commands.lock().unwrap().push(crate::ports::RunningCommand {
+            id: "cmd-theirs".into(),
+            instances: instances.iter().map(|i| (*i).to_owned()).collect(),
+            tag: tag.map(|t| Targets::parse(t).unwrap()),
+        });
+        aws
+    };
+    let by_id = refusal(
+        busy(&["i-0abc123def4567891"], None),
+        "run AWS-RunShellScript on tag:Environment=staging commands=uptime",
+    )
+    .await;
+    assert_eq!(
+        by_id,
+        ["command `cmd-theirs` of `AWS-RunShellScript` is still running on `i-0abc123def4567891` — \
+          wait for it to finish, or cancel it in SSM"]
+    );
+    let by_tag = refusal(
+        busy(&[], Some("tag:Environment=staging")),
+        "run AWS-RunShellScript on i-0abc123def4567890 commands=uptime",
+    )
+    .await;
+    assert!(by_tag[0].contains("still running on `i-0abc123def4567890`"), "{by_tag:?}");
+
+    let elsewhere = run("run AWS-RunShellScript on i-0abc123def4567890 commands=uptime");
+    let plan = elsewhere.plan(&ctx(), &busy(&["i-0other00000000001"], None).gateways()).await.unwrap();
+    assert_eq!(plan.verdict, Verdict::Ready);
 }

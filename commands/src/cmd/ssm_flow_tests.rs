@@ -121,10 +121,11 @@ async fn a_change_outside_every_prefix_runs_no_hook() {
 
 #[tokio::test(start_paused = true)]
 async fn an_automation_that_never_ends_is_reported_as_timed_out() {
-    let stuck = automation("Shop-Migrate", RunStatus::InProgress, &[("migrate", RunStatus::InProgress)]);
-    let w = world(&["automation run"], FakeAws::default().with_automation_states(vec![stuck]), vec![]);
+    let stuck = automation("Shop-FlushCache", RunStatus::InProgress, &[("flush", RunStatus::InProgress)]);
+    let fake = FakeAws::default().with_ssm_catalog().with_automation_states(vec![stuck]);
+    let w = world(&["automation run"], fake, vec![]);
 
-    confirm_and_finish(&w, "automation run Shop-Migrate").await;
+    confirm_and_finish(&w, "automation run Shop-FlushCache").await;
 
     let last = w.chat.texts().last().unwrap().clone();
     assert!(last.contains(":x:") && last.contains("still not finished after 1h"), "{last}");
@@ -135,7 +136,7 @@ async fn an_automation_that_never_ends_is_reported_as_timed_out() {
 #[tokio::test(start_paused = true)]
 async fn a_run_command_that_never_ends_is_reported_as_timed_out() {
     let stuck = command("AWS-RunShellScript", RunStatus::InProgress, &[("i-1", RunStatus::InProgress, "")]);
-    let w = world(&["run"], FakeAws::default().with_command_states(vec![stuck]), vec![]);
+    let w = world(&["run"], FakeAws::default().with_ssm_catalog().with_command_states(vec![stuck]), vec![]);
 
     confirm_and_finish(&w, "run AWS-RunShellScript on tag:Environment=staging commands=uptime").await;
 
@@ -156,6 +157,33 @@ async fn a_param_change_whose_follow_up_never_ends_times_out_with_the_version_li
     let last = w.chat.texts().last().unwrap().clone();
     assert!(last.contains("is now version *2*") && last.contains("still not finished after 15m"), "{last}");
     assert_eq!(w.aws.ssm.writes.lock().unwrap().len(), 1, "written once, whatever happens after");
+}
+
+#[tokio::test]
+async fn a_run_that_became_unsafe_before_it_was_confirmed_is_refused_audited_and_not_sent() {
+    let w = world(&["run"], FakeAws::default().with_ssm_catalog(), vec![]);
+    let plan = w.ops.handle(&ctx(), "run AWS-RunShellScript on i-0abc123def4567890 commands=uptime").await;
+    assert!(plan.text().contains("Resolves to 1 instance (`i-0abc123def4567890`)"), "{}", plan.text());
+    w.aws.ssm.running_commands.lock().unwrap().push(crate::ports::RunningCommand {
+        id: "cmd-theirs".into(),
+        instances: vec![],
+        tag: Some(Targets::parse("tag:Environment=staging").unwrap()),
+    });
+
+    w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
+    for _ in 0..200 {
+        if w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap().state.is_final() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    assert!(w.aws.ssm.sent.lock().unwrap().is_empty(), "nothing sent");
+    let refused = w.store.audit.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(refused.event, crate::ports::store::AuditEvent::Refused);
+    let detail = refused.detail.unwrap_or_default();
+    assert!(detail.contains("command `cmd-theirs` of `AWS-RunShellScript` is still running"), "{detail}");
+    assert!(w.chat.texts().last().unwrap().contains("it became unsafe since it was planned"), "{:?}", w.chat.texts());
 }
 
 #[tokio::test]

@@ -31,6 +31,13 @@ pub struct FakeSsm {
     pub sent: Mutex<Vec<(String, Targets, DocParams)>>,
     /// What `status` answers, one state per call (outputs only when asked for).
     pub command_states: Mutex<VecDeque<CommandRun>>,
+    /// The documents `document` knows, by name.
+    pub documents: BTreeMap<String, Document>,
+    /// The managed instances: id, ping status, tags.
+    pub instances: Vec<(String, String, BTreeMap<String, String>)>,
+    /// What `running` answers; tests add to it while a change waits.
+    pub running_commands: Mutex<Vec<RunningCommand>>,
+    pub running_automations: Mutex<Vec<RunningAutomation>>,
 }
 
 /// One write: a new value, or the value of an earlier version (`restored`).
@@ -78,6 +85,43 @@ impl FakeAws {
     pub(super) fn param_names(&self) -> std::collections::BTreeSet<String> {
         let written: Vec<String> = self.ssm.writes.lock().unwrap().iter().map(|w| w.name.clone()).collect();
         self.params.keys().cloned().chain(written).collect()
+    }
+
+    /// A document of `kind` with `(parameter, required)` parameters.
+    pub fn with_document(mut self, name: &str, kind: DocumentKind, parameters: &[(&str, bool)]) -> Self {
+        let parameters =
+            parameters.iter().map(|(name, required)| DocumentParameter { name: (*name).into(), required: *required });
+        self.ssm.documents.insert(name.into(), Document { kind, parameters: parameters.collect() });
+        self
+    }
+
+    /// A managed instance whose agent answers `ping`, with `tags`.
+    pub fn with_instance(mut self, id: &str, ping: &str, tags: &[(&str, &str)]) -> Self {
+        let tags = tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        self.ssm.instances.push((id.into(), ping.into(), tags));
+        self
+    }
+
+    /// What the SSM change tests run against: `AWS-RunShellScript` (needs
+    /// `commands`), the runbooks `AWS-RestartEC2Instance` (needs
+    /// `InstanceId`), `Shop-FlushCache` and `Doc` (all optional), and two
+    /// online instances tagged `Environment=staging`.
+    pub fn with_ssm_catalog(self) -> Self {
+        let staging = [("Environment", "staging")];
+        self.with_document(
+            "AWS-RunShellScript",
+            DocumentKind::Command,
+            &[("commands", true), ("workingDirectory", false)],
+        )
+        .with_document(
+            "AWS-RestartEC2Instance",
+            DocumentKind::Automation,
+            &[("InstanceId", true), ("AutomationAssumeRole", false)],
+        )
+        .with_document("Shop-FlushCache", DocumentKind::Automation, &[("Tier", false)])
+        .with_document("Doc", DocumentKind::Automation, &[])
+        .with_instance("i-0abc123def4567890", "Online", &staging)
+        .with_instance("i-0abc123def4567891", "Online", &staging)
     }
 
     pub fn with_param_settings(mut self, name: &str, settings: ParamSettings) -> Self {
@@ -201,6 +245,19 @@ impl Automations for FakeAws {
         self.check()?;
         next(&self.ssm.automation_states).ok_or_else(|| GatewayError::not_found(format!("automation execution `{id}`")))
     }
+
+    async fn running(&self, _document: &DocumentName) -> GatewayResult<Vec<RunningAutomation>> {
+        self.check()?;
+        Ok(self.ssm.running_automations.lock().unwrap().clone())
+    }
+}
+
+#[async_trait]
+impl Documents for FakeAws {
+    async fn document(&self, name: &DocumentName) -> GatewayResult<Option<Document>> {
+        self.check()?;
+        Ok(self.ssm.documents.get(name.as_str()).cloned())
+    }
 }
 
 #[async_trait]
@@ -227,6 +284,28 @@ impl RunCommands for FakeAws {
             run.invocations.iter_mut().for_each(|i| i.output = None);
         }
         Ok(run)
+    }
+
+    async fn instances(&self, targets: &Targets) -> GatewayResult<Vec<ManagedInstance>> {
+        self.check()?;
+        let hit = |(id, _, tags): &&(String, String, BTreeMap<String, String>)| match targets {
+            Targets::Tag { key, values } => tags.get(key).is_some_and(|v| values.contains(v)),
+            Targets::Instances(ids) => ids.contains(id),
+        };
+        let mut found: Vec<ManagedInstance> = self
+            .ssm
+            .instances
+            .iter()
+            .filter(hit)
+            .map(|(id, ping, _)| ManagedInstance { id: id.clone(), ping: ping.clone() })
+            .collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
+    }
+
+    async fn running(&self, _document: &DocumentName) -> GatewayResult<Vec<RunningCommand>> {
+        self.check()?;
+        Ok(self.ssm.running_commands.lock().unwrap().clone())
     }
 }
 
