@@ -13,8 +13,13 @@ use crate::file::{Entries, RawRole};
 use crate::policy::Role;
 
 /// The named arguments `where:` may test (what commands pass in `Request::args`).
-pub const ARGUMENTS: [&str; 11] =
-    ["service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster"];
+/// `account` is the configured account name (`aws.accounts`) a command acts
+/// in; every command carries it when it acts in a named account, none when it
+/// acts in the bot's own.
+pub const ARGUMENTS: [&str; 12] = [
+    "service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster",
+    "account",
+];
 
 /// Approval requests expire after this unless the rule says otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);
