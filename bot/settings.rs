@@ -38,7 +38,7 @@ mod version;
 
 pub use store::StoreChoice;
 
-pub use aws::AssumeRoleSettings;
+pub use aws::{AccountSettings, AccountsSettings, AssumeRoleSettings, SHORTEST as SHORTEST_SESSION};
 pub use error::SettingsError;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
 pub use version::{PolicyVersion, settings_besides_policy};
@@ -165,6 +165,9 @@ pub struct Settings {
     /// The role changes run as, assumed for each requester (`aws.assume_role`);
     /// `None`: changes run with the bot's own credentials.
     pub assume_role: Option<AssumeRoleSettings>,
+    /// Other AWS accounts commands may name and notifications are named by
+    /// (`aws.accounts`, `aws.default_account`); empty: the bot's own only.
+    pub accounts: AccountsSettings,
     /// The configured policy; `None` means the built-in one (reads for
     /// everyone, changes for no one).
     pub policy: Option<Arc<Policy>>,
@@ -195,6 +198,7 @@ impl Default for Settings {
             retention: crate::store::Retention::default(),
             on_param_change: Vec::new(),
             assume_role: None,
+            accounts: AccountsSettings::default(),
             policy: None,
             policy_version: PolicyVersion::builtin(chrono::Utc::now()),
             config_file: None,
@@ -255,8 +259,9 @@ impl Settings {
         if let Some(hooks) = keep(problems, hooks::compile(path, &file.on_param_change)) {
             self.on_param_change = hooks;
         }
-        if let Some(role) = keep(problems, aws::compile(path, &file.aws)) {
-            self.assume_role = role;
+        if let Some(aws) = keep(problems, aws::compile(path, &file.aws)) {
+            self.assume_role = aws.assume_role;
+            self.accounts = aws.accounts;
         }
         if let Some(notifications) = keep(problems, notifications::compile(path, &file.notifications)) {
             self.notifications = notifications;
