@@ -14,6 +14,8 @@
 //!   `run_command.rs` (SSM Run Command): the change ports of SSM, likewise.
 //! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
 //!   requester (`aws.assume_role`).
+//! - `accounts.rs`: [`AwsAccounts`], gateways in the accounts of
+//!   `aws.accounts` and in other regions, through their roles.
 //!
 //! # Decisions
 //! - The SDK crates are built without default features, so the loader is given
@@ -28,6 +30,7 @@
 //!   `Throttled` / `Unavailable`, never retried a second time by us.
 //! - Lists follow every page (SDK paginators), as the ports promise.
 
+mod accounts;
 mod automation;
 mod cloudwatch;
 mod codepipeline;
@@ -43,6 +46,7 @@ mod time;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;
 
+pub use accounts::AwsAccounts;
 pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
 pub use codepipeline::AwsPipelines;
