@@ -243,6 +243,8 @@ impl Settings {
             }
             if problems.is_empty() {
                 keep(&mut problems, settings.check_mentions(&settings.policy()));
+                let accounts = settings.accounts.clone();
+                keep(&mut problems, settings.notifications.name_accounts(&accounts));
                 keep(&mut problems, settings.check_dedup_window());
             }
         }

@@ -62,6 +62,18 @@ impl Batch {
         self.records.push(LivingRecord { kind, id: id.to_owned(), open, body, message, version });
     }
 
+    /// Names the configured account (`aws.accounts`) the notification came
+    /// from on every message it posts or edits (thread replies hang under
+    /// a message that names it already).
+    fn name_account(&mut self, name: Option<&str>) {
+        let Some(name) = name else { return };
+        for write in &mut self.writes {
+            if let Write::Post { reply, .. } | Write::Update { reply, .. } = write {
+                *reply = named(reply.clone(), Some(name));
+            }
+        }
+    }
+
     /// The writes `effects` ask for on message `key`; a post goes to
     /// `channel` (`None` where the message exists already: the outbox
     /// remembers where).
@@ -162,6 +174,8 @@ impl Notifier {
                 }
             }
         }
+        batch
+            .name_account(inbound.account.as_deref().and_then(|id| self.settings.accounts.get(id)).map(String::as_str));
         info!(key = %inbound.key, kind = %about.kind, channel = %to.channel, writes = batch.writes.len(), "notification handled");
         Ok(batch)
     }
@@ -302,9 +316,21 @@ impl Notifier {
                 continue;
             }
             batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert, Some(kept.version));
-            batch.effects(alert.message_key(), None, effects, || alarm::render(&alert, now));
+            // The alarm's ARN names its account: arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME.
+            let account = alert.arn.split(':').nth(4).and_then(|id| self.settings.accounts.get(id));
+            batch.effects(alert.message_key(), None, effects, || {
+                named(alarm::render(&alert, now), account.map(String::as_str))
+            });
         }
         Ok(batch)
+    }
+}
+
+/// `reply` with a context line naming the account `name`, if any.
+fn named(reply: Reply, name: Option<&str>) -> Reply {
+    match name {
+        Some(name) => reply.context(vec![mrkdwn!("Account *{}*", name)]),
+        None => reply,
     }
 }
 

@@ -112,6 +112,42 @@ fn summary(writes: &[Write]) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn a_message_from_a_configured_account_names_it_when_posted_edited_or_escalated() {
+    let yaml = "aws:
+  accounts:
+    prod: { role_arn: \"arn:aws:iam::111122223333:role/opsbot\" }
+notifications:
+  default_channel: C0OPS
+  routes:
+    - { match: { account: prod, kind: alarm }, channel: C0PROD }
+";
+    let settings = Settings::from_test_yaml(yaml).unwrap();
+    let n = Notifier::new(
+        crate::store::open(None).unwrap(),
+        settings.notifications.clone(),
+        settings.policy(),
+        Arc::new(Decided("")),
+    );
+
+    let fired = handle(&n, &alarm("ALARM", 0), t(0)).await;
+    let escalated = keep(&n, n.sweep(t(30)).await.unwrap()).await;
+
+    let Write::Post { channel, reply, .. } = &fired[0] else { panic!("{fired:?}") };
+    assert_eq!(channel.as_str(), "C0PROD", "routed by the account's name");
+    assert!(reply.text().contains("Account *prod*"), "{}", reply.text());
+    let update =
+        escalated.iter().find_map(|w| if let Write::Update { reply, .. } = w { Some(reply.text()) } else { None });
+    assert!(update.is_some_and(|text| text.contains("Account *prod*")), "{escalated:?}");
+}
+
+#[tokio::test]
+async fn a_message_from_an_account_not_configured_names_none() {
+    let writes = handle(&notifier(), &alarm("ALARM", 0), t(0)).await;
+    let Write::Post { reply, .. } = &writes[0] else { panic!("{writes:?}") };
+    assert!(!reply.text().contains("Account"), "{}", reply.text());
+}
+
+#[tokio::test]
 async fn an_alarm_is_posted_to_its_route_mentioning_on_call_then_resolved_in_place() {
     let n = notifier();
     let fired = summary(&handle(&n, &alarm("ALARM", 0), t(0)).await);
