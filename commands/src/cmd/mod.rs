@@ -257,10 +257,8 @@ impl Command {
 
     /// The policy's decision on this command (typed as `canonical`) asked by
     /// `ctx`'s user, there and then.
-    /// The account it acts in (`canonical`'s `--account`) is the `account` argument.
     pub fn judge(&self, policy: &Policy, ctx: &Context, canonical: &str) -> Decision {
-        let mut args = self.policy_args();
-        args.extend(Target::of_line(canonical).account.map(|a| ("account", a)));
+        let args = self.policy_args_in(canonical);
         let request = Request {
             command: self.spec().name,
             user: ctx.user.as_str(),
@@ -271,6 +269,14 @@ impl Command {
             force: is_forced(canonical),
         };
         policy.evaluate(&request)
+    }
+
+    /// The named arguments the policy matches on for this command typed as
+    /// `canonical`: its own, and the account it acts in (`--account`) as `account`.
+    pub fn policy_args_in(&self, canonical: &str) -> Vec<(&'static str, String)> {
+        let mut args = self.policy_args();
+        args.extend(Target::of_line(canonical).account.map(|a| ("account", a)));
+        args
     }
 
     /// The change behind a command that alters something; `None` for reads.
