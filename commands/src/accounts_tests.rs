@@ -48,6 +48,7 @@ async fn a_query_naming_an_account_reads_in_that_account_by_flag_or_by_prefix() 
     let w = world(reads(), None);
     let prod = ask(&w, "param get /shop/db-host --account prod").await;
     assert!(prod.text().contains("prod-db"), "{}", prod.text());
+    assert!(prod.text().contains("In *prod*"), "the answer names its account: {}", prod.text());
     assert!(ask(&w, "param get staging:/shop/db-host").await.text().contains("staging-db"));
     assert!(ask(&w, "param get /shop/db-host").await.text().contains("home-db"), "no account: the bot's own");
     assert_eq!(*w.accounts.asked.lock().unwrap(), ["reads prod", "reads staging"]);

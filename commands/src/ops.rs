@@ -211,6 +211,11 @@ impl Ops {
         match command.run(ctx, &reach).await {
             Ok(reply) => {
                 info!("answered");
+                // An answer from elsewhere says where it comes from.
+                let reply = match target.label() {
+                    Some(place) => reply.context(vec![mrkdwn!("In *{}*", place)]),
+                    None => reply,
+                };
                 (Outcome::Answered, reply)
             }
             Err(err) => (Outcome::Failed, gateway_reply(ctx, &err)),
