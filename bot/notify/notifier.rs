@@ -20,10 +20,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::LivePolicy;
+use opsbot_commands::click::Press;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::ports::Pipelines;
 use opsbot_commands::ports::store::StoreError;
-use opsbot_commands::reply::Reply;
+use opsbot_commands::reply::{Block, Reply};
+use opsbot_commands::target::ACCOUNT;
 use opsbot_commands::values::{ChannelId, PipelineName};
 use serde::de::DeserializeOwned;
 use tracing::{info, warn};
@@ -326,12 +328,21 @@ impl Notifier {
     }
 }
 
-/// `reply` with a context line naming the account `name`, if any.
+/// `reply` with a context line naming the account `name`, if any, and its
+/// buttons' command lines acting there (`--account NAME`): a Retry or an
+/// Approve pressed on a prod pipeline's message must act in prod.
 fn named(reply: Reply, name: Option<&str>) -> Reply {
-    match name {
-        Some(name) => reply.context(vec![mrkdwn!("Account *{}*", name)]),
-        None => reply,
+    let Some(name) = name else { return reply };
+    let mut reply = reply.context(vec![mrkdwn!("Account *{}*", name)]);
+    for block in &mut reply.blocks {
+        let Block::Buttons(buttons) = block else { continue };
+        for button in buttons {
+            if let Press::Run(line) | Press::Ask(line) = &mut button.press {
+                line.push_str(&format!(" {ACCOUNT} {name}"));
+            }
+        }
     }
+    reply
 }
 
 fn is_approval(a: &PipelineAction) -> bool {

@@ -141,6 +141,30 @@ notifications:
 }
 
 #[tokio::test]
+async fn the_buttons_of_a_message_from_a_configured_account_act_in_that_account() {
+    let yaml = "aws:\n  accounts:\n    prod: { role_arn: \"arn:aws:iam::111122223333:role/opsbot\" }\nnotifications:\n  default_channel: C0OPS\n";
+    let settings = Settings::from_test_yaml(yaml).unwrap();
+    let n = Notifier::new(
+        crate::store::open(None).unwrap(),
+        settings.notifications.clone(),
+        settings.policy(),
+        Arc::new(Decided("")),
+    );
+
+    let writes = handle(&n, &alarm("ALARM", 0), t(0)).await;
+
+    let Write::Post { reply, .. } = &writes[0] else { panic!("{writes:?}") };
+    let lines: Vec<&str> = reply
+        .blocks
+        .iter()
+        .filter_map(|b| if let Block::Buttons(buttons) = b { Some(buttons) } else { None })
+        .flatten()
+        .filter_map(|b| if let Press::Run(line) = &b.press { Some(line.as_str()) } else { None })
+        .collect();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.ends_with("--account prod")), "{lines:?}");
+}
+
+#[tokio::test]
 async fn a_message_from_an_account_not_configured_names_none() {
     let writes = handle(&notifier(), &alarm("ALARM", 0), t(0)).await;
     let Write::Post { reply, .. } = &writes[0] else { panic!("{writes:?}") };
