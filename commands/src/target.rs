@@ -17,6 +17,9 @@
 //!   known names and the close ones.
 //! - Without `aws.accounts` nothing changes: no flag, no account, the bot's
 //!   own identity.
+//! - The two flags are taken wherever they stand, as the words they are
+//!   (quotes are gone once a line is tokenized): a `param set` value that is
+//!   exactly `--account` or `--region` cannot be written from chat.
 
 use crate::error::UsageError;
 use crate::spec::{quoted, suggest};
