@@ -14,9 +14,10 @@ use opsbot_commands::ports::chat::Chat;
 use opsbot_commands::ports::{Accounts, Clock, Gateways, system_clock};
 use opsbot_commands::{LivePolicy, Ops, default_policy};
 
-use crate::aws::{AwsAccounts, client};
+use crate::aws::{AwsAccounts, AwsTags, client};
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
+use crate::notify::tags::ReadTags;
 use crate::settings::{SHORTEST_SESSION, Settings};
 use crate::store::Storage;
 
@@ -31,6 +32,9 @@ pub struct Wiring {
     /// The accounts and regions commands may name (`aws.accounts`,
     /// `--region`); `None`: the bot's own account and region only.
     pub accounts: Option<Arc<dyn Accounts>>,
+    /// Where notification routes read resources' tags (`match: { tags: … }`);
+    /// `None`: no route tests tags.
+    pub tags: Option<Arc<dyn ReadTags>>,
     /// The policy in force; `serve` replaces it on reload (see `crate::reload`).
     pub policy: LivePolicy,
     pub clock: Clock,
@@ -55,6 +59,7 @@ impl Wiring {
             aws,
             identity: None,
             accounts: None,
+            tags: None,
             policy: Arc::new(default_policy()).into(),
             clock: system_clock(),
             sweep_every: SWEEP_EVERY,
@@ -86,8 +91,12 @@ impl Wiring {
             .as_ref()
             .map(|role| Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration, calls.clone())));
         let duration = settings.assume_role.as_ref().map_or(SHORTEST_SESSION, |role| role.duration);
-        let accounts = AwsAccounts::new(sdk, settings.accounts.clone(), duration, home.clone(), calls);
-        let wiring = wiring.with_accounts(Arc::new(accounts));
+        let accounts =
+            Arc::new(AwsAccounts::new(sdk, settings.accounts.clone(), duration, home.clone(), calls.clone()));
+        if settings.notifications.routes_by_tags() {
+            wiring.tags = Some(Arc::new(AwsTags::new(accounts.clone(), calls)));
+        }
+        let wiring = wiring.with_accounts(accounts);
         match home {
             Some(identity) => wiring.with_identity(identity),
             None => wiring,

@@ -87,6 +87,21 @@ fn in_region(config: SdkConfig, region: Option<&str>) -> SdkConfig {
     }
 }
 
+impl AwsAccounts {
+    /// The bot's reading configuration for resources of account `account_id`
+    /// in `region`: the account's read session when it is one of
+    /// `aws.accounts`, else the bot's own credentials.
+    pub async fn reading(&self, account_id: &str, region: &str) -> GatewayResult<SdkConfig> {
+        let role =
+            self.settings.accounts.iter().find(|a| a.account_id == account_id).and_then(|a| self.roles.get(&a.name));
+        let config = match role {
+            Some(role) => role.session(None).await?.0,
+            None => self.base.clone(),
+        };
+        Ok(in_region(config, Some(region)))
+    }
+}
+
 #[async_trait]
 impl Accounts for AwsAccounts {
     fn names(&self) -> AccountNames {

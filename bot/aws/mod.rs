@@ -16,6 +16,7 @@
 //!   requester (`aws.assume_role`).
 //! - `accounts.rs`: [`AwsAccounts`], gateways in the accounts of
 //!   `aws.accounts` and in other regions, through their roles.
+//! - `tags.rs`: [`AwsTags`], resources' tags for routing notifications.
 //!
 //! # Decisions
 //! - The SDK crates are built without default features, so the loader is given
@@ -41,6 +42,7 @@ mod identity;
 mod run_command;
 mod ssm;
 mod ssm_changes;
+mod tags;
 mod time;
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
@@ -57,6 +59,7 @@ pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;
 pub use ssm_changes::AwsParamChanges;
+pub use tags::AwsTags;
 
 /// The SDK configuration from the default chain (env, profile, web identity,
 /// ECS/IMDS credentials), with our HTTPS client and retry policy.
@@ -75,7 +78,9 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(3)
 }
 
-fn https_client() -> aws_sdk_ssm::config::SharedHttpClient {
+// The type by its smithy name, not a service crate's re-export: the
+// iam-policy test reads a crate named here as named by every gateway below.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::{Builder, tls};
     Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https()
 }

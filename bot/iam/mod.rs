@@ -31,6 +31,8 @@
 //!   ([`Principal::Task`]); the change actions belong to the role assumed
 //!   ([`Principal::Changes`]). Plans are made with the bot's own credentials,
 //!   so the reads a change uses are in both.
+//! - Routes that test tags (`match: { tags: … }`) add the three
+//!   `ListTagsForResource` actions, to the bot's role and to each account's.
 //! - With `aws.accounts`, the bot's role may assume each account's role
 //!   (with a source identity, for changes); `--account NAME` prints what
 //!   that account's role needs: the reads (the bot reads there as itself)
@@ -92,6 +94,7 @@ impl IamPolicy {
                 return Err(IamError::UnknownAccount { name: name.clone(), known });
             }
             policy.commands(settings, true, true);
+            policy.tag_reads(settings);
             return Ok(policy);
         }
         let changes_elsewhere = settings.assume_role.is_some();
@@ -145,6 +148,7 @@ impl IamPolicy {
         if !queues.is_empty() {
             self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
         }
+        self.tag_reads(settings);
         let roles = settings
             .assume_role
             .iter()
@@ -153,6 +157,14 @@ impl IamPolicy {
         let roles: Vec<Resource> = roles.map(|arn| Resource::Arn(Arn::literal(arn))).collect();
         if !roles.is_empty() {
             self.add("AssumeRoles", &["sts:AssumeRole", "sts:SetSourceIdentity"], roles, None);
+        }
+    }
+
+    /// Routes that test tags read them from whichever resource a
+    /// notification is about: any service, alarm or pipeline.
+    fn tag_reads(&mut self, settings: &Settings) {
+        if settings.notifications.routes_by_tags() {
+            self.add("NotificationTags", TAG_ACTIONS, [Resource::Any], None);
         }
     }
 
@@ -183,6 +195,10 @@ const STORE_ACTIONS: &[&str] = &[
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 ];
+
+/// Reading a resource's tags for routing (`bot/aws/tags.rs`).
+const TAG_ACTIONS: &[&str] =
+    &["cloudwatch:ListTagsForResource", "codepipeline:ListTagsForResource", "ecs:ListTagsForResource"];
 
 /// `opsbot store init`: create the table and turn TTL on (not needed by a
 /// stack that creates the table itself).

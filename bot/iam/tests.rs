@@ -187,3 +187,17 @@ fn changes_on_the_same_resources_share_one_statement_and_others_keep_theirs() {
     assert_eq!(arns(&p, "ChangeRestartRollback"), ["arn:aws:ecs:*:*:service/prod/*"]);
     assert_eq!(arns(&p, "ChangeScale"), ["*"], "scale is open to any service: not merged into prod's");
 }
+
+#[test]
+fn a_route_by_tags_lets_the_bot_and_each_account_read_tags_and_without_one_nothing_reads_them() {
+    let route = "notifications:\n  default_channel: C0OPS\n  routes:\n    - { match: { tags: { team: payments } }, channel: C0PAY }\n";
+    let bot = task(&format!("{ACCOUNTS}{route}"));
+    let reads = &bot.statement("NotificationTags").expect("tag reads").actions;
+    for action in ["ecs:ListTagsForResource", "cloudwatch:ListTagsForResource", "codepipeline:ListTagsForResource"] {
+        assert!(reads.contains(action), "{action}");
+    }
+    let settings = Settings::from_test_yaml(&format!("{ACCOUNTS}{route}")).unwrap();
+    let options = Options { principal: Principal::Task, store_init: false, account: Some("prod".into()) };
+    assert!(IamPolicy::for_settings(&settings, &options).unwrap().statement("NotificationTags").is_some());
+    assert!(task(ACCOUNTS).statement("NotificationTags").is_none());
+}

@@ -37,6 +37,7 @@ use super::lifecycle::approval::{self, ApprovalRecord, Waiting};
 use super::lifecycle::pipeline::{self as run, RunRecord, What};
 use super::lifecycle::route::{About, Target, target};
 use super::lifecycle::summary::summary;
+use super::tags::{TagCache, Tags};
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
 use crate::store::{Living, LivingRecord, Storage};
@@ -54,6 +55,8 @@ pub struct Notifier {
     /// Names the roles routes mention; read per notification, so a reload applies.
     pub(super) policy: LivePolicy,
     pub(super) pipelines: Arc<dyn Pipelines>,
+    /// Resource tags, for routes that test them.
+    pub(super) tags: Option<Arc<TagCache>>,
 }
 
 impl Batch {
@@ -111,17 +114,31 @@ impl Notifier {
         policy: impl Into<LivePolicy>,
         pipelines: Arc<dyn Pipelines>,
     ) -> Self {
-        Notifier { store, settings, policy: policy.into(), pipelines }
+        Notifier { store, settings, policy: policy.into(), pipelines, tags: None }
+    }
+
+    /// Reads resources' tags through `tags` for the routes that test them.
+    pub fn with_tags(self, tags: Arc<TagCache>) -> Self {
+        Notifier { tags: Some(tags), ..self }
+    }
+
+    /// The tags of the notification's resource, when some route tests tags.
+    async fn tags_of(&self, inbound: &Inbound) -> Option<Tags> {
+        let cache = self.tags.as_ref().filter(|_| self.settings.routes_by_tags())?;
+        let arn = inbound.notification.resource_arn(inbound.account.as_deref(), inbound.region.as_deref())?;
+        cache.tags(&arn).await
     }
 
     /// The batch for one notification, judged at `now`.
     pub async fn handle(&self, inbound: &Inbound, now: DateTime<Utc>) -> Result<Batch, StoreError> {
         let mut batch = Batch::default();
+        let tags = self.tags_of(inbound).await;
         let about = About {
             kind: inbound.notification.kind(),
             name: inbound.notification.name(),
             account: inbound.account.as_deref(),
             region: inbound.region.as_deref(),
+            tags: tags.as_ref(),
         };
         let Some(to) = target(&self.settings, &self.policy.current(), about) else {
             warn!(key = %inbound.key, "no route and no default channel: notification kept in the log only");

@@ -11,6 +11,7 @@
 //!     - { match: { kind: pipeline, name: "^storefront-" }, channel: C0DEPLOYS }
 //!     - { match: { kind: pipeline, account: "111122223333", region: eu-west-1 }, channel: C0EU }
 //!     - { match: { account: prod }, channel: C0PRODOPS }   # a name of aws.accounts, or an id
+//!     - { match: { tags: { team: payments } }, channel: C0PAYMENTS }   # the resource's tags
 //!   alarms: { escalate_after: 10m, flapping: { transitions: 4, within: 10m } }
 //! ```
 //! `sns.max_age` (default 1h) and `sns.max_clock_skew` (default 5m) bound a
@@ -77,6 +78,7 @@ struct MatchFile {
     name: Option<Spanned<String>>,
     account: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
+    tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +123,9 @@ pub struct Route {
     pub name: Option<Regex>,
     pub account: Option<String>,
     pub region: Option<String>,
+    /// Tags the resource must carry, each with this exact value (an ECS
+    /// service's, an alarm's, a pipeline's); empty: no test.
+    pub tags: BTreeMap<String, String>,
     pub channel: ChannelId,
     /// A policy role to mention on alarms (and re-mention on escalation).
     pub mention: Option<String>,
@@ -161,6 +166,11 @@ impl Default for NotificationSettings {
 }
 
 impl NotificationSettings {
+    /// Whether some route tests a resource's tags (only then are tags read).
+    pub fn routes_by_tags(&self) -> bool {
+        self.routes.iter().any(|r| !r.tags.is_empty())
+    }
+
     /// Learns the names of `aws.accounts` (id → name) and turns a route's
     /// account given by name into its id; a name that is not configured is
     /// refused with the route's place and the names there are.
@@ -271,6 +281,7 @@ fn compile_route(path: &Path, raw: &Spanned<RouteFile>) -> Result<Route, Setting
         name: m.name.as_ref().map(|n| regex(path, n, "notifications.routes name")).transpose()?,
         account,
         region: m.region.as_ref().map(|r| r.value.clone()),
+        tags: m.tags.clone(),
         channel: channel(path, &raw.value.channel)?,
         mention: raw.value.mention.as_ref().map(|m| m.value.clone()),
         at: format!("{}:{}", path.display(), raw.referenced.line()),

@@ -140,3 +140,13 @@ fn a_route_naming_an_account_that_is_not_configured_stops_start_up_with_the_clos
     assert!(err.contains("opsbot.yaml:6") && err.contains("account `prdo`"), "{err}");
     assert!(err.contains("did you mean `prod`?"), "{err}");
 }
+
+#[test]
+fn a_route_may_test_the_resources_tags() {
+    let yaml = "notifications:\n  routes:\n    - { match: { kind: ecs, tags: { team: payments, tier: \"1\" } }, channel: C0PAY }\n";
+    let n = load(yaml).unwrap().notifications;
+    assert_eq!(n.routes[0].tags.get("team").map(String::as_str), Some("payments"));
+    assert_eq!(n.routes[0].tags.len(), 2);
+    assert!(n.routes_by_tags());
+    assert!(!load("store:\n  path: x.db\n").unwrap().notifications.routes_by_tags(), "no tags read without one");
+}
