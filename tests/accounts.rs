@@ -2,7 +2,8 @@
 //! moto's STS assumes (moto keeps every resource per account id), wired the
 //! production way (`opsbot::aws::AwsAccounts` in `Wiring`). A query reads in
 //! the account it names; a change's approval is bound to its account and the
-//! change runs there, as its requester. The source identity on the requests
+//! change runs there, as its requester; a resource's tags for routing are
+//! read in the account it is in. The source identity on the requests
 //! is checked by the aws-smithy-mocks tests in `bot/aws/` (moto does not keep it).
 
 use std::path::Path;
@@ -38,11 +39,25 @@ rules:
 
 struct World {
     ops: Ops,
+    /// The accounts the bot acts in, as wired.
+    accounts: Arc<AwsAccounts>,
+    sdk: aws_config::SdkConfig,
+    /// The bot's read session in prod.
+    prod_sdk: aws_config::SdkConfig,
     store: Arc<dyn opsbot::store::Storage>,
     chat: Arc<MemoryChat>,
     /// SSM clients acting in each account, to set up and look.
     prod: aws_sdk_ssm::Client,
     staging: aws_sdk_ssm::Client,
+}
+
+/// Creates an ECS cluster tagged `team=<team>` in the account of `sdk`,
+/// returning its ARN.
+async fn tagged_cluster(sdk: &aws_config::SdkConfig, name: &str, team: &str) -> String {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let tag = aws_sdk_ecs::types::Tag::builder().key("team").value(team).build();
+    let made = ecs.create_cluster().cluster_name(name).tags(tag).send().await.unwrap();
+    made.cluster().unwrap().cluster_arn().unwrap().to_owned()
 }
 
 /// A 12-digit account id of this test alone.
@@ -66,16 +81,18 @@ async fn world() -> World {
         let role = &accounts.named(name).unwrap().role_arn;
         AssumeRole::new(&sdk, role, Duration::from_secs(900), Default::default())
     };
-    let prod = aws_sdk_ssm::Client::new(&in_account("prod").session(None).await.unwrap().0);
+    let prod_sdk = in_account("prod").session(None).await.unwrap().0;
+    let prod = aws_sdk_ssm::Client::new(&prod_sdk);
     let staging = aws_sdk_ssm::Client::new(&in_account("staging").session(None).await.unwrap().0);
     let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
     let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
-    let aws = AwsAccounts::new(&sdk, accounts, Duration::from_secs(900), None, Default::default());
+    let aws = Arc::new(AwsAccounts::new(&sdk, accounts, Duration::from_secs(900), None, Default::default()));
     let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk, &Default::default()))
         .with_policy(Arc::new(policy))
-        .with_accounts(Arc::new(aws));
+        .with_accounts(aws.clone());
     let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
-    World { ops: wiring.ops(store.clone(), chat.clone(), vec![]), store, chat, prod, staging }
+    let ops = wiring.ops(store.clone(), chat.clone(), vec![]);
+    World { ops, accounts: aws, sdk, prod_sdk, store, chat, prod, staging }
 }
 
 fn as_user(user: &str, request: &str) -> Context {
@@ -142,4 +159,18 @@ async fn an_approval_for_prod_is_bound_to_prod_and_the_change_runs_there() {
 
     assert_eq!(values(&w.prod, &name).await, ["v1", "v2"], "written in prod");
     assert_eq!(values(&w.staging, &name).await, ["v1"], "staging untouched");
+}
+
+#[tokio::test]
+async fn a_resources_tags_are_read_in_the_account_it_is_in() {
+    use opsbot::notify::tags::ReadTags;
+    let w = world().await;
+    let name = unique("tagged");
+    let prod = tagged_cluster(&w.prod_sdk, &name, "payments").await;
+    let own = tagged_cluster(&w.sdk, &name, "search").await;
+    assert_ne!(prod, own, "one name, two accounts");
+    let tags = opsbot::aws::AwsTags::new(w.accounts.clone(), Default::default());
+
+    assert_eq!(tags.tags(&prod).await.unwrap()["team"], "payments", "read through prod's role");
+    assert_eq!(tags.tags(&own).await.unwrap()["team"], "search", "read with the bot's own credentials");
 }
