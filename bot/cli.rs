@@ -47,6 +47,9 @@ pub enum Command {
         /// Whose policy: the bot's own role, or the role of `aws.assume_role` changes run as.
         #[arg(long, value_enum, default_value = "task")]
         role: crate::iam::Principal,
+        /// The role of this account of `aws.accounts` (what it must allow the bot to read and change there).
+        #[arg(long, value_name = "NAME", conflicts_with = "role")]
+        account: Option<String>,
         /// Also what `opsbot store init` needs (create the table, turn TTL on).
         #[arg(long)]
         store_init: bool,

@@ -53,8 +53,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             console::start(&wiring, store, hooks, who.user(), None).await?
         }
         Command::Demo(who) => console::demo::start(who.user()).await?,
-        Command::IamPolicy { format, role, store_init } => {
-            let options = iam::Options { principal: role, store_init };
+        Command::IamPolicy { format, role, store_init, account } => {
+            let options = iam::Options { principal: role, store_init, account };
             cli::print_answer(&iam::print(&settings()?, options, format)?)
         }
         Command::Store(StoreCommand::Init) => {

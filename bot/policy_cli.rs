@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::Command;
+use opsbot_commands::cmd::resolve;
+use opsbot_commands::target::{ACCOUNT, AccountNames};
 use opsbot_policies::{Decision, Policy, Request};
 use serde_json::json;
 
@@ -41,7 +43,7 @@ pub fn run(command: &PolicyCommand, config: Option<&Path>) -> ExitCode {
             None => ("name the file to check: opsbot policy lint FILE (or --config FILE)".into(), 2),
         },
         PolicyCommand::Check(args) => match crate::settings::Settings::load(config, |k| std::env::var(k).ok()) {
-            Ok(settings) => check(&settings.policy(), args),
+            Ok(settings) => check(&settings.policy(), &settings.accounts.names(), args),
             Err(err) => (err.to_string(), 2),
         },
     };
@@ -64,6 +66,9 @@ pub struct CheckArgs {
     /// When (RFC 3339); default now. Freeze windows depend on it.
     #[arg(long)]
     pub at: Option<DateTime<Utc>>,
+    /// The account of `aws.accounts` the command would act in (or write `NAME:` before its first argument).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -73,14 +78,19 @@ pub struct CheckArgs {
 }
 
 /// The verdict as text (or JSON) and the exit code.
-pub fn check(policy: &Policy, args: &CheckArgs) -> (String, u8) {
-    let text = args.command.join(" ");
-    let command = match Command::parse(&text) {
-        Ok(command) => command,
+/// The line is resolved against the configured `accounts` as the bot does,
+/// so the account it acts in is what the policy sees.
+pub fn check(policy: &Policy, accounts: &AccountNames, args: &CheckArgs) -> (String, u8) {
+    let mut text = args.command.join(" ");
+    if let Some(account) = &args.account {
+        text = format!("{text} {ACCOUNT} {account}");
+    }
+    let parsed = resolve(&text, accounts).and_then(|line| Ok((Command::parse(&line)?, line)));
+    let (command, text) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => return (format!("cannot parse `{text}`: {err}"), 2),
     };
-    let named = command.policy_args();
-    let named: Vec<(&str, String)> = named.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let named = command.policy_args_in(&text);
     let request = Request {
         command: command.spec().name,
         user: &args.user,
@@ -159,10 +169,37 @@ mod tests {
             groups: vec![],
             channel: "C0OPS".into(),
             at: None,
+            account: None,
             json,
             command: command.split(' ').map(str::to_owned).collect(),
         };
-        check(&policy(), &args)
+        check(&policy(), &AccountNames::default(), &args)
+    }
+
+    #[test]
+    fn the_account_a_command_acts_in_is_judged_by_flag_or_by_prefix() {
+        let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - allow: [scale]\n    to: devs\n    where: { account: \"^staging$\" }\n";
+        let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+        let policy = Policy::from_yaml(yaml, Path::new("policies.yaml"), &known).unwrap();
+        let accounts = AccountNames::new(vec!["prod".into(), "staging".into()], None);
+        let ask = |line: &str, account: Option<&str>| {
+            let args = CheckArgs {
+                user: "U0DEV".into(),
+                groups: vec![],
+                channel: "C0OPS".into(),
+                at: None,
+                account: account.map(Into::into),
+                json: false,
+                command: line.split(' ').map(str::to_owned).collect(),
+            };
+            check(&policy, &accounts, &args)
+        };
+        assert_eq!(ask("scale web/api 3", Some("staging")).1, 0);
+        assert_eq!(ask("scale staging:web/api 3", None).1, 0);
+        assert_eq!(ask("scale prod:web/api 3", None).1, 1);
+        let (out, code) = ask("scale web/api 3", Some("qa"));
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains("I don't know the account `qa`"), "{out}");
     }
 
     #[test]

@@ -39,7 +39,7 @@ mod version;
 
 pub use store::StoreChoice;
 
-pub use aws::AssumeRoleSettings;
+pub use aws::{AccountSettings, AccountsSettings, AssumeRoleSettings, SHORTEST as SHORTEST_SESSION};
 pub use declared::{DeclaredEnv, DeclaredFrom, DriftCheckSettings};
 pub use error::SettingsError;
 pub use notifications::{AlarmSettings, NotificationSettings, Route};
@@ -173,6 +173,9 @@ pub struct Settings {
     /// The role changes run as, assumed for each requester (`aws.assume_role`);
     /// `None`: changes run with the bot's own credentials.
     pub assume_role: Option<AssumeRoleSettings>,
+    /// Other AWS accounts commands may name and notifications are named by
+    /// (`aws.accounts`, `aws.default_account`); empty: the bot's own only.
+    pub accounts: AccountsSettings,
     /// The configured policy; `None` means the built-in one (reads for
     /// everyone, changes for no one).
     pub policy: Option<Arc<Policy>>,
@@ -205,6 +208,7 @@ impl Default for Settings {
             declared_params: Vec::new(),
             drift_check: None,
             assume_role: None,
+            accounts: AccountsSettings::default(),
             policy: None,
             policy_version: PolicyVersion::builtin(chrono::Utc::now()),
             config_file: None,
@@ -249,6 +253,8 @@ impl Settings {
             }
             if problems.is_empty() {
                 keep(&mut problems, settings.check_mentions(&settings.policy()));
+                let accounts = settings.accounts.clone();
+                keep(&mut problems, settings.notifications.name_accounts(&accounts));
                 keep(&mut problems, settings.check_dedup_window());
             }
         }
@@ -271,8 +277,9 @@ impl Settings {
         if let Some(check) = keep(problems, declared::drift_check(path, &file.params)) {
             self.drift_check = check;
         }
-        if let Some(role) = keep(problems, aws::compile(path, &file.aws)) {
-            self.assume_role = role;
+        if let Some(aws) = keep(problems, aws::compile(path, &file.aws)) {
+            self.assume_role = aws.assume_role;
+            self.accounts = aws.accounts;
         }
         if let Some(notifications) = keep(problems, notifications::compile(path, &file.notifications)) {
             self.notifications = notifications;

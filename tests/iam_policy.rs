@@ -158,13 +158,13 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
     }
 }
 
-/// A config that enables everything: the DynamoDB store, a queue, a role to
-/// assume, and every command allowed to everyone. The queue is written as in
+/// A config that enables everything: the DynamoDB store, a queue, a route by
+/// tags, a role to assume, and every command allowed to everyone. The queue is written as in
 /// deploy/config.yaml, for CloudFormation to fill in.
 pub fn everything(dir: &Path) -> PathBuf {
     let commands: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
     let yaml = format!(
-        "store:\n  dynamodb: {{ table: opsbot }}\nnotifications:\n  default_channel: C0OPS\n  sqs_queues: [\"https://sqs.${{AWS::Region}}.amazonaws.com/${{AWS::AccountId}}/opsbot-events\"]\naws:\n  assume_role: {{ role_arn: \"arn:aws:iam::111122223333:role/opsbot-changes\" }}\npolicies:\n  roles:\n    all: {{ everyone: true }}\n  rules:\n    - allow: {commands:?}\n      to: all\n"
+        "store:\n  dynamodb: {{ table: opsbot }}\nnotifications:\n  default_channel: C0OPS\n  sqs_queues: [\"https://sqs.${{AWS::Region}}.amazonaws.com/${{AWS::AccountId}}/opsbot-events\"]\n  routes: [{{ match: {{ tags: {{ team: payments }} }}, channel: C0PAY }}]\naws:\n  assume_role: {{ role_arn: \"arn:aws:iam::111122223333:role/opsbot-changes\" }}\npolicies:\n  roles:\n    all: {{ everyone: true }}\n  rules:\n    - allow: {commands:?}\n      to: all\n"
     );
     let path = dir.join("everything.yaml");
     std::fs::write(&path, yaml).unwrap();

@@ -43,6 +43,7 @@ async fn notified_bot(sqs: aws_sdk_sqs::Client, queue_url: &str) -> TestBot {
             name: None,
             account: None,
             region: None,
+            tags: Default::default(),
             channel: ChannelId::parse(ALERTS).unwrap(),
             mention: None,
             at: "test".into(),

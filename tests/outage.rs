@@ -162,6 +162,7 @@ async fn outage_bot(throttled: aws_sdk_sqs::Client, queue: &str) -> TestBot {
             name: None,
             account: None,
             region: None,
+            tags: Default::default(),
             channel: ChannelId::parse(DEPLOYS).unwrap(),
             mention: None,
             at: "test".into(),

@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary (see CONVENTIONS.md #11). Each module is a
 //! feature seen from outside: real Slack protocol through `support::fake_slack`,
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
+mod accounts;
 mod aws_emulators;
 mod bad_input;
 mod config_check;

@@ -12,14 +12,15 @@ use opsbot_commands::change::lifecycle::replica_id;
 use opsbot_commands::hooks::ParamHook;
 use opsbot_commands::ports::DeclaredParams;
 use opsbot_commands::ports::chat::Chat;
-use opsbot_commands::ports::{Clock, Gateways, system_clock};
+use opsbot_commands::ports::{Accounts, Clock, Gateways, system_clock};
 use opsbot_commands::{LivePolicy, Ops, default_policy};
 
-use crate::aws::client;
+use crate::aws::{AwsAccounts, AwsTags, client};
 use crate::declared::DeclaredSources;
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
-use crate::settings::Settings;
+use crate::notify::tags::ReadTags;
+use crate::settings::{SHORTEST_SESSION, Settings};
 use crate::store::Storage;
 
 /// How often waiting changes are checked for expiry.
@@ -30,6 +31,12 @@ pub struct Wiring {
     pub aws: Gateways,
     /// Whose AWS identity changes run under; `None`: the bot's (`aws`).
     pub identity: Option<Arc<dyn Identity>>,
+    /// The accounts and regions commands may name (`aws.accounts`,
+    /// `--region`); `None`: the bot's own account and region only.
+    pub accounts: Option<Arc<dyn Accounts>>,
+    /// Where notification routes read resources' tags (`match: { tags: … }`);
+    /// `None`: no route tests tags.
+    pub tags: Option<Arc<dyn ReadTags>>,
     /// The policy in force; `serve` replaces it on reload (see `crate::reload`).
     pub policy: LivePolicy,
     pub clock: Clock,
@@ -53,6 +60,8 @@ impl Wiring {
         Wiring {
             aws,
             identity: None,
+            accounts: None,
+            tags: None,
             policy: Arc::new(default_policy()).into(),
             clock: system_clock(),
             sweep_every: SWEEP_EVERY,
@@ -78,11 +87,19 @@ impl Wiring {
         if matches!(settings.store, crate::settings::StoreChoice::DynamoDb { .. }) {
             wiring.dynamodb = Some(client!(aws_sdk_dynamodb, sdk, calls));
         }
-        match &settings.assume_role {
-            Some(role) => {
-                let identity = crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration, calls);
-                wiring.with_identity(Arc::new(identity))
-            }
+        let home = settings
+            .assume_role
+            .as_ref()
+            .map(|role| Arc::new(crate::aws::AssumeRole::new(sdk, &role.role_arn, role.duration, calls.clone())));
+        let duration = settings.assume_role.as_ref().map_or(SHORTEST_SESSION, |role| role.duration);
+        let accounts =
+            Arc::new(AwsAccounts::new(sdk, settings.accounts.clone(), duration, home.clone(), calls.clone()));
+        if settings.notifications.routes_by_tags() {
+            wiring.tags = Some(Arc::new(AwsTags::new(accounts.clone(), calls)));
+        }
+        let wiring = wiring.with_accounts(accounts);
+        match home {
+            Some(identity) => wiring.with_identity(identity),
             None => wiring,
         }
     }
@@ -97,6 +114,11 @@ impl Wiring {
     pub fn with_declared(mut self, declared: Arc<dyn DeclaredParams>) -> Self {
         self.aws.declared = declared;
         self
+    }
+
+    /// Commands may name the accounts and regions of `accounts`.
+    pub fn with_accounts(self, accounts: Arc<dyn Accounts>) -> Self {
+        Wiring { accounts: Some(accounts), ..self }
     }
 
     /// Changes run under `identity` (reads keep `aws`).
@@ -121,6 +143,10 @@ impl Wiring {
             .with_param_hooks(hooks)
             .with_clock(self.clock.clone())
             .with_replica(&self.replica);
+        let ops = match &self.accounts {
+            Some(accounts) => ops.with_accounts(accounts.clone()),
+            None => ops,
+        };
         match &self.identity {
             Some(identity) => ops.with_identity(identity.clone()),
             None => ops,

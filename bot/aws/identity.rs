@@ -3,6 +3,10 @@
 //! names the human on every call the change makes (and on every role chained
 //! from that session: AWS keeps the source identity and never lets it change).
 //!
+//! The same role may also be assumed for the bot itself (an account of
+//! `aws.accounts` is read that way, see `accounts.rs`): session `opsbot`, no
+//! source identity.
+//!
 //! # Decisions
 //! - Session name `opsbot-<user id>`, source identity `<user id>`: Slack user
 //!   ids are upper-case letters and digits, inside both fields' character set.
@@ -41,8 +45,9 @@ pub struct AssumeRole {
     sts: aws_sdk_sts::Client,
     /// Counts the calls of the gateways made for each requester.
     calls: AwsCalls,
-    /// Per Slack user: the config acting as them and when its credentials expire.
-    cache: Mutex<HashMap<SlackUserId, (SdkConfig, SystemTime)>>,
+    /// Per Slack user (`None`: the bot itself): the config acting as them and
+    /// when its credentials expire.
+    cache: Mutex<HashMap<Option<SlackUserId>, (SdkConfig, SystemTime)>>,
 }
 
 impl AssumeRole {
@@ -67,28 +72,35 @@ impl AssumeRole {
     /// The bot's configuration with credentials acting as `user`, from the
     /// cache while they have more than [`REFRESH_BEFORE`] left.
     pub async fn config_for(&self, user: &SlackUserId) -> GatewayResult<SdkConfig> {
-        let now = SystemTime::now();
-        if let Some((config, expires)) = self.cache.lock().unwrap().get(user)
-            && *expires > now + REFRESH_BEFORE
-        {
-            return Ok(config.clone());
-        }
-        let (config, expires) = self.assume(user).await?;
-        self.cache.lock().unwrap().insert(user.clone(), (config.clone(), expires));
-        Ok(config)
+        Ok(self.session(Some(user)).await?.0)
     }
 
-    async fn assume(&self, user: &SlackUserId) -> GatewayResult<(SdkConfig, SystemTime)> {
-        let answer = self
+    /// The configuration acting as `user` (`None`: as the bot, session
+    /// `opsbot`, no source identity) and when its credentials expire; from
+    /// the cache while they have more than [`REFRESH_BEFORE`] left.
+    pub async fn session(&self, user: Option<&SlackUserId>) -> GatewayResult<(SdkConfig, SystemTime)> {
+        let now = SystemTime::now();
+        if let Some((config, expires)) = self.cache.lock().unwrap().get(&user.cloned())
+            && *expires > now + REFRESH_BEFORE
+        {
+            return Ok((config.clone(), *expires));
+        }
+        let (config, expires) = self.assume(user).await?;
+        self.cache.lock().unwrap().insert(user.cloned(), (config.clone(), expires));
+        Ok((config, expires))
+    }
+
+    async fn assume(&self, user: Option<&SlackUserId>) -> GatewayResult<(SdkConfig, SystemTime)> {
+        let request = self
             .sts
             .assume_role()
             .role_arn(&self.role_arn)
-            .role_session_name(format!("opsbot-{user}"))
-            .source_identity(user.as_str())
-            .duration_seconds(self.duration.as_secs().try_into().unwrap_or(i32::MAX))
-            .send()
-            .await
-            .or_gateway(&format!("role `{}`", self.role_arn))?;
+            .duration_seconds(self.duration.as_secs().try_into().unwrap_or(i32::MAX));
+        let request = match user {
+            Some(user) => request.role_session_name(format!("opsbot-{user}")).source_identity(user.as_str()),
+            None => request.role_session_name("opsbot"),
+        };
+        let answer = request.send().await.or_gateway(&format!("role `{}`", self.role_arn))?;
         let Some(session) = answer.credentials else {
             let message = format!("STS returned no credentials for role `{}`", self.role_arn);
             return Err(GatewayError::other(message.clone(), message));
@@ -193,6 +205,25 @@ mod tests {
 
         assert_eq!(long.num_calls(), 1, "an hour-long session is cached");
         assert_eq!(short.num_calls(), 3, "one within five minutes of expiry is not");
+    }
+
+    #[tokio::test]
+    async fn the_bots_own_session_has_no_source_identity_and_is_cached_apart_from_the_users() {
+        let bot = mock!(Client::assume_role)
+            .match_requests(|req| req.source_identity().is_none() && req.role_session_name() == Some("opsbot"))
+            .then_output(|| session(Duration::from_secs(3600)));
+        let user = mock!(Client::assume_role)
+            .match_requests(|req| req.source_identity() == Some("U0DEV"))
+            .then_output(|| session(Duration::from_secs(3600)));
+        let sts: Client = mocked_client!(aws_sdk_sts, [&bot, &user]);
+        let identity = AssumeRole::with_sts(&base(), sts, ROLE, Duration::from_secs(3600), AwsCalls::default());
+
+        for _ in 0..2 {
+            identity.session(None).await.unwrap();
+            identity.config_for(&dev()).await.unwrap();
+        }
+
+        assert_eq!((bot.num_calls(), user.num_calls()), (1, 1));
     }
 
     #[tokio::test]

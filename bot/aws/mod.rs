@@ -15,6 +15,9 @@
 //!   they run, for preflight): the change ports of SSM, likewise.
 //! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
 //!   requester (`aws.assume_role`).
+//! - `accounts.rs`: [`AwsAccounts`], gateways in the accounts of
+//!   `aws.accounts` and in other regions, through their roles.
+//! - `tags.rs`: [`AwsTags`], resources' tags for routing notifications.
 //!
 //! # Decisions
 //! - The SDK crates are built without default features, so the loader is given
@@ -29,6 +32,7 @@
 //!   `Throttled` / `Unavailable`, never retried a second time by us.
 //! - Lists follow every page (SDK paginators), as the ports promise.
 
+mod accounts;
 mod automation;
 mod cloudwatch;
 mod codepipeline;
@@ -40,11 +44,13 @@ mod run_command;
 mod ssm;
 mod ssm_changes;
 mod ssm_documents;
+mod tags;
 mod time;
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;
 
+pub use accounts::AwsAccounts;
 pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
 pub use codepipeline::AwsPipelines;
@@ -55,6 +61,7 @@ pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;
 pub use ssm_changes::AwsParamChanges;
+pub use tags::AwsTags;
 
 /// The SDK configuration from the default chain (env, profile, web identity,
 /// ECS/IMDS credentials), with our HTTPS client and retry policy.
@@ -73,7 +80,9 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(3)
 }
 
-fn https_client() -> aws_sdk_ssm::config::SharedHttpClient {
+// The type by its smithy name, not a service crate's re-export: the
+// iam-policy test reads a crate named here as named by every gateway below.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::{Builder, tls};
     Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https()
 }

@@ -31,6 +31,14 @@
 //!   ([`Principal::Task`]); the change actions belong to the role assumed
 //!   ([`Principal::Changes`]). Plans are made with the bot's own credentials,
 //!   so the reads a change uses are in both.
+//! - Routes that test tags (`match: { tags: … }`) add the three
+//!   `ListTagsForResource` actions, to the bot's role and to each account's.
+//! - With `aws.accounts`, the bot's role may assume each account's role
+//!   (with a source identity, for changes); `--account NAME` prints what
+//!   that account's role needs: the reads (the bot reads there as itself)
+//!   and the changes (run there for their requester), narrowed as above.
+//!   The account's role trusts the bot's role; that trust policy is the
+//!   account's to write.
 
 mod arn;
 mod commands;
@@ -54,11 +62,13 @@ pub enum Principal {
 }
 
 /// What to put in the policy besides what `serve` needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub principal: Principal,
     /// Also what `opsbot store init` needs (create the table, turn TTL on).
     pub store_init: bool,
+    /// The role of this account of `aws.accounts` instead of `principal`.
+    pub account: Option<String>,
 }
 
 /// Why no policy can be printed.
@@ -69,6 +79,8 @@ pub enum IamError {
          without it changes run as the bot's own role: leave out `--role`"
     )]
     NoChangesRole,
+    #[error("`--account {name}`: no such account in `aws.accounts` — the accounts are: {known}")]
+    UnknownAccount { name: String, known: String },
 }
 
 /// The commands that do nothing without `params.environments`.
@@ -76,8 +88,18 @@ const DECLARED: [&str; 2] = ["params diff", "params apply"];
 
 impl IamPolicy {
     /// The policy `options.principal` needs for what `settings` enable.
-    pub fn for_settings(settings: &Settings, options: Options) -> Result<IamPolicy, IamError> {
+    pub fn for_settings(settings: &Settings, options: &Options) -> Result<IamPolicy, IamError> {
         let mut policy = IamPolicy { statements: Vec::new() };
+        if let Some(name) = &options.account {
+            if settings.accounts.named(name).is_none() {
+                let names: Vec<&str> = settings.accounts.accounts.iter().map(|a| a.name.as_str()).collect();
+                let known = if names.is_empty() { "none configured".to_owned() } else { names.join(", ") };
+                return Err(IamError::UnknownAccount { name: name.clone(), known });
+            }
+            policy.commands(settings, true, true);
+            policy.tag_reads(settings);
+            return Ok(policy);
+        }
         let changes_elsewhere = settings.assume_role.is_some();
         if options.principal == Principal::Changes && !changes_elsewhere {
             return Err(IamError::NoChangesRole);
@@ -85,6 +107,15 @@ impl IamPolicy {
         if options.principal == Principal::Task {
             policy.infrastructure(settings, options.store_init);
         }
+        let acting = !changes_elsewhere || options.principal == Principal::Changes;
+        policy.commands(settings, options.principal == Principal::Task, acting);
+        Ok(policy)
+    }
+
+    /// What the allowed commands need: their reads (with `reads`; a changes
+    /// role gets only the reads of changes, for their re-plans) and, when
+    /// `acting`, the changes' own actions.
+    fn commands(&mut self, settings: &Settings, reads: bool, acting: bool) {
         let rules = settings.policy();
         for entry in ENTRIES {
             let name = entry.spec.name;
@@ -92,25 +123,23 @@ impl IamPolicy {
             if !rules.may_allow(name) || (DECLARED.contains(&name) && settings.declared_params.is_empty()) {
                 continue;
             }
-            if options.principal == Principal::Changes && !entry.spec.changes {
+            if !reads && !entry.spec.changes {
                 continue;
             }
             for (sid, actions) in needs.reads {
-                policy.add(sid, actions, [Resource::Any], None);
+                self.add(sid, actions, [Resource::Any], None);
             }
             if !entry.spec.changes {
                 // A read's own extras: `params diff` decrypts SecureStrings to hash them.
                 for (sid, actions, condition) in needs.extras() {
-                    policy.add(sid, actions, [Resource::Any], condition);
+                    self.add(sid, actions, [Resource::Any], condition);
                 }
             }
-            let acting = !changes_elsewhere || options.principal == Principal::Changes;
             if entry.spec.changes && acting {
-                policy.change(name, &needs, &rules);
+                self.change(name, &needs, &rules);
             }
         }
-        policy.merge_changes();
-        Ok(policy)
+        self.merge_changes();
     }
 
     /// The store, the notification queues and the role changes run as.
@@ -128,9 +157,23 @@ impl IamPolicy {
         if !queues.is_empty() {
             self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
         }
-        if let Some(role) = &settings.assume_role {
-            let actions = &["sts:AssumeRole", "sts:SetSourceIdentity"];
-            self.add("AssumeRoles", actions, [Resource::Arn(Arn::literal(&role.role_arn))], None);
+        self.tag_reads(settings);
+        let roles = settings
+            .assume_role
+            .iter()
+            .map(|r| &r.role_arn)
+            .chain(settings.accounts.accounts.iter().map(|a| &a.role_arn));
+        let roles: Vec<Resource> = roles.map(|arn| Resource::Arn(Arn::literal(arn))).collect();
+        if !roles.is_empty() {
+            self.add("AssumeRoles", &["sts:AssumeRole", "sts:SetSourceIdentity"], roles, None);
+        }
+    }
+
+    /// Routes that test tags read them from whichever resource a
+    /// notification is about: any service, alarm or pipeline.
+    fn tag_reads(&mut self, settings: &Settings) {
+        if settings.notifications.routes_by_tags() {
+            self.add("NotificationTags", TAG_ACTIONS, [Resource::Any], None);
         }
     }
 
@@ -162,6 +205,10 @@ const STORE_ACTIONS: &[&str] = &[
     "dynamodb:UpdateItem",
 ];
 
+/// Reading a resource's tags for routing (`bot/aws/tags.rs`).
+const TAG_ACTIONS: &[&str] =
+    &["cloudwatch:ListTagsForResource", "codepipeline:ListTagsForResource", "ecs:ListTagsForResource"];
+
 /// `opsbot store init`: create the table and turn TTL on (not needed by a
 /// stack that creates the table itself).
 const STORE_INIT_ACTIONS: &[&str] =
@@ -179,12 +226,13 @@ pub enum Format {
 
 /// `opsbot iam-policy`: the policy for `settings`, printed as `format`.
 pub fn print(settings: &Settings, options: Options, format: Format) -> Result<String, IamError> {
-    let policy = IamPolicy::for_settings(settings, options)?;
+    let policy = IamPolicy::for_settings(settings, &options)?;
     Ok(match format {
         Format::Json => policy.to_json(),
-        Format::Cloudformation => policy.to_cloudformation(match options.principal {
-            Principal::Task => "opsbot-task",
-            Principal::Changes => "opsbot-changes",
+        Format::Cloudformation => policy.to_cloudformation(match (&options.account, options.principal) {
+            (Some(_), _) => "opsbot-account",
+            (None, Principal::Task) => "opsbot-task",
+            (None, Principal::Changes) => "opsbot-changes",
         }),
     })
 }

@@ -5,7 +5,7 @@ use super::*;
 
 fn policy(yaml: &str, principal: Principal) -> Result<IamPolicy, IamError> {
     let settings = Settings::from_test_yaml(yaml).expect("the test config loads");
-    IamPolicy::for_settings(&settings, Options { principal, store_init: false })
+    IamPolicy::for_settings(&settings, &Options { principal, store_init: false, account: None })
 }
 
 fn task(yaml: &str) -> IamPolicy {
@@ -65,7 +65,9 @@ fn the_store_and_queues_are_named_by_their_arns() {
     let store = &p.statement("Store").unwrap().actions;
     assert!(store.contains("dynamodb:ConditionCheckItem") && !store.contains("dynamodb:CreateTable"), "{store:?}");
     let settings = Settings::from_test_yaml(yaml).unwrap();
-    let init = IamPolicy::for_settings(&settings, Options { principal: Principal::Task, store_init: true }).unwrap();
+    let init =
+        IamPolicy::for_settings(&settings, &Options { principal: Principal::Task, store_init: true, account: None })
+            .unwrap();
     assert!(init.statement("StoreInit").unwrap().actions.contains("dynamodb:UpdateTimeToLive"));
 }
 
@@ -121,6 +123,42 @@ fn with_a_role_to_assume_changes_go_to_that_role_and_the_bot_may_only_assume_it(
     assert!(err.contains("no `aws.assume_role`"), "{err}");
 }
 
+const ACCOUNTS: &str = "aws:
+  accounts:
+    prod: { role_arn: \"arn:aws:iam::111111111111:role/opsbot\" }
+    staging: { role_arn: \"arn:aws:iam::222222222222:role/opsbot\" }
+";
+
+#[test]
+fn with_accounts_the_bots_role_may_assume_each_accounts_role_with_a_source_identity() {
+    let bot = task(ACCOUNTS);
+    assert_eq!(
+        arns(&bot, "AssumeRoles"),
+        ["arn:aws:iam::111111111111:role/opsbot", "arn:aws:iam::222222222222:role/opsbot"]
+    );
+    assert!(
+        bot.statement("AssumeRoles").unwrap().actions.contains("sts:SetSourceIdentity"),
+        "changes name their requester"
+    );
+}
+
+#[test]
+fn an_accounts_role_needs_the_reads_and_the_changes_the_policy_allows_and_nothing_of_the_bots_own() {
+    let yaml = format!("{ACCOUNTS}{DEVS}    - allow: [deploy]\n      to: devs\n");
+    let settings = Settings::from_test_yaml(&yaml).unwrap();
+    let options = Options { principal: Principal::Task, store_init: false, account: Some("prod".into()) };
+    let prod = IamPolicy::for_settings(&settings, &options).unwrap();
+    for action in ["ecs:UpdateService", "ecs:RegisterTaskDefinition", "ecs:DescribeServices"] {
+        assert!(prod.actions().contains(action), "{action} in {}", prod.to_json());
+    }
+    assert!(!prod.actions().contains("codepipeline:ListPipelines"), "no rule allows reading pipelines");
+    assert!(prod.statement("AssumeRoles").is_none() && prod.statement("Store").is_none());
+
+    let options = Options { account: Some("prdo".into()), ..options };
+    let err = IamPolicy::for_settings(&settings, &options).unwrap_err().to_string();
+    assert!(err.contains("`--account prdo`") && err.contains("prod, staging"), "{err}");
+}
+
 #[test]
 fn json_names_any_region_and_account_and_cloudformation_substitutes_the_stacks() {
     let p = task("store:\n  dynamodb: { table: opsbot }\n");
@@ -158,4 +196,18 @@ fn changes_on_the_same_resources_share_one_statement_and_others_keep_theirs() {
     let p = task(&yaml);
     assert_eq!(arns(&p, "ChangeRestartRollback"), ["arn:aws:ecs:*:*:service/prod/*"]);
     assert_eq!(arns(&p, "ChangeScale"), ["*"], "scale is open to any service: not merged into prod's");
+}
+
+#[test]
+fn a_route_by_tags_lets_the_bot_and_each_account_read_tags_and_without_one_nothing_reads_them() {
+    let route = "notifications:\n  default_channel: C0OPS\n  routes:\n    - { match: { tags: { team: payments } }, channel: C0PAY }\n";
+    let bot = task(&format!("{ACCOUNTS}{route}"));
+    let reads = &bot.statement("NotificationTags").expect("tag reads").actions;
+    for action in ["ecs:ListTagsForResource", "cloudwatch:ListTagsForResource", "codepipeline:ListTagsForResource"] {
+        assert!(reads.contains(action), "{action}");
+    }
+    let settings = Settings::from_test_yaml(&format!("{ACCOUNTS}{route}")).unwrap();
+    let options = Options { principal: Principal::Task, store_init: false, account: Some("prod".into()) };
+    assert!(IamPolicy::for_settings(&settings, &options).unwrap().statement("NotificationTags").is_some());
+    assert!(task(ACCOUNTS).statement("NotificationTags").is_none());
 }

@@ -7,6 +7,8 @@
 //! - [`intake`]: where bodies come in — the SQS poller and `POST /sns` (its
 //!   signature check, certificate fetch, confirmations) — handed to an
 //!   [`intake::Inbox`].
+//! - [`tags`]: resource tags for routes that name them, read through a
+//!   port and cached per resource.
 //! - [`lifecycle`]: the pure lives of living messages (alarm, approval,
 //!   pipeline run), one-message summaries, and routing.
 //! - [`notifier`]: one notification → the records it changes and the Slack
@@ -23,4 +25,5 @@ pub mod intake;
 pub mod lifecycle;
 pub mod notifier;
 pub mod service;
+pub mod tags;
 pub mod wiring;

@@ -20,10 +20,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::LivePolicy;
+use opsbot_commands::click::Press;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::ports::Pipelines;
 use opsbot_commands::ports::store::StoreError;
-use opsbot_commands::reply::Reply;
+use opsbot_commands::reply::{Block, Reply};
+use opsbot_commands::target::ACCOUNT;
 use opsbot_commands::values::{ChannelId, PipelineName};
 use serde::de::DeserializeOwned;
 use tracing::{info, warn};
@@ -35,6 +37,7 @@ use super::lifecycle::approval::{self, ApprovalRecord, Waiting};
 use super::lifecycle::pipeline::{self as run, RunRecord, What};
 use super::lifecycle::route::{About, Target, target};
 use super::lifecycle::summary::summary;
+use super::tags::{TagCache, Tags};
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
 use crate::store::{Living, LivingRecord, Storage};
@@ -52,6 +55,8 @@ pub struct Notifier {
     /// Names the roles routes mention; read per notification, so a reload applies.
     pub(super) policy: LivePolicy,
     pub(super) pipelines: Arc<dyn Pipelines>,
+    /// Resource tags, for routes that test them.
+    pub(super) tags: Option<Arc<TagCache>>,
 }
 
 impl Batch {
@@ -60,6 +65,18 @@ impl Batch {
         let body = serde_json::to_string(record).expect("living records serialise");
         let message = record.message_key();
         self.records.push(LivingRecord { kind, id: id.to_owned(), open, body, message, version });
+    }
+
+    /// Names the configured account (`aws.accounts`) the notification came
+    /// from on every message it posts or edits (thread replies hang under
+    /// a message that names it already).
+    fn name_account(&mut self, name: Option<&str>) {
+        let Some(name) = name else { return };
+        for write in &mut self.writes {
+            if let Write::Post { reply, .. } | Write::Update { reply, .. } = write {
+                *reply = named(reply.clone(), Some(name));
+            }
+        }
     }
 
     /// The writes `effects` ask for on message `key`; a post goes to
@@ -97,17 +114,31 @@ impl Notifier {
         policy: impl Into<LivePolicy>,
         pipelines: Arc<dyn Pipelines>,
     ) -> Self {
-        Notifier { store, settings, policy: policy.into(), pipelines }
+        Notifier { store, settings, policy: policy.into(), pipelines, tags: None }
+    }
+
+    /// Reads resources' tags through `tags` for the routes that test them.
+    pub fn with_tags(self, tags: Arc<TagCache>) -> Self {
+        Notifier { tags: Some(tags), ..self }
+    }
+
+    /// The tags of the notification's resource, when some route tests tags.
+    async fn tags_of(&self, inbound: &Inbound) -> Option<Tags> {
+        let cache = self.tags.as_ref().filter(|_| self.settings.routes_by_tags())?;
+        let arn = inbound.notification.resource_arn(inbound.account.as_deref(), inbound.region.as_deref())?;
+        cache.tags(&arn).await
     }
 
     /// The batch for one notification, judged at `now`.
     pub async fn handle(&self, inbound: &Inbound, now: DateTime<Utc>) -> Result<Batch, StoreError> {
         let mut batch = Batch::default();
+        let tags = self.tags_of(inbound).await;
         let about = About {
             kind: inbound.notification.kind(),
             name: inbound.notification.name(),
             account: inbound.account.as_deref(),
             region: inbound.region.as_deref(),
+            tags: tags.as_ref(),
         };
         let Some(to) = target(&self.settings, &self.policy.current(), about) else {
             warn!(key = %inbound.key, "no route and no default channel: notification kept in the log only");
@@ -162,6 +193,8 @@ impl Notifier {
                 }
             }
         }
+        batch
+            .name_account(inbound.account.as_deref().and_then(|id| self.settings.accounts.get(id)).map(String::as_str));
         info!(key = %inbound.key, kind = %about.kind, channel = %to.channel, writes = batch.writes.len(), "notification handled");
         Ok(batch)
     }
@@ -302,10 +335,31 @@ impl Notifier {
                 continue;
             }
             batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert, Some(kept.version));
-            batch.effects(alert.message_key(), None, effects, || alarm::render(&alert, now));
+            // The alarm's ARN names its account: arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME.
+            let account = alert.arn.split(':').nth(4).and_then(|id| self.settings.accounts.get(id));
+            batch.effects(alert.message_key(), None, effects, || {
+                named(alarm::render(&alert, now), account.map(String::as_str))
+            });
         }
         Ok(batch)
     }
+}
+
+/// `reply` with a context line naming the account `name`, if any, and its
+/// buttons' command lines acting there (`--account NAME`): a Retry or an
+/// Approve pressed on a prod pipeline's message must act in prod.
+fn named(reply: Reply, name: Option<&str>) -> Reply {
+    let Some(name) = name else { return reply };
+    let mut reply = reply.context(vec![mrkdwn!("Account *{}*", name)]);
+    for block in &mut reply.blocks {
+        let Block::Buttons(buttons) = block else { continue };
+        for button in buttons {
+            if let Press::Run(line) | Press::Ask(line) = &mut button.press {
+                line.push_str(&format!(" {ACCOUNT} {name}"));
+            }
+        }
+    }
+    reply
 }
 
 fn is_approval(a: &PipelineAction) -> bool {

@@ -112,6 +112,119 @@ fn summary(writes: &[Write]) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn a_message_from_a_configured_account_names_it_when_posted_edited_or_escalated() {
+    let yaml = "aws:
+  accounts:
+    prod: { role_arn: \"arn:aws:iam::111122223333:role/opsbot\" }
+notifications:
+  default_channel: C0OPS
+  routes:
+    - { match: { account: prod, kind: alarm }, channel: C0PROD }
+";
+    let settings = Settings::from_test_yaml(yaml).unwrap();
+    let n = Notifier::new(
+        crate::store::open(None).unwrap(),
+        settings.notifications.clone(),
+        settings.policy(),
+        Arc::new(Decided("")),
+    );
+
+    let fired = handle(&n, &alarm("ALARM", 0), t(0)).await;
+    let escalated = keep(&n, n.sweep(t(30)).await.unwrap()).await;
+
+    let Write::Post { channel, reply, .. } = &fired[0] else { panic!("{fired:?}") };
+    assert_eq!(channel.as_str(), "C0PROD", "routed by the account's name");
+    assert!(reply.text().contains("Account *prod*"), "{}", reply.text());
+    let update =
+        escalated.iter().find_map(|w| if let Write::Update { reply, .. } = w { Some(reply.text()) } else { None });
+    assert!(update.is_some_and(|text| text.contains("Account *prod*")), "{escalated:?}");
+}
+
+#[tokio::test]
+async fn the_buttons_of_a_message_from_a_configured_account_act_in_that_account() {
+    let yaml = "aws:\n  accounts:\n    prod: { role_arn: \"arn:aws:iam::111122223333:role/opsbot\" }\nnotifications:\n  default_channel: C0OPS\n";
+    let settings = Settings::from_test_yaml(yaml).unwrap();
+    let n = Notifier::new(
+        crate::store::open(None).unwrap(),
+        settings.notifications.clone(),
+        settings.policy(),
+        Arc::new(Decided("")),
+    );
+
+    let writes = handle(&n, &alarm("ALARM", 0), t(0)).await;
+
+    let Write::Post { reply, .. } = &writes[0] else { panic!("{writes:?}") };
+    let lines: Vec<&str> = reply
+        .blocks
+        .iter()
+        .filter_map(|b| if let Block::Buttons(buttons) = b { Some(buttons) } else { None })
+        .flatten()
+        .filter_map(|b| if let Press::Run(line) = &b.press { Some(line.as_str()) } else { None })
+        .collect();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.ends_with("--account prod")), "{lines:?}");
+}
+
+/// The alarm is tagged `team=payments`; the reads are counted.
+#[derive(Default)]
+struct Tagged(std::sync::atomic::AtomicUsize);
+
+#[async_trait]
+impl crate::notify::tags::ReadTags for Tagged {
+    async fn tags(&self, arn: &str) -> GatewayResult<crate::notify::tags::Tags> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(arn, ARN, "the tags of the resource the notification is about");
+        Ok([("team".to_owned(), "payments".to_owned())].into())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tagged_resources_notifications_go_to_its_tag_route_with_its_tags_read_once() {
+    let yaml = "notifications:
+  default_channel: C0OPS
+  routes:
+    - { match: { tags: { team: search } }, channel: C0SEARCH }
+    - { match: { tags: { team: payments } }, channel: C0PAYMENTS }
+";
+    let settings = Settings::from_test_yaml(yaml).unwrap();
+    let reads = Arc::new(Tagged::default());
+    let cache = Arc::new(crate::notify::tags::TagCache::new(reads.clone()));
+    let n = Notifier::new(
+        crate::store::open(None).unwrap(),
+        settings.notifications.clone(),
+        settings.policy(),
+        Arc::new(Decided("")),
+    )
+    .with_tags(cache);
+
+    let mut channels = Vec::new();
+    for (minute, state) in [(0, "ALARM"), (1, "OK"), (2, "ALARM"), (3, "OK")] {
+        for write in handle(&n, &alarm(state, minute), t(minute)).await {
+            if let Write::Post { channel, .. } = write {
+                channels.push(channel.as_str().to_owned());
+            }
+        }
+    }
+
+    assert!(!channels.is_empty() && channels.iter().all(|c| c == "C0PAYMENTS"), "{channels:?}");
+    assert_eq!(reads.0.load(std::sync::atomic::Ordering::SeqCst), 1, "one read for four notifications");
+}
+
+#[tokio::test]
+async fn without_a_route_by_tags_no_tag_is_read() {
+    let reads = Arc::new(Tagged::default());
+    let n = notifier().with_tags(Arc::new(crate::notify::tags::TagCache::new(reads.clone())));
+    handle(&n, &alarm("ALARM", 0), t(0)).await;
+    assert_eq!(reads.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_message_from_an_account_not_configured_names_none() {
+    let writes = handle(&notifier(), &alarm("ALARM", 0), t(0)).await;
+    let Write::Post { reply, .. } = &writes[0] else { panic!("{writes:?}") };
+    assert!(!reply.text().contains("Account"), "{}", reply.text());
+}
+
+#[tokio::test]
 async fn an_alarm_is_posted_to_its_route_mentioning_on_call_then_resolved_in_place() {
     let n = notifier();
     let fired = summary(&handle(&n, &alarm("ALARM", 0), t(0)).await);

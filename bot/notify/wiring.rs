@@ -16,6 +16,7 @@ use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use super::intake::sns::{SnsError, verify::SnsVerifier};
 use super::notifier::Notifier;
 use super::service::Notifications;
+use super::tags::{ReadTags, TagCache};
 use crate::metrics::Metrics;
 use crate::notify::intake::sns::endpoint::SnsEndpoint;
 use crate::settings::NotificationSettings;
@@ -38,6 +39,8 @@ pub struct Parts<'a> {
     pub outbox: Outbox,
     pub policy: opsbot_commands::LivePolicy,
     pub pipelines: Arc<dyn Pipelines>,
+    /// Where routes that test tags read them (cached here).
+    pub tags: Option<Arc<dyn ReadTags>>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,
     /// How often alarms are checked for escalation and calm (the app's sweep interval).
@@ -58,7 +61,10 @@ pub fn start(
     if settings.sqs_queues.is_empty() && settings.sns_topics.is_empty() {
         return Ok(None);
     }
-    let notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
+    let mut notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
+    if let Some(tags) = parts.tags {
+        notifier = notifier.with_tags(Arc::new(TagCache::new(tags)));
+    }
     let notifications =
         Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every, parts.metrics);
     let mut tasks = vec![tokio::spawn(notifications.clone().run(stop.clone()))];

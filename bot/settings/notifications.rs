@@ -10,6 +10,8 @@
 //!     - { match: { kind: alarm, name: "^shop-" }, channel: C0SHOPALERTS, mention: oncall }
 //!     - { match: { kind: pipeline, name: "^storefront-" }, channel: C0DEPLOYS }
 //!     - { match: { kind: pipeline, account: "111122223333", region: eu-west-1 }, channel: C0EU }
+//!     - { match: { account: prod }, channel: C0PRODOPS }   # a name of aws.accounts, or an id
+//!     - { match: { tags: { team: payments } }, channel: C0PAYMENTS }   # the resource's tags
 //!   alarms: { escalate_after: 10m, flapping: { transitions: 4, within: 10m } }
 //! ```
 //! `sns.max_age` (default 1h) and `sns.max_clock_skew` (default 5m) bound a
@@ -19,8 +21,11 @@
 //! Checked at start-up: unknown kinds, bad regexes, channel ids or durations,
 //! and a source of notifications without a `default_channel` stop start-up
 //! with file:line:column. `mention` names a policy role; that it exists is
-//! checked once the policy is loaded (see `Settings::load`).
+//! checked once the policy is loaded (see `Settings::load`); an `account`
+//! given by name is checked against `aws.accounts` then too, and its messages
+//! name their account.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,6 +34,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::aws::AccountsSettings;
 use super::error::SettingsError;
 use crate::notify::event::Kind;
 use crate::notify::intake::sns::Freshness;
@@ -72,6 +78,7 @@ struct MatchFile {
     name: Option<Spanned<String>>,
     account: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
+    tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +111,9 @@ pub struct NotificationSettings {
     pub routes: Vec<Route>,
     pub alarms: AlarmSettings,
     pub skip_sns_signatures: bool,
+    /// Account id → its name in `aws.accounts`: messages name the account
+    /// they come from, and routes may name it (see [`NotificationSettings::name_accounts`]).
+    pub accounts: BTreeMap<String, String>,
 }
 
 /// One route: the first whose every given test holds picks the channel.
@@ -113,6 +123,9 @@ pub struct Route {
     pub name: Option<Regex>,
     pub account: Option<String>,
     pub region: Option<String>,
+    /// Tags the resource must carry, each with this exact value (an ECS
+    /// service's, an alarm's, a pipeline's); empty: no test.
+    pub tags: BTreeMap<String, String>,
     pub channel: ChannelId,
     /// A policy role to mention on alarms (and re-mention on escalation).
     pub mention: Option<String>,
@@ -147,11 +160,42 @@ impl Default for NotificationSettings {
             routes: Vec::new(),
             alarms: AlarmSettings::default(),
             skip_sns_signatures: false,
+            accounts: BTreeMap::new(),
         }
     }
 }
 
 impl NotificationSettings {
+    /// Whether some route tests a resource's tags (only then are tags read).
+    pub fn routes_by_tags(&self) -> bool {
+        self.routes.iter().any(|r| !r.tags.is_empty())
+    }
+
+    /// Learns the names of `aws.accounts` (id → name) and turns a route's
+    /// account given by name into its id; a name that is not configured is
+    /// refused with the route's place and the names there are.
+    pub(super) fn name_accounts(&mut self, accounts: &AccountsSettings) -> Result<(), SettingsError> {
+        self.accounts = accounts.accounts.iter().map(|a| (a.account_id.clone(), a.name.clone())).collect();
+        for route in &mut self.routes {
+            let Some(account) = route.account.as_mut().filter(|a| !is_account_id(a)) else { continue };
+            match accounts.named(account) {
+                Some(named) => *account = named.account_id.clone(),
+                None => {
+                    let names: Vec<&str> = accounts.accounts.iter().map(|a| a.name.as_str()).collect();
+                    let close = opsbot_commands::spec::suggest(account, names.iter().copied());
+                    let hint = close.first().map(|c| format!(" — did you mean `{c}`?")).unwrap_or_default();
+                    return Err(SettingsError::Missing(format!(
+                        "{}: notifications.routes: account `{account}` is neither a 12-digit account id nor a name in \
+                         aws.accounts ({}){hint}",
+                        route.at,
+                        if names.is_empty() { "none configured".to_owned() } else { names.join(", ") }
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Policy roles routes mention, with where each is written.
     pub(super) fn mentions(&self) -> impl Iterator<Item = (&str, &str)> {
         self.routes.iter().filter_map(|r| r.mention.as_deref().map(|m| (m, r.at.as_str())))
@@ -223,9 +267,10 @@ fn compile_route(path: &Path, raw: &Spanned<RouteFile>) -> Result<Route, Setting
             invalid(path, kind, message)
         })?),
     };
+    // An id, or a name of aws.accounts (checked once both sections are read).
     let account = m.account.as_ref().map(|a| a.value.clone());
     if let Some(bad) =
-        m.account.as_ref().filter(|a| a.value.len() != 12 || !a.value.bytes().all(|b| b.is_ascii_digit()))
+        m.account.as_ref().filter(|a| a.value.bytes().all(|b| b.is_ascii_digit()) && !is_account_id(&a.value))
     {
         let message =
             format!("notifications.routes: `{}` is not an account id — write its 12 digits, quoted", bad.value);
@@ -236,10 +281,16 @@ fn compile_route(path: &Path, raw: &Spanned<RouteFile>) -> Result<Route, Setting
         name: m.name.as_ref().map(|n| regex(path, n, "notifications.routes name")).transpose()?,
         account,
         region: m.region.as_ref().map(|r| r.value.clone()),
+        tags: m.tags.clone(),
         channel: channel(path, &raw.value.channel)?,
         mention: raw.value.mention.as_ref().map(|m| m.value.clone()),
         at: format!("{}:{}", path.display(), raw.referenced.line()),
     })
+}
+
+/// 12 digits.
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn alarms(path: &Path, raw: &AlarmsFile) -> Result<AlarmSettings, SettingsError> {

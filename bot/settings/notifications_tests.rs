@@ -120,3 +120,33 @@ fn every_broken_route_is_reported_with_its_place() {
     assert!(err.contains("opsbot.yaml:3:") && err.contains("opsbot.yaml:5:"), "{err}");
     assert_eq!(err.lines().count(), 2, "the good route is not a problem: {err}");
 }
+
+const ACCOUNTS: &str = "aws:\n  accounts:\n    prod: { role_arn: \"arn:aws:iam::111122223333:role/opsbot\" }\n";
+
+#[test]
+fn a_route_may_name_an_account_of_aws_accounts_and_matches_its_id() {
+    let yaml =
+        format!("{ACCOUNTS}notifications:\n  routes:\n    - {{ match: {{ account: prod }}, channel: C0PROD }}\n");
+    let n = load(&yaml).unwrap().notifications;
+    assert_eq!(n.routes[0].account.as_deref(), Some("111122223333"));
+    assert_eq!(n.accounts.get("111122223333").map(String::as_str), Some("prod"), "messages name it");
+}
+
+#[test]
+fn a_route_naming_an_account_that_is_not_configured_stops_start_up_with_the_close_one() {
+    let yaml =
+        format!("{ACCOUNTS}notifications:\n  routes:\n    - {{ match: {{ account: prdo }}, channel: C0PROD }}\n");
+    let err = error(&yaml);
+    assert!(err.contains("opsbot.yaml:6") && err.contains("account `prdo`"), "{err}");
+    assert!(err.contains("did you mean `prod`?"), "{err}");
+}
+
+#[test]
+fn a_route_may_test_the_resources_tags() {
+    let yaml = "notifications:\n  routes:\n    - { match: { kind: ecs, tags: { team: payments, tier: \"1\" } }, channel: C0PAY }\n";
+    let n = load(yaml).unwrap().notifications;
+    assert_eq!(n.routes[0].tags.get("team").map(String::as_str), Some("payments"));
+    assert_eq!(n.routes[0].tags.len(), 2);
+    assert!(n.routes_by_tags());
+    assert!(!load("store:\n  path: x.db\n").unwrap().notifications.routes_by_tags(), "no tags read without one");
+}

@@ -15,6 +15,8 @@
 //!   ([`LivePolicy`]), and its [`PolicyVersion`].
 //! - [`context`]: who asks, where and when ([`Context`]).
 //! - [`spec`]: command specs, tokenizer, lookup and "did you mean".
+//! - [`target`]: which AWS account and region a command acts in
+//!   (`--account`, `--region`, a `prod:` prefix) and how a line names them.
 //! - [`click`]: buttons and what pressing one does (`Click`, `Press`).
 //! - [`reply`]: what a command answers, rendered later as Block Kit or text.
 //! - [`hooks`]: the configured `on_param_change` hooks.
@@ -51,6 +53,7 @@ pub mod ops;
 pub mod ports;
 pub mod reply;
 pub mod spec;
+pub mod target;
 pub mod text;
 pub mod values;
 

@@ -20,7 +20,7 @@ use crate::change::lifecycle::Changes;
 use crate::change::messages::{ClickOutcome, note};
 use crate::change::{Approval, ChangeRequest, audit, params_hash};
 use crate::click::{Click, Press};
-use crate::cmd::{Command, is_forced};
+use crate::cmd::{Command, is_forced, resolve};
 use crate::command::Reach;
 use crate::context::Context;
 use crate::error_reply::{denied, gateway_reply, store_down, usage_reply};
@@ -30,9 +30,9 @@ use crate::ports::alerts::{Alerts, Unfollowed};
 use crate::ports::chat::Chat;
 use crate::ports::observe::{Observe, Outcome, UNPARSED, Unobserved};
 use crate::ports::store::{AuditEvent, Store};
-use crate::ports::{Clock, Gateways, Time};
+use crate::ports::{Accounts, Clock, Gateways, HomeOnly, Time};
 use crate::reply::Reply;
-use crate::spec::canonical;
+use crate::target::Target;
 
 /// A second press of the same Run button by the same user within this
 /// window is answered with a note instead of a second plan.
@@ -52,13 +52,16 @@ pub struct Ops {
     changes: Changes,
     /// Told every command's outcome and every policy decision.
     observer: Arc<dyn Observe>,
+    /// The accounts and regions a line may name, and their gateways.
+    accounts: Arc<dyn Accounts>,
 }
 
 impl Ops {
     pub fn new(aws: Gateways, policy: impl Into<LivePolicy>, store: Arc<dyn Store>, chat: Arc<dyn Chat>) -> Self {
         let policy = policy.into();
         let changes = Changes::new(aws.clone(), policy.clone(), store.clone(), chat);
-        Ops { aws, policy, store, alerts: Arc::new(Unfollowed), changes, observer: Arc::new(Unobserved) }
+        let (alerts, observer, accounts) = (Arc::new(Unfollowed), Arc::new(Unobserved), Arc::new(HomeOnly));
+        Ops { aws, policy, store, alerts, changes, observer, accounts }
     }
 
     /// Tells `observer` how each command ended, what the policy decided and
@@ -103,6 +106,14 @@ impl Ops {
         self
     }
 
+    /// Lets lines name the accounts and regions of `accounts` (`--account`,
+    /// `--region`, `prod:` prefixes), read and changed through its gateways.
+    pub fn with_accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
+        self.changes = self.changes.with_accounts(accounts.clone());
+        self.accounts = accounts;
+        self
+    }
+
     /// Stops running changes: followed ones are handed over, ones in their
     /// AWS call get up to `within` (see [`Changes::drain`]).
     pub async fn drain(&self, within: std::time::Duration) {
@@ -137,7 +148,8 @@ impl Ops {
 
     /// The reply, with the command's name and how it ended for the observer.
     async fn handle_inner(&self, ctx: &Context, text: &str) -> (&'static str, Outcome, Reply) {
-        let (command, canonical) = match Command::parse(text).and_then(|c| Ok((c, canonical(text)?))) {
+        let parsed = resolve(text, &self.accounts.names()).and_then(|line| Ok((Command::parse(&line)?, line)));
+        let (command, canonical) = match parsed {
             Ok(parsed) => parsed,
             Err(err) => {
                 info!(error = %err, "usage error");
@@ -150,7 +162,7 @@ impl Ops {
         self.observer.decision(spec.name, decision.kind());
         let Some(change) = command.as_change() else {
             let (outcome, reply) = match decision {
-                Decision::Allow { .. } => self.run_read(ctx, &command).await,
+                Decision::Allow { .. } => self.run_read(ctx, &command, &Target::of_line(&canonical)).await,
                 Decision::Deny { reason, .. } | Decision::NeedsApproval { reason, .. } => {
                     (Outcome::Denied, denied(spec.name, &reason))
                 }
@@ -182,12 +194,28 @@ impl Ops {
         }
     }
 
-    async fn run_read(&self, ctx: &Context, command: &Command) -> (Outcome, Reply) {
-        let reach =
-            Reach { aws: &self.aws, store: self.store.as_ref(), alerts: self.alerts.as_ref(), policy: &self.policy };
+    async fn run_read(&self, ctx: &Context, command: &Command, target: &Target) -> (Outcome, Reply) {
+        let elsewhere;
+        let aws = if target.is_home() {
+            &self.aws
+        } else {
+            match self.accounts.reads(target).await {
+                Ok(aws) => {
+                    elsewhere = aws;
+                    &elsewhere
+                }
+                Err(err) => return (Outcome::Failed, gateway_reply(ctx, &err)),
+            }
+        };
+        let reach = Reach { aws, store: self.store.as_ref(), alerts: self.alerts.as_ref(), policy: &self.policy };
         match command.run(ctx, &reach).await {
             Ok(reply) => {
                 info!("answered");
+                // An answer from elsewhere says where it comes from.
+                let reply = match target.label() {
+                    Some(place) => reply.context(vec![mrkdwn!("In *{}*", place)]),
+                    None => reply,
+                };
                 (Outcome::Answered, reply)
             }
             Err(err) => (Outcome::Failed, gateway_reply(ctx, &err)),
@@ -241,6 +269,10 @@ impl Ops {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+#[path = "accounts_tests.rs"]
+mod accounts_tests;
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,7 @@ pub mod chat;
 pub mod observe;
 pub mod store;
 use crate::hooks::ParamHooks;
+use crate::target::{AccountNames, Target};
 use crate::values::ssm::{DocParams, DocumentName, ExecutionId, Targets};
 use crate::values::{AlarmPrefix, ClusterName, ParamName, ParamPath, PipelineName, ServiceRef, SlackUserId};
 
@@ -975,6 +976,46 @@ pub struct DocumentParameter {
 pub trait Documents: Send + Sync {
     /// The document, or `None` when this account cannot see one by that name.
     async fn document(&self, name: &DocumentName) -> GatewayResult<Option<Document>>;
+}
+
+// ---------------------------------------------------------------- Accounts
+
+/// The gateways of the accounts and regions a command may name
+/// (`aws.accounts`, `--region`, see [`crate::target`]); the bot's own account
+/// in its own region (a home [`Target`]) is never asked for.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// The configured account names and the default one.
+    fn names(&self) -> AccountNames;
+    /// Gateways reading in `target`, as the bot.
+    async fn reads(&self, target: &Target) -> GatewayResult<Gateways>;
+    /// Gateways changing in `target`, acting for `user` (the AWS gateway
+    /// assumes the account's role with them as its source identity); an
+    /// error means the change must not run.
+    async fn changes(&self, target: &Target, user: &SlackUserId) -> GatewayResult<Gateways>;
+}
+
+/// No account or region but the bot's own (the sandbox, most tests).
+pub struct HomeOnly;
+
+#[async_trait]
+impl Accounts for HomeOnly {
+    fn names(&self) -> AccountNames {
+        AccountNames::default()
+    }
+
+    async fn reads(&self, target: &Target) -> GatewayResult<Gateways> {
+        Err(elsewhere(target))
+    }
+
+    async fn changes(&self, target: &Target, _user: &SlackUserId) -> GatewayResult<Gateways> {
+        Err(elsewhere(target))
+    }
+}
+
+fn elsewhere(target: &Target) -> crate::error::GatewayError {
+    let what = target.label().unwrap_or_default();
+    crate::error::GatewayError::not_found(format!("`{what}` (this opsbot acts in its own account and region only)"))
 }
 
 /// Everything the commands reach, bundled for [`crate::ops::Ops`].

@@ -17,8 +17,10 @@ use crate::ports::*;
 use crate::reply::Reply;
 use crate::values::*;
 
+mod accounts;
 mod alerts;
 mod pipelines;
+pub use accounts::FakeAccounts;
 pub use pipelines::*;
 
 mod ecs;

@@ -13,9 +13,12 @@ use crate::file::{Entries, RawRole};
 use crate::policy::Role;
 
 /// The named arguments `where:` may test (what commands pass in `Request::args`).
-pub const ARGUMENTS: [&str; 12] = [
+/// `account` is the configured account name (`aws.accounts`) a command acts
+/// in; every command carries it when it acts in a named account, none when it
+/// acts in the bot's own.
+pub const ARGUMENTS: [&str; 13] = [
     "service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster",
-    "env",
+    "env", "account",
 ];
 
 /// Approval requests expire after this unless the rule says otherwise.

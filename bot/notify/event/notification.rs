@@ -77,6 +77,23 @@ impl Notification {
         }
     }
 
+    /// The ARN of the resource whose tags routes may test: the alarm, the
+    /// ECS service, or the pipeline (its ARN made from the event's `account`
+    /// and `region`, in the `aws` partition); `None` for other kinds.
+    pub fn resource_arn(&self, account: Option<&str>, region: Option<&str>) -> Option<String> {
+        let pipeline = |name: &str| Some(format!("arn:aws:codepipeline:{}:{}:{name}", region?, account?));
+        match self {
+            Notification::Alarm(n) => Some(n.arn.clone()),
+            Notification::EcsDeployment(n) => Some(n.service_arn.clone()),
+            Notification::EcsServiceAction(n) => Some(n.service_arn.clone()),
+            Notification::PipelineExecution(_)
+            | Notification::PipelineStage(_)
+            | Notification::PipelineAction(_)
+            | Notification::ManualApproval(_) => pipeline(self.name()),
+            Notification::ParameterChange(_) | Notification::Automation(_) | Notification::Other(_) => None,
+        }
+    }
+
     /// What this notification is about, when successive notifications are
     /// about the same thing: `pipeline:<execution id>` for pipeline, stage and
     /// action events, `alarm:<ARN>`, `ecs:<deployment id>`,

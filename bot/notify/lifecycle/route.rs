@@ -2,13 +2,14 @@
 //! The first route whose every test holds wins; otherwise the default
 //! channel. A test a route does not make (no `kind:`, say) holds for all; a
 //! test on something the notification does not say (an account moto left
-//! out) does not hold.
+//! out, tags that could not be read) does not hold.
 
 use opsbot_commands::Mrkdwn;
 use opsbot_commands::values::ChannelId;
 use opsbot_policies::Policy;
 
 use crate::notify::event::Kind;
+use crate::notify::tags::Tags;
 use crate::settings::{NotificationSettings, Route};
 
 /// Where one notification goes.
@@ -28,6 +29,8 @@ pub struct About<'a> {
     pub name: &'a str,
     pub account: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// The resource's tags; `None` when not read (no route needs them) or unreadable.
+    pub tags: Option<&'a Tags>,
 }
 
 /// The target for `about`; `None` only when nothing matches and no default
@@ -49,6 +52,8 @@ fn matches(route: &Route, about: About<'_>) -> bool {
         && route.name.as_ref().is_none_or(|re| re.is_match(about.name))
         && same(&route.account, about.account)
         && same(&route.region, about.region)
+        && (route.tags.is_empty()
+            || about.tags.is_some_and(|tags| route.tags.iter().all(|(k, v)| tags.get(k) == Some(v))))
 }
 
 #[cfg(test)]
@@ -67,6 +72,7 @@ notifications:
     - { match: { kind: alarm, name: \"^shop-\" }, channel: C0SHOPALERTS, mention: oncall }
     - { match: { kind: pipeline, name: \"^storefront-\" }, channel: C0DEPLOYS }
     - { match: { kind: pipeline, account: \"111122223333\", region: eu-west-1 }, channel: C0EU }
+    - { match: { tags: { team: payments, tier: \"1\" } }, channel: C0PAYMENTS }
 ";
         let s = Settings::from_test_yaml(yaml).unwrap();
         (s.notifications.clone(), (*s.policy()).clone())
@@ -79,7 +85,7 @@ notifications:
 
     fn about<'a>(kind: &str, name: &'a str) -> About<'a> {
         let kind = Kind::parse(kind).unwrap();
-        About { kind, name, account: Some("111122223333"), region: Some("eu-west-1") }
+        About { kind, name, account: Some("111122223333"), region: Some("eu-west-1"), tags: None }
     }
 
     #[test]
@@ -93,8 +99,21 @@ notifications:
 
     #[test]
     fn a_route_on_the_account_does_not_match_what_does_not_say_its_account() {
-        let unknown = About { kind: Kind::Pipeline, name: "payments", account: None, region: Some("eu-west-1") };
+        let unknown =
+            About { kind: Kind::Pipeline, name: "payments", account: None, region: Some("eu-west-1"), tags: None };
         assert_eq!(channel(unknown), "C0OPS");
+    }
+
+    #[test]
+    fn a_route_on_tags_matches_a_resource_carrying_every_one_and_nothing_else() {
+        let tags = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Tags>();
+        let tagged = tags(&[("team", "payments"), ("tier", "1"), ("env", "prod")]);
+        let on =
+            |tags: Option<&Tags>| channel(About { kind: Kind::Ecs, name: "api", account: None, region: None, tags });
+        assert_eq!(on(Some(&tagged)), "C0PAYMENTS");
+        assert_eq!(on(Some(&tags(&[("team", "payments")]))), "C0OPS", "every tag must match");
+        assert_eq!(on(Some(&tags(&[("team", "search"), ("tier", "1")]))), "C0OPS");
+        assert_eq!(on(None), "C0OPS", "tags not read: the other routes decide");
     }
 
     #[test]

@@ -63,6 +63,8 @@ use crate::values::SlackUserId;
 use super::identity::Identity;
 use super::messages::{self, ClickOutcome, note};
 use super::{Approval, ChangeCommand, ChangeRequest, Follow, Outcome, Plan, Progress, Verdict, audit, params_hash};
+use crate::ports::{Accounts, HomeOnly};
+use crate::target::Target;
 
 /// How long a plan waits for its requester's confirmation when no approval is needed.
 pub const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::minutes(10);
@@ -111,6 +113,8 @@ pub struct Changes {
     running: TaskTracker,
     /// Whose AWS identity changes run under; `None`: the bot's own (`aws`).
     identity: Option<Arc<dyn Identity>>,
+    /// The gateways of changes whose line names an account or region.
+    accounts: Arc<dyn Accounts>,
     /// What time it is when a change runs (its policy is judged again then).
     clock: Clock,
     /// This replica's name on the leases it holds.
@@ -134,6 +138,7 @@ impl Changes {
             chat,
             running: TaskTracker::new(),
             identity: None,
+            accounts: Arc::new(HomeOnly),
             clock,
             replica: replica_id().into(),
             held: Arc::default(),
@@ -173,6 +178,13 @@ impl Changes {
         self
     }
 
+    /// Plans and runs changes whose line names an account or region
+    /// through `accounts`.
+    pub fn with_accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
     /// Stops: changes being followed are handed over at once (their leases
     /// released, for another replica or the next start to follow to the
     /// end); changes in the middle of their AWS call get up to `within` to
@@ -197,7 +209,11 @@ impl Changes {
         change: &dyn ChangeCommand,
         approval: Option<Approval>,
     ) -> Reply {
-        let mut plan = match change.plan(ctx, &self.aws).await {
+        let plan = match self.reads_for(&Target::of_line(request.canonical)).await {
+            Ok(aws) => change.plan(ctx, &aws).await,
+            Err(err) => Err(err),
+        };
+        let mut plan = match plan {
             Ok(plan) => plan,
             Err(err) => return gateway_reply(ctx, &err),
         };
@@ -226,8 +242,13 @@ impl Changes {
                 return messages::denied_parts(request.shown, reasons);
             }
         }
-        // The pinned line keeps `--force`: it was allowed and shown with it.
-        let pinned = change.pinned().map(|line| if request.force { format!("{line} {}", FORCE) } else { line });
+        // The pinned line keeps where it acts and `--force`: it was allowed
+        // and shown with them.
+        let pinned = change.pinned().map(|line| {
+            let target = Target::of_line(request.canonical).words().iter().map(|w| format!(" {w}")).collect::<String>();
+            let force = if request.force { format!(" {FORCE}") } else { String::new() };
+            format!("{line}{target}{force}")
+        });
         let (pinned_request, pinned_shown);
         let request = match &pinned {
             Some(line) => {
@@ -418,7 +439,7 @@ impl Changes {
             self.audit_change(&record, AuditEvent::Refused, approver.as_ref(), |r| r.detail = Some(why.clone())).await;
             return self.finish(&record, false, &format!("not run: {}", esc(&why))).await;
         }
-        let aws = match self.gateways_for(&record.requester).await {
+        let aws = match self.gateways_for(&record).await {
             Ok(aws) => aws,
             Err(err) => {
                 warn!(error = %err, change = %record.id, "cannot act as the requester in AWS; not run");
@@ -570,12 +591,28 @@ impl Changes {
         });
     }
 
-    /// The gateways a change of `requester` runs through: the ones acting as
-    /// them when an [`Identity`](Identity) is set (with this
-    /// bot's parameter hooks and declared parameters), else the bot's own.
-    async fn gateways_for(&self, requester: &SlackUserId) -> GatewayResult<Gateways> {
-        let Some(identity) = &self.identity else { return Ok(self.aws.clone()) };
-        let mut aws = identity.gateways_for(requester).await?;
+    /// The gateways a stored change runs through, with this bot's parameter
+    /// hooks and declared parameters: in the account and region its line names, acting for its
+    /// requester ([`Accounts::changes`]); at home, the ones acting as them
+    /// when an [`Identity`](Identity) is set, else the bot's own.
+    async fn gateways_for(&self, record: &ChangeRecord) -> GatewayResult<Gateways> {
+        let target = Target::of_line(&record.text);
+        let mut aws = match &self.identity {
+            _ if !target.is_home() => self.accounts.changes(&target, &record.requester).await?,
+            Some(identity) => identity.gateways_for(&record.requester).await?,
+            None => return Ok(self.aws.clone()),
+        };
+        aws.param_hooks = self.aws.param_hooks.clone();
+        aws.declared = self.aws.declared.clone();
+        Ok(aws)
+    }
+
+    /// The gateways a change is planned through: the bot's, in `target`.
+    async fn reads_for(&self, target: &Target) -> GatewayResult<Gateways> {
+        if target.is_home() {
+            return Ok(self.aws.clone());
+        }
+        let mut aws = self.accounts.reads(target).await?;
         aws.param_hooks = self.aws.param_hooks.clone();
         aws.declared = self.aws.declared.clone();
         Ok(aws)
@@ -766,8 +803,7 @@ impl Changes {
         if let Some(progress) = &following.progress {
             change.resume(progress).map_err(|e| format!("its progress does not fit the command: {e}"))?;
         }
-        let aws =
-            self.gateways_for(&record.requester).await.map_err(|e| format!("cannot act as its requester: {e}"))?;
+        let aws = self.gateways_for(record).await.map_err(|e| format!("cannot act as its requester: {e}"))?;
         info!(change = %record.id, "following a change another replica started");
         let outcome = Outcome {
             lines: following.lines.clone(),

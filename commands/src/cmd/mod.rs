@@ -21,7 +21,8 @@ use crate::command::{Body, CommandDef, Reach};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
 use crate::reply::Reply;
-use crate::spec::{self, Spec, tokenize};
+use crate::spec::{self, Spec, quoted, tokenize};
+use crate::target::{AccountNames, Target};
 
 /// Every command, in the order help lists them: `Variant(module::Type)`,
 /// where `Type` implements [`CommandDef`]. Calls `$then!` with the list.
@@ -155,11 +156,16 @@ macro_rules! command_table {
             }
 
             /// `canonical` (this command's canonical text) as it may be shown and
-            /// audited: secret values masked.
+            /// audited: secret values masked, where it acts always named.
             pub fn shown(&self, canonical: &str) -> String {
-                match self {
+                let shown = match self {
                     $(Command::$variant(c) => CommandDef::shown(c, canonical),)*
+                };
+                let target = Target::of_line(canonical);
+                if Target::of_line(&shown) == target {
+                    return shown;
                 }
+                target.words().iter().fold(shown, |line, word| format!("{line} {word}"))
             }
         }
     };
@@ -190,6 +196,26 @@ pub fn default_policy() -> Policy {
 /// with `force: true` allows it. Part of the command line, so approvals bind it.
 pub const FORCE: &str = "--force";
 
+/// `text` as typed, in its canonical form with its target resolved against
+/// the configured `accounts` (see [`crate::target`]): the line that is
+/// parsed, judged, hashed, shown and stored. A line whose command is not
+/// known is only made canonical; parsing it says what is wrong.
+pub fn resolve(text: &str, accounts: &AccountNames) -> Result<String, UsageError> {
+    let mut words = tokenize(text)?;
+    let typed = Target::take(&mut words)?;
+    let forced = words.len() > 1 && words.last().is_some_and(|w| w == FORCE);
+    if forced {
+        words.pop();
+    }
+    let Some((_, used)) = lookup(&words) else { return spec::canonical(text) };
+    let target = accounts.resolve(typed, &mut words, used)?;
+    words.extend(target.words());
+    if forced {
+        words.push(FORCE.to_owned());
+    }
+    Ok(words.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" "))
+}
+
 /// Whether a command line asks for `--force` (its last word).
 pub fn is_forced(text: &str) -> bool {
     tokenize(text).ok().and_then(|words| words.last().cloned()).is_some_and(|last| last == FORCE)
@@ -199,8 +225,11 @@ impl Command {
     /// Parses a whole command line (without `/ops` or the bot mention).
     /// Empty text means `help`. A trailing `--force` is taken off a change
     /// (see [`FORCE`]) and refused on a read.
+    /// `--account` / `--region` are taken off wherever they are: where a
+    /// command acts is not part of what it is ([`Target`]).
     pub fn parse(text: &str) -> Result<Command, UsageError> {
         let mut words = tokenize(text)?;
+        Target::take(&mut words)?;
         if words.is_empty() {
             return Ok(Command::Help(help::Help::default()));
         }
@@ -235,7 +264,7 @@ impl Command {
     /// The policy's decision on this command (typed as `canonical`) asked by
     /// `ctx`'s user, there and then.
     pub fn judge(&self, policy: &Policy, ctx: &Context, canonical: &str) -> Decision {
-        let args = self.policy_args();
+        let args = self.policy_args_in(canonical);
         let request = Request {
             command: self.spec().name,
             user: ctx.user.as_str(),
@@ -246,6 +275,14 @@ impl Command {
             force: is_forced(canonical),
         };
         policy.evaluate(&request)
+    }
+
+    /// The named arguments the policy matches on for this command typed as
+    /// `canonical`: its own, and the account it acts in (`--account`) as `account`.
+    pub fn policy_args_in(&self, canonical: &str) -> Vec<(&'static str, String)> {
+        let mut args = self.policy_args();
+        args.extend(Target::of_line(canonical).account.map(|a| ("account", a)));
+        args
     }
 
     /// The change behind a command that alters something; `None` for reads.

@@ -1,0 +1,105 @@
+//! Commands in several AWS accounts (`--account`, `--region`, `prod:`
+//! prefixes) through the whole runner, against [`FakeAccounts`]: reads go to
+//! the account named, changes are bound to it and run there for their
+//! requester, the policy can name it, and an unknown one is refused.
+
+use std::sync::Arc;
+
+use opsbot_policies::Policy;
+
+use crate::change::messages::ClickOutcome;
+use crate::ops::Ops;
+use crate::ports::ParamKind;
+use crate::ports::store::{ChangeId, Store};
+use crate::testing::{FakeAccounts, FakeAws, MemoryChat, MemoryStore, change_button, ctx};
+use crate::{Reply, Visibility};
+
+struct World {
+    ops: Ops,
+    home: Arc<FakeAws>,
+    accounts: Arc<FakeAccounts>,
+    store: Arc<MemoryStore>,
+}
+
+fn param(value: &str) -> FakeAws {
+    FakeAws::default().with_param("/shop/db-host", ParamKind::String, value)
+}
+
+fn world(policy: Policy, default: Option<&str>) -> World {
+    let home = Arc::new(param("home-db"));
+    let accounts =
+        Arc::new(FakeAccounts::new(vec![("prod", param("prod-db")), ("staging", param("staging-db"))], default));
+    let store = Arc::new(MemoryStore::default());
+    let ops = Ops::new(FakeAws::share(&home), Arc::new(policy), store.clone(), Arc::new(MemoryChat::default()))
+        .with_accounts(accounts.clone());
+    World { ops, home, accounts, store }
+}
+
+fn reads() -> Policy {
+    Policy::reads_for_everyone(["param get", "param set"])
+}
+
+async fn ask(w: &World, line: &str) -> Reply {
+    w.ops.handle(&ctx(), line).await
+}
+
+#[tokio::test]
+async fn a_query_naming_an_account_reads_in_that_account_by_flag_or_by_prefix() {
+    let w = world(reads(), None);
+    let prod = ask(&w, "param get /shop/db-host --account prod").await;
+    assert!(prod.text().contains("prod-db"), "{}", prod.text());
+    assert!(prod.text().contains("In *prod*"), "the answer names its account: {}", prod.text());
+    assert!(ask(&w, "param get staging:/shop/db-host").await.text().contains("staging-db"));
+    assert!(ask(&w, "param get /shop/db-host").await.text().contains("home-db"), "no account: the bot's own");
+    assert_eq!(*w.accounts.asked.lock().unwrap(), ["reads prod", "reads staging"]);
+}
+
+#[tokio::test]
+async fn a_query_naming_no_account_reads_in_the_default_account_when_one_is_set() {
+    let w = world(reads(), Some("staging"));
+    assert!(ask(&w, "param get /shop/db-host").await.text().contains("staging-db"));
+}
+
+#[tokio::test]
+async fn an_unknown_account_is_refused_with_the_known_ones_before_anything_is_read() {
+    let w = world(reads(), None);
+    let reply = ask(&w, "param get /shop/db-host --account prdo").await;
+    assert_eq!(reply.visibility, Visibility::Ephemeral);
+    let text = reply.text();
+    assert!(text.contains("I don't know the account `prdo`") && text.contains("`prod`, `staging`"), "{text}");
+    assert!(text.contains("--account prod"), "did you mean: {text}");
+    assert!(w.accounts.asked.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_in_an_account_names_it_in_its_plan_and_runs_there_as_its_requester() {
+    let w = world(reads(), None);
+    let plan = ask(&w, "param set prod:/shop/db-host new-db").await;
+    assert!(plan.text().contains("--account prod"), "the plan names the account: {}", plan.text());
+    let stored = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert!(stored.text.ends_with("--account prod"), "the approved line binds the account: {}", stored.text);
+
+    let confirm = change_button(&plan, "Confirm");
+    assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Replace(_)));
+    while !w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap().state.is_final() {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+
+    assert_eq!(w.accounts.account("prod").ssm.writes.lock().unwrap().len(), 1, "written in prod");
+    assert!(w.home.ssm.writes.lock().unwrap().is_empty(), "not in the bot's own account");
+    assert!(w.accounts.account("staging").ssm.writes.lock().unwrap().is_empty());
+    let asked = w.accounts.asked.lock().unwrap().clone();
+    assert!(asked.contains(&"changes prod for U0DEV".to_owned()), "acting for the requester: {asked:?}");
+}
+
+#[tokio::test]
+async fn a_policy_rule_naming_an_account_allows_the_change_there_and_nowhere_else() {
+    let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - allow: [param set]\n    to: devs\n    where: { account: \"^staging$\" }\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(yaml, std::path::Path::new("p.yaml"), &known).unwrap();
+    let w = world(policy, None);
+    let staging = ask(&w, "param set /shop/db-host new-db --account staging").await;
+    assert!(change_button(&staging, "Confirm").change.0 == "req-1", "{}", staging.text());
+    let prod = ask(&w, "param set prod:/shop/db-host new-db").await;
+    assert!(prod.text().contains("no rule allows `param set`"), "{}", prod.text());
+}

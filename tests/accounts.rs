@@ -1,0 +1,176 @@
+//! `aws.accounts` against moto: two accounts are two account ids whose roles
+//! moto's STS assumes (moto keeps every resource per account id), wired the
+//! production way (`opsbot::aws::AwsAccounts` in `Wiring`). A query reads in
+//! the account it names; a change's approval is bound to its account and the
+//! change runs there, as its requester; a resource's tags for routing are
+//! read in the account it is in. The source identity on the requests
+//! is checked by the aws-smithy-mocks tests in `bot/aws/` (moto does not keep it).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_ssm::types::ParameterType;
+use opsbot::aws::{AssumeRole, AwsAccounts};
+use opsbot::settings::{AccountSettings, AccountsSettings};
+use opsbot_commands::ClickOutcome;
+use opsbot_commands::Ops;
+use opsbot_commands::cmd::ENTRIES;
+use opsbot_commands::context::Context;
+use opsbot_commands::ports::store::ChangeId;
+use opsbot_commands::testing::{MemoryChat, change_button};
+use opsbot_commands::values::{ChannelId, SlackUserId};
+use opsbot_policies::Policy;
+
+use crate::support::emulators::{emulators, unique};
+
+/// Anyone may read and set parameters; in prod a lead approves.
+const POLICY: &str = "roles:
+  devs: { everyone: true }
+  leads: { users: [U0LEAD] }
+rules:
+  - allow: [\"param set\"]
+    to: devs
+    where: { account: \"^prod$\" }
+    approval: { by: leads }
+  - allow: [\"param set\", \"param get\"]
+    to: devs
+";
+
+struct World {
+    ops: Ops,
+    /// The accounts the bot acts in, as wired.
+    accounts: Arc<AwsAccounts>,
+    sdk: aws_config::SdkConfig,
+    /// The bot's read session in prod.
+    prod_sdk: aws_config::SdkConfig,
+    store: Arc<dyn opsbot::store::Storage>,
+    chat: Arc<MemoryChat>,
+    /// SSM clients acting in each account, to set up and look.
+    prod: aws_sdk_ssm::Client,
+    staging: aws_sdk_ssm::Client,
+}
+
+/// Creates an ECS cluster tagged `team=<team>` in the account of `sdk`,
+/// returning its ARN.
+async fn tagged_cluster(sdk: &aws_config::SdkConfig, name: &str, team: &str) -> String {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    let tag = aws_sdk_ecs::types::Tag::builder().key("team").value(team).build();
+    let made = ecs.create_cluster().cluster_name(name).tags(tag).send().await.unwrap();
+    made.cluster().unwrap().cluster_arn().unwrap().to_owned()
+}
+
+/// A 12-digit account id of this test alone.
+fn account_id() -> String {
+    let n: u64 = unique("").rsplit('-').next().unwrap().parse().unwrap();
+    format!("{:06}{:06}", std::process::id() % 1_000_000, n)
+}
+
+fn account(name: &str, id: &str) -> AccountSettings {
+    let role_arn = format!("arn:aws:iam::{id}:role/opsbot");
+    AccountSettings { name: name.into(), role_arn, account_id: id.into(), region: None }
+}
+
+async fn world() -> World {
+    let sdk = emulators().await.sdk_config().await;
+    let accounts = AccountsSettings {
+        accounts: vec![account("prod", &account_id()), account("staging", &account_id())],
+        default: None,
+    };
+    let in_account = |name: &str| {
+        let role = &accounts.named(name).unwrap().role_arn;
+        AssumeRole::new(&sdk, role, Duration::from_secs(900), Default::default())
+    };
+    let prod_sdk = in_account("prod").session(None).await.unwrap().0;
+    let prod = aws_sdk_ssm::Client::new(&prod_sdk);
+    let staging = aws_sdk_ssm::Client::new(&in_account("staging").session(None).await.unwrap().0);
+    let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
+    let aws = Arc::new(AwsAccounts::new(&sdk, accounts, Duration::from_secs(900), None, Default::default()));
+    let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk, &Default::default()))
+        .with_policy(Arc::new(policy))
+        .with_accounts(aws.clone());
+    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
+    let ops = wiring.ops(store.clone(), chat.clone(), vec![]);
+    World { ops, accounts: aws, sdk, prod_sdk, store, chat, prod, staging }
+}
+
+fn as_user(user: &str, request: &str) -> Context {
+    Context {
+        request_id: request.into(),
+        user: SlackUserId::parse(user).unwrap(),
+        user_name: None,
+        groups: vec![],
+        channel: ChannelId::parse("C0OPS").unwrap(),
+        channel_name: None,
+        now: chrono::Utc::now(),
+    }
+}
+
+async fn put(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
+    ssm.put_parameter().name(name).r#type(ParameterType::String).value(value).overwrite(true).send().await.unwrap();
+}
+
+async fn values(ssm: &aws_sdk_ssm::Client, name: &str) -> Vec<String> {
+    let history = ssm.get_parameter_history().name(name).send().await.unwrap();
+    history.parameters().iter().map(|p| p.value().unwrap_or_default().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_query_reads_in_the_account_it_names_and_nowhere_else() {
+    let w = world().await;
+    let name = format!("/{}/release", unique("accounts"));
+    put(&w.prod, &name, "prod-v7").await;
+    put(&w.staging, &name, "staging-v9").await;
+    let dev = as_user("U0DEV", &unique("req"));
+
+    let prod = w.ops.handle(&dev, &format!("param get prod:{name}")).await.text();
+    let staging = w.ops.handle(&dev, &format!("param get {name} --account staging")).await.text();
+    let home = w.ops.handle(&dev, &format!("param get {name}")).await.text();
+
+    assert!(prod.contains("prod-v7") && !prod.contains("staging-v9"), "{prod}");
+    assert!(staging.contains("staging-v9"), "{staging}");
+    assert!(home.contains("was not found"), "the bot's own account has no such parameter: {home}");
+}
+
+#[tokio::test]
+async fn an_approval_for_prod_is_bound_to_prod_and_the_change_runs_there() {
+    let w = world().await;
+    let name = format!("/{}/release", unique("accounts"));
+    put(&w.prod, &name, "v1").await;
+    put(&w.staging, &name, "v1").await;
+    let request = unique("req");
+    let dev = as_user("U0DEV", &request);
+
+    let plan = w.ops.handle(&dev, &format!("param set prod:{name} v2")).await;
+    assert!(plan.text().contains("--account prod"), "the plan names the account: {}", plan.text());
+    assert!(matches!(w.ops.click(&dev, &change_button(&plan, "Confirm")).await, ClickOutcome::Replace(_)));
+    let approval = w.chat.messages.lock().unwrap().last().expect("an approval request").1.clone();
+    assert!(approval.text().contains("--account prod"), "the approver sees the account: {}", approval.text());
+    w.ops.click(&as_user("U0LEAD", &unique("click")), &change_button(&approval, "Approve")).await;
+    for _ in 0..200 {
+        let change = w.store.change(&ChangeId(request.clone())).await.unwrap().expect("the change is stored");
+        if change.state.is_final() {
+            assert!(change.text.ends_with("--account prod"), "what was approved names prod: {}", change.text);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    assert_eq!(values(&w.prod, &name).await, ["v1", "v2"], "written in prod");
+    assert_eq!(values(&w.staging, &name).await, ["v1"], "staging untouched");
+}
+
+#[tokio::test]
+async fn a_resources_tags_are_read_in_the_account_it_is_in() {
+    use opsbot::notify::tags::ReadTags;
+    let w = world().await;
+    let name = unique("tagged");
+    let prod = tagged_cluster(&w.prod_sdk, &name, "payments").await;
+    let own = tagged_cluster(&w.sdk, &name, "search").await;
+    assert_ne!(prod, own, "one name, two accounts");
+    let tags = opsbot::aws::AwsTags::new(w.accounts.clone(), Default::default());
+
+    assert_eq!(tags.tags(&prod).await.unwrap()["team"], "payments", "read through prod's role");
+    assert_eq!(tags.tags(&own).await.unwrap()["team"], "search", "read with the bot's own credentials");
+}
