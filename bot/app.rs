@@ -172,6 +172,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         outbox,
         policy: wiring.policy.clone(),
         pipelines: wiring.aws.pipelines.clone(),
+        builds: wiring.builds.clone(),
         sqs: wiring.sqs.clone(),
         clock: wiring.clock.clone(),
         sweep_every: wiring.sweep_every,

@@ -3,6 +3,7 @@
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
 mod aws_emulators;
 mod bad_input;
+mod build_log_e2e;
 mod config_check;
 mod demo;
 mod deploy_template;

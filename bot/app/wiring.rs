@@ -17,6 +17,7 @@ use opsbot_commands::{LivePolicy, Ops, default_policy};
 use crate::aws::client;
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
+use crate::notify::build_log::BuildLogs;
 use crate::settings::Settings;
 use crate::store::Storage;
 
@@ -42,6 +43,9 @@ pub struct Wiring {
     /// What `/metrics` shows; the SDK clients made by [`Wiring::from_sdk`]
     /// count their calls into it.
     pub metrics: Arc<Metrics>,
+    /// Where notifications read a failed build's log; `None`: they show the
+    /// action's error only.
+    pub builds: Option<Arc<dyn BuildLogs>>,
 }
 
 impl Wiring {
@@ -58,6 +62,7 @@ impl Wiring {
             dynamodb: None,
             replica: replica_id(),
             metrics: Arc::default(),
+            builds: None,
         }
     }
 
@@ -71,6 +76,7 @@ impl Wiring {
         let calls = AwsCalls(metrics.clone());
         let mut wiring =
             Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_policy(settings.live_policy());
+        wiring.builds = Some(crate::aws::build_logs(sdk, &calls));
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }

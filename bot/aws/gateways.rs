@@ -11,12 +11,14 @@ use opsbot_commands::ports::Gateways;
 
 use super::automation::AwsAutomations;
 use super::cloudwatch::AwsAlarms;
+use super::codebuild::AwsBuildLogs;
 use super::codepipeline::AwsPipelines;
 use super::ecs::AwsServices;
 use super::run_command::AwsRunCommands;
 use super::ssm::AwsParams;
 use super::ssm_changes::AwsParamChanges;
 use crate::metrics::aws::AwsCalls;
+use crate::notify::build_log::BuildLogs;
 
 /// The SDK crate `$sdk`'s client for `$config`, its calls counted by `$calls` (an [`AwsCalls`]).
 macro_rules! client {
@@ -42,4 +44,9 @@ pub fn gateways(sdk: &SdkConfig, calls: &AwsCalls) -> Gateways {
         run_commands: Arc::new(AwsRunCommands::new(client!(aws_sdk_ssm, sdk, calls))),
         param_hooks: Default::default(),
     }
+}
+
+/// Where the notifier reads failed builds, its calls counted by `calls`.
+pub fn build_logs(sdk: &SdkConfig, calls: &AwsCalls) -> Arc<dyn BuildLogs> {
+    Arc::new(AwsBuildLogs::new(client!(aws_sdk_codebuild, sdk, calls), client!(aws_sdk_cloudwatchlogs, sdk, calls)))
 }

@@ -12,6 +12,8 @@
 //!   with their aws-smithy-mocks tests (the only tests that build SDK types).
 //! - `ssm_changes.rs` (parameter writes), `automation.rs` (SSM Automation),
 //!   `run_command.rs` (SSM Run Command): the change ports of SSM, likewise.
+//! - `codebuild.rs`: [`AwsBuildLogs`], a failed build's record and log lines
+//!   (CodeBuild and CloudWatch Logs) for the notifier.
 //! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
 //!   requester (`aws.assume_role`).
 //!
@@ -30,6 +32,7 @@
 
 mod automation;
 mod cloudwatch;
+mod codebuild;
 mod codepipeline;
 mod ecs;
 mod errors;
@@ -45,10 +48,11 @@ use aws_smithy_types::retry::RetryConfig;
 
 pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
+pub use codebuild::AwsBuildLogs;
 pub use codepipeline::AwsPipelines;
 pub use ecs::AwsServices;
 pub(crate) use gateways::client;
-pub use gateways::gateways;
+pub use gateways::{build_logs, gateways};
 pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;

@@ -119,6 +119,10 @@ impl IamPolicy {
         if !queues.is_empty() {
             self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
         }
+        if !settings.notifications.sqs_queues.is_empty() || !settings.notifications.sns_topics.is_empty() {
+            // A failed CodeBuild action's thread shows the end of its build's log.
+            self.add("ReadFailedBuilds", FAILED_BUILD_ACTIONS, [Resource::Any], None);
+        }
         if let Some(role) = &settings.assume_role {
             let actions = &["sts:AssumeRole", "sts:SetSourceIdentity"];
             self.add("AssumeRoles", actions, [Resource::Arn(Arn::literal(&role.role_arn))], None);
@@ -137,6 +141,9 @@ impl IamPolicy {
         }
     }
 }
+
+/// Reading a failed build (its log stream and phases) and its last log lines.
+const FAILED_BUILD_ACTIONS: &[&str] = &["codebuild:BatchGetBuilds", "logs:GetLogEvents"];
 
 /// What `serve` does with its DynamoDB table: reads and conditional writes,
 /// transactions (whose parts need their own actions: there is no

@@ -9,12 +9,15 @@
 //!   [`intake::Inbox`].
 //! - [`lifecycle`]: the pure lives of living messages (alarm, approval,
 //!   pipeline run), one-message summaries, and routing.
+//! - [`build_log`]: why a failed build failed (the end of its log, redacted),
+//!   read through its port when a CodeBuild action fails.
 //! - [`notifier`]: one notification → the records it changes and the Slack
 //!   writes it asks for.
 //! - [`service`]: notifications at run time: the inbox, handling (retries,
 //!   parking), the sweep, the alert book.
 //! - [`wiring`]: starting notifications with the app.
 
+pub mod build_log;
 pub mod event;
 pub mod intake;
 pub mod lifecycle;

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use opsbot_commands::LivePolicy;
 use opsbot_commands::mrkdwn;
+use opsbot_commands::mrkdwn::Mrkdwn;
 use opsbot_commands::ports::Pipelines;
 use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::reply::Reply;
@@ -28,6 +29,7 @@ use opsbot_commands::values::{ChannelId, PipelineName};
 use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
+use super::build_log::{self, BuildLogs};
 use super::event::{ExecutionState, Inbound, Notification, PipelineAction};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
@@ -52,6 +54,9 @@ pub struct Notifier {
     /// Names the roles routes mention; read per notification, so a reload applies.
     pub(super) policy: LivePolicy,
     pub(super) pipelines: Arc<dyn Pipelines>,
+    /// Where a failed build's log is read from; `None`: failed builds are
+    /// shown with the action's error only.
+    pub(super) builds: Option<Arc<dyn BuildLogs>>,
 }
 
 impl Batch {
@@ -97,7 +102,12 @@ impl Notifier {
         policy: impl Into<LivePolicy>,
         pipelines: Arc<dyn Pipelines>,
     ) -> Self {
-        Notifier { store, settings, policy: policy.into(), pipelines }
+        Notifier { store, settings, policy: policy.into(), pipelines, builds: None }
+    }
+
+    /// Failed CodeBuild actions show the end of their build's log, read from `builds`.
+    pub fn with_build_logs(self, builds: Arc<dyn BuildLogs>) -> Self {
+        Notifier { builds: Some(builds), ..self }
     }
 
     /// The batch for one notification, judged at `now`.
@@ -138,6 +148,7 @@ impl Notifier {
                     action: &a.action,
                     state: a.state.clone(),
                     error: error.as_deref(),
+                    build: codebuild_id(a),
                 };
                 self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound.time, what, now).await?;
                 if is_approval(a) {
@@ -193,12 +204,28 @@ impl Notifier {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (kept, version) = self.kept::<RunRecord>(Living::Pipeline, execution).await?;
+        let build = failed_build(&what);
         let event = run::Event { pipeline, execution, at, what };
-        let (record, effects) = run::apply(kept, &event);
+        let (mut record, mut effects) = run::apply(kept, &event);
+        if let Some((action, id)) = build.filter(|(_, id)| self.builds.is_some() && record.explain_once(id)) {
+            effects.push(Effect::Thread(self.why_build_failed(action, id).await));
+        }
         let open = !record.state.as_ref().is_some_and(ExecutionState::ended);
         batch.keep(Living::Pipeline, execution, open, &record, version);
         batch.effects(record.message_key(), Some(&to.channel), effects, || run::render(&record, now));
         Ok(())
+    }
+
+    /// The end of build `id`'s log, or why it could not be read (logged too).
+    async fn why_build_failed(&self, action: &str, id: &str) -> Mrkdwn {
+        let Some(builds) = &self.builds else { return Mrkdwn::new() };
+        match builds.failed_build(id, self.settings.build_log_lines).await {
+            Ok(log) => build_log::explain(action, &log),
+            Err(err) => {
+                warn!(build = id, error = %err, "cannot read the failed build's log");
+                build_log::unreadable(action, id, &err)
+            }
+        }
     }
 
     /// The undecided approval at this place, if opsbot shows one, with its version.
@@ -308,8 +335,22 @@ impl Notifier {
     }
 }
 
+/// The action and build id of a failed CodeBuild action (its external execution id).
+fn failed_build<'a>(what: &What<'a>) -> Option<(&'a str, &'a str)> {
+    match what {
+        What::Action { action, state: ExecutionState::Failed, build: Some(build), .. } => Some((action, build)),
+        _ => None,
+    }
+}
+
 fn is_approval(a: &PipelineAction) -> bool {
     a.action_type.as_ref().is_some_and(|t| t.category == "Approval")
+}
+
+/// The CodeBuild build an action ran, when its provider is CodeBuild.
+fn codebuild_id(a: &PipelineAction) -> Option<&str> {
+    a.action_type.as_ref().filter(|t| t.provider == "CodeBuild")?;
+    a.result.as_ref()?.external_execution_id.as_deref().filter(|id| !id.is_empty())
 }
 
 /// What a failed action's event says went wrong.

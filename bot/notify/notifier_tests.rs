@@ -408,3 +408,75 @@ async fn what_arrives_is_counted_by_source_kind_and_outcome_unknown_text_too_and
         assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
     }
 }
+
+/// CodeBuild and CloudWatch Logs as the notifier sees them: one failed build,
+/// or none readable; counts its reads.
+struct Builds {
+    readable: bool,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl BuildLogs for Builds {
+    async fn failed_build(&self, id: &str, lines: usize) -> GatewayResult<build_log::BuildLog> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if !self.readable {
+            return Err(opsbot_commands::error::GatewayError::AccessDenied {
+                message: "not authorized to perform: logs:GetLogEvents".into(),
+            });
+        }
+        let log = ["> jest", "FAIL src/cart.test.ts", "deploying with AKIAIOSFODNN7EXAMPLE"];
+        Ok(build_log::BuildLog {
+            id: id.into(),
+            project: "storefront-web".into(),
+            lines: log.iter().rev().take(lines).rev().map(|l| l.to_string()).collect(),
+            stream: Some(build_log::LogStream {
+                group: "/aws/codebuild/storefront-web".into(),
+                name: "b1".into(),
+                link: None,
+            }),
+            ..Default::default()
+        })
+    }
+}
+
+fn with_builds(readable: bool) -> (Notifier, Arc<Builds>) {
+    let builds = Arc::new(Builds { readable, reads: Default::default() });
+    (notifier().with_build_logs(builds.clone()), builds)
+}
+
+fn build_failed(minute: i64) -> Vec<u8> {
+    let detail = json!({"pipeline": "storefront-web", "execution-id": "exec-2", "stage": "Build",
+        "action": "UnitTests", "state": "FAILED",
+        "execution-result": {"external-execution-id": "storefront-web:b1", "external-execution-summary": "Build terminated with state: FAILED"},
+        "type": {"owner": "AWS", "category": "Build", "provider": "CodeBuild", "version": "1"}});
+    event("CodePipeline Action Execution State Change", "aws.codepipeline", minute, detail)
+}
+
+#[tokio::test]
+async fn a_failed_codebuild_action_shows_its_last_log_lines_in_the_thread_once_without_secrets() {
+    let (n, builds) = with_builds(true);
+    let shown = summary(&handle(&n, &build_failed(1), t(1)).await);
+    assert!(shown[1].starts_with("thread: :x: Action *Build/UnitTests* failed"), "{shown:?}");
+    assert!(shown[2].contains("Last 3 lines of its log"), "{shown:?}");
+    assert!(shown[2].contains("FAIL src/cart.test.ts\ndeploying with [redacted]\n```"), "{shown:?}");
+    assert!(!shown.iter().any(|w| w.contains("AKIA")), "{shown:?}");
+    // EventBridge delivers at least once: the same failure again shows nothing new.
+    let again = summary(&handle(&n, &build_failed(2), t(2)).await);
+    assert!(!again.iter().any(|w| w.contains("of its log")), "{again:?}");
+    assert_eq!(builds.reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_build_log_the_bot_may_not_read_leaves_a_note_and_the_failure_is_still_shown() {
+    let (n, _) = with_builds(false);
+    let shown = summary(&handle(&n, &build_failed(1), t(1)).await);
+    assert!(shown[0].starts_with("post C0DEPLOYS: :arrows_counterclockwise: *storefront-web*"), "{shown:?}");
+    assert!(shown[1].starts_with("thread: :x: Action *Build/UnitTests* failed: Build terminated"), "{shown:?}");
+    assert!(
+        shown[2].starts_with(
+            "thread: :warning: *UnitTests* build `storefront-web:b1`: couldn't read the build log: access denied"
+        ),
+        "{shown:?}"
+    );
+}

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::build_log::BuildLogs;
 use super::intake::sns::confirm::ConfirmPolicy;
 use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use super::intake::sns::{SnsError, verify::SnsVerifier};
@@ -38,6 +39,8 @@ pub struct Parts<'a> {
     pub outbox: Outbox,
     pub policy: opsbot_commands::LivePolicy,
     pub pipelines: Arc<dyn Pipelines>,
+    /// Where a failed build's log is read (`None`: not shown).
+    pub builds: Option<Arc<dyn BuildLogs>>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,
     /// How often alarms are checked for escalation and calm (the app's sweep interval).
@@ -58,7 +61,10 @@ pub fn start(
     if settings.sqs_queues.is_empty() && settings.sns_topics.is_empty() {
         return Ok(None);
     }
-    let notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
+    let mut notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
+    if let Some(builds) = parts.builds {
+        notifier = notifier.with_build_logs(builds);
+    }
     let notifications =
         Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every, parts.metrics);
     let mut tasks = vec![tokio::spawn(notifications.clone().run(stop.clone()))];
