@@ -173,6 +173,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         policy: wiring.policy.clone(),
         pipelines: wiring.aws.pipelines.clone(),
         builds: wiring.builds.clone(),
+        stopped_tasks: wiring.stopped_tasks.clone(),
         sqs: wiring.sqs.clone(),
         clock: wiring.clock.clone(),
         sweep_every: wiring.sweep_every,

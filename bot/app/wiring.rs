@@ -18,6 +18,7 @@ use crate::aws::client;
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
 use crate::notify::build_log::BuildLogs;
+use crate::notify::stopped_tasks::StoppedTasks;
 use crate::settings::Settings;
 use crate::store::Storage;
 
@@ -46,6 +47,9 @@ pub struct Wiring {
     /// Where notifications read a failed build's log; `None`: they show the
     /// action's error only.
     pub builds: Option<Arc<dyn BuildLogs>>,
+    /// Where notifications read a failed ECS deployment's stopped tasks;
+    /// `None`: they show ECS's reason only.
+    pub stopped_tasks: Option<Arc<dyn StoppedTasks>>,
 }
 
 impl Wiring {
@@ -63,6 +67,7 @@ impl Wiring {
             replica: replica_id(),
             metrics: Arc::default(),
             builds: None,
+            stopped_tasks: None,
         }
     }
 
@@ -77,6 +82,7 @@ impl Wiring {
         let mut wiring =
             Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_policy(settings.live_policy());
         wiring.builds = Some(crate::aws::build_logs(sdk, &calls));
+        wiring.stopped_tasks = Some(crate::aws::stopped_tasks(sdk, &calls));
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }

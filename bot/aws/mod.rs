@@ -13,7 +13,8 @@
 //! - `ssm_changes.rs` (parameter writes), `automation.rs` (SSM Automation),
 //!   `run_command.rs` (SSM Run Command): the change ports of SSM, likewise.
 //! - `codebuild.rs`: [`AwsBuildLogs`], a failed build's record and log lines
-//!   (CodeBuild and CloudWatch Logs) for the notifier.
+//!   (CodeBuild and CloudWatch Logs) for the notifier; `ecs_stopped.rs`:
+//!   [`AwsStoppedTasks`], why a failed ECS deployment's tasks stopped.
 //! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
 //!   requester (`aws.assume_role`).
 //!
@@ -35,6 +36,7 @@ mod cloudwatch;
 mod codebuild;
 mod codepipeline;
 mod ecs;
+mod ecs_stopped;
 mod errors;
 mod gateways;
 mod identity;
@@ -51,8 +53,9 @@ pub use cloudwatch::AwsAlarms;
 pub use codebuild::AwsBuildLogs;
 pub use codepipeline::AwsPipelines;
 pub use ecs::AwsServices;
+pub use ecs_stopped::AwsStoppedTasks;
 pub(crate) use gateways::client;
-pub use gateways::{build_logs, gateways};
+pub use gateways::{build_logs, gateways, stopped_tasks};
 pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;

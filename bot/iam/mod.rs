@@ -120,8 +120,9 @@ impl IamPolicy {
             self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
         }
         if !settings.notifications.sqs_queues.is_empty() || !settings.notifications.sns_topics.is_empty() {
-            // A failed CodeBuild action's thread shows the end of its build's log.
-            self.add("ReadFailedBuilds", FAILED_BUILD_ACTIONS, [Resource::Any], None);
+            // A failed build's thread shows the end of its log, a failed
+            // deployment's why its tasks stopped.
+            self.add("ReadWhyItFailed", WHY_IT_FAILED_ACTIONS, [Resource::Any], None);
         }
         if let Some(role) = &settings.assume_role {
             let actions = &["sts:AssumeRole", "sts:SetSourceIdentity"];
@@ -142,8 +143,10 @@ impl IamPolicy {
     }
 }
 
-/// Reading a failed build (its log stream and phases) and its last log lines.
-const FAILED_BUILD_ACTIONS: &[&str] = &["codebuild:BatchGetBuilds", "logs:GetLogEvents"];
+/// Reading a failed build (its log stream and phases) and its last log
+/// lines, and the tasks a failed ECS deployment stopped.
+const WHY_IT_FAILED_ACTIONS: &[&str] =
+    &["codebuild:BatchGetBuilds", "ecs:DescribeTasks", "ecs:ListTasks", "logs:GetLogEvents"];
 
 /// What `serve` does with its DynamoDB table: reads and conditional writes,
 /// transactions (whose parts need their own actions: there is no

@@ -11,6 +11,8 @@
 //!   pipeline run), one-message summaries, and routing.
 //! - [`build_log`]: why a failed build failed (the end of its log, redacted),
 //!   read through its port when a CodeBuild action fails.
+//! - [`stopped_tasks`]: why a failed ECS deployment's tasks stopped, read
+//!   through its port when the deployment fails.
 //! - [`notifier`]: one notification → the records it changes and the Slack
 //!   writes it asks for.
 //! - [`service`]: notifications at run time: the inbox, handling (retries,
@@ -23,4 +25,5 @@ pub mod intake;
 pub mod lifecycle;
 pub mod notifier;
 pub mod service;
+pub mod stopped_tasks;
 pub mod wiring;

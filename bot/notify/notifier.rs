@@ -30,13 +30,14 @@ use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
 use super::build_log::{self, BuildLogs};
-use super::event::{ExecutionState, Inbound, Notification, PipelineAction};
+use super::event::{DeploymentEvent, EcsDeployment, ExecutionState, Inbound, Notification, PipelineAction};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::lifecycle::approval::{self, ApprovalRecord, Waiting};
 use super::lifecycle::pipeline::{self as run, RunRecord, What};
 use super::lifecycle::route::{About, Target, target};
 use super::lifecycle::summary::summary;
+use super::stopped_tasks::{self, StoppedTasks};
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
 use crate::store::{Living, LivingRecord, Storage};
@@ -57,6 +58,8 @@ pub struct Notifier {
     /// Where a failed build's log is read from; `None`: failed builds are
     /// shown with the action's error only.
     pub(super) builds: Option<Arc<dyn BuildLogs>>,
+    /// Where a failed ECS deployment's stopped tasks are read; `None`: not shown.
+    pub(super) tasks: Option<Arc<dyn StoppedTasks>>,
 }
 
 impl Batch {
@@ -87,12 +90,15 @@ impl Batch {
                     continue;
                 }
                 (Effect::Update, _) => Write::Update { key: key.clone(), reply: render() },
-                (Effect::Thread(line), _) => {
-                    Write::Reply { key: key.clone(), reply: Reply::in_channel(line.plain()).section(line) }
-                }
+                (Effect::Thread(line), _) => thread(key.clone(), line),
             });
         }
     }
+}
+
+/// A line in the thread of message `key`.
+fn thread(key: String, line: Mrkdwn) -> Write {
+    Write::Reply { key, reply: Reply::in_channel(line.plain()).section(line) }
 }
 
 impl Notifier {
@@ -102,12 +108,17 @@ impl Notifier {
         policy: impl Into<LivePolicy>,
         pipelines: Arc<dyn Pipelines>,
     ) -> Self {
-        Notifier { store, settings, policy: policy.into(), pipelines, builds: None }
+        Notifier { store, settings, policy: policy.into(), pipelines, builds: None, tasks: None }
     }
 
     /// Failed CodeBuild actions show the end of their build's log, read from `builds`.
     pub fn with_build_logs(self, builds: Arc<dyn BuildLogs>) -> Self {
         Notifier { builds: Some(builds), ..self }
+    }
+
+    /// Failed ECS deployments show why their tasks stopped, read from `tasks`.
+    pub fn with_stopped_tasks(self, tasks: Arc<dyn StoppedTasks>) -> Self {
+        Notifier { tasks: Some(tasks), ..self }
     }
 
     /// The batch for one notification, judged at `now`.
@@ -169,7 +180,13 @@ impl Notifier {
             }
             _ => {
                 if let Some((key, reply)) = summary(inbound) {
-                    batch.writes.push(Write::Post { key, channel: to.channel.clone(), reply });
+                    batch.writes.push(Write::Post { key: key.clone(), channel: to.channel.clone(), reply });
+                    if let Notification::EcsDeployment(d) = &inbound.notification
+                        && d.event == DeploymentEvent::Failed
+                        && let Some(line) = self.why_tasks_stopped(d, inbound.region.as_deref()).await
+                    {
+                        batch.writes.push(thread(key, line));
+                    }
                 }
             }
         }
@@ -226,6 +243,21 @@ impl Notifier {
                 build_log::unreadable(action, id, &err)
             }
         }
+    }
+
+    /// Why the failed deployment `d`'s tasks stopped, or why that could not
+    /// be read (logged too); `None` without the port.
+    async fn why_tasks_stopped(&self, d: &EcsDeployment, region: Option<&str>) -> Option<Mrkdwn> {
+        let tasks = self.tasks.as_ref()?;
+        // Old short service ARNs name no cluster: ECS's own default then.
+        let (cluster, service) = d.name.split_once('/').unwrap_or(("default", &d.name));
+        Some(match tasks.stopped_tasks(cluster, service, &d.deployment_id).await {
+            Ok(stopped) => stopped_tasks::explain(region.unwrap_or("us-east-1"), cluster, service, &stopped),
+            Err(err) => {
+                warn!(service = %d.name, deployment = %d.deployment_id, error = %err, "cannot read the stopped tasks");
+                stopped_tasks::unreadable(cluster, service, &err)
+            }
+        })
     }
 
     /// The undecided approval at this place, if opsbot shows one, with its version.

@@ -480,3 +480,45 @@ async fn a_build_log_the_bot_may_not_read_leaves_a_note_and_the_failure_is_still
         "{shown:?}"
     );
 }
+
+/// ECS as the notifier sees it: two tasks of the failed deployment stopped alike.
+struct Stopped;
+
+#[async_trait]
+impl StoppedTasks for Stopped {
+    async fn stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+    ) -> GatewayResult<Vec<stopped_tasks::StoppedTask>> {
+        assert_eq!((cluster, service, deployment), ("prod", "web", "ecs-svc/9876"));
+        let container = stopped_tasks::StoppedContainer { name: "web".into(), exit_code: Some(137), reason: None };
+        let task = stopped_tasks::StoppedTask {
+            stopped_reason: Some("Essential container in task exited".into()),
+            containers: vec![container],
+        };
+        Ok(vec![task.clone(), task])
+    }
+}
+
+fn deployment(event_name: &str, minute: i64) -> Vec<u8> {
+    let detail = json!({"eventType": "ERROR", "eventName": event_name, "deploymentId": "ecs-svc/9876",
+        "updatedAt": t(minute).to_rfc3339(), "reason": "ECS deployment circuit breaker: tasks failed to start."});
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&event("ECS Deployment State Change", "aws.ecs", minute, detail)).unwrap();
+    body["resources"] = json!(["arn:aws:ecs:eu-west-1:111122223333:service/prod/web"]);
+    body.to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn a_failed_ecs_deployment_shows_why_its_tasks_stopped_in_its_thread_counted_once_per_reason() {
+    let n = notifier().with_stopped_tasks(Arc::new(Stopped));
+    let shown = summary(&handle(&n, &deployment("SERVICE_DEPLOYMENT_FAILED", 1), t(1)).await);
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown[0].contains("ECS deployment of *prod/web* failed"), "{shown:?}");
+    assert!(shown[1].starts_with("thread: :mag: Why <https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/services/web/deployments?region=eu-west-1|prod/web> stopped its tasks:"), "{shown:?}");
+    assert!(shown[1].ends_with("• 2 tasks: Essential container in task exited (web: exit 137)"), "{shown:?}");
+    let rolling = summary(&handle(&n, &deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", 2), t(2)).await);
+    assert!(!rolling.iter().any(|w| w.contains("stopped its tasks")), "only a failure asks why: {rolling:?}");
+}

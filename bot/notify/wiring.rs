@@ -17,6 +17,7 @@ use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use super::intake::sns::{SnsError, verify::SnsVerifier};
 use super::notifier::Notifier;
 use super::service::Notifications;
+use super::stopped_tasks::StoppedTasks;
 use crate::metrics::Metrics;
 use crate::notify::intake::sns::endpoint::SnsEndpoint;
 use crate::settings::NotificationSettings;
@@ -41,6 +42,8 @@ pub struct Parts<'a> {
     pub pipelines: Arc<dyn Pipelines>,
     /// Where a failed build's log is read (`None`: not shown).
     pub builds: Option<Arc<dyn BuildLogs>>,
+    /// Where a failed ECS deployment's stopped tasks are read (`None`: not shown).
+    pub stopped_tasks: Option<Arc<dyn StoppedTasks>>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,
     /// How often alarms are checked for escalation and calm (the app's sweep interval).
@@ -64,6 +67,9 @@ pub fn start(
     let mut notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
     if let Some(builds) = parts.builds {
         notifier = notifier.with_build_logs(builds);
+    }
+    if let Some(tasks) = parts.stopped_tasks {
+        notifier = notifier.with_stopped_tasks(tasks);
     }
     let notifications =
         Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every, parts.metrics);
