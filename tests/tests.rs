@@ -3,7 +3,6 @@
 //! real AWS SDK clients against moto / ministack through `support::emulators`.
 mod aws_emulators;
 mod bad_input;
-mod build_log_e2e;
 mod config_check;
 mod demo;
 mod deploy_template;
@@ -18,6 +17,7 @@ mod notify_replicas;
 mod notify_restart;
 mod notify_sns;
 mod notify_sqs;
+mod notify_why_e2e;
 mod outage;
 mod outbox;
 mod pipeline_changes;

@@ -1,12 +1,18 @@
-//! A failed CodeBuild action's thread shows why, end to end: a build in moto's
-//! CodeBuild, its log in moto's CloudWatch Logs (at the names CodeBuild gives
-//! a build's stream, since moto's build record names none), the action's
-//! FAILED event through SQS, and the fake Slack showing the last lines of the
-//! log in the pipeline execution's thread — redacted, and only once.
+//! A failure shows why in its thread, end to end through SQS, the app and
+//! the fake Slack:
+//! - a failed CodeBuild action: a build in moto's CodeBuild, its log in moto's
+//!   CloudWatch Logs (at the names CodeBuild gives a build's stream, since
+//!   moto's build record names none); the last lines of the log in the
+//!   pipeline execution's thread — redacted, and only once;
+//! - a failed ECS deployment: why its tasks stopped, in the thread of its
+//!   message. moto's services never start tasks (and its ListTasks ignores
+//!   the service), so the stopped tasks come from a port of the test's own;
+//!   the SDK mapping is tested with aws-smithy-mocks in bot/aws/ecs_stopped.rs.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_codebuild::types::{
     ArtifactsType, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType,
@@ -14,6 +20,7 @@ use aws_sdk_codebuild::types::{
 use chrono::Utc;
 use opsbot::app::{Transport, Wiring};
 use opsbot::metrics::aws::AwsCalls;
+use opsbot::notify::stopped_tasks::{StoppedContainer, StoppedTask, StoppedTasks};
 use opsbot::sandbox::Sandbox;
 use opsbot_commands::values::ChannelId;
 use serde_json::{Value, json};
@@ -79,6 +86,7 @@ fn action_failed(pipeline: &str, build: &str) -> String {
     .to_string()
 }
 
+/// The replies under the first top-level message of the channel.
 fn thread(bot: &TestBot) -> Vec<String> {
     let messages = bot.slack.messages(OPS);
     let parent = messages.iter().find(|m| m.get("thread_ts").is_none_or(Value::is_null));
@@ -130,5 +138,62 @@ async fn a_failed_codebuild_action_shows_the_end_of_its_build_log_in_the_thread_
     assert!(log.contains("export DB_PASSWORD=[redacted]") && log.contains("aws_access_key_id [redacted]"), "{log}");
     assert!(!log.contains("hunter2") && !log.contains("AKIAIOSFODNN7EXAMPLE"), "a secret leaked: {log}");
     assert!(log.contains("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Faws$252Fcodebuild$252F"), "{log}");
+    bot.stop().await;
+}
+
+/// ECS's answer for a circuit breaker that stopped three tasks of one cause.
+struct CrashingTasks;
+
+#[async_trait]
+impl StoppedTasks for CrashingTasks {
+    async fn stopped_tasks(
+        &self,
+        _cluster: &str,
+        _service: &str,
+        _deployment: &str,
+    ) -> opsbot_commands::GatewayResult<Vec<StoppedTask>> {
+        let exited = StoppedTask {
+            stopped_reason: Some("Essential container in task exited".into()),
+            containers: vec![StoppedContainer { name: "web".into(), exit_code: Some(1), reason: None }],
+        };
+        Ok(vec![exited.clone(), exited.clone(), exited])
+    }
+}
+
+#[tokio::test]
+async fn a_failed_ecs_deployment_shows_why_its_tasks_stopped_in_the_thread_of_its_message() {
+    let emu = emulators().await;
+    let sdk = emu.sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = create_queue(&sqs, &unique("ecs-events"), Duration::from_secs(30)).await;
+    let mut wiring = Wiring::new(Arc::new(Sandbox::demo(Utc::now())).gateways());
+    wiring.sqs = Some(sqs.clone());
+    wiring.stopped_tasks = Some(Arc::new(CrashingTasks));
+    let url = queue.url.clone();
+    let bot = spawn_bot_wired(Transport::Http, wiring, move |s| {
+        s.notifications.default_channel = Some(ChannelId::parse(OPS).unwrap());
+        s.notifications.sqs_queues = vec![url];
+    })
+    .await;
+    let failed = json!({"version": "0", "id": unique("ecs-event"), "detail-type": "ECS Deployment State Change",
+        "source": "aws.ecs", "account": "123456789012", "time": Utc::now().to_rfc3339(), "region": "us-east-1",
+        "resources": ["arn:aws:ecs:us-east-1:123456789012:service/prod/web"],
+        "detail": {"eventType": "ERROR", "eventName": "SERVICE_DEPLOYMENT_FAILED", "deploymentId": "ecs-svc/9876",
+            "updatedAt": Utc::now().to_rfc3339(), "reason": "ECS deployment circuit breaker: task failed to start."}});
+    sqs.send_message().queue_url(&queue.url).message_body(failed.to_string()).send().await.unwrap();
+
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while !thread(&bot).iter().any(|t| t.contains("stopped its tasks")) {
+        assert!(tokio::time::Instant::now() < deadline, "no reasons in the thread: {:#?}", bot.slack.messages(OPS));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let why = thread(&bot).into_iter().find(|t| t.contains("stopped its tasks")).unwrap();
+    assert!(why.contains("• 3 tasks: Essential container in task exited (web: exit 1)"), "{why}");
+    assert!(
+        why.contains(
+            "https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/services/web/deployments?region=us-east-1"
+        ),
+        "{why}"
+    );
     bot.stop().await;
 }
