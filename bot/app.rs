@@ -174,6 +174,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         pipelines: wiring.aws.pipelines.clone(),
         builds: wiring.builds.clone(),
         stopped_tasks: wiring.stopped_tasks.clone(),
+        automations: Some(wiring.aws.automations.clone()),
         sqs: wiring.sqs.clone(),
         clock: wiring.clock.clone(),
         sweep_every: wiring.sweep_every,

@@ -121,7 +121,7 @@ impl IamPolicy {
         }
         if !settings.notifications.sqs_queues.is_empty() || !settings.notifications.sns_topics.is_empty() {
             // A failed build's thread shows the end of its log, a failed
-            // deployment's why its tasks stopped.
+            // deployment's why its tasks stopped, a failed automation its step.
             self.add("ReadWhyItFailed", WHY_IT_FAILED_ACTIONS, [Resource::Any], None);
         }
         if let Some(role) = &settings.assume_role {
@@ -144,9 +144,15 @@ impl IamPolicy {
 }
 
 /// Reading a failed build (its log stream and phases) and its last log
-/// lines, and the tasks a failed ECS deployment stopped.
-const WHY_IT_FAILED_ACTIONS: &[&str] =
-    &["codebuild:BatchGetBuilds", "ecs:DescribeTasks", "ecs:ListTasks", "logs:GetLogEvents"];
+/// lines, the tasks a failed ECS deployment stopped, and a failed Automation
+/// execution's steps.
+const WHY_IT_FAILED_ACTIONS: &[&str] = &[
+    "codebuild:BatchGetBuilds",
+    "ecs:DescribeTasks",
+    "ecs:ListTasks",
+    "logs:GetLogEvents",
+    "ssm:GetAutomationExecution",
+];
 
 /// What `serve` does with its DynamoDB table: reads and conditional writes,
 /// transactions (whose parts need their own actions: there is no

@@ -20,17 +20,22 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use opsbot_commands::LivePolicy;
+use opsbot_commands::cmd::automation_status;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::mrkdwn::Mrkdwn;
-use opsbot_commands::ports::Pipelines;
 use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::ports::{AutomationRun, Automations, Pipelines, RunStatus};
 use opsbot_commands::reply::Reply;
+use opsbot_commands::text::{one_line, truncate};
+use opsbot_commands::values::ssm::ExecutionId;
 use opsbot_commands::values::{ChannelId, PipelineName};
 use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
 use super::build_log::{self, BuildLogs};
-use super::event::{DeploymentEvent, EcsDeployment, ExecutionState, Inbound, Notification, PipelineAction};
+use super::event::{
+    AutomationExecution, DeploymentEvent, EcsDeployment, ExecutionState, Inbound, Notification, PipelineAction,
+};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::lifecycle::approval::{self, ApprovalRecord, Waiting};
@@ -60,6 +65,8 @@ pub struct Notifier {
     pub(super) builds: Option<Arc<dyn BuildLogs>>,
     /// Where a failed ECS deployment's stopped tasks are read; `None`: not shown.
     pub(super) tasks: Option<Arc<dyn StoppedTasks>>,
+    /// Where a failed Automation execution's steps are read; `None`: not shown.
+    pub(super) automations: Option<Arc<dyn Automations>>,
 }
 
 impl Batch {
@@ -108,12 +115,17 @@ impl Notifier {
         policy: impl Into<LivePolicy>,
         pipelines: Arc<dyn Pipelines>,
     ) -> Self {
-        Notifier { store, settings, policy: policy.into(), pipelines, builds: None, tasks: None }
+        Notifier { store, settings, policy: policy.into(), pipelines, builds: None, tasks: None, automations: None }
     }
 
     /// Failed CodeBuild actions show the end of their build's log, read from `builds`.
     pub fn with_build_logs(self, builds: Arc<dyn BuildLogs>) -> Self {
         Notifier { builds: Some(builds), ..self }
+    }
+
+    /// Failed Automation executions show their failing step, read from `automations`.
+    pub fn with_automations(self, automations: Arc<dyn Automations>) -> Self {
+        Notifier { automations: Some(automations), ..self }
     }
 
     /// Failed ECS deployments show why their tasks stopped, read from `tasks`.
@@ -181,12 +193,16 @@ impl Notifier {
             _ => {
                 if let Some((key, reply)) = summary(inbound) {
                     batch.writes.push(Write::Post { key: key.clone(), channel: to.channel.clone(), reply });
-                    if let Notification::EcsDeployment(d) = &inbound.notification
-                        && d.event == DeploymentEvent::Failed
-                        && let Some(line) = self.why_tasks_stopped(d, inbound.region.as_deref()).await
-                    {
-                        batch.writes.push(thread(key, line));
-                    }
+                    let why = match &inbound.notification {
+                        Notification::EcsDeployment(d) if d.event == DeploymentEvent::Failed => {
+                            self.why_tasks_stopped(d, inbound.region.as_deref()).await
+                        }
+                        Notification::Automation(a) if matches!(a.status.as_str(), "Failed" | "TimedOut") => {
+                            self.why_automation_failed(a).await
+                        }
+                        _ => None,
+                    };
+                    batch.writes.extend(why.map(|line| thread(key, line)));
                 }
             }
         }
@@ -256,6 +272,31 @@ impl Notifier {
             Err(err) => {
                 warn!(service = %d.name, deployment = %d.deployment_id, error = %err, "cannot read the stopped tasks");
                 stopped_tasks::unreadable(cluster, service, &err)
+            }
+        })
+    }
+
+    /// The failed execution `a`'s failing steps and failure, or why they
+    /// could not be read (logged too); `None` without the port.
+    async fn why_automation_failed(&self, a: &AutomationExecution) -> Option<Mrkdwn> {
+        let automations = self.automations.as_ref()?;
+        let id = ExecutionId::try_from(a.execution_id.clone()).ok()?;
+        Some(match automations.execution(&id).await {
+            Ok(run) => {
+                // Only the steps that failed: the rest are in the console, a link away.
+                let failed = run
+                    .steps
+                    .iter()
+                    .filter(|s| s.failure.is_some() || matches!(s.status, RunStatus::Failed | RunStatus::TimedOut));
+                let run = AutomationRun { steps: failed.cloned().collect(), ..run };
+                let mut lines = vec![mrkdwn!(":mag: Why *{}* failed:", run.document)];
+                lines.extend(automation_status::step_lines(&run));
+                lines.extend(run.failure.as_deref().map(|f| mrkdwn!("{}", truncate(&one_line(f), 500))));
+                Mrkdwn::join(lines, "\n")
+            }
+            Err(err) => {
+                warn!(execution = %a.execution_id, error = %err, "cannot read the failed automation's steps");
+                mrkdwn!(":warning: couldn't read why *{}* failed: {}", a.document, one_line(&err.to_string()))
             }
         })
     }

@@ -522,3 +522,35 @@ async fn a_failed_ecs_deployment_shows_why_its_tasks_stopped_in_its_thread_count
     let rolling = summary(&handle(&n, &deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", 2), t(2)).await);
     assert!(!rolling.iter().any(|w| w.contains("stopped its tasks")), "only a failure asks why: {rolling:?}");
 }
+
+fn automation_changed(status: &str, minute: i64) -> Vec<u8> {
+    let detail = json!({"ExecutionId": "4105a4fc-f944-11e6-9d32-8fb2db27a909", "Definition": "AWS-RestartEC2Instance",
+        "Status": status, "ExecutedBy": "arn:aws:iam::111122223333:user/ops"});
+    event("EC2 Automation Execution Status-change Notification", "aws.ssm", minute, detail)
+}
+
+#[tokio::test]
+async fn a_failed_automation_shows_its_failing_step_and_failure_in_its_thread() {
+    use opsbot_commands::ports::RunStatus;
+    use opsbot_commands::testing::FakeAws;
+    use opsbot_commands::testing::ssm::automation;
+
+    let steps = [("stop", RunStatus::Success), ("start", RunStatus::Failed)];
+    let mut run = automation("AWS-RestartEC2Instance", RunStatus::Failed, &steps);
+    run.steps[1].failure = Some("Instance i-0abc123def4567890 is terminated".into());
+    run.failure = Some("Step fails when it is Executing. Fail to execute step start.".into());
+    let aws = FakeAws::default().with_automation_states(vec![run]).gateways();
+    let n = notifier().with_automations(aws.automations);
+    let shown = summary(&handle(&n, &automation_changed("Failed", 1), t(1)).await);
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    let why = &shown[1];
+    assert!(why.starts_with("thread: :mag: Why *AWS-RestartEC2Instance* failed:"), "{why}");
+    assert!(
+        why.contains("`start` (aws:executeAwsApi)") && why.contains("Instance i-0abc123def4567890 is terminated"),
+        "{why}"
+    );
+    assert!(!why.contains("`stop`"), "only the failing step: {why}");
+    assert!(why.ends_with("Step fails when it is Executing. Fail to execute step start."), "{why}");
+    let ok = summary(&handle(&n, &automation_changed("Success", 2), t(2)).await);
+    assert!(!ok.iter().any(|w| w.contains("Why")), "only a failure asks why: {ok:?}");
+}

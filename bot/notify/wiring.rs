@@ -44,6 +44,8 @@ pub struct Parts<'a> {
     pub builds: Option<Arc<dyn BuildLogs>>,
     /// Where a failed ECS deployment's stopped tasks are read (`None`: not shown).
     pub stopped_tasks: Option<Arc<dyn StoppedTasks>>,
+    /// Where a failed Automation execution's steps are read (`None`: not shown).
+    pub automations: Option<Arc<dyn opsbot_commands::ports::Automations>>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,
     /// How often alarms are checked for escalation and calm (the app's sweep interval).
@@ -70,6 +72,9 @@ pub fn start(
     }
     if let Some(tasks) = parts.stopped_tasks {
         notifier = notifier.with_stopped_tasks(tasks);
+    }
+    if let Some(automations) = parts.automations {
+        notifier = notifier.with_automations(automations);
     }
     let notifications =
         Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every, parts.metrics);
