@@ -240,8 +240,10 @@ impl Notifier {
         let build = failed_build(&what);
         let event = run::Event { pipeline, execution, at, what };
         let (mut record, mut effects) = run::apply(kept, &event);
-        if let Some((action, id)) = build.filter(|(_, id)| self.builds.is_some() && record.explain_once(id)) {
-            effects.push(Effect::Thread(self.why_build_failed(action, id).await));
+        if let (Some(builds), Some((action, id))) = (&self.builds, build)
+            && record.explain_once(id)
+        {
+            effects.push(Effect::Thread(self.why_build_failed(builds.as_ref(), action, id).await));
         }
         let open = !record.state.as_ref().is_some_and(ExecutionState::ended);
         batch.keep(Living::Pipeline, execution, open, &record, version);
@@ -250,8 +252,7 @@ impl Notifier {
     }
 
     /// The end of build `id`'s log, or why it could not be read (logged too).
-    async fn why_build_failed(&self, action: &str, id: &str) -> Mrkdwn {
-        let Some(builds) = &self.builds else { return Mrkdwn::new() };
+    async fn why_build_failed(&self, builds: &dyn BuildLogs, action: &str, id: &str) -> Mrkdwn {
         match builds.failed_build(id, self.settings.build_log_lines).await {
             Ok(log) => build_log::explain(action, &log),
             Err(err) => {
