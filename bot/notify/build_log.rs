@@ -15,7 +15,7 @@
 //!   Parameter Store / Secrets Manager variables, and plaintext ones whose
 //!   name says secret).
 //! - Lines are trimmed (colour codes stripped, each at most [`LINE_MAX`]
-//!   characters) and the oldest dropped until the block fits one Slack
+//!   characters) and the oldest dropped until the whole reply fits one Slack
 //!   section; a line of ``` cannot end the code block early.
 //! - A log that cannot be read (access denied, throttled, gone) is said so in
 //!   the thread: the notification itself never fails because of it.
@@ -32,9 +32,9 @@ use regex::Regex;
 /// A shown line's most characters.
 pub const LINE_MAX: usize = 200;
 
-/// The code block's most characters (a Slack section takes 3000, and the
-/// heading and links need the rest).
-const BLOCK_MAX: usize = 2600;
+/// The reply's most characters: one Slack section (3000; a longer one is
+/// split between lines, which would cut the code block in two).
+const SECTION_MAX: usize = 2990;
 
 /// Reads failed builds.
 #[async_trait]
@@ -110,14 +110,18 @@ pub fn explain(action: &str, log: &BuildLog) -> Mrkdwn {
     };
     let build = Mrkdwn::link(log.build_link.as_deref(), &log.id).unwrap_or_else(|| mrkdwn!("`{}`", log.id));
     let mut text = mrkdwn!(":page_facing_up: *{}* build {}{}", action, build, phase);
-    let shown = shown_lines(&log.lines, &log.sensitive);
-    match (&log.stream, shown.is_empty()) {
-        (None, _) => text.push(mrkdwn!("\nThe build wrote no CloudWatch Logs stream.")),
-        (Some(stream), true) => text.push(mrkdwn!("\nIts log ({}) is empty.", stream_label(stream))),
-        (Some(stream), false) => {
-            text.push(mrkdwn!("\nLast {} of its log ({}):\n", lines_noun(shown.len()), stream_label(stream)));
-            text.push(code_block(&shown));
-        }
+    let Some(stream) = &log.stream else {
+        text.push(mrkdwn!("\nThe build wrote no CloudWatch Logs stream."));
+        return text;
+    };
+    // The heading's length is known before the lines: they get what is left.
+    let heading = text.len() + stream_label(stream).len() + 40;
+    let shown = shown_lines(&log.lines, &log.sensitive, SECTION_MAX.saturating_sub(heading));
+    if shown.is_empty() {
+        text.push(mrkdwn!("\nIts log ({}) is empty.", stream_label(stream)));
+    } else {
+        text.push(mrkdwn!("\nLast {} of its log ({}):\n", lines_noun(shown.len()), stream_label(stream)));
+        text.push(code_block(&shown));
     }
     text
 }
@@ -147,15 +151,16 @@ fn lines_noun(n: usize) -> String {
     if n == 1 { "line".into() } else { format!("{n} lines") }
 }
 
-/// The lines to show: redacted, trimmed, newest kept within [`BLOCK_MAX`].
-pub fn shown_lines(lines: &[String], sensitive: &[String]) -> Vec<String> {
+/// The lines to show: redacted, trimmed, the newest that fit in `budget`
+/// characters of code block (fences included).
+pub fn shown_lines(lines: &[String], sensitive: &[String], budget: usize) -> Vec<String> {
     let mut kept = Vec::new();
-    let mut size = 0;
+    let mut size = "```\n\n```".len();
     for line in lines.iter().rev() {
         let line = truncate(redact(&strip_colours(line), sensitive).trim_end(), LINE_MAX);
         // Measured as sent: escaping can make a line of `<` four times longer.
         size += esc(&line).len() + 1;
-        if size > BLOCK_MAX {
+        if size > budget {
             break;
         }
         kept.push(line);

@@ -49,14 +49,24 @@ fn a_sensitive_environment_value_is_redacted_wherever_it_appears_verbatim() {
 #[test]
 fn lines_lose_colour_codes_are_cut_and_only_the_newest_that_fit_are_kept() {
     let long = "x".repeat(500);
-    let shown = shown_lines(&lines(&["\x1b[31mFAIL\x1b[0m cart", &long]), &[]);
+    let shown = shown_lines(&lines(&["\x1b[31mFAIL\x1b[0m cart", &long]), &[], 2600);
     assert_eq!(shown[0], "FAIL cart");
     assert_eq!(shown[1].chars().count(), LINE_MAX);
     assert!(shown[1].ends_with('…'));
     let many: Vec<String> = (0..100).map(|i| format!("{i:03} {}", "y".repeat(150))).collect();
-    let shown = shown_lines(&many, &[]);
+    let shown = shown_lines(&many, &[], 2600);
     assert!(shown.iter().map(|l| l.len() + 1).sum::<usize>() <= 2600);
     assert!(shown.last().unwrap().starts_with("099"), "the newest line is kept");
+}
+
+#[test]
+fn a_long_log_full_of_markup_still_fits_one_slack_section_with_its_heading() {
+    let many: Vec<String> = (0..100).map(|i| format!("{i:03} <{}>", "&".repeat(190))).collect();
+    let log = BuildLog { lines: many, phase_message: Some("x".repeat(400)), ..failed_log() };
+    let text = explain("Build", &log);
+    assert!(text.as_str().chars().count() <= 3000, "{} characters", text.as_str().chars().count());
+    assert!(text.as_str().ends_with("&gt;\n```"), "the block is closed: {}", text.as_str());
+    assert!(text.as_str().contains("099 &lt;"), "the newest line is kept");
 }
 
 #[test]
