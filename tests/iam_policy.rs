@@ -41,7 +41,7 @@ pub fn actions(document: &Value) -> BTreeSet<String> {
 
 /// The operations of each SDK crate the bot depends on (`src/operation/<op>/`
 /// in the crate's source), keyed by the crate's service name (`ecs`, `sqs`…),
-/// which is also the service's IAM prefix for all of them.
+/// which is also the service's IAM prefix for all but CloudWatch Logs (`logs`).
 fn sdk_operations() -> BTreeMap<String, BTreeSet<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
@@ -144,6 +144,8 @@ fn sdk_calls() -> BTreeSet<(String, String)> {
 /// The IAM actions an SDK operation needs: `ecs:DescribeServices` for
 /// `describe_services`, except where IAM names the permission otherwise.
 fn iam_actions(service: &str, operation: &str) -> Vec<String> {
+    // The one crate whose name is not its IAM prefix.
+    let service = if service == "cloudwatchlogs" { "logs" } else { service };
     let named = |actions: &[&str]| actions.iter().map(|a| format!("{service}:{a}")).collect();
     match (service, operation) {
         // No permission of its own: each part needs its action.

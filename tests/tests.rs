@@ -18,6 +18,7 @@ mod notify_replicas;
 mod notify_restart;
 mod notify_sns;
 mod notify_sqs;
+mod notify_why_e2e;
 mod outage;
 mod outbox;
 mod params_declared;

@@ -19,6 +19,8 @@ use crate::aws::{AwsAccounts, AwsTags, client};
 use crate::declared::DeclaredSources;
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
+use crate::notify::build_log::BuildLogs;
+use crate::notify::stopped_tasks::StoppedTasks;
 use crate::notify::tags::ReadTags;
 use crate::settings::{SHORTEST_SESSION, Settings};
 use crate::store::Storage;
@@ -51,6 +53,12 @@ pub struct Wiring {
     /// What `/metrics` shows; the SDK clients made by [`Wiring::from_sdk`]
     /// count their calls into it.
     pub metrics: Arc<Metrics>,
+    /// Where notifications read a failed build's log; `None`: they show the
+    /// action's error only.
+    pub builds: Option<Arc<dyn BuildLogs>>,
+    /// Where notifications read a failed ECS deployment's stopped tasks;
+    /// `None`: they show ECS's reason only.
+    pub stopped_tasks: Option<Arc<dyn StoppedTasks>>,
 }
 
 impl Wiring {
@@ -69,6 +77,8 @@ impl Wiring {
             dynamodb: None,
             replica: replica_id(),
             metrics: Arc::default(),
+            builds: None,
+            stopped_tasks: None,
         }
     }
 
@@ -81,6 +91,8 @@ impl Wiring {
         let metrics = Arc::new(Metrics::default());
         let calls = AwsCalls(metrics.clone());
         let mut wiring = Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_settings(settings);
+        wiring.builds = Some(crate::aws::build_logs(sdk, &calls));
+        wiring.stopped_tasks = Some(crate::aws::stopped_tasks(sdk, &calls));
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }

@@ -11,13 +11,17 @@ use opsbot_commands::ports::Gateways;
 
 use super::automation::AwsAutomations;
 use super::cloudwatch::AwsAlarms;
+use super::codebuild::AwsBuildLogs;
 use super::codepipeline::AwsPipelines;
 use super::ecs::AwsServices;
+use super::ecs_stopped::AwsStoppedTasks;
 use super::run_command::AwsRunCommands;
 use super::ssm::AwsParams;
 use super::ssm_changes::AwsParamChanges;
 use super::ssm_documents::AwsDocuments;
 use crate::metrics::aws::AwsCalls;
+use crate::notify::build_log::BuildLogs;
+use crate::notify::stopped_tasks::StoppedTasks;
 
 /// The SDK crate `$sdk`'s client for `$config`, its calls counted by `$calls` (an [`AwsCalls`]).
 macro_rules! client {
@@ -45,4 +49,14 @@ pub fn gateways(sdk: &SdkConfig, calls: &AwsCalls) -> Gateways {
         param_hooks: Default::default(),
         declared: std::sync::Arc::new(opsbot_commands::ports::NoDeclared),
     }
+}
+
+/// Where the notifier reads failed builds, its calls counted by `calls`.
+pub fn build_logs(sdk: &SdkConfig, calls: &AwsCalls) -> Arc<dyn BuildLogs> {
+    Arc::new(AwsBuildLogs::new(client!(aws_sdk_codebuild, sdk, calls), client!(aws_sdk_cloudwatchlogs, sdk, calls)))
+}
+
+/// Where the notifier reads a failed deployment's stopped tasks, its calls counted by `calls`.
+pub fn stopped_tasks(sdk: &SdkConfig, calls: &AwsCalls) -> Arc<dyn StoppedTasks> {
+    Arc::new(AwsStoppedTasks::new(client!(aws_sdk_ecs, sdk, calls)))
 }

@@ -13,6 +13,9 @@
 //! - `ssm_changes.rs` (parameter writes), `automation.rs` (SSM Automation),
 //!   `run_command.rs` (SSM Run Command), `ssm_documents.rs` (the documents
 //!   they run, for preflight): the change ports of SSM, likewise.
+//! - `codebuild.rs`: [`AwsBuildLogs`], a failed build's record and log lines
+//!   (CodeBuild and CloudWatch Logs) for the notifier; `ecs_stopped.rs`:
+//!   [`AwsStoppedTasks`], why a failed ECS deployment's tasks stopped.
 //! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
 //!   requester (`aws.assume_role`).
 //! - `accounts.rs`: [`AwsAccounts`], gateways in the accounts of
@@ -35,8 +38,10 @@
 mod accounts;
 mod automation;
 mod cloudwatch;
+mod codebuild;
 mod codepipeline;
 mod ecs;
+mod ecs_stopped;
 mod errors;
 mod gateways;
 mod identity;
@@ -53,10 +58,12 @@ use aws_smithy_types::retry::RetryConfig;
 pub use accounts::AwsAccounts;
 pub use automation::AwsAutomations;
 pub use cloudwatch::AwsAlarms;
+pub use codebuild::AwsBuildLogs;
 pub use codepipeline::AwsPipelines;
 pub use ecs::AwsServices;
+pub use ecs_stopped::AwsStoppedTasks;
 pub(crate) use gateways::client;
-pub use gateways::gateways;
+pub use gateways::{build_logs, gateways, stopped_tasks};
 pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
 pub use ssm::AwsParams;

@@ -148,8 +148,14 @@ impl Session {
         let mut notices = None;
         if let Some(story) = story {
             let pipelines = wiring.aws.pipelines.clone();
-            let (alerts, told) =
-                notices::demo_notices(store.clone(), screen.clone(), wiring.policy.current(), pipelines, story);
+            let (alerts, told) = notices::demo_notices(
+                store.clone(),
+                screen.clone(),
+                wiring.policy.current(),
+                pipelines,
+                wiring.builds.clone(),
+                story,
+            );
             ops = ops.with_alerts(alerts);
             notices = Some(told);
         }

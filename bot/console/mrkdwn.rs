@@ -35,6 +35,7 @@ pub const EMOJI: &[(&str, &str)] = &[
     ("hourglass_flowing_sand", "⧗"),
     ("raised_hand", "⧗"),
     ("warning", "!"),
+    ("page_facing_up", "≡"),
     ("rotating_light", "!"),
     ("boom", "!"),
     ("electric_plug", "!"),

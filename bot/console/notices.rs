@@ -147,13 +147,17 @@ pub fn demo_notices(
     screen: Arc<Screen>,
     policy: Arc<opsbot_policies::Policy>,
     pipelines: Arc<dyn opsbot_commands::ports::Pipelines>,
+    builds: Option<Arc<dyn crate::notify::build_log::BuildLogs>>,
     story: Story,
 ) -> (Arc<Notifications>, Arc<Notices>) {
     let settings = crate::settings::NotificationSettings {
         default_channel: Some(ChannelId::parse("ops").expect("a valid channel name")),
         ..Default::default()
     };
-    let notifier = crate::notify::notifier::Notifier::new(store.clone(), settings, policy, pipelines);
+    let mut notifier = crate::notify::notifier::Notifier::new(store.clone(), settings, policy, pipelines);
+    if let Some(builds) = builds {
+        notifier = notifier.with_build_logs(builds);
+    }
     let writes = Arc::new(ConsoleWrites::new(store, screen));
     let clock = opsbot_commands::ports::system_clock();
     let service = Notifications::new(notifier, writes.clone(), clock, crate::app::SWEEP_EVERY, Default::default());

@@ -246,6 +246,22 @@ async fn the_demo_shows_a_pipeline_run_as_one_message_edited_in_place_with_its_t
 }
 
 #[tokio::test]
+async fn the_demo_shows_why_storefront_web_failed_its_build_log_in_the_thread_with_the_token_redacted() {
+    let (session, out) = demo_with_story();
+    run(&session, dev(), "whoami\nwhoami\nwhoami\nwhoami\n".as_bytes(), false).await.unwrap();
+    let text = out.text();
+    assert!(
+        text.contains("   ↳ ≡ UnitTests build storefront-web:6a0e2f4c-9b1d-4c3e-8f7a-2d5b9c1e0a47 (https://"),
+        "{text}"
+    );
+    assert!(text.contains("in phase BUILD: Error while executing command: npm test. Reason: exit status 1"), "{text}");
+    assert!(text.contains("Last 15 lines of its log"), "{text}");
+    assert!(text.contains("FAIL src/checkout/checkout.spec.ts"), "{text}");
+    assert!(text.contains("with NPM_TOKEN=[redacted]") && !text.contains("npm_d3m0t0k3n"), "{text}");
+    assert_eq!(text.matches("of its log").count(), 1, "shown once:\n{text}");
+}
+
+#[tokio::test]
 async fn in_the_demo_on_call_acks_an_alarm_and_sees_it_resolved() {
     let (session, out) = demo_with_story();
     let script = "whoami\nwhoami\nalerts\nack shop-checkout-latency\nalerts\n";

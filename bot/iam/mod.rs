@@ -157,6 +157,11 @@ impl IamPolicy {
         if !queues.is_empty() {
             self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
         }
+        if !settings.notifications.sqs_queues.is_empty() || !settings.notifications.sns_topics.is_empty() {
+            // A failed build's thread shows the end of its log, a failed
+            // deployment's why its tasks stopped, a failed automation its step.
+            self.add("ReadWhyItFailed", WHY_IT_FAILED_ACTIONS, [Resource::Any], None);
+        }
         self.tag_reads(settings);
         let roles = settings
             .assume_role
@@ -189,6 +194,17 @@ impl IamPolicy {
         }
     }
 }
+
+/// Reading a failed build (its log stream and phases) and its last log
+/// lines, the tasks a failed ECS deployment stopped, and a failed Automation
+/// execution's steps.
+const WHY_IT_FAILED_ACTIONS: &[&str] = &[
+    "codebuild:BatchGetBuilds",
+    "ecs:DescribeTasks",
+    "ecs:ListTasks",
+    "logs:GetLogEvents",
+    "ssm:GetAutomationExecution",
+];
 
 /// What `serve` does with its DynamoDB table: reads and conditional writes,
 /// transactions (whose parts need their own actions: there is no

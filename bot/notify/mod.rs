@@ -11,6 +11,10 @@
 //!   port and cached per resource.
 //! - [`lifecycle`]: the pure lives of living messages (alarm, approval,
 //!   pipeline run), one-message summaries, and routing.
+//! - [`build_log`]: why a failed build failed (the end of its log, redacted),
+//!   read through its port when a CodeBuild action fails.
+//! - [`stopped_tasks`]: why a failed ECS deployment's tasks stopped, read
+//!   through its port when the deployment fails.
 //! - [`notifier`]: one notification → the records it changes and the Slack
 //!   writes it asks for.
 //! - [`service`]: notifications at run time: the inbox, handling (retries,
@@ -19,11 +23,13 @@
 //!   living messages like notifications.
 //! - [`wiring`]: starting notifications with the app.
 
+pub mod build_log;
 pub mod drift_check;
 pub mod event;
 pub mod intake;
 pub mod lifecycle;
 pub mod notifier;
 pub mod service;
+pub mod stopped_tasks;
 pub mod tags;
 pub mod wiring;

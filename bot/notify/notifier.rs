@@ -21,22 +21,30 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use opsbot_commands::LivePolicy;
 use opsbot_commands::click::Press;
+use opsbot_commands::cmd::automation_status;
 use opsbot_commands::mrkdwn;
-use opsbot_commands::ports::Pipelines;
+use opsbot_commands::mrkdwn::Mrkdwn;
 use opsbot_commands::ports::store::StoreError;
+use opsbot_commands::ports::{AutomationRun, Automations, Pipelines, RunStatus};
 use opsbot_commands::reply::{Block, Reply};
 use opsbot_commands::target::ACCOUNT;
+use opsbot_commands::text::{one_line, truncate};
+use opsbot_commands::values::ssm::ExecutionId;
 use opsbot_commands::values::{ChannelId, PipelineName};
 use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
-use super::event::{ExecutionState, Inbound, Notification, PipelineAction};
+use super::build_log::{self, BuildLogs};
+use super::event::{
+    AutomationExecution, DeploymentEvent, EcsDeployment, ExecutionState, Inbound, Notification, PipelineAction,
+};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::lifecycle::approval::{self, ApprovalRecord, Waiting};
 use super::lifecycle::pipeline::{self as run, RunRecord, What};
 use super::lifecycle::route::{About, Target, target};
 use super::lifecycle::summary::summary;
+use super::stopped_tasks::{self, StoppedTasks};
 use super::tags::{TagCache, Tags};
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
@@ -57,6 +65,13 @@ pub struct Notifier {
     pub(super) pipelines: Arc<dyn Pipelines>,
     /// Resource tags, for routes that test them.
     pub(super) tags: Option<Arc<TagCache>>,
+    /// Where a failed build's log is read from; `None`: failed builds are
+    /// shown with the action's error only.
+    pub(super) builds: Option<Arc<dyn BuildLogs>>,
+    /// Where a failed ECS deployment's stopped tasks are read; `None`: not shown.
+    pub(super) tasks: Option<Arc<dyn StoppedTasks>>,
+    /// Where a failed Automation execution's steps are read; `None`: not shown.
+    pub(super) automations: Option<Arc<dyn Automations>>,
 }
 
 impl Batch {
@@ -99,12 +114,15 @@ impl Batch {
                     continue;
                 }
                 (Effect::Update, _) => Write::Update { key: key.clone(), reply: render() },
-                (Effect::Thread(line), _) => {
-                    Write::Reply { key: key.clone(), reply: Reply::in_channel(line.plain()).section(line) }
-                }
+                (Effect::Thread(line), _) => thread(key.clone(), line),
             });
         }
     }
+}
+
+/// A line in the thread of message `key`.
+fn thread(key: String, line: Mrkdwn) -> Write {
+    Write::Reply { key, reply: Reply::in_channel(line.plain()).section(line) }
 }
 
 impl Notifier {
@@ -114,7 +132,16 @@ impl Notifier {
         policy: impl Into<LivePolicy>,
         pipelines: Arc<dyn Pipelines>,
     ) -> Self {
-        Notifier { store, settings, policy: policy.into(), pipelines, tags: None }
+        Notifier {
+            store,
+            settings,
+            policy: policy.into(),
+            pipelines,
+            tags: None,
+            builds: None,
+            tasks: None,
+            automations: None,
+        }
     }
 
     /// Reads resources' tags through `tags` for the routes that test them.
@@ -127,6 +154,21 @@ impl Notifier {
         let cache = self.tags.as_ref().filter(|_| self.settings.routes_by_tags())?;
         let arn = inbound.notification.resource_arn(inbound.account.as_deref(), inbound.region.as_deref())?;
         cache.tags(&arn).await
+    }
+
+    /// Failed CodeBuild actions show the end of their build's log, read from `builds`.
+    pub fn with_build_logs(self, builds: Arc<dyn BuildLogs>) -> Self {
+        Notifier { builds: Some(builds), ..self }
+    }
+
+    /// Failed Automation executions show their failing step, read from `automations`.
+    pub fn with_automations(self, automations: Arc<dyn Automations>) -> Self {
+        Notifier { automations: Some(automations), ..self }
+    }
+
+    /// Failed ECS deployments show why their tasks stopped, read from `tasks`.
+    pub fn with_stopped_tasks(self, tasks: Arc<dyn StoppedTasks>) -> Self {
+        Notifier { tasks: Some(tasks), ..self }
     }
 
     /// The batch for one notification, judged at `now`.
@@ -169,6 +211,7 @@ impl Notifier {
                     action: &a.action,
                     state: a.state.clone(),
                     error: error.as_deref(),
+                    build: codebuild_id(a),
                 };
                 self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound.time, what, now).await?;
                 if is_approval(a) {
@@ -189,7 +232,17 @@ impl Notifier {
             }
             _ => {
                 if let Some((key, reply)) = summary(inbound) {
-                    batch.writes.push(Write::Post { key, channel: to.channel.clone(), reply });
+                    batch.writes.push(Write::Post { key: key.clone(), channel: to.channel.clone(), reply });
+                    let why = match &inbound.notification {
+                        Notification::EcsDeployment(d) if d.event == DeploymentEvent::Failed => {
+                            self.why_tasks_stopped(d, inbound.region.as_deref()).await
+                        }
+                        Notification::Automation(a) if matches!(a.status.as_str(), "Failed" | "TimedOut") => {
+                            self.why_automation_failed(a).await
+                        }
+                        _ => None,
+                    };
+                    batch.writes.extend(why.map(|line| thread(key, line)));
                 }
             }
         }
@@ -226,12 +279,69 @@ impl Notifier {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (kept, version) = self.kept::<RunRecord>(Living::Pipeline, execution).await?;
+        let build = failed_build(&what);
         let event = run::Event { pipeline, execution, at, what };
-        let (record, effects) = run::apply(kept, &event);
+        let (mut record, mut effects) = run::apply(kept, &event);
+        if let (Some(builds), Some((action, id))) = (&self.builds, build)
+            && record.explain_once(id)
+        {
+            effects.push(Effect::Thread(self.why_build_failed(builds.as_ref(), action, id).await));
+        }
         let open = !record.state.as_ref().is_some_and(ExecutionState::ended);
         batch.keep(Living::Pipeline, execution, open, &record, version);
         batch.effects(record.message_key(), Some(&to.channel), effects, || run::render(&record, now));
         Ok(())
+    }
+
+    /// The end of build `id`'s log, or why it could not be read (logged too).
+    async fn why_build_failed(&self, builds: &dyn BuildLogs, action: &str, id: &str) -> Mrkdwn {
+        match builds.failed_build(id, self.settings.build_log_lines).await {
+            Ok(log) => build_log::explain(action, &log),
+            Err(err) => {
+                warn!(build = id, error = %err, "cannot read the failed build's log");
+                build_log::unreadable(action, id, &err)
+            }
+        }
+    }
+
+    /// Why the failed deployment `d`'s tasks stopped, or why that could not
+    /// be read (logged too); `None` without the port.
+    async fn why_tasks_stopped(&self, d: &EcsDeployment, region: Option<&str>) -> Option<Mrkdwn> {
+        let tasks = self.tasks.as_ref()?;
+        // Old short service ARNs name no cluster: ECS's own default then.
+        let (cluster, service) = d.name.split_once('/').unwrap_or(("default", &d.name));
+        Some(match tasks.stopped_tasks(cluster, service, &d.deployment_id).await {
+            Ok(stopped) => stopped_tasks::explain(region.unwrap_or("us-east-1"), cluster, service, &stopped),
+            Err(err) => {
+                warn!(service = %d.name, deployment = %d.deployment_id, error = %err, "cannot read the stopped tasks");
+                stopped_tasks::unreadable(cluster, service, &err)
+            }
+        })
+    }
+
+    /// The failed execution `a`'s failing steps and failure, or why they
+    /// could not be read (logged too); `None` without the port.
+    async fn why_automation_failed(&self, a: &AutomationExecution) -> Option<Mrkdwn> {
+        let automations = self.automations.as_ref()?;
+        let id = ExecutionId::try_from(a.execution_id.clone()).ok()?;
+        Some(match automations.execution(&id).await {
+            Ok(run) => {
+                // Only the steps that failed: the rest are in the console, a link away.
+                let failed = run
+                    .steps
+                    .iter()
+                    .filter(|s| s.failure.is_some() || matches!(s.status, RunStatus::Failed | RunStatus::TimedOut));
+                let run = AutomationRun { steps: failed.cloned().collect(), ..run };
+                let mut lines = vec![mrkdwn!(":mag: Why *{}* failed:", run.document)];
+                lines.extend(automation_status::step_lines(&run));
+                lines.extend(run.failure.as_deref().map(|f| mrkdwn!("{}", truncate(&one_line(f), 500))));
+                Mrkdwn::join(lines, "\n")
+            }
+            Err(err) => {
+                warn!(execution = %a.execution_id, error = %err, "cannot read the failed automation's steps");
+                mrkdwn!(":warning: couldn't read why *{}* failed: {}", a.document, one_line(&err.to_string()))
+            }
+        })
     }
 
     /// The undecided approval at this place, if opsbot shows one, with its version.
@@ -362,8 +472,22 @@ fn named(reply: Reply, name: Option<&str>) -> Reply {
     reply
 }
 
+/// The action and build id of a failed CodeBuild action (its external execution id).
+fn failed_build<'a>(what: &What<'a>) -> Option<(&'a str, &'a str)> {
+    match what {
+        What::Action { action, state: ExecutionState::Failed, build: Some(build), .. } => Some((action, build)),
+        _ => None,
+    }
+}
+
 fn is_approval(a: &PipelineAction) -> bool {
     a.action_type.as_ref().is_some_and(|t| t.category == "Approval")
+}
+
+/// The CodeBuild build an action ran, when its provider is CodeBuild.
+fn codebuild_id(a: &PipelineAction) -> Option<&str> {
+    a.action_type.as_ref().filter(|t| t.provider == "CodeBuild")?;
+    a.result.as_ref()?.external_execution_id.as_deref().filter(|id| !id.is_empty())
 }
 
 /// What a failed action's event says went wrong.

@@ -521,3 +521,149 @@ async fn what_arrives_is_counted_by_source_kind_and_outcome_unknown_text_too_and
         assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
     }
 }
+
+/// CodeBuild and CloudWatch Logs as the notifier sees them: one failed build,
+/// or none readable; counts its reads.
+struct Builds {
+    readable: bool,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl BuildLogs for Builds {
+    async fn failed_build(&self, id: &str, lines: usize) -> GatewayResult<build_log::BuildLog> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if !self.readable {
+            return Err(opsbot_commands::error::GatewayError::AccessDenied {
+                message: "not authorized to perform: logs:GetLogEvents".into(),
+            });
+        }
+        let log = ["> jest", "FAIL src/cart.test.ts", "deploying with AKIAIOSFODNN7EXAMPLE"];
+        Ok(build_log::BuildLog {
+            id: id.into(),
+            project: "storefront-web".into(),
+            lines: log.iter().rev().take(lines).rev().map(|l| l.to_string()).collect(),
+            stream: Some(build_log::LogStream {
+                group: "/aws/codebuild/storefront-web".into(),
+                name: "b1".into(),
+                link: None,
+            }),
+            ..Default::default()
+        })
+    }
+}
+
+fn with_builds(readable: bool) -> (Notifier, Arc<Builds>) {
+    let builds = Arc::new(Builds { readable, reads: Default::default() });
+    (notifier().with_build_logs(builds.clone()), builds)
+}
+
+fn build_failed(minute: i64) -> Vec<u8> {
+    let detail = json!({"pipeline": "storefront-web", "execution-id": "exec-2", "stage": "Build",
+        "action": "UnitTests", "state": "FAILED",
+        "execution-result": {"external-execution-id": "storefront-web:b1", "external-execution-summary": "Build terminated with state: FAILED"},
+        "type": {"owner": "AWS", "category": "Build", "provider": "CodeBuild", "version": "1"}});
+    event("CodePipeline Action Execution State Change", "aws.codepipeline", minute, detail)
+}
+
+#[tokio::test]
+async fn a_failed_codebuild_action_shows_its_last_log_lines_in_the_thread_once_without_secrets() {
+    let (n, builds) = with_builds(true);
+    let shown = summary(&handle(&n, &build_failed(1), t(1)).await);
+    assert!(shown[1].starts_with("thread: :x: Action *Build/UnitTests* failed"), "{shown:?}");
+    assert!(shown[2].contains("Last 3 lines of its log"), "{shown:?}");
+    assert!(shown[2].contains("FAIL src/cart.test.ts\ndeploying with [redacted]\n```"), "{shown:?}");
+    assert!(!shown.iter().any(|w| w.contains("AKIA")), "{shown:?}");
+    // EventBridge delivers at least once: the same failure again shows nothing new.
+    let again = summary(&handle(&n, &build_failed(2), t(2)).await);
+    assert!(!again.iter().any(|w| w.contains("of its log")), "{again:?}");
+    assert_eq!(builds.reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_build_log_the_bot_may_not_read_leaves_a_note_and_the_failure_is_still_shown() {
+    let (n, _) = with_builds(false);
+    let shown = summary(&handle(&n, &build_failed(1), t(1)).await);
+    assert!(shown[0].starts_with("post C0DEPLOYS: :arrows_counterclockwise: *storefront-web*"), "{shown:?}");
+    assert!(shown[1].starts_with("thread: :x: Action *Build/UnitTests* failed: Build terminated"), "{shown:?}");
+    assert!(
+        shown[2].starts_with(
+            "thread: :warning: *UnitTests* build `storefront-web:b1`: couldn't read the build log: access denied"
+        ),
+        "{shown:?}"
+    );
+}
+
+/// ECS as the notifier sees it: two tasks of the failed deployment stopped alike.
+struct Stopped;
+
+#[async_trait]
+impl StoppedTasks for Stopped {
+    async fn stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+    ) -> GatewayResult<Vec<stopped_tasks::StoppedTask>> {
+        assert_eq!((cluster, service, deployment), ("prod", "web", "ecs-svc/9876"));
+        let container = stopped_tasks::StoppedContainer { name: "web".into(), exit_code: Some(137), reason: None };
+        let task = stopped_tasks::StoppedTask {
+            stopped_reason: Some("Essential container in task exited".into()),
+            containers: vec![container],
+        };
+        Ok(vec![task.clone(), task])
+    }
+}
+
+fn deployment(event_name: &str, minute: i64) -> Vec<u8> {
+    let detail = json!({"eventType": "ERROR", "eventName": event_name, "deploymentId": "ecs-svc/9876",
+        "updatedAt": t(minute).to_rfc3339(), "reason": "ECS deployment circuit breaker: tasks failed to start."});
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&event("ECS Deployment State Change", "aws.ecs", minute, detail)).unwrap();
+    body["resources"] = json!(["arn:aws:ecs:eu-west-1:111122223333:service/prod/web"]);
+    body.to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn a_failed_ecs_deployment_shows_why_its_tasks_stopped_in_its_thread_counted_once_per_reason() {
+    let n = notifier().with_stopped_tasks(Arc::new(Stopped));
+    let shown = summary(&handle(&n, &deployment("SERVICE_DEPLOYMENT_FAILED", 1), t(1)).await);
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown[0].contains("ECS deployment of *prod/web* failed"), "{shown:?}");
+    assert!(shown[1].starts_with("thread: :mag: Why <https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/services/web/deployments?region=eu-west-1|prod/web> stopped its tasks:"), "{shown:?}");
+    assert!(shown[1].ends_with("• 2 tasks: Essential container in task exited (web: exit 137)"), "{shown:?}");
+    let rolling = summary(&handle(&n, &deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", 2), t(2)).await);
+    assert!(!rolling.iter().any(|w| w.contains("stopped its tasks")), "only a failure asks why: {rolling:?}");
+}
+
+fn automation_changed(status: &str, minute: i64) -> Vec<u8> {
+    let detail = json!({"ExecutionId": "4105a4fc-f944-11e6-9d32-8fb2db27a909", "Definition": "AWS-RestartEC2Instance",
+        "Status": status, "ExecutedBy": "arn:aws:iam::111122223333:user/ops"});
+    event("EC2 Automation Execution Status-change Notification", "aws.ssm", minute, detail)
+}
+
+#[tokio::test]
+async fn a_failed_automation_shows_its_failing_step_and_failure_in_its_thread() {
+    use opsbot_commands::ports::RunStatus;
+    use opsbot_commands::testing::FakeAws;
+    use opsbot_commands::testing::ssm::automation;
+
+    let steps = [("stop", RunStatus::Success), ("start", RunStatus::Failed)];
+    let mut run = automation("AWS-RestartEC2Instance", RunStatus::Failed, &steps);
+    run.steps[1].failure = Some("Instance i-0abc123def4567890 is terminated".into());
+    run.failure = Some("Step fails when it is Executing. Fail to execute step start.".into());
+    let aws = FakeAws::default().with_automation_states(vec![run]).gateways();
+    let n = notifier().with_automations(aws.automations);
+    let shown = summary(&handle(&n, &automation_changed("Failed", 1), t(1)).await);
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    let why = &shown[1];
+    assert!(why.starts_with("thread: :mag: Why *AWS-RestartEC2Instance* failed:"), "{why}");
+    assert!(
+        why.contains("`start` (aws:executeAwsApi)") && why.contains("Instance i-0abc123def4567890 is terminated"),
+        "{why}"
+    );
+    assert!(!why.contains("`stop`"), "only the failing step: {why}");
+    assert!(why.ends_with("Step fails when it is Executing. Fail to execute step start."), "{why}");
+    let ok = summary(&handle(&n, &automation_changed("Success", 2), t(2)).await);
+    assert!(!ok.iter().any(|w| w.contains("Why")), "only a failure asks why: {ok:?}");
+}

@@ -11,11 +11,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::build_log::BuildLogs;
 use super::intake::sns::confirm::ConfirmPolicy;
 use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use super::intake::sns::{SnsError, verify::SnsVerifier};
 use super::notifier::Notifier;
 use super::service::Notifications;
+use super::stopped_tasks::StoppedTasks;
 use super::tags::{ReadTags, TagCache};
 use crate::metrics::Metrics;
 use crate::notify::intake::sns::endpoint::SnsEndpoint;
@@ -41,6 +43,12 @@ pub struct Parts<'a> {
     pub pipelines: Arc<dyn Pipelines>,
     /// Where routes that test tags read them (cached here).
     pub tags: Option<Arc<dyn ReadTags>>,
+    /// Where a failed build's log is read (`None`: not shown).
+    pub builds: Option<Arc<dyn BuildLogs>>,
+    /// Where a failed ECS deployment's stopped tasks are read (`None`: not shown).
+    pub stopped_tasks: Option<Arc<dyn StoppedTasks>>,
+    /// Where a failed Automation execution's steps are read (`None`: not shown).
+    pub automations: Option<Arc<dyn opsbot_commands::ports::Automations>>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,
     /// How often alarms are checked for escalation and calm (the app's sweep interval).
@@ -64,6 +72,15 @@ pub fn start(
     let mut notifier = Notifier::new(parts.store, settings.clone(), parts.policy, parts.pipelines);
     if let Some(tags) = parts.tags {
         notifier = notifier.with_tags(Arc::new(TagCache::new(tags)));
+    }
+    if let Some(builds) = parts.builds {
+        notifier = notifier.with_build_logs(builds);
+    }
+    if let Some(tasks) = parts.stopped_tasks {
+        notifier = notifier.with_stopped_tasks(tasks);
+    }
+    if let Some(automations) = parts.automations {
+        notifier = notifier.with_automations(automations);
     }
     let notifications =
         Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every, parts.metrics);

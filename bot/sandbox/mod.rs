@@ -12,6 +12,8 @@
 //!   `params/ports.rs`) and in [`alarms`], [`automation`] and
 //!   [`run_command`], so the data never imports the [`Sandbox`] that holds it.
 //! - [`seed`]: the demo account a new user sees first.
+//! - `builds.rs`: the failed build the demo's [`story`] tells, read by its
+//!   notifications as `serve` reads CodeBuild and CloudWatch Logs.
 //!
 //! # Decisions
 //! - State is plain data behind a `std::sync::Mutex`, never held across an
@@ -35,6 +37,7 @@ use opsbot_commands::ports::{Gateways, Time};
 pub mod account;
 pub mod alarms;
 pub mod automation;
+mod builds;
 pub mod ecs;
 pub mod events;
 pub mod params;

@@ -29,6 +29,9 @@ pub struct Story {
     pub sandbox: Arc<Sandbox>,
 }
 
+/// The CodeBuild build whose failure the story tells; its log is [`failed_build_log`].
+pub const FAILED_BUILD: &str = "storefront-web:6a0e2f4c-9b1d-4c3e-8f7a-2d5b9c1e0a47";
+
 const ALARM: &str = "shop-checkout-latency";
 
 fn pipeline(id: &str, at: Time, detail_type: &str, extra: Value) -> String {
@@ -68,7 +71,8 @@ fn steps(start: Time) -> Vec<Vec<String>> {
     .to_string();
     let failed = json!({"stage": "Build", "action": "UnitTests", "state": "FAILED",
         "type": {"owner": "AWS", "category": "Test", "provider": "CodeBuild", "version": "1"},
-        "execution-result": {"external-execution-summary": "npm test: 2 failing (checkout.spec.ts: retries the payment call)"}});
+        "execution-result": {"external-execution-summary": "npm test: 2 failing (checkout.spec.ts: retries the payment call)",
+            "external-execution-id": FAILED_BUILD}});
     vec![
         vec![
             pipeline(
@@ -99,4 +103,28 @@ fn steps(start: Time) -> Vec<Vec<String>> {
             "Threshold Crossed: 3 datapoints were not greater than the threshold (2000.0).",
         )],
     ]
+}
+
+/// The end of [`FAILED_BUILD`]'s log, as CodeBuild writes it; one line
+/// carries a token, which the thread must show redacted.
+pub fn failed_build_log() -> Vec<String> {
+    [
+        "[Container] 2026/12/07 09:03:11 Running command npm test",
+        "> storefront-web@5.4.0 test",
+        "> jest --ci",
+        "PASS src/cart/cart.spec.ts",
+        "FAIL src/checkout/checkout.spec.ts",
+        "  ● checkout › retries the payment call",
+        "    expect(received).toBe(expected)",
+        "    Expected: 2",
+        "    Received: 1",
+        "  ● checkout › gives up after three attempts",
+        "    Timeout - Async callback was not invoked within 5000 ms",
+        "    at PaymentClient.post (src/checkout/payment.ts:41:11) with NPM_TOKEN=npm_d3m0t0k3n",
+        "Tests: 2 failed, 57 passed, 59 total",
+        "[Container] 2026/12/07 09:03:42 Command did not exit successfully npm test exit status 1",
+        "[Container] 2026/12/07 09:03:42 Phase complete: BUILD State: FAILED",
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }

@@ -13,6 +13,7 @@
 //!     - { match: { account: prod }, channel: C0PRODOPS }   # a name of aws.accounts, or an id
 //!     - { match: { tags: { team: payments } }, channel: C0PAYMENTS }   # the resource's tags
 //!   alarms: { escalate_after: 10m, flapping: { transitions: 4, within: 10m } }
+//!   build_log_lines: 20                 # a failed build's last log lines in its pipeline thread
 //! ```
 //! `sns.max_age` (default 1h) and `sns.max_clock_skew` (default 5m) bound a
 //! `POST /sns` message's `Timestamp`; the age must not exceed how long the
@@ -49,6 +50,7 @@ pub(super) struct NotificationsFile {
     sns: SnsFile,
     routes: Vec<Spanned<RouteFile>>,
     alarms: AlarmsFile,
+    build_log_lines: Option<Spanned<usize>>,
     /// Only for the ingest benchmark: accept unsigned SNS messages.
     insecure_skip_sns_signatures: bool,
 }
@@ -110,6 +112,8 @@ pub struct NotificationSettings {
     pub sns_fresh: Freshness,
     pub routes: Vec<Route>,
     pub alarms: AlarmSettings,
+    /// How many of a failed build's last log lines its pipeline thread shows.
+    pub build_log_lines: usize,
     pub skip_sns_signatures: bool,
     /// Account id → its name in `aws.accounts`: messages name the account
     /// they come from, and routes may name it (see [`NotificationSettings::name_accounts`]).
@@ -159,6 +163,7 @@ impl Default for NotificationSettings {
             sns_fresh: Freshness::default(),
             routes: Vec::new(),
             alarms: AlarmSettings::default(),
+            build_log_lines: 20,
             skip_sns_signatures: false,
             accounts: BTreeMap::new(),
         }
@@ -245,6 +250,14 @@ pub(super) fn compile(path: &Path, raw: &NotificationsFile) -> Result<Notificati
     }
     out.routes = routes.into_iter().filter_map(Result::ok).collect();
     out.alarms = alarms(path, &raw.alarms)?;
+    if let Some(lines) = &raw.build_log_lines {
+        if !(1..=100).contains(&lines.value) {
+            let message =
+                format!("notifications.build_log_lines: {} is out of range — write 1 to 100 (default 20)", lines.value);
+            return Err(invalid(path, lines, message));
+        }
+        out.build_log_lines = lines.value;
+    }
     let has_sources = !out.sqs_queues.is_empty() || !out.sns_topics.is_empty();
     if has_sources && out.default_channel.is_none() {
         return Err(SettingsError::Missing(format!(

@@ -26,6 +26,7 @@ fn the_issue_example_loads_with_routes_in_order() {
     - {{ match: {{ kind: pipeline, name: \"^storefront-\" }}, channel: C0DEPLOYS }}
     - {{ match: {{ kind: pipeline, account: \"111122223333\", region: eu-west-1 }}, channel: C0EU }}
   alarms: {{ escalate_after: 15m, flapping: {{ transitions: 5, within: 20m }} }}
+  build_log_lines: 40
 "
     );
     let n = load(&yaml).unwrap().notifications;
@@ -38,6 +39,17 @@ fn the_issue_example_loads_with_routes_in_order() {
     assert_eq!(n.alarms.escalate_after, Duration::from_secs(900));
     assert_eq!((n.alarms.flapping_transitions, n.alarms.flapping_within), (5, Duration::from_secs(1200)));
     assert!(!n.skip_sns_signatures);
+    assert_eq!(n.build_log_lines, 40);
+}
+
+#[test]
+fn a_build_log_of_no_lines_or_hundreds_is_refused_with_the_range() {
+    let err = error("notifications:\n  build_log_lines: 0\n");
+    assert!(
+        err.contains("opsbot.yaml:2:20: notifications.build_log_lines: 0 is out of range — write 1 to 100"),
+        "{err}"
+    );
+    assert_eq!(Settings::load(None, |_| None).unwrap().notifications.build_log_lines, 20);
 }
 
 #[test]

@@ -90,8 +90,13 @@ fn a_pipeline_name_trigger_stage_and_error_cannot_ping_or_spoof_a_link() {
             what: pipeline::What::Execution { state: ExecutionState::Started, trigger: Some(HOSTILE) },
         },
     );
-    let failed =
-        pipeline::What::Action { stage: HOSTILE, action: HOSTILE, state: ExecutionState::Failed, error: Some(HOSTILE) };
+    let failed = pipeline::What::Action {
+        stage: HOSTILE,
+        action: HOSTILE,
+        state: ExecutionState::Failed,
+        error: Some(HOSTILE),
+        build: None,
+    };
     (run, _) =
         pipeline::apply(Some(run), &pipeline::Event { pipeline: &name, execution: "1a2b3c4d", at: t(), what: failed });
     let ended = pipeline::What::Execution { state: ExecutionState::Failed, trigger: None };

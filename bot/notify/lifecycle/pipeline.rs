@@ -11,6 +11,8 @@
 //!   starts and successes only edit the message (they would be noise).
 //! - Events can arrive out of order and twice: a stage keeps the newest
 //!   status by event time, and an execution that ended never goes back.
+//! - A failed CodeBuild action's log is shown in the thread once per build
+//!   (`explained`; the notifier reads it, see `notify::build_log`).
 //! - A failed execution offers "Retry stage", which runs `pipeline retry
 //!   NAME STAGE --execution ID` as whoever presses it — the policy decides
 //!   who may, and only that execution is retried.
@@ -59,9 +61,22 @@ pub struct Event<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum What<'a> {
-    Execution { state: State, trigger: Option<&'a str> },
-    Stage { stage: &'a str, state: State },
-    Action { stage: &'a str, action: &'a str, state: State, error: Option<&'a str> },
+    Execution {
+        state: State,
+        trigger: Option<&'a str>,
+    },
+    Stage {
+        stage: &'a str,
+        state: State,
+    },
+    /// `build`: the CodeBuild build a CodeBuild action ran (its external execution id).
+    Action {
+        stage: &'a str,
+        action: &'a str,
+        state: State,
+        error: Option<&'a str>,
+        build: Option<&'a str>,
+    },
 }
 
 /// The run opsbot keeps per execution.
@@ -76,6 +91,10 @@ pub struct RunRecord {
     pub stages: Vec<StageRecord>,
     /// The failed action and its error, when one failed.
     pub failure: Option<Failure>,
+    /// The builds whose log the thread already shows: a repeated or late
+    /// failure event must not post it again. (Absent in records kept before.)
+    #[serde(default)]
+    pub explained: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -115,6 +134,7 @@ pub fn apply(kept: Option<RunRecord>, event: &Event<'_>) -> (RunRecord, Vec<Effe
             changed: event.at,
             stages: Vec::new(),
             failure: None,
+            explained: Vec::new(),
         }
     });
     if run.state.as_ref().is_some_and(State::ended) && !matches!(event.what, What::Action { .. }) {
@@ -125,7 +145,7 @@ pub fn apply(kept: Option<RunRecord>, event: &Event<'_>) -> (RunRecord, Vec<Effe
     let line = match &event.what {
         What::Execution { state, trigger } => execution(&mut run, state, *trigger),
         What::Stage { stage, state } => stage_change(&mut run, stage, state, event.at),
-        What::Action { stage, action, state, error } => action_change(&mut run, stage, action, state, *error),
+        What::Action { stage, action, state, error, .. } => action_change(&mut run, stage, action, state, *error),
     };
     let posted = effects.contains(&Effect::Post);
     if !posted {
@@ -166,6 +186,17 @@ fn action_change(run: &mut RunRecord, stage: &str, action: &str, state: &State, 
     run.failure = Some(Failure { stage: stage.to_owned(), action: action.to_owned(), error: error.map(str::to_owned) });
     let error = error.map(|e| mrkdwn!(": {}", truncate(&one_line(e), 500))).unwrap_or_default();
     Some(mrkdwn!(":x: Action *{}/{}* failed{}", stage, action, error))
+}
+
+impl RunRecord {
+    /// Whether build `id`'s log is still to be shown; from now on it counts as shown.
+    pub fn explain_once(&mut self, id: &str) -> bool {
+        if self.explained.iter().any(|e| e == id) {
+            return false;
+        }
+        self.explained.push(id.to_owned());
+        true
+    }
 }
 
 /// How the execution's message reads now.

@@ -41,7 +41,7 @@ fn an_execution_is_one_message_edited_as_its_stages_move() {
         ev(0, stage("Source", Started)),
         ev(1, stage("Source", Succeeded)),
         ev(1, stage("Build", Started)),
-        ev(1, What::Action { stage: "Build", action: "CodeBuild", state: Started, error: None }),
+        ev(1, What::Action { stage: "Build", action: "CodeBuild", state: Started, error: None, build: None }),
         ev(6, stage("Build", Succeeded)),
         ev(12, What::Execution { state: Succeeded, trigger: None }),
     ]);
@@ -71,7 +71,7 @@ fn a_failed_action_shows_its_error_and_offers_to_retry_the_stage() {
     let error = "Error while executing command: npm test. Reason: exit status 1";
     let (run, effects) = run(&[
         ev(0, stage("Build", Started)),
-        ev(3, What::Action { stage: "Build", action: "UnitTests", state: Failed, error: Some(error) }),
+        ev(3, What::Action { stage: "Build", action: "UnitTests", state: Failed, error: Some(error), build: None }),
         ev(3, stage("Build", Failed)),
         ev(3, What::Execution { state: Failed, trigger: None }),
     ]);
