@@ -35,13 +35,12 @@ pub enum ConfigCommand {
     },
 }
 
-/// Runs `command` on `config` with the process environment: prints the
-/// report, returns its exit code.
-pub fn run(command: &ConfigCommand, config: Option<&Path>) -> ExitCode {
+/// Runs `command` on `config` with the process environment: the report to
+/// print and its exit code.
+pub fn run(command: &ConfigCommand, config: Option<&Path>) -> (String, ExitCode) {
     let ConfigCommand::Check { transport } = command;
     let (out, code) = check(config, *transport, |k| std::env::var(k).ok());
-    crate::cli::print_answer(&out);
-    ExitCode::from(code)
+    (out, ExitCode::from(code))
 }
 
 /// The report and the exit code for `config` (`None`: built-in defaults and

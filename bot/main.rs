@@ -20,12 +20,15 @@ async fn main() -> ExitCode {
         _ => "warn",
     });
     // Before settings load: `policy lint` must report a broken file, not fail on it.
-    if let Command::Policy(command) = &cli.command {
-        return policy_cli::run(command, cli.config.as_deref());
-    }
     // Likewise: `config check` reports every problem, never stops at the first.
-    if let Command::Config(command) = &cli.command {
-        return config_cli::run(command, cli.config.as_deref());
+    let answered = match &cli.command {
+        Command::Policy(command) => Some(policy_cli::run(command, cli.config.as_deref())),
+        Command::Config(command) => Some(config_cli::run(command, cli.config.as_deref())),
+        _ => None,
+    };
+    if let Some((answer, code)) = answered {
+        cli::print_answer(&answer);
+        return code;
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

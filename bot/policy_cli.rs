@@ -34,9 +34,9 @@ pub enum PolicyCommand {
     },
 }
 
-/// Runs `command` against the settings in `config`: prints the answer,
-/// returns its exit code.
-pub fn run(command: &PolicyCommand, config: Option<&Path>) -> ExitCode {
+/// Runs `command` against the settings in `config`: the answer to print and
+/// its exit code.
+pub fn run(command: &PolicyCommand, config: Option<&Path>) -> (String, ExitCode) {
     let (out, code) = match command {
         PolicyCommand::Lint { file } => match file.as_deref().or(config) {
             Some(file) => lint(file),
@@ -47,8 +47,7 @@ pub fn run(command: &PolicyCommand, config: Option<&Path>) -> ExitCode {
             Err(err) => (err.to_string(), 2),
         },
     };
-    crate::cli::print_answer(&out);
-    ExitCode::from(code)
+    (out, ExitCode::from(code))
 }
 
 /// What `policy check` is asked.

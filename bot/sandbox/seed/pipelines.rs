@@ -36,7 +36,7 @@ fn storefront_web(now: Time) -> SimPipeline {
             code: Some("JobFailed".into()),
             message: "npm test: 2 failing (checkout.spec.ts: retries the payment call)".into(),
         }),
-        external_url: Some(codebuild_url("storefront-web", "4f1c9e2a-7d3b-4a8e-b6c5-1e0f2d3c4b5a")),
+        external_url: Some(codebuild_url("storefront-web", "6a0e2f4c-9b1d-4c3e-8f7a-2d5b9c1e0a47")),
         ..ran("UnitTests", ActionCategory::Test, ExecStatus::Failed, ago(now, 3))
     };
     SimPipeline::seeded(
