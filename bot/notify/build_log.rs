@@ -13,7 +13,8 @@
 //!   key ids, Slack tokens, bearer tokens, `password=`/`secret=`/`token=`-style
 //!   values, and verbatim any value the gateway marks sensitive (the build's
 //!   Parameter Store / Secrets Manager variables, and plaintext ones whose
-//!   name says secret).
+//!   name says secret) — by `opsbot_commands::text::redact`, the one
+//!   redactor, which Run Command and Automation follow-ups use too.
 //! - Lines are trimmed (colour codes stripped, each at most [`LINE_MAX`]
 //!   characters) and the oldest dropped until the whole reply fits one Slack
 //!   section; a line of ``` cannot end the code block early.
@@ -26,7 +27,7 @@ use async_trait::async_trait;
 use opsbot_commands::error::GatewayError;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::mrkdwn::{Mrkdwn, esc};
-use opsbot_commands::text::{one_line, truncate};
+use opsbot_commands::text::{one_line, redact, truncate};
 use regex::Regex;
 
 /// A shown line's most characters.
@@ -182,37 +183,6 @@ static COLOURS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\x1b\[[0-9;?]*[A
 
 fn strip_colours(line: &str) -> String {
     COLOURS.replace_all(line, "").into_owned()
-}
-
-/// What looks like a credential, however it got into the log.
-static SECRETS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
-    let re = |pattern: &str| Regex::new(pattern).expect("valid regex");
-    [
-        (re(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[redacted]"),
-        (re(r"\bxox[abposr]-[0-9A-Za-z-]+"), "[redacted]"),
-        (re(r"(?i)\b(bearer\s+)[0-9A-Za-z._~+/=-]+"), "${1}[redacted]"),
-        (
-            re(
-                r#"(?i)\b([0-9a-z_-]*(?:password|passwd|secret|token|api[_-]?key)[0-9a-z_-]*["']?\s*[=:]\s*)["']?[^\s"',;&]+"#,
-            ),
-            "${1}[redacted]",
-        ),
-    ]
-});
-
-/// `line` with every credential it shows replaced by `[redacted]`.
-pub fn redact(line: &str, sensitive: &[String]) -> String {
-    let mut line = line.to_owned();
-    // Longest first, so a value containing another is replaced whole.
-    let mut values: Vec<&String> = sensitive.iter().filter(|v| v.len() >= 4).collect();
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    for value in values {
-        line = line.replace(value.as_str(), "[redacted]");
-    }
-    for (pattern, with) in SECRETS.iter() {
-        line = pattern.replace_all(&line, *with).into_owned();
-    }
-    line
 }
 
 #[cfg(test)]

@@ -22,31 +22,6 @@ fn failed_log() -> BuildLog {
 }
 
 #[test]
-fn access_keys_slack_tokens_and_assigned_secrets_are_redacted_from_log_lines() {
-    let cases = [
-        ("using key AKIAIOSFODNN7EXAMPLE now", "using key [redacted] now"),
-        ("session ASIAY34FZKBOKMUTVV7A", "session [redacted]"),
-        ("posting with xoxb-1234-5678-abcdef", "posting with [redacted]"),
-        ("DB_PASSWORD=hunter2 npm run migrate", "DB_PASSWORD=[redacted] npm run migrate"),
-        ("export API_KEY: 'k-123'", "export API_KEY: [redacted]'"),
-        ("curl -H 'Authorization: Bearer eyJhbGciOi.x.y'", "curl -H 'Authorization: Bearer [redacted]'"),
-        ("--token=abc123 --verbose", "--token=[redacted] --verbose"),
-        ("Tests: 3 failed, 41 passed", "Tests: 3 failed, 41 passed"),
-    ];
-    for (raw, shown) in cases {
-        assert_eq!(redact(raw, &[]), shown, "{raw}");
-    }
-}
-
-#[test]
-fn a_sensitive_environment_value_is_redacted_wherever_it_appears_verbatim() {
-    let sensitive = vec!["s3cr3t-db-pass".to_string(), "ab".to_string()];
-    assert_eq!(redact("connecting as app:s3cr3t-db-pass@db", &sensitive), "connecting as app:[redacted]@db");
-    // Values too short to be secrets would blank out ordinary words.
-    assert_eq!(redact("table ab", &sensitive), "table ab");
-}
-
-#[test]
 fn lines_lose_colour_codes_are_cut_and_only_the_newest_that_fit_are_kept() {
     let long = "x".repeat(500);
     let shown = shown_lines(&lines(&["\x1b[31mFAIL\x1b[0m cart", &long]), &[], 2600);

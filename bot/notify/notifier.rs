@@ -28,7 +28,7 @@ use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::ports::{AutomationRun, Automations, Pipelines, RunStatus};
 use opsbot_commands::reply::{Block, Reply};
 use opsbot_commands::target::ACCOUNT;
-use opsbot_commands::text::{one_line, truncate};
+use opsbot_commands::text::one_line;
 use opsbot_commands::values::ssm::ExecutionId;
 use opsbot_commands::values::{ChannelId, PipelineName};
 use serde::de::DeserializeOwned;
@@ -334,7 +334,10 @@ impl Notifier {
                 let run = AutomationRun { steps: failed.cloned().collect(), ..run };
                 let mut lines = vec![mrkdwn!(":mag: Why *{}* failed:", run.document)];
                 lines.extend(automation_status::step_lines(&run));
-                lines.extend(run.failure.as_deref().map(|f| mrkdwn!("{}", truncate(&one_line(f), 500))));
+                let failure = run.failure.as_deref();
+                lines.extend(
+                    failure.map(|f| mrkdwn!("{}", automation_status::failure_text(f, automation_status::FAILURE_MAX))),
+                );
                 Mrkdwn::join(lines, "\n")
             }
             Err(err) => {

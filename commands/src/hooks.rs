@@ -15,6 +15,8 @@ use opsbot_policies::{Decision, Policy, Request};
 
 use crate::live_policy::LivePolicy;
 
+use crate::change::NeededApproval;
+
 use crate::context::Context;
 use crate::error::UsageError;
 use crate::mrkdwn::esc;
@@ -119,13 +121,22 @@ impl ParamHooks {
         }
     }
 
-    /// Whether the policy denies the requester `param set` of `name`: how
+    /// What the policy says to the requester's `param set` of `name`: how
     /// `params apply` is judged parameter by parameter, so the prefixes a
-    /// team's `param set` rules allow bound what an apply may write.
-    pub(crate) fn may_set(&self, ctx: &Context, name: &ParamName) -> Result<(), String> {
+    /// team's `param set` rules allow bound what an apply may write, and the
+    /// approvals they need bind an apply too. `Ok(None)`: allowed as is;
+    /// `Ok(Some(..))`: only with that approval; `Err`: denied, with why.
+    pub(crate) fn may_set(&self, ctx: &Context, name: &ParamName) -> Result<Option<NeededApproval>, String> {
         match self.decide(ctx, "param set", &[("name", name.to_string())]) {
+            Decision::Allow { .. } => Ok(None),
             Decision::Deny { reason, .. } => Err(reason),
-            _ => Ok(()),
+            Decision::NeedsApproval { approvers, rule, .. } => {
+                let rule = rule.map(|r| format!(" (rule {r})")).unwrap_or_default();
+                let why = format!(
+                    "`{name}` needs approval by {approvers} under `param set`{rule}; ask with a `params apply` rule that requires the same approval"
+                );
+                Ok(Some(NeededApproval { role: approvers, why }))
+            }
         }
     }
 

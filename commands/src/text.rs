@@ -1,8 +1,12 @@
 //! Plain-text helpers for what commands say: shortening AWS text, counts,
-//! times and durations. No markup here (that is [`crate::mrkdwn`](mod@crate::mrkdwn)), so these
-//! sit below everything that renders.
+//! times and durations, and [`redact`] for AWS output that may echo
+//! credentials. No markup here (that is [`crate::mrkdwn`](mod@crate::mrkdwn)),
+//! so these sit below everything that renders.
+
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use regex::Regex;
 
 use crate::mrkdwn::Mrkdwn;
 
@@ -65,6 +69,42 @@ fn duration_secs(secs: u64) -> String {
     }
 }
 
+/// What looks like a credential, however it got into the text.
+static SECRETS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
+    let re = |pattern: &str| Regex::new(pattern).expect("valid regex");
+    [
+        (re(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[redacted]"),
+        (re(r"\bxox[abposr]-[0-9A-Za-z-]+"), "[redacted]"),
+        (re(r"(?i)\b(bearer\s+)[0-9A-Za-z._~+/=-]+"), "${1}[redacted]"),
+        (
+            re(
+                r#"(?i)\b([0-9a-z_-]*(?:password|passwd|secret|token|api[_-]?key)[0-9a-z_-]*["']?\s*[=:]\s*)["']?[^\s"',;&]+"#,
+            ),
+            "${1}[redacted]",
+        ),
+    ]
+});
+
+/// `line` with every credential it shows replaced by `[redacted]`: AWS access
+/// key ids, Slack tokens, bearer tokens, `password=`/`secret=`/`token=`-style
+/// values, and verbatim each of `sensitive` (values a gateway knows are
+/// secret). The one redactor for whatever AWS output opsbot shows — build
+/// logs, Run Command output, Automation step messages — which may echo
+/// credentials however it got them.
+pub fn redact(line: &str, sensitive: &[String]) -> String {
+    let mut line = line.to_owned();
+    // Longest first, so a value containing another is replaced whole.
+    let mut values: Vec<&String> = sensitive.iter().filter(|v| v.len() >= 4).collect();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    for value in values {
+        line = line.replace(value.as_str(), "[redacted]");
+    }
+    for (pattern, with) in SECRETS.iter() {
+        line = pattern.replace_all(&line, *with).into_owned();
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +126,30 @@ mod tests {
     fn long_text_is_cut_with_an_ellipsis() {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn access_keys_slack_tokens_and_assigned_secrets_are_redacted_from_log_lines() {
+        let cases = [
+            ("using key AKIAIOSFODNN7EXAMPLE now", "using key [redacted] now"),
+            ("session ASIAY34FZKBOKMUTVV7A", "session [redacted]"),
+            ("posting with xoxb-1234-5678-abcdef", "posting with [redacted]"),
+            ("DB_PASSWORD=hunter2 npm run migrate", "DB_PASSWORD=[redacted] npm run migrate"),
+            ("export API_KEY: 'k-123'", "export API_KEY: [redacted]'"),
+            ("curl -H 'Authorization: Bearer eyJhbGciOi.x.y'", "curl -H 'Authorization: Bearer [redacted]'"),
+            ("--token=abc123 --verbose", "--token=[redacted] --verbose"),
+            ("Tests: 3 failed, 41 passed", "Tests: 3 failed, 41 passed"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(redact(raw, &[]), shown, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_sensitive_environment_value_is_redacted_wherever_it_appears_verbatim() {
+        let sensitive = vec!["s3cr3t-db-pass".to_string(), "ab".to_string()];
+        assert_eq!(redact("connecting as app:s3cr3t-db-pass@db", &sensitive), "connecting as app:[redacted]@db");
+        // Values too short to be secrets would blank out ordinary words.
+        assert_eq!(redact("table ab", &sensitive), "table ab");
     }
 }

@@ -62,7 +62,10 @@ use crate::values::SlackUserId;
 
 use super::identity::Identity;
 use super::messages::{self, ClickOutcome, note};
-use super::{Approval, ChangeCommand, ChangeRequest, Follow, Outcome, Plan, Progress, Verdict, audit, params_hash};
+use super::{
+    Approval, ChangeCommand, ChangeRequest, Follow, NeededApproval, Outcome, Plan, Progress, Verdict, audit,
+    params_hash,
+};
 use crate::ports::{Accounts, HomeOnly};
 use crate::target::Target;
 
@@ -240,6 +243,14 @@ impl Changes {
             Verdict::Denied(reasons) => {
                 self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
                 return messages::denied_parts(request.shown, reasons);
+            }
+            Verdict::NeedsApproval(needed) => {
+                let reasons = NeededApproval::uncovered(needed, approval.as_ref().map(|a| a.role.as_str()));
+                if !reasons.is_empty() {
+                    let detail = reasons.join("; ");
+                    self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(detail)).await;
+                    return messages::denied_parts(request.shown, &reasons);
+                }
             }
         }
         // The pinned line keeps where it acts and `--force`: it was allowed
@@ -455,7 +466,9 @@ impl Changes {
         };
         // Minutes may pass between the plan and the approval: look again, and
         // do nothing if it became unsafe or pointless meanwhile.
-        if let Some(why) = self.still_not_ready(&ctx, &aws, change, is_forced(&record.text)).await {
+        // Only an approval given counts towards the approvals its parts need.
+        let approved_by = record.approvers.as_deref().filter(|_| approver.is_some());
+        if let Some(why) = self.still_not_ready(&ctx, &aws, change, is_forced(&record.text), approved_by).await {
             self.audit_change(&record, AuditEvent::Refused, approver.as_ref(), |r| r.detail = Some(why.clone())).await;
             return self.finish(&record, false, &format!("not run: {why}")).await;
         }
@@ -649,16 +662,23 @@ impl Changes {
 
     /// Why a confirmed change should not run after all (its plan, made again
     /// now, is no longer ready), or `None` to go ahead. A forced change goes
-    /// ahead while unsafe: it was planned, shown and approved that way.
+    /// ahead while unsafe: it was planned, shown and approved that way. One
+    /// whose parts need approvals goes ahead only if `approved_by` that role.
     async fn still_not_ready(
         &self,
         ctx: &Context,
         aws: &Gateways,
         change: &dyn ChangeCommand,
         forced: bool,
+        approved_by: Option<&str>,
     ) -> Option<String> {
         match change.plan(ctx, aws).await {
             Ok(Plan { verdict: Verdict::Ready, .. }) => None,
+            Ok(Plan { verdict: Verdict::NeedsApproval(needed), .. }) => {
+                let reasons = NeededApproval::uncovered(&needed, approved_by);
+                (!reasons.is_empty())
+                    .then(|| format!("it needs approvals it did not get — {}", esc(&reasons.join("; "))))
+            }
             Ok(Plan { verdict: Verdict::Unsafe(reasons), .. }) if forced => {
                 warn!(reasons = %reasons.join("; "), "forced change runs although unsafe");
                 None

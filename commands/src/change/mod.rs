@@ -61,6 +61,27 @@ pub enum Verdict {
     /// was written since — so it would act on something nobody reviewed.
     /// Never forced past: it must be asked for again.
     Moved(String),
+    /// Ready only under an approval by each part's role: `params apply`
+    /// writing parameters whose `param set` rules need an approval, so that an
+    /// apply never writes what `param set` would not without a second person.
+    /// The change's own approval must be by that role, else it is refused
+    /// with the parts' reasons. Never forced past.
+    NeedsApproval(Vec<NeededApproval>),
+}
+
+/// One part of a change that needs an approval by `role` (see [`Verdict::NeedsApproval`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeededApproval {
+    pub role: String,
+    /// Names the part and the rule that wants the approval, and how to ask.
+    pub why: String,
+}
+
+impl NeededApproval {
+    /// The reasons of the parts an approval by `role` (none: `None`) does not cover.
+    pub fn uncovered(needed: &[NeededApproval], role: Option<&str>) -> Vec<String> {
+        needed.iter().filter(|n| Some(n.role.as_str()) != role).map(|n| n.why.clone()).collect()
+    }
 }
 
 /// What the AWS call did.

@@ -69,7 +69,7 @@ impl AutomationStatus {
             reply = reply.section(Mrkdwn::join(steps, "\n"));
         }
         if let Some(failure) = &run.failure {
-            reply = reply.section(mrkdwn!(":x: {}", failure));
+            reply = reply.section(mrkdwn!(":x: {}", failure_text(failure, FAILURE_MAX)));
         }
         Ok(reply)
     }
@@ -98,7 +98,8 @@ pub fn step_lines(run: &AutomationRun) -> Vec<Mrkdwn> {
 
 fn step_line(step: &AutomationStep) -> Mrkdwn {
     let action = step.action.as_deref().map(|a| mrkdwn!(" ({})", a)).unwrap_or_default();
-    let failure = step.failure.as_deref().map(|f| mrkdwn!(" — {}", crate::text::truncate(f, 300))).unwrap_or_default();
+    let failure =
+        step.failure.as_deref().map(|f| mrkdwn!(" — {}", failure_text(f, STEP_FAILURE_MAX))).unwrap_or_default();
     mrkdwn!("{} `{}`{}: {}{}", icon(&step.status), step.name, action, step.status.label(), failure)
 }
 
@@ -124,8 +125,20 @@ pub fn progress(run: &AutomationRun) -> String {
 pub fn summary(run: &AutomationRun) -> String {
     let mut lines = vec![mrkdwn!("Automation `{}` ended: *{}*.", run.document, run.status.label())];
     lines.extend(step_lines(run));
-    lines.extend(run.failure.as_deref().map(|f| mrkdwn!("Failure: {}", crate::text::truncate(f, 500))));
+    lines.extend(run.failure.as_deref().map(|f| mrkdwn!("Failure: {}", failure_text(f, FAILURE_MAX))));
     Mrkdwn::join(lines, "\n").as_str().to_owned()
+}
+
+/// Characters of a step's failure message shown.
+const STEP_FAILURE_MAX: usize = 300;
+/// Characters of an execution's failure message shown.
+pub const FAILURE_MAX: usize = 500;
+
+/// A failure message as shown: on one line, credentials redacted (a failing
+/// step's message quotes what its command printed, which may echo
+/// environment values and tokens), then cut to `max` characters.
+pub fn failure_text(raw: &str, max: usize) -> String {
+    crate::text::truncate(&crate::text::redact(&crate::text::one_line(raw), &[]), max)
 }
 
 #[cfg(test)]
@@ -153,6 +166,25 @@ mod tests {
         assert!(text.contains(":white_check_mark: `stop` (aws:executeAwsApi): success"), "{text}");
         assert!(text.contains(":x: `start` (aws:executeAwsApi): failed — instance i-1 is terminated"), "{text}");
         assert!(text.contains("&lt;InvalidInstanceId&gt;"), "escaped: {text}");
+    }
+
+    #[test]
+    fn the_end_of_a_failed_execution_shows_its_failure_messages_with_secrets_redacted() {
+        let mut failed = automation("Shop-Migrate", RunStatus::Failed, &[("migrate", RunStatus::Failed)]);
+        failed.steps[0].failure =
+            Some("exit 1: DB_PASSWORD=hunter2 rejected\nkey AKIAIOSFODNN7EXAMPLE, xoxb-1234-5678-abcdef".into());
+        failed.failure = Some("Step migrate failed: password=hunter2".into());
+
+        let text = summary(&failed);
+
+        assert!(
+            text.contains(
+                ":x: `migrate` (aws:executeAwsApi): failed — exit 1: DB_PASSWORD=[redacted] rejected key [redacted], [redacted]"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Failure: Step migrate failed: password=[redacted]"), "{text}");
+        assert!(!text.contains("hunter2") && !text.contains("AKIA") && !text.contains("xoxb-"), "{text}");
     }
 
     #[tokio::test]

@@ -5,7 +5,10 @@
 //! Need: the plan is exactly the diff `params diff ENV` shows, and refuses a
 //! no-op. Safe: every parameter it writes must be one the requester may
 //! `param set` here (the policy's `param set` rules and their `where: name`
-//! patterns); one that is not refuses the whole plan, naming it. Act:
+//! patterns); one that is not refuses the whole plan, naming it. One whose
+//! `param set` needs an approval makes the apply need the same approval
+//! ([`Verdict::NeedsApproval`]): the apply's own rule must ask for it, or
+//! the plan is refused naming the parameter and the rule. Act:
 //! `PutParameter` per parameter, each followed by its `on_param_change`
 //! hooks. Verify: every new version reads back and every hook finishes.
 //!
@@ -18,7 +21,10 @@
 //!   Store changed in between, the change is refused and must be asked again.
 //! - A write that fails stops the apply: what was written stays written
 //!   (listed), the rest is not tried, and the change ends failed.
-//! - The `params apply` rule itself is matched on `env`; approvals come from it.
+//! - The `params apply` rule itself is matched on `env`; approvals come from
+//!   it. The lifecycle has one approver role per change, so an approval the
+//!   apply's rule does not ask for is refused rather than added: the policy
+//!   file stays the one place that says who approves an apply.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -135,15 +141,21 @@ impl ChangeCommand for ParamsApply {
                 count(drift.extra.len(), "extra parameter")
             ));
         }
-        let denied: Vec<String> = writes
-            .iter()
-            .filter_map(|(p, _)| aws.param_hooks.may_set(ctx, &p.name).err().map(|why| (p, why)))
-            .map(|(p, why)| format!("you may not `param set` {} here ({why})", p.name))
-            .collect();
+        let mut denied = Vec::new();
+        let mut needed = Vec::new();
+        for (param, _) in &writes {
+            match aws.param_hooks.may_set(ctx, &param.name) {
+                Ok(None) => {}
+                Ok(Some(approval)) => needed.push(approval),
+                Err(why) => denied.push(format!("you may not `param set` {} here ({why})", param.name)),
+            }
+        }
         let verdict = if writes.is_empty() {
             Verdict::NoOp(format!("Parameter Store already has every declared parameter of {}", drift.declared.env))
         } else if !denied.is_empty() {
             Verdict::Denied(denied)
+        } else if !needed.is_empty() {
+            Verdict::NeedsApproval(needed)
         } else {
             Verdict::Ready
         };

@@ -13,7 +13,7 @@ use crate::cmd::params_diff::tests::{SECRET, gateways, plain, prod, secret};
 use crate::hooks::ParamHooks;
 use crate::ports::NewValue;
 use crate::ports::ParamKind::{String as Plain, StringList};
-use crate::testing::{FakeAws, ctx};
+use crate::testing::{FakeAws, MemoryChat, MemoryStore, ctx};
 use crate::values::{ParamName, SlackUserId};
 
 fn apply(text: &str) -> ParamsApply {
@@ -148,8 +148,6 @@ async fn a_parameter_written_since_the_plan_refuses_the_apply() {
 async fn force_does_not_get_an_apply_past_a_parameter_the_policy_denies_and_the_refusal_is_audited() {
     use crate::ops::Ops;
     use crate::ports::store::AuditEvent;
-    use crate::testing::{MemoryChat, MemoryStore};
-
     let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - deny: [param set]\n    where: { name: \"^/shop/prod/payments/\" }\n  - allow: [param set]\n    to: devs\n  - allow: [params apply]\n    to: devs\n    force: true\n";
     let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
     let policy = Arc::new(Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap());
@@ -166,4 +164,97 @@ async fn force_does_not_get_an_apply_past_a_parameter_the_policy_denies_and_the_
     assert!(fake.ssm.writes.lock().unwrap().is_empty());
     let audit = store.audit.lock().unwrap();
     assert!(audit.iter().any(|r| r.event == AuditEvent::Refused), "{audit:?}");
+}
+
+/// `param set` under /shop/prod/ needs an approval by leads; the `params
+/// apply` rule adds `apply_rule_extra` (its own approval, or nothing).
+fn approving_world(apply_rule_extra: &str) -> ApprovingWorld {
+    let yaml = format!(
+        "roles:\n  devs: {{ everyone: true }}\n  leads: {{ users: [U0LEAD] }}\n  ops: {{ users: [U0OPS] }}\nrules:\n  \
+         - allow: [param set]\n    to: devs\n    where: {{ name: \"^/shop/prod/\" }}\n    approval: {{ by: leads, ttl: 1h }}\n  \
+         - allow: [params apply]\n    to: devs\n{apply_rule_extra}"
+    );
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Arc::new(Policy::from_yaml(&yaml, std::path::Path::new("policy.yaml"), &known).unwrap());
+    let declared = prod(vec![plain("/shop/prod/db-host", Plain, "db.internal")]);
+    let fake = Arc::new(FakeAws::default().with_param("/shop/prod/db-host", Plain, "db-old.internal"));
+    let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
+    let ops = crate::ops::Ops::new(Gateways { declared, ..FakeAws::share(&fake) }, policy, store.clone(), chat.clone())
+        .with_param_hooks(vec![]);
+    ApprovingWorld { ops, fake, store, chat }
+}
+
+struct ApprovingWorld {
+    ops: crate::ops::Ops,
+    fake: Arc<FakeAws>,
+    store: Arc<MemoryStore>,
+    chat: Arc<MemoryChat>,
+}
+
+#[tokio::test]
+async fn an_apply_cannot_write_without_the_approval_param_set_needs_for_a_parameter() {
+    use crate::ports::store::AuditEvent;
+
+    for apply_rule_extra in ["", "    approval: { by: ops, ttl: 1h }\n"] {
+        let ApprovingWorld { ops, fake, store, .. } = approving_world(apply_rule_extra);
+
+        let text = ops.handle(&ctx(), "params apply prod").await.text();
+
+        assert!(text.contains("the policy does not allow all of it, so nothing is done"), "{text}");
+        assert!(
+            text.contains(
+                "`/shop/prod/db-host` needs approval by leads under `param set` (rule policy.yaml:6); \
+                 ask with a `params apply` rule that requires the same approval"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("[Confirm]"), "{text}");
+        assert!(fake.ssm.writes.lock().unwrap().is_empty());
+        assert!(store.audit.lock().unwrap().iter().any(|r| r.event == AuditEvent::Refused));
+    }
+}
+
+#[tokio::test]
+async fn an_apply_whose_own_rule_asks_the_same_approval_writes_once_approved() {
+    use crate::ports::store::{ChangeId, ChangeState, Store};
+    use crate::testing::change_button;
+
+    let ApprovingWorld { ops, fake, store, chat } = approving_world("    approval: { by: leads, ttl: 1h }\n");
+
+    let plan = ops.handle(&ctx(), "params apply prod").await;
+    assert!(plan.text().contains("[Confirm]"), "{}", plan.text());
+    ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
+    let change = store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert_eq!((change.state, change.approvers.as_deref()), (ChangeState::AwaitingApproval, Some("leads")));
+    let asking = chat.messages.lock().unwrap().last().unwrap().1.clone();
+    let lead = crate::context::Context { user: SlackUserId::parse("U0LEAD").unwrap(), ..ctx() };
+    ops.click(&lead, &change_button(&asking, "Approve")).await;
+    // The approved change runs in a task of its own: let it reach its end.
+    for _ in 0..200 {
+        let now = store.change(&change.id).await.unwrap().map(|c| c.state);
+        if now.is_some_and(|s| s.is_final()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    let writes = fake.ssm.writes.lock().unwrap().clone();
+    assert_eq!(writes.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(), ["/shop/prod/db-host"]);
+    let done = store.change(&change.id).await.unwrap().unwrap();
+    assert_eq!(done.state, ChangeState::Succeeded, "{done:?}");
+}
+
+#[tokio::test]
+async fn an_apply_over_parameters_needing_no_approval_is_ready_as_before() {
+    let yaml = "roles:\n  devs: { everyone: true }\n  leads: { users: [U0LEAD] }\nrules:\n  \
+                - allow: [param set]\n    to: devs\n    where: { name: \"^/shop/prod/payments/\" }\n    \
+                approval: { by: leads, ttl: 1h }\n  - allow: [param set, params apply]\n    to: devs\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(yaml, std::path::Path::new("policy.yaml"), &known).unwrap();
+    let mut aws = Gateways { declared: declared(), ..FakeAws::share(&drifted()) };
+    aws.param_hooks = Arc::new(ParamHooks::new(vec![], Arc::new(policy)));
+
+    let plan = apply("params apply prod").plan(&ctx(), &aws).await.unwrap();
+
+    assert_eq!(plan.verdict, Verdict::Ready);
 }

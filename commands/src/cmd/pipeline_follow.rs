@@ -127,6 +127,7 @@ pub fn why(verdict: &Verdict) -> String {
         Verdict::Ready => String::new(),
         Verdict::NoOp(why) | Verdict::Moved(why) => why.clone(),
         Verdict::Unsafe(reasons) | Verdict::Denied(reasons) => reasons.join("; "),
+        Verdict::NeedsApproval(needed) => needed.iter().map(|n| n.why.as_str()).collect::<Vec<_>>().join("; "),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `run DOCUMENT on tag:KEY=VALUE|i-... [Key=Value ...]`: send an SSM
 //! document to instances with Run Command, then follow every invocation to
-//! its end and show each instance's status and the start and end of its output.
+//! its end and show each instance's status and the start and end of its
+//! output, credentials redacted ([`trim_output`]).
 //!
 //! Need and safety are SSM's: the document decides what runs, the policy who
 //! may run which `document` on which `targets`. A command that reached no

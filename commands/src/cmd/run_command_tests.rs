@@ -105,6 +105,22 @@ async fn a_failed_instance_fails_the_run_and_its_output_comes_first() {
 }
 
 #[tokio::test]
+async fn a_failed_runs_output_shows_no_access_key_token_or_password() {
+    let stderr = "+ export PASSWORD=hunter2\nusing AKIAIOSFODNN7EXAMPLE\nposting with xoxb-1234-5678-abcdef\nmigrate: password=hunter2 rejected";
+    let result = command("AWS-RunShellScript", RunStatus::Failed, &[("i-1", RunStatus::Failed, stderr)]);
+    let gw = FakeAws::default().with_command_states(vec![result]).gateways();
+    let c = run("run AWS-RunShellScript on tag:Environment=staging");
+    let outcome = c.act(&ctx(), &gw).await.unwrap();
+
+    let Progress::Failed(text) = c.check(&ctx(), &gw, &outcome).await.unwrap() else { panic!() };
+
+    assert!(text.contains("Output of `i-1`"), "{text}");
+    assert!(text.contains("+ export PASSWORD=[redacted]\nusing [redacted]\nposting with [redacted]"), "{text}");
+    assert!(text.contains("migrate: password=[redacted] rejected"), "{text}");
+    assert!(!text.contains("hunter2") && !text.contains("AKIAIOSFODNN7EXAMPLE") && !text.contains("xoxb-"), "{text}");
+}
+
+#[tokio::test]
 async fn a_command_that_reached_no_instance_is_a_failure() {
     let empty = command("AWS-RunShellScript", RunStatus::Success, &[]);
     let gw = FakeAws::default().with_command_states(vec![empty]).gateways();

@@ -2,16 +2,21 @@
 //! run`, `automation status`, `run`) share besides their typed arguments
 //! (those are values, in [`crate::values::ssm`]) and the [`super::memo::Memo`]
 //! through which `act` tells `check` what it started: how command output is
-//! cut to fit a message.
+//! made fit to show — secrets redacted, then cut to fit a message.
+
+use crate::text::redact;
 
 /// Lines kept from each end of a long output.
 const KEEP_LINES: usize = 20;
 
-/// Command output cut to fit a message: the first and last [`KEEP_LINES`]
-/// lines, then at most `max` characters (head and tail halves), with a note
-/// saying what was cut.
+/// Command output fit to show: credentials redacted ([`redact`]: scripts echo
+/// environment values and tokens, and output goes to a channel), then cut to
+/// the first and last [`KEEP_LINES`] lines and at most `max` characters (head
+/// and tail halves), with a note saying what was cut. Redacted before it is
+/// cut, so a cut cannot leave half a secret unrecognised.
 pub fn trim_output(raw: &str, max: usize) -> String {
-    let lines: Vec<&str> = raw.trim_end().lines().collect();
+    let redacted: Vec<String> = raw.trim_end().lines().map(|line| redact(line, &[])).collect();
+    let lines: Vec<&str> = redacted.iter().map(String::as_str).collect();
     let mut text = if lines.len() > 2 * KEEP_LINES {
         let cut = lines.len() - 2 * KEEP_LINES;
         let (head, tail) = (&lines[..KEEP_LINES], &lines[lines.len() - KEEP_LINES..]);
