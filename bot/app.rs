@@ -176,6 +176,7 @@ pub async fn start_with(settings: &Settings, transport: Transport, wiring: Wirin
         builds: wiring.builds.clone(),
         stopped_tasks: wiring.stopped_tasks.clone(),
         automations: Some(wiring.aws.automations.clone()),
+        account_reads: wiring.account_reads.clone(),
         sqs: wiring.sqs.clone(),
         clock: wiring.clock.clone(),
         sweep_every: wiring.sweep_every,

@@ -154,3 +154,16 @@ fn the_readme_try_it_script_prints_the_notification_the_readme_shows() {
         assert!(out.contains(line.as_str()), "the README's script does not print\n{line}\n---\n{out}");
     }
 }
+
+#[test]
+fn the_approved_run_is_the_one_the_channel_saw_start_shown_once_with_its_true_start() {
+    // A lead approves the story's payments-api approval; CodePipeline's
+    // action event then moves that run, which the channel was told of first.
+    let (out, err, ok) = demo(":as U0LEAD1\n1\n4\nwhoami\n");
+    assert!(ok, "stderr: {err}");
+    let run = "⟳ payments-api — execution `5e1a7c93` in progress (started 52m ago)";
+    let posted = out.split("── #ops ──\n").filter(|m| m.starts_with(run)).count();
+    let edited = out.split("── #ops (edited) ──\n").filter(|m| m.starts_with(run)).count();
+    assert_eq!((posted, edited), (1, 1), "posted once when the story starts, edited on approval:\n{out}");
+    assert!(!out.contains("payments-api — execution `5e1a7c93` in progress (started just now)"), "{out}");
+}

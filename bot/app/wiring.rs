@@ -22,6 +22,7 @@ use crate::metrics::aws::AwsCalls;
 use crate::notify::build_log::BuildLogs;
 use crate::notify::stopped_tasks::StoppedTasks;
 use crate::notify::tags::ReadTags;
+use crate::notify::why_reads::AccountReads;
 use crate::settings::{SHORTEST_SESSION, Settings};
 use crate::store::Storage;
 
@@ -59,6 +60,10 @@ pub struct Wiring {
     /// Where notifications read a failed ECS deployment's stopped tasks;
     /// `None`: they show ECS's reason only.
     pub stopped_tasks: Option<Arc<dyn StoppedTasks>>,
+    /// Where notifications from the accounts of `aws.accounts` read why
+    /// they failed; `None`: through `builds`, `stopped_tasks` and
+    /// `aws.automations`, whatever the account.
+    pub account_reads: Option<Arc<dyn AccountReads>>,
 }
 
 impl Wiring {
@@ -79,6 +84,7 @@ impl Wiring {
             metrics: Arc::default(),
             builds: None,
             stopped_tasks: None,
+            account_reads: None,
         }
     }
 
@@ -109,6 +115,7 @@ impl Wiring {
         if settings.notifications.routes_by_tags() {
             wiring.tags = Some(Arc::new(AwsTags::new(accounts.clone(), calls)));
         }
+        wiring.account_reads = Some(accounts.clone());
         let wiring = wiring.with_accounts(accounts);
         match home {
             Some(identity) => wiring.with_identity(identity),

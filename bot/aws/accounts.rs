@@ -11,6 +11,9 @@
 //!   the per-user session cache, as at home.
 //! - The bot's own account in another region uses the bot's credentials (and
 //!   `aws.assume_role` for changes, when set) with only the region changed.
+//! - Notifications' "why it failed" reads ([`AccountReads`]) in an account
+//!   of `aws.accounts` use the same read session (session `opsbot`), with
+//!   clients made per read: a failure is explained once.
 //! - Every client counts its calls (`client!` through [`gateways`]).
 
 use std::collections::HashMap;
@@ -24,9 +27,10 @@ use opsbot_commands::ports::{Accounts, Gateways};
 use opsbot_commands::target::{AccountNames, Target};
 use opsbot_commands::values::SlackUserId;
 
-use super::gateways::gateways;
+use super::gateways::{gateways, why_reads};
 use super::identity::{AssumeRole, REFRESH_BEFORE};
 use crate::metrics::aws::AwsCalls;
+use crate::notify::why_reads::{AccountReads, WhyReads};
 use crate::settings::AccountsSettings;
 
 /// Gateways in the configured accounts and in other regions.
@@ -99,6 +103,19 @@ impl AwsAccounts {
             None => self.base.clone(),
         };
         Ok(in_region(config, Some(region)))
+    }
+}
+
+#[async_trait]
+impl AccountReads for AwsAccounts {
+    async fn why_reads(&self, account_id: &str, region: Option<&str>) -> GatewayResult<Option<WhyReads>> {
+        let account = self.settings.accounts.iter().find(|a| a.account_id == account_id);
+        let Some((account, role)) = account.and_then(|a| Some((a, self.roles.get(&a.name)?))) else {
+            return Ok(None);
+        };
+        let config = role.session(None).await?.0;
+        let region = region.or(account.region.as_deref());
+        Ok(Some(why_reads(&in_region(config, region), &self.calls)))
     }
 }
 
@@ -200,6 +217,21 @@ mod tests {
 
         assert_eq!(as_bot.num_calls(), 1, "reads are cached per account");
         assert_eq!(as_dev.num_calls(), 1, "changes act for their requester");
+    }
+
+    #[tokio::test]
+    async fn a_failure_in_a_configured_account_is_read_with_its_session_and_elsewhere_with_the_bots() {
+        let as_bot = mock!(Client::assume_role).match_requests(|req| req.role_arn() == Some(PROD)).then_output(session);
+        let sts: Client = mocked_client!(aws_sdk_sts, [&as_bot]);
+        let role = AssumeRole::with_sts(&base(), sts, PROD, Duration::from_secs(900), AwsCalls::default());
+        let roles = HashMap::from([("prod".to_owned(), role)]);
+        let accounts = AwsAccounts::with_roles(&base(), settings(), roles, None, AwsCalls::default());
+
+        assert!(accounts.why_reads("999999999999", Some("eu-west-1")).await.unwrap().is_none(), "home clients read");
+        assert_eq!(as_bot.num_calls(), 0, "an account not configured assumes nothing");
+        assert!(accounts.why_reads("111111111111", None).await.unwrap().is_some());
+        assert!(accounts.why_reads("111111111111", Some("ap-south-1")).await.unwrap().is_some());
+        assert_eq!(as_bot.num_calls(), 1, "prod's read session, the one its commands' reads use");
     }
 
     #[tokio::test]

@@ -22,6 +22,7 @@ use super::ssm_documents::AwsDocuments;
 use crate::metrics::aws::AwsCalls;
 use crate::notify::build_log::BuildLogs;
 use crate::notify::stopped_tasks::StoppedTasks;
+use crate::notify::why_reads::WhyReads;
 
 /// The SDK crate `$sdk`'s client for `$config`, its calls counted by `$calls` (an [`AwsCalls`]).
 macro_rules! client {
@@ -59,4 +60,14 @@ pub fn build_logs(sdk: &SdkConfig, calls: &AwsCalls) -> Arc<dyn BuildLogs> {
 /// Where the notifier reads a failed deployment's stopped tasks, its calls counted by `calls`.
 pub fn stopped_tasks(sdk: &SdkConfig, calls: &AwsCalls) -> Arc<dyn StoppedTasks> {
     Arc::new(AwsStoppedTasks::new(client!(aws_sdk_ecs, sdk, calls)))
+}
+
+/// Where the notifier reads why something failed in another account, its
+/// calls counted by `calls`.
+pub fn why_reads(sdk: &SdkConfig, calls: &AwsCalls) -> WhyReads {
+    WhyReads {
+        builds: build_logs(sdk, calls),
+        tasks: stopped_tasks(sdk, calls),
+        automations: Arc::new(AwsAutomations::new(client!(aws_sdk_ssm, sdk, calls))),
+    }
 }

@@ -33,6 +33,9 @@
 //!   so the reads a change uses are in both.
 //! - Routes that test tags (`match: { tags: … }`) add the three
 //!   `ListTagsForResource` actions, to the bot's role and to each account's.
+//! - Notifications add the why-it-failed reads (`ReadWhyItFailed`) to the
+//!   bot's role and to each account's: a failure is read in the account it
+//!   happened in.
 //! - With `aws.accounts`, the bot's role may assume each account's role
 //!   (with a source identity, for changes); `--account NAME` prints what
 //!   that account's role needs: the reads (the bot reads there as itself)
@@ -97,6 +100,7 @@ impl IamPolicy {
                 return Err(IamError::UnknownAccount { name: name.clone(), known });
             }
             policy.commands(settings, true, true);
+            policy.why_it_failed(settings);
             policy.tag_reads(settings);
             return Ok(policy);
         }
@@ -157,11 +161,7 @@ impl IamPolicy {
         if !queues.is_empty() {
             self.add("NotificationQueue", &["sqs:ReceiveMessage", "sqs:DeleteMessage"], queues, None);
         }
-        if !settings.notifications.sqs_queues.is_empty() || !settings.notifications.sns_topics.is_empty() {
-            // A failed build's thread shows the end of its log, a failed
-            // deployment's why its tasks stopped, a failed automation its step.
-            self.add("ReadWhyItFailed", WHY_IT_FAILED_ACTIONS, [Resource::Any], None);
-        }
+        self.why_it_failed(settings);
         self.tag_reads(settings);
         let roles = settings
             .assume_role
@@ -171,6 +171,16 @@ impl IamPolicy {
         let roles: Vec<Resource> = roles.map(|arn| Resource::Arn(Arn::literal(arn))).collect();
         if !roles.is_empty() {
             self.add("AssumeRoles", &["sts:AssumeRole", "sts:SetSourceIdentity"], roles, None);
+        }
+    }
+
+    /// With notifications on, a failed build's thread shows the end of its
+    /// log, a failed deployment's why its tasks stopped, a failed automation
+    /// its step — read in the account the notification came from, so by the
+    /// bot's role and by each account's.
+    fn why_it_failed(&mut self, settings: &Settings) {
+        if !settings.notifications.sqs_queues.is_empty() || !settings.notifications.sns_topics.is_empty() {
+            self.add("ReadWhyItFailed", WHY_IT_FAILED_ACTIONS, [Resource::Any], None);
         }
     }
 

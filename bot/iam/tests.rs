@@ -211,3 +211,17 @@ fn a_route_by_tags_lets_the_bot_and_each_account_read_tags_and_without_one_nothi
     assert!(IamPolicy::for_settings(&settings, &options).unwrap().statement("NotificationTags").is_some());
     assert!(task(ACCOUNTS).statement("NotificationTags").is_none());
 }
+
+#[test]
+fn with_notifications_each_accounts_role_may_read_why_its_builds_deployments_and_automations_failed() {
+    let notified = "notifications:\n  default_channel: C0OPS\n  sqs_queues: [\"https://sqs.us-east-1.amazonaws.com/123456789012/opsbot\"]\n";
+    let options = Options { principal: Principal::Task, store_init: false, account: Some("prod".into()) };
+    let prod = |yaml: &str| IamPolicy::for_settings(&Settings::from_test_yaml(yaml).unwrap(), &options).unwrap();
+    let why = prod(&format!("{ACCOUNTS}{notified}"));
+    let actions = &why.statement("ReadWhyItFailed").expect("why-it-failed reads in prod").actions;
+    for action in ["codebuild:BatchGetBuilds", "logs:GetLogEvents", "ecs:ListTasks", "ssm:GetAutomationExecution"] {
+        assert!(actions.contains(action), "{action}");
+    }
+    assert!(task(&format!("{ACCOUNTS}{notified}")).statement("ReadWhyItFailed").is_some(), "and the bot's own");
+    assert!(prod(ACCOUNTS).statement("ReadWhyItFailed").is_none(), "without notifications nothing fails to explain");
+}

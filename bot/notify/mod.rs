@@ -15,6 +15,8 @@
 //!   read through its port when a CodeBuild action fails.
 //! - [`stopped_tasks`]: why a failed ECS deployment's tasks stopped, read
 //!   through its port when the deployment fails.
+//! - [`why_reads`]: which account's readers those reads go through — the
+//!   account the notification came from.
 //! - [`notifier`]: one notification → the records it changes and the Slack
 //!   writes it asks for.
 //! - [`service`]: notifications at run time: the inbox, handling (retries,
@@ -32,4 +34,5 @@ pub mod notifier;
 pub mod service;
 pub mod stopped_tasks;
 pub mod tags;
+pub mod why_reads;
 pub mod wiring;

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use opsbot_commands::LivePolicy;
 use opsbot_commands::click::Press;
 use opsbot_commands::cmd::automation_status;
+use opsbot_commands::error::GatewayError;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::mrkdwn::Mrkdwn;
 use opsbot_commands::ports::store::StoreError;
@@ -46,6 +47,7 @@ use super::lifecycle::route::{About, Target, target};
 use super::lifecycle::summary::summary;
 use super::stopped_tasks::{self, StoppedTasks};
 use super::tags::{TagCache, Tags};
+use super::why_reads::{AccountReads, WhyReads};
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
 use crate::store::{Living, LivingRecord, Storage};
@@ -72,6 +74,9 @@ pub struct Notifier {
     pub(super) tasks: Option<Arc<dyn StoppedTasks>>,
     /// Where a failed Automation execution's steps are read; `None`: not shown.
     pub(super) automations: Option<Arc<dyn Automations>>,
+    /// Where failures in the configured accounts are read; `None` (and for
+    /// other accounts): through `builds`, `tasks` and `automations`.
+    pub(super) accounts: Option<Arc<dyn AccountReads>>,
 }
 
 impl Batch {
@@ -141,6 +146,7 @@ impl Notifier {
             builds: None,
             tasks: None,
             automations: None,
+            accounts: None,
         }
     }
 
@@ -171,6 +177,23 @@ impl Notifier {
         Notifier { tasks: Some(tasks), ..self }
     }
 
+    /// Failures in the accounts of `aws.accounts` are read there, through `accounts`.
+    pub fn with_account_reads(self, accounts: Arc<dyn AccountReads>) -> Self {
+        Notifier { accounts: Some(accounts), ..self }
+    }
+
+    /// The reader `pick` chooses in the account `inbound` came from, or
+    /// `home` (see `why_reads`'s decisions).
+    async fn reader<T: ?Sized>(
+        &self,
+        inbound: &Inbound,
+        home: &Arc<T>,
+        pick: impl FnOnce(WhyReads) -> Arc<T>,
+    ) -> Result<Arc<T>, GatewayError> {
+        let (Some(accounts), Some(account)) = (&self.accounts, &inbound.account) else { return Ok(home.clone()) };
+        Ok(accounts.why_reads(account, inbound.region.as_deref()).await?.map_or_else(|| home.clone(), pick))
+    }
+
     /// The batch for one notification, judged at `now`.
     pub async fn handle(&self, inbound: &Inbound, now: DateTime<Utc>) -> Result<Batch, StoreError> {
         let mut batch = Batch::default();
@@ -198,11 +221,11 @@ impl Notifier {
             Notification::PipelineExecution(e) => {
                 let trigger = e.execution_trigger.as_ref().and_then(|t| t.describe());
                 let what = What::Execution { state: e.state.clone(), trigger: trigger.as_deref() };
-                self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound.time, what, now).await?;
+                self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound, what, now).await?;
             }
             Notification::PipelineStage(s) => {
                 let what = What::Stage { stage: &s.stage, state: s.state.clone() };
-                self.pipeline(&mut batch, &to, &s.pipeline, &s.execution_id, inbound.time, what, now).await?;
+                self.pipeline(&mut batch, &to, &s.pipeline, &s.execution_id, inbound, what, now).await?;
             }
             Notification::PipelineAction(a) => {
                 let error = action_error(a);
@@ -213,7 +236,7 @@ impl Notifier {
                     error: error.as_deref(),
                     build: codebuild_id(a),
                 };
-                self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound.time, what, now).await?;
+                self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound, what, now).await?;
                 if is_approval(a) {
                     self.approval_moved(&mut batch, &to, a, inbound.time, now).await?;
                 }
@@ -235,10 +258,10 @@ impl Notifier {
                     batch.writes.push(Write::Post { key: key.clone(), channel: to.channel.clone(), reply });
                     let why = match &inbound.notification {
                         Notification::EcsDeployment(d) if d.event == DeploymentEvent::Failed => {
-                            self.why_tasks_stopped(d, inbound.region.as_deref()).await
+                            self.why_tasks_stopped(d, inbound).await
                         }
                         Notification::Automation(a) if matches!(a.status.as_str(), "Failed" | "TimedOut") => {
-                            self.why_automation_failed(a).await
+                            self.why_automation_failed(a, inbound).await
                         }
                         _ => None,
                     };
@@ -274,18 +297,18 @@ impl Notifier {
         to: &Target,
         pipeline: &str,
         execution: &str,
-        at: DateTime<Utc>,
+        from: &Inbound,
         what: What<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (kept, version) = self.kept::<RunRecord>(Living::Pipeline, execution).await?;
         let build = failed_build(&what);
-        let event = run::Event { pipeline, execution, at, what };
+        let event = run::Event { pipeline, execution, at: from.time, what };
         let (mut record, mut effects) = run::apply(kept, &event);
         if let (Some(builds), Some((action, id))) = (&self.builds, build)
             && record.explain_once(id)
         {
-            effects.push(Effect::Thread(self.why_build_failed(builds.as_ref(), action, id).await));
+            effects.push(Effect::Thread(self.why_build_failed(from, builds, action, id).await));
         }
         let open = !record.state.as_ref().is_some_and(ExecutionState::ended);
         batch.keep(Living::Pipeline, execution, open, &record, version);
@@ -293,9 +316,14 @@ impl Notifier {
         Ok(())
     }
 
-    /// The end of build `id`'s log, or why it could not be read (logged too).
-    async fn why_build_failed(&self, builds: &dyn BuildLogs, action: &str, id: &str) -> Mrkdwn {
-        match builds.failed_build(id, self.settings.build_log_lines).await {
+    /// The end of build `id`'s log, read in `from`'s account, or why it could
+    /// not be read (logged too).
+    async fn why_build_failed(&self, from: &Inbound, home: &Arc<dyn BuildLogs>, action: &str, id: &str) -> Mrkdwn {
+        let read = match self.reader(from, home, |there| there.builds).await {
+            Ok(builds) => builds.failed_build(id, self.settings.build_log_lines).await,
+            Err(err) => Err(err),
+        };
+        match read {
             Ok(log) => build_log::explain(action, &log),
             Err(err) => {
                 warn!(build = id, error = %err, "cannot read the failed build's log");
@@ -306,11 +334,16 @@ impl Notifier {
 
     /// Why the failed deployment `d`'s tasks stopped, or why that could not
     /// be read (logged too); `None` without the port.
-    async fn why_tasks_stopped(&self, d: &EcsDeployment, region: Option<&str>) -> Option<Mrkdwn> {
-        let tasks = self.tasks.as_ref()?;
+    async fn why_tasks_stopped(&self, d: &EcsDeployment, from: &Inbound) -> Option<Mrkdwn> {
+        let home = self.tasks.as_ref()?;
+        let region = from.region.as_deref();
         // Old short service ARNs name no cluster: ECS's own default then.
         let (cluster, service) = d.name.split_once('/').unwrap_or(("default", &d.name));
-        Some(match tasks.stopped_tasks(cluster, service, &d.deployment_id).await {
+        let read = match self.reader(from, home, |there| there.tasks).await {
+            Ok(tasks) => tasks.stopped_tasks(cluster, service, &d.deployment_id).await,
+            Err(err) => Err(err),
+        };
+        Some(match read {
             Ok(stopped) => stopped_tasks::explain(region.unwrap_or("us-east-1"), cluster, service, &stopped),
             Err(err) => {
                 warn!(service = %d.name, deployment = %d.deployment_id, error = %err, "cannot read the stopped tasks");
@@ -321,10 +354,14 @@ impl Notifier {
 
     /// The failed execution `a`'s failing steps and failure, or why they
     /// could not be read (logged too); `None` without the port.
-    async fn why_automation_failed(&self, a: &AutomationExecution) -> Option<Mrkdwn> {
-        let automations = self.automations.as_ref()?;
+    async fn why_automation_failed(&self, a: &AutomationExecution, from: &Inbound) -> Option<Mrkdwn> {
+        let home = self.automations.as_ref()?;
         let id = ExecutionId::try_from(a.execution_id.clone()).ok()?;
-        Some(match automations.execution(&id).await {
+        let read = match self.reader(from, home, |there| there.automations).await {
+            Ok(automations) => automations.execution(&id).await,
+            Err(err) => Err(err),
+        };
+        Some(match read {
             Ok(run) => {
                 // Only the steps that failed: the rest are in the console, a link away.
                 let failed = run

@@ -667,3 +667,75 @@ async fn a_failed_automation_shows_its_failing_step_and_failure_in_its_thread() 
     let ok = summary(&handle(&n, &automation_changed("Success", 2), t(2)).await);
     assert!(!ok.iter().any(|w| w.contains("Why")), "only a failure asks why: {ok:?}");
 }
+
+/// The accounts of `aws.accounts` as the notifier sees them: only `prod`
+/// (444455556666) is configured, its failures read through `prod`'s builds.
+struct ProdReads {
+    builds: Arc<Builds>,
+    regions: std::sync::Mutex<Vec<Option<String>>>,
+}
+
+#[async_trait]
+impl crate::notify::why_reads::AccountReads for ProdReads {
+    async fn why_reads(
+        &self,
+        account_id: &str,
+        region: Option<&str>,
+    ) -> GatewayResult<Option<crate::notify::why_reads::WhyReads>> {
+        if account_id != "444455556666" {
+            return Ok(None);
+        }
+        self.regions.lock().unwrap().push(region.map(str::to_owned));
+        let aws = opsbot_commands::testing::FakeAws::default().gateways();
+        Ok(Some(crate::notify::why_reads::WhyReads {
+            builds: self.builds.clone(),
+            tasks: Arc::new(Stopped),
+            automations: aws.automations,
+        }))
+    }
+}
+
+/// `body` as sent from account `account`.
+fn from_account(body: &[u8], account: &str) -> Vec<u8> {
+    let mut body: serde_json::Value = serde_json::from_slice(body).unwrap();
+    body["account"] = json!(account);
+    body.to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn a_failed_build_is_read_in_the_account_and_region_it_came_from_and_the_bots_own_at_home() {
+    let home = Arc::new(Builds { readable: true, reads: Default::default() });
+    let prod = Arc::new(Builds { readable: true, reads: Default::default() });
+    let accounts = Arc::new(ProdReads { builds: prod.clone(), regions: Default::default() });
+    let notifier = || notifier().with_build_logs(home.clone()).with_account_reads(accounts.clone());
+    let reads = |b: &Builds| b.reads.load(std::sync::atomic::Ordering::SeqCst);
+
+    let shown = summary(&handle(&notifier(), &from_account(&build_failed(1), "444455556666"), t(1)).await);
+    assert!(shown[2].contains("Last 3 lines of its log"), "{shown:?}");
+    assert_eq!((reads(&prod), reads(&home)), (1, 0), "prod's build is read in prod, not at home");
+    assert_eq!(*accounts.regions.lock().unwrap(), [Some("eu-west-1".to_owned())], "in the event's region");
+
+    let shown = summary(&handle(&notifier(), &build_failed(1), t(1)).await);
+    assert!(shown[2].contains("Last 3 lines of its log"), "{shown:?}");
+    assert_eq!((reads(&prod), reads(&home)), (1, 1), "the bot's own account reads with its own clients");
+}
+
+/// Account reads whose role cannot be assumed.
+struct NoSession;
+
+#[async_trait]
+impl crate::notify::why_reads::AccountReads for NoSession {
+    async fn why_reads(&self, _: &str, _: Option<&str>) -> GatewayResult<Option<crate::notify::why_reads::WhyReads>> {
+        Err(opsbot_commands::error::GatewayError::AccessDenied {
+            message: "not authorized to perform: sts:AssumeRole".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_deployment_in_an_account_whose_role_cannot_be_assumed_says_why_in_its_thread() {
+    let n = notifier().with_stopped_tasks(Arc::new(Stopped)).with_account_reads(Arc::new(NoSession));
+    let shown = summary(&handle(&n, &deployment("SERVICE_DEPLOYMENT_FAILED", 1), t(1)).await);
+    assert!(shown[0].contains("ECS deployment of *prod/web* failed"), "the failure is still shown: {shown:?}");
+    assert!(shown[1].contains("couldn't read why *prod/web* stopped its tasks: access denied"), "{shown:?}");
+}

@@ -19,6 +19,7 @@ use super::notifier::Notifier;
 use super::service::Notifications;
 use super::stopped_tasks::StoppedTasks;
 use super::tags::{ReadTags, TagCache};
+use super::why_reads::AccountReads;
 use crate::metrics::Metrics;
 use crate::notify::intake::sns::endpoint::SnsEndpoint;
 use crate::settings::NotificationSettings;
@@ -49,6 +50,9 @@ pub struct Parts<'a> {
     pub stopped_tasks: Option<Arc<dyn StoppedTasks>>,
     /// Where a failed Automation execution's steps are read (`None`: not shown).
     pub automations: Option<Arc<dyn opsbot_commands::ports::Automations>>,
+    /// Where those three are read for a notification from an account of
+    /// `aws.accounts` (`None`: through the three above, whatever the account).
+    pub account_reads: Option<Arc<dyn AccountReads>>,
     pub sqs: Option<aws_sdk_sqs::Client>,
     pub clock: Clock,
     /// How often alarms are checked for escalation and calm (the app's sweep interval).
@@ -81,6 +85,9 @@ pub fn start(
     }
     if let Some(automations) = parts.automations {
         notifier = notifier.with_automations(automations);
+    }
+    if let Some(accounts) = parts.account_reads {
+        notifier = notifier.with_account_reads(accounts);
     }
     let notifications =
         Notifications::new(notifier, Arc::new(parts.outbox), parts.clock, parts.sweep_every, parts.metrics);

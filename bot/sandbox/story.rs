@@ -3,7 +3,9 @@
 //! sandbox's own pipelines and alarms: `storefront-web` runs and fails at
 //! Build, `shop-checkout-latency` fires and recovers, and `payments-api` waits
 //! for a lead's approval. One step per command line (see
-//! `console::notices`), times from `start` on, a minute apart.
+//! `console::notices`), times from `start` on, a minute apart — except the
+//! start of the `payments-api` run waiting for approval, told at the time
+//! the sandbox says it started.
 //!
 //! The account follows the story ([`Story::sandbox`], see
 //! [`Sandbox::follow`]): as an alarm's event is told, the sandbox's alarm
@@ -35,12 +37,34 @@ pub const FAILED_BUILD: &str = "storefront-web:6a0e2f4c-9b1d-4c3e-8f7a-2d5b9c1e0
 const ALARM: &str = "shop-checkout-latency";
 
 fn pipeline(id: &str, at: Time, detail_type: &str, extra: Value) -> String {
-    let mut detail = json!({"pipeline": "storefront-web", "execution-id": STOREFRONT_RUN, "version": 3});
+    run_event("storefront-web", STOREFRONT_RUN, id, at, detail_type, extra)
+}
+
+/// An event of `pipeline`'s execution `execution`.
+fn run_event(pipeline: &str, execution: &str, id: &str, at: Time, detail_type: &str, extra: Value) -> String {
+    let mut detail = json!({"pipeline": pipeline, "execution-id": execution, "version": 3});
     for (k, v) in extra.as_object().into_iter().flatten() {
         detail[k] = v.clone();
     }
-    let arn = format!("arn:aws:codepipeline:{REGION}:{ACCOUNT_ID}:storefront-web");
+    let arn = format!("arn:aws:codepipeline:{REGION}:{ACCOUNT_ID}:{pipeline}");
     event(id, at, detail_type, "aws.codepipeline", arn, detail)
+}
+
+/// The execution of `payments-api` waiting for approval: its id and when it
+/// started, as the sandbox has it.
+struct Waiting {
+    id: String,
+    started: Time,
+}
+
+/// The sandbox's `payments-api` run, whose approval the story announces.
+fn waiting_run(sandbox: &Sandbox) -> Waiting {
+    sandbox.read(|account| {
+        let latest =
+            account.pipelines.iter().find(|(name, _)| name.as_str() == "payments-api").and_then(|(_, p)| p.latest());
+        let latest = latest.expect("the demo account seeds a payments-api run");
+        Waiting { id: latest.id.clone(), started: latest.started.unwrap_or(account.now) }
+    })
 }
 
 fn stage(id: &str, at: Time, stage: &str, state: &str) -> String {
@@ -56,11 +80,12 @@ fn alarm(id: &str, at: Time, state: &str, reason: &str) -> String {
 
 /// The demo's story about `sandbox`, from `start` on.
 pub fn demo_story(start: Time, sandbox: Arc<Sandbox>) -> Story {
-    Story { steps: steps(start), sandbox }
+    let waiting = waiting_run(&sandbox);
+    Story { steps: steps(start, &waiting), sandbox }
 }
 
 /// The story's steps, each a list of bodies.
-fn steps(start: Time) -> Vec<Vec<String>> {
+fn steps(start: Time, waiting: &Waiting) -> Vec<Vec<String>> {
     let at = |minutes: i64| start + Duration::minutes(minutes);
     let trigger = json!({"trigger-type": "Webhook", "commit-id": STOREFRONT_COMMIT, "commit-message": "Checkout: retry the payment call",
         "author-display-name": "li.wei"});
@@ -73,8 +98,20 @@ fn steps(start: Time) -> Vec<Vec<String>> {
         "type": {"owner": "AWS", "category": "Test", "provider": "CodeBuild", "version": "1"},
         "execution-result": {"external-execution-summary": "npm test: 2 failing (checkout.spec.ts: retries the payment call)",
             "external-execution-id": FAILED_BUILD}});
+    // The approval's run is told from its real start, before the approval:
+    // when a lead decides, CodePipeline's action event then moves a run the
+    // channel already shows instead of posting one it never saw start.
+    let waiting_started = run_event(
+        "payments-api",
+        &waiting.id,
+        "demo-0",
+        waiting.started,
+        "CodePipeline Pipeline Execution State Change",
+        json!({"state": "STARTED"}),
+    );
     vec![
         vec![
+            waiting_started,
             pipeline(
                 "demo-1",
                 at(0),
