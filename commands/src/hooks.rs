@@ -15,8 +15,6 @@ use opsbot_policies::{Decision, Policy, Request};
 
 use crate::live_policy::LivePolicy;
 
-use crate::change::NeededApproval;
-
 use crate::context::Context;
 use crate::error::UsageError;
 use crate::mrkdwn::esc;
@@ -152,6 +150,23 @@ impl ParamHooks {
             force: false,
         };
         self.policy.current().evaluate(&request)
+    }
+}
+
+/// One part of a change that needs an approval by `role` (see [`crate::change::Verdict::NeedsApproval`]); `param set` rules
+/// that ask one give it to `params apply` (hooks sit below `change`, which
+/// re-exports it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeededApproval {
+    pub role: String,
+    /// Names the part and the rule that wants the approval, and how to ask.
+    pub why: String,
+}
+
+impl NeededApproval {
+    /// The reasons of the parts an approval by `role` (none: `None`) does not cover.
+    pub fn uncovered(needed: &[NeededApproval], role: Option<&str>) -> Vec<String> {
+        needed.iter().filter(|n| Some(n.role.as_str()) != role).map(|n| n.why.clone()).collect()
     }
 }
 

@@ -30,6 +30,7 @@ use async_trait::async_trait;
 
 use crate::context::Context;
 use crate::error::GatewayResult;
+pub use crate::hooks::NeededApproval;
 use crate::ports::Gateways;
 
 pub mod audit;
@@ -67,21 +68,6 @@ pub enum Verdict {
     /// The change's own approval must be by that role, else it is refused
     /// with the parts' reasons. Never forced past.
     NeedsApproval(Vec<NeededApproval>),
-}
-
-/// One part of a change that needs an approval by `role` (see [`Verdict::NeedsApproval`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeededApproval {
-    pub role: String,
-    /// Names the part and the rule that wants the approval, and how to ask.
-    pub why: String,
-}
-
-impl NeededApproval {
-    /// The reasons of the parts an approval by `role` (none: `None`) does not cover.
-    pub fn uncovered(needed: &[NeededApproval], role: Option<&str>) -> Vec<String> {
-        needed.iter().filter(|n| Some(n.role.as_str()) != role).map(|n| n.why.clone()).collect()
-    }
 }
 
 /// What the AWS call did.
