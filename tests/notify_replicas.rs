@@ -18,7 +18,7 @@ use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde_json::json;
 
 use crate::support::aws_setup::create_queue;
-use crate::support::binary::{Serve, ServeProcess};
+use crate::support::binary::{Serve, ServeProcess, panics};
 use crate::support::emulators::{Emulators, unique};
 use crate::support::fake_slack::FakeSlack;
 
@@ -169,5 +169,6 @@ async fn two_replicas_show_an_alarm_storm_once_each_and_right_though_one_is_kill
     let (channel, most) = busiest(&slack, Duration::from_secs(5));
     assert!(most <= 3 + 5 + 3, "{channel} took {most} writes within 5 s");
     let b_said = b.kill().await;
-    assert!(!b_said.contains("panicked"), "{b_said}");
+    assert_eq!(panics(&a_said), Vec::<String>::new(), "replica A panicked before it was killed");
+    assert_eq!(panics(&b_said), Vec::<String>::new(), "replica B panicked");
 }

@@ -464,9 +464,14 @@ impl Notifier {
         }
     }
 
-    /// The time-driven half: escalations and calmed-down flapping alarms.
-    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Batch, StoreError> {
-        let mut batch = Batch::default();
+    /// The time-driven half: escalations and calmed-down flapping alarms,
+    /// one batch per alarm. Each alarm's record and writes are committed on
+    /// their own: in a storm dozens of alarms calm down in one sweep, and
+    /// all of them in one commit outgrew DynamoDB's 100 writes per
+    /// transaction — refused on every sweep, leaving every alarm "flapping"
+    /// (found by the two-replica storm test on a loaded machine).
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Vec<Batch>, StoreError> {
+        let mut batches = Vec::new();
         for kept in self.store.living_open(Living::Alarm).await? {
             let Ok(mut alert) = serde_json::from_str::<AlertRecord>(&kept.body) else { continue };
             let mut effects = Vec::new();
@@ -484,14 +489,16 @@ impl Notifier {
             if effects.is_empty() {
                 continue;
             }
+            let mut batch = Batch::default();
             batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert, Some(kept.version));
             // The alarm's ARN names its account: arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME.
             let account = alert.arn.split(':').nth(4).and_then(|id| self.settings.accounts.get(id));
             batch.effects(alert.message_key(), None, effects, || {
                 named(alarm::render(&alert, now), account.map(String::as_str))
             });
+            batches.push(batch);
         }
-        Ok(batch)
+        Ok(batches)
     }
 }
 

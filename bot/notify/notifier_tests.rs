@@ -93,6 +93,16 @@ async fn handle(n: &Notifier, body: &[u8], now: DateTime<Utc>) -> Vec<Write> {
     keep(n, batch).await
 }
 
+/// One sweep's batches as one (tests keep them together).
+async fn swept(n: &Notifier, at: DateTime<Utc>) -> Batch {
+    let mut all = Batch::default();
+    for batch in n.sweep(at).await.unwrap() {
+        all.records.extend(batch.records);
+        all.writes.extend(batch.writes);
+    }
+    all
+}
+
 async fn keep(n: &Notifier, batch: Batch) -> Vec<Write> {
     n.store.commit_notification(&batch.records, &[], None, t(0)).await.unwrap();
     batch.writes
@@ -130,7 +140,7 @@ notifications:
     );
 
     let fired = handle(&n, &alarm("ALARM", 0), t(0)).await;
-    let escalated = keep(&n, n.sweep(t(30)).await.unwrap()).await;
+    let escalated = keep(&n, swept(&n, t(30)).await).await;
 
     let Write::Post { channel, reply, .. } = &fired[0] else { panic!("{fired:?}") };
     assert_eq!(channel.as_str(), "C0PROD", "routed by the account's name");
@@ -243,11 +253,11 @@ async fn an_alarm_is_posted_to_its_route_mentioning_on_call_then_resolved_in_pla
 async fn an_alarm_nobody_acknowledges_is_escalated_once_by_the_sweep() {
     let n = notifier();
     handle(&n, &alarm("ALARM", 0), t(0)).await;
-    assert!(keep(&n, n.sweep(t(9)).await.unwrap()).await.is_empty());
-    let escalated = summary(&keep(&n, n.sweep(t(10)).await.unwrap()).await);
+    assert!(keep(&n, swept(&n, t(9)).await).await.is_empty());
+    let escalated = summary(&keep(&n, swept(&n, t(10)).await).await);
     assert_eq!(escalated.len(), 2, "{escalated:?}");
     assert!(escalated[1].contains("<!subteam^S0ONCALL>: *shop-5xx* has been firing for 10m"), "{escalated:?}");
-    assert!(keep(&n, n.sweep(t(30)).await.unwrap()).await.is_empty(), "once");
+    assert!(keep(&n, swept(&n, t(30)).await).await.is_empty(), "once");
 }
 
 #[tokio::test]
@@ -483,7 +493,7 @@ async fn of_two_replicas_sweeping_at_once_each_escalation_is_shown_once_and_none
     handle(&n, &alarm_named("shop-db", 5), t(5)).await;
     // Replica A's sweep at minute 10 escalates shop-5xx (shop-db is not due
     // yet) and commits while B's sweep at minute 16 is under way.
-    let a = n.sweep(t(10)).await.unwrap();
+    let a = swept(&n, t(10)).await;
     assert_eq!(summary(&a.writes).len(), 2, "A escalates shop-5xx: {:?}", summary(&a.writes));
     let b_outbox = RacedOnce::new(store.clone(), a);
     let clock: opsbot_commands::ports::Clock = Arc::new(|| t(16));
@@ -738,4 +748,22 @@ async fn a_failed_deployment_in_an_account_whose_role_cannot_be_assumed_says_why
     let shown = summary(&handle(&n, &deployment("SERVICE_DEPLOYMENT_FAILED", 1), t(1)).await);
     assert!(shown[0].contains("ECS deployment of *prod/web* failed"), "the failure is still shown: {shown:?}");
     assert!(shown[1].contains("couldn't read why *prod/web* stopped its tasks: access denied"), "{shown:?}");
+}
+
+#[tokio::test]
+async fn a_sweep_escalating_sixty_alarms_gives_each_its_own_commit_small_enough_for_one_dynamodb_transaction() {
+    let n = notifier();
+    for i in 0..60 {
+        handle(&n, &alarm_named(&format!("storm-{i}"), 0), t(0)).await;
+    }
+
+    let batches = n.sweep(t(30)).await.unwrap();
+
+    assert_eq!(batches.len(), 60, "one per escalated alarm");
+    for batch in &batches {
+        assert_eq!(batch.records.len(), 1);
+        // Its record, its writes and the outbox's bookkeeping of each: far
+        // under DynamoDB's 100 items per transaction.
+        assert!(batch.writes.len() <= 3, "{:?}", summary(&batch.writes));
+    }
 }

@@ -219,15 +219,33 @@ impl Notifications {
         Some(Instant::now() + Duration::from_millis(wait as u64))
     }
 
-    /// Escalations and calmed-down flapping alarms, as of now. Every
-    /// replica sweeps; a commit refused because another replica's sweep (or
-    /// a notification) moved a record on is swept again at once, over what
-    /// that one kept — so each escalation is shown once.
+    /// Escalations and calmed-down flapping alarms, as of now, each alarm
+    /// committed on its own. Every replica sweeps; when a commit is refused
+    /// because another replica's sweep (or a notification) moved a record
+    /// on, the sweep runs again at once, over what that one kept — so each
+    /// escalation is shown once, and the alarms already committed are not
+    /// swept twice.
     pub async fn sweep(&self) {
-        let swept = self
-            .commit_at_once(None, || async { self.notifier.sweep((self.clock)()).await.map_err(|e| e.to_string()) });
-        if let Err(err) = swept.await {
-            error!(error = %err, "alarm sweep failed; trying again at the next one");
+        let mut tries = 1;
+        loop {
+            let batches = match self.notifier.sweep((self.clock)()).await {
+                Ok(batches) => batches,
+                Err(err) => return error!(error = %err, "alarm sweep failed; trying again at the next one"),
+            };
+            let mut refused = None;
+            for batch in batches {
+                if let Err(err) = self.outbox.commit(&batch.records, &batch.writes, None).await {
+                    refused = Some(err);
+                }
+            }
+            match refused {
+                None => return,
+                Some(err) if tries < AT_ONCE => {
+                    debug!(error = %err, tries, "an alarm's sweep was not committed; sweeping again at once");
+                    tries += 1;
+                }
+                Some(err) => return error!(error = %err, "alarm sweep failed; trying again at the next one"),
+            }
         }
     }
 

@@ -34,9 +34,6 @@ pub struct Account {
     pub params: BTreeMap<ParamName, SimParam>,
     /// Managed instances, Automation executions and Run Command commands.
     pub ssm: ssm::SimSsm,
-    /// EventBridge events the account emitted about changes made in it,
-    /// not yet delivered (see [`super::Sandbox::take_events`]).
-    pub events: Vec<String>,
 }
 
 impl Account {
@@ -50,7 +47,6 @@ impl Account {
             alarms: BTreeMap::new(),
             params: BTreeMap::new(),
             ssm: ssm::SimSsm::default(),
-            events: Vec::new(),
         }
     }
 }

@@ -1,7 +1,6 @@
 //! EventBridge events as the simulated account emits them: the envelope
-//! every one shares, for the demo's story (`story.rs`) and for the events
-//! changes made in the account send (`pipelines/ports.rs`: a decided
-//! approval).
+//! every one shares, for the demo's story (`story.rs`) and for what the
+//! sandbox's pipelines tell as their executions move (`pipelines/told.rs`).
 
 use serde_json::{Value, json};
 
@@ -15,20 +14,13 @@ pub fn event(id: &str, at: Time, detail_type: &str, source: &str, resource: Stri
     .to_string()
 }
 
-/// CodePipeline's event for a manual approval decided: the action `SUCCEEDED`
-/// when approved, `FAILED` when rejected.
-pub fn approval_decided(
-    pipeline: &str,
-    execution: &str,
-    stage: &str,
-    action: &str,
-    approved: bool,
-    at: Time,
-) -> String {
-    let detail = json!({"pipeline": pipeline, "execution-id": execution, "stage": stage, "action": action,
-        "state": if approved { "SUCCEEDED" } else { "FAILED" }, "version": 1,
-        "type": {"owner": "AWS", "category": "Approval", "provider": "Manual", "version": "1"}});
+/// An event of `pipeline`'s execution `execution`: `detail-type` with
+/// `extra` added to the detail every CodePipeline event carries.
+pub fn run_event(pipeline: &str, execution: &str, id: &str, at: Time, detail_type: &str, extra: Value) -> String {
+    let mut detail = json!({"pipeline": pipeline, "execution-id": execution, "version": 3});
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        detail[k] = v.clone();
+    }
     let arn = format!("arn:aws:codepipeline:{REGION}:{ACCOUNT_ID}:{pipeline}");
-    let id = format!("decided-{execution}-{stage}-{action}");
-    event(&id, at, "CodePipeline Action Execution State Change", "aws.codepipeline", arn, detail)
+    event(id, at, detail_type, "aws.codepipeline", arn, detail)
 }

@@ -84,9 +84,18 @@ impl Sandbox {
     }
 
     /// The events the account emitted since the last call, oldest first (the
-    /// demo delivers them to its notifier after each command line).
+    /// demo delivers them to its notifier after each command line): every
+    /// pipeline is brought up to the present first, so a run that moved on
+    /// meanwhile tells it now.
     pub fn take_events(&self) -> Vec<String> {
-        self.update(|account| std::mem::take(&mut account.events))
+        self.update(|account| {
+            let mut told = Vec::new();
+            for pipeline in account.pipelines.values_mut() {
+                pipeline.advance(tokio::time::Instant::now());
+                told.append(&mut pipeline.told);
+            }
+            told
+        })
     }
 
     /// Reads the account under the lock.

@@ -18,6 +18,7 @@ mod runs;
 pub use runs::{SimClock, SimRun};
 mod ports;
 mod progress;
+mod told;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimPipeline {
@@ -32,6 +33,8 @@ pub struct SimPipeline {
     pub clock: SimClock,
     /// What callers asked for, in words (stop reasons, approval summaries).
     pub log: Vec<String>,
+    /// The events of its executions' moves not yet delivered (see `told.rs`).
+    pub told: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +50,15 @@ impl SimPipeline {
     /// belong to it; if it is in progress it goes on from its first action
     /// in progress (waiting there if that is a manual approval).
     pub fn seeded(name: PipelineName, now: Time, executions: Vec<Execution>, stages: Vec<SimStage>) -> Self {
-        let mut pipeline =
-            SimPipeline { name, executions, stages, run: None, clock: SimClock::starting(now), log: Vec::new() };
+        let mut pipeline = SimPipeline {
+            name,
+            executions,
+            stages,
+            run: None,
+            clock: SimClock::starting(now),
+            log: Vec::new(),
+            told: Vec::new(),
+        };
         let Some(latest) = pipeline.latest().cloned() else { return pipeline };
         for stage in pipeline.stages.iter_mut().filter(|s| s.actions.iter().any(|a| a.status.is_some())) {
             stage.execution_id = Some(latest.id.clone());

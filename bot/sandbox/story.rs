@@ -14,7 +14,7 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use super::events::event;
+use super::events::{event, run_event};
 
 use std::sync::Arc;
 
@@ -38,16 +38,6 @@ const ALARM: &str = "shop-checkout-latency";
 
 fn pipeline(id: &str, at: Time, detail_type: &str, extra: Value) -> String {
     run_event("storefront-web", STOREFRONT_RUN, id, at, detail_type, extra)
-}
-
-/// An event of `pipeline`'s execution `execution`.
-fn run_event(pipeline: &str, execution: &str, id: &str, at: Time, detail_type: &str, extra: Value) -> String {
-    let mut detail = json!({"pipeline": pipeline, "execution-id": execution, "version": 3});
-    for (k, v) in extra.as_object().into_iter().flatten() {
-        detail[k] = v.clone();
-    }
-    let arn = format!("arn:aws:codepipeline:{REGION}:{ACCOUNT_ID}:{pipeline}");
-    event(id, at, detail_type, "aws.codepipeline", arn, detail)
 }
 
 /// The execution of `payments-api` waiting for approval: its id and when it

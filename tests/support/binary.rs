@@ -194,3 +194,19 @@ impl ServeProcess {
         self.stderr().await
     }
 }
+
+/// The panic reports in a process's stderr: each "panicked at" line with its
+/// message, without the backtrace that follows (tests run with
+/// RUST_BACKTRACE=1). A failing check then shows the cause in a few lines
+/// instead of minutes of log, which CI would cut.
+pub fn panics(stderr: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut lines = stderr.lines();
+    while let Some(line) = lines.next() {
+        if line.contains("panicked at") {
+            let message = lines.by_ref().take_while(|l| !l.starts_with("stack backtrace:") && !l.starts_with("note: "));
+            found.push(std::iter::once(line).chain(message.take(5)).collect::<Vec<_>>().join("\n"));
+        }
+    }
+    found
+}

@@ -14,7 +14,6 @@ use tokio::time::Instant;
 
 use super::SimPipeline;
 use crate::sandbox::Sandbox;
-use crate::sandbox::events;
 
 impl Sandbox {
     /// Runs `f` on pipeline `name`, brought up to the present, under the lock.
@@ -98,31 +97,21 @@ impl PipelineChanges for Sandbox {
         decision: ApprovalDecision,
         summary: &str,
     ) -> GatewayResult<Applied> {
-        let decided = self.with_pipeline(name, |p| {
+        self.with_pipeline(name, |p| {
             let WaitingApproval { stage, action, token } = approval;
             let at = p.stages.iter().enumerate().find_map(|(s, sim)| {
                 (sim.name == *stage).then(|| sim.actions.iter().position(|a| a.name == *action).map(|a| (s, a)))?
             });
             let what = || GatewayError::not_found(format!("approval {stage}/{action} of pipeline `{name}`"));
-            let at = at.ok_or_else(what)?;
-            let execution = p.stages[at.0].execution_id.clone().unwrap_or_default();
-            let done = p.decide(at, token, decision, summary, Instant::now());
+            // As CodePipeline does, the decision is told as the action's
+            // event (the approval's message then shows who decided, without
+            // buttons), and the run's moves after it as theirs.
+            let done = p.decide(at.ok_or_else(what)?, token, decision, summary, Instant::now());
             if done {
                 p.log.push(format!("{decision:?} {stage}/{action}: {summary}"));
             }
-            let approved = matches!(decision, ApprovalDecision::Approve);
-            let event = done.then(|| {
-                events::approval_decided(name.as_str(), &execution, stage, action, approved, chrono::Utc::now())
-            });
-            Ok((applied(done, "approval", name), event))
-        })?;
-        // As CodePipeline does, the decision is told as an event (the
-        // approval's message then shows who decided, without buttons).
-        let (applied, event) = decided;
-        if let Some(event) = event {
-            self.update(|account| account.events.push(event));
-        }
-        Ok(applied)
+            Ok(applied(done, "approval", name))
+        })
     }
 }
 
@@ -175,25 +164,59 @@ mod tests {
         assert!(approval.token.is_some());
     }
 
-    #[tokio::test]
-    async fn a_decided_approval_is_told_once_as_codepipelines_action_event() {
-        let sandbox = demo();
+    async fn waiting(sandbox: &Sandbox) -> (WaitingApproval, String) {
         let state = sandbox.state(&name("payments-api")).await.unwrap();
         let action = &state.stages.iter().find(|s| s.name == "ApproveProd").unwrap().actions[0];
-        let waiting = WaitingApproval {
-            stage: "ApproveProd".into(),
-            action: action.name.clone(),
-            token: action.token.clone().unwrap(),
-        };
+        let token = action.token.clone().unwrap();
+        (WaitingApproval { stage: "ApproveProd".into(), action: action.name.clone(), token }, state.latest.unwrap().id)
+    }
+
+    /// Each told event as (detail-type's first word after CodePipeline, stage/action, state).
+    fn moves(told: &[String]) -> Vec<String> {
+        told.iter()
+            .map(|body| {
+                let event: serde_json::Value = serde_json::from_str(body).unwrap();
+                let d = &event["detail"];
+                let kind = event["detail-type"].as_str().unwrap().split(' ').nth(1).unwrap().to_owned();
+                let place = [d["stage"].as_str(), d["action"].as_str()].into_iter().flatten().collect::<Vec<_>>();
+                format!("{kind} {} {}", place.join("/"), d["state"].as_str().unwrap())
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_rejection_is_told_once_as_codepipelines_events_of_the_action_stage_and_execution() {
+        let sandbox = demo();
+        let (waiting, execution) = waiting(&sandbox).await;
 
         sandbox.put_approval(&name("payments-api"), &waiting, ApprovalDecision::Reject, "no").await.unwrap();
         let told = sandbox.take_events();
 
-        assert_eq!(told.len(), 1, "{told:?}");
+        let action = format!("ApproveProd/{}", waiting.action);
+        assert_eq!(
+            moves(&told),
+            [format!("Action {action} FAILED"), "Stage ApproveProd FAILED".into(), "Pipeline  FAILED".into()]
+        );
         let event: serde_json::Value = serde_json::from_str(&told[0]).unwrap();
-        assert_eq!(event["detail-type"], "CodePipeline Action Execution State Change");
-        assert_eq!(event["detail"]["state"], "FAILED", "a rejection fails the approval action");
-        assert_eq!(event["detail"]["execution-id"], state.latest.unwrap().id.as_str());
+        assert_eq!(event["detail"]["execution-id"], execution.as_str());
+        assert_eq!(event["detail"]["type"]["category"], "Approval");
+        assert!(sandbox.take_events().is_empty(), "told once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_approved_run_tells_each_move_as_it_happens_until_it_succeeds() {
+        let sandbox = demo();
+        let (waiting, _) = waiting(&sandbox).await;
+
+        sandbox.put_approval(&name("payments-api"), &waiting, ApprovalDecision::Approve, "ok").await.unwrap();
+        let at_once = moves(&sandbox.take_events());
+        tokio::time::advance(std::time::Duration::from_secs(3600)).await;
+        let later = moves(&sandbox.take_events());
+
+        let action = format!("ApproveProd/{}", waiting.action);
+        assert_eq!(at_once[..2], [format!("Action {action} SUCCEEDED"), "Stage ApproveProd SUCCEEDED".into()]);
+        assert!(at_once[2..].iter().all(|m| m.ends_with("STARTED")), "the next stage starts at once: {at_once:?}");
+        assert_eq!(later.last().map(String::as_str), Some("Pipeline  SUCCEEDED"), "{later:?}");
         assert!(sandbox.take_events().is_empty(), "told once");
     }
 

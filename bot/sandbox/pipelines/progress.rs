@@ -4,6 +4,7 @@
 //! clock, timings) is in `pipeline_runs.rs`.
 
 use opsbot_commands::ports::{ActionCategory, ActionError, ApprovalDecision, ExecStatus, Execution, Time};
+use serde_json::json;
 use tokio::time::Instant;
 
 use super::runs::{SimRun, takes, uuid_like};
@@ -40,10 +41,25 @@ impl SimPipeline {
         let at = self.clock.time(due);
         let action = &mut self.stages[run.stage].actions[run.action];
         (action.status, action.last_change) = (Some(ExecStatus::Succeeded), Some(at));
+        let stage_done = self.succeeded(&run.execution, (run.stage, run.action), at);
         if run.stopping {
+            if !stage_done {
+                self.tell_stage(&run.execution, run.stage, "STOPPED", at);
+            }
             return self.end(ExecStatus::Stopped, at);
         }
         self.enter_next(run.stage, run.action, due);
+    }
+
+    /// Tells that `(stage, action)` succeeded, and its stage with it when it
+    /// was the stage's last action (returned).
+    fn succeeded(&mut self, execution: &str, (stage, action): (usize, usize), at: Time) -> bool {
+        self.tell_action(execution, (stage, action), "SUCCEEDED", at);
+        let last = action + 1 == self.stages[stage].actions.len();
+        if last {
+            self.tell_stage(execution, stage, "SUCCEEDED", at);
+        }
+        last
     }
 
     /// Starts the action after `(stage, action)` at `when`, or ends the execution: it succeeded.
@@ -74,12 +90,23 @@ impl SimPipeline {
         }
         (run.stage, run.action, run.due) = (stage, action, (!waits).then(|| when + takes(&current.category)));
         self.touch(&id, None, at);
+        if action == 0 {
+            self.tell_stage(&id, stage, "STARTED", at);
+        }
+        self.tell_action(&id, (stage, action), "STARTED", at);
     }
 
     /// Execution `id` ends `status` at `at`.
     fn end(&mut self, status: ExecStatus, at: Time) {
         if let Some(run) = self.run.take() {
+            let word = match &status {
+                ExecStatus::Succeeded => "SUCCEEDED",
+                ExecStatus::Failed => "FAILED",
+                ExecStatus::Stopped => "STOPPED",
+                _ => "SUPERSEDED",
+            };
             self.touch(&run.execution, Some(status), at);
+            self.tell_execution(&run.execution, word, at, json!({}));
         }
     }
 
@@ -92,9 +119,10 @@ impl SimPipeline {
 
     /// The current action of the run stops for good (`Abandoned`).
     fn abandon_current(&mut self, at: Time) {
-        if let Some(run) = &self.run {
+        if let Some(run) = self.run.clone() {
             let action = &mut self.stages[run.stage].actions[run.action];
             (action.status, action.last_change, action.token) = (Some(ExecStatus::Abandoned), Some(at), None);
+            self.tell_action(&run.execution, (run.stage, run.action), "ABANDONED", at);
         }
     }
 
@@ -110,6 +138,8 @@ impl SimPipeline {
         let (started, updated) = (Some(at), Some(at));
         let status = ExecStatus::InProgress;
         self.executions.push(Execution { id: id.clone(), status, started, updated, trigger, revisions });
+        let trigger = json!({"trigger-type": "StartPipelineExecution", "trigger-detail": "opsbot"});
+        self.tell_execution(&id, "STARTED", at, json!({"execution-trigger": trigger}));
         self.run = Some(SimRun { execution: id.clone(), stage: 0, action: 0, due: None, stopping: false });
         self.enter_first(now);
         id
@@ -131,7 +161,12 @@ impl SimPipeline {
         if stage_status(&sim.actions) != Some(ExecStatus::Failed) {
             return false;
         }
-        self.touch(id, Some(ExecStatus::InProgress), self.clock.time(now));
+        let at = self.clock.time(now);
+        self.touch(id, Some(ExecStatus::InProgress), at);
+        self.tell_execution(id, "RESUMED", at, json!({}));
+        if action > 0 {
+            self.tell_stage(id, stage, "RESUMED", at);
+        }
         self.run = Some(SimRun { execution: id.into(), stage, action, due: None, stopping: false });
         self.enter(stage, action, now);
         true
@@ -143,11 +178,14 @@ impl SimPipeline {
         };
         let at = self.clock.time(now);
         if abandon || run.due.is_none() {
+            let stage = run.stage;
             self.abandon_current(at);
+            self.tell_stage(id, stage, "STOPPED", at);
             self.end(ExecStatus::Stopped, at);
         } else {
             run.stopping = true;
             self.touch(id, Some(ExecStatus::Stopping), at);
+            self.tell_execution(id, "STOPPING", at, json!({}));
         }
         true
     }
@@ -162,6 +200,7 @@ impl SimPipeline {
     ) -> bool {
         let (stage, action) = at;
         let current = self.run.as_ref().is_some_and(|r| (r.stage, r.action, r.due) == (stage, action, None));
+        let execution = self.run.as_ref().map(|r| r.execution.clone()).unwrap_or_default();
         let sim = &mut self.stages[stage].actions[action];
         if !current || !sim.awaits_approval() || sim.token.as_deref() != Some(token) {
             return false;
@@ -171,11 +210,14 @@ impl SimPipeline {
         match decision {
             ApprovalDecision::Approve => {
                 sim.status = Some(ExecStatus::Succeeded);
+                self.succeeded(&execution, at, when);
                 self.enter_next(stage, action, now);
             }
             ApprovalDecision::Reject => {
                 sim.status = Some(ExecStatus::Failed);
                 sim.error = Some(ActionError { code: Some("Rejected".into()), message: summary.to_owned() });
+                self.tell_action(&execution, at, "FAILED", when);
+                self.tell_stage(&execution, stage, "FAILED", when);
                 self.end(ExecStatus::Failed, when);
             }
         }
