@@ -507,8 +507,23 @@ fn parse_file(path: &Path, text: &str) -> Result<File, SettingsError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Whether `policy` lets anyone (`U1` in `C1`, no groups) run `command`
+    /// now; also `app/reload.rs`'s question of a reloaded policy.
+    pub(crate) fn allows(policy: &Policy, command: &str) -> bool {
+        let request = opsbot_policies::Request {
+            command,
+            user: "U1",
+            groups: &[],
+            channel: "C1",
+            args: &[],
+            at: chrono::Utc::now(),
+            force: false,
+        };
+        policy.evaluate(&request).is_allowed()
+    }
 
     fn no_env(_: &str) -> Option<String> {
         None
@@ -644,17 +659,7 @@ mod tests {
     #[test]
     fn a_policies_section_is_loaded_and_judges_requests() {
         let yaml = "store:\n  path: x.db\npolicies:\n  roles:\n    devs: { everyone: true }\n  rules:\n    - allow: [scale]\n      to: devs\n";
-        let policy = load_yaml(yaml).unwrap().policy();
-        let request = opsbot_policies::Request {
-            command: "scale",
-            user: "U1",
-            groups: &[],
-            channel: "C1",
-            args: &[],
-            at: chrono::Utc::now(),
-            force: false,
-        };
-        assert!(policy.evaluate(&request).is_allowed());
+        assert!(allows(&load_yaml(yaml).unwrap().policy(), "scale"));
     }
 
     #[test]
@@ -667,20 +672,8 @@ mod tests {
     #[test]
     fn without_policies_the_built_in_one_applies() {
         let policy = Settings::load(None, no_env).unwrap().policy();
-        let ask = |command| {
-            let request = opsbot_policies::Request {
-                command,
-                user: "U1",
-                groups: &[],
-                channel: "C1",
-                args: &[],
-                at: chrono::Utc::now(),
-                force: false,
-            };
-            policy.evaluate(&request).is_allowed()
-        };
-        assert!(ask("pipelines"), "reads are open to everyone");
-        assert!(!ask("scale"), "changes are open to no one");
+        assert!(allows(&policy, "pipelines"), "reads are open to everyone");
+        assert!(!allows(&policy, "scale"), "changes are open to no one");
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! read in the account it is in. The source identity on the requests
 //! is checked by the aws-smithy-mocks tests in `bot/aws/` (moto does not keep it).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,13 +14,10 @@ use opsbot::aws::{AssumeRole, AwsAccounts};
 use opsbot::settings::{AccountSettings, AccountsSettings};
 use opsbot_commands::ClickOutcome;
 use opsbot_commands::Ops;
-use opsbot_commands::cmd::ENTRIES;
-use opsbot_commands::context::Context;
 use opsbot_commands::ports::store::ChangeId;
 use opsbot_commands::testing::{MemoryChat, change_button};
-use opsbot_commands::values::{ChannelId, SlackUserId};
-use opsbot_policies::Policy;
 
+use crate::support::change_flow::{Flow, as_user, finished, on_moto};
 use crate::support::emulators::{emulators, unique};
 
 /// Anyone may read and set parameters; in prod a lead approves.
@@ -38,7 +34,7 @@ rules:
 ";
 
 struct World {
-    ops: Ops,
+    ops: Arc<Ops>,
     /// The accounts the bot acts in, as wired.
     accounts: Arc<AwsAccounts>,
     sdk: aws_config::SdkConfig,
@@ -84,27 +80,9 @@ async fn world() -> World {
     let prod_sdk = in_account("prod").session(None).await.unwrap().0;
     let prod = aws_sdk_ssm::Client::new(&prod_sdk);
     let staging = aws_sdk_ssm::Client::new(&in_account("staging").session(None).await.unwrap().0);
-    let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
-    let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
     let aws = Arc::new(AwsAccounts::new(&sdk, accounts, Duration::from_secs(900), None, Default::default()));
-    let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk, &Default::default()))
-        .with_policy(Arc::new(policy))
-        .with_accounts(aws.clone());
-    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
-    let ops = wiring.ops(store.clone(), chat.clone(), vec![]);
+    let Flow { ops, store, chat, .. } = on_moto(&sdk, POLICY, |w| w.with_accounts(aws.clone()));
     World { ops, accounts: aws, sdk, prod_sdk, store, chat, prod, staging }
-}
-
-fn as_user(user: &str, request: &str) -> Context {
-    Context {
-        request_id: request.into(),
-        user: SlackUserId::parse(user).unwrap(),
-        user_name: None,
-        groups: vec![],
-        channel: ChannelId::parse("C0OPS").unwrap(),
-        channel_name: None,
-        now: chrono::Utc::now(),
-    }
 }
 
 async fn put(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
@@ -148,14 +126,9 @@ async fn an_approval_for_prod_is_bound_to_prod_and_the_change_runs_there() {
     let approval = w.chat.messages.lock().unwrap().last().expect("an approval request").1.clone();
     assert!(approval.text().contains("--account prod"), "the approver sees the account: {}", approval.text());
     w.ops.click(&as_user("U0LEAD", &unique("click")), &change_button(&approval, "Approve")).await;
-    for _ in 0..200 {
-        let change = w.store.change(&ChangeId(request.clone())).await.unwrap().expect("the change is stored");
-        if change.state.is_final() {
-            assert!(change.text.ends_with("--account prod"), "what was approved names prod: {}", change.text);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    finished(&*w.store, &w.chat, &request).await;
+    let change = w.store.change(&ChangeId(request)).await.unwrap().expect("the change is stored");
+    assert!(change.text.ends_with("--account prod"), "what was approved names prod: {}", change.text);
 
     assert_eq!(values(&w.prod, &name).await, ["v1", "v2"], "written in prod");
     assert_eq!(values(&w.staging, &name).await, ["v1"], "staging untouched");

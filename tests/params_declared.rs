@@ -4,21 +4,16 @@
 //! Parameter Store match, and an apply touching a prefix the policy forbids
 //! is refused whole.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
 use opsbot::declared::DeclaredSources;
 use opsbot::settings::{DeclaredEnv, DeclaredFrom};
-use opsbot_commands::cmd::ENTRIES;
-use opsbot_commands::context::Context;
-use opsbot_commands::ports::store::ChangeId;
 use opsbot_commands::testing::{MemoryChat, change_button};
-use opsbot_commands::values::{ChannelId, ParamPath, SlackUserId};
+use opsbot_commands::values::{ChannelId, ParamPath};
 use opsbot_commands::{ClickOutcome, Ops};
-use opsbot_policies::Policy;
 
+use crate::support::change_flow::{Flow, as_user, finished, on_moto};
 use crate::support::emulators::{emulators, unique};
 
 /// Developers may set parameters (not payments') and apply declared ones once a lead approves.
@@ -40,10 +35,6 @@ struct World {
 }
 
 async fn world() -> World {
-    let sdk = emulators().await.sdk_config().await;
-    let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
-    let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
-    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
     let prefix = format!("/{}/", unique("shop"));
     let file = tempfile::NamedTempFile::new().unwrap();
     let env = DeclaredEnv {
@@ -52,30 +43,10 @@ async fn world() -> World {
         from: DeclaredFrom::File(file.path().to_path_buf()),
     };
     let lookup = Arc::new(|name: &str| (name == "SHOP_DB_PASSWORD").then(|| SECRET.to_owned()));
-    let wiring = opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk, &Default::default()))
-        .with_policy(Arc::new(policy))
-        .with_declared(Arc::new(DeclaredSources::with_env(vec![env], lookup)));
-    World {
-        ops: Arc::new(wiring.ops(store.clone(), chat.clone(), vec![])),
-        gateways: wiring.aws.clone(),
-        ssm: aws_sdk_ssm::Client::new(&sdk),
-        store,
-        chat,
-        prefix,
-        file,
-    }
-}
-
-fn as_user(user: &str, request: &str) -> Context {
-    Context {
-        request_id: request.into(),
-        user: SlackUserId::parse(user).unwrap(),
-        user_name: None,
-        groups: vec![],
-        channel: ChannelId::parse("C0OPS").unwrap(),
-        channel_name: None,
-        now: chrono::Utc::now(),
-    }
+    let declared = Arc::new(DeclaredSources::with_env(vec![env], lookup));
+    let sdk = emulators().await.sdk_config().await;
+    let Flow { ops, gateways, ssm, store, chat } = on_moto(&sdk, POLICY, |w| w.with_declared(declared));
+    World { ops, ssm, store, chat, gateways, prefix, file }
 }
 
 impl World {
@@ -109,14 +80,7 @@ impl World {
         assert!(matches!(confirmed, ClickOutcome::Replace(_)), "{plan:?}");
         let approval = self.chat.messages.lock().unwrap().last().expect("an approval request").1.clone();
         self.ops.click(&as_user("U0LEAD", &unique("click")), &change_button(&approval, "Approve")).await;
-        for _ in 0..200 {
-            let change = self.store.change(&ChangeId(request.clone())).await.unwrap().expect("the change is stored");
-            if change.state.is_final() {
-                return self.chat.messages.lock().unwrap().last().unwrap().1.text();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{request} did not finish");
+        finished(&*self.store, &self.chat, &request).await
     }
 }
 

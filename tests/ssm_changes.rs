@@ -5,20 +5,14 @@
 //! ListCommandInvocations) is covered by the aws-smithy-mocks tests in
 //! `bot/aws/` and by the sandbox.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
 use opsbot_commands::ClickOutcome;
 use opsbot_commands::Ops;
-use opsbot_commands::cmd::ENTRIES;
-use opsbot_commands::context::Context;
-use opsbot_commands::ports::store::ChangeId;
 use opsbot_commands::testing::{MemoryChat, change_button};
-use opsbot_commands::values::{ChannelId, SlackUserId};
-use opsbot_policies::Policy;
 
+use crate::support::change_flow::{Flow, as_user, finished, on_moto};
 use crate::support::emulators::{emulators, unique};
 
 /// Developers may change parameters once a lead approves.
@@ -32,30 +26,8 @@ struct World {
 }
 
 async fn world() -> World {
-    let sdk = emulators().await.sdk_config().await;
-    let names: Vec<&str> = ENTRIES.iter().map(|e| e.spec.name).collect();
-    let policy = Policy::from_yaml(POLICY, Path::new("policy.yaml"), &names).expect("the test policy is valid");
-    let (store, chat) = (opsbot::store::open(None).unwrap(), Arc::new(MemoryChat::default()));
-    let wiring =
-        opsbot::app::Wiring::new(opsbot::aws::gateways(&sdk, &Default::default())).with_policy(Arc::new(policy));
-    World {
-        ops: Arc::new(wiring.ops(store.clone(), chat.clone(), vec![])),
-        ssm: aws_sdk_ssm::Client::new(&sdk),
-        store,
-        chat,
-    }
-}
-
-fn as_user(user: &str, request: &str) -> Context {
-    Context {
-        request_id: request.into(),
-        user: SlackUserId::parse(user).unwrap(),
-        user_name: None,
-        groups: vec![],
-        channel: ChannelId::parse("C0OPS").unwrap(),
-        channel_name: None,
-        now: chrono::Utc::now(),
-    }
+    let Flow { ops, ssm, store, chat, .. } = on_moto(&emulators().await.sdk_config().await, POLICY, |w| w);
+    World { ops, ssm, store, chat }
 }
 
 impl World {
@@ -73,18 +45,7 @@ impl World {
         let approve = change_button(&approval, "Approve");
         self.ops.click(&lead, &approve).await;
         self.ops.click(&lead, &approve).await; // a double click runs nothing twice
-        self.finished(&request).await
-    }
-
-    async fn finished(&self, request: &str) -> String {
-        for _ in 0..200 {
-            let change = self.store.change(&ChangeId(request.into())).await.unwrap().expect("the change is stored");
-            if change.state.is_final() {
-                return self.chat.messages.lock().unwrap().last().unwrap().1.text();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{request} did not finish");
+        finished(&*self.store, &self.chat, &request).await
     }
 
     async fn put(&self, name: &str, kind: ParameterType, value: &str, key: Option<&str>) {

@@ -201,16 +201,7 @@ mod tests {
         "policies:\n  roles: { devs: { everyone: true } }\n  rules:\n    - { allow: [scale, restart], to: devs }\n";
 
     fn allows(live: &LivePolicy, command: &str) -> bool {
-        let request = opsbot_policies::Request {
-            command,
-            user: "U1",
-            groups: &[],
-            channel: "C1",
-            args: &[],
-            at: chrono::Utc::now(),
-            force: false,
-        };
-        live.current().evaluate(&request).is_allowed()
+        crate::settings::tests::allows(&live.current(), command)
     }
 
     /// A reloader over a config file holding `yaml`, and the policy it loads into.

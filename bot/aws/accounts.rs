@@ -155,14 +155,16 @@ impl Accounts for AwsAccounts {
 #[cfg(test)]
 mod tests {
     use aws_sdk_sts::Client;
-    use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
     use aws_smithy_mocks::mock;
 
     use super::*;
+    use crate::aws::identity::tests::{base, session};
     use crate::aws::mocked_client;
     use crate::settings::AccountSettings;
 
     const PROD: &str = "arn:aws:iam::111111111111:role/opsbot";
+    /// How long STS's sessions last.
+    const HOUR: Duration = Duration::from_secs(3600);
 
     fn settings() -> AccountsSettings {
         let prod = AccountSettings {
@@ -174,25 +176,6 @@ mod tests {
         AccountsSettings { accounts: vec![prod], default: None }
     }
 
-    fn session() -> AssumeRoleOutput {
-        let expires = aws_smithy_types::DateTime::from(SystemTime::now() + Duration::from_secs(3600));
-        let credentials = aws_sdk_sts::types::Credentials::builder()
-            .access_key_id("ASIAPROD")
-            .secret_access_key("secret")
-            .session_token("token")
-            .expiration(expires)
-            .build()
-            .unwrap();
-        AssumeRoleOutput::builder().credentials(credentials).build()
-    }
-
-    fn base() -> SdkConfig {
-        SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .build()
-    }
-
     fn target(account: Option<&str>, region: Option<&str>) -> Target {
         Target { account: account.map(Into::into), region: region.map(Into::into) }
     }
@@ -201,10 +184,10 @@ mod tests {
     async fn an_accounts_reads_assume_its_role_once_as_the_bot_and_its_changes_as_each_requester() {
         let as_bot = mock!(Client::assume_role)
             .match_requests(|req| req.role_arn() == Some(PROD) && req.source_identity().is_none())
-            .then_output(session);
+            .then_output(|| session(HOUR));
         let as_dev = mock!(Client::assume_role)
             .match_requests(|req| req.role_arn() == Some(PROD) && req.source_identity() == Some("U0DEV"))
-            .then_output(session);
+            .then_output(|| session(HOUR));
         let sts: Client = mocked_client!(aws_sdk_sts, [&as_bot, &as_dev]);
         let role = AssumeRole::with_sts(&base(), sts, PROD, Duration::from_secs(900), AwsCalls::default());
         let roles = HashMap::from([("prod".to_owned(), role)]);
@@ -221,7 +204,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_in_a_configured_account_is_read_with_its_session_and_elsewhere_with_the_bots() {
-        let as_bot = mock!(Client::assume_role).match_requests(|req| req.role_arn() == Some(PROD)).then_output(session);
+        let as_bot =
+            mock!(Client::assume_role).match_requests(|req| req.role_arn() == Some(PROD)).then_output(|| session(HOUR));
         let sts: Client = mocked_client!(aws_sdk_sts, [&as_bot]);
         let role = AssumeRole::with_sts(&base(), sts, PROD, Duration::from_secs(900), AwsCalls::default());
         let roles = HashMap::from([("prod".to_owned(), role)]);

@@ -126,7 +126,7 @@ impl Identity for AssumeRole {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use aws_sdk_sts::Client;
     use aws_sdk_sts::config::ProvideCredentials;
     use aws_sdk_sts::operation::assume_role::{AssumeRoleError, AssumeRoleOutput};
@@ -142,7 +142,9 @@ mod tests {
         SlackUserId::parse("U0DEV").unwrap()
     }
 
-    fn session(expires_in: Duration) -> AssumeRoleOutput {
+    /// What STS answers: a session that expires in `expires_in` (also
+    /// `accounts.rs`'s roles' sessions).
+    pub(crate) fn session(expires_in: Duration) -> AssumeRoleOutput {
         let expires = aws_smithy_types::DateTime::from(SystemTime::now() + expires_in);
         let credentials = aws_sdk_sts::types::Credentials::builder()
             .access_key_id("ASIADEV")
@@ -154,7 +156,8 @@ mod tests {
         AssumeRoleOutput::builder().credentials(credentials).build()
     }
 
-    fn base() -> SdkConfig {
+    /// The bot's own configuration, without credentials (STS is mocked).
+    pub(crate) fn base() -> SdkConfig {
         SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))

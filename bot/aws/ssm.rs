@@ -1,6 +1,8 @@
 //! [`Params`] with SSM Parameter Store: `GetParameter`,
 //! `GetParametersByPath` (recursive, paginated), `GetParameterHistory`
 //! (paginated) and, for `params diff`, `DescribeParameters` (descriptions).
+//! [`described`] is the one `DescribeParameters` call, which the writes of
+//! `ssm_changes.rs` also read a parameter's settings with.
 //!
 //! SecureString values are requested decrypted by one method only,
 //! [`Params::fingerprints`] (`params diff`, `params apply`), which hashes each
@@ -12,7 +14,9 @@
 
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
-use aws_sdk_ssm::types::{Parameter as SdkParameter, ParameterHistory, ParameterStringFilter, ParameterType};
+use aws_sdk_ssm::types::{
+    Parameter as SdkParameter, ParameterHistory, ParameterMetadata, ParameterStringFilter, ParameterType,
+};
 use opsbot_commands::error::{GatewayError, GatewayResult};
 use opsbot_commands::ports::{Fingerprint, LiveParam, ParamKind, ParamValue, ParamVersion, Parameter, Params};
 use opsbot_commands::values::{ParamName, ParamPath};
@@ -84,24 +88,10 @@ impl Params for AwsParams {
             .try_collect()
             .await
             .or_gateway(&what)?;
-        let filter = ParameterStringFilter::builder()
-            .key("Path")
-            .option("Recursive")
-            .values(path.as_str().trim_end_matches('/'))
-            .build()
-            .map_err(|e| GatewayError::other("describe parameters filter", e))?;
-        // With filters, DescribeParameters may answer empty pages with a NextToken: follow them all.
-        let described = self
-            .client
-            .describe_parameters()
-            .parameter_filters(filter)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .or_gateway(&what)?;
+        let described = described(&self.client, ("Path", "Recursive", path.as_str().trim_end_matches('/')), &what);
+        let described = described.await?;
         let description = |name: &str| {
-            let found = described.iter().flat_map(|p| p.parameters()).find(|d| d.name() == Some(name));
+            let found = described.iter().find(|d| d.name() == Some(name));
             found.and_then(|d| d.description()).map(str::to_owned)
         };
         let mut live: Vec<LiveParam> = values
@@ -122,6 +112,27 @@ impl Params for AwsParams {
         live.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(live)
     }
+}
+
+/// The metadata (never a value) of every parameter whose `key` matches
+/// `value` by `option`, e.g. `("Name", "Equals", "/shop/x")`, for a call about `what`.
+pub(super) async fn described(
+    client: &Client,
+    (key, option, value): (&str, &str, &str),
+    what: &str,
+) -> GatewayResult<Vec<ParameterMetadata>> {
+    let filter = ParameterStringFilter::builder().key(key).option(option).values(value).build();
+    let filter = filter.map_err(|e| GatewayError::other("describe parameters filter", e))?;
+    // With filters, DescribeParameters may answer empty pages with a NextToken: follow them all.
+    let pages: Vec<_> = client
+        .describe_parameters()
+        .parameter_filters(filter)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .or_gateway(what)?;
+    Ok(pages.into_iter().flat_map(|p| p.parameters.unwrap_or_default()).collect())
 }
 
 fn kind(raw: Option<&ParameterType>) -> ParamKind {

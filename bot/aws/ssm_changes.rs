@@ -17,7 +17,7 @@
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::operation::RequestId;
-use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use opsbot_commands::error::{GatewayError, GatewayResult};
 use opsbot_commands::ports::{NewValue, ParamChanges, ParamKind, ParamSettings, ParamWrite, Receipt};
 use opsbot_commands::values::{ParamName, SlackUserId};
@@ -25,6 +25,7 @@ use opsbot_commands::values::{ParamName, SlackUserId};
 use aws_sdk_ssm::error::DisplayErrorContext;
 
 use super::errors::{OrGateway, gateway_error};
+use super::ssm::described;
 
 pub struct AwsParamChanges {
     client: Client,
@@ -68,19 +69,8 @@ impl AwsParamChanges {
 impl ParamChanges for AwsParamChanges {
     async fn settings(&self, name: &ParamName) -> GatewayResult<ParamSettings> {
         let what = format!("parameter `{name}`");
-        let filter = ParameterStringFilter::builder().key("Name").option("Equals").values(name.as_str()).build();
-        let filter = filter.map_err(|e| GatewayError::other("describe parameter filter", e))?;
-        // With filters, DescribeParameters may answer empty pages with a NextToken: follow them all.
-        let pages: Vec<_> = self
-            .client
-            .describe_parameters()
-            .parameter_filters(filter)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .or_gateway(&what)?;
-        let found = pages.iter().flat_map(|p| p.parameters()).find(|p| p.name() == Some(name.as_str()));
+        let described = described(&self.client, ("Name", "Equals", name.as_str()), &what).await?;
+        let found = described.iter().find(|p| p.name() == Some(name.as_str()));
         let found = found.ok_or_else(|| GatewayError::not_found(what))?;
         Ok(ParamSettings {
             kind: ParamKind::from_aws(found.r#type().map_or("String", |t| t.as_str())),

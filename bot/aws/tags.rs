@@ -9,7 +9,11 @@
 //!   ([`AwsAccounts::reading`]).
 //! - A client is made per read: reads are rare (the cache keeps each
 //!   resource's tags for ten minutes), and each is counted like every call.
-//! - One file per API below (`tags/`), each naming only its SDK crate.
+//! - One file per API below (`tags/`), each naming only its SDK crate: the
+//!   iam-policy test tells `ListTagsForResource` of one service from
+//!   another's by the crate a file names, so this file and `tags/pages.rs`
+//!   name none. What the three share (every page, tags into a map, error
+//!   mapping) is in `pages.rs`, apart from this file, which imports the three.
 //! - Other resources (parameters, documents) are not routed by tags: asking
 //!   for theirs is `NotFound`, which the cache treats as "no tags".
 
@@ -26,6 +30,7 @@ use crate::notify::tags::{ReadTags, Tags};
 mod cloudwatch;
 mod codepipeline;
 mod ecs;
+mod pages;
 
 /// Tags read from ECS, CloudWatch and CodePipeline.
 pub struct AwsTags {

@@ -8,6 +8,7 @@ pub mod aws_setup;
 pub mod binary;
 pub mod bot;
 pub mod buttons;
+pub mod change_flow;
 pub mod emulator_fixtures;
 pub mod emulators;
 pub mod fake_slack;

@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 use opsbot_commands::error::GatewayResult;
 
-use crate::aws::errors::OrGateway;
+use super::pages::{every_page, pair};
 use crate::aws::gateways::client as make;
 use crate::metrics::aws::AwsCalls;
 use crate::notify::tags::Tags;
@@ -12,19 +12,13 @@ pub(super) fn client(config: &SdkConfig, calls: &AwsCalls) -> aws_sdk_cloudwatch
     make!(aws_sdk_cloudwatch, config, calls)
 }
 
-/// `arn`'s tags.
+/// `arn`'s tags (one page: the API has no others).
 pub(super) async fn tags(cloudwatch: &aws_sdk_cloudwatch::Client, arn: &str) -> GatewayResult<Tags> {
-    let out = cloudwatch
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .or_gateway(&format!("the tags of `{arn}`"))?;
-    Ok(out
-        .tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
-        .collect())
+    every_page(arn, |_| async move {
+        let out = cloudwatch.list_tags_for_resource().resource_arn(arn).send().await;
+        out.map(|out| (out.tags().iter().filter_map(|t| pair(t.key(), t.value())).collect(), None))
+    })
+    .await
 }
 
 #[cfg(test)]

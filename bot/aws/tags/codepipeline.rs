@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 use opsbot_commands::error::GatewayResult;
 
-use crate::aws::errors::OrGateway;
+use super::pages::{every_page, pair};
 use crate::aws::gateways::client as make;
 use crate::metrics::aws::AwsCalls;
 use crate::notify::tags::Tags;
@@ -14,16 +14,14 @@ pub(super) fn client(config: &SdkConfig, calls: &AwsCalls) -> aws_sdk_codepipeli
 
 /// `arn`'s tags, from every page.
 pub(super) async fn tags(pipelines: &aws_sdk_codepipeline::Client, arn: &str) -> GatewayResult<Tags> {
-    let (mut tags, mut next) = (Tags::new(), None);
-    loop {
-        let page = pipelines.list_tags_for_resource().resource_arn(arn).set_next_token(next).send();
-        let page = page.await.or_gateway(&format!("the tags of `{arn}`"))?;
-        tags.extend(page.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())));
-        next = page.next_token().map(str::to_owned);
-        if next.is_none() {
-            return Ok(tags);
-        }
-    }
+    every_page(arn, |next| async move {
+        let page = pipelines.list_tags_for_resource().resource_arn(arn).set_next_token(next).send().await;
+        page.map(|page| {
+            let tags = page.tags().iter().filter_map(|t| pair(Some(t.key()), Some(t.value()))).collect();
+            (tags, page.next_token().map(str::to_owned))
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

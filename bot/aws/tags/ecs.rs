@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 use opsbot_commands::error::GatewayResult;
 
-use crate::aws::errors::OrGateway;
+use super::pages::{every_page, pair};
 use crate::aws::gateways::client as make;
 use crate::metrics::aws::AwsCalls;
 use crate::notify::tags::Tags;
@@ -12,15 +12,13 @@ pub(super) fn client(config: &SdkConfig, calls: &AwsCalls) -> aws_sdk_ecs::Clien
     make!(aws_sdk_ecs, config, calls)
 }
 
-/// `arn`'s tags; a tag without a value reads as an empty one.
+/// `arn`'s tags (one page: the API has no others); a tag without a value reads as an empty one.
 pub(super) async fn tags(ecs: &aws_sdk_ecs::Client, arn: &str) -> GatewayResult<Tags> {
-    let out =
-        ecs.list_tags_for_resource().resource_arn(arn).send().await.or_gateway(&format!("the tags of `{arn}`"))?;
-    Ok(out
-        .tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
-        .collect())
+    every_page(arn, |_| async move {
+        let out = ecs.list_tags_for_resource().resource_arn(arn).send().await;
+        out.map(|out| (out.tags().iter().filter_map(|t| pair(t.key(), t.value())).collect(), None))
+    })
+    .await
 }
 
 #[cfg(test)]
