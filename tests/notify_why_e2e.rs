@@ -20,8 +20,8 @@ use aws_sdk_codebuild::types::{
 use chrono::Utc;
 use opsbot::app::{Transport, Wiring};
 use opsbot::metrics::aws::AwsCalls;
-use opsbot::notify::stopped_tasks::{StoppedContainer, StoppedTask, StoppedTasks};
 use opsbot::sandbox::Sandbox;
+use opsbot_commands::ports::{StoppedContainer, StoppedTask, StoppedTasks};
 use opsbot_commands::values::ChannelId;
 use serde_json::{Value, json};
 

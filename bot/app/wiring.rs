@@ -12,7 +12,7 @@ use opsbot_commands::change::lifecycle::replica_id;
 use opsbot_commands::hooks::ParamHook;
 use opsbot_commands::ports::DeclaredParams;
 use opsbot_commands::ports::chat::Chat;
-use opsbot_commands::ports::{Accounts, Clock, Gateways, system_clock};
+use opsbot_commands::ports::{Accounts, Clock, Gateways, StoppedTasks, system_clock};
 use opsbot_commands::{LivePolicy, Ops, default_policy};
 
 use crate::aws::{AwsAccounts, AwsTags, client};
@@ -20,7 +20,6 @@ use crate::declared::DeclaredSources;
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
 use crate::notify::build_log::BuildLogs;
-use crate::notify::stopped_tasks::StoppedTasks;
 use crate::notify::tags::ReadTags;
 use crate::notify::why_reads::AccountReads;
 use crate::settings::{SHORTEST_SESSION, Settings};
@@ -98,7 +97,8 @@ impl Wiring {
         let calls = AwsCalls(metrics.clone());
         let mut wiring = Wiring { metrics, ..Wiring::new(crate::aws::gateways(sdk, &calls)) }.with_settings(settings);
         wiring.builds = Some(crate::aws::build_logs(sdk, &calls));
-        wiring.stopped_tasks = Some(crate::aws::stopped_tasks(sdk, &calls));
+        // The commands' own reader: one ECS client less to keep in memory.
+        wiring.stopped_tasks = Some(wiring.aws.stopped_tasks.clone());
         if !settings.notifications.sqs_queues.is_empty() {
             wiring.sqs = Some(client!(aws_sdk_sqs, sdk, calls));
         }

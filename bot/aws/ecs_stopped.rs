@@ -10,7 +10,7 @@ use aws_sdk_ecs::types::DesiredStatus;
 use opsbot_commands::error::GatewayResult;
 
 use super::errors::OrGateway;
-use crate::notify::stopped_tasks::{StoppedContainer, StoppedTask, StoppedTasks};
+use opsbot_commands::ports::{StoppedContainer, StoppedTask, StoppedTasks};
 
 pub struct AwsStoppedTasks {
     client: Client,

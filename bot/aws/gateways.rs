@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use opsbot_commands::ports::Gateways;
+use opsbot_commands::ports::{Gateways, StoppedTasks};
 
 use super::automation::AwsAutomations;
 use super::cloudwatch::AwsAlarms;
@@ -21,7 +21,6 @@ use super::ssm_changes::AwsParamChanges;
 use super::ssm_documents::AwsDocuments;
 use crate::metrics::aws::AwsCalls;
 use crate::notify::build_log::BuildLogs;
-use crate::notify::stopped_tasks::StoppedTasks;
 use crate::notify::why_reads::WhyReads;
 
 /// The SDK crate `$sdk`'s client for `$config`, its calls counted by `$calls` (an [`AwsCalls`]).
@@ -32,15 +31,17 @@ macro_rules! client {
 }
 pub(crate) use client;
 
-/// Every port the read commands use, each backed by its own SDK client,
-/// every call counted by `calls`.
+/// Every port the commands use, each backed by its own SDK client (the
+/// ECS ones share one), every call counted by `calls`.
 pub fn gateways(sdk: &SdkConfig, calls: &AwsCalls) -> Gateways {
-    let ecs = Arc::new(AwsServices::new(client!(aws_sdk_ecs, sdk, calls)));
+    let ecs_client = client!(aws_sdk_ecs, sdk, calls);
+    let ecs = Arc::new(AwsServices::new(ecs_client.clone()));
     Gateways {
         pipelines: Arc::new(AwsPipelines::new(client!(aws_sdk_codepipeline, sdk, calls))),
         pipeline_changes: Arc::new(AwsPipelines::new(client!(aws_sdk_codepipeline, sdk, calls))),
         services: ecs.clone(),
         service_changes: ecs,
+        stopped_tasks: Arc::new(AwsStoppedTasks::new(ecs_client)),
         alarms: Arc::new(AwsAlarms::new(client!(aws_sdk_cloudwatch, sdk, calls))),
         params: Arc::new(AwsParams::new(client!(aws_sdk_ssm, sdk, calls))),
         param_changes: Arc::new(AwsParamChanges::new(client!(aws_sdk_ssm, sdk, calls))),

@@ -15,7 +15,8 @@
 //!   they run, for preflight): the change ports of SSM, likewise.
 //! - `codebuild.rs`: [`AwsBuildLogs`], a failed build's record and log lines
 //!   (CodeBuild and CloudWatch Logs) for the notifier; `ecs_stopped.rs`:
-//!   [`AwsStoppedTasks`], why a failed ECS deployment's tasks stopped.
+//!   [`AwsStoppedTasks`], why a failed ECS deployment's tasks stopped (for
+//!   the notifier and for the rollouts `deploy`, `restart` and `rollback` follow).
 //! - `identity.rs`: [`AssumeRole`], changes run as a role assumed for their
 //!   requester (`aws.assume_role`).
 //! - `accounts.rs`: [`AwsAccounts`], gateways in the accounts of

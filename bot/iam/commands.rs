@@ -137,6 +137,8 @@ const PIPELINE_STATE: (&str, &[&str]) = (
 );
 const SERVICE_DETAIL: (&str, &[&str]) = ("ReadEcsServices", &["ecs:DescribeServices", "ecs:DescribeTaskDefinition"]);
 const ALARMS: (&str, &[&str]) = ("ReadAlarms", &["cloudwatch:DescribeAlarms"]);
+/// Why a followed rollout that failed stopped its tasks (`bot/aws/ecs_stopped.rs`).
+const STOPPED_TASKS: (&str, &[&str]) = ("ReadEcsServices", &["ecs:DescribeTasks", "ecs:ListTasks"]);
 /// What `params diff` compares: values (SecureStrings decrypted) and descriptions under a prefix.
 const LIVE_PARAMS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParametersByPath"]);
 const PARAM_SETTINGS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParameter"]);
@@ -151,9 +153,14 @@ const fn pipeline_change(action: &'static [&'static str]) -> Needs {
 }
 
 /// An ECS rollout (`restart`, `rollback`, `deploy`): refused while an alarm
-/// on the service fires, then `UpdateService`.
-const ROLLOUT: Needs =
-    Needs { reads: &[SERVICE_DETAIL, ALARMS], change: &["ecs:UpdateService"], narrow: Narrow::EcsService, ..READ };
+/// on the service fires, then `UpdateService`, followed to its end — a
+/// failed one with why its tasks stopped.
+const ROLLOUT: Needs = Needs {
+    reads: &[SERVICE_DETAIL, ALARMS, STOPPED_TASKS],
+    change: &["ecs:UpdateService"],
+    narrow: Narrow::EcsService,
+    ..READ
+};
 
 /// What the command named `name` needs; `None` for a command this table
 /// does not know yet (a test fails on it).
@@ -199,7 +206,12 @@ pub fn needs(name: &str) -> Option<Needs> {
         }
         "restart" | "rollback" => ROLLOUT,
         "deploy" => Needs {
-            reads: &[SERVICE_DETAIL, ALARMS, ("RegisterTaskDefinitions", &["ecs:RegisterTaskDefinition"])],
+            reads: &[
+                SERVICE_DETAIL,
+                ALARMS,
+                STOPPED_TASKS,
+                ("RegisterTaskDefinitions", &["ecs:RegisterTaskDefinition"]),
+            ],
             task_definitions: true,
             ..ROLLOUT
         },

@@ -104,6 +104,17 @@ fn declared_parameters_get_permissions_only_when_configured_and_the_diff_may_dec
 }
 
 #[test]
+fn a_followed_rollout_may_read_why_its_tasks_stopped_without_notifications_and_as_the_changes_role() {
+    let yaml = format!(
+        "aws:\n  assume_role: {{ role_arn: \"arn:aws:iam::123456789012:role/opsbot-changes\" }}\n{DEVS}    - allow: [restart]\n      to: devs\n"
+    );
+    assert!(task(&yaml).statement("ReadWhyItFailed").is_none(), "no notifications configured");
+    let changes = policy(&yaml, Principal::Changes).unwrap();
+    let reads = &changes.statement("ReadEcsServices").expect("the rollout's reads").actions;
+    assert!(reads.contains("ecs:ListTasks") && reads.contains("ecs:DescribeTasks"), "{reads:?}");
+}
+
+#[test]
 fn with_a_role_to_assume_changes_go_to_that_role_and_the_bot_may_only_assume_it() {
     let yaml = format!(
         "aws:\n  assume_role: {{ role_arn: \"arn:aws:iam::123456789012:role/opsbot-changes\" }}\n{DEVS}    - allow: [deploy, param rollback]\n      to: devs\n"

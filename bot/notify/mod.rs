@@ -13,8 +13,9 @@
 //!   pipeline run), one-message summaries, and routing.
 //! - [`build_log`]: why a failed build failed (the end of its log, redacted),
 //!   read through its port when a CodeBuild action fails.
-//! - [`stopped_tasks`]: why a failed ECS deployment's tasks stopped, read
-//!   through its port when the deployment fails.
+//! - Why a failed ECS deployment's tasks stopped is read through the
+//!   commands' `StoppedTasks` port and worded by
+//!   `opsbot_commands::cmd::stopped_tasks`, which the deploy commands share.
 //! - [`why_reads`]: which account's readers those reads go through — the
 //!   account the notification came from.
 //! - [`notifier`]: one notification → the records it changes and the Slack
@@ -32,7 +33,6 @@ pub mod intake;
 pub mod lifecycle;
 pub mod notifier;
 pub mod service;
-pub mod stopped_tasks;
 pub mod tags;
 pub mod why_reads;
 pub mod wiring;

@@ -21,12 +21,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use opsbot_commands::LivePolicy;
 use opsbot_commands::click::Press;
-use opsbot_commands::cmd::automation_status;
+use opsbot_commands::cmd::{automation_status, stopped_tasks};
 use opsbot_commands::error::GatewayError;
 use opsbot_commands::mrkdwn;
 use opsbot_commands::mrkdwn::Mrkdwn;
 use opsbot_commands::ports::store::StoreError;
-use opsbot_commands::ports::{AutomationRun, Automations, Pipelines, RunStatus};
+use opsbot_commands::ports::{AutomationRun, Automations, Pipelines, RunStatus, StoppedTasks};
 use opsbot_commands::reply::{Block, Reply};
 use opsbot_commands::target::ACCOUNT;
 use opsbot_commands::text::one_line;
@@ -45,7 +45,6 @@ use super::lifecycle::approval::{self, ApprovalRecord, Waiting};
 use super::lifecycle::pipeline::{self as run, RunRecord, What};
 use super::lifecycle::route::{About, Target, target};
 use super::lifecycle::summary::summary;
-use super::stopped_tasks::{self, StoppedTasks};
 use super::tags::{TagCache, Tags};
 use super::why_reads::{AccountReads, WhyReads};
 use crate::settings::NotificationSettings;
@@ -344,7 +343,7 @@ impl Notifier {
             Err(err) => Err(err),
         };
         Some(match read {
-            Ok(stopped) => stopped_tasks::explain(region.unwrap_or("us-east-1"), cluster, service, &stopped),
+            Ok(stopped) => stopped_tasks::explain(Some(region.unwrap_or("us-east-1")), cluster, service, &stopped),
             Err(err) => {
                 warn!(service = %d.name, deployment = %d.deployment_id, error = %err, "cannot read the stopped tasks");
                 stopped_tasks::unreadable(cluster, service, &err)

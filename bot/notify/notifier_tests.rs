@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use chrono::{Duration, TimeZone};
 use opsbot_commands::GatewayResult;
 use opsbot_commands::ports::{
-    ActionCategory, ActionState, ExecStatus, Execution, PipelineState, PipelineSummary, StageState,
+    ActionCategory, ActionState, ExecStatus, Execution, PipelineState, PipelineSummary, StageState, StoppedContainer,
+    StoppedTask, StoppedTasks,
 };
 use serde_json::json;
 
@@ -609,15 +610,10 @@ struct Stopped;
 
 #[async_trait]
 impl StoppedTasks for Stopped {
-    async fn stopped_tasks(
-        &self,
-        cluster: &str,
-        service: &str,
-        deployment: &str,
-    ) -> GatewayResult<Vec<stopped_tasks::StoppedTask>> {
+    async fn stopped_tasks(&self, cluster: &str, service: &str, deployment: &str) -> GatewayResult<Vec<StoppedTask>> {
         assert_eq!((cluster, service, deployment), ("prod", "web", "ecs-svc/9876"));
-        let container = stopped_tasks::StoppedContainer { name: "web".into(), exit_code: Some(137), reason: None };
-        let task = stopped_tasks::StoppedTask {
+        let container = StoppedContainer { name: "web".into(), exit_code: Some(137), reason: None };
+        let task = StoppedTask {
             stopped_reason: Some("Essential container in task exited".into()),
             containers: vec![container],
         };

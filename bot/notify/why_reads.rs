@@ -19,10 +19,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use opsbot_commands::error::GatewayResult;
-use opsbot_commands::ports::Automations;
+use opsbot_commands::ports::{Automations, StoppedTasks};
 
 use super::build_log::BuildLogs;
-use super::stopped_tasks::StoppedTasks;
 
 /// The readers of why something failed, in one account and region.
 #[derive(Clone)]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsbot_commands::ports::Pipelines;
+use opsbot_commands::ports::{Pipelines, StoppedTasks};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -17,7 +17,6 @@ use super::intake::sns::fetch::{HttpsCertSource, SnsHttp};
 use super::intake::sns::{SnsError, verify::SnsVerifier};
 use super::notifier::Notifier;
 use super::service::Notifications;
-use super::stopped_tasks::StoppedTasks;
 use super::tags::{ReadTags, TagCache};
 use super::why_reads::AccountReads;
 use crate::metrics::Metrics;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opsbot_commands::ports::{
-    Container, RolloutState, ServiceChanges, ServiceDetail, ServiceUpdate, Services, TaskDefinitionRef,
+    Container, RolloutState, ServiceChanges, ServiceDetail, ServiceUpdate, Services, StoppedTasks, TaskDefinitionRef,
 };
 use opsbot_commands::values::ServiceRef;
 
@@ -80,6 +80,18 @@ async fn a_broken_image_fails_the_rollout_while_the_old_tasks_keep_serving() {
     assert_eq!((web.deployments[1].status.as_str(), web.deployments[1].running), ("ACTIVE", 6));
     let later = after(&sandbox, 600, "prod/web").await;
     assert_eq!(later.deployments, web.deployments, "a failed rollout stays as it is");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_broken_image_s_failed_tasks_stopped_because_it_could_not_be_pulled() {
+    let (sandbox, id) = deploy_web("5.4.0-broken").await;
+    after(&sandbox, 15, "prod/web").await;
+    let tasks = sandbox.stopped_tasks("prod", "web", &id).await.unwrap();
+    assert_eq!(tasks.len(), 3, "one per failed task: {tasks:?}");
+    let web = &tasks[0].containers[0];
+    assert_eq!((web.name.as_str(), web.exit_code), ("web", None));
+    assert!(web.reason.as_deref().is_some_and(|r| r.contains("storefront-web:5.4.0-broken")), "{web:?}");
+    assert!(sandbox.stopped_tasks("prod", "web", "ecs-svc/other").await.unwrap().is_empty());
 }
 
 #[tokio::test(start_paused = true)]

@@ -65,7 +65,7 @@ impl Sandbox {
         Self::new(seed::demo(now))
     }
 
-    /// The four ports backed by this sandbox.
+    /// Every port backed by this sandbox.
     pub fn gateways(self: Arc<Self>) -> Gateways {
         Gateways {
             pipelines: self.clone(),
@@ -79,6 +79,7 @@ impl Sandbox {
             param_hooks: Default::default(),
             declared: std::sync::Arc::new(opsbot_commands::ports::NoDeclared),
             pipeline_changes: self.clone(),
+            stopped_tasks: self.clone(),
             service_changes: self,
         }
     }

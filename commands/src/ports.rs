@@ -359,6 +359,29 @@ pub struct ServiceEvent {
     pub message: String,
 }
 
+/// Reads the tasks a deployment stopped: why a failed rollout failed
+/// (`cmd::stopped_tasks` words it). ECS keeps stopped tasks for about an
+/// hour, so an empty list is a normal answer for an old deployment.
+#[async_trait]
+pub trait StoppedTasks: Send + Sync {
+    /// The stopped tasks of `service` in `cluster` that deployment `deployment` started.
+    async fn stopped_tasks(&self, cluster: &str, service: &str, deployment: &str) -> GatewayResult<Vec<StoppedTask>>;
+}
+
+/// A stopped task as far as its failure goes: never its environment or overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoppedTask {
+    pub stopped_reason: Option<String>,
+    pub containers: Vec<StoppedContainer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoppedContainer {
+    pub name: String,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
 // ----------------------------------------------------------------- CloudWatch
 
 #[async_trait]
@@ -1026,6 +1049,8 @@ pub struct Gateways {
     pub alarms: std::sync::Arc<dyn Alarms>,
     pub params: std::sync::Arc<dyn Params>,
     pub service_changes: std::sync::Arc<dyn ServiceChanges>,
+    /// Why a failed rollout's tasks stopped (`deploy`, `restart`, `rollback`).
+    pub stopped_tasks: std::sync::Arc<dyn StoppedTasks>,
     pub pipeline_changes: std::sync::Arc<dyn PipelineChanges>,
     pub param_changes: std::sync::Arc<dyn ParamChanges>,
     pub automations: std::sync::Arc<dyn Automations>,

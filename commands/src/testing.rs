@@ -195,6 +195,13 @@ pub struct FakeAws {
     /// What `describe` answers from now on, whatever happened (set mid-test
     /// to change the world between two steps of a flow).
     pub now_described: Mutex<BTreeMap<String, ServiceDetail>>,
+    /// The stopped tasks of each deployment, by deployment id (none: an
+    /// empty list); see [`FakeAws::with_stopped_tasks`].
+    pub stopped: BTreeMap<String, Vec<StoppedTask>>,
+    /// When set, reading stopped tasks fails with this (rebuilt per call).
+    pub stopped_fail_with: Option<fn() -> GatewayError>,
+    /// Every stopped-tasks read: `(cluster, service, deployment)`, in order.
+    pub stopped_asked: Mutex<Vec<(String, String, String)>>,
 }
 
 impl FakeAws {
@@ -374,6 +381,7 @@ impl FakeAws {
             param_hooks: Default::default(),
             declared: std::sync::Arc::new(crate::ports::NoDeclared),
             pipeline_changes: aws.clone(),
+            stopped_tasks: aws.clone(),
             service_changes: aws,
         }
     }

@@ -1,12 +1,14 @@
-//! The `Services` and `ServiceChanges` ports of the sandbox over its
-//! [`SimService`]s, each progressed to now on every read and write. Apart from
+//! The `Services`, `ServiceChanges` and `StoppedTasks` ports of the sandbox
+//! over its [`SimService`]s, each progressed to now on every read and write.
+//! A deployment of a `broken` image stopped one task per failed task, each
+//! unable to pull that image (as `CannotPullContainerError`). Apart from
 //! the data (`ecs.rs`), which the account names, so that the data never
 //! imports the [`Sandbox`] that holds it.
 
 use async_trait::async_trait;
 use opsbot_commands::ports::{
     Container, Receipt, ServiceChanges, ServiceDetail, ServiceSummary, ServiceUpdate, ServiceUpdated, Services,
-    TaskDefinition, TaskDefinitionRef,
+    StoppedContainer, StoppedTask, StoppedTasks, TaskDefinition, TaskDefinitionRef,
 };
 use opsbot_commands::values::{ClusterName, ServiceRef};
 use opsbot_commands::{GatewayError, GatewayResult};
@@ -132,6 +134,31 @@ impl ServiceChanges for Sandbox {
             let now = sim.clock.now();
             let deployment = sim.deploy(td, fails, now);
             Ok(ServiceUpdated { receipt, deployment: Some(deployment) })
+        })
+    }
+}
+
+#[async_trait]
+impl StoppedTasks for Sandbox {
+    async fn stopped_tasks(&self, cluster: &str, service: &str, deployment: &str) -> GatewayResult<Vec<StoppedTask>> {
+        let what = || GatewayError::not_found(format!("service `{cluster}/{service}`"));
+        let service = ServiceRef::parse(&format!("{cluster}/{service}")).map_err(|_| what())?;
+        self.read(|account| {
+            let cluster = account.clusters.get(&service.cluster).ok_or_else(|| missing_cluster(&service.cluster))?;
+            let sim = cluster.services.get(&service.service).ok_or_else(what)?.progressed(&service.service);
+            let Some(started) = sim.deployments.iter().find(|d| d.id == deployment) else { return Ok(Vec::new()) };
+            let td = started.task_definition.as_ref().map(ToString::to_string).unwrap_or_default();
+            let containers = account.task_definitions.get(&td).map(Vec::as_slice).unwrap_or_default();
+            let unpulled = containers.iter().filter(|c| c.image.contains("broken")).map(|c| StoppedContainer {
+                name: c.name.clone(),
+                exit_code: None,
+                reason: Some(format!("CannotPullContainerError: failed to resolve ref {}: not found", c.image)),
+            });
+            let task = StoppedTask {
+                stopped_reason: Some("CannotPullContainerError: pull image manifest has been retried 5 time(s)".into()),
+                containers: unpulled.collect(),
+            };
+            Ok(vec![task; usize::try_from(started.failed_tasks).unwrap_or(0)])
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::change::Verdict;
-use crate::ports::{AlarmState, RolloutState};
+use crate::ports::{AlarmState, RolloutState, StoppedContainer, StoppedTask};
 use crate::testing::flow::run_change;
 use crate::testing::{FakeAws, alarm_on, ctx, rolling_out, service};
 
@@ -166,22 +166,62 @@ async fn the_rollout_is_followed_until_ecs_reports_it_completed() {
     assert!(ran.last.contains("`api:2` rolled out: 4/4 running — done."), "{}", ran.last);
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_failed_rollout_is_reported_with_ecs_reason() {
+/// `prod/api` whose deployment to `api:2` (`ecs-svc/new-2`) fails once
+/// updated: the circuit breaker stopped 3 tasks.
+fn failing() -> FakeAws {
     let mut failed = rolling_out("prod/api", 2, 0, RolloutState::Failed);
     failed.deployments[0].rollout_reason = Some("ECS deployment circuit breaker: tasks failed to start.".into());
     failed.deployments[0].failed_tasks = 3;
-    let aws = FakeAws::default().with_service(service("prod/api", 4, 4)).after_update("prod/api", vec![failed]);
-    let ran = run_change(aws, "deploy prod/api 1.42.0").await;
+    FakeAws::default().with_service(service("prod/api", 4, 4)).after_update("prod/api", vec![failed])
+}
+
+fn stopped(reason: &str, container: &str, exit_code: Option<i32>, why: Option<&str>) -> StoppedTask {
+    let container = StoppedContainer { name: container.into(), exit_code, reason: why.map(str::to_owned) };
+    StoppedTask { stopped_reason: Some(reason.into()), containers: vec![container] }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_rollout_is_reported_with_ecs_reason_and_why_its_tasks_stopped() {
+    let exited = stopped("Essential container in task exited", "api", Some(1), None);
+    let pull = stopped("CannotPullContainerError", "api", None, Some("pull access denied for api:1.42.0"));
+    let tasks = vec![exited.clone(), pull, exited];
+    let ran = run_change(failing().with_stopped_tasks("ecs-svc/new-2", tasks), "deploy prod/api 1.42.0").await;
     assert!(ran.last.contains(":x:"), "{}", ran.last);
     assert!(
         ran.last.contains(
             "the rollout of `api:2` failed: ECS deployment circuit breaker: tasks failed to start. \
-             (0/4 running, 1 pending, 3 failed tasks)"
+             (0/4 running, 1 pending, 3 failed tasks).\n\
+             :mag: Why *prod/api* stopped its tasks:\n\
+             • 2 tasks: Essential container in task exited (api: exit 1)\n\
+             • 1 task: CannotPullContainerError (api: pull access denied for api:1.42.0)"
         ),
         "{}",
         ran.last
     );
+    let asked = ran.aws.stopped_asked.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        [("prod".to_owned(), "api".to_owned(), "ecs-svc/new-2".to_owned())],
+        "read once, for its deployment"
+    );
+    assert_eq!(ran.events.last(), Some(&crate::ports::store::AuditEvent::Failed));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_rollout_whose_stopped_tasks_cannot_be_read_is_still_reported_failed_with_a_note() {
+    let denied = || GatewayError::AccessDenied { message: "not authorized to perform: ecs:ListTasks".into() };
+    let ran = run_change(FakeAws { stopped_fail_with: Some(denied), ..failing() }, "deploy prod/api 1.42.0").await;
+    assert!(ran.last.contains(":x:"), "{}", ran.last);
+    assert!(ran.last.contains("the rollout of `api:2` failed: ECS deployment circuit breaker"), "{}", ran.last);
+    assert!(
+        ran.last.contains(
+            ":warning: couldn't read why *prod/api* stopped its tasks: access denied \
+             (not authorized to perform: ecs:ListTasks): grant the bot ecs:ListTasks and ecs:DescribeTasks"
+        ),
+        "{}",
+        ran.last
+    );
+    assert_eq!(ran.aws.stopped_asked.lock().unwrap().len(), 1, "not retried as a failed check");
     assert_eq!(ran.events.last(), Some(&crate::ports::store::AuditEvent::Failed));
 }
 

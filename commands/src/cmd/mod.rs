@@ -1,8 +1,9 @@
 //! Every command, one file each (CONVENTIONS #4): its struct, its [`Spec`],
 //! its [`CommandDef`] (parse, policy arguments, read or change) and its tests
 //! side by side, plus the helpers some of them share (`pipeline_args`,
-//! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`, `drift`, and `memo`:
-//! what `act` keeps for `check`, which a replica resumes).
+//! `pipeline_follow`, `rollout`, `image`, `ssm`, `param_hooks`, `drift`,
+//! `stopped_tasks` (why a failed rollout's tasks stopped, also shown by the
+//! notifier), and `memo`: what `act` keeps for `check`, which a replica resumes).
 //!
 //! `with_commands!` is the one list of commands, in the order help shows
 //! them; from it come the [`Command`] enum (so a `match` must cover every
@@ -105,6 +106,7 @@ pub mod services;
 pub mod ssm;
 #[cfg(test)]
 mod ssm_flow_tests;
+pub mod stopped_tasks;
 pub mod whoami;
 
 /// One row of the command table: the spec and how to parse the words after

@@ -18,6 +18,10 @@
 //!   once they run their desired count and no other deployment runs tasks.
 //!   A deployment that stops being PRIMARY before it completes was
 //!   superseded: a failure.
+//! - A FAILED rollout is reported with why its tasks stopped (the same
+//!   grouped reasons a failed-deployment notification shows, see
+//!   [`stopped_tasks`]), read once it failed. When they cannot be read the
+//!   rollout is still reported failed, with a note saying why they could not.
 //! - The target is pinned: each plan writes the task-definition revision the
 //!   service ran when it was planned into the line that is confirmed,
 //!   approved and run (`--from N`). If the service runs another revision
@@ -35,7 +39,7 @@ use std::time::Duration;
 
 use crate::change::{Follow, Plan, Progress, Verdict};
 use crate::error::{GatewayResult, UsageError};
-use crate::mrkdwn::esc;
+use crate::mrkdwn::{Mrkdwn, esc};
 use crate::ports::{Container, Deployment, Gateways, RolloutState, ServiceDetail, ServiceUpdate, ServiceUpdated, Time};
 use crate::spec::Spec;
 use crate::text::one_line;
@@ -43,6 +47,7 @@ use crate::values::ServiceRef;
 
 use super::image;
 use super::memo::Memo;
+use super::stopped_tasks;
 
 /// How long a deployment is followed unless `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -248,10 +253,29 @@ pub async fn check(aws: &Gateways, service: &ServiceRef, started: &Started) -> G
         None if steady => Progress::Done(format!("`{}` runs: {counts} — done.", esc(&revision))),
         Some(RolloutState::Failed) => {
             let reason = deployment.rollout_reason.as_deref().map(one_line).unwrap_or("no reason given".into());
-            Progress::Failed(format!("the rollout of `{}` failed: {} ({counts}).", esc(&revision), esc(&reason)))
+            let why = why_stopped(aws, service, &deployment.id).await;
+            Progress::Failed(format!(
+                "the rollout of `{}` failed: {} ({counts}).\n{}",
+                esc(&revision),
+                esc(&reason),
+                why.as_str()
+            ))
         }
         _ => Progress::Running(format!("rolling out {revision}: {counts}")),
     })
+}
+
+/// Why deployment `id` of `service` stopped its tasks — or, when that cannot
+/// be read, why not (logged too): either way the rollout is reported failed.
+async fn why_stopped(aws: &Gateways, service: &ServiceRef, id: &str) -> Mrkdwn {
+    let (cluster, name) = (service.cluster.as_str(), service.service.as_str());
+    match aws.stopped_tasks.stopped_tasks(cluster, name, id).await {
+        Ok(tasks) => stopped_tasks::explain(None, cluster, name, &tasks),
+        Err(err) => {
+            tracing::warn!(%service, deployment = id, error = %err, "cannot read the failed rollout's stopped tasks");
+            stopped_tasks::unreadable(cluster, name, &err)
+        }
+    }
 }
 
 /// `2/4 running, 1 pending, 3 failed tasks`.

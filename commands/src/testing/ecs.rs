@@ -2,8 +2,9 @@
 //! recorded (see [`FakeAws::registered`] and [`FakeAws::updates`]); once a
 //! service was updated, `describe` answers the states
 //! [`FakeAws::after_update`] scripted, one per look (the last one stays), as
-//! a deployment would move along. Also the ECS test data: alarms on a
-//! service and services half-way through a deployment.
+//! a deployment would move along. `stopped_tasks` answers what
+//! [`FakeAws::with_stopped_tasks`] gave it. Also the ECS test data: alarms on
+//! a service and services half-way through a deployment.
 
 use async_trait::async_trait;
 
@@ -54,6 +55,12 @@ impl FakeAws {
         self
     }
 
+    /// Deployment `deployment`'s stopped tasks.
+    pub fn with_stopped_tasks(mut self, deployment: &str, tasks: Vec<StoppedTask>) -> Self {
+        self.stopped.insert(deployment.into(), tasks);
+        self
+    }
+
     /// Once `service` is updated, `describe` answers these states in turn
     /// (the last one for good): a deployment as ECS would move it along.
     pub fn after_update(self, service: &str, states: Vec<ServiceDetail>) -> Self {
@@ -78,6 +85,18 @@ impl FakeAws {
         let mut scripts = self.scripts.lock().unwrap();
         let states = scripts.get_mut(&service.to_string())?;
         if states.len() > 1 { states.pop_front() } else { states.front().cloned() }
+    }
+}
+
+#[async_trait]
+impl StoppedTasks for FakeAws {
+    async fn stopped_tasks(&self, cluster: &str, service: &str, deployment: &str) -> GatewayResult<Vec<StoppedTask>> {
+        self.stopped_asked.lock().unwrap().push((cluster.into(), service.into(), deployment.into()));
+        self.check()?;
+        if let Some(fail) = self.stopped_fail_with {
+            return Err(fail());
+        }
+        Ok(self.stopped.get(deployment).cloned().unwrap_or_default())
     }
 }
 

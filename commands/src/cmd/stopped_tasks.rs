@@ -1,9 +1,12 @@
-//! Why an ECS deployment failed, shown in its message's thread: the reasons
-//! its tasks stopped, counted, with a link to the service in the console.
+//! Why an ECS deployment failed, in words: the reasons its tasks stopped,
+//! counted, with a link to the service in the console when the region is
+//! known. Pure; the tasks are read through [`StoppedTasks`]
+//! (`bot/aws/ecs_stopped.rs`, the sandbox, the fakes).
 //!
-//! - [`StoppedTasks`]: the port the notifier reads them through
-//!   (implemented in `bot/aws/ecs_stopped.rs`);
-//! - [`explain`] / [`unreadable`]: the thread reply, pure.
+//! - [`explain`] / [`unreadable`]: the text, shown by the notifier in a failed
+//!   deployment's thread and by `deploy`, `restart` and `rollback` when the
+//!   rollout they follow fails (`rollout::check`);
+//! - [`service_console_url`]: the service's deployments in the console.
 //!
 //! # Decisions
 //! - Tasks that stopped for the same reason are one line ("3 tasks: …"):
@@ -12,42 +15,21 @@
 //! - A reason is ECS's `stoppedReason` with each container that failed
 //!   (a non-zero exit code, or a reason of its own such as
 //!   `CannotPullContainerError`) — never the task's environment or overrides.
+//!   A container's reason is the runtime's own text, which may quote a
+//!   command line, so it goes through [`redact`] like any AWS output shown.
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
-use opsbot_commands::error::GatewayError;
-use opsbot_commands::mrkdwn;
-use opsbot_commands::mrkdwn::Mrkdwn;
-use opsbot_commands::text::{count, one_line, truncate};
+use crate::error::GatewayError;
+use crate::mrkdwn;
+use crate::mrkdwn::Mrkdwn;
+use crate::ports::StoppedTask;
+#[cfg(doc)]
+use crate::ports::StoppedTasks;
+use crate::text::{count, one_line, redact, truncate};
 
 /// The most distinct reasons shown.
 pub const REASONS: usize = 5;
-
-/// Reads the tasks a deployment stopped.
-#[async_trait]
-pub trait StoppedTasks: Send + Sync {
-    /// The stopped tasks of `service` in `cluster` that deployment `deployment` started.
-    async fn stopped_tasks(
-        &self,
-        cluster: &str,
-        service: &str,
-        deployment: &str,
-    ) -> Result<Vec<StoppedTask>, GatewayError>;
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoppedTask {
-    pub stopped_reason: Option<String>,
-    pub containers: Vec<StoppedContainer>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoppedContainer {
-    pub name: String,
-    pub exit_code: Option<i32>,
-    pub reason: Option<String>,
-}
 
 /// The service's page in the ECS console.
 pub fn service_console_url(region: &str, cluster: &str, service: &str) -> String {
@@ -56,14 +38,17 @@ pub fn service_console_url(region: &str, cluster: &str, service: &str) -> String
     )
 }
 
-/// The thread reply for the failed deployment of `cluster/service` in `region`.
-pub fn explain(region: &str, cluster: &str, service: &str, tasks: &[StoppedTask]) -> Mrkdwn {
-    let link = service_console_url(region, cluster, service);
-    let name = Mrkdwn::link(Some(&link), format!("{cluster}/{service}")).unwrap_or_else(|| mrkdwn!("{}", service));
+/// Why the failed deployment of `cluster/service` stopped its tasks; the
+/// name links to the console when `region` is known.
+pub fn explain(region: Option<&str>, cluster: &str, service: &str, tasks: &[StoppedTask]) -> Mrkdwn {
+    let link = region.map(|region| service_console_url(region, cluster, service));
+    let name = Mrkdwn::link(link.as_deref(), format!("{cluster}/{service}"))
+        .unwrap_or_else(|| mrkdwn!("*{}/{}*", cluster, service));
     if tasks.is_empty() {
+        let see = if link.is_some() { mrkdwn!("; see {}", name) } else { Mrkdwn::new() };
         return mrkdwn!(
-            ":mag: No stopped tasks of this deployment are left to read (ECS keeps them about an hour); see {}.",
-            name
+            ":mag: No stopped tasks of this deployment are left to read (ECS keeps them about an hour){}.",
+            see
         );
     }
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -84,13 +69,13 @@ pub fn explain(region: &str, cluster: &str, service: &str, tasks: &[StoppedTask]
 
 /// One task's reason in words: "Essential container in task exited (web: exit 1)".
 fn reason(task: &StoppedTask) -> String {
-    let stopped = task.stopped_reason.as_deref().map(one_line).unwrap_or_else(|| "stopped".to_owned());
+    let stopped = task.stopped_reason.as_deref().map(|r| redact(&one_line(r), &[])).unwrap_or_else(|| "stopped".into());
     let failed: Vec<String> = task
         .containers
         .iter()
         .filter(|c| c.exit_code.is_some_and(|code| code != 0) || c.reason.is_some())
         .map(|c| match (&c.reason, c.exit_code) {
-            (Some(reason), _) => format!("{}: {}", c.name, one_line(reason)),
+            (Some(reason), _) => format!("{}: {}", c.name, redact(&one_line(reason), &[])),
             (None, Some(code)) => format!("{}: exit {code}", c.name),
             (None, None) => c.name.clone(),
         })
@@ -99,7 +84,7 @@ fn reason(task: &StoppedTask) -> String {
     truncate(&why, 300)
 }
 
-/// The thread reply when the stopped tasks could not be read.
+/// What is said instead when the stopped tasks could not be read.
 pub fn unreadable(cluster: &str, service: &str, err: &GatewayError) -> Mrkdwn {
     let why = match err {
         GatewayError::AccessDenied { message } => format!(
@@ -113,6 +98,7 @@ pub fn unreadable(cluster: &str, service: &str, err: &GatewayError) -> Mrkdwn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::StoppedContainer;
 
     fn task(reason: &str, containers: &[(&str, Option<i32>, Option<&str>)]) -> StoppedTask {
         StoppedTask {
@@ -132,7 +118,7 @@ mod tests {
     fn tasks_stopped_for_the_same_reason_are_counted_on_one_line_most_frequent_first() {
         let exited = task("Essential container in task exited", &[("web", Some(1), None), ("envoy", Some(0), None)]);
         let pull = task("CannotPullContainerError", &[("web", None, Some("pull access denied for web:43"))]);
-        let text = explain("eu-west-1", "prod", "web", &[exited.clone(), pull, exited.clone(), exited]);
+        let text = explain(Some("eu-west-1"), "prod", "web", &[exited.clone(), pull, exited.clone(), exited]);
         assert_eq!(
             text.as_str(),
             ":mag: Why <https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/services/web/deployments?region=eu-west-1|prod/web> stopped its tasks:\
@@ -143,9 +129,33 @@ mod tests {
 
     #[test]
     fn no_stopped_tasks_left_says_where_to_look_instead() {
-        let text = explain("eu-west-1", "prod", "web", &[]);
+        let text = explain(Some("eu-west-1"), "prod", "web", &[]);
         assert!(text.as_str().starts_with(":mag: No stopped tasks of this deployment are left to read"), "{text:?}");
         assert!(text.as_str().contains("clusters/prod/services/web"), "{text:?}");
+    }
+
+    #[test]
+    fn without_a_region_the_service_is_named_without_a_link() {
+        let exited = task("Essential container in task exited", &[("web", Some(1), None)]);
+        let text = explain(None, "prod", "web", &[exited]);
+        assert_eq!(
+            text.as_str(),
+            ":mag: Why *prod/web* stopped its tasks:\n• 1 task: Essential container in task exited (web: exit 1)"
+        );
+        let none = explain(None, "prod", "web", &[]);
+        assert_eq!(
+            none.as_str(),
+            ":mag: No stopped tasks of this deployment are left to read (ECS keeps them about an hour)."
+        );
+    }
+
+    #[test]
+    fn a_container_reason_that_quotes_a_secret_is_redacted() {
+        let quoted = "CannotStartContainerError: exec: \"migrate --password=hunter2\": not found";
+        let failed = task("Task failed to start", &[("web", None, Some(quoted))]);
+        let text = explain(None, "prod", "web", &[failed]);
+        assert!(!text.as_str().contains("hunter2"), "{text:?}");
+        assert!(text.as_str().contains("--password=[redacted]"), "{text:?}");
     }
 
     #[test]
