@@ -156,7 +156,7 @@ fn the_readme_try_it_script_prints_the_notification_the_readme_shows() {
 }
 
 #[test]
-fn the_approved_run_is_the_one_the_channel_saw_start_shown_once_with_its_true_start() {
+fn the_approved_run_is_the_one_the_channel_saw_start_shown_once_with_its_true_start_and_ends_succeeded() {
     // A lead approves the story's payments-api approval; CodePipeline's
     // action event then moves that run, which the channel was told of first.
     let (out, err, ok) = demo(":as U0LEAD1\n1\n4\nwhoami\n");
@@ -166,4 +166,10 @@ fn the_approved_run_is_the_one_the_channel_saw_start_shown_once_with_its_true_st
     let edited = out.split("── #ops (edited) ──\n").filter(|m| m.starts_with(run)).count();
     assert_eq!((posted, edited), (1, 1), "posted once when the story starts, edited on approval:\n{out}");
     assert!(!out.contains("payments-api — execution `5e1a7c93` in progress (started just now)"), "{out}");
+    let last = out.rsplit("── #ops (edited) ──\n").find(|m| m.contains("payments-api — execution `5e1a7c93`"));
+    let last = last.unwrap_or_else(|| panic!("the run's message is edited as it moves on:\n{out}"));
+    assert!(
+        last.starts_with("✓ payments-api — execution `5e1a7c93` succeeded"),
+        "the channel shows where the deploy left the run, as the change's own message does:\n{last}"
+    );
 }

@@ -132,14 +132,16 @@ async fn two_replicas_show_an_alarm_storm_once_each_and_right_though_one_is_kill
 
     let a = replica(&emu, &slack, &config_path).await;
     let b = replica(&emu, &slack, &config_path).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // Generous limits: alone the storm takes about two minutes, but CI runs
+    // it beside the rest of the suite on two cores, where it took over five.
+    let deadline = Instant::now() + Duration::from_secs(120);
     while top_level(&slack).len() < ALARMS / 2 {
-        assert!(Instant::now() < deadline, "the replicas showed only {} alarms in a minute", top_level(&slack).len());
+        assert!(Instant::now() < deadline, "the replicas showed only {} alarms in 2 min", top_level(&slack).len());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let a_said = a.kill().await;
 
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let deadline = Instant::now() + Duration::from_secs(600);
     let finals = loop {
         let shown = top_level(&slack);
         let done = shown.len() == ALARMS

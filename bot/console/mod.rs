@@ -213,6 +213,9 @@ where
         }
     }
     wait_for_running(session).await;
+    if let Some(notices) = &session.notices {
+        notices.last_word().await;
+    }
     stop.cancel();
     let _ = sweeping.await;
     Ok(())

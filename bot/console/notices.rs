@@ -127,9 +127,19 @@ impl Notices {
     /// messages); only the former once the story is told.
     pub async fn next_step(&self) {
         let step = self.steps.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-        // What changes made at the console sent (a decided approval), then the story.
-        let emitted = self.sandbox.take_events();
-        for body in emitted.into_iter().chain(step.unwrap_or_default()) {
+        // What the account's pipelines told since (a decided approval, a run moving on), then the story.
+        self.tell(self.sandbox.take_events().into_iter().chain(step.unwrap_or_default())).await;
+    }
+
+    /// Delivers only what the account told since the last step: at the end
+    /// of input, after the changes still running finished, so the channel
+    /// shows where they left the account (the approved run succeeded).
+    pub async fn last_word(&self) {
+        self.tell(self.sandbox.take_events().into_iter()).await;
+    }
+
+    async fn tell(&self, bodies: impl Iterator<Item = String>) {
+        for body in bodies {
             self.sandbox.follow(&body);
             if let Err(err) = self.service.receive(crate::metrics::Source::Demo, body.as_bytes()).await {
                 tracing::warn!(error = %err, "a demo notification was not kept");
