@@ -1,8 +1,7 @@
 //! The one TLS setup for what opsbot connects to itself: Slack's Web API and
 //! `response_url`s, Slack's Socket Mode WebSockets, and the SNS signing
 //! certificates and subscription confirmations, and declared parameter
-//! files behind a URL ([`Getter`]). (The AWS SDK has its own,
-//! see [`crate::aws`].)
+//! files behind a URL ([`Getter`]), and the AWS SDK's calls (`aws/http.rs`).
 //!
 //! rustls with the system's root certificates, read once per process:
 //! reading them means parsing the whole system bundle and keeping a copy of
@@ -40,8 +39,21 @@ pub fn tls_config() -> std::io::Result<Arc<ClientConfig>> {
 
 /// An HTTP(S) connector on [`tls_config`] (its roots are shared, not copied).
 pub fn connector() -> std::io::Result<Connector> {
+    connector_timing_out(None)
+}
+
+/// [`connector`], giving up on a TCP connect after `connect_timeout` (the
+/// AWS SDK's setting; `None`: the system's own limit).
+pub fn connector_timing_out(connect_timeout: Option<Duration>) -> std::io::Result<Connector> {
     let tls = ClientConfig::clone(&*tls_config()?);
-    Ok(hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build())
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_connect_timeout(connect_timeout);
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp))
 }
 
 /// How long a [`Getter`] waits for a whole answer.

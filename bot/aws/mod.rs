@@ -7,6 +7,7 @@
 //!   [`retry_config`]);
 //! - `gateways.rs`: [`gateways()`], every port wired to its SDK gateway;
 //! - `time.rs`: the one time conversion (`utc`), shared by the gateways;
+//! - `http.rs`: the SDK's HTTP client, on [`crate::https`];
 //! - `errors.rs`: the single mapping from an SDK error to a `GatewayError`;
 //! - `codepipeline.rs`, `ecs.rs`, `cloudwatch.rs`, `ssm.rs`: one gateway each,
 //!   with their aws-smithy-mocks tests (the only tests that build SDK types).
@@ -25,8 +26,9 @@
 //!
 //! # Decisions
 //! - The SDK crates are built without default features, so the loader is given
-//!   an explicit HTTPS client (rustls with ring, the process's only crypto
-//!   provider); without it the first request panics ("a http_client is required").
+//!   an explicit HTTPS client (`http.rs`: hyper on the process's one rustls
+//!   setup, see there why not the SDK's own); without it the first request
+//!   panics ("a http_client is required").
 //! - No endpoint is ever set in code: `AWS_ENDPOINT_URL` and
 //!   `AWS_ENDPOINT_URL_<SERVICE>` (or a profile's `endpoint_url` / `services`
 //!   section) keep working, which is how the emulator tests route CloudWatch to
@@ -45,6 +47,7 @@ mod ecs;
 mod ecs_stopped;
 mod errors;
 mod gateways;
+mod http;
 mod identity;
 mod run_command;
 mod ssm;
@@ -80,19 +83,12 @@ pub async fn load_sdk_config() -> SdkConfig {
 /// The loader [`load_sdk_config`] uses, before `.load()`: tests add their own
 /// region, credentials and profile on top, so they exercise the same settings.
 pub fn loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).retry_config(retry_config())
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http::client()).retry_config(retry_config())
 }
 
 /// Standard retry mode, at most 3 attempts in all (throttling included).
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(3)
-}
-
-// The type by its smithy name, not a service crate's re-export: the
-// iam-policy test reads a crate named here as named by every gateway below.
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::{Builder, tls};
-    Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https()
 }
 
 /// Builds an SDK client whose requests are answered by aws-smithy-mocks rules,
