@@ -1,7 +1,8 @@
 //! Commands in several AWS accounts (`--account`, `--region`, `prod:`
 //! prefixes) through the whole runner, against [`FakeAccounts`]: reads go to
 //! the account named, changes are bound to it and run there for their
-//! requester, the policy can name it, and an unknown one is refused.
+//! requester, the policy can name it and its region, and an unknown one is
+//! refused. A region named reads and changes there, not in the account's own.
 
 use std::sync::Arc;
 
@@ -27,8 +28,10 @@ fn param(value: &str) -> FakeAws {
 
 fn world(policy: Policy, default: Option<&str>) -> World {
     let home = Arc::new(param("home-db"));
-    let accounts =
-        Arc::new(FakeAccounts::new(vec![("prod", param("prod-db")), ("staging", param("staging-db"))], default));
+    let accounts = FakeAccounts::new(vec![("prod", param("prod-db")), ("staging", param("staging-db"))], default)
+        .with_place("eu-west-1", param("home-eu-db"))
+        .with_place("prod eu-west-1", param("prod-eu-db"));
+    let accounts = Arc::new(accounts);
     let store = Arc::new(MemoryStore::default());
     let ops = Ops::new(FakeAws::share(&home), Arc::new(policy), store.clone(), Arc::new(MemoryChat::default()))
         .with_accounts(accounts.clone());
@@ -102,4 +105,46 @@ async fn a_policy_rule_naming_an_account_allows_the_change_there_and_nowhere_els
     assert!(change_button(&staging, "Confirm").change.0 == "req-1", "{}", staging.text());
     let prod = ask(&w, "param set prod:/shop/db-host new-db").await;
     assert!(prod.text().contains("no rule allows `param set`"), "{}", prod.text());
+}
+
+#[tokio::test]
+async fn a_query_naming_a_region_reads_there_and_says_so() {
+    let w = world(reads(), None);
+    let eu = ask(&w, "param get /shop/db-host --region eu-west-1").await;
+    assert!(eu.text().contains("home-eu-db") && eu.text().contains("In *eu-west-1*"), "{}", eu.text());
+    let prod_eu = ask(&w, "param get prod:/shop/db-host --region eu-west-1").await;
+    assert!(prod_eu.text().contains("prod-eu-db"), "{}", prod_eu.text());
+    assert!(ask(&w, "param get /shop/db-host").await.text().contains("home-db"), "no region: the bot's own");
+    assert_eq!(*w.accounts.asked.lock().unwrap(), ["reads eu-west-1", "reads prod eu-west-1"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_naming_a_region_is_bound_to_it_and_runs_there() {
+    let w = world(reads(), None);
+    let plan = ask(&w, "param set /shop/db-host new-db --region eu-west-1").await;
+    let stored = w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap();
+    assert!(stored.text.ends_with("--region eu-west-1"), "the approved line binds the region: {}", stored.text);
+    let confirm = change_button(&plan, "Confirm");
+    assert!(matches!(w.ops.click(&ctx(), &confirm).await, ClickOutcome::Replace(_)));
+    while !w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap().state.is_final() {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    assert_eq!(w.accounts.place("eu-west-1").ssm.writes.lock().unwrap().len(), 1, "written in eu-west-1");
+    assert!(w.home.ssm.writes.lock().unwrap().is_empty(), "not in the bot's own region");
+    let audit = w.store.audit.lock().unwrap().clone();
+    assert!(audit.iter().all(|r| r.text.ends_with("--region eu-west-1")), "every audit record names it: {audit:?}");
+}
+
+#[tokio::test]
+async fn a_policy_rule_naming_a_region_allows_the_change_there_and_nowhere_else() {
+    let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - allow: [param set]\n    to: devs\n    where: { region: \"^eu-\" }\n";
+    let known: Vec<&str> = crate::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+    let policy = Policy::from_yaml(yaml, std::path::Path::new("p.yaml"), &known).unwrap();
+    let w = world(policy, None);
+    let eu = ask(&w, "param set /shop/db-host new-db --region eu-west-1").await;
+    assert!(change_button(&eu, "Confirm").change.0 == "req-1", "{}", eu.text());
+    let home = ask(&w, "param set /shop/db-host new-db").await;
+    assert!(home.text().contains("no rule allows `param set`"), "{}", home.text());
+    let us = ask(&w, "param set /shop/db-host new-db --region us-east-2").await;
+    assert!(us.text().contains("no rule allows `param set`"), "{}", us.text());
 }
