@@ -244,6 +244,10 @@ impl Changes {
                 self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
                 return messages::denied_parts(request.shown, reasons);
             }
+            Verdict::Invalid(reasons) => {
+                self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
+                return messages::cannot(request.shown, reasons);
+            }
             Verdict::NeedsApproval(needed) => {
                 let reasons = NeededApproval::uncovered(needed, approval.as_ref().map(|a| a.role.as_str()));
                 if !reasons.is_empty() {
@@ -690,6 +694,9 @@ impl Changes {
             }
             Ok(Plan { verdict: Verdict::Denied(reasons), .. }) => {
                 Some(format!("the policy no longer allows all of it — {}", esc(&reasons.join("; "))))
+            }
+            Ok(Plan { verdict: Verdict::Invalid(reasons), .. }) => {
+                Some(format!("it cannot be done as asked any more — {}", esc(&reasons.join("; "))))
             }
             Err(err) => Some(format!("cannot check it again: {}", esc(&gateway_reply(ctx, &err).fallback))),
         }

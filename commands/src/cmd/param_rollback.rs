@@ -151,7 +151,7 @@ impl ChangeCommand for ParamRollback {
                 target.version, current.version
             ))
         } else if target.kind == ParamKind::SecureString && keep.kind != ParamKind::SecureString {
-            Verdict::Unsafe(vec![format!(
+            Verdict::Invalid(vec![format!(
                 "version {} was a SecureString and {} is now a {}: its value would be stored in clear",
                 target.version,
                 self.name,

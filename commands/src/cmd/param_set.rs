@@ -226,7 +226,7 @@ impl ChangeCommand for ParamSet {
         let verdict = if same {
             Verdict::NoOp(format!("{} already has that value (version {})", self.name, now.version))
         } else if !unfit.is_empty() {
-            Verdict::Unsafe(unfit)
+            Verdict::Invalid(unfit)
         } else {
             Verdict::Ready
         };

@@ -106,7 +106,7 @@ async fn values_that_do_not_fit_the_tier_or_the_pattern_are_refused() {
     let plan = set("param set /shop/staging/port eighty").plan(&ctx(), &aws.gateways()).await.unwrap();
     assert_eq!(
         plan.verdict,
-        Verdict::Unsafe(vec!["the value does not match the parameter's allowed pattern `^[0-9]+$`".into()])
+        Verdict::Invalid(vec!["the value does not match the parameter's allowed pattern `^[0-9]+$`".into()])
     );
     assert!(unfit(&"x".repeat(5000), &keep(None))[0].contains("a Standard parameter holds 4096"));
     assert!(unfit(&"x".repeat(5000), &ParamSettings { tier: Some("Advanced".into()), ..keep(None) }).is_empty());
