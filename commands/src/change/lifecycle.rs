@@ -609,7 +609,7 @@ impl Changes {
     }
 
     /// The gateways a stored change runs through, with this bot's parameter
-    /// hooks and declared parameters: in the account and region its line names, acting for its
+    /// hooks (judged in its account and region) and declared parameters: in the account and region its line names, acting for its
     /// requester ([`Accounts::changes`]); at home, the ones acting as them
     /// when an [`Identity`](Identity) is set, else the bot's own.
     async fn gateways_for(&self, record: &ChangeRecord) -> GatewayResult<Gateways> {
@@ -619,7 +619,7 @@ impl Changes {
             Some(identity) => identity.gateways_for(&record.requester).await?,
             None => return Ok(self.aws.clone()),
         };
-        aws.param_hooks = self.aws.param_hooks.clone();
+        aws.param_hooks = Arc::new(self.aws.param_hooks.in_target(&target));
         aws.declared = self.aws.declared.clone();
         Ok(aws)
     }
@@ -630,7 +630,7 @@ impl Changes {
             return Ok(self.aws.clone());
         }
         let mut aws = self.accounts.reads(target).await?;
-        aws.param_hooks = self.aws.param_hooks.clone();
+        aws.param_hooks = Arc::new(self.aws.param_hooks.in_target(target));
         aws.declared = self.aws.declared.clone();
         Ok(aws)
     }

@@ -141,7 +141,7 @@ async fn check_waits_until_the_new_version_reads_back() {
     let aws = FakeAws::default()
         .with_param_versions("/shop/staging/host", vec![param_version(1, ParamKind::String, "db1", 60)]);
     let gw = aws.gateways();
-    c.written.keep(Written { version: 2, runs: vec![] });
+    c.written.keep(Written { version: 2, runs: vec![], unsent: vec![] });
     let progress = c.check(&ctx(), &gw, &Outcome::default()).await.unwrap();
     assert_eq!(progress, Progress::Running("waiting for version 2 to be readable".into()));
 }
