@@ -23,7 +23,6 @@ use crate::live_policy::LivePolicy;
 
 use crate::context::Context;
 use crate::error::UsageError;
-use crate::mrkdwn::esc;
 use crate::target::Target;
 use crate::values::ParamName;
 use crate::values::ssm::{DocParams, DocumentName, Targets};
@@ -121,19 +120,6 @@ impl ParamHooks {
 
     pub(crate) fn matching<'a>(&'a self, name: &'a ParamName) -> impl Iterator<Item = &'a ParamHook> {
         self.hooks.iter().filter(move |h| h.matches(name))
-    }
-
-    /// What a plan says about the hooks a write to `name` starts.
-    pub fn plan_lines(&self, ctx: &Context, name: &ParamName) -> Vec<String> {
-        self.matching(name)
-            .map(|hook| {
-                let what = format!("`{}` on `{}`", esc(hook.document.as_str()), esc(&hook.targets.to_string()));
-                match self.allows(ctx, hook) {
-                    Ok(()) => format!("Then runs {what} (`on_param_change`)."),
-                    Err(why) => format!(":warning: Will not run {what} afterwards: {}.", esc(&why)),
-                }
-            })
-            .collect()
     }
 
     pub(crate) fn allows(&self, ctx: &Context, hook: &ParamHook) -> Result<(), String> {

@@ -49,6 +49,33 @@ pub struct Written {
     pub unsent: Vec<String>,
 }
 
+/// What a plan says about the hooks a write to `name` starts: each one the
+/// policy lets run, checked by its preflight now (a problem is a warning: the
+/// write itself is not held back by its follow-up), or why it will not run.
+pub async fn plan_lines(ctx: &Context, aws: &Gateways, name: &ParamName) -> Vec<String> {
+    let mut lines = Vec::new();
+    for hook in aws.param_hooks.matching(name) {
+        let what = format!("`{}` on `{}`", esc(hook.document.as_str()), esc(&hook.targets.to_string()));
+        let line = match aws.param_hooks.allows(ctx, hook) {
+            Err(why) => format!(":warning: Will not run {what} afterwards: {}.", esc(&why)),
+            Ok(()) => match preflight(aws, hook).await {
+                Ok(reasons) if reasons.is_empty() => format!("Then runs {what} (`on_param_change`)."),
+                Ok(reasons) => format!(
+                    ":warning: Then runs {what} (`on_param_change`), but its preflight fails now, so it would \
+                     not be sent: {}.",
+                    reasons.join("; ")
+                ),
+                Err(err) => format!(
+                    ":warning: Then runs {what} (`on_param_change`); its preflight cannot be checked now: {}.",
+                    esc(&err.to_string())
+                ),
+            },
+        };
+        lines.push(line);
+    }
+    lines
+}
+
 /// `act`'s tail for a write: starts the matching hooks, remembers what to
 /// follow, and says what happened.
 pub async fn after_write(

@@ -144,7 +144,7 @@ impl ChangeCommand for ParamRollback {
                 esc(by.rsplit('/').next().unwrap_or(by))
             ));
         }
-        lines.extend(aws.param_hooks.plan_lines(ctx, &self.name));
+        lines.extend(super::param_hooks::plan_lines(ctx, aws, &self.name).await);
         let verdict = if same {
             Verdict::NoOp(format!(
                 "version {} has the same value as the current version {}",

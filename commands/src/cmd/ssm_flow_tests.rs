@@ -110,8 +110,9 @@ async fn a_hook_whose_preflight_fails_is_not_sent_and_the_change_ends_failed_say
     let fake = FakeAws::default().with_ssm_catalog().with_param("/shop/staging/db-host", ParamKind::String, "db1");
     let w = world(&["param set", "run"], fake, vec![misspelt]);
 
-    confirm_and_finish(&w, "param set /shop/staging/db-host db2").await;
+    let plan = confirm_and_finish(&w, "param set /shop/staging/db-host db2").await;
 
+    assert!(plan.text().contains("but its preflight fails now, so it would not be sent"), "{}", plan.text());
     assert!(w.aws.ssm.sent.lock().unwrap().is_empty(), "nothing sent");
     assert_eq!(w.aws.ssm.writes.lock().unwrap().len(), 1, "the write itself stands");
     let last = w.chat.texts().last().unwrap().clone();
