@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use opsbot_commands::Command;
 use opsbot_commands::cmd::resolve;
-use opsbot_commands::target::{ACCOUNT, AccountNames};
+use opsbot_commands::target::{ACCOUNT, AccountNames, REGION};
 use opsbot_policies::{Decision, Policy, Request};
 use serde_json::json;
 
@@ -68,6 +68,9 @@ pub struct CheckArgs {
     /// The account of `aws.accounts` the command would act in (or write `NAME:` before its first argument).
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
+    /// The region the command would act in (default: the account's own, else the bot's).
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -83,6 +86,9 @@ pub fn check(policy: &Policy, accounts: &AccountNames, args: &CheckArgs) -> (Str
     let mut text = args.command.join(" ");
     if let Some(account) = &args.account {
         text = format!("{text} {ACCOUNT} {account}");
+    }
+    if let Some(region) = &args.region {
+        text = format!("{text} {REGION} {region}");
     }
     let parsed = resolve(&text, accounts).and_then(|line| Ok((Command::parse(&line)?, line)));
     let (command, text) = match parsed {
@@ -169,6 +175,7 @@ mod tests {
             channel: "C0OPS".into(),
             at: None,
             account: None,
+            region: None,
             json,
             command: command.split(' ').map(str::to_owned).collect(),
         };
@@ -188,6 +195,7 @@ mod tests {
                 channel: "C0OPS".into(),
                 at: None,
                 account: account.map(Into::into),
+                region: None,
                 json: false,
                 command: line.split(' ').map(str::to_owned).collect(),
             };
@@ -199,6 +207,32 @@ mod tests {
         let (out, code) = ask("scale web/api 3", Some("qa"));
         assert_eq!(code, 2, "{out}");
         assert!(out.contains("I don't know the account `qa`"), "{out}");
+    }
+
+    #[test]
+    fn the_region_a_command_acts_in_is_judged_by_flag_or_by_its_accounts_own() {
+        let yaml = "roles:\n  devs: { everyone: true }\nrules:\n  - allow: [scale]\n    to: devs\n    where: { region: \"^eu-\" }\n";
+        let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
+        let policy = Policy::from_yaml(yaml, Path::new("policies.yaml"), &known).unwrap();
+        let accounts = AccountNames::new(vec!["prod".into(), "staging".into()], None)
+            .with_regions(vec![("prod".into(), "eu-west-1".into())]);
+        let ask = |line: &str, region: Option<&str>| {
+            let args = CheckArgs {
+                user: "U0DEV".into(),
+                groups: vec![],
+                channel: "C0OPS".into(),
+                at: None,
+                account: None,
+                region: region.map(Into::into),
+                json: false,
+                command: line.split(' ').map(str::to_owned).collect(),
+            };
+            check(&policy, &accounts, &args).1
+        };
+        assert_eq!(ask("scale staging:web/api 3", Some("eu-central-1")), 0);
+        assert_eq!(ask("scale prod:web/api 3", None), 0, "prod's own region");
+        assert_eq!(ask("scale prod:web/api 3", Some("us-east-1")), 1);
+        assert_eq!(ask("scale web/api 3", None), 1, "the bot's own region is not named");
     }
 
     #[test]

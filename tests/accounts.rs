@@ -3,7 +3,8 @@
 //! production way (`opsbot::aws::AwsAccounts` in `Wiring`). A query reads in
 //! the account it names; a change's approval is bound to its account and the
 //! change runs there, as its requester; a resource's tags for routing are
-//! read in the account it is in. The source identity on the requests
+//! read in the account it is in. moto keeps resources per region too: a
+//! command naming `--region` reads and writes there, and only there. The source identity on the requests
 //! is checked by the aws-smithy-mocks tests in `bot/aws/` (moto does not keep it).
 
 use std::sync::Arc;
@@ -68,16 +69,23 @@ fn account(name: &str, id: &str) -> AccountSettings {
 }
 
 async fn world() -> World {
+    world_with_prod_in(None).await
+}
+
+/// The world with prod's configuration naming `region` (`None`: the bot's).
+async fn world_with_prod_in(region: Option<&str>) -> World {
     let sdk = emulators().await.sdk_config().await;
-    let accounts = AccountsSettings {
-        accounts: vec![account("prod", &account_id()), account("staging", &account_id())],
-        default: None,
-    };
+    let prod = AccountSettings { region: region.map(Into::into), ..account("prod", &account_id()) };
+    let accounts = AccountsSettings { accounts: vec![prod, account("staging", &account_id())], default: None };
     let in_account = |name: &str| {
         let role = &accounts.named(name).unwrap().role_arn;
         AssumeRole::new(&sdk, role, Duration::from_secs(900), Default::default())
     };
     let prod_sdk = in_account("prod").session(None).await.unwrap().0;
+    let prod_sdk = match region {
+        Some(region) => prod_sdk.to_builder().region(aws_config::Region::new(region.to_owned())).build(),
+        None => prod_sdk,
+    };
     let prod = aws_sdk_ssm::Client::new(&prod_sdk);
     let staging = aws_sdk_ssm::Client::new(&in_account("staging").session(None).await.unwrap().0);
     let aws = Arc::new(AwsAccounts::new(&sdk, accounts, Duration::from_secs(900), None, Default::default()));
@@ -146,4 +154,66 @@ async fn a_resources_tags_are_read_in_the_account_it_is_in() {
 
     assert_eq!(tags.tags(&prod).await.unwrap()["team"], "payments", "read through prod's role");
     assert_eq!(tags.tags(&own).await.unwrap()["team"], "search", "read with the bot's own credentials");
+}
+
+/// An SSM client of the bot's own account acting in `region`.
+fn ssm_in(sdk: &aws_config::SdkConfig, region: &str) -> aws_sdk_ssm::Client {
+    let config = sdk.to_builder().region(aws_config::Region::new(region.to_owned())).build();
+    aws_sdk_ssm::Client::new(&config)
+}
+
+#[tokio::test]
+async fn a_query_naming_a_region_reads_there_and_a_query_naming_none_does_not() {
+    let w = world().await;
+    let name = format!("/{}/release", unique("regions"));
+    put(&ssm_in(&w.sdk, "eu-west-1"), &name, "eu-v3").await;
+    let dev = as_user("U0DEV", &unique("req"));
+
+    let eu = w.ops.handle(&dev, &format!("param get {name} --region eu-west-1")).await.text();
+    let home = w.ops.handle(&dev, &format!("param get {name}")).await.text();
+
+    assert!(eu.contains("eu-v3") && eu.contains("eu-west-1"), "read in eu-west-1, and says so: {eu}");
+    assert!(home.contains("was not found"), "the bot's own region has no such parameter: {home}");
+}
+
+#[tokio::test]
+async fn a_change_naming_a_region_writes_there_and_nowhere_else() {
+    let w = world().await;
+    let name = format!("/{}/release", unique("regions"));
+    let (eu, home) = (ssm_in(&w.sdk, "eu-west-1"), ssm_in(&w.sdk, "us-east-1"));
+    put(&eu, &name, "v1").await;
+    put(&home, &name, "v1").await;
+    let request = unique("req");
+    let dev = as_user("U0DEV", &request);
+
+    let plan = w.ops.handle(&dev, &format!("param set {name} v2 --region eu-west-1")).await;
+    assert!(plan.text().contains("--region eu-west-1"), "the plan names the region: {}", plan.text());
+    assert!(matches!(w.ops.click(&dev, &change_button(&plan, "Confirm")).await, ClickOutcome::Replace(_)));
+    finished(&*w.store, &w.chat, &request).await;
+
+    assert_eq!(values(&eu, &name).await, ["v1", "v2"], "written in eu-west-1");
+    assert_eq!(values(&home, &name).await, ["v1"], "the bot's own region untouched");
+}
+
+#[tokio::test]
+async fn an_account_whose_configuration_names_a_region_is_read_and_changed_there_and_its_lines_say_so() {
+    let w = world_with_prod_in(Some("eu-west-1")).await;
+    let name = format!("/{}/release", unique("regions"));
+    put(&w.prod, &name, "v1").await;
+    let request = unique("req");
+    let dev = as_user("U0DEV", &request);
+
+    let read = w.ops.handle(&as_user("U0DEV", &unique("req")), &format!("param get prod:{name}")).await.text();
+    assert!(read.contains("v1") && read.contains("prod eu-west-1"), "read in prod's region: {read}");
+    let plan = w.ops.handle(&dev, &format!("param set prod:{name} v2")).await;
+    assert!(plan.text().contains("--account prod --region eu-west-1"), "the line names it: {}", plan.text());
+    assert!(matches!(w.ops.click(&dev, &change_button(&plan, "Confirm")).await, ClickOutcome::Replace(_)));
+    let approval = w.chat.messages.lock().unwrap().last().expect("an approval request").1.clone();
+    w.ops.click(&as_user("U0LEAD", &unique("click")), &change_button(&approval, "Approve")).await;
+    finished(&*w.store, &w.chat, &request).await;
+
+    assert_eq!(values(&w.prod, &name).await, ["v1", "v2"], "written in prod's eu-west-1");
+    let elsewhere =
+        aws_sdk_ssm::Client::new(&w.prod_sdk.to_builder().region(aws_config::Region::new("us-east-1")).build());
+    assert!(elsewhere.get_parameter().name(&name).send().await.is_err(), "nothing in prod's us-east-1");
 }

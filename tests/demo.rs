@@ -109,8 +109,11 @@ fn retry_on_the_storys_failed_run_retries_the_run_the_pipeline_shows() {
     assert!(ok, "stderr: {err}");
     assert!(out.contains("execution `d3f1a2b4` failed") && out.contains("[5] Retry stage"), "{out}");
     assert!(
-        out.contains("Plan — `pipeline retry storefront-web Build --execution d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d`"),
-        "Retry plans a retry of the run the story told:\n{out}"
+        out.contains(
+            "Plan — `pipeline retry storefront-web Build --execution d3f1a2b4-7c6e-4e1a-9b2d-5f8e7a6c4b3d \
+             --account shop`"
+        ),
+        "Retry plans a retry of the run the story told, in the account its message names:\n{out}"
     );
     let shown = out.split("storefront-web: Failed").nth(1).expect("`pipeline storefront-web` answers");
     assert!(
@@ -118,6 +121,17 @@ fn retry_on_the_storys_failed_run_retries_the_run_the_pipeline_shows() {
         "the pipeline's latest run is that one:\n{shown}"
     );
     assert!(shown.contains("npm test: 2 failing (checkout.spec.ts: retries the payment call)"), "{shown}");
+}
+
+#[test]
+fn the_demos_notifications_name_its_account_and_typed_lines_act_in_the_bots_own() {
+    let (out, err, ok) =
+        demo("whoami\npipeline storefront-web --account shop\npipeline storefront-web --account prod\n");
+    assert!(ok, "stderr: {err}");
+    let notification = out.split("── #ops ──").nth(1).expect("a notification");
+    assert!(notification.contains("\n  Account shop\n"), "named as aws.accounts names it:\n{notification}");
+    assert!(out.contains("In shop"), "an answer from the named account says so:\n{out}");
+    assert!(out.contains("I don't know the account `prod`"), "only the demo's account is known:\n{out}");
 }
 
 #[test]

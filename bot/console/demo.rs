@@ -45,9 +45,12 @@ pub async fn start(who: ConsoleUser) -> anyhow::Result<()> {
 pub fn session(screen: Arc<Screen>) -> Result<Session, StoreError> {
     let now = chrono::Utc::now();
     let sandbox = Arc::new(Sandbox::demo(now));
-    let mut wiring = Wiring::new(sandbox.clone().gateways())
+    let wiring = Wiring::new(sandbox.clone().gateways())
         .with_declared(Arc::new(crate::sandbox::ssm::demo_declared()))
         .with_policy(Arc::new(policy()));
+    // The account is named as `aws.accounts` would name it.
+    let accounts = Arc::new(crate::sandbox::accounts::DemoAccounts::new(wiring.aws.clone()));
+    let mut wiring = wiring.with_accounts(accounts);
     // The story's failed build shows its log, as `serve` would read it from CloudWatch Logs.
     wiring.builds = Some(sandbox.clone());
     let story = crate::sandbox::story::demo_story(now - chrono::Duration::minutes(6), sandbox.clone());

@@ -22,6 +22,7 @@ use super::screen::Screen;
 use crate::notify::intake::Inbox;
 use crate::notify::service::{Notifications, Writes};
 use crate::sandbox::Sandbox;
+use crate::sandbox::account::{ACCOUNT_ID, ACCOUNT_NAME};
 use crate::sandbox::story::Story;
 use crate::slack::outbox::{OutboxError, Write};
 use crate::store::{LivingRecord, Storage};
@@ -160,8 +161,10 @@ pub fn demo_notices(
     builds: Option<Arc<dyn crate::notify::build_log::BuildLogs>>,
     story: Story,
 ) -> (Arc<Notifications>, Arc<Notices>) {
+    let accounts = [(ACCOUNT_ID.to_owned(), ACCOUNT_NAME.to_owned())].into();
     let settings = crate::settings::NotificationSettings {
         default_channel: Some(ChannelId::parse("ops").expect("a valid channel name")),
+        accounts,
         ..Default::default()
     };
     let mut notifier = crate::notify::notifier::Notifier::new(store.clone(), settings, policy, pipelines);

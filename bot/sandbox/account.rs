@@ -17,6 +17,9 @@ use super::ssm;
 
 /// The demo's AWS account id.
 pub const ACCOUNT_ID: &str = "123456789012";
+/// The demo account's name, as `aws.accounts` would name it: messages
+/// about it say so ([`super::accounts::DemoAccounts`]).
+pub const ACCOUNT_NAME: &str = "shop";
 /// The demo's region.
 pub const REGION: &str = "eu-west-1";
 

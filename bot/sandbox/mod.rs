@@ -11,6 +11,7 @@
 //!   their `ports` children (`pipelines/ports.rs`, `ecs/ports.rs`,
 //!   `params/ports.rs`) and in [`alarms`], [`automation`] and
 //!   [`run_command`], so the data never imports the [`Sandbox`] that holds it.
+//! - [`accounts`]: the account under its name, as `aws.accounts` lists one.
 //! - [`seed`]: the demo account a new user sees first.
 //! - `builds.rs`: the failed build the demo's [`story`] tells, read by its
 //!   notifications as `serve` reads CodeBuild and CloudWatch Logs.
@@ -35,6 +36,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use opsbot_commands::ports::{Gateways, Time};
 
 pub mod account;
+pub mod accounts;
 pub mod alarms;
 pub mod automation;
 mod builds;

@@ -97,7 +97,8 @@ impl AccountsSettings {
     /// The names commands may use, for [`opsbot_commands::target`].
     pub fn names(&self) -> opsbot_commands::target::AccountNames {
         let names = self.accounts.iter().map(|a| a.name.clone()).collect();
-        opsbot_commands::target::AccountNames::new(names, self.default.clone())
+        let regions = self.accounts.iter().filter_map(|a| Some((a.name.clone(), a.region.clone()?))).collect();
+        opsbot_commands::target::AccountNames::new(names, self.default.clone()).with_regions(regions)
     }
 
     /// The account called `name`.

@@ -8,6 +8,12 @@
 //!   the same channel, judged by the same policy with `document` and
 //!   `targets`. Only a plain allow runs it.
 //! - Every hook whose prefix the name starts with runs, in config order.
+//! - Hooks are judged and run where the write is: the change's gateways
+//!   carry them [`ParamHooks::in_target`] its account and region, so the
+//!   policy sees `account` and `region` as for the write itself (and so do
+//!   `params apply`'s per-parameter `param set` checks), and the run goes to
+//!   that account's Run Command. A hook that may not run is offered as the
+//!   `run` line to ask for, naming the same account and region.
 
 use std::sync::Arc;
 
@@ -17,7 +23,7 @@ use crate::live_policy::LivePolicy;
 
 use crate::context::Context;
 use crate::error::UsageError;
-use crate::mrkdwn::esc;
+use crate::target::Target;
 use crate::values::ParamName;
 use crate::values::ssm::{DocParams, DocumentName, Targets};
 
@@ -63,6 +69,11 @@ impl ParamHook {
         words.join(" ")
     }
 
+    /// [`ParamHook::command_line`] acting in `target` (its flags after the arguments).
+    pub fn command_line_in(&self, target: &Target) -> String {
+        std::iter::once(self.command_line()).chain(target.words()).collect::<Vec<_>>().join(" ")
+    }
+
     fn policy_args(&self) -> Vec<(&'static str, String)> {
         vec![("document", self.document.to_string()), ("targets", self.targets.to_string())]
     }
@@ -81,34 +92,34 @@ fn quote(word: &str) -> String {
 pub struct ParamHooks {
     hooks: Vec<ParamHook>,
     policy: LivePolicy,
+    /// Where the write that triggers them acts (home: the bot's own account and region).
+    target: Target,
 }
 
 impl Default for ParamHooks {
     fn default() -> Self {
-        ParamHooks { hooks: Vec::new(), policy: Arc::new(Policy::reads_for_everyone([])).into() }
+        ParamHooks::new(Vec::new(), Arc::new(Policy::reads_for_everyone([])))
     }
 }
 
 impl ParamHooks {
     pub fn new(hooks: Vec<ParamHook>, policy: impl Into<LivePolicy>) -> Self {
-        ParamHooks { hooks, policy: policy.into() }
+        ParamHooks { hooks, policy: policy.into(), target: Target::default() }
+    }
+
+    /// These hooks for a write in `target`: judged with its account and
+    /// region (the gateways they come with act there).
+    pub fn in_target(&self, target: &Target) -> Self {
+        ParamHooks { target: target.clone(), ..self.clone() }
+    }
+
+    /// Where the write that triggers them acts.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     pub(crate) fn matching<'a>(&'a self, name: &'a ParamName) -> impl Iterator<Item = &'a ParamHook> {
         self.hooks.iter().filter(move |h| h.matches(name))
-    }
-
-    /// What a plan says about the hooks a write to `name` starts.
-    pub fn plan_lines(&self, ctx: &Context, name: &ParamName) -> Vec<String> {
-        self.matching(name)
-            .map(|hook| {
-                let what = format!("`{}` on `{}`", esc(hook.document.as_str()), esc(&hook.targets.to_string()));
-                match self.allows(ctx, hook) {
-                    Ok(()) => format!("Then runs {what} (`on_param_change`)."),
-                    Err(why) => format!(":warning: Will not run {what} afterwards: {}.", esc(&why)),
-                }
-            })
-            .collect()
     }
 
     pub(crate) fn allows(&self, ctx: &Context, hook: &ParamHook) -> Result<(), String> {
@@ -138,14 +149,18 @@ impl ParamHooks {
         }
     }
 
-    /// The policy's decision on `command` with `args` by the requester there and then.
+    /// The policy's decision on `command` with `args` by the requester there
+    /// and then, in the account and region of the write (`account`, `region`).
     fn decide(&self, ctx: &Context, command: &str, args: &[(&'static str, String)]) -> Decision {
+        let mut args = args.to_vec();
+        args.extend(self.target.account.clone().map(|a| ("account", a)));
+        args.extend(self.target.region.clone().map(|r| ("region", r)));
         let request = Request {
             command,
             user: ctx.user.as_str(),
             groups: &ctx.groups,
             channel: ctx.channel.as_str(),
-            args,
+            args: &args,
             at: ctx.now,
             force: false,
         };

@@ -11,7 +11,9 @@
 //!   can never run in `staging`.
 //! - With `default_account` set, a line naming none is resolved to it — the
 //!   stored line names it too, so changing the default later cannot move an
-//!   approved change to another account.
+//!   approved change to another account. Likewise a line naming no region in
+//!   an account whose configuration names one is resolved to that region: the
+//!   line (policy `region`, approval, audit) says where it acts.
 //! - A prefix is an account only when its name is configured: `web:42` (an
 //!   image tag) stays what it was. An unknown `--account` is refused with the
 //!   known names and the close ones.
@@ -119,12 +121,20 @@ fn is_region(text: &str) -> bool {
 pub struct AccountNames {
     names: Vec<String>,
     default: Option<String>,
+    /// The region each account acts in unless a line names one, by account name.
+    regions: Vec<(String, String)>,
 }
 
 impl AccountNames {
     /// `default`, when given, is one of `names` (settings check it).
     pub fn new(names: Vec<String>, default: Option<String>) -> Self {
-        AccountNames { names, default }
+        AccountNames { names, default, regions: Vec::new() }
+    }
+
+    /// With the region each account of `regions` (name, region) acts in when
+    /// a line names none.
+    pub fn with_regions(self, regions: Vec<(String, String)>) -> Self {
+        AccountNames { regions, ..self }
     }
 
     pub fn names(&self) -> &[String] {
@@ -133,7 +143,8 @@ impl AccountNames {
 
     /// `target` (as typed) resolved for `words`, the line's other words
     /// (its command name takes the first `name_words`): the account prefix
-    /// is taken off the first argument, the account checked, else defaulted.
+    /// is taken off the first argument, the account checked, else defaulted,
+    /// and the region, when none is named, is the account's own (if set).
     pub fn resolve(&self, mut target: Target, words: &mut [String], name_words: usize) -> Result<Target, UsageError> {
         if let Some((account, rest)) = words.get(name_words).and_then(|w| w.split_once(':'))
             && self.names.iter().any(|n| n == account)
@@ -156,6 +167,11 @@ impl AccountNames {
         }
         if target.account.is_none() {
             target.account = self.default.clone();
+        }
+        if target.region.is_none()
+            && let Some(account) = &target.account
+        {
+            target.region = self.regions.iter().find(|(name, _)| name == account).map(|(_, r)| r.clone());
         }
         Ok(target)
     }
@@ -236,6 +252,25 @@ mod tests {
         );
         assert_eq!(resolve(&accounts(None), "service web/api", 1).unwrap(), "service web/api", "the bot's own account");
         assert_eq!(resolve(&AccountNames::default(), "service web/api", 1).unwrap(), "service web/api");
+    }
+
+    #[test]
+    fn a_line_in_an_account_with_its_own_region_names_that_region_unless_it_names_one() {
+        let names = accounts(Some("staging")).with_regions(vec![("prod".into(), "eu-west-1".into())]);
+        assert_eq!(
+            resolve(&names, "service prod:web/api", 1).unwrap(),
+            "service web/api --account prod --region eu-west-1"
+        );
+        assert_eq!(
+            resolve(&names, "service prod:web/api --region us-east-2", 1).unwrap(),
+            "service web/api --account prod --region us-east-2",
+            "the region named wins"
+        );
+        assert_eq!(
+            resolve(&names, "service web/api", 1).unwrap(),
+            "service web/api --account staging",
+            "staging's: the bot's"
+        );
     }
 
     #[test]

@@ -15,10 +15,11 @@ use crate::policy::Role;
 /// The named arguments `where:` may test (what commands pass in `Request::args`).
 /// `account` is the configured account name (`aws.accounts`) a command acts
 /// in; every command carries it when it acts in a named account, none when it
-/// acts in the bot's own.
-pub const ARGUMENTS: [&str; 13] = [
+/// acts in the bot's own. `region` is the region a command names (`--region`,
+/// or its account's configured one); none in the bot's own region.
+pub const ARGUMENTS: [&str; 14] = [
     "service", "name", "value", "pipeline", "stage", "action", "document", "targets", "count", "revision", "cluster",
-    "env", "account",
+    "env", "account", "region",
 ];
 
 /// Approval requests expire after this unless the rule says otherwise.

@@ -1,5 +1,5 @@
-//! `where: { account: … }`: rules that name the AWS account (`aws.accounts`)
-//! a command acts in.
+//! `where: { account: … }` and `where: { region: … }`: rules that name the
+//! AWS account (`aws.accounts`) and the region a command acts in.
 
 use crate::support::{ask, policy, verdict};
 
@@ -45,4 +45,24 @@ fn a_deny_can_name_an_account_together_with_another_argument() {
     assert!(prod.reason().contains("set by the platform team"), "{}", prod.reason());
     let staging = ask("param set").with("name", "/secret/db").with("account", "staging").of(&team);
     assert!(staging.is_allowed(), "{staging:?}");
+}
+
+#[test]
+fn a_rule_can_name_the_region_and_does_not_match_a_command_naming_none() {
+    let team = policy(
+        "
+roles:
+  devs: { everyone: true }
+rules:
+  - allow: [deploy]
+    to: devs
+    where: { account: \"^prod$\", region: \"^eu-\" }
+",
+    );
+    let eu = ask("deploy").with("service", "web/api").with("account", "prod").with("region", "eu-west-1").of(&team);
+    assert_eq!(verdict(&eu), ("allow", Some("policies.yaml:5".into())));
+    let us = ask("deploy").with("service", "web/api").with("account", "prod").with("region", "us-east-1").of(&team);
+    assert_eq!(verdict(&us), ("deny", None));
+    let unnamed = ask("deploy").with("service", "web/api").with("account", "prod").of(&team);
+    assert_eq!(verdict(&unnamed), ("deny", None), "the bot's own region is not named");
 }

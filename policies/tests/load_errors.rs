@@ -85,7 +85,7 @@ fn an_unknown_argument_in_where_suggests_the_close_one_and_lists_all() {
     assert_eq!(
         load_error(&devs_rule_with("    where: { servce: \"^prod/\" }\n")),
         "policies.yaml:5:14: unknown argument `servce` in where — did you mean `service`? Arguments: service, name, \
-         value, pipeline, stage, action, document, targets, count, revision, cluster, env, account"
+         value, pipeline, stage, action, document, targets, count, revision, cluster, env, account, region"
     );
 }
 

@@ -244,6 +244,10 @@ impl Changes {
                 self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
                 return messages::denied_parts(request.shown, reasons);
             }
+            Verdict::Invalid(reasons) => {
+                self.audit_request(ctx, request, AuditEvent::Refused, |r| r.detail = Some(reasons.join("; "))).await;
+                return messages::cannot(request.shown, reasons);
+            }
             Verdict::NeedsApproval(needed) => {
                 let reasons = NeededApproval::uncovered(needed, approval.as_ref().map(|a| a.role.as_str()));
                 if !reasons.is_empty() {
@@ -605,7 +609,7 @@ impl Changes {
     }
 
     /// The gateways a stored change runs through, with this bot's parameter
-    /// hooks and declared parameters: in the account and region its line names, acting for its
+    /// hooks (judged in its account and region) and declared parameters: in the account and region its line names, acting for its
     /// requester ([`Accounts::changes`]); at home, the ones acting as them
     /// when an [`Identity`](Identity) is set, else the bot's own.
     async fn gateways_for(&self, record: &ChangeRecord) -> GatewayResult<Gateways> {
@@ -615,7 +619,7 @@ impl Changes {
             Some(identity) => identity.gateways_for(&record.requester).await?,
             None => return Ok(self.aws.clone()),
         };
-        aws.param_hooks = self.aws.param_hooks.clone();
+        aws.param_hooks = Arc::new(self.aws.param_hooks.in_target(&target));
         aws.declared = self.aws.declared.clone();
         Ok(aws)
     }
@@ -626,7 +630,7 @@ impl Changes {
             return Ok(self.aws.clone());
         }
         let mut aws = self.accounts.reads(target).await?;
-        aws.param_hooks = self.aws.param_hooks.clone();
+        aws.param_hooks = Arc::new(self.aws.param_hooks.in_target(target));
         aws.declared = self.aws.declared.clone();
         Ok(aws)
     }
@@ -690,6 +694,9 @@ impl Changes {
             }
             Ok(Plan { verdict: Verdict::Denied(reasons), .. }) => {
                 Some(format!("the policy no longer allows all of it — {}", esc(&reasons.join("; "))))
+            }
+            Ok(Plan { verdict: Verdict::Invalid(reasons), .. }) => {
+                Some(format!("it cannot be done as asked any more — {}", esc(&reasons.join("; "))))
             }
             Err(err) => Some(format!("cannot check it again: {}", esc(&gateway_reply(ctx, &err).fallback))),
         }

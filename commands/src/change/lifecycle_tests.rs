@@ -351,6 +351,46 @@ async fn force_without_a_rule_that_allows_it_is_denied_and_runs_nothing() {
     assert_eq!(events(&w.store), [AuditEvent::Denied]);
 }
 
+/// Anyone may run these, and force them.
+const FORCEABLE: &str =
+    "roles: { ops: { everyone: true } }\nrules:\n  - { allow: [run, pipeline start], to: ops, force: true }\n";
+
+#[tokio::test]
+async fn force_goes_past_a_run_in_progress_but_not_past_a_document_that_does_not_fit() {
+    let aws = FakeAws::default().with_ssm_catalog();
+    aws.ssm.running_commands.lock().unwrap().push(crate::ports::RunningCommand {
+        id: "cmd-theirs".into(),
+        instances: vec!["i-0abc123def4567890".into()],
+        tag: None,
+    });
+    let w = world_with(policy(FORCEABLE), aws);
+
+    let busy = w.ops.handle(&ctx(), "run AWS-RunShellScript on i-0abc123def4567890 commands=uptime --force").await;
+    assert!(busy.text().contains(":warning: *forced* despite: command `cmd-theirs`"), "{}", busy.text());
+    assert!(busy.text().contains("[Confirm]"), "{}", busy.text());
+
+    let misspelt = w.ops.handle(&ctx(), "run AWS-RunShellScript on i-0abc123def4567890 command=uptime --force").await;
+    let text = misspelt.text();
+    assert!(text.contains("cannot be done as asked") && text.contains("has no parameter `command`"), "{text}");
+    assert!(!text.contains("[Confirm]"), "nothing to confirm: {text}");
+    let missing = w.ops.handle(&ctx(), "run AWS-RunShelScript on i-0abc123def4567890 commands=uptime --force").await;
+    assert!(missing.text().contains("there is no SSM document `AWS-RunShelScript`"), "{}", missing.text());
+    let refused: Vec<_> =
+        w.store.audit.lock().unwrap().iter().filter(|r| r.event == AuditEvent::Refused).cloned().collect();
+    assert_eq!(refused.len(), 2, "both refusals are audited: {refused:?}");
+    assert!(refused.iter().all(|r| r.text.ends_with("--force")));
+}
+
+#[tokio::test]
+async fn a_forced_pipeline_start_goes_past_an_execution_in_progress_only() {
+    let w = world_with(policy(FORCEABLE), FakeAws::default().with_pipeline_state(crate::testing::pay("exec-1")));
+    let busy = w.ops.handle(&ctx(), "pipeline start pay --force").await.text();
+    assert!(busy.contains(":warning: *forced* despite: execution `exec-1` is still in progress"), "{busy}");
+    let nope = w.ops.handle(&ctx(), "pipeline start nope --force").await.text();
+    assert!(nope.contains("`nope` was not found"), "a pipeline that is not there is not forced into being: {nope}");
+    assert!(!nope.contains("[Confirm]"), "{nope}");
+}
+
 #[tokio::test]
 async fn force_on_a_read_command_is_a_usage_error() {
     let text = world().ops.handle(&ctx(), "service prod/api --force").await.text();

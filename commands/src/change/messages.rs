@@ -83,6 +83,17 @@ pub fn unsafe_now(shown: &str, reasons: &[String]) -> Reply {
     ))
 }
 
+/// A plan that was not made: the change cannot be done as asked (`--force`
+/// does not change that).
+pub fn cannot(shown: &str, reasons: &[String]) -> Reply {
+    let lines = Mrkdwn::join(reasons.iter().map(|r| mrkdwn!("• {}", r)), "\n");
+    Reply::ephemeral("This cannot be done as asked").section(mrkdwn!(
+        ":no_entry_sign: `{}` cannot be done as asked:\n{}",
+        shown,
+        lines
+    ))
+}
+
 /// A plan that was not made: the policy does not allow some of what it touches.
 pub fn denied_parts(shown: &str, reasons: &[String]) -> Reply {
     let lines = Mrkdwn::join(reasons.iter().map(|r| mrkdwn!("• {}", r)), "\n");

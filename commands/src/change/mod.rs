@@ -52,7 +52,14 @@ pub enum Verdict {
     /// Nothing would change ("already at revision 42").
     NoOp(String),
     /// It would be unsafe now; the reasons say why and what to wait for.
+    /// The one verdict `--force` (where a policy allows it) goes past.
     Unsafe(Vec<String>),
+    /// It cannot be done as asked, now or later: what it names is not there
+    /// or does not fit (a document that does not exist or does not take the
+    /// parameters given, targets that reach no instance, a value SSM would
+    /// refuse). Never forced past: `--force` overrides the safety checks of
+    /// [`Verdict::Unsafe`] and nothing else. May carry unsafe reasons too.
+    Invalid(Vec<String>),
     /// The policy allows the command but not everything it would touch
     /// (`params apply` writing a parameter the requester may not `param
     /// set`); the reasons name each part. Never forced past.

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress};
 use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
@@ -78,9 +78,9 @@ impl ChangeCommand for AutomationRun {
             lines.push("with the document's default parameters".into());
         }
         lines.extend(self.parameters.lines().into_iter().map(|l| format!("• {l}")));
-        let mut reasons = preflight::document(aws, &self.document, DocumentKind::Automation, &self.parameters).await?;
-        reasons.extend(preflight::automation_in_progress(aws, &self.document, &self.parameters).await?);
-        let verdict = if reasons.is_empty() { Verdict::Ready } else { Verdict::Unsafe(reasons) };
+        let reasons = preflight::document(aws, &self.document, DocumentKind::Automation, &self.parameters).await?;
+        let busy = preflight::automation_in_progress(aws, &self.document, &self.parameters).await?;
+        let verdict = preflight::verdict(reasons, busy);
         Ok(Plan { lines, verdict })
     }
 
@@ -124,6 +124,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::change::Verdict;
     use crate::testing::ssm::automation;
     use crate::testing::{FakeAws, ctx};
 
@@ -153,7 +154,7 @@ mod tests {
 
     async fn refusal(aws: FakeAws, text: &str) -> Vec<String> {
         match run(text).plan(&ctx(), &aws.gateways()).await.unwrap().verdict {
-            Verdict::Unsafe(reasons) => reasons,
+            Verdict::Invalid(reasons) => reasons,
             other => panic!("{text}: {other:?}"),
         }
     }
@@ -192,7 +193,10 @@ mod tests {
             });
             aws
         };
-        let reasons = refusal(aws(), "automation run AWS-RestartEC2Instance InstanceId=i-1").await;
+        let busy = run("automation run AWS-RestartEC2Instance InstanceId=i-1");
+        let Verdict::Unsafe(reasons) = busy.plan(&ctx(), &aws().gateways()).await.unwrap().verdict else {
+            panic!("a run in progress is unsafe now, the one thing --force goes past")
+        };
         assert_eq!(
             reasons,
             ["execution `exec-theirs` of `AWS-RestartEC2Instance` with the same parameters is still running — \

@@ -67,7 +67,7 @@ async fn deploying_the_tag_already_running_is_a_no_op() {
 #[tokio::test]
 async fn a_tag_named_for_another_image_is_refused() {
     let plan = plan(FakeAws::default().with_service(api_with_sidecar()), "prod/api web:42").await.unwrap();
-    let Verdict::Unsafe(reasons) = plan.verdict else { panic!("{plan:?}") };
+    let Verdict::Invalid(reasons) = plan.verdict else { panic!("{plan:?}") };
     assert!(reasons[0].contains("runs the image api (container api), not web"), "{reasons:?}");
 }
 
@@ -90,7 +90,7 @@ async fn a_revision_shows_its_images_and_a_deregistered_one_is_refused() {
     assert_eq!(ready.verdict, Verdict::Ready);
     assert!(ready.lines.join("\n").contains("*prod/api*: `api:1` → `api:5`\n• `api`: `api:v1` → `api:v5`"));
     let gone = plan(aws("INACTIVE"), "prod/api --revision 5").await.unwrap();
-    assert!(matches!(&gone.verdict, Verdict::Unsafe(r) if r[0].contains("api:5 is INACTIVE")), "{gone:?}");
+    assert!(matches!(&gone.verdict, Verdict::Invalid(r) if r[0].contains("api:5 is INACTIVE")), "{gone:?}");
 }
 
 #[tokio::test]

@@ -280,10 +280,13 @@ impl Command {
     }
 
     /// The named arguments the policy matches on for this command typed as
-    /// `canonical`: its own, and the account it acts in (`--account`) as `account`.
+    /// `canonical`: its own, the account it acts in (`--account`) as `account`
+    /// and the region it names (`--region`, or the account's own) as `region`.
     pub fn policy_args_in(&self, canonical: &str) -> Vec<(&'static str, String)> {
         let mut args = self.policy_args();
-        args.extend(Target::of_line(canonical).account.map(|a| ("account", a)));
+        let target = Target::of_line(canonical);
+        args.extend(target.account.map(|a| ("account", a)));
+        args.extend(target.region.map(|r| ("region", r)));
         args
     }
 

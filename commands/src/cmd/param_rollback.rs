@@ -144,14 +144,14 @@ impl ChangeCommand for ParamRollback {
                 esc(by.rsplit('/').next().unwrap_or(by))
             ));
         }
-        lines.extend(aws.param_hooks.plan_lines(ctx, &self.name));
+        lines.extend(super::param_hooks::plan_lines(ctx, aws, &self.name).await);
         let verdict = if same {
             Verdict::NoOp(format!(
                 "version {} has the same value as the current version {}",
                 target.version, current.version
             ))
         } else if target.kind == ParamKind::SecureString && keep.kind != ParamKind::SecureString {
-            Verdict::Unsafe(vec![format!(
+            Verdict::Invalid(vec![format!(
                 "version {} was a SecureString and {} is now a {}: its value would be stored in clear",
                 target.version,
                 self.name,

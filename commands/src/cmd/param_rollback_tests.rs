@@ -86,7 +86,7 @@ async fn a_secret_is_never_written_into_a_parameter_that_is_no_longer_secure() {
         vec![param_version(1, ParamKind::SecureString, "s3cret", 90), param_version(2, ParamKind::String, "plain", 60)],
     );
     let plan = rollback("param rollback /shop/x").plan(&ctx(), &aws.gateways()).await.unwrap();
-    assert!(matches!(&plan.verdict, Verdict::Unsafe(r) if r[0].contains("stored in clear")), "{plan:?}");
+    assert!(matches!(&plan.verdict, Verdict::Invalid(r) if r[0].contains("stored in clear")), "{plan:?}");
     assert!(plan.lines[1].contains("Value hidden"), "{:?}", plan.lines);
 }
 

@@ -221,12 +221,12 @@ impl ChangeCommand for ParamSet {
         };
         let mut lines =
             vec![line, format!("Keeps its type{}.", if keep.key_id.is_some() { " and KMS key" } else { "" })];
-        lines.extend(aws.param_hooks.plan_lines(ctx, &self.name));
+        lines.extend(super::param_hooks::plan_lines(ctx, aws, &self.name).await);
         let unfit = unfit(self.value.expose(), &keep);
         let verdict = if same {
             Verdict::NoOp(format!("{} already has that value (version {})", self.name, now.version))
         } else if !unfit.is_empty() {
-            Verdict::Unsafe(unfit)
+            Verdict::Invalid(unfit)
         } else {
             Verdict::Ready
         };

@@ -106,7 +106,7 @@ async fn values_that_do_not_fit_the_tier_or_the_pattern_are_refused() {
     let plan = set("param set /shop/staging/port eighty").plan(&ctx(), &aws.gateways()).await.unwrap();
     assert_eq!(
         plan.verdict,
-        Verdict::Unsafe(vec!["the value does not match the parameter's allowed pattern `^[0-9]+$`".into()])
+        Verdict::Invalid(vec!["the value does not match the parameter's allowed pattern `^[0-9]+$`".into()])
     );
     assert!(unfit(&"x".repeat(5000), &keep(None))[0].contains("a Standard parameter holds 4096"));
     assert!(unfit(&"x".repeat(5000), &ParamSettings { tier: Some("Advanced".into()), ..keep(None) }).is_empty());
@@ -141,7 +141,7 @@ async fn check_waits_until_the_new_version_reads_back() {
     let aws = FakeAws::default()
         .with_param_versions("/shop/staging/host", vec![param_version(1, ParamKind::String, "db1", 60)]);
     let gw = aws.gateways();
-    c.written.keep(Written { version: 2, runs: vec![] });
+    c.written.keep(Written { version: 2, runs: vec![], unsent: vec![] });
     let progress = c.check(&ctx(), &gw, &Outcome::default()).await.unwrap();
     assert_eq!(progress, Progress::Running("waiting for version 2 to be readable".into()));
 }

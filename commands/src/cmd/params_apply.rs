@@ -133,7 +133,7 @@ impl ChangeCommand for ParamsApply {
             lines.push(line.as_str().to_owned());
         }
         for (param, _) in &writes {
-            lines.extend(aws.param_hooks.plan_lines(ctx, &param.name));
+            lines.extend(super::param_hooks::plan_lines(ctx, aws, &param.name).await);
         }
         if !drift.extra.is_empty() {
             lines.push(format!(

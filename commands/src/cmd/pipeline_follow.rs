@@ -126,7 +126,7 @@ pub fn why(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Ready => String::new(),
         Verdict::NoOp(why) | Verdict::Moved(why) => why.clone(),
-        Verdict::Unsafe(reasons) | Verdict::Denied(reasons) => reasons.join("; "),
+        Verdict::Unsafe(reasons) | Verdict::Denied(reasons) | Verdict::Invalid(reasons) => reasons.join("; "),
         Verdict::NeedsApproval(needed) => needed.iter().map(|n| n.why.as_str()).collect::<Vec<_>>().join("; "),
     }
 }

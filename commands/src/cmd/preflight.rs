@@ -11,9 +11,13 @@
 //! - [`command_in_progress`], [`automation_in_progress`]: another run of the
 //!   same document on the same targets that has not finished.
 //!
-//! Every problem is a reason for [`crate::change::Verdict::Unsafe`], so
-//! `--force` (where a policy allows it) is the one way past them.
+//! [`verdict`] sorts what they found: a run of the same document in progress
+//! is [`Verdict::Unsafe`], the one check `--force` (where a policy allows it)
+//! goes past; a document, parameters or targets that do not fit are
+//! [`Verdict::Invalid`], never forced past (a forced run would only fail in
+//! SSM, or reach nothing).
 
+use crate::change::Verdict;
 use crate::error::GatewayResult;
 use crate::mrkdwn::esc;
 use crate::ports::{DocumentKind, Gateways, ManagedInstance, RunningAutomation};
@@ -22,6 +26,19 @@ use crate::values::ssm::{DocParams, DocumentName, Targets};
 
 /// Instance ids a plan names; the rest are counted.
 const NAMED: usize = 3;
+
+/// The verdict of a preflight that found `invalid` (the document, its
+/// parameters, the targets) and `in_progress` (another run).
+pub fn verdict(mut invalid: Vec<String>, in_progress: Option<String>) -> Verdict {
+    match (invalid.is_empty(), in_progress) {
+        (true, None) => Verdict::Ready,
+        (true, Some(busy)) => Verdict::Unsafe(vec![busy]),
+        (false, busy) => {
+            invalid.extend(busy);
+            Verdict::Invalid(invalid)
+        }
+    }
+}
 
 /// The targets in words: "instances tagged `Environment=staging`".
 pub fn targets_words(targets: &Targets) -> String {

@@ -32,6 +32,14 @@ fn unsafe_reasons(plan: Plan) -> Vec<String> {
     }
 }
 
+/// What cannot be done as asked (never forced past).
+fn invalid_reasons(plan: Plan) -> Vec<String> {
+    match plan.verdict {
+        Verdict::Invalid(reasons) => reasons,
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn rollback_takes_one_service() {
     assert!(parse("prod/api").is_ok());
@@ -71,10 +79,10 @@ async fn the_first_revision_has_nothing_to_roll_back_to() {
 
 #[tokio::test]
 async fn a_missing_or_deregistered_previous_revision_is_refused_with_what_to_do() {
-    let missing = unsafe_reasons(plan(FakeAws::default().with_service(at_revision(5))).await);
+    let missing = invalid_reasons(plan(FakeAws::default().with_service(at_revision(5))).await);
     assert_eq!(missing, ["api:4 is not registered; deploy a revision explicitly: `deploy prod/api --revision N`"]);
     let inactive = FakeAws::default().with_service(at_revision(5)).with_task_definition("api", 4, "INACTIVE", &[]);
-    let reasons = unsafe_reasons(plan(inactive).await);
+    let reasons = invalid_reasons(plan(inactive).await);
     assert!(reasons[0].starts_with("api:4 is INACTIVE (deregistered)"), "{reasons:?}");
 }
 

@@ -183,7 +183,9 @@ pub struct Draft {
 
 impl Draft {
     /// The plan: a no-op says so at once (there is nothing to wait for);
-    /// otherwise the safety check adds its reasons to the problems.
+    /// otherwise problems (what cannot be done as asked) make it
+    /// [`Verdict::Invalid`], never forced past, and the safety check's reasons
+    /// alone (a rollout in progress, an alarm firing) [`Verdict::Unsafe`].
     pub async fn finish(
         mut self,
         aws: &Gateways,
@@ -194,9 +196,13 @@ impl Draft {
         if let Some(why) = self.noop {
             return Ok(Plan { lines: self.lines, verdict: Verdict::NoOp(why) });
         }
-        self.problems.extend(safety(aws, detail, now).await?);
+        let unsafe_now = safety(aws, detail, now).await?;
         self.lines.push(follow_line(now, timeout));
-        let verdict = if self.problems.is_empty() { Verdict::Ready } else { Verdict::Unsafe(self.problems) };
+        let verdict = match (self.problems.is_empty(), unsafe_now.is_empty()) {
+            (true, true) => Verdict::Ready,
+            (true, false) => Verdict::Unsafe(unsafe_now),
+            (false, _) => Verdict::Invalid(self.problems.into_iter().chain(unsafe_now).collect()),
+        };
         Ok(Plan { lines: self.lines, verdict })
     }
 }

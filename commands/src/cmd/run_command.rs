@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress, Verdict};
+use crate::change::{ChangeCommand, Follow, Outcome, Plan, Progress};
 use crate::command::{Body, CommandDef};
 use crate::context::Context;
 use crate::error::{GatewayResult, UsageError};
@@ -104,8 +104,8 @@ impl ChangeCommand for RunCommand {
         let resolved = preflight::targets(aws, &self.targets).await?;
         lines.extend(resolved.lines);
         reasons.extend(resolved.reasons);
-        reasons.extend(preflight::command_in_progress(aws, &self.document, &resolved.instances).await?);
-        let verdict = if reasons.is_empty() { Verdict::Ready } else { Verdict::Unsafe(reasons) };
+        let busy = preflight::command_in_progress(aws, &self.document, &resolved.instances).await?;
+        let verdict = preflight::verdict(reasons, busy);
         Ok(Plan { lines, verdict })
     }
 

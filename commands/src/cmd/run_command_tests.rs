@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::Command;
+use crate::change::Verdict;
 use crate::testing::ssm::command;
 use crate::testing::{FakeAws, ctx};
 
@@ -145,9 +146,18 @@ fn a_report_lists_many_instances_briefly_and_keeps_output_within_bounds() {
     assert!(output <= OUTPUT_MAX + 10, "{output}");
 }
 
-async fn refusal(aws: FakeAws, text: &str) -> Vec<String> {
+/// The reasons a run in progress makes it unsafe now (what `--force` goes past).
+async fn busy_reasons(aws: FakeAws, text: &str) -> Vec<String> {
     match run(text).plan(&ctx(), &aws.gateways()).await.unwrap().verdict {
         Verdict::Unsafe(reasons) => reasons,
+        other => panic!("{text}: {other:?}"),
+    }
+}
+
+/// The reasons it cannot be done as asked (never forced past).
+async fn refusal(aws: FakeAws, text: &str) -> Vec<String> {
+    match run(text).plan(&ctx(), &aws.gateways()).await.unwrap().verdict {
+        Verdict::Invalid(reasons) => reasons,
         other => panic!("{text}: {other:?}"),
     }
 }
@@ -233,7 +243,7 @@ async fn a_command_of_the_same_document_still_running_on_a_shared_instance_refus
         });
         aws
     };
-    let by_id = refusal(
+    let by_id = busy_reasons(
         busy(&["i-0abc123def4567891"], None),
         "run AWS-RunShellScript on tag:Environment=staging commands=uptime",
     )
@@ -243,7 +253,7 @@ async fn a_command_of_the_same_document_still_running_on_a_shared_instance_refus
         ["command `cmd-theirs` of `AWS-RunShellScript` is still running on `i-0abc123def4567891` — \
           wait for it to finish, or cancel it in SSM"]
     );
-    let by_tag = refusal(
+    let by_tag = busy_reasons(
         busy(&[], Some("tag:Environment=staging")),
         "run AWS-RunShellScript on i-0abc123def4567890 commands=uptime",
     )
@@ -253,4 +263,17 @@ async fn a_command_of_the_same_document_still_running_on_a_shared_instance_refus
     let elsewhere = run("run AWS-RunShellScript on i-0abc123def4567890 commands=uptime");
     let plan = elsewhere.plan(&ctx(), &busy(&["i-0other00000000001"], None).gateways()).await.unwrap();
     assert_eq!(plan.verdict, Verdict::Ready);
+}
+
+#[tokio::test]
+async fn a_run_in_progress_with_a_document_that_does_not_fit_cannot_be_done_and_names_both() {
+    let aws = FakeAws::default().with_ssm_catalog();
+    aws.ssm.running_commands.lock().unwrap().push(crate::ports::RunningCommand {
+        id: "cmd-theirs".into(),
+        instances: vec!["i-0abc123def4567890".into()],
+        tag: None,
+    });
+    let reasons = refusal(aws, "run AWS-RunShellScript on i-0abc123def4567890 command=uptime").await;
+    assert!(reasons[0].contains("has no parameter `command`"), "{reasons:?}");
+    assert!(reasons.last().unwrap().contains("`cmd-theirs`"), "the run in progress is named too: {reasons:?}");
 }

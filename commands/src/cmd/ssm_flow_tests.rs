@@ -1,7 +1,7 @@
 //! The SSM changes through the whole pipeline (plan → confirm → execute →
 //! follow) against the fake: a SecureString value never shows anywhere,
-//! `on_param_change` hooks run only when `run` is allowed, and a run that
-//! never ends is reported as timed out.
+//! `on_param_change` hooks run only when `run` is allowed and its preflight
+//! passes, and a run that never ends is reported as timed out.
 
 use std::sync::Arc;
 
@@ -81,8 +81,10 @@ async fn a_secure_string_value_is_written_but_never_shown_stored_or_audited() {
 
 #[tokio::test(start_paused = true)]
 async fn a_change_under_a_hook_prefix_sends_the_document_and_follows_it() {
-    let fake =
-        FakeAws::default().with_param("/shop/staging/db-host", ParamKind::String, "db1").with_command_states(vec![
+    let fake = FakeAws::default()
+        .with_ssm_catalog()
+        .with_param("/shop/staging/db-host", ParamKind::String, "db1")
+        .with_command_states(vec![
             command("AWS-RunShellScript", RunStatus::InProgress, &[("i-1", RunStatus::InProgress, "")]),
             command("AWS-RunShellScript", RunStatus::Success, &[("i-1", RunStatus::Success, "reloaded")]),
         ]);
@@ -96,6 +98,31 @@ async fn a_change_under_a_hook_prefix_sends_the_document_and_follows_it() {
     let last = w.chat.texts().last().unwrap().clone();
     assert!(last.contains("Sent `AWS-RunShellScript` on `tag:Environment=staging` (command `c0mmand-1`)."), "{last}");
     assert!(last.contains("Version 2 is live.") && last.contains("Output of `i-1`:\n```\nreloaded\n```"), "{last}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hook_whose_preflight_fails_is_not_sent_and_the_change_ends_failed_saying_why() {
+    let misspelt = {
+        let params = DocParams::parse(&["command=systemctl reload shop".to_string()]).unwrap();
+        let document = DocumentName::parse("AWS-RunShellScript").unwrap();
+        ParamHook::new("/shop/staging/", document, Targets::parse("tag:Environment=stagin").unwrap(), params).unwrap()
+    };
+    let fake = FakeAws::default().with_ssm_catalog().with_param("/shop/staging/db-host", ParamKind::String, "db1");
+    let w = world(&["param set", "run"], fake, vec![misspelt]);
+
+    let plan = confirm_and_finish(&w, "param set /shop/staging/db-host db2").await;
+
+    assert!(plan.text().contains("but its preflight fails now, so it would not be sent"), "{}", plan.text());
+    assert!(w.aws.ssm.sent.lock().unwrap().is_empty(), "nothing sent");
+    assert_eq!(w.aws.ssm.writes.lock().unwrap().len(), 1, "the write itself stands");
+    let last = w.chat.texts().last().unwrap().clone();
+    assert!(last.contains(":x:") && last.contains("Did not send `AWS-RunShellScript`"), "{last}");
+    assert!(last.contains("has no parameter `command`"), "{last}");
+    assert!(last.contains("no SSM-managed instance matches"), "{last}");
+    assert!(last.contains("Version 2 is live.") && last.contains("1 follow-up was not sent"), "{last}");
+    assert_eq!(last.matches("Did not send").count(), 1, "said once: {last}");
+    let events: Vec<_> = w.store.audit.lock().unwrap().iter().map(|r| r.event).collect();
+    assert!(events.contains(&crate::ports::store::AuditEvent::Failed), "{events:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -148,6 +175,7 @@ async fn a_run_command_that_never_ends_is_reported_as_timed_out() {
 async fn a_param_change_whose_follow_up_never_ends_times_out_with_the_version_live() {
     let stuck = command("AWS-RunShellScript", RunStatus::InProgress, &[("i-1", RunStatus::InProgress, "")]);
     let fake = FakeAws::default()
+        .with_ssm_catalog()
         .with_param("/shop/staging/db-host", ParamKind::String, "db1")
         .with_command_states(vec![stuck]);
     let w = world(&["param set", "run"], fake, vec![staging_hook()]);

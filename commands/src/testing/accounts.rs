@@ -1,5 +1,6 @@
-//! [`FakeAccounts`]: named accounts, each its own [`FakeAws`], recording
-//! which account was asked for what and for whom.
+//! [`FakeAccounts`]: named accounts, each its own [`FakeAws`], and places
+//! (an account or the bot's own in another region, by [`Target::label`]) that
+//! have their own, recording which was asked for what and for whom.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,8 @@ use crate::values::SlackUserId;
 pub struct FakeAccounts {
     default: Option<String>,
     accounts: BTreeMap<String, Arc<FakeAws>>,
+    /// Gateways of a place (`prod eu-west-1`, `eu-west-1`) apart from its account's.
+    places: BTreeMap<String, Arc<FakeAws>>,
     /// `reads prod`, `changes prod for U0DEV`, in order.
     pub asked: Mutex<Vec<String>>,
 }
@@ -24,7 +27,18 @@ impl FakeAccounts {
     /// `accounts` by name; a line naming none acts in `default` (if any).
     pub fn new(accounts: Vec<(&str, FakeAws)>, default: Option<&str>) -> Self {
         let accounts = accounts.into_iter().map(|(name, aws)| (name.to_owned(), Arc::new(aws))).collect();
-        FakeAccounts { default: default.map(Into::into), accounts, asked: Mutex::default() }
+        FakeAccounts { default: default.map(Into::into), accounts, places: BTreeMap::new(), asked: Mutex::default() }
+    }
+
+    /// With `aws` behind the place labelled `label` (`eu-west-1`, `prod us-east-2`).
+    pub fn with_place(mut self, label: &str, aws: FakeAws) -> Self {
+        self.places.insert(label.to_owned(), Arc::new(aws));
+        self
+    }
+
+    /// The fake behind the place `label`.
+    pub fn place(&self, label: &str) -> Arc<FakeAws> {
+        self.places[label].clone()
     }
 
     /// The fake behind `name`, to look at the calls it received.
@@ -33,6 +47,9 @@ impl FakeAccounts {
     }
 
     fn gateways(&self, target: &Target) -> GatewayResult<Gateways> {
+        if let Some(aws) = target.label().and_then(|label| self.places.get(&label)) {
+            return Ok(FakeAws::share(aws));
+        }
         let name = target.account.as_deref().unwrap_or_default();
         let aws = self.accounts.get(name).ok_or_else(|| GatewayError::not_found(format!("account `{name}`")))?;
         Ok(FakeAws::share(aws))
