@@ -168,16 +168,25 @@ impl World {
     /// A replica's drift check on this world's store, posting to C0DRIFT;
     /// nothing sends (tests read what was queued).
     fn drift_check(&self, replica: &str) -> opsbot::notify::drift_check::DriftCheck {
+        self.drift_check_on(replica, self.store.clone())
+    }
+
+    /// A replica's drift check on `store`.
+    fn drift_check_on(
+        &self,
+        replica: &str,
+        store: Arc<dyn opsbot::store::Storage>,
+    ) -> opsbot::notify::drift_check::DriftCheck {
         use opsbot::settings::Secret;
         use opsbot::slack::outbox::{Outbox, Pacing};
         use opsbot::slack::web::SlackWeb;
         let web =
             Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test"), Default::default()).unwrap());
         let clock = opsbot_commands::ports::system_clock();
-        let (outbox, _sender) = Outbox::new(self.store.clone(), web, clock, Pacing::default(), replica);
+        let (outbox, _sender) = Outbox::new(store.clone(), web, clock, Pacing::default(), replica);
         opsbot::notify::drift_check::DriftCheck {
             aws: self.gateways.clone(),
-            store: self.store.clone(),
+            store,
             outbox,
             channel: ChannelId::parse("C0DRIFT").unwrap(),
         }
@@ -270,12 +279,34 @@ async fn declared_tags_are_diffed_and_an_approved_apply_sets_and_removes_them_on
 }
 
 #[tokio::test]
-async fn of_two_replicas_on_one_store_one_checks_drift_each_period_and_the_other_skips_it() {
-    use std::time::Duration;
+async fn of_two_replicas_on_one_sqlite_store_one_checks_drift_each_period_and_the_other_skips_it() {
+    let w = drifted_host().await;
+    let (a, b) = (w.drift_check("a"), w.drift_check("b"));
+    one_check_per_period(&a, &b, &*w.store).await;
+}
+
+#[tokio::test]
+async fn of_two_replicas_on_one_dynamodb_table_one_checks_drift_each_period_and_the_other_skips_it() {
+    let w = drifted_host().await;
+    let (one, two) = crate::store_dynamodb::two_replicas().await;
+    let (a, b) = (w.drift_check_on("a", one.clone()), w.drift_check_on("b", two));
+    one_check_per_period(&a, &b, &*one).await;
+}
+
+async fn drifted_host() -> World {
     let w = world().await;
     w.declare("parameters:\n  PFX/db-host: { value: db.internal }\n");
     w.put("db-host", ParameterType::String, "db-old.internal").await;
-    let (a, b) = (w.drift_check("a"), w.drift_check("b"));
+    w
+}
+
+/// Replicas `a` and `b` tick in turn through two hours; `store` is where `a` posts.
+async fn one_check_per_period(
+    a: &opsbot::notify::drift_check::DriftCheck,
+    b: &opsbot::notify::drift_check::DriftCheck,
+    store: &dyn opsbot::store::Storage,
+) {
+    use std::time::Duration;
     let every = Duration::from_secs(3600);
     let hour = chrono::DateTime::from_timestamp(1_800_000_000 / 3600 * 3600, 0).unwrap();
     let at = |minutes: i64| hour + chrono::Duration::minutes(minutes);
@@ -283,7 +314,7 @@ async fn of_two_replicas_on_one_store_one_checks_drift_each_period_and_the_other
     assert!(a.tick(at(1), every).await, "the first replica in a period checks");
     assert!(!b.tick(at(2), every).await, "the other skips the period a checked");
     assert!(!a.tick(at(59), every).await, "once per period, whoever asks");
-    assert_eq!(w.store.outbox_rows().await.unwrap().len(), 1, "a's check posted the drift");
+    assert_eq!(store.outbox_rows().await.unwrap().len(), 1, "a's check posted the drift");
 
     assert!(b.tick(at(61), every).await, "the next period goes to whichever replica comes first");
     assert!(!a.tick(at(62), every).await);
