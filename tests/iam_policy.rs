@@ -93,7 +93,7 @@ fn code_of(path: &Path) -> String {
 /// The SDK crates a module names, with those of the modules above it (the
 /// store's submodules use the client type their parent imports).
 fn crates_named(path: &Path, root: &Path) -> BTreeSet<String> {
-    let named = Regex::new(r"aws_sdk_([a-z]+)").unwrap();
+    let named = Regex::new(r"aws_sdk_([a-z0-9]+)").unwrap(); // digits too: `aws_sdk_s3`
     let mut found = BTreeSet::new();
     let mut at = Some(path.to_path_buf());
     while let Some(file) = at {
@@ -161,12 +161,12 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
 }
 
 /// A config that enables everything: the DynamoDB store, a queue, a route by
-/// tags, a role to assume, and every command allowed to everyone. The queue is written as in
+/// tags, a role to assume, declared parameters (one in S3), and every command allowed to everyone. The queue is written as in
 /// deploy/config.yaml, for CloudFormation to fill in.
 pub fn everything(dir: &Path) -> PathBuf {
     let commands: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
     let yaml = format!(
-        "store:\n  dynamodb: {{ table: opsbot }}\nnotifications:\n  default_channel: C0OPS\n  sqs_queues: [\"https://sqs.${{AWS::Region}}.amazonaws.com/${{AWS::AccountId}}/opsbot-events\"]\n  routes: [{{ match: {{ tags: {{ team: payments }} }}, channel: C0PAY }}]\naws:\n  assume_role: {{ role_arn: \"arn:aws:iam::111122223333:role/opsbot-changes\" }}\npolicies:\n  roles:\n    all: {{ everyone: true }}\n  rules:\n    - allow: {commands:?}\n      to: all\n"
+        "store:\n  dynamodb: {{ table: opsbot }}\nnotifications:\n  default_channel: C0OPS\n  sqs_queues: [\"https://sqs.${{AWS::Region}}.amazonaws.com/${{AWS::AccountId}}/opsbot-events\"]\n  routes: [{{ match: {{ tags: {{ team: payments }} }}, channel: C0PAY }}]\naws:\n  assume_role: {{ role_arn: \"arn:aws:iam::111122223333:role/opsbot-changes\" }}\nparams:\n  environments:\n    prod: {{ prefix: /shop/prod/, file: params/prod.yaml }}\n    qa: {{ prefix: /shop/qa/, url: \"s3://shop-config/params/qa.yaml\" }}\npolicies:\n  roles:\n    all: {{ everyone: true }}\n  rules:\n    - allow: {commands:?}\n      to: all\n"
     );
     let path = dir.join("everything.yaml");
     std::fs::write(&path, yaml).unwrap();

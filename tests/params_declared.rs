@@ -164,27 +164,43 @@ async fn a_broken_declared_file_is_reported_with_its_place() {
     );
 }
 
+impl World {
+    /// A replica's drift check on this world's store, posting to C0DRIFT;
+    /// nothing sends (tests read what was queued).
+    fn drift_check(&self, replica: &str) -> opsbot::notify::drift_check::DriftCheck {
+        self.drift_check_on(replica, self.store.clone())
+    }
+
+    /// A replica's drift check on `store`.
+    fn drift_check_on(
+        &self,
+        replica: &str,
+        store: Arc<dyn opsbot::store::Storage>,
+    ) -> opsbot::notify::drift_check::DriftCheck {
+        use opsbot::settings::Secret;
+        use opsbot::slack::outbox::{Outbox, Pacing};
+        use opsbot::slack::web::SlackWeb;
+        let web =
+            Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test"), Default::default()).unwrap());
+        let clock = opsbot_commands::ports::system_clock();
+        let (outbox, _sender) = Outbox::new(store.clone(), web, clock, Pacing::default(), replica);
+        opsbot::notify::drift_check::DriftCheck {
+            aws: self.gateways.clone(),
+            store,
+            outbox,
+            channel: ChannelId::parse("C0DRIFT").unwrap(),
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_drift_check_posts_one_living_message_when_drift_appears_and_resolves_it_when_gone() {
-    use opsbot::notify::drift_check::DriftCheck;
-    use opsbot::settings::Secret;
-    use opsbot::slack::outbox::{Outbox, Pacing};
-    use opsbot::slack::web::SlackWeb;
     use opsbot::store::WriteOp;
 
     let w = world().await;
     w.declare("parameters:\n  PFX/db-host: { value: db.internal }\n");
     w.put("db-host", ParameterType::String, "db-old.internal").await;
-    // Nothing sends: the test reads what was queued.
-    let web = Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-test"), Default::default()).unwrap());
-    let (outbox, _sender) =
-        Outbox::new(w.store.clone(), web, opsbot_commands::ports::system_clock(), Pacing::default(), "a");
-    let check = DriftCheck {
-        aws: w.gateways.clone(),
-        store: w.store.clone(),
-        outbox,
-        channel: ChannelId::parse("C0DRIFT").unwrap(),
-    };
+    let check = w.drift_check("a");
     let rows = || async { w.store.outbox_rows().await.unwrap() };
 
     check.check(chrono::Utc::now()).await;
@@ -206,4 +222,132 @@ async fn the_drift_check_posts_one_living_message_when_drift_appears_and_resolve
     assert!(after.iter().all(|r| r.key == posted[0].key), "the same message: {after:?}");
     assert!(after[0].payload.contains("match what is declared again"), "{}", after[0].payload);
     assert!(after[1].payload.contains("No drift any more"), "{}", after[1].payload);
+}
+
+#[tokio::test]
+async fn declared_tags_are_diffed_and_an_approved_apply_sets_and_removes_them_on_moto() {
+    use aws_sdk_ssm::types::{ResourceTypeForTagging, Tag};
+    let w = world().await;
+    w.declare("parameters:\n  PFX/db-host: { value: db.internal, tags: { team: shop, owner: platform } }\n  PFX/new-flag: { value: \"on\", tags: { team: shop } }\n");
+    w.put("db-host", ParameterType::String, "db.internal").await;
+    let db_host = format!("{}db-host", w.prefix);
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    w.ssm
+        .add_tags_to_resource()
+        .resource_type(ResourceTypeForTagging::Parameter)
+        .resource_id(&db_host)
+        .tags(tag("owner", "web"))
+        .tags(tag("old", "x"))
+        .send()
+        .await
+        .unwrap();
+    let tags_of = |name: String| {
+        let ssm = w.ssm.clone();
+        async move {
+            let listed = ssm
+                .list_tags_for_resource()
+                .resource_type(ResourceTypeForTagging::Parameter)
+                .resource_id(name)
+                .send()
+                .await
+                .unwrap();
+            let mut tags: Vec<String> =
+                listed.tag_list().iter().map(|t| format!("{}={}", t.key(), t.value())).collect();
+            tags.sort();
+            tags
+        }
+    };
+
+    let text = w.says("params diff prod").await;
+    let p = &w.prefix;
+    assert!(
+        text.contains(&format!("• `{p}db-host`: missing `team=shop`; `owner` `web` → `platform`; extra `old=x`")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("• `{p}new-flag` _String_ `on`, tags `team=shop`")), "{text}");
+
+    let last = w.approved("params apply prod").await;
+
+    assert!(last.contains(":white_check_mark:"), "{last}");
+    assert_eq!(tags_of(db_host.clone()).await, ["owner=platform", "team=shop"]);
+    assert_eq!(tags_of(format!("{p}new-flag")).await, ["team=shop"]);
+    assert_eq!(w.live("db-host").await.0, "db.internal");
+    let history = w.ssm.get_parameter_history().name(&db_host).send().await.unwrap();
+    assert_eq!(history.parameters().len(), 1, "retagging wrote no new version");
+    let text = w.says("params diff prod").await;
+    assert!(text.contains("Parameter Store matches the 2 declared parameters"), "{text}");
+}
+
+#[tokio::test]
+async fn of_two_replicas_on_one_sqlite_store_one_checks_drift_each_period_and_the_other_skips_it() {
+    let w = drifted_host().await;
+    let (a, b) = (w.drift_check("a"), w.drift_check("b"));
+    one_check_per_period(&a, &b, &*w.store).await;
+}
+
+#[tokio::test]
+async fn of_two_replicas_on_one_dynamodb_table_one_checks_drift_each_period_and_the_other_skips_it() {
+    let w = drifted_host().await;
+    let (one, two) = crate::store_dynamodb::two_replicas().await;
+    let (a, b) = (w.drift_check_on("a", one.clone()), w.drift_check_on("b", two));
+    one_check_per_period(&a, &b, &*one).await;
+}
+
+async fn drifted_host() -> World {
+    let w = world().await;
+    w.declare("parameters:\n  PFX/db-host: { value: db.internal }\n");
+    w.put("db-host", ParameterType::String, "db-old.internal").await;
+    w
+}
+
+/// Replicas `a` and `b` tick in turn through two hours; `store` is where `a` posts.
+async fn one_check_per_period(
+    a: &opsbot::notify::drift_check::DriftCheck,
+    b: &opsbot::notify::drift_check::DriftCheck,
+    store: &dyn opsbot::store::Storage,
+) {
+    use std::time::Duration;
+    let every = Duration::from_secs(3600);
+    let hour = chrono::DateTime::from_timestamp(1_800_000_000 / 3600 * 3600, 0).unwrap();
+    let at = |minutes: i64| hour + chrono::Duration::minutes(minutes);
+
+    assert!(a.tick(at(1), every).await, "the first replica in a period checks");
+    assert!(!b.tick(at(2), every).await, "the other skips the period a checked");
+    assert!(!a.tick(at(59), every).await, "once per period, whoever asks");
+    assert_eq!(store.outbox_rows().await.unwrap().len(), 1, "a's check posted the drift");
+
+    assert!(b.tick(at(61), every).await, "the next period goes to whichever replica comes first");
+    assert!(!a.tick(at(62), every).await);
+}
+
+#[tokio::test]
+async fn a_declared_file_in_s3_is_read_with_the_bots_aws_configuration_and_a_missing_one_is_not_found() {
+    use opsbot_commands::ports::DeclaredParams;
+    let sdk = emulators().await.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let bucket = unique("shop-config");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let body = "parameters:\n  /shop/qa/db-host: { value: db.internal, tags: { team: shop } }\n";
+    let put = s3.put_object().bucket(&bucket).key("params/qa.yaml").body(body.as_bytes().to_vec().into());
+    put.send().await.unwrap();
+    let env = |key: &str| DeclaredEnv {
+        name: "qa".into(),
+        prefix: ParamPath::parse("/shop/qa/").unwrap(),
+        from: DeclaredFrom::S3 { bucket: bucket.clone(), key: key.into() },
+    };
+    let sources = |key: &str| {
+        let objects = opsbot::aws::AwsObjects::new(aws_sdk_s3::Client::new(&sdk));
+        DeclaredSources::with_env(vec![env(key)], Arc::new(|_| None)).with_s3(objects)
+    };
+
+    let declared = sources("params/qa.yaml").load("qa").await.unwrap();
+
+    assert_eq!(declared.source, format!("s3://{bucket}/params/qa.yaml"));
+    assert_eq!(declared.params.len(), 1);
+    assert_eq!(declared.params[0].tags.as_ref().unwrap()["team"], "shop");
+    let err = sources("params/nope.yaml").load("qa").await.unwrap_err();
+    assert_eq!(err.to_string(), format!("s3://{bucket}/params/nope.yaml was not found"));
+    let without_aws = DeclaredSources::with_env(vec![env("params/qa.yaml")], Arc::new(|_| None));
+    let err = without_aws.load("qa").await.unwrap_err();
+    assert!(err.to_string().contains("without AWS configuration"), "{err}");
 }

@@ -24,7 +24,7 @@ async fn client() -> Client {
 }
 
 /// Two replicas' handles on one fresh table, each with its own client.
-async fn two_replicas() -> (Arc<DynamoStore>, Arc<DynamoStore>) {
+pub(crate) async fn two_replicas() -> (Arc<DynamoStore>, Arc<DynamoStore>) {
     let name = unique("opsbot-replicas");
     table::create(&client().await, &name).await.unwrap();
     let a = DynamoStore::open(client().await, &name).await.unwrap();

@@ -15,7 +15,7 @@ use opsbot_commands::ports::chat::Chat;
 use opsbot_commands::ports::{Accounts, Clock, Gateways, StoppedTasks, system_clock};
 use opsbot_commands::{LivePolicy, Ops, default_policy};
 
-use crate::aws::{AwsAccounts, AwsTags, client};
+use crate::aws::{AwsAccounts, AwsObjects, AwsTags, client};
 use crate::declared::DeclaredSources;
 use crate::metrics::Metrics;
 use crate::metrics::aws::AwsCalls;
@@ -113,9 +113,16 @@ impl Wiring {
         let accounts =
             Arc::new(AwsAccounts::new(sdk, settings.accounts.clone(), duration, home.clone(), calls.clone()));
         if settings.notifications.routes_by_tags() {
-            wiring.tags = Some(Arc::new(AwsTags::new(accounts.clone(), calls)));
+            wiring.tags = Some(Arc::new(AwsTags::new(accounts.clone(), calls.clone())));
         }
         wiring.account_reads = Some(accounts.clone());
+        let in_s3 = |e: &crate::settings::DeclaredEnv| matches!(e.from, crate::settings::DeclaredFrom::S3 { .. });
+        if settings.declared_params.iter().any(in_s3) {
+            // Made only when an environment is in S3, like the SQS and DynamoDB clients.
+            let declared = DeclaredSources::new(settings.declared_params.clone())
+                .with_s3(AwsObjects::new(client!(aws_sdk_s3, sdk, calls)));
+            wiring = wiring.with_declared(Arc::new(declared));
+        }
         let wiring = wiring.with_accounts(accounts);
         match home {
             Some(identity) => wiring.with_identity(identity),

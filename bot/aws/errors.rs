@@ -5,8 +5,9 @@
 //! not by the modeled enum variants: codes are what every service and both
 //! emulators agree on, and unmodeled errors (throttling, auth) only have a code.
 //! - `*NotFound*` (ParameterNotFound, PipelineNotFoundException,
-//!   ClusterNotFoundException, ServiceNotFoundException, ...) → `NotFound`
-//!   naming the thing the caller asked about;
+//!   ClusterNotFoundException, ServiceNotFoundException, ...) and S3's
+//!   `NoSuch*` (NoSuchKey, NoSuchBucket) → `NotFound` naming the thing the
+//!   caller asked about;
 //! - AccessDenied and the invalid / expired credential codes → `AccessDenied`;
 //! - throttling codes → `Throttled` (the SDK already retried them);
 //! - no response (dispatch failure, timeout) → `Unavailable`;
@@ -56,7 +57,7 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = err.code().unwrap_or_default();
-    if code.contains("NotFound") {
+    if code.contains("NotFound") || code.starts_with("NoSuch") {
         GatewayError::not_found(what)
     } else if ACCESS_DENIED.contains(&code) {
         GatewayError::AccessDenied { message: err.message().unwrap_or(code).to_owned() }

@@ -23,6 +23,7 @@
 //! - `accounts.rs`: [`AwsAccounts`], gateways in the accounts of
 //!   `aws.accounts` and in other regions, through their roles.
 //! - `tags.rs`: [`AwsTags`], resources' tags for routing notifications.
+//! - `s3.rs`: [`AwsObjects`], a declared-parameters file in S3 (`GetObject`).
 //!
 //! # Decisions
 //! - The SDK crates are built without default features, so the loader is given
@@ -50,6 +51,7 @@ mod gateways;
 mod http;
 mod identity;
 mod run_command;
+mod s3;
 mod ssm;
 mod ssm_changes;
 mod ssm_documents;
@@ -70,6 +72,7 @@ pub(crate) use gateways::client;
 pub use gateways::{build_logs, gateways, stopped_tasks};
 pub use identity::{AssumeRole, REFRESH_BEFORE};
 pub use run_command::AwsRunCommands;
+pub use s3::AwsObjects;
 pub use ssm::AwsParams;
 pub use ssm_changes::AwsParamChanges;
 pub use tags::AwsTags;

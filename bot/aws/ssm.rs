@@ -1,6 +1,7 @@
 //! [`Params`] with SSM Parameter Store: `GetParameter`,
 //! `GetParametersByPath` (recursive, paginated), `GetParameterHistory`
-//! (paginated) and, for `params diff`, `DescribeParameters` (descriptions).
+//! (paginated) and, for `params diff`, `DescribeParameters` (descriptions)
+//! and `ListTagsForResource` (a parameter's tags, asked for one by one).
 //! [`described`] is the one `DescribeParameters` call, which the writes of
 //! `ssm_changes.rs` also read a parameter's settings with.
 //!
@@ -16,9 +17,12 @@ use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{
     Parameter as SdkParameter, ParameterHistory, ParameterMetadata, ParameterStringFilter, ParameterType,
+    ResourceTypeForTagging,
 };
 use opsbot_commands::error::{GatewayError, GatewayResult};
-use opsbot_commands::ports::{Fingerprint, LiveParam, ParamKind, ParamValue, ParamVersion, Parameter, Params};
+use opsbot_commands::ports::{
+    Fingerprint, LiveParam, ParamKind, ParamTags, ParamValue, ParamVersion, Parameter, Params,
+};
 use opsbot_commands::values::{ParamName, ParamPath};
 
 use super::errors::OrGateway;
@@ -111,6 +115,18 @@ impl Params for AwsParams {
             .collect();
         live.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(live)
+    }
+
+    async fn tags(&self, name: &ParamName) -> GatewayResult<ParamTags> {
+        let listed = self
+            .client
+            .list_tags_for_resource()
+            .resource_type(ResourceTypeForTagging::Parameter)
+            .resource_id(name.as_str())
+            .send()
+            .await
+            .or_gateway(&format!("tags of parameter `{name}`"))?;
+        Ok(listed.tag_list().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`ParamChanges`] with SSM Parameter Store: `DescribeParameters` (what a
 //! write keeps), `PutParameter` with overwrite (set), and `GetParameter` of
-//! `NAME:VERSION` then `PutParameter` (restore).
+//! `NAME:VERSION` then `PutParameter` (restore), `AddTagsToResource` and
+//! `RemoveTagsFromResource` (retag: `params apply`'s declared tags).
 //!
 //! # Decisions
 //! - Every write names the type, KMS key, tier, data type, description and
@@ -17,9 +18,9 @@
 use async_trait::async_trait;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::operation::RequestId;
-use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use aws_sdk_ssm::types::{ParameterTier, ParameterType, ResourceTypeForTagging, Tag};
 use opsbot_commands::error::{GatewayError, GatewayResult};
-use opsbot_commands::ports::{NewValue, ParamChanges, ParamKind, ParamSettings, ParamWrite, Receipt};
+use opsbot_commands::ports::{NewValue, ParamChanges, ParamKind, ParamSettings, ParamTags, ParamWrite, Receipt};
 use opsbot_commands::values::{ParamName, SlackUserId};
 
 use aws_sdk_ssm::error::DisplayErrorContext;
@@ -106,6 +107,38 @@ impl ParamChanges for AwsParamChanges {
         let value =
             value.ok_or_else(|| GatewayError::not_found(format!("the value of version {version} of `{name}`")))?;
         self.write(name, &value, keep).await
+    }
+
+    async fn retag(&self, name: &ParamName, set: &ParamTags, remove: &[String]) -> GatewayResult<Receipt> {
+        let what = format!("tags of parameter `{name}`");
+        let mut receipt = Receipt::default();
+        if !set.is_empty() {
+            let tags = set.iter().map(|(k, v)| Tag::builder().key(k).value(v).build());
+            let tags = tags.collect::<Result<Vec<_>, _>>().map_err(|e| GatewayError::other("tag", e))?;
+            let added = self
+                .client
+                .add_tags_to_resource()
+                .resource_type(ResourceTypeForTagging::Parameter)
+                .resource_id(name.as_str())
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .or_gateway(&what)?;
+            receipt.request_id = added.request_id().map(str::to_owned);
+        }
+        if !remove.is_empty() {
+            let removed = self
+                .client
+                .remove_tags_from_resource()
+                .resource_type(ResourceTypeForTagging::Parameter)
+                .resource_id(name.as_str())
+                .set_tag_keys(Some(remove.to_vec()))
+                .send()
+                .await
+                .or_gateway(&what)?;
+            receipt.request_id = removed.request_id().map(str::to_owned).or(receipt.request_id);
+        }
+        Ok(receipt)
     }
 }
 

@@ -46,6 +46,18 @@ impl Arn {
     }
 }
 
+/// The ARN of S3 object `key` in `bucket` (S3 ARNs name no region or account).
+pub fn s3_object(bucket: &str, key: &str) -> Arn {
+    let none = Some(String::new());
+    Arn {
+        partition: None,
+        service: "s3".into(),
+        region: none.clone(),
+        account: none,
+        resource: format!("{bucket}/{key}"),
+    }
+}
+
 /// A region or account as written (empty for IAM's global ARNs), or `None`
 /// for a placeholder.
 fn known(segment: String) -> Option<String> {

@@ -139,8 +139,10 @@ const SERVICE_DETAIL: (&str, &[&str]) = ("ReadEcsServices", &["ecs:DescribeServi
 const ALARMS: (&str, &[&str]) = ("ReadAlarms", &["cloudwatch:DescribeAlarms"]);
 /// Why a followed rollout that failed stopped its tasks (`bot/aws/ecs_stopped.rs`).
 const STOPPED_TASKS: (&str, &[&str]) = ("ReadEcsServices", &["ecs:DescribeTasks", "ecs:ListTasks"]);
-/// What `params diff` compares: values (SecureStrings decrypted) and descriptions under a prefix.
-const LIVE_PARAMS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParametersByPath"]);
+/// What `params diff` compares: values (SecureStrings decrypted), descriptions
+/// under a prefix, and the tags of the parameters that declare theirs.
+const LIVE_PARAMS: (&str, &[&str]) =
+    ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParametersByPath", "ssm:ListTagsForResource"]);
 const PARAM_SETTINGS: (&str, &[&str]) = ("ReadParameters", &["ssm:DescribeParameters", "ssm:GetParameter"]);
 const AUTOMATIONS: (&str, &[&str]) = ("ReadAutomations", &["ssm:GetAutomationExecution"]);
 const COMMAND_RUNS: (&str, &[&str]) = ("ReadRunCommands", &["ssm:ListCommandInvocations", "ssm:ListCommands"]);
@@ -196,7 +198,7 @@ pub fn needs(name: &str) -> Option<Needs> {
         // narrowed here: the policy's `where: env` names no parameter.
         "params apply" => Needs {
             reads: &[LIVE_PARAMS, PARAM_SETTINGS],
-            change: &["ssm:PutParameter"],
+            change: &["ssm:AddTagsToResource", "ssm:PutParameter", "ssm:RemoveTagsFromResource"],
             secure_strings: Kms::EncryptAndDecrypt,
             ..READ
         },

@@ -31,6 +31,9 @@
 //!   ([`Principal::Task`]); the change actions belong to the role assumed
 //!   ([`Principal::Changes`]). Plans are made with the bot's own credentials,
 //!   so the reads a change uses are in both.
+//! - Declared parameters in S3 (`params.environments.*.url: s3://…`) add
+//!   `s3:GetObject` on exactly those objects, to the bot's role: the bot
+//!   reads them as itself, whoever a change runs as.
 //! - Routes that test tags (`match: { tags: … }`) add the three
 //!   `ListTagsForResource` actions, to the bot's role and to each account's.
 //! - Notifications add the why-it-failed reads (`ReadWhyItFailed`) to the
@@ -53,7 +56,7 @@ pub use arn::Arn;
 use commands::{Needs, needs};
 pub use document::{IamPolicy, Resource, Statement};
 
-use crate::settings::{Settings, StoreChoice};
+use crate::settings::{DeclaredFrom, Settings, StoreChoice};
 
 /// Whose policy to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -163,6 +166,17 @@ impl IamPolicy {
         }
         self.why_it_failed(settings);
         self.tag_reads(settings);
+        let objects: Vec<Resource> = settings
+            .declared_params
+            .iter()
+            .filter_map(|env| match &env.from {
+                DeclaredFrom::S3 { bucket, key } => Some(Resource::Arn(arn::s3_object(bucket, key))),
+                _ => None,
+            })
+            .collect();
+        if !objects.is_empty() {
+            self.add("DeclaredParameters", &["s3:GetObject"], objects, None);
+        }
         let roles = settings
             .assume_role
             .iter()

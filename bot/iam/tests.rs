@@ -101,6 +101,22 @@ fn declared_parameters_get_permissions_only_when_configured_and_the_diff_may_dec
     let kms = p.statement("SecureStringKeys").expect("params diff compares SecureStrings by hash");
     assert!(kms.actions.contains("kms:Decrypt") && !kms.actions.contains("kms:Encrypt"), "{:?}", kms.actions);
     assert!(!p.actions().contains("ssm:PutParameter"), "the built-in policy allows no `params apply`");
+    assert!(p.actions().contains("ssm:ListTagsForResource"), "declared tags are compared");
+    assert!(p.statement("DeclaredParameters").is_none(), "no S3 object named: {}", p.to_json());
+}
+
+#[test]
+fn a_declared_file_in_s3_lets_the_bot_get_exactly_that_object_and_tags_may_be_applied() {
+    let yaml = format!(
+        "store:\n  path: x.db\nparams:\n  environments:\n    prod: {{ prefix: /shop/prod/, url: \"s3://shop-config/params/prod.yaml\" }}\n    qa: {{ prefix: /shop/qa/, file: qa.yaml }}\n{DEVS}    - allow: [params apply]\n      to: devs\n"
+    );
+    let p = task(&yaml);
+    assert_eq!(arns(&p, "DeclaredParameters"), ["arn:aws:s3:::shop-config/params/prod.yaml"]);
+    let actions: Vec<&str> = p.statement("DeclaredParameters").unwrap().actions.iter().copied().collect();
+    assert_eq!(actions, ["s3:GetObject"]);
+    for action in ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"] {
+        assert!(p.actions().contains(action), "{action}: {}", p.to_json());
+    }
 }
 
 #[test]

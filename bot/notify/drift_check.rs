@@ -4,10 +4,17 @@
 //! living message ([`super::lifecycle::drift`]).
 //!
 //! # Decisions
-//! - Exactly once across replicas: every replica may check, but a record is
-//!   written only over the version it was read at, in one transaction with
-//!   its Slack writes (`Outbox::commit`). The replica that loses the race
-//!   writes nothing; the winner's message stands.
+//! - One replica checks per period: each replica's timer ticks every
+//!   `every`, and a tick first claims the period (`drift-check:<every>:<n>`,
+//!   `n` counting periods of wall-clock time) in the store, with the same
+//!   once-per-key claim that makes each Slack request run once. The replica
+//!   that claims it reads Parameter Store; the others skip that period, so N
+//!   replicas cost one set of reads per period, not N. A period whose
+//!   claimer dies before checking is simply skipped: the next one checks.
+//! - Exactly once across replicas, even so: a record is written only over
+//!   the version it was read at, in one transaction with its Slack writes
+//!   (`Outbox::commit`). The replica that loses a race writes nothing; the
+//!   winner's message stands.
 //! - A check that fails (AWS, a broken declared file) is logged and tried
 //!   again next time; it never resolves or posts anything.
 
@@ -19,7 +26,7 @@ use opsbot_commands::cmd::drift;
 use opsbot_commands::ports::{Clock, Gateways};
 use opsbot_commands::values::ChannelId;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::lifecycle::Lifecycle;
 use super::lifecycle::drift::{DriftRecord, apply, render};
@@ -68,14 +75,37 @@ impl DriftCheck {
         }
     }
 
-    /// Checks every `every` (the first at once) until `stop`.
+    /// Checks every environment at `now` unless another replica claimed
+    /// this period of `every` first; true when this one checked.
+    pub async fn tick(&self, now: DateTime<Utc>, every: Duration) -> bool {
+        let secs = every.as_secs().max(1);
+        let key = format!("drift-check:{secs}:{}", now.timestamp().div_euclid(secs as i64));
+        match self.store.claim(&key, now).await {
+            Ok(true) => {
+                self.check(now).await;
+                true
+            }
+            Ok(false) => {
+                debug!(key, "another replica checks parameter drift this period");
+                false
+            }
+            Err(err) => {
+                warn!(error = %err, "cannot claim this period's parameter drift check; trying again next time");
+                false
+            }
+        }
+    }
+
+    /// Checks every `every` (the first at once) until `stop`, one replica per period.
     pub async fn run(self, every: Duration, clock: Clock, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = ticks.tick() => self.check(clock()).await,
+                _ = ticks.tick() => {
+                    self.tick(clock(), every).await;
+                }
             }
         }
     }

@@ -21,6 +21,8 @@ mod ports;
 pub struct SimParam {
     /// Oldest first; the last one is the current value.
     pub versions: Vec<SimParamVersion>,
+    /// Tags, key → value (not versioned, as in SSM).
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

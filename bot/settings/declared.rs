@@ -6,11 +6,14 @@
 //!   environments:
 //!     prod:    { prefix: /shop/prod/, file: params/prod.yaml }   # relative to this config file
 //!     staging: { prefix: /shop/staging/, url: "https://config.example.com/params/staging.yaml" }
+//!     qa:      { prefix: /shop/qa/, url: "s3://shop-config/params/qa.yaml" }   # GetObject, as the bot
 //!   drift_check: { every: 1h, channel: C0123OPS }   # optional: a living message per drifted environment
 //! ```
 //! Each environment names exactly one of `file` and `url`. A URL is fetched
 //! over HTTPS (plain `http://` only to `localhost` / `127.0.0.1`, for tests);
-//! an S3 object works through a presigned or public HTTPS URL.
+//! an `s3://bucket/key` URL is read with S3 `GetObject` through the bot's own
+//! AWS configuration and credentials (`opsbot iam-policy` grants exactly
+//! that object).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -92,6 +95,11 @@ pub enum DeclaredFrom {
     /// Absolute, or relative to the config file's folder when written.
     File(PathBuf),
     Url(String),
+    /// `s3://bucket/key`.
+    S3 {
+        bucket: String,
+        key: String,
+    },
     /// Built into the binary (`opsbot demo`'s); `shown` names it in messages.
     Builtin {
         shown: &'static str,
@@ -123,10 +131,22 @@ fn environment(config: &Path, name: &str, raw: &EnvFile) -> Result<DeclaredEnv, 
     let prefix = ParamPath::parse(&format!("{}/", raw.prefix.trim_end_matches('/'))).map_err(|e| e.message)?;
     let from = match (&raw.file, &raw.url) {
         (Some(file), None) => DeclaredFrom::File(config.parent().unwrap_or(Path::new(".")).join(file)),
+        (None, Some(url)) if url.starts_with("s3://") => s3_object(url)?,
         (None, Some(url)) => DeclaredFrom::Url(url_checked(url)?),
         _ => return Err("give exactly one of `file: params/<env>.yaml` and `url: https://…`".into()),
     };
     Ok(DeclaredEnv { name: name.to_owned(), prefix, from })
+}
+
+/// `s3://bucket/key` as the object it names.
+fn s3_object(url: &str) -> Result<DeclaredFrom, String> {
+    let rest = url.trim_start_matches("s3://");
+    match rest.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+            Ok(DeclaredFrom::S3 { bucket: bucket.to_owned(), key: key.to_owned() })
+        }
+        _ => Err(format!("`{url}` does not name an S3 object — write it as s3://bucket/path/to/file.yaml")),
+    }
 }
 
 fn url_checked(url: &str) -> Result<String, String> {
@@ -134,7 +154,7 @@ fn url_checked(url: &str) -> Result<String, String> {
     match url.starts_with("https://") || local {
         true => Ok(url.to_owned()),
         false => Err(format!(
-            "`{url}` is not an https:// URL — declared parameters are fetched over HTTPS (for S3, use a presigned or public HTTPS URL)"
+            "`{url}` is not an https:// or s3:// URL — declared parameters are fetched over HTTPS or read from S3"
         )),
     }
 }
@@ -155,11 +175,25 @@ mod tests {
     }
 
     #[test]
+    fn an_s3_url_names_a_bucket_and_a_key() {
+        let yaml =
+            "params:\n  environments:\n    qa: { prefix: /shop/qa/, url: \"s3://shop-config/params/qa.yaml\" }\n";
+        let envs = Settings::from_test_yaml(yaml).unwrap().declared_params;
+        assert_eq!(envs[0].from, DeclaredFrom::S3 { bucket: "shop-config".into(), key: "params/qa.yaml".into() });
+        let yaml = "params:\n  environments:\n    qa: { prefix: /shop/qa/, url: \"s3://shop-config/\" }\n";
+        let err = Settings::from_test_yaml(yaml).unwrap_err().to_string();
+        assert!(err.contains(":3:9: params.environments.qa: `s3://shop-config/` does not name an S3 object"), "{err}");
+    }
+
+    #[test]
     fn every_broken_environment_is_reported_with_its_place() {
         let yaml = "params:\n  environments:\n    prod: { prefix: /shop/prod/ }\n    qa: { prefix: /shop/qa/, url: \"ftp://x/qa.yaml\" }\n";
         let err = Settings::from_test_yaml(yaml).unwrap_err().to_string();
         assert!(err.contains(":3:11: params.environments.prod: give exactly one of `file:"), "{err}");
-        assert!(err.contains(":4:9: params.environments.qa: `ftp://x/qa.yaml` is not an https:// URL"), "{err}");
+        assert!(
+            err.contains(":4:9: params.environments.qa: `ftp://x/qa.yaml` is not an https:// or s3:// URL"),
+            "{err}"
+        );
     }
 
     #[test]

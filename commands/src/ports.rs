@@ -465,7 +465,12 @@ pub trait Params: Send + Sync {
     /// compared with declared parameters: SecureStrings decrypted and hashed
     /// inside the gateway ([`fingerprint`]), descriptions included.
     async fn fingerprints(&self, path: &ParamPath) -> GatewayResult<Vec<LiveParam>>;
+    /// The tags of parameter `name` (`ListTagsForResource`, one call each).
+    async fn tags(&self, name: &ParamName) -> GatewayResult<ParamTags>;
 }
+
+/// A parameter's tags, key → value, in key order.
+pub type ParamTags = std::collections::BTreeMap<String, String>;
 
 /// A live parameter as `params diff` compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -619,6 +624,9 @@ pub struct DeclaredParam {
     pub value: DeclaredValue,
     /// `None`: the description is not managed (whatever is live stays).
     pub description: Option<String>,
+    /// `None`: the tags are not managed (never read, never written). `Some`:
+    /// exactly these, so a live tag not among them is drift and is removed.
+    pub tags: Option<ParamTags>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -798,6 +806,9 @@ pub trait ParamChanges: Send + Sync {
         keep: &ParamSettings,
         by: &SlackUserId,
     ) -> GatewayResult<ParamWrite>;
+    /// Sets `set` (added or overwritten) and removes `remove` on `name`'s
+    /// tags (`AddTagsToResource`, `RemoveTagsFromResource`); no new version.
+    async fn retag(&self, name: &ParamName, set: &ParamTags, remove: &[String]) -> GatewayResult<Receipt>;
 }
 
 /// The status of an Automation execution or step, a Run Command command or

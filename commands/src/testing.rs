@@ -358,6 +358,12 @@ impl Params for FakeAws {
         }
         Ok(out)
     }
+
+    async fn tags(&self, name: &ParamName) -> GatewayResult<ParamTags> {
+        self.check()?;
+        self.ssm.tag_reads.lock().unwrap().push(name.to_string());
+        Ok(self.ssm.tags.lock().unwrap().get(name.as_str()).cloned().unwrap_or_default())
+    }
 }
 
 impl FakeAws {

@@ -132,6 +132,7 @@ mod tests {
                 kind: ParamKind::String,
                 value: DeclaredValue::Plain("db.internal".into()),
                 description: None,
+                tags: None,
             }],
         };
         let live = LiveParam {
@@ -141,7 +142,7 @@ mod tests {
             description: None,
             version: 3,
         };
-        Drift::between(declared, vec![live])
+        Drift::between(declared, vec![live], &Default::default())
     }
 
     fn at(minutes: i64) -> DateTime<Utc> {

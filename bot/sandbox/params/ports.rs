@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use opsbot_commands::ports::{
-    Fingerprint, LiveParam, NewValue, ParamChanges, ParamKind, ParamSettings, ParamVersion, ParamWrite, Parameter,
-    Params, Receipt,
+    Fingerprint, LiveParam, NewValue, ParamChanges, ParamKind, ParamSettings, ParamTags, ParamVersion, ParamWrite,
+    Parameter, Params, Receipt,
 };
 use opsbot_commands::values::{ParamName, ParamPath, SlackUserId};
 use opsbot_commands::{GatewayError, GatewayResult};
@@ -58,6 +58,10 @@ impl Params for Sandbox {
                 .collect()
         }))
     }
+
+    async fn tags(&self, name: &ParamName) -> GatewayResult<ParamTags> {
+        self.read(|a| a.params.get(name).map(|p| p.tags.clone())).ok_or_else(|| not_found(name))
+    }
 }
 
 /// Appends a version with `value` to `name` (created when missing, as
@@ -70,7 +74,10 @@ fn append(
     by: &SlackUserId,
 ) -> GatewayResult<ParamWrite> {
     let modified = account.ssm.now(account.now);
-    let param = account.params.entry(name.clone()).or_insert_with(|| SimParam { versions: Vec::new() });
+    let param = account
+        .params
+        .entry(name.clone())
+        .or_insert_with(|| SimParam { versions: Vec::new(), tags: Default::default() });
     let version = param.versions.last().map_or(1, |v| v.version + 1);
     param.versions.push(SimParamVersion {
         version,
@@ -122,6 +129,15 @@ impl ParamChanges for Sandbox {
             let old = old.ok_or_else(|| GatewayError::not_found(format!("version {version} of parameter `{name}`")))?;
             let value = old.value.0.clone();
             append(a, name, value, keep, by)
+        })
+    }
+
+    async fn retag(&self, name: &ParamName, set: &ParamTags, remove: &[String]) -> GatewayResult<Receipt> {
+        self.update(|a| {
+            let param = a.params.get_mut(name).ok_or_else(|| not_found(name))?;
+            param.tags.extend(set.clone());
+            param.tags.retain(|k, _| !remove.contains(k));
+            Ok(Receipt { request_id: Some(format!("sandbox-tag-{name}")) })
         })
     }
 }

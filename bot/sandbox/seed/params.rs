@@ -95,7 +95,7 @@ pub(super) fn seed(account: &mut Account) {
             })
             .collect();
         let name = ParamName::parse(name).expect("demo parameter names are valid");
-        account.params.insert(name, SimParam { versions });
+        account.params.insert(name, SimParam { versions, tags: Default::default() });
     }
 }
 

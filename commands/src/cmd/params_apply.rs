@@ -10,7 +10,10 @@
 //! ([`Verdict::NeedsApproval`]): the apply's own rule must ask for it, or
 //! the plan is refused naming the parameter and the rule. Act:
 //! `PutParameter` per parameter, each followed by its `on_param_change`
-//! hooks. Verify: every new version reads back and every hook finishes.
+//! hooks, then the declared tags (`AddTagsToResource`,
+//! `RemoveTagsFromResource`) of each new parameter and of each whose tags
+//! differ. Verify: every new version reads back, every hook finishes, and
+//! every retagged parameter has its declared tags.
 //!
 //! # Decisions
 //! - **Extras are never deleted.** The plan lists them and says so: deleting
@@ -21,6 +24,9 @@
 //!   Store changed in between, the change is refused and must be asked again.
 //! - A write that fails stops the apply: what was written stays written
 //!   (listed), the rest is not tried, and the change ends failed.
+//! - Tags are a change to the parameter like its value: retagging one is
+//!   judged by the same `param set` rules, but writes no new version and
+//!   runs no `on_param_change` hook (the value did not change).
 //! - The `params apply` rule itself is matched on `env`; approvals come from
 //!   it. The lifecycle has one approver role per change, so an approval the
 //!   apply's rule does not ask for is refused rather than added: the policy
@@ -35,11 +41,12 @@ use crate::context::Context;
 use crate::error::{GatewayError, GatewayResult, UsageError};
 use crate::mrkdwn::esc;
 use crate::ports::DeclaredParam;
-use crate::ports::{Gateways, LiveParam, ParamSettings};
+use crate::ports::{Gateways, LiveParam, ParamSettings, ParamTags};
 use crate::spec::{Spec, expect_args};
 use crate::text::count;
+use crate::values::ParamName;
 
-use super::drift::{Drift, current};
+use super::drift::{Drift, current, tags_line};
 use super::memo::Memo;
 use super::param_hooks::{Written, after_write, check_write};
 
@@ -69,8 +76,19 @@ pub struct ParamsApply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Applied {
     written: Vec<(String, Written)>,
+    /// The parameters retagged, with the tags set and the keys removed.
+    #[serde(default)]
+    tagged: Vec<Retag>,
     /// Why the apply stopped early, if it did.
     failed: Option<String>,
+}
+
+/// Tags to set and tag keys to remove on one parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Retag {
+    name: String,
+    set: ParamTags,
+    remove: Vec<String>,
 }
 
 impl CommandDef for ParamsApply {
@@ -119,6 +137,60 @@ fn to_write(drift: &Drift) -> Vec<(&DeclaredParam, Option<&LiveParam>)> {
     missing.chain(drift.changed.iter().map(|c| (&c.declared, Some(&c.live)))).collect()
 }
 
+/// What the apply retags: each new parameter that declares tags, and each
+/// live one whose tags differ.
+fn to_retag(drift: &Drift) -> Vec<Retag> {
+    let new = drift.missing.iter().filter_map(|p| {
+        let set = p.tags.clone().filter(|t| !t.is_empty())?;
+        Some(Retag { name: p.name.to_string(), set, remove: Vec::new() })
+    });
+    let live =
+        drift.retagged.iter().map(|r| Retag { name: r.name.to_string(), set: r.to_set(), remove: r.to_remove() });
+    new.chain(live).collect()
+}
+
+/// Every parameter the apply touches (written or retagged), each once.
+fn touched(drift: &Drift) -> Vec<ParamName> {
+    let mut names: Vec<ParamName> = to_write(drift).into_iter().map(|(p, _)| p.name.clone()).collect();
+    for r in &drift.retagged {
+        if !names.contains(&r.name) {
+            names.push(r.name.clone());
+        }
+    }
+    names
+}
+
+impl Retag {
+    /// `*name*: tags set `a=b`; removed `c``.
+    fn line(&self) -> String {
+        let mut what = Vec::new();
+        if !self.set.is_empty() {
+            what.push(format!("set `{}`", esc(&tags_line(&self.set))));
+        }
+        if !self.remove.is_empty() {
+            what.push(format!("removed `{}`", esc(&self.remove.join(", "))));
+        }
+        format!("*{}*: tags {}.", esc(&self.name), what.join("; "))
+    }
+
+    async fn apply(&self, aws: &Gateways) -> GatewayResult<crate::ports::Receipt> {
+        let name = ParamName::parse(&self.name).map_err(|e| GatewayError::other("stored name", e))?;
+        aws.param_changes.retag(&name, &self.set, &self.remove).await
+    }
+
+    /// Whether the parameter has the tags set and none of those removed.
+    async fn check(&self, aws: &Gateways) -> GatewayResult<Progress> {
+        let name = ParamName::parse(&self.name).map_err(|e| GatewayError::other("stored name", e))?;
+        let now = aws.params.tags(&name).await?;
+        let set = self.set.iter().all(|(k, v)| now.get(k) == Some(v));
+        let removed = self.remove.iter().all(|k| !now.contains_key(k));
+        Ok(match set && removed {
+            true => Progress::Done("tags as declared".into()),
+            false => Progress::Failed(format!("tags are `{}`, not as declared", tags_line(&now))),
+        })
+    }
+}
+
 #[async_trait]
 impl ChangeCommand for ParamsApply {
     async fn plan(&self, ctx: &Context, aws: &Gateways) -> GatewayResult<Plan> {
@@ -143,14 +215,14 @@ impl ChangeCommand for ParamsApply {
         }
         let mut denied = Vec::new();
         let mut needed = Vec::new();
-        for (param, _) in &writes {
-            match aws.param_hooks.may_set(ctx, &param.name) {
+        for name in touched(&drift) {
+            match aws.param_hooks.may_set(ctx, &name) {
                 Ok(None) => {}
                 Ok(Some(approval)) => needed.push(approval),
-                Err(why) => denied.push(format!("you may not `param set` {} here ({why})", param.name)),
+                Err(why) => denied.push(format!("you may not `param set` {name} here ({why})")),
             }
         }
-        let verdict = if writes.is_empty() {
+        let verdict = if writes.is_empty() && drift.retagged.is_empty() {
             Verdict::NoOp(format!("Parameter Store already has every declared parameter of {}", drift.declared.env))
         } else if !denied.is_empty() {
             Verdict::Denied(denied)
@@ -172,7 +244,7 @@ impl ChangeCommand for ParamsApply {
             return Err(GatewayError::moved(why));
         }
         let mut outcome = Outcome::default();
-        let mut applied = Applied { written: Vec::new(), failed: None };
+        let mut applied = Applied { written: Vec::new(), tagged: Vec::new(), failed: None };
         for (param, live) in to_write(&drift) {
             let write = match write(ctx, aws, param, live).await {
                 Ok(write) => write,
@@ -193,6 +265,24 @@ impl ChangeCommand for ParamsApply {
             outcome.follow = longest(outcome.follow, done.follow);
             applied.written.extend(memo.get().map(|w| (param.name.to_string(), w.clone())));
         }
+        for retag in to_retag(&drift) {
+            if applied.failed.is_some() {
+                break;
+            }
+            match retag.apply(aws).await {
+                Ok(receipt) => {
+                    outcome.lines.push(retag.line());
+                    outcome.aws_request_ids.extend(receipt.request_id);
+                    applied.tagged.push(retag);
+                }
+                Err(err) if applied.written.is_empty() && applied.tagged.is_empty() => return Err(err),
+                Err(err) => {
+                    let why = format!("could not tag {}: {err}; the rest was not tried", retag.name);
+                    outcome.lines.push(format!(":x: {}", esc(&why)));
+                    applied.failed = Some(why);
+                }
+            }
+        }
         self.applied.keep(applied);
         Ok(outcome)
     }
@@ -212,6 +302,15 @@ impl ChangeCommand for ParamsApply {
                     ok = false;
                     texts.push(format!("{name}: {text}"));
                 }
+            }
+        }
+        for retag in &applied.tagged {
+            match retag.check(aws).await? {
+                Progress::Failed(text) => {
+                    ok = false;
+                    texts.push(format!("{}: {text}", retag.name));
+                }
+                Progress::Done(text) | Progress::Running(text) => texts.push(format!("{}: {text}", retag.name)),
             }
         }
         texts.extend(applied.failed.clone());

@@ -258,3 +258,53 @@ async fn an_apply_over_parameters_needing_no_approval_is_ready_as_before() {
 
     assert_eq!(plan.verdict, Verdict::Ready);
 }
+
+#[tokio::test]
+async fn apply_sets_and_removes_declared_tags_without_writing_a_version_and_tags_new_parameters() {
+    let tags = |pairs: &[(&str, &str)]| Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    let fake = Arc::new(
+        FakeAws::default()
+            .with_param("/shop/prod/db-host", Plain, "db.internal")
+            .with_param_tags("/shop/prod/db-host", &[("owner", "web"), ("old", "x")]),
+    );
+    let declared = prod(vec![
+        DeclaredParam { tags: tags(&[("owner", "platform")]), ..plain("/shop/prod/db-host", Plain, "db.internal") },
+        DeclaredParam { tags: tags(&[("team", "shop")]), ..plain("/shop/prod/new-flag", Plain, "on") },
+    ]);
+    let aws = with_policy(Gateways { declared, ..FakeAws::share(&fake) });
+    let command = apply("params apply prod");
+    let plan = command.plan(&ctx(), &aws).await.unwrap();
+    let text = plan.lines.join("\n");
+    assert!(text.contains("• `/shop/prod/db-host`: `owner` `web` → `platform`; extra `old=x`"), "{text}");
+    assert!(text.contains("• `/shop/prod/new-flag` _String_ `on`, tags `team=shop`"), "{text}");
+    assert_eq!(plan.verdict, Verdict::Ready);
+
+    let outcome = command.act(&ctx(), &aws).await.unwrap();
+    let progress = command.check(&ctx(), &aws, &outcome).await.unwrap();
+
+    let written: Vec<String> = fake.ssm.writes.lock().unwrap().iter().map(|w| w.name.clone()).collect();
+    assert_eq!(written, ["/shop/prod/new-flag"], "retagging writes no version");
+    let retags = fake.ssm.retags.lock().unwrap().clone();
+    assert_eq!(retags.len(), 2, "{retags:?}");
+    assert_eq!((retags[1].0.as_str(), retags[1].2.clone()), ("/shop/prod/db-host", vec!["old".to_string()]));
+    assert!(outcome.lines.contains(&"*/shop/prod/db-host*: tags set `owner=platform`; removed `old`.".to_string()));
+    assert!(
+        matches!(&progress, Progress::Done(t) if t.contains("/shop/prod/db-host: tags as declared")),
+        "{progress:?}"
+    );
+    let again = apply("params apply prod").plan(&ctx(), &aws).await.unwrap();
+    assert!(matches!(again.verdict, Verdict::NoOp(_)), "{:?}", again.verdict);
+}
+
+#[tokio::test]
+async fn retagging_a_parameter_the_requester_may_not_set_refuses_the_plan() {
+    let tags = Some([("team".to_string(), "pay".to_string())].into());
+    let fake = FakeAws::default().with_param("/shop/prod/payments/key-id", Plain, "k-1");
+    let declared = prod(vec![DeclaredParam { tags, ..plain("/shop/prod/payments/key-id", Plain, "k-1") }]);
+    let aws = with_policy(gateways(fake, declared));
+
+    let plan = apply("params apply prod").plan(&ctx(), &aws).await.unwrap();
+
+    let Verdict::Denied(why) = plan.verdict else { panic!("{:?}", plan.verdict) };
+    assert!(why[0].starts_with("you may not `param set` /shop/prod/payments/key-id here"), "{why:?}");
+}

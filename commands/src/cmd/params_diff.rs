@@ -1,8 +1,9 @@
 //! `params diff ENV`: an environment's declared parameters (`params.environments`
-//! in the config: a file in the bot's repo or a URL) against Parameter Store
-//! under its prefix — missing, changed (value, type, description) and extra.
-//! ENV is the environment's name or its prefix. SecureString values are
-//! compared by hash and never shown. What `params apply ENV` would write.
+//! in the config: a file in the bot's repo, a URL or an S3 object) against
+//! Parameter Store under its prefix — missing, changed (value, type,
+//! description), with other tags than declared, and extra. ENV is the
+//! environment's name or its prefix. SecureString values are compared by
+//! hash and never shown. What `params apply ENV` would write.
 
 use async_trait::async_trait;
 
@@ -19,7 +20,7 @@ use super::drift::current;
 pub const SPEC: Spec = Spec {
     name: "params diff",
     args: "ENV",
-    summary: "Declared parameters (from git or a URL) against Parameter Store: missing, changed, extra",
+    summary: "Declared parameters (from git, a URL or S3) against Parameter Store: missing, changed, tags, extra",
     example: "params diff prod",
     changes: false,
     alias: None,
@@ -68,8 +69,9 @@ impl ParamsDiff {
             return Ok(Reply::in_channel(text.plain()).section(text));
         }
         let mut footer = vec![mrkdwn!("{}", drift.summary())];
-        if drift.missing.len() + drift.changed.len() > 0 {
-            footer.push(mrkdwn!("`params apply {}` writes the missing and changed ones", drift.declared.env));
+        if drift.missing.len() + drift.changed.len() + drift.retagged.len() > 0 {
+            let tags = if drift.retagged.is_empty() { "" } else { " and sets the declared tags" };
+            footer.push(mrkdwn!("`params apply {}` writes the missing and changed ones{}", drift.declared.env, tags));
         }
         Ok(Reply::in_channel(format!("{title}: {}", drift.summary()))
             .header(title)

@@ -17,12 +17,12 @@ pub(crate) const SECRET: &str = "s3cr3t-Declared";
 
 pub(crate) fn plain(name: &str, kind: ParamKind, value: &str) -> DeclaredParam {
     let name = ParamName::parse(name).unwrap();
-    DeclaredParam { name, kind, value: DeclaredValue::Plain(value.into()), description: None }
+    DeclaredParam { name, kind, value: DeclaredValue::Plain(value.into()), description: None, tags: None }
 }
 
 pub(crate) fn secret(name: &str, value: &str) -> DeclaredParam {
     let value = DeclaredValue::Secret { from: "env:SHOP_DB_PASSWORD".into(), value: NewValue::new(value) };
-    DeclaredParam { name: ParamName::parse(name).unwrap(), kind: SecureString, value, description: None }
+    DeclaredParam { name: ParamName::parse(name).unwrap(), kind: SecureString, value, description: None, tags: None }
 }
 
 pub(crate) fn prod(params: Vec<DeclaredParam>) -> Arc<FakeDeclared> {
@@ -103,4 +103,47 @@ async fn an_environment_is_found_by_its_prefix_and_an_unknown_one_lists_the_conf
 
     let err = c.run(&ctx(), &FakeAws::default().gateways()).await.unwrap_err();
     assert!(err.to_string().contains("none are configured: add `params.environments`"), "{err}");
+}
+
+fn tagged(name: &str, value: &str, tags: &[(&str, &str)]) -> DeclaredParam {
+    let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    DeclaredParam { tags: Some(tags), ..plain(name, Plain, value) }
+}
+
+#[tokio::test]
+async fn tag_drift_is_its_own_kind_missing_changed_and_extra_tags_told_apart() {
+    let aws = FakeAws::default()
+        .with_param("/shop/prod/db-host", Plain, "db.internal")
+        .with_param_tags("/shop/prod/db-host", &[("owner", "web"), ("old", "x")]);
+    let declared = prod(vec![tagged("/shop/prod/db-host", "db.internal", &[("owner", "platform"), ("team", "shop")])]);
+
+    let text = diff(aws, declared, "prod").await;
+
+    let want = "*Tags* (declared, not as on the parameter):\n\
+                • `/shop/prod/db-host`: missing `team=shop`; `owner` `web` → `platform`; extra `old=x`";
+    assert!(text.contains(want), "{text}");
+    assert!(!text.contains("*Changed*"), "the value is as declared: {text}");
+    assert!(text.contains("1 with other tags"), "{text}");
+}
+
+#[tokio::test]
+async fn tags_are_read_only_for_live_parameters_that_declare_them() {
+    let fake = Arc::new(
+        FakeAws::default()
+            .with_param("/shop/prod/db-host", Plain, "db.internal")
+            .with_param("/shop/prod/hosts", Plain, "a,b")
+            .with_param_tags("/shop/prod/hosts", &[("team", "shop")]),
+    );
+    let declared = prod(vec![
+        plain("/shop/prod/db-host", Plain, "db.internal"),
+        tagged("/shop/prod/hosts", "a,b", &[("team", "shop")]),
+        tagged("/shop/prod/new", "on", &[("team", "shop")]),
+    ]);
+    let Command::ParamsDiff(c) = Command::parse("params diff prod").unwrap() else { panic!() };
+
+    let text = c.run(&ctx(), &Gateways { declared, ..FakeAws::share(&fake) }).await.unwrap().text();
+
+    assert_eq!(*fake.ssm.tag_reads.lock().unwrap(), ["/shop/prod/hosts"]);
+    assert!(text.contains("• `/shop/prod/new` _String_ `on`, tags `team=shop`"), "{text}");
+    assert!(!text.contains("*Tags*"), "{text}");
 }

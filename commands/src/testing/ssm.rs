@@ -23,6 +23,12 @@ pub struct FakeSsm {
     pub secure_values: BTreeMap<String, String>,
     /// Every `put` and `restore`, in order.
     pub writes: Mutex<Vec<ParamWriteCall>>,
+    /// Each parameter's tags, as `retag` leaves them.
+    pub tags: Mutex<BTreeMap<String, ParamTags>>,
+    /// Every `tags` read, by name, in order.
+    pub tag_reads: Mutex<Vec<String>>,
+    /// Every `retag`: name, tags set, keys removed.
+    pub retags: Mutex<Vec<(String, ParamTags, Vec<String>)>>,
     /// Every `start`: document and parameters.
     pub started: Mutex<Vec<(String, DocParams)>>,
     /// What `execution` answers, one state per call.
@@ -65,6 +71,13 @@ impl FakeAws {
     /// Scripts the states `status` answers, in turn.
     pub fn with_command_states(self, states: Vec<CommandRun>) -> Self {
         *self.ssm.command_states.lock().unwrap() = states.into();
+        self
+    }
+
+    /// `name`'s tags (the parameter itself is added with `with_param`).
+    pub fn with_param_tags(self, name: &str, tags: &[(&str, &str)]) -> Self {
+        let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.ssm.tags.lock().unwrap().insert(name.into(), tags);
         self
     }
 
@@ -224,6 +237,16 @@ impl ParamChanges for FakeAws {
             by: by.clone(),
         };
         self.write(call)
+    }
+
+    async fn retag(&self, name: &ParamName, set: &ParamTags, remove: &[String]) -> GatewayResult<Receipt> {
+        self.check()?;
+        self.ssm.retags.lock().unwrap().push((name.to_string(), set.clone(), remove.to_vec()));
+        let mut tags = self.ssm.tags.lock().unwrap();
+        let now = tags.entry(name.to_string()).or_default();
+        now.extend(set.clone());
+        now.retain(|k, _| !remove.contains(k));
+        Ok(Receipt { request_id: Some(format!("req-tag-{name}")) })
     }
 }
 
