@@ -39,10 +39,13 @@ pub fn client() -> SharedHttpClient {
     SharedHttpClient::new(SdkHttp::default())
 }
 
-/// Connectors by (connect, read) timeout.
+/// A connector's (connect, read) timeouts.
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// Connectors by their timeouts.
 #[derive(Debug, Default)]
 struct SdkHttp {
-    made: Mutex<HashMap<(Option<Duration>, Option<Duration>), SharedHttpConnector>>,
+    made: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
 }
 
 impl HttpClient for SdkHttp {
