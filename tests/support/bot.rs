@@ -179,11 +179,13 @@ impl TestBot {
         HttpAnswer { status, body: String::from_utf8_lossy(&body).into_owned() }
     }
 
-    /// Waits (wall clock, 10 s) until a message in `channel` — as it reads
-    /// now, after any edits — contains `needle`; returns it. Channel writes go
-    /// through the outbox, which may merge a post and its edits into one call.
+    /// Waits (wall clock, 30 s: a change followed through moto beside the
+    /// storm tests on two loaded cores once took over 10) until a message in
+    /// `channel` — as it reads now, after any edits — contains `needle`;
+    /// returns it. Channel writes go through the outbox, which may merge a
+    /// post and its edits into one call.
     pub async fn wait_for_text(&self, channel: &str, needle: &str) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(found) = self.slack.messages(channel).into_iter().find(|m| text_of(m).contains(needle)) {
                 return found;
