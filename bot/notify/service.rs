@@ -6,7 +6,10 @@
 //!
 //! # Decisions
 //! - `receive` only parses (for the dedup key) and stores: the answer to SQS
-//!   or SNS never waits for Slack, only for the row to be durable.
+//!   or SNS never waits for Slack, only for the row to be durable. An SNS
+//!   notification is kept without its signature fields (`parse_to_keep`),
+//!   which handling never reads; rows kept whole by earlier versions are
+//!   handled as before.
 //! - Handling a row and marking it handled are committed together with the
 //!   records and Slack writes it causes, all or nothing; after a crash,
 //!   unhandled rows are handled on the next start — nothing lost, nothing twice.
@@ -38,7 +41,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use super::earlier::Earlier;
-use super::event::{ParseError, parse};
+use super::event::{ParseError, parse, parse_to_keep};
 use super::intake::{Inbox, Source};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
@@ -309,8 +312,8 @@ impl Notifications {
 #[async_trait]
 impl Inbox for Notifications {
     async fn receive(&self, source: Source, body: &[u8]) -> Result<(), String> {
-        let inbound = match parse(body) {
-            Ok(inbound) => inbound,
+        let (inbound, kept) = match parse_to_keep(body) {
+            Ok(parsed) => parsed,
             Err(ParseError::Control(message)) => {
                 warn!(
                     topic = %message.topic_arn,
@@ -328,7 +331,7 @@ impl Inbox for Notifications {
         };
         let kind = inbound.notification.kind().as_str();
         let now = (self.clock)().timestamp_millis();
-        let new = match self.store.inbox_accept(&inbound.key, body, now).await {
+        let new = match self.store.inbox_accept(&inbound.key, kept.as_deref().unwrap_or(body), now).await {
             Ok(new) => new,
             Err(err) => {
                 self.metrics.notification(source, kind, Intake::NotStored);

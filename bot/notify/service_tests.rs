@@ -284,3 +284,31 @@ async fn a_crash_between_chunks_loses_nothing_and_doubles_nothing_after_a_restar
         assert_eq!(as_sent(store.outbox_rows().await.unwrap()), expected, "the same writes as without a crash at {at}");
     }
 }
+
+#[tokio::test]
+async fn an_inbox_row_kept_whole_by_an_earlier_version_is_handled_as_one_kept_compact_today() {
+    let whole =
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/notifications/sns-envelope-alarm.json"));
+    let now = Arc::new(Mutex::new(t(100)));
+
+    // Before the upgrade: the row holds the envelope as it came.
+    let before = store_at(None);
+    let key = crate::notify::event::parse(whole).unwrap().key;
+    assert!(before.inbox_accept(&key, whole, 0).await.unwrap());
+    service(before.clone(), Arc::new(outbox(before.clone())), now.clone()).drain().await;
+
+    // Today: `receive` keeps the compact form.
+    let today = store_at(None);
+    let service = service(today.clone(), Arc::new(outbox(today.clone())), now.clone());
+    service.receive(Source::Sns, whole).await.unwrap();
+    let kept = today.inbox_pending(10, i64::MAX).await.unwrap();
+    assert!(kept[0].body.len() < whole.len(), "kept compact: {} of {} bytes", kept[0].body.len(), whole.len());
+    service.drain().await;
+
+    let shown = as_sent(before.outbox_rows().await.unwrap());
+    assert_eq!(shown.iter().filter(|(_, _, op, _)| *op == WriteOp::Post).count(), 1, "{shown:?}");
+    assert_eq!(as_sent(today.outbox_rows().await.unwrap()), shown, "the same message either way");
+    for store in [&before, &today] {
+        assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "handled");
+    }
+}
