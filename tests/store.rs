@@ -87,6 +87,16 @@ async fn sqlite() -> std::sync::Arc<dyn opsbot::store::Storage> {
 
 suite!(on_sqlite, crate::store::sqlite);
 
+/// A fresh SQLite store in a file: the same rules with its reading
+/// connection (lookups on a second connection, see `store::sqlite::db`).
+async fn sqlite_file() -> std::sync::Arc<dyn opsbot::store::Storage> {
+    // The directory outlives the test's store; it is a few KB under the temp dir.
+    let dir = tempfile::tempdir().expect("a temp dir").keep();
+    opsbot::store::open(Some(&dir.join("store.db"))).expect("a SQLite store on disk")
+}
+
+suite!(on_sqlite_file, crate::store::sqlite_file);
+
 /// A fresh DynamoDB store: a new table on moto (`table::create`, as
 /// `opsbot store init` makes it), uniquely named.
 async fn dynamodb() -> std::sync::Arc<dyn opsbot::store::Storage> {
