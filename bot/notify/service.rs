@@ -13,10 +13,12 @@
 //! - Handling a row and marking it handled are committed together with the
 //!   records and Slack writes it causes, all or nothing; after a crash,
 //!   unhandled rows are handled on the next start — nothing lost, nothing twice.
-//! - Rows are worked out a chunk at a time and committed together (one WAL
-//!   commit per chunk on SQLite), each row over the records the rows before
-//!   it decided ([`Earlier`]). A row refused at commit (another replica moved
-//!   a record on) is handled again alone, from the store, as before.
+//! - On a store that commits many notifications in one transaction
+//!   (SQLite), rows are worked out a chunk at a time and committed together
+//!   (one WAL commit per chunk), each row over the records the rows before it
+//!   decided ([`Earlier`]); a row refused at commit is handled again alone,
+//!   from the store. Elsewhere (DynamoDB: one transaction per notification,
+//!   replicas racing) each row is committed before the next is worked out.
 //! - A row that fails is tried again later with back-off while the rows
 //!   behind it are handled, and parked after `PARK_AFTER` failures (listed by
 //!   `alerts`, logged at error with the count). Only when even the failure
@@ -155,7 +157,15 @@ impl Notifications {
                 Ok(rows) => rows,
                 Err(err) => return error!(error = %err, "cannot read the inbox; trying again on the next wake"),
             };
-            if rows.is_empty() || !self.handle_chunk(&rows).await {
+            if rows.is_empty() {
+                return;
+            }
+            let handled = if self.store.commits_notifications_together() {
+                self.handle_chunk(&rows).await
+            } else {
+                self.handle_each(&rows).await
+            };
+            if !handled {
                 return;
             }
         }
@@ -195,6 +205,20 @@ impl Notifications {
                         return false;
                     }
                 }
+            }
+        }
+        true
+    }
+
+    /// Handles `rows` one at a time, each committed before the next is worked
+    /// out (a store that commits notifications one by one: see
+    /// `OutboxStore::commits_notifications_together`). False as `handle_chunk`.
+    async fn handle_each(&self, rows: &[InboxRow]) -> bool {
+        for row in rows {
+            if let Err(err) = self.handle(row).await
+                && !self.failed(row, &err).await
+            {
+                return false;
             }
         }
         true

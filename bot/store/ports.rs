@@ -100,6 +100,15 @@ pub trait OutboxStore: Send + Sync {
         done
     }
 
+    /// Whether [`OutboxStore::commit_notifications`] commits the lot in one
+    /// transaction (so a chunk of notifications costs one commit). When it
+    /// does not, handlers commit each notification as soon as it is worked
+    /// out: deciding a chunk first and committing it one by one would only
+    /// widen the window in which another replica moves a record on.
+    fn commits_notifications_together(&self) -> bool {
+        false
+    }
+
     /// The next write of every channel that has one (failed rows excluded).
     async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError>;
 

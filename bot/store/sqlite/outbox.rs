@@ -189,6 +189,10 @@ impl OutboxStore for SqliteStore {
         outcome.into_result()
     }
 
+    fn commits_notifications_together(&self) -> bool {
+        true
+    }
+
     /// One transaction, one savepoint per notification: a notification
     /// refused (or failing) rolls back to its savepoint, the rest commit
     /// together in one WAL commit.
