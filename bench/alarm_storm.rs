@@ -12,7 +12,8 @@
 //!   store, the notifications spread round-robin over their `POST /sns`.
 //!   More than one needs `dynamodb` (one SQLite file takes one process).
 //! - `STORM_NOTIFICATIONS` (10,000), `STORM_ALARMS` (100), `STORM_SECONDS`
-//!   (60): a smaller or slower storm, e.g. 2,000 over 50 alarms.
+//!   (60): a smaller, slower or faster storm, e.g. 2,000 over 50 alarms, or
+//!   `STORM_SECONDS=6`: the same 10,000 at 10× the rate.
 //! - `OPSBOT_BIN`: the binary measured (bench/measured.rs).
 //!
 //! The load: alarm `a` (routed to one of ten channels) flips ALARM/OK every

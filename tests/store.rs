@@ -51,6 +51,7 @@ macro_rules! suite {
                 a_retry_is_persisted_with_its_time_state_and_reason,
                 a_notification_commits_its_records_its_writes_and_its_inbox_row_together,
                 a_notification_another_replica_already_handled_commits_nothing_the_second_time,
+                notifications_committed_together_each_stand_or_fall_alone_and_later_ones_build_on_earlier_ones,
                 a_write_for_a_message_never_posted_is_dropped_and_the_rest_of_the_notification_still_commits,
                 a_notification_repeated_after_a_crash_updates_its_message_instead_of_posting_it_again,
                 a_channel_is_sent_to_by_one_replica_until_its_lease_lapses_or_is_released,
@@ -85,6 +86,16 @@ async fn sqlite() -> std::sync::Arc<dyn opsbot::store::Storage> {
 }
 
 suite!(on_sqlite, crate::store::sqlite);
+
+/// A fresh SQLite store in a file: the same rules with its reading
+/// connection (lookups on a second connection, see `store::sqlite::db`).
+async fn sqlite_file() -> std::sync::Arc<dyn opsbot::store::Storage> {
+    // The directory outlives the test's store; it is a few KB under the temp dir.
+    let dir = tempfile::tempdir().expect("a temp dir").keep();
+    opsbot::store::open(Some(&dir.join("store.db"))).expect("a SQLite store on disk")
+}
+
+suite!(on_sqlite_file, crate::store::sqlite_file);
 
 /// A fresh DynamoDB store: a new table on moto (`table::create`, as
 /// `opsbot store init` makes it), uniquely named.

@@ -88,14 +88,67 @@ pub enum ParseError {
 /// Notifications of unknown kinds are logged here (once, at info) as well as
 /// returned, so none goes unnoticed even before it is routed.
 pub fn parse(body: &[u8]) -> Result<Inbound, ParseError> {
-    let inbound = parse_body(body)?;
+    parse_body(body, None)
+}
+
+/// [`parse`], and what the inbox keeps of the body: for an SNS notification
+/// the envelope without what only the signature check reads (`Signature`,
+/// `SigningCertURL`, `UnsubscribeURL`: about a quarter of an alarm's
+/// envelope), which [`parse`] reads back to the same notification; `None`:
+/// keep the body as it came. Bodies kept whole by earlier versions parse as
+/// they always did.
+pub fn parse_to_keep(body: &[u8]) -> Result<(Inbound, Option<Vec<u8>>), ParseError> {
+    let mut kept = None;
+    let inbound = parse_body(body, Some(&mut kept))?;
+    Ok((inbound, kept))
+}
+
+fn parse_body(body: &[u8], keep: Option<&mut Option<Vec<u8>>>) -> Result<Inbound, ParseError> {
+    let inbound = read_body(body, keep)?;
     if let Notification::Other(other) = &inbound.notification {
         tracing::info!(key = %inbound.key, name = %other.name, summary = %other.summary, "notification of an unknown kind");
     }
     Ok(inbound)
 }
 
-fn parse_body(body: &[u8]) -> Result<Inbound, ParseError> {
+/// What the inbox keeps of an SNS notification (see [`parse_to_keep`]): the
+/// fields the parser reads; the signature's are left empty (a kept body is
+/// never checked again: it was checked before it was kept).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeptEnvelope<'a> {
+    #[serde(rename = "Type")]
+    kind: SnsType,
+    message_id: &'a str,
+    topic_arn: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    message: &'a str,
+    timestamp: &'a str,
+    signature_version: &'a str,
+    signature: &'a str,
+    #[serde(rename = "SigningCertURL")]
+    signing_cert_url: &'a str,
+}
+
+impl<'a> KeptEnvelope<'a> {
+    fn of(envelope: &'a SnsMessage) -> Option<Vec<u8>> {
+        let kept = KeptEnvelope {
+            kind: envelope.kind,
+            message_id: &envelope.message_id,
+            topic_arn: &envelope.topic_arn,
+            subject: envelope.subject.as_deref(),
+            message: &envelope.message,
+            timestamp: &envelope.timestamp,
+            signature_version: "",
+            signature: "",
+            signing_cert_url: "",
+        };
+        serde_json::to_vec(&kept).ok()
+    }
+}
+
+fn read_body(body: &[u8], keep: Option<&mut Option<Vec<u8>>>) -> Result<Inbound, ParseError> {
     let text = String::from_utf8_lossy(body);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
@@ -107,11 +160,14 @@ fn parse_body(body: &[u8]) -> Result<Inbound, ParseError> {
     if !looks_like_sns_envelope(&value) {
         return Ok(from_payload(value, &delivery));
     }
-    let Ok(envelope) = serde_json::from_value::<SnsMessage>(value.clone()) else {
+    let Ok(envelope) = <SnsMessage as serde::Deserialize>::deserialize(&value) else {
         return Ok(delivery.other(Other::from_json(&value, None)));
     };
     if envelope.kind != SnsType::Notification {
         return Err(ParseError::Control(Box::new(envelope)));
+    }
+    if let Some(keep) = keep {
+        *keep = KeptEnvelope::of(&envelope);
     }
     let delivery = Delivery { envelope: Some(&envelope), body: envelope.message.as_bytes() };
     Ok(match serde_json::from_str::<Value>(&envelope.message) {
@@ -141,7 +197,7 @@ fn from_payload(value: Value, delivery: &Delivery) -> Inbound {
 
 /// An alarm's SNS message; [`Other`] saying why when it cannot be read.
 fn alarm_inbound(value: Value, delivery: &Delivery) -> Inbound {
-    match alarm::from_sns(value.clone()) {
+    match alarm::from_sns(&value) {
         Ok((key, account, region, change)) => {
             Inbound { key, account, region, time: change.at, notification: Notification::Alarm(change) }
         }
@@ -162,7 +218,7 @@ fn alarm_inbound(value: Value, delivery: &Delivery) -> Inbound {
 /// message names none, of the topic that carried it and the envelope's time;
 /// [`Other`] when it cannot be read.
 fn approval_inbound(value: Value, delivery: &Delivery) -> Inbound {
-    let (key, region, approval) = match approval::from_message(value.clone()) {
+    let (key, region, approval) = match approval::from_message(&value) {
         Ok(read) => read,
         Err(why) => {
             tracing::warn!(%why, "a CodePipeline approval message could not be read; posting it as other");

@@ -18,6 +18,8 @@
 //!   `opsbot_commands::cmd::stopped_tasks`, which the deploy commands share.
 //! - [`why_reads`]: which account's readers those reads go through — the
 //!   account the notification came from.
+//! - [`earlier`]: the records decided earlier in a chunk of inbox rows,
+//!   read before the store's.
 //! - [`notifier`]: one notification → the records it changes and the Slack
 //!   writes it asks for.
 //! - [`service`]: notifications at run time: the inbox, handling (retries,
@@ -28,6 +30,7 @@
 
 pub mod build_log;
 pub mod drift_check;
+pub mod earlier;
 pub mod event;
 pub mod intake;
 pub mod lifecycle;

@@ -36,6 +36,7 @@ use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
 use super::build_log::{self, BuildLogs};
+use super::earlier::Earlier;
 use super::event::{
     AutomationExecution, DeploymentEvent, EcsDeployment, ExecutionState, Inbound, Notification, PipelineAction,
 };
@@ -49,7 +50,7 @@ use super::tags::{TagCache, Tags};
 use super::why_reads::{AccountReads, WhyReads};
 use crate::settings::NotificationSettings;
 pub use crate::slack::outbox::Write;
-use crate::store::{Living, LivingRecord, Storage};
+use crate::store::{Kept, Living, LivingRecord, Storage};
 
 /// What handling one notification changes.
 #[derive(Debug, Default)]
@@ -195,6 +196,17 @@ impl Notifier {
 
     /// The batch for one notification, judged at `now`.
     pub async fn handle(&self, inbound: &Inbound, now: DateTime<Utc>) -> Result<Batch, StoreError> {
+        self.handle_after(inbound, now, &Earlier::default()).await
+    }
+
+    /// The batch for one notification, judged at `now`, over the records
+    /// `earlier` notifications of its chunk decided (read before the store's).
+    pub async fn handle_after(
+        &self,
+        inbound: &Inbound,
+        now: DateTime<Utc>,
+        earlier: &Earlier,
+    ) -> Result<Batch, StoreError> {
         let mut batch = Batch::default();
         let tags = self.tags_of(inbound).await;
         let about = About {
@@ -210,7 +222,7 @@ impl Notifier {
         };
         match &inbound.notification {
             Notification::Alarm(change) => {
-                let (kept, version) = self.kept::<AlertRecord>(Living::Alarm, &change.arn).await?;
+                let (kept, version) = self.kept::<AlertRecord>(Living::Alarm, &change.arn, earlier).await?;
                 let step = alarm::apply(kept, change, &self.settings.alarms, &to.mention);
                 if let Some(alert) = step.alert {
                     batch.keep(Living::Alarm, &alert.arn, alert.is_open(), &alert, version);
@@ -220,11 +232,11 @@ impl Notifier {
             Notification::PipelineExecution(e) => {
                 let trigger = e.execution_trigger.as_ref().and_then(|t| t.describe());
                 let what = What::Execution { state: e.state.clone(), trigger: trigger.as_deref() };
-                self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound, what, now).await?;
+                self.pipeline(&mut batch, &to, &e.pipeline, &e.execution_id, inbound, what, now, earlier).await?;
             }
             Notification::PipelineStage(s) => {
                 let what = What::Stage { stage: &s.stage, state: s.state.clone() };
-                self.pipeline(&mut batch, &to, &s.pipeline, &s.execution_id, inbound, what, now).await?;
+                self.pipeline(&mut batch, &to, &s.pipeline, &s.execution_id, inbound, what, now, earlier).await?;
             }
             Notification::PipelineAction(a) => {
                 let error = action_error(a);
@@ -235,9 +247,9 @@ impl Notifier {
                     error: error.as_deref(),
                     build: codebuild_id(a),
                 };
-                self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound, what, now).await?;
+                self.pipeline(&mut batch, &to, &a.pipeline, &a.execution_id, inbound, what, now, earlier).await?;
                 if is_approval(a) {
-                    self.approval_moved(&mut batch, &to, a, inbound.time, now).await?;
+                    self.approval_moved(&mut batch, &to, a, (inbound.time, now), earlier).await?;
                 }
             }
             Notification::ManualApproval(m) => {
@@ -250,7 +262,7 @@ impl Notifier {
                     console: m.console_link.as_deref(),
                     custom: m.custom_data.as_deref(),
                 };
-                self.announce(&mut batch, &to, &waiting, now).await?;
+                self.announce(&mut batch, &to, &waiting, now, earlier).await?;
             }
             _ => {
                 if let Some((key, reply)) = summary(inbound) {
@@ -274,10 +286,20 @@ impl Notifier {
         Ok(batch)
     }
 
-    /// The record kept under `id`, and the version it is kept at (which
-    /// the new record is written over).
-    async fn kept<T: DeserializeOwned>(&self, kind: Living, id: &str) -> Result<(Option<T>, Option<u64>), StoreError> {
-        let Some(kept) = self.store.living(kind, id).await? else { return Ok((None, None)) };
+    /// The record kept under `id` (decided `earlier` in the chunk, else in
+    /// the store), and the version it is kept at (which the new record is
+    /// written over).
+    async fn kept<T: DeserializeOwned>(
+        &self,
+        kind: Living,
+        id: &str,
+        earlier: &Earlier,
+    ) -> Result<(Option<T>, Option<u64>), StoreError> {
+        let kept = match earlier.get(kind, id) {
+            Some(kept) => Some(kept.clone()),
+            None => self.store.living(kind, id).await?,
+        };
+        let Some(kept) = kept else { return Ok((None, None)) };
         match serde_json::from_str(&kept.body) {
             Ok(record) => Ok((Some(record), Some(kept.version))),
             Err(err) => {
@@ -299,8 +321,9 @@ impl Notifier {
         from: &Inbound,
         what: What<'_>,
         now: DateTime<Utc>,
+        earlier: &Earlier,
     ) -> Result<(), StoreError> {
-        let (kept, version) = self.kept::<RunRecord>(Living::Pipeline, execution).await?;
+        let (kept, version) = self.kept::<RunRecord>(Living::Pipeline, execution, earlier).await?;
         let build = failed_build(&what);
         let event = run::Event { pipeline, execution, at: from.time, what };
         let (mut record, mut effects) = run::apply(kept, &event);
@@ -383,17 +406,19 @@ impl Notifier {
         })
     }
 
-    /// The undecided approval at this place, if opsbot shows one, with its version.
+    /// The undecided approval at this place, if opsbot shows one, with its
+    /// version (what `earlier` decided replaces what the store keeps).
     async fn waiting_at(
         &self,
-        pipeline: &str,
-        stage: &str,
-        action: &str,
+        (pipeline, stage, action): (&str, &str, &str),
+        earlier: &Earlier,
     ) -> Result<Option<(ApprovalRecord, u64)>, StoreError> {
-        let open = self.store.living_open(Living::Approval).await?;
-        let records =
-            open.iter().filter_map(|k| serde_json::from_str::<ApprovalRecord>(&k.body).ok().map(|r| (r, k.version)));
-        Ok(records.into_iter().find(|(r, _)| r.is_waiting_at(pipeline, stage, action)))
+        let read = |k: &Kept| serde_json::from_str::<ApprovalRecord>(&k.body).ok().map(|r| (r, k.version));
+        let stored = self.store.living_open(Living::Approval).await?;
+        let stored =
+            stored.iter().filter_map(read).filter(|(r, _)| earlier.get(Living::Approval, &r.message_key()).is_none());
+        let decided = earlier.of(Living::Approval).filter(|(_, _, open)| *open).filter_map(|(_, k, _)| read(k));
+        Ok(stored.chain(decided).find(|(r, _)| r.is_waiting_at(pipeline, stage, action)))
     }
 
     async fn announce(
@@ -402,9 +427,11 @@ impl Notifier {
         to: &Target,
         waiting: &Waiting<'_>,
         now: DateTime<Utc>,
+        earlier: &Earlier,
     ) -> Result<(), StoreError> {
         // What waits here is the record announce keeps (same key); none: a new one.
-        let (kept, version) = self.waiting_at(waiting.pipeline, waiting.stage, waiting.action).await?.unzip();
+        let (kept, version) =
+            self.waiting_at((waiting.pipeline, waiting.stage, waiting.action), earlier).await?.unzip();
         let (record, effects) = approval::announce(kept, waiting, now);
         let key = record.message_key();
         batch.keep(Living::Approval, &key, record.decided.is_none(), &record, version);
@@ -418,20 +445,20 @@ impl Notifier {
         batch: &mut Batch,
         to: &Target,
         a: &PipelineAction,
-        at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        (at, now): (DateTime<Utc>, DateTime<Utc>),
+        earlier: &Earlier,
     ) -> Result<(), StoreError> {
         let approved = match a.state {
             ExecutionState::Started => {
                 let waiting =
                     Waiting { pipeline: &a.pipeline, stage: &a.stage, action: &a.action, ..Waiting::default() };
-                return self.announce(batch, to, &waiting, now).await;
+                return self.announce(batch, to, &waiting, now, earlier).await;
             }
             ExecutionState::Succeeded => true,
             ExecutionState::Failed | ExecutionState::Canceled | ExecutionState::Abandoned => false,
             _ => return Ok(()),
         };
-        let Some((mut record, version)) = self.waiting_at(&a.pipeline, &a.stage, &a.action).await? else {
+        let Some((mut record, version)) = self.waiting_at((&a.pipeline, &a.stage, &a.action), earlier).await? else {
             return Ok(());
         };
         let summary = self.decision_summary(a).await;

@@ -1,15 +1,24 @@
 //! Notifications at run time: [`Notifications`] is the inbox the SQS poller
 //! and `POST /sns` deliver to, the task that handles what the inbox holds
-//! (in arrival order, each notification committed with its effects in one
-//! transaction), the periodic sweep (escalations, calmed flapping), and the
+//! (in arrival order, each notification committed with its effects, all or
+//! nothing), the periodic sweep (escalations, calmed flapping), and the
 //! alert book behind `alerts` / `alert ack`.
 //!
 //! # Decisions
 //! - `receive` only parses (for the dedup key) and stores: the answer to SQS
-//!   or SNS never waits for Slack, only for the row to be durable.
-//! - Handling a row and marking it handled are one transaction with the
-//!   records and Slack writes it causes; after a crash, unhandled rows are
-//!   handled on the next start — nothing lost, nothing twice.
+//!   or SNS never waits for Slack, only for the row to be durable. An SNS
+//!   notification is kept without its signature fields (`parse_to_keep`),
+//!   which handling never reads; rows kept whole by earlier versions are
+//!   handled as before.
+//! - Handling a row and marking it handled are committed together with the
+//!   records and Slack writes it causes, all or nothing; after a crash,
+//!   unhandled rows are handled on the next start — nothing lost, nothing twice.
+//! - On a store that commits many notifications in one transaction
+//!   (SQLite), rows are worked out a chunk at a time and committed together
+//!   (one WAL commit per chunk), each row over the records the rows before it
+//!   decided ([`Earlier`]); a row refused at commit is handled again alone,
+//!   from the store. Elsewhere (DynamoDB: one transaction per notification,
+//!   replicas racing) each row is committed before the next is worked out.
 //! - A row that fails is tried again later with back-off while the rows
 //!   behind it are handled, and parked after `PARK_AFTER` failures (listed by
 //!   `alerts`, logged at error with the count). Only when even the failure
@@ -33,13 +42,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
-use super::event::{ParseError, parse};
+use super::earlier::Earlier;
+use super::event::{ParseError, parse, parse_to_keep};
 use super::intake::{Inbox, Source};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::notifier::{Batch, Notifier};
 use crate::metrics::{Intake, Metrics};
-use crate::slack::outbox::{Outbox, OutboxError, Write};
+use crate::slack::outbox::{Outbox, OutboxError, ToCommit, Write};
 use crate::store::{Failure, InboxRow, Living, LivingRecord, Storage};
 use opsbot_commands::ports::Clock;
 
@@ -62,6 +72,16 @@ const AT_ONCE: u32 = 3;
 pub trait Writes: Send + Sync {
     async fn commit(&self, records: &[LivingRecord], writes: &[Write], handled: Option<i64>)
     -> Result<(), OutboxError>;
+
+    /// Several notifications, in order, as `commit` each, one result each:
+    /// one refused leaves the others committed. By default one by one.
+    async fn commit_each(&self, each: &[ToCommit<'_>]) -> Vec<Result<(), OutboxError>> {
+        let mut done = Vec::with_capacity(each.len());
+        for (records, writes, handled) in each {
+            done.push(self.commit(records, writes, *handled).await);
+        }
+        done
+    }
 }
 
 #[async_trait]
@@ -73,6 +93,10 @@ impl Writes for Outbox {
         handled: Option<i64>,
     ) -> Result<(), OutboxError> {
         Outbox::commit(self, records, writes, handled).await
+    }
+
+    async fn commit_each(&self, each: &[ToCommit<'_>]) -> Vec<Result<(), OutboxError>> {
+        Outbox::commit_each(self, each).await
     }
 }
 
@@ -124,8 +148,9 @@ impl Notifications {
         }
     }
 
-    /// Handles every due inbox row, oldest first; a row that fails waits for
-    /// its retry (or is parked) and the rows behind it go on.
+    /// Handles every due inbox row, oldest first, a chunk at a time; a row
+    /// that fails waits for its retry (or is parked) and the rows behind it
+    /// go on.
     pub async fn drain(&self) {
         loop {
             let rows = match self.store.inbox_pending(CHUNK, (self.clock)().timestamp_millis()).await {
@@ -135,32 +160,99 @@ impl Notifications {
             if rows.is_empty() {
                 return;
             }
-            for row in rows {
-                if let Err(err) = self.handle(&row).await
-                    && !self.failed(&row, &err).await
-                {
-                    return;
+            let handled = if self.store.commits_notifications_together() {
+                self.handle_chunk(&rows).await
+            } else {
+                self.handle_each(&rows).await
+            };
+            if !handled {
+                return;
+            }
+        }
+    }
+
+    /// Handles `rows` in order, each over the records the rows before it
+    /// decided ([`Earlier`]), and commits them together: one commit for the
+    /// chunk instead of one per row, each row still all or nothing. A row
+    /// that fails to be worked out is recorded as failed at once; a row
+    /// whose commit is refused is handled again alone ([`Notifications::handle`]).
+    /// False when even a failure cannot be recorded (stop until the next wake).
+    async fn handle_chunk(&self, rows: &[InboxRow]) -> bool {
+        let now = (self.clock)();
+        let mut earlier = Earlier::default();
+        let mut decided: Vec<(&InboxRow, Batch)> = Vec::with_capacity(rows.len());
+        for row in rows {
+            match self.work_out(row, now, &earlier).await {
+                Ok(batch) => {
+                    earlier.absorb(&batch.records);
+                    decided.push((row, batch));
+                }
+                Err(err) if !self.failed(row, &err).await => return false,
+                Err(_) => {}
+            }
+        }
+        let each: Vec<ToCommit<'_>> =
+            decided.iter().map(|(row, b)| (&b.records[..], &b.writes[..], Some(row.seq))).collect();
+        let done = self.outbox.commit_each(&each).await;
+        for ((row, _), done) in decided.iter().zip(done) {
+            match done {
+                Ok(()) => self.lag(row),
+                Err(err) => {
+                    debug!(key = %row.key, error = %err, "not committed with its chunk; handling it alone");
+                    if let Err(err) = self.handle(row).await
+                        && !self.failed(row, &err).await
+                    {
+                        return false;
+                    }
                 }
             }
         }
+        true
+    }
+
+    /// Handles `rows` one at a time, each committed before the next is worked
+    /// out (a store that commits notifications one by one: see
+    /// `OutboxStore::commits_notifications_together`). False as `handle_chunk`.
+    async fn handle_each(&self, rows: &[InboxRow]) -> bool {
+        for row in rows {
+            if let Err(err) = self.handle(row).await
+                && !self.failed(row, &err).await
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// What row `row` changes, judged at `now` over `earlier` decisions.
+    async fn work_out(
+        &self,
+        row: &InboxRow,
+        now: chrono::DateTime<chrono::Utc>,
+        earlier: &Earlier,
+    ) -> Result<Batch, String> {
+        match parse(&row.body) {
+            Ok(inbound) => self.notifier.handle_after(&inbound, now, earlier).await.map_err(|e| e.to_string()),
+            Err(err) => {
+                warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
+                Ok(Batch::default())
+            }
+        }
+    }
+
+    /// Counts `row` handled, with how long it waited (stored → committed).
+    fn lag(&self, row: &InboxRow) {
+        let waited = (self.clock)().timestamp_millis().saturating_sub(row.received_ms).max(0);
+        self.metrics.handled(Duration::from_millis(waited as u64));
     }
 
     /// Handles one row: its records, its Slack writes and its being handled,
     /// together (see [`Notifications::commit_at_once`]).
     /// Its lag (stored → committed) is measured on success, retries included.
     async fn handle(&self, row: &InboxRow) -> Result<(), String> {
-        self.commit_at_once(Some(row.seq), || async {
-            match parse(&row.body) {
-                Ok(inbound) => self.notifier.handle(&inbound, (self.clock)()).await.map_err(|e| e.to_string()),
-                Err(err) => {
-                    warn!(key = %row.key, error = %err, "inbox row is not a notification; dropped");
-                    Ok(Batch::default())
-                }
-            }
-        })
-        .await?;
-        let waited = (self.clock)().timestamp_millis().saturating_sub(row.received_ms).max(0);
-        self.metrics.handled(Duration::from_millis(waited as u64));
+        let alone = Earlier::default();
+        self.commit_at_once(Some(row.seq), || self.work_out(row, (self.clock)(), &alone)).await?;
+        self.lag(row);
         Ok(())
     }
 
@@ -262,8 +354,8 @@ impl Notifications {
 #[async_trait]
 impl Inbox for Notifications {
     async fn receive(&self, source: Source, body: &[u8]) -> Result<(), String> {
-        let inbound = match parse(body) {
-            Ok(inbound) => inbound,
+        let (inbound, kept) = match parse_to_keep(body) {
+            Ok(parsed) => parsed,
             Err(ParseError::Control(message)) => {
                 warn!(
                     topic = %message.topic_arn,
@@ -281,7 +373,7 @@ impl Inbox for Notifications {
         };
         let kind = inbound.notification.kind().as_str();
         let now = (self.clock)().timestamp_millis();
-        let new = match self.store.inbox_accept(&inbound.key, body, now).await {
+        let new = match self.store.inbox_accept(&inbound.key, kept.as_deref().unwrap_or(body), now).await {
             Ok(new) => new,
             Err(err) => {
                 self.metrics.notification(source, kind, Intake::NotStored);
@@ -346,3 +438,7 @@ impl Alerts for Notifications {
         Ok(Parked { count, newest })
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

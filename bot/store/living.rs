@@ -7,7 +7,7 @@
 //! so two replicas handling two events of one alarm never lose one.
 
 /// Which lifecycle a record belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Living {
     Alarm,
     Pipeline,

@@ -22,7 +22,8 @@
 //!   atomically, however many callers race.
 //! - A change's `transition` is compare-and-set on its state.
 //! - Audit records are appended, never updated; deleted only by an audit retention.
-//! - `commit_notification` is all or nothing.
+//! - `commit_notification` is all or nothing; `commit_notifications` is all
+//!   or nothing per notification.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub mod sqlite;
 
 pub use inbox::{FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
 pub use living::{Kept, Living, LivingRecord};
-pub use outbox::{Backlog, Enqueued, OutboxRow, Queued, WriteOp, WriteState};
+pub use outbox::{Backlog, Enqueued, Handled, OutboxRow, Queued, WriteOp, WriteState};
 pub use ports::{InboxStore, LivingStore, OutboxStore, Pruning, Storage};
 pub use retention::{Pruned, Retention};
 

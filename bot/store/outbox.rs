@@ -20,6 +20,8 @@
 use opsbot_commands::ports::Time;
 use opsbot_commands::values::ChannelId;
 
+use super::living::LivingRecord;
+
 /// A write ready for the queue (content rendered to Block Kit JSON).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Queued {
@@ -34,6 +36,15 @@ impl Queued {
             Queued::Post { key, .. } | Queued::Update { key, .. } | Queued::Reply { key, .. } => key,
         }
     }
+}
+
+/// One handled notification to commit (see `OutboxStore::commit_notifications`):
+/// its living records, its writes and, when given, its inbox row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    pub records: Vec<LivingRecord>,
+    pub writes: Vec<Queued>,
+    pub handled: Option<i64>,
 }
 
 /// What a row does at Slack.

@@ -10,7 +10,7 @@ use opsbot_commands::values::ChannelId;
 
 use super::inbox::{Failure, InboxRow, ParkedRow};
 use super::living::{Kept, Living, LivingRecord};
-use super::outbox::{Backlog, Enqueued, OutboxRow, Queued, WriteState};
+use super::outbox::{Backlog, Enqueued, Handled, OutboxRow, Queued, WriteState};
 use super::retention::{Pruned, Retention};
 
 /// The notification inbox (see [`super::inbox`] for the rules).
@@ -83,6 +83,31 @@ pub trait OutboxStore: Send + Sync {
         handled: Option<i64>,
         now: Time,
     ) -> Result<(), StoreError>;
+
+    /// Several handled notifications, in order, each committed as
+    /// [`OutboxStore::commit_notification`] would commit it alone — all or
+    /// nothing per notification — with one result each: one refused (a
+    /// record moved on, or an error) leaves the others committed. A later
+    /// notification may keep a record over the version an earlier one in
+    /// `each` writes. A backend may commit them all in one transaction
+    /// (SQLite: one WAL commit for the lot); by default they are committed
+    /// one by one.
+    async fn commit_notifications(&self, each: &[Handled], now: Time) -> Vec<Result<(), StoreError>> {
+        let mut done = Vec::with_capacity(each.len());
+        for n in each {
+            done.push(self.commit_notification(&n.records, &n.writes, n.handled, now).await);
+        }
+        done
+    }
+
+    /// Whether [`OutboxStore::commit_notifications`] commits the lot in one
+    /// transaction (so a chunk of notifications costs one commit). When it
+    /// does not, handlers commit each notification as soon as it is worked
+    /// out: deciding a chunk first and committing it one by one would only
+    /// widen the window in which another replica moves a record on.
+    fn commits_notifications_together(&self) -> bool {
+        false
+    }
 
     /// The next write of every channel that has one (failed rows excluded).
     async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError>;

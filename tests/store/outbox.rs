@@ -191,6 +191,62 @@ pub async fn a_notification_another_replica_already_handled_commits_nothing_the_
     assert_eq!(queued, [(WriteOp::Post, "v0".into()), (WriteOp::Reply, "r1".into())], "one reply, not two");
 }
 
+pub async fn notifications_committed_together_each_stand_or_fall_alone_and_later_ones_build_on_earlier_ones(
+    s: Arc<dyn Storage>,
+) {
+    use opsbot::store::{Handled, Living, LivingRecord};
+    let at = now().timestamp_millis();
+    for key in ["event:1", "event:2", "event:3", "event:4"] {
+        assert!(s.inbox_accept(key, b"{}", at).await.unwrap());
+    }
+    let seqs: Vec<i64> = s.inbox_pending(10, at).await.unwrap().into_iter().map(|r| r.seq).collect();
+    let record = |id: &str, body: &str, version| LivingRecord {
+        kind: Living::Alarm,
+        id: id.into(),
+        open: true,
+        body: body.into(),
+        message: format!("alarm:{id}"),
+        version,
+    };
+    // Row 4 was handled already (another replica): it commits nothing again.
+    s.commit_notification(&[], &[], Some(seqs[3]), now()).await.unwrap();
+    let each = [
+        // a new record, and its message posted
+        Handled {
+            records: vec![record("a", "a1", None)],
+            writes: vec![queued_post("alarm:a", "C1", "a1")],
+            handled: Some(seqs[0]),
+        },
+        // a record kept over a version nobody wrote: refused, nothing of it kept
+        Handled {
+            records: vec![record("b", "b1", Some(7))],
+            writes: vec![queued_post("alarm:b", "C1", "b1")],
+            handled: Some(seqs[1]),
+        },
+        // over what the first one keeps: the message takes the newest content
+        Handled {
+            records: vec![record("a", "a2", Some(1))],
+            writes: vec![Queued::Update { key: "alarm:a".into(), payload: "a2".into() }],
+            handled: Some(seqs[2]),
+        },
+        Handled { records: vec![], writes: vec![queued_post("alarm:d", "C2", "d1")], handled: Some(seqs[3]) },
+    ];
+    let done = s.commit_notifications(&each, now()).await;
+    let ok: Vec<bool> = done.iter().map(Result::is_ok).collect();
+    assert_eq!(ok, [true, false, true, true], "{done:?}");
+    assert!(done[1].as_ref().unwrap_err().to_string().contains("changed since it was read"), "{done:?}");
+    let kept = s.living(Living::Alarm, "a").await.unwrap().unwrap();
+    assert_eq!((kept.body.as_str(), kept.version), ("a2", 2), "both notifications of `a`, one after the other");
+    assert_eq!(s.living(Living::Alarm, "b").await.unwrap(), None);
+    assert_eq!(
+        rows(s.as_ref()).await,
+        [(WriteOp::Post, "a2".into(), WriteState::Pending)],
+        "b's and d's writes are not kept"
+    );
+    let waiting: Vec<i64> = s.inbox_pending(10, at).await.unwrap().into_iter().map(|r| r.seq).collect();
+    assert_eq!(waiting, [seqs[1]], "only the refused row still waits");
+}
+
 pub async fn a_write_for_a_message_never_posted_is_dropped_and_the_rest_of_the_notification_still_commits(
     s: Arc<dyn Storage>,
 ) {

@@ -114,8 +114,9 @@ pub(super) fn looks_like_sns_alarm(value: &Value) -> bool {
 pub(super) type Read = (String, Option<String>, Option<String>, AlarmChange);
 
 /// Reads an alarm's SNS message; the error says why it could not be read.
-pub(super) fn from_sns(value: Value) -> Result<Read, String> {
-    let message: SnsAlarm = wire::read(value)?;
+pub(super) fn from_sns(value: &Value) -> Result<Read, String> {
+    // Read from the borrowed tree: no copy of it first.
+    let message = SnsAlarm::deserialize(value).map_err(|error| error.to_string())?;
     let at = wire::parse_time(&message.state_change_time)
         .ok_or_else(|| format!("StateChangeTime {:?} is not a timestamp", message.state_change_time))?;
     let display_region = message.region.as_deref().and_then(wire::region_code);

@@ -64,8 +64,8 @@ pub(super) fn looks_like_approval(value: &Value) -> bool {
 pub(super) type Read = (String, Option<String>, ManualApproval);
 
 /// Reads an approval message; the error says why it could not be read.
-pub(super) fn from_message(value: Value) -> Result<Read, String> {
-    let message: ApprovalMessage = wire::read(value)?;
+pub(super) fn from_message(value: &Value) -> Result<Read, String> {
+    let message = ApprovalMessage::deserialize(value).map_err(|error| error.to_string())?;
     let ApprovalBody {
         pipeline_name,
         stage_name,

@@ -43,7 +43,7 @@ pub(super) fn looks_like_event(value: &Value) -> bool {
 }
 
 pub(super) fn inbound(value: Value, delivery: &Delivery) -> Inbound {
-    let event = match serde_json::from_value::<Event>(value.clone()) {
+    let event = match Event::deserialize(&value) {
         Ok(event) => event,
         Err(error) => {
             tracing::warn!(%error, "an EventBridge-like notification could not be read; posting it as other");

@@ -28,7 +28,7 @@ use tokio::sync::Notify;
 
 use super::blocks;
 use super::web::SlackWeb;
-use crate::store::{Enqueued, LivingRecord, Queued, Storage};
+use crate::store::{Enqueued, Handled, LivingRecord, Queued, Storage};
 use opsbot_commands::ports::Clock;
 
 mod pacing;
@@ -55,6 +55,10 @@ pub enum Write {
     /// A message in `key`'s thread.
     Reply { key: String, reply: Reply },
 }
+
+/// One handled notification for [`Outbox::commit_each`]: its records, its
+/// writes and its inbox row, if any.
+pub type ToCommit<'a> = (&'a [LivingRecord], &'a [Write], Option<i64>);
 
 /// Queues Slack writes; cheap to clone. Every call returns once the write is
 /// durable, and wakes the [`Sender`].
@@ -110,21 +114,31 @@ impl Outbox {
         writes: &[Write],
         handled: Option<i64>,
     ) -> Result<(), OutboxError> {
-        let queued: Vec<Queued> = writes
-            .iter()
-            .map(|w| match w {
-                Write::Post { key, channel, reply } => {
-                    Queued::Post { key: key.clone(), channel: channel.clone(), payload: render(reply) }
-                }
-                Write::Update { key, reply } => Queued::Update { key: key.clone(), payload: render(reply) },
-                Write::Reply { key, reply } => Queued::Reply { key: key.clone(), payload: render(reply) },
-            })
-            .collect();
+        let queued = queued(writes);
         self.store.commit_notification(records, &queued, handled, (self.clock)()).await?;
         if !queued.is_empty() {
             self.wake.notify_one();
         }
         Ok(())
+    }
+
+    /// Several notifications as [`Outbox::commit`] each, in order, one result
+    /// each (see `OutboxStore::commit_notifications`: one refused leaves the
+    /// others committed), then wakes the sender once.
+    pub async fn commit_each(&self, each: &[ToCommit<'_>]) -> Vec<Result<(), OutboxError>> {
+        let handled: Vec<Handled> = each
+            .iter()
+            .map(|(records, writes, handled)| Handled {
+                records: records.to_vec(),
+                writes: queued(writes),
+                handled: *handled,
+            })
+            .collect();
+        let done = self.store.commit_notifications(&handled, (self.clock)()).await;
+        if handled.iter().zip(&done).any(|(h, done)| done.is_ok() && !h.writes.is_empty()) {
+            self.wake.notify_one();
+        }
+        done.into_iter().map(|done| done.map_err(OutboxError::from)).collect()
     }
 
     /// Where `key`'s message is, once posted.
@@ -137,6 +151,20 @@ impl Outbox {
         self.wake.notify_one();
         Ok(queued)
     }
+}
+
+/// `writes` rendered for the queue.
+fn queued(writes: &[Write]) -> Vec<Queued> {
+    writes
+        .iter()
+        .map(|w| match w {
+            Write::Post { key, channel, reply } => {
+                Queued::Post { key: key.clone(), channel: channel.clone(), payload: render(reply) }
+            }
+            Write::Update { key, reply } => Queued::Update { key: key.clone(), payload: render(reply) },
+            Write::Reply { key, reply } => Queued::Reply { key: key.clone(), payload: render(reply) },
+        })
+        .collect()
 }
 
 /// The Block Kit JSON the row keeps.

@@ -15,11 +15,16 @@ use opsbot_commands::ports::store::StoreError;
 #[async_trait]
 impl InboxStore for SqliteStore {
     async fn inbox_accept(&self, key: &str, body: &[u8], now_ms: i64) -> Result<bool, StoreError> {
+        // A key already committed is a redelivery: told so by a lookup, without
+        // queueing for the writer (what is visible to a reader is durable).
+        if self.db.reader.is_some() && self.inbox_knows(key).await? {
+            return Ok(false);
+        }
         self.accepts().accept(key.to_owned(), body.to_vec(), now_ms).await.map_err(StoreError)
     }
 
     async fn inbox_pending(&self, limit: usize, now_ms: i64) -> Result<Vec<InboxRow>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT seq, key, body, attempts, received FROM inbox
                  WHERE body IS NOT NULL AND parked IS NULL AND next_attempt <= ?2 ORDER BY seq LIMIT ?1",
@@ -83,7 +88,7 @@ impl InboxStore for SqliteStore {
     }
 
     async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError> {
-        self.with(|c| c.query_row("SELECT 1 FROM inbox WHERE key = ?1", [key], |_| Ok(())).optional())
+        self.read(|c| c.prepare_cached("SELECT 1 FROM inbox WHERE key = ?1")?.query_row([key], |_| Ok(())).optional())
             .map(|found| found.is_some())
     }
 }

@@ -13,18 +13,15 @@ use opsbot_commands::ports::store::StoreError;
 #[async_trait]
 impl LivingStore for SqliteStore {
     async fn living(&self, kind: Living, id: &str) -> Result<Option<Kept>, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT body, version FROM living WHERE kind = ?1 AND id = ?2",
-                params![kind.as_str(), id],
-                kept,
-            )
-            .optional()
+        self.read(|c| {
+            c.prepare_cached("SELECT body, version FROM living WHERE kind = ?1 AND id = ?2")?
+                .query_row(params![kind.as_str(), id], kept)
+                .optional()
         })
     }
 
     async fn living_open(&self, kind: Living) -> Result<Vec<Kept>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut stmt =
                 c.prepare_cached("SELECT body, version FROM living WHERE kind = ?1 AND open = 1 ORDER BY rowid")?;
             let rows = stmt.query_map([kind.as_str()], kept)?;

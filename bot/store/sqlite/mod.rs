@@ -5,8 +5,11 @@
 //! port of [`crate::store`].
 //!
 //! Decisions:
-//! - One connection behind a mutex: every operation is one short indexed
-//!   statement, so a pool would add nothing but complexity.
+//! - One writing connection behind a mutex (every write is one short
+//!   transaction, and inbox accepts are batched by [`group_commit`]); on
+//!   disk a second, read-only one for the lookups on the notification path
+//!   (inbox dedup hits, pending rows, living records), which WAL lets run
+//!   while the writer commits. No pool beyond that.
 //! - WAL + `synchronous = NORMAL`: durable across process crashes (a power
 //!   cut may lose the last transactions, never corrupt the file), and no fsync
 //!   per claim on the acknowledgement path.
@@ -64,7 +67,12 @@ impl SqliteStore {
         // so the scrubbed value does not linger in the file.
         conn.pragma_update(None, "secure_delete", "ON").map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
-        Self::migrate(conn)
+        let mut store = Self::migrate(conn)?;
+        let reader = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+        reader.pragma_update(None, "query_only", "ON").map_err(err)?;
+        reader.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        Arc::get_mut(&mut store.db).expect("not shared yet").reader = Some(Mutex::new(reader));
+        Ok(store)
     }
 
     pub fn in_memory() -> Result<Self, StoreError> {
@@ -87,12 +95,17 @@ impl SqliteStore {
         // their lease. Changes' leases stay: a console on the same file must
         // not take over what a running `serve` follows.
         conn.execute("DELETE FROM channel_leases", []).map_err(err)?;
-        let db = Db { conn: Mutex::new(conn), claims_since_prune: AtomicU64::new(0) };
+        let db = Db { conn: Mutex::new(conn), reader: None, claims_since_prune: AtomicU64::new(0) };
         Ok(SqliteStore { db: Arc::new(db), accepts: OnceLock::new() })
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         self.db.with(f)
+    }
+
+    /// A lookup, on the reading connection (see `db`).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        self.db.read(f)
     }
 
     /// The group commit inbox accepts go through, started at the first one.

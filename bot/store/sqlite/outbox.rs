@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use super::{SqliteStore, channel, millis};
 use crate::store::living::LivingRecord;
-use crate::store::outbox::{Backlog, Enqueued, OutboxRow, Queued, WriteOp, WriteState};
+use crate::store::outbox::{Backlog, Enqueued, Handled, OutboxRow, Queued, WriteOp, WriteState};
 use crate::store::ports::OutboxStore;
 
 mod row;
@@ -83,6 +83,58 @@ fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Re
     Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
 }
 
+/// What became of one notification written inside an open transaction.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// Written: commit it.
+    Committed,
+    /// This record moved on since it was read (why): roll it back.
+    MovedOn(String),
+    /// Its inbox row was handled already: roll it back, it is shown.
+    AlreadyHandled,
+}
+
+impl Outcome {
+    fn into_result(self) -> Result<(), StoreError> {
+        match self {
+            Outcome::MovedOn(why) => Err(StoreError(why)),
+            Outcome::Committed | Outcome::AlreadyHandled => Ok(()),
+        }
+    }
+}
+
+/// One handled notification's records, writes and inbox row, inside an open
+/// transaction (see `commit_notification`); the caller commits or rolls back.
+fn notification_in(
+    c: &Connection,
+    records: &[LivingRecord],
+    writes: &[Queued],
+    handled: Option<i64>,
+    now: Time,
+) -> rusqlite::Result<Outcome> {
+    for r in records {
+        if !super::living::put(c, r, millis(now))? {
+            return Ok(Outcome::MovedOn(r.moved_on()));
+        }
+    }
+    for write in writes {
+        let queued = match write {
+            Queued::Post { key, channel, payload } => Some(post_in(c, key, channel, payload, now)?),
+            Queued::Update { key, payload } => update_in(c, key, payload, now)?,
+            Queued::Reply { key, payload } => reply_in(c, key, payload, now)?,
+        };
+        if queued.is_none() {
+            tracing::warn!(key = write.key(), "a write for a message never posted is dropped");
+        }
+    }
+    if let Some(seq) = handled
+        && !super::inbox::handled_in(c, seq)?
+    {
+        return Ok(Outcome::AlreadyHandled);
+    }
+    Ok(Outcome::Committed)
+}
+
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn outbox_post(
@@ -125,33 +177,44 @@ impl OutboxStore for SqliteStore {
         handled: Option<i64>,
         now: Time,
     ) -> Result<(), StoreError> {
-        let moved = self.with(|c| {
+        let outcome = self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            for r in records {
-                if !super::living::put(&tx, r, millis(now))? {
-                    // Dropping the transaction rolls back whatever it wrote.
-                    return Ok(Some(r.moved_on()));
-                }
+            let outcome = notification_in(&tx, records, writes, handled, now)?;
+            // Anything but `Committed`: dropping the transaction rolls back whatever it wrote.
+            if outcome == Outcome::Committed {
+                tx.commit()?;
             }
-            for write in writes {
-                let queued = match write {
-                    Queued::Post { key, channel, payload } => Some(post_in(&tx, key, channel, payload, now)?),
-                    Queued::Update { key, payload } => update_in(&tx, key, payload, now)?,
-                    Queued::Reply { key, payload } => reply_in(&tx, key, payload, now)?,
-                };
-                if queued.is_none() {
-                    tracing::warn!(key = write.key(), "a write for a message never posted is dropped");
-                }
-            }
-            if let Some(seq) = handled
-                && !super::inbox::handled_in(&tx, seq)?
-            {
-                // Already handled: dropping the transaction keeps nothing of it.
-                return Ok(None);
-            }
-            tx.commit().map(|()| None)
+            Ok(outcome)
         })?;
-        moved.map_or(Ok(()), |why| Err(StoreError(why)))
+        outcome.into_result()
+    }
+
+    fn commits_notifications_together(&self) -> bool {
+        true
+    }
+
+    /// One transaction, one savepoint per notification: a notification
+    /// refused (or failing) rolls back to its savepoint, the rest commit
+    /// together in one WAL commit.
+    async fn commit_notifications(&self, each: &[Handled], now: Time) -> Vec<Result<(), StoreError>> {
+        let done = self.with(|c| {
+            let mut tx = c.unchecked_transaction()?;
+            let mut outcomes = Vec::with_capacity(each.len());
+            for n in each {
+                let sp = tx.savepoint()?;
+                let outcome = notification_in(&sp, &n.records, &n.writes, n.handled, now);
+                if matches!(outcome, Ok(Outcome::Committed)) {
+                    sp.commit()?;
+                } // else dropping the savepoint rolls back to it
+                outcomes.push(outcome.map_err(super::db::err).and_then(Outcome::into_result));
+            }
+            tx.commit()?;
+            Ok(outcomes)
+        });
+        match done {
+            Ok(outcomes) => outcomes,
+            Err(err) => each.iter().map(|_| Err(StoreError(err.0.clone()))).collect(),
+        }
     }
 
     async fn outbox_heads(&self) -> Result<Vec<OutboxRow>, StoreError> {

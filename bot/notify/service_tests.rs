@@ -1,0 +1,314 @@
+//! Handling the inbox a chunk at a time: rows of one chunk build on each
+//! other's records and commit together, a row refused at commit is handled
+//! alone without holding up the others, and a crash between chunks loses
+//! and doubles nothing. Real bodies, a real outbox on a real SQLite store.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::TimeZone;
+use serde_json::json;
+
+use super::*;
+use crate::notify::intake::{Inbox, Source};
+use crate::settings::{Secret, Settings};
+use crate::slack::outbox::Pacing;
+use crate::slack::web::SlackWeb;
+use crate::store::{OutboxRow, WriteOp};
+
+type Time = chrono::DateTime<chrono::Utc>;
+
+fn t(minute: i64) -> Time {
+    chrono::Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap() + chrono::Duration::minutes(minute)
+}
+
+fn arn(name: &str) -> String {
+    format!("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{name}")
+}
+
+/// An EventBridge alarm state change of `name` to `state` at `minute`.
+fn alarm(name: &str, state: &str, minute: i64) -> Vec<u8> {
+    let detail = json!({"alarmName": name, "state": {"value": state, "reason": format!("change at {minute}"),
+        "timestamp": t(minute).to_rfc3339()}, "previousState": {"value": "OK"}});
+    json!({"version": "0", "id": format!("{name}-{minute}"), "detail-type": "CloudWatch Alarm State Change",
+           "source": "aws.cloudwatch", "account": "111122223333", "time": t(minute).to_rfc3339(),
+           "region": "eu-west-1", "resources": [arn(name)], "detail": detail})
+    .to_string()
+    .into_bytes()
+}
+
+fn store_at(path: Option<&Path>) -> Arc<dyn crate::store::Storage> {
+    crate::store::open(path).unwrap()
+}
+
+fn outbox(store: Arc<dyn crate::store::Storage>) -> Outbox {
+    let web =
+        Arc::new(SlackWeb::new("http://127.0.0.1:9/api", &Secret::new("xoxb-unused"), Default::default()).unwrap());
+    Outbox::new(store, web, Arc::new(|| t(100)), Pacing::default(), "replica-a").0
+}
+
+fn service(
+    store: Arc<dyn crate::store::Storage>,
+    writes: Arc<dyn Writes>,
+    now: Arc<Mutex<Time>>,
+) -> Arc<Notifications> {
+    let settings =
+        Settings::from_test_yaml("policies:\n  rules: []\nnotifications:\n  default_channel: C0OPS\n").unwrap();
+    let pipelines = Arc::new(NoPipelines);
+    let notifier = Notifier::new(store, settings.notifications.clone(), settings.policy(), pipelines);
+    let clock: Clock = Arc::new(move || *now.lock().unwrap());
+    Notifications::new(notifier, writes, clock, Duration::from_secs(3600), Default::default())
+}
+
+/// Alarms read no pipeline.
+struct NoPipelines;
+
+#[async_trait]
+impl opsbot_commands::ports::Pipelines for NoPipelines {
+    async fn list(&self) -> opsbot_commands::GatewayResult<Vec<opsbot_commands::ports::PipelineSummary>> {
+        unreachable!("alarms read no pipeline")
+    }
+
+    async fn state(
+        &self,
+        _: &opsbot_commands::values::PipelineName,
+    ) -> opsbot_commands::GatewayResult<opsbot_commands::ports::PipelineState> {
+        unreachable!("alarms read no pipeline")
+    }
+
+    async fn execution(
+        &self,
+        _: &opsbot_commands::values::PipelineName,
+        _: &str,
+    ) -> opsbot_commands::GatewayResult<opsbot_commands::ports::Execution> {
+        unreachable!("alarms read no pipeline")
+    }
+}
+
+/// The real outbox, noting how many notifications each chunk commit carries
+/// and refusing every notification of the alarm `poison` names (as a store
+/// refusing that one's rows would) until it is cleared.
+struct Noting {
+    outbox: Outbox,
+    chunks: Mutex<Vec<usize>>,
+    poison: Mutex<Option<String>>,
+}
+
+impl Noting {
+    fn new(outbox: Outbox, poison: Option<&str>) -> Arc<Self> {
+        Arc::new(Noting { outbox, chunks: Mutex::default(), poison: Mutex::new(poison.map(arn)) })
+    }
+
+    fn refuses(&self, records: &[LivingRecord]) -> bool {
+        let poison = self.poison.lock().unwrap();
+        poison.as_ref().is_some_and(|p| records.iter().any(|r| &r.id == p))
+    }
+}
+
+fn refused() -> OutboxError {
+    OutboxError::Store(StoreError("database disk image is malformed".into()))
+}
+
+#[async_trait]
+impl Writes for Noting {
+    async fn commit(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Write],
+        handled: Option<i64>,
+    ) -> Result<(), OutboxError> {
+        if self.refuses(records) {
+            return Err(refused());
+        }
+        self.outbox.commit(records, writes, handled).await
+    }
+
+    async fn commit_each(&self, each: &[ToCommit<'_>]) -> Vec<Result<(), OutboxError>> {
+        self.chunks.lock().unwrap().push(each.len());
+        let through: Vec<ToCommit<'_>> = each.iter().filter(|(r, _, _)| !self.refuses(r)).copied().collect();
+        let mut done = self.outbox.commit_each(&through).await.into_iter();
+        each.iter().map(|(r, _, _)| if self.refuses(r) { Err(refused()) } else { done.next().unwrap() }).collect()
+    }
+}
+
+/// The outbox's rows for `name`'s message, as (op, payload).
+async fn writes_of(store: &dyn crate::store::Storage, name: &str) -> Vec<(WriteOp, String)> {
+    // The key names the alarm and its episode.
+    let key = format!("alarm:{}:", arn(name));
+    let rows = store.outbox_rows().await.unwrap();
+    rows.into_iter().filter(|r| r.key.starts_with(&key)).map(|r| (r.op, r.payload)).collect()
+}
+
+fn posts(writes: &[(WriteOp, String)]) -> Vec<&str> {
+    writes.iter().filter(|(op, _)| *op == WriteOp::Post).map(|(_, p)| p.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_chunk_with_two_state_changes_of_one_alarm_ends_in_one_message_with_the_last_state() {
+    let store = store_at(None);
+    let writes = Noting::new(outbox(store.clone()), None);
+    let service = service(store.clone(), writes.clone(), Arc::new(Mutex::new(t(100))));
+    service.receive(Source::Sqs, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm("shop-5xx", "OK", 1)).await.unwrap();
+    service.drain().await;
+
+    assert_eq!(*writes.chunks.lock().unwrap(), [2], "both rows in one chunk commit");
+    let shown = writes_of(store.as_ref(), "shop-5xx").await;
+    let posts = posts(&shown);
+    assert_eq!(posts.len(), 1, "one message: {shown:?}");
+    assert!(posts[0].contains("Resolved: shop-5xx"), "showing the last state: {}", posts[0]);
+    assert!(!shown.iter().any(|(op, _)| *op == WriteOp::Update), "the update went into the waiting post: {shown:?}");
+    let kept = store.living(Living::Alarm, &arn("shop-5xx")).await.unwrap().unwrap();
+    assert_eq!(kept.version, 2, "the second change was kept over the first");
+    assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_row_refused_in_a_chunk_neither_holds_up_nor_loses_the_others_and_is_shown_once_when_retried() {
+    let store = store_at(None);
+    let writes = Noting::new(outbox(store.clone()), Some("shop-db"));
+    let now = Arc::new(Mutex::new(t(100)));
+    let service = service(store.clone(), writes.clone(), now.clone());
+    service.receive(Source::Sqs, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm("shop-db", "ALARM", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm("shop-latency", "ALARM", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm("shop-5xx", "OK", 1)).await.unwrap();
+    service.receive(Source::Sqs, &alarm("shop-latency", "OK", 1)).await.unwrap();
+    service.drain().await;
+
+    assert_eq!(*writes.chunks.lock().unwrap(), [5], "one chunk");
+    for name in ["shop-5xx", "shop-latency"] {
+        let shown = writes_of(store.as_ref(), name).await;
+        assert_eq!(posts(&shown).len(), 1, "{name} is shown: {shown:?}");
+        assert!(posts(&shown)[0].contains("Resolved"), "{name} shows its last state: {shown:?}");
+    }
+    assert!(writes_of(store.as_ref(), "shop-db").await.is_empty(), "nothing of the refused row is kept");
+    let waiting = store.inbox_pending(10, i64::MAX).await.unwrap();
+    let waiting: Vec<(&str, u32)> = waiting.iter().map(|r| (r.key.as_str(), r.attempts)).collect();
+    assert_eq!(waiting, [("eventbridge:shop-db-0", 1)], "it waits for its retry, alone");
+
+    *writes.poison.lock().unwrap() = None;
+    *now.lock().unwrap() = t(110);
+    service.drain().await;
+    let shown = writes_of(store.as_ref(), "shop-db").await;
+    assert_eq!(posts(&shown).len(), 1, "shop-db once: {shown:?}");
+    assert!(posts(&shown)[0].contains("shop-db is ALARM"), "{shown:?}");
+    for name in ["shop-5xx", "shop-latency"] {
+        assert_eq!(posts(&writes_of(store.as_ref(), name).await).len(), 1, "{name} not again");
+    }
+    assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty());
+}
+
+/// The real outbox, until chunk commit number `at` (from 0): there the
+/// process "dies" — the commit never returns — and says so on `crashed`.
+struct DiesAt {
+    outbox: Outbox,
+    at: usize,
+    calls: Mutex<usize>,
+    crashed: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl Writes for DiesAt {
+    async fn commit(
+        &self,
+        records: &[LivingRecord],
+        writes: &[Write],
+        handled: Option<i64>,
+    ) -> Result<(), OutboxError> {
+        self.outbox.commit(records, writes, handled).await
+    }
+
+    async fn commit_each(&self, each: &[ToCommit<'_>]) -> Vec<Result<(), OutboxError>> {
+        let call = {
+            let mut calls = self.calls.lock().unwrap();
+            *calls += 1;
+            *calls
+        };
+        if call > self.at {
+            self.crashed.notify_one();
+            std::future::pending::<()>().await;
+        }
+        self.outbox.commit_each(each).await
+    }
+}
+
+/// Three alarms flipping 40 times each: 120 rows, two chunks.
+fn storm() -> Vec<Vec<u8>> {
+    let mut bodies = Vec::new();
+    for minute in 0..40 {
+        for name in ["shop-5xx", "shop-db", "shop-latency"] {
+            bodies.push(alarm(name, if minute % 2 == 0 { "ALARM" } else { "OK" }, minute));
+        }
+    }
+    bodies
+}
+
+fn as_sent(rows: Vec<OutboxRow>) -> Vec<(String, String, WriteOp, String)> {
+    rows.into_iter().map(|r| (r.key, r.channel.as_str().to_owned(), r.op, r.payload)).collect()
+}
+
+#[tokio::test]
+async fn a_crash_between_chunks_loses_nothing_and_doubles_nothing_after_a_restart() {
+    // What the storm leaves in the outbox with no crash.
+    let dir = tempfile::tempdir().unwrap();
+    let reference = store_at(Some(&dir.path().join("reference.db")));
+    let now = Arc::new(Mutex::new(t(100)));
+    let plain = service(reference.clone(), Arc::new(outbox(reference.clone())), now.clone());
+    for body in storm() {
+        plain.receive(Source::Sqs, &body).await.unwrap();
+    }
+    plain.drain().await;
+    let expected = as_sent(reference.outbox_rows().await.unwrap());
+    assert_eq!(expected.iter().filter(|(_, _, op, _)| *op == WriteOp::Post).count(), 3, "one post per alarm");
+
+    for at in [0, 1] {
+        let path = dir.path().join(format!("crash-{at}.db"));
+        let store = store_at(Some(&path));
+        let dies =
+            Arc::new(DiesAt { outbox: outbox(store.clone()), at, calls: Mutex::new(0), crashed: Default::default() });
+        let doomed = service(store.clone(), dies.clone(), now.clone());
+        for body in storm() {
+            doomed.receive(Source::Sqs, &body).await.unwrap();
+        }
+        tokio::select! {
+            _ = doomed.drain() => panic!("the drain was to die at chunk {at}"),
+            _ = dies.crashed.notified() => {}
+        }
+        drop((doomed, dies, store));
+
+        let store = store_at(Some(&path));
+        let restarted = service(store.clone(), Arc::new(outbox(store.clone())), now.clone());
+        restarted.drain().await;
+        assert!(store.inbox_pending(200, i64::MAX).await.unwrap().is_empty(), "every row handled (crash at {at})");
+        assert_eq!(as_sent(store.outbox_rows().await.unwrap()), expected, "the same writes as without a crash at {at}");
+    }
+}
+
+#[tokio::test]
+async fn an_inbox_row_kept_whole_by_an_earlier_version_is_handled_as_one_kept_compact_today() {
+    let whole =
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/notifications/sns-envelope-alarm.json"));
+    let now = Arc::new(Mutex::new(t(100)));
+
+    // Before the upgrade: the row holds the envelope as it came.
+    let before = store_at(None);
+    let key = crate::notify::event::parse(whole).unwrap().key;
+    assert!(before.inbox_accept(&key, whole, 0).await.unwrap());
+    service(before.clone(), Arc::new(outbox(before.clone())), now.clone()).drain().await;
+
+    // Today: `receive` keeps the compact form.
+    let today = store_at(None);
+    let service = service(today.clone(), Arc::new(outbox(today.clone())), now.clone());
+    service.receive(Source::Sns, whole).await.unwrap();
+    let kept = today.inbox_pending(10, i64::MAX).await.unwrap();
+    assert!(kept[0].body.len() < whole.len(), "kept compact: {} of {} bytes", kept[0].body.len(), whole.len());
+    service.drain().await;
+
+    let shown = as_sent(before.outbox_rows().await.unwrap());
+    assert_eq!(shown.iter().filter(|(_, _, op, _)| *op == WriteOp::Post).count(), 1, "{shown:?}");
+    assert_eq!(as_sent(today.outbox_rows().await.unwrap()), shown, "the same message either way");
+    for store in [&before, &today] {
+        assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "handled");
+    }
+}
