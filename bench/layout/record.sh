@@ -97,23 +97,21 @@ else
 fi
 
 # Each dump lists, per object (ob=), the functions (fn=) that ran; keep the
-# binary's own: start-up and idle on SQLite first, then what start-up and idle
-# on DynamoDB add, then what the requests added. Idle code comes before request
-# code so that an idle replica, on either store, touches one compact range: the
-# kernel maps 64 KiB around every fault, and the DynamoDB replica's idle reads
-# share HTTP and JSON functions with the requests' Slack calls.
+# binary's own, in four groups: what start-up and idle run on both stores,
+# then what only DynamoDB's adds, then what only SQLite's adds, then what the
+# requests added. Idle code comes before request code, and each store's
+# idle code sits in one compact range, so that an idle replica touches few
+# pages: the kernel maps 64 KiB around every fault, and with SQLite's own
+# idle code (rusqlite, the SQLite C library) between the shared functions a
+# DynamoDB replica paged in most of it (0.2-0.3 MB).
 python3 - "$BIN" "$WORK"/callgrind.out* >bench/layout/startup.order <<'PY'
 import sys
 import os
 import re
 binary, dumps = sys.argv[1], sorted(sys.argv[2:], key=os.path.getmtime)
-# the first dump by time is start-up and idle on SQLite (--dump=ready)
-first = dumps[0]
-rank = lambda d: 0 if d == first else 1 if d.endswith(".dynamodb") else 2
-dumps.sort(key=rank)  # stable: the requests' dumps stay in time order
-seen, order = set(), []
-for dump in dumps:
-    ob = None
+
+def functions(dump):
+    ob, names = None, []
     for line in open(dump, errors="replace"):
         if line.startswith("ob="):
             ob = line[3:].strip()
@@ -121,9 +119,26 @@ for dump in dumps:
             # callgrind marks recursion levels as name'2; "0x..." and
             # "(below main)" are not symbols
             name = re.sub(r"'[0-9]+$", "", line[3:].strip())
-            if name not in seen and not name.startswith(("0x", "(")):
-                seen.add(name)
-                order.append(name)
+            if not name.startswith(("0x", "(")):
+                names.append(name)
+    return names
+
+# the first dump by time is start-up and idle on SQLite (--dump=ready)
+sqlite = functions(dumps[0])
+dynamodb = [f for d in dumps if d.endswith(".dynamodb") for f in functions(d)]
+requests = [f for d in dumps[1:] if not d.endswith(".dynamodb") for f in functions(d)]
+in_sqlite, in_dynamodb = set(sqlite), set(dynamodb)
+groups = [
+    [f for f in sqlite if f in in_dynamodb],
+    [f for f in dynamodb if f not in in_sqlite],
+    [f for f in sqlite if f not in in_dynamodb],
+    requests,
+]
+seen, order = set(), []
+for name in (f for group in groups for f in group):
+    if name not in seen:
+        seen.add(name)
+        order.append(name)
 print("\n".join(order))
 PY
 log "wrote bench/layout/startup.order: $(wc -l <bench/layout/startup.order) functions; rebuild with cargo build --release"
