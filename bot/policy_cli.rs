@@ -168,18 +168,22 @@ mod tests {
         Policy::from_yaml(POLICY, Path::new("policies.yaml"), &known).unwrap()
     }
 
-    fn ask(command: &str, json: bool) -> (String, u8) {
-        let args = CheckArgs {
+    /// `policy check` of `command` by U0DEV in C0OPS, now.
+    fn args(command: &str, account: Option<&str>, region: Option<&str>, json: bool) -> CheckArgs {
+        CheckArgs {
             user: "U0DEV".into(),
             groups: vec![],
             channel: "C0OPS".into(),
             at: None,
-            account: None,
-            region: None,
+            account: account.map(Into::into),
+            region: region.map(Into::into),
             json,
             command: command.split(' ').map(str::to_owned).collect(),
-        };
-        check(&policy(), &AccountNames::default(), &args)
+        }
+    }
+
+    fn ask(command: &str, json: bool) -> (String, u8) {
+        check(&policy(), &AccountNames::default(), &args(command, None, None, json))
     }
 
     #[test]
@@ -188,19 +192,7 @@ mod tests {
         let known: Vec<&str> = opsbot_commands::cmd::ENTRIES.iter().map(|e| e.spec.name).collect();
         let policy = Policy::from_yaml(yaml, Path::new("policies.yaml"), &known).unwrap();
         let accounts = AccountNames::new(vec!["prod".into(), "staging".into()], None);
-        let ask = |line: &str, account: Option<&str>| {
-            let args = CheckArgs {
-                user: "U0DEV".into(),
-                groups: vec![],
-                channel: "C0OPS".into(),
-                at: None,
-                account: account.map(Into::into),
-                region: None,
-                json: false,
-                command: line.split(' ').map(str::to_owned).collect(),
-            };
-            check(&policy, &accounts, &args)
-        };
+        let ask = |line: &str, account: Option<&str>| check(&policy, &accounts, &args(line, account, None, false));
         assert_eq!(ask("scale web/api 3", Some("staging")).1, 0);
         assert_eq!(ask("scale staging:web/api 3", None).1, 0);
         assert_eq!(ask("scale prod:web/api 3", None).1, 1);
@@ -216,19 +208,7 @@ mod tests {
         let policy = Policy::from_yaml(yaml, Path::new("policies.yaml"), &known).unwrap();
         let accounts = AccountNames::new(vec!["prod".into(), "staging".into()], None)
             .with_regions(vec![("prod".into(), "eu-west-1".into())]);
-        let ask = |line: &str, region: Option<&str>| {
-            let args = CheckArgs {
-                user: "U0DEV".into(),
-                groups: vec![],
-                channel: "C0OPS".into(),
-                at: None,
-                account: None,
-                region: region.map(Into::into),
-                json: false,
-                command: line.split(' ').map(str::to_owned).collect(),
-            };
-            check(&policy, &accounts, &args).1
-        };
+        let ask = |line: &str, region: Option<&str>| check(&policy, &accounts, &args(line, None, region, false)).1;
         assert_eq!(ask("scale staging:web/api 3", Some("eu-central-1")), 0);
         assert_eq!(ask("scale prod:web/api 3", None), 0, "prod's own region");
         assert_eq!(ask("scale prod:web/api 3", Some("us-east-1")), 1);

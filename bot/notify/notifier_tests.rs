@@ -63,8 +63,14 @@ notifications:
     - { match: { kind: alarm, name: \"^shop-\" }, channel: C0SHOPALERTS, mention: oncall }
     - { match: { kind: pipeline }, channel: C0DEPLOYS }
 ";
+    notifier_with(yaml, "Approved by Lee Lead (U0LEAD) via opsbot: canary green")
+}
+
+/// A notifier on a fresh store with the settings in `yaml`, its pipelines
+/// telling `decided` as an approval's summary.
+fn notifier_with(yaml: &str, decided: &'static str) -> Notifier {
     let settings = Settings::from_test_yaml(yaml).unwrap();
-    let pipelines = Arc::new(Decided("Approved by Lee Lead (U0LEAD) via opsbot: canary green"));
+    let pipelines = Arc::new(Decided(decided));
     Notifier::new(crate::store::open(None).unwrap(), settings.notifications.clone(), settings.policy(), pipelines)
 }
 
@@ -132,13 +138,7 @@ notifications:
   routes:
     - { match: { account: prod, kind: alarm }, channel: C0PROD }
 ";
-    let settings = Settings::from_test_yaml(yaml).unwrap();
-    let n = Notifier::new(
-        crate::store::open(None).unwrap(),
-        settings.notifications.clone(),
-        settings.policy(),
-        Arc::new(Decided("")),
-    );
+    let n = notifier_with(yaml, "");
 
     let fired = handle(&n, &alarm("ALARM", 0), t(0)).await;
     let escalated = keep(&n, swept(&n, t(30)).await).await;
@@ -154,13 +154,7 @@ notifications:
 #[tokio::test]
 async fn the_buttons_of_a_message_from_a_configured_account_act_in_that_account() {
     let yaml = "aws:\n  accounts:\n    prod: { role_arn: \"arn:aws:iam::111122223333:role/opsbot\" }\nnotifications:\n  default_channel: C0OPS\n";
-    let settings = Settings::from_test_yaml(yaml).unwrap();
-    let n = Notifier::new(
-        crate::store::open(None).unwrap(),
-        settings.notifications.clone(),
-        settings.policy(),
-        Arc::new(Decided("")),
-    );
+    let n = notifier_with(yaml, "");
 
     let writes = handle(&n, &alarm("ALARM", 0), t(0)).await;
 
@@ -196,16 +190,9 @@ async fn a_tagged_resources_notifications_go_to_its_tag_route_with_its_tags_read
     - { match: { tags: { team: search } }, channel: C0SEARCH }
     - { match: { tags: { team: payments } }, channel: C0PAYMENTS }
 ";
-    let settings = Settings::from_test_yaml(yaml).unwrap();
     let reads = Arc::new(Tagged::default());
     let cache = Arc::new(crate::notify::tags::TagCache::new(reads.clone()));
-    let n = Notifier::new(
-        crate::store::open(None).unwrap(),
-        settings.notifications.clone(),
-        settings.policy(),
-        Arc::new(Decided("")),
-    )
-    .with_tags(cache);
+    let n = notifier_with(yaml, "").with_tags(cache);
 
     let mut channels = Vec::new();
     for (minute, state) in [(0, "ALARM"), (1, "OK"), (2, "ALARM"), (3, "OK")] {
