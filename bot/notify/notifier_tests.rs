@@ -302,6 +302,8 @@ struct RefusesOne {
     store: Arc<dyn crate::store::Storage>,
     poison: &'static str,
     committed: std::sync::Mutex<Vec<String>>,
+    /// When (on the runtime's clock) each commit of the poisoned alarm was refused.
+    refused: std::sync::Mutex<Vec<tokio::time::Instant>>,
 }
 
 #[async_trait]
@@ -314,6 +316,7 @@ impl crate::notify::service::Writes for RefusesOne {
     ) -> Result<(), crate::slack::outbox::OutboxError> {
         let keys: Vec<String> = records.iter().map(|r| r.message.clone()).collect();
         if keys.iter().any(|k| k.contains(self.poison)) {
+            self.refused.lock().unwrap().push(tokio::time::Instant::now());
             return Err(StoreError("database disk image is malformed".into()).into());
         }
         self.store.commit_notification(records, &[], handled, t(0)).await?;
@@ -341,7 +344,12 @@ async fn a_notification_that_keeps_failing_is_retried_then_parked_and_never_bloc
 
     let n = notifier();
     let store = n.store.clone();
-    let outbox = Arc::new(RefusesOne { store: store.clone(), poison: "shop-5xx", committed: Default::default() });
+    let outbox = Arc::new(RefusesOne {
+        store: store.clone(),
+        poison: "shop-5xx",
+        committed: Default::default(),
+        refused: Default::default(),
+    });
     let now = Arc::new(std::sync::Mutex::new(t(0)));
     let clock: opsbot_commands::ports::Clock = {
         let now = now.clone();
@@ -384,20 +392,33 @@ async fn a_failed_notification_is_tried_again_when_its_retry_is_due_without_anyt
 
     let n = notifier();
     let store = n.store.clone();
-    let outbox = Arc::new(RefusesOne { store: store.clone(), poison: "shop-5xx", committed: Default::default() });
+    let outbox = Arc::new(RefusesOne {
+        store: store.clone(),
+        poison: "shop-5xx",
+        committed: Default::default(),
+        refused: Default::default(),
+    });
     let started = tokio::time::Instant::now();
     // The app's clock moves with the runtime's (paused) clock.
     let clock: opsbot_commands::ports::Clock = Arc::new(move || t(0) + Duration::from_std(started.elapsed()).unwrap());
     let hour = std::time::Duration::from_secs(3600);
-    let service = Notifications::new(n, outbox, clock, hour, Default::default());
+    let service = Notifications::new(n, outbox.clone(), clock, hour, Default::default());
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(service.clone().run(stop.clone()));
     service.receive(Source::Sqs, &alarm_named("shop-5xx", 0)).await.unwrap();
-    let attempts = async || store.inbox_pending(1, i64::MAX).await.unwrap()[0].attempts;
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    assert_eq!(attempts().await, 1);
-    tokio::time::sleep(crate::store::FIRST_RETRY).await;
-    assert_eq!(attempts().await, 2, "retried after the first wait, with no sweep or new notification due");
+    // Judged by when the attempts happened on the runtime's clock, not by
+    // what a read sees at a moment: the paused clock jumps ahead whenever
+    // every task waits for the store's threads, the test's reads included.
+    tokio::time::sleep(crate::store::FIRST_RETRY + std::time::Duration::from_secs(1)).await;
+    // Measured from the first attempt: even storing the row can let the
+    // paused clock jump (to the hourly sweep) before the handler wakes.
+    let refused = outbox.refused.lock().unwrap().clone();
+    let after: Vec<std::time::Duration> = refused.iter().map(|at| at.duration_since(refused[0])).collect();
+    let (first, retried): (Vec<&std::time::Duration>, Vec<_>) =
+        after.iter().partition(|d| **d < crate::store::FIRST_RETRY);
+    assert!(!first.is_empty(), "tried at once: {after:?}");
+    assert!(first.iter().all(|d| d.as_secs() < 1), "then not again until the retry is due: {after:?}");
+    assert!(!retried.is_empty(), "retried after the first wait, with no sweep or new notification due: {after:?}");
     stop.cancel();
     running.await.unwrap();
 }
@@ -499,7 +520,12 @@ async fn what_arrives_is_counted_by_source_kind_and_outcome_unknown_text_too_and
     use crate::notify::service::Notifications;
 
     let n = notifier();
-    let outbox = Arc::new(RefusesOne { store: n.store.clone(), poison: "nothing", committed: Default::default() });
+    let outbox = Arc::new(RefusesOne {
+        store: n.store.clone(),
+        poison: "nothing",
+        committed: Default::default(),
+        refused: Default::default(),
+    });
     let clock: opsbot_commands::ports::Clock = Arc::new(|| t(0));
     let metrics = Arc::new(Metrics::default());
     let service = Notifications::new(n, outbox, clock, std::time::Duration::from_secs(3600), metrics.clone());
