@@ -87,10 +87,11 @@ fn err_lines(err: &SettingsError) -> Vec<String> {
 fn store_problem(settings: &Settings) -> Option<String> {
     let StoreChoice::Sqlite(Some(path)) = &settings.store else { return None };
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let at = settings.store_set_at.as_deref().unwrap_or("store.path");
     (!dir.is_dir()).then(|| {
         format!(
-            "store.path: the directory {} does not exist — create it (SQLite makes the file, not its directory) or \
-             set store.path / OPSBOT_STORE elsewhere",
+            "{at}: the store's directory {} does not exist — create it (SQLite makes the file, not its directory) \
+             or set store.path / OPSBOT_STORE elsewhere",
             dir.display()
         )
     })
@@ -196,10 +197,27 @@ mod tests {
     }
 
     #[test]
-    fn a_sqlite_store_in_a_missing_directory_is_a_problem() {
-        let (_dir, path) = config("store:\n  path: DIR/nowhere/opsbot.db\n");
+    fn a_sqlite_store_in_a_missing_directory_is_a_problem_named_where_it_was_set() {
+        let (dir, path) = config("store:\n  path: DIR/nowhere/opsbot.db\n");
         let (out, code) = check(Some(&path), None, no_env);
         assert_eq!(code, 1);
-        assert!(out.contains("/nowhere does not exist"), "{out}");
+        let missing = dir.path().join("nowhere");
+        let said = format!("{}:2:9: the store's directory {} does not exist", path.display(), missing.display());
+        assert!(out.starts_with(&said), "{out}");
+        let env = |k: &str| (k == "OPSBOT_STORE").then(|| "/nowhere/at/all.db".to_owned());
+        let (out, _) = check(Some(&path), None, env);
+        assert!(out.starts_with("OPSBOT_STORE: the store's directory /nowhere/at does not exist"), "{out}");
+    }
+
+    #[test]
+    fn a_listen_address_that_is_not_one_is_placed_and_shows_the_form_it_takes() {
+        let (_dir, path) = config("server:\n  listen: localhost\n  metrics_listen: 0.0.0.0:9100\n");
+        let (out, code) = check(Some(&path), None, no_env);
+        assert_eq!(code, 1);
+        let said = format!(
+            "{}:2:11: server.listen: `localhost` is not an address to listen on — write IP:PORT",
+            path.display()
+        );
+        assert!(out.starts_with(&said), "{out}");
     }
 }

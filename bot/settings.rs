@@ -104,8 +104,8 @@ struct SlackFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct ServerFile {
-    listen: Option<SocketAddr>,
-    metrics_listen: Option<SocketAddr>,
+    listen: Option<serde_saphyr::Spanned<String>>,
+    metrics_listen: Option<serde_saphyr::Spanned<String>>,
     max_body_bytes: Option<usize>,
     shutdown_grace: Option<serde_saphyr::Spanned<String>>,
 }
@@ -161,6 +161,9 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Where durable state lives (`store.path` or `store.dynamodb`).
     pub store: StoreChoice,
+    /// Where `store` was set, for messages about it: `file:line:column` or
+    /// `OPSBOT_STORE`; `None`: the default.
+    pub store_set_at: Option<String>,
     /// How long what is finished is kept (`store.retention`).
     pub retention: crate::store::Retention,
     /// What runs after a parameter under a prefix changes (`on_param_change`).
@@ -203,6 +206,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             store: StoreChoice::Sqlite(Some(PathBuf::from("opsbot.db"))),
+            store_set_at: None,
             retention: crate::store::Retention::default(),
             on_param_change: Vec::new(),
             declared_params: Vec::new(),
@@ -299,6 +303,25 @@ impl Settings {
         }
         if let Some(Some(choice)) = keep(problems, store::choice(path, &file.store)) {
             self.store = choice;
+            self.store_set_at = store::place(path, &file.store);
+        }
+        let listen = |key: &str, raw: &serde_saphyr::Spanned<String>| {
+            address(&raw.value).map_err(|why| SettingsError::Invalid {
+                path: path.into(),
+                line: raw.referenced.line(),
+                column: raw.referenced.column(),
+                message: format!("server.{key}: {why}"),
+            })
+        };
+        if let Some(raw) = &file.server.listen
+            && let Some(addr) = keep(problems, listen("listen", raw))
+        {
+            self.listen = addr;
+        }
+        if let Some(raw) = &file.server.metrics_listen
+            && let Some(addr) = keep(problems, listen("metrics_listen", raw))
+        {
+            self.metrics_listen = Some(addr);
         }
         self.apply_file(file);
     }
@@ -307,8 +330,6 @@ impl Settings {
         if let Some(url) = file.slack.api_url {
             self.slack_api_url = without_trailing_slash(url);
         }
-        self.listen = file.server.listen.unwrap_or(self.listen);
-        self.metrics_listen = file.server.metrics_listen.or(self.metrics_listen);
         self.max_body_bytes = file.server.max_body_bytes.unwrap_or(self.max_body_bytes);
     }
 
@@ -328,14 +349,17 @@ impl Settings {
         if !secrets.is_empty() {
             self.signing_secrets = secrets;
         }
+        let listen =
+            |name: &str, raw: &str| address(raw).map_err(|why| SettingsError::Missing(format!("{name}: {why}")));
         if let Some(addr) = get("OPSBOT_LISTEN") {
-            self.listen = address("OPSBOT_LISTEN", &addr)?;
+            self.listen = listen("OPSBOT_LISTEN", &addr)?;
         }
         if let Some(addr) = get("OPSBOT_METRICS_LISTEN") {
-            self.metrics_listen = Some(address("OPSBOT_METRICS_LISTEN", &addr)?);
+            self.metrics_listen = Some(listen("OPSBOT_METRICS_LISTEN", &addr)?);
         }
         if let Some(path) = get("OPSBOT_STORE") {
             self.store = StoreChoice::Sqlite((path != ":memory:").then(|| PathBuf::from(path)));
+            self.store_set_at = Some("OPSBOT_STORE".into());
         }
         Ok(())
     }
@@ -435,13 +459,13 @@ fn signing_secrets(list: &str) -> Result<Vec<Secret>, SettingsError> {
         .collect()
 }
 
-/// An address to listen on from the environment variable `name`.
-fn address(name: &str, raw: &str) -> Result<SocketAddr, SettingsError> {
+/// An address to listen on (the file's or the environment's); why not, if it is not one.
+fn address(raw: &str) -> Result<SocketAddr, String> {
     raw.trim().parse().map_err(|_| {
-        SettingsError::Missing(format!(
-            "{name}: `{raw}` is not an address to listen on — write IP:PORT, like 0.0.0.0:8080 (every interface, \
+        format!(
+            "`{raw}` is not an address to listen on — write IP:PORT, like 0.0.0.0:8080 (every interface, \
              as in a container) or 127.0.0.1:8080 (this machine only)"
-        ))
+        )
     })
 }
 

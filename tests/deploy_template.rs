@@ -95,14 +95,12 @@ fn the_task_role_is_what_iam_policy_prints_for_the_deployed_config() {
     let embedded = block(&text, "opsbot config");
     let unindented: Vec<&str> = embedded.lines().map(|l| l.strip_prefix("                ").unwrap_or(l)).collect();
     assert_eq!(unindented.join("\n").trim_end(), config_text.trim_end(), "the container gets deploy/config.yaml");
-    let default_of = |parameter: &str| {
-        let at = text.find(&format!("\n  {parameter}:\n")).unwrap_or_else(|| panic!("no parameter {parameter}"));
-        let rest = &text[at..];
-        let line = rest.lines().find(|l| l.trim_start().starts_with("Default:")).unwrap();
-        line.trim_start().trim_start_matches("Default:").trim().to_owned()
-    };
-    assert!(config_text.contains(&format!("dynamodb: {{ table: {} }}", default_of("TableName"))), "table");
-    assert!(config_text.contains(&format!("/{}\"]", default_of("QueueName"))), "queue");
+    assert!(
+        block(&text, "opsbot names").contains("Names: { Table: opsbot, Queue: opsbot-events }")
+            && config_text.contains("dynamodb: { table: opsbot }")
+            && config_text.contains("/opsbot-events\"]"),
+        "the stack creates the table and queue the config names"
+    );
     let gsi = opsbot::store::dynamodb::table::GSI1;
     let ttl = opsbot::store::dynamodb::table::TTL_ATTRIBUTE;
     assert!(text.contains(&format!("IndexName: {gsi}")), "the index `store init` creates");
@@ -112,8 +110,12 @@ fn the_task_role_is_what_iam_policy_prints_for_the_deployed_config() {
 #[test]
 fn every_action_iam_policy_can_print_is_one_aws_knows() {
     let dir = tempfile::tempdir().unwrap();
-    let with_role = everything(dir.path());
-    let yaml = std::fs::read_to_string(&with_role).unwrap();
+    // The stack ships one file: the declared parameters come from S3 there.
+    let yaml = std::fs::read_to_string(everything(dir.path()))
+        .unwrap()
+        .replace("file: params/prod.yaml", "url: \"s3://shop-config/params/prod.yaml\"");
+    let with_role = dir.path().join("role.yaml");
+    std::fs::write(&with_role, &yaml).unwrap();
     let without_role = dir.path().join("no-role.yaml");
     let no_role: String =
         yaml.lines().filter(|l| !l.starts_with("aws:") && !l.contains("assume_role")).collect::<Vec<_>>().join("\n");
@@ -148,16 +150,19 @@ fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
         .args(["--", "--tags", "team=ops"])
         .env("PATH", format!("{}:{}:{}", dir.path().display(), bin.display(), std::env::var("PATH").unwrap()))
         .env("FAKE_AWS_LOG", &log)
+        .env("AWS_REGION", "eu-west-1")
         .env_remove("OPSBOT_STORE")
         .output()
         .expect("sh runs");
     assert!(out.status.success(), "deploy.sh failed: {}", String::from_utf8_lossy(&out.stderr));
     let calls = std::fs::read_to_string(&log).unwrap();
-    let deploy = calls.lines().next().unwrap();
+    let deploy = calls.lines().find(|l| l.starts_with("cloudformation deploy")).expect("a deploy");
+    let asked = |of: &str| calls.lines().any(|l| l.starts_with(of));
+    assert!(!asked("secretsmanager") && !asked("ecr "), "given ARNs and an image: {calls}");
     for expected in [
         "cloudformation deploy --stack-name opsbot --template-file",
         "--capabilities CAPABILITY_IAM",
-        "Image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0 VpcId=vpc-0abc Subnets=subnet-0a,subnet-0b",
+        "Image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0 CpuArchitecture=X86_64 VpcId=vpc-0abc Subnets=subnet-0a,subnet-0b",
         "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf",
         "AlarmTopicArn= AssignPublicIp=ENABLED DesiredCount=2 --tags team=ops",
     ] {
@@ -167,4 +172,177 @@ fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
     assert!(deployed == template(), "deploy.sh deploys the template rendered for its --config");
     let missing = Command::new("sh").arg(repo().join("deploy/deploy.sh")).args(["--stack", "x"]).output().unwrap();
     assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("--config is required"));
+}
+
+/// A stand-in for a command: a shell script in `dir` named `name`.
+fn stand_in(dir: &Path, name: &str, script: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
+    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
+}
+
+#[test]
+fn deploy_sh_alone_builds_and_pushes_the_image_stores_the_tokens_and_deploys() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("bin");
+    std::fs::create_dir(&fake).unwrap();
+    // The AWS CLI: an account without the secrets, the repository or the image yet.
+    stand_in(
+        &fake,
+        "aws",
+        r#"echo "$*" >> "$FAKE_LOG"
+for a in "$@"; do case $a in file://*) cat "${a#file://}" >> "$FAKE_LOG.secrets"; echo >> "$FAKE_LOG.secrets" ;; esac; done
+prev=; for a in "$@"; do [ "$prev" = --template-file ] && cp "$a" "$FAKE_LOG.template"; prev=$a; done
+case "$1 $2" in
+  "sts get-caller-identity") echo 123456789012 ;;
+  "secretsmanager describe-secret" | "ecr describe-repositories" | "ecr describe-images") exit 254 ;;
+  "secretsmanager create-secret") echo "arn:aws:secretsmanager:eu-west-1:123456789012:secret:$4-AbCdEf" ;;
+  "ecr get-login-password") echo password ;;
+esac
+exit 0
+"#,
+    );
+    // docker: `run` is the image's opsbot (the one under test), its /config the mounted directory.
+    stand_in(
+        &fake,
+        "docker",
+        r#"echo "docker $*" >> "$FAKE_LOG"
+case $1 in
+  login) cat > /dev/null ;;
+  image) echo arm64 ;;
+  run) mount=; while [ "$1" != --entrypoint ]; do [ "$1" = -v ] && mount=${2%%:*}; shift; done; shift 3
+       args=; for a in "$@"; do args="$args '$(echo "$a" | sed "s|^/config/|$mount/|")'"; done
+       eval "exec "$REAL_OPSBOT" $args" ;;
+esac
+"#,
+    );
+    let log = dir.path().join("calls.log");
+    let out = Command::new("sh")
+        .arg(repo().join("deploy/deploy.sh"))
+        .args(["--stack", "ops", "--config"])
+        .arg(repo().join("deploy/config.yaml"))
+        .args(["--vpc", "vpc-0abc", "--subnets", "subnet-0a,subnet-0b"])
+        // No opsbot on this PATH: the template is rendered with the image's.
+        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
+        .env("FAKE_LOG", &log)
+        .env("REAL_OPSBOT", env!("CARGO_BIN_EXE_opsbot"))
+        .env("AWS_REGION", "eu-west-1")
+        .env("SLACK_BOT_TOKEN", "xoxb-bot-secret")
+        .env("SLACK_APP_TOKEN", "xapp-app-secret")
+        .env_remove("OPSBOT")
+        .env_remove("OPSBOT_STORE")
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success(), "deploy.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !calls.contains("xoxb-bot-secret") && !calls.contains("xapp-app-secret"),
+        "a token on a command line: {calls}"
+    );
+    let secrets = std::fs::read_to_string(dir.path().join("calls.log.secrets")).unwrap();
+    assert_eq!(secrets, "xoxb-bot-secret\nxapp-app-secret\n", "each token stored from a file");
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ops:";
+    let order = [
+        "secretsmanager create-secret --name ops/slack-bot-token",
+        "secretsmanager create-secret --name ops/slack-app-token",
+        "ecr create-repository --repository-name ops",
+        &format!("docker build -t {image}"),
+        "docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+        &format!("docker push {image}"),
+        "docker run --rm --network none",
+        "cloudformation deploy --stack-name ops",
+    ];
+    let mut at = 0;
+    for step in order {
+        let found = calls[at..].find(step).unwrap_or_else(|| panic!("`{step}` missing or out of order in:\n{calls}"));
+        at += found + step.len();
+    }
+    let deploy = calls.lines().find(|l| l.starts_with("cloudformation deploy")).unwrap();
+    for expected in [
+        "CpuArchitecture=ARM64",
+        "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/slack-bot-token-AbCdEf",
+        "SlackAppTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/slack-app-token-AbCdEf",
+    ] {
+        assert!(deploy.contains(expected), "`{expected}` not in: {deploy}");
+    }
+    let deployed = std::fs::read_to_string(dir.path().join("calls.log.template")).unwrap();
+    assert!(deployed == template(), "the template rendered by the image's opsbot is the checked-in one");
+}
+
+#[test]
+fn deploy_sh_refuses_a_wrong_token_before_touching_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    stand_in(dir.path(), "aws", "echo \"$*\" >> \"$FAKE_LOG\"\n");
+    let log = dir.path().join("calls.log");
+    let out = Command::new("sh")
+        .arg(repo().join("deploy/deploy.sh"))
+        .args(["--stack", "ops", "--config"])
+        .arg(repo().join("deploy/config.yaml"))
+        .args(["--vpc", "vpc-0abc", "--subnets", "subnet-0a"])
+        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+        .env("FAKE_LOG", &log)
+        .env("SLACK_BOT_TOKEN", "xapp-swapped")
+        .env("SLACK_APP_TOKEN", "xapp-app")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("SLACK_BOT_TOKEN does not start with xoxb-"), "{stderr}");
+    assert!(!log.exists(), "nothing asked of AWS");
+    let out = Command::new("sh")
+        .arg(repo().join("deploy/deploy.sh"))
+        .args(["--stack", "ops", "--config"])
+        .arg(repo().join("deploy/config.yaml"))
+        .args(["--vpc", "vpc-0abc", "--subnets", "subnet-0a"])
+        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+        .env("FAKE_LOG", &log)
+        .env_remove("SLACK_BOT_TOKEN")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("give --bot-token ARN, or set SLACK_BOT_TOKEN"), "{stderr}");
+}
+
+#[test]
+fn render_sh_names_the_table_and_queue_the_config_names_and_refuses_what_the_stack_cannot_ship() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("opsbot.yaml");
+    let base = std::fs::read_to_string(repo().join("deploy/config.yaml")).unwrap();
+    let renamed = base.replace("table: opsbot", "table: ops-state").replace("/opsbot-events\"", "/ops-events\"");
+    std::fs::write(&config, &renamed).unwrap();
+    let rendered = render(&config);
+    assert!(
+        rendered.contains("Names: { Table: ops-state, Queue: ops-events }"),
+        "{}",
+        block(&rendered, "opsbot names")
+    );
+    let refused = |yaml: &str| {
+        std::fs::write(&config, yaml).unwrap();
+        let out = Command::new("sh")
+            .arg(repo().join("deploy/render.sh"))
+            .arg(&config)
+            .env("OPSBOT", env!("CARGO_BIN_EXE_opsbot"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "rendered: {yaml}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let elsewhere = renamed.replace("${AWS::AccountId}/ops-events", "111122223333/ops-events");
+    assert!(refused(&elsewhere).contains("must read the queue the stack creates"));
+    let policy_file = format!("{}\npolicies: {{ file: policy.yaml }}\n", renamed.split("policies:").next().unwrap());
+    std::fs::write(dir.path().join("policy.yaml"), "roles: {}\nrules: []\n").unwrap();
+    let said = refused(&policy_file);
+    assert!(said.contains("names other files") && said.contains("file: policy.yaml"), "{said}");
+}
+
+#[test]
+fn ecs_checks_each_task_with_the_probe_the_image_declares() {
+    // ECS ignores a Dockerfile's HEALTHCHECK: the task definition repeats it.
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let declared = dockerfile.split("\nHEALTHCHECK ").nth(1).expect("a HEALTHCHECK instruction");
+    let declared: Vec<String> =
+        serde_json::from_str(&declared[declared.find("CMD [").unwrap() + 4..declared.find(']').unwrap() + 1]).unwrap();
+    let text = template();
+    let line = text.lines().skip_while(|l| !l.contains("HealthCheck:")).nth(1).unwrap();
+    let command = line.trim().strip_prefix("Command: [CMD, ").unwrap().strip_suffix(']').unwrap();
+    assert_eq!(command.split(", ").collect::<Vec<_>>(), declared);
 }

@@ -80,6 +80,16 @@ pub(super) fn choice(path: &Path, file: &StoreFile) -> Result<Option<StoreChoice
     }
 }
 
+/// `file:line:column` of `store.path` / `store.dynamodb` in the file at `path`.
+pub(super) fn place(path: &Path, file: &StoreFile) -> Option<String> {
+    let at = match (&file.path, &file.dynamodb) {
+        (Some(p), _) => &p.referenced,
+        (None, Some(d)) => &d.referenced,
+        (None, None) => return None,
+    };
+    Some(format!("{}:{}:{}", path.display(), at.line(), at.column()))
+}
+
 fn invalid(path: &Path, line: u64, column: u64, message: String) -> SettingsError {
     SettingsError::Invalid { path: path.into(), line, column, message }
 }
