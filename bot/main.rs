@@ -58,7 +58,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(who) => console::demo::start(who.user()).await?,
         Command::IamPolicy { format, role, store_init, account } => {
             let options = iam::Options { principal: role, store_init, account };
-            cli::print_answer(&iam::print(&settings()?, options, format)?)
+            let (policy, warning) = iam::print(&settings()?, options, format)?;
+            if let Some(warning) = warning {
+                eprintln!("{warning}");
+            }
+            cli::print_answer(&policy)
         }
         Command::Store(StoreCommand::Init) => {
             cli::print_answer(&store_cli::init(&settings()?, &aws::load_sdk_config().await).await?)

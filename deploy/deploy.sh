@@ -130,6 +130,16 @@ fi
 # Rendered with the image's own opsbot when none is at hand here.
 OPSBOT_IMAGE=$image "$(dirname "$0")/render.sh" "$config" >"$tmp/template.yaml"
 
+# CloudFormation takes a template of at most 51,200 bytes inline; a larger one
+# (a long policy embedded) goes through S3.
+size=$(wc -c <"$tmp/template.yaml")
+if [ "$size" -gt 51200 ]; then
+    case " $* " in
+        *" --s3-bucket "*) ;;
+        *) say "the rendered template is $size bytes, over the 51,200 CloudFormation takes inline: add -- --s3-bucket BUCKET (a bucket in $region it may upload to)"; exit 2 ;;
+    esac
+fi
+
 # CAPABILITY_IAM: the stack creates the task and execution roles.
 aws cloudformation deploy \
     --stack-name "$stack" \

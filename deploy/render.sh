@@ -43,8 +43,13 @@ iam_policy() {
 # to the config as written.
 unset OPSBOT_STORE
 policy=$(mktemp)
-trap 'rm -f "$policy"' EXIT
-iam_policy >"$policy"
+trap 'rm -f "$policy" "$policy.said"' EXIT
+iam_policy >"$policy" 2>"$policy.said" || { cat "$policy.said" >&2; exit 1; }
+# The role's inline policy must fit IAM's 10,240 characters: iam-policy says
+# when it does not, and the stack would fail only after the image was pushed.
+if grep -q '^warning:' "$policy.said"; then
+    fail "$(cat "$policy.said")"
+fi
 
 # The names the stack gives its table and queue are the config's, read from
 # the policy just printed (one statement each, in iam-policy's own format).

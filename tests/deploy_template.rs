@@ -332,6 +332,12 @@ fn render_sh_names_the_table_and_queue_the_config_names_and_refuses_what_the_sta
     std::fs::write(dir.path().join("policy.yaml"), "roles: {}\nrules: []\n").unwrap();
     let said = refused(&policy_file);
     assert!(said.contains("names other files") && said.contains("file: policy.yaml"), "{said}");
+    // A role policy over IAM's 10,240 characters would fail the stack after the image was pushed.
+    let many: String = (0..260)
+        .map(|i| format!("    - {{ allow: [scale], to: devs, where: {{ service: \"^team-{i:03}-cluster/\" }} }}\n"))
+        .collect();
+    let said = refused(&format!("{renamed}{many}"));
+    assert!(said.contains("over the 10240 IAM allows for a role's inline policies"), "{said}");
 }
 
 #[test]

@@ -264,17 +264,44 @@ pub enum Format {
     Cloudformation,
 }
 
-/// `opsbot iam-policy`: the policy for `settings`, printed as `format`.
-pub fn print(settings: &Settings, options: Options, format: Format) -> Result<String, IamError> {
+/// What IAM takes in one managed policy, and in all of a role's inline
+/// policies together, counted without whitespace.
+const MANAGED_POLICY_CHARS: usize = 6_144;
+const INLINE_POLICIES_CHARS: usize = 10_240;
+
+/// `opsbot iam-policy`: the policy for `settings`, printed as `format`, and
+/// a warning for stderr when IAM's size limits matter for where it can go.
+pub fn print(settings: &Settings, options: Options, format: Format) -> Result<(String, Option<String>), IamError> {
     let policy = IamPolicy::for_settings(settings, &options)?;
-    Ok(match format {
+    let warning = size_warning(policy.to_json().chars().filter(|c| !c.is_whitespace()).count());
+    let text = match format {
         Format::Json => policy.to_json(),
         Format::Cloudformation => policy.to_cloudformation(match (&options.account, options.principal) {
             (Some(_), _) => "opsbot-account",
             (None, Principal::Task) => "opsbot-task",
             (None, Principal::Changes) => "opsbot-changes",
         }),
-    })
+    };
+    Ok((text, warning))
+}
+
+/// Where a policy of `chars` characters (whitespace aside, as IAM counts) fits.
+fn size_warning(chars: usize) -> Option<String> {
+    if chars > INLINE_POLICIES_CHARS {
+        Some(format!(
+            "warning: this policy is {chars} characters (without whitespace), over the {INLINE_POLICIES_CHARS} IAM \
+             allows for a role's inline policies, so no one IAM policy can hold it (deploy/render.sh refuses it): split \
+             its statements over managed policies of at most {MANAGED_POLICY_CHARS} characters each, or narrow fewer \
+             changes by separate patterns"
+        ))
+    } else if chars > MANAGED_POLICY_CHARS {
+        Some(format!(
+            "note: this policy is {chars} characters (without whitespace): put it inline on the role (IAM allows \
+             {INLINE_POLICIES_CHARS} there), not in a managed policy (at most {MANAGED_POLICY_CHARS})"
+        ))
+    } else {
+        None
+    }
 }
 
 /// `param set` → `ParamSet`, for Sids.

@@ -252,3 +252,22 @@ fn with_notifications_each_accounts_role_may_read_why_its_builds_deployments_and
     assert!(task(&format!("{ACCOUNTS}{notified}")).statement("ReadWhyItFailed").is_some(), "and the bot's own");
     assert!(prod(ACCOUNTS).statement("ReadWhyItFailed").is_none(), "without notifications nothing fails to explain");
 }
+
+#[test]
+fn a_policy_too_large_for_iam_is_printed_with_a_warning_saying_where_it_can_go() {
+    let teams = |n: usize| {
+        let rules: String = (0..n)
+            .map(|i| format!("    - {{ allow: [scale], to: devs, where: {{ service: \"^team-{i:03}-cluster/\" }} }}\n"))
+            .collect();
+        Settings::from_test_yaml(&format!("{DEVS}{rules}")).unwrap()
+    };
+    let options = || Options { principal: Principal::Task, store_init: false, account: None };
+    let (_, small) = print(&teams(2), options(), Format::Json).unwrap();
+    assert_eq!(small, None, "the usual policy fits anywhere");
+    let (_, managed) = print(&teams(150), options(), Format::Json).unwrap();
+    assert!(managed.unwrap().starts_with("note: this policy is"), "over a managed policy's 6,144");
+    let (text, inline) = print(&teams(260), options(), Format::Json).unwrap();
+    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    let inline = inline.unwrap();
+    assert!(chars > 10_240 && inline.starts_with(&format!("warning: this policy is {chars} characters")), "{inline}");
+}
