@@ -194,6 +194,27 @@ impl Notifier {
         Ok(accounts.why_reads(account, inbound.region.as_deref()).await?.map_or_else(|| home.clone(), pick))
     }
 
+    /// Whether handling `inbound` may read AWS (a resource's tags for a
+    /// route, a failed build's log, why tasks stopped or an automation
+    /// failed, an approval's decision): such a notification is not worked out
+    /// while its source waits for an answer (see `Notifications::receive`).
+    pub fn reads_aws(&self, inbound: &Inbound) -> bool {
+        if self.tags.is_some() && self.settings.routes_by_tags() {
+            return true;
+        }
+        match &inbound.notification {
+            Notification::PipelineAction(a) => {
+                is_approval(a)
+                    || (self.builds.is_some() && a.state == ExecutionState::Failed && codebuild_id(a).is_some())
+            }
+            Notification::EcsDeployment(d) => self.tasks.is_some() && d.event == DeploymentEvent::Failed,
+            Notification::Automation(a) => {
+                self.automations.is_some() && matches!(a.status.as_str(), "Failed" | "TimedOut")
+            }
+            _ => false,
+        }
+    }
+
     /// The batch for one notification, judged at `now`.
     pub async fn handle(&self, inbound: &Inbound, now: DateTime<Utc>) -> Result<Batch, StoreError> {
         self.handle_after(inbound, now, &Earlier::default()).await

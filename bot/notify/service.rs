@@ -5,11 +5,22 @@
 //! alert book behind `alerts` / `alert ack`.
 //!
 //! # Decisions
-//! - `receive` only parses (for the dedup key) and stores: the answer to SQS
-//!   or SNS never waits for Slack, only for the row to be durable. An SNS
-//!   notification is kept without its signature fields (`parse_to_keep`),
-//!   which handling never reads; rows kept whole by earlier versions are
-//!   handled as before.
+//! - The answer to SQS or SNS never waits for Slack, only for the
+//!   notification to be durable. An SNS notification is kept without its
+//!   signature fields (`parse_to_keep`), which handling never reads; rows
+//!   kept whole by earlier versions are handled as before.
+//! - On a store that commits notifications together (SQLite) and with the
+//!   Slack outbox, a notification is handled as it arrives: what arrives
+//!   while the previous lot commits is worked out together (each over the
+//!   ones before it) and committed in one transaction with its key, its
+//!   records and its writes, before its source is answered — one commit,
+//!   and no body written, instead of a row stored, read back, parsed again
+//!   and committed a second time. Only what needs no AWS read is handled
+//!   so (`Notifier::reads_aws`), and only while no row waits in the inbox
+//!   (so arrival order holds); the rest, and one whose records moved on or
+//!   that fails, is kept in the inbox and handled from there. Elsewhere
+//!   (DynamoDB) `receive` parses (for the dedup key) and stores, and the
+//!   handler works the rows out behind it.
 //! - Handling a row and marking it handled are committed together with the
 //!   records and Slack writes it causes, all or nothing; after a crash,
 //!   unhandled rows are handled on the next start — nothing lost, nothing twice.
@@ -28,7 +39,8 @@
 //!   message that came through SQS is logged and dropped at `receive`: it is
 //!   not a notification, and keeping it would only redeliver it forever.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -37,20 +49,20 @@ use opsbot_commands::ports::alerts::{Ack, AckOutcome, Alert, Alerts, Parked, Par
 use opsbot_commands::ports::store::StoreError;
 use opsbot_commands::values::SlackUserId;
 use opsbot_commands::{Mrkdwn, mrkdwn};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use super::earlier::Earlier;
-use super::event::{ParseError, parse, parse_to_keep};
+use super::event::{Inbound, ParseError, parse, parse_to_keep};
 use super::intake::{Inbox, Source};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::notifier::{Batch, Notifier};
 use crate::metrics::{Intake, Metrics};
 use crate::slack::outbox::{Outbox, OutboxError, ToCommit, Write};
-use crate::store::{Failure, InboxRow, Living, LivingRecord, Storage};
+use crate::store::{Arrived, Failure, InboxRow, Living, LivingRecord, Storage};
 use opsbot_commands::ports::Clock;
 
 /// Rows handled per read of the inbox.
@@ -82,6 +94,12 @@ pub trait Writes: Send + Sync {
         }
         done
     }
+
+    /// The Slack outbox, which can commit notifications as they arrive
+    /// (`Outbox::commit_arrivals`); `None`: they go through the inbox.
+    fn arrivals(&self) -> Option<&Outbox> {
+        None
+    }
 }
 
 #[async_trait]
@@ -98,6 +116,19 @@ impl Writes for Outbox {
     async fn commit_each(&self, each: &[ToCommit<'_>]) -> Vec<Result<(), OutboxError>> {
         Outbox::commit_each(self, each).await
     }
+
+    fn arrivals(&self) -> Option<&Outbox> {
+        Some(self)
+    }
+}
+
+/// A notification handed from `receive` to the arrivals task, and where its
+/// answer goes.
+struct Arriving {
+    inbound: Inbound,
+    kept: Vec<u8>,
+    received_ms: i64,
+    done: oneshot::Sender<Result<Arrived, String>>,
 }
 
 pub struct Notifications {
@@ -110,6 +141,12 @@ pub struct Notifications {
     /// Counts what arrives (by source, kind and outcome) and how long each
     /// notification waited to be handled.
     metrics: Arc<Metrics>,
+    /// To the task that handles notifications as they arrive; `None`: they
+    /// are stored and handled from the inbox.
+    arrivals: Option<mpsc::UnboundedSender<Arriving>>,
+    /// Rows kept in the inbox since the drain last found it empty (it starts
+    /// unknown): while any may wait, arrivals are kept behind them.
+    backlog: AtomicU64,
 }
 
 impl Notifications {
@@ -121,7 +158,96 @@ impl Notifications {
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         let store = notifier.store.clone();
-        Arc::new(Notifications { store, notifier, outbox, clock, wake: Notify::new(), sweep_every, metrics })
+        // The arrivals task runs on the runtime that builds this (it ends
+        // with it); built outside one, everything goes through the inbox.
+        let at_arrival = store.commits_notifications_together() && outbox.arrivals().is_some();
+        let runtime = tokio::runtime::Handle::try_current().ok().filter(|_| at_arrival);
+        let (arrivals, arriving) = match runtime {
+            Some(_) => {
+                let (send, receive) = mpsc::unbounded_channel();
+                (Some(send), Some(receive))
+            }
+            None => (None, None),
+        };
+        let backlog = AtomicU64::new(1);
+        let this = Arc::new(Notifications {
+            store,
+            notifier,
+            outbox,
+            clock,
+            wake: Notify::new(),
+            sweep_every,
+            metrics,
+            arrivals,
+            backlog,
+        });
+        if let (Some(runtime), Some(arriving)) = (runtime, arriving) {
+            runtime.spawn(Self::arrivals_task(Arc::downgrade(&this), arriving));
+        }
+        this
+    }
+
+    /// Takes what arrived while the previous lot was committed and handles
+    /// it ([`Notifications::arrive`]); ends when `this` is dropped.
+    async fn arrivals_task(this: Weak<Self>, mut arriving: mpsc::UnboundedReceiver<Arriving>) {
+        while let Some(first) = arriving.recv().await {
+            let mut lot = vec![first];
+            while lot.len() < CHUNK {
+                match arriving.try_recv() {
+                    Ok(next) => lot.push(next),
+                    Err(_) => break,
+                }
+            }
+            let Some(this) = this.upgrade() else { return };
+            this.arrive(lot).await;
+        }
+    }
+
+    /// Works out each of `lot` that can be at once (over the ones before it)
+    /// and commits them all with their keys; answers each once durable.
+    async fn arrive(&self, lot: Vec<Arriving>) {
+        let Some(outbox) = self.outbox.arrivals() else { return };
+        let at_once = self.backlog.load(Ordering::Acquire) == 0;
+        let now = (self.clock)();
+        let mut earlier = Earlier::default();
+        let mut work = Vec::with_capacity(lot.len());
+        let mut answers = Vec::with_capacity(lot.len());
+        for a in lot {
+            let effects = match at_once && !self.notifier.reads_aws(&a.inbound) {
+                false => None,
+                true => match self.notifier.handle_after(&a.inbound, now, &earlier).await {
+                    Ok(batch) => {
+                        earlier.absorb(&batch.records);
+                        Some((batch.records, batch.writes))
+                    }
+                    Err(err) => {
+                        debug!(key = %a.inbound.key, error = %err, "not handled on arrival; kept in the inbox");
+                        None
+                    }
+                },
+            };
+            work.push((a.inbound.key, a.kept, a.received_ms, effects));
+            answers.push((a.done, a.received_ms));
+        }
+        match outbox.commit_arrivals(work).await {
+            Ok(done) => {
+                if done.contains(&Arrived::Kept) {
+                    self.backlog.fetch_add(1, Ordering::AcqRel);
+                    self.wake.notify_one();
+                }
+                for ((answer, received_ms), done) in answers.into_iter().zip(done) {
+                    if done == Arrived::Handled {
+                        let waited = now.timestamp_millis().saturating_sub(received_ms).max(0);
+                        self.metrics.handled(Duration::from_millis(waited as u64));
+                    }
+                    let _ = answer.send(Ok(done));
+                }
+            }
+            Err(err) => {
+                let err = format!("cannot store the notification: {err}");
+                answers.into_iter().for_each(|(answer, _)| drop(answer.send(Err(err.clone()))));
+            }
+        }
     }
 
     /// The clock everything here is judged by.
@@ -153,11 +279,14 @@ impl Notifications {
     /// go on.
     pub async fn drain(&self) {
         loop {
+            let kept = self.backlog.load(Ordering::Acquire);
             let rows = match self.store.inbox_pending(CHUNK, (self.clock)().timestamp_millis()).await {
                 Ok(rows) => rows,
                 Err(err) => return error!(error = %err, "cannot read the inbox; trying again on the next wake"),
             };
             if rows.is_empty() {
+                // Unless more was kept meanwhile, arrivals may be handled at once again.
+                let _ = self.backlog.compare_exchange(kept, 0, Ordering::AcqRel, Ordering::Acquire);
                 return;
             }
             let handled = if self.store.commits_notifications_together() {
@@ -351,6 +480,27 @@ impl Notifications {
     }
 }
 
+impl Notifications {
+    /// `inbound` through the arrivals task, once durable; a key already
+    /// committed is told by a lookup, without queueing.
+    async fn arrival(
+        &self,
+        arrivals: &mpsc::UnboundedSender<Arriving>,
+        inbound: Inbound,
+        kept: Vec<u8>,
+        received_ms: i64,
+    ) -> Result<Arrived, String> {
+        if self.store.inbox_knows(&inbound.key).await.map_err(|e| e.to_string())? {
+            debug!(key = %inbound.key, "duplicate notification ignored");
+            return Ok(Arrived::Duplicate);
+        }
+        let stopped = || "the notification handler stopped; restart opsbot".to_owned();
+        let (done, answer) = oneshot::channel();
+        arrivals.send(Arriving { inbound, kept, received_ms, done }).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
 #[async_trait]
 impl Inbox for Notifications {
     async fn receive(&self, source: Source, body: &[u8]) -> Result<(), String> {
@@ -373,6 +523,16 @@ impl Inbox for Notifications {
         };
         let kind = inbound.notification.kind().as_str();
         let now = (self.clock)().timestamp_millis();
+        if let Some(arrivals) = &self.arrivals {
+            let arrived = self.arrival(arrivals, inbound, kept.unwrap_or_else(|| body.to_vec()), now).await;
+            let intake = match &arrived {
+                Ok(Arrived::Duplicate) => Intake::Duplicate,
+                Ok(_) => Intake::New,
+                Err(_) => Intake::NotStored,
+            };
+            self.metrics.notification(source, kind, intake);
+            return arrived.map(drop);
+        }
         let new = match self.store.inbox_accept(&inbound.key, kept.as_deref().unwrap_or(body), now).await {
             Ok(new) => new,
             Err(err) => {

@@ -312,3 +312,49 @@ async fn an_inbox_row_kept_whole_by_an_earlier_version_is_handled_as_one_kept_co
         assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "handled");
     }
 }
+
+#[tokio::test]
+async fn a_notification_arriving_at_an_empty_inbox_is_handled_and_durable_before_its_source_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("opsbot.db");
+    let store = store_at(Some(&path));
+    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
+    service.drain().await; // nothing waits: arrivals are handled as they come
+
+    service.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    service.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    drop(service);
+
+    let reopened = store_at(Some(&path));
+    let shown = writes_of(reopened.as_ref(), "shop-5xx").await;
+    assert_eq!(posts(&shown).len(), 1, "posted once, the redelivery ignored: {shown:?}");
+    assert!(posts(&shown)[0].contains("shop-5xx is ALARM"), "{shown:?}");
+    assert!(reopened.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "no row left to handle");
+    assert!(reopened.inbox_knows("eventbridge:shop-5xx-0").await.unwrap(), "its key stays known");
+}
+
+#[tokio::test]
+async fn arrivals_wait_behind_rows_already_in_the_inbox_so_the_last_state_wins() {
+    let store = store_at(None);
+    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
+    // Before the first drain the inbox may hold rows from before a restart:
+    // what arrives is kept behind them.
+    service.receive(Source::Sqs, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    service.receive(Source::Sqs, &alarm("shop-5xx", "OK", 1)).await.unwrap();
+    let waiting = store.inbox_pending(10, i64::MAX).await.unwrap();
+    assert_eq!(waiting.len(), 2, "both kept, in order");
+    assert!(writes_of(store.as_ref(), "shop-5xx").await.is_empty(), "neither handled ahead of the inbox");
+
+    service.drain().await;
+    let shown = writes_of(store.as_ref(), "shop-5xx").await;
+    assert!(posts(&shown)[0].contains("Resolved: shop-5xx"), "handled in arrival order: {shown:?}");
+
+    // The inbox is empty now: the next one is handled as it arrives.
+    service.receive(Source::Sqs, &alarm("shop-5xx", "ALARM", 2)).await.unwrap();
+    assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty());
+    let shown = writes_of(store.as_ref(), "shop-5xx").await;
+    assert!(posts(&shown)[0].contains("shop-5xx is ALARM") && posts(&shown)[0].contains("change at 2"), "{shown:?}");
+    let replies: Vec<&str> = shown.iter().filter(|(op, _)| *op == WriteOp::Reply).map(|(_, p)| p.as_str()).collect();
+    assert_eq!(replies.len(), 3, "one thread line per change: {replies:?}");
+    assert!(replies[2].contains("ALARM at 09:02:00 UTC"), "the newest last: {replies:?}");
+}

@@ -73,3 +73,26 @@ mod tests {
         assert_eq!(backoff(u32::MAX), LAST_RETRY, "no overflow");
     }
 }
+
+/// A notification that has just arrived, with what handling it decided when
+/// that could be worked out at once (see `InboxStore::inbox_arrivals`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrival {
+    pub key: String,
+    /// What to keep if it is not handled now: the drain handles it from this.
+    pub body: Vec<u8>,
+    pub received_ms: i64,
+    /// Its living records and writes; `None`: keep it to be handled from the inbox.
+    pub effects: Option<(Vec<super::LivingRecord>, Vec<super::Queued>)>,
+}
+
+/// What became of an [`Arrival`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrived {
+    /// Its key was known: nothing was written.
+    Duplicate,
+    /// Its key, records and writes are committed: it is handled.
+    Handled,
+    /// It is kept with its body, waiting to be handled from the inbox.
+    Kept,
+}

@@ -38,7 +38,7 @@ pub mod ports;
 pub mod retention;
 pub mod sqlite;
 
-pub use inbox::{FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
+pub use inbox::{Arrival, Arrived, FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
 pub use living::{Kept, Living, LivingRecord};
 pub use outbox::{Backlog, Enqueued, Handled, OutboxRow, Queued, WriteOp, WriteState};
 pub use ports::{InboxStore, LivingStore, OutboxStore, Pruning, Storage};

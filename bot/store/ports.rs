@@ -8,7 +8,7 @@ use opsbot_commands::ports::chat::MessageRef;
 use opsbot_commands::ports::store::{Store, StoreError};
 use opsbot_commands::values::ChannelId;
 
-use super::inbox::{Failure, InboxRow, ParkedRow};
+use super::inbox::{Arrival, Arrived, Failure, InboxRow, ParkedRow};
 use super::living::{Kept, Living, LivingRecord};
 use super::outbox::{Backlog, Enqueued, Handled, OutboxRow, Queued, WriteState};
 use super::retention::{Pruned, Retention};
@@ -38,6 +38,26 @@ pub trait InboxStore: Send + Sync {
 
     /// Whether `key` was accepted (and not yet forgotten).
     async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Notifications that just arrived, in order, each with its key: one
+    /// whose key is known is a duplicate; one with effects is committed
+    /// handled, together with its living records and writes (as
+    /// `OutboxStore::commit_notification` would, refused as a whole if a
+    /// record moved on); any other, or one refused, is kept with its body to
+    /// be handled from the inbox. Returns once all of it is durable; on an
+    /// error none of it is. By default every arrival is kept (`inbox_accept`):
+    /// a store that commits notifications together overrides this to commit
+    /// the lot at once (SQLite: one WAL commit, and no body written for what
+    /// is handled).
+    async fn inbox_arrivals(&self, arrivals: &[Arrival], now: Time) -> Result<Vec<Arrived>, StoreError> {
+        let _ = now;
+        let mut done = Vec::with_capacity(arrivals.len());
+        for a in arrivals {
+            let new = self.inbox_accept(&a.key, &a.body, a.received_ms).await?;
+            done.push(if new { Arrived::Kept } else { Arrived::Duplicate });
+        }
+        Ok(done)
+    }
 }
 
 /// The records living messages keep (written by `commit_notification`).

@@ -73,3 +73,63 @@ pub async fn a_row_that_keeps_failing_is_parked_with_its_body_and_last_error(sto
     assert_eq!(parked, [expected]);
     assert!(!store.inbox_accept("poison", b"{}", now).await.unwrap(), "a parked key is still a duplicate");
 }
+
+pub async fn arrivals_are_each_handled_with_their_key_or_kept_and_a_known_key_writes_nothing(store: Arc<dyn Storage>) {
+    use opsbot::store::{Arrival, Arrived, Living, LivingRecord, Queued};
+    let now = chrono::DateTime::from_timestamp_millis(5).unwrap();
+    store.inbox_accept("known", b"known", 0).await.unwrap();
+    let record = |id: &str, version| LivingRecord {
+        kind: Living::Alarm,
+        id: id.into(),
+        open: true,
+        body: format!("{id} body"),
+        message: format!("alarm:{id}"),
+        version,
+    };
+    let post = |id: &str| Queued::Post {
+        key: format!("alarm:{id}"),
+        channel: opsbot_commands::values::ChannelId::parse("C1").unwrap(),
+        payload: format!("{id} shown"),
+    };
+    let arrival = |key: &str, effects: Option<(&str, Option<u64>)>| Arrival {
+        key: key.into(),
+        body: format!("{key} body").into_bytes(),
+        received_ms: 5,
+        effects: effects.map(|(id, version)| (vec![record(id, version)], vec![post(id)])),
+    };
+    let arrivals = [
+        arrival("a", Some(("a", None))),
+        arrival("a", Some(("a", Some(1)))), // the same key again in the lot
+        arrival("known", Some(("k", None))),
+        arrival("b", Some(("b", Some(7)))), // over a version nobody wrote: its record moved on
+        arrival("c", None),                 // not worked out
+    ];
+    let done = store.inbox_arrivals(&arrivals, now).await.unwrap();
+    let pending = |rows: Vec<opsbot::store::InboxRow>| -> Vec<(String, Vec<u8>)> {
+        rows.into_iter().map(|r| (r.key, r.body)).collect()
+    };
+    let waiting = pending(store.inbox_pending(10, 5).await.unwrap());
+    let shown: Vec<String> = store.outbox_rows().await.unwrap().into_iter().map(|r| r.payload).collect();
+    let kept = |key: &str| (key.to_owned(), format!("{key} body").into_bytes());
+    let known = ("known".to_owned(), b"known".to_vec());
+    use Arrived::{Duplicate, Handled, Kept};
+    if store.commits_notifications_together() {
+        assert_eq!(done, [Handled, Duplicate, Duplicate, Kept, Kept]);
+        assert_eq!(
+            waiting,
+            [known.clone(), kept("b"), kept("c")],
+            "the refused and the unworked wait with their bodies"
+        );
+        assert_eq!(shown, ["a shown"], "only the handled one's write");
+        assert!(store.living(Living::Alarm, "a").await.unwrap().is_some());
+    } else {
+        assert_eq!(done, [Kept, Duplicate, Duplicate, Kept, Kept], "kept, to be handled from the inbox");
+        assert_eq!(waiting, [known, kept("a"), kept("b"), kept("c")]);
+        assert!(shown.is_empty(), "nothing is handled on arrival: {shown:?}");
+    }
+    assert_eq!(store.living(Living::Alarm, "b").await.unwrap(), None, "nothing of a refused arrival is kept");
+    assert_eq!(store.living(Living::Alarm, "k").await.unwrap(), None, "a known key writes nothing");
+    for key in ["a", "b", "c"] {
+        assert!(store.inbox_knows(key).await.unwrap(), "{key} is known: a redelivery is a duplicate");
+    }
+}

@@ -28,7 +28,7 @@ use tokio::sync::Notify;
 
 use super::blocks;
 use super::web::SlackWeb;
-use crate::store::{Enqueued, Handled, LivingRecord, Queued, Storage};
+use crate::store::{Arrival, Arrived, Enqueued, Handled, LivingRecord, Queued, Storage};
 use opsbot_commands::ports::Clock;
 
 mod pacing;
@@ -59,6 +59,10 @@ pub enum Write {
 /// One handled notification for [`Outbox::commit_each`]: its records, its
 /// writes and its inbox row, if any.
 pub type ToCommit<'a> = (&'a [LivingRecord], &'a [Write], Option<i64>);
+
+/// A notification that just arrived: its key, the body to keep if it is not
+/// handled now, when it arrived (ms), and what handling it decided, if it was.
+pub type ToArrive = (String, Vec<u8>, i64, Option<(Vec<LivingRecord>, Vec<Write>)>);
 
 /// Queues Slack writes; cheap to clone. Every call returns once the write is
 /// durable, and wakes the [`Sender`].
@@ -139,6 +143,31 @@ impl Outbox {
             self.wake.notify_one();
         }
         done.into_iter().map(|done| done.map_err(OutboxError::from)).collect()
+    }
+
+    /// Notifications that just arrived, each with its key, as
+    /// `InboxStore::inbox_arrivals` commits them: handled ones with the
+    /// living records and writes (given here as `effects`) worked out for
+    /// them, the rest kept to be handled from the inbox. Wakes the sender
+    /// when a handled one queued a write.
+    pub async fn commit_arrivals(&self, arrivals: Vec<ToArrive>) -> Result<Vec<Arrived>, OutboxError> {
+        let arrivals: Vec<Arrival> = arrivals
+            .into_iter()
+            .map(|(key, body, received_ms, effects)| Arrival {
+                key,
+                body,
+                received_ms,
+                effects: effects.map(|(records, writes)| (records, queued(&writes))),
+            })
+            .collect();
+        let done = self.store.inbox_arrivals(&arrivals, (self.clock)()).await?;
+        let wrote = |(a, done): (&Arrival, &Arrived)| {
+            *done == Arrived::Handled && a.effects.as_ref().is_some_and(|(_, writes)| !writes.is_empty())
+        };
+        if arrivals.iter().zip(&done).any(wrote) {
+            self.wake.notify_one();
+        }
+        Ok(done)
     }
 
     /// Where `key`'s message is, once posted.

@@ -24,7 +24,7 @@ use rusqlite::params;
 
 use super::db::Db;
 
-const ACCEPT: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)";
+pub(super) const ACCEPT: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, ?2, ?3)";
 
 /// Most rows one transaction takes.
 const MAX_BATCH: usize = 256;

@@ -8,8 +8,11 @@ use rusqlite::{OptionalExtension, params};
 use async_trait::async_trait;
 
 use super::SqliteStore;
-use crate::store::inbox::{Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
+use super::group_commit::ACCEPT;
+use super::outbox::{Outcome, notification_in};
+use crate::store::inbox::{Arrival, Arrived, Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
 use crate::store::ports::InboxStore;
+use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::StoreError;
 
 #[async_trait]
@@ -87,15 +90,47 @@ impl InboxStore for SqliteStore {
         })
     }
 
+    /// One transaction for the lot, a savepoint per arrival. A handled
+    /// arrival writes its key without a body (as a handled row looks), so
+    /// its body never reaches the WAL; one refused rolls back to its
+    /// savepoint and is kept with its body instead.
+    async fn inbox_arrivals(&self, arrivals: &[Arrival], now: Time) -> Result<Vec<Arrived>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.unchecked_transaction()?;
+            let mut done = Vec::with_capacity(arrivals.len());
+            for a in arrivals {
+                if let Some((records, writes)) = &a.effects {
+                    let sp = tx.savepoint()?;
+                    let new = sp.prepare_cached(ARRIVED_HANDLED)?.execute(params![a.key, a.received_ms])? == 1;
+                    if !new {
+                        done.push(Arrived::Duplicate);
+                        continue;
+                    }
+                    if notification_in(&sp, records, writes, None, now)? == Outcome::Committed {
+                        sp.commit()?;
+                        done.push(Arrived::Handled);
+                        continue;
+                    } // else dropping the savepoint rolls its key and writes back: kept below
+                }
+                let new = tx.prepare_cached(ACCEPT)?.execute(params![a.key, a.body, a.received_ms])? == 1;
+                done.push(if new { Arrived::Kept } else { Arrived::Duplicate });
+            }
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
     async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError> {
         self.read(|c| c.prepare_cached("SELECT 1 FROM inbox WHERE key = ?1")?.query_row([key], |_| Ok(())).optional())
             .map(|found| found.is_some())
     }
 }
 
+/// An arrival handled at once: its key, for dedup, as a handled row keeps it.
+const ARRIVED_HANDLED: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, NULL, ?2)";
+
 /// Marks row `seq` handled inside an open transaction: its body is dropped,
-/// its key stays for dedup.
-/// Marks row `seq` handled; false when it was not waiting (already handled).
+/// its key stays for dedup; false when it was not waiting (already handled).
 pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<bool> {
     let marked = c
         .prepare_cached("UPDATE inbox SET body = NULL, error = NULL WHERE seq = ?1 AND body IS NOT NULL")?

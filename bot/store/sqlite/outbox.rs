@@ -85,7 +85,7 @@ fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Re
 
 /// What became of one notification written inside an open transaction.
 #[derive(Debug, PartialEq)]
-enum Outcome {
+pub(super) enum Outcome {
     /// Written: commit it.
     Committed,
     /// This record moved on since it was read (why): roll it back.
@@ -105,7 +105,7 @@ impl Outcome {
 
 /// One handled notification's records, writes and inbox row, inside an open
 /// transaction (see `commit_notification`); the caller commits or rolls back.
-fn notification_in(
+pub(super) fn notification_in(
     c: &Connection,
     records: &[LivingRecord],
     writes: &[Queued],
