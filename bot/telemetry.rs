@@ -8,7 +8,10 @@ use tracing_subscriber::EnvFilter;
 
 pub fn init(default_level: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: in a file or a log service
+    // the escape codes are noise around every field.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if std::env::var("OPSBOT_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {

@@ -33,7 +33,7 @@ use opsbot_commands::text::one_line;
 use opsbot_commands::values::ssm::ExecutionId;
 use opsbot_commands::values::{ChannelId, PipelineName};
 use serde::de::DeserializeOwned;
-use tracing::{info, warn};
+use tracing::{debug, warn};
 
 use super::build_log::{self, BuildLogs};
 use super::earlier::Earlier;
@@ -303,7 +303,9 @@ impl Notifier {
         }
         batch
             .name_account(inbound.account.as_deref().and_then(|id| self.settings.accounts.get(id)).map(String::as_str));
-        info!(key = %inbound.key, kind = %about.kind, channel = %to.channel, writes = batch.writes.len(), "notification handled");
+        // At debug: in a storm an info line per notification was most of the
+        // log (and of its cost); /metrics counts them by source and kind.
+        debug!(key = %inbound.key, kind = %about.kind, channel = %to.channel, writes = batch.writes.len(), "notification handled");
         Ok(batch)
     }
 
