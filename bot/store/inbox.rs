@@ -83,7 +83,7 @@ pub struct Arrival {
     pub body: Vec<u8>,
     pub received_ms: i64,
     /// Its living records and writes; `None`: keep it to be handled from the inbox.
-    pub effects: Option<(Vec<super::LivingRecord>, Vec<super::Queued>)>,
+    pub effects: Option<(Vec<super::living::LivingRecord>, Vec<super::outbox::Queued>)>,
 }
 
 /// What became of an [`Arrival`].

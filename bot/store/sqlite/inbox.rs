@@ -129,15 +129,6 @@ impl InboxStore for SqliteStore {
 /// An arrival handled at once: its key, for dedup, as a handled row keeps it.
 const ARRIVED_HANDLED: &str = "INSERT OR IGNORE INTO inbox (key, body, received) VALUES (?1, NULL, ?2)";
 
-/// Marks row `seq` handled inside an open transaction: its body is dropped,
-/// its key stays for dedup; false when it was not waiting (already handled).
-pub(super) fn handled_in(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<bool> {
-    let marked = c
-        .prepare_cached("UPDATE inbox SET body = NULL, error = NULL WHERE seq = ?1 AND body IS NOT NULL")?
-        .execute([seq])?;
-    Ok(marked == 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,11 +128,20 @@ pub(super) fn notification_in(
         }
     }
     if let Some(seq) = handled
-        && !super::inbox::handled_in(c, seq)?
+        && !handled_in(c, seq)?
     {
         return Ok(Outcome::AlreadyHandled);
     }
     Ok(Outcome::Committed)
+}
+
+/// Marks row `seq` handled inside an open transaction: its body is dropped,
+/// its key stays for dedup; false when it was not waiting (already handled).
+fn handled_in(c: &rusqlite::Connection, seq: i64) -> rusqlite::Result<bool> {
+    let marked = c
+        .prepare_cached("UPDATE inbox SET body = NULL, error = NULL WHERE seq = ?1 AND body IS NOT NULL")?
+        .execute([seq])?;
+    Ok(marked == 1)
 }
 
 #[async_trait]
