@@ -129,29 +129,57 @@ fn every_action_iam_policy_can_print_is_one_aws_knows() {
     }
 }
 
+/// The first lines of an AWS CLI stand-in: it logs its arguments to
+/// $FAKE_LOG, the content of each `file://` argument to $FAKE_LOG.secrets and
+/// the template it is given to $FAKE_LOG.template.
+const RECORDING_AWS: &str = r#"echo "$*" >> "$FAKE_LOG"
+for a in "$@"; do case $a in file://*) cat "${a#file://}" >> "$FAKE_LOG.secrets"; echo >> "$FAKE_LOG.secrets" ;; esac; done
+prev=; for a in "$@"; do [ "$prev" = --template-file ] && cp "$a" "$FAKE_LOG.template"; prev=$a; done
+"#;
+
+/// A stand-in for a command: a shell script in `dir` named `name`.
+fn stand_in(dir: &Path, name: &str, script: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
+    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
+}
+
+/// `deploy/deploy.sh --stack ops --config deploy/config.yaml`, with the
+/// stand-ins in `fake` (then `more`) first on a PATH of the system's tools,
+/// logging to `log`, in eu-west-1, no token in its environment; the caller
+/// adds the rest.
+fn deploy_sh(fake: &Path, more: Option<&Path>, log: &Path) -> Command {
+    let path = match more {
+        Some(more) => format!("{}:{}:/usr/bin:/bin", fake.display(), more.display()),
+        None => format!("{}:/usr/bin:/bin", fake.display()),
+    };
+    let mut sh = Command::new("sh");
+    sh.arg(repo().join("deploy/deploy.sh"))
+        .args(["--stack", "ops", "--config"])
+        .arg(repo().join("deploy/config.yaml"))
+        .env("PATH", path)
+        .env("FAKE_LOG", log)
+        .env("AWS_REGION", "eu-west-1")
+        .env_remove("OPSBOT")
+        .env_remove("OPSBOT_STORE")
+        .env_remove("SLACK_BOT_TOKEN")
+        .env_remove("SLACK_APP_TOKEN");
+    sh
+}
+
 #[test]
 fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
     let dir = tempfile::tempdir().unwrap();
-    // A stand-in for the AWS CLI: records its arguments and the template it was given.
-    let aws = dir.path().join("aws");
-    let script = "#!/bin/sh\necho \"$@\" >> \"$FAKE_AWS_LOG\"\nprev=\nfor a in \"$@\"; do\n  [ \"$prev\" = --template-file ] && cp \"$a\" \"$FAKE_AWS_LOG.template\"\n  prev=$a\ndone\nexit 0\n";
-    std::fs::write(&aws, script).unwrap();
-    Command::new("chmod").arg("+x").arg(&aws).status().unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_opsbot")).parent().unwrap().to_owned();
+    stand_in(dir.path(), "aws", RECORDING_AWS);
     let log = dir.path().join("aws.log");
-    let out = Command::new("sh")
-        .arg(repo().join("deploy/deploy.sh"))
-        .args(["--stack", "opsbot", "--config"])
-        .arg(repo().join("deploy/config.yaml"))
+    // opsbot itself on the PATH, as for a user who built it.
+    let bin = Path::new(env!("CARGO_BIN_EXE_opsbot")).parent().unwrap().to_owned();
+    let out = deploy_sh(dir.path(), Some(&bin), &log)
         .args(["--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0", "--vpc", "vpc-0abc"])
         .args(["--subnets", "subnet-0a,subnet-0b", "--public-ip"])
         .args(["--bot-token", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf"])
         .args(["--app-token", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-GhIjKl"])
         .args(["--", "--tags", "team=ops"])
-        .env("PATH", format!("{}:{}:{}", dir.path().display(), bin.display(), std::env::var("PATH").unwrap()))
-        .env("FAKE_AWS_LOG", &log)
-        .env("AWS_REGION", "eu-west-1")
-        .env_remove("OPSBOT_STORE")
         .output()
         .expect("sh runs");
     assert!(out.status.success(), "deploy.sh failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -160,7 +188,7 @@ fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
     let asked = |of: &str| calls.lines().any(|l| l.starts_with(of));
     assert!(!asked("secretsmanager") && !asked("ecr "), "given ARNs and an image: {calls}");
     for expected in [
-        "cloudformation deploy --stack-name opsbot --template-file",
+        "cloudformation deploy --stack-name ops --template-file",
         "--capabilities CAPABILITY_IAM",
         "Image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0 CpuArchitecture=X86_64 VpcId=vpc-0abc Subnets=subnet-0a,subnet-0b",
         "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf",
@@ -174,37 +202,21 @@ fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
     assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("--config is required"));
 }
 
-/// A stand-in for a command: a shell script in `dir` named `name`.
-fn stand_in(dir: &Path, name: &str, script: &str) {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
-    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
-}
-
 #[test]
 fn deploy_sh_alone_builds_and_pushes_the_image_stores_the_tokens_and_deploys() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = dir.path().join("bin");
-    std::fs::create_dir(&fake).unwrap();
     // The AWS CLI: an account without the secrets, the repository or the image yet.
-    stand_in(
-        &fake,
-        "aws",
-        r#"echo "$*" >> "$FAKE_LOG"
-for a in "$@"; do case $a in file://*) cat "${a#file://}" >> "$FAKE_LOG.secrets"; echo >> "$FAKE_LOG.secrets" ;; esac; done
-prev=; for a in "$@"; do [ "$prev" = --template-file ] && cp "$a" "$FAKE_LOG.template"; prev=$a; done
-case "$1 $2" in
+    let answers = r#"case "$1 $2" in
   "sts get-caller-identity") echo 123456789012 ;;
   "secretsmanager describe-secret" | "ecr describe-repositories" | "ecr describe-images") exit 254 ;;
   "secretsmanager create-secret") echo "arn:aws:secretsmanager:eu-west-1:123456789012:secret:$4-AbCdEf" ;;
   "ecr get-login-password") echo password ;;
 esac
-exit 0
-"#,
-    );
+"#;
+    stand_in(dir.path(), "aws", &format!("{RECORDING_AWS}{answers}"));
     // docker: `run` is the image's opsbot (the one under test), its /config the mounted directory.
     stand_in(
-        &fake,
+        dir.path(),
         "docker",
         r#"echo "docker $*" >> "$FAKE_LOG"
 case $1 in
@@ -212,25 +224,17 @@ case $1 in
   image) echo arm64 ;;
   run) mount=; while [ "$1" != --entrypoint ]; do [ "$1" = -v ] && mount=${2%%:*}; shift; done; shift 3
        args=; for a in "$@"; do args="$args '$(echo "$a" | sed "s|^/config/|$mount/|")'"; done
-       eval "exec "$REAL_OPSBOT" $args" ;;
+       eval "exec '$REAL_OPSBOT' $args" ;;
 esac
 "#,
     );
     let log = dir.path().join("calls.log");
-    let out = Command::new("sh")
-        .arg(repo().join("deploy/deploy.sh"))
-        .args(["--stack", "ops", "--config"])
-        .arg(repo().join("deploy/config.yaml"))
+    // No opsbot on this PATH: the template is rendered with the image's.
+    let out = deploy_sh(dir.path(), None, &log)
         .args(["--vpc", "vpc-0abc", "--subnets", "subnet-0a,subnet-0b"])
-        // No opsbot on this PATH: the template is rendered with the image's.
-        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
-        .env("FAKE_LOG", &log)
         .env("REAL_OPSBOT", env!("CARGO_BIN_EXE_opsbot"))
-        .env("AWS_REGION", "eu-west-1")
         .env("SLACK_BOT_TOKEN", "xoxb-bot-secret")
         .env("SLACK_APP_TOKEN", "xapp-app-secret")
-        .env_remove("OPSBOT")
-        .env_remove("OPSBOT_STORE")
         .output()
         .expect("sh runs");
     assert!(out.status.success(), "deploy.sh failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -272,32 +276,21 @@ esac
 #[test]
 fn deploy_sh_refuses_a_wrong_token_before_touching_the_account() {
     let dir = tempfile::tempdir().unwrap();
-    stand_in(dir.path(), "aws", "echo \"$*\" >> \"$FAKE_LOG\"\n");
+    stand_in(dir.path(), "aws", RECORDING_AWS);
     let log = dir.path().join("calls.log");
-    let out = Command::new("sh")
-        .arg(repo().join("deploy/deploy.sh"))
-        .args(["--stack", "ops", "--config"])
-        .arg(repo().join("deploy/config.yaml"))
-        .args(["--vpc", "vpc-0abc", "--subnets", "subnet-0a"])
-        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
-        .env("FAKE_LOG", &log)
-        .env("SLACK_BOT_TOKEN", "xapp-swapped")
-        .env("SLACK_APP_TOKEN", "xapp-app")
-        .output()
-        .unwrap();
+    let run = |bot: Option<&str>| {
+        let mut sh = deploy_sh(dir.path(), None, &log);
+        sh.args(["--vpc", "vpc-0abc", "--subnets", "subnet-0a"]).env("SLACK_APP_TOKEN", "xapp-app");
+        if let Some(bot) = bot {
+            sh.env("SLACK_BOT_TOKEN", bot);
+        }
+        sh.output().unwrap()
+    };
+    let out = run(Some("xapp-swapped"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("SLACK_BOT_TOKEN does not start with xoxb-"), "{stderr}");
     assert!(!log.exists(), "nothing asked of AWS");
-    let out = Command::new("sh")
-        .arg(repo().join("deploy/deploy.sh"))
-        .args(["--stack", "ops", "--config"])
-        .arg(repo().join("deploy/config.yaml"))
-        .args(["--vpc", "vpc-0abc", "--subnets", "subnet-0a"])
-        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
-        .env("FAKE_LOG", &log)
-        .env_remove("SLACK_BOT_TOKEN")
-        .output()
-        .unwrap();
+    let out = run(None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("give --bot-token ARN, or set SLACK_BOT_TOKEN"), "{stderr}");
 }
