@@ -104,7 +104,7 @@ pub async fn arrivals_are_each_handled_with_their_key_or_kept_and_a_known_key_wr
         arrival("b", Some(("b", Some(7)))), // over a version nobody wrote: its record moved on
         arrival("c", None),                 // not worked out
     ];
-    let done = store.inbox_arrivals(&arrivals, now).await.unwrap();
+    let done = store.inbox_arrivals(arrivals.to_vec(), now).await.unwrap();
     let pending = |rows: Vec<opsbot::store::InboxRow>| -> Vec<(String, Vec<u8>)> {
         rows.into_iter().map(|r| (r.key, r.body)).collect()
     };

@@ -160,11 +160,10 @@ impl Outbox {
                 effects: effects.map(|(records, writes)| (records, queued(&writes))),
             })
             .collect();
-        let done = self.store.inbox_arrivals(&arrivals, (self.clock)()).await?;
-        let wrote = |(a, done): (&Arrival, &Arrived)| {
-            *done == Arrived::Handled && a.effects.as_ref().is_some_and(|(_, writes)| !writes.is_empty())
-        };
-        if arrivals.iter().zip(&done).any(wrote) {
+        let writes: Vec<bool> =
+            arrivals.iter().map(|a| a.effects.as_ref().is_some_and(|(_, writes)| !writes.is_empty())).collect();
+        let done = self.store.inbox_arrivals(arrivals, (self.clock)()).await?;
+        if writes.iter().zip(&done).any(|(writes, done)| *writes && *done == Arrived::Handled) {
             self.wake.notify_one();
         }
         Ok(done)

@@ -14,6 +14,9 @@
 //!   lone request waits for nothing but its own commit.
 //! - The thread holds the connection, not the store, and stops when the
 //!   store (the last handle) is dropped.
+//! - Other writes that should not block a tokio worker run on the same
+//!   thread, in order with the accepts (`GroupCommit::run`): the
+//!   notifications handled as they arrive commit here.
 
 use std::sync::Arc;
 
@@ -36,10 +39,18 @@ struct Pending {
     done: oneshot::Sender<Result<bool, String>>,
 }
 
+/// What the writer thread is asked to do, in order.
+enum Job {
+    Accept(Pending),
+    /// Any other write that should not block a tokio worker (the notifications
+    /// handled as they arrive): run on the connection, alone.
+    Run(Box<dyn FnOnce(&Db) + Send>),
+}
+
 /// The handle callers accept through; cheap to clone.
 #[derive(Clone)]
 pub struct GroupCommit {
-    queue: mpsc::UnboundedSender<Pending>,
+    queue: mpsc::UnboundedSender<Job>,
 }
 
 impl GroupCommit {
@@ -54,18 +65,41 @@ impl GroupCommit {
     /// Returns once the row is committed (or the batch failed).
     pub async fn accept(&self, key: String, body: Vec<u8>, now_ms: i64) -> Result<bool, String> {
         let (done, answer) = oneshot::channel();
-        let stopped = || "the inbox writer thread stopped; restart opsbot".to_owned();
-        self.queue.send(Pending { key, body, now_ms, done }).map_err(|_| stopped())?;
+        self.queue.send(Job::Accept(Pending { key, body, now_ms, done })).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Runs `write` on the writer thread's connection, after the accepts
+    /// queued before it, and returns what it returned.
+    pub async fn run<T: Send + 'static>(&self, write: impl FnOnce(&Db) -> T + Send + 'static) -> Result<T, String> {
+        let (done, answer) = oneshot::channel();
+        let job = Job::Run(Box::new(move |db: &Db| drop(done.send(write(db)))));
+        self.queue.send(job).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())
     }
 }
 
-fn write_batches(db: &Db, mut pending: mpsc::UnboundedReceiver<Pending>) {
-    while let Some(first) = pending.blocking_recv() {
-        let mut batch = vec![first];
+fn stopped() -> String {
+    "the inbox writer thread stopped; restart opsbot".to_owned()
+}
+
+fn write_batches(db: &Db, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    let mut next = None;
+    while let Some(first) = next.take().or_else(|| jobs.blocking_recv()) {
+        let mut batch = match first {
+            Job::Run(write) => {
+                write(db);
+                continue;
+            }
+            Job::Accept(pending) => vec![pending],
+        };
         while batch.len() < MAX_BATCH {
-            match pending.try_recv() {
-                Ok(next) => batch.push(next),
+            match jobs.try_recv() {
+                Ok(Job::Accept(pending)) => batch.push(pending),
+                Ok(run) => {
+                    next = Some(run); // after this batch, in order
+                    break;
+                }
                 Err(_) => break,
             }
         }

@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use async_trait::async_trait;
 
 use super::SqliteStore;
+use super::db::Db;
 use super::group_commit::ACCEPT;
 use super::outbox::{Outcome, notification_in};
 use crate::store::inbox::{Arrival, Arrived, Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
@@ -90,40 +91,45 @@ impl InboxStore for SqliteStore {
         })
     }
 
-    /// One transaction for the lot, a savepoint per arrival. A handled
-    /// arrival writes its key without a body (as a handled row looks), so
-    /// its body never reaches the WAL; one refused rolls back to its
-    /// savepoint and is kept with its body instead.
-    async fn inbox_arrivals(&self, arrivals: &[Arrival], now: Time) -> Result<Vec<Arrived>, StoreError> {
-        self.with(|c| {
-            let mut tx = c.unchecked_transaction()?;
-            let mut done = Vec::with_capacity(arrivals.len());
-            for a in arrivals {
-                if let Some((records, writes)) = &a.effects {
-                    let sp = tx.savepoint()?;
-                    let new = sp.prepare_cached(ARRIVED_HANDLED)?.execute(params![a.key, a.received_ms])? == 1;
-                    if !new {
-                        done.push(Arrived::Duplicate);
-                        continue;
-                    }
-                    if notification_in(&sp, records, writes, None, now)? == Outcome::Committed {
-                        sp.commit()?;
-                        done.push(Arrived::Handled);
-                        continue;
-                    } // else dropping the savepoint rolls its key and writes back: kept below
-                }
-                let new = tx.prepare_cached(ACCEPT)?.execute(params![a.key, a.body, a.received_ms])? == 1;
-                done.push(if new { Arrived::Kept } else { Arrived::Duplicate });
-            }
-            tx.commit()?;
-            Ok(done)
-        })
+    /// On the writer thread, so no tokio worker waits for the commit.
+    async fn inbox_arrivals(&self, arrivals: Vec<Arrival>, now: Time) -> Result<Vec<Arrived>, StoreError> {
+        self.accepts().run(move |db| commit_arrivals(db, &arrivals, now)).await.map_err(StoreError)?
     }
 
     async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError> {
         self.read(|c| c.prepare_cached("SELECT 1 FROM inbox WHERE key = ?1")?.query_row([key], |_| Ok(())).optional())
             .map(|found| found.is_some())
     }
+}
+
+/// `arrivals` in one transaction, a savepoint each. A handled arrival writes
+/// its key without a body (as a handled row looks), so its body never
+/// reaches the WAL; one refused rolls back to its savepoint and is kept with
+/// its body instead.
+fn commit_arrivals(db: &Db, arrivals: &[Arrival], now: Time) -> Result<Vec<Arrived>, StoreError> {
+    db.with(|c| {
+        let mut tx = c.unchecked_transaction()?;
+        let mut done = Vec::with_capacity(arrivals.len());
+        for a in arrivals {
+            if let Some((records, writes)) = &a.effects {
+                let sp = tx.savepoint()?;
+                let new = sp.prepare_cached(ARRIVED_HANDLED)?.execute(params![a.key, a.received_ms])? == 1;
+                if !new {
+                    done.push(Arrived::Duplicate);
+                    continue;
+                }
+                if notification_in(&sp, records, writes, None, now)? == Outcome::Committed {
+                    sp.commit()?;
+                    done.push(Arrived::Handled);
+                    continue;
+                } // else dropping the savepoint rolls its key and writes back: kept below
+            }
+            let new = tx.prepare_cached(ACCEPT)?.execute(params![a.key, a.body, a.received_ms])? == 1;
+            done.push(if new { Arrived::Kept } else { Arrived::Duplicate });
+        }
+        tx.commit()?;
+        Ok(done)
+    })
 }
 
 /// An arrival handled at once: its key, for dedup, as a handled row keeps it.
