@@ -167,6 +167,17 @@ fn deploy_sh(fake: &Path, more: Option<&Path>, log: &Path) -> Command {
     sh
 }
 
+/// The template the stand-in AWS CLI logging to `log` was given, after
+/// checking that its `cloudformation deploy` line carries each of `expected`.
+fn deployed_with(log: &Path, expected: &[&str]) -> String {
+    let calls = std::fs::read_to_string(log).unwrap();
+    let deploy = calls.lines().find(|l| l.starts_with("cloudformation deploy")).expect("a deploy");
+    for expected in expected {
+        assert!(deploy.contains(expected), "`{expected}` not in: {deploy}");
+    }
+    std::fs::read_to_string(format!("{}.template", log.display())).unwrap()
+}
+
 #[test]
 fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,19 +195,18 @@ fn deploy_sh_deploys_the_rendered_template_with_every_parameter() {
         .expect("sh runs");
     assert!(out.status.success(), "deploy.sh failed: {}", String::from_utf8_lossy(&out.stderr));
     let calls = std::fs::read_to_string(&log).unwrap();
-    let deploy = calls.lines().find(|l| l.starts_with("cloudformation deploy")).expect("a deploy");
     let asked = |of: &str| calls.lines().any(|l| l.starts_with(of));
     assert!(!asked("secretsmanager") && !asked("ecr "), "given ARNs and an image: {calls}");
-    for expected in [
-        "cloudformation deploy --stack-name ops --template-file",
-        "--capabilities CAPABILITY_IAM",
-        "Image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0 CpuArchitecture=X86_64 VpcId=vpc-0abc Subnets=subnet-0a,subnet-0b",
-        "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf",
-        "AlarmTopicArn= AssignPublicIp=ENABLED DesiredCount=2 --tags team=ops",
-    ] {
-        assert!(deploy.contains(expected), "`{expected}` not in: {deploy}");
-    }
-    let deployed = std::fs::read_to_string(dir.path().join("aws.log.template")).unwrap();
+    let deployed = deployed_with(
+        &log,
+        &[
+            "cloudformation deploy --stack-name ops --template-file",
+            "--capabilities CAPABILITY_IAM",
+            "Image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbot:1.0.0 CpuArchitecture=X86_64 VpcId=vpc-0abc Subnets=subnet-0a,subnet-0b",
+            "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf",
+            "AlarmTopicArn= AssignPublicIp=ENABLED DesiredCount=2 --tags team=ops",
+        ],
+    );
     assert!(deployed == template(), "deploy.sh deploys the template rendered for its --config");
     let missing = Command::new("sh").arg(repo().join("deploy/deploy.sh")).args(["--stack", "x"]).output().unwrap();
     assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("--config is required"));
@@ -261,15 +271,14 @@ esac
         let found = calls[at..].find(step).unwrap_or_else(|| panic!("`{step}` missing or out of order in:\n{calls}"));
         at += found + step.len();
     }
-    let deploy = calls.lines().find(|l| l.starts_with("cloudformation deploy")).unwrap();
-    for expected in [
-        "CpuArchitecture=ARM64",
-        "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/slack-bot-token-AbCdEf",
-        "SlackAppTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/slack-app-token-AbCdEf",
-    ] {
-        assert!(deploy.contains(expected), "`{expected}` not in: {deploy}");
-    }
-    let deployed = std::fs::read_to_string(dir.path().join("calls.log.template")).unwrap();
+    let deployed = deployed_with(
+        &log,
+        &[
+            "CpuArchitecture=ARM64",
+            "SlackBotTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/slack-bot-token-AbCdEf",
+            "SlackAppTokenSecret=arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/slack-app-token-AbCdEf",
+        ],
+    );
     assert!(deployed == template(), "the template rendered by the image's opsbot is the checked-in one");
 }
 

@@ -162,13 +162,7 @@ impl Notifications {
         // with it); built outside one, everything goes through the inbox.
         let at_arrival = store.commits_notifications_together() && outbox.arrivals().is_some();
         let runtime = tokio::runtime::Handle::try_current().ok().filter(|_| at_arrival);
-        let (arrivals, arriving) = match runtime {
-            Some(_) => {
-                let (send, receive) = mpsc::unbounded_channel();
-                (Some(send), Some(receive))
-            }
-            None => (None, None),
-        };
+        let (arrivals, arriving) = runtime.as_ref().map(|_| mpsc::unbounded_channel()).unzip();
         let backlog = AtomicU64::new(1);
         let this = Arc::new(Notifications {
             store,
@@ -237,8 +231,7 @@ impl Notifications {
                 }
                 for ((answer, received_ms), done) in answers.into_iter().zip(done) {
                     if done == Arrived::Handled {
-                        let waited = now.timestamp_millis().saturating_sub(received_ms).max(0);
-                        self.metrics.handled(Duration::from_millis(waited as u64));
+                        self.lag(received_ms);
                     }
                     let _ = answer.send(Ok(done));
                 }
@@ -248,6 +241,25 @@ impl Notifications {
                 answers.into_iter().for_each(|(answer, _)| drop(answer.send(Err(err.clone()))));
             }
         }
+    }
+
+    /// `inbound` through the arrivals task, once durable; a key already
+    /// committed is told by a lookup, without queueing.
+    async fn arrival(
+        &self,
+        arrivals: &mpsc::UnboundedSender<Arriving>,
+        inbound: Inbound,
+        kept: Vec<u8>,
+        received_ms: i64,
+    ) -> Result<Arrived, String> {
+        if self.store.inbox_knows(&inbound.key).await.map_err(|e| e.to_string())? {
+            debug!(key = %inbound.key, "duplicate notification ignored");
+            return Ok(Arrived::Duplicate);
+        }
+        let stopped = || "the notification handler stopped; restart opsbot".to_owned();
+        let (done, answer) = oneshot::channel();
+        arrivals.send(Arriving { inbound, kept, received_ms, done }).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// The clock everything here is judged by.
@@ -325,7 +337,7 @@ impl Notifications {
         let done = self.outbox.commit_each(&each).await;
         for ((row, _), done) in decided.iter().zip(done) {
             match done {
-                Ok(()) => self.lag(row),
+                Ok(()) => self.lag(row.received_ms),
                 Err(err) => {
                     debug!(key = %row.key, error = %err, "not committed with its chunk; handling it alone");
                     if let Err(err) = self.handle(row).await
@@ -369,9 +381,10 @@ impl Notifications {
         }
     }
 
-    /// Counts `row` handled, with how long it waited (stored → committed).
-    fn lag(&self, row: &InboxRow) {
-        let waited = (self.clock)().timestamp_millis().saturating_sub(row.received_ms).max(0);
+    /// Counts a notification received at `received_ms` handled, with how
+    /// long it waited (received → committed).
+    fn lag(&self, received_ms: i64) {
+        let waited = (self.clock)().timestamp_millis().saturating_sub(received_ms).max(0);
         self.metrics.handled(Duration::from_millis(waited as u64));
     }
 
@@ -381,7 +394,7 @@ impl Notifications {
     async fn handle(&self, row: &InboxRow) -> Result<(), String> {
         let alone = Earlier::default();
         self.commit_at_once(Some(row.seq), || self.work_out(row, (self.clock)(), &alone)).await?;
-        self.lag(row);
+        self.lag(row.received_ms);
         Ok(())
     }
 
@@ -477,27 +490,6 @@ impl Notifications {
             kept.iter().filter_map(|k| serde_json::from_str(&k.body).ok().map(|a| (a, k.version))).collect();
         open.sort_by_key(|(a, _)| std::cmp::Reverse(a.episode));
         Ok(open)
-    }
-}
-
-impl Notifications {
-    /// `inbound` through the arrivals task, once durable; a key already
-    /// committed is told by a lookup, without queueing.
-    async fn arrival(
-        &self,
-        arrivals: &mpsc::UnboundedSender<Arriving>,
-        inbound: Inbound,
-        kept: Vec<u8>,
-        received_ms: i64,
-    ) -> Result<Arrived, String> {
-        if self.store.inbox_knows(&inbound.key).await.map_err(|e| e.to_string())? {
-            debug!(key = %inbound.key, "duplicate notification ignored");
-            return Ok(Arrived::Duplicate);
-        }
-        let stopped = || "the notification handler stopped; restart opsbot".to_owned();
-        let (done, answer) = oneshot::channel();
-        arrivals.send(Arriving { inbound, kept, received_ms, done }).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
     }
 }
 

@@ -49,8 +49,7 @@ pub trait InboxStore: Send + Sync {
     /// a store that commits notifications together overrides this to commit
     /// the lot at once (SQLite: one WAL commit, and no body written for what
     /// is handled).
-    async fn inbox_arrivals(&self, arrivals: Vec<Arrival>, now: Time) -> Result<Vec<Arrived>, StoreError> {
-        let _ = now;
+    async fn inbox_arrivals(&self, arrivals: Vec<Arrival>, _now: Time) -> Result<Vec<Arrived>, StoreError> {
         let mut done = Vec::with_capacity(arrivals.len());
         for a in &arrivals {
             let new = self.inbox_accept(&a.key, &a.body, a.received_ms).await?;
