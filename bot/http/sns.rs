@@ -16,6 +16,7 @@
 //! `insecure_skip_sns_signatures` (benchmarks only) skips the signature
 //! check; start-up logs a loud warning when it is on.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
@@ -44,7 +45,8 @@ async fn receive(State(sns): State<Arc<SnsEndpoint>>, body: Result<Bytes, BytesR
     answer(&sns, &body).await.into_response()
 }
 
-async fn answer(sns: &SnsEndpoint, body: &Bytes) -> (StatusCode, String) {
+/// The status and a line saying why (static where it can be: the 200 allocates nothing).
+async fn answer(sns: &SnsEndpoint, body: &Bytes) -> (StatusCode, Cow<'static, str>) {
     let Some(message) = SnsMessage::from_json(body) else {
         warn!("refused a POST /sns that is not an SNS message");
         return (
@@ -84,22 +86,25 @@ async fn answer(sns: &SnsEndpoint, body: &Bytes) -> (StatusCode, String) {
         }
         SnsType::Notification if !sns.confirm.allows_topic(&message.topic_arn) => {
             warn!(topic = %message.topic_arn, "SNS notification from a topic not in notifications.sns.topics refused");
-            (StatusCode::FORBIDDEN, format!("topic {} is not in notifications.sns.topics", message.topic_arn))
+            (StatusCode::FORBIDDEN, format!("topic {} is not in notifications.sns.topics", message.topic_arn).into())
         }
-        SnsType::Notification => match sns.inbox.receive(crate::notify::intake::Source::Sns, body).await {
-            Ok(()) => (StatusCode::OK, "ok".into()),
-            Err(err) => {
-                warn!(message = %message.message_id, error = %err, "SNS notification not persisted; SNS will retry");
-                (StatusCode::SERVICE_UNAVAILABLE, "not stored; retry".into())
+        SnsType::Notification => {
+            let id = message.message_id.clone();
+            match sns.inbox.receive_sns(message, body).await {
+                Ok(()) => (StatusCode::OK, "ok".into()),
+                Err(err) => {
+                    warn!(message = %id, error = %err, "SNS notification not persisted; SNS will retry");
+                    (StatusCode::SERVICE_UNAVAILABLE, "not stored; retry".into())
+                }
             }
-        },
+        }
     }
 }
 
-fn refused(message: &SnsMessage, err: &SnsError) -> (StatusCode, String) {
+fn refused(message: &SnsMessage, err: &SnsError) -> (StatusCode, Cow<'static, str>) {
     let status = if err.is_transient() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::FORBIDDEN };
     warn!(message = %message.message_id, topic = %message.topic_arn, error = %err, %status, "SNS message refused");
-    (status, err.to_string())
+    (status, err.to_string().into())
 }
 
 #[cfg(test)]

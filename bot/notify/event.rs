@@ -88,32 +88,43 @@ pub enum ParseError {
 /// Notifications of unknown kinds are logged here (once, at info) as well as
 /// returned, so none goes unnoticed even before it is routed.
 pub fn parse(body: &[u8]) -> Result<Inbound, ParseError> {
-    parse_body(body, None)
+    parse_delivered(body).map(|(inbound, _)| inbound)
 }
 
-/// [`parse`], and what the inbox keeps of the body: for an SNS notification
-/// the envelope without what only the signature check reads (`Signature`,
-/// `SigningCertURL`, `UnsubscribeURL`: about a quarter of an alarm's
-/// envelope), which [`parse`] reads back to the same notification; `None`:
-/// keep the body as it came. Bodies kept whole by earlier versions parse as
-/// they always did.
-pub fn parse_to_keep(body: &[u8]) -> Result<(Inbound, Option<Vec<u8>>), ParseError> {
-    let mut kept = None;
-    let inbound = parse_body(body, Some(&mut kept))?;
-    Ok((inbound, kept))
+/// [`parse`], and the SNS envelope the notification came in, if any: what
+/// the inbox keeps of it is made from that ([`kept`]), only when it is kept.
+pub fn parse_delivered(body: &[u8]) -> Result<(Inbound, Option<SnsMessage>), ParseError> {
+    let (inbound, envelope) = read_body(body)?;
+    Ok((logged(inbound), envelope))
 }
 
-fn parse_body(body: &[u8], keep: Option<&mut Option<Vec<u8>>>) -> Result<Inbound, ParseError> {
-    let inbound = read_body(body, keep)?;
+/// The notification in an SNS envelope that was parsed already (`POST /sns`
+/// parses it to check it): [`parse`] of the body it came in, without
+/// parsing the envelope again.
+pub fn parse_envelope(envelope: &SnsMessage) -> Result<Inbound, ParseError> {
+    from_envelope(envelope).map(logged)
+}
+
+fn logged(inbound: Inbound) -> Inbound {
     if let Notification::Other(other) = &inbound.notification {
         tracing::info!(key = %inbound.key, name = %other.name, summary = %other.summary, "notification of an unknown kind");
     }
-    Ok(inbound)
+    inbound
 }
 
-/// What the inbox keeps of an SNS notification (see [`parse_to_keep`]): the
-/// fields the parser reads; the signature's are left empty (a kept body is
-/// never checked again: it was checked before it was kept).
+/// What the inbox keeps of an SNS notification: the envelope without what
+/// only the signature check reads (`Signature`, `SigningCertURL`,
+/// `UnsubscribeURL`: about a quarter of an alarm's envelope), which [`parse`]
+/// reads back to the same notification. Bodies kept whole by earlier
+/// versions (and any body that came without an envelope) are kept as they
+/// came and parse as they always did.
+pub fn kept(envelope: &SnsMessage) -> Vec<u8> {
+    KeptEnvelope::of(envelope)
+}
+
+/// What [`kept`] writes: the fields the parser reads; the signature's are
+/// left empty (a kept body is never checked again: it was checked before it
+/// was kept).
 #[derive(serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeptEnvelope<'a> {
@@ -132,7 +143,7 @@ struct KeptEnvelope<'a> {
 }
 
 impl<'a> KeptEnvelope<'a> {
-    fn of(envelope: &'a SnsMessage) -> Option<Vec<u8>> {
+    fn of(envelope: &'a SnsMessage) -> Vec<u8> {
         let kept = KeptEnvelope {
             kind: envelope.kind,
             message_id: &envelope.message_id,
@@ -144,32 +155,36 @@ impl<'a> KeptEnvelope<'a> {
             signature: "",
             signing_cert_url: "",
         };
-        serde_json::to_vec(&kept).ok()
+        serde_json::to_vec(&kept).expect("string fields serialise")
     }
 }
 
-fn read_body(body: &[u8], keep: Option<&mut Option<Vec<u8>>>) -> Result<Inbound, ParseError> {
-    let text = String::from_utf8_lossy(body);
+fn read_body(body: &[u8]) -> Result<(Inbound, Option<SnsMessage>), ParseError> {
+    // `from_utf8` first: valid UTF-8 (every AWS body) is checked much faster
+    // than by `from_utf8_lossy`, which is for the rest.
+    let text = std::str::from_utf8(body).map_or_else(|_| String::from_utf8_lossy(body), std::borrow::Cow::Borrowed);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
     let delivery = Delivery { envelope: None, body };
     let Ok(value) = serde_json::from_str::<Value>(&text) else {
-        return Ok(delivery.other(Other::from_text(&text, None)));
+        return Ok((delivery.other(Other::from_text(&text, None)), None));
     };
     if !looks_like_sns_envelope(&value) {
-        return Ok(from_payload(value, &delivery));
+        return Ok((from_payload(value, &delivery), None));
     }
     let Ok(envelope) = <SnsMessage as serde::Deserialize>::deserialize(&value) else {
-        return Ok(delivery.other(Other::from_json(&value, None)));
+        return Ok((delivery.other(Other::from_json(&value, None)), None));
     };
+    let inbound = from_envelope(&envelope)?;
+    Ok((inbound, Some(envelope)))
+}
+
+fn from_envelope(envelope: &SnsMessage) -> Result<Inbound, ParseError> {
     if envelope.kind != SnsType::Notification {
-        return Err(ParseError::Control(Box::new(envelope)));
+        return Err(ParseError::Control(Box::new(envelope.clone())));
     }
-    if let Some(keep) = keep {
-        *keep = KeptEnvelope::of(&envelope);
-    }
-    let delivery = Delivery { envelope: Some(&envelope), body: envelope.message.as_bytes() };
+    let delivery = Delivery { envelope: Some(envelope), body: envelope.message.as_bytes() };
     Ok(match serde_json::from_str::<Value>(&envelope.message) {
         Ok(message) if message.is_object() => from_payload(message, &delivery),
         _ => delivery.other(Other::from_text(&envelope.message, envelope.subject.as_deref())),

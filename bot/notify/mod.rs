@@ -20,6 +20,8 @@
 //!   account the notification came from.
 //! - [`earlier`]: the records decided earlier in a chunk of inbox rows,
 //!   read before the store's.
+//! - [`recent`]: the dedup keys last seen committed, so a redelivery is
+//!   answered without asking the store.
 //! - [`notifier`]: one notification → the records it changes and the Slack
 //!   writes it asks for.
 //! - [`service`]: notifications at run time: the inbox, handling (retries,
@@ -35,6 +37,7 @@ pub mod event;
 pub mod intake;
 pub mod lifecycle;
 pub mod notifier;
+pub mod recent;
 pub mod service;
 pub mod tags;
 pub mod why_reads;

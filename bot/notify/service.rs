@@ -7,8 +7,11 @@
 //! # Decisions
 //! - The answer to SQS or SNS never waits for Slack, only for the
 //!   notification to be durable. An SNS notification is kept without its
-//!   signature fields (`parse_to_keep`), which handling never reads; rows
-//!   kept whole by earlier versions are handled as before.
+//!   signature fields (`event::kept`, made only when a row is kept), which
+//!   handling never reads; rows kept whole by earlier versions are handled
+//!   as before. The envelope `POST /sns` parsed is not parsed again
+//!   (`receive_sns`), and a key seen committed lately is answered
+//!   "duplicate" without asking the store ([`RecentKeys`]).
 //! - On a store that commits notifications together (SQLite) and with the
 //!   Slack outbox, a notification is handled as it arrives: what arrives
 //!   while the previous lot commits is worked out together (each over the
@@ -55,11 +58,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use super::earlier::Earlier;
-use super::event::{Inbound, ParseError, parse, parse_to_keep};
+use super::event::{Inbound, ParseError, kept, parse, parse_delivered, parse_envelope};
+use super::intake::sns::SnsMessage;
 use super::intake::{Inbox, Source};
 use super::lifecycle::Lifecycle;
 use super::lifecycle::alarm::{self, AlertRecord, Effect};
 use super::notifier::{Batch, Notifier};
+use super::recent::RecentKeys;
 use crate::metrics::{Intake, Metrics};
 use crate::slack::outbox::{Outbox, OutboxError, ToCommit, Write};
 use crate::store::{Arrived, Failure, InboxRow, Living, LivingRecord, Storage};
@@ -126,7 +131,12 @@ impl Writes for Outbox {
 /// answer goes.
 struct Arriving {
     inbound: Inbound,
-    kept: Vec<u8>,
+    /// The SNS envelope it came in, if any: what the inbox keeps is made
+    /// from it ([`kept`]) only if it is kept.
+    envelope: Option<SnsMessage>,
+    /// The body as it came: kept when it came without an envelope, or when
+    /// its commit is refused (it parses as a kept one does).
+    body: Vec<u8>,
     received_ms: i64,
     done: oneshot::Sender<Result<Arrived, String>>,
 }
@@ -147,6 +157,8 @@ pub struct Notifications {
     /// Rows kept in the inbox since the drain last found it empty (it starts
     /// unknown): while any may wait, arrivals are kept behind them.
     backlog: AtomicU64,
+    /// Keys last seen committed: a redelivery of one is answered at once.
+    recent: RecentKeys,
 }
 
 impl Notifications {
@@ -174,6 +186,7 @@ impl Notifications {
             metrics,
             arrivals,
             backlog,
+            recent: RecentKeys::default(),
         });
         if let (Some(runtime), Some(arriving)) = (runtime, arriving) {
             runtime.spawn(Self::arrivals_task(Arc::downgrade(&this), arriving));
@@ -220,7 +233,11 @@ impl Notifications {
                     }
                 },
             };
-            work.push((a.inbound.key, a.kept, a.received_ms, effects));
+            let body = match (&effects, a.envelope) {
+                (None, Some(envelope)) => kept(&envelope),
+                _ => a.body,
+            };
+            work.push((a.inbound.key, body, a.received_ms, effects));
             answers.push((a.done, a.received_ms));
         }
         match outbox.commit_arrivals(work).await {
@@ -249,17 +266,84 @@ impl Notifications {
         &self,
         arrivals: &mpsc::UnboundedSender<Arriving>,
         inbound: Inbound,
-        kept: Vec<u8>,
+        envelope: Option<SnsMessage>,
+        body: &[u8],
         received_ms: i64,
     ) -> Result<Arrived, String> {
         if self.store.inbox_knows(&inbound.key).await.map_err(|e| e.to_string())? {
-            debug!(key = %inbound.key, "duplicate notification ignored");
             return Ok(Arrived::Duplicate);
         }
         let stopped = || "the notification handler stopped; restart opsbot".to_owned();
         let (done, answer) = oneshot::channel();
-        arrivals.send(Arriving { inbound, kept, received_ms, done }).map_err(|_| stopped())?;
+        let arriving = Arriving { inbound, envelope, body: body.to_vec(), received_ms, done };
+        arrivals.send(arriving).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Keeps `inbound` (received in `body`, in `envelope` if it came in one)
+    /// unless its key is known; true when new. Returns once it is durable.
+    async fn accept(&self, inbound: Inbound, envelope: Option<SnsMessage>, body: &[u8]) -> Result<bool, String> {
+        let key = inbound.key.clone();
+        let new = match &self.arrivals {
+            _ if self.recent.knows(&key) => false,
+            Some(arrivals) => {
+                let now = (self.clock)().timestamp_millis();
+                self.arrival(arrivals, inbound, envelope, body, now).await? != Arrived::Duplicate
+            }
+            None => {
+                let kept = envelope.as_ref().map(kept);
+                let now = (self.clock)().timestamp_millis();
+                let new = self.store.inbox_accept(&key, kept.as_deref().unwrap_or(body), now).await;
+                let new = new.map_err(|err| err.to_string())?;
+                if new {
+                    self.wake.notify_one();
+                }
+                new
+            }
+        };
+        self.recent.committed(&key);
+        if !new {
+            // A redelivery is routine (SNS and SQS deliver at least once); at
+            // info it was one log line per request under a redelivery storm.
+            debug!(%key, "duplicate notification ignored");
+        }
+        Ok(new)
+    }
+
+    /// A delivery from `source` as [`parse_delivered`] or [`parse_envelope`]
+    /// read it, into the inbox; what is no notification is dropped.
+    async fn take(
+        &self,
+        source: Source,
+        parsed: Result<(Inbound, Option<SnsMessage>), ParseError>,
+        body: &[u8],
+    ) -> Result<(), String> {
+        let (inbound, envelope) = match parsed {
+            Ok(parsed) => parsed,
+            Err(ParseError::Control(message)) => {
+                warn!(
+                    topic = %message.topic_arn,
+                    kind = message.kind.as_str(),
+                    "an SNS subscription message arrived by SQS; confirm SQS subscriptions in the SNS console"
+                );
+                self.metrics.notification(source, "none", Intake::Dropped);
+                return Ok(());
+            }
+            Err(err) => {
+                warn!(error = %err, "dropped a delivery that is not a notification");
+                self.metrics.notification(source, "none", Intake::Dropped);
+                return Ok(());
+            }
+        };
+        let kind = inbound.notification.kind().as_str();
+        let accepted = self.accept(inbound, envelope, body).await;
+        let intake = match accepted {
+            Ok(true) => Intake::New,
+            Ok(false) => Intake::Duplicate,
+            Err(_) => Intake::NotStored,
+        };
+        self.metrics.notification(source, kind, intake);
+        accepted.map(drop)
     }
 
     /// The clock everything here is judged by.
@@ -496,51 +580,12 @@ impl Notifications {
 #[async_trait]
 impl Inbox for Notifications {
     async fn receive(&self, source: Source, body: &[u8]) -> Result<(), String> {
-        let (inbound, kept) = match parse_to_keep(body) {
-            Ok(parsed) => parsed,
-            Err(ParseError::Control(message)) => {
-                warn!(
-                    topic = %message.topic_arn,
-                    kind = message.kind.as_str(),
-                    "an SNS subscription message arrived by SQS; confirm SQS subscriptions in the SNS console"
-                );
-                self.metrics.notification(source, "none", Intake::Dropped);
-                return Ok(());
-            }
-            Err(err) => {
-                warn!(error = %err, "dropped a delivery that is not a notification");
-                self.metrics.notification(source, "none", Intake::Dropped);
-                return Ok(());
-            }
-        };
-        let kind = inbound.notification.kind().as_str();
-        let now = (self.clock)().timestamp_millis();
-        if let Some(arrivals) = &self.arrivals {
-            let arrived = self.arrival(arrivals, inbound, kept.unwrap_or_else(|| body.to_vec()), now).await;
-            let intake = match &arrived {
-                Ok(Arrived::Duplicate) => Intake::Duplicate,
-                Ok(_) => Intake::New,
-                Err(_) => Intake::NotStored,
-            };
-            self.metrics.notification(source, kind, intake);
-            return arrived.map(drop);
-        }
-        let new = match self.store.inbox_accept(&inbound.key, kept.as_deref().unwrap_or(body), now).await {
-            Ok(new) => new,
-            Err(err) => {
-                self.metrics.notification(source, kind, Intake::NotStored);
-                return Err(err.to_string());
-            }
-        };
-        self.metrics.notification(source, kind, if new { Intake::New } else { Intake::Duplicate });
-        if new {
-            self.wake.notify_one();
-        } else {
-            // A redelivery is routine (SNS and SQS deliver at least once); at
-            // info it was one log line per request under a redelivery storm.
-            debug!(key = %inbound.key, "duplicate notification ignored");
-        }
-        Ok(())
+        self.take(source, parse_delivered(body), body).await
+    }
+
+    async fn receive_sns(&self, envelope: SnsMessage, body: &[u8]) -> Result<(), String> {
+        let parsed = parse_envelope(&envelope).map(|inbound| (inbound, Some(envelope)));
+        self.take(Source::Sns, parsed, body).await
     }
 }
 

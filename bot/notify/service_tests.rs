@@ -358,3 +358,40 @@ async fn arrivals_wait_behind_rows_already_in_the_inbox_so_the_last_state_wins()
     assert_eq!(replies.len(), 3, "one thread line per change: {replies:?}");
     assert!(replies[2].contains("ALARM at 09:02:00 UTC"), "the newest last: {replies:?}");
 }
+
+#[tokio::test]
+async fn a_notification_posted_to_the_sns_endpoint_is_handled_as_the_same_body_received_whole() {
+    let body =
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/notifications/sns-envelope-alarm.json"));
+    let mut shown = Vec::new();
+    for through_the_endpoint in [false, true] {
+        let store = store_at(None);
+        let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
+        service.drain().await;
+        if through_the_endpoint {
+            let envelope = SnsMessage::from_json(body).unwrap(); // as POST /sns parsed it
+            service.receive_sns(envelope, body).await.unwrap();
+        } else {
+            service.receive(Source::Sns, body).await.unwrap();
+        }
+        shown.push(as_sent(store.outbox_rows().await.unwrap()));
+    }
+    assert_eq!(shown[0].iter().filter(|(_, _, op, _)| *op == WriteOp::Post).count(), 1, "{shown:?}");
+    assert_eq!(shown[0], shown[1], "the same message either way");
+}
+
+#[tokio::test]
+async fn a_redelivery_of_a_key_seen_committed_is_answered_without_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("opsbot.db");
+    let store = store_at(Some(&path));
+    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
+    service.drain().await;
+    service.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    // The store forgets the key (as it does a week after), behind this process's back.
+    rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM inbox", []).unwrap();
+
+    service.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    assert!(!store.inbox_knows("eventbridge:shop-5xx-0").await.unwrap(), "the store was not asked to keep it again");
+    assert_eq!(posts(&writes_of(store.as_ref(), "shop-5xx").await).len(), 1, "posted once");
+}

@@ -15,4 +15,12 @@ pub trait Inbox: Send + Sync {
     /// Persists one body received from `source`. `Ok` — new or already
     /// known — means the source may forget it; `Err` means it must deliver it again.
     async fn receive(&self, source: Source, body: &[u8]) -> Result<(), String>;
+
+    /// An SNS notification whose envelope `POST /sns` has parsed (and
+    /// checked), with the body it came in: as `receive`; an inbox that can
+    /// use the envelope spares parsing it twice.
+    async fn receive_sns(&self, envelope: sns::SnsMessage, body: &[u8]) -> Result<(), String> {
+        drop(envelope);
+        self.receive(Source::Sns, body).await
+    }
 }

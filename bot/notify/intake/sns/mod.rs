@@ -118,11 +118,11 @@ impl SnsMessage {
             timestamp: self.timestamp.clone(),
         })?;
         let age = now.signed_duration_since(sent);
-        let (message_id, timestamp) = (self.message_id.clone(), self.timestamp.clone());
+        let (message_id, timestamp) = (|| self.message_id.clone(), || self.timestamp.clone()); // for errors only
         match age.to_std() {
             Ok(age) if age > fresh.max_age => Err(SnsError::TooOld {
-                message_id,
-                timestamp,
+                message_id: message_id(),
+                timestamp: timestamp(),
                 age: show_duration(age),
                 max_age: show_duration(fresh.max_age),
             }),
@@ -133,7 +133,7 @@ impl SnsMessage {
                     return Ok(());
                 }
                 let (ahead, max_skew) = (show_duration(ahead), show_duration(fresh.max_skew));
-                Err(SnsError::FromTheFuture { message_id, timestamp, ahead, max_skew })
+                Err(SnsError::FromTheFuture { message_id: message_id(), timestamp: timestamp(), ahead, max_skew })
             }
         }
     }
