@@ -42,6 +42,8 @@
 //!   message that came through SQS is logged and dropped at `receive`: it is
 //!   not a notification, and keeping it would only redeliver it forever.
 
+use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -78,6 +80,9 @@ const PARKED_LISTED: usize = 3;
 /// read: in a storm, one read (and one look for retries) per this instead
 /// of one per notification.
 const GATHER: Duration = Duration::from_millis(50);
+/// Lots of arrivals committing at once: the next is worked out while the
+/// one before it commits (more only adds memory and latency).
+const IN_FLIGHT: usize = 2;
 /// How often a notification whose commit was refused is handled again at
 /// once before the refusal counts as a failure (see `Notifications::handle`).
 const AT_ONCE: u32 = 3;
@@ -125,6 +130,16 @@ impl Writes for Outbox {
     fn arrivals(&self) -> Option<&Outbox> {
         Some(self)
     }
+}
+
+/// A lot of arrivals queued for commit (`Outbox::commit_arrivals`), and who
+/// waits for it.
+struct Lot<'a> {
+    done: Pin<Box<dyn Future<Output = Result<Vec<Arrived>, OutboxError>> + Send + 'a>>,
+    /// Each arrival's answer, when it was received, and whether it was worked out.
+    answers: Vec<(oneshot::Sender<Result<Arrived, String>>, i64, bool)>,
+    /// How many of it are kept to be handled from the inbox.
+    keeping: usize,
 }
 
 /// A notification handed from `receive` to the arrivals task, and where its
@@ -194,35 +209,73 @@ impl Notifications {
         this
     }
 
-    /// Takes what arrived while the previous lot was committed and handles
-    /// it ([`Notifications::arrive`]); ends when `this` is dropped.
+    /// Takes what arrived while the previous lot was worked out and handles
+    /// it ([`Notifications::pipeline`]); ends when `this` is dropped.
     async fn arrivals_task(this: Weak<Self>, mut arriving: mpsc::UnboundedReceiver<Arriving>) {
         while let Some(first) = arriving.recv().await {
-            let mut lot = vec![first];
-            while lot.len() < CHUNK {
-                match arriving.try_recv() {
-                    Ok(next) => lot.push(next),
-                    Err(_) => break,
-                }
-            }
             let Some(this) = this.upgrade() else { return };
-            this.arrive(lot).await;
+            this.pipeline(first, &mut arriving).await;
         }
     }
 
-    /// Works out each of `lot` that can be at once (over the ones before it)
-    /// and commits them all with their keys; answers each once durable.
-    async fn arrive(&self, lot: Vec<Arriving>) {
+    /// Handles arrivals, a lot at a time, until none is left to work out or
+    /// to commit: each lot is worked out over the lots before it (committed
+    /// or still committing) and queued for commit while the one before it
+    /// commits, at most [`IN_FLIGHT`] at once; each is answered once durable.
+    async fn pipeline(&self, first: Arriving, arriving: &mut mpsc::UnboundedReceiver<Arriving>) {
         let Some(outbox) = self.outbox.arrivals() else { return };
-        let at_once = self.backlog.load(Ordering::Acquire) == 0;
-        let now = (self.clock)();
+        // What the lots in flight decided, read before the store's.
         let mut earlier = Earlier::default();
+        let mut in_flight: VecDeque<Lot<'_>> = VecDeque::with_capacity(IN_FLIGHT);
+        let mut next = Some(first);
+        loop {
+            if let Some(first) = next.take() {
+                let mut lot = vec![first];
+                while lot.len() < CHUNK {
+                    match arriving.try_recv() {
+                        Ok(next) => lot.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let keeping = in_flight.iter().map(|lot| lot.keeping).sum();
+                in_flight.push_back(self.work_out_lot(outbox, lot, keeping, &mut earlier).await);
+            }
+            let room = in_flight.len() < IN_FLIGHT;
+            let Some(front) = in_flight.front_mut() else { return };
+            tokio::select! {
+                biased;
+                done = &mut front.done => {
+                    let lot = in_flight.pop_front().expect("the front lot");
+                    if !self.answer(lot, done) || in_flight.is_empty() {
+                        // The store has all of it now, or not what was decided over.
+                        earlier = Earlier::default();
+                    }
+                }
+                more = arriving.recv(), if room => next = more,
+            }
+        }
+    }
+
+    /// Works out each of `lot` that can be at once (over `earlier`) and
+    /// queues them all for commit with their keys. What is kept (or follows
+    /// a kept one, counting the `keeping` ones of the lots in flight) waits
+    /// in the inbox, so arrival order holds.
+    async fn work_out_lot<'a>(
+        &self,
+        outbox: &'a Outbox,
+        lot: Vec<Arriving>,
+        mut keeping: usize,
+        earlier: &mut Earlier,
+    ) -> Lot<'a> {
+        let now = (self.clock)();
         let mut work = Vec::with_capacity(lot.len());
         let mut answers = Vec::with_capacity(lot.len());
+        let keeping_before = keeping;
         for a in lot {
+            let at_once = keeping == 0 && self.backlog.load(Ordering::Acquire) == 0;
             let effects = match at_once && !self.notifier.reads_aws(&a.inbound) {
                 false => None,
-                true => match self.notifier.handle_after(&a.inbound, now, &earlier).await {
+                true => match self.notifier.handle_after(&a.inbound, now, earlier).await {
                     Ok(batch) => {
                         earlier.absorb(&batch.records);
                         Some((batch.records, batch.writes))
@@ -233,31 +286,44 @@ impl Notifications {
                     }
                 },
             };
+            keeping += usize::from(effects.is_none());
             let body = match (&effects, a.envelope) {
                 (None, Some(envelope)) => kept(&envelope),
                 _ => a.body,
             };
+            answers.push((a.done, a.received_ms, effects.is_some()));
             work.push((a.inbound.key, body, a.received_ms, effects));
-            answers.push((a.done, a.received_ms));
         }
-        match outbox.commit_arrivals(work).await {
-            Ok(done) => {
-                if done.contains(&Arrived::Kept) {
-                    self.backlog.fetch_add(1, Ordering::AcqRel);
-                    self.wake.notify_one();
-                }
-                for ((answer, received_ms), done) in answers.into_iter().zip(done) {
-                    if done == Arrived::Handled {
-                        self.lag(received_ms);
-                    }
-                    let _ = answer.send(Ok(done));
-                }
-            }
+        Lot { done: Box::pin(outbox.commit_arrivals(work)), answers, keeping: keeping - keeping_before }
+    }
+
+    /// Answers each of a committed `lot` with what became of it; false when
+    /// one worked out was not committed handled (what was decided over it
+    /// is not what the store has).
+    fn answer(&self, lot: Lot<'_>, done: Result<Vec<Arrived>, OutboxError>) -> bool {
+        let done = match done {
+            Ok(done) => done,
             Err(err) => {
                 let err = format!("cannot store the notification: {err}");
-                answers.into_iter().for_each(|(answer, _)| drop(answer.send(Err(err.clone()))));
+                lot.answers.into_iter().for_each(|(answer, ..)| drop(answer.send(Err(err.clone()))));
+                return false;
             }
+        };
+        if done.contains(&Arrived::Kept) {
+            // Before the lot stops counting as keeping: what comes next waits behind it.
+            self.backlog.fetch_add(1, Ordering::AcqRel);
+            self.wake.notify_one();
         }
+        let mut as_decided = true;
+        for ((answer, received_ms, worked_out), done) in lot.answers.into_iter().zip(done) {
+            match done {
+                Arrived::Handled => self.lag(received_ms),
+                _ if worked_out => as_decided = false,
+                _ => {}
+            }
+            let _ = answer.send(Ok(done));
+        }
+        as_decided
     }
 
     /// `inbound` through the arrivals task, once durable; a key already

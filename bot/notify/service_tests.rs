@@ -395,3 +395,50 @@ async fn a_redelivery_of_a_key_seen_committed_is_answered_without_the_store() {
     assert!(!store.inbox_knows("eventbridge:shop-5xx-0").await.unwrap(), "the store was not asked to keep it again");
     assert_eq!(posts(&writes_of(store.as_ref(), "shop-5xx").await).len(), 1, "posted once");
 }
+
+#[tokio::test]
+async fn a_storm_arriving_at_once_is_handled_in_lots_committing_behind_each_other_as_one_by_one() {
+    let mut shown = Vec::new();
+    for at_once in [false, true] {
+        let store = store_at(None);
+        let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
+        service.drain().await;
+        if at_once {
+            // All queued before the arrivals task runs: lots of CHUNK, the next
+            // worked out while the one before it commits.
+            let arriving = storm().into_iter().map(|body| {
+                let service = service.clone();
+                async move { service.receive(Source::Sqs, &body).await }
+            });
+            futures_util::future::join_all(arriving).await.into_iter().for_each(Result::unwrap);
+        } else {
+            for body in storm() {
+                service.receive(Source::Sqs, &body).await.unwrap();
+            }
+        }
+        assert!(store.inbox_pending(200, i64::MAX).await.unwrap().is_empty(), "all handled as they arrived");
+        shown.push(as_sent(store.outbox_rows().await.unwrap()));
+    }
+    assert!(shown[0].len() > 3, "{:?}", shown[0]);
+    assert_eq!(shown[1], shown[0], "the same writes, in the same order");
+}
+
+#[tokio::test]
+async fn an_arrival_kept_for_an_aws_read_holds_the_ones_behind_it_in_the_inbox_even_in_one_lot() {
+    let action =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/notifications/codepipeline-action-started.json"));
+    let approval = action.replace(r#""category": "Deploy""#, r#""category": "Approval""#);
+    let store = store_at(None);
+    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
+    service.drain().await;
+    let alarm = alarm("shop-5xx", "ALARM", 0);
+    let (first, second) = tokio::join!(
+        service.receive(Source::Sqs, approval.as_bytes()), // its handling reads the pipeline: kept
+        service.receive(Source::Sqs, &alarm),
+    );
+    (first.unwrap(), second.unwrap());
+    let waiting = store.inbox_pending(10, i64::MAX).await.unwrap();
+    let keys: Vec<&str> = waiting.iter().map(|row| row.key.as_str()).collect();
+    assert_eq!(keys, ["eventbridge:01234567-EXAMPLE", "eventbridge:shop-5xx-0"]);
+    assert!(writes_of(store.as_ref(), "shop-5xx").await.is_empty(), "the alarm not shown ahead of the approval");
+}

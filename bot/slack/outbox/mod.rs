@@ -149,8 +149,12 @@ impl Outbox {
     /// `InboxStore::inbox_arrivals` commits them: handled ones with the
     /// living records and writes (given here as `effects`) worked out for
     /// them, the rest kept to be handled from the inbox. Wakes the sender
-    /// when a handled one queued a write.
-    pub async fn commit_arrivals(&self, arrivals: Vec<ToArrive>) -> Result<Vec<Arrived>, OutboxError> {
+    /// when a handled one queued a write. Queued with the store when called
+    /// (see `inbox_arrivals`): lots called for in order commit in order.
+    pub fn commit_arrivals(
+        &self,
+        arrivals: Vec<ToArrive>,
+    ) -> impl Future<Output = Result<Vec<Arrived>, OutboxError>> + Send + '_ {
         let arrivals: Vec<Arrival> = arrivals
             .into_iter()
             .map(|(key, body, received_ms, effects)| Arrival {
@@ -162,11 +166,14 @@ impl Outbox {
             .collect();
         let writes: Vec<bool> =
             arrivals.iter().map(|a| a.effects.as_ref().is_some_and(|(_, writes)| !writes.is_empty())).collect();
-        let done = self.store.inbox_arrivals(arrivals, (self.clock)()).await?;
-        if writes.iter().zip(&done).any(|(writes, done)| *writes && *done == Arrived::Handled) {
-            self.wake.notify_one();
+        let committing = self.store.inbox_arrivals(arrivals, (self.clock)());
+        async move {
+            let done = committing.await?;
+            if writes.iter().zip(&done).any(|(writes, done)| *writes && *done == Arrived::Handled) {
+                self.wake.notify_one();
+            }
+            Ok(done)
         }
-        Ok(done)
     }
 
     /// Where `key`'s message is, once posted.

@@ -12,7 +12,7 @@ use super::db::Db;
 use super::group_commit::ACCEPT;
 use super::outbox::{Outcome, notification_in};
 use crate::store::inbox::{Arrival, Arrived, Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
-use crate::store::ports::InboxStore;
+use crate::store::ports::{Committing, InboxStore};
 use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::StoreError;
 
@@ -91,14 +91,16 @@ impl InboxStore for SqliteStore {
         })
     }
 
-    /// On the writer thread, so no tokio worker waits for the commit.
-    async fn inbox_arrivals(&self, arrivals: Vec<Arrival>, now: Time) -> Result<Vec<Arrived>, StoreError> {
-        self.accepts().run(move |db| commit_arrivals(db, &arrivals, now)).await.map_err(StoreError)?
-    }
-
     async fn inbox_knows(&self, key: &str) -> Result<bool, StoreError> {
         self.read(|c| c.prepare_cached("SELECT 1 FROM inbox WHERE key = ?1")?.query_row([key], |_| Ok(())).optional())
             .map(|found| found.is_some())
+    }
+
+    /// On the writer thread, so no tokio worker waits for the commit; queued
+    /// there now, in order with the accepts and the lots queued before.
+    fn inbox_arrivals(&self, arrivals: Vec<Arrival>, now: Time) -> Committing<'_, Vec<Arrived>> {
+        let done = self.accepts().run(move |db| commit_arrivals(db, &arrivals, now));
+        Box::pin(async move { done.await.map_err(StoreError)? })
     }
 }
 
