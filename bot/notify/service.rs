@@ -69,7 +69,7 @@ use super::notifier::{Batch, Notifier};
 use super::recent::RecentKeys;
 use crate::metrics::{Intake, Metrics};
 use crate::slack::outbox::{Outbox, OutboxError, ToCommit, Write};
-use crate::store::{Arrived, Failure, InboxRow, Living, LivingRecord, Storage};
+use crate::store::{Arrived, Failure, InboxRow, Living, LivingRecord, Storage, Told};
 use opsbot_commands::ports::Clock;
 
 /// Rows handled per read of the inbox.
@@ -136,8 +136,9 @@ impl Writes for Outbox {
 /// waits for it.
 struct Lot<'a> {
     done: Pin<Box<dyn Future<Output = Result<Vec<Arrived>, OutboxError>> + Send + 'a>>,
-    /// Each arrival's answer, when it was received, and whether it was worked out.
-    answers: Vec<(oneshot::Sender<Result<Arrived, String>>, i64, bool)>,
+    /// When each arrival was received, and whether it was worked out (each
+    /// is answered by the store as soon as it is durable: `Told`).
+    arrived: Vec<(i64, bool)>,
     /// How many of it are kept to be handled from the inbox.
     keeping: usize,
 }
@@ -246,7 +247,7 @@ impl Notifications {
                 biased;
                 done = &mut front.done => {
                     let lot = in_flight.pop_front().expect("the front lot");
-                    if !self.answer(lot, done) || in_flight.is_empty() {
+                    if !self.committed(lot, done) || in_flight.is_empty() {
                         // The store has all of it now, or not what was decided over.
                         earlier = Earlier::default();
                     }
@@ -270,6 +271,7 @@ impl Notifications {
         let now = (self.clock)();
         let mut work = Vec::with_capacity(lot.len());
         let mut answers = Vec::with_capacity(lot.len());
+        let mut arrived = Vec::with_capacity(lot.len());
         let keeping_before = keeping;
         for a in lot {
             let at_once = keeping == 0 && self.backlog.load(Ordering::Acquire) == 0;
@@ -291,37 +293,37 @@ impl Notifications {
                 (None, Some(envelope)) => kept(&envelope),
                 _ => a.body,
             };
-            answers.push((a.done, a.received_ms, effects.is_some()));
+            answers.push(a.done);
+            arrived.push((a.received_ms, effects.is_some()));
             work.push((a.inbound.key, body, a.received_ms, effects));
         }
-        Lot { done: Box::pin(outbox.commit_arrivals(work)), answers, keeping: keeping - keeping_before }
-    }
-
-    /// Answers each of a committed `lot` with what became of it; false when
-    /// one worked out was not committed handled (what was decided over it
-    /// is not what the store has).
-    fn answer(&self, lot: Lot<'_>, done: Result<Vec<Arrived>, OutboxError>) -> bool {
-        let done = match done {
-            Ok(done) => done,
+        let told: Told = Box::new(move |done| match done {
+            Ok(done) => answers.into_iter().zip(done).for_each(|(answer, done)| drop(answer.send(Ok(*done)))),
             Err(err) => {
                 let err = format!("cannot store the notification: {err}");
-                lot.answers.into_iter().for_each(|(answer, ..)| drop(answer.send(Err(err.clone()))));
-                return false;
+                answers.into_iter().for_each(|answer| drop(answer.send(Err(err.clone()))));
             }
-        };
+        });
+        Lot { done: Box::pin(outbox.commit_arrivals(work, told)), arrived, keeping: keeping - keeping_before }
+    }
+
+    /// Counts what became of a committed `lot` (its arrivals were answered
+    /// already); false when one worked out was not committed handled (what
+    /// was decided over it is not what the store has).
+    fn committed(&self, lot: Lot<'_>, done: Result<Vec<Arrived>, OutboxError>) -> bool {
+        let Ok(done) = done else { return false };
         if done.contains(&Arrived::Kept) {
             // Before the lot stops counting as keeping: what comes next waits behind it.
             self.backlog.fetch_add(1, Ordering::AcqRel);
             self.wake.notify_one();
         }
         let mut as_decided = true;
-        for ((answer, received_ms, worked_out), done) in lot.answers.into_iter().zip(done) {
+        for ((received_ms, worked_out), done) in lot.arrived.into_iter().zip(done) {
             match done {
                 Arrived::Handled => self.lag(received_ms),
                 _ if worked_out => as_decided = false,
                 _ => {}
             }
-            let _ = answer.send(Ok(done));
         }
         as_decided
     }

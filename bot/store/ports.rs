@@ -44,28 +44,42 @@ pub trait InboxStore: Send + Sync {
     /// handled, together with its living records and writes (as
     /// `OutboxStore::commit_notification` would, refused as a whole if a
     /// record moved on); any other, or one refused, is kept with its body to
-    /// be handled from the inbox. The future returns once all of it is
-    /// durable; on an error none of it is.
+    /// be handled from the inbox. Once all of it is durable (on an error
+    /// none of it is), `told` is told what became of it — at once, on
+    /// whatever thread committed it, so those waiting for the answer need not
+    /// wait for the caller to be scheduled — and then the future returns the same.
     ///
     /// By default every arrival is kept (`inbox_accept`) when the future is
     /// polled. A store that commits notifications together overrides this to
     /// commit the lot at once (SQLite: one WAL commit, and no body written
     /// for what is handled), queued when this is called: lots called for in
     /// order commit in that order, whenever their futures are polled.
-    fn inbox_arrivals(&self, arrivals: Vec<Arrival>, _now: Time) -> Committing<'_, Vec<Arrived>> {
+    fn inbox_arrivals(&self, arrivals: Vec<Arrival>, _now: Time, told: Told) -> Committing<'_, Vec<Arrived>> {
         Box::pin(async move {
             let mut done = Vec::with_capacity(arrivals.len());
             for a in &arrivals {
-                let new = self.inbox_accept(&a.key, &a.body, a.received_ms).await?;
-                done.push(if new { Arrived::Kept } else { Arrived::Duplicate });
+                match self.inbox_accept(&a.key, &a.body, a.received_ms).await {
+                    Ok(new) => done.push(if new { Arrived::Kept } else { Arrived::Duplicate }),
+                    Err(err) => return told_then(told, Err(err)),
+                }
             }
-            Ok(done)
+            told_then(told, Ok(done))
         })
     }
 }
 
 /// A store write under way (see `InboxStore::inbox_arrivals`).
 pub type Committing<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Told what became of a lot of arrivals as soon as it is durable (see
+/// `InboxStore::inbox_arrivals`).
+pub type Told = Box<dyn FnOnce(&Result<Vec<Arrived>, StoreError>) + Send>;
+
+/// Tells `told` what became of a lot, and returns it.
+pub fn told_then(told: Told, done: Result<Vec<Arrived>, StoreError>) -> Result<Vec<Arrived>, StoreError> {
+    told(&done);
+    done
+}
 
 /// The records living messages keep (written by `commit_notification`).
 #[async_trait]

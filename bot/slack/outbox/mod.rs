@@ -28,7 +28,7 @@ use tokio::sync::Notify;
 
 use super::blocks;
 use super::web::SlackWeb;
-use crate::store::{Arrival, Arrived, Enqueued, Handled, LivingRecord, Queued, Storage};
+use crate::store::{Arrival, Arrived, Enqueued, Handled, LivingRecord, Queued, Storage, Told};
 use opsbot_commands::ports::Clock;
 
 mod pacing;
@@ -149,11 +149,12 @@ impl Outbox {
     /// `InboxStore::inbox_arrivals` commits them: handled ones with the
     /// living records and writes (given here as `effects`) worked out for
     /// them, the rest kept to be handled from the inbox. Wakes the sender
-    /// when a handled one queued a write. Queued with the store when called
-    /// (see `inbox_arrivals`): lots called for in order commit in order.
+    /// when a handled one queued a write. Queued with the store when called,
+    /// and `told` told once durable (see `inbox_arrivals`).
     pub fn commit_arrivals(
         &self,
         arrivals: Vec<ToArrive>,
+        told: Told,
     ) -> impl Future<Output = Result<Vec<Arrived>, OutboxError>> + Send + '_ {
         let arrivals: Vec<Arrival> = arrivals
             .into_iter()
@@ -166,7 +167,7 @@ impl Outbox {
             .collect();
         let writes: Vec<bool> =
             arrivals.iter().map(|a| a.effects.as_ref().is_some_and(|(_, writes)| !writes.is_empty())).collect();
-        let committing = self.store.inbox_arrivals(arrivals, (self.clock)());
+        let committing = self.store.inbox_arrivals(arrivals, (self.clock)(), told);
         async move {
             let done = committing.await?;
             if writes.iter().zip(&done).any(|(writes, done)| *writes && *done == Arrived::Handled) {
