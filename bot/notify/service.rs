@@ -42,8 +42,6 @@
 //!   message that came through SQS is logged and dropped at `receive`: it is
 //!   not a notification, and keeping it would only redeliver it forever.
 
-use std::collections::VecDeque;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -80,9 +78,6 @@ const PARKED_LISTED: usize = 3;
 /// read: in a storm, one read (and one look for retries) per this instead
 /// of one per notification.
 const GATHER: Duration = Duration::from_millis(50);
-/// Lots of arrivals committing at once: the next is worked out while the
-/// one before it commits (more only adds memory and latency).
-const IN_FLIGHT: usize = 2;
 /// How often a notification whose commit was refused is handled again at
 /// once before the refusal counts as a failure (see `Notifications::handle`).
 const AT_ONCE: u32 = 3;
@@ -130,17 +125,6 @@ impl Writes for Outbox {
     fn arrivals(&self) -> Option<&Outbox> {
         Some(self)
     }
-}
-
-/// A lot of arrivals queued for commit (`Outbox::commit_arrivals`), and who
-/// waits for it.
-struct Lot<'a> {
-    done: Pin<Box<dyn Future<Output = Result<Vec<Arrived>, OutboxError>> + Send + 'a>>,
-    /// When each arrival was received, and whether it was worked out (each
-    /// is answered by the store as soon as it is durable: `Told`).
-    arrived: Vec<(i64, bool)>,
-    /// How many of it are kept to be handled from the inbox.
-    keeping: usize,
 }
 
 /// A notification handed from `receive` to the arrivals task, and where its
@@ -210,74 +194,39 @@ impl Notifications {
         this
     }
 
-    /// Takes what arrived while the previous lot was worked out and handles
-    /// it ([`Notifications::pipeline`]); ends when `this` is dropped.
+    /// Takes what arrived while the previous lot was committed and handles
+    /// it ([`Notifications::arrive`]); ends when `this` is dropped.
     async fn arrivals_task(this: Weak<Self>, mut arriving: mpsc::UnboundedReceiver<Arriving>) {
         while let Some(first) = arriving.recv().await {
+            let mut lot = vec![first];
+            while lot.len() < CHUNK {
+                match arriving.try_recv() {
+                    Ok(next) => lot.push(next),
+                    Err(_) => break,
+                }
+            }
             let Some(this) = this.upgrade() else { return };
-            this.pipeline(first, &mut arriving).await;
+            this.arrive(lot).await;
         }
     }
 
-    /// Handles arrivals, a lot at a time, until none is left to work out or
-    /// to commit: each lot is worked out over the lots before it (committed
-    /// or still committing) and queued for commit while the one before it
-    /// commits, at most [`IN_FLIGHT`] at once; each is answered once durable.
-    async fn pipeline(&self, first: Arriving, arriving: &mut mpsc::UnboundedReceiver<Arriving>) {
+    /// Works out each of `lot` that can be at once (over the ones before it)
+    /// and commits them all with their keys; each is answered as soon as the
+    /// lot is durable (by the store, on the thread that committed it: `Told`).
+    /// Once one is kept to be handled from the inbox, so are the ones behind
+    /// it, here and until the drain finds the inbox empty: arrival order holds.
+    async fn arrive(&self, lot: Vec<Arriving>) {
         let Some(outbox) = self.outbox.arrivals() else { return };
-        // What the lots in flight decided, read before the store's.
-        let mut earlier = Earlier::default();
-        let mut in_flight: VecDeque<Lot<'_>> = VecDeque::with_capacity(IN_FLIGHT);
-        let mut next = Some(first);
-        loop {
-            if let Some(first) = next.take() {
-                let mut lot = vec![first];
-                while lot.len() < CHUNK {
-                    match arriving.try_recv() {
-                        Ok(next) => lot.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let keeping = in_flight.iter().map(|lot| lot.keeping).sum();
-                in_flight.push_back(self.work_out_lot(outbox, lot, keeping, &mut earlier).await);
-            }
-            let room = in_flight.len() < IN_FLIGHT;
-            let Some(front) = in_flight.front_mut() else { return };
-            tokio::select! {
-                biased;
-                done = &mut front.done => {
-                    let lot = in_flight.pop_front().expect("the front lot");
-                    if !self.committed(lot, done) || in_flight.is_empty() {
-                        // The store has all of it now, or not what was decided over.
-                        earlier = Earlier::default();
-                    }
-                }
-                more = arriving.recv(), if room => next = more,
-            }
-        }
-    }
-
-    /// Works out each of `lot` that can be at once (over `earlier`) and
-    /// queues them all for commit with their keys. What is kept (or follows
-    /// a kept one, counting the `keeping` ones of the lots in flight) waits
-    /// in the inbox, so arrival order holds.
-    async fn work_out_lot<'a>(
-        &self,
-        outbox: &'a Outbox,
-        lot: Vec<Arriving>,
-        mut keeping: usize,
-        earlier: &mut Earlier,
-    ) -> Lot<'a> {
+        let mut keep_the_rest = self.backlog.load(Ordering::Acquire) != 0;
         let now = (self.clock)();
+        let mut earlier = Earlier::default();
         let mut work = Vec::with_capacity(lot.len());
         let mut answers = Vec::with_capacity(lot.len());
-        let mut arrived = Vec::with_capacity(lot.len());
-        let keeping_before = keeping;
+        let mut received = Vec::with_capacity(lot.len());
         for a in lot {
-            let at_once = keeping == 0 && self.backlog.load(Ordering::Acquire) == 0;
-            let effects = match at_once && !self.notifier.reads_aws(&a.inbound) {
-                false => None,
-                true => match self.notifier.handle_after(&a.inbound, now, earlier).await {
+            let effects = match keep_the_rest || self.notifier.reads_aws(&a.inbound) {
+                true => None,
+                false => match self.notifier.handle_after(&a.inbound, now, &earlier).await {
                     Ok(batch) => {
                         earlier.absorb(&batch.records);
                         Some((batch.records, batch.writes))
@@ -288,13 +237,13 @@ impl Notifications {
                     }
                 },
             };
-            keeping += usize::from(effects.is_none());
+            keep_the_rest |= effects.is_none();
             let body = match (&effects, a.envelope) {
                 (None, Some(envelope)) => kept(&envelope),
                 _ => a.body,
             };
             answers.push(a.done);
-            arrived.push((a.received_ms, effects.is_some()));
+            received.push(a.received_ms);
             work.push((a.inbound.key, body, a.received_ms, effects));
         }
         let told: Told = Box::new(move |done| match done {
@@ -304,28 +253,17 @@ impl Notifications {
                 answers.into_iter().for_each(|answer| drop(answer.send(Err(err.clone()))));
             }
         });
-        Lot { done: Box::pin(outbox.commit_arrivals(work, told)), arrived, keeping: keeping - keeping_before }
-    }
-
-    /// Counts what became of a committed `lot` (its arrivals were answered
-    /// already); false when one worked out was not committed handled (what
-    /// was decided over it is not what the store has).
-    fn committed(&self, lot: Lot<'_>, done: Result<Vec<Arrived>, OutboxError>) -> bool {
-        let Ok(done) = done else { return false };
+        // On an error every arrival was told so, and its source delivers it again.
+        let Ok(done) = outbox.commit_arrivals(work, told).await else { return };
         if done.contains(&Arrived::Kept) {
-            // Before the lot stops counting as keeping: what comes next waits behind it.
             self.backlog.fetch_add(1, Ordering::AcqRel);
             self.wake.notify_one();
         }
-        let mut as_decided = true;
-        for ((received_ms, worked_out), done) in lot.arrived.into_iter().zip(done) {
-            match done {
-                Arrived::Handled => self.lag(received_ms),
-                _ if worked_out => as_decided = false,
-                _ => {}
+        for (received_ms, done) in received.into_iter().zip(done) {
+            if done == Arrived::Handled {
+                self.lag(received_ms);
             }
         }
-        as_decided
     }
 
     /// `inbound` through the arrivals task, once durable; a key already

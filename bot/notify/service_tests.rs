@@ -397,15 +397,15 @@ async fn a_redelivery_of_a_key_seen_committed_is_answered_without_the_store() {
 }
 
 #[tokio::test]
-async fn a_storm_arriving_at_once_is_handled_in_lots_committing_behind_each_other_as_one_by_one() {
+async fn a_storm_arriving_at_once_is_handled_in_lots_and_shows_what_handling_it_one_by_one_shows() {
     let mut shown = Vec::new();
     for at_once in [false, true] {
         let store = store_at(None);
         let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
         service.drain().await;
         if at_once {
-            // All queued before the arrivals task runs: lots of CHUNK, the next
-            // worked out while the one before it commits.
+            // All queued before the arrivals task runs: lots of CHUNK, each
+            // worked out over the ones before it in the lot.
             let arriving = storm().into_iter().map(|body| {
                 let service = service.clone();
                 async move { service.receive(Source::Sqs, &body).await }
@@ -425,8 +425,10 @@ async fn a_storm_arriving_at_once_is_handled_in_lots_committing_behind_each_othe
 
 #[tokio::test]
 async fn an_arrival_kept_for_an_aws_read_holds_the_ones_behind_it_in_the_inbox_even_in_one_lot() {
-    let action =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/notifications/codepipeline-action-started.json"));
+    let action = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/notifications/codepipeline-action-started.json"
+    ));
     let approval = action.replace(r#""category": "Deploy""#, r#""category": "Approval""#);
     let store = store_at(None);
     let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));

@@ -41,7 +41,7 @@ pub mod sqlite;
 pub use inbox::{Arrival, Arrived, FIRST_RETRY, Failure, InboxRow, PARK_AFTER, ParkedRow};
 pub use living::{Kept, Living, LivingRecord};
 pub use outbox::{Backlog, Enqueued, Handled, OutboxRow, Queued, WriteOp, WriteState};
-pub use ports::{Committing, InboxStore, LivingStore, OutboxStore, Pruning, Storage, Told, told_then};
+pub use ports::{InboxStore, LivingStore, OutboxStore, Pruning, Storage, Told, told_then};
 pub use retention::{Pruned, Retention};
 
 /// The store in the SQLite file at `path`, created if missing (`None`: in

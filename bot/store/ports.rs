@@ -47,29 +47,22 @@ pub trait InboxStore: Send + Sync {
     /// be handled from the inbox. Once all of it is durable (on an error
     /// none of it is), `told` is told what became of it — at once, on
     /// whatever thread committed it, so those waiting for the answer need not
-    /// wait for the caller to be scheduled — and then the future returns the same.
+    /// wait for the caller to be scheduled again — and the same is returned.
     ///
-    /// By default every arrival is kept (`inbox_accept`) when the future is
-    /// polled. A store that commits notifications together overrides this to
-    /// commit the lot at once (SQLite: one WAL commit, and no body written
-    /// for what is handled), queued when this is called: lots called for in
-    /// order commit in that order, whenever their futures are polled.
-    fn inbox_arrivals(&self, arrivals: Vec<Arrival>, _now: Time, told: Told) -> Committing<'_, Vec<Arrived>> {
-        Box::pin(async move {
-            let mut done = Vec::with_capacity(arrivals.len());
-            for a in &arrivals {
-                match self.inbox_accept(&a.key, &a.body, a.received_ms).await {
-                    Ok(new) => done.push(if new { Arrived::Kept } else { Arrived::Duplicate }),
-                    Err(err) => return told_then(told, Err(err)),
-                }
+    /// By default every arrival is kept (`inbox_accept`): a store that
+    /// commits notifications together overrides this to commit the lot at
+    /// once (SQLite: one WAL commit, and no body written for what is handled).
+    async fn inbox_arrivals(&self, arrivals: Vec<Arrival>, _now: Time, told: Told) -> Result<Vec<Arrived>, StoreError> {
+        let mut done = Vec::with_capacity(arrivals.len());
+        for a in &arrivals {
+            match self.inbox_accept(&a.key, &a.body, a.received_ms).await {
+                Ok(new) => done.push(if new { Arrived::Kept } else { Arrived::Duplicate }),
+                Err(err) => return told_then(told, Err(err)),
             }
-            told_then(told, Ok(done))
-        })
+        }
+        told_then(told, Ok(done))
     }
 }
-
-/// A store write under way (see `InboxStore::inbox_arrivals`).
-pub type Committing<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// Told what became of a lot of arrivals as soon as it is durable (see
 /// `InboxStore::inbox_arrivals`).

@@ -149,13 +149,9 @@ impl Outbox {
     /// `InboxStore::inbox_arrivals` commits them: handled ones with the
     /// living records and writes (given here as `effects`) worked out for
     /// them, the rest kept to be handled from the inbox. Wakes the sender
-    /// when a handled one queued a write. Queued with the store when called,
-    /// and `told` told once durable (see `inbox_arrivals`).
-    pub fn commit_arrivals(
-        &self,
-        arrivals: Vec<ToArrive>,
-        told: Told,
-    ) -> impl Future<Output = Result<Vec<Arrived>, OutboxError>> + Send + '_ {
+    /// when a handled one queued a write; `told` is told as soon as the lot is
+    /// durable (see `inbox_arrivals`).
+    pub async fn commit_arrivals(&self, arrivals: Vec<ToArrive>, told: Told) -> Result<Vec<Arrived>, OutboxError> {
         let arrivals: Vec<Arrival> = arrivals
             .into_iter()
             .map(|(key, body, received_ms, effects)| Arrival {
@@ -167,14 +163,11 @@ impl Outbox {
             .collect();
         let writes: Vec<bool> =
             arrivals.iter().map(|a| a.effects.as_ref().is_some_and(|(_, writes)| !writes.is_empty())).collect();
-        let committing = self.store.inbox_arrivals(arrivals, (self.clock)(), told);
-        async move {
-            let done = committing.await?;
-            if writes.iter().zip(&done).any(|(writes, done)| *writes && *done == Arrived::Handled) {
-                self.wake.notify_one();
-            }
-            Ok(done)
+        let done = self.store.inbox_arrivals(arrivals, (self.clock)(), told).await?;
+        if writes.iter().zip(&done).any(|(writes, done)| *writes && *done == Arrived::Handled) {
+            self.wake.notify_one();
         }
+        Ok(done)
     }
 
     /// Where `key`'s message is, once posted.

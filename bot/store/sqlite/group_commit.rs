@@ -69,21 +69,13 @@ impl GroupCommit {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Queues `write` to run on the writer thread's connection, after what
-    /// was queued before it — when this is called, not when the future is
-    /// first polled, so callers can queue several in order and wait for
-    /// them later — and returns a future of what it returned.
-    pub fn run<T: Send + 'static>(
-        &self,
-        write: impl FnOnce(&Db) -> T + Send + 'static,
-    ) -> impl Future<Output = Result<T, String>> + Send + 'static {
+    /// Runs `write` on the writer thread's connection, after the accepts
+    /// queued before it, and returns what it returned.
+    pub async fn run<T: Send + 'static>(&self, write: impl FnOnce(&Db) -> T + Send + 'static) -> Result<T, String> {
         let (done, answer) = oneshot::channel();
         let job = Job::Run(Box::new(move |db: &Db| drop(done.send(write(db)))));
-        let queued = self.queue.send(job).map_err(|_| stopped());
-        async move {
-            queued?;
-            answer.await.map_err(|_| stopped())
-        }
+        self.queue.send(job).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())
     }
 }
 

@@ -12,7 +12,7 @@ use super::db::Db;
 use super::group_commit::ACCEPT;
 use super::outbox::{Outcome, notification_in};
 use crate::store::inbox::{Arrival, Arrived, Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
-use crate::store::ports::{Committing, InboxStore, Told, told_then};
+use crate::store::ports::{InboxStore, Told, told_then};
 use opsbot_commands::ports::Time;
 use opsbot_commands::ports::store::StoreError;
 
@@ -96,11 +96,11 @@ impl InboxStore for SqliteStore {
             .map(|found| found.is_some())
     }
 
-    /// On the writer thread, so no tokio worker waits for the commit; queued
-    /// there now, in order with the accepts and the lots queued before.
-    fn inbox_arrivals(&self, arrivals: Vec<Arrival>, now: Time, told: Told) -> Committing<'_, Vec<Arrived>> {
-        let done = self.accepts().run(move |db| told_then(told, commit_arrivals(db, &arrivals, now)));
-        Box::pin(async move { done.await.map_err(StoreError)? })
+    /// On the writer thread, so no tokio worker waits for the commit; `told`
+    /// there, as soon as the lot is durable.
+    async fn inbox_arrivals(&self, arrivals: Vec<Arrival>, now: Time, told: Told) -> Result<Vec<Arrived>, StoreError> {
+        let committed = self.accepts().run(move |db| told_then(told, commit_arrivals(db, &arrivals, now))).await;
+        committed.map_err(StoreError)?
     }
 }
 
