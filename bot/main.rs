@@ -9,15 +9,6 @@ use opsbot::cli::{self, Cli, Command, StoreCommand};
 use opsbot::settings::Settings;
 use opsbot::{aws, config_cli, console, iam, policy_cli, probe_cli, store_cli, telemetry};
 
-// mimalloc, not glibc's malloc: under load a notification is parsed on one
-// thread and freed on another (the other tokio worker, the SQLite writer),
-// and glibc serialises such frees on the allocating thread's arena lock —
-// a tenth of the server's time went to those futex waits under the ingest
-// benchmark (docs/benchmarks.md, "Lever 5"). Version 2 without transparent
-// huge pages: v3, or huge pages on its arenas, kept ~9 MB more resident at idle.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
