@@ -438,7 +438,8 @@ async fn an_arrival_kept_for_an_aws_read_holds_the_ones_behind_it_in_the_inbox_e
         service.receive(Source::Sqs, approval.as_bytes()), // its handling reads the pipeline: kept
         service.receive(Source::Sqs, &alarm),
     );
-    (first.unwrap(), second.unwrap());
+    first.unwrap();
+    second.unwrap();
     let waiting = store.inbox_pending(10, i64::MAX).await.unwrap();
     let keys: Vec<&str> = waiting.iter().map(|row| row.key.as_str()).collect();
     assert_eq!(keys, ["eventbridge:01234567-EXAMPLE", "eventbridge:shop-5xx-0"]);

@@ -105,7 +105,7 @@ pub async fn arrivals_are_each_handled_with_their_key_or_kept_and_a_known_key_wr
         arrival("c", None),                 // not worked out
     ];
     let (told, answered) = std::sync::mpsc::channel();
-    let told = Box::new(move |done: &Result<Vec<Arrived>, _>| told.send(done.clone().unwrap()).unwrap());
+    let told = Box::new(move |done: &Result<Vec<Arrived>, _>| told.send(done.as_ref().unwrap().clone()).unwrap());
     let done = store.inbox_arrivals(arrivals.to_vec(), now, told).await.unwrap();
     assert_eq!(answered.try_recv().unwrap(), done, "told what became of the lot before the future returned");
     let pending = |rows: Vec<opsbot::store::InboxRow>| -> Vec<(String, Vec<u8>)> {
