@@ -155,8 +155,9 @@ pub struct Notifications {
     /// are stored and handled from the inbox.
     arrivals: Option<mpsc::UnboundedSender<Arriving>>,
     /// Rows kept in the inbox since the drain last found it empty (it starts
-    /// unknown): while any may wait, arrivals are kept behind them.
-    backlog: AtomicU64,
+    /// unknown): while any may wait, arrivals are kept behind them. Shared
+    /// with the store's thread, which counts a kept arrival before it answers.
+    backlog: Arc<AtomicU64>,
     /// Keys last seen committed: a redelivery of one is answered at once.
     recent: RecentKeys,
 }
@@ -175,7 +176,7 @@ impl Notifications {
         let at_arrival = store.commits_notifications_together() && outbox.arrivals().is_some();
         let runtime = tokio::runtime::Handle::try_current().ok().filter(|_| at_arrival);
         let (arrivals, arriving) = runtime.as_ref().map(|_| mpsc::unbounded_channel()).unzip();
-        let backlog = AtomicU64::new(1);
+        let backlog = Arc::new(AtomicU64::new(1));
         let this = Arc::new(Notifications {
             store,
             notifier,
@@ -246,8 +247,16 @@ impl Notifications {
             received.push(a.received_ms);
             work.push((a.inbound.key, body, a.received_ms, effects));
         }
+        let backlog = self.backlog.clone();
         let told: Told = Box::new(move |done| match done {
-            Ok(done) => answers.into_iter().zip(done).for_each(|(answer, done)| drop(answer.send(Ok(*done)))),
+            Ok(done) => {
+                if done.contains(&Arrived::Kept) {
+                    // Before anyone hears of it, so no drain that starts after
+                    // can find the inbox empty without it and let later arrivals by.
+                    backlog.fetch_add(1, Ordering::AcqRel);
+                }
+                answers.into_iter().zip(done).for_each(|(answer, done)| drop(answer.send(Ok(*done))));
+            }
             Err(err) => {
                 let err = format!("cannot store the notification: {err}");
                 answers.into_iter().for_each(|answer| drop(answer.send(Err(err.clone()))));
@@ -256,7 +265,6 @@ impl Notifications {
         // On an error every arrival was told so, and its source delivers it again.
         let Ok(done) = outbox.commit_arrivals(work, told).await else { return };
         if done.contains(&Arrived::Kept) {
-            self.backlog.fetch_add(1, Ordering::AcqRel);
             self.wake.notify_one();
         }
         for (received_ms, done) in received.into_iter().zip(done) {
