@@ -119,7 +119,18 @@ fn logged(inbound: Inbound) -> Inbound {
 /// versions (and any body that came without an envelope) are kept as they
 /// came and parse as they always did.
 pub fn kept(envelope: &SnsMessage) -> Vec<u8> {
-    KeptEnvelope::of(envelope)
+    let kept = KeptEnvelope {
+        kind: envelope.kind,
+        message_id: &envelope.message_id,
+        topic_arn: &envelope.topic_arn,
+        subject: envelope.subject.as_deref(),
+        message: &envelope.message,
+        timestamp: &envelope.timestamp,
+        signature_version: "",
+        signature: "",
+        signing_cert_url: "",
+    };
+    serde_json::to_vec(&kept).expect("string fields serialise")
 }
 
 /// What [`kept`] writes: the fields the parser reads; the signature's are
@@ -140,23 +151,6 @@ struct KeptEnvelope<'a> {
     signature: &'a str,
     #[serde(rename = "SigningCertURL")]
     signing_cert_url: &'a str,
-}
-
-impl<'a> KeptEnvelope<'a> {
-    fn of(envelope: &'a SnsMessage) -> Vec<u8> {
-        let kept = KeptEnvelope {
-            kind: envelope.kind,
-            message_id: &envelope.message_id,
-            topic_arn: &envelope.topic_arn,
-            subject: envelope.subject.as_deref(),
-            message: &envelope.message,
-            timestamp: &envelope.timestamp,
-            signature_version: "",
-            signature: "",
-            signing_cert_url: "",
-        };
-        serde_json::to_vec(&kept).expect("string fields serialise")
-    }
 }
 
 fn read_body(body: &[u8]) -> Result<(Inbound, Option<SnsMessage>), ParseError> {

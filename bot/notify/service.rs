@@ -298,15 +298,12 @@ impl Notifications {
     /// unless its key is known; true when new. Returns once it is durable.
     async fn accept(&self, inbound: Inbound, envelope: Option<SnsMessage>, body: &[u8]) -> Result<bool, String> {
         let key = inbound.key.clone();
+        let now = (self.clock)().timestamp_millis();
         let new = match &self.arrivals {
             _ if self.recent.knows(&key) => false,
-            Some(arrivals) => {
-                let now = (self.clock)().timestamp_millis();
-                self.arrival(arrivals, inbound, envelope, body, now).await? != Arrived::Duplicate
-            }
+            Some(arrivals) => self.arrival(arrivals, inbound, envelope, body, now).await? != Arrived::Duplicate,
             None => {
                 let kept = envelope.as_ref().map(kept);
-                let now = (self.clock)().timestamp_millis();
                 let new = self.store.inbox_accept(&key, kept.as_deref().unwrap_or(body), now).await;
                 let new = new.map_err(|err| err.to_string())?;
                 if new {

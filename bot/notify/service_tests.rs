@@ -60,6 +60,14 @@ fn service(
     Notifications::new(notifier, writes, clock, Duration::from_secs(3600), Default::default())
 }
 
+/// A service over `store` with its Slack outbox at t(100), the inbox drained
+/// once: nothing waits there, so what arrives is handled as it arrives.
+async fn arriving(store: &Arc<dyn crate::store::Storage>) -> Arc<Notifications> {
+    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
+    service.drain().await;
+    service
+}
+
 /// Alarms read no pipeline.
 struct NoPipelines;
 
@@ -318,8 +326,7 @@ async fn a_notification_arriving_at_an_empty_inbox_is_handled_and_durable_before
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("opsbot.db");
     let store = store_at(Some(&path));
-    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
-    service.drain().await; // nothing waits: arrivals are handled as they come
+    let service = arriving(&store).await;
 
     service.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
     service.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
@@ -366,8 +373,7 @@ async fn a_notification_posted_to_the_sns_endpoint_is_handled_as_the_same_body_r
     let mut shown = Vec::new();
     for through_the_endpoint in [false, true] {
         let store = store_at(None);
-        let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
-        service.drain().await;
+        let service = arriving(&store).await;
         if through_the_endpoint {
             let envelope = SnsMessage::from_json(body).unwrap(); // as POST /sns parsed it
             service.receive_sns(envelope, body).await.unwrap();
@@ -385,8 +391,7 @@ async fn a_redelivery_of_a_key_seen_committed_is_answered_without_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("opsbot.db");
     let store = store_at(Some(&path));
-    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
-    service.drain().await;
+    let service = arriving(&store).await;
     service.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
     // The store forgets the key (as it does a week after), behind this process's back.
     rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM inbox", []).unwrap();
@@ -401,8 +406,7 @@ async fn a_storm_arriving_at_once_is_handled_in_lots_and_shows_what_handling_it_
     let mut shown = Vec::new();
     for at_once in [false, true] {
         let store = store_at(None);
-        let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
-        service.drain().await;
+        let service = arriving(&store).await;
         if at_once {
             // All queued before the arrivals task runs: lots of CHUNK, each
             // worked out over the ones before it in the lot.
@@ -431,8 +435,7 @@ async fn an_arrival_kept_for_an_aws_read_holds_the_ones_behind_it_in_the_inbox_e
     ));
     let approval = action.replace(r#""category": "Deploy""#, r#""category": "Approval""#);
     let store = store_at(None);
-    let service = service(store.clone(), Arc::new(outbox(store.clone())), Arc::new(Mutex::new(t(100))));
-    service.drain().await;
+    let service = arriving(&store).await;
     let alarm = alarm("shop-5xx", "ALARM", 0);
     let (first, second) = tokio::join!(
         service.receive(Source::Sqs, approval.as_bytes()), // its handling reads the pipeline: kept
