@@ -42,6 +42,7 @@ macro_rules! suite {
                 ten_updates_of_an_unsent_message_leave_one_write_with_the_last_content,
                 updates_of_a_posted_message_share_one_row_until_it_is_sent,
                 a_write_already_handed_to_slack_is_never_changed_under_the_sender,
+                an_update_coalesced_after_the_sender_read_its_row_is_what_the_row_sends,
                 replies_are_never_coalesced_and_go_to_the_channel_of_their_message,
                 updating_or_replying_to_a_message_never_queued_writes_nothing,
                 each_channel_offers_its_oldest_write_and_failed_rows_hold_nothing_up,

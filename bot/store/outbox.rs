@@ -10,6 +10,8 @@
 //! - An update replaces the content of the key's latest *pending* post or
 //!   update (coalescing to the newest state); a row already `sending` is
 //!   never changed under the sender, so the update gets a row of its own.
+//!   What is sent is what the row holds as it is marked `sending`
+//!   (`outbox_sending` returns it), not an earlier read of it.
 //! - Replies are never coalesced; they belong to the channel of their key.
 //! - Rows of one channel are sent in id order (FIFO); `failed` rows are out
 //!   of that queue, so nothing waits behind them. When a post fails for good,

@@ -153,8 +153,12 @@ pub trait OutboxStore: Send + Sync {
     /// it, and `/readyz` takes its answering as the store being reachable.
     async fn outbox_backlog(&self) -> Result<Backlog, StoreError>;
 
-    /// Marks a row as handed to Slack (before the call) and counts the attempt.
-    async fn outbox_sending(&self, id: i64) -> Result<(), StoreError>;
+    /// Marks a row as handed to Slack (before the call), counts the attempt
+    /// and returns the row's content as marked: what to send. An update may
+    /// have coalesced into the row since the sender read it, and a row
+    /// `sending` is never changed, so this is its last content. `None`: the
+    /// row is gone (sent already).
+    async fn outbox_sending(&self, id: i64) -> Result<Option<String>, StoreError>;
 
     /// Schedules another attempt; `state` says whether Slack may have acted
     /// (`Sending`) or surely did not (`Pending`).

@@ -68,6 +68,28 @@ pub async fn a_write_already_handed_to_slack_is_never_changed_under_the_sender(s
     );
 }
 
+/// Found by the two-replica storm: the sender read a channel's head, an
+/// update coalesced into that row (still pending), and the sender sent what
+/// it had read and then removed the row — the alarm's last state never shown.
+pub async fn an_update_coalesced_after_the_sender_read_its_row_is_what_the_row_sends(s: Arc<dyn Storage>) {
+    s.outbox_post("alarm:a", &ch("C1"), "v0", now()).await.unwrap();
+    posted(s.as_ref(), "alarm:a", "C1", "1.1").await;
+    s.outbox_update("alarm:a", "v1", now()).await.unwrap().unwrap();
+    let head = s.outbox_heads().await.unwrap().remove(0);
+    assert_eq!(head.payload, "v1");
+    let coalesced = s.outbox_update("alarm:a", "v2", now()).await.unwrap().unwrap();
+    assert_eq!(coalesced, Enqueued::Coalesced { id: head.id }, "the row read is still pending");
+    assert_eq!(s.outbox_sending(head.id).await.unwrap().as_deref(), Some("v2"), "what to send is the newest content");
+    s.outbox_update("alarm:a", "v3", now()).await.unwrap().unwrap();
+    assert_eq!(
+        rows(s.as_ref()).await,
+        [(WriteOp::Update, "v2".into(), WriteState::Sending), (WriteOp::Update, "v3".into(), WriteState::Pending)],
+        "once marked, the row keeps what is sent"
+    );
+    s.outbox_done(head.id).await.unwrap();
+    assert_eq!(s.outbox_sending(head.id).await.unwrap(), None, "a row gone has nothing to send");
+}
+
 pub async fn replies_are_never_coalesced_and_go_to_the_channel_of_their_message(s: Arc<dyn Storage>) {
     s.outbox_post("alarm:a", &ch("C1"), "v0", now()).await.unwrap();
     s.outbox_reply("alarm:a", "r1", now()).await.unwrap().unwrap();

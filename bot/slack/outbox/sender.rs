@@ -28,7 +28,10 @@
 //! inside the margin, so a lease never lapses under a send in flight.
 //!
 //! Exactly once: a post is marked `sending` before chat.postMessage and its
-//! ts is stored in the transaction that completes the row. A post found
+//! ts is stored in the transaction that completes the row. What is sent is
+//! the content the row held when it was marked (`outbox_sending`), not the
+//! head read at the start of the turn: an update coalesces into a pending
+//! row until then, and sending the older read would lose it with the row. A post found
 //! `sending` (a crash, or an ambiguous failure) is first looked up in the
 //! channel's history by the key in its metadata; found, its ts is recorded
 //! and nothing is posted again. Thread replies carry `<key>#reply-<row id>`
@@ -266,10 +269,6 @@ impl Sender {
     }
 
     async fn attempt(&self, row: &OutboxRow) -> Result<Outcome, StoreError> {
-        let content: SlackMessageContent = match serde_json::from_str(&row.payload) {
-            Ok(content) => content,
-            Err(e) => return Ok(Outcome::Failed(format!("the queued message cannot be read back: {e}"))),
-        };
         let key = row.key.as_str();
         let parent = match row.op {
             WriteOp::Post => None,
@@ -284,7 +283,16 @@ impl Sender {
         {
             return Ok(found);
         }
-        self.store.outbox_sending(row.id).await?;
+        // What the row holds as it is marked, not as it was read: an update
+        // may have coalesced into it since (a row `sending` is never changed).
+        let Some(payload) = self.store.outbox_sending(row.id).await? else {
+            debug!(%key, id = row.id, "the write left the queue before it was sent; nothing to send");
+            return Ok(Outcome::Done);
+        };
+        let content: SlackMessageContent = match serde_json::from_str(&payload) {
+            Ok(content) => content,
+            Err(e) => return Ok(Outcome::Failed(format!("the queued message cannot be read back: {e}"))),
+        };
         let call = async {
             match (row.op, &parent) {
                 (WriteOp::Update, Some(m)) => {

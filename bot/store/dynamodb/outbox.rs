@@ -134,12 +134,13 @@ impl OutboxStore for DynamoStore {
         Ok(Backlog { waiting: rows.len() as u64, oldest: oldest.map(super::attr::time) })
     }
 
-    async fn outbox_sending(&self, id: i64) -> Result<(), StoreError> {
-        self.row_moved(id, None, WriteState::Sending, None).await
+    async fn outbox_sending(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let marked = self.row_moved(id, None, WriteState::Sending, None).await?;
+        marked.map(|row| need_s(&row, "payload").map(str::to_owned)).transpose()
     }
 
     async fn outbox_retry(&self, id: i64, at: Time, state: WriteState, error: &str) -> Result<(), StoreError> {
-        self.row_moved(id, Some(at), state, Some(error)).await
+        self.row_moved(id, Some(at), state, Some(error)).await.map(drop)
     }
 
     async fn outbox_fail(&self, id: i64, error: &str) -> Result<(), StoreError> {

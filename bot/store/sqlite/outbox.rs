@@ -257,9 +257,14 @@ impl OutboxStore for SqliteStore {
         })
     }
 
-    async fn outbox_sending(&self, id: i64) -> Result<(), StoreError> {
+    async fn outbox_sending(&self, id: i64) -> Result<Option<String>, StoreError> {
         self.with(|c| {
-            c.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1", [id]).map(drop)
+            c.query_row(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1 RETURNING payload",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
         })
     }
 

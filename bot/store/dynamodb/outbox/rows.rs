@@ -2,6 +2,10 @@
 //! for good (moved to `outbox-failed`; a failed post hands its role to the
 //! key's next pending update), sent (gone; a post leaves its `message#<key>`
 //! item). Each is one transaction with the key item, on the version read.
+//! A row is moved (handed to Slack, retried) on condition it still holds the
+//! content read with it: the key item is read after the row, so its version
+//! alone would miss an update coalesced into the row in between, and the
+//! sender sends the content the row held when it was marked.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use opsbot_commands::ports::Time;
@@ -54,39 +58,42 @@ impl DynamoStore {
     /// Reads row `id` of `partition` and its key, lets `change` give the
     /// writes (and change the key's rows), and makes them with the key item;
     /// again while another replica changes the key first. Nothing when the
-    /// row is gone and `change` does not insist (`key`).
+    /// row is gone and `change` does not insist (`key`). Returns the row as
+    /// read by the try that was made (`None`: it was gone).
     async fn with_row(
         &self,
         partition: &str,
         id: i64,
         key: Option<&str>,
         change: impl Fn(Option<&Item>, &mut super::keys::KeyState) -> Vec<TransactWriteItem>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Item>, StoreError> {
         for _ in 0..RETRIES {
             let row = self.get(partition, &pad(id)).await?;
             let key = match (key, &row) {
                 (Some(key), _) => key.to_owned(),
                 (None, Some(row)) => need_s(row, "key")?.to_owned(),
-                (None, None) => return Ok(()),
+                (None, None) => return Ok(None),
             };
             let mut state = self.key_state(&key).await?;
             let mut writes = change(row.as_ref(), &mut state);
             writes.extend(self.key_write(&state));
             if self.transact(writes, &format!("changing outbox row {id}")).await? {
-                return Ok(());
+                return Ok(row);
             }
         }
         Err(StoreError(format!("outbox row {id}: its key kept changing under us")))
     }
 
-    /// Row `id` now in `state` (handed to Slack: counted as an attempt).
+    /// Row `id` now in `state` (handed to Slack: counted as an attempt), on
+    /// condition it still holds the content read; the row as it was moved
+    /// (`None`: it is gone).
     pub(super) async fn row_moved(
         &self,
         id: i64,
         at: Option<Time>,
         state: WriteState,
         error: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Item>, StoreError> {
         let mut update = "SET #state = :s".to_owned();
         let mut bound = Item::from([(":s".to_owned(), s(state.as_str()))]);
         if state == WriteState::Sending && at.is_none() {
@@ -102,11 +109,13 @@ impl DynamoStore {
             bound.insert(":e".to_owned(), s(error));
         }
         self.with_row(LIVE, id, None, |row, key| {
-            let Some(_) = row else { return Vec::new() };
+            let Some(row) = row else { return Vec::new() };
             if let Some(slot) = key.slot(id) {
                 slot.state = state.as_str().into();
             }
-            vec![self.update((LIVE, &pad(id)), &update, Some("attribute_exists(pk)"), bound.clone())]
+            let mut bound = bound.clone();
+            bound.insert(":read".to_owned(), s(get_s(row, "payload").unwrap_or_default()));
+            vec![self.update((LIVE, &pad(id)), &update, Some("#payload = :read"), bound)]
         })
         .await
     }
@@ -135,6 +144,7 @@ impl DynamoStore {
             writes
         })
         .await
+        .map(drop)
     }
 
     /// Row `id` sent: gone, and for a post, where `key`'s message now lives.
@@ -151,6 +161,7 @@ impl DynamoStore {
             writes
         })
         .await
+        .map(drop)
     }
 
     /// Forgets the rows that failed for good before `before_ms`; how many.
