@@ -404,6 +404,8 @@ pub struct MemoryStore {
     pub audit_down: std::sync::atomic::AtomicBool,
     /// When set, claims fail (to prove nothing runs unclaimed).
     pub claims_down: std::sync::atomic::AtomicBool,
+    /// When set, moving a change fails (a click must not read it as lost).
+    pub transitions_down: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
@@ -432,6 +434,9 @@ impl Store for MemoryStore {
         by: Option<&SlackUserId>,
         lease: Option<&Lease>,
     ) -> Result<bool, StoreError> {
+        if self.transitions_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StoreError("the table is unreachable".into()));
+        }
         let mut changes = self.changes.lock().unwrap();
         let Some(change) = changes.get_mut(id).filter(|c| c.state == from) else { return Ok(false) };
         change.state = to;

@@ -331,8 +331,8 @@ impl Changes {
 
     async fn confirm(&self, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
         let next = if record.approvers.is_some() { ChangeState::AwaitingApproval } else { ChangeState::Running };
-        if !self.move_to(&record, ChangeState::AwaitingConfirmation, next, ctx).await {
-            return note(mrkdwn!(":information_source: This request was already confirmed or cancelled."));
+        if let Err(refused) = self.move_to(&record, ChangeState::AwaitingConfirmation, next, ctx).await {
+            return refused;
         }
         self.audit_change(&record, AuditEvent::Confirmed, None, |_| {}).await;
         match &record.approvers {
@@ -349,8 +349,10 @@ impl Changes {
     }
 
     async fn cancel(&self, ctx: &Context, record: ChangeRecord) -> ClickOutcome {
-        if !self.move_to(&record, ChangeState::AwaitingConfirmation, ChangeState::Cancelled, ctx).await {
-            return note(mrkdwn!(":information_source: This request was already confirmed or cancelled."));
+        if let Err(refused) =
+            self.move_to(&record, ChangeState::AwaitingConfirmation, ChangeState::Cancelled, ctx).await
+        {
+            return refused;
         }
         self.audit_change(&record, AuditEvent::Cancelled, None, |_| {}).await;
         ClickOutcome::Replace(messages::cancelled(&record))
@@ -372,8 +374,8 @@ impl Changes {
             ClickKind::Approve => (ChangeState::Running, AuditEvent::Approved),
             _ => (ChangeState::Rejected, AuditEvent::Rejected),
         };
-        if !self.move_to(&record, ChangeState::AwaitingApproval, to, ctx).await {
-            return note(mrkdwn!(":information_source: Someone else already decided this request."));
+        if let Err(refused) = self.move_to(&record, ChangeState::AwaitingApproval, to, ctx).await {
+            return refused;
         }
         self.audit_change(&record, event, Some(&ctx.user), |_| {}).await;
         if event == AuditEvent::Rejected {
@@ -386,13 +388,27 @@ impl Changes {
         note(mrkdwn!(":ok_hand: {} — thanks.", if event == AuditEvent::Approved { "Approved" } else { "Rejected" }))
     }
 
-    async fn move_to(&self, record: &ChangeRecord, from: ChangeState, to: ChangeState, ctx: &Context) -> bool {
+    /// A click's move of the change from `from` to `to`; what to answer when
+    /// it did not move: another click (or replica) moved it first, or the
+    /// store failed — then nothing was done and the button may be pressed
+    /// again, which is not someone else having decided.
+    async fn move_to(
+        &self,
+        record: &ChangeRecord,
+        from: ChangeState,
+        to: ChangeState,
+        ctx: &Context,
+    ) -> Result<(), ClickOutcome> {
         let lease = (to == ChangeState::Running).then(|| self.lease());
         match self.store.transition(&record.id, from, to, Some(&ctx.user), lease.as_ref()).await {
-            Ok(moved) => moved,
+            Ok(true) => Ok(()),
+            Ok(false) if from == ChangeState::AwaitingApproval => {
+                Err(note(mrkdwn!(":information_source: Someone else already decided this request.")))
+            }
+            Ok(false) => Err(note(mrkdwn!(":information_source: This request was already confirmed or cancelled."))),
             Err(err) => {
                 error!(error = %err, change = %record.id, "cannot move the change");
-                false
+                Err(ClickOutcome::Note(store_down(ctx)))
             }
         }
     }

@@ -740,3 +740,34 @@ async fn every_audited_step_of_a_change_is_told_to_the_observer_as_it_happens() 
     assert_eq!(told, audited, "one step told per audit record");
     assert_eq!(told.last(), Some(&("scale", AuditEvent::Executed)));
 }
+
+#[tokio::test]
+async fn an_approval_the_store_cannot_record_says_nothing_was_done_and_may_be_pressed_again() {
+    let w = world_with(
+        approval_policy_with(""),
+        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
+    );
+    let asking = asked_for_approval(&w).await;
+    w.store.transitions_down.store(true, Ordering::Relaxed);
+    let outcome = w.ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
+    let ClickOutcome::Note(said) = outcome else { panic!("a note to the approver: {outcome:?}") };
+    assert!(said.text().contains("Nothing was done"), "{}", said.text());
+    assert!(!said.text().contains("Someone else"), "a store failure is not a lost race: {}", said.text());
+    assert_eq!(w.store.change(&ChangeId("req-1".into())).await.unwrap().unwrap().state, ChangeState::AwaitingApproval);
+
+    w.store.transitions_down.store(false, Ordering::Relaxed);
+    let outcome = w.ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
+    assert!(matches!(&outcome, ClickOutcome::Note(r) if r.text().contains("Approved")), "{outcome:?}");
+    settle(&w, "req-1").await;
+    assert_eq!(w.aws.scaled.lock().unwrap().len(), 1, "the second press ran the change, once");
+}
+
+#[tokio::test]
+async fn a_confirmation_the_store_cannot_record_says_nothing_was_done() {
+    let w = world();
+    let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
+    w.store.transitions_down.store(true, Ordering::Relaxed);
+    let outcome = w.ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
+    assert!(matches!(&outcome, ClickOutcome::Note(r) if r.text().contains("Nothing was done")), "{outcome:?}");
+    assert!(w.aws.scaled.lock().unwrap().is_empty());
+}
