@@ -103,6 +103,24 @@ struct Slash {
     response_url: String,
 }
 
+/// A failing test shows what each replica warned of, last lines first cut:
+/// the cause of a race lost under load is in the replicas' logs, not the test's.
+impl Drop for Replicas {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let replicas = [("A", self.a.as_ref()), ("B", Some(&self.b))];
+        for (name, replica) in replicas.into_iter().filter_map(|(n, r)| r.map(|r| (n, r))) {
+            let said = replica.stderr_so_far();
+            let warned: Vec<&str> = said.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
+            let last: Vec<String> =
+                warned[warned.len().saturating_sub(15)..].iter().map(|l| l.chars().take(240).collect()).collect();
+            eprintln!("replica {name} warned ({} in all, the last {}):\n{}", warned.len(), last.len(), last.join("\n"));
+        }
+    }
+}
+
 impl Replicas {
     fn a(&self) -> &ServeProcess {
         self.a.as_ref().expect("A is running")

@@ -196,8 +196,8 @@ impl ServeProcess {
 }
 
 /// The panic reports in a process's stderr: each "panicked at" line with its
-/// message, without the backtrace that follows (tests run with
-/// RUST_BACKTRACE=1). A failing check then shows the cause in a few lines
+/// message, without the backtrace that follows when RUST_BACKTRACE is set.
+/// A failing check then shows the cause in a few lines
 /// instead of minutes of log, which CI would cut.
 pub fn panics(stderr: &str) -> Vec<String> {
     let mut found = Vec::new();
