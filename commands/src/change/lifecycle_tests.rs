@@ -38,8 +38,17 @@ fn world_with(policy: Policy, fake: FakeAws) -> World {
 }
 
 fn world() -> World {
-    let fake = FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() };
-    world_with(Policy::reads_for_everyone(["scale", "audit", "service"]), fake)
+    world_with(Policy::reads_for_everyone(["scale", "audit", "service"]), api())
+}
+
+/// `world()`'s AWS under a policy where scale needs an approval by `ops`.
+fn world_needing_approval() -> World {
+    world_with(approval_policy_with(""), api())
+}
+
+/// `prod/api` as every fake AWS sees it: 4 wanted, 6 running.
+fn api() -> FakeAws {
+    FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() }
 }
 
 fn as_user(user: &str) -> Context {
@@ -259,9 +268,9 @@ impl Identity for ActAs {
     }
 }
 
-/// `prod/api` as every fake AWS sees it: 4 wanted, 6 running.
+/// [`api`], shared.
 fn fake_aws() -> Arc<FakeAws> {
-    Arc::new(FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() })
+    Arc::new(api())
 }
 
 /// A world under `policy` whose changes run through `identity`.
@@ -449,10 +458,7 @@ fn refusal(w: &World) -> String {
 async fn a_change_requested_before_a_freeze_and_approved_inside_it_does_not_run() {
     let freeze = "freeze:\n  - { name: release, from: 2026-11-22T12:30:00Z, to: 2026-11-22T18:00:00Z, commands: [scale], \
                   reason: release day }\n";
-    let w = world_with(
-        approval_policy_with(freeze),
-        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
-    );
+    let w = world_with(approval_policy_with(freeze), api());
     let asking = asked_for_approval(&w).await;
     let inside = crate::testing::now() + chrono::Duration::hours(1);
     let ops = restarted(&w, approval_policy_with(freeze), inside);
@@ -470,10 +476,7 @@ async fn a_change_requested_before_a_freeze_and_approved_inside_it_does_not_run(
 
 #[tokio::test]
 async fn a_change_whose_rule_was_removed_after_the_request_does_not_run() {
-    let w = world_with(
-        approval_policy_with(""),
-        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
-    );
+    let w = world_needing_approval();
     let asking = asked_for_approval(&w).await;
     let without_scale = policy("roles:\n  ops: { everyone: true }\nrules:\n  - { allow: [service], to: ops }\n");
     let ops = restarted(&w, without_scale, crate::testing::now());
@@ -490,10 +493,7 @@ async fn a_change_whose_rule_was_removed_after_the_request_does_not_run() {
 
 #[tokio::test]
 async fn a_change_that_now_needs_an_approval_it_did_not_get_does_not_run() {
-    let w = world_with(
-        Policy::reads_for_everyone(["scale"]),
-        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
-    );
+    let w = world_with(Policy::reads_for_everyone(["scale"]), api());
     let plan = w.ops.handle(&ctx(), "scale prod/api 6").await;
     let ops = restarted(&w, approval_policy_with(""), crate::testing::now());
     ops.click(&ctx(), &change_button(&plan, "Confirm")).await;
@@ -509,10 +509,7 @@ async fn a_change_that_now_needs_an_approval_it_did_not_get_does_not_run() {
 
 #[tokio::test]
 async fn a_change_approved_by_a_role_the_policy_no_longer_asks_for_does_not_run() {
-    let w = world_with(
-        approval_policy_with(""),
-        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
-    );
+    let w = world_needing_approval();
     let asking = asked_for_approval(&w).await;
     let leads = policy(
         "roles:\n  ops: { everyone: true }\n  leads: { users: [U0LEAD] }\nrules:\n  - allow: [scale]\n    to: ops\n    \
@@ -528,10 +525,7 @@ async fn a_change_approved_by_a_role_the_policy_no_longer_asks_for_does_not_run(
 
 #[tokio::test]
 async fn a_change_still_allowed_when_it_runs_goes_ahead() {
-    let w = world_with(
-        approval_policy_with(""),
-        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
-    );
+    let w = world_needing_approval();
     let asking = asked_for_approval(&w).await;
     let ops = restarted(&w, approval_policy_with(""), crate::testing::now() + chrono::Duration::minutes(30));
     ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
@@ -691,7 +685,7 @@ async fn a_replica_that_finds_its_change_taken_over_stops_following_it_without_a
 #[tokio::test]
 async fn a_pending_approval_is_judged_by_the_policy_reloaded_since_not_the_one_it_was_asked_under() {
     let live = crate::LivePolicy::from(Arc::new(approval_policy_with("")));
-    let aws = Arc::new(FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() });
+    let aws = fake_aws();
     let (store, chat) = (Arc::new(MemoryStore::default()), Arc::new(MemoryChat::default()));
     let ops = Arc::new(Ops::new(FakeAws::share(&aws), live.clone(), store.clone(), chat.clone()));
     let w = World { ops, aws, store, chat };
@@ -743,10 +737,7 @@ async fn every_audited_step_of_a_change_is_told_to_the_observer_as_it_happens() 
 
 #[tokio::test]
 async fn an_approval_the_store_cannot_record_says_nothing_was_done_and_may_be_pressed_again() {
-    let w = world_with(
-        approval_policy_with(""),
-        FakeAws { services: vec![service("prod/api", 4, 6)], ..FakeAws::default() },
-    );
+    let w = world_needing_approval();
     let asking = asked_for_approval(&w).await;
     w.store.transitions_down.store(true, Ordering::Relaxed);
     let outcome = w.ops.click(&as_user("U0LEAD"), &change_button(&asking, "Approve")).await;
