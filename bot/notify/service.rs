@@ -199,15 +199,34 @@ impl Notifications {
     /// it ([`Notifications::arrive`]); ends when `this` is dropped.
     async fn arrivals_task(this: Weak<Self>, mut arriving: mpsc::UnboundedReceiver<Arriving>) {
         while let Some(first) = arriving.recv().await {
-            let mut lot = vec![first];
+            let lot = Self::gather(first, &mut arriving).await;
+            let Some(this) = this.upgrade() else { return };
+            this.arrive(lot).await;
+        }
+    }
+
+    /// `first` and what arrives behind it, up to [`CHUNK`]. Before taking
+    /// the lot, this task lets the tasks already woken run (`yield_now`), as
+    /// long as that brings more: under load those are HTTP tasks with a new
+    /// notification each, and one commit for the many of them costs much
+    /// less than a commit each (issue 14: lots of ~8 → ~11, a fifth less
+    /// CPU per notification). A lone notification waits for one yield.
+    async fn gather(first: Arriving, arriving: &mut mpsc::UnboundedReceiver<Arriving>) -> Vec<Arriving> {
+        let mut lot = vec![first];
+        loop {
             while lot.len() < CHUNK {
                 match arriving.try_recv() {
                     Ok(next) => lot.push(next),
                     Err(_) => break,
                 }
             }
-            let Some(this) = this.upgrade() else { return };
-            this.arrive(lot).await;
+            if lot.len() == CHUNK {
+                return lot;
+            }
+            tokio::task::yield_now().await;
+            if arriving.is_empty() {
+                return lot;
+            }
         }
     }
 
@@ -274,8 +293,15 @@ impl Notifications {
         }
     }
 
-    /// `inbound` through the arrivals task, once durable; a key already
-    /// committed is told by a lookup, without queueing.
+    /// `inbound` through the arrivals task, once durable. A key already
+    /// committed is not looked up first: the lot's commit tells it
+    /// (`Arrived::Duplicate`, nothing of it written). A lookup per new
+    /// notification cost a tenth of the workers' time (the reader connection
+    /// reads its pages again after every commit), only to keep redeliveries
+    /// older than [`RecentKeys`] remembers out of a lot. In one, a
+    /// redelivery is worked out for nothing, and a change of the same alarm
+    /// behind it in that lot, worked out over what it decided, is refused
+    /// and handled from the inbox instead: later, and just as right.
     async fn arrival(
         &self,
         arrivals: &mpsc::UnboundedSender<Arriving>,
@@ -284,9 +310,6 @@ impl Notifications {
         body: &[u8],
         received_ms: i64,
     ) -> Result<Arrived, String> {
-        if self.store.inbox_knows(&inbound.key).await.map_err(|e| e.to_string())? {
-            return Ok(Arrived::Duplicate);
-        }
         let stopped = || "the notification handler stopped; restart opsbot".to_owned();
         let (done, answer) = oneshot::channel();
         let arriving = Arriving { inbound, envelope, body: body.to_vec(), received_ms, done };

@@ -402,6 +402,28 @@ async fn a_redelivery_of_a_key_seen_committed_is_answered_without_the_store() {
 }
 
 #[tokio::test]
+async fn a_redelivery_this_process_does_not_remember_is_a_duplicate_and_the_change_behind_it_in_its_lot_still_shows() {
+    let store = store_at(None);
+    arriving(&store).await.receive(Source::Sns, &alarm("shop-5xx", "ALARM", 0)).await.unwrap();
+    // A restart: the new process remembers no key, and asks the store of none
+    // before the lot's commit tells it.
+    let service = arriving(&store).await;
+    let (again, resolved) = (alarm("shop-5xx", "ALARM", 0), alarm("shop-5xx", "OK", 1));
+    let (redelivered, next) =
+        tokio::join!(service.receive(Source::Sns, &again), service.receive(Source::Sns, &resolved));
+    redelivered.unwrap();
+    next.unwrap();
+    service.drain().await;
+
+    let shown = writes_of(store.as_ref(), "shop-5xx").await;
+    assert_eq!(posts(&shown).len(), 1, "posted once, the redelivery ignored: {shown:?}");
+    assert!(posts(&shown)[0].contains("Resolved: shop-5xx"), "the change behind it shows: {shown:?}");
+    let replies = shown.iter().filter(|(op, _)| *op == WriteOp::Reply).count();
+    assert_eq!(replies, 2, "one thread line per change, none for the redelivery: {shown:?}");
+    assert!(store.inbox_pending(10, i64::MAX).await.unwrap().is_empty(), "nothing left to handle");
+}
+
+#[tokio::test]
 async fn a_storm_arriving_at_once_is_handled_in_lots_and_shows_what_handling_it_one_by_one_shows() {
     let mut shown = Vec::new();
     for at_once in [false, true] {
