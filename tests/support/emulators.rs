@@ -169,7 +169,9 @@ impl Emulators {
 
         // Both start at once; each takes about a second to answer.
         let (moto_port, ministack_port) = (free_port(), free_port());
-        let mut moto = Command::new(venv.join("bin/moto_server"));
+        // moto_server, its DynamoDB made atomic (see the script).
+        let mut moto = Command::new(venv.join("bin/python"));
+        moto.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/moto_server.py"));
         moto.args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]);
         let moto = Server::spawn("moto", moto, moto_port, &log("moto"));
         let mut ministack = Command::new(venv.join("bin/ministack"));
