@@ -32,6 +32,7 @@ macro_rules! suite {
                 a_failed_row_waits_for_its_retry_while_the_rows_behind_it_are_due,
                 a_row_that_keeps_failing_is_parked_with_its_body_and_last_error,
                 arrivals_are_each_handled_with_their_key_or_kept_and_a_known_key_writes_nothing,
+                a_lot_of_one_alarms_changes_keeps_the_last_of_each_and_a_break_in_their_chain_keeps_the_rest_waiting,
             ]);
             suite!(@cases $make, living: [
                 a_record_is_kept_at_version_one_and_each_write_over_it_moves_it_on,

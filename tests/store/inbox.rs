@@ -136,3 +136,72 @@ pub async fn arrivals_are_each_handled_with_their_key_or_kept_and_a_known_key_wr
         assert!(store.inbox_knows(key).await.unwrap(), "{key} is known: a redelivery is a duplicate");
     }
 }
+
+/// A storm in one lot: many changes of one alarm, each worked out over the
+/// one before. The last record and the last content are what stay, the
+/// record's version counts every change, and a change worked out over a
+/// version the store never had is kept in the inbox, with the changes built
+/// on it, while the rest of the lot is handled.
+pub async fn a_lot_of_one_alarms_changes_keeps_the_last_of_each_and_a_break_in_their_chain_keeps_the_rest_waiting(
+    store: Arc<dyn Storage>,
+) {
+    use opsbot::store::{Arrival, Arrived, Living, LivingRecord, Queued, WriteOp};
+    let now = chrono::DateTime::from_timestamp_millis(5).unwrap();
+    let record = |id: &str, body: &str, version| LivingRecord {
+        kind: Living::Alarm,
+        id: id.into(),
+        open: true,
+        body: body.into(),
+        message: format!("alarm:{id}"),
+        version,
+    };
+    let c1 = opsbot_commands::values::ChannelId::parse("C1").unwrap();
+    let post = |id: &str, payload: &str| Queued::Post {
+        key: format!("alarm:{id}"),
+        channel: c1.clone(),
+        payload: payload.into(),
+    };
+    let update = |payload: &str| Queued::Update { key: "alarm:a".into(), payload: payload.into() };
+    // `a` is kept at version 1, its post still waiting.
+    store.commit_notification(&[record("a", "a0", None)], &[post("a", "a0")], None, now).await.unwrap();
+    let arrival = |key: &str, records, writes| Arrival {
+        key: key.into(),
+        body: format!("{key} body").into_bytes(),
+        received_ms: 5,
+        effects: Some((records, writes)),
+    };
+    let arrivals = vec![
+        arrival("k1", vec![record("a", "a1", Some(1))], vec![update("a1")]),
+        arrival("k2", vec![record("a", "a2", Some(2))], vec![update("a2")]),
+        arrival(
+            "k3",
+            vec![record("a", "a3", Some(3))],
+            vec![update("a3"), Queued::Reply { key: "alarm:a".into(), payload: "r3".into() }],
+        ),
+        arrival("k4", vec![record("a", "a9", Some(9))], vec![update("a9")]), // over a version never kept
+        arrival("k5", vec![record("a", "a10", Some(10))], vec![update("a10")]), // built on k4
+        arrival("k6", vec![record("b", "b1", None)], vec![post("b", "b1")]),
+    ];
+    let done = store.inbox_arrivals(arrivals, now, Box::new(|_| {})).await.unwrap();
+    let waiting: Vec<String> = store.inbox_pending(10, 5).await.unwrap().into_iter().map(|r| r.key).collect();
+    let shown: Vec<(WriteOp, String)> =
+        store.outbox_rows().await.unwrap().into_iter().map(|r| (r.op, r.payload)).collect();
+    let a = store.living(Living::Alarm, "a").await.unwrap().unwrap();
+    use Arrived::{Handled, Kept};
+    if store.commits_notifications_together() {
+        assert_eq!(done, [Handled, Handled, Handled, Kept, Kept, Handled]);
+        assert_eq!(waiting, ["k4", "k5"], "the break in the chain and what was built on it wait");
+        assert_eq!((a.body.as_str(), a.version), ("a3", 4), "the last record kept, one version per change");
+        assert_eq!(
+            shown,
+            [(WriteOp::Post, "a3".into()), (WriteOp::Reply, "r3".into()), (WriteOp::Post, "b1".into())],
+            "one post of `a` with its last content, its reply, and `b`'s post"
+        );
+        assert_eq!(store.living(Living::Alarm, "b").await.unwrap().unwrap().version, 1);
+    } else {
+        assert_eq!(done, [Kept; 6], "kept, to be handled from the inbox");
+        assert_eq!(waiting, ["k1", "k2", "k3", "k4", "k5", "k6"]);
+        assert_eq!((a.body.as_str(), a.version), ("a0", 1), "nothing is handled on arrival");
+        assert_eq!(shown, [(WriteOp::Post, "a0".into())]);
+    }
+}

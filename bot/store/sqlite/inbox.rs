@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use super::SqliteStore;
 use super::db::Db;
 use super::group_commit::ACCEPT;
-use super::outbox::{Outcome, notification_in};
+use super::lot::Lot;
 use crate::store::inbox::{Arrival, Arrived, Failure, InboxRow, PARK_AFTER, ParkedRow, backoff};
 use crate::store::ports::{InboxStore, Told, told_then};
 use opsbot_commands::ports::Time;
@@ -104,31 +104,30 @@ impl InboxStore for SqliteStore {
     }
 }
 
-/// `arrivals` in one transaction, a savepoint each. A handled arrival writes
-/// its key without a body (as a handled row looks), so its body never
-/// reaches the WAL; one refused rolls back to its savepoint and is kept with
-/// its body instead.
+/// `arrivals` in one transaction, one lot ([`Lot`]). A handled arrival
+/// writes its key without a body (as a handled row looks), so its body never
+/// reaches the WAL; one whose records moved on is kept with its body instead,
+/// nothing of its work-out written.
 fn commit_arrivals(db: &Db, arrivals: &[Arrival], now: Time) -> Result<Vec<Arrived>, StoreError> {
     db.with(|c| {
-        let mut tx = c.unchecked_transaction()?;
+        let tx = c.unchecked_transaction()?;
+        let mut lot = Lot::new(&tx, now);
         let mut done = Vec::with_capacity(arrivals.len());
         for a in arrivals {
-            if let Some((records, writes)) = &a.effects {
-                let sp = tx.savepoint()?;
-                let new = sp.prepare_cached(ARRIVED_HANDLED)?.execute(params![a.key, a.received_ms])? == 1;
-                if !new {
-                    done.push(Arrived::Duplicate);
-                    continue;
+            if let Some((records, writes)) = &a.effects
+                && lot.refused(records)?.is_none()
+            {
+                let new = tx.prepare_cached(ARRIVED_HANDLED)?.execute(params![a.key, a.received_ms])? == 1;
+                if new {
+                    lot.keep(records, writes)?;
                 }
-                if notification_in(&sp, records, writes, None, now)? == Outcome::Committed {
-                    sp.commit()?;
-                    done.push(Arrived::Handled);
-                    continue;
-                } // else dropping the savepoint rolls its key and writes back: kept below
+                done.push(if new { Arrived::Handled } else { Arrived::Duplicate });
+                continue;
             }
             let new = tx.prepare_cached(ACCEPT)?.execute(params![a.key, a.body, a.received_ms])? == 1;
             done.push(if new { Arrived::Kept } else { Arrived::Duplicate });
         }
+        lot.finish()?;
         tx.commit()?;
         Ok(done)
     })

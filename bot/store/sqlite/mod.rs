@@ -25,6 +25,7 @@ mod db;
 mod group_commit;
 mod inbox;
 mod living;
+mod lot;
 mod outbox;
 mod retention;
 mod schema;

@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use async_trait::async_trait;
 
+use super::lot::Lot;
 use super::{SqliteStore, channel, millis};
 use crate::store::living::LivingRecord;
 use crate::store::outbox::{Backlog, Enqueued, Handled, OutboxRow, Queued, WriteOp, WriteState};
@@ -40,7 +41,7 @@ fn insert(c: &Connection, key: &str, channel: &str, op: WriteOp, payload: &str, 
 }
 
 /// An update inside an open transaction (shared by `post` and `update`).
-fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
+pub(super) fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
     let waiting: Option<i64> = c.query_row(
         "SELECT MAX(id) FROM outbox WHERE key = ?1 AND op IN ('post', 'update') AND state = 'pending'",
         [key],
@@ -67,7 +68,13 @@ fn update_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::R
 
 /// The first post of `key` in `channel`, or an update if it is known
 /// (inside an open transaction).
-fn post_in(c: &Connection, key: &str, channel: &ChannelId, payload: &str, now: Time) -> rusqlite::Result<Enqueued> {
+pub(super) fn post_in(
+    c: &Connection,
+    key: &str,
+    channel: &ChannelId,
+    payload: &str,
+    now: Time,
+) -> rusqlite::Result<Enqueued> {
     Ok(match known_channel(c, key)? {
         Some(_) => update_in(c, key, payload, now)?.expect("a known key can be updated"),
         None => {
@@ -77,7 +84,7 @@ fn post_in(c: &Connection, key: &str, channel: &ChannelId, payload: &str, now: T
 }
 
 /// A reply in `key`'s thread (inside an open transaction); `None` when `key` is unknown.
-fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
+pub(super) fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Result<Option<Enqueued>> {
     let Some(channel) = known_channel(c, key)? else { return Ok(None) };
     let id = insert(c, key, &channel, WriteOp::Reply, payload, now)?;
     Ok(Some(Enqueued::Queued { id, op: WriteOp::Reply }))
@@ -85,7 +92,7 @@ fn reply_in(c: &Connection, key: &str, payload: &str, now: Time) -> rusqlite::Re
 
 /// What became of one notification written inside an open transaction.
 #[derive(Debug, PartialEq)]
-pub(super) enum Outcome {
+enum Outcome {
     /// Written: commit it.
     Committed,
     /// This record moved on since it was read (why): roll it back.
@@ -103,35 +110,24 @@ impl Outcome {
     }
 }
 
-/// One handled notification's records, writes and inbox row, inside an open
-/// transaction (see `commit_notification`); the caller commits or rolls back.
-pub(super) fn notification_in(
-    c: &Connection,
+/// One handled notification's records, writes and inbox row, in `lot`'s
+/// open transaction (see `commit_notification`); nothing of it is written
+/// unless it is `Committed`, and the caller then finishes the lot and commits.
+fn notification_in(
+    lot: &mut Lot<'_>,
     records: &[LivingRecord],
     writes: &[Queued],
     handled: Option<i64>,
-    now: Time,
 ) -> rusqlite::Result<Outcome> {
-    for r in records {
-        if !super::living::put(c, r, millis(now))? {
-            return Ok(Outcome::MovedOn(r.moved_on()));
-        }
-    }
-    for write in writes {
-        let queued = match write {
-            Queued::Post { key, channel, payload } => Some(post_in(c, key, channel, payload, now)?),
-            Queued::Update { key, payload } => update_in(c, key, payload, now)?,
-            Queued::Reply { key, payload } => reply_in(c, key, payload, now)?,
-        };
-        if queued.is_none() {
-            tracing::warn!(key = write.key(), "a write for a message never posted is dropped");
-        }
+    if let Some(why) = lot.refused(records)? {
+        return Ok(Outcome::MovedOn(why));
     }
     if let Some(seq) = handled
-        && !handled_in(c, seq)?
+        && !handled_in(lot.connection(), seq)?
     {
         return Ok(Outcome::AlreadyHandled);
     }
+    lot.keep(records, writes)?;
     Ok(Outcome::Committed)
 }
 
@@ -188,9 +184,11 @@ impl OutboxStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let outcome = self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            let outcome = notification_in(&tx, records, writes, handled, now)?;
-            // Anything but `Committed`: dropping the transaction rolls back whatever it wrote.
+            let mut lot = Lot::new(&tx, now);
+            let outcome = notification_in(&mut lot, records, writes, handled)?;
+            // Anything but `Committed` wrote nothing: dropping the transaction ends it.
             if outcome == Outcome::Committed {
+                lot.finish()?;
                 tx.commit()?;
             }
             Ok(outcome)
@@ -202,21 +200,19 @@ impl OutboxStore for SqliteStore {
         true
     }
 
-    /// One transaction, one savepoint per notification: a notification
-    /// refused (or failing) rolls back to its savepoint, the rest commit
-    /// together in one WAL commit.
+    /// One transaction, one lot ([`Lot`]): a notification refused writes
+    /// nothing, the rest commit together in one WAL commit. An error of the
+    /// store fails them all.
     async fn commit_notifications(&self, each: &[Handled], now: Time) -> Vec<Result<(), StoreError>> {
         let done = self.with(|c| {
-            let mut tx = c.unchecked_transaction()?;
+            let tx = c.unchecked_transaction()?;
+            let mut lot = Lot::new(&tx, now);
             let mut outcomes = Vec::with_capacity(each.len());
             for n in each {
-                let sp = tx.savepoint()?;
-                let outcome = notification_in(&sp, &n.records, &n.writes, n.handled, now);
-                if matches!(outcome, Ok(Outcome::Committed)) {
-                    sp.commit()?;
-                } // else dropping the savepoint rolls back to it
-                outcomes.push(outcome.map_err(super::db::err).and_then(Outcome::into_result));
+                let outcome = notification_in(&mut lot, &n.records, &n.writes, n.handled)?;
+                outcomes.push(outcome.into_result());
             }
+            lot.finish()?;
             tx.commit()?;
             Ok(outcomes)
         });
