@@ -12,7 +12,8 @@
 //!   while the writer commits. No pool beyond that.
 //! - WAL + `synchronous = NORMAL`: durable across process crashes (a power
 //!   cut may lose the last transactions, never corrupt the file), and no fsync
-//!   per claim on the acknowledgement path.
+//!   per claim on the acknowledgement path. The WAL is copied back by a
+//!   thread of its own ([`checkpoint`]), not inside a commit.
 //! - `transition` is a single `UPDATE … WHERE state = from`: the row count
 //!   tells the one caller that won.
 //! - Audit rows are only ever inserted and never updated; they are deleted
@@ -21,6 +22,7 @@
 //! - `secure_delete`: a pending `param set` keeps its value until the change
 //!   is final; when it is scrubbed, the old bytes are overwritten too.
 
+mod checkpoint;
 mod db;
 mod group_commit;
 mod inbox;
@@ -44,6 +46,7 @@ use opsbot_commands::ports::store::{
 use opsbot_commands::values::{ChannelId, SlackUserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use checkpoint::Checkpoints;
 use db::{Db, err};
 use group_commit::GroupCommit;
 use schema::MIGRATIONS;
@@ -61,18 +64,25 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+        Self::open_with(path, Checkpoints::DEFAULT)
+    }
+
+    fn open_with(path: &Path, checkpoints: Checkpoints) -> Result<Self, StoreError> {
+        let mut conn =
+            Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
         // A change may hold a secret until it finishes; freed pages are zeroed
         // so the scrubbed value does not linger in the file.
         conn.pragma_update(None, "secure_delete", "ON").map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        let woken = checkpoints.install(&mut conn).map_err(err)?;
         let mut store = Self::migrate(conn)?;
         let reader = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
         reader.pragma_update(None, "query_only", "ON").map_err(err)?;
         reader.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
         Arc::get_mut(&mut store.db).expect("not shared yet").reader = Some(Mutex::new(reader));
+        checkpoints.start(path, Arc::downgrade(&store.db), woken).map_err(err)?;
         Ok(store)
     }
 
