@@ -178,6 +178,9 @@ fn from_envelope(envelope: &SnsMessage) -> Result<Inbound, ParseError> {
     if envelope.kind != SnsType::Notification {
         return Err(ParseError::Control(Box::new(envelope.clone())));
     }
+    if let Some(read) = alarm::from_text(&envelope.message) {
+        return Ok(alarm_read(read));
+    }
     let delivery = Delivery { envelope: Some(envelope), body: envelope.message.as_bytes() };
     Ok(match serde_json::from_str::<Value>(&envelope.message) {
         Ok(message) if message.is_object() => from_payload(message, &delivery),
@@ -207,9 +210,7 @@ fn from_payload(value: Value, delivery: &Delivery) -> Inbound {
 /// An alarm's SNS message; [`Other`] saying why when it cannot be read.
 fn alarm_inbound(value: Value, delivery: &Delivery) -> Inbound {
     match alarm::from_sns(&value) {
-        Ok((key, account, region, change)) => {
-            Inbound { key, account, region, time: change.at, notification: Notification::Alarm(change) }
-        }
+        Ok(read) => alarm_read(read),
         Err(why) => {
             tracing::warn!(%why, "a CloudWatch alarm message could not be read; posting it as other");
             let subject = delivery.envelope.and_then(|envelope| envelope.subject.as_deref());
@@ -221,6 +222,10 @@ fn alarm_inbound(value: Value, delivery: &Delivery) -> Inbound {
             delivery.other(other)
         }
     }
+}
+
+fn alarm_read((key, account, region, change): alarm::Read) -> Inbound {
+    Inbound { key, account, region, time: change.at, notification: Notification::Alarm(change) }
 }
 
 /// A manual-approval message, with the account, and the region when the

@@ -164,3 +164,37 @@ fn an_ecs_event_without_a_service_arn_is_other() {
     let Notification::Other(other) = read(body).notification else { panic!() };
     assert!(other.summary.ends_with("could not read it: no service ARN in `resources`"), "{}", other.summary);
 }
+
+#[test]
+fn an_alarm_in_an_sns_envelope_reads_as_its_message_read_alone() {
+    let event = fixture!("cloudwatch-alarm-single-metric.json");
+    // An EventBridge event that also carries an SNS alarm message's fields is an event.
+    let event_naming_an_alarm = event.replacen(
+        '{',
+        r#"{"AlarmName":"x","NewStateValue":"OK","StateChangeTime":"2026-11-22T08:00:00Z","AlarmArn":"arn:aws:cloudwatch:us-east-1:1:alarm:x","#,
+        1,
+    );
+    let messages = [
+        fixture!("cloudwatch-alarm-sns-message.json"),
+        fixture!("cloudwatch-alarm-sns-message-ministack.json"),
+        r#"{"AlarmName":"db-cpu","AWSAccountId":"111122223333","NewStateValue":"OK","StateChangeTime":"2026-11-22T08:00:00.000+0000","Region":"US East (N. Virginia)"}"#,
+        r#"{"AlarmName":"db-cpu","NewStateValue":"OK","StateChangeTime":"2026-11-22T08:00:00Z","Region":"Atlantis"}"#,
+        r#"{"AlarmName":"db-cpu","NewStateValue":"PANIC","StateChangeTime":"2026-11-22T08:00:00Z","AlarmArn":"arn:aws:cloudwatch:us-east-1:1:alarm:db-cpu"}"#,
+        r#"{"AlarmName":"db-cpu","NewStateValue":"OK","StateChangeTime":"yesterday","AlarmArn":"arn:aws:cloudwatch:us-east-1:1:alarm:db-cpu"}"#,
+        &event_naming_an_alarm,
+    ];
+    for message in messages {
+        let envelope = crate::notify::intake::sns::SnsMessage {
+            message: message.to_owned(),
+            subject: None,
+            ..crate::notify::intake::sns::testkit::notification_v1()
+        };
+        let (enveloped, alone) = (parse_envelope(&envelope).unwrap(), read(message));
+        assert_eq!(enveloped.notification, alone.notification, "{message}");
+        if let Notification::Alarm(_) = alone.notification {
+            assert_eq!((enveloped.key, enveloped.account, enveloped.region), (alone.key, alone.account, alone.region));
+        } // else the envelope's key, account and time name what cannot be read
+    }
+    let Notification::Alarm(change) = read(&event_naming_an_alarm).notification else { panic!("an alarm event") };
+    assert_ne!(change.name, "x", "read as the event it is");
+}
