@@ -67,22 +67,30 @@ impl Checkpoints {
             return Err(std::io::Error::other(format!("the store is in {mode} mode, not WAL")));
         }
         std::thread::Builder::new().name("wal-checkpoint".into()).spawn(move || {
-            while woken.recv().is_ok() {
-                let frames = match conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
-                    Ok((frames, _copied)) => frames,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot copy the store's WAL back; trying again at the next commit");
-                        continue;
+            let mut failing = false;
+            let copy = |failing: &mut bool| match conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+                Ok((frames, _copied)) => {
+                    if std::mem::take(failing) {
+                        tracing::info!("the store's WAL is copied back again");
                     }
-                };
-                if frames < self.cap {
+                    Some(frames)
+                }
+                // Another connection (`opsbot` on the same file) is copying it: its pass counts.
+                Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => None,
+                Err(e) => {
+                    if !std::mem::replace(failing, true) {
+                        tracing::warn!(error = %e, "cannot copy the store's WAL back; it grows until a later try succeeds");
+                    }
+                    None
+                }
+            };
+            while woken.recv().is_ok() {
+                if copy(&mut failing).is_none_or(|frames| frames < self.cap) {
                     continue;
                 }
                 let Some(writer) = writer.upgrade() else { return };
                 let _no_commit = writer.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                if let Err(e) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
-                    tracing::warn!(error = %e, "cannot copy the store's WAL back; trying again at the next commit");
-                }
+                copy(&mut failing);
             }
         })?;
         Ok(())
