@@ -121,11 +121,12 @@ pub trait OutboxStore: Send + Sync {
     /// Several handled notifications, in order, each committed as
     /// [`OutboxStore::commit_notification`] would commit it alone — all or
     /// nothing per notification — with one result each: one refused (a
-    /// record moved on, or an error) leaves the others committed. A later
-    /// notification may keep a record over the version an earlier one in
-    /// `each` writes. A backend may commit them all in one transaction
-    /// (SQLite: one WAL commit for the lot); by default they are committed
-    /// one by one.
+    /// record moved on) leaves the others committed. A later notification
+    /// may keep a record over the version an earlier one in `each` writes.
+    /// A backend may commit them all in one transaction (SQLite: one WAL
+    /// commit for the lot, each record and waiting message written once);
+    /// an error of the store then fails every one. By default they are
+    /// committed one by one.
     async fn commit_notifications(&self, each: &[Handled], now: Time) -> Vec<Result<(), StoreError>> {
         let mut done = Vec::with_capacity(each.len());
         for n in each {
