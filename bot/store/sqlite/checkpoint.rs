@@ -11,11 +11,12 @@
 //!   ([`Checkpoints::install`]), and it checkpoints `PASSIVE`: without
 //!   waiting for, or holding up, the writer or the readers.
 //! - A passive checkpoint copies what was committed when it began. The WAL
-//!   only starts over at a commit that finds all of it copied, which a writer
-//!   that never pauses never gives. So once the WAL holds `cap` frames, this
-//!   thread holds the writer's lock for one more pass, which copies only what
-//!   was committed during the last one: the next commit then starts the WAL
-//!   over, and it never grows much past `cap` (16 MB by default).
+//!   only starts over at a commit that finds all of it copied and no reader
+//!   still on it, which a writer that never pauses never gives. So once the
+//!   WAL holds `cap` frames, this thread holds the writer's lock for one more
+//!   pass (`RESTART`), which copies only what was committed during the last
+//!   one and waits for the readers still on the WAL: the next commit then
+//!   starts it over, and it never grows much past `cap` (16 MB by default).
 //! - Durability is unchanged: a checkpoint `fsync`s the WAL before copying
 //!   and the database file after, whichever thread runs it.
 
@@ -58,7 +59,7 @@ impl Checkpoints {
     /// it ends with the writer (when `woken` hangs up). `writer` is held only
     /// for the last pass before the WAL starts over.
     pub(super) fn start(self, path: &Path, writer: Weak<Db>, woken: Receiver<()>) -> std::io::Result<()> {
-        let conn = Connection::open(path).map_err(std::io::Error::other)?;
+        let mut conn = Connection::open(path).map_err(std::io::Error::other)?;
         // A connection finds the WAL when it first reads the file; until then
         // a checkpoint does nothing.
         let mode: String =
@@ -66,9 +67,17 @@ impl Checkpoints {
         if mode != "wal" {
             return Err(std::io::Error::other(format!("the store is in {mode} mode, not WAL")));
         }
+        // The pass under the writer's lock waits for readers still on frames it
+        // copies: lookups take microseconds, so it looks again every 50 µs (for
+        // at most about 100 ms), not after SQLite's default 1 ms and more.
+        conn.busy_handler(Some(|tries| {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+            tries < 2000
+        }))
+        .map_err(std::io::Error::other)?;
         std::thread::Builder::new().name("wal-checkpoint".into()).spawn(move || {
             let mut failing = false;
-            let copy = |failing: &mut bool| match conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+            let copy = |mode, failing: &mut bool| match conn.wal_checkpoint_v2(None::<&str>, mode) {
                 Ok((frames, _copied)) => {
                     if std::mem::take(failing) {
                         tracing::info!("the store's WAL is copied back again");
@@ -85,12 +94,12 @@ impl Checkpoints {
                 }
             };
             while woken.recv().is_ok() {
-                if copy(&mut failing).is_none_or(|frames| frames < self.cap) {
+                if copy(CheckpointMode::PASSIVE, &mut failing).is_none_or(|frames| frames < self.cap) {
                     continue;
                 }
                 let Some(writer) = writer.upgrade() else { return };
                 let _no_commit = writer.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                copy(&mut failing);
+                copy(CheckpointMode::RESTART, &mut failing);
             }
         })?;
         Ok(())
