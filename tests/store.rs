@@ -83,6 +83,18 @@ macro_rules! suite {
     };
 }
 
+/// An alarm's living record, shown in message `alarm:<id>`, kept over `version`.
+fn alarm_record(id: &str, body: &str, version: Option<u64>) -> opsbot::store::LivingRecord {
+    opsbot::store::LivingRecord {
+        kind: opsbot::store::Living::Alarm,
+        id: id.into(),
+        open: true,
+        body: body.into(),
+        message: format!("alarm:{id}"),
+        version,
+    }
+}
+
 /// A fresh SQLite store in memory.
 async fn sqlite() -> std::sync::Arc<dyn opsbot::store::Storage> {
     opsbot::store::open(None).expect("an in-memory SQLite store")

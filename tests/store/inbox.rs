@@ -75,17 +75,10 @@ pub async fn a_row_that_keeps_failing_is_parked_with_its_body_and_last_error(sto
 }
 
 pub async fn arrivals_are_each_handled_with_their_key_or_kept_and_a_known_key_writes_nothing(store: Arc<dyn Storage>) {
-    use opsbot::store::{Arrival, Arrived, Living, LivingRecord, Queued};
+    use opsbot::store::{Arrival, Arrived, Living, Queued};
     let now = chrono::DateTime::from_timestamp_millis(5).unwrap();
     store.inbox_accept("known", b"known", 0).await.unwrap();
-    let record = |id: &str, version| LivingRecord {
-        kind: Living::Alarm,
-        id: id.into(),
-        open: true,
-        body: format!("{id} body"),
-        message: format!("alarm:{id}"),
-        version,
-    };
+    let record = |id: &str, version| super::alarm_record(id, &format!("{id} body"), version);
     let post = |id: &str| Queued::Post {
         key: format!("alarm:{id}"),
         channel: opsbot_commands::values::ChannelId::parse("C1").unwrap(),
@@ -145,16 +138,9 @@ pub async fn arrivals_are_each_handled_with_their_key_or_kept_and_a_known_key_wr
 pub async fn a_lot_of_one_alarms_changes_keeps_the_last_of_each_and_a_break_in_their_chain_keeps_the_rest_waiting(
     store: Arc<dyn Storage>,
 ) {
-    use opsbot::store::{Arrival, Arrived, Living, LivingRecord, Queued, WriteOp};
+    use opsbot::store::{Arrival, Arrived, Living, Queued, WriteOp};
     let now = chrono::DateTime::from_timestamp_millis(5).unwrap();
-    let record = |id: &str, body: &str, version| LivingRecord {
-        kind: Living::Alarm,
-        id: id.into(),
-        open: true,
-        body: body.into(),
-        message: format!("alarm:{id}"),
-        version,
-    };
+    let record = super::alarm_record;
     let c1 = opsbot_commands::values::ChannelId::parse("C1").unwrap();
     let post = |id: &str, payload: &str| Queued::Post {
         key: format!("alarm:{id}"),

@@ -216,20 +216,13 @@ pub async fn a_notification_another_replica_already_handled_commits_nothing_the_
 pub async fn notifications_committed_together_each_stand_or_fall_alone_and_later_ones_build_on_earlier_ones(
     s: Arc<dyn Storage>,
 ) {
-    use opsbot::store::{Handled, Living, LivingRecord};
+    use opsbot::store::{Handled, Living};
     let at = now().timestamp_millis();
     for key in ["event:1", "event:2", "event:3", "event:4"] {
         assert!(s.inbox_accept(key, b"{}", at).await.unwrap());
     }
     let seqs: Vec<i64> = s.inbox_pending(10, at).await.unwrap().into_iter().map(|r| r.seq).collect();
-    let record = |id: &str, body: &str, version| LivingRecord {
-        kind: Living::Alarm,
-        id: id.into(),
-        open: true,
-        body: body.into(),
-        message: format!("alarm:{id}"),
-        version,
-    };
+    let record = super::alarm_record;
     // Row 4 was handled already (another replica): it commits nothing again.
     s.commit_notification(&[], &[], Some(seqs[3]), now()).await.unwrap();
     let each = [
