@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::outbox::{post_in, reply_in, update_in};
+use super::queue::{post_in, reply_in, update_in};
 use crate::store::living::LivingRecord;
 use crate::store::outbox::{Enqueued, Queued, WriteOp};
 use opsbot_commands::ports::Time;

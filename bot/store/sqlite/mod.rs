@@ -29,6 +29,7 @@ mod inbox;
 mod living;
 mod lot;
 mod outbox;
+mod queue;
 mod retention;
 mod schema;
 
