@@ -27,7 +27,7 @@ impl Earlier {
     /// Takes in what one notification decided.
     pub fn absorb(&mut self, records: &[LivingRecord]) {
         for r in records {
-            let kept = Kept { body: r.body.clone(), version: r.version.map_or(1, |v| v + 1) };
+            let kept = Kept { body: r.body.clone(), version: r.version_kept() };
             let id = (r.kind, r.id.clone());
             if self.records.insert(id.clone(), (kept, r.open)).is_none() {
                 self.order.push(id);

@@ -45,6 +45,11 @@ pub struct LivingRecord {
 }
 
 impl LivingRecord {
+    /// The version it has once kept: 1 for a new one, one past the one it replaces.
+    pub fn version_kept(&self) -> u64 {
+        self.version.map_or(1, |v| v + 1)
+    }
+
     /// Why its notification did not commit: this record moved on since it was read.
     pub fn moved_on(&self) -> String {
         let read = self.version.map_or("as new".to_owned(), |v| format!("at version {v}"));

@@ -36,8 +36,8 @@ pub(super) struct Lot<'c> {
 }
 
 struct Record {
-    /// Its version when the lot first read it (`None`: not kept yet).
-    stored: Option<u64>,
+    /// Whether the table held it when the lot first read it.
+    stored: bool,
     /// Its version with what this lot changed.
     now: Option<u64>,
     /// What to keep, when this lot changed it.
@@ -66,7 +66,7 @@ impl<'c> Lot<'c> {
             if current != r.version {
                 return Ok(Some(r.moved_on()));
             }
-            mine.push((r, r.version.map_or(1, |v| v + 1)));
+            mine.push((r, r.version_kept()));
         }
         Ok(None)
     }
@@ -76,7 +76,7 @@ impl<'c> Lot<'c> {
     pub(super) fn keep(&mut self, records: &[LivingRecord], writes: &[Queued]) -> rusqlite::Result<()> {
         for r in records {
             let record = self.record(r)?;
-            record.now = Some(r.version.map_or(1, |v| v + 1));
+            record.now = Some(r.version_kept());
             record.changed = Some(r.clone());
         }
         for write in writes {
@@ -108,15 +108,12 @@ impl<'c> Lot<'c> {
         let now_ms = super::millis(self.now);
         for record in self.records.into_values() {
             let (Some(r), Some(version)) = (record.changed, record.now) else { continue };
-            let sql = match record.stored {
-                None => {
-                    "INSERT INTO living (kind, id, open, body, message, updated, version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                }
-                Some(_) => {
-                    "UPDATE living SET open = ?3, body = ?4, message = ?5, updated = ?6, version = ?7
-                     WHERE kind = ?1 AND id = ?2"
-                }
+            let sql = if record.stored {
+                "UPDATE living SET open = ?3, body = ?4, message = ?5, updated = ?6, version = ?7
+                 WHERE kind = ?1 AND id = ?2"
+            } else {
+                "INSERT INTO living (kind, id, open, body, message, updated, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
             };
             let row = params![r.kind.as_str(), r.id, r.open, r.body, r.message, now_ms, version as i64];
             self.c.prepare_cached(sql)?.execute(row)?;
@@ -133,13 +130,13 @@ impl<'c> Lot<'c> {
     fn record(&mut self, r: &LivingRecord) -> rusqlite::Result<&mut Record> {
         let key = (r.kind.as_str(), r.id.clone());
         if !self.records.contains_key(&key) {
-            let stored = self
+            let version = self
                 .c
                 .prepare_cached("SELECT version FROM living WHERE kind = ?1 AND id = ?2")?
                 .query_row(params![key.0, key.1], |row| row.get::<_, i64>(0))
                 .optional()?
                 .map(|v| v.max(0) as u64);
-            self.records.insert(key.clone(), Record { stored, now: stored, changed: None });
+            self.records.insert(key.clone(), Record { stored: version.is_some(), now: version, changed: None });
         }
         Ok(self.records.get_mut(&key).expect("inserted above"))
     }
